@@ -1,0 +1,31 @@
+"""`llama-infra` command line.
+
+One module per command under `llama_infra/cli/`; each exposes `register(app)`. Heavy imports (Pulumi, sagemaker-core,
+matplotlib) happen inside the command functions, never at import time, so `llama-infra --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="llama-infra",
+    help="Typed, cost-aware Llama serving on AWS: validate, plan, diff, simulate, verify.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command modules, in the order they appear in --help. Add a module here to add a command.
+COMMAND_MODULES = [
+    "llama_infra.cli.validate",
+]
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    app()
