@@ -1,12 +1,47 @@
-"""`llama-infra validate` and `llama-infra schema` (filled in with the spec layer)."""
+"""`llama-infra validate FILE...` and `llama-infra schema`."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+SCHEMA_PATH = Path("schema/deployment-spec.schema.json")
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def validate(files: list[str]) -> None:
-        """Validate deployment spec files; report every error with file, line, field and fix."""
-        raise typer.Exit(0)
+    def validate(files: list[Path] = typer.Argument(..., help="Spec YAML files.")) -> None:
+        """Validate spec files: every problem with file, line, field path and a fix; warnings too."""
+        from rich.console import Console
+
+        from llama_infra.spec import SpecError, load_spec, warnings
+
+        out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
+        failed = 0
+        for f in files:
+            try:
+                spec = load_spec(f)
+            except SpecError as e:
+                failed += 1
+                err.print(str(e), markup=False, highlight=False)
+                continue
+            out.print(f"{f}: ok ({spec.target}, {spec.model.id}, {spec.capacity.baseline.instance_type})",
+                      markup=False, highlight=False)
+            for w in warnings(spec):
+                out.print(w.render(str(f)), markup=False, highlight=False)
+        if failed:
+            raise typer.Exit(1)
+
+    @app.command()
+    def schema(output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file, not stdout.")) -> None:
+        """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`)."""
+        from llama_infra.spec import json_schema
+
+        text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+        if output:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text)
+        else:
+            typer.echo(text, nl=False)

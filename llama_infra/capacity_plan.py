@@ -1,0 +1,100 @@
+"""What runs when: the capacity of a spec over a representative week, hour by hour.
+
+One definition shared by the cost report, the plan's 24-hour timeline and the simulator's schedule handling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from llama_infra.schedules import Cron, Window, zone
+
+if TYPE_CHECKING:
+    from llama_infra.pricing import HourConfig
+    from llama_infra.spec import DeploymentSpec
+    from llama_infra.spec.model import Schedule
+
+# A fixed Monday, so that plans do not change with the day they are made.
+WEEK_START = datetime(2026, 1, 5)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The serving configuration in force: day, or a downsizing window."""
+
+    window: str | None
+    instance_type: str
+    model_id: str
+    params_b: float
+    precision: str
+    min_replicas: int
+    max_replicas: int
+
+
+def plan_timezone(spec: DeploymentSpec) -> str:
+    return spec.schedules[0].timezone if spec.schedules else "UTC"
+
+
+def window_of(schedule: Schedule) -> Window:
+    return Window(Cron(schedule.start, schedule.timezone), Cron(schedule.end, schedule.timezone))
+
+
+def day_config(spec: DeploymentSpec) -> Config:
+    m = spec.model
+    return Config(None, spec.capacity.baseline.instance_type, m.id, m.params_b, m.precision,
+                  spec.min_replicas, spec.max_replicas)
+
+
+def window_config(spec: DeploymentSpec, schedule: Schedule) -> Config:
+    d, day = schedule.downsize, day_config(spec)
+    o = d.model_override
+    return Config(
+        window=schedule.name,
+        instance_type=d.instance_type or day.instance_type,
+        model_id=(o.id if o and o.id else day.model_id),
+        params_b=(o.params_b if o and o.params_b else day.params_b),
+        precision=(o.precision if o and o.precision else day.precision),
+        min_replicas=d.min_replicas if d.min_replicas is not None else day.min_replicas,
+        max_replicas=d.max_replicas if d.max_replicas is not None else day.max_replicas,
+    )
+
+
+def config_at(spec: DeploymentSpec, when: datetime, with_schedules: bool = True) -> Config:
+    """The configuration in force at an aware instant."""
+    if with_schedules:
+        for s in spec.schedules:
+            if window_of(s).active_at(when):
+                return window_config(spec, s)
+    return day_config(spec)
+
+
+def peak_demand_replicas(spec: DeploymentSpec) -> int:
+    load = spec.load
+    if load.peak_requests_per_second and load.requests_per_second_per_replica:
+        return math.ceil(load.peak_requests_per_second / load.requests_per_second_per_replica)
+    return spec.max_replicas
+
+
+def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bool = True) -> list[HourConfig]:
+    """168 hours from Monday 00:00 in the plan timezone; replicas follow the load shape within min/max."""
+    from llama_infra.pricing import HourConfig, replica_hour_usd
+
+    tz = zone(plan_timezone(spec))
+    start = WEEK_START.replace(tzinfo=tz)
+    demand_at_peak = peak_demand_replicas(spec)
+    hours = []
+    for h in range(168):
+        mid = start + timedelta(hours=h, minutes=30)
+        cfg = config_at(spec, mid, with_schedules)
+        wanted = math.ceil(shape[h % 24] * demand_at_peak - 1e-9)
+        replicas = min(max(wanted, cfg.min_replicas), cfg.max_replicas)
+        base_cap = spec.capacity.baseline.count if cfg.window is None else min(spec.capacity.baseline.count,
+                                                                               cfg.min_replicas)
+        baseline = min(replicas, base_cap)
+        burst = replicas - baseline
+        hours.append(HourConfig(h, cfg.instance_type, replicas, baseline, burst,
+                                replica_hour_usd(spec, cfg.instance_type, baseline, burst), cfg.window))
+    return hours

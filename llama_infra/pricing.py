@@ -1,0 +1,194 @@
+"""Prices and cost: hourly prices from the snapshot shipped in the package, and the monthly cost of a spec.
+
+The snapshot (llama_infra/data/prices, see its README) is a point in time; every figure this module returns says
+which snapshot it came from. Purchase factors that are not in the snapshot are stated assumptions, below.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Literal
+
+from llama_infra import catalog
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+
+Capacity = Literal["on-demand", "reserved", "capacity-block", "spot"]
+
+SNAPSHOT = (
+    "EC2: skypilot-org/skypilot-catalog catalogs/v9/aws/vms.csv @3e9a1751 (us-east-1); "
+    "SageMaker: aws-samples/foundation-model-benchmarking-tool pricing.yml @d8814208 (2025-01-26)"
+)
+HOURS_PER_MONTH = 730  # AWS's own convention for monthly estimates
+# Assumptions (not in the snapshot). Reserved = 1-year no-upfront commitment: EC2 Instance Savings Plans and
+# SageMaker Savings Plans list roughly 25–35 % off on-demand for GPU families; we take 30 %. Capacity Blocks for
+# ML are priced per block, close to on-demand for the same hours; we take on-demand.
+PURCHASE_FACTOR = {"on-demand": 1.0, "reserved": 0.70, "capacity-block": 1.0}
+# SageMaker types missing from the SageMaker snapshot are estimated from EC2 with the snapshot's own premiums.
+_SAGEMAKER_PREMIUM_XLARGE = 0.40
+_SAGEMAKER_PREMIUM = 0.25
+
+
+@dataclass(frozen=True)
+class Price:
+    usd_per_hour: float
+    basis: str  # how it was obtained
+    estimated: bool = False
+
+
+@cache
+def _ec2_rows() -> dict[str, dict[str, str]]:
+    text = resources.files("llama_infra.data.prices").joinpath("aws_gpu_prices_snapshot.csv").read_text()
+    return {r["InstanceType"]: r for r in csv.DictReader(text.splitlines())}
+
+
+@cache
+def _sagemaker_rows() -> dict[str, float]:
+    text = resources.files("llama_infra.data.prices").joinpath("sagemaker_ml_prices_snapshot.csv").read_text()
+    return {r["SageMakerInstanceType"]: float(r["SageMakerPrice"]) for r in csv.DictReader(text.splitlines())}
+
+
+def on_demand(instance_type: str, target: catalog.Target) -> Price:
+    base = catalog.ec2_name(instance_type)
+    ec2 = float(_ec2_rows()[base]["Price"])
+    if target == "eks":
+        return Price(ec2, "EC2 on-demand")
+    listed = _sagemaker_rows().get(catalog.SAGEMAKER_PREFIX + base)
+    if listed is not None:
+        return Price(listed, "SageMaker real-time hosting")
+    premium = _SAGEMAKER_PREMIUM_XLARGE if base.endswith(".xlarge") else _SAGEMAKER_PREMIUM
+    return Price(round(ec2 * (1 + premium), 4), f"EC2 on-demand + {premium:.0%} SageMaker premium", estimated=True)
+
+
+def hourly(instance_type: str, target: catalog.Target, capacity: Capacity) -> Price:
+    """Price of one instance-hour bought a given way."""
+    if capacity == "spot":
+        if target == "sagemaker":
+            raise ValueError("SageMaker real-time endpoints have no spot capacity")
+        row = _ec2_rows()[catalog.ec2_name(instance_type)]
+        if row["SpotPriceMedian"] in ("", "nan"):
+            return Price(float(row["Price"]), "no spot price in snapshot: on-demand", estimated=True)
+        return Price(float(row["SpotPriceMedian"]), "EC2 spot, median over us-east-1 AZs")
+    od = on_demand(instance_type, target)
+    factor = PURCHASE_FACTOR[capacity]
+    if factor == 1.0:
+        return od
+    return Price(round(od.usd_per_hour * factor, 4), f"{od.basis} × {factor} ({capacity})", od.estimated)
+
+
+@cache
+def default_daily_shape() -> tuple[float, ...]:
+    """Weekday hourly load relative to the busiest hour, from the Azure LLM 2024 coding week (UTC).
+
+    Source: llama_infra/data/traces/azure_llm_2024_coding_week_rate.csv (CC-BY 4.0, see its README).
+    The week starts Friday 2024-05-10 00:00 UTC; Saturday and Sunday are left out.
+    """
+    text = resources.files("llama_infra.data.traces").joinpath("azure_llm_2024_coding_week_rate.csv").read_text()
+    start = datetime(2024, 5, 10)
+    sums, counts = [0.0] * 24, [0] * 24
+    for row in csv.DictReader(text.splitlines()):
+        t = start + timedelta(minutes=float(row["minute_offset"]))
+        if t.weekday() >= 5:
+            continue
+        sums[t.hour] += float(row["requests_per_minute_mid"])
+        counts[t.hour] += 1
+    means = [s / c for s, c in zip(sums, counts)]
+    peak = max(means)
+    return tuple(round(m / peak, 4) for m in means)
+
+
+@dataclass(frozen=True)
+class HourConfig:
+    """What runs in one hour of a representative week."""
+
+    hour_of_week: int
+    instance_type: str
+    replicas: int
+    baseline_replicas: int
+    burst_replicas: int
+    usd: float
+    window: str | None  # name of the active downsizing window, if any
+
+
+@dataclass
+class CostReport:
+    spec_name: str
+    target: str
+    snapshot: str
+    baseline_usd_per_hour: float
+    cost_per_month_usd: float
+    day_only_cost_per_month_usd: float  # the same load without downsizing windows
+    baseline_per_month_usd: float
+    burst_per_month_usd: float
+    requests_per_month: float | None
+    cost_per_1k_requests_usd: float | None
+    estimated_prices: list[str]
+    assumptions: list[str] = field(default_factory=list)
+    week: list[HourConfig] = field(default_factory=list)
+
+    @property
+    def schedule_saving_per_month_usd(self) -> float:
+        return self.day_only_cost_per_month_usd - self.cost_per_month_usd
+
+
+def _shape(spec: DeploymentSpec) -> tuple[float, ...]:
+    return tuple(spec.load.daily_shape) if spec.load.daily_shape else default_daily_shape()
+
+
+def cost_report(spec: DeploymentSpec, *, with_schedules: bool = True) -> CostReport:
+    """Monthly cost of a spec under its stated daily load shape, with and without its downsizing windows."""
+    from llama_infra.capacity_plan import week_plan  # one definition of "what runs when"
+
+    shape = _shape(spec)
+    week = week_plan(spec, shape, with_schedules=with_schedules)
+    day_week = week_plan(spec, shape, with_schedules=False) if with_schedules else week
+    scale = HOURS_PER_MONTH / 168
+    total = sum(h.usd for h in week) * scale
+    base = spec.capacity.baseline
+    baseline_hour = base.count * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour
+    baseline_month = sum(_baseline_usd(spec, h) for h in week) * scale
+    peak = spec.load.peak_requests_per_second
+    if peak is None and spec.load.requests_per_second_per_replica:
+        peak = spec.max_replicas * spec.load.requests_per_second_per_replica
+    requests = None if peak is None else sum(shape[h.hour_of_week % 24] for h in week) * peak * 3600 * scale
+    estimated = sorted({h.instance_type for h in week if on_demand(h.instance_type, spec.target).estimated})
+    assumptions = [f"load: {'stated' if spec.load.daily_shape else 'Azure LLM 2024 coding weekday'} daily shape, "
+                   "5 weekdays + 2 weekend days at the same shape", f"{HOURS_PER_MONTH} hours per month"]
+    if spec.load.peak_requests_per_second is None or spec.load.requests_per_second_per_replica is None:
+        assumptions.append("replicas per hour: peak load needs max_replicas (state load.peak_requests_per_second "
+                           "and load.requests_per_second_per_replica to size it)")
+    if spec.capacity.burst.capacity == "spot" and spec.target == "eks":
+        assumptions.append("spot burst at the snapshot's median spot price")
+    return CostReport(
+        spec_name=spec.name, target=spec.target, snapshot=SNAPSHOT,
+        baseline_usd_per_hour=round(baseline_hour, 4),
+        cost_per_month_usd=round(total, 2),
+        day_only_cost_per_month_usd=round(sum(h.usd for h in day_week) * scale, 2),
+        baseline_per_month_usd=round(baseline_month, 2),
+        burst_per_month_usd=round(total - baseline_month, 2),
+        requests_per_month=None if requests is None else round(requests),
+        cost_per_1k_requests_usd=None if not requests else round(total / requests * 1000, 4),
+        estimated_prices=estimated, assumptions=assumptions, week=week,
+    )
+
+
+def _baseline_usd(spec: DeploymentSpec, h: HourConfig) -> float:
+    return h.baseline_replicas * hourly(h.instance_type, spec.target, spec.capacity.baseline.purchase).usd_per_hour
+
+
+def replica_hour_usd(spec: DeploymentSpec, instance_type: str, baseline_replicas: int, burst_replicas: int) -> float:
+    """Cost of one hour of this many baseline and burst replicas (replicas share instances when TP < GPUs)."""
+    inst = catalog.lookup(instance_type)
+    tp = spec.model.tensor_parallel_degree or (inst.gpu_count if inst else 1)
+    per_instance = max(1, (inst.gpu_count if inst else 1) // tp)
+    base_price = hourly(instance_type, spec.target, spec.capacity.baseline.purchase).usd_per_hour
+    burst_cap: Capacity = "spot" if (spec.target == "eks" and spec.capacity.burst.capacity == "spot") else "on-demand"
+    burst_price = hourly(instance_type, spec.target, burst_cap).usd_per_hour
+    return (math.ceil(baseline_replicas / per_instance) * base_price
+            + math.ceil(burst_replicas / per_instance) * burst_price)

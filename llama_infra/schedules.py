@@ -1,0 +1,189 @@
+"""Schedules as value objects: a cron that knows its timezone, and a window between two crons.
+
+Users write 5-field cron (minute hour day-of-month month day-of-week) in an IANA timezone. Each service wants its
+own spelling: Kubernetes/KEDA/Karpenter take 5 fields; Application Auto Scaling and EventBridge Scheduler take the
+6-field AWS form `cron(m h dom mon dow year)` where one of day-of-month/day-of-week must be `?` and day-of-week
+counts 1=SUN..7=SAT. Rendering lives here so no component formats a cron string by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from croniter import croniter
+
+_AWS_DOW_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+class ScheduleError(ValueError):
+    """A cron or timezone a user wrote is not usable; the message says why and how to fix it."""
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA timezone, or a ScheduleError that suggests the right spelling."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "use an IANA name such as 'America/New_York' or 'UTC'"
+        raise ScheduleError(f"unknown timezone '{name}': {hint}") from None
+
+
+def _aws_dow(field: str) -> str:
+    """Translate a 5-field day-of-week (0/7=Sunday) into AWS's (1=SUN), keeping names, ranges and lists."""
+
+    def one(token: str) -> str:
+        if token.isdigit():
+            return _AWS_DOW_NAMES[int(token) % 7]
+        return token.upper()
+
+    parts = []
+    for item in field.split(","):
+        step = ""
+        if "/" in item:
+            item, step = item.split("/", 1)
+            step = "/" + step
+        if "-" in item:
+            lo, hi = item.split("-", 1)
+            parts.append(f"{one(lo)}-{one(hi)}{step}")
+        else:
+            parts.append(one(item) + step)
+    return ",".join(parts)
+
+
+@dataclass(frozen=True)
+class Cron:
+    """A 5-field cron expression in an IANA timezone."""
+
+    expression: str
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        fields = self.expression.split()
+        if len(fields) != 5:
+            raise ScheduleError(
+                f"cron '{self.expression}' has {len(fields)} fields; write 5 (minute hour day-of-month month "
+                "day-of-week), e.g. '0 22 * * *' — llama-infra renders the 6-field AWS form itself"
+            )
+        if not croniter.is_valid(self.expression):
+            raise ScheduleError(f"cron '{self.expression}' is not a valid cron expression, e.g. '0 22 * * 1-5'")
+        if fields[2] != "*" and fields[4] != "*":
+            raise ScheduleError(
+                f"cron '{self.expression}' sets both day-of-month and day-of-week; AWS schedules accept only one "
+                "of them: set the other to '*'"
+            )
+        zone(self.timezone)
+
+    @property
+    def fields(self) -> list[str]:
+        return self.expression.split()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+    def next_after(self, when: datetime) -> datetime:
+        """Next firing strictly after `when`, as an aware datetime in this cron's timezone.
+
+        croniter iterates in local wall-clock time, so 22:00 New York stays 22:00 across DST changes.
+        """
+        local = when.astimezone(self.tz)
+        return croniter(self.expression, local).get_next(datetime)
+
+    def firings(self, start: datetime, end: datetime) -> list[datetime]:
+        out: list[datetime] = []
+        t = self.next_after(start - timedelta(microseconds=1))
+        while t < end:
+            out.append(t)
+            t = self.next_after(t)
+        return out
+
+    def as_kubernetes(self) -> str:
+        """5-field form for KEDA cron triggers and CronJobs (paired with `timezone`)."""
+        return self.expression
+
+    def as_aws(self) -> str:
+        """6-field `cron(...)` for Application Auto Scaling scheduled actions and EventBridge Scheduler."""
+        minute, hour, dom, month, dow = self.fields
+        if dow == "*":
+            dow = "?"
+        else:
+            dom = "?"
+            dow = _aws_dow(dow)
+        return f"cron({minute} {hour} {dom} {month} {dow} *)"
+
+    def shifted_earlier(self, minutes: int) -> Cron:
+        """The same schedule `minutes` earlier, for lead time (only for fixed minute/hour fields).
+
+        A shift that crosses midnight moves day-of-week back by one day too.
+        """
+        minute, hour, dom, month, dow = self.fields
+        if not (minute.isdigit() and hour.isdigit()):
+            raise ScheduleError(f"cron '{self.expression}': lead time needs a fixed minute and hour")
+        total = int(hour) * 60 + int(minute) - minutes
+        day_shift = 0
+        while total < 0:
+            total += 24 * 60
+            day_shift += 1
+        if day_shift and dom != "*":
+            raise ScheduleError(f"cron '{self.expression}': lead time crosses midnight on a day-of-month schedule")
+        if day_shift and dow != "*":
+            dow = ",".join(_shift_dow_token(tok, day_shift) for tok in dow.split(","))
+        return Cron(f"{total % 60} {total // 60} {dom} {month} {dow}", self.timezone)
+
+
+def _shift_dow_token(token: str, days: int) -> str:
+    names = {n: i for i, n in enumerate(_AWS_DOW_NAMES)}
+
+    def num(t: str) -> int:
+        return int(t) % 7 if t.isdigit() else names[t.upper()[:3]]
+
+    if "-" in token:
+        lo, hi = token.split("-", 1)
+        a, b = (num(lo) - days) % 7, (num(hi) - days) % 7
+        return f"{a}-{b}" if a <= b else f"{a}-6,0-{b}"
+    return str((num(token) - days) % 7)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A recurring window: from each `start` firing until the next `end` firing."""
+
+    start: Cron
+    end: Cron
+
+    def occurrences(self, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+        """(begin, finish) pairs, in UTC, of windows that begin before `until` and end after `since`.
+
+        UTC because Python compares and subtracts datetimes that share a tzinfo by wall clock: a night that spans a
+        daylight-saving change would otherwise look an hour too long or too short.
+        """
+        out = []
+        for begin in self.start.firings(since - timedelta(days=7), until):
+            finish = self.end.next_after(begin)
+            begin_utc, finish_utc = begin.astimezone(timezone.utc), finish.astimezone(timezone.utc)
+            if finish_utc > since:
+                out.append((begin_utc, finish_utc))
+        return out
+
+    def active_at(self, when: datetime) -> bool:
+        return any(b <= when < f for b, f in self.occurrences(when, when + timedelta(seconds=1)))
+
+    def overlaps(self, other: Window, since: datetime, days: int = 14) -> tuple[datetime, datetime] | None:
+        """First overlap of two windows within `days` of `since`, or None."""
+        until = since + timedelta(days=days)
+        mine = self.occurrences(since, until)
+        theirs = other.occurrences(since, until)
+        for b1, f1 in mine:
+            for b2, f2 in theirs:
+                if b1 < f2 and b2 < f1:
+                    return (max(b1, b2), min(f1, f2))
+        return None
+
+    def longest_hours(self, since: datetime, days: int = 14) -> float:
+        occ = self.occurrences(since, since + timedelta(days=days))
+        return max(((f - b).total_seconds() / 3600 for b, f in occ), default=0.0)

@@ -1,0 +1,229 @@
+"""The deployment spec: typed fields, their defaults and documentation (schema only).
+
+Cross-field rules (does the model fit, is min ≤ max, do windows overlap, …) live in `rules.py` and run from
+`DeploymentSpec`'s model validator, so a `DeploymentSpec` that exists is a valid one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Precision = Literal["fp16", "bf16", "fp8", "int8", "int4", "awq", "gptq"]
+Framework = Literal["vllm", "tgi", "lmi", "tensorrt-llm"]
+TargetName = Literal["sagemaker", "eks"]
+Environment = Literal["dev", "staging", "prod"]
+Purchase = Literal["on-demand", "reserved", "capacity-block"]
+
+ResourceName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$",
+        description="Lower-case letters, digits and '-', 3–40 characters; prefixes every resource name.",
+    ),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Weights(_Strict):
+    source: str = Field(
+        description="Where the weights live: an uncompressed S3 prefix `s3://bucket/prefix/` (served with "
+        "S3Prefix + CompressionType None) or `hf://org/model` to download from the Hugging Face Hub.",
+        pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.*|hf://[\w.-]+/[\w.-]+)$",
+    )
+    preload: Literal["none", "nvme"] = Field(
+        "none", description="Copy weights to local NVMe instance storage before start (cuts cold start 50–70 %)."
+    )
+    hf_token_secret: str | None = Field(
+        None,
+        description="Name or ARN of the AWS Secrets Manager secret (SageMaker) or name of the Kubernetes Secret (EKS) "
+        "holding the Hugging Face token for gated weights. Never a literal token.",
+    )
+
+
+class Model(_Strict):
+    id: str = Field(description="Model id, e.g. meta-llama/Llama-3.1-70B-Instruct.", min_length=3)
+    params_b: float = Field(gt=0, le=2000, description="Parameter count in billions.")
+    precision: Precision = "bf16"
+    framework: Framework = "vllm"
+    max_model_len: int = Field(8192, ge=256, le=1_048_576, description="Context length the server admits.")
+    tensor_parallel_degree: int | None = Field(
+        None, ge=1, le=8, description="GPUs per replica; default: every GPU of the instance."
+    )
+    memory_overhead_fraction: float = Field(
+        0.30, ge=0.05, le=1.0, description="KV cache + activations + framework, as a fraction of the weights "
+        "(guide: 0.20–0.30). The fit check uses it."
+    )
+    weights: Weights
+
+
+class Slo(_Strict):
+    ttft_p99_ms: float = Field(500, gt=0, description="Time to first token, 99th percentile, milliseconds.")
+    tokens_per_s_per_user: float = Field(20, gt=0, description="Decode speed each user must see (guide: 20–50).")
+
+
+class Baseline(_Strict):
+    instance_type: str = Field(description="Instance type of the always-on capacity (`ml.` prefix on SageMaker).")
+    count: int = Field(ge=0, le=100, description="Instances always running.")
+    purchase: Purchase = Field(
+        "on-demand", description="How the baseline is bought: on-demand, reserved (Savings Plan / RI pricing) or "
+        "capacity-block (EC2 Capacity Blocks for ML, EKS only)."
+    )
+    capacity_reservation_id: str | None = Field(
+        None, pattern=r"^cr-[0-9a-f]{8,17}$", description="On-Demand Capacity Reservation or Capacity Block to target."
+    )
+
+
+class Burst(_Strict):
+    instance_types: list[str] = Field(
+        default_factory=list,
+        description="Instance types burst capacity may use; several types make spot capacity likelier. "
+        "SageMaker: the baseline type (a variant has one type); empty means the baseline type.",
+    )
+    capacity: Literal["spot", "on-demand"] = Field("on-demand", description="spot is an EKS feature.")
+    max: int = Field(0, ge=0, le=200, description="Most burst instances above the baseline.")
+    on_demand_fallback: bool = Field(True, description="Fall back to on-demand when spot is unavailable (EKS).")
+    min_instance_types: int = Field(2, ge=1, le=10, description="Least number of types in a spot pool.")
+
+
+class Capacity(_Strict):
+    baseline: Baseline
+    burst: Burst = Field(default_factory=Burst)
+
+
+class Scaling(_Strict):
+    metric: Literal["queue_depth"] = Field("queue_depth", description="Primary signal: waiting requests.")
+    queue_depth_target: float = Field(
+        5, gt=0, le=1000, description="Waiting requests per replica the autoscaler aims for."
+    )
+    gpu_memory_target: float | None = Field(
+        0.85, gt=0, lt=1, description="Second trigger: GPU (KV-cache) memory use per replica; null disables."
+    )
+    min_replicas: int | None = Field(None, ge=0, description="Default: the baseline count.")
+    max_replicas: int | None = Field(None, ge=1, description="Default: baseline count + burst max.")
+    scale_up_stabilization_seconds: int = Field(0, ge=0, le=3600)
+    scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600)
+    autoscaler: Literal["hpa", "keda"] = Field("keda", description="EKS only: HPA via prometheus-adapter or KEDA.")
+    polling_interval_seconds: int = Field(30, ge=5, le=600, description="KEDA polling interval (EKS).")
+    scale_to_zero: bool = Field(False, description="Allow zero replicas when idle (needs a zero baseline).")
+
+
+class ModelOverride(_Strict):
+    id: str | None = None
+    params_b: float | None = Field(None, gt=0, le=2000)
+    precision: Precision | None = None
+
+
+class Downsize(_Strict):
+    instance_type: str | None = Field(None, description="Instance type during the window; default: unchanged.")
+    model_override: ModelOverride | None = Field(None, description="Smaller/more quantized model in the window.")
+    min_replicas: int | None = Field(None, ge=0)
+    max_replicas: int | None = Field(None, ge=0)
+
+
+class Schedule(_Strict):
+    name: ResourceName
+    timezone: str = Field("UTC", description="IANA timezone the crons are written in.")
+    start: str = Field(description="5-field cron: when the window starts (local time).")
+    end: str = Field(description="5-field cron: when the window ends (local time).")
+    downsize: Downsize
+
+
+class Fallback(_Strict):
+    model_id: str
+    params_b: float = Field(gt=0, le=2000)
+    precision: Precision = "int4"
+    when_queue_depth_over: float = Field(50, gt=0, description="Primary queue depth above which requests overflow.")
+    instance_type: str | None = Field(None, description="Default: the baseline instance type.")
+    priority_api_keys_secret: str | None = Field(
+        None, description="Secret holding API keys of high-priority tenants, never overflowed or shed."
+    )
+
+
+class Load(_Strict):
+    """The load the cost report assumes (stated, not guessed)."""
+
+    peak_requests_per_second: float | None = Field(None, gt=0, description="Busiest hour's request rate.")
+    requests_per_second_per_replica: float | None = Field(
+        None, gt=0, description="Sustained rate one replica serves within the SLO (measure it, or take it from "
+        "`llama-infra simulate`). With the peak it sizes replicas per hour; without, the peak needs max_replicas."
+    )
+    daily_shape: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None, min_length=24, max_length=24,
+        description="24 hourly load fractions of the peak (0–1) in the first schedule's timezone (UTC without "
+        "schedules). Default: the weekday profile of the Azure LLM 2024 coding trace.",
+    )
+
+
+class SageMakerSettings(_Strict):
+    variant_name: str = Field("AllTraffic", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    kms_key_arn: str | None = Field(None, description="Volume KMS key (only used on types without NVMe).")
+    alarm_topic_arn: str | None = Field(None, description="SNS topic for alarms.")
+    image_uri: str | None = Field(None, description="Override the container image (default from sagemaker-core).")
+
+
+class EksAddons(_Strict):
+    keda: bool = True
+    prometheus_adapter: bool = False
+    nvidia_device_plugin: bool = True
+    dcgm_exporter: bool = True
+
+
+class EksSettings(_Strict):
+    cluster_name: str = Field(min_length=1, max_length=100)
+    kubernetes_version: str = Field("1.31", pattern=r"^1\.\d{2}$")
+    namespace: str = Field("llama", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    karpenter: bool = Field(True, description="Burst through Karpenter NodePools; false = SPOT managed node group.")
+    addons: EksAddons = Field(default_factory=EksAddons, description="Add-ons llama-infra installs with Helm.")
+    preinstalled: list[Literal["keda", "prometheus-adapter", "nvidia-device-plugin", "dcgm-exporter"]] = Field(
+        default_factory=list, description="Add-ons the cluster already runs (not installed, but relied on)."
+    )
+
+
+class DeploymentSpec(_Strict):
+    """One Llama deployment: model, target, SLOs, capacity, scaling, schedules and overflow."""
+
+    name: ResourceName
+    environment: Environment = "dev"
+    target: TargetName
+    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    model: Model
+    slo: Slo = Field(default_factory=Slo)
+    capacity: Capacity
+    scaling: Scaling = Field(default_factory=Scaling)
+    schedules: list[Schedule] = Field(default_factory=list)
+    fallback: Fallback | None = None
+    load: Load = Field(default_factory=Load)
+    sagemaker: SageMakerSettings | None = None
+    eks: EksSettings | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> DeploymentSpec:
+        from llama_infra.spec.rules import check
+
+        check(self)  # raises SpecRuleErrors (not a ValueError: pydantic lets it through with every issue)
+        return self
+
+    # Derived values: one definition, used by components, pricing and the simulator alike.
+    @property
+    def min_replicas(self) -> int:
+        return self.scaling.min_replicas if self.scaling.min_replicas is not None else self.capacity.baseline.count
+
+    @property
+    def max_replicas(self) -> int:
+        if self.scaling.max_replicas is not None:
+            return self.scaling.max_replicas
+        return max(1, self.capacity.baseline.count + self.capacity.burst.max)
+
+    @property
+    def burst_instance_types(self) -> list[str]:
+        return self.capacity.burst.instance_types or [self.capacity.baseline.instance_type]
+
+    @property
+    def sagemaker_settings(self) -> SageMakerSettings:
+        return self.sagemaker or SageMakerSettings()

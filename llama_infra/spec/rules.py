@@ -1,0 +1,363 @@
+"""Cross-field rules of the deployment spec. Each rule adds `SpecIssue`s; `check` raises them all at once.
+
+Every message echoes the offending values and ends with a fix, in the manner of aws-cdk's construct checks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from llama_infra import catalog, sizing
+from llama_infra.schedules import Cron, ScheduleError, Window
+from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
+
+if TYPE_CHECKING:
+    from llama_infra.spec.model import DeploymentSpec
+
+GATED_MODEL_PREFIXES = ("meta-llama/",)
+# Overlap of schedule windows is checked over two weeks from a fixed instant: plans must not depend on today.
+_SCHEDULE_CHECK_FROM = datetime(2026, 1, 5, tzinfo=timezone.utc)
+
+
+def check(spec: DeploymentSpec) -> None:
+    issues = errors(spec)
+    if issues:
+        raise SpecRuleErrors(issues)
+
+
+def errors(spec: DeploymentSpec) -> list[SpecIssue]:
+    issues: list[SpecIssue] = []
+    for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
+                 _fallback, _eks_pipeline, _tags):
+        issues.extend(rule(spec))
+    return issues
+
+
+def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
+    """Likely mistakes that do not stop a plan."""
+    out = []
+    if spec.environment == "prod" and spec.capacity.baseline.count < 2 and not spec.scaling.scale_to_zero:
+        out.append(SpecIssue(("capacity", "baseline", "count"),
+                             f"prod runs a baseline of {spec.capacity.baseline.count}: one instance failure is an "
+                             "outage", "use count: 2 or more (instances are spread across zones)", "warning"))
+    if spec.scaling.scale_down_stabilization_seconds < 300:
+        out.append(SpecIssue(("scaling", "scale_down_stabilization_seconds"),
+                             f"{spec.scaling.scale_down_stabilization_seconds} s is below the 300 s the guide "
+                             "recommends: replicas with minutes of cold start will flap", "use 300 (600 if it flaps)",
+                             "warning"))
+    if spec.capacity.baseline.purchase == "reserved" and spec.capacity.baseline.count == 0:
+        out.append(SpecIssue(("capacity", "baseline", "purchase"), "reserved pricing on a baseline of 0 instances",
+                             "set count, or purchase: on-demand", "warning"))
+    return out
+
+
+# --- rules ---------------------------------------------------------------------------------------------------
+
+
+def _target_settings(spec: DeploymentSpec) -> list[SpecIssue]:
+    out = []
+    other = "sagemaker" if spec.target == "eks" else "eks"
+    if spec.target == "eks" and spec.eks is None:
+        out.append(SpecIssue(("eks",), "target is eks but the eks section is missing",
+                             "add `eks: {cluster_name: <your cluster>}`"))
+    if getattr(spec, other) is not None:
+        out.append(SpecIssue((other,), f"a `{other}` section on a spec whose target is {spec.target}",
+                             f"remove the `{other}` section, or set target: {other}"))
+    return out
+
+
+def _instance_fields(spec: DeploymentSpec) -> list[tuple[Path, str]]:
+    fields: list[tuple[Path, str]] = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
+    fields += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
+    fields += [(("schedules", i, "downsize", "instance_type"), s.downsize.instance_type)
+               for i, s in enumerate(spec.schedules) if s.downsize.instance_type]
+    if spec.fallback and spec.fallback.instance_type:
+        fields.append((("fallback", "instance_type"), spec.fallback.instance_type))
+    return fields
+
+
+def _instance_problem(instance_type: str, target: catalog.Target) -> tuple[str, str] | None:
+    wanted = catalog.target_name(instance_type, target)
+    if instance_type != wanted:
+        why = "SageMaker instance types start with 'ml.'" if target == "sagemaker" else \
+            "EC2 instance types on EKS have no 'ml.' prefix"
+        return f"'{instance_type}': {why}", f"write '{wanted}'"
+    if not catalog.offered_by(instance_type, target):
+        import difflib
+
+        service = "SageMaker real-time endpoints" if target == "sagemaker" else "EC2"
+        known = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)]
+        close = difflib.get_close_matches(instance_type, known, n=3)
+        fix = f"did you mean {', '.join(close)}?" if close else f"use one of {', '.join(known[:8])}, …"
+        return f"'{instance_type}' is not an instance type {service} offer (botocore service model)", fix
+    if catalog.lookup(instance_type) is None:
+        known = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)]
+        return (f"'{instance_type}' is not a CUDA GPU instance type in llama-infra's catalog",
+                f"use a GPU type such as {', '.join(known[:6])}, …")
+    return None
+
+
+def _instance_types(spec: DeploymentSpec) -> list[SpecIssue]:
+    out = []
+    for path, itype in _instance_fields(spec):
+        problem = _instance_problem(itype, spec.target)
+        if problem:
+            out.append(SpecIssue(path, *problem))
+    return out
+
+
+def _known(instance_type: str | None, target: catalog.Target) -> catalog.GpuInstance | None:
+    """Catalog entry when the type passed `_instance_types`, so fit rules do not report the same type twice."""
+    if instance_type is None or _instance_problem(instance_type, target):
+        return None
+    return catalog.lookup(instance_type)
+
+
+def _fit_issue(path: Path, model_id: str, params_b: float, precision: str, instance_type: str,
+               spec: DeploymentSpec, tp: int | None) -> SpecIssue | None:
+    inst = _known(instance_type, spec.target)
+    if inst is None:
+        return None
+    overhead = spec.model.memory_overhead_fraction
+    f = sizing.fit(params_b, precision, inst, tp, overhead)
+    if f.fits:
+        return None
+    low, high = sizing.memory_range_gb(params_b, precision)
+    gpus = f"{tp} of its GPUs" if tp and tp != inst.gpu_count else inst.describe_gpus()
+    if tp and tp != inst.gpu_count:
+        gpus = f"{tp}×{inst.gpu_memory_gb:.0f} GB = {tp * inst.gpu_memory_gb:.0f} GB on {tp} GPUs (TP {tp})"
+    smaller = [p for p in sizing.fitting_precisions(params_b, inst, f.tp_degree, overhead) if p != precision]
+    bigger = sizing.fitting_instances(params_b, precision, spec.target, overhead_fraction=overhead)
+    fixes = []
+    if smaller:
+        fixes.append("use " + "/".join(smaller[:3]))
+    if bigger:
+        fixes.append(", ".join(bigger))
+    return SpecIssue(
+        path,
+        f"{model_id} ({params_b:g}B {precision}) does not fit: it needs ≈{low:.0f}–{high:.0f} GB "
+        f"({sizing.weights_gb(params_b, precision):.0f} GB weights + 20–30 %; checked at "
+        f"{overhead:.0%}); {instance_type} has {gpus}",
+        (" or ".join(fixes) if fixes else "no single instance type holds this model; quantize it"),
+    )
+
+
+def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
+    out = []
+    m = spec.model
+    tp = m.tensor_parallel_degree
+    base = _known(spec.capacity.baseline.instance_type, spec.target)
+    if tp and base:
+        if tp not in sizing.valid_tp_degrees(base.gpu_count):
+            out.append(SpecIssue(("model", "tensor_parallel_degree"),
+                                 f"tensor_parallel_degree {tp} does not divide the {base.gpu_count} GPUs of "
+                                 f"{spec.capacity.baseline.instance_type}",
+                                 f"use one of {sizing.valid_tp_degrees(base.gpu_count)} or omit it"))
+            tp = None
+        elif spec.target == "sagemaker" and tp != base.gpu_count:
+            out.append(SpecIssue(("model", "tensor_parallel_degree"),
+                                 f"tensor_parallel_degree {tp} leaves GPUs idle: a SageMaker variant runs one "
+                                 f"model server per instance and {spec.capacity.baseline.instance_type} has "
+                                 f"{base.gpu_count} GPUs", f"omit it (uses {base.gpu_count}) or pick an instance "
+                                 f"type with {tp} GPUs"))
+            tp = None
+    targets: list[tuple[Path, str]] = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
+    targets += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
+    for path, itype in targets:
+        inst = _known(itype, spec.target)
+        this_tp = tp if (tp and inst and inst.gpu_count % tp == 0) else None
+        issue = _fit_issue(path, m.id, m.params_b, m.precision, itype, spec, this_tp)
+        if issue:
+            out.append(issue)
+    for i, s in enumerate(spec.schedules):
+        o = s.downsize.model_override
+        itype = s.downsize.instance_type or spec.capacity.baseline.instance_type
+        if s.downsize.instance_type is None and o is None:
+            continue
+        mid = (o.id if o and o.id else m.id)
+        params = (o.params_b if o and o.params_b else m.params_b)
+        prec = (o.precision if o and o.precision else m.precision)
+        issue = _fit_issue(("schedules", i, "downsize", "instance_type" if s.downsize.instance_type else
+                            "model_override"), mid, params, prec, itype, spec, None)
+        if issue:
+            out.append(issue)
+    if spec.fallback:
+        fb = spec.fallback
+        itype = fb.instance_type or spec.capacity.baseline.instance_type
+        issue = _fit_issue(("fallback",), fb.model_id, fb.params_b, fb.precision, itype, spec, None)
+        if issue:
+            out.append(issue)
+    return out
+
+
+def _replicas(spec: DeploymentSpec) -> list[SpecIssue]:
+    out = []
+    sc, base = spec.scaling, spec.capacity.baseline
+    lo, hi = spec.min_replicas, spec.max_replicas
+    if lo > hi:
+        out.append(SpecIssue(("scaling", "min_replicas"), f"min_replicas ({lo}) is greater than max_replicas ({hi})",
+                             f"set min_replicas ≤ {hi} or raise max_replicas"))
+    if lo < base.count:
+        out.append(SpecIssue(("scaling", "min_replicas"),
+                             f"min_replicas ({lo}) is below the reserved baseline ({base.count} instances): the "
+                             "baseline is paid for whether it serves or not",
+                             f"set min_replicas: {base.count} (or omit it), or lower capacity.baseline.count"))
+    capacity_limit = base.count + spec.capacity.burst.max
+    if hi > max(capacity_limit, 1):
+        out.append(SpecIssue(("scaling", "max_replicas"),
+                             f"max_replicas ({hi}) exceeds the capacity that can host replicas: baseline "
+                             f"{base.count} + burst max {spec.capacity.burst.max} = {capacity_limit}",
+                             f"raise capacity.burst.max to {hi - base.count} or lower max_replicas"))
+    if sc.scale_to_zero and base.count > 0:
+        out.append(SpecIssue(("scaling", "scale_to_zero"),
+                             f"scale_to_zero with a baseline of {base.count} instances: the baseline always runs",
+                             "set capacity.baseline.count: 0, or scale_to_zero: false"))
+    if lo == 0 and not sc.scale_to_zero:
+        out.append(SpecIssue(("scaling", "min_replicas"), "min_replicas 0 means the service can go cold",
+                             "set scaling.scale_to_zero: true to accept cold starts, or min_replicas ≥ 1"))
+    return out
+
+
+def _burst(spec: DeploymentSpec) -> list[SpecIssue]:
+    out = []
+    burst, base = spec.capacity.burst, spec.capacity.baseline
+    if spec.target == "sagemaker":
+        if burst.capacity == "spot":
+            out.append(SpecIssue(("capacity", "burst", "capacity"),
+                                 "SageMaker real-time endpoints have no spot capacity: burst above the baseline is "
+                                 "on-demand", "set capacity: on-demand, or use target: eks for spot burst pools"))
+        if burst.instance_types and burst.instance_types != [base.instance_type]:
+            out.append(SpecIssue(("capacity", "burst", "instance_types"),
+                                 f"a SageMaker production variant has one instance type ({base.instance_type}); "
+                                 f"burst cannot use {', '.join(t for t in burst.instance_types if t != base.instance_type)}",
+                                 "omit burst.instance_types, or use target: eks for diversified pools"))
+        if base.purchase == "capacity-block":
+            out.append(SpecIssue(("capacity", "baseline", "purchase"),
+                                 "capacity-block is an EC2 purchase option; SageMaker endpoints cannot use it",
+                                 "use reserved (priced with SageMaker Savings Plans) or on-demand"))
+    elif burst.capacity == "spot" and burst.max > 0:
+        types = spec.burst_instance_types
+        if len(set(types)) < burst.min_instance_types:
+            out.append(SpecIssue(("capacity", "burst", "instance_types"),
+                                 f"a spot pool with {len(set(types))} instance type(s) ({', '.join(types)}) is "
+                                 f"likely to find no capacity; the spec asks for at least {burst.min_instance_types}",
+                                 "add GPU types of other families that hold the model, e.g. g5/g6/g6e sizes"))
+    if base.capacity_reservation_id and base.purchase == "on-demand" and spec.target == "sagemaker":
+        out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
+                             "SageMaker endpoints do not target EC2 capacity reservations",
+                             "remove it (use a SageMaker training plan / Savings Plan for reserved capacity)"))
+    return out
+
+
+def _weights(spec: DeploymentSpec) -> list[SpecIssue]:
+    out = []
+    w = spec.model.weights
+    if w.preload == "nvme":
+        for path, itype in _instance_fields(spec):
+            inst = _known(itype, spec.target)
+            if inst and not inst.has_nvme:
+                out.append(SpecIssue(path, f"weights.preload is nvme but {itype} has no instance storage",
+                                     "use a type with NVMe (g5, g6, g6e, p4d, p5) or preload: none"))
+    if w.source.startswith("hf://") and spec.model.id.startswith(GATED_MODEL_PREFIXES) and not w.hf_token_secret:
+        out.append(SpecIssue(("model", "weights", "hf_token_secret"),
+                             f"{spec.model.id} is gated on the Hugging Face Hub and needs a token",
+                             "set hf_token_secret to a Secrets Manager secret name/ARN (SageMaker) or a Kubernetes "
+                             "Secret name (EKS), or serve the weights from an s3:// prefix"))
+    if w.hf_token_secret and w.hf_token_secret.startswith("hf_"):
+        out.append(SpecIssue(("model", "weights", "hf_token_secret"),
+                             "this looks like a literal Hugging Face token; a spec is committed to git",
+                             "revoke that token, store it in Secrets Manager / a Kubernetes Secret, name it here"))
+    return out
+
+
+def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
+    out = []
+    windows: list[tuple[int, Window]] = []
+    names: set[str] = set()
+    for i, s in enumerate(spec.schedules):
+        if s.name in names:
+            out.append(SpecIssue(("schedules", i, "name"), f"schedule name '{s.name}' is used twice",
+                                 "give each schedule its own name"))
+        names.add(s.name)
+        crons = {}
+        for key in ("start", "end"):
+            try:
+                crons[key] = Cron(getattr(s, key), s.timezone)
+            except ScheduleError as e:
+                field = "timezone" if "timezone" in str(e) else key
+                msg, _, fix = str(e).partition(": ")
+                out.append(SpecIssue(("schedules", i, field), msg, fix))
+                if field == "timezone":
+                    break
+        if len(crons) == 2:
+            window = Window(crons["start"], crons["end"])
+            if s.start.split() == s.end.split():
+                out.append(SpecIssue(("schedules", i, "end"), f"start and end are both '{s.start}': the window "
+                                     "is empty", "set end to when the day configuration returns, e.g. '0 7 * * *'"))
+            else:
+                windows.append((i, window))
+        d = s.downsize
+        if d.min_replicas is not None and d.max_replicas is not None and d.min_replicas > d.max_replicas:
+            out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
+                                 f"min_replicas ({d.min_replicas}) is greater than max_replicas ({d.max_replicas})",
+                                 "lower min_replicas or raise max_replicas"))
+        if d.min_replicas == 0 and not spec.scaling.scale_to_zero:
+            out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
+                                 "a window with 0 replicas needs scale to zero",
+                                 "set scaling.scale_to_zero: true, or min_replicas ≥ 1"))
+        if d.instance_type is None and d.model_override is None and d.min_replicas is None and d.max_replicas is None:
+            out.append(SpecIssue(("schedules", i, "downsize"), "the window changes nothing",
+                                 "set instance_type, model_override, min_replicas or max_replicas"))
+    for a in range(len(windows)):
+        for b in range(a + 1, len(windows)):
+            (ia, wa), (ib, wb) = windows[a], windows[b]
+            hit = wa.overlaps(wb, _SCHEDULE_CHECK_FROM)
+            if hit:
+                out.append(SpecIssue(("schedules", ib), f"window '{spec.schedules[ib].name}' overlaps "
+                                     f"'{spec.schedules[ia].name}' (e.g. {hit[0]:%a %H:%M}–{hit[1]:%H:%M} UTC)",
+                                     "make the windows disjoint: only one downsizing can be in force at a time"))
+    return out
+
+
+def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:
+    fb = spec.fallback
+    if fb is None:
+        return []
+    out = []
+    if spec.target == "sagemaker":
+        out.append(SpecIssue(("fallback",), "overflow to a fallback model is served by llama-infra's router, "
+                             "which runs on EKS", "remove fallback, or use target: eks"))
+    if sizing.weights_gb(fb.params_b, fb.precision) >= sizing.weights_gb(spec.model.params_b, spec.model.precision):
+        out.append(SpecIssue(("fallback", "params_b"), f"the fallback ({fb.params_b:g}B {fb.precision}) is not "
+                             f"smaller than the primary ({spec.model.params_b:g}B {spec.model.precision})",
+                             "overflow to a smaller or more quantized model, e.g. 8B int4"))
+    return out
+
+
+def _eks_pipeline(spec: DeploymentSpec) -> list[SpecIssue]:
+    if spec.target != "eks" or spec.eks is None:
+        return []
+    eks, sc = spec.eks, spec.scaling
+    have = set(eks.preinstalled)
+    if eks.addons.keda:
+        have.add("keda")
+    if eks.addons.prometheus_adapter:
+        have.add("prometheus-adapter")
+    needs = "prometheus-adapter" if sc.autoscaler == "hpa" else "keda"
+    out = []
+    if needs not in have:
+        field = needs.replace("-", "_")
+        out.append(SpecIssue(("scaling", "autoscaler"),
+                             f"autoscaler {sc.autoscaler} scales on queue depth through {needs}, which is neither "
+                             "installed (eks.addons) nor listed in eks.preinstalled: the metric would never arrive",
+                             f"set eks.addons.{field}: true, or add '{needs}' to eks.preinstalled"))
+    if sc.scale_to_zero and sc.autoscaler == "hpa":
+        out.append(SpecIssue(("scaling", "scale_to_zero"), "the HPA cannot scale to zero replicas",
+                             "use autoscaler: keda (minReplicaCount 0 with an activation threshold)"))
+    return out
+
+
+def _tags(spec: DeploymentSpec) -> list[SpecIssue]:
+    return [SpecIssue(("tags", k), f"tag key '{k}' uses the reserved 'aws:' prefix", "rename the tag")
+            for k in spec.tags if k.lower().startswith("aws:")]
