@@ -1,0 +1,123 @@
+"""`llama-infra router`: run the overflow router (what the EKS components deploy in front of primary + fallback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+
+def _config_errors(source: str, error: Exception) -> str:
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return f"{source}: {error}"
+    lines = [f"{source}: {error.error_count()} problem(s)"]
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {field}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def build_router_config(config_file: Path | None, overrides: dict[str, Any]) -> Any:
+    """RouterConfig from an optional YAML/JSON file (RouterConfig's own fields) plus command-line values on top."""
+    from ruamel.yaml import YAML, YAMLError
+
+    from llama_infra.router.config import RouterConfig
+
+    data: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = YAML(typ="safe").load(config_file.read_text(encoding="utf-8"))
+        except (OSError, YAMLError) as exc:
+            raise ValueError(f"{config_file}: cannot read router config: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{config_file}: router config must be a mapping of RouterConfig fields")
+        data = loaded
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        section, _, field = key.partition(".")
+        if field:
+            data.setdefault(section, {})
+            if not isinstance(data[section], dict):
+                raise ValueError(f"{section}: must be a mapping")
+            data[section][field] = value
+        else:
+            data[key] = value
+    return RouterConfig.model_validate(data)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def router(
+        config_file: Annotated[Optional[Path], typer.Option("--config", help="YAML/JSON with RouterConfig fields.")] = None,
+        primary_url: Annotated[Optional[str], typer.Option(help="Primary service base URL.")] = None,
+        primary_queue_metric: Annotated[Optional[str], typer.Option(help="auto | vllm | tgi | in_flight")] = None,
+        fallback_url: Annotated[Optional[str], typer.Option(help="Fallback service base URL.")] = None,
+        fallback_model_id: Annotated[Optional[str], typer.Option(help="Model the fallback serves.")] = None,
+        fallback_precision: Annotated[Optional[str], typer.Option(help="fp16 | int8 | int4 (informational).")] = None,
+        fallback_queue_metric: Annotated[Optional[str], typer.Option(help="auto | vllm | tgi | in_flight")] = None,
+        when_queue_depth_over: Annotated[
+            Optional[int], typer.Option(help="Overflow while the primary's queue depth is over this.")
+        ] = None,
+        priority_api_keys_file: Annotated[
+            Optional[Path], typer.Option(help="File of high-priority API keys, one per line (a mounted Secret).")
+        ] = None,
+        priority_header: Annotated[Optional[str], typer.Option(help="Header carrying low/high.")] = None,
+        trust_priority_header: Annotated[
+            Optional[bool], typer.Option(help="Let the header raise requests to high (behind a trusted gateway).")
+        ] = None,
+        max_in_flight_requests: Annotated[Optional[int], typer.Option(help="Shed normal priority above this.")] = None,
+        low_priority_max_in_flight_requests: Annotated[
+            Optional[int], typer.Option(help="Shed low priority above this (default: half of the above).")
+        ] = None,
+        metrics_poll_interval_seconds: Annotated[Optional[float], typer.Option()] = None,
+        upstream_idle_timeout_seconds: Annotated[Optional[float], typer.Option()] = None,
+        drain_timeout_seconds: Annotated[Optional[float], typer.Option()] = None,
+        host: Annotated[Optional[str], typer.Option()] = None,
+        port: Annotated[Optional[int], typer.Option()] = None,
+    ) -> None:
+        """Run the OpenAI-compatible overflow router until SIGTERM, then drain open streams and exit."""
+        import asyncio
+        import logging
+
+        from llama_infra.router.app import serve
+        from llama_infra.router.config import load_priority_api_keys
+
+        overrides = {
+            "primary.url": primary_url,
+            "primary.queue_metric": primary_queue_metric,
+            "fallback.url": fallback_url,
+            "fallback.model_id": fallback_model_id,
+            "fallback.precision": fallback_precision,
+            "fallback.queue_metric": fallback_queue_metric,
+            "fallback.when_queue_depth_over": when_queue_depth_over,
+            "priority_api_keys_file": priority_api_keys_file,
+            "priority_header": priority_header,
+            "trust_priority_header": trust_priority_header,
+            "max_in_flight_requests": max_in_flight_requests,
+            "low_priority_max_in_flight_requests": low_priority_max_in_flight_requests,
+            "metrics_poll_interval_seconds": metrics_poll_interval_seconds,
+            "upstream_idle_timeout_seconds": upstream_idle_timeout_seconds,
+            "drain_timeout_seconds": drain_timeout_seconds,
+            "host": host,
+            "port": port,
+        }
+        source = str(config_file) if config_file else "router options"
+        try:
+            config = build_router_config(config_file, overrides)
+            load_priority_api_keys(config)  # fail now, with the file's name, not at the first request
+        except ValueError as exc:
+            typer.echo(_config_errors(source, exc), err=True)
+            raise typer.Exit(2) from None
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+        def announce(url: str) -> None:
+            typer.echo(f"llama-infra router listening on {url}")
+
+        drained = asyncio.run(serve(config, on_listening=announce))
+        typer.echo("drained: every open request finished" if drained else "drain timed out: open requests were cut")
+        raise typer.Exit(0 if drained else 1)

@@ -1,0 +1,52 @@
+"""The router's Prometheus metrics: queue depth per backend and per priority, outcomes, latency.
+
+These are the queue-depth exporter for servers that do not export one: an HPA (through prometheus-adapter) or KEDA
+can scale on `llama_router_backend_queue_depth{backend="primary"}`.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class RouterMetrics:
+    """One registry per router instance, so several routers can live in one process (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.backend_queue_depth = Gauge(
+            "llama_router_backend_queue_depth",
+            "Queue depth the router uses for routing, per backend.",
+            ["backend"],
+            registry=self.registry,
+        )
+        self.backend_queue_depth_from_metrics = Gauge(
+            "llama_router_backend_queue_depth_from_metrics",
+            "1 when the backend's queue depth comes from its own metrics, 0 when from the router's in-flight count.",
+            ["backend"],
+            registry=self.registry,
+        )
+        self.in_flight_requests = Gauge(
+            "llama_router_in_flight_requests",
+            "Requests the router has open to each backend, per priority class.",
+            ["backend", "priority"],
+            registry=self.registry,
+        )
+        self.overflow_active = Gauge(
+            "llama_router_overflow_active",
+            "1 while the primary's queue depth is over the overflow threshold.",
+            registry=self.registry,
+        )
+        self.requests = Counter(
+            "llama_router_requests",
+            "Requests by backend, priority and outcome (ok, client_error, upstream_error, shed, draining).",
+            ["backend", "priority", "outcome"],
+            registry=self.registry,
+        )
+        self.request_duration_seconds = Histogram(
+            "llama_router_request_duration_seconds",
+            "Time from request to the last byte sent to the client.",
+            ["backend", "priority"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+            registry=self.registry,
+        )

@@ -1,0 +1,104 @@
+"""Queue depth per backend: scraped from the server's Prometheus metrics, or counted by the router itself."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from llama_infra.router.config import BackendConfig, Priority
+
+log = logging.getLogger(__name__)
+
+# Waiting-request gauges of the servers we deploy (names as the servers export them; see DESIGN.md).
+QUEUE_METRIC_NAMES = {"vllm": "vllm:num_requests_waiting", "tgi": "tgi_queue_size"}
+
+
+def parse_queue_depth(exposition: str, queue_metric: str) -> float | None:
+    """Sum of the backend's waiting-requests gauge over all its label sets, or None if it does not export one.
+
+    `queue_metric` is `vllm`, `tgi` or `auto` (whichever of the two appears first).
+    """
+    wanted = set(QUEUE_METRIC_NAMES.values()) if queue_metric == "auto" else {QUEUE_METRIC_NAMES[queue_metric]}
+    totals: dict[str, float] = {}
+    # Untyped expositions split one metric into several families, so sum over every family with the name.
+    for family in text_string_to_metric_families(exposition):
+        if family.name in wanted:
+            samples = (sample.value for sample in family.samples if sample.name == family.name)
+            totals[family.name] = totals.get(family.name, 0.0) + float(sum(samples))
+    return next(iter(totals.values()), None)
+
+
+@dataclass
+class BackendQueue:
+    """What the router knows about one backend's queue."""
+
+    config: BackendConfig
+    in_flight: Counter[Priority] = field(default_factory=Counter)
+    scraped_depth: float | None = None
+    scraped_at_monotonic: float = float("-inf")
+
+    @property
+    def in_flight_total(self) -> int:
+        return sum(self.in_flight.values())
+
+    def depth(self, stale_after_seconds: float) -> tuple[float, str]:
+        """(queue depth, source): the scraped gauge while fresh, else the router's own in-flight count."""
+        fresh = time.monotonic() - self.scraped_at_monotonic <= stale_after_seconds
+        if self.config.queue_metric != "in_flight" and self.scraped_depth is not None and fresh:
+            return self.scraped_depth, "metrics"
+        return float(self.in_flight_total), "in_flight"
+
+
+class QueueDepthMonitor:
+    """Polls each backend's metrics endpoint on an interval; bounded per poll by the interval itself."""
+
+    def __init__(self, backends: dict[str, BackendQueue], interval_seconds: float, stale_after_seconds: float) -> None:
+        self.backends = backends
+        self._interval = interval_seconds
+        self._stale_after = stale_after_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def depth(self, role: str) -> tuple[float, str]:
+        return self.backends[role].depth(self._stale_after)
+
+    async def scrape_once(self, session: aiohttp.ClientSession) -> None:
+        await asyncio.gather(*(self._scrape(session, queue) for queue in self.backends.values()))
+
+    async def _scrape(self, session: aiohttp.ClientSession, queue: BackendQueue) -> None:
+        if queue.config.queue_metric == "in_flight":
+            return
+        try:
+            timeout = aiohttp.ClientTimeout(total=self._interval)
+            async with session.get(queue.config.resolved_metrics_url, timeout=timeout) as response:
+                response.raise_for_status()
+                text = await response.text()
+            depth = parse_queue_depth(text, queue.config.queue_metric)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            log.debug("queue depth scrape of %s failed: %s", queue.config.resolved_metrics_url, exc)
+            return  # the old value goes stale and the router falls back to its in-flight count
+        if depth is not None:
+            queue.scraped_depth = depth
+            queue.scraped_at_monotonic = time.monotonic()
+
+    def start(self, session: aiohttp.ClientSession) -> None:
+        async def loop() -> None:
+            while True:
+                await self.scrape_once(session)
+                await asyncio.sleep(self._interval)
+
+        self._task = asyncio.create_task(loop(), name="queue-depth-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

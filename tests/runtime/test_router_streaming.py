@@ -1,0 +1,130 @@
+"""Streams pass through event by event; a backend that dies or stalls gives the client a clean error, never a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import aiohttp
+
+from llama_infra.router.config import BackendConfig, FallbackConfig, RouterConfig
+from llama_infra.router.testing import FakeOpenAIBackend
+
+BODY = {"model": "llama-70b", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+
+
+def events(raw: bytes) -> list[str]:
+    return [block.removeprefix("data: ") for block in raw.decode().split("\n\n") if block]
+
+
+async def test_stream_arrives_event_by_event_with_done(router_at):
+    async with FakeOpenAIBackend(chunks=5, chunk_interval_seconds=0.1).serve() as primary:
+        async with (
+            router_at(RouterConfig(primary=BackendConfig(url=primary.url))) as (url, _router),
+            aiohttp.ClientSession() as session,
+            session.post(f"{url}/v1/chat/completions", json=BODY) as response,
+        ):
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/event-stream")
+            started = time.monotonic()
+            first = await response.content.readuntil(b"\n\n")
+            first_after = time.monotonic() - started
+            rest = await response.read()
+    assert first_after < 0.3  # the first event is not held back until the stream ends (~0.4 s)
+    parsed = events(first + rest)
+    assert parsed[-1] == "[DONE]"
+    tokens = [json.loads(event)["choices"][0]["delta"]["content"] for event in parsed[:-1]]
+    assert tokens == [f"token{index} " for index in range(5)]
+
+
+async def test_overflowed_stream_comes_from_the_fallback(router_at):
+    async with (
+        FakeOpenAIBackend(model="llama-70b").serve() as primary,
+        FakeOpenAIBackend(model="llama-8b-int4", chunks=2).serve() as fallback,
+    ):
+        primary.waiting_override = 10
+        config = RouterConfig(
+            primary=BackendConfig(url=primary.url),
+            fallback=FallbackConfig(url=fallback.url, model_id="llama-8b-int4", when_queue_depth_over=3),
+            metrics_poll_interval_seconds=0.02,
+        )
+        async with router_at(config) as (url, _router), aiohttp.ClientSession() as session:
+            await asyncio.sleep(0.1)
+            async with session.post(f"{url}/v1/chat/completions", json=BODY) as response:
+                assert response.headers["x-llama-backend"] == "fallback"
+                parsed = events(await response.read())
+    assert [json.loads(event)["model"] for event in parsed[:-1]] == ["llama-8b-int4"] * 2
+    assert parsed[-1] == "[DONE]"
+
+
+async def test_backend_killed_mid_stream_gives_an_error_event(router_at):
+    async with FakeOpenAIBackend(chunks=6, abort_after_chunks=2).serve() as primary:
+        async with (
+            router_at(RouterConfig(primary=BackendConfig(url=primary.url))) as (url, router),
+            aiohttp.ClientSession() as session,
+        ):
+            async with session.post(f"{url}/v1/chat/completions", json=BODY) as response:
+                parsed = events(await asyncio.wait_for(response.read(), 5))
+            metrics = await (await session.get(f"{url}/metrics")).text()
+    assert len(parsed) == 4  # two tokens, the error, [DONE]
+    assert [json.loads(event)["choices"][0]["delta"]["content"] for event in parsed[:2]] == ["token0 ", "token1 "]
+    error = json.loads(parsed[2])["error"]
+    assert error["code"] == 502 and "mid-stream" in error["message"]
+    assert parsed[3] == "[DONE]"
+    assert router.admission.open_requests == 0
+    assert 'llama_router_requests_total{backend="primary",outcome="upstream_error",priority="normal"} 1.0' in metrics
+
+
+async def test_backend_silent_mid_stream_times_out_with_an_error_event(router_at):
+    async with FakeOpenAIBackend(chunks=6, stall_after_chunks=1).serve() as primary:
+        config = RouterConfig(primary=BackendConfig(url=primary.url), upstream_idle_timeout_seconds=0.3)
+        async with (
+            router_at(config) as (url, _router),
+            aiohttp.ClientSession() as session,
+            session.post(f"{url}/v1/chat/completions", json=BODY) as response,
+        ):
+            started = time.monotonic()
+            parsed = events(await asyncio.wait_for(response.read(), 5))
+            waited = time.monotonic() - started
+    assert 0.25 < waited < 2
+    assert json.loads(parsed[1])["error"]["code"] == 504
+    assert parsed[-1] == "[DONE]"
+
+
+async def test_unreachable_backend_gives_a_502_json_error(router_at):
+    async with FakeOpenAIBackend().serve() as gone:
+        dead_url = gone.url
+    async with (
+        router_at(RouterConfig(primary=BackendConfig(url=dead_url))) as (url, router),
+        aiohttp.ClientSession() as session,
+        session.post(f"{url}/v1/chat/completions", json=BODY) as response,
+    ):
+        assert response.status == 502
+        body = await response.json()
+    assert body["error"]["type"] == "upstream_error"
+    assert dead_url in body["error"]["message"]
+    assert router.admission.open_requests == 0
+
+
+async def test_backend_errors_pass_through_unchanged(router_at):
+    async with FakeOpenAIBackend(status_override=400).serve() as primary:
+        async with (
+            router_at(RouterConfig(primary=BackendConfig(url=primary.url))) as (url, _router),
+            aiohttp.ClientSession() as session,
+            session.post(f"{url}/v1/chat/completions", json=BODY) as response,
+        ):
+            assert response.status == 400
+            assert (await response.json())["error"]["message"] == "fake failure"
+
+
+async def test_models_and_health(router_at):
+    async with FakeOpenAIBackend(model="llama-70b").serve() as primary:
+        async with (
+            router_at(RouterConfig(primary=BackendConfig(url=primary.url))) as (url, _router),
+            aiohttp.ClientSession() as session,
+        ):
+            models = await (await session.get(f"{url}/v1/models")).json()
+            health = await session.get(f"{url}/health")
+    assert [model["id"] for model in models["data"]] == ["llama-70b"]
+    assert health.status == 200
