@@ -1,0 +1,32 @@
+"""llama-infra's CrossGuard rules, importable without starting a policy pack server.
+
+`policies/__main__.py` hands `ALL_RULES` to `pulumi_policy.PolicyPack`; tests and other tools call `evaluate`.
+"""
+
+from __future__ import annotations
+
+from . import eks, exemptions, iam, kubernetes, reliability, sagemaker, secrets
+from .harness import Analysis, NotApplicable, Violation, analyze, evaluate, validation_args
+from .rule import Citation, LlamaRule
+
+ALL_RULES: list[LlamaRule] = [
+    *sagemaker.RULES,
+    *secrets.RULES,
+    *eks.RULES,
+    *kubernetes.RULES,
+    *iam.RULES,
+    *reliability.RULES,
+    *exemptions.RULES,
+]
+
+__all__ = [
+    "ALL_RULES",
+    "Analysis",
+    "Citation",
+    "LlamaRule",
+    "NotApplicable",
+    "Violation",
+    "analyze",
+    "evaluate",
+    "validation_args",
+]

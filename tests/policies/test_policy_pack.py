@@ -1,0 +1,78 @@
+"""Start `policies/__main__.py` as the Pulumi CLI does and ask it over gRPC what it enforces."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime import proto
+from pulumi.runtime.proto import analyzer_pb2_grpc
+
+PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+STARTUP_TIMEOUT_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    # Like the CLI's policy plugin: run the pack directory; it prints its port and serves on 127.0.0.1.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+    process = subprocess.Popen([sys.executable, "-u", str(PACK_DIR)], cwd=PACK_DIR, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        line = b""
+        while time.monotonic() < deadline and not line.strip():
+            line = process.stdout.readline()
+            if process.poll() is not None:
+                break
+        assert line.strip().isdigit(), f"pack did not start: {line!r} {process.stderr.read().decode()[-2000:]}"
+        channel = grpc.insecure_channel(f"127.0.0.1:{int(line)}")
+        grpc.channel_ready_future(channel).result(timeout=STARTUP_TIMEOUT_SECONDS)
+        yield analyzer_pb2_grpc.AnalyzerStub(channel)
+        channel.close()
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_pack_serves_at_least_twenty_named_cited_rules(analyzer) -> None:
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+    assert info.name == "llama-infra"
+    names = [p.name for p in info.policies]
+    assert len(names) >= 20
+    assert len(names) == len(set(names)), "policy names must be unique"
+    for policy in info.policies:
+        assert policy.enforcementLevel in (proto.MANDATORY, proto.ADVISORY), policy.name
+        assert policy.framework.name and policy.framework.reference, f"{policy.name} cites nothing"
+        assert policy.url.startswith(("https://", "docs/")), policy.name
+        assert policy.framework.reference in policy.description, policy.name
+        assert policy.remediation_steps, policy.name
+    levels = {p.enforcementLevel for p in info.policies}
+    assert levels == {proto.MANDATORY, proto.ADVISORY}
+
+
+def test_pack_reports_a_mandatory_violation_over_grpc(analyzer) -> None:
+    props = struct_pb2.Struct()
+    props.update({"metadataOptions": {"httpTokens": "optional"}})
+    response = analyzer.Analyze(proto.AnalyzeRequest(
+        type="aws:ec2/launchTemplate:LaunchTemplate", properties=props,
+        urn="urn:pulumi:dev::llama-infra::aws:ec2/launchTemplate:LaunchTemplate::gpu", name="gpu"))
+    by_policy = {d.policyName: d for d in response.diagnostics}
+    assert by_policy["launch-template-imdsv2"].enforcementLevel == proto.MANDATORY
+    assert "IMDSv1" in by_policy["launch-template-imdsv2"].message
+
+
+def test_docs_rule_table_matches_the_rules() -> None:
+    from llama_infra_policies import ALL_RULES, docs
+
+    document = (PACK_DIR.parent / "docs" / "policies.md").read_text()
+    assert docs.with_table(document) == document, "regenerate: .venv/bin/python policies/llama_infra_policies/docs.py docs/policies.md"
+    for rule in ALL_RULES:
+        assert f"`{rule.name}`" in document

@@ -1,0 +1,29 @@
+"""Every rule: a resource that passes, one that fails with the expected message, through the SDK's args."""
+
+from __future__ import annotations
+
+import pytest
+from policy_cases import CASES, Case
+from policy_helpers import RULES_BY_NAME, run_rule
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule_passes_compliant_resource(case: Case) -> None:
+    assert run_rule(case.rule, case.resource_type, case.passing) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule_fails_noncompliant_resource(case: Case) -> None:
+    messages = run_rule(case.rule, case.resource_type, case.failing)
+    assert messages, f"{case.rule} reported nothing"
+    assert any(case.expect in m for m in messages), messages
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule_ignores_other_resource_types(case: Case) -> None:
+    assert run_rule(case.rule, "aws:s3/bucket:Bucket", case.failing) == [] or not RULES_BY_NAME[case.rule].resource_types
+
+
+def test_every_rule_has_a_passing_and_a_failing_case() -> None:
+    covered = {case.rule for case in CASES}
+    assert sorted(set(RULES_BY_NAME) - covered) == []
