@@ -28,10 +28,18 @@ def test_one_nvme_variant_forbids_the_key_for_the_whole_config() -> None:
     assert run_rule("sagemaker-endpoint-config-kms", EC, {**props, "kmsKeyArn": None}) == []
 
 
-def test_nvme_facts_have_one_named_source() -> None:
-    assert nvme.source() in ("llama_infra.catalog", "policies fallback table (TODO: catalog)")
+def test_nvme_facts_come_from_the_catalog() -> None:
+    from llama_infra import catalog
+
+    nvme_types = [g.sagemaker_name for g in catalog.gpu_catalog().values() if g.has_nvme]
+    ebs_types = [g.sagemaker_name for g in catalog.gpu_catalog().values() if not g.has_nvme]
+    assert nvme_types, "the catalog should know GPU types with NVMe instance storage"
+    for instance_type in nvme_types:
+        assert run_rule("sagemaker-endpoint-config-kms", EC, endpoint_config(instance_type, kms=False)) == []
+    for instance_type in ebs_types:
+        assert run_rule("sagemaker-endpoint-config-kms", EC, endpoint_config(instance_type, kms=False))
+    assert nvme.source() == "llama_infra.catalog"
     assert nvme.instance_family("ml.g6e.12xlarge") == "g6e"
-    assert nvme.instance_family("p4d.24xlarge") == "p4d"
 
 
 def test_unknown_key_arn_during_preview_counts_as_set() -> None:
