@@ -18,7 +18,15 @@ _AWS_DOW_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 
 
 class ScheduleError(ValueError):
-    """A cron or timezone a user wrote is not usable; the message says why and how to fix it."""
+    """A cron or timezone a user wrote is not usable: `problem` says why, `fix` how to fix it."""
+
+    def __init__(self, problem: str, fix: str = ""):
+        self.problem, self.fix = problem, fix
+        super().__init__(f"{problem}: {fix}" if fix else problem)
+
+
+_CRON_FIELDS = (("minute", "0–59"), ("hour", "0–23"), ("day-of-month", "1–31"), ("month", "1–12 or JAN–DEC"),
+                ("day-of-week", "0–7 or SUN–SAT"))
 
 
 def zone(name: str) -> ZoneInfo:
@@ -30,7 +38,7 @@ def zone(name: str) -> ZoneInfo:
 
         close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
         hint = f"did you mean '{close[0]}'?" if close else "use an IANA name such as 'America/New_York' or 'UTC'"
-        raise ScheduleError(f"unknown timezone '{name}': {hint}") from None
+        raise ScheduleError(f"unknown timezone '{name}'", hint) from None
 
 
 def _aws_dow(field: str) -> str:
@@ -55,6 +63,21 @@ def _aws_dow(field: str) -> str:
     return ",".join(parts)
 
 
+def _from_aws_form(fields: list[str]) -> str | None:
+    """The 5-field equivalent of a 6-field AWS cron (`?` → `*`, day-of-week 1=SUN → 0), when it is plain enough."""
+    minute, hour, dom, month, dow, _year = fields
+    dom, dow = ("*" if dom == "?" else dom), ("*" if dow == "?" else dow)
+
+    def one(token: str) -> str:
+        return str(int(token) - 1) if token.isdigit() and 1 <= int(token) <= 7 else token
+
+    if any(c in dow for c in "#L/"):
+        return None
+    dow = ",".join("-".join(one(t) for t in item.split("-")) for item in dow.split(","))
+    candidate = f"{minute} {hour} {dom} {month} {dow}"
+    return candidate if croniter.is_valid(candidate) else None
+
+
 @dataclass(frozen=True)
 class Cron:
     """A 5-field cron expression in an IANA timezone."""
@@ -65,16 +88,22 @@ class Cron:
     def __post_init__(self) -> None:
         fields = self.expression.split()
         if len(fields) != 5:
+            five = _from_aws_form(fields) if len(fields) == 6 else None
             raise ScheduleError(
-                f"cron '{self.expression}' has {len(fields)} fields; write 5 (minute hour day-of-month month "
-                "day-of-week), e.g. '0 22 * * *' — llama-infra renders the 6-field AWS form itself"
+                f"cron '{self.expression}' has {len(fields)} fields; llama-infra takes 5 (minute hour day-of-month "
+                "month day-of-week, in the schedule's timezone) and renders the 6-field AWS form itself",
+                f"write '{five}'" if five else "write 5 fields, e.g. '0 22 * * 1-5' (22:00 Monday to Friday)",
             )
         if not croniter.is_valid(self.expression):
-            raise ScheduleError(f"cron '{self.expression}' is not a valid cron expression, e.g. '0 22 * * 1-5'")
+            bad = [f"{name} '{fields[i]}' must be {allowed}" for i, (name, allowed) in enumerate(_CRON_FIELDS)
+                   if not croniter.is_valid(" ".join(fields[i] if j == i else "*" for j in range(5)))]
+            raise ScheduleError(f"cron '{self.expression}' is not a valid cron expression"
+                                + (f" ({'; '.join(bad)})" if bad else ""),
+                                "write minute hour day-of-month month day-of-week, e.g. '0 22 * * 1-5'")
         if fields[2] != "*" and fields[4] != "*":
             raise ScheduleError(
                 f"cron '{self.expression}' sets both day-of-month and day-of-week; AWS schedules accept only one "
-                "of them: set the other to '*'"
+                "of them", "set one of them to '*'"
             )
         zone(self.timezone)
 

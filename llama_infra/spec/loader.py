@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import re
+from datetime import date, datetime
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 from llama_infra.spec.errors import Path, SpecError, SpecIssue, SpecRuleErrors, dotted
@@ -29,12 +32,12 @@ def parse_spec(text: str, source: str = "<spec>") -> DeploymentSpec:
     try:
         doc = YAML(typ="rt").load(text)
     except MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else None
-        issue = SpecIssue((), f"not valid YAML: {e.problem}", "fix the YAML syntax at that line")
-        raise SpecError(source, [issue], [line]) from None
+        raise SpecError(source, [_yaml_issue(e)], [e.problem_mark.line + 1 if e.problem_mark else None]) from None
     if not isinstance(doc, dict):
-        raise SpecError(source, [SpecIssue((), "the spec must be a YAML mapping (name:, target:, model:, …)",
-                                           "see examples in stacks/ or run `llama-infra schema`")])
+        found = "the file is empty" if doc is None else f"the file holds {_yaml_kind(doc)}, not a mapping"
+        raise SpecError(source, [SpecIssue((), f"a spec is a YAML mapping (name:, target:, model:, capacity:, …); "
+                                               f"{found}", "start from an example in stacks/specs/, or see "
+                                               "`llama-infra schema` (docs/spec-reference.md)")])
     try:
         return DeploymentSpec.model_validate(_plain(doc))
     except ValidationError as e:
@@ -43,6 +46,23 @@ def parse_spec(text: str, source: str = "<spec>") -> DeploymentSpec:
         issues = e.issues
     located = sorted(((_line_of(doc, i.path), i) for i in issues), key=lambda li: li[0] or 0)
     raise SpecError(source, [i for _, i in located], [line for line, _ in located]) from None
+
+
+def _yaml_issue(e: MarkedYAMLError) -> SpecIssue:
+    if isinstance(e, DuplicateKeyError):
+        return SpecIssue((), f"not valid YAML: {e.problem}", "remove one of the two keys (a mapping has each key once)")
+    problem = f"not valid YAML: {e.problem}"
+    if e.context and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+        problem += f" ({e.context} that starts at line {e.context_mark.line + 1})"
+    return SpecIssue((), problem, "fix the YAML syntax at that line (an unclosed bracket or quote is the usual cause)")
+
+
+def _yaml_kind(node: Any) -> str:
+    if isinstance(node, list):
+        return "a list"
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return f"the number {node}"
+    return f"the {type(node).__name__ if not isinstance(node, str) else 'text'} {str(node)[:40]!r}"
 
 
 def _plain(node: Any) -> Any:
@@ -85,8 +105,6 @@ def _model_at(path: Path) -> type[BaseModel] | None:
 
 
 def _inner_model(annotation: Any) -> Any:
-    from typing import get_args
-
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in get_args(annotation):
@@ -96,30 +114,91 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+# Fix sentences for type errors: say what to write instead.
+_TYPE_FIXES = {
+    "float_parsing": "write a number, e.g. 70 or 0.5",
+    "float_type": "write a number, e.g. 70 or 0.5",
+    "int_parsing": "write a whole number, e.g. 2",
+    "int_type": "write a whole number, e.g. 2",
+    "int_from_float": "write a whole number, e.g. 2",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write text; quote it (\"...\") so YAML does not read it as a number, date or boolean",
+    "list_type": "write a list: `[a, b]` or one `- item` per line",
+    "dict_type": "write a mapping: `{key: value}` or indented `key: value` lines",
+    "model_type": "write a mapping: `{key: value}` or indented `key: value` lines",
+    "model_attributes_type": "write a mapping: `{key: value}` or indented `key: value` lines",
+    "literal_error": "use one of the values listed",
+    "finite_number": "write a finite number (not .inf or .nan)",
+}
+
+
 def _from_pydantic(err: dict[str, Any]) -> SpecIssue:
     path: Path = tuple(err["loc"])
     kind = err["type"]
+    owner = _model_at(path[:-1]) if path and isinstance(path[-1], str) else None
+    field = owner.model_fields.get(str(path[-1])) if owner else None
     if kind == "extra_forbidden":
         key = str(path[-1])
-        owner = _model_at(path[:-1])
         allowed = sorted(owner.model_fields) if owner else []
         close = difflib.get_close_matches(key, allowed, n=1)
         fix = f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
         return SpecIssue(path, f"unknown field '{key}'", fix)
     if kind == "missing":
-        return SpecIssue(path, "required field is missing", f"add `{path[-1]}:` under {dotted(path[:-1])}")
+        where = f"under `{dotted(path[:-1])}:`" if path[:-1] else "at the top level"
+        what = f" ({field.description})" if field and field.description else ""
+        choices = [a for a in get_args(field.annotation) if isinstance(a, str)] if field else []
+        value = f" {'|'.join(choices)}" if choices and get_origin(field.annotation) is Literal else ""
+        return SpecIssue(path, "required field is missing", f"add `{path[-1]}:{value}` {where}{what}")
     given = err.get("input")
-    shown = f" (got {given!r})" if not isinstance(given, (dict, list)) else ""
+    shown = f" (got {_shown(given)})" if not isinstance(given, (dict, list)) else ""
     msg = err["msg"].replace("Input should be", "must be").replace("String should", "must")
-    fixes = {
-        "literal_error": "use one of the values listed",
-        "string_pattern_mismatch": "see `llama-infra schema` for the allowed form",
-    }
-    fix = fixes.get(kind, "correct the value")
-    owner = _model_at(path[:-1]) if path and isinstance(path[-1], str) else None
-    described = owner.model_fields[path[-1]].description if owner and path[-1] in owner.model_fields else None
-    if kind == "string_pattern_mismatch" and described:
-        msg, fix = "does not have the required form", described
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        msg = "must be a mapping"
+    fix = _TYPE_FIXES.get(kind, "correct the value")
+    if kind == "string_pattern_mismatch":
+        msg, fix = "does not have the required form", (field.description if field and field.description else
+                                                       "see `llama-infra schema` for the allowed form")
+        if path == ("name",) or path[-2:-1] == ("schedules",) or path[-1:] == ("name",):
+            slug = re.sub(r"[^a-z0-9]+", "-", str(given).lower()).strip("-")
+            if re.fullmatch(r"[a-z][a-z0-9-]{1,38}[a-z0-9]", slug):
+                fix = f"write it as '{slug}' ({fix.rstrip('.')})"
     if kind.startswith(("greater_than", "less_than")):
-        fix = "use a value within the range"
+        fix = _range_fix(field, err.get("ctx", {}))
+    if kind in ("too_short", "too_long"):
+        ctx = err.get("ctx", {})
+        lo, hi, n = ctx.get("min_length"), ctx.get("max_length"), ctx.get("actual_length")
+        lo = lo if lo is not None else _length_bound(field, "min_length")
+        hi = hi if hi is not None else _length_bound(field, "max_length")
+        needs = f"exactly {lo}" if lo is not None and lo == hi else (f"at least {lo}" if kind == "too_short"
+                                                                       else f"at most {hi}")
+        msg = f"has {n} item{'s' if n != 1 else ''}; it needs {needs}"
+        fix = f"give {needs} items" + (f": {field.description}" if field and field.description else "")
     return SpecIssue(path, f"{msg}{shown}", fix)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (date, datetime)):
+        return f"the date {value.isoformat()}"
+    return repr(value)
+
+
+def _range_fix(field: Any, ctx: dict[str, Any]) -> str:
+    """`use a value from 0 to 100` from the field's own constraints (or the one bound pydantic reports)."""
+    bounds: dict[str, Any] = {k: v for k, v in ctx.items() if k in ("gt", "ge", "lt", "le")}
+    for c in getattr(field, "metadata", []):
+        for name in ("gt", "ge", "lt", "le"):
+            if getattr(c, name, None) is not None:
+                bounds[name] = getattr(c, name)
+    low = f"above {bounds['gt']:g}" if "gt" in bounds else (f"{bounds['ge']:g} or more" if "ge" in bounds else "")
+    high = f"below {bounds['lt']:g}" if "lt" in bounds else (f"at most {bounds['le']:g}" if "le" in bounds else "")
+    if "ge" in bounds and "le" in bounds:
+        return f"use a value from {bounds['ge']:g} to {bounds['le']:g}"
+    return "use a value " + " and ".join(b for b in (low, high) if b) if (low or high) else "use a value within the range"
+
+
+def _length_bound(field: Any, name: str) -> int | None:
+    for c in getattr(field, "metadata", []):
+        if getattr(c, name, None) is not None:
+            return getattr(c, name)
+    return None

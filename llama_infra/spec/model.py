@@ -26,7 +26,8 @@ ResourceName = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Finite numbers only: `.inf` peak load or `.nan` targets would pass `gt=0` checks and break every calculation.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Weights(_Strict):
@@ -190,7 +191,8 @@ class DeploymentSpec(_Strict):
     name: ResourceName
     environment: Environment = "dev"
     target: TargetName
-    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+                        description="AWS Region code, e.g. us-east-1 or eu-west-1 (not the display name).")
     model: Model
     slo: Slo = Field(default_factory=Slo)
     capacity: Capacity

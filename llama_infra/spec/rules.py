@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog, sizing
-from llama_infra.schedules import Cron, ScheduleError, Window
+from llama_infra.schedules import Cron, ScheduleError, Window, zone
 from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
 
 if TYPE_CHECKING:
@@ -83,19 +83,32 @@ def _instance_problem(instance_type: str, target: catalog.Target) -> tuple[str, 
         why = "SageMaker instance types start with 'ml.'" if target == "sagemaker" else \
             "EC2 instance types on EKS have no 'ml.' prefix"
         return f"'{instance_type}': {why}", f"write '{wanted}'"
+    known = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)]
     if not catalog.offered_by(instance_type, target):
         import difflib
 
+        if target == "sagemaker" and catalog.offered_by(catalog.ec2_name(instance_type), "eks"):
+            family = catalog.ec2_name(instance_type).split(".")[0] + "."
+            same_family = [k for k in known if catalog.ec2_name(k).startswith(family)]
+            return (f"'{instance_type}' is not offered for SageMaker real-time endpoints (botocore's SageMaker "
+                    f"service model), although EC2 has {catalog.ec2_name(instance_type)}",
+                    f"use {', '.join(same_family) or 'another GPU type'} or target: eks")
         service = "SageMaker real-time endpoints" if target == "sagemaker" else "EC2"
-        known = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)]
         close = difflib.get_close_matches(instance_type, known, n=3)
-        fix = f"did you mean {', '.join(close)}?" if close else f"use one of {', '.join(known[:8])}, …"
+        fix = f"did you mean {', '.join(close)}?" if close else f"use a GPU type such as {_one_per_family(known)}"
         return f"'{instance_type}' is not an instance type {service} offer (botocore service model)", fix
     if catalog.lookup(instance_type) is None:
-        known = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)]
-        return (f"'{instance_type}' is not a CUDA GPU instance type in llama-infra's catalog",
-                f"use a GPU type such as {', '.join(known[:6])}, …")
+        return (f"'{instance_type}' is not a CUDA GPU instance type (llama-infra's catalog: g4dn, g5, g6, g6e, "
+                "p4d, p4de, p5, p5en)", f"use a GPU type such as {_one_per_family(known)}")
     return None
+
+
+def _one_per_family(names: list[str]) -> str:
+    """The first (smallest) size of each GPU family: `ml.g5.xlarge, ml.g6.xlarge, …`."""
+    seen: dict[str, str] = {}
+    for n in names:
+        seen.setdefault(catalog.ec2_name(n).split(".")[0], n)
+    return ", ".join(seen.values())
 
 
 def _instance_types(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -131,16 +144,21 @@ def _fit_issue(path: Path, model_id: str, params_b: float, precision: str, insta
     bigger = sizing.fitting_instances(params_b, precision, spec.target, overhead_fraction=overhead)
     fixes = []
     if smaller:
-        fixes.append("use " + "/".join(smaller[:3]))
+        fixes.append("quantize (precision " + _or(smaller) + ")")
     if bigger:
-        fixes.append(", ".join(bigger))
+        fixes.append("use " + _or(bigger))
     return SpecIssue(
         path,
         f"{model_id} ({params_b:g}B {precision}) does not fit: it needs ≈{low:.0f}–{high:.0f} GB "
         f"({sizing.weights_gb(params_b, precision):.0f} GB weights + 20–30 %; checked at "
         f"{overhead:.0%}); {instance_type} has {gpus}",
-        (" or ".join(fixes) if fixes else "no single instance type holds this model; quantize it"),
+        (", or ".join(fixes) if fixes else "no single instance type holds this model at this precision; quantize "
+         "it (int4/awq) or serve a smaller model"),
     )
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -211,7 +229,8 @@ def _replicas(spec: DeploymentSpec) -> list[SpecIssue]:
                              f"raise capacity.burst.max to {hi - base.count} or lower max_replicas"))
     if sc.scale_to_zero and base.count > 0:
         out.append(SpecIssue(("scaling", "scale_to_zero"),
-                             f"scale_to_zero with a baseline of {base.count} instances: the baseline always runs",
+                             f"scale_to_zero with a baseline of {base.count} instance{'s' if base.count != 1 else ''}: the "
+                             "baseline always runs",
                              "set capacity.baseline.count: 0, or scale_to_zero: false"))
     if lo == 0 and not sc.scale_to_zero:
         out.append(SpecIssue(("scaling", "min_replicas"), "min_replicas 0 means the service can go cold",
@@ -239,10 +258,16 @@ def _burst(spec: DeploymentSpec) -> list[SpecIssue]:
     elif burst.capacity == "spot" and burst.max > 0:
         types = spec.burst_instance_types
         if len(set(types)) < burst.min_instance_types:
+            m = spec.model
+            more = [t for t in sizing.fitting_instances(m.params_b, m.precision, "eks", limit=6,
+                                                        overhead_fraction=m.memory_overhead_fraction)
+                    if t not in types][:3]
+            n = len(set(types))
             out.append(SpecIssue(("capacity", "burst", "instance_types"),
-                                 f"a spot pool with {len(set(types))} instance type(s) ({', '.join(types)}) is "
+                                 f"a spot pool with {n} instance type{'s' if n != 1 else ''} ({', '.join(types)}) is "
                                  f"likely to find no capacity; the spec asks for at least {burst.min_instance_types}",
-                                 "add GPU types of other families that hold the model, e.g. g5/g6/g6e sizes"))
+                                 "add GPU types of other families that hold the model"
+                                 + (f", e.g. {', '.join(more)}" if more else "")))
     if base.capacity_reservation_id and base.purchase == "on-demand" and spec.target == "sagemaker":
         out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
                              "SageMaker endpoints do not target EC2 capacity reservations",
@@ -281,15 +306,16 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
                                  "give each schedule its own name"))
         names.add(s.name)
         crons = {}
-        for key in ("start", "end"):
-            try:
-                crons[key] = Cron(getattr(s, key), s.timezone)
-            except ScheduleError as e:
-                field = "timezone" if "timezone" in str(e) else key
-                msg, _, fix = str(e).partition(": ")
-                out.append(SpecIssue(("schedules", i, field), msg, fix))
-                if field == "timezone":
-                    break
+        try:
+            zone(s.timezone)
+        except ScheduleError as e:
+            out.append(SpecIssue(("schedules", i, "timezone"), e.problem, e.fix))
+        else:
+            for key in ("start", "end"):
+                try:
+                    crons[key] = Cron(getattr(s, key), s.timezone)
+                except ScheduleError as e:
+                    out.append(SpecIssue(("schedules", i, key), e.problem, e.fix))
         if len(crons) == 2:
             window = Window(crons["start"], crons["end"])
             if s.start.split() == s.end.split():
