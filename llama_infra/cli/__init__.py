@@ -22,6 +22,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "llama_infra.cli.validate",
     "llama_infra.cli.router",
+    "llama_infra.cli.verify",
 ]
 
 for _module in COMMAND_MODULES:

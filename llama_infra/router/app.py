@@ -44,7 +44,7 @@ class Router:
         self.session: aiohttp.ClientSession | None = None
 
     @property
-    def overflow_threshold(self) -> int | None:
+    def overflow_threshold(self) -> float | None:
         return None if self.config.fallback is None else self.config.fallback.when_queue_depth_over
 
     def build_app(self) -> web.Application:

@@ -68,7 +68,7 @@ class FallbackConfig(BackendConfig):
         description="Model name the fallback serves; overflowed requests have their `model` field rewritten to it.",
     )
     precision: str | None = Field(default=None, description="Informational (fp16, int8, int4); exported as a label.")
-    when_queue_depth_over: int = Field(
+    when_queue_depth_over: float = Field(
         ge=0, description="Overflow while the primary's queue depth is strictly greater than this; back at or below it."
     )
 

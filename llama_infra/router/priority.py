@@ -50,7 +50,7 @@ class PriorityClassifier:
         return Priority.NORMAL
 
 
-def choose_backend(priority: Priority, primary_queue_depth: float, overflow_threshold: int | None) -> BackendRole:
+def choose_backend(priority: Priority, primary_queue_depth: float, overflow_threshold: float | None) -> BackendRole:
     """Overflow rule: non-high requests go to the fallback while the primary's queue depth is over the threshold.
 
     `overflow_threshold` is the spec's `fallback.when_queue_depth_over`, or None when there is no fallback.
