@@ -1,6 +1,54 @@
 """llama-infra: one typed spec for self-hosted Llama serving on AWS.
 
-Import-light on purpose: Pulumi, pulumi-aws and sagemaker-core are imported only by the modules that need them.
+Use it from another Pulumi program::
+
+    import pulumi
+    from llama_infra import SageMakerLlamaEndpoint, load_spec
+
+    spec = load_spec("llama.yaml")                       # validated: a bad spec raises SpecError, located
+    endpoint = SageMakerLlamaEndpoint("chat", spec)       # model, endpoint config, endpoint, autoscaling, alarms
+    pulumi.export("endpoint_name", endpoint.endpoint_name)
+
+Import-light on purpose: ``import llama_infra`` loads nothing but this file. Each public name is imported from
+its module on first use (PEP 562 module ``__getattr__``), so Pulumi, pulumi-aws and pydantic are loaded only by a
+program that uses a component or the spec. ``benchmarks/`` measures the cost of the bare import.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+# Public name -> module that defines it. One line per name; `tests/test_public_api.py` checks that every name
+# resolves, has a docstring, and that `import llama_infra` imports none of these modules.
+_EXPORTS: dict[str, str] = {
+    # the spec (pydantic, no Pulumi)
+    "DeploymentSpec": "llama_infra.spec",
+    "SpecError": "llama_infra.spec",
+    "load_spec": "llama_infra.spec",
+    "parse_spec": "llama_infra.spec",
+    # cost
+    "CostReport": "llama_infra.pricing",
+    "cost_report": "llama_infra.pricing",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
+    from llama_infra.pricing import CostReport, cost_report
+    from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llama_infra' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: the next access does not come back here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

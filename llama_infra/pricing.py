@@ -118,6 +118,8 @@ class HourConfig:
 
 @dataclass
 class CostReport:
+    """Monthly cost of a spec: total, baseline and burst parts, the saving from downsizing windows, per request."""
+
     spec_name: str
     target: str
     snapshot: str

@@ -29,6 +29,7 @@ def load_spec(path: str | FsPath) -> DeploymentSpec:
 
 
 def parse_spec(text: str, source: str = "<spec>") -> DeploymentSpec:
+    """Parse and validate spec YAML text; `source` names it in errors. Raises SpecError listing every problem."""
     try:
         doc = YAML(typ="rt").load(text)
     except MarkedYAMLError as e:

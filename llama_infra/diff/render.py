@@ -1,0 +1,100 @@
+"""A SpecDiff as terminal text or as Markdown for a pull-request comment."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from llama_infra.diff import SpecDiff
+from llama_infra.diff.compare import MISSING, ResourceChange
+
+SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
+ORDER = {"replace": 0, "delete": 1, "create": 2, "update": 3}  # most disruptive first
+MAX_VALUE_CHARS = 80
+
+
+def value(v: Any) -> str:
+    if v is MISSING:
+        return "(absent)"
+    text = v if isinstance(v, str) and v.startswith(("[secret ", "(known after")) else json.dumps(v, default=str)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _sorted(d: SpecDiff) -> list[ResourceChange]:
+    return sorted(d.resources.changes, key=lambda c: ORDER[c.op])
+
+
+def summary(d: SpecDiff) -> str:
+    r = d.resources
+    return (f"{r.count('create')} to create, {r.count('update')} to update, {r.count('replace')} to replace, "
+            f"{r.count('delete')} to delete, {r.unchanged} unchanged")
+
+
+def cost_line(d: SpecDiff) -> str:
+    before, after, delta = d.base_cost.cost_per_month_usd, d.head_cost.cost_per_month_usd, d.cost_delta_per_month_usd
+    pct = f", {delta / before:+.1%}" if before else ""
+    return f"${before:,.2f} → ${after:,.2f} per month ({'+' if delta >= 0 else '-'}${abs(delta):,.2f}{pct})"
+
+
+def _estimated(d: SpecDiff) -> list[str]:
+    return sorted(set(d.base_cost.estimated_prices) | set(d.head_cost.estimated_prices))
+
+
+def render_text(d: SpecDiff) -> str:
+    lines = [f"llama-infra diff {d.base.label} → {d.head.label}",
+             f"  {d.head.spec.name} ({d.head.spec.target}, {d.head.spec.region})", ""]
+    if not d.resources.changes:
+        lines.append("  no resource changes")
+    for c in _sorted(d):
+        lines.append(f"  {SYMBOL[c.op]:<2} {c.op:<7} {c.type}  {c.name}")
+        for f in c.fields:
+            lines.append(f"        {f.path}: {value(f.before)} → {value(f.after)}")
+        for why in c.replacements:
+            lines.append(f"        replaced because {', '.join(why.paths)} changed: {why.why}")
+            lines.append(f"        (source: {why.source})")
+        if c.delete_before_replace:
+            lines.append("        the physical name is fixed, so the old resource is deleted before the new one "
+                         "exists: expect a gap")
+    lines += ["", f"Resources: {summary(d)}", f"Cost: {cost_line(d)}", f"  prices: {d.head_cost.snapshot}"]
+    if _estimated(d):
+        lines.append(f"  estimated prices: {', '.join(_estimated(d))}")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(d: SpecDiff) -> str:
+    """GitHub-flavoured Markdown for a PR comment (the fork-PR workflow posts it)."""
+    out = [f"### llama-infra diff: `{d.head.spec.name}`", "",
+           f"`{d.base.label}` → `{d.head.label}` · target **{d.head.spec.target}** · {d.head.spec.region}", "",
+           f"**Resources:** {summary(d)}  ", f"**Cost:** {cost_line(d)}", ""]
+    if d.replacements:
+        out.append("> [!WARNING]")
+        out.append(f"> {len(d.replacements)} resource(s) will be **replaced**:")
+        for c in d.replacements:
+            reason = "; ".join(w.why for w in c.replacements)
+            gap = " The name is fixed: the old one is deleted first." if c.delete_before_replace else ""
+            out.append(f"> - `{c.name}` ({c.type.split(':')[-1]}): {_md(reason)}.{gap}")
+        out.append("")
+    if d.resources.changes:
+        out += ["| | operation | type | name | changed fields |", "|---|---|---|---|---|"]
+        for c in _sorted(d):
+            fields = "<br>".join(f"`{_md(f.path)}`: `{_md(value(f.before))}` → `{_md(value(f.after))}`"
+                                 for f in c.fields[:12])
+            if len(c.fields) > 12:
+                fields += f"<br>… and {len(c.fields) - 12} more"
+            out.append(f"| `{SYMBOL[c.op]}` | {c.op} | `{c.type}` | `{c.name}` | {fields} |")
+    else:
+        out.append("No resource changes.")
+    sources = sorted({w.source for c in d.replacements for w in c.replacements})
+    out += ["", "<details><summary>How this was computed</summary>", "",
+            "Planned offline from the two specs (components under Pulumi mocks, no cloud credentials). "
+            "Replacement facts come from the providers' replace-on-change rules"
+            + (": " + "; ".join(f"`{s}`" for s in sources) if sources else "") + ".",
+            f"Prices: {d.head_cost.snapshot}."]
+    if _estimated(d):
+        out.append(f"Estimated prices: {', '.join(_estimated(d))}.")
+    out += ["", "</details>", ""]
+    return "\n".join(out)
