@@ -5,17 +5,18 @@
 
 from __future__ import annotations
 
-from . import eks, exemptions, iam, kubernetes, reliability, sagemaker, secrets
+from . import disruption, eks, exemptions, iam, kubernetes, reliability, sagemaker, secrets
 from .harness import Analysis, NotApplicable, Violation, analyze, evaluate, validation_args
-from .rule import Citation, LlamaRule
+from .rule import Citation, LlamaRule, LlamaStackRule
 
-ALL_RULES: list[LlamaRule] = [
+ALL_RULES: list[LlamaRule | LlamaStackRule] = [
     *sagemaker.RULES,
     *secrets.RULES,
     *eks.RULES,
     *kubernetes.RULES,
     *iam.RULES,
     *reliability.RULES,
+    *disruption.RULES,
     *exemptions.RULES,
 ]
 
@@ -24,6 +25,7 @@ __all__ = [
     "Analysis",
     "Citation",
     "LlamaRule",
+    "LlamaStackRule",
     "NotApplicable",
     "Violation",
     "analyze",

@@ -32,6 +32,6 @@ def with_table(document: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[2])]
     target = Path(sys.argv[1])
     target.write_text(with_table(target.read_text()))

@@ -109,18 +109,33 @@ def analyze(
         policies = ALL_RULES
     servicer = _servicer(policies, stack_tags)
     analysis = Analysis()
+    stack: list[proto.AnalyzerResource] = []
+    names_by_urn: dict[str, tuple[str, str]] = {}
     for resource_type, props, urn_or_name in resources:
         urn, name = urn_and_name(resource_type, urn_or_name)
-        request = proto.AnalyzeRequest(type=resource_type, properties=to_struct(props), urn=urn, name=name)
-        response = servicer.Analyze(request, None)
-        for diagnostic in response.diagnostics:
-            message = diagnostic.message.removeprefix(diagnostic.description).lstrip("\n")
-            analysis.violations.append(
-                Violation(diagnostic.policyName, _level(diagnostic.enforcementLevel), resource_type, name, message)
-            )
-        for skipped in response.not_applicable:
-            analysis.not_applicable.append(NotApplicable(skipped.policy_name, name, skipped.reason))
+        names_by_urn[urn] = (resource_type, name)
+        properties = to_struct(props)
+        stack.append(proto.AnalyzerResource(type=resource_type, properties=properties, urn=urn, name=name))
+        response = servicer.Analyze(
+            proto.AnalyzeRequest(type=resource_type, properties=properties, urn=urn, name=name), None)
+        _collect(analysis, response, resource_type, name)
+    # Stack rules see every resource at once, as after `pulumi preview` has registered them all.
+    response = servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=stack), None)
+    for diagnostic in response.diagnostics:
+        resource_type, name = names_by_urn.get(diagnostic.urn, ("pulumi:pulumi:Stack", "stack"))
+        analysis.violations.append(_violation(diagnostic, resource_type, name))
+    analysis.not_applicable += [NotApplicable(s.policy_name, "stack", s.reason) for s in response.not_applicable]
     return analysis
+
+
+def _violation(diagnostic: proto.AnalyzeDiagnostic, resource_type: str, name: str) -> Violation:
+    message = diagnostic.message.removeprefix(diagnostic.description).lstrip("\n")
+    return Violation(diagnostic.policyName, _level(diagnostic.enforcementLevel), resource_type, name, message)
+
+
+def _collect(analysis: Analysis, response: proto.AnalyzeResponse, resource_type: str, name: str) -> None:
+    analysis.violations += [_violation(d, resource_type, name) for d in response.diagnostics]
+    analysis.not_applicable += [NotApplicable(s.policy_name, name, s.reason) for s in response.not_applicable]
 
 
 def evaluate(

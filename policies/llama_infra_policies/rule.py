@@ -18,6 +18,8 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from .resource import Resource
@@ -54,6 +56,22 @@ def ours(topic: str, url: str = "docs/policies.md#our-rules") -> Citation:
 
 
 Check = Callable[[Resource], Iterable[str]]
+StackCheck = Callable[[list[Resource]], Iterable[tuple[Resource, str]]]
+
+
+def _metadata(name: str, description: str, citations: tuple[Citation, ...], remediation: str) -> dict:
+    """The Policy keyword arguments every llama-infra rule shares: citations become framework, tags and url."""
+    if not citations:
+        raise ValueError(f"rule {name!r} needs at least one citation")
+    first = citations[0]
+    return {
+        "name": name,
+        "description": f"{description} [{', '.join(str(c) for c in citations)}]",
+        "framework": PolicyComplianceFramework(name=first.source, reference=first.check_id),
+        "tags": sorted({c.source for c in citations}),
+        "remediation_steps": remediation,
+        "url": first.url,
+    }
 
 
 class LlamaRule(ResourceValidationPolicy):
@@ -73,22 +91,14 @@ class LlamaRule(ResourceValidationPolicy):
         honours_exemptions: bool = True,
     ) -> None:
         self.citations = tuple(citations)
-        if not self.citations:
-            raise ValueError(f"rule {name!r} needs at least one citation")
         self.resource_types = frozenset(resource_types)
         self.check = check
         self.honours_exemptions = honours_exemptions
-        first = self.citations[0]
         super().__init__(
-            name=name,
-            description=f"{description} [{', '.join(str(c) for c in self.citations)}]",
             validate=self._validate,
             enforcement_level=enforcement_level,
             severity=severity,
-            framework=PolicyComplianceFramework(name=first.source, reference=first.check_id),
-            tags=sorted({c.source for c in self.citations}),
-            remediation_steps=remediation,
-            url=first.url,
+            **_metadata(name, description, self.citations, remediation),
         )
 
     def applies_to(self, resource_type: str) -> bool:
@@ -105,3 +115,39 @@ class LlamaRule(ResourceValidationPolicy):
                 args.not_applicable(f"exempt via {exemption.key}: {exemption.reason}")
         for message in self.check(resource):
             report_violation(message, None)
+
+
+class LlamaStackRule(StackValidationPolicy):
+    """A rule that needs several resources at once (e.g. a PDB and the workload it covers).
+
+    A finding on a resource that carries an exemption for this rule is skipped; the audit rule lists the exemption.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        *,
+        resource_types: Iterable[str],
+        check: StackCheck,
+        enforcement_level: EnforcementLevel,
+        citations: Iterable[Citation],
+        remediation: str,
+        severity: Severity = Severity.MEDIUM,
+    ) -> None:
+        self.citations = tuple(citations)
+        self.resource_types = frozenset(resource_types)
+        self.check = check
+        super().__init__(
+            validate=self._validate,
+            enforcement_level=enforcement_level,
+            severity=severity,
+            **_metadata(name, description, self.citations, remediation),
+        )
+
+    def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        stack_tags = dict(args.stack_tags or {})
+        resources = [Resource(r.resource_type, r.name, r.urn, r.props, stack_tags) for r in args.resources]
+        for resource, message in self.check(resources):
+            if resource.exemption_for(self.name) is None:
+                report_violation(message, resource.urn)

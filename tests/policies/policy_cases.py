@@ -302,3 +302,30 @@ CASES = [
     Case("policy-exemption-audit", EC, endpoint_config(),
          endpoint_config(tags={"llama-infra:policy-exempt": "gpu-memory-headroom:measured"}), "exempt from"),
 ]
+
+
+@dataclass(frozen=True)
+class StackCase:
+    """A stack rule judged over several resources; `expect` names the resource that must be reported."""
+
+    rule: str
+    passing: list[tuple[str, dict[str, Any], str]]
+    failing: list[tuple[str, dict[str, Any], str]]
+    expect: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}:{self.expect}"
+
+
+STACK_CASES = [
+    StackCase("pdb-min-available-below-replica-floor",
+              [(DEPLOYMENT, deployment(), "llama"), (HPA, hpa(min_replicas=3), "llama"), (PDB, pdb(minAvailable=2), "llama")],
+              [(DEPLOYMENT, deployment(), "llama"), (HPA, hpa(min_replicas=2), "llama"), (PDB, pdb(minAvailable=2), "llama")],
+              "HPA llama minReplicas"),
+    StackCase("pdb-min-available-below-replica-floor",
+              [(DEPLOYMENT, deployment(), "llama"), (PDB, pdb(minAvailable=1), "llama")],
+              [(DEPLOYMENT, deployment(), "llama"), (SCALED_OBJECT, scaled_object(min_count=1), "llama"),
+               (PDB, pdb(minAvailable=1), "llama")],
+              "ScaledObject llama minReplicaCount"),
+]

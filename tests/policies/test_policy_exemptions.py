@@ -57,3 +57,15 @@ def test_kubernetes_annotation_and_suffixed_keys_exempt_several_rules() -> None:
         "exempt from k8s-no-privileged-containers: GPU operator validator needs it (llama-infra.io/policy-exempt)",
         "exempt from k8s-read-only-root-filesystem: Triton writes to /opt (llama-infra.io/policy-exempt.2)",
     ]
+
+
+def test_exempted_pdb_is_skipped_by_the_stack_rule_and_audited() -> None:
+    from policy_cases import HPA, PDB, deployment, hpa, pdb
+
+    budget = pdb(minAvailable=2)
+    budget["metadata"]["annotations"] = {
+        "llama-infra.io/policy-exempt": "pdb-min-available-below-replica-floor:single-tenant batch, drains scheduled"}
+    analysis = analyze([(DEPLOYMENT, deployment(), "llama"), (HPA, hpa(min_replicas=2), "llama"), (PDB, budget, "llama")])
+    fired = {v.policy for v in analysis.violations}
+    assert "pdb-min-available-below-replica-floor" not in fired
+    assert "policy-exemption-audit" in fired

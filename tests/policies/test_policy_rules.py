@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from policy_cases import CASES, Case
+from policy_cases import CASES, STACK_CASES, Case, StackCase
 from policy_helpers import RULES_BY_NAME, run_rule
+
+from llama_infra_policies import evaluate
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -24,6 +26,16 @@ def test_rule_ignores_other_resource_types(case: Case) -> None:
     assert run_rule(case.rule, "aws:s3/bucket:Bucket", case.failing) == [] or not RULES_BY_NAME[case.rule].resource_types
 
 
+@pytest.mark.parametrize("case", STACK_CASES, ids=lambda c: c.id)
+def test_stack_rule_passes_and_fails(case: StackCase) -> None:
+    rule = [RULES_BY_NAME[case.rule]]
+    assert evaluate(case.passing, policies=rule) == []
+    violations = evaluate(case.failing, policies=rule)
+    assert [(v.policy, v.resource_type, v.resource_name) for v in violations] == [
+        (case.rule, "kubernetes:policy/v1:PodDisruptionBudget", "llama")]
+    assert case.expect in violations[0].message
+
+
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:
-    covered = {case.rule for case in CASES}
+    covered = {case.rule for case in CASES} | {case.rule for case in STACK_CASES}
     assert sorted(set(RULES_BY_NAME) - covered) == []
