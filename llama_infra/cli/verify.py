@@ -41,13 +41,13 @@ def register(app: typer.Typer) -> None:
         path: Annotated[str, typer.Option(help="EKS: request path.")] = "/v1/chat/completions",
         model: Annotated[Optional[str], typer.Option(help="EKS: model name for the request body.")] = None,
         namespace: Annotated[str, typer.Option(help="EKS: namespace of the HPA.")] = "default",
-        hpa: Annotated[Optional[str], typer.Option(help="EKS: HorizontalPodAutoscaler name (KEDA: keda-hpa-<name>).")] = None,
-        kubeconfig: Annotated[Optional[Path], typer.Option(help="Default: $KUBECONFIG, ~/.kube/config, in-cluster.")] = None,
+        hpa: Annotated[Optional[str], typer.Option(help="EKS: the HPA's name (KEDA: keda-hpa-<name>).")] = None,
+        kubeconfig: Annotated[Optional[Path], typer.Option(help="Default: $KUBECONFIG, ~/.kube/config.")] = None,
         context: Annotated[Optional[str], typer.Option(help="kubeconfig context (default: current).")] = None,
         endpoint_name: Annotated[Optional[str], typer.Option(help="SageMaker: endpoint name.")] = None,
         variant: Annotated[str, typer.Option(help="SageMaker: production variant.")] = "AllTraffic",
         region: Annotated[Optional[str], typer.Option(help="SageMaker: AWS region (default: the SDK's).")] = None,
-        body_file: Annotated[Optional[Path], typer.Option(help="JSON request body to send instead of the default.")] = None,
+        body_file: Annotated[Optional[Path], typer.Option(help="JSON request body to send instead.")] = None,
         api_key_env: Annotated[
             Optional[str], typer.Option(help="Name of an environment variable holding the endpoint's API key.")
         ] = None,

@@ -153,4 +153,5 @@ def in_cluster_credentials() -> KubeCredentials:
     if not host:
         raise KubeconfigError("no kubeconfig found and not running in a pod; pass --kubeconfig")
     ssl_context = ssl.create_default_context(cafile=str(SERVICE_ACCOUNT_DIR / "ca.crt"))
-    return KubeCredentials(server=f"https://{host}:{port}", ssl_context=ssl_context, token_file=SERVICE_ACCOUNT_DIR / "token")
+    token_file = SERVICE_ACCOUNT_DIR / "token"
+    return KubeCredentials(server=f"https://{host}:{port}", ssl_context=ssl_context, token_file=token_file)

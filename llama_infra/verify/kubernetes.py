@@ -37,7 +37,8 @@ class KubernetesHpaScaler:
         url = self._credentials.server + path
         headers = await self._credentials.headers()
         try:
-            async with self._session.get(url, headers=headers, params=params, ssl=self._credentials.ssl_context or True) as r:
+            tls = self._credentials.ssl_context or True
+            async with self._session.get(url, headers=headers, params=params, ssl=tls) as r:
                 if r.status != 200:
                     raise ScalerError(f"GET {path}: HTTP {r.status}: {(await r.text())[:300]}")
                 return await r.json()

@@ -55,7 +55,8 @@ class FakeKubernetesHpa:
 
     Every `sync_period_seconds` (the controller's 15 s, scaled down): metric = backend queue (waiting + running)
     per current replica; desired = ceil(current * metric / target) unless within `tolerance` (0.1) of the target;
-    scale-up limited to max(4 pods, 100 %) per period; clamped to [min, max]; scale-down takes the highest recommendation of the last `scale_down_stabilization_seconds`.
+    scale-up limited to max(4 pods, 100 %) per period; clamped to [min, max]; scale-down takes the highest
+    recommendation of the last `scale_down_stabilization_seconds`.
     `decision_delay_seconds` makes the controller blind for a while (a late scale-up); `ready_delay_seconds` is how
     long a new replica takes to serve. Serving replicas become the backend's capacity.
     """
@@ -111,10 +112,11 @@ class FakeKubernetesHpa:
             self.recommendations.append((now, raw))
             desired = raw if raw >= self.desired else max(r for _, r in self.recommendations)
             if desired != self.desired:
+                direction = "above" if desired > self.desired else "below"
                 self.events.append(
                     {
                         "reason": "SuccessfulRescale",
-                        "message": f"New size: {desired}; reason: queue depth {'above' if desired > self.desired else 'below'} target",
+                        "message": f"New size: {desired}; reason: queue depth {direction} target",
                         "lastTimestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     }
                 )
