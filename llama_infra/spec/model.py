@@ -96,6 +96,16 @@ class Capacity(_Strict):
     burst: Burst = Field(default_factory=Burst)
 
 
+class ScalePolicy(_Strict):
+    """How fast replicas may change: the larger of `pods` and `percent` per period (Kubernetes `selectPolicy: Max`)."""
+
+    pods: int | None = Field(None, ge=1, le=1000, description="Most replicas added/removed per period; null: no pod "
+                             "policy.")
+    percent: int | None = Field(None, ge=1, le=1000, description="Most replicas added/removed per period, as a "
+                                "percentage of the current count; null: no percent policy.")
+    period_seconds: int = Field(15, ge=1, le=1800, description="Length of the period (HPA policies: 1–1800 s).")
+
+
 class Scaling(_Strict):
     metric: Literal["queue_depth"] = Field("queue_depth", description="Primary signal: waiting requests.")
     queue_depth_target: float = Field(
@@ -108,6 +118,14 @@ class Scaling(_Strict):
     max_replicas: int | None = Field(None, ge=1, description="Default: baseline count + burst max.")
     scale_up_stabilization_seconds: int = Field(0, ge=0, le=3600)
     scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600)
+    scale_up_policy: ScalePolicy = Field(
+        default_factory=lambda: ScalePolicy(pods=4, percent=100, period_seconds=15),
+        description="Default: Kubernetes' own (4 pods or 100 % per 15 s, whichever is more).",
+    )
+    scale_down_policy: ScalePolicy = Field(
+        default_factory=lambda: ScalePolicy(percent=100, period_seconds=15),
+        description="Default: Kubernetes' own (100 % per 15 s, after the stabilisation window).",
+    )
     autoscaler: Literal["hpa", "keda"] = Field("keda", description="EKS only: HPA via prometheus-adapter or KEDA.")
     polling_interval_seconds: int = Field(30, ge=5, le=600, description="KEDA polling interval (EKS).")
     scale_to_zero: bool = Field(False, description="Allow zero replicas when idle (needs a zero baseline).")
@@ -183,6 +201,15 @@ class EksSettings(_Strict):
     preinstalled: list[Literal["keda", "prometheus-adapter", "nvidia-device-plugin", "dcgm-exporter"]] = Field(
         default_factory=list, description="Add-ons the cluster already runs (not installed, but relied on)."
     )
+    prometheus_url: str = Field(
+        "http://kube-prometheus-stack-prometheus.monitoring.svc:9090", pattern=r"^https?://[^\s]+$",
+        description="Prometheus that scrapes the model servers; KEDA's trigger and prometheus-adapter query it.",
+    )
+    karpenter_interruption_queue: bool = Field(
+        True, description="Create Karpenter's interruption queue (SQS + EventBridge rules for spot interruption, "
+        "rebalance, state change, scheduled change); set Karpenter's settings.interruptionQueue to the exported "
+        "queue name. false when the cluster's Karpenter install already has one.",
+    )
 
 
 class DeploymentSpec(_Strict):
@@ -221,6 +248,14 @@ class DeploymentSpec(_Strict):
         if self.scaling.max_replicas is not None:
             return self.scaling.max_replicas
         return max(1, self.capacity.baseline.count + self.capacity.burst.max)
+
+    @property
+    def tp_degree(self) -> int:
+        """GPUs per replica: model.tensor_parallel_degree, else every GPU of the baseline instance type."""
+        from llama_infra import catalog
+
+        inst = catalog.lookup(self.capacity.baseline.instance_type)
+        return self.model.tensor_parallel_degree or (inst.gpu_count if inst else 1)
 
     @property
     def burst_instance_types(self) -> list[str]:

@@ -29,7 +29,7 @@ def check(spec: DeploymentSpec) -> None:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _eks_pipeline, _tags):
+                 _fallback, _eks_pipeline, _eks_replica_shape, _scale_policies, _tags):
         issues.extend(rule(spec))
     return issues
 
@@ -49,6 +49,12 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
     if spec.capacity.baseline.purchase == "reserved" and spec.capacity.baseline.count == 0:
         out.append(SpecIssue(("capacity", "baseline", "purchase"), "reserved pricing on a baseline of 0 instances",
                              "set count, or purchase: on-demand", "warning"))
+    if (spec.target == "eks" and spec.model.framework == "tgi" and spec.scaling.gpu_memory_target is not None):
+        out.append(SpecIssue(("scaling", "gpu_memory_target"),
+                             "TGI exports no KV-cache usage metric and pre-allocates GPU memory at warm-up, so GPU "
+                             "memory in use is not a load signal: the GPU-memory trigger is not rendered for TGI",
+                             "set gpu_memory_target: null (queue depth alone scales), or use framework: vllm",
+                             "warning"))
     return out
 
 
@@ -182,9 +188,11 @@ def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
             tp = None
     targets: list[tuple[Path, str]] = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
     targets += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
+    replica_tp = (tp or (base.gpu_count if base else None)) if spec.target == "eks" else tp
     for path, itype in targets:
         inst = _known(itype, spec.target)
-        this_tp = tp if (tp and inst and inst.gpu_count % tp == 0) else None
+        # On EKS one Deployment serves every burst type, so a replica has the same TP (GPU request) everywhere.
+        this_tp = replica_tp if (replica_tp and inst and inst.gpu_count % replica_tp == 0) else None
         issue = _fit_issue(path, m.id, m.params_b, m.precision, itype, spec, this_tp)
         if issue:
             out.append(issue)
@@ -378,10 +386,52 @@ def _eks_pipeline(spec: DeploymentSpec) -> list[SpecIssue]:
                              f"autoscaler {sc.autoscaler} scales on queue depth through {needs}, which is neither "
                              "installed (eks.addons) nor listed in eks.preinstalled: the metric would never arrive",
                              f"set eks.addons.{field}: true, or add '{needs}' to eks.preinstalled"))
+    if eks.addons.prometheus_adapter and "keda" in have:
+        out.append(SpecIssue(("eks", "addons", "prometheus_adapter"),
+                             "KEDA's metrics server and prometheus-adapter (with external rules) both register the "
+                             "APIService v1beta1.external.metrics.k8s.io; only one can serve external metrics",
+                             "with autoscaler keda set prometheus_adapter: false; with autoscaler hpa set "
+                             "eks.addons.keda: false and leave 'keda' out of eks.preinstalled"))
     if sc.scale_to_zero and sc.autoscaler == "hpa":
         out.append(SpecIssue(("scaling", "scale_to_zero"), "the HPA cannot scale to zero replicas",
                              "use autoscaler: keda (minReplicaCount 0 with an activation threshold)"))
     return out
+
+
+def _eks_replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
+    """EKS: every burst type must host whole replicas of the Deployment's TP, and HPA keeps one burst replica."""
+    if spec.target != "eks":
+        return []
+    out = []
+    base = _known(spec.capacity.baseline.instance_type, spec.target)
+    tp = spec.model.tensor_parallel_degree or (base.gpu_count if base else None)
+    if tp and (base is None or tp in sizing.valid_tp_degrees(base.gpu_count)):
+        origin = "model.tensor_parallel_degree" if spec.model.tensor_parallel_degree else \
+            f"every GPU of the baseline {spec.capacity.baseline.instance_type}"
+        for i, itype in enumerate(spec.capacity.burst.instance_types):
+            inst = _known(itype, spec.target)
+            if inst and inst.gpu_count % tp:
+                out.append(SpecIssue(("capacity", "burst", "instance_types", i),
+                                     f"tensor-parallel degree {tp} ({origin}) does not divide the {inst.gpu_count} "
+                                     f"GPUs of {itype}: a replica requests {tp} GPUs and cannot run there",
+                                     f"remove {itype}, or set model.tensor_parallel_degree to a divisor of every "
+                                     "type's GPU count"))
+    sc, b = spec.scaling, spec.capacity.baseline.count
+    if sc.autoscaler == "hpa" and spec.capacity.burst.max > 0 and spec.min_replicas == b and b > 0:
+        out.append(SpecIssue(("scaling", "autoscaler"),
+                             f"autoscaler hpa cannot scale the burst Deployment to zero (HorizontalPodAutoscaler "
+                             f"minReplicas ≥ 1), so min_replicas ({spec.min_replicas}) = the baseline ({b}) cannot "
+                             "hold: one burst replica always runs",
+                             f"use autoscaler: keda (scales burst to zero), or set scaling.min_replicas: {b + 1} so "
+                             "the plan prices the always-on burst replica"))
+    return out
+
+
+def _scale_policies(spec: DeploymentSpec) -> list[SpecIssue]:
+    return [SpecIssue(("scaling", key), "the policy limits nothing: both pods and percent are null",
+                      "set pods, percent or both (Kubernetes' default: pods: 4, percent: 100)")
+            for key in ("scale_up_policy", "scale_down_policy")
+            if getattr(spec.scaling, key).pods is None and getattr(spec.scaling, key).percent is None]
 
 
 def _tags(spec: DeploymentSpec) -> list[SpecIssue]:

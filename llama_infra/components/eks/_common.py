@@ -1,0 +1,38 @@
+"""Small helpers shared by the EKS components: resource options and IAM trust policies."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+
+COMPONENT_PREFIX = "llama-infra:index:"
+
+# AWS managed policies a GPU worker node needs (EKS worker, CNI, image pulls, SSM for break-glass access).
+NODE_POLICIES = {
+    "worker": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "cni": "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "ecr": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+    "ssm": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+}
+
+
+def child(parent: pulumi.Resource, provider: pulumi.ProviderResource | None = None, **kwargs) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, provider=provider, **kwargs)
+
+
+def assume_role_policy(service: str, actions: tuple[str, ...] = ("sts:AssumeRole",)) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": list(actions)}]})
+
+
+def node_role(name: str, parent: pulumi.Resource, tags: dict[str, str]):
+    """An EC2 node role with the managed policies of an EKS GPU worker; returns (role, attachments)."""
+    import pulumi_aws as aws
+
+    role = aws.iam.Role(f"{name}", assume_role_policy=assume_role_policy("ec2.amazonaws.com"), tags=tags,
+                        opts=child(parent))
+    attachments = [aws.iam.RolePolicyAttachment(f"{name}-{short}", role=role.name, policy_arn=arn,
+                                                opts=child(parent))
+                   for short, arn in NODE_POLICIES.items()]
+    return role, attachments

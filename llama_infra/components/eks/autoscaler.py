@@ -1,0 +1,50 @@
+"""`QueueDepthAutoscaler`: scales the burst Deployment on the queue above the baseline's share.
+
+`scaling.autoscaler: keda` renders a KEDA ScaledObject (Prometheus triggers; burst can go to zero);
+`hpa` renders an autoscaling/v2 HorizontalPodAutoscaler on External metrics that prometheus-adapter serves
+(its rules are in the adapter's Helm values, `EksAddons`). Both read the queries of `llama_infra.metrics`.
+Extension point for overnight schedules (issue 5): a schedule changes the baseline and the burst bounds, so it
+re-renders this component's object from the window's configuration (`capacity_plan.window_config`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from llama_infra.components.eks._common import COMPONENT_PREFIX, child
+from llama_infra.kube.render import autoscaler_object
+from llama_infra.spec import DeploymentSpec
+
+
+@dataclass
+class QueueDepthAutoscalerArgs:
+    spec: DeploymentSpec
+    k8s_provider: k8s.Provider | None
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """The burst Deployment, and the KEDA / prometheus-adapter release when we install it (CRDs, APIService)."""
+
+
+class QueueDepthAutoscaler(pulumi.ComponentResource):
+    kind: pulumi.Output[str | None]
+    object_name: pulumi.Output[str | None]
+
+    def __init__(self, name: str, args: QueueDepthAutoscalerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{COMPONENT_PREFIX}QueueDepthAutoscaler", name, None, opts)
+        obj = autoscaler_object(args.spec)
+        o = child(self, provider=args.k8s_provider, depends_on=args.depends_on)
+        self.resource: pulumi.CustomResource | None = None
+        if obj is None:
+            pass
+        elif obj["kind"] == "HorizontalPodAutoscaler":
+            self.resource = k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-hpa", metadata=obj["metadata"],
+                                                                       spec=obj["spec"], opts=o)
+        else:
+            self.resource = k8s.apiextensions.CustomResource(f"{name}-scaled-object", api_version=obj["apiVersion"],
+                                                             kind=obj["kind"], metadata=obj["metadata"],
+                                                             spec=obj["spec"], opts=o)
+        self.kind = pulumi.Output.from_input(obj["kind"] if obj else None)
+        self.object_name = pulumi.Output.from_input(obj["metadata"]["name"] if obj else None)
+        self.register_outputs({"kind": self.kind, "object_name": self.object_name})

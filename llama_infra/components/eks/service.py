@@ -1,0 +1,101 @@
+"""`LlamaInferenceService`: the vLLM/TGI serving workload of one deployment on EKS.
+
+Baseline Deployment (fixed replicas on the reserved nodes), burst Deployment (the autoscaler's target, spot
+preferred), Service, PodDisruptionBudget, the Prometheus scrape config, a ServiceAccount, and — for s3:// weights —
+an IAM role bound to that account through EKS Pod Identity with read access to the weights prefix only.
+Manifests come from `llama_infra.kube.workload`; this module translates them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_policy, child
+from llama_infra.kube import autoscaling, workload
+from llama_infra.spec import DeploymentSpec
+
+
+@dataclass
+class LlamaInferenceServiceArgs:
+    spec: DeploymentSpec
+    k8s_provider: k8s.Provider | None
+    cluster_name: pulumi.Input[str] | None = None
+    """Default: spec.eks.cluster_name."""
+
+
+class LlamaInferenceService(pulumi.ComponentResource):
+    service_name: pulumi.Output[str]
+    baseline_deployment_name: pulumi.Output[str | None]
+    burst_deployment_name: pulumi.Output[str | None]
+    weights_role_arn: pulumi.Output[str | None]
+
+    def __init__(self, name: str, args: LlamaInferenceServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{COMPONENT_PREFIX}LlamaInferenceService", name, None, opts)
+        spec = args.spec
+        assert spec.eks is not None
+        k8s_opts = {"provider": args.k8s_provider}
+        tags = {**spec.tags, "llama-infra.io/deployment": spec.name}
+
+        sa_obj = workload.service_account(spec)
+        sa = k8s.core.v1.ServiceAccount(f"{name}-service-account", metadata=sa_obj["metadata"],
+                                        automount_service_account_token=False, opts=child(self, **k8s_opts))
+        self.weights_role = self._weights_access(name, spec, args, tags)
+
+        self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
+        base = workload.baseline_deployment(spec)
+        if base:
+            self.deployments["baseline"] = k8s.apps.v1.Deployment(
+                f"{name}-baseline", metadata=base["metadata"], spec=base["spec"],
+                opts=child(self, depends_on=[sa], **k8s_opts))
+        burst = workload.burst_deployment(spec)
+        if burst:
+            self.deployments["burst"] = k8s.apps.v1.Deployment(
+                f"{name}-burst", metadata=burst["metadata"], spec=burst["spec"],
+                # The HPA / KEDA owns the burst replica count after creation.
+                opts=child(self, depends_on=[sa], ignore_changes=["spec.replicas"], **k8s_opts))
+        svc = workload.service(spec)
+        self.service = k8s.core.v1.Service(f"{name}-service", metadata=svc["metadata"], spec=svc["spec"],
+                                           opts=child(self, **k8s_opts))
+        pdb = workload.pod_disruption_budget(spec)
+        self.pdb = k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"],
+                                                     opts=child(self, **k8s_opts))
+        scrape = autoscaling.scrape_config_map(spec)
+        self.scrape_config = k8s.core.v1.ConfigMap(f"{name}-scrape-config", metadata=scrape["metadata"],
+                                                   data=scrape["data"], opts=child(self, **k8s_opts))
+
+        self.service_name = self.service.metadata["name"]
+        self.baseline_deployment_name = _name(self.deployments.get("baseline"))
+        self.burst_deployment_name = _name(self.deployments.get("burst"))
+        self.weights_role_arn = self.weights_role.arn if self.weights_role else pulumi.Output.from_input(None)
+        self.register_outputs({"service_name": self.service_name,
+                               "baseline_deployment_name": self.baseline_deployment_name,
+                               "burst_deployment_name": self.burst_deployment_name,
+                               "weights_role_arn": self.weights_role_arn})
+
+    def _weights_access(self, name: str, spec: DeploymentSpec, args: LlamaInferenceServiceArgs,
+                        tags: dict[str, str]) -> aws.iam.Role | None:
+        src = spec.model.weights.source
+        if not src.startswith("s3://"):
+            return None
+        assert spec.eks is not None
+        bucket, _, prefix = src.removeprefix("s3://").partition("/")
+        role = aws.iam.Role(f"{name}-weights-role", tags=tags, opts=child(self), assume_role_policy=assume_role_policy(
+            "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")))
+        aws.iam.RolePolicy(f"{name}-weights-read", role=role.id, opts=child(self), policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"]},
+                {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}"],
+                 "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}}]}))
+        aws.eks.PodIdentityAssociation(f"{name}-weights-identity", cluster_name=args.cluster_name or
+                                       spec.eks.cluster_name, namespace=spec.eks.namespace,
+                                       service_account=spec.name, role_arn=role.arn, tags=tags, opts=child(self))
+        return role
+
+
+def _name(d: k8s.apps.v1.Deployment | None) -> pulumi.Output[str | None]:
+    return d.metadata["name"] if d else pulumi.Output.from_input(None)

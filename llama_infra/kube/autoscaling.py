@@ -1,0 +1,171 @@
+"""Queue-depth autoscaling of the burst Deployment: an HPA (External metrics from prometheus-adapter) or a KEDA
+ScaledObject (Prometheus triggers), plus the adapter's rules and the Prometheus scrape config.
+
+Every metric name and query comes from `llama_infra.metrics`, so the scrape keep-list, the adapter rule and the
+HPA / ScaledObject cannot disagree. The math is in `llama_infra.metrics` and docs/eks.md: the External metric is
+the queue above what the baseline absorbs, with an `AverageValue` target of the per-replica queue, so
+desired burst replicas = ceil(total queue / target) − baseline replicas.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llama_infra import metrics
+from llama_infra.kube import labels
+from llama_infra.kube.workload import burst_replica_bounds, namespace_of
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+    from llama_infra.spec.model import ScalePolicy
+
+KEDA_FAILURE_THRESHOLD = 3  # failed polls before KEDA holds the fallback replicas
+
+
+def scaling_queries(spec: DeploymentSpec) -> list[metrics.ScalingQuery]:
+    sc = spec.scaling
+    return metrics.scaling_queries(spec.model.framework, namespace_of(spec), spec.name, spec.capacity.baseline.count,
+                                   sc.queue_depth_target, sc.gpu_memory_target)
+
+
+def quantity(x: float) -> str:
+    """A Kubernetes quantity: 5 → "5", 0.85 → "850m"."""
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{round(x * 1000)}m"
+
+
+def _policies(p: ScalePolicy) -> list[dict]:
+    out = []
+    if p.pods is not None:
+        out.append({"type": "Pods", "value": p.pods, "periodSeconds": p.period_seconds})
+    if p.percent is not None:
+        out.append({"type": "Percent", "value": p.percent, "periodSeconds": p.period_seconds})
+    return out
+
+
+def behavior(spec: DeploymentSpec) -> dict:
+    sc = spec.scaling
+    return {
+        "scaleUp": {"stabilizationWindowSeconds": sc.scale_up_stabilization_seconds, "selectPolicy": "Max",
+                    "policies": _policies(sc.scale_up_policy)},
+        "scaleDown": {"stabilizationWindowSeconds": sc.scale_down_stabilization_seconds, "selectPolicy": "Max",
+                      "policies": _policies(sc.scale_down_policy)},
+    }
+
+
+def burst_name(spec: DeploymentSpec) -> str:
+    return f"{spec.name}-burst"
+
+
+def horizontal_pod_autoscaler(spec: DeploymentSpec) -> dict | None:
+    lo, hi = burst_replica_bounds(spec)
+    if hi == 0:
+        return None
+    return {
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": burst_name(spec), "namespace": namespace_of(spec),
+                     "labels": {labels.INSTANCE_LABEL: spec.name, **labels.MANAGED_BY}},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": burst_name(spec)},
+            "minReplicas": max(1, lo),  # the spec rejects hpa with a zero burst minimum
+            "maxReplicas": hi,
+            "metrics": [{"type": "External", "external": {
+                "metric": {"name": q.external_metric_name},
+                "target": {"type": "AverageValue", "averageValue": quantity(q.target_per_replica)}}}
+                for q in scaling_queries(spec)],
+            "behavior": behavior(spec),
+        },
+    }
+
+
+def keda_fallback_replicas(spec: DeploymentSpec) -> int:
+    """Burst replicas KEDA holds when Prometheus cannot answer: what the stated peak load needs (capacity plan),
+    within the burst bounds, so a broken metric pipeline neither drops the burst nor buys the maximum."""
+    from llama_infra.capacity_plan import peak_demand_replicas
+
+    lo, hi = burst_replica_bounds(spec)
+    return min(hi, max(lo, 1, peak_demand_replicas(spec) - spec.capacity.baseline.count))
+
+
+def scaled_object(spec: DeploymentSpec) -> dict | None:
+    assert spec.eks is not None
+    lo, hi = burst_replica_bounds(spec)
+    if hi == 0:
+        return None
+    sc = spec.scaling
+    triggers = [{
+        "type": "prometheus", "name": q.role, "metricType": "AverageValue",
+        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": q.promql,
+                     "threshold": _num(q.target_per_replica), "activationThreshold": "0",
+                     # An empty result is an error (→ fallback), not a zero that would scale the burst away.
+                     "ignoreNullValues": "false"},
+    } for q in scaling_queries(spec)]
+    return {
+        "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+        "metadata": {"name": burst_name(spec), "namespace": namespace_of(spec),
+                     "labels": {labels.INSTANCE_LABEL: spec.name, **labels.MANAGED_BY}},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": burst_name(spec)},
+            "minReplicaCount": lo, "maxReplicaCount": hi,
+            "pollingInterval": sc.polling_interval_seconds,
+            "cooldownPeriod": sc.scale_down_stabilization_seconds,  # last burst replica → 0 after this long idle
+            "fallback": {"failureThreshold": KEDA_FAILURE_THRESHOLD, "replicas": keda_fallback_replicas(spec)},
+            "advanced": {"horizontalPodAutoscalerConfig": {"name": f"{burst_name(spec)}-keda",
+                                                           "behavior": behavior(spec)}},
+            "triggers": triggers,
+        },
+    }
+
+
+def adapter_external_rules(spec: DeploymentSpec) -> list[dict]:
+    """prometheus-adapter `rules.external` entries serving each query under its External metric name."""
+    return [{
+        "seriesQuery": f'{q.series}{{namespace!="",{metrics.SERVICE_LABEL_PROM}!=""}}',
+        "resources": {"namespaced": False},
+        "name": {"matches": f"^{q.series}$", "as": q.external_metric_name},
+        "metricsQuery": q.promql,
+    } for q in scaling_queries(spec)]
+
+
+def scrape_config(spec: DeploymentSpec) -> dict:
+    """A Prometheus `scrape_configs` entry for the serving pods (both tiers) that keeps only what llama-infra uses.
+
+    `labelmap` copies pod labels, so `app.kubernetes.io/instance` becomes the `app_kubernetes_io_instance` label the
+    queries select on.
+    """
+    ns = namespace_of(spec)
+    pod_label = "__meta_kubernetes_pod_label_" + _sanitize(labels.INSTANCE_LABEL)
+    return {
+        "job_name": f"llama-infra/{ns}/{spec.name}",
+        "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [ns]}}],
+        "relabel_configs": [
+            {"source_labels": [pod_label], "action": "keep", "regex": spec.name},
+            {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "action": "keep", "regex": "http"},
+            {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
+            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+        ],
+        "metric_relabel_configs": [
+            {"source_labels": ["__name__"], "action": "keep", "regex": metrics.keep_regex(spec.model.framework)}],
+    }
+
+
+def scrape_config_map(spec: DeploymentSpec) -> dict:
+    """The scrape config as a ConfigMap (for kube-prometheus-stack's additionalScrapeConfigs or plain Prometheus);
+    written as JSON, which is YAML too."""
+    import json
+
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": f"{spec.name}-scrape-config", "namespace": namespace_of(spec),
+                         "labels": {labels.INSTANCE_LABEL: spec.name, **labels.MANAGED_BY}},
+            "data": {"scrape-configs.yaml": json.dumps([scrape_config(spec)], indent=2)}}
+
+
+def _sanitize(label: str) -> str:
+    """Prometheus' Kubernetes SD label-name sanitising: every character outside [a-zA-Z0-9_] becomes '_'."""
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in label)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"

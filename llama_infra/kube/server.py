@@ -1,0 +1,169 @@
+"""The model-server container: image, tensor-parallel flags, probes sized from the cold start, and the drain.
+
+Flag and env names are those of the pinned images (`llama_infra.kube.images`):
+- vLLM: `--tensor-parallel-size`, `--max-model-len`, `--dtype`, `--quantization`, `--served-model-name`; health at
+  `/health`; token in `HF_TOKEN`.
+- TGI: `MODEL_ID`, `NUM_SHARD`, `MAX_TOTAL_TOKENS`, `MAX_INPUT_TOKENS`, `QUANTIZE`, `DTYPE`, `PORT`; health at
+  `/health`; token in `HF_TOKEN`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from llama_infra import catalog, sizing
+from llama_infra.kube.images import SERVER_IMAGES, WEIGHTS_SYNC_IMAGE
+from llama_infra.metrics import server_metrics
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+
+PORT = 8000
+PORT_NAME = "http"
+HEALTH_PATH = "/health"
+MODEL_DIR = "/models"
+HF_TOKEN_KEY = "token"  # key inside the Kubernetes Secret named by model.weights.hf_token_secret
+
+# Spot capacity gets a 2-minute notice. Karpenter reads it from the interruption queue within seconds and drains
+# the node; the pod then has this long: endpoints drop it (no new requests), preStop waits for in-flight streams to
+# finish (bounded), then the server gets SIGTERM. 100 s leaves margin before the instance is reclaimed at 120 s.
+TERMINATION_GRACE_SECONDS = 100
+DRAIN_DEADLINE_SECONDS = 85
+STARTUP_PROBE_PERIOD_SECONDS = 10
+
+_VLLM_DTYPE = {"fp16": "float16", "bf16": "bfloat16"}
+_VLLM_QUANT = {"awq": "awq", "gptq": "gptq", "fp8": "fp8"}
+_TGI_QUANT = {"awq": "awq", "gptq": "gptq", "fp8": "fp8", "int8": "bitsandbytes", "int4": "bitsandbytes-nf4"}
+
+
+def drain_script(framework: str) -> str:
+    """preStop: poll the server's own metrics until nothing is running or waiting, at most the drain deadline."""
+    m = server_metrics(framework)
+    busy = {"vllm": ("vllm:num_requests_running", m.queue_depth),
+            "tgi": ("tgi_batch_current_size", m.queue_depth)}[m.framework]
+    names = ", ".join(repr(b) for b in busy)
+    return (
+        "import time, urllib.request\n"
+        f"deadline = time.time() + {DRAIN_DEADLINE_SECONDS}\n"
+        "time.sleep(5)  # let the endpoints controller remove this pod from the Service first\n"
+        "while time.time() < deadline:\n"
+        "    try:\n"
+        f"        text = urllib.request.urlopen('http://127.0.0.1:{PORT}{m.path}', timeout=2).read().decode()\n"
+        "    except Exception:\n"
+        "        break\n"
+        f"    busy = sum(float(line.rsplit(' ', 1)[1]) for line in text.splitlines()\n"
+        f"               if line.split('{{')[0].split(' ')[0] in ({names},))\n"
+        "    if busy == 0:\n"
+        "        break\n"
+        "    time.sleep(2)\n"
+    )
+
+
+def startup_failure_threshold(spec: DeploymentSpec) -> int:
+    """Startup probe budget: the cold-start high estimate with 50 % margin (weights are synced by an init
+    container first, so the probe covers disk→GPU and engine start), at least 5 minutes."""
+    m = spec.model
+    cs = sizing.cold_start(m.params_b, m.precision, nvme_preload=m.weights.preload == "nvme")
+    return max(30, math.ceil(cs.total_high_s * 1.5 / STARTUP_PROBE_PERIOD_SECONDS))
+
+
+def model_path(spec: DeploymentSpec) -> str:
+    """What the server loads: the synced local copy for s3:// weights, the Hub id for hf:// weights."""
+    src = spec.model.weights.source
+    return MODEL_DIR if src.startswith("s3://") else src.removeprefix("hf://")
+
+
+def _token_env(spec: DeploymentSpec) -> list[dict]:
+    secret = spec.model.weights.hf_token_secret
+    if not secret:
+        return []
+    return [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": secret, "key": HF_TOKEN_KEY}}}]
+
+
+def _vllm(spec: DeploymentSpec) -> dict:
+    m = spec.model
+    args = ["--model", model_path(spec), "--served-model-name", m.id, "--tensor-parallel-size", str(spec.tp_degree),
+            "--max-model-len", str(m.max_model_len), "--port", str(PORT), "--download-dir", MODEL_DIR]
+    if m.precision in _VLLM_DTYPE:
+        args += ["--dtype", _VLLM_DTYPE[m.precision]]
+    if m.precision in _VLLM_QUANT:
+        args += ["--quantization", _VLLM_QUANT[m.precision]]
+    return {"command": ["python3", "-m", "vllm.entrypoints.openai.api_server"], "args": args,
+            "env": [{"name": "HF_HOME", "value": f"{MODEL_DIR}/.hf"}, *_token_env(spec)]}
+
+
+def _tgi(spec: DeploymentSpec) -> dict:
+    m = spec.model
+    env = [{"name": "MODEL_ID", "value": model_path(spec)}, {"name": "NUM_SHARD", "value": str(spec.tp_degree)},
+           {"name": "PORT", "value": str(PORT)}, {"name": "MAX_TOTAL_TOKENS", "value": str(m.max_model_len)},
+           {"name": "MAX_INPUT_TOKENS", "value": str(m.max_model_len - 1)},
+           {"name": "HUGGINGFACE_HUB_CACHE", "value": f"{MODEL_DIR}/.hf"}]
+    if m.precision in _TGI_QUANT:
+        env.append({"name": "QUANTIZE", "value": _TGI_QUANT[m.precision]})
+    elif m.precision in _VLLM_DTYPE:
+        env.append({"name": "DTYPE", "value": _VLLM_DTYPE[m.precision]})
+    return {"env": env + _token_env(spec)}
+
+
+def _resources(spec: DeploymentSpec, instance_types: list[str]) -> dict:
+    """GPU request = TP; CPU and memory: 75 % of the smallest per-replica share among the types it may run on."""
+    shares = []
+    for t in instance_types:
+        g = catalog.lookup(t)
+        if g:
+            frac = spec.tp_degree / g.gpu_count
+            shares.append((g.vcpus * frac, g.memory_gib * frac))
+    cpu = max(1, math.floor(min(s[0] for s in shares) * 0.75))
+    mem = max(8, math.floor(min(s[1] for s in shares) * 0.75))
+    gpu = str(spec.tp_degree)
+    return {"requests": {"cpu": str(cpu), "memory": f"{mem}Gi", "nvidia.com/gpu": gpu},
+            "limits": {"memory": f"{mem}Gi", "nvidia.com/gpu": gpu}}
+
+
+def weights_volume_gib(spec: DeploymentSpec) -> int:
+    return math.ceil(sizing.weights_gb(spec.model.params_b, spec.model.precision) * 1.2) + 10
+
+
+def container(spec: DeploymentSpec, instance_types: list[str]) -> dict:
+    framework = spec.model.framework
+    body = _vllm(spec) if framework == "vllm" else _tgi(spec)
+    probe = {"httpGet": {"path": HEALTH_PATH, "port": PORT_NAME}}
+    resources = _resources(spec, instance_types)
+    resources["requests"]["ephemeral-storage"] = f"{weights_volume_gib(spec)}Gi"
+    return {
+        "name": "server",
+        "image": SERVER_IMAGES[framework],
+        **body,
+        "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],
+        "resources": resources,
+        "startupProbe": {**probe, "periodSeconds": STARTUP_PROBE_PERIOD_SECONDS,
+                         "failureThreshold": startup_failure_threshold(spec), "timeoutSeconds": 5},
+        "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3},
+        "livenessProbe": {**probe, "periodSeconds": 15, "failureThreshold": 4, "timeoutSeconds": 5},
+        "lifecycle": {"preStop": {"exec": {"command": ["python3", "-c", drain_script(framework)]}}},
+        "volumeMounts": [{"name": "models", "mountPath": MODEL_DIR}, {"name": "shm", "mountPath": "/dev/shm"}],
+    }
+
+
+def init_containers(spec: DeploymentSpec) -> list[dict]:
+    """s3:// weights: copy the uncompressed prefix to the pod's volume (on NVMe RAID0 when preloading)."""
+    src = spec.model.weights.source
+    if not src.startswith("s3://"):
+        return []
+    return [{
+        "name": "sync-weights",
+        "image": WEIGHTS_SYNC_IMAGE,
+        "command": ["aws", "s3", "sync", src, MODEL_DIR, "--only-show-errors", "--exclude", "*.pth"],
+        "env": [{"name": "AWS_REGION", "value": spec.region}],
+        "resources": {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+        "volumeMounts": [{"name": "models", "mountPath": MODEL_DIR}],
+    }]
+
+
+def volumes(spec: DeploymentSpec) -> list[dict]:
+    return [
+        {"name": "models", "emptyDir": {"sizeLimit": f"{weights_volume_gib(spec)}Gi"}},
+        # NCCL between tensor-parallel ranks needs more shared memory than the container default of 64 MB.
+        {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}},
+    ]

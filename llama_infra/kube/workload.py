@@ -1,0 +1,134 @@
+"""The serving workload as Kubernetes objects: baseline and burst Deployments, Service, PDB, ServiceAccount.
+
+Two Deployments share the pod label `app.kubernetes.io/instance=<name>` (the Service, the PDB and the metric
+queries select on it):
+- `<name>-baseline`: fixed replicas = capacity.baseline.count, `nodeSelector` capacity=baseline (the reserved
+  managed node group). Nothing autoscales it, so the reserved GPUs are always serving.
+- `<name>-burst`: scaled by the HPA / KEDA on the queue above what the baseline absorbs (`llama_infra.metrics`);
+  required on burst nodes, preferring spot (Karpenter then falls back to the on-demand pool).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llama_infra.kube import labels, server
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+
+
+def namespace_of(spec: DeploymentSpec) -> str:
+    assert spec.eks is not None
+    return spec.eks.namespace
+
+
+def _meta(spec: DeploymentSpec, name: str, extra_labels: dict | None = None) -> dict:
+    return {"name": name, "namespace": namespace_of(spec),
+            "labels": {labels.INSTANCE_LABEL: spec.name, **labels.MANAGED_BY, **(extra_labels or {})}}
+
+
+def burst_replica_bounds(spec: DeploymentSpec) -> tuple[int, int]:
+    """(min, max) replicas of the burst Deployment: the spec's totals minus the baseline."""
+    b = spec.capacity.baseline.count
+    return max(0, spec.min_replicas - b), max(0, spec.max_replicas - b)
+
+
+def namespace(spec: DeploymentSpec) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": namespace_of(spec), "labels": dict(labels.MANAGED_BY)}}
+
+
+def service_account(spec: DeploymentSpec) -> dict:
+    """Pods read the weights from S3 through EKS Pod Identity bound to this account (no node credentials)."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec, spec.name),
+            "automountServiceAccountToken": False}
+
+
+def _pod_template(spec: DeploymentSpec, tier: str, instance_types: list[str]) -> dict:
+    pod_labels = labels.pod_labels(spec.name, tier)
+    pod_spec: dict = {
+        "serviceAccountName": spec.name,
+        "terminationGracePeriodSeconds": server.TERMINATION_GRACE_SECONDS,
+        "tolerations": [dict(labels.GPU_TOLERATION)],
+        "topologySpreadConstraints": [{
+            "maxSkew": 1, "topologyKey": labels.ZONE, "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {labels.INSTANCE_LABEL: spec.name, labels.TIER_LABEL: tier}}}],
+        "initContainers": server.init_containers(spec),
+        "containers": [server.container(spec, instance_types)],
+        "volumes": server.volumes(spec),
+    }
+    if tier == "baseline":
+        pod_spec["nodeSelector"] = {labels.CAPACITY_LABEL: "baseline"}
+    else:
+        pod_spec["affinity"] = {"nodeAffinity": _burst_affinity(spec)}
+    return {
+        "metadata": {
+            "labels": pod_labels,
+            "annotations": {
+                # Karpenter never evicts a serving (or still loading) replica to consolidate or replace a node;
+                # spot interruptions are involuntary and still drain it within the grace period.
+                labels.DO_NOT_DISRUPT: "true",
+                "prometheus.io/scrape": "true", "prometheus.io/port": str(server.PORT), "prometheus.io/path": "/metrics",
+            },
+        },
+        "spec": pod_spec,
+    }
+
+
+def _burst_affinity(spec: DeploymentSpec) -> dict:
+    assert spec.eks is not None
+    required = {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": labels.CAPACITY_LABEL, "operator": "In", "values": ["burst"]}]}]}
+    if spec.eks.karpenter:
+        prefer = {"key": labels.KARPENTER_CAPACITY_TYPE, "operator": "In", "values": ["spot"]}
+    else:
+        prefer = {"key": labels.EKS_CAPACITY_TYPE, "operator": "In", "values": ["SPOT"]}
+    return {"requiredDuringSchedulingIgnoredDuringExecution": required,
+            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "preference": {
+                "matchExpressions": [prefer]}}]}
+
+
+def _deployment(spec: DeploymentSpec, tier: str, replicas: int, instance_types: list[str]) -> dict:
+    selector = {labels.INSTANCE_LABEL: spec.name, labels.TIER_LABEL: tier}
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": _meta(spec, f"{spec.name}-{tier}", {labels.TIER_LABEL: tier}),
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector},
+            # Surge one replica before removing one: a GPU replica takes minutes to load.
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "progressDeadlineSeconds": max(600, server.startup_failure_threshold(spec)
+                                           * server.STARTUP_PROBE_PERIOD_SECONDS + 300),
+            "template": _pod_template(spec, tier, instance_types),
+        },
+    }
+
+
+def baseline_deployment(spec: DeploymentSpec) -> dict | None:
+    if spec.capacity.baseline.count == 0:
+        return None
+    return _deployment(spec, "baseline", spec.capacity.baseline.count, [spec.capacity.baseline.instance_type])
+
+
+def burst_deployment(spec: DeploymentSpec) -> dict | None:
+    """Initial replicas = the burst minimum; afterwards the autoscaler owns `spec.replicas`."""
+    lo, hi = burst_replica_bounds(spec)
+    if hi == 0:
+        return None
+    return _deployment(spec, "burst", lo, spec.burst_instance_types)
+
+
+def service(spec: DeploymentSpec) -> dict:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, spec.name), "spec": {
+        "type": "ClusterIP", "selector": {labels.INSTANCE_LABEL: spec.name},
+        "ports": [{"name": "http", "port": 80, "targetPort": server.PORT_NAME, "protocol": "TCP"}]}}
+
+
+def pod_disruption_budget(spec: DeploymentSpec) -> dict:
+    """One voluntary disruption at a time across both tiers; replicas still loading (not ready) may always be
+    evicted, so a stuck start cannot block a node drain."""
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(spec, spec.name), "spec": {
+        "maxUnavailable": 1, "selector": {"matchLabels": {labels.INSTANCE_LABEL: spec.name}},
+        "unhealthyPodEvictionPolicy": "AlwaysAllow"}}

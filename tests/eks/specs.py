@@ -1,0 +1,44 @@
+"""EKS spec variants the tests render: the shipped prod example and edits of it (one behaviour each)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from llama_infra.spec import DeploymentSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_EKS = ROOT / "stacks/specs/prod-eks.yaml"
+
+
+def prod_doc() -> dict:
+    return YAML(typ="safe").load(PROD_EKS.read_text())
+
+
+def edited(**edits) -> DeploymentSpec:
+    """The prod example with dotted-path edits, e.g. edited(**{"scaling.autoscaler": "hpa"})."""
+    doc = copy.deepcopy(prod_doc())
+    for path, value in edits.items():
+        node = doc
+        *parents, leaf = path.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return DeploymentSpec.model_validate(doc)
+
+
+def variants() -> dict[str, DeploymentSpec]:
+    return {
+        "prod-keda-karpenter": edited(),
+        "hpa-prometheus-adapter": edited(**{"scaling.autoscaler": "hpa", "scaling.min_replicas": 3,
+                                            "eks.addons": {"keda": False, "prometheus_adapter": True}}),
+        "tgi": edited(**{"model.framework": "tgi", "scaling.gpu_memory_target": None}),
+        "managed-node-groups-only": edited(**{"eks.karpenter": False}),
+        "hf-weights-no-preload": edited(**{"model.weights": {"source": "hf://meta-llama/Llama-3.1-70B-Instruct",
+                                                             "hf_token_secret": "hf-token"}}),
+        "capacity-reservation": edited(**{"capacity.baseline": {
+            "instance_type": "g6e.12xlarge", "count": 2, "purchase": "on-demand",
+            "capacity_reservation_id": "cr-0123456789abcdef0"}}),
+    }

@@ -1,0 +1,121 @@
+"""Given a spec, when the EKS components run under Pulumi mocks (preview and not), then the node groups have the
+capacity types, taints, labels and scaling config of the plan, and every Kubernetes object the components send
+validates against its schema."""
+
+from __future__ import annotations
+
+import pytest
+
+from llama_infra.components.eks import build_eks
+from llama_infra.kube import labels
+
+from .pulumi_harness import run
+from .specs import variants
+from .validation import validate
+
+VARIANTS = variants()
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+
+
+def _k8s_objects(mocks):
+    out = []
+    for r in mocks.resources:
+        if r.typ.startswith("kubernetes:") and "apiVersion" in r.inputs:
+            out.append({k: v for k, v in r.inputs.items() if k in ("apiVersion", "kind", "metadata", "spec", "data",
+                                                                    "automountServiceAccountToken")})
+    return out
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
+def prod(request):
+    return run(lambda: build_eks("prod", VARIANTS["prod-keda-karpenter"]), preview=request.param)
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
+def mng_only(request):
+    return run(lambda: build_eks("mng", VARIANTS["managed-node-groups-only"]), preview=request.param)
+
+
+def test_components_are_typed_and_children_named_after_the_parent(prod):
+    comps = {r.typ for r in prod.resources if r.typ.startswith("llama-infra:index:")}
+    assert comps == {f"llama-infra:index:{c}" for c in (
+        "EksLlamaDeployment", "EksAddons", "EksGpuCapacity", "LlamaInferenceService", "QueueDepthAutoscaler",
+        "KarpenterInterruptionQueue")}
+    assert all(r.name == "prod" or r.name.startswith("prod-") for r in prod.resources if r.typ != "pulumi:pulumi:Stack")
+
+
+def test_baseline_node_group_is_on_demand_tainted_labelled_and_fixed_size(prod):
+    (base,) = prod.of_type(NODE_GROUP)
+    i = base.inputs
+    assert base.name == "prod-capacity-baseline"
+    assert i["capacityType"] == "ON_DEMAND"
+    assert i["instanceTypes"] == ["g6e.12xlarge"]
+    assert i["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert i["labels"][labels.CAPACITY_LABEL] == "baseline"
+    assert i["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert i["scalingConfig"] == {"minSize": 2, "maxSize": 2, "desiredSize": 2}  # 2 replicas of TP 4 on 4 GPUs
+    assert i["subnetIds"] == ["subnet-0a", "subnet-0b"]  # the attached cluster's subnets
+
+
+def test_baseline_launch_template_imdsv2_encrypted_and_nvme_raid0(prod):
+    (lt,) = [r for r in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate")]
+    i = lt.inputs
+    assert i["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1}
+    assert i["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
+    import base64
+    assert "strategy: RAID0" in base64.b64decode(i["userData"]).decode()
+
+
+def test_karpenter_pools_and_interruption_rules(prod):
+    pools = {r.name: r.inputs for r in prod.of_type("kubernetes:karpenter.sh/v1:NodePool")}
+    assert set(pools) == {"prod-capacity-burst-spot", "prod-capacity-burst-on-demand"}
+    detail_types = sorted(r.inputs["eventPattern"] for r in prod.of_type("aws:cloudwatch/eventRule:EventRule"))
+    assert len(detail_types) == 4
+    assert any("EC2 Spot Instance Interruption Warning" in d for d in detail_types)
+    (nc,) = prod.of_type("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
+    assert nc.inputs["spec"]["role"] == "prod-capacity-karpenter-node-role"
+    (entry,) = prod.of_type("aws:eks/accessEntry:AccessEntry")
+    assert entry.inputs["type"] == "EC2_LINUX"
+
+
+def test_every_kubernetes_object_sent_validates(prod):
+    objs = _k8s_objects(prod)
+    kinds = sorted(o["kind"] for o in objs)
+    assert kinds == sorted(["Namespace", "ServiceAccount", "Deployment", "Deployment", "Service",
+                            "PodDisruptionBudget", "ConfigMap", "EC2NodeClass", "NodePool", "NodePool",
+                            "ScaledObject"])
+    for obj in objs:
+        validate(obj, "1.31")
+
+
+def test_burst_replicas_left_to_the_autoscaler_and_addons_pinned(prod):
+    releases = {r.inputs["name"]: r.inputs for r in prod.of_type("kubernetes:helm.sh/v3:Release")}
+    assert set(releases) == {"keda", "nvidia-device-plugin", "dcgm-exporter"}
+    assert all(r["version"] and r["repositoryOpts"]["repo"].startswith("https://") for r in releases.values())
+
+
+def test_managed_node_group_only_mode_spot_from_zero_with_autoscaler_tags(mng_only):
+    groups = {r.name: r.inputs for r in mng_only.of_type(NODE_GROUP)}
+    burst = groups["mng-capacity-burst"]
+    assert burst["capacityType"] == "SPOT"
+    assert burst["scalingConfig"] == {"minSize": 0, "maxSize": 6, "desiredSize": 0}
+    assert len(burst["instanceTypes"]) == 4
+    assert burst["labels"][labels.CAPACITY_LABEL] == "burst"
+    tags = {r.inputs["tag"]["key"]: r.inputs["tag"]["value"] for r in mng_only.of_type("aws:autoscaling/tag:Tag")}
+    assert tags["k8s.io/cluster-autoscaler/enabled"] == "true"
+    assert tags["k8s.io/cluster-autoscaler/ml-prod"] == "owned"
+    assert tags["k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"] == "true:NoSchedule"
+    assert tags["k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"] == "4"
+    assert not mng_only.of_type("kubernetes:karpenter.sh/v1:NodePool")
+    assert not mng_only.of_type("aws:sqs/queue:Queue")
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_hpa_variant_installs_the_adapter_with_our_rules(preview):
+    mocks = run(lambda: build_eks("h", VARIANTS["hpa-prometheus-adapter"]), preview)
+    (hpa,) = mocks.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    validate({k: hpa.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec")}, "1.31")
+    (adapter,) = [r for r in mocks.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "prometheus-adapter"]
+    rule_names = [r["name"]["as"] for r in adapter.inputs["values"]["rules"]["external"]]
+    assert [m["external"]["metric"]["name"] for m in hpa.inputs["spec"]["metrics"]] == rule_names
+    assert not mocks.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")
