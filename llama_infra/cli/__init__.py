@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "llama_infra.cli.validate",
     "llama_infra.cli.router",
     "llama_infra.cli.verify",
+    "llama_infra.cli.manifests",
 ]
 
 for _module in COMMAND_MODULES:

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 from llama_infra import metrics
 from llama_infra.kube import labels
 from llama_infra.kube.workload import burst_replica_bounds, namespace_of
+from llama_infra.scaling.hpa import HpaPolicy
+from llama_infra.scaling.keda import KedaPolicy
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
-    from llama_infra.spec.model import ScalePolicy
-
-KEDA_FAILURE_THRESHOLD = 3  # failed polls before KEDA holds the fallback replicas
 
 
 def scaling_queries(spec: DeploymentSpec) -> list[metrics.ScalingQuery]:
@@ -35,23 +34,9 @@ def quantity(x: float) -> str:
     return f"{round(x * 1000)}m"
 
 
-def _policies(p: ScalePolicy) -> list[dict]:
-    out = []
-    if p.pods is not None:
-        out.append({"type": "Pods", "value": p.pods, "periodSeconds": p.period_seconds})
-    if p.percent is not None:
-        out.append({"type": "Percent", "value": p.percent, "periodSeconds": p.period_seconds})
-    return out
-
-
 def behavior(spec: DeploymentSpec) -> dict:
-    sc = spec.scaling
-    return {
-        "scaleUp": {"stabilizationWindowSeconds": sc.scale_up_stabilization_seconds, "selectPolicy": "Max",
-                    "policies": _policies(sc.scale_up_policy)},
-        "scaleDown": {"stabilizationWindowSeconds": sc.scale_down_stabilization_seconds, "selectPolicy": "Max",
-                      "policies": _policies(sc.scale_down_policy)},
-    }
+    """HPA `behavior` (also KEDA's HPA config): the same `HpaPolicy` the simulator runs."""
+    return HpaPolicy.from_spec(spec).behavior_manifest()
 
 
 def burst_name(spec: DeploymentSpec) -> str:
@@ -93,7 +78,7 @@ def scaled_object(spec: DeploymentSpec) -> dict | None:
     lo, hi = burst_replica_bounds(spec)
     if hi == 0:
         return None
-    sc = spec.scaling
+    keda = KedaPolicy.from_spec(spec)  # polling, cooldown, failure threshold: what the simulator runs
     triggers = [{
         "type": "prometheus", "name": q.role, "metricType": "AverageValue",
         "metadata": {"serverAddress": spec.eks.prometheus_url, "query": q.promql,
@@ -108,9 +93,9 @@ def scaled_object(spec: DeploymentSpec) -> dict | None:
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": burst_name(spec)},
             "minReplicaCount": lo, "maxReplicaCount": hi,
-            "pollingInterval": sc.polling_interval_seconds,
-            "cooldownPeriod": sc.scale_down_stabilization_seconds,  # last burst replica → 0 after this long idle
-            "fallback": {"failureThreshold": KEDA_FAILURE_THRESHOLD, "replicas": keda_fallback_replicas(spec)},
+            "pollingInterval": keda.polling_interval_seconds,
+            "cooldownPeriod": keda.cooldown_period_seconds,  # last burst replica → 0 after this long inactive
+            "fallback": {"failureThreshold": keda.failure_threshold, "replicas": keda_fallback_replicas(spec)},
             "advanced": {"horizontalPodAutoscalerConfig": {"name": f"{burst_name(spec)}-keda",
                                                            "behavior": behavior(spec)}},
             "triggers": triggers,

@@ -40,12 +40,14 @@ def burst_gpu_limit(spec: DeploymentSpec) -> int:
 
 def ec2_node_class(spec: DeploymentSpec, node_role_name: str, ami_alias: str = DEFAULT_AMI_ALIAS) -> dict:
     assert spec.eks is not None
-    discovery = [{"tags": {labels.KARPENTER_DISCOVERY: spec.eks.cluster_name}}]
+    def discovery() -> list[dict]:
+        return [{"tags": {labels.KARPENTER_DISCOVERY: spec.eks.cluster_name}}]
+
     node_spec: dict = {
         "amiSelectorTerms": [{"alias": ami_alias}],
         "role": node_role_name,
-        "subnetSelectorTerms": discovery,
-        "securityGroupSelectorTerms": discovery,
+        "subnetSelectorTerms": discovery(),
+        "securityGroupSelectorTerms": discovery(),
         # IMDSv2 only, hop limit 1: pods cannot reach the node role's credentials.
         "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled",
                             "httpPutResponseHopLimit": 1, "httpTokens": "required"},

@@ -96,16 +96,6 @@ class Capacity(_Strict):
     burst: Burst = Field(default_factory=Burst)
 
 
-class ScalePolicy(_Strict):
-    """How fast replicas may change: the larger of `pods` and `percent` per period (Kubernetes `selectPolicy: Max`)."""
-
-    pods: int | None = Field(None, ge=1, le=1000, description="Most replicas added/removed per period; null: no pod "
-                             "policy.")
-    percent: int | None = Field(None, ge=1, le=1000, description="Most replicas added/removed per period, as a "
-                                "percentage of the current count; null: no percent policy.")
-    period_seconds: int = Field(15, ge=1, le=1800, description="Length of the period (HPA policies: 1–1800 s).")
-
-
 class Scaling(_Strict):
     metric: Literal["queue_depth"] = Field("queue_depth", description="Primary signal: waiting requests.")
     queue_depth_target: float = Field(
@@ -118,14 +108,6 @@ class Scaling(_Strict):
     max_replicas: int | None = Field(None, ge=1, description="Default: baseline count + burst max.")
     scale_up_stabilization_seconds: int = Field(0, ge=0, le=3600)
     scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600)
-    scale_up_policy: ScalePolicy = Field(
-        default_factory=lambda: ScalePolicy(pods=4, percent=100, period_seconds=15),
-        description="Default: Kubernetes' own (4 pods or 100 % per 15 s, whichever is more).",
-    )
-    scale_down_policy: ScalePolicy = Field(
-        default_factory=lambda: ScalePolicy(percent=100, period_seconds=15),
-        description="Default: Kubernetes' own (100 % per 15 s, after the stabilisation window).",
-    )
     autoscaler: Literal["hpa", "keda"] = Field("keda", description="EKS only: HPA via prometheus-adapter or KEDA.")
     polling_interval_seconds: int = Field(30, ge=5, le=600, description="KEDA polling interval (EKS).")
     scale_to_zero: bool = Field(False, description="Allow zero replicas when idle (needs a zero baseline).")

@@ -29,7 +29,7 @@ def check(spec: DeploymentSpec) -> None:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _eks_pipeline, _eks_replica_shape, _scale_policies, _tags):
+                 _fallback, _eks_pipeline, _eks_replica_shape, _tags):
         issues.extend(rule(spec))
     return issues
 
@@ -413,7 +413,7 @@ def _eks_replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
             if inst and inst.gpu_count % tp:
                 out.append(SpecIssue(("capacity", "burst", "instance_types", i),
                                      f"tensor-parallel degree {tp} ({origin}) does not divide the {inst.gpu_count} "
-                                     f"GPUs of {itype}: a replica requests {tp} GPUs and cannot run there",
+                                     f"GPU{'s' if inst.gpu_count != 1 else ''} of {itype}: a replica requests {tp} GPUs and cannot run there",
                                      f"remove {itype}, or set model.tensor_parallel_degree to a divisor of every "
                                      "type's GPU count"))
     sc, b = spec.scaling, spec.capacity.baseline.count
@@ -425,13 +425,6 @@ def _eks_replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
                              f"use autoscaler: keda (scales burst to zero), or set scaling.min_replicas: {b + 1} so "
                              "the plan prices the always-on burst replica"))
     return out
-
-
-def _scale_policies(spec: DeploymentSpec) -> list[SpecIssue]:
-    return [SpecIssue(("scaling", key), "the policy limits nothing: both pods and percent are null",
-                      "set pods, percent or both (Kubernetes' default: pods: 4, percent: 100)")
-            for key in ("scale_up_policy", "scale_down_policy")
-            if getattr(spec.scaling, key).pods is None and getattr(spec.scaling, key).percent is None]
 
 
 def _tags(spec: DeploymentSpec) -> list[SpecIssue]:
