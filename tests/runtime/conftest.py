@@ -190,3 +190,17 @@ class FakeKubernetesHpa:
 def fake_hpa():
     """`FakeKubernetesHpa(backend, ...)`: see its docstring."""
     return FakeKubernetesHpa
+
+
+async def wait_for_depth(router: Router, role: str, depth: float, timeout_seconds: float = 10) -> None:
+    """Until the router has scraped `depth` from `role`'s metrics (bounded; scrapes are slow on a busy machine)."""
+    deadline = asyncio.get_running_loop().time() + timeout_seconds
+    while router.monitor.depth(role) != (depth, "metrics"):
+        assert asyncio.get_running_loop().time() < deadline, f"{role} depth is {router.monitor.depth(role)}"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def scraped():
+    """`await scraped(router, "primary", 6)`: wait until the router's view of a backend's queue depth is 6."""
+    return wait_for_depth

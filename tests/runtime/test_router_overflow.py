@@ -23,6 +23,7 @@ def config(primary: FakeOpenAIBackend, fallback: FakeOpenAIBackend, threshold: i
         ),
         priority_api_keys=["tenant-gold"],
         metrics_poll_interval_seconds=POLL,
+        metrics_stale_after_seconds=30,  # a busy test machine must not turn scraped depth into in-flight depth
         **kwargs,
     )
 
@@ -33,21 +34,17 @@ async def chat(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
         return response.status, response.headers.get("x-llama-backend", ""), await response.json()
 
 
-async def settle() -> None:
-    await asyncio.sleep(POLL * 5)  # a few scrape intervals
-
-
-async def test_overflow_follows_the_primarys_scraped_queue_depth_across_the_threshold(router_at):
+async def test_overflow_follows_the_primarys_scraped_queue_depth_across_the_threshold(router_at, scraped):
     async with (
         FakeOpenAIBackend(model="llama-70b").serve() as primary,
         FakeOpenAIBackend(model="llama-8b-int4").serve() as fallback,
-        router_at(config(primary, fallback, threshold=5)) as (url, _router),
+        router_at(config(primary, fallback, threshold=5)) as (url, router),
         aiohttp.ClientSession() as session,
     ):
         seen = []
         for depth in (0, 5, 6, 50, 6, 5, 0):
             primary.waiting_override = depth
-            await settle()
+            await scraped(router, "primary", depth)
             status, backend, body = await chat(session, url)
             assert status == 200
             seen.append((depth, backend, body["model"]))
@@ -64,15 +61,15 @@ async def test_overflow_follows_the_primarys_scraped_queue_depth_across_the_thre
         assert fallback.received[0].body["messages"] == [{"role": "user", "content": "hi"}]
 
 
-async def test_high_priority_tenants_stay_on_the_primary_while_others_overflow(router_at):
+async def test_high_priority_tenants_stay_on_the_primary_while_others_overflow(router_at, scraped):
     async with (
         FakeOpenAIBackend(model="llama-70b").serve() as primary,
         FakeOpenAIBackend(model="llama-8b-int4").serve() as fallback,
-        router_at(config(primary, fallback, threshold=2)) as (url, _router),
+        router_at(config(primary, fallback, threshold=2)) as (url, router),
         aiohttp.ClientSession() as session,
     ):
         primary.waiting_override = 100
-        await settle()
+        await scraped(router, "primary", 100)
         gold = await chat(session, url, {"Authorization": "Bearer tenant-gold"})
         other = await chat(session, url, {"Authorization": "Bearer tenant-free"})
         batch = await chat(session, url, {"x-llama-priority": "low"})
@@ -81,14 +78,13 @@ async def test_high_priority_tenants_stay_on_the_primary_while_others_overflow(r
         assert primary.received[0].headers["Authorization"] == "Bearer tenant-gold"  # forwarded as-is
 
 
-async def test_in_flight_count_is_the_queue_depth_for_servers_without_metrics(router_at):
+async def test_in_flight_count_is_the_queue_depth_for_servers_without_metrics(router_at, scraped):
     async with (
-        FakeOpenAIBackend(model="llama-70b", exports="none", latency_seconds=0.5).serve() as primary,
-        FakeOpenAIBackend(model="llama-8b-int4", exports="none", latency_seconds=0.5).serve() as fallback,
+        FakeOpenAIBackend(model="llama-70b", exports="none", latency_seconds=1.0).serve() as primary,
+        FakeOpenAIBackend(model="llama-8b-int4", exports="none", latency_seconds=1.0).serve() as fallback,
         router_at(config(primary, fallback, threshold=3)) as (url, router),
         aiohttp.ClientSession() as session,
     ):
-        await settle()
         results = await asyncio.gather(*(chat(session, url) for _ in range(10)))
         backends = sorted(r[1] for r in results)
         # Requests 1..4 see 0..3 open on the primary (not over 3); the other six overflow.
@@ -97,18 +93,20 @@ async def test_in_flight_count_is_the_queue_depth_for_servers_without_metrics(ro
         assert router.monitor.depth("primary") == (0.0, "in_flight")
 
 
-async def test_metrics_export_queue_depth_per_backend_and_priority(router_at):
+async def test_metrics_export_queue_depth_per_backend_and_priority(router_at, scraped):
     async with (
-        FakeOpenAIBackend(model="llama-70b", latency_seconds=0.3).serve() as primary,
+        FakeOpenAIBackend(model="llama-70b", latency_seconds=2.0).serve() as primary,
         FakeOpenAIBackend(model="llama-8b-int4", exports="tgi").serve() as fallback,
-        router_at(config(primary, fallback, threshold=5)) as (url, _router),
+        router_at(config(primary, fallback, threshold=5)) as (url, router),
         aiohttp.ClientSession() as session,
     ):
         primary.waiting_override = 4
         fallback.waiting_override = 7
-        await settle()
+        await scraped(router, "primary", 4)
+        await scraped(router, "fallback", 7)
         pending = asyncio.gather(*(chat(session, url, {"Authorization": "Bearer tenant-gold"}) for _ in range(2)))
-        await asyncio.sleep(0.1)
+        while router.monitor.backends["primary"].in_flight_total < 2:  # bounded by the test timeout
+            await asyncio.sleep(0.01)
         async with session.get(f"{url}/metrics") as response:
             text = await response.text()
         await pending

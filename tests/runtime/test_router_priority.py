@@ -16,8 +16,8 @@ from llama_infra.router.testing import FakeOpenAIBackend
 
 async def test_priorities_hold_under_overload(router_at):
     async with (
-        FakeOpenAIBackend(model="llama-70b", latency_seconds=0.8).serve() as primary,
-        FakeOpenAIBackend(model="llama-8b-int4", latency_seconds=0.8).serve() as fallback,
+        FakeOpenAIBackend(model="llama-70b", latency_seconds=1.5).serve() as primary,
+        FakeOpenAIBackend(model="llama-8b-int4", latency_seconds=1.5).serve() as fallback,
     ):
         config = RouterConfig(
             primary=BackendConfig(url=primary.url, queue_metric="in_flight"),
@@ -56,11 +56,12 @@ async def test_priorities_hold_under_overload(router_at):
 
 
 async def test_shed_requests_get_an_openai_429_with_retry_after(router_at):
-    async with FakeOpenAIBackend(latency_seconds=0.3).serve() as primary:
+    async with FakeOpenAIBackend(latency_seconds=1.0).serve() as primary:
         config = RouterConfig(primary=BackendConfig(url=primary.url), max_in_flight_requests=1)
-        async with router_at(config) as (url, _router), aiohttp.ClientSession() as session:
+        async with router_at(config) as (url, router), aiohttp.ClientSession() as session:
             first = asyncio.create_task(session.post(f"{url}/v1/completions", json={"prompt": "a"}))
-            await asyncio.sleep(0.1)
+            while router.admission.open_requests < 1:  # bounded by the test timeout
+                await asyncio.sleep(0.01)
             async with session.post(f"{url}/v1/completions", json={"prompt": "b"}) as second:
                 assert second.status == 429
                 assert second.headers["Retry-After"] == "1"

@@ -38,7 +38,7 @@ async def test_stream_arrives_event_by_event_with_done(router_at):
     assert tokens == [f"token{index} " for index in range(5)]
 
 
-async def test_overflowed_stream_comes_from_the_fallback(router_at):
+async def test_overflowed_stream_comes_from_the_fallback(router_at, scraped):
     async with (
         FakeOpenAIBackend(model="llama-70b").serve() as primary,
         FakeOpenAIBackend(model="llama-8b-int4", chunks=2).serve() as fallback,
@@ -48,9 +48,10 @@ async def test_overflowed_stream_comes_from_the_fallback(router_at):
             primary=BackendConfig(url=primary.url),
             fallback=FallbackConfig(url=fallback.url, model_id="llama-8b-int4", when_queue_depth_over=3),
             metrics_poll_interval_seconds=0.02,
+            metrics_stale_after_seconds=30,
         )
-        async with router_at(config) as (url, _router), aiohttp.ClientSession() as session:
-            await asyncio.sleep(0.1)
+        async with router_at(config) as (url, router), aiohttp.ClientSession() as session:
+            await scraped(router, "primary", 10)
             async with session.post(f"{url}/v1/chat/completions", json=BODY) as response:
                 assert response.headers["x-llama-backend"] == "fallback"
                 parsed = events(await response.read())
