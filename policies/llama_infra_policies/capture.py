@@ -1,4 +1,11 @@
-"""Record the resources a Pulumi program registers under mocks, as `evaluate` takes them.
+"""Turn a Pulumi program run under mocks into `evaluate` input.
+
+Two ways in. `from_planned(resources_for(spec))` takes the registrations `llama_infra.diff` records for a spec
+(the same offline plan `llama-infra diff` uses), so "the example stacks pass every mandatory rule" is one call:
+
+    mandatory = [v for v in evaluate(from_planned(resources_for(spec))) if v.enforcement_level == "mandatory"]
+
+Or record any program yourself:
 
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, preview=True)
@@ -12,8 +19,8 @@ sentinel, so rules behave as they would in `pulumi preview`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 import pulumi
 from pulumi.output import Unknown
@@ -33,6 +40,31 @@ def policy_props(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)  # resource references and assets: policies only need to see that something is set
+
+
+class Planned(Protocol):
+    """The shape of `llama_infra.diff.record.PlannedResource` (duck-typed: no import needed to pass one)."""
+
+    type: str
+    urn: str
+    inputs: Mapping[str, Any]
+    custom: bool
+
+
+def from_planned(planned: Iterable[Planned]) -> list[ResourceInput]:
+    """Custom resources of a recorded plan; the plan's "known after apply" marker becomes the engine's unknown."""
+    from llama_infra.diff.record import UNKNOWN as PLANNED_UNKNOWN
+
+    def restore(value: Any) -> Any:
+        if value == PLANNED_UNKNOWN:
+            return UNKNOWN
+        if isinstance(value, Mapping):
+            return {str(k): restore(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [restore(v) for v in value]
+        return value
+
+    return [(p.type, restore(policy_props(p.inputs)), p.urn) for p in planned if p.custom]
 
 
 class RecordingMocks(pulumi.runtime.Mocks):

@@ -125,3 +125,42 @@ def test_sdk_built_resources_are_judged_by_their_real_property_names(preview: bo
         assert mandatory == set()
     else:
         assert mandatory == EXPECTED_WHEN_NONCOMPLIANT
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_plans_recorded_by_llama_infra_diff_feed_evaluate(preview: bool) -> None:
+    from llama_infra.diff.record import record
+
+    from llama_infra_policies.capture import from_planned
+
+    def program() -> None:
+        key = aws.kms.Key("weights")
+        variant = aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+            variant_name="baseline", model_name="llama", instance_type="ml.inf2.48xlarge", initial_instance_count=2)
+        aws.sagemaker.EndpointConfiguration("chat", production_variants=[variant], kms_key_arn=key.arn)
+        aws.ec2.LaunchTemplate("gpu-nodes", metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+            http_tokens="optional"))
+
+    resources = from_planned(record(program, preview=preview))
+    assert sorted(name.rsplit("::", 1)[-1] for _, _, name in resources) == ["chat", "gpu-nodes", "weights"]
+    mandatory = {(v.policy, v.resource_name) for v in evaluate(resources) if v.enforcement_level == "mandatory"}
+    chat = next(props for _, props, urn in resources if urn.endswith("::chat"))
+    assert chat["kmsKeyArn"].startswith("arn:aws:kms:")
+    assert mandatory == {("launch-template-imdsv2", "gpu-nodes")}
+
+
+def test_known_after_apply_in_a_plan_reaches_the_rules_as_unknown() -> None:
+    from llama_infra.diff.record import UNKNOWN as PLANNED_UNKNOWN, PlannedResource
+    from pulumi.runtime.rpc import UNKNOWN
+
+    from llama_infra_policies.capture import from_planned
+
+    config = PlannedResource(
+        urn="urn:pulumi:prod::llama-infra::aws:sagemaker/endpointConfiguration:EndpointConfiguration::chat",
+        type="aws:sagemaker/endpointConfiguration:EndpointConfiguration", name="chat",
+        inputs={"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
+                "productionVariants": [{"instanceType": PLANNED_UNKNOWN, "initialInstanceCount": 2}]})
+    [(_, props, _)] = from_planned([config])
+    assert props["productionVariants"][0]["instanceType"] == UNKNOWN
+    nvme_rule = [v for v in evaluate(from_planned([config])) if v.policy == "sagemaker-kms-incompatible-with-nvme"]
+    assert [v.enforcement_level for v in nvme_rule] == ["advisory"]  # "can't be known during preview"
