@@ -145,7 +145,8 @@ def _fit_issue(path: Path, model_id: str, params_b: float, precision: str, insta
     low, high = sizing.memory_range_gb(params_b, precision)
     gpus = f"{tp} of its GPUs" if tp and tp != inst.gpu_count else inst.describe_gpus()
     if tp and tp != inst.gpu_count:
-        gpus = f"{tp}×{inst.gpu_memory_gb:.0f} GB = {tp * inst.gpu_memory_gb:.0f} GB on {tp} GPUs (TP {tp})"
+        gpus = (f"{tp}×{inst.gpu_memory_gb:.0f} GB = {tp * inst.gpu_memory_gb:.0f} GB on {tp} "
+                f"GPU{'s' if tp != 1 else ''} (TP {tp})")
     smaller = [p for p in sizing.fitting_precisions(params_b, inst, f.tp_degree, overhead) if p != precision]
     bigger = sizing.fitting_instances(params_b, precision, spec.target, overhead_fraction=overhead)
     fixes = []

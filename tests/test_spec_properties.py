@@ -1,0 +1,62 @@
+"""Properties of every valid spec: it validates, round-trips through YAML, costs, and its week plan keeps
+min ≤ baseline-derived min ≤ max in every hour."""
+
+import os
+from io import StringIO
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from ruamel.yaml import YAML
+
+from llama_infra.capacity_plan import day_config, week_plan, window_config
+from llama_infra.pricing import HOURS_PER_MONTH, cost_report
+from llama_infra.spec import parse_spec
+from spec_strategies import valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
+
+FAST = settings(max_examples=int(os.environ.get("SPEC_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(valid_specs())
+def test_a_valid_spec_round_trips_through_yaml(spec):
+    buf = StringIO()
+    YAML(typ="safe").dump(spec.model_dump(mode="json", exclude_defaults=True), buf)
+    assert parse_spec(buf.getvalue(), "roundtrip.yaml") == spec
+
+
+@FAST
+@given(valid_specs())
+def test_min_never_drops_below_the_baseline_and_never_exceeds_max(spec):
+    base = spec.capacity.baseline.count
+    assert base <= spec.min_replicas <= spec.max_replicas
+    week = week_plan(spec, tuple([0.5] * 24))
+    assert len(week) == 168
+    day = day_config(spec)
+    windows = {s.name: window_config(spec, s) for s in spec.schedules}
+    for hour in week:
+        cfg = windows[hour.window] if hour.window else day
+        assert cfg.min_replicas <= hour.replicas <= cfg.max_replicas
+        assert hour.baseline_replicas + hour.burst_replicas == hour.replicas
+        assert 0 <= hour.baseline_replicas <= base
+        if hour.window is None:  # by day the reserved baseline is always in service
+            assert hour.replicas >= spec.min_replicas >= base
+            assert hour.baseline_replicas == min(base, hour.replicas) == base
+
+
+@FAST
+@given(valid_specs())
+def test_every_valid_spec_has_a_cost_report(spec):
+    report = cost_report(spec)
+    assert len(report.week) == 168
+    assert report.cost_per_month_usd >= 0 and report.baseline_usd_per_hour >= 0
+    weekly = sum(h.usd for h in report.week)
+    assert abs(report.cost_per_month_usd - weekly * HOURS_PER_MONTH / 168) <= 0.01
+    assert abs(report.baseline_per_month_usd + report.burst_per_month_usd - report.cost_per_month_usd) <= 0.02
+    if spec.capacity.baseline.count and not spec.schedules:
+        # no windows: the baseline runs (and is paid for) every hour of the month
+        assert report.baseline_per_month_usd == pytest.approx(report.baseline_usd_per_hour * HOURS_PER_MONTH, rel=1e-4)
+    if not spec.schedules:
+        assert report.schedule_saving_per_month_usd == 0
+    if report.requests_per_month:
+        per_1k = report.cost_per_month_usd / report.requests_per_month * 1000
+        assert report.cost_per_1k_requests_usd == pytest.approx(per_1k, rel=1e-3, abs=1e-4)
