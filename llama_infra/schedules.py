@@ -174,8 +174,13 @@ def _shift_dow_token(token: str, days: int) -> str:
     if "-" in token:
         lo, hi = token.split("-", 1)
         a, b = (num(lo) - days) % 7, (num(hi) - days) % 7
-        return f"{a}-{b}" if a <= b else f"{a}-6,0-{b}"
+        # Never a one-day range like "6-6": croniter reads "6-6" as every day of the week.
+        return _dow_range(a, b) if a <= b else f"{_dow_range(a, 6)},{_dow_range(0, b)}"
     return str((num(token) - days) % 7)
+
+
+def _dow_range(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
 
 
 @dataclass(frozen=True)

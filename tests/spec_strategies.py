@@ -85,11 +85,11 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
     purchase = draw(st.sampled_from(["on-demand", "reserved"] + (["capacity-block"] if target == "eks" else [])))
     burst: dict[str, Any] = {"max": burst_max}
     if target == "eks" and draw(st.booleans()):
+        # One Deployment serves every burst type: a replica has the same TP (GPU request) on each of them.
+        replica_tp = model.get("tensor_parallel_degree") or inst.gpu_count
         fitting = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)
-                   if (model.get("tensor_parallel_degree") is None
-                       or g.gpu_count % model["tensor_parallel_degree"] == 0)
-                   and _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"],
-                             model.get("tensor_parallel_degree"))]
+                   if g.gpu_count % replica_tp == 0
+                   and _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"], replica_tp)]
         if len(fitting) >= 2:
             burst["capacity"] = "spot"
             burst["instance_types"] = draw(st.lists(st.sampled_from(fitting), min_size=2, max_size=4, unique=True))
@@ -99,7 +99,8 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
     scaling: dict[str, Any] = {"queue_depth_target": draw(st.sampled_from([1, 5, 30])),
                                "scale_down_stabilization_seconds": draw(st.sampled_from([60, 300, 600])),
                                "scale_to_zero": scale_to_zero}
-    if draw(st.booleans()) or (count == 0 and not scale_to_zero):  # the default min (= baseline 0) would go cold
+    explicit = draw(st.booleans()) or (count == 0 and not scale_to_zero)  # default min (= baseline 0) goes cold
+    if explicit:
         scaling["min_replicas"], scaling["max_replicas"] = lo, hi
     else:
         lo, hi = (count, max(1, cap))
@@ -113,9 +114,12 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
         "tags": {"team": "ml"},
     }
     if target == "eks":
-        hpa = not scale_to_zero and draw(st.booleans())
+        # The HPA cannot scale to zero: no scale_to_zero, and a burst Deployment keeps one replica above the baseline.
+        hpa_possible = not scale_to_zero and (burst_max == 0 or count == 0 or lo > count)
+        hpa = hpa_possible and draw(st.booleans())
         scaling["autoscaler"] = "hpa" if hpa else "keda"
-        spec["eks"] = {"cluster_name": "gpu", "addons": {"prometheus_adapter": hpa}}
+        # KEDA and prometheus-adapter both serve external metrics: exactly one of them.
+        spec["eks"] = {"cluster_name": "gpu", "addons": {"prometheus_adapter": hpa, "keda": not hpa}}
         if draw(st.booleans()):
             fb_precision = draw(st.sampled_from(["int4", "awq"]))
             fb_params = draw(st.sampled_from([1.0, 3.0, 8.0]))

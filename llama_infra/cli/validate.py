@@ -1,4 +1,4 @@
-"""`llama-infra validate FILE...` and `llama-infra schema`."""
+"""`llama-infra validate FILE...` and `llama-infra schema [--markdown]`."""
 
 from __future__ import annotations
 
@@ -35,11 +35,20 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @app.command()
-    def schema(output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file, not stdout.")) -> None:
-        """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`)."""
+    def schema(
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
+        markdown: bool = typer.Option(False, "--markdown", help="The spec reference in Markdown "
+                                      "(docs/spec-reference.md) instead of JSON Schema."),
+    ) -> None:
+        """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`) or its Markdown reference."""
         from llama_infra.spec import json_schema
 
-        text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+        if markdown:
+            from llama_infra.spec.reference import markdown_reference
+
+            text = markdown_reference(json_schema())
+        else:
+            text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
         if output:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text)

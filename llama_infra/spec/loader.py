@@ -147,7 +147,7 @@ def _from_pydantic(err: dict[str, Any]) -> SpecIssue:
         return SpecIssue(path, f"unknown field '{key}'", fix)
     if kind == "missing":
         where = f"under `{dotted(path[:-1])}:`" if path[:-1] else "at the top level"
-        what = f" ({field.description})" if field and field.description else ""
+        what = f" ({field.description.rstrip('.')})" if field and field.description else ""
         choices = [a for a in get_args(field.annotation) if isinstance(a, str)] if field else []
         value = f" {'|'.join(choices)}" if choices and get_origin(field.annotation) is Literal else ""
         return SpecIssue(path, "required field is missing", f"add `{path[-1]}:{value}` {where}{what}")

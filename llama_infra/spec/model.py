@@ -49,8 +49,10 @@ class Weights(_Strict):
 class Model(_Strict):
     id: str = Field(description="Model id, e.g. meta-llama/Llama-3.1-70B-Instruct.", min_length=3)
     params_b: float = Field(gt=0, le=2000, description="Parameter count in billions.")
-    precision: Precision = "bf16"
-    framework: Framework = "vllm"
+    precision: Precision = Field("bf16", description="Weight precision: fp16/bf16 take 2 bytes per parameter, "
+                                 "fp8/int8 1, int4/awq/gptq 0.5.")
+    framework: Framework = Field("vllm", description="Model server: vllm, tgi (Hugging Face TGI), lmi (DJL LMI on "
+                                 "SageMaker) or tensorrt-llm.")
     max_model_len: int = Field(8192, ge=256, le=1_048_576, description="Context length the server admits.")
     tensor_parallel_degree: int | None = Field(
         None, ge=1, le=8, description="GPUs per replica; default: every GPU of the instance."
@@ -198,20 +200,25 @@ class DeploymentSpec(_Strict):
     """One Llama deployment: model, target, SLOs, capacity, scaling, schedules and overflow."""
 
     name: ResourceName
-    environment: Environment = "dev"
-    target: TargetName
+    environment: Environment = Field("dev", description="The stack this spec is for; prod warns about a baseline "
+                                     "below 2 instances.")
+    target: TargetName = Field(description="Where it runs: sagemaker (real-time endpoint; burst is on-demand) or eks "
+                               "(GPU node pools; spot burst, overflow router).")
     region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
                         description="AWS Region code, e.g. us-east-1 or eu-west-1 (not the display name).")
     model: Model
     slo: Slo = Field(default_factory=Slo)
     capacity: Capacity
     scaling: Scaling = Field(default_factory=Scaling)
-    schedules: list[Schedule] = Field(default_factory=list)
-    fallback: Fallback | None = None
-    load: Load = Field(default_factory=Load)
-    sagemaker: SageMakerSettings | None = None
-    eks: EksSettings | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    schedules: list[Schedule] = Field(default_factory=list, description="Downsizing windows (cron in an IANA "
+                                      "timezone); windows must not overlap.")
+    fallback: Fallback | None = Field(None, description="Smaller model that requests overflow to when the primary's "
+                                      "queue is deep (EKS: served by llama-infra's router).")
+    load: Load = Field(default_factory=Load, description="The load the cost report assumes.")
+    sagemaker: SageMakerSettings | None = Field(None, description="Settings for target: sagemaker.")
+    eks: EksSettings | None = Field(None, description="Settings for target: eks (required there).")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource; keys must not start "
+                                 "with 'aws:'.")
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> DeploymentSpec:
