@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import disruption, eks, exemptions, iam, kubernetes, reliability, sagemaker, secrets
+from . import eks, exemptions, iam, kubernetes, reliability, sagemaker, secrets, workloads
 from .harness import Analysis, NotApplicable, Violation, analyze, evaluate, validation_args
 from .rule import Citation, LlamaRule, LlamaStackRule
 
@@ -16,7 +16,7 @@ ALL_RULES: list[LlamaRule | LlamaStackRule] = [
     *kubernetes.RULES,
     *iam.RULES,
     *reliability.RULES,
-    *disruption.RULES,
+    *workloads.RULES,
     *exemptions.RULES,
 ]
 

@@ -27,6 +27,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer  # the SDK's analyzer; 
 from pulumi_policy.proxy import unknown_checking_proxy
 
 PACK_NAME = "llama-infra"
+DEFAULT_STACK = "test"  # the stack in URNs made up for plain resource names (not an environment name)
 PACK_VERSION = "0.1.0"
 
 # One resource to evaluate: (type token, input properties, URN or plain resource name).
@@ -64,7 +65,7 @@ class Analysis:
 def urn_and_name(resource_type: str, urn_or_name: str) -> tuple[str, str]:
     if urn_or_name.startswith("urn:pulumi:"):
         return urn_or_name, urn_or_name.rsplit("::", 1)[-1]
-    return f"urn:pulumi:test::llama-infra::{resource_type}::{urn_or_name}", urn_or_name
+    return f"urn:pulumi:{DEFAULT_STACK}::llama-infra::{resource_type}::{urn_or_name}", urn_or_name
 
 
 def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:

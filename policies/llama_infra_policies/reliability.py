@@ -61,14 +61,6 @@ def _check_prod_baseline(resource: Resource) -> Iterator[str]:
     elif resource.type == SCALABLE_TARGET:
         if resource.get("serviceNamespace") == "sagemaker" and _below(resource.get("minCapacity"), PROD_MIN_INSTANCES):
             yield f"minCapacity is {resource.get('minCapacity')}; autoscaling must never take prod below {PROD_MIN_INSTANCES}."
-    elif resource.type == HPA:
-        minimum = resource.get("spec", "minReplicas", default=1)
-        if _below(minimum, PROD_MIN_INSTANCES):
-            yield f"spec.minReplicas is {minimum} (default 1); prod needs >= {PROD_MIN_INSTANCES}."
-    elif resource.type == SCALED_OBJECT:
-        minimum = resource.get("spec", "minReplicaCount", default=0)
-        if _below(minimum, PROD_MIN_INSTANCES):
-            yield f"spec.minReplicaCount is {minimum} (KEDA default 0); prod needs >= {PROD_MIN_INSTANCES}."
 
 
 def _check_zone_spread(resource: Resource) -> Iterator[str]:
@@ -169,7 +161,7 @@ def _check_gpu_headroom(resource: Resource) -> Iterator[str]:
 PROD_BASELINE = LlamaRule(
     "prod-baseline-min-instances",
     f"Prod keeps a baseline of >= {PROD_MIN_INSTANCES} instances/replicas across zones.",
-    resource_types=[ENDPOINT_CONFIGURATION, NODE_GROUP, SCALABLE_TARGET, HPA, SCALED_OBJECT],
+    resource_types=[ENDPOINT_CONFIGURATION, NODE_GROUP, SCALABLE_TARGET],  # Kubernetes: prod-serving-replica-floor
     check=_check_prod_baseline,
     enforcement_level=MANDATORY,
     severity=Severity.HIGH,

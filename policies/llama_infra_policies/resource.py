@@ -148,11 +148,17 @@ class Resource:
         return markers.get(kubernetes_key if self.is_kubernetes else aws_key)
 
     @property
+    def stack(self) -> str:
+        """The stack segment of the URN (`urn:pulumi:<stack>::<project>::<type>::<name>`)."""
+        return self.urn.removeprefix("urn:pulumi:").split("::", 1)[0] if self.urn.startswith("urn:pulumi:") else ""
+
+    @property
     def environment(self) -> str | None:
-        value = self.marker(ENVIRONMENT_TAG, ENVIRONMENT_LABEL)
-        if value is None:
-            value = self.stack_tags.get(ENVIRONMENT_TAG)
-        return value if isinstance(value, str) else None
+        """The resource's tag/label, else the stack tag, else the stack name (our stacks are named dev/staging/prod)."""
+        for value in (self.marker(ENVIRONMENT_TAG, ENVIRONMENT_LABEL), self.stack_tags.get(ENVIRONMENT_TAG), self.stack):
+            if isinstance(value, str) and value:
+                return value
+        return None
 
     @property
     def is_prod(self) -> bool:

@@ -135,8 +135,9 @@ def hpa(min_replicas: int | None = 2, scale_down: int | None = 300, labels=None)
             "metadata": {"name": "llama", "labels": labels or {}}, "spec": spec}
 
 
-def scaled_object(min_count: int | None = 2, scale_down: int | None = 300, labels=None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"scaleTargetRef": {"name": "llama"}, "maxReplicaCount": 10,
+def scaled_object(min_count: int | None = 2, scale_down: int | None = 300, labels=None,
+                  target: str = "llama") -> dict[str, Any]:
+    spec: dict[str, Any] = {"scaleTargetRef": {"name": target}, "maxReplicaCount": 10,
                             "triggers": [{"type": "prometheus", "metadata": {"query": "sum(vllm:num_requests_waiting)",
                                                                               "threshold": "5"}}]}
     if min_count is not None:
@@ -146,6 +147,15 @@ def scaled_object(min_count: int | None = 2, scale_down: int | None = 300, label
             "behavior": {"scaleDown": {"stabilizationWindowSeconds": scale_down}}}}
     return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
             "metadata": {"name": "llama", "labels": labels or {}}, "spec": spec}
+
+
+def baseline_and_burst(baseline_replicas: int = 2) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The EKS target's two prod Deployments: a fixed baseline and a burst tier scaled by KEDA."""
+    baseline, burst = deployment(PROD_LABELS), deployment(PROD_LABELS)
+    baseline["metadata"]["name"], baseline["spec"]["replicas"] = "baseline", baseline_replicas
+    burst["metadata"]["name"] = "burst"
+    burst["spec"].pop("replicas")
+    return baseline, burst
 
 
 def pdb(**spec: Any) -> dict[str, Any]:
@@ -260,10 +270,6 @@ CASES = [
     Case("prod-baseline-min-instances", TARGET,
          {"serviceNamespace": "sagemaker", "minCapacity": 2, "maxCapacity": 8, "tags": PROD_TAGS},
          {"serviceNamespace": "sagemaker", "minCapacity": 1, "maxCapacity": 8, "tags": PROD_TAGS}, "minCapacity"),
-    Case("prod-baseline-min-instances", HPA, hpa(min_replicas=2, labels=PROD_LABELS),
-         hpa(min_replicas=None, labels=PROD_LABELS), "default 1"),
-    Case("prod-baseline-min-instances", SCALED_OBJECT, scaled_object(min_count=2, labels=PROD_LABELS),
-         scaled_object(min_count=None, labels=PROD_LABELS), "KEDA default 0"),
     Case("prod-zone-spread", DEPLOYMENT,
          deployment(PROD_LABELS, topologySpreadConstraints=[{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
                                                              "whenUnsatisfiable": "ScheduleAnyway"}]),
@@ -312,6 +318,7 @@ class StackCase:
     passing: list[tuple[str, dict[str, Any], str]]
     failing: list[tuple[str, dict[str, Any], str]]
     expect: str
+    reported: tuple[tuple[str, str], ...] = ((PDB, "llama"),)  # (type, name) of each reported resource
 
     @property
     def id(self) -> str:
@@ -328,4 +335,16 @@ STACK_CASES = [
               [(DEPLOYMENT, deployment(), "llama"), (SCALED_OBJECT, scaled_object(min_count=1), "llama"),
                (PDB, pdb(minAvailable=1), "llama")],
               "ScaledObject llama minReplicaCount"),
+    StackCase("prod-serving-replica-floor",
+              [(DEPLOYMENT, deployment(PROD_LABELS), "llama"), (HPA, hpa(min_replicas=2), "llama")],
+              [(DEPLOYMENT, deployment(PROD_LABELS), "llama"), (HPA, hpa(min_replicas=None), "llama")],
+              "can drop to 1 replica(s): llama 1 (HPA llama minReplicas)", ((DEPLOYMENT, "llama"),)),
+    StackCase("prod-serving-replica-floor",
+              # the EKS target: a fixed baseline of 2 plus a burst tier that KEDA scales from 0
+              [(DEPLOYMENT, baseline_and_burst()[0], "baseline"), (DEPLOYMENT, baseline_and_burst()[1], "burst"),
+               (SCALED_OBJECT, scaled_object(min_count=None, target="burst"), "burst")],
+              [(DEPLOYMENT, baseline_and_burst(baseline_replicas=1)[0], "baseline"),
+               (DEPLOYMENT, baseline_and_burst()[1], "burst"),
+               (SCALED_OBJECT, scaled_object(min_count=None, target="burst"), "burst")],
+              "can drop to 1 replica(s)", ((DEPLOYMENT, "baseline"), (DEPLOYMENT, "burst"))),
 ]

@@ -32,10 +32,24 @@ def test_stack_rule_passes_and_fails(case: StackCase) -> None:
     assert evaluate(case.passing, policies=rule) == []
     violations = evaluate(case.failing, policies=rule)
     assert [(v.policy, v.resource_type, v.resource_name) for v in violations] == [
-        (case.rule, "kubernetes:policy/v1:PodDisruptionBudget", "llama")]
+        (case.rule, resource_type, name) for resource_type, name in case.reported]
     assert case.expect in violations[0].message
 
 
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:
     covered = {case.rule for case in CASES} | {case.rule for case in STACK_CASES}
     assert sorted(set(RULES_BY_NAME) - covered) == []
+
+
+def test_prod_is_also_read_from_the_stack_name_and_stack_tag() -> None:
+    from policy_cases import DEPLOYMENT, HPA, deployment, hpa
+
+    def floor_violations(stack: str, stack_tags=None) -> list[str]:
+        resources = [(DEPLOYMENT, deployment(), f"urn:pulumi:{stack}::llama-infra::{DEPLOYMENT}::llama"),
+                     (HPA, hpa(min_replicas=1), f"urn:pulumi:{stack}::llama-infra::{HPA}::llama")]
+        rule = [RULES_BY_NAME["prod-serving-replica-floor"]]
+        return [v.resource_name for v in evaluate(resources, policies=rule, stack_tags=stack_tags)]
+
+    assert floor_violations("prod") == ["llama"]
+    assert floor_violations("dev") == []
+    assert floor_violations("team-a-1", stack_tags={"llama-infra:environment": "prod"}) == ["llama"]

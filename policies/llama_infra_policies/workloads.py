@@ -1,13 +1,17 @@
-"""A PodDisruptionBudget must leave room for one eviction at the workload's smallest scale.
+"""Stack rules that need a workload together with its autoscaler (and PDB): replica floors.
 
-`minAvailable: 2` looks harmless until the HPA sits at its floor of 2 replicas: then no pod may ever be evicted,
-and node drains, spot rebalancing and Karpenter consolidation hang. This needs the PDB, the workload it selects
-and the autoscaler that sets the floor, so it is a stack rule.
+- A PodDisruptionBudget must leave room for one eviction at the workload's smallest scale: `minAvailable: 2` looks
+  harmless until the HPA sits at its floor of 2 replicas; then no pod may ever be evicted, and node drains, spot
+  rebalancing and Karpenter consolidation hang.
+- In prod, the serving Deployments of a namespace keep >= 2 replicas at their floor: the baseline tier's fixed
+  replicas plus every autoscaler's minimum (a burst tier that scales from 0 above a baseline of 2 is fine).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+
+from pulumi_policy import Severity
 
 from . import kubernetes, reliability
 from .resource import Resource, get, number
@@ -42,7 +46,7 @@ def _replica_floor(workload: Resource, resources: list[Resource]) -> tuple[float
     return number(workload.get("spec", "replicas", default=1)) or 0, "spec.replicas"
 
 
-def _check(resources: list[Resource]) -> Iterator[tuple[Resource, str]]:
+def _check_pdb(resources: list[Resource]) -> Iterator[tuple[Resource, str]]:
     workloads = [r for r in resources if r.type in SCALABLE_WORKLOADS]
     for pdb in (r for r in resources if r.type == reliability.PDB):
         min_available = pdb.get("spec", "minAvailable")
@@ -63,10 +67,36 @@ PDB_BELOW_REPLICA_FLOOR = LlamaStackRule(
     "pdb-min-available-below-replica-floor",
     "A PDB's minAvailable stays below the fewest replicas its workload runs (HPA/KEDA floor or spec.replicas).",
     resource_types=[reliability.PDB, *SCALABLE_WORKLOADS, reliability.HPA, reliability.SCALED_OBJECT],
-    check=_check,
+    check=_check_pdb,
     enforcement_level=MANDATORY,
     citations=[ours("PDB must allow >= 1 disruption", "https://kubernetes.io/docs/tasks/run-application/configure-pdb/")],
     remediation="Use maxUnavailable: 1, or keep minAvailable below the autoscaler's minimum.",
 )
 
-RULES = [PDB_BELOW_REPLICA_FLOOR]
+def _check_prod_floor(resources: list[Resource]) -> Iterator[tuple[Resource, str]]:
+    by_namespace: dict[str, list[Resource]] = {}
+    for workload in resources:
+        if workload.type == kubernetes.DEPLOYMENT and workload.is_prod:
+            by_namespace.setdefault(_namespace(workload), []).append(workload)
+    for namespace, workloads in by_namespace.items():
+        floors = [(w, *_replica_floor(w, resources)) for w in workloads]
+        total = sum(floor for _, floor, _ in floors)
+        if total < reliability.PROD_MIN_INSTANCES:
+            parts = ", ".join(f"{_name(w)} {floor:g} ({source})" for w, floor, source in floors)
+            for workload, _, _ in floors:
+                yield workload, (f"prod serving in namespace {namespace} can drop to {total:g} replica(s): {parts}. "
+                                 f"Keep >= {reliability.PROD_MIN_INSTANCES} (baseline replicas or autoscaler minimum).")
+
+
+PROD_REPLICA_FLOOR = LlamaStackRule(
+    "prod-serving-replica-floor",
+    f"In prod, a namespace's serving Deployments never scale below {reliability.PROD_MIN_INSTANCES} replicas in total.",
+    resource_types=[kubernetes.DEPLOYMENT, reliability.HPA, reliability.SCALED_OBJECT],
+    check=_check_prod_floor,
+    enforcement_level=MANDATORY,
+    severity=Severity.HIGH,
+    citations=[ours("reserved baseline >= 2 in prod")],
+    remediation="Raise the baseline Deployment's replicas or the autoscaler's minReplicas/minReplicaCount.",
+)
+
+RULES = [PDB_BELOW_REPLICA_FLOOR, PROD_REPLICA_FLOOR]
