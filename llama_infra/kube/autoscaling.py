@@ -43,14 +43,25 @@ def burst_name(spec: DeploymentSpec) -> str:
     return f"{spec.name}-burst"
 
 
+def _metadata(spec: DeploymentSpec) -> dict:
+    meta: dict = {"name": burst_name(spec), "namespace": namespace_of(spec),
+                  "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}}
+    b = spec.capacity.baseline.count
+    if b >= 2:
+        # The policy pack's prod floor is for an autoscaler that owns every replica; this one owns only the burst.
+        meta["annotations"] = {labels.POLICY_EXEMPT_ANNOTATION: (
+            f"prod-baseline-min-instances:the baseline Deployment {spec.name}-baseline keeps {b} replicas on "
+            "reserved nodes; this autoscaler scales only the burst above it")}
+    return meta
+
+
 def horizontal_pod_autoscaler(spec: DeploymentSpec) -> dict | None:
     lo, hi = burst_replica_bounds(spec)
     if hi == 0:
         return None
     return {
         "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": burst_name(spec), "namespace": namespace_of(spec),
-                     "labels": {labels.INSTANCE_LABEL: spec.name, **labels.MANAGED_BY}},
+        "metadata": _metadata(spec),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": burst_name(spec)},
             "minReplicas": max(1, lo),  # the spec rejects hpa with a zero burst minimum
@@ -88,8 +99,7 @@ def scaled_object(spec: DeploymentSpec) -> dict | None:
     } for q in scaling_queries(spec)]
     return {
         "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-        "metadata": {"name": burst_name(spec), "namespace": namespace_of(spec),
-                     "labels": {labels.INSTANCE_LABEL: spec.name, **labels.MANAGED_BY}},
+        "metadata": _metadata(spec),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": burst_name(spec)},
             "minReplicaCount": lo, "maxReplicaCount": hi,
@@ -143,7 +153,7 @@ def scrape_config_map(spec: DeploymentSpec) -> dict:
 
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": f"{spec.name}-scrape-config", "namespace": namespace_of(spec),
-                         "labels": {labels.INSTANCE_LABEL: spec.name, **labels.MANAGED_BY}},
+                         "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}},
             "data": {"scrape-configs.yaml": json.dumps([scrape_config(spec)], indent=2)}}
 
 

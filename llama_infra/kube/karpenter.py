@@ -54,19 +54,19 @@ def ec2_node_class(spec: DeploymentSpec, node_role_name: str, ami_alias: str = D
         "blockDeviceMappings": [{"deviceName": ROOT_DEVICE, "rootVolume": True, "ebs": {
             "volumeSize": f"{root_volume_gib(spec)}Gi", "volumeType": "gp3", "encrypted": True,
             "deleteOnTermination": True}}],
-        "tags": {**spec.tags, labels.DEPLOYMENT_LABEL: spec.name},
+        "tags": labels.aws_tags(spec),
     }
     if nvme_raid0(spec, spec.burst_instance_types):
         node_spec["instanceStorePolicy"] = "RAID0"  # kubelet + containerd ephemeral storage on the NVMe RAID0
     return {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
-            "metadata": {"name": node_class_name(spec), "labels": dict(labels.MANAGED_BY)}, "spec": node_spec}
+            "metadata": {"name": node_class_name(spec), "labels": labels.common(spec)}, "spec": node_spec}
 
 
 def node_pool(spec: DeploymentSpec, capacity: str) -> dict:
     """`capacity` is the Karpenter capacity type: spot or on-demand."""
     return {
         "apiVersion": "karpenter.sh/v1", "kind": "NodePool",
-        "metadata": {"name": nodepool_name(spec, capacity), "labels": dict(labels.MANAGED_BY)},
+        "metadata": {"name": nodepool_name(spec, capacity), "labels": labels.common(spec)},
         "spec": {
             "weight": SPOT_WEIGHT if capacity == "spot" else ON_DEMAND_WEIGHT,
             "template": {

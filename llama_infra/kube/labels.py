@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from llama_infra.metrics import SERVICE_LABEL
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
 
 CAPACITY_LABEL = "llama-infra.io/capacity"  # baseline | burst, on nodes and pods
 TIER_LABEL = "llama-infra.io/tier"  # baseline | burst, on pods (selects each Deployment's pods)
@@ -10,6 +15,12 @@ DEPLOYMENT_LABEL = "llama-infra.io/deployment"  # the spec name, on nodes
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = SERVICE_LABEL  # the spec name, on every serving pod of both tiers
 MANAGED_BY = {"app.kubernetes.io/managed-by": "llama-infra"}
+# Markers the policy pack reads (docs/policies.md): Kubernetes label/annotations, AWS tags.
+ENVIRONMENT_LABEL = "llama-infra.io/environment"
+GPU_HEADROOM_ANNOTATION = "llama-infra.io/gpu-memory-headroom"
+POLICY_EXEMPT_ANNOTATION = "llama-infra.io/policy-exempt"
+ENVIRONMENT_TAG = "llama-infra:environment"
+DEPLOYMENT_TAG = "llama-infra:deployment"
 # The NVIDIA device plugin chart's default node affinity matches this label (or NFD's PCI labels): our GPU nodes
 # carry it so the plugin runs there without node-feature-discovery.
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
@@ -26,6 +37,15 @@ DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 ZONE = "topology.kubernetes.io/zone"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"
 KARPENTER_DISCOVERY = "karpenter.sh/discovery"  # subnet / security-group tag Karpenter selects by
+
+
+def common(spec: DeploymentSpec) -> dict[str, str]:
+    """Labels on every object we create: who manages it, which environment (prod rules key on it)."""
+    return {**MANAGED_BY, ENVIRONMENT_LABEL: spec.environment}
+
+
+def aws_tags(spec: DeploymentSpec) -> dict[str, str]:
+    return {**spec.tags, ENVIRONMENT_TAG: spec.environment, DEPLOYMENT_TAG: spec.name}
 
 
 def node_labels(name: str, capacity: str) -> dict[str, str]:

@@ -140,7 +140,7 @@ def baseline_node_group(spec: DeploymentSpec) -> NodeGroupPlan:
         launch_template=LaunchTemplatePlan(
             root_volume_gib(spec), al2023_user_data(nvme_raid0(spec, [base.instance_type])),
             base.capacity_reservation_id, capacity_block=base.purchase == "capacity-block"),
-        tags={**spec.tags, "llama-infra.io/capacity": "baseline"},
+        tags={**labels.aws_tags(spec), "llama-infra:capacity": "baseline"},
     )
 
 
@@ -166,5 +166,5 @@ def spot_node_group(spec: DeploymentSpec) -> NodeGroupPlan | None:
         role="burst", capacity_type="SPOT" if burst.capacity == "spot" else "ON_DEMAND", instance_types=types,
         min_size=0, max_size=burst.max, desired_size=0, labels=node_labels, taints=[dict(_EKS_TAINT)],
         launch_template=LaunchTemplatePlan(root_volume_gib(spec), al2023_user_data(nvme_raid0(spec, types))),
-        tags={**spec.tags, "llama-infra.io/capacity": "burst"}, asg_tags=asg_tags,
+        tags={**labels.aws_tags(spec), "llama-infra:capacity": "burst"}, asg_tags=asg_tags,
     )

@@ -32,6 +32,11 @@ TERMINATION_GRACE_SECONDS = 100
 DRAIN_DEADLINE_SECONDS = 85
 STARTUP_PROBE_PERIOD_SECONDS = 10
 
+# Upstream vLLM/TGI images run as root and write caches under /root: no privilege escalation, no capabilities.
+CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+# The weights copy needs none of root's powers (the emptyDir is world-writable).
+SYNC_SECURITY = {**CONTAINER_SECURITY, "runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532}
+
 _VLLM_DTYPE = {"fp16": "float16", "bf16": "bfloat16"}
 _VLLM_QUANT = {"awq": "awq", "gptq": "gptq", "fp8": "fp8"}
 _TGI_QUANT = {"awq": "awq", "gptq": "gptq", "fp8": "fp8", "int8": "bitsandbytes", "int4": "bitsandbytes-nf4"}
@@ -141,6 +146,7 @@ def container(spec: DeploymentSpec, instance_types: list[str]) -> dict:
                          "failureThreshold": startup_failure_threshold(spec), "timeoutSeconds": 5},
         "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3},
         "livenessProbe": {**probe, "periodSeconds": 15, "failureThreshold": 4, "timeoutSeconds": 5},
+        "securityContext": dict(CONTAINER_SECURITY),
         "lifecycle": {"preStop": {"exec": {"command": ["python3", "-c", drain_script(framework)]}}},
         "volumeMounts": [{"name": "models", "mountPath": MODEL_DIR}, {"name": "shm", "mountPath": "/dev/shm"}],
     }
@@ -155,7 +161,8 @@ def init_containers(spec: DeploymentSpec) -> list[dict]:
         "name": "sync-weights",
         "image": WEIGHTS_SYNC_IMAGE,
         "command": ["aws", "s3", "sync", src, MODEL_DIR, "--only-show-errors", "--exclude", "*.pth"],
-        "env": [{"name": "AWS_REGION", "value": spec.region}],
+        "env": [{"name": "AWS_REGION", "value": spec.region}, {"name": "HOME", "value": "/tmp"}],
+        "securityContext": dict(SYNC_SECURITY),
         "resources": {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
         "volumeMounts": [{"name": "models", "mountPath": MODEL_DIR}],
     }]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from llama_infra import catalog, sizing
 from llama_infra.kube import labels, server
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def namespace_of(spec: DeploymentSpec) -> str:
 
 def _meta(spec: DeploymentSpec, name: str, extra_labels: dict | None = None) -> dict:
     return {"name": name, "namespace": namespace_of(spec),
-            "labels": {labels.INSTANCE_LABEL: spec.name, **labels.MANAGED_BY, **(extra_labels or {})}}
+            "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec), **(extra_labels or {})}}
 
 
 def burst_replica_bounds(spec: DeploymentSpec) -> tuple[int, int]:
@@ -36,7 +37,7 @@ def burst_replica_bounds(spec: DeploymentSpec) -> tuple[int, int]:
 
 def namespace(spec: DeploymentSpec) -> dict:
     return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": namespace_of(spec), "labels": dict(labels.MANAGED_BY)}}
+            "metadata": {"name": namespace_of(spec), "labels": labels.common(spec)}}
 
 
 def service_account(spec: DeploymentSpec) -> dict:
@@ -49,6 +50,7 @@ def _pod_template(spec: DeploymentSpec, tier: str, instance_types: list[str]) ->
     pod_labels = labels.pod_labels(spec.name, tier)
     pod_spec: dict = {
         "serviceAccountName": spec.name,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "terminationGracePeriodSeconds": server.TERMINATION_GRACE_SECONDS,
         "tolerations": [dict(labels.GPU_TOLERATION)],
         "topologySpreadConstraints": [{
@@ -89,11 +91,21 @@ def _burst_affinity(spec: DeploymentSpec) -> dict:
                 "matchExpressions": [prefer]}}]}
 
 
+def gpu_memory_headroom(spec: DeploymentSpec, instance_types: list[str]) -> float:
+    """Planned free GPU memory fraction of a replica (weights + overhead on TP GPUs), the tightest type first."""
+    m = spec.model
+    fits = [sizing.fit(m.params_b, m.precision, g, spec.tp_degree, m.memory_overhead_fraction)
+            for t in instance_types if (g := catalog.lookup(t))]
+    return min(f.headroom_fraction for f in fits)
+
+
 def _deployment(spec: DeploymentSpec, tier: str, replicas: int, instance_types: list[str]) -> dict:
     selector = {labels.INSTANCE_LABEL: spec.name, labels.TIER_LABEL: tier}
+    metadata = _meta(spec, f"{spec.name}-{tier}", {labels.TIER_LABEL: tier})
+    metadata["annotations"] = {labels.GPU_HEADROOM_ANNOTATION: f"{gpu_memory_headroom(spec, instance_types):.2f}"}
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": _meta(spec, f"{spec.name}-{tier}", {labels.TIER_LABEL: tier}),
+        "metadata": metadata,
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": selector},

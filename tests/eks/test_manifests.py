@@ -131,9 +131,13 @@ def test_server_container_tp_gpus_probes_and_spot_drain():
 
 
 def test_startup_probe_grows_with_the_model_and_shrinks_with_nvme_preload():
-    big = server.startup_failure_threshold(edited(**{"model.weights.preload": "none"}))
-    preloaded = server.startup_failure_threshold(edited())
-    assert big > preloaded
+    big = {"model.id": "meta-llama/Llama-3.1-405B-Instruct", "model.params_b": 405, "model.tensor_parallel_degree": 8,
+           "capacity.baseline.instance_type": "p5.48xlarge",
+           "capacity.burst.instance_types": ["p5.48xlarge", "p5en.48xlarge", "p4de.24xlarge"]}
+    slow = server.startup_failure_threshold(edited(**big, **{"model.weights.preload": "none"}))
+    preloaded = server.startup_failure_threshold(edited(**big))
+    small = server.startup_failure_threshold(edited())
+    assert slow > preloaded >= small >= 30
 
 
 def test_tgi_gets_num_shard_and_the_hf_token_from_a_secret_ref():

@@ -58,7 +58,7 @@ def test_baseline_and_spot_node_groups_are_accepted(eks):
         assert got[role]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
         assert got[role]["labels"]["llama-infra.io/capacity"] == role
         assert got[role]["amiType"] == "AL2023_x86_64_NVIDIA"
-    assert got["burst"]["instanceTypes"] == ["g6e.12xlarge", "g6e.24xlarge", "g6e.48xlarge", "p4de.24xlarge"]
+    assert got["burst"]["instanceTypes"] == ["g6e.12xlarge", "g6e.24xlarge", "g6e.48xlarge", "p4d.24xlarge"]
 
 
 def test_the_kubernetes_spelling_of_a_taint_effect_is_caught():

@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, child, node_role
 from llama_infra.components.eks.interruption_queue import KarpenterInterruptionQueue, KarpenterInterruptionQueueArgs
-from llama_infra.kube import karpenter
+from llama_infra.kube import karpenter, labels
 from llama_infra.kube.node_groups import LaunchTemplatePlan, NodeGroupPlan, baseline_node_group, spot_node_group
 from llama_infra.spec import DeploymentSpec
 
@@ -49,7 +49,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
         assert spec.eks is not None
         self._args = args
         self._cluster = args.cluster_name or spec.eks.cluster_name
-        self._tags = {**spec.tags, "llama-infra.io/deployment": spec.name}
+        self._tags = labels.aws_tags(spec)
         self.node_groups: dict[str, aws.eks.NodeGroup] = {}
         self.node_pools: list[k8s.apiextensions.CustomResource] = []
         self.node_class: k8s.apiextensions.CustomResource | None = None

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_policy, child
-from llama_infra.kube import autoscaling, workload
+from llama_infra.kube import autoscaling, labels, workload
 from llama_infra.spec import DeploymentSpec
 
 
@@ -39,7 +39,7 @@ class LlamaInferenceService(pulumi.ComponentResource):
         spec = args.spec
         assert spec.eks is not None
         k8s_opts = {"provider": args.k8s_provider}
-        tags = {**spec.tags, "llama-infra.io/deployment": spec.name}
+        tags = labels.aws_tags(spec)
 
         sa_obj = workload.service_account(spec)
         sa = k8s.core.v1.ServiceAccount(f"{name}-service-account", metadata=sa_obj["metadata"],

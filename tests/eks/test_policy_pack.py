@@ -1,0 +1,42 @@
+"""The project's CrossGuard pack, run over what the EKS components register: no mandatory violation, and only the
+advisories we accept knowingly (upstream vLLM/TGI images run as root with a writable root filesystem)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from llama_infra.components.eks import build_eks
+
+from .pulumi_harness import RecordingMocks as AnsweringMocks
+from .specs import variants
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policies"))
+from llama_infra_policies import evaluate  # noqa: E402
+from llama_infra_policies.capture import RecordingMocks  # noqa: E402
+
+# policy-exemption-audit lists every exemption: ours is the burst autoscaler's prod floor (the baseline holds it).
+ACCEPTED_ADVISORIES = {"k8s-read-only-root-filesystem", "k8s-run-as-non-root", "policy-exemption-audit"}
+VARIANTS = variants()
+
+
+@pytest.mark.parametrize("variant", ["prod-keda-karpenter", "managed-node-groups-only", "hpa-prometheus-adapter"])
+def test_eks_program_passes_the_policy_pack(variant):
+    mocks = RecordingMocks(AnsweringMocks())
+    pulumi.runtime.set_mocks(mocks, preview=True)
+
+    @pulumi.runtime.test
+    def program():
+        return build_eks("p", VARIANTS[variant]).urn
+
+    program()
+    assert len(mocks.resources) > 30
+    violations = evaluate(mocks.resources, stack_tags={})
+    assert [str(v) for v in violations if v.enforcement_level == "mandatory"] == []
+    assert {v.policy for v in violations} <= ACCEPTED_ADVISORIES
+    audited = [v for v in violations if v.policy == "policy-exemption-audit"]
+    assert [v.resource_type.rsplit(":", 1)[-1] for v in audited] in (["ScaledObject"], ["HorizontalPodAutoscaler"])
+    assert all("prod-baseline-min-instances" in v.message for v in audited)
