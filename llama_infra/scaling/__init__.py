@@ -2,6 +2,7 @@
 
 - `hpa`: Kubernetes HorizontalPodAutoscaler (autoscaling/v2) desired-replica semantics.
 - `keda`: KEDA ScaledObject on top of the HPA (activation, polling, cooldown to zero, fallback).
+- `target`: what is scaled (`ScalingTarget`: service namespace, resource id, scalable dimension).
 - `target_tracking`: Application Auto Scaling target tracking for SageMaker variants (CloudWatch alarms, cooldowns).
 
 Each policy has `from_spec(spec)` so the EKS/SageMaker components and `llama_infra.sim` read one definition.

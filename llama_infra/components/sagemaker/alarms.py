@@ -1,0 +1,83 @@
+"""CloudWatch alarms of the endpoint: P99 latency, 5xx errors and a queue that autoscaling no longer absorbs.
+
+The latency and error alarms also guard deployments: the endpoint's blue/green update rolls back when either
+fires during the bake time. Thresholds come from the spec (`slo.ttft_p99_ms`, `scaling.queue_depth_target`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pulumi
+    import pulumi_aws as aws
+
+    from llama_infra.spec import DeploymentSpec
+
+SAGEMAKER_NAMESPACE = "AWS/SageMaker"
+QUEUE_ALARM_FACTOR = 2  # alarm when requests per model stay at twice the scaling target: scaling is not keeping up
+ERRORS_5XX_PER_MINUTE = 5
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm's numbers (pure; the plan and the tests read these)."""
+
+    role: str
+    metric_name: str
+    threshold: float
+    period_s: int
+    evaluation_periods: int
+    description: str
+    statistic: str | None = None
+    extended_statistic: str | None = None
+    guards_deployment: bool = False
+
+
+def alarm_specs(spec: DeploymentSpec) -> list[AlarmSpec]:
+    return [
+        AlarmSpec("p99-latency", "ModelLatency", spec.slo.ttft_p99_ms * 1000, 60, 3,
+                  f"P99 ModelLatency above the {spec.slo.ttft_p99_ms:g} ms SLO for 3 minutes (metric in µs)",
+                  extended_statistic="p99", guards_deployment=True),
+        AlarmSpec("5xx-errors", "Invocation5XXErrors", ERRORS_5XX_PER_MINUTE, 60, 2,
+                  f"{ERRORS_5XX_PER_MINUTE} or more 5xx responses a minute for 2 minutes", statistic="Sum",
+                  guards_deployment=True),
+        AlarmSpec("queue-depth", "ConcurrentRequestsPerModel", spec.scaling.queue_depth_target * QUEUE_ALARM_FACTOR,
+                  60, 5, f"requests per model above {QUEUE_ALARM_FACTOR}× the scaling target "
+                  f"({spec.scaling.queue_depth_target:g}) for 5 minutes: at max replicas or scaling too slowly",
+                  statistic="Average"),
+    ]
+
+
+def endpoint_alarms(name: str, spec: DeploymentSpec, endpoint_name: str, *,
+                    parent: pulumi.Resource) -> dict[str, aws.cloudwatch.MetricAlarm]:
+    """One MetricAlarm per `AlarmSpec`, named `<endpoint>-<role>` so the endpoint can reference them before it
+    exists (its deployment config names the alarms that roll a deployment back)."""
+    import pulumi
+    import pulumi_aws as aws
+
+    topic = spec.sagemaker_settings.alarm_topic_arn
+    alarms = {}
+    for a in alarm_specs(spec):
+        alarms[a.role] = aws.cloudwatch.MetricAlarm(
+            f"{name}-{a.role}-alarm",
+            name=f"{endpoint_name}-{a.role}",
+            alarm_description=a.description,
+            namespace=SAGEMAKER_NAMESPACE,
+            metric_name=a.metric_name,
+            dimensions={"EndpointName": endpoint_name, "VariantName": spec.sagemaker_settings.variant_name},
+            statistic=a.statistic,
+            extended_statistic=a.extended_statistic,
+            period=a.period_s,
+            evaluation_periods=a.evaluation_periods,
+            threshold=a.threshold,
+            comparison_operator="GreaterThanOrEqualToThreshold" if a.role == "5xx-errors" else "GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[topic] if topic else None,
+            ok_actions=[topic] if topic else None,
+            region=spec.region,
+            tags=spec.tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return alarms

@@ -1,0 +1,143 @@
+"""`SageMakerLlamaEndpoint`: a real-time SageMaker endpoint serving a Llama model, built from a validated spec.
+
+Translate only: every number comes from the spec or the pure modules (`variant.py`, `autoscaling.py`,
+`alarms.py`); the spec layer has already validated everything, so nothing is re-checked here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from llama_infra.capacity_plan import day_config, window_config
+from llama_infra.components.sagemaker.alarms import alarm_specs, endpoint_alarms
+from llama_infra.components.sagemaker.args import SageMakerLlamaEndpointArgs
+from llama_infra.components.sagemaker.autoscaling import ScalingResources, variant_autoscaling
+from llama_infra.components.sagemaker.dashboard import dashboard_url, endpoint_dashboard
+from llama_infra.components.sagemaker.role import execution_role
+from llama_infra.components.sagemaker.serving_config import ServingConfig, serving_config
+from llama_infra.components.sagemaker.variant import variant_plan
+from llama_infra.spec import DeploymentSpec
+
+TYPE_TOKEN = "llama-infra:index:SageMakerLlamaEndpoint"
+BAKE_TIME_S = 600  # blue/green: watch the alarms this long on the new fleet before shifting all traffic
+OLD_FLEET_WAIT_S = 300  # keep the old fleet this long after the shift, for a fast rollback
+
+
+@dataclass(frozen=True)
+class EndpointContext:
+    """What the night-window extension (downsizing.py) needs from the component that called it."""
+
+    component: SageMakerLlamaEndpoint
+    name: str
+    spec: DeploymentSpec
+    endpoint_name: str
+    role: aws.iam.Role
+    role_policy: aws.iam.RolePolicy
+    day: ServingConfig
+    endpoint: aws.sagemaker.Endpoint
+    scaling: ScalingResources
+    alarms: dict[str, aws.cloudwatch.MetricAlarm]
+
+
+class SageMakerLlamaEndpoint(pulumi.ComponentResource):
+    endpoint_name: pulumi.Output[str]
+    endpoint_arn: pulumi.Output[str]
+    scaling_target_id: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SageMakerLlamaEndpointArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        spec = args.spec
+        endpoint_name = args.endpoint_name or name
+        day = day_config(spec)
+        windows = [window_config(spec, s) for s in spec.schedules]
+        # The role may pull every image and read every weights prefix any configuration (day or window) uses.
+        plans = [variant_plan(spec, c) for c in (day, *windows)]
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        role, role_policy = execution_role(
+            name, region=spec.region, endpoint_name=endpoint_name,
+            weights_sources=[p.weights_source for p in plans], images=[p.image_uri for p in plans],
+            hf_token_secret=spec.model.weights.hf_token_secret, account_id=account_id, tags=spec.tags, parent=self)
+        day_serving = serving_config(name, spec, day, role=role, parent=self, depends_on=[role_policy])
+        alarms = endpoint_alarms(name, spec, endpoint_name, parent=self)
+        endpoint = aws.sagemaker.Endpoint(
+            f"{name}-endpoint",
+            name=endpoint_name,
+            endpoint_config_name=day_serving.endpoint_config.name,
+            deployment_config=self._deployment_config(spec, day_serving, alarms),
+            region=spec.region,
+            tags=spec.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        scaling = variant_autoscaling(name, spec, endpoint_name, parent=self, endpoint=endpoint)
+        dashboard = endpoint_dashboard(name, spec, endpoint_name, parent=self)
+
+        self.context = EndpointContext(self, name, spec, endpoint_name, role, role_policy, day_serving, endpoint,
+                                       scaling, alarms)
+        self.add_night_windows(self.context)
+
+        self.endpoint_name = endpoint.name
+        self.endpoint_arn = endpoint.arn
+        self.scaling_target_id = scaling.target.id
+        self.dashboard_url = dashboard.dashboard_name.apply(lambda n: dashboard_url(spec.region, n))
+        self.register_outputs({
+            "endpoint_name": self.endpoint_name,
+            "endpoint_arn": self.endpoint_arn,
+            "scaling_target_id": self.scaling_target_id,
+            "dashboard_url": self.dashboard_url,
+        })
+
+    @staticmethod
+    def _deployment_config(spec: DeploymentSpec, day: ServingConfig,
+                           alarms: dict[str, aws.cloudwatch.MetricAlarm]) -> aws.sagemaker.EndpointDeploymentConfigArgs:
+        """Blue/green with auto-rollback on the latency and 5xx alarms.
+
+        With two or more instances a one-instance canary takes traffic first (the canary must be ≤ 50 % of the
+        fleet); with one instance the shift is all at once, after the same bake time.
+        """
+        sm = aws.sagemaker
+        canary = day.plan.initial_instance_count >= 2
+        routing = sm.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
+            type="CANARY" if canary else "ALL_AT_ONCE",
+            wait_interval_in_seconds=BAKE_TIME_S,
+            canary_size=sm.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
+                type="INSTANCE_COUNT", value=1) if canary else None,
+        )
+        start_s = day.plan.model_data_download_timeout_s + day.plan.startup_health_check_timeout_s
+        return sm.EndpointDeploymentConfigArgs(
+            blue_green_update_policy=sm.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
+                traffic_routing_configuration=routing,
+                termination_wait_in_seconds=OLD_FLEET_WAIT_S,
+                # The new fleet must start (download + health check) and bake within this; AWS allows 600–14400.
+                maximum_execution_timeout_in_seconds=min(14400, max(600, start_s + 2 * BAKE_TIME_S)),
+            ),
+            auto_rollback_configuration=sm.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
+                alarms=[sm.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=alarms[a.role].name)
+                        for a in alarm_specs(spec) if a.guards_deployment],
+            ),
+        )
+
+    def add_night_windows(self, ctx: EndpointContext) -> None:
+        """Extension point for `spec.schedules`: overnight vertical downsizing.
+
+        `llama_infra/components/sagemaker/downsizing.py` builds, per window, a Model + EndpointConfiguration with
+        `serving_config(ctx.name, ctx.spec, window_config(ctx.spec, schedule), role=ctx.role, parent=self)`, and
+        the scheduler + workflow that swaps the endpoint between them while keeping it autoscaled. It plugs in
+        by defining `build_night_windows(ctx: EndpointContext) -> None`; until it exists, nothing is added.
+        """
+        if not ctx.spec.schedules:
+            return
+        import importlib
+
+        module = "llama_infra.components.sagemaker.downsizing"
+        try:
+            downsizing = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            return
+        downsizing.build_night_windows(ctx)
+
