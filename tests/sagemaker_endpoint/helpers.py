@@ -7,7 +7,8 @@ from typing import Any
 
 import pulumi
 
-from llama_infra.plan.mocks import RecordedResource, RecordingMocks, RecordingMonitor
+from llama_infra.plan.mocks import RecordedResource
+from llama_infra.plan.runner import ProgramRun, run_program
 from llama_infra.spec import DeploymentSpec
 
 BASE: dict[str, Any] = {
@@ -43,11 +44,11 @@ def _merge(a: dict, b: dict) -> dict:
 
 
 class Planned:
-    def __init__(self, monitor: RecordingMonitor, mocks: RecordingMocks, outputs: dict):
-        self.records = monitor.records
-        self.component_outputs = monitor.component_outputs
+    def __init__(self, run: ProgramRun, outputs: dict):
+        self.records = run.records
+        self.component_outputs = run.component_outputs
+        self.calls = run.calls
         self.outputs = outputs
-        self.mocks = mocks
 
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.records if r.type == type_]
@@ -59,21 +60,18 @@ class Planned:
 
 
 def run_component(spec: DeploymentSpec, preview: bool, endpoint_name: str | None = None) -> Planned:
-    """Run SageMakerLlamaEndpoint for `spec` under mocks (preview or update) and return what was registered."""
+    """Run SageMakerLlamaEndpoint for `spec` under mocks (preview or update) and return what was registered.
+
+    `run_program` wraps the program in `@pulumi.runtime.test` after resetting Pulumi's runtime state.
+    """
     from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
 
-    mocks = RecordingMocks(spec.region)
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.settings.ROOT.set(None)  # a fresh root stack for every run in this process
-    pulumi.runtime.set_mocks(mocks, project="llama-infra", stack="test", preview=preview, monitor=monitor)
     outputs: dict = {}
 
-    @pulumi.runtime.test
     def program():
         ep = SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec, endpoint_name))
-        return pulumi.Output.all(ep.endpoint_name, ep.endpoint_arn, ep.scaling_target_id,
-                                 ep.dashboard_url).apply(lambda v: outputs.update(zip(
-                                     ("endpoint_name", "endpoint_arn", "scaling_target_id", "dashboard_url"), v)))
+        keys = ("endpoint_name", "endpoint_arn", "scaling_target_id", "dashboard_url")
+        return pulumi.Output.all(*(getattr(ep, k) for k in keys)).apply(lambda v: outputs.update(zip(keys, v)))
 
-    program()
-    return Planned(monitor, mocks, outputs)
+    run = run_program(program, project="llama-infra", stack="test", preview=preview, region=spec.region)
+    return Planned(run, outputs)

@@ -142,7 +142,7 @@ def test_hf_token_comes_from_the_secret_not_a_literal(preview):
     assert container["environment"]["HF_TOKEN"] == "<secret llama/hf-token>"  # the offline mock's placeholder
     assert planned.one(MODEL).secret_inputs == ["primaryContainer"]  # a Pulumi secret: encrypted, masked
     assert ("aws:secretsmanager/getSecretVersion:getSecretVersion", {"secretId": "llama/hf-token"}) in \
-        [(t, {k: v for k, v in a.items() if k == "secretId"}) for t, a in planned.mocks.calls]
+        [(t, {k: v for k, v in a.items() if k == "secretId"}) for t, a in planned.calls]
 
 
 def test_no_kms_key_and_no_volume_on_nvme_types(preview):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from llama_infra import catalog
 from llama_infra.scaling.target import ScalingTarget
+from llama_infra.scaling.target_tracking import TargetTrackingPolicy
 
 if TYPE_CHECKING:
     import pulumi
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from llama_infra.spec import DeploymentSpec
 
-QUEUE_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+QUEUE_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"  # = TargetTrackingPolicy.from_spec's
 GPU_MEMORY_METRIC = "GPUMemoryUtilization"
 INSTANCE_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints"
 
@@ -34,6 +35,7 @@ class VariantScaling:
     target: ScalingTarget
     min_capacity: int
     max_capacity: int
+    queue_metric: str
     queue_target_value: float
     scale_out_cooldown_s: int
     scale_in_cooldown_s: int
@@ -41,17 +43,21 @@ class VariantScaling:
 
 
 def variant_scaling(spec: DeploymentSpec, endpoint_name: str) -> VariantScaling:
+    """The numbers of the variant's scaling; the queue policy is `TargetTrackingPolicy.from_spec`, the same
+    definition the simulator runs."""
     sc = spec.scaling
+    policy = TargetTrackingPolicy.from_spec(spec)
     inst = catalog.lookup(spec.capacity.baseline.instance_type)
     gpus = inst.gpu_count if inst else 1
     return VariantScaling(
         target=ScalingTarget.sagemaker_variant(endpoint_name, spec.sagemaker_settings.variant_name),
         # A real-time variant cannot scale to 0 instances (scale to zero needs inference components).
-        min_capacity=max(1, spec.min_replicas),
-        max_capacity=max(1, spec.max_replicas),
-        queue_target_value=float(sc.queue_depth_target),
-        scale_out_cooldown_s=sc.scale_up_stabilization_seconds,
-        scale_in_cooldown_s=sc.scale_down_stabilization_seconds,
+        min_capacity=policy.min_capacity,
+        max_capacity=max(policy.min_capacity, policy.max_capacity),
+        queue_metric=policy.metric,
+        queue_target_value=float(policy.target_value),
+        scale_out_cooldown_s=policy.scale_out_cooldown_seconds,
+        scale_in_cooldown_s=policy.scale_in_cooldown_seconds,
         gpu_memory_target_percent=(None if sc.gpu_memory_target is None
                                    else round(sc.gpu_memory_target * 100 * gpus, 1)),
     )
@@ -97,7 +103,7 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
         target_tracking_scaling_policy_configuration=tracking(
             target_value=s.queue_target_value,
             predefined_metric_specification=predefined(
-                predefined_metric_type=QUEUE_METRIC,
+                predefined_metric_type=s.queue_metric,
             ),
             scale_out_cooldown=s.scale_out_cooldown_s,
             scale_in_cooldown=s.scale_in_cooldown_s,
