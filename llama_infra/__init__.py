@@ -29,6 +29,14 @@ _EXPORTS: dict[str, str] = {
     "SpecError": "llama_infra.spec",
     "load_spec": "llama_infra.spec",
     "parse_spec": "llama_infra.spec",
+    # EKS target components (Pulumi)
+    "EksLlamaDeployment": "llama_infra.components.eks",
+    "EksLlamaDeploymentArgs": "llama_infra.components.eks",
+    "EksGpuCapacity": "llama_infra.components.eks",
+    "EksGpuCapacityArgs": "llama_infra.components.eks",
+    "LlamaInferenceService": "llama_infra.components.eks",
+    "LlamaInferenceServiceArgs": "llama_infra.components.eks",
+    "build_eks": "llama_infra.components.eks",
     # cost
     "CostReport": "llama_infra.pricing",
     "cost_report": "llama_infra.pricing",
@@ -37,6 +45,9 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
+    from llama_infra.components.eks import (EksGpuCapacity, EksGpuCapacityArgs, EksLlamaDeployment,
+                                            EksLlamaDeploymentArgs, LlamaInferenceService,
+                                            LlamaInferenceServiceArgs, build_eks)
     from llama_infra.pricing import CostReport, cost_report
     from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec
 

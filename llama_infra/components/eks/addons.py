@@ -16,11 +16,15 @@ from llama_infra.spec import DeploymentSpec
 
 @dataclass
 class EksAddonsArgs:
+    """Inputs of `EksAddons`."""
+
     spec: DeploymentSpec
     k8s_provider: k8s.Provider | None
 
 
 class EksAddons(pulumi.ComponentResource):
+    """Helm releases of the add-ons in `eks.addons` that are not preinstalled."""
+
     installed: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: EksAddonsArgs, opts: pulumi.ResourceOptions | None = None):

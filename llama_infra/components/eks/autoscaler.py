@@ -21,6 +21,8 @@ from llama_infra.spec import DeploymentSpec
 
 @dataclass
 class QueueDepthAutoscalerArgs:
+    """Inputs of `QueueDepthAutoscaler`."""
+
     spec: DeploymentSpec
     k8s_provider: k8s.Provider | None
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -28,6 +30,8 @@ class QueueDepthAutoscalerArgs:
 
 
 class QueueDepthAutoscaler(pulumi.ComponentResource):
+    """KEDA ScaledObject or HPA that scales the burst Deployment on the queue above the baseline."""
+
     kind: pulumi.Output[str | None]
     object_name: pulumi.Output[str | None]
 

@@ -27,6 +27,8 @@ from llama_infra.spec import DeploymentSpec
 
 @dataclass
 class EksGpuCapacityArgs:
+    """Inputs of `EksGpuCapacity`: the spec, the cluster's Kubernetes provider and the node subnets."""
+
     spec: DeploymentSpec
     k8s_provider: k8s.Provider | None
     """Provider of the cluster (None: the ambient kubeconfig)."""
@@ -38,6 +40,9 @@ class EksGpuCapacityArgs:
 
 
 class EksGpuCapacity(pulumi.ComponentResource):
+    """GPU nodes of one deployment: a reserved baseline managed node group, and Karpenter spot/on-demand
+    NodePools (with the interruption queue) or a SPOT managed node group for the burst."""
+
     baseline_node_group_name: pulumi.Output[str | None]
     burst_node_group_name: pulumi.Output[str | None]
     node_pool_names: pulumi.Output[list[str]]

@@ -32,6 +32,8 @@ def kubeconfig(cluster_name: str, endpoint: str | None, ca_data: str | None, reg
 
 @dataclass
 class MinimalEksClusterArgs:
+    """Inputs of `MinimalEksCluster`."""
+
     cluster_name: str
     kubernetes_version: str
     subnet_ids: pulumi.Input[list[str]]
@@ -40,6 +42,8 @@ class MinimalEksClusterArgs:
 
 
 class MinimalEksCluster(pulumi.ComponentResource):
+    """A small EKS control plane (API auth mode, core add-ons) with a Kubernetes provider for it."""
+
     cluster_name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
 

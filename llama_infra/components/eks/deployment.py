@@ -21,6 +21,8 @@ from llama_infra.spec import DeploymentSpec
 
 @dataclass
 class EksLlamaDeploymentArgs:
+    """Inputs of `EksLlamaDeployment`; only the spec is required."""
+
     spec: DeploymentSpec
     k8s_provider: k8s.Provider | None = None
     """Provider of an existing cluster; default: one built from the cluster's endpoint (aws eks get-token)."""
@@ -33,6 +35,8 @@ class EksLlamaDeploymentArgs:
 
 
 class EksLlamaDeployment(pulumi.ComponentResource):
+    """One `target: eks` spec end to end: cluster access, add-ons, GPU capacity, service, autoscaler."""
+
     cluster_name: pulumi.Output[str]
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]

@@ -28,10 +28,14 @@ MESSAGE_RETENTION_SECONDS = 300  # a notice older than 5 minutes is stale: the i
 
 @dataclass
 class KarpenterInterruptionQueueArgs:
+    """Inputs of `KarpenterInterruptionQueue`."""
+
     tags: dict[str, str] = field(default_factory=dict)
 
 
 class KarpenterInterruptionQueue(pulumi.ComponentResource):
+    """SQS queue + EventBridge rules that carry interruption notices to Karpenter."""
+
     queue_name: pulumi.Output[str]
     queue_arn: pulumi.Output[str]
 

@@ -22,6 +22,8 @@ from llama_infra.spec import DeploymentSpec
 
 @dataclass
 class LlamaInferenceServiceArgs:
+    """Inputs of `LlamaInferenceService`: the spec and the cluster's Kubernetes provider."""
+
     spec: DeploymentSpec
     k8s_provider: k8s.Provider | None
     cluster_name: pulumi.Input[str] | None = None
@@ -29,6 +31,8 @@ class LlamaInferenceServiceArgs:
 
 
 class LlamaInferenceService(pulumi.ComponentResource):
+    """The vLLM/TGI workload: baseline and burst Deployments, Service, PDB, scrape config, S3 read access."""
+
     service_name: pulumi.Output[str]
     baseline_deployment_name: pulumi.Output[str | None]
     burst_deployment_name: pulumi.Output[str | None]

@@ -1,0 +1,36 @@
+"""What the plan shows for EKS: capacity pools with capacity types and GPU limits, and the cost split."""
+
+from __future__ import annotations
+
+from llama_infra.kube.summary import capacity_pools, cost_split, plan_lines
+from llama_infra.pricing import hourly
+
+from .specs import edited
+
+
+def test_pools_name_capacity_types_instance_types_and_gpu_limits():
+    pools = {p.name: p for p in capacity_pools(edited())}
+    base, spot, od = (pools["llama-70b-eks-baseline"], pools["llama-70b-eks-burst-spot"],
+                      pools["llama-70b-eks-burst-on-demand"])
+    assert (base.capacity_type, base.min_nodes, base.max_nodes) == ("ON_DEMAND", 2, 2)
+    assert (spot.capacity_type, spot.gpu_limit, spot.weight) == ("spot", 24, 50)
+    assert (od.capacity_type, od.gpu_limit, od.weight) == ("on-demand", 24, 10)
+    assert len(spot.instance_types) == 4
+    lines = plan_lines(edited())
+    assert any("Karpenter NodePool llama-70b-eks-burst-spot: spot" in line and "≤ 24 GPUs" in line for line in lines)
+
+
+def test_managed_node_group_mode_shows_the_spot_group():
+    pools = capacity_pools(edited(**{"eks.karpenter": False}))
+    assert [(p.kind, p.capacity_type, p.min_nodes, p.max_nodes) for p in pools] == [
+        ("managed node group", "ON_DEMAND", 2, 2), ("managed node group", "SPOT", 0, 6)]
+
+
+def test_cost_split_adds_up_and_burst_is_priced_at_spot():
+    spot = cost_split(edited())
+    on_demand = cost_split(edited(**{"capacity.burst.capacity": "on-demand"}))
+    assert abs(spot.baseline_per_month_usd + spot.burst_per_month_usd - spot.cost_per_month_usd) < 0.02
+    assert spot.baseline_per_month_usd == on_demand.baseline_per_month_usd > 0
+    ratio = hourly("g6e.12xlarge", "eks", "spot").usd_per_hour / hourly("g6e.12xlarge", "eks", "on-demand").usd_per_hour
+    assert abs(spot.burst_per_month_usd - on_demand.burst_per_month_usd * ratio) < 1
+    assert ratio < 1
