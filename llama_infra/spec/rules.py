@@ -417,6 +417,12 @@ def _eks_replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
                                      f"GPU{'s' if inst.gpu_count != 1 else ''} of {itype}: a replica requests {tp} GPUs and cannot run there",
                                      f"remove {itype}, or set model.tensor_parallel_degree to a divisor of every "
                                      "type's GPU count"))
+    base_cap = spec.capacity.baseline
+    if base_cap.purchase == "capacity-block" and not base_cap.capacity_reservation_id:
+        out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
+                             "purchase capacity-block needs the Capacity Block's reservation id: a launch template "
+                             "with market type capacity-block must target it",
+                             "set capacity_reservation_id to the cr-… id of the purchased Capacity Block"))
     sc, b = spec.scaling, spec.capacity.baseline.count
     if sc.autoscaler == "hpa" and spec.capacity.burst.max > 0 and spec.min_replicas == b and b > 0:
         out.append(SpecIssue(("scaling", "autoscaler"),

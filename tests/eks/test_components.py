@@ -10,7 +10,7 @@ from llama_infra.components.eks import build_eks
 from llama_infra.kube import labels
 
 from .pulumi_harness import run
-from .specs import variants
+from .specs import edited, variants
 from .validation import validate
 
 VARIANTS = variants()
@@ -119,3 +119,22 @@ def test_hpa_variant_installs_the_adapter_with_our_rules(preview):
     rule_names = [r["name"]["as"] for r in adapter.inputs["values"]["rules"]["external"]]
     assert [m["external"]["metric"]["name"] for m in hpa.inputs["spec"]["metrics"]] == rule_names
     assert not mocks.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_capacity_reservation_and_capacity_block_reach_the_launch_template(preview):
+    odcr = run(lambda: build_eks("r", VARIANTS["capacity-reservation"]), preview)
+    (lt,) = odcr.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    assert lt.inputs["capacityReservationSpecification"] == {
+        "capacityReservationTarget": {"capacityReservationId": "cr-0123456789abcdef0"}}
+    assert "instanceMarketOptions" not in lt.inputs
+    assert odcr.of_type(NODE_GROUP)[0].inputs["capacityType"] == "ON_DEMAND"
+
+    block = edited(**{"capacity.baseline": {"instance_type": "g6e.12xlarge", "count": 2, "purchase": "capacity-block",
+                                            "capacity_reservation_id": "cr-0fedcba9876543210"}})
+    cb = run(lambda: build_eks("b", block), preview)
+    (lt,) = cb.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    assert lt.inputs["instanceMarketOptions"] == {"marketType": "capacity-block"}
+    assert lt.inputs["capacityReservationSpecification"]["capacityReservationTarget"]["capacityReservationId"] == \
+        "cr-0fedcba9876543210"
+    assert cb.of_type(NODE_GROUP)[0].inputs["capacityType"] == "CAPACITY_BLOCK"

@@ -58,11 +58,11 @@ class EksLlamaDeployment(pulumi.ComponentResource):
         self.capacity = EksGpuCapacity(f"{name}-capacity", EksGpuCapacityArgs(
             spec, provider, subnet_ids=subnets, cluster_name=cluster_name), child(self))
         self.service = LlamaInferenceService(f"{name}-service", LlamaInferenceServiceArgs(
-            spec, provider, cluster_name=cluster_name), child(self, depends_on=deps))
-        scaler_deps: list[pulumi.Resource] = list(self.service.deployments.values())
+            spec, provider, cluster_name=cluster_name, depends_on=deps), child(self))
+        scaler_deps: list[pulumi.Resource] = [*deps, *self.service.deployments.values()]
         scaler_deps += [r for a, r in self.addons.releases.items() if a in ("keda", "prometheus-adapter")]
         self.autoscaler = QueueDepthAutoscaler(f"{name}-autoscaler", QueueDepthAutoscalerArgs(
-            spec, provider, depends_on=scaler_deps), child(self, depends_on=deps))
+            spec, provider, depends_on=scaler_deps), child(self))
 
         self.cluster_name = pulumi.Output.from_input(cluster_name)
         self.namespace = pulumi.Output.from_input(spec.eks.namespace)

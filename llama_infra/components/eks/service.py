@@ -9,7 +9,7 @@ Manifests come from `llama_infra.kube.workload`; this module translates them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +28,8 @@ class LlamaInferenceServiceArgs:
     k8s_provider: k8s.Provider | None
     cluster_name: pulumi.Input[str] | None = None
     """Default: spec.eks.cluster_name."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """E.g. the Namespace, when created in the same program (a component's depends_on does not order its children)."""
 
 
 class LlamaInferenceService(pulumi.ComponentResource):
@@ -43,11 +45,13 @@ class LlamaInferenceService(pulumi.ComponentResource):
         spec = args.spec
         assert spec.eks is not None
         k8s_opts = {"provider": args.k8s_provider}
+        after = list(args.depends_on)
         tags = labels.aws_tags(spec)
 
         sa_obj = workload.service_account(spec)
         sa = k8s.core.v1.ServiceAccount(f"{name}-service-account", metadata=sa_obj["metadata"],
-                                        automount_service_account_token=False, opts=child(self, **k8s_opts))
+                                        automount_service_account_token=False,
+                                        opts=child(self, depends_on=after, **k8s_opts))
         self.weights_role = self._weights_access(name, spec, args, tags)
 
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
@@ -55,22 +59,22 @@ class LlamaInferenceService(pulumi.ComponentResource):
         if base:
             self.deployments["baseline"] = k8s.apps.v1.Deployment(
                 f"{name}-baseline", metadata=base["metadata"], spec=base["spec"],
-                opts=child(self, depends_on=[sa], **k8s_opts))
+                opts=child(self, depends_on=[sa, *after], **k8s_opts))
         burst = workload.burst_deployment(spec)
         if burst:
             self.deployments["burst"] = k8s.apps.v1.Deployment(
                 f"{name}-burst", metadata=burst["metadata"], spec=burst["spec"],
                 # The HPA / KEDA owns the burst replica count after creation.
-                opts=child(self, depends_on=[sa], ignore_changes=["spec.replicas"], **k8s_opts))
+                opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts))
         svc = workload.service(spec)
         self.service = k8s.core.v1.Service(f"{name}-service", metadata=svc["metadata"], spec=svc["spec"],
-                                           opts=child(self, **k8s_opts))
+                                           opts=child(self, depends_on=after, **k8s_opts))
         pdb = workload.pod_disruption_budget(spec)
         self.pdb = k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"],
-                                                     opts=child(self, **k8s_opts))
+                                                     opts=child(self, depends_on=after, **k8s_opts))
         scrape = autoscaling.scrape_config_map(spec)
         self.scrape_config = k8s.core.v1.ConfigMap(f"{name}-scrape-config", metadata=scrape["metadata"],
-                                                   data=scrape["data"], opts=child(self, **k8s_opts))
+                                                   data=scrape["data"], opts=child(self, depends_on=after, **k8s_opts))
 
         self.service_name = self.service.metadata["name"]
         self.baseline_deployment_name = _name(self.deployments.get("baseline"))
