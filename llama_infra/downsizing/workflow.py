@@ -1,10 +1,10 @@
 """The transition itself: one idempotent pass from whatever the endpoint runs now to the wanted configuration.
 
 Order of steps (SageMaker rejects an instance-type change on an autoscaled variant):
-`record` → `delete_policies` → `deregister_target` → `update_endpoint` → `wait_in_service` → `register_target` →
-`put_policies`. A failure at any step restores the recorded scalable target and policies, raises the alarm and
-raises `TransitionFailed`. The endpoint itself is never left without a serving fleet: UpdateEndpoint is blue/green,
-and SageMaker rolls a failed update back to the old configuration.
+`record` → `delete_policies` → `deregister_target` → `update_endpoint` → `wait_in_service` →
+`register_target` → `put_policies`. A failure at any step restores the recorded scalable target and policies,
+raises the alarm and raises `TransitionFailed`. The endpoint itself is never left without a serving fleet:
+UpdateEndpoint is blue/green, and SageMaker rolls a failed update back to the old configuration.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ DAY_POLICIES = [
     {"PolicyName": "gpu-memory", "PolicyType": "TargetTrackingScaling",
      "TargetTrackingScalingPolicyConfiguration": {
          "TargetValue": 85.0, "ScaleInCooldown": 300, "ScaleOutCooldown": 0,
-         "CustomizedMetricSpecification": {"MetricName": "GPUMemoryUtilization", "Namespace": "/aws/sagemaker/Endpoints",
+         "CustomizedMetricSpecification": {"MetricName": "GPUMemoryUtilization",
+                                           "Namespace": "/aws/sagemaker/Endpoints",
                                            "Dimensions": [{"Name": "EndpointName", "Value": ENDPOINT},
                                                           {"Name": "VariantName", "Value": VARIANT}],
                                            "Statistic": "Average"}}},

@@ -1,0 +1,182 @@
+"""When the serving configuration changes, and what that is worth: transitions, lead time and a 24-hour timeline.
+
+Pure (no Pulumi): the SageMaker downsizing component renders its schedules from `transitions(spec)`, and
+`llama-infra plan` shows `timeline(spec, now)`. The morning transition fires early by the lead time — the time
+SageMaker needs to bring up the day fleet (provisioning + the model's cold start) — so day capacity is serving at
+the day start. Scale to zero pays the cold start again on the first request after idle: `wake_up_s`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Literal
+
+from llama_infra import catalog, sizing
+from llama_infra.capacity_plan import Config, config_at, day_config, window_config, window_of
+from llama_infra.schedules import Cron, zone
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+
+# Assumption (no AWS figure): SageMaker provisions a new GPU fleet for a blue/green update in 5–10 minutes; we take
+# the high end. Lead time and the workflow's timeout add it to the model's cold start (sizing.cold_start).
+FLEET_PROVISIONING_S = 600
+LEAD_TIME_ROUNDING_MINUTES = 5
+MIN_TRANSITION_TIMEOUT_S = 1800
+
+Direction = Literal["night", "day"]
+
+
+def _cold_start(spec: DeploymentSpec, config: Config) -> sizing.ColdStart:
+    inst = catalog.lookup(config.instance_type)
+    nvme = spec.model.weights.preload == "nvme" and bool(inst and inst.has_nvme)
+    return sizing.cold_start(config.params_b, config.precision, nvme)
+
+
+def switch_time_s(spec: DeploymentSpec, config: Config) -> float:
+    """High estimate of the seconds from UpdateEndpoint until `config` serves: provisioning + cold start."""
+    return FLEET_PROVISIONING_S + _cold_start(spec, config).total_high_s
+
+
+def lead_time_minutes(spec: DeploymentSpec) -> int:
+    """How much earlier than the window's end the morning transition starts (rounded up to 5 minutes)."""
+    step = LEAD_TIME_ROUNDING_MINUTES
+    return math.ceil(switch_time_s(spec, day_config(spec)) / 60 / step) * step
+
+
+def transition_timeout_s(spec: DeploymentSpec, config: Config) -> int:
+    """How long the workflow waits for InService: twice the high estimate, at least 30 minutes."""
+    return max(MIN_TRANSITION_TIMEOUT_S, math.ceil(2 * switch_time_s(spec, config) / 60) * 60)
+
+
+def wake_up_s(spec: DeploymentSpec) -> tuple[float, float]:
+    """Scale to zero: (low, high) seconds the first request after idle waits for an instance and the model."""
+    cold = _cold_start(spec, day_config(spec))
+    return (cold.total_low_s + FLEET_PROVISIONING_S / 2, cold.total_high_s + FLEET_PROVISIONING_S)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One scheduled switch: at `cron` (local time, lead time already applied) the endpoint moves to `config`."""
+
+    window: str
+    direction: Direction
+    cron: Cron
+    config: Config
+    lead_time_minutes: int
+    timeout_s: int
+
+
+def transitions(spec: DeploymentSpec) -> list[Transition]:
+    """Night start and (lead-time-shifted) morning per schedule, in spec order."""
+    lead = lead_time_minutes(spec)
+    day = day_config(spec)
+    out = []
+    for s in spec.schedules:
+        night = window_config(spec, s)
+        out.append(Transition(s.name, "night", Cron(s.start, s.timezone), night, 0, transition_timeout_s(spec, night)))
+        out.append(Transition(s.name, "day", Cron(s.end, s.timezone).shifted_earlier(lead), day, lead,
+                              transition_timeout_s(spec, day)))
+    return out
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the day with one configuration in force (local times; the day may be 23 or 25 hours)."""
+
+    start: datetime
+    end: datetime
+    config: Config
+
+    @property
+    def hours(self) -> float:
+        return (self.end.astimezone(timezone.utc) - self.start.astimezone(timezone.utc)).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    at: datetime  # local, aware
+    transition: Transition
+
+
+@dataclass(frozen=True)
+class Timeline:
+    spec_name: str
+    environment: str
+    timezone: str
+    segments: list[Segment]
+    upcoming: list[Upcoming]
+    cost_per_month_usd: float
+    day_only_cost_per_month_usd: float
+    schedule_saving_per_month_usd: float
+    lead_time_minutes: int
+    wake_up_s: tuple[float, float] | None  # scale to zero only
+
+
+def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4) -> Timeline:
+    """The configuration over the local calendar day of `now`, the next transitions after `now`, and the cost."""
+    from llama_infra.capacity_plan import plan_timezone
+    from llama_infra.pricing import cost_report
+
+    tz = zone(plan_timezone(spec))
+    local = now.astimezone(tz)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_end = (day_start + timedelta(days=1)).replace(tzinfo=None).replace(tzinfo=tz)
+    bounds = {day_start.astimezone(timezone.utc), day_end.astimezone(timezone.utc)}
+    for s in spec.schedules:
+        for begin, finish in window_of(s).occurrences(day_start, day_end):
+            bounds.update(t for t in (begin, finish) if day_start <= t <= day_end)
+    edges = sorted(bounds)
+    segments: list[Segment] = []
+    for a, b in zip(edges, edges[1:]):
+        cfg = config_at(spec, a + (b - a) / 2)
+        if segments and segments[-1].config == cfg:
+            segments[-1] = Segment(segments[-1].start, b.astimezone(tz), cfg)
+        else:
+            segments.append(Segment(a.astimezone(tz), b.astimezone(tz), cfg))
+    nexts = sorted((Upcoming(t.cron.next_after(now), t) for t in transitions(spec)),
+                   key=lambda u: u.at.astimezone(timezone.utc))
+    more: list[Upcoming] = []
+    for u in nexts:  # the next `upcoming` firings overall, not just one per transition
+        t = u.at
+        for _ in range(upcoming):
+            more.append(Upcoming(t, u.transition))
+            t = u.transition.cron.next_after(t)
+    more.sort(key=lambda u: u.at.astimezone(timezone.utc))
+    report = cost_report(spec)
+    return Timeline(spec.name, spec.environment, str(tz), segments, more[:upcoming], report.cost_per_month_usd,
+                    report.day_only_cost_per_month_usd, round(report.schedule_saving_per_month_usd, 2),
+                    lead_time_minutes(spec), wake_up_s(spec) if spec.scaling.scale_to_zero else None)
+
+
+def _describe(c: Config) -> str:
+    what = "day" if c.window is None else c.window
+    return (f"{what}: {c.instance_type}, {c.model_id} ({c.params_b:g}B {c.precision}), "
+            f"{c.min_replicas}–{c.max_replicas} replicas")
+
+
+def render(tl: Timeline) -> list[str]:
+    """Plain-text lines for `llama-infra plan`."""
+    lines = [f"{tl.spec_name} ({tl.environment}) — 24 h in {tl.timezone}"]
+    for seg in tl.segments:
+        end = "24:00" if seg.end.date() > seg.start.date() and seg.end.hour == seg.end.minute == 0 else \
+            f"{seg.end:%H:%M}"
+        lines.append(f"  {seg.start:%H:%M}–{end} {seg.start:%Z}  {_describe(seg.config)}")
+    if tl.upcoming:
+        lines.append("  next transitions:")
+    for u in tl.upcoming:
+        t = u.transition
+        early = (f" (starts {t.lead_time_minutes} min early so day capacity serves on time)"
+                 if t.lead_time_minutes else "")
+        lines.append(f"    {u.at:%a %Y-%m-%d %H:%M %Z} ({u.at.astimezone(timezone.utc):%H:%M UTC})  "
+                     f"{t.window}: to {t.direction} configuration{early}")
+    lines.append(f"  monthly cost {tl.cost_per_month_usd:,.2f} USD; day configuration all the time "
+                 f"{tl.day_only_cost_per_month_usd:,.2f} USD; the schedule saves "
+                 f"{tl.schedule_saving_per_month_usd:,.2f} USD")
+    if tl.wake_up_s:
+        lo, hi = tl.wake_up_s
+        lines.append(f"  scale to zero: the first request after idle waits ≈{lo / 60:.0f}–{hi / 60:.0f} min "
+                     "(instance + model cold start); requests meanwhile fail with NoCapacityInvocationFailures")
+    return lines

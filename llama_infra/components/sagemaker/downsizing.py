@@ -1,0 +1,256 @@
+"""`SageMakerDownsizing`: overnight vertical downsizing (and scale to zero) of a SageMaker endpoint.
+
+Per schedule window: the night EndpointConfiguration (built by the endpoint component's `serving_config`, or by the
+thin default here when only the instance type or counts change), EventBridge Scheduler schedules for the night
+start and the lead-time-shifted morning (6-field AWS cron, IANA timezone, no flexible window), the workflow Lambda
+(`llama_infra/downsizing/`, packaged with `pulumi.AssetArchive`), least-privilege roles (`downsizing_iam.py`) and
+an alarm on the workflow's `TransitionFailed` metric and on the function's own errors. Scale to zero
+(`scaling.scale_to_zero`) lives in `scale_to_zero.py`.
+
+The endpoint component calls `build_night_windows(ctx)`; other programs construct the component directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from llama_infra import sizing
+from llama_infra.capacity_plan import Config, day_config
+from llama_infra.capacity_timeline import Transition, transitions
+from llama_infra.components.sagemaker.downsizing_iam import (WorkflowArns, assume_role_policy, scheduler_policy,
+                                                            workflow_policy)
+from llama_infra.downsizing.alarm import METRIC_DIMENSION, METRIC_NAME, METRIC_NAMESPACE
+from llama_infra.spec import DeploymentSpec
+
+TYPE_TOKEN = "llama-infra:index:SageMakerDownsizing"
+LAMBDA_RUNTIME = "python3.12"
+LAMBDA_HANDLER = "downsizing.handler.lambda_handler"
+LAMBDA_TIMEOUT_S = 900  # Lambda's maximum; longer transitions continue in a new invocation
+LOG_RETENTION_DAYS = 90
+
+# Returns the EndpointConfiguration that serves a window's Config, as a child of the given parent.
+ServingBuilder = Callable[[Config, pulumi.Resource], aws.sagemaker.EndpointConfiguration]
+# PutScalingPolicy fields (PolicyName, PolicyType, …Configuration) for a Config; values may be Pulumi outputs.
+PolicyBuilder = Callable[[Config], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class SageMakerDownsizingArgs:
+    spec: DeploymentSpec
+    """The validated spec; its `schedules` drive everything here."""
+    endpoint_name: str
+    """Name of the endpoint to switch (as created: the scaling resource id uses it)."""
+    endpoint_arn: pulumi.Input[str]
+    day_endpoint_config: aws.sagemaker.EndpointConfiguration
+    """The day configuration the morning run switches back to."""
+    build_serving: ServingBuilder | None = None
+    """Builds a window's EndpointConfiguration (+ Model). Default: reuse `day_model_name` (instance type / count
+    changes only)."""
+    day_model_name: pulumi.Input[str] | None = None
+    policies: PolicyBuilder | None = None
+    """Scaling policies to attach in each configuration. Default: re-attach the policies the variant has."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """Resources the first transition must wait for (the endpoint's scalable target and policies)."""
+    inference_component_name: str | None = None
+    """Scale to zero: name of the inference component; default `<endpoint_name>-model`."""
+
+
+class SageMakerDownsizing(pulumi.ComponentResource):
+    function_arn: pulumi.Output[str | None]
+    alarm_name: pulumi.Output[str | None]
+    night_endpoint_config_names: pulumi.Output[dict[str, str]]
+    schedule_names: pulumi.Output[list[str]]
+    inference_component_name: pulumi.Output[str | None]
+
+    def __init__(self, name: str, args: SageMakerDownsizingArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name, self._args = name, args
+        if args.spec.scaling.scale_to_zero:
+            self._build_scale_to_zero()
+        else:
+            self._build_workflow()
+        self.register_outputs({"function_arn": self.function_arn, "alarm_name": self.alarm_name,
+                               "night_endpoint_config_names": self.night_endpoint_config_names,
+                               "schedule_names": self.schedule_names,
+                               "inference_component_name": self.inference_component_name})
+
+    def _build_scale_to_zero(self) -> None:
+        """Inference component with copies from zero; windows change min/max copies with scheduled actions."""
+        from llama_infra.components.sagemaker.scale_to_zero import scale_to_zero
+
+        a = self._args
+        if a.day_model_name is None:
+            raise ValueError("scale to zero needs day_model_name: the model the inference component runs")
+        component_name = a.inference_component_name or f"{a.endpoint_name}-model"
+        z = scale_to_zero(self._name, a.spec, endpoint_name=a.endpoint_name, model_name=a.day_model_name,
+                          component_name=component_name, parent=self, depends_on=a.depends_on)
+        self.function_arn = pulumi.Output.from_input(None)
+        self.alarm_name = pulumi.Output.from_input(None)
+        self.night_endpoint_config_names = pulumi.Output.from_input({})
+        self.schedule_names = pulumi.Output.all(*(s.name for s in z.scheduled_actions))
+        self.inference_component_name = z.inference_component.inference_component_name
+
+    def _build_workflow(self) -> None:
+        args, name = self._args, self._name
+        spec = args.spec
+        child = pulumi.ResourceOptions(parent=self)
+        plan = transitions(spec)
+        configs = self._window_configs(plan)
+        settings = spec.sagemaker_settings
+        topic = settings.alarm_topic_arn
+        account = pulumi.Output.from_input(args.endpoint_arn).apply(lambda arn: arn.split(":")[4])
+
+        function_name = f"{args.endpoint_name[:52]}-downsizing"
+        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{function_name}",
+                                            retention_in_days=LOG_RETENTION_DAYS, region=spec.region,
+                                            tags=spec.tags, opts=child)
+        role = aws.iam.Role(f"{name}-workflow-role",
+                            assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")),
+                            description=f"llama-infra downsizing workflow of {args.endpoint_name}",
+                            tags=spec.tags, opts=child)
+        function = aws.lambda_.Function(
+            f"{name}-workflow",
+            name=function_name,
+            runtime=LAMBDA_RUNTIME,
+            handler=LAMBDA_HANDLER,
+            code=workflow_code(),
+            role=role.arn,
+            timeout=LAMBDA_TIMEOUT_S,
+            memory_size=256,
+            # One transition at a time per endpoint; a continuation waits (async retries) rather than racing.
+            reserved_concurrent_executions=1,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables={"ALARM_TOPIC_ARN": topic or ""}),
+            region=spec.region,
+            tags=spec.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+        config_arns = [args.day_endpoint_config.arn, *(c.arn for c in configs.values())]
+        policy_doc = pulumi.Output.all(args.endpoint_arn, function.arn, log_group.arn, *config_arns).apply(
+            lambda v: json.dumps(workflow_policy(WorkflowArns(
+                endpoint_arn=v[0], function_arn=v[1], log_group_arn=v[2], endpoint_config_arns=tuple(v[3:]),
+                variant_name=settings.variant_name, alarm_topic_arn=topic), args.endpoint_name)))
+        role_policy = aws.iam.RolePolicy(f"{name}-workflow-policy", role=role.id, policy=policy_doc, opts=child)
+        # A failed transition has already restored the endpoint and raised the alarm: a blind retry would start
+        # another blue/green update. The next scheduled run converges instead.
+        aws.lambda_.FunctionEventInvokeConfig(f"{name}-workflow-retries", function_name=function.name,
+                                              maximum_retry_attempts=0, region=spec.region, opts=child)
+
+        scheduler_role = aws.iam.Role(
+            f"{name}-scheduler-role",
+            assume_role_policy=account.apply(lambda acct: json.dumps(
+                assume_role_policy("scheduler.amazonaws.com", acct))),
+            description=f"EventBridge Scheduler: start the downsizing workflow of {args.endpoint_name}",
+            tags=spec.tags, opts=child)
+        scheduler_role_policy = aws.iam.RolePolicy(
+            f"{name}-scheduler-policy", role=scheduler_role.id,
+            policy=function.arn.apply(lambda arn: json.dumps(scheduler_policy(arn))), opts=child)
+
+        schedules = []
+        for t in plan:
+            target_config = args.day_endpoint_config if t.direction == "day" else configs[t.window]
+            schedules.append(aws.scheduler.Schedule(
+                f"{name}-{t.window}-{t.direction}-schedule",
+                name=f"{args.endpoint_name[:40]}-{t.window}-{t.direction}"[:64],
+                description=_describe(t),
+                schedule_expression=t.cron.as_aws(),
+                schedule_expression_timezone=t.cron.timezone,
+                flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+                target=aws.scheduler.ScheduleTargetArgs(
+                    arn=function.arn,
+                    role_arn=scheduler_role.arn,
+                    input=pulumi.Output.json_dumps(self._event(t, target_config.name)),
+                    retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
+                        maximum_retry_attempts=2, maximum_event_age_in_seconds=900),
+                ),
+                region=spec.region,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, scheduler_role_policy,
+                                                                     *args.depends_on]),
+            ))
+
+        alarm_actions = [topic] if topic else None
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-failed-alarm",
+            name=f"{args.endpoint_name}-downsizing-failed",
+            alarm_description="A downsizing transition failed; the workflow restored the previous scalable target "
+                              "and policies. Read the function's JSON logs (event transition_failed).",
+            namespace=METRIC_NAMESPACE, metric_name=METRIC_NAME,
+            dimensions={METRIC_DIMENSION: args.endpoint_name},
+            statistic="Sum", period=300, evaluation_periods=1, threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+            alarm_actions=alarm_actions, region=spec.region, tags=spec.tags, opts=child)
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-errors-alarm",
+            name=f"{args.endpoint_name}-downsizing-errors",
+            alarm_description="The downsizing function itself failed (crash, timeout or a failed transition).",
+            namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": function.name},
+            statistic="Sum", period=300, evaluation_periods=1, threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+            alarm_actions=alarm_actions, region=spec.region, tags=spec.tags, opts=child)
+
+        self.function_arn = function.arn
+        self.alarm_name = alarm.name
+        self.night_endpoint_config_names = pulumi.Output.all(
+            **{w: c.name for w, c in configs.items()}) if configs else pulumi.Output.from_input({})
+        self.schedule_names = pulumi.Output.all(*(s.name for s in schedules))
+        self.inference_component_name = pulumi.Output.from_input(None)
+
+    def _window_configs(self, plan: list[Transition]) -> dict[str, aws.sagemaker.EndpointConfiguration]:
+        build = self._args.build_serving or self._reuse_day_model
+        return {t.window: build(t.config, self) for t in plan if t.direction == "night"}
+
+    def _reuse_day_model(self, config: Config, parent: pulumi.Resource) -> aws.sagemaker.EndpointConfiguration:
+        """Thin default: the day model on the window's instance type and count (no model change)."""
+        a, spec = self._args, self._args.spec
+        day = day_config(spec)
+        if (config.model_id, config.params_b, config.precision) != (day.model_id, day.params_b, day.precision):
+            raise ValueError(f"window '{config.window}' changes the model; pass build_serving (the endpoint "
+                             "component's serving_config) so its Model is built with the right container settings")
+        if a.day_model_name is None:
+            raise ValueError("SageMakerDownsizingArgs needs build_serving or day_model_name")
+        cold = sizing.cold_start(config.params_b, config.precision, spec.model.weights.preload == "nvme")
+        return aws.sagemaker.EndpointConfiguration(
+            f"{self._name}-{config.window}-endpoint-config",
+            production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                variant_name=spec.sagemaker_settings.variant_name,
+                model_name=a.day_model_name,
+                instance_type=config.instance_type,
+                initial_instance_count=max(1, config.min_replicas),
+                container_startup_health_check_timeout_in_seconds=cold.startup_health_check_timeout_s,
+                model_data_download_timeout_in_seconds=cold.model_download_timeout_s,
+            )],
+            region=spec.region, tags=spec.tags, opts=pulumi.ResourceOptions(parent=parent))
+
+    def _event(self, t: Transition, config_name: pulumi.Output[str]) -> dict[str, Any]:
+        a = self._args
+        return {
+            "endpoint_name": a.endpoint_name,
+            "variant_name": a.spec.sagemaker_settings.variant_name,
+            "target_config_name": config_name,
+            "min_capacity": max(1, t.config.min_replicas),  # a real-time variant keeps ≥ 1 instance
+            "max_capacity": max(1, t.config.max_replicas),
+            "policies": a.policies(t.config) if a.policies else None,
+            "timeout_s": t.timeout_s,
+            "direction": t.direction,
+            "window": t.window,
+        }
+
+
+def _describe(t: Transition) -> str:
+    c = t.config
+    early = f", {t.lead_time_minutes} min before the window ends" if t.lead_time_minutes else ""
+    return (f"llama-infra: switch to the {t.direction} configuration of '{t.window}' ({c.instance_type}, "
+            f"{c.params_b:g}B {c.precision}, {c.min_replicas}-{c.max_replicas}){early}")[:512]
+
+
+def workflow_code() -> pulumi.AssetArchive:
+    """The `llama_infra/downsizing` package as the function's top-level `downsizing` package (.py files only)."""
+    package = resources.files("llama_infra.downsizing")
+    files = sorted(p for p in package.iterdir() if p.name.endswith(".py"))
+    return pulumi.AssetArchive({f"downsizing/{p.name}": pulumi.FileAsset(str(p)) for p in files})

@@ -1,0 +1,153 @@
+"""Scale to zero on SageMaker: an inference-component endpoint that runs no instance while idle.
+
+Four pieces, all required (SageMaker guide, "Scale an endpoint to zero instances"):
+1. the endpoint configuration's variant has no model and `ManagedInstanceScaling` with `MinInstanceCount: 0`
+   (`inference_component_endpoint_config`, used by the endpoint component for the day configuration);
+2. the model runs as an inference component (`pulumi_aws_native.sagemaker.InferenceComponent`: pulumi-aws has no
+   such resource);
+3. its copy count `inference-component/<name>` / `sagemaker:inference-component:DesiredCopyCount` is a scalable
+   target with min 0, target-tracking on concurrent requests per copy (the queue-like metric);
+4. a step-scaling policy (+1 copy) on an alarm on `NoCapacityInvocationFailures`: target tracking cannot leave zero
+   (it cannot divide by zero copies). Requests fail while the first copy starts: `capacity_timeline.wake_up_s`.
+Windows on such an endpoint change only min/max copies, with Application Auto Scaling scheduled actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_aws_native as aws_native
+
+from llama_infra import catalog, sizing
+from llama_infra.capacity_plan import Config, day_config
+from llama_infra.capacity_timeline import transitions
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+
+COPY_METRIC = "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
+NO_CAPACITY_METRIC = "NoCapacityInvocationFailures"
+WAKE_UP_ALARM_PERIOD_S = 60
+WAKE_UP_COOLDOWN_S = 60
+_MB_PER_GB = 1024
+
+
+def inference_component_endpoint_config(name: str, spec: DeploymentSpec, config: Config, *,
+                                        execution_role_arn: pulumi.Input[str],
+                                        parent: pulumi.Resource) -> aws.sagemaker.EndpointConfiguration:
+    """Variant without a model, managed instance scaling from 0 to max replicas (one copy per instance)."""
+    return aws.sagemaker.EndpointConfiguration(
+        f"{name}-endpoint-config",
+        execution_role_arn=execution_role_arn,  # required on inference-component endpoints
+        production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+            variant_name=spec.sagemaker_settings.variant_name,
+            instance_type=config.instance_type,
+            initial_instance_count=1,
+            managed_instance_scaling=aws.sagemaker.EndpointConfigurationProductionVariantManagedInstanceScalingArgs(
+                status="ENABLED", min_instance_count=0, max_instance_count=max(1, config.max_replicas)),
+            routing_configs=[aws.sagemaker.EndpointConfigurationProductionVariantRoutingConfigArgs(
+                routing_strategy="LEAST_OUTSTANDING_REQUESTS")],
+        )],
+        region=spec.region, tags=spec.tags, opts=pulumi.ResourceOptions(parent=parent))
+
+
+@dataclass(frozen=True)
+class ScaleToZeroResources:
+    inference_component: aws_native.sagemaker.InferenceComponent
+    target: aws.appautoscaling.Target
+    tracking_policy: aws.appautoscaling.Policy
+    wake_up_policy: aws.appautoscaling.Policy
+    wake_up_alarm: aws.cloudwatch.MetricAlarm
+    scheduled_actions: list[aws.appautoscaling.ScheduledAction]
+
+
+def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Input[str], model_name: pulumi.Input[str],
+                  component_name: str, parent: pulumi.Resource,
+                  depends_on: list[pulumi.Resource] | None = None) -> ScaleToZeroResources:
+    """The inference component and its copy-count scaling, wake-up and window schedules, children of `parent`."""
+    day = day_config(spec)
+    inst = catalog.lookup(day.instance_type)
+    gpus = spec.model.tensor_parallel_degree or (inst.gpu_count if inst else 1)
+    cold = sizing.cold_start(day.params_b, day.precision, spec.model.weights.preload == "nvme")
+    memory_mb = int(sizing.weights_gb(day.params_b, day.precision) * _MB_PER_GB)
+    child = pulumi.ResourceOptions(parent=parent)
+    ic = aws_native.sagemaker.InferenceComponent(
+        f"{name}-inference-component",
+        inference_component_name=component_name,
+        endpoint_name=endpoint_name,
+        variant_name=spec.sagemaker_settings.variant_name,
+        specification=aws_native.sagemaker.InferenceComponentSpecificationArgs(
+            model_name=model_name,
+            compute_resource_requirements=aws_native.sagemaker.InferenceComponentComputeResourceRequirementsArgs(
+                number_of_accelerator_devices_required=gpus, min_memory_required_in_mb=memory_mb),
+            startup_parameters=aws_native.sagemaker.InferenceComponentStartupParametersArgs(
+                model_data_download_timeout_in_seconds=cold.model_download_timeout_s,
+                container_startup_health_check_timeout_in_seconds=cold.startup_health_check_timeout_s),
+        ),
+        runtime_config=aws_native.sagemaker.InferenceComponentRuntimeConfigArgs(copy_count=1),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or [],
+                                    # the autoscaler owns the copy count once it runs
+                                    ignore_changes=["runtimeConfig.copyCount"]),
+    )
+    aas = aws.appautoscaling
+    resource_id = f"inference-component/{component_name}"
+    target = aws.appautoscaling.Target(
+        f"{name}-copies-target",
+        service_namespace="sagemaker",
+        resource_id=resource_id,
+        scalable_dimension="sagemaker:inference-component:DesiredCopyCount",
+        min_capacity=0,
+        max_capacity=max(1, spec.max_replicas),
+        region=spec.region,
+        # scheduled actions of the windows change min/max; a `pulumi up` at night must not undo them
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[ic],
+                                    ignore_changes=["minCapacity", "maxCapacity"] if spec.schedules else None),
+    )
+    tracking = aws.appautoscaling.Policy(
+        f"{name}-copies-queue-depth-policy",
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace, resource_id=target.resource_id,
+        scalable_dimension=target.scalable_dimension,
+        target_tracking_scaling_policy_configuration=aas.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+            target_value=spec.scaling.queue_depth_target,
+            predefined_metric_specification={"predefined_metric_type": COPY_METRIC},
+            scale_out_cooldown=spec.scaling.scale_up_stabilization_seconds,
+            scale_in_cooldown=spec.scaling.scale_down_stabilization_seconds,
+        ),
+        region=spec.region, opts=child)
+    wake = aws.appautoscaling.Policy(
+        f"{name}-wake-up-policy",
+        policy_type="StepScaling",
+        service_namespace=target.service_namespace, resource_id=target.resource_id,
+        scalable_dimension=target.scalable_dimension,
+        step_scaling_policy_configuration=aws.appautoscaling.PolicyStepScalingPolicyConfigurationArgs(
+            adjustment_type="ChangeInCapacity", metric_aggregation_type="Maximum", cooldown=WAKE_UP_COOLDOWN_S,
+            step_adjustments=[aws.appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustmentArgs(
+                metric_interval_lower_bound="0", scaling_adjustment=1)],
+        ),
+        region=spec.region, opts=pulumi.ResourceOptions(parent=parent, depends_on=[tracking]))
+    alarm = aws.cloudwatch.MetricAlarm(
+        f"{name}-wake-up-alarm",
+        alarm_description="A request found no copy of the model (scaled to zero): add one copy.",
+        namespace="AWS/SageMaker", metric_name=NO_CAPACITY_METRIC,
+        dimensions={"InferenceComponentName": component_name},
+        statistic="Sum", period=WAKE_UP_ALARM_PERIOD_S, evaluation_periods=1, datapoints_to_alarm=1, threshold=1,
+        # the first failed request wakes the endpoint (the guide's example, GreaterThan 1, needs two)
+        comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+        alarm_actions=[wake.arn], region=spec.region, tags=spec.tags, opts=child)
+    actions = []
+    for t in transitions(spec):
+        actions.append(aws.appautoscaling.ScheduledAction(
+            f"{name}-{t.window}-{t.direction}-copies",
+            name=f"{component_name}-{t.window}-{t.direction}",
+            service_namespace=target.service_namespace, resource_id=target.resource_id,
+            scalable_dimension=target.scalable_dimension,
+            schedule=t.cron.as_aws(), timezone=t.cron.timezone,
+            scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                min_capacity=t.config.min_replicas, max_capacity=max(1, t.config.max_replicas)),
+            region=spec.region, opts=child))
+    return ScaleToZeroResources(ic, target, tracking, wake, alarm, actions)
+

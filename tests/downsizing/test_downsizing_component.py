@@ -1,0 +1,241 @@
+"""`SageMakerDownsizing` under Pulumi mocks, with preview on and off: schedules, IAM, alarm, scale to zero."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+from pulumi_mocks import ACCOUNT, AUTONAME_SUFFIX, REGION, RecordingMocks
+
+from llama_infra.capacity_timeline import lead_time_minutes
+from llama_infra.spec import load_spec, parse_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+ENDPOINT = "llama-70b-prod"
+ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"
+
+
+@pytest.fixture(params=[False, True], ids=["update", "preview"])
+def mocks(request: pytest.FixtureRequest) -> RecordingMocks:
+    m = RecordingMocks()
+    pulumi.runtime.set_mocks(m, project="llama-infra", stack="test", preview=request.param)
+    return m
+
+
+def build(spec, **overrides):
+    """Construct the component inside a Pulumi program run; returns once every resource is registered."""
+    import pulumi_aws as aws
+
+    from llama_infra.components.sagemaker.downsizing import SageMakerDownsizing, SageMakerDownsizingArgs
+
+    made = {}
+
+    @pulumi.runtime.test
+    def program():
+        day = aws.sagemaker.EndpointConfiguration("day-config", name="llama-70b-prod-day", production_variants=[
+            aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                variant_name="AllTraffic", model_name="llama-70b-fp16", instance_type="ml.p4d.24xlarge",
+                initial_instance_count=2)])
+
+        def night_config(config, parent):
+            return aws.sagemaker.EndpointConfiguration(
+                f"test-{config.window}-config", name=f"llama-70b-prod-{config.window}",
+                production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name="AllTraffic", model_name="llama-70b-awq", instance_type=config.instance_type,
+                    initial_instance_count=config.min_replicas)],
+                opts=pulumi.ResourceOptions(parent=parent))
+
+        args = dict(spec=spec, endpoint_name=ENDPOINT, endpoint_arn=ENDPOINT_ARN, day_endpoint_config=day,
+                    build_serving=night_config, day_model_name="llama-70b-fp16")
+        args.update(overrides)
+        made["component"] = SageMakerDownsizing(f"{ENDPOINT}-downsizing", SageMakerDownsizingArgs(**args))
+        return made["component"].schedule_names
+
+    program()
+    return made["component"]
+
+
+def prod():
+    return load_spec(ROOT / "stacks/specs/prod.yaml")
+
+
+def test_schedules_fire_the_workflow_at_local_night_start_and_lead_time_before_morning(mocks):
+    spec = prod()
+    build(spec)
+    schedules = {r.name: r.inputs for r in mocks.of_type("aws:scheduler/schedule:Schedule")}
+    lead = lead_time_minutes(spec)
+    assert lead == 15  # 70B fp16 on p4d with NVMe preload: 600 s provisioning + ≈105 s cold start, rounded up
+    night = schedules["llama-70b-prod-downsizing-overnight-night-schedule"]
+    day = schedules["llama-70b-prod-downsizing-overnight-day-schedule"]
+    assert night["scheduleExpression"] == "cron(0 22 * * ? *)"
+    assert day["scheduleExpression"] == "cron(45 6 * * ? *)"  # 07:00 minus the lead time
+    for s in (night, day):
+        assert s["scheduleExpressionTimezone"] == "America/New_York"
+        assert s["flexibleTimeWindow"] == {"mode": "OFF"}
+    function = mocks.of_type("aws:lambda/function:Function")[0]
+    assert night["target"]["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function.inputs['name']}"
+    night_event, day_event = json.loads(night["target"]["input"]), json.loads(day["target"]["input"])
+    assert night_event == {"endpoint_name": ENDPOINT, "variant_name": "AllTraffic",
+                           "target_config_name": "llama-70b-prod-overnight", "min_capacity": 2, "max_capacity": 3,
+                           "policies": None, "timeout_s": night_event["timeout_s"], "direction": "night",
+                           "window": "overnight"}
+    assert night_event["timeout_s"] >= 1800
+    assert (day_event["target_config_name"], day_event["min_capacity"], day_event["max_capacity"]) == (
+        "llama-70b-prod-day", 2, 6)
+
+
+def test_lambda_ships_the_workflow_package_and_its_roles_are_least_privilege(mocks):
+    build(prod())
+    function = mocks.of_type("aws:lambda/function:Function")[0].inputs
+    assert function["handler"] == "downsizing.handler.lambda_handler"
+    assert function["runtime"] == "python3.12" and function["timeout"] == 900
+    assert function["reservedConcurrentExecutions"] == 1
+    assert {"downsizing/workflow.py", "downsizing/handler.py"} <= set(function["code"].assets)
+
+    policies = {r.name: json.loads(r.inputs["policy"]) for r in mocks.of_type("aws:iam/rolePolicy:RolePolicy")}
+    workflow = {s["Sid"]: s for s in policies["llama-70b-prod-downsizing-workflow-policy"]["Statement"]}
+    assert workflow["ReadAndSwitchThisEndpoint"]["Resource"] == [ENDPOINT_ARN]
+    assert workflow["UseTheseEndpointConfigs"]["Resource"] == [
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/llama-70b-prod-day",
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/llama-70b-prod-overnight"]
+    assert workflow["ChangeVariantScaling"]["Condition"]["StringEquals"] == {
+        "application-autoscaling:service-namespace": "sagemaker",
+        "application-autoscaling:scalable-dimension": "sagemaker:variant:DesiredInstanceCount"}
+    assert workflow["ContinueItself"]["Resource"] == [
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{ENDPOINT}-downsizing"]
+    # resource "*" only where AWS has no resource type, each documented in downsizing_iam.py
+    assert {sid for sid, s in workflow.items() if s["Resource"] == "*"} == {"DescribeScaling", "PublishFailureMetric"}
+    assert workflow["PublishFailureMetric"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "llama-infra/Downsizing"}}
+    for s in workflow.values():
+        assert all("*" not in a for a in s["Action"]), s
+    scheduler = policies["llama-70b-prod-downsizing-scheduler-policy"]["Statement"]
+    assert scheduler == [{"Sid": "InvokeDownsizingWorkflow", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                          "Resource": [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{ENDPOINT}-downsizing"]}]
+    roles = {r.name: json.loads(r.inputs["assumeRolePolicy"]) for r in mocks.of_type("aws:iam/role:Role")}
+    trust = roles["llama-70b-prod-downsizing-scheduler-role"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_failure_alarm_watches_the_workflow_metric_and_notifies_the_topic(mocks):
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:llama-alarms"
+    spec = prod().model_copy(update={"sagemaker": prod().sagemaker.model_copy(update={"alarm_topic_arn": topic})})
+    build(spec)
+    alarm = mocks.named("llama-70b-prod-downsizing-failed-alarm").inputs
+    assert (alarm["namespace"], alarm["metricName"]) == ("llama-infra/Downsizing", "TransitionFailed")
+    assert alarm["dimensions"] == {"EndpointName": ENDPOINT}
+    assert alarm["alarmActions"] == [topic]
+    assert mocks.named("llama-70b-prod-downsizing-workflow").inputs["environment"]["variables"] == {
+        "ALARM_TOPIC_ARN": topic}
+    statements = json.loads(mocks.named("llama-70b-prod-downsizing-workflow-policy").inputs["policy"])["Statement"]
+    assert {"Sid": "NotifyFailure", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]} in statements
+    retries = mocks.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")[0].inputs
+    assert retries["maximumRetryAttempts"] == 0
+
+
+def test_default_builder_reuses_the_day_model_when_only_the_instance_type_changes(mocks):
+    text = (ROOT / "stacks/specs/prod.yaml").read_text().replace("      model_override: {precision: awq}\n", "")
+    text = text.replace("ml.g6e.12xlarge", "ml.p4de.24xlarge")
+    spec = parse_spec(text)
+    build(spec, build_serving=None)
+    [night] = [r for r in mocks.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+               if r.name != "day-config"]
+    variant = night.inputs["productionVariants"][0]
+    assert (variant["modelName"], variant["instanceType"], variant["initialInstanceCount"]) == (
+        "llama-70b-fp16", "ml.p4de.24xlarge", 2)
+
+
+def test_default_builder_refuses_a_model_change_with_a_clear_message(mocks):
+    with pytest.raises(Exception, match="window 'overnight' changes the model; pass build_serving"):
+        build(prod(), build_serving=None)
+
+
+SCALE_TO_ZERO = """
+name: llama-8b-dev
+environment: dev
+target: sagemaker
+model: {id: meta-llama/Llama-3.1-8B-Instruct, params_b: 8, weights: {source: s3://weights/llama-8b/}}
+capacity:
+  baseline: {instance_type: ml.g5.2xlarge, count: 0}
+  burst: {max: 2}
+scaling: {scale_to_zero: true, min_replicas: 0}
+schedules:
+  - name: overnight
+    timezone: Europe/Berlin
+    start: "0 20 * * 1-5"
+    end: "0 8 * * 1-5"
+    downsize: {min_replicas: 0, max_replicas: 1}
+"""
+
+
+def test_scale_to_zero_builds_inference_component_copies_from_zero_and_the_wake_up(mocks):
+    spec = parse_spec(SCALE_TO_ZERO)
+    build(spec, build_serving=None)
+    ic = mocks.of_type("aws-native:sagemaker:InferenceComponent")[0].inputs
+    assert ic["endpointName"] == ENDPOINT and ic["variantName"] == "AllTraffic"
+    assert ic["specification"]["modelName"] == "llama-70b-fp16"
+    assert ic["specification"]["computeResourceRequirements"]["numberOfAcceleratorDevicesRequired"] == 1
+    target = mocks.of_type("aws:appautoscaling/target:Target")[0].inputs
+    assert (target["resourceId"], target["scalableDimension"], target["minCapacity"], target["maxCapacity"]) == (
+        f"inference-component/{ENDPOINT}-model", "sagemaker:inference-component:DesiredCopyCount", 0, 2)
+    policies = {r.inputs["policyType"]: r.inputs for r in mocks.of_type("aws:appautoscaling/policy:Policy")}
+    step = policies["StepScaling"]["stepScalingPolicyConfiguration"]
+    assert step["adjustmentType"] == "ChangeInCapacity"
+    assert step["stepAdjustments"] == [{"metricIntervalLowerBound": "0", "scalingAdjustment": 1}]
+    assert policies["TargetTrackingScaling"]["targetTrackingScalingPolicyConfiguration"][
+        "predefinedMetricSpecification"]["predefinedMetricType"] == (
+        "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution")
+    alarm = mocks.named("llama-70b-prod-downsizing-wake-up-alarm").inputs
+    assert (alarm["metricName"], alarm["dimensions"]) == ("NoCapacityInvocationFailures",
+                                                          {"InferenceComponentName": f"{ENDPOINT}-model"})
+    assert alarm["alarmActions"] == [f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:scalingPolicy:"
+                                     f"llama-70b-prod-downsizing-wake-up-policy{AUTONAME_SUFFIX}"]
+    actions = {r.name: r.inputs for r in mocks.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
+    night = actions["llama-70b-prod-downsizing-overnight-night-copies"]
+    morning = actions["llama-70b-prod-downsizing-overnight-day-copies"]
+    assert (night["schedule"], night["timezone"], night["scalableTargetAction"]) == (
+        "cron(0 20 ? * MON-FRI *)", "Europe/Berlin", {"minCapacity": 0, "maxCapacity": 1})
+    assert morning["schedule"] == f"cron({60 - lead_time_minutes(spec)} 7 ? * MON-FRI *)"
+    assert morning["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 2}
+    assert not mocks.of_type("aws:lambda/function:Function")  # no instance-type change: no workflow needed
+
+
+def test_scale_to_zero_endpoint_config_has_no_model_and_min_instances_zero(mocks):
+    from llama_infra.capacity_plan import day_config
+    from llama_infra.components.sagemaker.scale_to_zero import inference_component_endpoint_config
+
+    spec = parse_spec(SCALE_TO_ZERO)
+
+    @pulumi.runtime.test
+    def program():
+        parent = pulumi.ComponentResource("test:index:Parent", "parent")
+        return inference_component_endpoint_config("ic", spec, day_config(spec), execution_role_arn="arn:role",
+                                                   parent=parent).arn
+
+    program()
+    variant = mocks.named("ic-endpoint-config").inputs["productionVariants"][0]
+    assert "modelName" not in variant
+    assert variant["managedInstanceScaling"] == {"status": "ENABLED", "minInstanceCount": 0, "maxInstanceCount": 2}
+    assert mocks.named("ic-endpoint-config").inputs["executionRoleArn"] == "arn:role"
+
+
+def test_lambda_archive_runs_as_a_top_level_package_without_the_rest_of_llama_infra(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from llama_infra.components.sagemaker.downsizing import LAMBDA_HANDLER, workflow_code
+
+    for rel, asset in workflow_code().assets.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(asset.path, tmp_path / rel)
+    module, _, func = LAMBDA_HANDLER.rpartition(".")
+    check = (f"import sys, {module} as h; assert callable(h.{func}); "
+             "leaked = [m for m in sys.modules if m.startswith(('llama_infra', 'pulumi', 'pydantic'))]; "
+             "assert not leaked, leaked")
+    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=60)
+    assert done.returncode == 0, done.stderr
