@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from pulumi_mocks import ACCOUNT, AUTONAME_SUFFIX, REGION, RecordingMocks
+from downsizing_pulumi_mocks import ACCOUNT, AUTONAME_SUFFIX, REGION, RecordingMocks
 
 from llama_infra.capacity_timeline import lead_time_minutes
 from llama_infra.spec import load_spec, parse_spec
