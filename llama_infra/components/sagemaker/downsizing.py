@@ -254,3 +254,53 @@ def workflow_code() -> pulumi.AssetArchive:
     package = resources.files("llama_infra.downsizing")
     files = sorted(p for p in package.iterdir() if p.name.endswith(".py"))
     return pulumi.AssetArchive({f"downsizing/{p.name}": pulumi.FileAsset(str(p)) for p in files})
+
+
+def build_night_windows(ctx: Any) -> SageMakerDownsizing:
+    """The `SageMakerLlamaEndpoint` extension point (`EndpointContext` → this component, parented to it).
+
+    Windows are served by the endpoint component's own `serving_config` (Model + EndpointConfiguration, same role),
+    and each configuration gets the endpoint's policies, with the GPU-memory target re-computed for its GPU count.
+    """
+    from llama_infra.components.sagemaker.serving_config import serving_config
+
+    def build(config: Config, parent: pulumi.Resource) -> aws.sagemaker.EndpointConfiguration:
+        return serving_config(ctx.name, ctx.spec, config, role=ctx.role, parent=parent,
+                              depends_on=[ctx.role_policy]).endpoint_config
+
+    scaling = ctx.scaling
+    depends_on = [scaling.target, scaling.queue_policy] + (
+        [scaling.gpu_memory_policy] if scaling.gpu_memory_policy is not None else [])
+    args = SageMakerDownsizingArgs(
+        spec=ctx.spec, endpoint_name=ctx.endpoint_name, endpoint_arn=ctx.endpoint.arn,
+        day_endpoint_config=ctx.day.endpoint_config, build_serving=build, day_model_name=ctx.day.model.name,
+        policies=lambda config: endpoint_policies(ctx, config), depends_on=depends_on)
+    return SageMakerDownsizing(f"{ctx.name}-downsizing", args, opts=pulumi.ResourceOptions(parent=ctx.component))
+
+
+def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
+    """PutScalingPolicy fields of the endpoint component's policies, for the variant running `config`."""
+    from llama_infra import catalog
+    from llama_infra.components.sagemaker.autoscaling import GPU_MEMORY_METRIC, INSTANCE_METRICS_NAMESPACE
+
+    s = ctx.scaling.scaling
+    cooldowns = {"ScaleOutCooldown": s.scale_out_cooldown_s, "ScaleInCooldown": s.scale_in_cooldown_s}
+    out = [{"PolicyName": ctx.scaling.queue_policy.name, "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": s.queue_target_value,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric}, **cooldowns}}]
+    target = ctx.spec.scaling.gpu_memory_target
+    if ctx.scaling.gpu_memory_policy is not None and target is not None:
+        inst = catalog.lookup(config.instance_type)
+        gpus = inst.gpu_count if inst else 1  # SageMaker sums GPUMemoryUtilization over the instance's GPUs
+        out.append({"PolicyName": ctx.scaling.gpu_memory_policy.name, "PolicyType": "TargetTrackingScaling",
+                    "TargetTrackingScalingPolicyConfiguration": {
+                        "TargetValue": round(target * 100 * gpus, 1),
+                        "CustomizedMetricSpecification": {
+                            "MetricName": GPU_MEMORY_METRIC, "Namespace": INSTANCE_METRICS_NAMESPACE,
+                            "Statistic": "Average",
+                            "Dimensions": [{"Name": "EndpointName", "Value": ctx.endpoint_name},
+                                           {"Name": "VariantName",
+                                            "Value": ctx.spec.sagemaker_settings.variant_name}]},
+                        **cooldowns}})
+    return out

@@ -70,7 +70,9 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             deployment_config=self._deployment_config(spec, day_serving, alarms),
             region=spec.region,
             tags=spec.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # With downsizing windows the workflow switches the configuration at night; an `up` must not undo it.
+            opts=pulumi.ResourceOptions(parent=self,
+                                        ignore_changes=["endpointConfigName"] if spec.schedules else None),
         )
         scaling = variant_autoscaling(name, spec, endpoint_name, parent=self, endpoint=endpoint)
         dashboard = endpoint_dashboard(name, spec, endpoint_name, parent=self)
