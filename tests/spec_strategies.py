@@ -108,7 +108,10 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
         "name": "llama-prop", "target": target, "environment": draw(st.sampled_from(["dev", "staging", "prod"])),
         "region": draw(st.sampled_from(["us-east-1", "eu-west-1"])),
         "model": model,
-        "capacity": {"baseline": {"instance_type": itype, "count": count, "purchase": purchase}, "burst": burst},
+        "capacity": {"baseline": {"instance_type": itype, "count": count, "purchase": purchase,
+                                  # a Capacity Block is bought, so it always has its reservation id
+                                  **({"capacity_reservation_id": "cr-0123456789abcdef0"}
+                                     if purchase == "capacity-block" else {})}, "burst": burst},
         "scaling": scaling,
         "schedules": draw(_schedules(target, model, inst, lo, hi, scale_to_zero)),
         "tags": {"team": "ml"},
