@@ -21,6 +21,7 @@ app = typer.Typer(
 # Command modules, in the order they appear in --help. Add a module here to add a command.
 COMMAND_MODULES = [
     "llama_infra.cli.validate",
+    "llama_infra.cli.plan",
     "llama_infra.cli.router",
     "llama_infra.cli.verify",
     "llama_infra.cli.manifests",

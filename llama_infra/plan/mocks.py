@@ -13,6 +13,7 @@ import pulumi
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
 MOCK_ACCOUNT_ID = "123456789012"
+COMPUTED = "<computed>"  # a value Pulumi only knows after apply
 # Resource types whose ARN path differs from the lower-cased resource name.
 _ARN_RESOURCE = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint-config",
@@ -52,7 +53,11 @@ def _unwrap_secrets(value: Any) -> tuple[Any, bool]:
     if isinstance(value, list):
         pairs = [_unwrap_secrets(v) for v in value]
         return [v for v, _ in pairs], any(h for _, h in pairs)
-    return value, False
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value, False
+    if isinstance(value, pulumi.Resource):  # a resource reference
+        return f"<resource {type(value).__name__}>", False
+    return COMPUTED, False  # Unknown (known after apply) and other wire-only values
 
 
 def _arn(type_: str, name: str, region: str) -> str:

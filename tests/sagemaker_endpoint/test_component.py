@@ -254,3 +254,11 @@ def test_policy_waits_for_the_target_and_target_for_the_endpoint(preview):
     endpoint, target = planned.one(ENDPOINT), planned.one(TARGET)
     assert endpoint.urn in target.depends_on
     assert target.urn in planned.one(POLICY, "llama-test-queue-depth-policy").depends_on
+
+
+def test_committed_image_table_matches_sagemaker_core():
+    """`llama_infra/data/sagemaker_images.json` is what `image_uris.retrieve` returns for the pinned versions."""
+    from llama_infra.components.sagemaker.image import committed_images, generate_images
+
+    assert generate_images()["images"] == committed_images(), \
+        "stale: run `python -m llama_infra.components.sagemaker.image`"

@@ -1,0 +1,233 @@
+"""The plan engine: per stack, read its config, load its spec, run `stacks/__main__.py` under recording mocks, and
+collect resources, scaling, cost and warnings as data."""
+
+from __future__ import annotations
+
+import runpy
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llama_infra.plan.mocks import RecordedResource
+from llama_infra.spec import DeploymentSpec, SpecError, load_spec, warnings
+
+PROJECT = "llama-infra"
+SPEC_CONFIG_KEY = "llama-infra:spec"
+PROGRAM_FILE = "__main__.py"
+
+
+class PlanError(Exception):
+    """A stack that cannot be planned for a reason the user can fix (missing stack file, bad config)."""
+
+
+def default_stacks_dir() -> Path:
+    """`./stacks` when run from a checkout's root, else the stacks/ of the source tree this package lives in."""
+    here = Path.cwd() / "stacks"
+    if (here / PROGRAM_FILE).is_file():
+        return here
+    return Path(__file__).resolve().parents[2] / "stacks"
+
+
+def stack_names(stacks_dir: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+
+
+@dataclass
+class PlannedResource:
+    type: str
+    name: str
+    parent: str | None  # logical name of the parent resource (None: the stack)
+    key_inputs: dict[str, Any]
+    inputs: dict[str, Any]
+    secret_inputs: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StackPlan:
+    stack: str
+    spec_file: str
+    spec_name: str
+    target: str
+    region: str
+    environment: str
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+    scaling: dict[str, Any]
+    cost: dict[str, Any]
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def resource_types(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.resources:
+            counts[r.type] = counts.get(r.type, 0) + 1
+        return counts
+
+
+def read_stack_config(stacks_dir: Path, stack: str) -> dict[str, str]:
+    from ruamel.yaml import YAML
+
+    path = stacks_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = ", ".join(stack_names(stacks_dir)) or "none"
+        raise PlanError(f"{path}: no such stack file (stacks here: {known})")
+    doc = YAML(typ="safe").load(path.read_text()) or {}
+    config = doc.get("config") or {}
+    if SPEC_CONFIG_KEY not in config:
+        raise PlanError(f"{path}: config '{SPEC_CONFIG_KEY}' is missing; set it to a spec file relative to "
+                        f"{stacks_dir}, e.g. `{SPEC_CONFIG_KEY}: specs/{stack}.yaml`")
+    return {str(k): str(v) for k, v in config.items() if not isinstance(v, dict)}
+
+
+def plan_stack(stack: str, stacks_dir: Path | None = None, *, preview: bool = True) -> StackPlan:
+    """Plan one stack offline. Raises SpecError for a bad spec and PlanError for a bad stack file."""
+    from llama_infra.plan.runner import run_program
+
+    stacks_dir = (stacks_dir or default_stacks_dir()).resolve()
+    config = read_stack_config(stacks_dir, stack)
+    spec_path = stacks_dir / config[SPEC_CONFIG_KEY]
+    spec = load_spec(spec_path)  # SpecError: reported by the caller with file, line, field and fix
+    program = stacks_dir / PROGRAM_FILE
+    run = run_program(lambda: runpy.run_path(str(program), run_name="__main__"), project=PROJECT, stack=stack,
+                      preview=preview, config=config, region=spec.region)
+    names = {r.urn: r.name for r in run.records}
+    # Sorted by name: registration order depends on async scheduling, a plan must not.
+    resources = sorted((PlannedResource(r.type, r.name, names.get(r.parent_urn or ""), key_inputs(r), r.inputs,
+                                        r.secret_inputs, r.ignore_changes) for r in run.records),
+                       key=lambda r: (r.name, r.type))
+    return StackPlan(
+        stack=stack, spec_file=str(spec_path.relative_to(stacks_dir)), spec_name=spec.name, target=spec.target,
+        region=spec.region, environment=spec.environment, resources=resources,
+        outputs={k: v for k, v in run.stack_outputs.items()}, scaling=scaling_summary(spec, run.records),
+        cost=cost_summary(spec), warnings=[w.render(str(spec_path.relative_to(stacks_dir))) for w in warnings(spec)],
+    )
+
+
+def plan_stacks(stacks: list[str] | None = None, stacks_dir: Path | None = None, *,
+                preview: bool = True) -> list[StackPlan]:
+    stacks_dir = (stacks_dir or default_stacks_dir()).resolve()
+    names = stacks or stack_names(stacks_dir)
+    if not names:
+        raise PlanError(f"{stacks_dir}: no Pulumi.<stack>.yaml files")
+    return [plan_stack(s, stacks_dir, preview=preview) for s in names]
+
+
+# --- what to show --------------------------------------------------------------------------------------------
+
+# Dotted paths of the inputs worth a line in the tree, per resource type.
+_KEY_INPUTS = {
+    "aws:sagemaker/model:Model": ["primaryContainer.image", "primaryContainer.environment",
+                                  "primaryContainer.modelDataSource.s3DataSources.0.s3Uri"],
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": [
+        "productionVariants.0.instanceType", "productionVariants.0.initialInstanceCount",
+        "productionVariants.0.containerStartupHealthCheckTimeoutInSeconds",
+        "productionVariants.0.modelDataDownloadTimeoutInSeconds", "productionVariants.0.volumeSizeInGb",
+        "kmsKeyArn"],
+    "aws:sagemaker/endpoint:Endpoint": ["name", "deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type",
+                                        "deploymentConfig.autoRollbackConfiguration.alarms"],
+    "aws:appautoscaling/target:Target": ["resourceId", "scalableDimension", "minCapacity", "maxCapacity"],
+    "aws:appautoscaling/policy:Policy": [
+        "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType",
+        "targetTrackingScalingPolicyConfiguration.customizedMetricSpecification.metricName",
+        "targetTrackingScalingPolicyConfiguration.targetValue",
+        "targetTrackingScalingPolicyConfiguration.scaleOutCooldown",
+        "targetTrackingScalingPolicyConfiguration.scaleInCooldown"],
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ["name", "metricName", "extendedStatistic", "statistic", "threshold"],
+    "aws:cloudwatch/dashboard:Dashboard": ["dashboardName"],
+    "aws:iam/role:Role": ["description"],
+    "aws:iam/rolePolicy:RolePolicy": [],  # the actions it allows, below
+    "pulumi:providers:aws": ["region"],
+}
+
+
+_KUBERNETES_KEY_INPUTS = ["kind", "metadata.name", "metadata.namespace", "spec.replicas", "spec.minReplicaCount",
+                          "spec.maxReplicaCount"]
+
+
+def _get(value: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def key_inputs(r: RecordedResource) -> dict[str, Any]:
+    paths = _KEY_INPUTS.get(r.type)
+    if paths is None and r.type.startswith("kubernetes:") and isinstance(r.inputs.get("metadata"), dict):
+        paths = _KUBERNETES_KEY_INPUTS
+    if paths is None:  # other types (EKS, Kubernetes): the first few scalar inputs
+        scalars = {k: v for k, v in r.inputs.items() if isinstance(v, (str, int, float, bool)) and k != "tags"}
+        return {k: _number(v) for k, v in list(scalars.items())[:4]}
+    out = {}
+    for p in paths:
+        v = _get(r.inputs, p)
+        if v is not None:
+            out[p.rsplit(".", 1)[-1] if not p.endswith(".0.s3Uri") else "s3Uri"] = _number(v)
+    if r.type == "aws:iam/rolePolicy:RolePolicy" and isinstance(r.inputs.get("policy"), str):
+        import json
+
+        doc = json.loads(r.inputs["policy"])
+        out["actions"] = sorted({a for s in doc["Statement"] for a in s["Action"]})
+    return out
+
+
+def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> dict[str, Any]:
+    """The scaling policy in words and numbers, from the resources the program registered (what AWS would run)."""
+    sc = spec.scaling
+    numbers: dict[str, Any] = {
+        "min_replicas": spec.min_replicas, "max_replicas": spec.max_replicas,
+        "queue_depth_target": sc.queue_depth_target, "gpu_memory_target": sc.gpu_memory_target,
+        "scale_up_stabilization_seconds": sc.scale_up_stabilization_seconds,
+        "scale_down_stabilization_seconds": sc.scale_down_stabilization_seconds,
+    }
+    words: list[str] = []
+    for t in (r for r in records if r.type == "aws:appautoscaling/target:Target"):
+        i = t.inputs
+        words.append(f"Application Auto Scaling keeps {i['resourceId']} ({i['scalableDimension']}) between "
+                     f"{_number(i['minCapacity'])} and {_number(i['maxCapacity'])} instances.")
+    for p in (r for r in records if r.type == "aws:appautoscaling/policy:Policy"):
+        c = p.inputs.get("targetTrackingScalingPolicyConfiguration", {})
+        metric = _get(c, "predefinedMetricSpecification.predefinedMetricType") or \
+            _get(c, "customizedMetricSpecification.metricName")
+        words.append(f"Target tracking ({p.name}): hold {metric} at {_number(c.get('targetValue'))} per instance; "
+                     f"scale out after {_number(c.get('scaleOutCooldown', 300))} s cooldown, scale in after "
+                     f"{_number(c.get('scaleInCooldown', 300))} s.")
+    if not words:  # targets without Application Auto Scaling (EKS): the spec's policy
+        words.append(f"Scale on queue depth: {sc.queue_depth_target:g} waiting requests per replica, between "
+                     f"{spec.min_replicas} and {spec.max_replicas} replicas ({sc.autoscaler}); scale up after "
+                     f"{sc.scale_up_stabilization_seconds} s, down after {sc.scale_down_stabilization_seconds} s of "
+                     "stabilisation.")
+    for s in spec.schedules:
+        d = s.downsize
+        change = ", ".join(x for x in (
+            f"instance type {d.instance_type}" if d.instance_type else "",
+            f"model {d.model_override.id or spec.model.id} {d.model_override.precision or spec.model.precision}"
+            if d.model_override else "",
+            f"min {d.min_replicas}" if d.min_replicas is not None else "",
+            f"max {d.max_replicas}" if d.max_replicas is not None else "") if x)
+        words.append(f"Window '{s.name}' ({s.start} → {s.end}, {s.timezone}): {change}.")
+    return {"words": words, "numbers": numbers}
+
+
+def cost_summary(spec: DeploymentSpec) -> dict[str, Any]:
+    from llama_infra.pricing import cost_report
+
+    report = cost_report(spec)
+    out = {k: v for k, v in asdict(report).items() if k != "week"}
+    out["schedule_saving_per_month_usd"] = round(report.schedule_saving_per_month_usd, 2)
+    return out
+
+
+__all__ = ["PlanError", "PlannedResource", "SpecError", "StackPlan", "default_stacks_dir", "plan_stack",
+           "plan_stacks", "stack_names"]

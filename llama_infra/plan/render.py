@@ -1,0 +1,86 @@
+"""Print plans with rich: resource tree, scaling policy in words and numbers, cost, warnings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from llama_infra.plan.engine import PlannedResource, StackPlan
+
+_MAX_VALUE_CHARS = 110
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
+
+
+def _label(r: PlannedResource) -> Text:
+    label = Text.assemble((r.name, "bold"), "  ", (r.type, "cyan"))
+    if r.secret_inputs:
+        label.append(f"  [secret: {', '.join(r.secret_inputs)}]", style="magenta")
+    if r.ignore_changes:
+        label.append(f"  [ignore_changes: {', '.join(r.ignore_changes)}]", style="yellow")
+    return label
+
+
+def resource_tree(plan: StackPlan) -> Tree:
+    tree = Tree(Text.assemble(("stack ", "dim"), (plan.stack, "bold green"), (f"  ({plan.spec_file})", "dim")))
+    known = {r.name for r in plan.resources}
+    children: dict[str | None, list[PlannedResource]] = {}
+    for r in plan.resources:
+        children.setdefault(r.parent if r.parent in known else None, []).append(r)
+
+    def add(node: Tree, parent: str | None) -> None:
+        for r in children.get(parent, []):
+            child = node.add(_label(r))
+            for key, value in r.key_inputs.items():
+                child.add(Text.assemble((f"{key}: ", "dim"), _short(value)))
+            add(child, r.name)
+
+    add(tree, None)
+    return tree
+
+
+def cost_table(plan: StackPlan) -> Table:
+    c = plan.cost
+    table = Table(title="cost", show_header=False, box=None, pad_edge=False)
+    table.add_column(style="dim")
+    table.add_column(justify="right")
+
+    def usd(v: float | None) -> str:
+        return "n/a" if v is None else f"${v:,.2f}"
+
+    table.add_row("baseline per hour", usd(c["baseline_usd_per_hour"]))
+    table.add_row("per month (with schedules)", usd(c["cost_per_month_usd"]))
+    table.add_row("per month (day configuration only)", usd(c["day_only_cost_per_month_usd"]))
+    table.add_row("saved by schedules per month", usd(c["schedule_saving_per_month_usd"]))
+    table.add_row("  of which baseline / burst", f"{usd(c['baseline_per_month_usd'])} / {usd(c['burst_per_month_usd'])}")
+    table.add_row("per 1k requests", "n/a (state load.peak_requests_per_second)" if c["cost_per_1k_requests_usd"]
+                  is None else f"${c['cost_per_1k_requests_usd']:.4f}")
+    table.add_row("prices", c["snapshot"])
+    if c["estimated_prices"]:
+        table.add_row("estimated prices", ", ".join(c["estimated_prices"]) + " (not in the SageMaker snapshot)")
+    for a in c["assumptions"]:
+        table.add_row("assumes", a)
+    return table
+
+
+def render(plans: list[StackPlan], console: Console | None = None) -> None:
+    console = console or Console()
+    for plan in plans:
+        scaling = Group(*(Text("• " + line) for line in plan.scaling["words"]),
+                        Text(", ".join(f"{k}={v}" for k, v in plan.scaling["numbers"].items()), style="dim"))
+        parts: list[Any] = [resource_tree(plan), Panel(scaling, title="scaling", title_align="left"),
+                            cost_table(plan)]
+        if plan.warnings:
+            parts.append(Panel(Text("\n".join(plan.warnings), style="yellow"), title="warnings", title_align="left"))
+        title = (f"{plan.stack}: {plan.spec_name} · {plan.target} · {plan.region} · "
+                 f"{len(plan.resources)} resources")
+        console.print(Panel(Group(*parts), title=title, title_align="left"))

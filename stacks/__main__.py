@@ -1,0 +1,39 @@
+"""The llama-infra Pulumi program, one for every environment.
+
+The stack's config `llama-infra:spec` names a spec file relative to this directory (stacks/Pulumi.<stack>.yaml);
+the program loads it and builds the target's component. `llama-infra plan` runs this same file offline.
+"""
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from llama_infra.spec import SpecError, load_spec
+
+STACKS_DIR = Path(__file__).resolve().parent
+
+spec_file = STACKS_DIR / pulumi.Config("llama-infra").require("spec")
+try:
+    spec = load_spec(spec_file)
+except SpecError as e:
+    raise pulumi.RunError(str(e)) from None  # every problem with file, line and fix; no traceback
+
+if spec.target == "sagemaker":
+    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
+
+    # The spec's region, whatever the ambient AWS configuration says (IAM and invokes use this provider).
+    provider = aws.Provider("aws", region=spec.region)
+    opts = pulumi.ResourceOptions(providers=[provider])
+    endpoint = SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec=spec), opts=opts)
+    pulumi.export("endpoint_name", endpoint.endpoint_name)
+    pulumi.export("endpoint_arn", endpoint.endpoint_arn)
+    pulumi.export("scaling_target_id", endpoint.scaling_target_id)
+    pulumi.export("dashboard_url", endpoint.dashboard_url)
+else:
+    from llama_infra.components.eks import build_eks  # imported only for EKS stacks
+
+    build_eks(spec.name, spec)
+
+pulumi.export("spec", str(spec_file.relative_to(STACKS_DIR)))
+pulumi.export("target", spec.target)
