@@ -29,6 +29,9 @@ _EXPORTS: dict[str, str] = {
     "SpecError": "llama_infra.spec",
     "load_spec": "llama_infra.spec",
     "parse_spec": "llama_infra.spec",
+    # SageMaker target component (Pulumi)
+    "SageMakerLlamaEndpoint": "llama_infra.components.sagemaker",
+    "SageMakerLlamaEndpointArgs": "llama_infra.components.sagemaker",
     # EKS target components (Pulumi)
     "EksLlamaDeployment": "llama_infra.components.eks",
     "EksLlamaDeploymentArgs": "llama_infra.components.eks",
@@ -48,6 +51,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
     from llama_infra.components.eks import (EksGpuCapacity, EksGpuCapacityArgs, EksLlamaDeployment,
                                             EksLlamaDeploymentArgs, LlamaInferenceService,
                                             LlamaInferenceServiceArgs, build_eks)
+    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
     from llama_infra.pricing import CostReport, cost_report
     from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec
 

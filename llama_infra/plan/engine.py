@@ -56,6 +56,7 @@ class StackPlan:
     scaling: dict[str, Any]
     cost: dict[str, Any]
     warnings: list[str]
+    target_summary: list[str] = field(default_factory=list)  # e.g. EKS capacity pools (llama_infra.kube.summary)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,6 +104,7 @@ def plan_stack(stack: str, stacks_dir: Path | None = None, *, preview: bool = Tr
         region=spec.region, environment=spec.environment, resources=resources,
         outputs={k: v for k, v in run.stack_outputs.items()}, scaling=scaling_summary(spec, run.records),
         cost=cost_summary(spec), warnings=[w.render(str(spec_path.relative_to(stacks_dir))) for w in warnings(spec)],
+        target_summary=target_summary(spec),
     )
 
 
@@ -218,6 +220,15 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
             f"max {d.max_replicas}" if d.max_replicas is not None else "") if x)
         words.append(f"Window '{s.name}' ({s.start} → {s.end}, {s.timezone}): {change}.")
     return {"words": words, "numbers": numbers}
+
+
+def target_summary(spec: DeploymentSpec) -> list[str]:
+    """Lines a target adds to its plan (EKS: capacity pools and the baseline/burst cost split)."""
+    if spec.target == "eks":
+        from llama_infra.kube.summary import plan_lines
+
+        return plan_lines(spec)
+    return []
 
 
 def cost_summary(spec: DeploymentSpec) -> dict[str, Any]:

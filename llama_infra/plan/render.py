@@ -77,8 +77,10 @@ def render(plans: list[StackPlan], console: Console | None = None) -> None:
     for plan in plans:
         scaling = Group(*(Text("• " + line) for line in plan.scaling["words"]),
                         Text(", ".join(f"{k}={v}" for k, v in plan.scaling["numbers"].items()), style="dim"))
-        parts: list[Any] = [resource_tree(plan), Panel(scaling, title="scaling", title_align="left"),
-                            cost_table(plan)]
+        parts: list[Any] = [resource_tree(plan), Panel(scaling, title="scaling", title_align="left")]
+        if plan.target_summary:
+            parts.append(Panel(Text("\n".join(plan.target_summary)), title=plan.target, title_align="left"))
+        parts.append(cost_table(plan))
         if plan.warnings:
             parts.append(Panel(Text("\n".join(plan.warnings), style="yellow"), title="warnings", title_align="left"))
         title = (f"{plan.stack}: {plan.spec_name} · {plan.target} · {plan.region} · "

@@ -43,13 +43,22 @@ class EndpointContext:
 
 
 class SageMakerLlamaEndpoint(pulumi.ComponentResource):
+    """A real-time SageMaker endpoint for a Llama model: execution role, Model, EndpointConfiguration, Endpoint
+    (blue/green, rollback on alarms), queue-depth autoscaling, CloudWatch alarms and dashboard.
+
+    `args` is a `SageMakerLlamaEndpointArgs` or, for short, a validated `DeploymentSpec`.
+    """
+
     endpoint_name: pulumi.Output[str]
     endpoint_arn: pulumi.Output[str]
     scaling_target_id: pulumi.Output[str]
     dashboard_url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: SageMakerLlamaEndpointArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: SageMakerLlamaEndpointArgs | DeploymentSpec,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
+        if isinstance(args, DeploymentSpec):
+            args = SageMakerLlamaEndpointArgs(args)
         spec = args.spec
         endpoint_name = args.endpoint_name or name
         day = day_config(spec)
