@@ -80,9 +80,27 @@ def cost_split(spec: DeploymentSpec) -> CostSplit:
                      spec.capacity.burst.capacity, report.snapshot)
 
 
+def replica_lines(spec: DeploymentSpec) -> list[str]:
+    """How the replicas split: fixed baseline, autoscaled burst and the query the autoscaler divides."""
+    from llama_infra.kube.autoscaling import scaling_queries
+    from llama_infra.kube.workload import burst_replica_bounds
+
+    b = spec.capacity.baseline.count
+    lo, hi = burst_replica_bounds(spec)
+    out = []
+    if b:
+        out.append(f"{spec.name}-baseline: {b} fixed on the baseline nodes")
+    if hi:
+        kind = "KEDA ScaledObject" if spec.scaling.autoscaler == "keda" else "HPA (prometheus-adapter)"
+        out.append(f"{spec.name}-burst: {lo}–{hi} by {kind}, desired = ceil(metric / target) per query:")
+        out += [f"  {q.role}: {q.promql}  ÷ {q.target_per_replica:g}" for q in scaling_queries(spec)]
+    return out
+
+
 def plan_lines(spec: DeploymentSpec) -> list[str]:
     """Plain-text lines for the plan: one per capacity pool, then the cost split."""
     lines = ["capacity pools:"] + [f"  {p.describe()}" for p in capacity_pools(spec)]
+    lines += ["replicas:"] + [f"  {line}" for line in replica_lines(spec)]
     c = cost_split(spec)
     purchase = spec.capacity.baseline.purchase
     lines += [

@@ -34,3 +34,10 @@ def test_cost_split_adds_up_and_burst_is_priced_at_spot():
     ratio = hourly("g6e.12xlarge", "eks", "spot").usd_per_hour / hourly("g6e.12xlarge", "eks", "on-demand").usd_per_hour
     assert abs(spot.burst_per_month_usd - on_demand.burst_per_month_usd * ratio) < 1
     assert ratio < 1
+
+
+def test_replica_lines_show_the_fixed_baseline_and_the_burst_query():
+    lines = plan_lines(edited())
+    assert "  llama-70b-eks-baseline: 2 fixed on the baseline nodes" in lines
+    assert any(line.startswith("  llama-70b-eks-burst: 0–6 by KEDA ScaledObject") for line in lines)
+    assert any("clamp_min(sum(vllm:num_requests_waiting" in line and "- 10, 0)" in line for line in lines)
