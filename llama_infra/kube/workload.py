@@ -99,6 +99,15 @@ def gpu_memory_headroom(spec: DeploymentSpec, instance_types: list[str]) -> floa
     return min(f.headroom_fraction for f in fits)
 
 
+def _rollout(tier: str) -> dict:
+    """Burst: surge one replica before removing one (Karpenter adds a node; a replica takes minutes to load).
+    Baseline: replace one at a time: the reserved nodes are full, a surge pod would wait forever for a GPU and the
+    rollout would never progress; the burst autoscaler covers the replica being replaced."""
+    if tier == "baseline":
+        return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+    return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+
+
 def _deployment(spec: DeploymentSpec, tier: str, replicas: int, instance_types: list[str]) -> dict:
     selector = {labels.INSTANCE_LABEL: spec.name, labels.TIER_LABEL: tier}
     metadata = _meta(spec, f"{spec.name}-{tier}", {labels.TIER_LABEL: tier})
@@ -109,8 +118,7 @@ def _deployment(spec: DeploymentSpec, tier: str, replicas: int, instance_types: 
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": selector},
-            # Surge one replica before removing one: a GPU replica takes minutes to load.
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "strategy": _rollout(tier),
             "progressDeadlineSeconds": max(600, server.startup_failure_threshold(spec)
                                            * server.STARTUP_PROBE_PERIOD_SECONDS + 300),
             "template": _pod_template(spec, tier, instance_types),

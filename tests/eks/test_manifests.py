@@ -153,3 +153,12 @@ def test_pdb_allows_one_disruption_across_both_tiers():
     pdb = workload.pod_disruption_budget(VARIANTS["prod-keda-karpenter"])
     assert pdb["spec"]["maxUnavailable"] == 1
     assert pdb["spec"]["selector"]["matchLabels"] == {labels.INSTANCE_LABEL: "llama-70b-eks"}
+
+
+def test_baseline_rolls_one_at_a_time_burst_surges():
+    """The reserved nodes have no spare GPU: a surge pod there would never schedule and the rollout would hang."""
+    spec = VARIANTS["prod-keda-karpenter"]
+    assert workload.baseline_deployment(spec)["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 0,
+                                                                                         "maxUnavailable": 1}
+    assert workload.burst_deployment(spec)["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1,
+                                                                                      "maxUnavailable": 0}

@@ -47,6 +47,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
     burst_node_group_name: pulumi.Output[str | None]
     node_pool_names: pulumi.Output[list[str]]
     interruption_queue_name: pulumi.Output[str | None]
+    karpenter_node_role_name: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: EksGpuCapacityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{COMPONENT_PREFIX}EksGpuCapacity", name, None, opts)
@@ -59,6 +60,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
         self.node_pools: list[k8s.apiextensions.CustomResource] = []
         self.node_class: k8s.apiextensions.CustomResource | None = None
         self.interruption_queue: KarpenterInterruptionQueue | None = None
+        self.karpenter_node_role: aws.iam.Role | None = None
 
         role, attachments = node_role(f"{name}-node-role", self, self._tags)
         base_plan = baseline_node_group(spec)
@@ -77,7 +79,11 @@ class EksGpuCapacity(pulumi.ComponentResource):
         self.node_pool_names = pulumi.Output.all(*[p.metadata["name"] for p in self.node_pools])
         self.interruption_queue_name = (self.interruption_queue.queue_name if self.interruption_queue
                                         else pulumi.Output.from_input(None))
+        # Karpenter's controller role must be allowed iam:PassRole on it to launch burst nodes.
+        self.karpenter_node_role_name = (self.karpenter_node_role.name if self.karpenter_node_role
+                                         else pulumi.Output.from_input(None))
         self.register_outputs({
+            "karpenter_node_role_name": self.karpenter_node_role_name,
             "baseline_node_group_name": self.baseline_node_group_name,
             "burst_node_group_name": self.burst_node_group_name,
             "node_pool_names": self.node_pool_names,
@@ -146,6 +152,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
         spec = self._args.spec
         assert spec.eks is not None
         role, _ = node_role(f"{name}-karpenter-node-role", self, self._tags)
+        self.karpenter_node_role = role
         # Karpenter-launched nodes join through an EC2_LINUX access entry (managed node groups get theirs from EKS).
         access = aws.eks.AccessEntry(f"{name}-karpenter-node-access", cluster_name=self._cluster,
                                      principal_arn=role.arn, type="EC2_LINUX", tags=self._tags, opts=child(self))

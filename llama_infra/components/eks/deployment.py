@@ -42,6 +42,7 @@ class EksLlamaDeployment(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     node_pool_names: pulumi.Output[list[str]]
     interruption_queue_name: pulumi.Output[str | None]
+    karpenter_node_role_name: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: EksLlamaDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{COMPONENT_PREFIX}EksLlamaDeployment", name, None, opts)
@@ -69,9 +70,11 @@ class EksLlamaDeployment(pulumi.ComponentResource):
         self.service_name = self.service.service_name
         self.node_pool_names = self.capacity.node_pool_names
         self.interruption_queue_name = self.capacity.interruption_queue_name
+        self.karpenter_node_role_name = self.capacity.karpenter_node_role_name
         self.register_outputs({"cluster_name": self.cluster_name, "namespace": self.namespace,
                                "service_name": self.service_name, "node_pool_names": self.node_pool_names,
-                               "interruption_queue_name": self.interruption_queue_name})
+                               "interruption_queue_name": self.interruption_queue_name,
+                               "karpenter_node_role_name": self.karpenter_node_role_name})
 
     def _cluster_access(self, name: str, args: EksLlamaDeploymentArgs):
         spec = args.spec
