@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "llama_infra.cli.router",
     "llama_infra.cli.verify",
     "llama_infra.cli.manifests",
+    "llama_infra.cli.simulate",
+    "llama_infra.cli.tune",
 ]
 
 for _module in COMMAND_MODULES:

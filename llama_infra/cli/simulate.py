@@ -1,0 +1,58 @@
+"""`llama-infra simulate SPEC`: replay or synthesise a workload against every policy and report cost and SLOs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def simulate(
+        spec_file: Path = typer.Argument(..., metavar="SPEC", help="Spec YAML file."),
+        trace: Path | None = WorkloadOptions.trace,
+        rate_profile: str | None = WorkloadOptions.rate_profile,
+        peak_rps: float | None = WorkloadOptions.peak_rps,
+        days: float = WorkloadOptions.days,
+        window: str | None = WorkloadOptions.window,
+        seed: int = WorkloadOptions.seed,
+        step_seconds: float | None = WorkloadOptions.step_seconds,
+        policies: str = typer.Option("all", help="Comma-separated: static-peak, sagemaker-invocations, "
+                                     "skyserve-qps, hpa-running, spec, oracle (or all)."),
+        out: Path | None = typer.Option(None, "--out", help="Directory for results.json and PNG plots."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
+        processes: int = typer.Option(1, help="Run policies in this many processes."),
+    ) -> None:
+        """Cost and SLO attainment of the spec's policy next to peer policies and the oracle lower bound."""
+        from rich.console import Console
+
+        from llama_infra.sim.policies import POLICY_NAMES
+        from llama_infra.sim.report import default_assumptions, render_table, simulate, to_json, write_json, \
+            write_plots
+        from llama_infra.sim.workload import default_step_seconds
+
+        spec, workload = load_inputs(spec_file, trace, rate_profile, peak_rps, days, window, seed)
+        chosen = POLICY_NAMES if policies == "all" else tuple(p.strip() for p in policies.split(","))
+        unknown = [p for p in chosen if p not in POLICY_NAMES]
+        if unknown:
+            typer.echo(f"--policies: unknown policy {', '.join(unknown)}; choose from {', '.join(POLICY_NAMES)}",
+                       err=True)
+            raise typer.Exit(2)
+        assumptions = default_assumptions(spec)
+        dt = step_seconds or default_step_seconds(workload)
+        results = simulate(spec, workload, chosen, seed, assumptions, dt, processes)
+        payload = to_json(spec, workload, results, assumptions, seed)
+        if out:
+            write_json(out / "results.json", payload)
+            paths = write_plots(spec, workload, results, out)
+        if as_json:
+            typer.echo(json.dumps(payload, indent=2))
+            return
+        console = Console(width=200)
+        render_table(spec, workload, results, assumptions, console)
+        if out:
+            console.print(f"wrote {out / 'results.json'} and " + ", ".join(str(p) for p in paths), highlight=False)

@@ -1,0 +1,53 @@
+"""`llama-infra tune SPEC`: search the spec's scaling knobs for the least cost that meets the SLO."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def tune(
+        spec_file: Path = typer.Argument(..., metavar="SPEC", help="Spec YAML file."),
+        trace: Path | None = WorkloadOptions.trace,
+        rate_profile: str | None = WorkloadOptions.rate_profile,
+        peak_rps: float | None = WorkloadOptions.peak_rps,
+        days: float = WorkloadOptions.days,
+        window: str | None = WorkloadOptions.window,
+        seed: int = WorkloadOptions.seed,
+        step_seconds: float | None = WorkloadOptions.step_seconds,
+        passes: int = typer.Option(2, help="Coordinate-descent passes over the knobs."),
+    ) -> None:
+        """Try queue_depth_target, baseline count, stabilization windows and schedule times; print the change
+        with the least cost that meets the SLO (or, if none does, the highest SLO attainment) as a YAML diff."""
+        from rich.console import Console
+
+        from llama_infra.sim.tune import tune as run_tune
+        from llama_infra.sim.tune import yaml_diff
+        from llama_infra.sim.workload import default_step_seconds
+
+        spec, workload = load_inputs(spec_file, trace, rate_profile, peak_rps, days, window, seed)
+        console = Console(width=160)
+        console.print(f"tuning {spec.name} on {workload.description}", highlight=False)
+
+        def show(t) -> None:
+            what = ", ".join(f"{'.'.join(map(str, k))}={v}" for k, v in t.changes.items()) or "as written"
+            r = t.result
+            console.print(f"  {what}: ${r.total_cost_usd:,.2f}, SLO attainment {r.slo_attainment:.1%}",
+                          highlight=False, markup=False)
+
+        start, best, trials = run_tune(spec, workload, seed, step_seconds or default_step_seconds(workload),
+                                       passes, show)
+        b, s = best.result, start.result
+        console.print(f"\n{len(trials)} simulations. As written: ${s.total_cost_usd:,.2f}, "
+                      f"{s.slo_attainment:.1%} within SLO. Recommended: ${b.total_cost_usd:,.2f}, "
+                      f"{b.slo_attainment:.1%} within SLO{'' if b.meets_slo else ' (no candidate meets the SLO)'}.",
+                      highlight=False)
+        if not best.changes:
+            console.print("No change recommended.")
+            return
+        typer.echo(yaml_diff(spec_file, best.changes))

@@ -1,0 +1,391 @@
+"""Time-stepped discrete-event model of serving pools under a scaling policy.
+
+Per step of `dt_s` seconds: replicas become ready, receive spot notices and retire; sequences that finished free
+their slots and KV cache; new arrivals are routed (overflow to the fallback pool above its queue-depth threshold);
+waiting requests are admitted FIFO while sequences and KV cache allow; each admitted request's TTFT is its wait +
+prefill queueing on the pool's aggregate prefill server (Lindley recursion, vectorised) + its own prefill, and its
+decode speed is the per-user rate at the batch it joins. The policy acts on its own control period.
+
+Requests are processed with numpy in per-step batches; the Python loop runs once per step, so a week at 1 s steps
+is ~600k iterations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from llama_infra.capacity_plan import Config, day_config, window_config, window_of
+from llama_infra.sim.capacity import SPOT_NOTICE_S, Assumptions, perf_for, startup_s, usd_per_replica_hour
+from llama_infra.sim.replica_model import BATCH_SLOWDOWN_PER_SEQUENCE, REQUEST_OVERHEAD_S, ReplicaPerf
+
+if TYPE_CHECKING:
+    from llama_infra.sim.policies import Policy
+    from llama_infra.sim.workload import Workload
+    from llama_infra.spec import DeploymentSpec
+
+DRAIN_S = 30.0  # a replica asked to go finishes its streams (preStop) for this long before it stops billing
+SERIES_STEP_S = 60.0
+
+
+@dataclass
+class Replica:
+    config: Config
+    perf: ReplicaPerf
+    capacity: str  # reserved | on-demand | capacity-block | spot
+    role: str  # baseline | burst | fallback
+    launched_at: float
+    ready_at: float
+    usd_per_hour: float
+    notice_at: float = math.inf
+    retire_at: float = math.inf
+    draining: bool = False
+
+    def ready(self, t: float) -> bool:
+        return self.ready_at <= t and not self.draining
+
+
+@dataclass
+class Observation:
+    """What a control plane can see at a control tick."""
+
+    now: float
+    queue_depth: float  # waiting requests (not yet admitted), vllm:num_requests_waiting summed
+    running: float  # sequences in flight, vllm:num_requests_running summed
+    replicas: int  # replicas of the configuration in force, ready or starting (the scaler's current count)
+    ready_replicas: int
+    arrivals_since_last: int
+    seconds_since_last: float
+    kv_cache_fraction: float
+
+
+@dataclass
+class PoolStats:
+    replica_hours: dict[str, float] = field(default_factory=dict)
+    cost_usd: dict[str, float] = field(default_factory=dict)
+    interruptions: int = 0
+    interrupted_streams: int = 0
+    on_demand_fallbacks: int = 0
+
+
+class Pool:
+    """Replicas of one deployment (primary or fallback model) and their request queue."""
+
+    def __init__(self, sim: Simulation, name: str):
+        self.sim = sim
+        self.name = name
+        self.replicas: list[Replica] = []
+        self.retired: list[Replica] = []
+        self.queue = np.empty(0, dtype=np.int64)
+        self.running = 0.0
+        self.kv_used = 0.0
+        self.backlog_s = 0.0  # prefill work ahead, in seconds of the pool's aggregate prefill server
+        n = sim.n_steps + 2
+        self.finish_count = np.zeros(n)
+        self.finish_kv = np.zeros(n)
+        self.stats = PoolStats()
+        self.config: Config | None = None
+        self._cap: tuple | None = None
+        self._next_event = -math.inf
+
+    # ---- replicas -------------------------------------------------------------------------------------------
+    def launch(self, t: float, config: Config, role: str, capacity: str) -> Replica:
+        sim = self.sim
+        interruptible = capacity == "spot" and sim.policy.interruptible
+        if interruptible and sim.rng.random() < sim.assumptions.spot_unavailable_probability:
+            if not sim.policy.on_demand_fallback:
+                capacity = "none"
+            else:
+                capacity = "on-demand"
+                self.stats.on_demand_fallbacks += 1
+        if capacity == "none":
+            return None  # type: ignore[return-value]  # no spot and no fallback: try again next tick
+        delay = 0.0 if not sim.policy.startup_delay else startup_s(config, sim.assumptions.provisioning_s,
+                                                                    sim.nvme_preload)
+        price = usd_per_replica_hour(config.instance_type, sim.spec.target, sim.policy.price_capacity(capacity),
+                                     sim.tp_degree)
+        r = Replica(config, perf_for(config, sim.tp_degree), capacity, role, t, t + delay, price)
+        if interruptible and sim.assumptions.spot_interruptions_per_hour > 0:
+            r.notice_at = t + sim.rng.exponential(3600.0 / sim.assumptions.spot_interruptions_per_hour)
+        self.replicas.append(r)
+        self._cap = None
+        self._next_event = -math.inf
+        return r
+
+    def retire(self, r: Replica, t: float) -> None:
+        r.draining = True
+        r.retire_at = min(r.retire_at, t + (DRAIN_S if r.ready_at <= t else 0.0))
+        self._cap = None
+        self._next_event = -math.inf
+
+    def current(self) -> list[Replica]:
+        """Replicas of the configuration in force that are not leaving."""
+        return [r for r in self.replicas if not r.draining and r.config == self.config]
+
+    def reconcile(self, t: float, desired: int, baseline_count: int) -> None:
+        cur = self.current()
+        if desired > len(cur):
+            n_base = sum(1 for r in cur if r.role == "baseline")
+            for _ in range(desired - len(cur)):
+                if n_base < baseline_count:
+                    self.launch(t, self.config, "baseline", self.sim.policy.baseline_capacity)
+                    n_base += 1
+                else:
+                    self.launch(t, self.config, "burst", self.sim.policy.burst_capacity)
+        elif desired < len(cur):
+            # leave first: not yet ready, then spot, then on-demand burst, then baseline; newest first
+            order = sorted(cur, key=lambda r: (r.ready_at <= t, r.role == "baseline", r.capacity != "spot",
+                                               -r.launched_at))
+            for r in order[:len(cur) - desired]:
+                self.retire(r, t)
+
+    def next_event(self) -> float:
+        """Earliest time at which `advance` has something to do."""
+        if any(r.config != self.config and not r.draining for r in self.replicas):
+            return -math.inf  # a hand-over is pending: check every step
+        times = [x for r in self.replicas for x in (r.ready_at, r.notice_at, r.retire_at)]
+        return min(times, default=math.inf)
+
+    def advance(self, t: float) -> None:
+        """Spot notices, retirements and the hand-over after a configuration change."""
+        if t < self._next_event:
+            return
+        self._advance(t)
+        self._next_event = self.next_event()
+        ready_soon = [r.ready_at for r in self.replicas if r.ready_at > t]
+        if ready_soon:
+            self._next_event = min(self._next_event, min(ready_soon))
+
+    def _advance(self, t: float) -> None:
+        changed = False
+        for r in self.replicas:
+            if r.notice_at <= t and not r.draining:
+                self.stats.interruptions += 1
+                r.draining = True
+                r.retire_at = r.notice_at + SPOT_NOTICE_S
+                k_end = min(self.sim.n_steps + 1, int((r.retire_at) / self.sim.dt))
+                n_ready = max(1, sum(1 for x in self.replicas if x.ready_at <= t))
+                self.stats.interrupted_streams += int(self.finish_count[k_end:].sum() / n_ready)
+                if r.config == self.config:  # replace at once (Karpenter/node group launch on the notice)
+                    self.launch(t, r.config, r.role, "spot")
+                changed = True
+        if self.config is not None:
+            old = [r for r in self.replicas if r.config != self.config and not r.draining]
+            if old:
+                ready_new = sum(1 for r in self.current() if r.ready_at <= t)
+                if ready_new >= min(len(self.current()), len(old)) or not self.current():
+                    for r in old:
+                        self.retire(r, t)
+                    changed = True
+        gone = [r for r in self.replicas if r.retire_at <= t]
+        if gone:
+            for r in gone:
+                self._bill(r, r.retire_at)
+            self.retired.extend(gone)
+            self.replicas = [r for r in self.replicas if r.retire_at > t]
+            changed = True
+        self._cap = None
+
+    def _bill(self, r: Replica, end: float) -> None:
+        hours = max(0.0, end - r.launched_at) / 3600
+        key = f"{r.role}/{r.capacity}"
+        self.stats.replica_hours[key] = self.stats.replica_hours.get(key, 0.0) + hours
+        self.stats.cost_usd[key] = self.stats.cost_usd.get(key, 0.0) + hours * r.usd_per_hour
+
+    def close(self, end: float) -> None:
+        for r in self.replicas:
+            self._bill(r, min(end, r.retire_at))
+
+    # ---- serving --------------------------------------------------------------------------------------------
+    def capacity(self, t: float) -> tuple[int, float, float, float, float, float]:
+        if self._cap is None:
+            ready = [r for r in self.replicas if r.ready(t)]
+            n = len(ready)
+            if n == 0:
+                self._cap = (0, 0.0, 0.0, 0.0, 0.0, 0.0)
+            else:
+                self._cap = (n, float(sum(r.perf.max_num_seqs for r in ready)),
+                             float(sum(r.perf.kv_cache_tokens for r in ready)),
+                             float(sum(r.perf.prefill_tokens_per_s for r in ready)),
+                             sum(r.perf.decode_step_s_batch1 for r in ready) / n, float(n))
+        return self._cap
+
+    def serve(self, t: float, new: np.ndarray) -> None:
+        sim = self.sim
+        cand = new if not len(self.queue) else (np.concatenate((self.queue, new)) if len(new) else self.queue)
+        if not len(cand):
+            self.backlog_s = max(0.0, self.backlog_s - sim.dt)
+            return
+        n, cap_seqs, cap_kv, rate_sum, step1, _ = self.capacity(t)
+        arr = sim.arrival
+        if n:
+            need = sim.kv_need[cand]
+            free_seqs = int(cap_seqs - self.running)
+            free_kv = cap_kv - self.kv_used
+            m = min(max(free_seqs, 0), int(np.searchsorted(np.cumsum(need), free_kv, side="right")))
+        else:
+            m = 0
+        adm, self.queue = cand[:m], cand[m:]
+        if len(self.queue):
+            late = arr[self.queue] < t - sim.assumptions.queue_timeout_s
+            if late.any():
+                sim.status[self.queue[late]] = -1
+                self.queue = self.queue[~late]
+        if not m:
+            self.backlog_s = max(0.0, self.backlog_s - sim.dt)
+            return
+        a = arr[adm]
+        s = np.maximum(a, t)
+        prompt = sim.prompt[adm]
+        w = prompt / rate_sum
+        # Lindley recursion on the aggregate prefill server, vectorised: work in system just after admission i is
+        # V_i = C_i − s_i + max(t + backlog, max_{k≤i}(s_k − C_{k−1})), C the cumulative work.
+        c = np.cumsum(w)
+        top = np.maximum.accumulate(np.maximum(s - (c - w), t + self.backlog_s))
+        in_system = c - s + top
+        wait = in_system - w
+        self.backlog_s = max(0.0, float(in_system[-1] - (t + sim.dt - s[-1])))
+        per_replica_rate = rate_sum / n
+        batch = (self.running + m) / n
+        step_s = step1 * (1 + BATCH_SLOWDOWN_PER_SEQUENCE * max(batch - 1.0, 0.0))
+        ttft = (s - a) + wait + prompt / per_replica_rate + step_s + REQUEST_OVERHEAD_S
+        out = sim.output[adm]
+        finish = a + ttft + out * step_s
+        sim.ttft[adm] = ttft
+        sim.tps[adm] = 1.0 / step_s
+        # a client whose first token takes longer than the time-out has gone: dropped, whatever the server does
+        sim.status[adm] = np.where(ttft > sim.assumptions.queue_timeout_s, -1, sim.pool_index[self.name])
+        bins = np.minimum((finish / sim.dt).astype(np.int64) + 1, sim.n_steps + 1)
+        np.add.at(self.finish_count, bins, 1.0)
+        kv = sim.kv_need[adm]
+        np.add.at(self.finish_kv, bins, kv)
+        self.running += m
+        self.kv_used += float(kv.sum())
+
+    def release(self, k: int) -> None:
+        c = self.finish_count[k]
+        if c:
+            self.running -= c
+            self.kv_used -= self.finish_kv[k]
+
+    def observation(self, t: float, arrivals: int, seconds: float) -> Observation:
+        n, _, cap_kv, rate_sum, *_ = self.capacity(t)
+        # vLLM counts a request as waiting until its prefill is scheduled: the prefill backlog is queue too
+        in_prefill = self.backlog_s * rate_sum / self.sim.mean_prompt_tokens
+        return Observation(t, float(len(self.queue)) + in_prefill, max(self.running, 0.0), len(self.current()), n,
+                           arrivals, seconds, self.kv_used / cap_kv if cap_kv else 0.0)
+
+
+class Simulation:
+    """One policy on one workload for one spec."""
+
+    def __init__(self, spec: DeploymentSpec, workload: Workload, policy: Policy, assumptions: Assumptions,
+                 seed: int, dt_s: float = 1.0):
+        self.spec, self.workload, self.policy, self.assumptions = spec, workload, policy, assumptions
+        self.dt = dt_s
+        self.rng = np.random.default_rng(seed)
+        self.n_steps = int(math.ceil(workload.duration_s / dt_s))
+        self.arrival = workload.arrival_s
+        self.prompt = workload.prompt_tokens.astype(np.float64)
+        self.output = workload.output_tokens.astype(np.float64)
+        self.kv_need = self.prompt + self.output
+        self.mean_prompt_tokens = max(workload.mean_prompt_tokens, 1.0)
+        n = len(workload)
+        self.ttft = np.full(n, np.nan)
+        self.tps = np.full(n, np.nan)
+        self.status = np.full(n, -1, dtype=np.int8)  # -1 dropped / never served, 0 primary, 1 fallback
+        self.pool_index = {"primary": 0, "fallback": 1}
+        self.tp_degree = spec.model.tensor_parallel_degree
+        self._windows: list[tuple[float, float, Config]] | None = None
+        self._day = day_config(spec)
+        self.nvme_preload = spec.model.weights.preload == "nvme"
+        self.primary = Pool(self, "primary")
+        self.fallback = Pool(self, "fallback") if (policy.uses_overflow and spec.fallback) else None
+        n_series = int(math.ceil(workload.duration_s / SERIES_STEP_S)) + 1
+        self.series = {k: np.zeros(n_series) for k in ("arrivals", "replicas", "ready", "spot", "queue", "running",
+                                                       "fallback_replicas")}
+
+    def config_at(self, t: float) -> Config:
+        """The configuration in force (capacity_plan.config_at semantics: the first active window wins), from the
+        windows' occurrences over the workload, computed once."""
+        if self._windows is None:
+            start = self.workload.start
+            end = start + timedelta(seconds=self.workload.duration_s + 60)
+            self._windows = []
+            for sch in self.spec.schedules:
+                cfg = window_config(self.spec, sch)
+                for begin, finish in window_of(sch).occurrences(start, end):
+                    self._windows.append(((begin - start).total_seconds(), (finish - start).total_seconds(), cfg))
+        for begin, finish, cfg in self._windows:
+            if begin <= t < finish:
+                return cfg
+        return self._day
+
+    def _fallback_config(self) -> Config:
+        fb = self.spec.fallback
+        itype = fb.instance_type or self.spec.capacity.baseline.instance_type
+        return Config("fallback", itype, fb.model_id, fb.params_b, fb.precision, 1, 1)
+
+    def run(self) -> Simulation:
+        spec, policy, dt = self.spec, self.policy, self.dt
+        step_edges = np.searchsorted(self.arrival, np.arange(self.n_steps + 1) * dt)
+        start = self.workload.start
+        pool = self.primary
+        next_control, last_control, arrivals_since = 0.0, 0.0, 0
+        fb_threshold = spec.fallback.when_queue_depth_over if self.fallback else math.inf
+        if self.fallback:
+            self.fallback.config = self._fallback_config()
+            self.fallback.launch(0.0, self.fallback.config, "fallback", "on-demand").ready_at = 0.0
+        policy.prepare(self)
+        next_series = 0
+        for k in range(self.n_steps):
+            t = k * dt
+            if t >= next_control:
+                cfg = self.config_at(t) if policy.uses_schedules else day_config(spec)
+                if cfg != pool.config:
+                    first = pool.config is None
+                    pool.config = cfg
+                    if first:
+                        for r in [pool.launch(0.0, cfg, *rc) for rc in policy.initial_replicas(cfg)]:
+                            if r is not None:
+                                r.ready_at = 0.0  # the simulation starts in steady state
+                obs = pool.observation(t, arrivals_since, t - last_control)
+                desired = policy.desired(obs, cfg)
+                pool.reconcile(t, desired, policy.baseline_count(cfg))
+                last_control, arrivals_since = t, 0
+                next_control = t + policy.control_period_s
+            pool.advance(t)
+            pool.release(k)
+            lo, hi = step_edges[k], step_edges[k + 1]
+            new = np.arange(lo, hi, dtype=np.int64)
+            arrivals_since += hi - lo
+            if self.fallback is not None:
+                self.fallback.advance(t)
+                self.fallback.release(k)
+                if len(pool.queue) > fb_threshold and len(new):
+                    self.fallback.serve(t, new)
+                    new = new[:0]
+                else:
+                    self.fallback.serve(t, new[:0])
+            pool.serve(t, new)
+            if t >= next_series * SERIES_STEP_S:
+                i = next_series
+                self.series["replicas"][i] = len(pool.replicas)
+                self.series["ready"][i] = sum(1 for r in pool.replicas if r.ready(t))
+                self.series["spot"][i] = sum(1 for r in pool.replicas if r.capacity == "spot")
+                self.series["queue"][i] = len(pool.queue)
+                self.series["running"][i] = pool.running
+                if self.fallback is not None:
+                    self.series["fallback_replicas"][i] = len(self.fallback.replicas)
+                next_series += 1
+        end = self.n_steps * dt
+        pool.close(end)
+        if self.fallback is not None:
+            self.fallback.close(end)
+        counts = np.bincount((self.arrival // SERIES_STEP_S).astype(np.int64), minlength=len(self.series["arrivals"]))
+        self.series["arrivals"] = counts[:len(self.series["arrivals"])] / SERIES_STEP_S
+        return self

@@ -1,0 +1,306 @@
+"""The control planes compared in one run, all on the spec's target, instance types and prices.
+
+- `static-peak`: a fixed fleet sized (with foresight) for the busiest 5 minutes of the workload, day configuration.
+- `sagemaker-invocations`: SageMaker's default, target tracking on InvocationsPerInstance (60 s metric) with the
+  target its docs recommend: max RPS per instance × 0.5 safety factor × 60 ("Load testing your auto scaling
+  configuration", SageMaker developer guide).
+- `skyserve-qps`: SkyServe's RequestRateAutoscaler: ceil(QPS over 60 s ÷ target_qps_per_replica), decided every 20 s,
+  applied after 300 s (up) / 1200 s (down) of agreement (sky/serve/constants.py defaults); spot with on-demand
+  fallback where the target has spot.
+- `hpa-running`: ai-on-eks style HPA on vllm:num_requests_running per replica (default HPA behaviour), target = 80 %
+  of the batch at which users still get the SLO's tokens/s.
+- `spec`: what llama-infra deploys: KEDA or HPA on queue depth (EKS) / target tracking on
+  ConcurrentRequestsPerModelHighResolution (SageMaker) from `llama_infra.scaling`, reserved baseline, spot burst,
+  schedules, overflow to the fallback model.
+- `oracle`: per minute the least warm replicas that serve that minute's actual requests within the SLO (perfect
+  foresight), no start-up delay, no interruptions, every replica at the cheapest price the spec allows — a lower
+  bound on what the spec's capacity can cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from llama_infra import pricing
+from llama_infra.capacity_plan import Config, config_at, day_config
+from llama_infra.scaling.hpa import HpaController, HpaPolicy
+from llama_infra.scaling.keda import KedaController, KedaPolicy
+from llama_infra.scaling.target_tracking import TargetTrackingController, TargetTrackingPolicy
+from llama_infra.sim.capacity import interval_replicas, perf_for, saturation_rps, usd_per_replica_hour
+
+if TYPE_CHECKING:
+    from llama_infra.sim.engine import Observation, Simulation
+    from llama_infra.spec import DeploymentSpec
+
+POLICY_NAMES = ("static-peak", "sagemaker-invocations", "skyserve-qps", "hpa-running", "spec", "oracle")
+
+
+def burst_capacity_of(spec: DeploymentSpec) -> str:
+    return "spot" if spec.target == "eks" and spec.capacity.burst.capacity == "spot" else "on-demand"
+
+
+def max_rps_per_replica(spec: DeploymentSpec, config: Config, mean_prompt: float, mean_output: float) -> float:
+    """The saturation rate a load test of one replica would report (peers set their targets from it)."""
+    perf = perf_for(config, spec.model.tensor_parallel_degree)
+    return saturation_rps(perf, mean_prompt, mean_output, spec.slo.tokens_per_s_per_user)
+
+
+def oracle_need(spec: DeploymentSpec, workload, interval_s: float, configs: list[Config]) -> np.ndarray:
+    """Per interval, the least warm replicas that serve that interval's requests within the SLO."""
+    w = workload
+    n_int = int(math.ceil(w.duration_s / interval_s)) + 1
+    edges = np.searchsorted(w.arrival_s, np.arange(n_int + 1) * interval_s)
+    need = np.zeros(n_int, dtype=np.int64)
+    prompt = w.prompt_tokens.astype(np.float64)
+    output = w.output_tokens.astype(np.float64)
+    backlog = 0.0
+    for i in range(n_int):
+        lo, hi = edges[i], edges[i + 1]
+        cfg = configs[min(i, len(configs) - 1)]
+        perf = perf_for(cfg, spec.model.tensor_parallel_degree)
+        need[i], backlog = interval_replicas(w.arrival_s[lo:hi], prompt[lo:hi], output[lo:hi], i * interval_s,
+                                             interval_s, perf, spec.slo.ttft_p99_ms / 1000,
+                                             spec.slo.tokens_per_s_per_user, max(cfg.max_replicas, 1), backlog)
+        if need[i] == 0 and backlog > 0:
+            need[i] = 1
+    return need
+
+
+@dataclass
+class Policy:
+    name: str
+    description: str
+    control_period_s: float
+    uses_schedules: bool = False
+    uses_overflow: bool = False
+    startup_delay: bool = True
+    interruptible: bool = True
+    on_demand_fallback: bool = True
+    baseline_capacity: str = "on-demand"
+    burst_capacity: str = "on-demand"
+    spec: DeploymentSpec | None = field(default=None, repr=False)
+
+    def prepare(self, sim: Simulation) -> None:
+        self.spec = sim.spec
+
+    def baseline_count(self, cfg: Config) -> int:
+        base = self.spec.capacity.baseline.count
+        return base if cfg.window is None else min(base, cfg.min_replicas)
+
+    def initial_replicas(self, cfg: Config) -> list[tuple[str, str]]:
+        n, base = self.initial_count(cfg), self.baseline_count(cfg)
+        return [("baseline", self.baseline_capacity) if i < base else ("burst", self.burst_capacity)
+                for i in range(n)]
+
+    def initial_count(self, cfg: Config) -> int:
+        return cfg.min_replicas
+
+    def price_capacity(self, capacity: str) -> pricing.Capacity:
+        return capacity  # type: ignore[return-value]
+
+    def desired(self, obs: Observation, cfg: Config) -> int:
+        raise NotImplementedError
+
+    @staticmethod
+    def clamp(n: int, cfg: Config) -> int:
+        return min(max(n, cfg.min_replicas), cfg.max_replicas)
+
+
+class StaticPeak(Policy):
+    def __init__(self) -> None:
+        super().__init__("static-peak", "fixed fleet sized for the busiest 5 minutes (closed form)", math.inf)
+        self.count = 1
+
+    def prepare(self, sim: Simulation) -> None:
+        super().prepare(sim)
+        spec, w = sim.spec, sim.workload
+        self.baseline_capacity = spec.capacity.baseline.purchase
+        cfg = replace(day_config(spec), max_replicas=10_000)  # sized for the peak, not capped by the spec
+        need = oracle_need(spec, w, 300.0, [cfg] * (int(w.duration_s // 300) + 2))
+        self.count = max(int(need.max()), spec.min_replicas, 1)
+        self.description = (f"fixed {self.count} replicas: the least that serve the busiest 5 minutes within the "
+                            "SLO (perfect foresight)")
+
+    def initial_count(self, cfg: Config) -> int:
+        return self.count
+
+    def desired(self, obs: Observation, cfg: Config) -> int:
+        return self.count
+
+
+class SageMakerInvocations(Policy):
+    def __init__(self) -> None:
+        super().__init__("sagemaker-invocations", "", 60.0)
+
+    def prepare(self, sim: Simulation) -> None:
+        super().prepare(sim)
+        spec, w = sim.spec, sim.workload
+        self.baseline_capacity = spec.capacity.baseline.purchase
+        rps = max_rps_per_replica(spec, day_config(spec), w.mean_prompt_tokens, w.mean_output_tokens)
+        target = rps * 0.5 * 60
+        self.controller = TargetTrackingController(TargetTrackingPolicy.invocations_per_instance(
+            target, max(1, spec.min_replicas), spec.max_replicas))
+        self.description = (f"target tracking on InvocationsPerInstance = {target:.1f}/min (max {rps:.2f} req/s "
+                            "per instance × 0.5 × 60), 60 s metric, 300 s cooldowns")
+
+    def desired(self, obs: Observation, cfg: Config) -> int:
+        per_instance = obs.arrivals_since_last / max(obs.replicas, 1) * 60 / max(obs.seconds_since_last, 1.0)
+        return self.clamp(self.controller.evaluate(obs.now, obs.replicas, per_instance), cfg)
+
+
+class SkyServeQps(Policy):
+    DECISION_INTERVAL_S = 20.0
+    QPS_WINDOW_S = 60.0
+    UPSCALE_DELAY_S = 300.0
+    DOWNSCALE_DELAY_S = 1200.0
+
+    def __init__(self) -> None:
+        super().__init__("skyserve-qps", "", self.DECISION_INTERVAL_S)
+        self.window: deque[tuple[float, int]] = deque()
+        self.up = self.down = 0
+
+    def prepare(self, sim: Simulation) -> None:
+        super().prepare(sim)
+        spec, w = sim.spec, sim.workload
+        self.burst_capacity = self.baseline_capacity = burst_capacity_of(spec)
+        # ASSUMPTION: users set target_qps_per_replica to 60 % of the saturation rate they measured
+        self.target_qps = 0.6 * max_rps_per_replica(spec, day_config(spec), w.mean_prompt_tokens,
+                                                    w.mean_output_tokens)
+        self.description = (f"ceil(QPS/{self.target_qps:.2f}) every 20 s, after 300 s up / 1200 s down, "
+                            f"{self.burst_capacity}{' with on-demand fallback' if self.burst_capacity == 'spot' else ''}")
+
+    def baseline_count(self, cfg: Config) -> int:
+        return 0
+
+    def desired(self, obs: Observation, cfg: Config) -> int:
+        self.window.append((obs.now, obs.arrivals_since_last))
+        while self.window and self.window[0][0] <= obs.now - self.QPS_WINDOW_S:
+            self.window.popleft()
+        qps = sum(n for _, n in self.window) / self.QPS_WINDOW_S
+        target = self.clamp(math.ceil(qps / self.target_qps - 1e-9), cfg)
+        if target > obs.replicas:
+            self.up, self.down = self.up + 1, 0
+            if self.up >= self.UPSCALE_DELAY_S / self.DECISION_INTERVAL_S:
+                self.up = 0
+                return target
+        elif target < obs.replicas:
+            self.up, self.down = 0, self.down + 1
+            if self.down >= self.DOWNSCALE_DELAY_S / self.DECISION_INTERVAL_S:
+                self.down = 0
+                return target
+        else:
+            self.up = self.down = 0
+        return self.clamp(obs.replicas, cfg)
+
+
+class HpaRunning(Policy):
+    def __init__(self) -> None:
+        super().__init__("hpa-running", "", 15.0)
+
+    def prepare(self, sim: Simulation) -> None:
+        super().prepare(sim)
+        spec = sim.spec
+        self.burst_capacity = burst_capacity_of(spec)
+        perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree)
+        target = max(1.0, 0.8 * perf.max_batch_for_tokens_per_s(spec.slo.tokens_per_s_per_user))
+        self.controller = HpaController(HpaPolicy(max(1, spec.min_replicas), spec.max_replicas, target))
+        self.description = f"HPA on num_requests_running, {target:.1f} per replica, default behaviour"
+
+    def desired(self, obs: Observation, cfg: Config) -> int:
+        if obs.replicas == 0:
+            return self.clamp(1, cfg)
+        return self.clamp(self.controller.sync(obs.now, obs.replicas, obs.running), cfg)
+
+
+class SpecPolicy(Policy):
+    def __init__(self) -> None:
+        super().__init__("spec", "", 15.0, uses_schedules=True, uses_overflow=True)
+
+    def prepare(self, sim: Simulation) -> None:
+        super().prepare(sim)
+        spec = sim.spec
+        self.baseline_capacity = spec.capacity.baseline.purchase
+        self.burst_capacity = burst_capacity_of(spec)
+        self.on_demand_fallback = spec.capacity.burst.on_demand_fallback or self.burst_capacity != "spot"
+        self.kind = "target-tracking" if spec.target == "sagemaker" else spec.scaling.autoscaler
+        if self.kind == "target-tracking":
+            tt = TargetTrackingPolicy.from_spec(spec)
+            self.controller = TargetTrackingController(tt)
+            self.control_period_s = float(tt.period_seconds)
+            self.description = (f"target tracking on {tt.metric} = {tt.target_value:g}, "
+                                f"cooldowns {tt.scale_out_cooldown_seconds}/{tt.scale_in_cooldown_seconds} s")
+        elif self.kind == "keda":
+            self.keda = KedaController(KedaPolicy.from_spec(spec))
+            self.next_poll = 0.0
+            self.description = (f"KEDA on queue depth {spec.scaling.queue_depth_target:g}/replica, polling "
+                                f"{spec.scaling.polling_interval_seconds} s")
+        else:
+            self.hpa = HpaController(HpaPolicy.from_spec(spec))
+            self.description = f"HPA on queue depth {spec.scaling.queue_depth_target:g}/replica"
+        extras = [f"{self.baseline_capacity} baseline", f"{self.burst_capacity} burst"]
+        if spec.schedules:
+            extras.append("schedules")
+        if spec.fallback:
+            extras.append(f"overflow > {spec.fallback.when_queue_depth_over:g} waiting")
+        self.description += "; " + ", ".join(extras)
+
+    def desired(self, obs: Observation, cfg: Config) -> int:
+        if self.kind == "target-tracking":
+            concurrency = (obs.running + obs.queue_depth) / max(obs.replicas, 1)
+            return self.clamp(self.controller.evaluate(obs.now, obs.replicas, concurrency), cfg)
+        if self.kind == "keda":
+            n = obs.replicas
+            if obs.now >= self.next_poll:
+                n = self.keda.poll(obs.now, n, obs.queue_depth)
+                self.next_poll = obs.now + self.keda.policy.polling_interval_seconds
+            if n > 0:
+                n = self.keda.hpa_sync(obs.now, n, obs.queue_depth, obs.kv_cache_fraction)
+            return min(max(n, 0 if self.spec.scaling.scale_to_zero else cfg.min_replicas), cfg.max_replicas)
+        if obs.replicas == 0:
+            return self.clamp(1, cfg)
+        return self.clamp(self.hpa.sync(obs.now, obs.replicas, obs.queue_depth, obs.kv_cache_fraction), cfg)
+
+
+class Oracle(Policy):
+    INTERVAL_S = 60.0
+
+    def __init__(self) -> None:
+        super().__init__("oracle", "", self.INTERVAL_S, uses_schedules=True, startup_delay=False,
+                         interruptible=False)
+
+    def prepare(self, sim: Simulation) -> None:
+        super().prepare(sim)
+        spec, w = sim.spec, sim.workload
+        self.cheapest = self._cheapest_capacity(spec)
+        self.baseline_capacity = self.burst_capacity = self.cheapest
+        n_int = int(math.ceil(w.duration_s / self.INTERVAL_S)) + 1
+        configs = [sim.config_at(i * self.INTERVAL_S) for i in range(n_int)]
+        self.need = oracle_need(spec, w, self.INTERVAL_S, configs)
+        self.description = f"perfect foresight per minute, no start-up delay, all at the {self.cheapest} price"
+
+    def _cheapest_capacity(self, spec: DeploymentSpec) -> str:
+        options = {spec.capacity.baseline.purchase, burst_capacity_of(spec)}
+        itype = spec.capacity.baseline.instance_type
+        return min(options, key=lambda c: usd_per_replica_hour(itype, spec.target, c,
+                                                                spec.model.tensor_parallel_degree))
+
+    def baseline_count(self, cfg: Config) -> int:
+        return 0
+
+    def initial_count(self, cfg: Config) -> int:
+        return int(self.need[0]) if len(self.need) else 0
+
+    def desired(self, obs: Observation, cfg: Config) -> int:
+        i = min(int(obs.now // self.INTERVAL_S), len(self.need) - 1)
+        return int(self.need[i])
+
+
+def make_policy(name: str) -> Policy:
+    return {"static-peak": StaticPeak, "sagemaker-invocations": SageMakerInvocations, "skyserve-qps": SkyServeQps,
+            "hpa-running": HpaRunning, "spec": SpecPolicy, "oracle": Oracle}[name]()

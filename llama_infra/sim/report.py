@@ -1,0 +1,240 @@
+"""Run policies, summarise each run, and present the results: rich table, JSON, PNG plots."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from llama_infra.sim.capacity import PROVISIONING_S, Assumptions
+from llama_infra.sim.engine import SERIES_STEP_S, Simulation
+from llama_infra.sim.policies import POLICY_NAMES, make_policy
+
+if TYPE_CHECKING:
+    from llama_infra.sim.workload import Workload
+    from llama_infra.spec import DeploymentSpec
+
+
+@dataclass
+class PolicyResult:
+    policy: str
+    description: str
+    requests: int
+    served: int
+    dropped: int
+    overflowed: int
+    total_cost_usd: float
+    cost_per_1k_requests_usd: float
+    ratio_to_oracle: float | None
+    ttft_p50_ms: float | None
+    ttft_p95_ms: float | None
+    ttft_p99_ms: float | None
+    slo_attainment: float
+    tokens_per_s_per_user_p5: float | None
+    replica_hours: dict[str, float]
+    cost_by_capacity_usd: dict[str, float]
+    interruptions: int
+    interrupted_streams: int
+    on_demand_fallbacks: int
+    wall_seconds: float
+    series: dict[str, list[float]] = field(default_factory=dict, repr=False)
+    ttft_sample_ms: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def meets_slo(self) -> bool:
+        """The SLO is a P99 target: 99 % of requests within it."""
+        return self.slo_attainment >= 0.99
+
+
+def default_assumptions(spec: DeploymentSpec, **overrides) -> Assumptions:
+    return Assumptions(provisioning_s=PROVISIONING_S[spec.target], **overrides)
+
+
+def run_policy(spec: DeploymentSpec, workload: Workload, name: str, seed: int, assumptions: Assumptions,
+               dt_s: float) -> PolicyResult:
+    started = time.perf_counter()
+    sim = Simulation(spec, workload, make_policy(name), assumptions, seed, dt_s).run()
+    return summarise(sim, time.perf_counter() - started)
+
+
+def summarise(sim: Simulation, wall_seconds: float) -> PolicyResult:
+    spec = sim.spec
+    served = sim.status >= 0
+    n = len(sim.status)
+    ttft_ms = sim.ttft[served] * 1000
+    tps = sim.tps[served]
+    ok = served & (sim.ttft * 1000 <= spec.slo.ttft_p99_ms) & (sim.tps >= spec.slo.tokens_per_s_per_user)
+    pools = [sim.primary] + ([sim.fallback] if sim.fallback is not None else [])
+    hours: dict[str, float] = {}
+    cost: dict[str, float] = {}
+    for p in pools:
+        for k, v in p.stats.replica_hours.items():
+            key = k if p is sim.primary else f"fallback/{k.split('/', 1)[1]}"
+            hours[key] = hours.get(key, 0.0) + v
+        for k, v in p.stats.cost_usd.items():
+            key = k if p is sim.primary else f"fallback/{k.split('/', 1)[1]}"
+            cost[key] = cost.get(key, 0.0) + v
+    total = sum(cost.values())
+
+    def pct(a: np.ndarray, q: float) -> float | None:
+        return round(float(np.percentile(a, q)), 1) if len(a) else None
+
+    rng = np.random.default_rng(0)
+    sample = np.sort(rng.choice(ttft_ms, size=min(len(ttft_ms), 20000), replace=False)) if len(ttft_ms) else ttft_ms
+    return PolicyResult(
+        policy=sim.policy.name, description=sim.policy.description, requests=n, served=int(served.sum()),
+        dropped=int(n - served.sum()), overflowed=int((sim.status == 1).sum()),
+        total_cost_usd=round(total, 2), cost_per_1k_requests_usd=round(total / n * 1000, 4) if n else 0.0,
+        ratio_to_oracle=None, ttft_p50_ms=pct(ttft_ms, 50), ttft_p95_ms=pct(ttft_ms, 95),
+        ttft_p99_ms=pct(ttft_ms, 99), slo_attainment=round(float(ok.sum()) / n, 4) if n else 1.0,
+        tokens_per_s_per_user_p5=pct(tps, 5),
+        replica_hours={k: round(v, 2) for k, v in sorted(hours.items())},
+        cost_by_capacity_usd={k: round(v, 2) for k, v in sorted(cost.items())},
+        interruptions=sum(p.stats.interruptions for p in pools),
+        interrupted_streams=sum(p.stats.interrupted_streams for p in pools),
+        on_demand_fallbacks=sum(p.stats.on_demand_fallbacks for p in pools), wall_seconds=round(wall_seconds, 2),
+        series={k: v.tolist() for k, v in sim.series.items()}, ttft_sample_ms=sample.tolist())
+
+
+def simulate(spec: DeploymentSpec, workload: Workload, policies: tuple[str, ...] = POLICY_NAMES, seed: int = 0,
+             assumptions: Assumptions | None = None, dt_s: float = 1.0, processes: int = 1) -> list[PolicyResult]:
+    """Every policy on the same workload; ratios to the oracle filled in when it ran."""
+    assumptions = assumptions or default_assumptions(spec)
+    if processes > 1 and len(policies) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(processes) as ex:
+            results = list(ex.map(run_policy, [spec] * len(policies), [workload] * len(policies), policies,
+                                  [seed] * len(policies), [assumptions] * len(policies), [dt_s] * len(policies)))
+    else:
+        results = [run_policy(spec, workload, p, seed, assumptions, dt_s) for p in policies]
+    oracle = next((r for r in results if r.policy == "oracle"), None)
+    if oracle and oracle.total_cost_usd > 0:
+        for r in results:
+            r.ratio_to_oracle = round(r.total_cost_usd / oracle.total_cost_usd, 3)
+    return results
+
+
+def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions,
+            seed: int) -> dict:
+    rows = []
+    for r in results:
+        d = asdict(r)
+        d.pop("series")
+        d.pop("ttft_sample_ms")
+        d["meets_slo"] = r.meets_slo
+        rows.append(d)
+    return {"spec": spec.name, "target": spec.target, "workload": workload.description, "requests": len(workload),
+            "duration_hours": round(workload.duration_s / 3600, 3), "seed": seed,
+            "slo": {"ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user},
+            "assumptions": assumptions.describe(), "policies": rows}
+
+
+def render_table(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions,
+                 console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=f"{spec.name} ({spec.target}) — {workload.description}", title_justify="left")
+    for col, just in [("policy", "left"), ("cost $", "right"), ("$/1k req", "right"), ("× oracle", "right"),
+                      ("TTFT p50/p95/p99 ms", "right"), ("SLO att.", "right"), ("tok/s/user p5", "right"),
+                      ("replica-hours by capacity", "left"), ("interr.", "right"), ("dropped", "right")]:
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in results:
+        hours = ", ".join(f"{k} {v:.1f}" for k, v in r.replica_hours.items())
+        ttft = "/".join("–" if v is None else f"{v:.0f}" for v in (r.ttft_p50_ms, r.ttft_p95_ms, r.ttft_p99_ms))
+        att = f"{r.slo_attainment:.1%}"
+        table.add_row(r.policy, f"{r.total_cost_usd:,.2f}", f"{r.cost_per_1k_requests_usd:.3f}",
+                      "–" if r.ratio_to_oracle is None else f"{r.ratio_to_oracle:.2f}", ttft,
+                      f"[green]{att}[/]" if r.meets_slo else f"[red]{att}[/]",
+                      "–" if r.tokens_per_s_per_user_p5 is None else f"{r.tokens_per_s_per_user_p5:.1f}",
+                      hours, str(r.interruptions), f"{r.dropped:,}")
+    console.print(table)
+    console.print(f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s per "
+                  "user; attainment = share of all requests within both (dropped count as misses).")
+    for r in results:
+        console.print(f"  {r.policy}: {r.description}", highlight=False)
+    for a in assumptions.describe():
+        console.print(f"  assumption: {a}", highlight=False)
+
+
+def write_plots(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    hours_axis = None
+    fig, axes = plt.subplots(len(results), 1, figsize=(11, 2.1 * len(results) + 0.8), sharex=True, squeeze=False)
+    for ax, r in zip(axes[:, 0], results):
+        arrivals = np.array(r.series["arrivals"])
+        hours_axis = np.arange(len(arrivals)) * SERIES_STEP_S / 3600
+        ax.fill_between(hours_axis, arrivals, color="#cfd8dc", step="post", label="load (req/s)")
+        ax.set_ylabel("req/s", fontsize=8)
+        ax2 = ax.twinx()
+        ax2.step(hours_axis, r.series["replicas"], where="post", color="#1565c0", lw=1.2, label="replicas")
+        ax2.step(hours_axis, r.series["ready"], where="post", color="#2e7d32", lw=0.8, ls="--", label="ready")
+        if any(r.series.get("spot", [])):
+            ax2.step(hours_axis, r.series["spot"], where="post", color="#ef6c00", lw=0.8, label="spot")
+        ax2.set_ylabel("replicas", fontsize=8)
+        ax2.set_ylim(bottom=0)
+        ax.set_title(f"{r.policy}: ${r.total_cost_usd:,.0f}, SLO {r.slo_attainment:.1%}", fontsize=9, loc="left")
+        if ax is axes[0, 0]:
+            ax2.legend(loc="upper right", fontsize=7, ncol=3)
+    axes[-1, 0].set_xlabel(f"hours from {workload.start:%Y-%m-%d %H:%M} UTC")
+    fig.suptitle(f"{spec.name}: load and replicas per policy", fontsize=11)
+    fig.tight_layout()
+    paths.append(out_dir / "replicas_over_time.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for r in results:
+        s = np.array(r.ttft_sample_ms)
+        if len(s):
+            ax.plot(s, np.arange(1, len(s) + 1) / len(s), label=r.policy, lw=1.3)
+    ax.axvline(spec.slo.ttft_p99_ms, color="k", ls=":", lw=1, label=f"SLO {spec.slo.ttft_p99_ms:g} ms")
+    ax.axhline(0.99, color="grey", ls=":", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("TTFT (ms, log)")
+    ax.set_ylabel("share of served requests")
+    ax.set_title(f"{spec.name}: TTFT CDF")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    paths.append(out_dir / "ttft_cdf.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    keys = sorted({k for r in results for k in r.cost_by_capacity_usd})
+    bottom = np.zeros(len(results))
+    names = [r.policy for r in results]
+    for k in keys:
+        vals = np.array([r.cost_by_capacity_usd.get(k, 0.0) for r in results])
+        ax.bar(names, vals, bottom=bottom, label=k)
+        bottom += vals
+    for i, r in enumerate(results):
+        ax.text(i, bottom[i], f"${r.total_cost_usd:,.0f}\n{r.slo_attainment:.0%} SLO", ha="center", va="bottom",
+                fontsize=8)
+    ax.set_ylabel("USD over the workload")
+    ax.set_title(f"{spec.name}: cost by role/capacity")
+    ax.legend(fontsize=8)
+    ax.set_ylim(top=max(bottom.max() * 1.2, 1))
+    fig.tight_layout()
+    paths.append(out_dir / "cost_breakdown.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths
+
+
+def write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")

@@ -1,0 +1,136 @@
+"""Search the spec's scaling knobs for the least cost that meets the SLO, by coordinate descent over candidate
+values (each candidate is a full simulation of the spec's own policy), and express the winner as a YAML diff."""
+
+from __future__ import annotations
+
+import difflib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llama_infra.sim.report import PolicyResult, default_assumptions, run_policy
+from llama_infra.spec import DeploymentSpec
+
+if TYPE_CHECKING:
+    from llama_infra.sim.workload import Workload
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class Trial:
+    changes: dict[Path_, Any]
+    result: PolicyResult
+
+    @property
+    def key(self) -> tuple:
+        """Meeting the SLO first, then cost; without it, the highest attainment."""
+        r = self.result
+        return (0, r.total_cost_usd) if r.meets_slo else (1, -r.slo_attainment, r.total_cost_usd)
+
+
+def _get(doc: dict, path: Path_) -> Any:
+    for p in path:
+        doc = doc[p]
+    return doc
+
+
+def _set(doc: dict, path: Path_, value: Any) -> None:
+    for p in path[:-1]:
+        doc = doc.setdefault(p, {}) if isinstance(p, str) else doc[p]
+    doc[path[-1]] = value
+
+
+def _shift_hour(expr: str, hours: int) -> str | None:
+    f = expr.split()
+    if len(f) != 5 or not f[1].isdigit() or not 0 <= int(f[1]) + hours <= 23:
+        return None
+    f[1] = str(int(f[1]) + hours)
+    return " ".join(f)
+
+
+def knobs(spec: DeploymentSpec) -> dict[Path_, list[Any]]:
+    s, base = spec.scaling, spec.capacity.baseline
+    q = s.queue_depth_target
+    out: dict[Path_, list[Any]] = {
+        ("scaling", "queue_depth_target"): sorted({max(1.0, q / 2), q, q * 2, q * 4}),
+        ("capacity", "baseline", "count"): sorted({max(0, base.count - 1), base.count, base.count + 1}),
+        ("scaling", "scale_down_stabilization_seconds"): sorted({300, s.scale_down_stabilization_seconds, 600}),
+        ("scaling", "scale_up_stabilization_seconds"): sorted({0, s.scale_up_stabilization_seconds, 60}),
+    }
+    for i, sch in enumerate(spec.schedules):
+        for field in ("start", "end"):
+            values = [getattr(sch, field)] + [v for v in (_shift_hour(getattr(sch, field), d) for d in (-1, 1)) if v]
+            out[("schedules", i, field)] = values
+    return out
+
+
+def _candidate(spec: DeploymentSpec, changes: dict[Path_, Any]) -> DeploymentSpec | None:
+    doc = spec.model_dump(mode="json", exclude_unset=True)
+    for path, value in changes.items():
+        _set(doc, path, value)
+    if ("capacity", "baseline", "count") in changes and spec.scaling.min_replicas is None:
+        pass  # min replicas follows the baseline count
+    try:
+        return DeploymentSpec.model_validate(doc)
+    except Exception:  # a combination the spec's rules reject (e.g. baseline above max): not a candidate
+        return None
+
+
+def tune(spec: DeploymentSpec, workload: Workload, seed: int, dt_s: float, passes: int = 2,
+         progress=None) -> tuple[Trial, Trial, list[Trial]]:
+    """(baseline trial, best trial, all trials)."""
+    assumptions = default_assumptions(spec)
+    cache: dict[tuple, Trial] = {}
+
+    def trial(changes: dict[Path_, Any]) -> Trial | None:
+        key = tuple(sorted((str(k), str(v)) for k, v in changes.items()))
+        if key in cache:
+            return cache[key]
+        cand = _candidate(spec, changes)
+        if cand is None:
+            return None
+        t = Trial(dict(changes), run_policy(cand, workload, "spec", seed, assumptions, dt_s))
+        cache[key] = t
+        if progress:
+            progress(t)
+        return t
+
+    start = trial({})
+    assert start is not None
+    best = start
+    space = knobs(spec)
+    for _ in range(passes):
+        improved = False
+        for path, values in space.items():
+            for v in values:
+                changes = dict(best.changes)
+                if v == _get(spec.model_dump(mode="json"), path):
+                    changes.pop(path, None)
+                else:
+                    changes[path] = v
+                t = trial(changes)
+                if t is not None and t.key < best.key:
+                    best, improved = t, True
+        if not improved:
+            break
+    return start, best, list(cache.values())
+
+
+def yaml_diff(spec_file: Path, changes: dict[Path_, Any]) -> str:
+    """The recommended change as a unified diff of the spec file (comments and layout kept)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # keep flow mappings on one line, as written
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    text = spec_file.read_text()
+    doc = yaml.load(text)
+    for path, value in changes.items():
+        _set(doc, path, int(value) if isinstance(value, float) and value.is_integer() else value)
+    buf = io.StringIO()
+    yaml.dump(doc, buf)
+    return "".join(difflib.unified_diff(text.splitlines(keepends=True), buf.getvalue().splitlines(keepends=True),
+                                        fromfile=str(spec_file), tofile=f"{spec_file} (recommended)"))
