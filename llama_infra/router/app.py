@@ -175,10 +175,24 @@ def _outcome(status: int) -> str:
     return "client_error" if status < 500 else "upstream_error"
 
 
+def make_runner(router: Router, shutdown_timeout_seconds: float = 1.0) -> web.AppRunner:
+    """The router's aiohttp runner (signals are handled by `serve`, which drains first).
+
+    handler_cancellation: a client that hangs up cancels its upstream request, so the GPU stops generating for it.
+    """
+    return web.AppRunner(
+        router.build_app(),
+        handle_signals=False,
+        shutdown_timeout=shutdown_timeout_seconds,
+        access_log=None,
+        handler_cancellation=True,
+    )
+
+
 async def serve(config: RouterConfig, on_listening: Callable[[str], None] | None = None) -> bool:
     """Run the router until SIGTERM/SIGINT, then drain. Returns True when every open request finished."""
     router = Router(config)
-    runner = web.AppRunner(router.build_app(), handle_signals=False, shutdown_timeout=1.0, access_log=None)
+    runner = make_runner(router)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()

@@ -45,6 +45,8 @@ class FakeOpenAIBackend:
     stall_after_chunks: int | None = None
     """Streams stop sending after this many chunks but keep the connection open."""
     received: list[ReceivedRequest] = field(default_factory=list)
+    abandoned: int = 0
+    """Requests whose client (the router) hung up before the answer was complete."""
     running: int = 0
     waiting: int = 0
     url: str = ""
@@ -61,7 +63,7 @@ class FakeOpenAIBackend:
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[FakeOpenAIBackend]:
-        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
+        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -105,13 +107,17 @@ class FakeOpenAIBackend:
         if self.status_override is not None:
             error = {"error": {"message": "fake failure", "type": "server_error", "code": self.status_override}}
             return web.json_response(error, status=self.status_override)
-        async with self._slot():
-            if self.latency_seconds:
-                await asyncio.sleep(self.latency_seconds)
-            if body.get("stream"):
-                return await self._stream(request, body)
-            await self._pace(self.chunks)
-            return web.json_response(self._completion(request.path, body, "".join(self._tokens())))
+        try:
+            async with self._slot():
+                if self.latency_seconds:
+                    await asyncio.sleep(self.latency_seconds)
+                if body.get("stream"):
+                    return await self._stream(request, body)
+                await self._pace(self.chunks)
+                return web.json_response(self._completion(request.path, body, "".join(self._tokens())))
+        except asyncio.CancelledError:
+            self.abandoned += 1
+            raise
 
     async def _pace(self, chunks: int) -> None:
         if self.chunk_interval_seconds:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 from aiohttp import web
 
-from llama_infra.router.app import Router
+from llama_infra.router.app import Router, make_runner
 from llama_infra.router.config import RouterConfig
 
 ASYNC_TEST_TIMEOUT_SECONDS = 30
@@ -34,7 +34,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 async def running_router(config: RouterConfig) -> AsyncIterator[tuple[str, Router]]:
     """The router in this event loop on a free loopback port; yields (base URL, router)."""
     router = Router(config)
-    runner = web.AppRunner(router.build_app(), access_log=None, shutdown_timeout=0.5)
+    runner = make_runner(router, shutdown_timeout_seconds=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

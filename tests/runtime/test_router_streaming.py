@@ -129,3 +129,20 @@ async def test_models_and_health(router_at):
             health = await session.get(f"{url}/health")
     assert [model["id"] for model in models["data"]] == ["llama-70b"]
     assert health.status == 200
+
+
+async def test_client_hanging_up_cancels_the_upstream_request(router_at):
+    async with FakeOpenAIBackend(latency_seconds=10).serve() as primary:
+        async with router_at(RouterConfig(primary=BackendConfig(url=primary.url))) as (url, router):
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.5)) as session:
+                try:
+                    await session.post(f"{url}/v1/completions", json={"prompt": "long"})
+                except asyncio.TimeoutError:
+                    pass
+            for _ in range(500):  # bounded: 5 s
+                if primary.abandoned and not router.admission.open_requests:
+                    break
+                await asyncio.sleep(0.01)
+            # Checked while both servers still run: shutting them down would cancel the request anyway.
+            assert primary.abandoned == 1  # the backend stopped working on it, long before its 10 s
+            assert router.admission.open_requests == 0
