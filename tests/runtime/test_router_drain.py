@@ -22,7 +22,7 @@ async def start_router(*args: str) -> tuple[asyncio.subprocess.Process, str]:
         stderr=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
-    line = (await asyncio.wait_for(process.stdout.readline(), 15)).decode()
+    line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
     assert "listening on" in line, line
     return process, line.rsplit(" ", 1)[-1].strip()
 
@@ -64,7 +64,7 @@ async def test_bad_router_options_exit_2_with_the_field_named():
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, stderr = await asyncio.wait_for(process.communicate(), 15)
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
     assert "primary.url" in stderr.decode() and "not an http(s) URL" in stderr.decode()
     assert "Traceback" not in stderr.decode()

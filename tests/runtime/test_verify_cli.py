@@ -22,7 +22,7 @@ async def run_cli(*args: str) -> tuple[int, str, str]:
         sys.executable, "-c", RUN_CLI, "verify", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 25)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 80)
     return process.returncode, stdout.decode(), stderr.decode()
 
 
@@ -47,7 +47,7 @@ async def test_verify_command_passes_and_writes_the_evidence(tmp_path, fake_hpa)
 async def test_verify_command_exits_1_when_the_hpa_is_late(tmp_path, fake_hpa):
     async with (
         FakeOpenAIBackend(model="llama-70b", latency_seconds=0.05, slots_per_replica=2).serve() as server,
-        fake_hpa(server, decision_delay_seconds=5).serve() as hpa,
+        fake_hpa(server, decision_delay_seconds=600).serve() as hpa,  # never decides during the run
     ):
         hpa.kubeconfig(tmp_path / "kubeconfig")
         code, stdout, _ = await run_cli(
