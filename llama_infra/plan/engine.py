@@ -142,6 +142,23 @@ _KEY_INPUTS = {
     "aws:iam/role:Role": ["description"],
     "aws:iam/rolePolicy:RolePolicy": [],  # the actions it allows, below
     "pulumi:providers:aws": ["region"],
+    # EKS target: what a reviewer checks on capacity, node security and autoscaling
+    "aws:eks/nodeGroup:NodeGroup": ["capacityType", "instanceTypes", "scalingConfig", "labels", "taints"],
+    "aws:ec2/launchTemplate:LaunchTemplate": [
+        "metadataOptions.httpTokens", "metadataOptions.httpPutResponseHopLimit", "blockDeviceMappings.0.ebs.encrypted",
+        "capacityReservationSpecification.capacityReservationTarget.capacityReservationId",
+        "instanceMarketOptions.marketType"],
+    "kubernetes:karpenter.sh/v1:NodePool": ["metadata.name", "spec.weight", "spec.limits",
+                                            "spec.template.spec.requirements", "spec.disruption.budgets"],
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": ["metadata.name", "spec.instanceStorePolicy",
+                                                     "spec.metadataOptions.httpPutResponseHopLimit"],
+    "kubernetes:apps/v1:Deployment": ["metadata.name", "spec.replicas", "spec.template.spec.nodeSelector",
+                                      "spec.template.spec.containers.0.image",
+                                      "spec.template.spec.containers.0.resources.limits"],
+    "kubernetes:keda.sh/v1alpha1:ScaledObject": ["metadata.name", "spec.minReplicaCount", "spec.maxReplicaCount",
+                                                 "spec.fallback", "spec.triggers.0.metadata.query"],
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ["metadata.name", "spec.minReplicas", "spec.maxReplicas",
+                                                          "spec.metrics.0.external.metric.name"],
 }
 
 
@@ -161,6 +178,11 @@ def _get(value: Any, path: str) -> Any:
 
 
 def _number(value: Any) -> Any:
+    """Whole floats as ints, also inside mappings and lists (the mocks' wire format turns every number to float)."""
+    if isinstance(value, dict):
+        return {k: _number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_number(v) for v in value]
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 

@@ -1,0 +1,33 @@
+"""`llama-infra plan prod-eks`: the stacks program run offline shows the EKS tree, the pools with their capacity
+types and GPU limits, and the reserved-baseline / expected-burst cost split."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from llama_infra.cli import app
+from llama_infra.plan import plan_stack
+
+
+def test_plan_prod_eks_has_the_tree_pools_and_cost_split():
+    plan = plan_stack("prod-eks")
+    by_name = {r.name: r for r in plan.resources}
+    assert plan.target == "eks" and plan.spec_name == "llama-70b-eks"
+    assert by_name["llama-70b-eks-capacity-baseline"].key_inputs["capacityType"] == "ON_DEMAND"
+    assert by_name["llama-70b-eks-capacity-baseline"].key_inputs["scalingConfig"] == {
+        "desiredSize": 2, "maxSize": 2, "minSize": 2}
+    spot = by_name["llama-70b-eks-capacity-burst-spot"].key_inputs
+    assert spot["limits"] == {"nvidia.com/gpu": "24"} and spot["weight"] == 50
+    assert by_name["llama-70b-eks-capacity-burst-spot"].parent == "llama-70b-eks-capacity"
+    assert by_name["llama-70b-eks-autoscaler-scaled-object"].key_inputs["minReplicaCount"] == 0
+    summary = "\n".join(plan.target_summary)
+    assert "Karpenter NodePool llama-70b-eks-burst-spot: spot" in summary and "≤ 24 GPUs" in summary
+    assert "baseline (reserved): $" in summary and "burst (spot, expected): $" in summary
+    assert plan.cost["baseline_per_month_usd"] > plan.cost["burst_per_month_usd"] > 0
+
+
+def test_plan_command_prints_the_eks_stack():
+    result = CliRunner().invoke(app, ["plan", "prod-eks"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "llama-70b-eks-burst-spot" in result.output
+    assert "burst (spot, expected)" in result.output
