@@ -46,6 +46,24 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
                              f"{spec.scaling.scale_down_stabilization_seconds} s is below the 300 s the guide "
                              "recommends: replicas with minutes of cold start will flap", "use 300 (600 if it flaps)",
                              "warning"))
+    for i, sched in enumerate(spec.schedules):
+        # A window's model has no weights field: it is downloaded as hf://<id> (see components/sagemaker/variant.py).
+        o = sched.downsize.model_override
+        if o is None or (o.id in (None, spec.model.id) and o.precision in (None, spec.model.precision)):
+            continue
+        mid, prec = o.id or spec.model.id, o.precision or spec.model.precision
+        same_checkpoint = o.id in (None, spec.model.id)
+        gated = mid.startswith(GATED_MODEL_PREFIXES) and not spec.model.weights.hf_token_secret
+        if not (same_checkpoint or gated):
+            continue
+        problems = ([f"{mid} is the day model's checkpoint, not a {prec} one (servers do not quantize it at start)"]
+                    if same_checkpoint else [])
+        problems += ["it is gated and the spec names no token"] if gated else []
+        fixes = ([f"set model_override.id to a {prec} export of the model"] if same_checkpoint else [])
+        fixes += ["set model.weights.hf_token_secret"] if gated else []
+        out.append(SpecIssue(("schedules", i, "downsize", "model_override"),
+                             f"window '{sched.name}' downloads hf://{mid} for its {prec} model: " + "; ".join(problems),
+                             " and ".join(fixes), "warning"))
     if spec.capacity.baseline.purchase == "reserved" and spec.capacity.baseline.count == 0:
         out.append(SpecIssue(("capacity", "baseline", "purchase"), "reserved pricing on a baseline of 0 instances",
                              "set count, or purchase: on-demand", "warning"))

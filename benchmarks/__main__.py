@@ -1,0 +1,61 @@
+"""`make bench` (= `.venv/bin/python -m benchmarks [NAME...]`): run every `benchmarks/bench_*.py` and print tables.
+
+A benchmark module exposes `run() -> list[dict]`: one row per measurement, every row with at least `benchmark`
+and `case`; other keys become columns (name units in keys: `seconds`, `ms`, `ratio`). Measurements that are
+compared sit side by side in one run (ratios, not absolute thresholds); nothing here is a pass/fail test.
+Other benchmarks (e.g. `python -m benchmarks.router_overhead`) run on their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def discover() -> list[str]:
+    return sorted(p.stem for p in HERE.glob("bench_*.py"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {', '.join(discover())})")
+    args = parser.parse_args(argv)
+    names = args.names or discover()
+    unknown = [n for n in names if n not in discover()]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(discover())}", file=sys.stderr)
+        return 1
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for name in names:
+        started = time.perf_counter()
+        rows = importlib.import_module(f"benchmarks.{name}").run()
+        columns: list[str] = []
+        for row in rows:
+            columns += [k for k in row if k not in columns]
+        table = Table(title=f"{name} ({time.perf_counter() - started:.1f} s)")
+        for c in columns:
+            table.add_column(c, justify="right" if all(isinstance(r.get(c), (int, float)) for r in rows) else "left")
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in columns))
+        console.print(table)
+    return 0
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
