@@ -33,7 +33,15 @@ if spec.target == "sagemaker":
 else:
     from llama_infra.components.eks import build_eks  # imported only for EKS stacks
 
-    build_eks(spec.name, spec)
+    # The spec's region for the node groups, IAM, the interruption queue and the cluster lookup.
+    provider = aws.Provider("aws", region=spec.region)
+    deployment = build_eks(spec.name, spec, pulumi.ResourceOptions(providers=[provider]))
+    pulumi.export("cluster_name", deployment.cluster_name)
+    pulumi.export("service_name", deployment.service_name)
+    pulumi.export("node_pool_names", deployment.node_pool_names)
+    # Karpenter's settings.interruptionQueue, and the role its controller must be allowed to pass (iam:PassRole).
+    pulumi.export("interruption_queue_name", deployment.interruption_queue_name)
+    pulumi.export("karpenter_node_role_name", deployment.karpenter_node_role_name)
 
 pulumi.export("spec", str(spec_file.relative_to(STACKS_DIR)))
 pulumi.export("target", spec.target)

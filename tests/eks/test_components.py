@@ -138,3 +138,28 @@ def test_capacity_reservation_and_capacity_block_reach_the_launch_template(previ
     assert lt.inputs["capacityReservationSpecification"]["capacityReservationTarget"]["capacityReservationId"] == \
         "cr-0fedcba9876543210"
     assert cb.of_type(NODE_GROUP)[0].inputs["capacityType"] == "CAPACITY_BLOCK"
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_create_cluster_mode_builds_a_minimal_cluster_and_puts_the_nodes_in_it(preview):
+    from llama_infra.components.eks import EksLlamaDeployment, EksLlamaDeploymentArgs
+
+    spec = VARIANTS["prod-keda-karpenter"]
+    mocks = run(lambda: EksLlamaDeployment("c", EksLlamaDeploymentArgs(
+        spec, subnet_ids=["subnet-1", "subnet-2"], create_cluster=True)), preview)
+    (cluster,) = mocks.of_type("aws:eks/cluster:Cluster")
+    assert cluster.inputs["name"] == "ml-prod" and cluster.inputs["version"] == "1.31"
+    assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
+    addons = sorted(r.inputs["addonName"] for r in mocks.of_type("aws:eks/addon:Addon"))
+    assert addons == ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+    (group,) = mocks.of_type(NODE_GROUP)
+    assert group.inputs["subnetIds"] == ["subnet-1", "subnet-2"]
+    assert "aws:eks/getCluster:getCluster" not in mocks.calls  # nothing to look up: we made it
+
+
+def test_create_cluster_without_subnets_is_a_clear_error():
+    from llama_infra.components.eks import EksLlamaDeployment, EksLlamaDeploymentArgs
+
+    with pytest.raises(Exception, match="create_cluster needs subnet_ids"):
+        run(lambda: EksLlamaDeployment("c", EksLlamaDeploymentArgs(VARIANTS["prod-keda-karpenter"],
+                                                                    create_cluster=True)), False)

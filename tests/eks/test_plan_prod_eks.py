@@ -31,3 +31,10 @@ def test_plan_command_prints_the_eks_stack():
     assert result.exit_code == 0, result.output
     assert "llama-70b-eks-burst-spot" in result.output
     assert "burst (spot, expected)" in result.output
+
+
+def test_the_stack_exports_what_karpenter_needs_and_uses_the_spec_region():
+    plan = plan_stack("prod-eks")
+    providers = [r for r in plan.resources if r.type == "pulumi:providers:aws"]
+    assert [p.inputs.get("region") for p in providers] == ["us-east-1"]
+    assert {"interruption_queue_name", "karpenter_node_role_name", "node_pool_names"} <= set(plan.outputs)

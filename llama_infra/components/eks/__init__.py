@@ -19,6 +19,6 @@ __all__ = ["EksAddons", "EksAddonsArgs", "EksGpuCapacity", "EksGpuCapacityArgs",
            "QueueDepthAutoscaler", "QueueDepthAutoscalerArgs", "build_eks"]
 
 
-def build_eks(name: str, spec) -> pulumi.ComponentResource:
+def build_eks(name: str, spec, opts: pulumi.ResourceOptions | None = None) -> EksLlamaDeployment:
     """The whole EKS deployment of a validated spec (`target: eks`), attached to `spec.eks.cluster_name`."""
-    return EksLlamaDeployment(name, EksLlamaDeploymentArgs(spec=spec))
+    return EksLlamaDeployment(name, EksLlamaDeploymentArgs(spec=spec), opts)
