@@ -152,14 +152,18 @@ class Cron:
         """
         minute, hour, dom, month, dow = self.fields
         if not (minute.isdigit() and hour.isdigit()):
-            raise ScheduleError(f"cron '{self.expression}': lead time needs a fixed minute and hour")
+            raise ScheduleError(f"cron '{self.expression}' has no fixed minute and hour to start earlier from",
+                                "write a fixed minute and hour, e.g. '0 7 * * 1-5'")
         total = int(hour) * 60 + int(minute) - minutes
         day_shift = 0
         while total < 0:
             total += 24 * 60
             day_shift += 1
         if day_shift and dom != "*":
-            raise ScheduleError(f"cron '{self.expression}': lead time crosses midnight on a day-of-month schedule")
+            raise ScheduleError(f"cron '{self.expression}' is a day-of-month schedule and starting {minutes} min "
+                                "earlier crosses midnight into another day",
+                                f"end the window at {minutes // 60:02d}:{minutes % 60:02d} or later, or use "
+                                "day-of-week instead of day-of-month")
         if day_shift and dow != "*":
             dow = ",".join(_shift_dow_token(tok, day_shift) for tok in dow.split(","))
         return Cron(f"{total % 60} {total // 60} {dom} {month} {dow}", self.timezone)

@@ -338,6 +338,10 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
         except ScheduleError as e:
             out.append(SpecIssue(("schedules", i, "timezone"), e.problem, e.fix))
         else:
+            if s.timezone in _FIXED_OFFSET_ZONES:
+                out.append(SpecIssue(("schedules", i, "timezone"), f"'{s.timezone}' is a fixed UTC offset without "
+                                     "daylight saving: the window would run an hour off local time for months each "
+                                     "year", f"use {_FIXED_OFFSET_ZONES[s.timezone]}"))
             for key in ("start", "end"):
                 try:
                     crons[key] = Cron(getattr(s, key), s.timezone)
@@ -348,8 +352,13 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
             if s.start.split() == s.end.split():
                 out.append(SpecIssue(("schedules", i, "end"), f"start and end are both '{s.start}': the window "
                                      "is empty", "set end to when the day configuration returns, e.g. '0 7 * * *'"))
+            elif _same_firings(crons["start"], crons["end"]):
+                out.append(SpecIssue(("schedules", i, "end"), f"start '{s.start}' and end '{s.end}' fire at the "
+                                     "same times: the window is empty",
+                                     "set end to when the day configuration returns, e.g. '0 7 * * *'"))
             else:
                 windows.append((i, window))
+                out.extend(_morning_lead_time(spec, i, crons["end"]))
         d = s.downsize
         if d.min_replicas is not None and d.max_replicas is not None and d.min_replicas > d.max_replicas:
             out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
@@ -359,6 +368,13 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
             out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
                                  "a window with 0 replicas needs scale to zero",
                                  "set scaling.scale_to_zero: true, or min_replicas ≥ 1"))
+        if spec.target == "sagemaker" and spec.scaling.scale_to_zero and (d.instance_type or d.model_override):
+            field = "instance_type" if d.instance_type else "model_override"
+            out.append(SpecIssue(("schedules", i, "downsize", field),
+                                 "with scale to zero, SageMaker serves the model as an inference component on "
+                                 "managed instances: a window can change only its min/max copies",
+                                 f"remove {field} from this window (keep min_replicas/max_replicas), or set "
+                                 "scaling.scale_to_zero: false to downsize the instance type overnight"))
         if d.instance_type is None and d.model_override is None and d.min_replicas is None and d.max_replicas is None:
             out.append(SpecIssue(("schedules", i, "downsize"), "the window changes nothing",
                                  "set instance_type, model_override, min_replicas or max_replicas"))
@@ -371,6 +387,38 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
                                      f"'{spec.schedules[ia].name}' (e.g. {hit[0]:%a %H:%M}–{hit[1]:%H:%M} UTC)",
                                      "make the windows disjoint: only one downsizing can be in force at a time"))
     return out
+
+
+# Legacy zone names that are fixed offsets, next to the zone users almost always mean.
+_FIXED_OFFSET_ZONES = {
+    "EST": "'America/New_York' (or 'Etc/GMT+5' if a fixed offset is really meant)",
+    "MST": "'America/Denver', or 'America/Phoenix' (no daylight saving there)",
+}
+
+
+def _same_firings(a: Cron, b: Cron, count: int = 60) -> bool:
+    """Two differently written crons that fire at the same instants (e.g. '0 22 * * *' and '00 22 * * *')."""
+    ta = tb = _SCHEDULE_CHECK_FROM
+    for _ in range(count):
+        ta, tb = a.next_after(ta), b.next_after(tb)
+        if ta != tb:
+            return False
+    return True
+
+
+def _morning_lead_time(spec: DeploymentSpec, i: int, end: Cron) -> list[SpecIssue]:
+    """On SageMaker the morning transition starts early by the lead time: the end cron must allow that shift."""
+    if spec.target != "sagemaker" or spec.scaling.scale_to_zero:
+        return []
+    from llama_infra.capacity_timeline import lead_time_minutes
+
+    lead = lead_time_minutes(spec)
+    try:
+        end.shifted_earlier(lead)
+    except ScheduleError as e:
+        return [SpecIssue(("schedules", i, "end"), f"the day configuration must start {lead} min before the window "
+                          f"ends (its cold start), but {e.problem}", e.fix)]
+    return []
 
 
 def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:
