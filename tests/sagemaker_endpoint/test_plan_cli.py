@@ -24,6 +24,32 @@ SAGEMAKER_TYPES = {
 }
 
 
+# Overnight downsizing (stacks with schedules): its own component, under the endpoint component.
+DOWNSIZING = "llama-infra:index:SageMakerDownsizing"
+DOWNSIZING_TYPES = {
+    DOWNSIZING, "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+    "aws:lambda/function:Function", "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+    "aws:scheduler/schedule:Schedule", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+}
+
+
+def _split_downsizing(resources: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(the endpoint's own resources, the downsizing component and everything under it)."""
+    parents = {r["name"]: r["parent"] for r in resources}
+    roots = {r["name"] for r in resources if r["type"] == DOWNSIZING}
+
+    def under(name: str | None) -> bool:
+        while name is not None:
+            if name in roots:
+                return True
+            name = parents.get(name)
+        return False
+
+    inside = [r for r in resources if under(r["name"])]
+    return [r for r in resources if r not in inside], inside
+
+
 def invoke(*args: str):
     return CliRunner().invoke(app, ["plan", *args])
 
@@ -40,12 +66,11 @@ def test_json_plan_has_the_sagemaker_resources_of_the_stack_spec(json_plans, sta
     plan = json_plans[stack]
     spec = load_spec(STACKS / "specs" / f"{stack}.yaml")
     assert plan["spec_file"] == f"specs/{stack}.yaml" and plan["spec_name"] == spec.name
-    types = {r["type"] for r in plan["resources"]}
-    assert SAGEMAKER_TYPES <= types
-    if not spec.schedules:  # windows add the downsizing component's resources
-        assert types == SAGEMAKER_TYPES
+    resources, downsizing = _split_downsizing(plan["resources"])
+    assert {r["type"] for r in resources} == SAGEMAKER_TYPES
+    assert {r["type"] for r in downsizing} == (DOWNSIZING_TYPES if spec.schedules else set())
     by_type = {}
-    for r in plan["resources"]:
+    for r in resources:
         by_type.setdefault(r["type"], []).append(r)
     (config,) = [r for r in by_type["aws:sagemaker/endpointConfiguration:EndpointConfiguration"]
                  if r["name"] == f"{spec.name}-endpoint-config"]
@@ -56,7 +81,8 @@ def test_json_plan_has_the_sagemaker_resources_of_the_stack_spec(json_plans, sta
         (spec.min_replicas, spec.max_replicas)
     assert plan["outputs"]["scaling_target_id"] == f"endpoint/{spec.name}/variant/AllTraffic"
     (component,) = by_type["llama-infra:index:SageMakerLlamaEndpoint"]
-    assert all(r["parent"] for r in plan["resources"]
+    assert all(r["parent"] == component["name"]
+               for r in resources + [d for d in downsizing if d["type"] == DOWNSIZING]
                if r["type"] not in {"llama-infra:index:SageMakerLlamaEndpoint", "pulumi:providers:aws"})
     assert {r["parent"] for r in by_type["aws:sagemaker/endpoint:Endpoint"]} == {component["name"]}
 
