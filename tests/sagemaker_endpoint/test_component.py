@@ -262,3 +262,12 @@ def test_committed_image_table_matches_sagemaker_core():
 
     assert generate_images()["images"] == committed_images(), \
         "stale: run `python -m llama_infra.components.sagemaker.image`"
+
+
+def test_tensorrt_llm_uses_the_djl_tensorrtllm_image_and_trtllm_backend(preview):
+    planned = run_component(make_spec(model={"framework": "tensorrt-llm", "precision": "fp16"}), preview)
+    container = planned.one(MODEL).inputs["primaryContainer"]
+    assert "/djl-inference:0.33.0-tensorrtllm" in container["image"]
+    env = container["environment"]
+    assert (env["OPTION_ROLLING_BATCH"], env["OPTION_TENSOR_PARALLEL_DEGREE"]) == ("trtllm", "4")
+    assert int(env["OPTION_MAX_INPUT_LEN"]) < int(env["OPTION_MAX_OUTPUT_LEN"]) == 4096
