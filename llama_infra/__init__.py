@@ -3,15 +3,19 @@
 Use it from another Pulumi program::
 
     import pulumi
-    from llama_infra import SageMakerLlamaEndpoint, load_spec
+    from llama_infra import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs, build_eks, load_spec
 
-    spec = load_spec("llama.yaml")                       # validated: a bad spec raises SpecError, located
-    endpoint = SageMakerLlamaEndpoint("chat", spec)       # model, endpoint config, endpoint, autoscaling, alarms
-    pulumi.export("endpoint_name", endpoint.endpoint_name)
+    spec = load_spec("llama.yaml")         # validated: a bad spec raises SpecError (file, line, field, fix)
+    chat = SageMakerLlamaEndpoint("chat", SageMakerLlamaEndpointArgs(spec))   # target: sagemaker
+    pulumi.export("endpoint_name", chat.endpoint_name)
+
+    # target: eks — GPU capacity, inference service and autoscaler on an existing cluster
+    llama = build_eks("llama", load_spec("llama-eks.yaml"))
+    pulumi.export("service_name", llama.service_name)
 
 Import-light on purpose: ``import llama_infra`` loads nothing but this file. Each public name is imported from
 its module on first use (PEP 562 module ``__getattr__``), so Pulumi, pulumi-aws and pydantic are loaded only by a
-program that uses a component or the spec. ``benchmarks/`` measures the cost of the bare import.
+program that uses a component or the spec. ``benchmarks/import_time.py`` measures the cost of the bare import.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# Public name -> module that defines it. One line per name; `tests/test_public_api.py` checks that every name
+# Public name -> module that defines it. One line per name; `tests/package/test_public_api.py` checks that every name
 # resolves, has a docstring, and that `import llama_infra` imports none of these modules.
 _EXPORTS: dict[str, str] = {
     # the spec (pydantic, no Pulumi)

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "llama_infra.cli.validate",
     "llama_infra.cli.plan",
     "llama_infra.cli.router",
+    "llama_infra.cli.diff",
     "llama_infra.cli.verify",
     "llama_infra.cli.manifests",
     "llama_infra.cli.simulate",

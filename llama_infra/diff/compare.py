@@ -6,6 +6,7 @@ Component resources carry no inputs of their own and are left out; their childre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -42,13 +43,32 @@ class ResourceChange:
     delete_before_replace: bool = False  # the replacement keeps a fixed physical name: old one goes first
 
 
+@dataclass(frozen=True)
+class IgnoredChange:
+    """Inputs that changed but sit under the resource's `ignore_changes`: Pulumi will not apply them (an
+    autoscaler or a workflow owns those values after creation)."""
+
+    type: str
+    name: str
+    urn: str
+    fields: tuple[FieldChange, ...]
+
+
 @dataclass
 class ResourceDiff:
     changes: list[ResourceChange] = field(default_factory=list)
     unchanged: int = 0
+    ignored: list[IgnoredChange] = field(default_factory=list)
 
     def count(self, op: Op) -> int:
         return sum(1 for c in self.changes if c.op == op)
+
+
+def _key(prefix: str, key: Any) -> str:
+    key = str(key)
+    if re.fullmatch(r"[A-Za-z_$][\w$-]*", key):
+        return f"{prefix}.{key}" if prefix else key
+    return f'{prefix}["{key}"]'  # Pulumi's property-path form for keys like nvidia.com/gpu
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -56,7 +76,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, Mapping) and value:
         out: dict[str, Any] = {}
         for k, v in value.items():
-            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+            out.update(flatten(v, _key(prefix, k)))
         return out
     if isinstance(value, list) and value:
         out = {}
@@ -66,17 +86,20 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def field_changes(before: Mapping[str, Any], after: Mapping[str, Any], ignore: Iterable[str] = ()) -> list[FieldChange]:
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
     old, new = flatten(before), flatten(after)
-    ignored = list(ignore)
     changes = []
     for path in sorted(set(old) | set(new), key=_path_order(old, new)):
-        if any(matches(p, path) for p in ignored):
-            continue
         a, b = old.get(path, MISSING), new.get(path, MISSING)
         if a != b:
             changes.append(FieldChange(path, a, b))
     return changes
+
+
+def _split_ignored(changes: list[FieldChange], ignore: Iterable[str]) -> tuple[list[FieldChange], list[FieldChange]]:
+    ignored = list(ignore)
+    skip = [c for c in changes if any(matches(p, c.path) for p in ignored)]
+    return [c for c in changes if c not in skip], skip
 
 
 def _path_order(old: dict[str, Any], new: dict[str, Any]):
@@ -101,7 +124,9 @@ def compare(base: Iterable[PlannedResource], head: Iterable[PlannedResource]) ->
         if before is None:
             diff.changes.append(ResourceChange("create", after.type, after.name, urn))
             continue
-        changed = field_changes(before.inputs, after.inputs, after.ignore_changes)
+        changed, ignored = _split_ignored(field_changes(before.inputs, after.inputs), after.ignore_changes)
+        if ignored:
+            diff.ignored.append(IgnoredChange(after.type, after.name, urn, tuple(ignored)))
         if not changed:
             diff.unchanged += 1
             continue

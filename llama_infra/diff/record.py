@@ -107,19 +107,51 @@ class RecordingMocks:
         return dict(args.args), []
 
 
+@dataclass
+class Recording:
+    """What a program did: its resource registrations in order, and its stack exports (resolved)."""
+
+    resources: list[PlannedResource] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # URN -> register_outputs(...)
+
+
 def record(program: Callable[[], Any], *, project: str = "llama-infra", stack: str = "plan", preview: bool = False,
            config: Mapping[str, str] | None = None, mocks: RecordingMocks | None = None) -> list[PlannedResource]:
-    """Run `program` in a fresh mocked Pulumi runtime and return its registrations in order.
+    """Run `program` in a fresh mocked Pulumi runtime and return its registrations in order."""
+    return run_program(program, project=project, stack=stack, preview=preview, config=config, mocks=mocks).resources
 
-    Each call runs in its own context (Pulumi keeps the root stack, config and settings in context variables),
-    so two programs can be recorded one after the other in one process, as `llama-infra diff` does.
+
+def run_program(program: Callable[[], Any], *, project: str = "llama-infra", stack: str = "plan",
+                preview: bool = False, config: Mapping[str, str] | None = None,
+                mocks: RecordingMocks | None = None) -> Recording:
+    """Run `program` (a function, or e.g. `runpy.run_path` of a `__main__.py`) under mocks and record it.
+
+    `config` keys without a namespace get the project's (`networkStack` -> `<project>:networkStack`). Each call
+    runs in its own context (Pulumi keeps the root stack, config and settings in context variables), so two
+    programs can be recorded one after the other in one process, as `llama-infra diff` does.
     """
-    return contextvars.Context().run(_record, program, project, stack, preview, dict(config or {}),
-                                     mocks or RecordingMocks())
+    import asyncio
+
+    policy = asyncio.get_event_loop_policy()
+    try:
+        previous = policy.get_event_loop()
+    except RuntimeError:
+        previous = None
+    loop = asyncio.new_event_loop()  # Pulumi's mocked runtime runs on the current loop; this run owns it
+    asyncio.set_event_loop(loop)
+    try:
+        return contextvars.Context().run(_record, program, project, stack, preview, dict(config or {}),
+                                         mocks or RecordingMocks())
+    finally:
+        # Give the caller back its loop (Pulumi tests in the same process expect one to be current).
+        asyncio.set_event_loop(previous if previous is not None and not previous.is_closed()
+                               else asyncio.new_event_loop())
+        loop.close()
 
 
 def _record(program: Callable[[], Any], project: str, stack: str, preview: bool, config: dict[str, str],
-            mocks: RecordingMocks) -> list[PlannedResource]:
+            mocks: RecordingMocks) -> Recording:
     import pulumi
     from pulumi.runtime import mocks as pulumi_mocks
 
@@ -130,7 +162,8 @@ def _record(program: Callable[[], Any], project: str, stack: str, preview: bool,
         def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
             return mocks.call(args)
 
-    recorded: list[PlannedResource] = []
+    recording = Recording()
+    recorded = recording.resources
 
     class _Monitor(pulumi_mocks.MockMonitor):
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
@@ -147,16 +180,23 @@ def _record(program: Callable[[], Any], project: str, stack: str, preview: bool,
                     dependencies=tuple(request.dependencies)))
             return response
 
+        def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+            recording.component_outputs[request.urn] = _plain_inputs(request.outputs)
+            return super().RegisterResourceOutputs(request)
+
     monitor = _Monitor(_Mocks())
     pulumi.runtime.set_all_config({k if ":" in k else f"{project}:{k}": v for k, v in config.items()})
     pulumi.runtime.set_mocks(_Mocks(), project=project, stack=stack, preview=preview, monitor=monitor)
 
     @pulumi.runtime.test
-    def run() -> None:
+    def run() -> Any:
         program()
+        root = pulumi.runtime.get_root_resource()
+        outputs = dict(getattr(root, "outputs", {}) or {})
+        return pulumi.Output.all(**outputs).apply(recording.exports.update) if outputs else None
 
     run()
-    return recorded
+    return recording
 
 
 UNKNOWN = "(known after apply)"

@@ -16,6 +16,8 @@ MAX_VALUE_CHARS = 80
 def value(v: Any) -> str:
     if v is MISSING:
         return "(absent)"
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # numbers travel as doubles on the wire
     text = v if isinstance(v, str) and v.startswith(("[secret ", "(known after")) else json.dumps(v, default=str)
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
@@ -55,6 +57,11 @@ def render_text(d: SpecDiff) -> str:
         if c.delete_before_replace:
             lines.append("        the physical name is fixed, so the old resource is deleted before the new one "
                          "exists: expect a gap")
+    if d.resources.ignored:
+        lines += ["", "  not applied by Pulumi (ignore_changes: an autoscaler or workflow owns these after creation):"]
+        for ig in d.resources.ignored:
+            for f in ig.fields:
+                lines.append(f"        {ig.name}: {f.path}: {value(f.before)} → {value(f.after)}")
     lines += ["", f"Resources: {summary(d)}", f"Cost: {cost_line(d)}", f"  prices: {d.head_cost.snapshot}"]
     if _estimated(d):
         lines.append(f"  estimated prices: {', '.join(_estimated(d))}")
@@ -67,7 +74,7 @@ def _md(text: str) -> str:
 
 def render_markdown(d: SpecDiff) -> str:
     """GitHub-flavoured Markdown for a PR comment (the fork-PR workflow posts it)."""
-    out = [f"### llama-infra diff: `{d.head.spec.name}`", "",
+    out = [f"#### llama-infra diff: `{d.head.spec.name}`", "",
            f"`{d.base.label}` → `{d.head.label}` · target **{d.head.spec.target}** · {d.head.spec.region}", "",
            f"**Resources:** {summary(d)}  ", f"**Cost:** {cost_line(d)}", ""]
     if d.replacements:
@@ -88,6 +95,10 @@ def render_markdown(d: SpecDiff) -> str:
             out.append(f"| `{SYMBOL[c.op]}` | {c.op} | `{c.type}` | `{c.name}` | {fields} |")
     else:
         out.append("No resource changes.")
+    if d.resources.ignored:
+        out += ["", "Not applied by Pulumi (`ignore_changes`: an autoscaler or workflow owns these after creation):"]
+        out += [f"- `{ig.name}`: " + ", ".join(f"`{_md(f.path)}` {_md(value(f.before))} → {_md(value(f.after))}"
+                                             for f in ig.fields) for ig in d.resources.ignored]
     sources = sorted({w.source for c in d.replacements for w in c.replacements})
     out += ["", "<details><summary>How this was computed</summary>", "",
             "Planned offline from the two specs (components under Pulumi mocks, no cloud credentials). "

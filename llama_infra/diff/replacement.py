@@ -76,6 +76,8 @@ RULES: tuple[ReplaceRule, ...] = (
                 _TF + "eks/node_group.go"),
     ReplaceRule("aws:eks/addon:Addon", ("addonName", "clusterName"), "an add-on is keyed by cluster and name",
                 _TF + "eks/addon.go"),
+    ReplaceRule("aws:eks/accessEntry:AccessEntry", ("clusterName", "principalArn", "type"),
+                "an access entry is keyed by cluster and IAM principal", _TF + "eks/access_entry.go"),
     ReplaceRule("aws:eks/podIdentityAssociation:PodIdentityAssociation", ("clusterName", "namespace",
                 "serviceAccount"), "a pod identity association is keyed by cluster, namespace and service account",
                 _TF + "eks/pod_identity_association.go"),
@@ -96,6 +98,8 @@ RULES: tuple[ReplaceRule, ...] = (
                 _TF + "cloudwatch/dashboard.go"),
     ReplaceRule("aws:cloudwatch/eventRule:EventRule", ("name", "namePrefix", "eventBusName"),
                 "an EventBridge rule is keyed by bus and name", _TF + "events/rule.go"),
+    ReplaceRule("aws:cloudwatch/eventTarget:EventTarget", ("rule", "targetId", "eventBusName"),
+                "an EventBridge target is keyed by bus, rule and target id", _TF + "events/target.go"),
     ReplaceRule("aws:scheduler/schedule:Schedule", ("name", "namePrefix", "groupName"),
                 "an EventBridge Scheduler schedule is keyed by group and name", _TF + "scheduler/schedule.go"),
     ReplaceRule("aws:sfn/stateMachine:StateMachine", ("name", "namePrefix", "type"),
@@ -107,6 +111,8 @@ RULES: tuple[ReplaceRule, ...] = (
                 _TF + "sns/topic.go"),
     ReplaceRule("aws:sqs/queue:Queue", ("name", "namePrefix", "fifoQueue"), "a queue's name and FIFO-ness are fixed",
                 _TF + "sqs/queue.go"),
+    ReplaceRule("aws:sqs/queuePolicy:QueuePolicy", ("queueUrl",), "a queue policy belongs to one queue",
+                _TF + "sqs/queue_policy.go"),
     ReplaceRule("aws:secretsmanager/secret:Secret", ("name", "namePrefix"), "the secret name is its identity",
                 _TF + "secretsmanager/secret.go"),
     # Kubernetes
@@ -120,6 +126,10 @@ RULES: tuple[ReplaceRule, ...] = (
 )
 
 _BY_TYPE = {r.type_token: r for r in RULES}
+_AWS_REGION = ReplaceRule("aws:*", ("region",),
+                          "a regional resource lives in one region: a new region is a new resource there (and the "
+                          "old one is deleted)", "hashicorp/terraform-provider-aws docs/enhanced-region-support.md "
+                          "(the per-resource region argument, provider v6 / pulumi-aws v7)")
 _K8S_IDENTITY = ReplaceRule("kubernetes:*", ("metadata.name", "metadata.namespace"),
                             "a Kubernetes object's name and namespace are its identity", _K8S)
 
@@ -128,12 +138,14 @@ def rule_for(type_token: str) -> list[ReplaceRule]:
     rules = [_BY_TYPE[type_token]] if type_token in _BY_TYPE else []
     if type_token.startswith("kubernetes:") and not type_token.startswith("kubernetes:helm"):
         rules.append(_K8S_IDENTITY)
+    if type_token.startswith("aws:"):
+        rules.append(_AWS_REGION)
     return rules
 
 
 def normalize(path: str) -> str:
-    """`productionVariants[0].instanceType` -> `productionVariants[*].instanceType` (for matching)."""
-    return re.sub(r"\[\d+\]", "[*]", path)
+    """`productionVariants[0].instanceType` -> `productionVariants[*].instanceType`; `a["b"]` -> `a.b`."""
+    return re.sub(r'\["([^"]*)"\]', r".\1", re.sub(r"\[\d+\]", "[*]", path))
 
 
 def matches(rule_path: str, changed: str) -> bool:

@@ -63,8 +63,11 @@ def test_ignored_and_tag_only_changes() -> None:
     base = record(endpoint_program("ml.p4d.24xlarge", 6, min_capacity=2))
     head = record(endpoint_program("ml.p4d.24xlarge", 6, min_capacity=4, tags={"team": "ml"}))
     diff = compare(base, head)
-    # minCapacity is in ignore_changes; a tag on an immutable resource is still an in-place update
+    # a tag on an immutable resource is still an in-place update; minCapacity is in ignore_changes: reported
+    # apart, as a change Pulumi will not apply
     assert [(c.name, c.op) for c in diff.changes] == [("llama-config", "update")]
+    assert [(i.name, [(f.path, f.before, f.after) for f in i.fields]) for i in diff.ignored] == [
+        ("llama-scaling", [("minCapacity", 2, 4)])]
 
 
 def test_created_and_deleted_resources() -> None:
@@ -136,6 +139,12 @@ def test_every_rule_cites_a_source_file() -> None:
     for rule in RULES:
         assert rule.source.endswith(".go"), rule
         assert rule.paths and rule.why
+
+
+def test_a_new_region_replaces_regional_aws_resources() -> None:
+    (why,) = reasons("aws:cloudwatch/metricAlarm:MetricAlarm", ["region"])
+    assert "region" in why.why and "enhanced-region-support" in why.source
+    assert reasons("aws:cloudwatch/metricAlarm:MetricAlarm", ["threshold"]) == []
 
 
 def test_field_changes_report_added_and_removed_paths() -> None:

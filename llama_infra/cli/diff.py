@@ -1,0 +1,39 @@
+"""`llama-infra diff BASE HEAD [--format text|markdown]`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+
+class Format(str, Enum):
+    text = "text"
+    markdown = "markdown"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def diff(
+        base: str = typer.Argument(..., help="Base spec: a file, or REV:PATH (e.g. main:stacks/specs/prod.yaml)."),
+        head: str = typer.Argument(..., help="Head spec: a file, or REV:PATH."),
+        format: Format = typer.Option(Format.text, "--format", "-f", help="text, or markdown for a PR comment."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
+    ) -> None:
+        """Offline resource-level diff of two specs: create/update/replace/delete, why, and the cost delta."""
+        from llama_infra.diff import DiffInputError, diff_refs
+        from llama_infra.diff.render import render_markdown, render_text
+        from llama_infra.spec import SpecError
+
+        try:
+            result = diff_refs(base, head)
+        except (DiffInputError, SpecError) as e:
+            typer.echo(str(e), err=True)
+            raise typer.Exit(1) from None
+        text = render_markdown(result) if format is Format.markdown else render_text(result)
+        if output:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text)
+        else:
+            typer.echo(text, nl=False)
