@@ -13,7 +13,8 @@ from llama_infra.spec import SpecError, load_spec
 
 STACKS_DIR = Path(__file__).resolve().parent
 
-spec_file = STACKS_DIR / pulumi.Config("llama-infra").require("spec")
+spec_config = pulumi.Config("llama-infra").require("spec")
+spec_file = STACKS_DIR / spec_config  # an absolute path (e.g. `llama-infra diff`'s temporary spec) stays as is
 try:
     spec = load_spec(spec_file)
 except SpecError as e:
@@ -43,5 +44,5 @@ else:
     pulumi.export("interruption_queue_name", deployment.interruption_queue_name)
     pulumi.export("karpenter_node_role_name", deployment.karpenter_node_role_name)
 
-pulumi.export("spec", str(spec_file.relative_to(STACKS_DIR)))
+pulumi.export("spec", spec_config)
 pulumi.export("target", spec.target)

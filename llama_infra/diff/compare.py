@@ -6,6 +6,7 @@ Component resources carry no inputs of their own and are left out; their childre
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -71,8 +72,24 @@ def _key(prefix: str, key: Any) -> str:
     return f'{prefix}["{key}"]'  # Pulumi's property-path form for keys like nvidia.com/gpu
 
 
+def _json_document(value: Any) -> Any:
+    """A string input that holds a JSON object or array (IAM policies, dashboards, event inputs), parsed."""
+    if isinstance(value, str) and value[:1] in "{[" and len(value) > 2:
+        try:
+            doc = json.loads(value)
+        except ValueError:
+            return None
+        return doc if isinstance(doc, (dict, list)) and doc else None
+    return None
+
+
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """{"a": {"b": [1, 2]}} -> {"a.b[0]": 1, "a.b[1]": 2}; empty containers are leaves."""
+    """{"a": {"b": [1, 2]}} -> {"a.b[0]": 1, "a.b[1]": 2}; empty containers are leaves. JSON documents held in
+    strings are flattened too (`policy.Statement[0].Resource`), so a changed policy shows the statement that
+    changed."""
+    doc = _json_document(value)
+    if doc is not None:
+        value = doc
     if isinstance(value, Mapping) and value:
         out: dict[str, Any] = {}
         for k, v in value.items():

@@ -1,7 +1,15 @@
-"""The resources a spec plans to: the components it selects, run offline under mocks and recorded."""
+"""The resources a spec plans to: the program `pulumi up` runs for it, offline under mocks, recorded.
+
+That program is the stacks program (`stacks/__main__.py`, the one `llama-infra plan` runs too): given the spec in
+its `llama-infra:spec` config, it builds the target's component with the providers a real stack uses. Outside a
+checkout (llama-infra installed as a library, no stacks/), the components are built directly.
+"""
 
 from __future__ import annotations
 
+import runpy
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_infra.diff.record import PlannedResource, RecordingMocks, record
@@ -22,7 +30,27 @@ def build(spec: DeploymentSpec, name: str | None = None) -> Any:
     return build_eks(name, spec)
 
 
+def stacks_program() -> Path | None:
+    from llama_infra.plan.engine import PROGRAM_FILE, default_stacks_dir
+
+    program = default_stacks_dir() / PROGRAM_FILE
+    return program if program.is_file() else None
+
+
 def resources_for(spec: DeploymentSpec, *, preview: bool = False) -> list[PlannedResource]:
     """Every resource registration `pulumi up` would make for this spec, recorded offline."""
-    return record(lambda: build(spec), stack=spec.environment, preview=preview,
-                  mocks=RecordingMocks(region=spec.region))
+    from llama_infra.plan.engine import PROJECT, SPEC_CONFIG_KEY
+
+    mocks = RecordingMocks(region=spec.region)
+    program = stacks_program()
+    if program is None:
+        return record(lambda: build(spec), project=PROJECT, stack=spec.environment, preview=preview, mocks=mocks)
+    from ruamel.yaml import YAML
+
+    with tempfile.TemporaryDirectory(prefix="llama-infra-diff-") as tmp:
+        spec_file = Path(tmp) / f"{spec.name}.yaml"  # the validated spec, every default explicit
+        with spec_file.open("w") as f:
+            YAML(typ="safe").dump(spec.model_dump(mode="json"), f)
+        return record(lambda: runpy.run_path(str(program), run_name="__main__"), project=PROJECT,
+                      stack=spec.environment, preview=preview, config={SPEC_CONFIG_KEY: str(spec_file)},
+                      mocks=mocks)

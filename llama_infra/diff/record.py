@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 ACCOUNT_ID = "123456789012"  # the documentation account id AWS uses in examples
@@ -202,11 +203,37 @@ def _record(program: Callable[[], Any], project: str, stack: str, preview: bool,
 UNKNOWN = "(known after apply)"
 
 
+def _asset_digest(value: Any) -> str:
+    """Content digest of a Pulumi asset or archive (what decides whether the provider sees a change)."""
+    import pulumi
+
+    h = hashlib.sha256()
+    if isinstance(value, pulumi.StringAsset):
+        h.update(value.text.encode())
+    elif isinstance(value, (pulumi.FileAsset, pulumi.FileArchive)):
+        path = Path(value.path)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+            h.update(f.read_bytes() if f.is_file() else b"(missing)")
+    elif isinstance(value, (pulumi.RemoteAsset, pulumi.RemoteArchive)):
+        h.update(value.uri.encode())
+    elif isinstance(value, pulumi.AssetArchive):
+        for name in sorted(value.assets):
+            h.update(name.encode())
+            h.update(_asset_digest(value.assets[name]).encode())
+    return h.hexdigest()[:12]
+
+
 def _plain_inputs(struct: Any) -> dict[str, Any]:
-    """Inputs as plain data: secrets become `[secret <digest>]` (changes show, values do not), unknowns a marker."""
+    """Inputs as plain data: secrets become `[secret <digest>]` (changes show, values do not), assets and archives
+    a digest of their content (a Lambda's code), unknowns a marker."""
+    import pulumi
     from pulumi.runtime import rpc
 
     def plain(value: Any) -> Any:
+        if isinstance(value, (pulumi.asset.Asset, pulumi.asset.Archive)):
+            return f"[{type(value).__name__} sha256:{_asset_digest(value)}]"
         if isinstance(value, dict):
             if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
                 return f"[secret {_digest(plain(value.get('value')))}]"

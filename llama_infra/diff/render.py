@@ -13,13 +13,26 @@ ORDER = {"replace": 0, "delete": 1, "create": 2, "update": 3}  # most disruptive
 MAX_VALUE_CHARS = 80
 
 
-def value(v: Any) -> str:
+def value(v: Any, other: Any = MISSING) -> str:
+    """A value for display; a long string is cut around its first difference from `other`."""
     if v is MISSING:
         return "(absent)"
     if isinstance(v, float) and v.is_integer():
         v = int(v)  # numbers travel as doubles on the wire
-    text = v if isinstance(v, str) and v.startswith(("[secret ", "(known after")) else json.dumps(v, default=str)
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+    marker = isinstance(v, str) and v.startswith(("[secret ", "(known after", "[AssetArchive", "[FileA", "[String"))
+    text = v if marker else json.dumps(v, default=str)
+    if len(text) <= MAX_VALUE_CHARS:
+        return text
+    start = 0
+    if isinstance(other, str) and isinstance(v, str):
+        first = next((i for i, (a, b) in enumerate(zip(v, other)) if a != b), min(len(v), len(other)))
+        start = max(0, first - MAX_VALUE_CHARS // 3)
+    cut = text[start:start + MAX_VALUE_CHARS - 2]
+    return ("…" if start else "") + cut + ("…" if start + len(cut) < len(text) else "")
+
+
+def change(f: Any) -> str:
+    return f"{value(f.before, f.after)} → {value(f.after, f.before)}"
 
 
 def _sorted(d: SpecDiff) -> list[ResourceChange]:
@@ -50,7 +63,7 @@ def render_text(d: SpecDiff) -> str:
     for c in _sorted(d):
         lines.append(f"  {SYMBOL[c.op]:<2} {c.op:<7} {c.type}  {c.name}")
         for f in c.fields:
-            lines.append(f"        {f.path}: {value(f.before)} → {value(f.after)}")
+            lines.append(f"        {f.path}: {change(f)}")
         for why in c.replacements:
             lines.append(f"        replaced because {', '.join(why.paths)} changed: {why.why}")
             lines.append(f"        (source: {why.source})")
@@ -61,7 +74,7 @@ def render_text(d: SpecDiff) -> str:
         lines += ["", "  not applied by Pulumi (ignore_changes: an autoscaler or workflow owns these after creation):"]
         for ig in d.resources.ignored:
             for f in ig.fields:
-                lines.append(f"        {ig.name}: {f.path}: {value(f.before)} → {value(f.after)}")
+                lines.append(f"        {ig.name}: {f.path}: {change(f)}")
     lines += ["", f"Resources: {summary(d)}", f"Cost: {cost_line(d)}", f"  prices: {d.head_cost.snapshot}"]
     if _estimated(d):
         lines.append(f"  estimated prices: {', '.join(_estimated(d))}")
@@ -88,7 +101,7 @@ def render_markdown(d: SpecDiff) -> str:
     if d.resources.changes:
         out += ["| | operation | type | name | changed fields |", "|---|---|---|---|---|"]
         for c in _sorted(d):
-            fields = "<br>".join(f"`{_md(f.path)}`: `{_md(value(f.before))}` → `{_md(value(f.after))}`"
+            fields = "<br>".join(f"`{_md(f.path)}`: `{_md(value(f.before, f.after))}` → `{_md(value(f.after, f.before))}`"
                                  for f in c.fields[:12])
             if len(c.fields) > 12:
                 fields += f"<br>… and {len(c.fields) - 12} more"
@@ -97,7 +110,7 @@ def render_markdown(d: SpecDiff) -> str:
         out.append("No resource changes.")
     if d.resources.ignored:
         out += ["", "Not applied by Pulumi (`ignore_changes`: an autoscaler or workflow owns these after creation):"]
-        out += [f"- `{ig.name}`: " + ", ".join(f"`{_md(f.path)}` {_md(value(f.before))} → {_md(value(f.after))}"
+        out += [f"- `{ig.name}`: " + ", ".join(f"`{_md(f.path)}` {_md(change(f))}"
                                              for f in ig.fields) for ig in d.resources.ignored]
     sources = sorted({w.source for c in d.replacements for w in c.replacements})
     out += ["", "<details><summary>How this was computed</summary>", "",

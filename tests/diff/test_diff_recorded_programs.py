@@ -151,3 +151,20 @@ def test_field_changes_report_added_and_removed_paths() -> None:
     changes = field_changes({"a": {"b": 1, "c": [1, 2]}}, {"a": {"b": 2, "c": [1]}, "d": "x"})
     assert [(c.path, repr(c.before), repr(c.after)) for c in changes] == [
         ("a.b", "1", "2"), ("d", "(absent)", "'x'"), ("a.c[1]", "2", "(absent)")]
+
+
+def test_assets_compare_by_content_and_json_inputs_by_path() -> None:
+    import json
+
+    def function(code: str, resource: str):
+        return lambda: (
+            aws.lambda_.Function("fn", role="arn:aws:iam::123456789012:role/fn", runtime="python3.12",
+                                 handler="h.main", code=pulumi.AssetArchive({"h.py": pulumi.StringAsset(code)})),
+            aws.iam.Policy("p", policy=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sagemaker:UpdateEndpoint", "Resource": resource}]})))
+
+    same = compare(record(function("def main(): pass", "a")), record(function("def main(): pass", "a")))
+    assert same.changes == []  # a new AssetArchive object with the same content is no change
+    diff = compare(record(function("def main(): pass", "a")), record(function("def main(): return 1", "b")))
+    fields = {c.name: [f.path for f in c.fields] for c in diff.changes}
+    assert fields == {"fn": ["code"], "p": ["policy.Statement[0].Resource"]}

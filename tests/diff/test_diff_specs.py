@@ -32,16 +32,32 @@ def ops(result) -> dict[str, str]:
 
 
 def test_new_instance_type_means_a_new_endpoint_configuration(tmp_path: Path) -> None:
-    head = edited(tmp_path, "prod.yaml", ("instance_type: ml.p4d.24xlarge, count: 2",
-                                          "instance_type: ml.p5.48xlarge, count: 2"))
-    result = diff_refs(str(SPECS / "prod.yaml"), str(head))
-    assert ops(result) == {"llama-70b-prod-endpoint-config": "replace", "llama-70b-prod-endpoint": "update"}
+    head = edited(tmp_path, "dev.yaml", ("instance_type: ml.g5.2xlarge", "instance_type: ml.g6e.2xlarge"))
+    result = diff_refs(str(SPECS / "dev.yaml"), str(head))
+    assert ops(result) == {"llama-8b-dev-endpoint-config": "replace", "llama-8b-dev-endpoint": "update"}
     (config,) = result.replacements
     assert [f.path for f in config.fields] == ["productionVariants[0].instanceType"]
     assert "new endpoint configuration" in config.replacements[0].why
-    expected = cost_report(load_spec(head)).cost_per_month_usd - cost_report(load_spec(SPECS / "prod.yaml")).cost_per_month_usd
+    endpoint = next(c for c in result.resources.changes if c.name == "llama-8b-dev-endpoint")
+    assert [f.path for f in endpoint.fields] == ["endpointConfigName"]  # moves to the new configuration
+    expected = (cost_report(load_spec(head)).cost_per_month_usd
+                - cost_report(load_spec(SPECS / "dev.yaml")).cost_per_month_usd)
     assert result.cost_delta_per_month_usd == pytest.approx(expected, abs=0.01)
-    assert result.cost_delta_per_month_usd > 0  # p5 costs more than p4d
+    assert result.cost_delta_per_month_usd > 0  # L40S costs more than A10G
+
+
+def test_with_a_night_window_the_workflow_moves_the_endpoint(tmp_path: Path) -> None:
+    """prod downsizes overnight: the endpoint's configuration belongs to the downsizing workflow (ignore_changes),
+    so Pulumi creates the new day configuration and the workflow's day schedule switches to it."""
+    head = edited(tmp_path, "prod.yaml", ("instance_type: ml.p4d.24xlarge, count: 2",
+                                          "instance_type: ml.p5.48xlarge, count: 2"))
+    result = diff_refs(str(SPECS / "prod.yaml"), str(head))
+    assert ops(result)["llama-70b-prod-endpoint-config"] == "replace"
+    assert "llama-70b-prod-endpoint" not in ops(result)
+    ignored = {i.name: [f.path for f in i.fields] for i in result.resources.ignored}
+    assert ignored["llama-70b-prod-endpoint"] == ["endpointConfigName"]
+    day = next(c for c in result.resources.changes if c.name.endswith("-day-schedule"))
+    assert "target.input.target_config_name" in [f.path for f in day.fields]
 
 
 def test_new_precision_replaces_the_model_and_its_configuration(tmp_path: Path) -> None:
@@ -63,7 +79,8 @@ def test_renamed_deployment_deletes_and_creates_everything(tmp_path: Path) -> No
     deletes = {c.type for c in result.resources.changes if c.op == "delete"}
     assert creates == deletes and "aws:sagemaker/endpoint:Endpoint" in creates
     assert result.resources.count("create") == result.resources.count("delete") > 5
-    assert result.resources.count("update") == result.resources.count("replace") == result.resources.unchanged == 0
+    assert result.resources.count("update") == result.resources.count("replace") == 0
+    assert result.resources.unchanged == 1  # the stack's AWS provider, shared by both names
 
 
 def test_same_spec_has_no_changes() -> None:
@@ -73,15 +90,15 @@ def test_same_spec_has_no_changes() -> None:
 
 
 def test_cli_text_and_markdown(tmp_path: Path) -> None:
-    head = edited(tmp_path, "prod.yaml", ("instance_type: ml.p4d.24xlarge, count: 2",
-                                          "instance_type: ml.p5.48xlarge, count: 2"))
+    head = edited(tmp_path, "dev.yaml", ("instance_type: ml.g5.2xlarge", "instance_type: ml.g6e.2xlarge"))
     runner = CliRunner()
-    text = runner.invoke(app, ["diff", str(SPECS / "prod.yaml"), str(head)])
+    text = runner.invoke(app, ["diff", str(SPECS / "dev.yaml"), str(head)])
     assert text.exit_code == 0, text.output
-    assert "+- replace aws:sagemaker/endpointConfiguration:EndpointConfiguration  llama-70b-prod-endpoint-config" in text.output
-    assert 'productionVariants[0].instanceType: "ml.p4d.24xlarge" → "ml.p5.48xlarge"' in text.output
+    assert ("+- replace aws:sagemaker/endpointConfiguration:EndpointConfiguration  llama-8b-dev-endpoint-config"
+            in text.output)
+    assert 'productionVariants[0].instanceType: "ml.g5.2xlarge" → "ml.g6e.2xlarge"' in text.output
     assert "Resources: 0 to create, 1 to update, 1 to replace, 0 to delete" in text.output
-    md = runner.invoke(app, ["diff", str(SPECS / "prod.yaml"), str(head), "--format", "markdown"])
+    md = runner.invoke(app, ["diff", str(SPECS / "dev.yaml"), str(head), "--format", "markdown"])
     assert md.exit_code == 0, md.output
     assert "> [!WARNING]\n> 1 resource(s) will be **replaced**:" in md.output
     assert "| `+-` | replace | `aws:sagemaker/endpointConfiguration:EndpointConfiguration` |" in md.output
