@@ -15,7 +15,8 @@ Use it from another Pulumi program::
 
 Import-light on purpose: ``import llama_infra`` loads nothing but this file. Each public name is imported from
 its module on first use (PEP 562 module ``__getattr__``), so Pulumi, pulumi-aws and pydantic are loaded only by a
-program that uses a component or the spec. ``benchmarks/import_time.py`` measures the cost of the bare import.
+program that uses a component or the spec. ``benchmarks/bench_imports.py`` measures the bare import next to each
+public name.
 """
 
 from __future__ import annotations
