@@ -4,7 +4,7 @@ Two workloads per spec: the one-hour Azure 2023 code trace replayed as is, and o
 following the Azure 2024 coding week, scaled to the spec's stated peak, sizes from the 2023 trace). Writes
 `results.json` + PNG plots per run under the output directory and reports simulated requests per wall-clock second.
 
-    python -m benchmarks.bench_sim [OUT_DIR]      # or `make bench` once benchmarks/__main__.py discovers it
+    python -m benchmarks.bench_sim [OUT_DIR]      # or `make bench` / `python -m benchmarks bench_sim`
 """
 
 from __future__ import annotations
@@ -43,15 +43,13 @@ def run(out_dir: Path | None = None, processes: int = 2) -> list[dict]:
             write_plots(spec, workload, results, run_dir)
             simulated = len(workload) * len(results)
             for r in results:
-                rows.append({"bench": "sim", "spec": label, "workload": wname, "policy": r.policy,
-                             "requests": len(workload), "cost_usd": r.total_cost_usd,
-                             "ratio_to_oracle": r.ratio_to_oracle, "slo_attainment": r.slo_attainment,
-                             "ttft_p99_ms": r.ttft_p99_ms, "dropped": r.dropped,
-                             "policy_wall_s": r.wall_seconds})
-            rows.append({"bench": "sim", "spec": label, "workload": wname, "policy": "(all)",
-                         "requests": len(workload), "step_s": dt, "processes": processes,
-                         "wall_s": round(wall, 1),
-                         "simulated_requests_per_wall_s": round(simulated / wall)})
+                rows.append({"benchmark": "sim", "case": f"{label} {wname} {r.policy}", "requests": len(workload),
+                             "cost_usd": r.total_cost_usd, "cost_ratio_to_oracle": r.ratio_to_oracle,
+                             "slo_attainment": r.slo_attainment, "ttft_p99_ms": r.ttft_p99_ms,
+                             "dropped": r.dropped, "policy_wall_seconds": r.wall_seconds})
+            rows.append({"benchmark": "sim", "case": f"{label} {wname} all policies", "requests": len(workload),
+                         "step_seconds": dt, "processes": processes, "wall_seconds": round(wall, 1),
+                         "simulated_requests_per_wall_second": round(simulated / wall)})
     return rows
 
 
@@ -62,19 +60,19 @@ def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT_DIR
     rows = run(out)
     table = Table(title=f"simulator benchmark (plots and JSON in {out})")
-    for col in ("spec", "workload", "policy", "cost $", "× oracle", "SLO att.", "TTFT p99 ms", "dropped",
-                "speed"):
+    for col in ("case", "cost $", "× oracle", "SLO att.", "TTFT p99 ms", "dropped", "speed"):
         table.add_column(col)
     for r in rows:
-        if r["policy"] == "(all)":
-            table.add_row(r["spec"], r["workload"], "all policies", "", "", "", "", "",
-                          f"{r['simulated_requests_per_wall_s']:,} req/s ({r['wall_s']} s, {r['requests']:,} req "
-                          f"× 6, step {r['step_s']:g} s, {r['processes']} processes)")
+        if "simulated_requests_per_wall_second" in r:
+            table.add_row(r["case"], "", "", "", "", "",
+                          f"{r['simulated_requests_per_wall_second']:,} req/s ({r['wall_seconds']} s for "
+                          f"{r['requests']:,} requests × 6 policies, step {r['step_seconds']:g} s, "
+                          f"{r['processes']} processes)")
         else:
-            table.add_row(r["spec"], r["workload"], r["policy"], f"{r['cost_usd']:,.0f}",
-                          f"{r['ratio_to_oracle']:.2f}" if r["ratio_to_oracle"] is not None else "–",
+            ratio = r["cost_ratio_to_oracle"]
+            table.add_row(r["case"], f"{r['cost_usd']:,.0f}", "–" if ratio is None else f"{ratio:.2f}",
                           f"{r['slo_attainment']:.1%}", f"{r['ttft_p99_ms']}", f"{r['dropped']:,}", "")
-    Console(width=220).print(table)
+    Console(width=200).print(table)
 
 
 if __name__ == "__main__":

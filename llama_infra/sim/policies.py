@@ -22,13 +22,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from llama_infra import pricing
-from llama_infra.capacity_plan import Config, config_at, day_config
+from llama_infra.capacity_plan import Config, day_config
 from llama_infra.scaling.hpa import HpaController, HpaPolicy
 from llama_infra.scaling.keda import KedaController, KedaPolicy
 from llama_infra.scaling.target_tracking import TargetTrackingController, TargetTrackingPolicy

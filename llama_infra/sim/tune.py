@@ -70,8 +70,6 @@ def _candidate(spec: DeploymentSpec, changes: dict[Path_, Any]) -> DeploymentSpe
     doc = spec.model_dump(mode="json", exclude_unset=True)
     for path, value in changes.items():
         _set(doc, path, value)
-    if ("capacity", "baseline", "count") in changes and spec.scaling.min_replicas is None:
-        pass  # min replicas follows the baseline count
     try:
         return DeploymentSpec.model_validate(doc)
     except Exception:  # a combination the spec's rules reject (e.g. baseline above max): not a candidate
