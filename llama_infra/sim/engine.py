@@ -143,22 +143,20 @@ class Pool:
             for r in order[:len(cur) - desired]:
                 self.retire(r, t)
 
-    def next_event(self) -> float:
-        """Earliest time at which `advance` has something to do."""
-        if any(r.config != self.config and not r.draining for r in self.replicas):
+    def next_event(self, t: float) -> float:
+        """Earliest time after `t` at which `advance` has something to do."""
+        cfg = self.config
+        if any(r.config is not cfg and r.config != cfg and not r.draining for r in self.replicas):
             return -math.inf  # a hand-over is pending: check every step
-        times = [x for r in self.replicas for x in (r.ready_at, r.notice_at, r.retire_at)]
-        return min(times, default=math.inf)
+        return min((x for r in self.replicas for x in (r.ready_at, r.notice_at, r.retire_at) if x > t),
+                   default=math.inf)
 
     def advance(self, t: float) -> None:
         """Spot notices, retirements and the hand-over after a configuration change."""
         if t < self._next_event:
             return
         self._advance(t)
-        self._next_event = self.next_event()
-        ready_soon = [r.ready_at for r in self.replicas if r.ready_at > t]
-        if ready_soon:
-            self._next_event = min(self._next_event, min(ready_soon))
+        self._next_event = self.next_event(t)
 
     def _advance(self, t: float) -> None:
         changed = False
