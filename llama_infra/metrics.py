@@ -38,7 +38,6 @@ class ServerMetrics:
     framework: Framework
     queue_depth: str  # waiting requests (gauge)
     kv_cache_usage: str | None  # fraction 0–1 of the KV cache in use (gauge), None when the server has none
-    port_name: str = "http"
     path: str = "/metrics"
 
     @property
@@ -50,7 +49,6 @@ SERVER_METRICS: dict[str, ServerMetrics] = {
     "vllm": ServerMetrics("vllm", queue_depth="vllm:num_requests_waiting", kv_cache_usage="vllm:kv_cache_usage_perc"),
     "tgi": ServerMetrics("tgi", queue_depth="tgi_queue_size", kv_cache_usage=None),
 }
-DCGM_SERIES = ("DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_GPU_UTIL")
 
 
 def server_metrics(framework: str) -> ServerMetrics:

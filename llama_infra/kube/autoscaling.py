@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llama_infra import metrics
-from llama_infra.kube import labels
+from llama_infra.kube import labels, server
 from llama_infra.kube.workload import burst_replica_bounds, namespace_of
 from llama_infra.scaling.hpa import HpaPolicy
 from llama_infra.scaling.keda import KedaPolicy
@@ -136,7 +136,8 @@ def scrape_config(spec: DeploymentSpec) -> dict:
         "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [ns]}}],
         "relabel_configs": [
             {"source_labels": [pod_label], "action": "keep", "regex": spec.name},
-            {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "action": "keep", "regex": "http"},
+            {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "action": "keep",
+             "regex": server.PORT_NAME},
             {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
             {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
             {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from llama_infra import metrics
-from llama_infra.kube import addons, autoscaling, labels
+from llama_infra.kube import addons, autoscaling, labels, server
 from llama_infra.scaling.hpa import external_average_value_replicas
 
 from .specs import variants
@@ -60,7 +60,7 @@ def test_scrape_config_adapter_rule_and_autoscaler_agree(variant):
     assert queries[0].series == metrics.server_metrics(spec.model.framework).queue_depth
 
     for tier in ("baseline", "burst"):  # both tiers' pods are scraped and carry the label the queries select on
-        target = _relabel(scrape, labels.pod_labels(spec.name, tier), "http", ns)
+        target = _relabel(scrape, labels.pod_labels(spec.name, tier), server.PORT_NAME, ns)
         assert target is not None
         for q in queries:
             assert _selector_labels(q.promql).items() <= target.items()
