@@ -95,9 +95,9 @@ class EksGpuCapacity(pulumi.ComponentResource):
     def _launch_template(self, name: str, plan: LaunchTemplatePlan) -> aws.ec2.LaunchTemplate:
         crs = None
         if plan.capacity_reservation_id:
-            crs = aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs(
-                capacity_reservation_target=aws.ec2.LaunchTemplateCapacityReservationSpecificationCapacityReservationTargetArgs(
-                    capacity_reservation_id=plan.capacity_reservation_id))
+            target = aws.ec2.LaunchTemplateCapacityReservationSpecificationCapacityReservationTargetArgs(
+                capacity_reservation_id=plan.capacity_reservation_id)
+            crs = aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs(capacity_reservation_target=target)
         return aws.ec2.LaunchTemplate(
             name,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
