@@ -6,7 +6,8 @@ side by side from one run:
 
 - latency at concurrency 1 (P50, P99; for streams, time to the last event), and the added latency
   (percentile through the proxy minus the direct percentile),
-- throughput (requests/s) at `--concurrency` concurrent requests,
+- throughput (requests/s) at `--concurrency` concurrent requests, and the CPU time per request of the process
+  answering (backend for direct, the proxy otherwise): the number that stays meaningful on a busy machine,
 
 for three paths: direct, a bare aiohttp relay (the floor of any extra hop) and the router (the relay plus
 priority, admission, queue-depth routing, event-aligned streaming and metrics).
@@ -94,7 +95,7 @@ async def process(*args: str, marker: str = "http://"):
         proc.kill()
         raise RuntimeError(f"{args[:2]} did not start: {line!r}")
     try:
-        yield "http" + line.split("http", 1)[1].strip()
+        yield "http" + line.split("http", 1)[1].strip(), proc.pid
     finally:
         proc.terminate()
         try:
@@ -132,34 +133,55 @@ async def phase(url: str, body: bytes, concurrency: int, seconds: float) -> tupl
     return latencies, len(latencies) / elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), for CPU per request: robust to a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.3f}"
 
 
-async def measure(urls: dict[str, str], body: bytes, seconds: float, concurrency: int, rounds: int):
-    """Per path: (P50, P99, req/s). Paths alternate within each round so load drift hits them alike."""
+async def measure(
+    urls: dict[str, tuple[str, int]], body: bytes, seconds: float, concurrency: int, rounds: int
+) -> dict[str, tuple[float, float, float, float]]:
+    """Per path: (P50, P99, req/s, CPU seconds per request of the process serving that URL).
+
+    Paths alternate within each round so load drift hits them alike."""
     latencies: dict[str, list[float]] = {name: [] for name in urls}
     rates: dict[str, list[float]] = {name: [] for name in urls}
+    cpu: dict[str, list[float]] = {name: [] for name in urls}
     for _ in range(rounds):
-        for name, base in urls.items():
+        for name, (base, pid) in urls.items():
             url = f"{base}/v1/chat/completions"
             latencies[name] += (await phase(url, body, 1, seconds / rounds))[0]
-            rates[name].append((await phase(url, body, concurrency, seconds / rounds))[1])
+            cpu_before = cpu_seconds(pid)
+            measured, rate = await phase(url, body, concurrency, seconds / rounds)
+            rates[name].append(rate)
+            cpu[name].append((cpu_seconds(pid) - cpu_before) / max(1, len(measured) + min(concurrency, 20)))
     return {
-        name: (np.percentile(latencies[name], 50), np.percentile(latencies[name], 99), statistics.median(rates[name]))
+        name: (
+            np.percentile(latencies[name], 50),
+            np.percentile(latencies[name], 99),
+            statistics.median(rates[name]),
+            statistics.median(cpu[name]),
+        )
         for name in urls
     }
 
 
 async def main(seconds: float, concurrency: int, chunks: int, rounds: int) -> None:
     load_before = os.getloadavg()[0]
-    async with process("-c", BACKEND, str(chunks)) as backend_url, process("-c", BARE_PROXY, backend_url) as bare_url:
+    async with process("-c", BACKEND, str(chunks)) as backend, process("-c", BARE_PROXY, backend[0]) as bare:
+        backend_url = backend[0]
         async with process(
             "-c", ROUTER, "router", "--host", "127.0.0.1", "--port", "0", "--primary-url", backend_url,
             "--fallback-url", backend_url, "--when-queue-depth-over", "1000000",
             "--max-in-flight-requests", "100000",
-        ) as router_url:
-            urls = {"direct": backend_url, "bare proxy": bare_url, "router": router_url}
+        ) as router:
+            # CPU is read from the process answering each URL: the backend for direct, the proxy otherwise.
+            urls = {"direct": backend, "bare proxy": bare, "router": router}
             rows = []
             for mode, stream in (("non-streaming", False), ("streaming", True)):
                 body = json.dumps(
@@ -172,14 +194,14 @@ async def main(seconds: float, concurrency: int, chunks: int, rounds: int) -> No
         f"{chunks} SSE events per stream; latency at concurrency 1 (streams: to the last event), "
         f"throughput at concurrency {concurrency}"
     )
-    header = ("mode", "path", "P50 ms", "P99 ms", "req/s", "added P50", "added P99", "req/s vs direct")
-    print("{:14} {:11} {:>8} {:>8} {:>7}  {:>9} {:>9} {:>15}".format(*header))
+    header = ("mode", "path", "P50 ms", "P99 ms", "req/s", "CPU us/req", "added P50", "added P99", "req/s vs direct")
+    print("{:14} {:11} {:>8} {:>8} {:>7} {:>10}  {:>9} {:>9} {:>15}".format(*header))
     for mode, measured in rows:
-        d50, d99, drate = measured["direct"]
+        d50, d99, drate, _ = measured["direct"]
         for name in PATHS:
-            p50, p99, rate = measured[name]
+            p50, p99, rate, cpu = measured[name]
             added = "" if name == "direct" else f"{ms(p50 - d50):>9} {ms(p99 - d99):>9} {rate / drate:15.2f}"
-            print(f"{mode:14} {name:11} {ms(p50):>8} {ms(p99):>8} {rate:7.0f}  {added}")
+            print(f"{mode:14} {name:11} {ms(p50):>8} {ms(p99):>8} {rate:7.0f} {cpu * 1e6:10.0f}  {added}")
 
 
 if __name__ == "__main__":

@@ -124,12 +124,15 @@ async def _relay(upstream: aiohttp.ClientResponse, out: web.StreamResponse) -> N
     pending = b""
     saw_done = False
     async for chunk in upstream.content.iter_any():
-        pending += chunk
-        cut = pending.rfind(_EVENT_END)
-        if cut < 0:
-            continue  # only whole events go out, so an error event can always follow cleanly
-        complete, pending = pending[: cut + 2], pending[cut + 2 :]
-        saw_done = saw_done or _DONE in complete
+        if not pending and chunk.endswith(_EVENT_END):
+            complete = chunk  # the usual case: servers flush whole events
+        else:
+            pending += chunk
+            cut = pending.rfind(_EVENT_END)
+            if cut < 0:
+                continue  # only whole events go out, so an error event can always follow cleanly
+            complete, pending = pending[: cut + 2], pending[cut + 2 :]
+        saw_done = saw_done or complete.endswith(_DONE + _EVENT_END) or _DONE in complete
         await _send(out, complete)
     if pending.strip():
         saw_done = saw_done or _DONE in pending

@@ -146,3 +146,42 @@ async def test_client_hanging_up_cancels_the_upstream_request(router_at):
             # Checked while both servers still run: shutting them down would cancel the request anyway.
             assert primary.abandoned == 1  # the backend stopped working on it, long before its 10 s
             assert router.admission.open_requests == 0
+
+
+async def test_events_split_across_reads_are_reassembled_before_forwarding():
+    from aiohttp import web
+
+    from llama_infra.router.app import Router, make_runner
+
+    async def ragged(request: web.Request) -> web.StreamResponse:
+        out = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await out.prepare(request)
+        for piece in (b'data: {"choices": [{"te', b'xt": "a"}]}\n', b'\ndata: {"choices": [{"text": "b"}]}\n\nda'):
+            await out.write(piece)
+            await asyncio.sleep(0.05)  # separate reads on the router's side
+        return out  # the connection ends with half an event ("da") and no [DONE]: a backend that died
+
+    app = web.Application()
+    app.router.add_post("/v1/completions", ragged)
+    backend = web.AppRunner(app)
+    await backend.setup()
+    site = web.TCPSite(backend, "127.0.0.1", 0)
+    await site.start()
+    router = make_runner(Router(RouterConfig(primary=BackendConfig(url=f"http://127.0.0.1:{site.port}"))))
+    await router.setup()
+    router_site = web.TCPSite(router, "127.0.0.1", 0)
+    await router_site.start()
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"http://127.0.0.1:{router_site.port}/v1/completions", json={"stream": True}) as response,
+        ):
+            raw = await response.read()
+    finally:
+        await router.cleanup()
+        await backend.cleanup()
+    parsed = events(raw)
+    assert [json.loads(event)["choices"][0]["text"] for event in parsed[:2]] == ["a", "b"]
+    assert parsed[2] == "da"  # the torn tail is closed off as its own event so the error still parses
+    assert "before [DONE]" in json.loads(parsed[3])["error"]["message"]
+    assert parsed[4] == "[DONE]"
