@@ -114,7 +114,7 @@ def render_markdown(d: SpecDiff) -> str:
                                              for f in ig.fields) for ig in d.resources.ignored]
     sources = sorted({w.source for c in d.replacements for w in c.replacements})
     out += ["", "<details><summary>How this was computed</summary>", "",
-            "Planned offline from the two specs (components under Pulumi mocks, no cloud credentials). "
+            "Planned offline from the two specs (the stacks program under Pulumi mocks, no cloud credentials). "
             "Replacement facts come from the providers' replace-on-change rules"
             + (": " + "; ".join(f"`{s}`" for s in sources) if sources else "") + ".",
             f"Prices: {d.head_cost.snapshot}."]

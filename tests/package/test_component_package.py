@@ -118,3 +118,12 @@ def test_llama_deployment_on_eks_exposes_the_service(entry_point: dict) -> None:
     outputs = run.component_outputs[wrapper.urn]
     assert outputs["target"] == "eks" and outputs["endpoint_name"] == service["metadata"]["name"]
     assert "endpoint_arn" not in outputs  # SageMaker only
+
+
+def test_spec_yaml_from_another_resource_is_refused_with_a_reason(entry_point: dict) -> None:
+    import pulumi
+    from pulumi.errors import InputPropertyError
+
+    LlamaDeployment = entry_point["LlamaDeployment"]
+    with pytest.raises(InputPropertyError, match="known when the program runs"):
+        run_program(lambda: LlamaDeployment("chat", {"spec_yaml": pulumi.Output.from_input(DEV_SPEC)}))
