@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from llama_infra.sim.policies import POLICY_NAMES
+        from llama_infra.sim.replica_model import ReplicaModelError
         from llama_infra.sim.report import default_assumptions, render_table, simulate, to_json, write_json, \
             write_plots
         from llama_infra.sim.workload import default_step_seconds
@@ -44,7 +45,11 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         assumptions = default_assumptions(spec)
         dt = step_seconds or default_step_seconds(workload)
-        results = simulate(spec, workload, chosen, seed, assumptions, dt, processes)
+        try:
+            results = simulate(spec, workload, chosen, seed, assumptions, dt, processes)
+        except ReplicaModelError as e:
+            typer.echo(f"error: {spec_file}: {e}", err=True)
+            raise typer.Exit(1) from None
         payload = to_json(spec, workload, results, assumptions, seed)
         if out:
             write_json(out / "results.json", payload)

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         with the least cost that meets the SLO (or, if none does, the highest SLO attainment) as a YAML diff."""
         from rich.console import Console
 
+        from llama_infra.sim.replica_model import ReplicaModelError
         from llama_infra.sim.tune import tune as run_tune
         from llama_infra.sim.tune import yaml_diff
         from llama_infra.sim.workload import default_step_seconds
@@ -40,8 +41,12 @@ def register(app: typer.Typer) -> None:
             console.print(f"  {what}: ${r.total_cost_usd:,.2f}, SLO attainment {r.slo_attainment:.1%}",
                           highlight=False, markup=False)
 
-        start, best, trials = run_tune(spec, workload, seed, step_seconds or default_step_seconds(workload),
-                                       passes, show)
+        try:
+            start, best, trials = run_tune(spec, workload, seed, step_seconds or default_step_seconds(workload),
+                                           passes, show)
+        except ReplicaModelError as e:
+            typer.echo(f"error: {spec_file}: {e}", err=True)
+            raise typer.Exit(1) from None
         b, s = best.result, start.result
         console.print(f"\n{len(trials)} simulations. As written: ${s.total_cost_usd:,.2f}, "
                       f"{s.slo_attainment:.1%} within SLO. Recommended: ${b.total_cost_usd:,.2f}, "
