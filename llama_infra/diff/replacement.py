@@ -107,6 +107,11 @@ RULES: tuple[ReplaceRule, ...] = (
                 _TF + "sfn/state_machine.go"),
     ReplaceRule("aws:lambda/function:Function", ("name",), "the function name is its identity",
                 _TF + "lambda/function.go"),
+    ReplaceRule("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", ("functionName", "qualifier"),
+                "the async-invoke settings belong to one function version", _TF + "lambda/function_event_invoke_config.go"),
+    ReplaceRule("aws:cloudwatch/logGroup:LogGroup", ("name", "namePrefix", "logGroupClass"),
+                "a log group's name and class are fixed: a new group starts empty (old logs stay in the old one "
+                "until it is deleted)", _TF + "logs/group.go"),
     ReplaceRule("aws:sns/topic:Topic", ("name", "namePrefix", "fifoTopic"), "a topic's name and FIFO-ness are fixed",
                 _TF + "sns/topic.go"),
     ReplaceRule("aws:sqs/queue:Queue", ("name", "namePrefix", "fifoQueue"), "a queue's name and FIFO-ness are fixed",
@@ -181,3 +186,19 @@ def reasons(type_token: str, changed_paths: Iterable[str], replace_on_changes: I
                   else "the program's replace_on_changes option")
         found.append(Replacement(hits, "these inputs are marked replace-on-change", source))
     return found
+
+
+def markdown_table() -> str:
+    """docs/diff-replacements.md: every rule, generated from this table (a test keeps the file fresh)."""
+    lines = ["# What replaces a resource (llama-infra diff)", "",
+             "Generated from `llama_infra/diff/replacement.py` by "
+             "`python -c \"from llama_infra.diff.replacement import markdown_table; print(markdown_table(), end='')\"`.",
+             "Besides these, a resource is replaced when an input listed in its registration's `replace_on_changes` "
+             "changes (pulumi-aws-native sends its own list; components may add theirs).", "",
+             "| resource type | inputs that force replacement | consequence | source |", "|---|---|---|---|"]
+    for rule in (*RULES, _AWS_REGION, _K8S_IDENTITY):
+        paths = "every input" if rule.paths == (ALL,) else ", ".join(f"`{p}`" for p in rule.paths)
+        if rule.except_paths:
+            paths += " except " + ", ".join(f"`{p}`" for p in rule.except_paths)
+        lines.append(f"| `{rule.type_token}` | {paths} | {rule.why} | {rule.source} |")
+    return "\n".join(lines) + "\n"

@@ -168,3 +168,13 @@ def test_assets_compare_by_content_and_json_inputs_by_path() -> None:
     diff = compare(record(function("def main(): pass", "a")), record(function("def main(): return 1", "b")))
     fields = {c.name: [f.path for f in c.fields] for c in diff.changes}
     assert fields == {"fn": ["code"], "p": ["policy.Statement[0].Resource"]}
+
+
+def test_replacement_doc_is_generated_from_the_table() -> None:
+    from pathlib import Path
+
+    from llama_infra.diff.replacement import markdown_table
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "diff-replacements.md"
+    assert doc.read_text() == markdown_table(), "docs/diff-replacements.md is stale: regenerate it (see its header)"
+    assert all(f"`{rule.type_token}`" in doc.read_text() for rule in RULES)
