@@ -70,8 +70,9 @@ class Transition:
 
 
 def transitions(spec: DeploymentSpec) -> list[Transition]:
-    """Night start and (lead-time-shifted) morning per schedule, in spec order."""
-    lead = lead_time_minutes(spec)
+    """Night start and morning per schedule, in spec order. On SageMaker the morning starts early by the lead time
+    (the workflow switches fleets); on EKS both variants overlap instead (the eks component orders them)."""
+    lead = lead_time_minutes(spec) if spec.target == "sagemaker" else 0
     day = day_config(spec)
     out = []
     for s in spec.schedules:
@@ -146,9 +147,33 @@ def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4) -> Timeline
             t = u.transition.cron.next_after(t)
     more.sort(key=lambda u: u.at.astimezone(timezone.utc))
     report = cost_report(spec)
+    lead = lead_time_minutes(spec) if spec.target == "sagemaker" and spec.schedules else 0
     return Timeline(spec.name, spec.environment, str(tz), segments, more[:upcoming], report.cost_per_month_usd,
                     report.day_only_cost_per_month_usd, round(report.schedule_saving_per_month_usd, 2),
-                    lead_time_minutes(spec), wake_up_s(spec) if spec.scaling.scale_to_zero else None)
+                    lead, wake_up_s(spec) if spec.scaling.scale_to_zero else None)
+
+
+def timeline_summary(spec: DeploymentSpec, now: datetime) -> dict:
+    """The timeline as data (for `llama-infra plan --json`), with the rendered lines."""
+    tl = timeline(spec, now)
+
+    def config(c: Config) -> dict:
+        return {"window": c.window, "instance_type": c.instance_type, "model_id": c.model_id,
+                "params_b": c.params_b, "precision": c.precision, "min_replicas": c.min_replicas,
+                "max_replicas": c.max_replicas}
+
+    return {
+        "timezone": tl.timezone,
+        "segments": [{"start": s.start.isoformat(), "end": s.end.isoformat(), "hours": round(s.hours, 2),
+                      **config(s.config)} for s in tl.segments],
+        "next_transitions": [{"at": u.at.isoformat(), "at_utc": u.at.astimezone(timezone.utc).isoformat(),
+                              "window": u.transition.window, "direction": u.transition.direction,
+                              "lead_time_minutes": u.transition.lead_time_minutes} for u in tl.upcoming],
+        "lead_time_minutes": tl.lead_time_minutes,
+        "schedule_saving_per_month_usd": tl.schedule_saving_per_month_usd,
+        "wake_up_s": list(tl.wake_up_s) if tl.wake_up_s else None,
+        "lines": render(tl),
+    }
 
 
 def _describe(c: Config) -> str:

@@ -57,6 +57,7 @@ class StackPlan:
     cost: dict[str, Any]
     warnings: list[str]
     target_summary: list[str] = field(default_factory=list)  # e.g. EKS capacity pools (llama_infra.kube.summary)
+    timeline: dict[str, Any] = field(default_factory=dict)  # 24 h in the spec's timezone (capacity_timeline)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,7 +106,16 @@ def plan_stack(stack: str, stacks_dir: Path | None = None, *, preview: bool = Tr
         outputs={k: v for k, v in run.stack_outputs.items()}, scaling=scaling_summary(spec, run.records),
         cost=cost_summary(spec), warnings=[w.render(str(spec_path.relative_to(stacks_dir))) for w in warnings(spec)],
         target_summary=target_summary(spec),
+        timeline=_timeline(spec),
     )
+
+
+def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
+    from datetime import datetime, timezone
+
+    from llama_infra.capacity_timeline import timeline_summary
+
+    return timeline_summary(spec, datetime.now(timezone.utc))
 
 
 def plan_stacks(stacks: list[str] | None = None, stacks_dir: Path | None = None, *,

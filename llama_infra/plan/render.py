@@ -80,6 +80,8 @@ def render(plans: list[StackPlan], console: Console | None = None) -> None:
         parts: list[Any] = [resource_tree(plan), Panel(scaling, title="scaling", title_align="left")]
         if plan.target_summary:
             parts.append(Panel(Text("\n".join(plan.target_summary)), title=plan.target, title_align="left"))
+        if plan.timeline:
+            parts.append(Panel(Text("\n".join(plan.timeline["lines"])), title="24 h timeline", title_align="left"))
         parts.append(cost_table(plan))
         if plan.warnings:
             parts.append(Panel(Text("\n".join(plan.warnings), style="yellow"), title="warnings", title_align="left"))
