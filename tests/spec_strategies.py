@@ -61,7 +61,8 @@ def _schedules(draw, target: str, model: dict[str, Any], inst: catalog.GpuInstan
     out = []
     for i in range(n):
         downsize: dict[str, Any] = {}
-        if draw(st.booleans()):
+        # SageMaker scale to zero runs inference components: its windows change only min/max copies.
+        if not (scale_to_zero and target == "sagemaker") and draw(st.booleans()):
             downsize["instance_type"] = catalog.target_name(draw(st.sampled_from(smaller)).instance_type, target)
         w_lo = draw(st.integers(0 if scale_to_zero else 1, max(lo, 1)))
         downsize["min_replicas"] = w_lo
