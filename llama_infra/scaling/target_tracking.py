@@ -68,8 +68,9 @@ class TargetTrackingPolicy:
     def from_spec(cls, spec: DeploymentSpec) -> TargetTrackingPolicy:
         """The spec's queue-depth policy: concurrent requests per instance (running + queued, 10 s metric).
 
-        Target = the running sequences one instance holds at its SLO (not known to the spec) is replaced by the
-        spec's stated target per replica; cooldowns come from the stabilization windows.
+        The target value is the spec's `queue_depth_target` per replica (the metric counts running requests too,
+        so a low target scales out early; `llama-infra tune` searches it); cooldowns come from the stabilization
+        windows (scale-out = scale_up, scale-in = scale_down).
         """
         s = spec.scaling
         return cls(

@@ -88,9 +88,10 @@ def ttft_with_replicas(arrival_s: np.ndarray, prompt: np.ndarray, perf: ReplicaP
 
 def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndarray, start_s: float,
                       seconds: float, perf: ReplicaPerf, ttft_slo_s: float, tokens_per_s_slo: float, n_max: int,
-                      backlog_tokens: float = 0.0, miss_allowance: float = 0.01) -> tuple[int, float]:
-    """Least warm replicas that serve exactly these requests (perfect foresight) within the SLO, and the prefill
-    backlog (tokens) they leave for the next interval.
+                      backlog_tokens: float = 0.0, miss_allowance: float = 0.01) -> tuple[int, float, float]:
+    """Least warm replicas that serve exactly these requests (perfect foresight) within the SLO, the prefill
+    backlog (tokens) they leave for the next interval, and the share of the requests that miss the TTFT target
+    (above the allowance only when `n_max` is reached).
 
     Within the SLO means: at most `miss_allowance` more requests miss the TTFT target than would miss it on
     unlimited capacity (prompts too long for the target miss it whatever the capacity), and the decode batch stays
@@ -98,7 +99,7 @@ def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndar
     """
     end = start_s + seconds
     if len(arrival_s) == 0:
-        return 0, 0.0
+        return 0, 0.0, 0.0
     rps = len(arrival_s) / seconds
     b_slo = max(1.0, perf.max_batch_for_tokens_per_s(tokens_per_s_slo))
     b_cap = min(b_slo, perf.max_num_seqs, perf.kv_cache_tokens / max(float((prompt + output).mean()), 1.0))
@@ -110,9 +111,10 @@ def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndar
     best_miss = float((unqueued > ttft_slo_s).mean())
     while True:
         ttft, left = ttft_with_replicas(arrival_s, prompt, perf, n, start_s, backlog_tokens)
-        if n >= n_max or float((ttft > ttft_slo_s).mean()) <= best_miss + miss_allowance:
+        miss = float((ttft > ttft_slo_s).mean())
+        if n >= n_max or miss <= best_miss + miss_allowance:
             rate = n * perf.prefill_tokens_per_s
-            return n, max(0.0, left - (end - float(arrival_s[-1])) * rate)
+            return n, max(0.0, left - (end - float(arrival_s[-1])) * rate), miss
         n += 1
 
 

@@ -118,7 +118,8 @@ class Pool:
 
     def retire(self, r: Replica, t: float) -> None:
         r.draining = True
-        r.retire_at = min(r.retire_at, t + (DRAIN_S if r.ready_at <= t else 0.0))
+        drain = DRAIN_S if r.ready_at <= t and self.sim.policy.startup_delay else 0.0
+        r.retire_at = min(r.retire_at, t + drain)
         self._cap = None
         self._next_event = -math.inf
 
@@ -343,7 +344,7 @@ class Simulation:
         for k in range(self.n_steps):
             t = k * dt
             if t >= next_control:
-                cfg = self.config_at(t) if policy.uses_schedules else day_config(spec)
+                cfg = policy.config_for(self, t)
                 if cfg != pool.config:
                     first = pool.config is None
                     pool.config = cfg

@@ -12,9 +12,9 @@
 - `spec`: what llama-infra deploys: KEDA or HPA on queue depth (EKS) / target tracking on
   ConcurrentRequestsPerModelHighResolution (SageMaker) from `llama_infra.scaling`, reserved baseline, spot burst,
   schedules, overflow to the fallback model.
-- `oracle`: per minute the least warm replicas that serve that minute's actual requests within the SLO (perfect
-  foresight), no start-up delay, no interruptions, every replica at the cheapest price the spec allows — a lower
-  bound on what the spec's capacity can cost.
+- `oracle`: per minute the cheapest configuration (day, or the window in force) and least warm replicas that serve
+  that minute's actual requests within the SLO (perfect foresight), no start-up delay, no interruptions, every
+  replica at the cheapest price the spec allows — a lower bound on what the spec's capacity can cost.
 """
 
 from __future__ import annotations
@@ -50,25 +50,36 @@ def max_rps_per_replica(spec: DeploymentSpec, config: Config, mean_prompt: float
     return saturation_rps(perf, mean_prompt, mean_output, spec.slo.tokens_per_s_per_user)
 
 
-def oracle_need(spec: DeploymentSpec, workload, interval_s: float, configs: list[Config]) -> np.ndarray:
-    """Per interval, the least warm replicas that serve that interval's requests within the SLO."""
+def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list[list[Config]],
+                price_of=None) -> tuple[np.ndarray, list[Config]]:
+    """Per interval, the cheapest (configuration, replicas) among `options[i]` that serves that interval's requests
+    within the SLO; when none can (capped by max_replicas), the one that misses least."""
     w = workload
-    n_int = int(math.ceil(w.duration_s / interval_s)) + 1
+    n_int = len(options)
     edges = np.searchsorted(w.arrival_s, np.arange(n_int + 1) * interval_s)
     need = np.zeros(n_int, dtype=np.int64)
+    chosen: list[Config] = []
     prompt = w.prompt_tokens.astype(np.float64)
     output = w.output_tokens.astype(np.float64)
+    tp = spec.model.tensor_parallel_degree
+    price_of = price_of or (lambda cfg: 1.0)
     backlog = 0.0
     for i in range(n_int):
         lo, hi = edges[i], edges[i + 1]
-        cfg = configs[min(i, len(configs) - 1)]
-        perf = perf_for(cfg, spec.model.tensor_parallel_degree)
-        need[i], backlog = interval_replicas(w.arrival_s[lo:hi], prompt[lo:hi], output[lo:hi], i * interval_s,
-                                             interval_s, perf, spec.slo.ttft_p99_ms / 1000,
-                                             spec.slo.tokens_per_s_per_user, max(cfg.max_replicas, 1), backlog)
-        if need[i] == 0 and backlog > 0:
-            need[i] = 1
-    return need
+        best = None
+        for cfg in options[i]:
+            perf = perf_for(cfg, tp)
+            n, left, miss = interval_replicas(w.arrival_s[lo:hi], prompt[lo:hi], output[lo:hi], i * interval_s,
+                                              interval_s, perf, spec.slo.ttft_p99_ms / 1000,
+                                              spec.slo.tokens_per_s_per_user, max(cfg.max_replicas, 1), backlog)
+            capped = n >= cfg.max_replicas and hi > lo
+            key = (capped, miss if capped else 0.0, n * price_of(cfg))
+            if best is None or key < best[0]:
+                best = (key, cfg, n, left)
+        _, cfg, n, backlog = best
+        need[i] = max(n, 1) if backlog > 0 else n
+        chosen.append(cfg)
+    return need, chosen
 
 
 @dataclass
@@ -91,6 +102,10 @@ class Policy:
     def baseline_count(self, cfg: Config) -> int:
         base = self.spec.capacity.baseline.count
         return base if cfg.window is None else min(base, cfg.min_replicas)
+
+    def config_for(self, sim: Simulation, t: float) -> Config:
+        """The serving configuration this control plane runs at `t` (schedules only if it implements them)."""
+        return sim.config_at(t) if self.uses_schedules else day_config(self.spec)
 
     def initial_replicas(self, cfg: Config) -> list[tuple[str, str]]:
         n, base = self.initial_count(cfg), self.baseline_count(cfg)
@@ -121,7 +136,7 @@ class StaticPeak(Policy):
         spec, w = sim.spec, sim.workload
         self.baseline_capacity = spec.capacity.baseline.purchase
         cfg = replace(day_config(spec), max_replicas=10_000)  # sized for the peak, not capped by the spec
-        need = oracle_need(spec, w, 300.0, [cfg] * (int(w.duration_s // 300) + 2))
+        need, _ = oracle_need(spec, w, 300.0, [[cfg]] * (int(w.duration_s // 300) + 2))
         self.count = max(int(need.max()), spec.min_replicas, 1)
         self.description = (f"fixed {self.count} replicas: the least that serve the busiest 5 minutes within the "
                             "SLO (perfect foresight)")
@@ -279,9 +294,16 @@ class Oracle(Policy):
         self.cheapest = self._cheapest_capacity(spec)
         self.baseline_capacity = self.burst_capacity = self.cheapest
         n_int = int(math.ceil(w.duration_s / self.INTERVAL_S)) + 1
-        configs = [sim.config_at(i * self.INTERVAL_S) for i in range(n_int)]
-        self.need = oracle_need(spec, w, self.INTERVAL_S, configs)
-        self.description = f"perfect foresight per minute, no start-up delay, all at the {self.cheapest} price"
+        day = day_config(spec)
+        tp = spec.model.tensor_parallel_degree
+        # any configuration the spec runs (day, or a window's) at any time: peers keep the day one all night
+        options = [sorted({day, sim.config_at(i * self.INTERVAL_S)}, key=lambda c: c.window or "")
+                   for i in range(n_int)]
+        self.need, self.configs = oracle_need(
+            spec, w, self.INTERVAL_S, options,
+            price_of=lambda c: usd_per_replica_hour(c.instance_type, spec.target, self.cheapest, tp))
+        self.description = (f"perfect foresight per minute, cheapest of the day and window configurations, no "
+                            f"start-up delay, all at the {self.cheapest} price")
 
     def _cheapest_capacity(self, spec: DeploymentSpec) -> str:
         options = {spec.capacity.baseline.purchase, burst_capacity_of(spec)}
@@ -291,6 +313,9 @@ class Oracle(Policy):
 
     def baseline_count(self, cfg: Config) -> int:
         return 0
+
+    def config_for(self, sim: Simulation, t: float) -> Config:
+        return self.configs[min(int(t // self.INTERVAL_S), len(self.configs) - 1)]
 
     def initial_count(self, cfg: Config) -> int:
         return int(self.need[0]) if len(self.need) else 0

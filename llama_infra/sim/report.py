@@ -119,6 +119,20 @@ def simulate(spec: DeploymentSpec, workload: Workload, policies: tuple[str, ...]
     return results
 
 
+def attainable_share(spec: DeploymentSpec, workload: Workload) -> float:
+    """Share of requests whose TTFT can meet the target at all on the day configuration (no queueing, any scale):
+    prompts longer than that take too long to prefill whatever the capacity."""
+    from llama_infra.capacity_plan import day_config
+    from llama_infra.sim.capacity import perf_for
+    from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S
+
+    if not len(workload):
+        return 1.0
+    perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree)
+    unqueued = workload.prompt_tokens / perf.prefill_tokens_per_s + perf.decode_step_s_batch1 + REQUEST_OVERHEAD_S
+    return round(float((unqueued * 1000 <= spec.slo.ttft_p99_ms).mean()), 4)
+
+
 def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions,
             seed: int) -> dict:
     rows = []
@@ -130,7 +144,8 @@ def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult
         rows.append(d)
     return {"spec": spec.name, "target": spec.target, "workload": workload.description, "requests": len(workload),
             "duration_hours": round(workload.duration_s / 3600, 3), "seed": seed,
-            "slo": {"ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user},
+            "slo": {"ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
+                    "attainable_share": attainable_share(spec, workload)},
             "assumptions": assumptions.describe(), "policies": rows}
 
 
@@ -156,7 +171,9 @@ def render_table(spec: DeploymentSpec, workload: Workload, results: list[PolicyR
                       hours, str(r.interruptions), f"{r.dropped:,}")
     console.print(table)
     console.print(f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s per "
-                  "user; attainment = share of all requests within both (dropped count as misses).")
+                  "user; attainment = share of all requests within both (dropped count as misses). At most "
+                  f"{attainable_share(spec, workload):.1%} of these requests can meet the TTFT target on "
+                  f"{spec.capacity.baseline.instance_type} at any scale (longer prompts take longer to prefill).")
     for r in results:
         console.print(f"  {r.policy}: {r.description}", highlight=False)
     for a in assumptions.describe():
