@@ -77,3 +77,27 @@ def test_schedules_wait_for_the_endpoint_scaling_they_take_over(planned):
     target = one(planned, "aws:appautoscaling/target:Target")
     for schedule in planned.of_type("aws:scheduler/schedule:Schedule"):
         assert target.urn in schedule.depends_on
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_scale_to_zero_spec_on_the_variant_endpoint_keeps_one_instance_at_night(preview):
+    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint
+    from llama_infra.spec import parse_spec
+
+    spec = parse_spec("""
+name: llama-8b-dev
+target: sagemaker
+model: {id: meta-llama/Llama-3.1-8B-Instruct, params_b: 8, weights: {source: s3://weights/llama-8b/}}
+capacity: {baseline: {instance_type: ml.g5.2xlarge, count: 0}, burst: {max: 2}}
+scaling: {scale_to_zero: true, min_replicas: 0}
+schedules:
+  - {name: overnight, timezone: Europe/Berlin, start: "0 20 * * 1-5", end: "0 8 * * 1-5",
+     downsize: {min_replicas: 0, max_replicas: 1}}
+""")
+    run = run_program(lambda: SageMakerLlamaEndpoint(spec.name, spec).endpoint_arn, project="llama-infra",
+                      stack="dev", preview=preview, region=spec.region)
+    assert not run.of_type("aws-native:sagemaker:InferenceComponent")  # the component runs a classic variant
+    schedules = {r.name: json.loads(r.inputs["target"]["input"]) for r in run.of_type(
+        "aws:scheduler/schedule:Schedule")}
+    night = schedules["llama-8b-dev-downsizing-overnight-night-schedule"]
+    assert (night["min_capacity"], night["max_capacity"]) == (1, 1)  # a real-time variant keeps one instance

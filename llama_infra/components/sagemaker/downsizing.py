@@ -60,6 +60,9 @@ class SageMakerDownsizingArgs:
     """Resources the first transition must wait for (the endpoint's scalable target and policies)."""
     inference_component_name: str | None = None
     """Scale to zero: name of the inference component; default `<endpoint_name>-model`."""
+    inference_components: bool | None = None
+    """Whether the endpoint hosts inference components (default: `scaling.scale_to_zero`). False on a classic
+    variant endpoint: its windows then go through the workflow, with at least one instance."""
 
 
 class SageMakerDownsizing(pulumi.ComponentResource):
@@ -72,7 +75,10 @@ class SageMakerDownsizing(pulumi.ComponentResource):
     def __init__(self, name: str, args: SageMakerDownsizingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._name, self._args = name, args
-        if args.spec.scaling.scale_to_zero:
+        on_components = args.inference_components
+        if on_components is None:
+            on_components = args.spec.scaling.scale_to_zero
+        if on_components:
             self._build_scale_to_zero()
         else:
             self._build_workflow()
@@ -274,7 +280,9 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
     args = SageMakerDownsizingArgs(
         spec=ctx.spec, endpoint_name=ctx.endpoint_name, endpoint_arn=ctx.endpoint.arn,
         day_endpoint_config=ctx.day.endpoint_config, build_serving=build, day_model_name=ctx.day.model.name,
-        policies=lambda config: endpoint_policies(ctx, config), depends_on=depends_on)
+        policies=lambda config: endpoint_policies(ctx, config), depends_on=depends_on,
+        # SageMakerLlamaEndpoint serves a classic production variant (≥ 1 instance), even with scale_to_zero.
+        inference_components=False)
     return SageMakerDownsizing(f"{ctx.name}-downsizing", args, opts=pulumi.ResourceOptions(parent=ctx.component))
 
 
