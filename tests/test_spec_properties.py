@@ -10,8 +10,8 @@ from ruamel.yaml import YAML
 
 from llama_infra.capacity_plan import day_config, week_plan, window_config
 from llama_infra.pricing import HOURS_PER_MONTH, cost_report
-from llama_infra.spec import parse_spec
-from spec_strategies import valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
+from llama_infra.spec import DeploymentSpec, SpecRuleErrors, parse_spec
+from spec_strategies import valid_spec_dicts, valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
 
 FAST = settings(max_examples=int(os.environ.get("SPEC_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -60,3 +60,26 @@ def test_every_valid_spec_has_a_cost_report(spec):
     if report.requests_per_month:
         per_1k = report.cost_per_month_usd / report.requests_per_month * 1000
         assert report.cost_per_1k_requests_usd == pytest.approx(per_1k, rel=1e-3, abs=1e-4)
+
+
+@FAST
+@given(valid_spec_dicts("eks"))
+def test_the_spot_pool_fix_names_types_the_spec_then_accepts(spec_dict):
+    """A one-type spot pool is rejected; adding the first type the fix suggests makes the spec valid again."""
+    baseline = spec_dict["capacity"]["baseline"]["instance_type"]
+    spec_dict["capacity"]["burst"] = {"capacity": "spot", "max": 2, "instance_types": [baseline]}
+    spec_dict["scaling"].pop("max_replicas", None)
+    spec_dict["scaling"].pop("min_replicas", None)
+    spec_dict["scaling"]["scale_to_zero"] = False
+    spec_dict["scaling"]["autoscaler"] = "keda"
+    spec_dict["eks"]["addons"] = {"keda": True, "prometheus_adapter": False}
+    spec_dict["capacity"]["baseline"]["count"] = max(1, spec_dict["capacity"]["baseline"]["count"])
+    spec_dict["schedules"] = []
+    with pytest.raises(SpecRuleErrors) as caught:
+        DeploymentSpec.model_validate(spec_dict)
+    (issue,) = [i for i in caught.value.issues if i.path == ("capacity", "burst", "instance_types")]
+    suggested = issue.fix.split("e.g. ", 1)[1].split(", ")
+    assert 1 <= len(suggested) <= 3
+    for extra in suggested:
+        spec_dict["capacity"]["burst"]["instance_types"] = [baseline, extra]
+        assert DeploymentSpec.model_validate(spec_dict).burst_instance_types == [baseline, extra]

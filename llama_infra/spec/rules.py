@@ -285,21 +285,32 @@ def _burst(spec: DeploymentSpec) -> list[SpecIssue]:
     elif burst.capacity == "spot" and burst.max > 0:
         types = spec.burst_instance_types
         if len(set(types)) < burst.min_instance_types:
-            m = spec.model
-            more = [t for t in sizing.fitting_instances(m.params_b, m.precision, "eks", limit=6,
-                                                        overhead_fraction=m.memory_overhead_fraction)
-                    if t not in types][:3]
+            more = _spot_pool_candidates(spec, types)
             n = len(set(types))
             out.append(SpecIssue(("capacity", "burst", "instance_types"),
                                  f"a spot pool with {n} instance type{'s' if n != 1 else ''} ({', '.join(types)}) is "
                                  f"likely to find no capacity; the spec asks for at least {burst.min_instance_types}",
-                                 "add GPU types of other families that hold the model"
+                                 "add GPU types of other families that hold a replica"
                                  + (f", e.g. {', '.join(more)}" if more else "")))
     if base.capacity_reservation_id and base.purchase == "on-demand" and spec.target == "sagemaker":
         out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
                              "SageMaker endpoints do not target EC2 capacity reservations",
                              "remove it (use a SageMaker training plan / Savings Plan for reserved capacity)"))
     return out
+
+
+def _spot_pool_candidates(spec: DeploymentSpec, taken: list[str]) -> list[str]:
+    """Smallest EKS type of each other family that holds one replica at the Deployment's TP degree."""
+    m, tp = spec.model, spec.tp_degree
+    families = {catalog.ec2_name(t).split(".")[0] for t in taken}
+    found: list[str] = []
+    for g in sorted(catalog.gpu_types_for("eks"), key=lambda g: (g.total_gpu_memory_gb, g.vcpus)):
+        if g.family in families or g.gpu_count % tp:
+            continue
+        if sizing.fit(m.params_b, m.precision, g, tp, m.memory_overhead_fraction).fits:
+            families.add(g.family)
+            found.append(g.instance_type)
+    return found[:3]
 
 
 def _weights(spec: DeploymentSpec) -> list[SpecIssue]:
