@@ -96,8 +96,11 @@ def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bo
         cfg = next((window_config(spec, s) for s, occ in windows if any(b <= mid < f for b, f in occ)), day)
         wanted = math.ceil(shape[h % 24] * demand_at_peak - 1e-9)
         replicas = min(max(wanted, cfg.min_replicas), cfg.max_replicas)
-        base_cap = spec.capacity.baseline.count if cfg.window is None else min(spec.capacity.baseline.count,
-                                                                               cfg.min_replicas)
+        # Reserved baseline instances of the same type keep serving (and their price) in a window that only changes
+        # replica bounds; a window on another instance type keeps at most its own minimum as baseline.
+        same_type = cfg.instance_type == spec.capacity.baseline.instance_type
+        base_cap = spec.capacity.baseline.count if (cfg.window is None or same_type) else min(
+            spec.capacity.baseline.count, cfg.min_replicas)
         baseline = min(replicas, base_cap)
         burst = replicas - baseline
         hours.append(HourConfig(h, cfg.instance_type, replicas, baseline, burst,

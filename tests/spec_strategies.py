@@ -39,7 +39,9 @@ def _model(draw, target: str, inst: catalog.GpuInstance) -> dict[str, Any]:
     if source == "hf":
         weights["hf_token_secret"] = "llama/hf-token"
     model = {"id": "meta-llama/Model", "params_b": params_b, "precision": precision,
-             "framework": draw(st.sampled_from(["vllm", "tgi", "lmi", "tensorrt-llm"])),
+             # LMI and TensorRT-LLM are SageMaker (DJL) containers; the EKS target serves vLLM and TGI.
+             "framework": draw(st.sampled_from(["vllm", "tgi"] + (["lmi", "tensorrt-llm"] if target == "sagemaker"
+                                                                   else []))),
              "memory_overhead_fraction": overhead, "weights": weights}
     if tp:
         model["tensor_parallel_degree"] = tp

@@ -115,3 +115,26 @@ def test_cost_per_1k_requests_follows_the_stated_load():
 def test_default_daily_shape_is_24_fractions_of_the_peak():
     shape = pricing.default_daily_shape()
     assert len(shape) == 24 and max(shape) == 1.0 and min(shape) > 0
+
+
+WINDOW_LOWERS_MIN = FIXED.replace("count: 3, purchase: reserved}", "count: 2, purchase: reserved}\n  burst: {max: 2}") + """\
+schedules:
+  - name: overnight
+    timezone: UTC
+    start: "0 22 * * *"
+    end: "0 6 * * *"
+    downsize: {min_replicas: 1, max_replicas: 2}
+load:
+  peak_requests_per_second: 4
+  requests_per_second_per_replica: 2
+  daily_shape: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+"""
+
+
+def test_a_window_that_only_lowers_min_keeps_reserved_replicas_at_the_reserved_price():
+    """Load needs 2 replicas all day and night: the night window (min 1) must not reprice one as on-demand."""
+    report = pricing.cost_report(parse_spec(WINDOW_LOWERS_MIN))
+    night = [h for h in report.week if h.window == "overnight"]
+    assert len(night) == 7 * 8 and all(h.replicas == 2 for h in report.week)
+    assert all((h.baseline_replicas, h.burst_replicas) == (2, 0) for h in night)
+    assert report.schedule_saving_per_month_usd == pytest.approx(0, abs=0.01)

@@ -29,7 +29,7 @@ def check(spec: DeploymentSpec) -> None:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _eks_pipeline, _eks_replica_shape, _tags):
+                 _fallback, _eks_framework, _eks_pipeline, _eks_replica_shape, _tags):
         issues.extend(rule(spec))
     return issues
 
@@ -445,6 +445,21 @@ def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:
                              f"smaller than the primary ({spec.model.params_b:g}B {spec.model.precision})",
                              "overflow to a smaller or more quantized model, e.g. 8B int4"))
     return out
+
+
+def _eks_framework(spec: DeploymentSpec) -> list[SpecIssue]:
+    """EKS runs the model server images pinned in `llama_infra.kube.images`; LMI and TensorRT-LLM are SageMaker's."""
+    if spec.target != "eks":
+        return []
+    from llama_infra.kube.images import SERVER_IMAGES  # the EKS target's one table of server images (pure data)
+
+    if spec.model.framework in SERVER_IMAGES:
+        return []
+    served = " or ".join(sorted(SERVER_IMAGES))
+    return [SpecIssue(("model", "framework"),
+                      f"framework {spec.model.framework} runs on target sagemaker only (a DJL LMI container); the EKS "
+                      f"target serves {served} ({', '.join(SERVER_IMAGES.values())})",
+                      f"set framework to {served}, or use target: sagemaker")]
 
 
 def _eks_pipeline(spec: DeploymentSpec) -> list[SpecIssue]:
