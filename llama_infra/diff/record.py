@@ -66,7 +66,8 @@ def _mock_state(type_token: str, inputs: dict[str, Any], physical: str, region: 
         return state
     if package.startswith("aws"):
         state.setdefault("name", physical)
-        state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{type_token.split(':')[-1].lower()}/{physical}")
+        kind = type_token.split(":")[-1].lower()
+        state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{kind}/{physical}")
     if package == "kubernetes":
         meta = dict(state.get("metadata") or {})
         meta.setdefault("name", physical)

@@ -101,8 +101,9 @@ def render_markdown(d: SpecDiff) -> str:
     if d.resources.changes:
         out += ["| | operation | type | name | changed fields |", "|---|---|---|---|---|"]
         for c in _sorted(d):
-            fields = "<br>".join(f"`{_md(f.path)}`: `{_md(value(f.before, f.after))}` → `{_md(value(f.after, f.before))}`"
-                                 for f in c.fields[:12])
+            fields = "<br>".join(
+                f"`{_md(f.path)}`: `{_md(value(f.before, f.after))}` → `{_md(value(f.after, f.before))}`"
+                for f in c.fields[:12])
             if len(c.fields) > 12:
                 fields += f"<br>… and {len(c.fields) - 12} more"
             out.append(f"| `{SYMBOL[c.op]}` | {c.op} | `{c.type}` | `{c.name}` | {fields} |")

@@ -82,7 +82,8 @@ RULES: tuple[ReplaceRule, ...] = (
                 "serviceAccount"), "a pod identity association is keyed by cluster, namespace and service account",
                 _TF + "eks/pod_identity_association.go"),
     ReplaceRule("aws:ec2/launchTemplate:LaunchTemplate", ("name", "namePrefix"),
-                "the launch template name is its identity (other changes add a version)", _TF + "ec2/ec2_launch_template.go"),
+                "the launch template name is its identity (other changes add a version)",
+                _TF + "ec2/ec2_launch_template.go"),
     # Identity, alarms, orchestration: names are identities.
     ReplaceRule("aws:iam/role:Role", ("name", "namePrefix", "path"), "an IAM role's name and path are its identity",
                 _TF + "iam/role.go"),
@@ -108,7 +109,8 @@ RULES: tuple[ReplaceRule, ...] = (
     ReplaceRule("aws:lambda/function:Function", ("name",), "the function name is its identity",
                 _TF + "lambda/function.go"),
     ReplaceRule("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", ("functionName", "qualifier"),
-                "the async-invoke settings belong to one function version", _TF + "lambda/function_event_invoke_config.go"),
+                "the async-invoke settings belong to one function version",
+                _TF + "lambda/function_event_invoke_config.go"),
     ReplaceRule("aws:cloudwatch/logGroup:LogGroup", ("name", "namePrefix", "logGroupClass"),
                 "a log group's name and class are fixed: a new group starts empty (old logs stay in the old one "
                 "until it is deleted)", _TF + "logs/group.go"),
@@ -192,7 +194,8 @@ def markdown_table() -> str:
     """docs/diff-replacements.md: every rule, generated from this table (a test keeps the file fresh)."""
     lines = ["# What replaces a resource (llama-infra diff)", "",
              "Generated from `llama_infra/diff/replacement.py` by "
-             "`python -c \"from llama_infra.diff.replacement import markdown_table; print(markdown_table(), end='')\"`.",
+             "`python -c \"from llama_infra.diff.replacement import markdown_table; "
+             "print(markdown_table(), end='')\"`.",
              "Besides these, a resource is replaced when an input listed in its registration's `replace_on_changes` "
              "changes (pulumi-aws-native sends its own list; components may add theirs).", "",
              "| resource type | inputs that force replacement | consequence | source |", "|---|---|---|---|"]

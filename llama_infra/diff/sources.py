@@ -37,7 +37,8 @@ def read_spec(ref: str, cwd: str | Path | None = None) -> SpecAt:
         try:
             text = path.read_text()
         except (OSError, UnicodeDecodeError) as e:
-            raise DiffInputError(ref, f"cannot read the file: {e}", "check the file's permissions and encoding") from None
+            raise DiffInputError(ref, f"cannot read the file: {e}",
+                                 "check the file's permissions and encoding") from None
         return SpecAt(ref, parse_spec(text, ref))
     rev, sep, file = ref.partition(":")
     if not sep or not rev or not file or len(rev) == 1 and rev.isalpha():  # `C:\...` is a path, not a revision

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pytest
 
 from llama_infra.diff.compare import compare, field_changes
-from llama_infra.diff.record import RecordingMocks, record
+from llama_infra.diff.record import record
 from llama_infra.diff.replacement import RULES, matches, reasons
 
 

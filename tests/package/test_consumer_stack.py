@@ -17,7 +17,8 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
 
 
 def run_consumer(preview: bool, stack_outputs: dict | None = None):
-    outputs = {PLATFORM: {"alarmTopicArn": TOPIC, "appRoleName": "chat-app"}} if stack_outputs is None else stack_outputs
+    outputs = stack_outputs if stack_outputs is not None else {
+        PLATFORM: {"alarmTopicArn": TOPIC, "appRoleName": "chat-app"}}
     return run_program(lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
                        project="llama-consumer", stack="dev", preview=preview,
                        config={"networkStack": PLATFORM}, mocks=RecordingMocks(stack_outputs=outputs))
