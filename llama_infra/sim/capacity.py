@@ -93,9 +93,9 @@ def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndar
     backlog (tokens) they leave for the next interval, and the share of the requests that miss the TTFT target
     (above the allowance only when `n_max` is reached).
 
-    Within the SLO means: at most `miss_allowance` more requests miss the TTFT target than would miss it on
-    unlimited capacity (prompts too long for the target miss it whatever the capacity), and the decode batch stays
-    at or under the one that gives users the SLO's tokens/s.
+    Within the SLO means: at most ceil(`miss_allowance` × requests) more requests miss the TTFT target than would
+    miss it on unlimited capacity (prompts too long for the target miss it whatever the capacity), and the decode
+    batch stays at or under the one that gives users the SLO's tokens/s.
     """
     end = start_s + seconds
     if len(arrival_s) == 0:
@@ -108,11 +108,13 @@ def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndar
             math.ceil(float(prompt.sum()) / seconds / perf.prefill_tokens_per_s - 1e-9))
     n = min(n, n_max)
     unqueued = prompt / perf.prefill_tokens_per_s + perf.decode_step_s_batch1 + REQUEST_OVERHEAD_S
-    best_miss = float((unqueued > ttft_slo_s).mean())
+    best_misses = int((unqueued > ttft_slo_s).sum())
+    allowed = math.ceil(miss_allowance * len(arrival_s))  # whole requests: a quiet minute may still miss one
     while True:
         ttft, left = ttft_with_replicas(arrival_s, prompt, perf, n, start_s, backlog_tokens)
-        miss = float((ttft > ttft_slo_s).mean())
-        if n >= n_max or miss <= best_miss + miss_allowance:
+        misses = int((ttft > ttft_slo_s).sum())
+        miss = misses / len(arrival_s)
+        if n >= n_max or misses <= best_misses + allowed:
             rate = n * perf.prefill_tokens_per_s
             return n, max(0.0, left - (end - float(arrival_s[-1])) * rate), miss
         n += 1
