@@ -1,11 +1,12 @@
 """Properties of every valid spec: it validates, round-trips through YAML, costs, and its week plan keeps
 min ≤ baseline-derived min ≤ max in every hour."""
 
+import copy
 import os
 from io import StringIO
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from ruamel.yaml import YAML
 
 from llama_infra.capacity_plan import day_config, week_plan, window_config
@@ -62,10 +63,22 @@ def test_every_valid_spec_has_a_cost_report(spec):
         assert report.cost_per_1k_requests_usd == pytest.approx(per_1k, rel=1e-3, abs=1e-4)
 
 
+_NO_OTHER_FAMILY = {  # 405B fp8 at TP 4 needs 4×H200-class GPUs: no other family holds a replica
+    "name": "llama-405b", "target": "eks",
+    "model": {"id": "meta-llama/Llama-3.1-405B-Instruct", "params_b": 405, "precision": "fp8",
+              "tensor_parallel_degree": 4, "memory_overhead_fraction": 0.2,
+              "weights": {"source": "s3://llama-weights/llama-405b/"}},
+    "capacity": {"baseline": {"instance_type": "p5en.48xlarge", "count": 1}, "burst": {"max": 1}},
+    "scaling": {}, "schedules": [], "eks": {"cluster_name": "gpu"},
+}
+
+
 @FAST
 @given(valid_spec_dicts("eks"))
+@example(_NO_OTHER_FAMILY)
 def test_the_spot_pool_fix_names_types_the_spec_then_accepts(spec_dict):
-    """A one-type spot pool is rejected; adding the first type the fix suggests makes the spec valid again."""
+    """A one-type spot pool is rejected; adding a type the fix suggests (or its stated way out) makes it valid."""
+    spec_dict = copy.deepcopy(spec_dict)
     baseline = spec_dict["capacity"]["baseline"]["instance_type"]
     spec_dict["capacity"]["burst"] = {"capacity": "spot", "max": 2, "instance_types": [baseline]}
     spec_dict["scaling"].pop("max_replicas", None)
@@ -78,6 +91,12 @@ def test_the_spot_pool_fix_names_types_the_spec_then_accepts(spec_dict):
     with pytest.raises(SpecRuleErrors) as caught:
         DeploymentSpec.model_validate(spec_dict)
     (issue,) = [i for i in caught.value.issues if i.path == ("capacity", "burst", "instance_types")]
+    if "e.g. " not in issue.fix:  # no other family holds a replica: the fix offers the two ways out
+        assert "no other GPU family holds a replica" in issue.fix
+        for way_out in ({"capacity": "on-demand"}, {"min_instance_types": 1}):
+            spec_dict["capacity"]["burst"] = {"capacity": "spot", "max": 2, "instance_types": [baseline], **way_out}
+            assert DeploymentSpec.model_validate(spec_dict)
+        return
     suggested = issue.fix.split("e.g. ", 1)[1].split(", ")
     assert 1 <= len(suggested) <= 3
     for extra in suggested:

@@ -290,8 +290,9 @@ def _burst(spec: DeploymentSpec) -> list[SpecIssue]:
             out.append(SpecIssue(("capacity", "burst", "instance_types"),
                                  f"a spot pool with {n} instance type{'s' if n != 1 else ''} ({', '.join(types)}) is "
                                  f"likely to find no capacity; the spec asks for at least {burst.min_instance_types}",
-                                 "add GPU types of other families that hold a replica"
-                                 + (f", e.g. {', '.join(more)}" if more else "")))
+                                 f"add GPU types of other families that hold a replica, e.g. {', '.join(more)}" if more
+                                 else f"no other GPU family holds a replica at TP {spec.tp_degree}: use capacity: "
+                                 "on-demand, or set min_instance_types: 1 to accept the risk"))
     if base.capacity_reservation_id and base.purchase == "on-demand" and spec.target == "sagemaker":
         out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
                              "SageMaker endpoints do not target EC2 capacity reservations",
