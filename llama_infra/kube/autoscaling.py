@@ -149,13 +149,18 @@ def scrape_config(spec: DeploymentSpec) -> dict:
 
 def scrape_config_map(spec: DeploymentSpec) -> dict:
     """The scrape config as a ConfigMap (for kube-prometheus-stack's additionalScrapeConfigs or plain Prometheus);
-    written as JSON, which is YAML too."""
+    written as JSON, which is YAML too. With a fallback: also the fallback model's pods and the router's."""
     import json
 
+    from llama_infra.kube import fallback, router
+
+    jobs = [scrape_config(spec)]
+    if spec.fallback is not None:  # the fallback model's queue (the router reads it) and the router's own metrics
+        jobs += [scrape_config(fallback.fallback_spec(spec)), router.scrape_config(spec)]
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": f"{spec.name}-scrape-config", "namespace": namespace_of(spec),
                          "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}},
-            "data": {"scrape-configs.yaml": json.dumps([scrape_config(spec)], indent=2)}}
+            "data": {"scrape-configs.yaml": json.dumps(jobs, indent=2)}}
 
 
 def _sanitize(label: str) -> str:

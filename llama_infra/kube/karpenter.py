@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_infra.kube import labels
+from llama_infra.kube import fallback, labels
 from llama_infra.kube.node_groups import ROOT_DEVICE, nvme_raid0, root_volume_gib
 
 if TYPE_CHECKING:
@@ -35,7 +35,19 @@ def nodepool_name(spec: DeploymentSpec, capacity: str) -> str:
 
 
 def burst_gpu_limit(spec: DeploymentSpec) -> int:
-    return max(0, spec.max_replicas - spec.capacity.baseline.count) * spec.tp_degree
+    """GPUs the burst replicas can request, plus the fallback model's replicas when the spec has one."""
+    gpus = max(0, spec.max_replicas - spec.capacity.baseline.count) * spec.tp_degree
+    if spec.fallback is not None:
+        gpus += fallback.FALLBACK_REPLICAS * fallback.tp_degree(spec)
+    return gpus
+
+
+def pool_instance_types(spec: DeploymentSpec) -> list[str]:
+    """The burst types, and the fallback model's type (it runs on burst capacity too)."""
+    types = list(spec.burst_instance_types)
+    if spec.fallback is not None and fallback.instance_type(spec) not in types:
+        types.append(fallback.instance_type(spec))
+    return types
 
 
 def ec2_node_class(spec: DeploymentSpec, node_role_name: str, ami_alias: str = DEFAULT_AMI_ALIAS) -> dict:
@@ -75,7 +87,7 @@ def node_pool(spec: DeploymentSpec, capacity: str) -> dict:
                     "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass",
                                      "name": node_class_name(spec)},
                     "requirements": [
-                        {"key": labels.INSTANCE_TYPE, "operator": "In", "values": list(spec.burst_instance_types)},
+                        {"key": labels.INSTANCE_TYPE, "operator": "In", "values": pool_instance_types(spec)},
                         {"key": labels.KARPENTER_CAPACITY_TYPE, "operator": "In", "values": [capacity]},
                         {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
                     ],
@@ -100,7 +112,7 @@ def node_pool(spec: DeploymentSpec, capacity: str) -> dict:
 
 def node_pools(spec: DeploymentSpec) -> list[dict]:
     burst = spec.capacity.burst
-    if burst.max == 0:
+    if burst.max == 0 and spec.fallback is None:
         return []
     if burst.capacity == "on-demand":
         return [node_pool(spec, "on-demand")]

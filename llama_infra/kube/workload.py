@@ -109,9 +109,12 @@ def _rollout(tier: str) -> dict:
     return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
 
-def _deployment(spec: DeploymentSpec, tier: str, replicas: int, instance_types: list[str]) -> dict:
+def model_deployment(spec: DeploymentSpec, tier: str, replicas: int, instance_types: list[str],
+                     name: str | None = None) -> dict:
+    """A model-server Deployment of `spec`'s model. `tier` baseline runs on the reserved nodes, any other tier
+    (burst, fallback, a night variant) on burst capacity. Default name: `<spec.name>-<tier>`."""
     selector = {labels.INSTANCE_LABEL: spec.name, labels.TIER_LABEL: tier}
-    metadata = _meta(spec, f"{spec.name}-{tier}", {labels.TIER_LABEL: tier})
+    metadata = _meta(spec, name or f"{spec.name}-{tier}", {labels.TIER_LABEL: tier})
     metadata["annotations"] = {labels.GPU_HEADROOM_ANNOTATION: f"{gpu_memory_headroom(spec, instance_types):.2f}"}
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -130,7 +133,7 @@ def _deployment(spec: DeploymentSpec, tier: str, replicas: int, instance_types: 
 def baseline_deployment(spec: DeploymentSpec) -> dict | None:
     if spec.capacity.baseline.count == 0:
         return None
-    return _deployment(spec, "baseline", spec.capacity.baseline.count, [spec.capacity.baseline.instance_type])
+    return model_deployment(spec, "baseline", spec.capacity.baseline.count, [spec.capacity.baseline.instance_type])
 
 
 def burst_deployment(spec: DeploymentSpec) -> dict | None:
@@ -138,7 +141,7 @@ def burst_deployment(spec: DeploymentSpec) -> dict | None:
     lo, hi = burst_replica_bounds(spec)
     if hi == 0:
         return None
-    return _deployment(spec, "burst", lo, spec.burst_instance_types)
+    return model_deployment(spec, "burst", lo, spec.burst_instance_types)
 
 
 def service(spec: DeploymentSpec) -> dict:

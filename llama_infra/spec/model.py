@@ -189,6 +189,11 @@ class EksSettings(_Strict):
         "http://kube-prometheus-stack-prometheus.monitoring.svc:9090", pattern=r"^https?://[^\s]+$",
         description="Prometheus that scrapes the model servers; KEDA's trigger and prometheus-adapter query it.",
     )
+    router_image: str | None = Field(
+        None, min_length=3, description="Image of the overflow router (with `fallback`): build "
+        "docker/router.Dockerfile and push it to your registry. Default: a pinned python:3.11-slim that pip-installs "
+        "this llama-infra version at start (needs egress to PyPI).",
+    )
     karpenter_interruption_queue: bool = Field(
         True, description="Create Karpenter's interruption queue (SQS + EventBridge rules for spot interruption, "
         "rebalance, state change, scheduled change); set Karpenter's settings.interruptionQueue to the exported "

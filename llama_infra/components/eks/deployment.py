@@ -14,6 +14,7 @@ from llama_infra.components.eks.addons import EksAddons, EksAddonsArgs
 from llama_infra.components.eks.autoscaler import QueueDepthAutoscaler, QueueDepthAutoscalerArgs
 from llama_infra.components.eks.capacity import EksGpuCapacity, EksGpuCapacityArgs
 from llama_infra.components.eks.cluster import MinimalEksCluster, MinimalEksClusterArgs, kubeconfig
+from llama_infra.components.eks.overflow import OverflowRouter, OverflowRouterArgs
 from llama_infra.components.eks.service import LlamaInferenceService, LlamaInferenceServiceArgs
 from llama_infra.kube import workload
 from llama_infra.spec import DeploymentSpec
@@ -40,6 +41,8 @@ class EksLlamaDeployment(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
+    entry_service_name: pulumi.Output[str]
+    """What clients call: the router's Service with a fallback, else the model Service."""
     node_pool_names: pulumi.Output[list[str]]
     interruption_queue_name: pulumi.Output[str | None]
     karpenter_node_role_name: pulumi.Output[str | None]
@@ -64,15 +67,21 @@ class EksLlamaDeployment(pulumi.ComponentResource):
         scaler_deps += [r for a, r in self.addons.releases.items() if a in ("keda", "prometheus-adapter")]
         self.autoscaler = QueueDepthAutoscaler(f"{name}-autoscaler", QueueDepthAutoscalerArgs(
             spec, provider, depends_on=scaler_deps), child(self))
+        self.overflow: OverflowRouter | None = None
+        if spec.fallback is not None:
+            self.overflow = OverflowRouter(f"{name}-overflow", OverflowRouterArgs(spec, provider, depends_on=deps),
+                                           child(self))
 
         self.cluster_name = pulumi.Output.from_input(cluster_name)
         self.namespace = pulumi.Output.from_input(spec.eks.namespace)
         self.service_name = self.service.service_name
+        self.entry_service_name = self.overflow.entry_service_name if self.overflow else self.service_name
         self.node_pool_names = self.capacity.node_pool_names
         self.interruption_queue_name = self.capacity.interruption_queue_name
         self.karpenter_node_role_name = self.capacity.karpenter_node_role_name
         self.register_outputs({"cluster_name": self.cluster_name, "namespace": self.namespace,
-                               "service_name": self.service_name, "node_pool_names": self.node_pool_names,
+                               "service_name": self.service_name, "entry_service_name": self.entry_service_name,
+                               "node_pool_names": self.node_pool_names,
                                "interruption_queue_name": self.interruption_queue_name,
                                "karpenter_node_role_name": self.karpenter_node_role_name})
 

@@ -1,0 +1,208 @@
+"""The overflow router on EKS (`llama-infra router`): ConfigMap, Deployment, Service, PDB and its scrape job.
+
+With `spec.fallback`, clients talk to the router's Service `<name>-router` (the public entry point); it proxies to
+the primary Service `<name>` and overflows normal/low-priority requests to `<name>-fallback` while the primary's
+queue is over `fallback.when_queue_depth_over`.
+
+Queue depth: each backend's `metrics_url` is Prometheus' `/federate` endpoint filtered to that service's waiting
+gauge, so the router reads the queue summed over *all* of the service's pods (the number KEDA scales on), not the
+one pod a Service connection happens to reach. When Prometheus does not answer, the router falls back to its own
+in-flight count per backend (`RouterConfig.metrics_stale_after_seconds`).
+
+Image: `eks.router_image` (built from docker/router.Dockerfile; recommended) runs `llama-infra router` directly;
+without it a pinned python:3.11-slim pip-installs this llama-infra version into a venv on an emptyDir at start.
+
+Drain: the pod's `/health` turns 503 on SIGTERM; preStop sleeps first so the endpoints controller removes the pod
+from the Service before the router stops accepting, then the router finishes open streams within
+`drain_timeout_seconds`, inside `terminationGracePeriodSeconds`. Liveness is a TCP check, so a draining router
+(503 on /health) is not restarted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from llama_infra import __version__
+from llama_infra.kube import fallback, labels, server
+from llama_infra.kube.images import ROUTER_BOOTSTRAP_IMAGE
+from llama_infra.kube.workload import namespace_of
+from llama_infra.metrics import SERVICE_LABEL_PROM, server_metrics
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+
+PORT = 8080
+PORT_NAME = "http"
+REPLICAS = 2
+CONFIG_DIR = "/etc/llama-infra"
+CONFIG_FILE = "router.yaml"
+PRIORITY_KEYS_DIR = "/etc/llama-infra/priority"
+PRIORITY_KEYS_KEY = "keys"  # key inside the Secret named by fallback.priority_api_keys_secret: one API key per line
+PRE_STOP_SLEEP_SECONDS = 5
+DRAIN_TIMEOUT_SECONDS = server.TERMINATION_GRACE_SECONDS  # as long as a model replica takes to drain its streams
+TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + DRAIN_TIMEOUT_SECONDS + 10
+RUN_AS = 65532
+SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
+            "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "readOnlyRootFilesystem": True}
+
+
+def name_of(spec: DeploymentSpec) -> str:
+    return f"{spec.name}-router"
+
+
+def _meta(spec: DeploymentSpec, name: str) -> dict:
+    return {"name": name, "namespace": namespace_of(spec),
+            "labels": {labels.INSTANCE_LABEL: name_of(spec), labels.NAME_LABEL: "llama-infra-router",
+                       **labels.common(spec)}}
+
+
+def _pod_labels(spec: DeploymentSpec) -> dict[str, str]:
+    return {labels.NAME_LABEL: "llama-infra-router", labels.INSTANCE_LABEL: name_of(spec), **labels.MANAGED_BY}
+
+
+def service_url(spec: DeploymentSpec, service_name: str) -> str:
+    return f"http://{service_name}.{namespace_of(spec)}.svc.cluster.local"
+
+
+def federate_url(spec: DeploymentSpec, instance: str) -> str:
+    """Prometheus' federation endpoint returning the waiting gauge of every pod of one service (exposition text)."""
+    assert spec.eks is not None
+    series = server_metrics(spec.model.framework).queue_depth
+    match = f'{{__name__="{series}",namespace="{namespace_of(spec)}",{SERVICE_LABEL_PROM}="{instance}"}}'
+    return f"{spec.eks.prometheus_url.rstrip('/')}/federate?match[]={quote(match, safe='')}"
+
+
+def router_config(spec: DeploymentSpec) -> dict:
+    """The RouterConfig fields (as plain data) the router pods read from the ConfigMap."""
+    fb = spec.fallback
+    assert fb is not None, "the router is deployed only for specs with a fallback"
+    framework = spec.model.framework
+    config: dict = {
+        "primary": {"url": service_url(spec, spec.name), "metrics_url": federate_url(spec, spec.name),
+                    "queue_metric": framework},
+        "fallback": {"url": service_url(spec, fallback.name_of(spec)),
+                     "metrics_url": federate_url(spec, fallback.name_of(spec)), "queue_metric": framework,
+                     "model_id": fb.model_id, "precision": fb.precision,
+                     "when_queue_depth_over": fb.when_queue_depth_over},
+        "drain_timeout_seconds": DRAIN_TIMEOUT_SECONDS,
+        "host": "0.0.0.0",
+        "port": PORT,
+    }
+    if fb.priority_api_keys_secret:
+        config["priority_api_keys_file"] = f"{PRIORITY_KEYS_DIR}/{PRIORITY_KEYS_KEY}"
+    return config
+
+
+def config_map(spec: DeploymentSpec) -> dict:
+    """RouterConfig as YAML (written as JSON, which is YAML too) for `llama-infra router --config`."""
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(spec, f"{name_of(spec)}-config"),
+            "data": {CONFIG_FILE: json.dumps(router_config(spec), indent=2)}}
+
+
+def _command(spec: DeploymentSpec) -> tuple[str, list[str]]:
+    """(image, command) of the router container."""
+    assert spec.eks is not None
+    run = ["llama-infra", "router", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"]
+    if spec.eks.router_image:
+        return spec.eks.router_image, run
+    script = (f"python -m venv /tmp/venv && /tmp/venv/bin/pip install --no-cache-dir --quiet "
+              f"'llama-infra=={__version__}' && exec /tmp/venv/bin/{' '.join(run)}")
+    return ROUTER_BOOTSTRAP_IMAGE, ["sh", "-c", script]
+
+
+def _startup_probe(spec: DeploymentSpec) -> dict:
+    assert spec.eks is not None
+    # pip-installing at start takes a minute or two; a built image starts in seconds.
+    failures = 6 if spec.eks.router_image else 60
+    return {"httpGet": {"path": "/health", "port": PORT_NAME}, "periodSeconds": 5, "failureThreshold": failures}
+
+
+def deployment(spec: DeploymentSpec) -> dict:
+    fb = spec.fallback
+    assert fb is not None
+    image, command = _command(spec)
+    volumes: list[dict] = [{"name": "config", "configMap": {"name": f"{name_of(spec)}-config"}},
+                           {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
+    mounts = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}]
+    if fb.priority_api_keys_secret:
+        volumes.append({"name": "priority-keys", "secret": {
+            "secretName": fb.priority_api_keys_secret, "defaultMode": 0o440,
+            "items": [{"key": PRIORITY_KEYS_KEY, "path": PRIORITY_KEYS_KEY}]}})
+        mounts.append({"name": "priority-keys", "mountPath": PRIORITY_KEYS_DIR, "readOnly": True})
+    container = {
+        "name": "router",
+        "image": image,
+        "command": command,
+        "env": [{"name": "HOME", "value": "/tmp"}, {"name": "PYTHONUNBUFFERED", "value": "1"}],
+        "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],
+        "resources": {"requests": {"cpu": "500m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+        "startupProbe": _startup_probe(spec),
+        "readinessProbe": {"httpGet": {"path": "/health", "port": PORT_NAME}, "periodSeconds": 2,
+                           "failureThreshold": 2, "timeoutSeconds": 2},
+        "livenessProbe": {"tcpSocket": {"port": PORT_NAME}, "periodSeconds": 10, "failureThreshold": 3},
+        "securityContext": dict(SECURITY),
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRE_STOP_SLEEP_SECONDS)]}}},
+        "volumeMounts": mounts,
+    }
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": _meta(spec, name_of(spec)),
+        "spec": {
+            "replicas": REPLICAS,
+            "selector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": _pod_labels(spec), "annotations": {
+                    "prometheus.io/scrape": "true", "prometheus.io/port": str(PORT), "prometheus.io/path": "/metrics"}},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": RUN_AS},
+                    "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
+                    "topologySpreadConstraints": [{
+                        "maxSkew": 1, "topologyKey": labels.ZONE, "whenUnsatisfiable": "ScheduleAnyway",
+                        "labelSelector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}}}],
+                    "containers": [container],
+                    "volumes": volumes,
+                },
+            },
+        },
+    }
+
+
+def service(spec: DeploymentSpec) -> dict:
+    """The entry point clients use when the spec has a fallback."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, name_of(spec)), "spec": {
+        "type": "ClusterIP", "selector": {labels.INSTANCE_LABEL: name_of(spec)},
+        "ports": [{"name": "http", "port": 80, "targetPort": PORT_NAME, "protocol": "TCP"}]}}
+
+
+def pod_disruption_budget(spec: DeploymentSpec) -> dict:
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(spec, name_of(spec)),
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}},
+                     "unhealthyPodEvictionPolicy": "AlwaysAllow"}}
+
+
+def scrape_config(spec: DeploymentSpec) -> dict:
+    """Prometheus job for the router's own /metrics (queue depth per backend and priority, requests, latency)."""
+    ns = namespace_of(spec)
+    pod_label = "__meta_kubernetes_pod_label_" + "".join(c if c.isalnum() else "_" for c in labels.INSTANCE_LABEL)
+    return {
+        "job_name": f"llama-infra/{ns}/{name_of(spec)}",
+        "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [ns]}}],
+        "relabel_configs": [
+            {"source_labels": [pod_label], "action": "keep", "regex": name_of(spec)},
+            {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "action": "keep", "regex": PORT_NAME},
+            {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
+            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+        ],
+    }
+
+
+def objects(spec: DeploymentSpec) -> list[dict]:
+    """Every router object, empty without `spec.fallback`."""
+    if spec.fallback is None:
+        return []
+    return [config_map(spec), deployment(spec), service(spec), pod_disruption_budget(spec)]
