@@ -82,7 +82,7 @@ class LlamaDeployment(pulumi.ComponentResource):
             from llama_infra.components.eks import EksLlamaDeployment, EksLlamaDeploymentArgs
 
             deployment = EksLlamaDeployment(name, EksLlamaDeploymentArgs(spec), child)
-            outputs.update(endpoint_name=deployment.service_name)
+            outputs.update(endpoint_name=deployment.entry_service_name)  # the router's Service with a fallback
         self.target = pulumi.Output.from_input(spec.target)
         self.spec_name = pulumi.Output.from_input(spec.name)
         self.endpoint_name = pulumi.Output.from_input(outputs["endpoint_name"])

@@ -39,6 +39,7 @@ else:
     deployment = build_eks(spec.name, spec, pulumi.ResourceOptions(providers=[provider]))
     pulumi.export("cluster_name", deployment.cluster_name)
     pulumi.export("service_name", deployment.service_name)
+    pulumi.export("entry_service_name", deployment.entry_service_name)  # what clients call (the router with fallback)
     pulumi.export("node_pool_names", deployment.node_pool_names)
     # Karpenter's settings.interruptionQueue, and the role its controller must be allowed to pass (iam:PassRole).
     pulumi.export("interruption_queue_name", deployment.interruption_queue_name)
