@@ -48,10 +48,12 @@ def _check_sagemaker(spec, plan):
         lo, hi = _count(t.inputs["minCapacity"]), _count(t.inputs["maxCapacity"])
         assert 0 <= lo <= hi
         if t.inputs["resourceId"].startswith("endpoint/"):  # the variant: instances, bounded by the baseline
+            assert not spec.scaling.scale_to_zero, "scale to zero runs inference components, not the variant"
             assert spec.capacity.baseline.count <= lo and hi == spec.max_replicas
-            # Known gap (reported): with scale_to_zero the endpoint component still plans a variant with min 1
-            # (scale to zero is wired through the downsizing component, only when there are schedules).
-            assert lo == (max(1, spec.min_replicas) if spec.scaling.scale_to_zero else spec.min_replicas)
+            assert lo == spec.min_replicas
+        else:  # inference-component copies: from zero
+            assert spec.scaling.scale_to_zero and t.inputs["resourceId"].startswith("inference-component/")
+            assert lo == 0 and hi == max(1, spec.max_replicas)
 
 
 def _check_eks(spec, plan):

@@ -80,7 +80,7 @@ def test_schedules_wait_for_the_endpoint_scaling_they_take_over(planned):
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
-def test_a_scale_to_zero_spec_on_the_variant_endpoint_keeps_one_instance_at_night(preview):
+def test_a_scale_to_zero_spec_goes_to_zero_at_night_without_the_workflow(preview):
     from llama_infra.components.sagemaker import SageMakerLlamaEndpoint
     from llama_infra.spec import parse_spec
 
@@ -96,8 +96,8 @@ schedules:
 """)
     run = run_program(lambda: SageMakerLlamaEndpoint(spec.name, spec).endpoint_arn, project="llama-infra",
                       stack="dev", preview=preview, region=spec.region)
-    assert not run.of_type("aws-native:sagemaker:InferenceComponent")  # the component runs a classic variant
-    schedules = {r.name: json.loads(r.inputs["target"]["input"]) for r in run.of_type(
-        "aws:scheduler/schedule:Schedule")}
-    night = schedules["llama-8b-dev-downsizing-overnight-night-schedule"]
-    assert (night["min_capacity"], night["max_capacity"]) == (1, 1)  # a real-time variant keeps one instance
+    assert run.of_type("aws-native:sagemaker:InferenceComponent")  # copies of the model, from zero
+    assert not run.of_type("aws:scheduler/schedule:Schedule")  # no instance-type change: no workflow
+    actions = {r.name: r.inputs for r in run.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
+    night = actions["llama-8b-dev-overnight-night-copies"]
+    assert night["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 1}

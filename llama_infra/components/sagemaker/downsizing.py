@@ -89,12 +89,12 @@ class SageMakerDownsizing(pulumi.ComponentResource):
 
     def _build_scale_to_zero(self) -> None:
         """Inference component with copies from zero; windows change min/max copies with scheduled actions."""
-        from llama_infra.components.sagemaker.scale_to_zero import scale_to_zero
+        from llama_infra.components.sagemaker.scale_to_zero import component_name_for, scale_to_zero
 
         a = self._args
         if a.day_model_name is None:
             raise ValueError("scale to zero needs day_model_name: the model the inference component runs")
-        component_name = a.inference_component_name or f"{a.endpoint_name}-model"
+        component_name = a.inference_component_name or component_name_for(a.endpoint_name)
         z = scale_to_zero(self._name, a.spec, endpoint_name=a.endpoint_name, model_name=a.day_model_name,
                           component_name=component_name, parent=self, depends_on=a.depends_on)
         self.function_arn = pulumi.Output.from_input(None)
@@ -281,7 +281,7 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
         spec=ctx.spec, endpoint_name=ctx.endpoint_name, endpoint_arn=ctx.endpoint.arn,
         day_endpoint_config=ctx.day.endpoint_config, build_serving=build, day_model_name=ctx.day.model.name,
         policies=lambda config: endpoint_policies(ctx, config), depends_on=depends_on,
-        # SageMakerLlamaEndpoint serves a classic production variant (≥ 1 instance), even with scale_to_zero.
+        # Only classic variants come here: a scale-to-zero endpoint schedules its copies itself (scale_to_zero.py).
         inference_components=False)
     return SageMakerDownsizing(f"{ctx.name}-downsizing", args, opts=pulumi.ResourceOptions(parent=ctx.component))
 

@@ -1,5 +1,11 @@
 """`SageMakerLlamaEndpoint`: a real-time SageMaker endpoint serving a Llama model, built from a validated spec.
 
+Two shapes, chosen by `scaling.scale_to_zero`:
+- classic (default): the model on the production variant, ≥ 1 instance, variant autoscaling (`autoscaling.py`),
+  overnight windows through the downsizing workflow;
+- scale to zero: a model-less variant with managed instance scaling from 0, the model as an inference component
+  whose copy count scales from 0 with a wake-up alarm; windows change min/max copies (`scale_to_zero.py`).
+
 Translate only: every number comes from the spec or the pure modules (`variant.py`, `autoscaling.py`,
 `alarms.py`); the spec layer has already validated everything, so nothing is re-checked here.
 """
@@ -17,6 +23,8 @@ from llama_infra.components.sagemaker.args import SageMakerLlamaEndpointArgs
 from llama_infra.components.sagemaker.autoscaling import ScalingResources, variant_autoscaling
 from llama_infra.components.sagemaker.dashboard import dashboard_url, endpoint_dashboard
 from llama_infra.components.sagemaker.role import execution_role
+from llama_infra.components.sagemaker.scale_to_zero import (ScaleToZeroResources, component_name_for, scale_to_zero,
+                                                            scale_to_zero_serving)
 from llama_infra.components.sagemaker.serving_config import ServingConfig, serving_config
 from llama_infra.components.sagemaker.variant import variant_plan
 from llama_infra.spec import DeploymentSpec
@@ -38,13 +46,15 @@ class EndpointContext:
     role_policy: aws.iam.RolePolicy
     day: ServingConfig
     endpoint: aws.sagemaker.Endpoint
-    scaling: ScalingResources
+    scaling: ScalingResources | None  # the variant's; None on a scale-to-zero endpoint
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
+    scale_to_zero: ScaleToZeroResources | None = None
 
 
 class SageMakerLlamaEndpoint(pulumi.ComponentResource):
     """A real-time SageMaker endpoint for a Llama model: execution role, Model, EndpointConfiguration, Endpoint
-    (blue/green, rollback on alarms), queue-depth autoscaling, CloudWatch alarms and dashboard.
+    (blue/green, rollback on alarms), queue-depth autoscaling, CloudWatch alarms and dashboard. With
+    `scaling.scale_to_zero` the model runs as an inference component whose copies (and instances) go to zero.
 
     `args` is a `SageMakerLlamaEndpointArgs` or, for short, a validated `DeploymentSpec`.
     """
@@ -70,7 +80,8 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             name, region=spec.region, endpoint_name=endpoint_name,
             weights_sources=[p.weights_source for p in plans], images=[p.image_uri for p in plans],
             hf_token_secret=spec.model.weights.hf_token_secret, account_id=account_id, tags=spec.tags, parent=self)
-        day_serving = serving_config(name, spec, day, role=role, parent=self, depends_on=[role_policy])
+        build = scale_to_zero_serving if spec.scaling.scale_to_zero else serving_config
+        day_serving = build(name, spec, day, role=role, parent=self, depends_on=[role_policy])
         alarms = endpoint_alarms(name, spec, endpoint_name, parent=self)
         endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
@@ -80,19 +91,28 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             region=spec.region,
             tags=spec.tags,
             # With downsizing windows the workflow switches the configuration at night; an `up` must not undo it.
-            opts=pulumi.ResourceOptions(parent=self,
-                                        ignore_changes=["endpointConfigName"] if spec.schedules else None),
+            # (A scale-to-zero endpoint keeps its configuration: its windows change only the copy count.)
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["endpointConfigName"] if (
+                spec.schedules and not spec.scaling.scale_to_zero) else None),
         )
-        scaling = variant_autoscaling(name, spec, endpoint_name, parent=self, endpoint=endpoint)
         dashboard = endpoint_dashboard(name, spec, endpoint_name, parent=self)
-
-        self.context = EndpointContext(self, name, spec, endpoint_name, role, role_policy, day_serving, endpoint,
-                                       scaling, alarms)
-        self.add_night_windows(self.context)
+        if spec.scaling.scale_to_zero:
+            # Copies from zero, the wake-up alarm, and the windows as scheduled min/max changes of the copies.
+            zero = scale_to_zero(name, spec, endpoint_name=endpoint.name, model_name=day_serving.model.name,
+                                 component_name=component_name_for(endpoint_name), parent=self)
+            self.context = EndpointContext(self, name, spec, endpoint_name, role, role_policy, day_serving,
+                                           endpoint, None, alarms, zero)
+            target = zero.target
+        else:
+            scaling = variant_autoscaling(name, spec, endpoint_name, parent=self, endpoint=endpoint)
+            self.context = EndpointContext(self, name, spec, endpoint_name, role, role_policy, day_serving,
+                                           endpoint, scaling, alarms)
+            self.add_night_windows(self.context)
+            target = scaling.target
 
         self.endpoint_name = endpoint.name
         self.endpoint_arn = endpoint.arn
-        self.scaling_target_id = scaling.target.id
+        self.scaling_target_id = target.id
         self.dashboard_url = dashboard.dashboard_name.apply(lambda n: dashboard_url(spec.region, n))
         self.register_outputs({
             "endpoint_name": self.endpoint_name,

@@ -2,7 +2,8 @@
 
 Four pieces, all required (SageMaker guide, "Scale an endpoint to zero instances"):
 1. the endpoint configuration's variant has no model and `ManagedInstanceScaling` with `MinInstanceCount: 0`
-   (`inference_component_endpoint_config`, used by the endpoint component for the day configuration);
+   (`inference_component_endpoint_config`; `scale_to_zero_serving` builds it with the Model for
+   `SageMakerLlamaEndpoint` when `scaling.scale_to_zero` is set);
 2. the model runs as an inference component (`pulumi_aws_native.sagemaker.InferenceComponent`: pulumi-aws has no
    such resource);
 3. its copy count `inference-component/<name>` / `sagemaker:inference-component:DesiredCopyCount` is a scalable
@@ -21,9 +22,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
-from llama_infra import catalog, sizing
+from llama_infra import sizing
 from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import transitions
+from llama_infra.components.sagemaker.serving_config import ServingConfig, serving_model
+from llama_infra.components.sagemaker.variant import variant_plan
+from llama_infra.scaling.target import ScalingTarget
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -33,12 +37,20 @@ NO_CAPACITY_METRIC = "NoCapacityInvocationFailures"
 WAKE_UP_ALARM_PERIOD_S = 60
 WAKE_UP_COOLDOWN_S = 60
 _MB_PER_GB = 1024
+_MAX_COMPONENT_NAME = 63
+
+
+def component_name_for(endpoint_name: str) -> str:
+    """The inference component's name: `<endpoint>-model`, within SageMaker's 63 characters."""
+    suffix = "-model"
+    return f"{endpoint_name[:_MAX_COMPONENT_NAME - len(suffix)]}{suffix}"
 
 
 def inference_component_endpoint_config(name: str, spec: DeploymentSpec, config: Config, *,
                                         execution_role_arn: pulumi.Input[str],
                                         parent: pulumi.Resource) -> aws.sagemaker.EndpointConfiguration:
     """Variant without a model, managed instance scaling from 0 to max replicas (one copy per instance)."""
+    plan = variant_plan(spec, config)
     return aws.sagemaker.EndpointConfiguration(
         f"{name}-endpoint-config",
         execution_role_arn=execution_role_arn,  # required on inference-component endpoints
@@ -50,8 +62,21 @@ def inference_component_endpoint_config(name: str, spec: DeploymentSpec, config:
                 status="ENABLED", min_instance_count=0, max_instance_count=max(1, config.max_replicas)),
             routing_configs=[aws.sagemaker.EndpointConfigurationProductionVariantRoutingConfigArgs(
                 routing_strategy="LEAST_OUTSTANDING_REQUESTS")],
+            volume_size_in_gb=plan.volume_size_gb,
         )],
+        kms_key_arn=plan.kms_key_arn,
         region=spec.region, tags=spec.tags, opts=pulumi.ResourceOptions(parent=parent))
+
+
+def scale_to_zero_serving(name: str, spec: DeploymentSpec, config: Config, *, role: aws.iam.Role,
+                          parent: pulumi.Resource,
+                          depends_on: list[pulumi.Resource] | None = None) -> ServingConfig:
+    """The Model (the same as a classic variant's, `serving_model`) and the model-less endpoint configuration;
+    the model reaches the endpoint through the inference component (`scale_to_zero`)."""
+    plan, model = serving_model(name, spec, config, role=role, parent=parent, depends_on=depends_on)
+    endpoint_config = inference_component_endpoint_config(name, spec, config, execution_role_arn=role.arn,
+                                                          parent=parent)
+    return ServingConfig(config, plan, model, endpoint_config)
 
 
 @dataclass(frozen=True)
@@ -69,9 +94,7 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
                   depends_on: list[pulumi.Resource] | None = None) -> ScaleToZeroResources:
     """The inference component and its copy-count scaling, wake-up and window schedules, children of `parent`."""
     day = day_config(spec)
-    inst = catalog.lookup(day.instance_type)
-    gpus = spec.model.tensor_parallel_degree or (inst.gpu_count if inst else 1)
-    cold = sizing.cold_start(day.params_b, day.precision, spec.model.weights.preload == "nvme")
+    plan = variant_plan(spec, day)  # the TP degree and start-up timeouts a classic variant would get
     memory_mb = int(sizing.weights_gb(day.params_b, day.precision) * _MB_PER_GB)
     child = pulumi.ResourceOptions(parent=parent)
     ic = aws_native.sagemaker.InferenceComponent(
@@ -82,10 +105,10 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
         specification=aws_native.sagemaker.InferenceComponentSpecificationArgs(
             model_name=model_name,
             compute_resource_requirements=aws_native.sagemaker.InferenceComponentComputeResourceRequirementsArgs(
-                number_of_accelerator_devices_required=gpus, min_memory_required_in_mb=memory_mb),
+                number_of_accelerator_devices_required=plan.tp_degree, min_memory_required_in_mb=memory_mb),
             startup_parameters=aws_native.sagemaker.InferenceComponentStartupParametersArgs(
-                model_data_download_timeout_in_seconds=cold.model_download_timeout_s,
-                container_startup_health_check_timeout_in_seconds=cold.startup_health_check_timeout_s),
+                model_data_download_timeout_in_seconds=plan.model_data_download_timeout_s,
+                container_startup_health_check_timeout_in_seconds=plan.startup_health_check_timeout_s),
         ),
         runtime_config=aws_native.sagemaker.InferenceComponentRuntimeConfigArgs(copy_count=1),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or [],
@@ -93,12 +116,12 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
                                     ignore_changes=["runtimeConfig.copyCount"]),
     )
     aas = aws.appautoscaling
-    resource_id = f"inference-component/{component_name}"
+    copies = ScalingTarget.sagemaker_inference_component(component_name)
     target = aws.appautoscaling.Target(
         f"{name}-copies-target",
-        service_namespace="sagemaker",
-        resource_id=resource_id,
-        scalable_dimension="sagemaker:inference-component:DesiredCopyCount",
+        service_namespace=copies.service_namespace,
+        resource_id=copies.resource_id,
+        scalable_dimension=copies.scalable_dimension,
         min_capacity=0,
         max_capacity=max(1, spec.max_replicas),
         region=spec.region,

@@ -49,21 +49,17 @@ def hf_token(secret: str, *, parent: pulumi.Resource) -> pulumi.Output[str]:
     return pulumi.Output.secret(version.secret_string)
 
 
-def serving_config(name: str, spec: DeploymentSpec, config: Config, *, role: aws.iam.Role,
-                   parent: pulumi.Resource, weights: Weights | None = None,
-                   depends_on: list[pulumi.Resource] | None = None) -> ServingConfig:
-    """Create the Model and EndpointConfiguration that serve `config`, children of `parent`.
+def serving_model(name: str, spec: DeploymentSpec, config: Config, *, role: aws.iam.Role,
+                  parent: pulumi.Resource, weights: Weights | None = None,
+                  depends_on: list[pulumi.Resource] | None = None) -> tuple[VariantPlan, aws.sagemaker.Model]:
+    """The Model serving `config` (`{name}-model`, or `{name}-{window}-model`), child of `parent`, and its plan.
 
-    Children are named `{name}-model` / `{name}-endpoint-config` for the day and
-    `{name}-{window}-model` / `{name}-{window}-endpoint-config` for a window. Both are auto-named in AWS: they are
-    immutable, and Pulumi replaces them create-before-delete on every change, which a fixed name would block.
+    Shared by the classic variant (`serving_config`) and the inference component (`scale_to_zero.py`).
     """
     import pulumi
     import pulumi_aws as aws
 
     plan = variant_plan(spec, config, weights)
-    settings = spec.sagemaker_settings
-    prefix = role_prefix(config)
     env: dict[str, pulumi.Input[str]] = dict(plan.environment)
     if plan.hf_token_secret and not plan.weights_in_s3:
         env[HF_TOKEN_ENV] = hf_token(plan.hf_token_secret, parent=parent)
@@ -77,17 +73,34 @@ def serving_config(name: str, spec: DeploymentSpec, config: Config, *, role: aws
         ) if plan.weights_in_s3 else None,
     )
     model = aws.sagemaker.Model(
-        f"{name}-{prefix}model",
+        f"{name}-{role_prefix(config)}model",
         execution_role_arn=role.arn,
         primary_container=container,
         region=spec.region,
         tags=spec.tags,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
     )
+    return plan, model
+
+
+def serving_config(name: str, spec: DeploymentSpec, config: Config, *, role: aws.iam.Role,
+                   parent: pulumi.Resource, weights: Weights | None = None,
+                   depends_on: list[pulumi.Resource] | None = None) -> ServingConfig:
+    """Create the Model and EndpointConfiguration that serve `config`, children of `parent`.
+
+    Children are named `{name}-model` / `{name}-endpoint-config` for the day and
+    `{name}-{window}-model` / `{name}-{window}-endpoint-config` for a window. Both are auto-named in AWS: they are
+    immutable, and Pulumi replaces them create-before-delete on every change, which a fixed name would block.
+    """
+    import pulumi
+    import pulumi_aws as aws
+
+    plan, model = serving_model(name, spec, config, role=role, parent=parent, weights=weights,
+                                depends_on=depends_on)
     endpoint_config = aws.sagemaker.EndpointConfiguration(
-        f"{name}-{prefix}endpoint-config",
+        f"{name}-{role_prefix(config)}endpoint-config",
         production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-            variant_name=settings.variant_name,
+            variant_name=spec.sagemaker_settings.variant_name,
             model_name=model.name,
             instance_type=plan.instance_type,
             initial_instance_count=plan.initial_instance_count,
