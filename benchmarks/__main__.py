@@ -3,7 +3,7 @@
 A benchmark module exposes `run() -> list[dict]`: one row per measurement, every row with at least `benchmark`
 and `case`; other keys become columns (name units in keys: `seconds`, `ms`, `ratio`). Measurements that are
 compared sit side by side in one run (ratios, not absolute thresholds); nothing here is a pass/fail test.
-Other benchmarks (e.g. `python -m benchmarks.router_overhead`) run on their own.
+`bench_router` also runs on its own with options (`python -m benchmarks.bench_router --help`).
 """
 
 from __future__ import annotations

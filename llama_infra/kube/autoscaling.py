@@ -21,10 +21,24 @@ if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
 
 
-def scaling_queries(spec: DeploymentSpec) -> list[metrics.ScalingQuery]:
+def scaling_queries(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[metrics.ScalingQuery]:
+    """The burst's queries (the queue above the baseline's share); `baseline_replicas=0` for the whole service."""
     sc = spec.scaling
-    return metrics.scaling_queries(spec.model.framework, namespace_of(spec), spec.name, spec.capacity.baseline.count,
+    b = spec.capacity.baseline.count if baseline_replicas is None else baseline_replicas
+    return metrics.scaling_queries(spec.model.framework, namespace_of(spec), spec.name, b,
                                    sc.queue_depth_target, sc.gpu_memory_target)
+
+
+def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[dict]:
+    """KEDA Prometheus triggers of `scaling_queries`."""
+    assert spec.eks is not None
+    return [{
+        "type": "prometheus", "name": q.role, "metricType": "AverageValue",
+        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": q.promql,
+                     "threshold": _num(q.target_per_replica), "activationThreshold": "0",
+                     # An empty result is an error (→ fallback), not a zero that would scale the burst away.
+                     "ignoreNullValues": "false"},
+    } for q in scaling_queries(spec, baseline_replicas)]
 
 
 def quantity(x: float) -> str:
@@ -90,13 +104,7 @@ def scaled_object(spec: DeploymentSpec) -> dict | None:
     if hi == 0:
         return None
     keda = KedaPolicy.from_spec(spec)  # polling, cooldown, failure threshold: what the simulator runs
-    triggers = [{
-        "type": "prometheus", "name": q.role, "metricType": "AverageValue",
-        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": q.promql,
-                     "threshold": _num(q.target_per_replica), "activationThreshold": "0",
-                     # An empty result is an error (→ fallback), not a zero that would scale the burst away.
-                     "ignoreNullValues": "false"},
-    } for q in scaling_queries(spec)]
+    triggers = prometheus_triggers(spec)
     return {
         "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
         "metadata": _metadata(spec),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_infra.kube import fallback, labels
+from llama_infra.kube import fallback, labels, night
 from llama_infra.kube.node_groups import ROOT_DEVICE, nvme_raid0, root_volume_gib
 
 if TYPE_CHECKING:
@@ -39,12 +39,13 @@ def burst_gpu_limit(spec: DeploymentSpec) -> int:
     gpus = max(0, spec.max_replicas - spec.capacity.baseline.count) * spec.tp_degree
     if spec.fallback is not None:
         gpus += fallback.FALLBACK_REPLICAS * fallback.tp_degree(spec)
-    return gpus
+    return gpus + night.gpu_limit(spec)
 
 
 def pool_instance_types(spec: DeploymentSpec) -> list[str]:
-    """The burst types, and the fallback model's type (it runs on burst capacity too)."""
+    """The burst types, the fallback model's and the night variants' types (they run on burst capacity too)."""
     types = list(spec.burst_instance_types)
+    types += [t for t in night.instance_types(spec) if t not in types]
     if spec.fallback is not None and fallback.instance_type(spec) not in types:
         types.append(fallback.instance_type(spec))
     return types
@@ -112,7 +113,7 @@ def node_pool(spec: DeploymentSpec, capacity: str) -> dict:
 
 def node_pools(spec: DeploymentSpec) -> list[dict]:
     burst = spec.capacity.burst
-    if burst.max == 0 and spec.fallback is None:
+    if burst.max == 0 and spec.fallback is None and not night.variants(spec):
         return []
     if burst.capacity == "on-demand":
         return [node_pool(spec, "on-demand")]

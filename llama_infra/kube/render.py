@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_infra.kube import autoscaling, fallback, karpenter, router, workload
+from llama_infra.kube import autoscaling, fallback, karpenter, night, night_scaling, router, workload
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -12,14 +12,14 @@ if TYPE_CHECKING:
 
 def karpenter_objects(spec: DeploymentSpec, node_role_name: str) -> list[dict]:
     assert spec.eks is not None
-    if not spec.eks.karpenter or (spec.capacity.burst.max == 0 and spec.fallback is None):
+    if not spec.eks.karpenter or not karpenter.node_pools(spec):
         return []
     return [karpenter.ec2_node_class(spec, node_role_name), *karpenter.node_pools(spec)]
 
 
 def workload_objects(spec: DeploymentSpec) -> list[dict]:
     objs = [workload.service_account(spec), workload.baseline_deployment(spec), workload.burst_deployment(spec),
-            workload.service(spec), workload.pod_disruption_budget(spec), autoscaling.scrape_config_map(spec),
+            *night.deployments(spec), workload.service(spec), workload.pod_disruption_budget(spec), autoscaling.scrape_config_map(spec),
             *fallback.objects(spec), *router.objects(spec)]
     return [o for o in objs if o is not None]
 
@@ -32,5 +32,5 @@ def autoscaler_object(spec: DeploymentSpec) -> dict | None:
 
 def all_objects(spec: DeploymentSpec, node_role_name: str = "llama-infra-karpenter-node") -> list[dict]:
     objs = [workload.namespace(spec), *karpenter_objects(spec, node_role_name), *workload_objects(spec),
-            autoscaler_object(spec)]
+            autoscaler_object(spec), *night_scaling.objects(spec)]
     return [o for o in objs if o is not None]

@@ -371,6 +371,7 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
             else:
                 windows.append((i, window))
                 out.extend(_morning_lead_time(spec, i, crons["end"]))
+                out.extend(_eks_switch_lead_time(spec, i))
         d = s.downsize
         if d.min_replicas is not None and d.max_replicas is not None and d.min_replicas > d.max_replicas:
             out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
@@ -431,6 +432,26 @@ def _morning_lead_time(spec: DeploymentSpec, i: int, end: Cron) -> list[SpecIssu
         return [SpecIssue(("schedules", i, "end"), f"the day configuration must start {lead} min before the window "
                           f"ends (its cold start), but {e.problem}", e.fix)]
     return []
+
+
+def _eks_switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
+    """On EKS a window that swaps type or model starts each variant early by its cold start (KEDA cron triggers):
+    both crons must allow that shift."""
+    if spec.target != "eks" or spec.eks is None:
+        return []
+    from llama_infra.kube import night
+
+    out = []
+    for v in night.variants(spec):
+        if v.schedule.name != spec.schedules[i].name:
+            continue
+        for field, crons in (("start", night.night_crons), ("end", night.day_crons)):
+            try:
+                crons(spec, v)
+            except ScheduleError as e:
+                out.append(SpecIssue(("schedules", i, field), f"the {'night' if field == 'start' else 'day'} "
+                                     f"variant must start early by its cold start, but {e.problem}", e.fix))
+    return out
 
 
 def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:

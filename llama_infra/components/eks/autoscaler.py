@@ -3,8 +3,8 @@
 `scaling.autoscaler: keda` renders a KEDA ScaledObject (Prometheus triggers; burst can go to zero);
 `hpa` renders an autoscaling/v2 HorizontalPodAutoscaler on External metrics that prometheus-adapter serves
 (its rules are in the adapter's Helm values, `EksAddons`). Both read the queries of `llama_infra.metrics`.
-Extension point for overnight schedules (issue 5): a schedule changes the baseline and the burst bounds, so it
-re-renders this component's object from the window's configuration (`capacity_plan.window_config`).
+Overnight schedules that change the type or model (issue 5) add the night variants' ScaledObjects and a cron-driven
+ScaledObject on the day baseline (`llama_infra.kube.night_scaling`, docs/eks.md).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, child
+from llama_infra.kube import night_scaling
 from llama_infra.kube.render import autoscaler_object
 from llama_infra.spec import DeploymentSpec
 
@@ -49,6 +50,12 @@ class QueueDepthAutoscaler(pulumi.ComponentResource):
             self.resource = k8s.apiextensions.CustomResource(f"{name}-scaled-object", api_version=obj["apiVersion"],
                                                              kind=obj["kind"], metadata=obj["metadata"],
                                                              spec=obj["spec"], opts=o)
+        # Night variants and the day baseline on a schedule (llama_infra.kube.night_scaling).
+        self.schedule_resources = [
+            k8s.apiextensions.CustomResource(f"{name}-{so['metadata']['name'].removeprefix(args.spec.name + '-')}",
+                                             api_version=so["apiVersion"], kind=so["kind"], metadata=so["metadata"],
+                                             spec=so["spec"], opts=o)
+            for so in night_scaling.objects(args.spec)]
         self.kind = pulumi.Output.from_input(obj["kind"] if obj else None)
         self.object_name = pulumi.Output.from_input(obj["metadata"]["name"] if obj else None)
         self.register_outputs({"kind": self.kind, "object_name": self.object_name})

@@ -67,7 +67,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
         if base_plan.max_size and spec.capacity.baseline.count:
             self.node_groups["baseline"] = self._node_group(f"{name}-baseline", base_plan, role, attachments)
 
-        if spec.eks.karpenter and (spec.capacity.burst.max or spec.fallback is not None):
+        if spec.eks.karpenter and karpenter.node_pools(spec):
             self._karpenter(name)
         else:
             burst_plan = spot_node_group(spec)

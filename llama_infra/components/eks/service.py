@@ -16,7 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_policy, child
-from llama_infra.kube import autoscaling, labels, workload
+from llama_infra.kube import autoscaling, labels, night, workload
 from llama_infra.spec import DeploymentSpec
 
 
@@ -57,9 +57,15 @@ class LlamaInferenceService(pulumi.ComponentResource):
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
         base = workload.baseline_deployment(spec)
         if base:
+            # With a night variant, the baseline's KEDA cron (llama_infra.kube.night_scaling) owns its replicas.
+            owned = ["spec.replicas"] if night.variants(spec) else None
             self.deployments["baseline"] = k8s.apps.v1.Deployment(
                 f"{name}-baseline", metadata=base["metadata"], spec=base["spec"],
-                opts=child(self, depends_on=[sa, *after], **k8s_opts))
+                opts=child(self, depends_on=[sa, *after], ignore_changes=owned, **k8s_opts))
+        for v, dep in zip(night.variants(spec), night.deployments(spec)):
+            self.deployments[v.deployment_name] = k8s.apps.v1.Deployment(
+                f"{name}-{v.deployment_name}", metadata=dep["metadata"], spec=dep["spec"],
+                opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts))
         burst = workload.burst_deployment(spec)
         if burst:
             self.deployments["burst"] = k8s.apps.v1.Deployment(

@@ -14,8 +14,9 @@ priority, admission, queue-depth routing, event-aligned streaming and metrics).
 
 Every phase is bounded by `--seconds`. Run from the repository root:
 
-    .venv/bin/python -m benchmarks.router_overhead            # ~45 s
-    .venv/bin/python -m benchmarks.router_overhead --seconds 1 # quick look
+    .venv/bin/python -m benchmarks bench_router           # the runner's table (RUN_SECONDS per path and mode)
+    .venv/bin/python -m benchmarks.bench_router            # printed report, ~45 s
+    .venv/bin/python -m benchmarks.bench_router --seconds 1 # quick look
 """
 
 from __future__ import annotations
@@ -171,8 +172,8 @@ async def measure(
     }
 
 
-async def main(seconds: float, concurrency: int, chunks: int, rounds: int) -> None:
-    load_before = os.getloadavg()[0]
+async def collect(seconds: float, concurrency: int, chunks: int, rounds: int) -> list[tuple[str, dict]]:
+    """(mode, per-path measurements) for non-streaming and streaming, every phase bounded by `seconds`."""
     async with process("-c", BACKEND, str(chunks)) as backend, process("-c", BARE_PROXY, backend[0]) as bare:
         backend_url = backend[0]
         async with process(
@@ -188,6 +189,31 @@ async def main(seconds: float, concurrency: int, chunks: int, rounds: int) -> No
                     {"model": "bench", "messages": [{"role": "user", "content": "hi"}], "stream": stream}
                 ).encode()
                 rows.append((mode, await measure(urls, body, seconds, concurrency, rounds)))
+    return rows
+
+
+# `python -m benchmarks` runs this with a short budget: 2 modes × 3 paths × 2 measures × RUN_SECONDS ≈ 25 s.
+RUN_SECONDS, RUN_ROUNDS, RUN_CONCURRENCY, RUN_CHUNKS = 2.0, 2, 32, 16
+
+
+def run() -> list[dict]:
+    """Rows for the benchmarks runner: one per mode and path, added latency and throughput ratio beside direct."""
+    rows = asyncio.run(collect(RUN_SECONDS, RUN_CONCURRENCY, RUN_CHUNKS, RUN_ROUNDS))
+    out = []
+    for mode, measured in rows:
+        d50, d99, drate, _ = measured["direct"]
+        for name in PATHS:
+            p50, p99, rate, cpu = measured[name]
+            out.append({"benchmark": "router", "case": f"{mode} {name}", "p50_ms": round(p50 * 1000, 3),
+                        "p99_ms": round(p99 * 1000, 3), "added_p50_ms": round((p50 - d50) * 1000, 3),
+                        "added_p99_ms": round((p99 - d99) * 1000, 3), "requests_per_s": round(rate, 1),
+                        "throughput_ratio": round(rate / drate, 2), "cpu_us_per_request": round(cpu * 1e6, 1)})
+    return out
+
+
+async def main(seconds: float, concurrency: int, chunks: int, rounds: int) -> None:
+    load_before = os.getloadavg()[0]
+    rows = await collect(seconds, concurrency, chunks, rounds)
     print(
         f"Router overhead on loopback: {os.cpu_count()} CPUs (load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after), {seconds:g} s per path and measure in {rounds} rounds, "

@@ -1,0 +1,135 @@
+"""Overnight variants on EKS: a night Deployment beside the day one, switched by KEDA cron triggers.
+
+For each schedule whose window changes the instance type or the model (`capacity_plan.window_config`), a Deployment
+`<name>-<schedule>` serves the window's model on the window's type, beside the day Deployments. Its pods carry the
+service label `app.kubernetes.io/instance=<name>`, so the Service, the PDB and the queue queries cover both. Timing
+(all crons in the schedule's timezone, rendered with `Cron.as_kubernetes()`; KEDA evaluates them in that zone):
+
+- night ScaledObject: cron trigger from `start − lead(night)` to `end`, desired = the window's min replicas, plus the
+  same queue-depth (and KV-cache) triggers as the day (KEDA takes the largest), bounded by the window's max;
+- baseline ScaledObject: cron trigger from `end − lead(day)` to `start`, desired = capacity.baseline.count. The
+  baseline Deployment therefore follows the schedule too.
+
+So at the evening switch the night replicas start `lead(night)` early and are Ready before the day cron ends; in the
+morning the day replicas start `lead(day)` early and are Ready before the night cron ends. KEDA scales a Deployment to
+zero only after `cooldownPeriod` with every trigger inactive, which adds to the overlap. lead = the replica's
+cold-start high estimate (`sizing.cold_start`) + a new GPU node (`NODE_PROVISIONING_S`), rounded up to 5 minutes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from llama_infra import catalog, sizing
+from llama_infra.capacity_plan import Config, day_config, window_config
+from llama_infra.kube import labels, workload
+from llama_infra.schedules import Cron
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+    from llama_infra.spec.model import Schedule
+
+# Assumption: Karpenter launches a GPU node and it joins the cluster (AMI boot, kubelet, device plugin) in ≤ 5 min.
+NODE_PROVISIONING_S = 300
+LEAD_ROUNDING_MINUTES = 5
+
+
+@dataclass(frozen=True)
+class NightVariant:
+    schedule: Schedule
+    config: Config
+
+    @property
+    def deployment_name(self) -> str:
+        return self.schedule.name
+
+
+def variants(spec: DeploymentSpec) -> list[NightVariant]:
+    """Schedules that change the instance type or the model: each gets its own Deployment (KEDA specs only)."""
+    if spec.target != "eks" or spec.scaling.autoscaler != "keda":
+        return []
+    day = day_config(spec)
+    out = []
+    for s in spec.schedules:
+        cfg = window_config(spec, s)
+        if (cfg.instance_type, cfg.model_id, cfg.params_b, cfg.precision) != (
+                day.instance_type, day.model_id, day.params_b, day.precision):
+            out.append(NightVariant(s, cfg))
+    return out
+
+
+def lead_minutes(spec: DeploymentSpec, config: Config) -> int:
+    """Minutes a replica of `config` needs from the cron firing to Ready: new node + cold start (high estimate)."""
+    inst = catalog.lookup(config.instance_type)
+    nvme = spec.model.weights.preload == "nvme" and bool(inst and inst.has_nvme) and config.model_id == spec.model.id
+    cold = sizing.cold_start(config.params_b, config.precision, nvme)
+    minutes = (NODE_PROVISIONING_S + cold.total_high_s) / 60
+    return math.ceil(minutes / LEAD_ROUNDING_MINUTES) * LEAD_ROUNDING_MINUTES
+
+
+def night_crons(spec: DeploymentSpec, v: NightVariant) -> tuple[Cron, Cron]:
+    """(start, end) of the night variant's cron trigger: starts early by its lead time, ends with the window."""
+    s = v.schedule
+    return Cron(s.start, s.timezone).shifted_earlier(lead_minutes(spec, v.config)), Cron(s.end, s.timezone)
+
+
+def day_crons(spec: DeploymentSpec, v: NightVariant) -> tuple[Cron, Cron]:
+    """(start, end) of the day baseline's cron trigger: from the window's end minus the day lead to its start."""
+    s = v.schedule
+    return Cron(s.end, s.timezone).shifted_earlier(lead_minutes(spec, day_config(spec))), Cron(s.start, s.timezone)
+
+
+def _tp(config: Config, memory_overhead_fraction: float) -> int:
+    inst = catalog.lookup(config.instance_type)
+    if inst is None:
+        return 1
+    return sizing.smallest_fitting_tp(config.params_b, config.precision, inst, memory_overhead_fraction) \
+        or inst.gpu_count
+
+
+def tp_degree(spec: DeploymentSpec, v: NightVariant) -> int:
+    return _tp(v.config, spec.model.memory_overhead_fraction)
+
+
+def night_spec(spec: DeploymentSpec, v: NightVariant) -> DeploymentSpec:
+    """The spec the night Deployment is rendered from. Same name (same service label); another model loads from the
+    Hugging Face Hub (`hf://<id>`, the day's token Secret): the schedule names a model, not a weights prefix."""
+    c = v.config
+    weights = spec.model.weights
+    if c.model_id != spec.model.id:
+        weights = weights.model_copy(update={"source": f"hf://{c.model_id}", "preload": "none"})
+    model = spec.model.model_copy(update={"id": c.model_id, "params_b": c.params_b, "precision": c.precision,
+                                          "tensor_parallel_degree": tp_degree(spec, v), "weights": weights})
+    baseline = spec.capacity.baseline.model_copy(update={"instance_type": c.instance_type})
+    return spec.model_copy(update={"model": model,
+                                   "capacity": spec.capacity.model_copy(update={"baseline": baseline})})
+
+
+def deployment(spec: DeploymentSpec, v: NightVariant) -> dict:
+    """Initial replicas 0: its ScaledObject owns the count. vLLM also answers to the day model's id, so clients
+    need not change the `model` field overnight (responses name the model that served)."""
+    nspec = night_spec(spec, v)
+    dep = workload.model_deployment(nspec, v.schedule.name, 0, [v.config.instance_type],
+                                    name=f"{spec.name}-{v.deployment_name}")
+    pod = dep["spec"]["template"]["spec"]
+    pod["nodeSelector"] = {labels.INSTANCE_TYPE: v.config.instance_type}
+    (container,) = pod["containers"]
+    args = container.get("args")
+    if args and "--served-model-name" in args and v.config.model_id != spec.model.id:
+        args.insert(args.index("--served-model-name") + 2, spec.model.id)
+    return dep
+
+
+def deployments(spec: DeploymentSpec) -> list[dict]:
+    return [deployment(spec, v) for v in variants(spec)]
+
+
+def gpu_limit(spec: DeploymentSpec) -> int:
+    """GPUs the night variants can request (they run on burst capacity)."""
+    return sum(v.config.max_replicas * tp_degree(spec, v) for v in variants(spec))
+
+
+def instance_types(spec: DeploymentSpec) -> list[str]:
+    return [v.config.instance_type for v in variants(spec)]

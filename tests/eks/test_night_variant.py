@@ -1,0 +1,162 @@
+"""Given an EKS spec whose schedule swaps the model and GPU overnight, a night Deployment runs beside the day one,
+switched by KEDA cron triggers in the schedule's timezone with the cold-start lead, so that (modelled with KEDA's
+cron-scaler rule over croniter, across both daylight-saving changes) some variant is always Ready."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from croniter import croniter
+
+from llama_infra.capacity_plan import day_config
+from llama_infra.components.eks import build_eks
+from llama_infra.kube import karpenter, labels, night, night_scaling, workload
+from llama_infra.kube.render import all_objects
+from llama_infra.schedules import Cron, zone
+
+from .pulumi_harness import run
+from .specs import edited
+from .validation import validate
+
+NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
+
+
+def night_spec(tz: str = "America/New_York", start: str = "0 22 * * 1-5", end: str = "0 6 * * 2-6", **downsize):
+    return edited(schedules=[{"name": "night", "timezone": tz, "start": start, "end": end, "downsize": {
+        "instance_type": "g6e.2xlarge", "model_override": NIGHT_MODEL, "min_replicas": 1, "max_replicas": 3,
+        **downsize}}])
+
+
+def scaled_objects(spec) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in all_objects(spec) if o["kind"] == "ScaledObject"}
+
+
+def test_every_object_validates_including_the_schedule_scaled_objects():
+    spec = night_spec()
+    objs = all_objects(spec)
+    for obj in objs:
+        validate(obj, spec.eks.kubernetes_version)
+    assert {"llama-70b-eks-burst", "llama-70b-eks-night", "llama-70b-eks-baseline"} == set(scaled_objects(spec))
+
+
+def test_no_night_variant_when_the_window_changes_only_replica_counts():
+    spec = edited(schedules=[{"name": "quiet", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *",
+                              "downsize": {"max_replicas": 4}}])
+    assert night.variants(spec) == [] and set(scaled_objects(spec)) == {"llama-70b-eks-burst"}
+
+
+def test_cron_triggers_have_the_timezone_window_and_lead_time():
+    spec = night_spec()
+    (v,) = night.variants(spec)
+    sos = scaled_objects(spec)
+    (night_cron,) = [t for t in sos["llama-70b-eks-night"]["spec"]["triggers"] if t["type"] == "cron"]
+    (day_cron,) = sos["llama-70b-eks-baseline"]["spec"]["triggers"]
+    lead_night, lead_day = night.lead_minutes(spec, v.config), night.lead_minutes(spec, day_config(spec))
+    assert lead_night >= 5 and lead_day >= lead_night  # 70B FP8 takes longer to load than 8B
+    assert night_cron["metadata"] == {"timezone": "America/New_York", "start": Cron("0 22 * * 1-5").shifted_earlier(
+        lead_night).expression, "end": "0 6 * * 2-6", "desiredReplicas": "1"}
+    assert day_cron["metadata"] == {"timezone": "America/New_York", "start": Cron("0 6 * * 2-6").shifted_earlier(
+        lead_day).expression, "end": "0 22 * * 1-5", "desiredReplicas": str(spec.capacity.baseline.count)}
+    # Hand-checked for this spec: night starts 10 min early (8B BF16 + a node), the day 10 min early.
+    assert (night_cron["metadata"]["start"], day_cron["metadata"]["start"]) == ("50 21 * * 1-5", "50 5 * * 2-6")
+
+
+def test_queue_depth_trigger_stays_active_at_night_on_the_whole_service():
+    spec = night_spec()
+    so = scaled_objects(spec)["llama-70b-eks-night"]["spec"]
+    queue = [t for t in so["triggers"] if t["type"] == "prometheus"]
+    assert {t["name"] for t in queue} == {"queue-depth", "kv-cache"}
+    (q,) = [t for t in queue if t["name"] == "queue-depth"]
+    # The baseline is down at night: no B·t offset, the night covers the whole queue up to the window's max.
+    assert q["metadata"]["query"] == 'sum(vllm:num_requests_waiting{namespace="llama",app_kubernetes_io_instance="llama-70b-eks"})'
+    assert (so["minReplicaCount"], so["maxReplicaCount"]) == (0, 3)
+
+
+def test_service_selects_both_variants_and_the_night_serves_the_day_model_name():
+    spec = night_spec()
+    dep = night.deployment(spec, night.variants(spec)[0])
+    pod = dep["spec"]["template"]
+    selector = workload.service(spec)["spec"]["selector"]
+    assert all(pod["metadata"]["labels"][k] == v for k, v in selector.items())
+    assert pod["spec"]["nodeSelector"] == {labels.INSTANCE_TYPE: "g6e.2xlarge"}
+    args = pod["spec"]["containers"][0]["args"]
+    i = args.index("--served-model-name")
+    assert args[i + 1: i + 3] == [NIGHT_MODEL["id"], spec.model.id]
+    assert args[args.index("--tensor-parallel-size") + 1] == "1" and dep["spec"]["replicas"] == 0
+    for pool in karpenter.node_pools(spec):
+        (types,) = [r["values"] for r in pool["spec"]["template"]["spec"]["requirements"]
+                    if r["key"] == labels.INSTANCE_TYPE]
+        assert "g6e.2xlarge" in types
+        assert int(pool["spec"]["limits"]["nvidia.com/gpu"]) == karpenter.burst_gpu_limit(edited()) + 3
+
+
+def keda_cron_active(trigger: dict, at: datetime) -> bool:
+    """KEDA's cron scaler rule: active when the next end comes no later than the next start (inside the window)."""
+    tz = zone(trigger["metadata"]["timezone"])
+    local = at.astimezone(tz)
+    next_start = croniter(trigger["metadata"]["start"], local).get_next(datetime)
+    next_end = croniter(trigger["metadata"]["end"], local).get_next(datetime)
+    return next_end <= next_start
+
+
+@pytest.mark.parametrize("tz,spring,autumn", [
+    ("America/New_York", datetime(2026, 3, 8), datetime(2026, 11, 1)),
+    ("Europe/Berlin", datetime(2026, 3, 29), datetime(2026, 10, 25)),
+])
+def test_keda_crons_fire_at_local_time_and_a_variant_is_always_ready_across_dst(tz, spring, autumn):
+    spec = night_spec(tz=tz, start="0 22 * * *", end="0 6 * * *")
+    (v,) = night.variants(spec)
+    sos = scaled_objects(spec)
+    (night_cron,) = [t for t in sos["llama-70b-eks-night"]["spec"]["triggers"] if t["type"] == "cron"]
+    (day_cron,) = sos["llama-70b-eks-baseline"]["spec"]["triggers"]
+    lead_night, lead_day = night.lead_minutes(spec, v.config), night.lead_minutes(spec, day_config(spec))
+    step = timedelta(minutes=5)
+    for change in (spring, autumn):
+        # The night trigger switches on at 22:00 − lead local time on each side of the change.
+        for day in (change - timedelta(days=1), change + timedelta(days=1)):
+            on = (datetime.combine(day.date(), datetime.min.time()).replace(hour=22, tzinfo=zone(tz))
+                  - timedelta(minutes=lead_night)).astimezone(timezone.utc)
+            assert not keda_cron_active(night_cron, on - timedelta(minutes=1))
+            assert keda_cron_active(night_cron, on + timedelta(minutes=1))
+        # Walk three days around the change in UTC: a variant is Ready (trigger on for its lead) at every step.
+        t0 = (change - timedelta(days=1)).replace(tzinfo=timezone.utc)
+        history: dict[str, list[bool]] = {"night": [], "day": []}
+        for i in range(3 * 24 * 12):
+            at = t0 + i * step
+            history["night"].append(keda_cron_active(night_cron, at))
+            history["day"].append(keda_cron_active(day_cron, at))
+            if i < 24 * 12:
+                continue  # warm-up: need lead time of history
+            ready_night = all(history["night"][-(lead_night // 5 + 1):])
+            ready_day = all(history["day"][-(lead_day // 5 + 1):])
+            assert ready_night or ready_day, f"no variant Ready at {at.astimezone(zone(tz))}"
+            local = at.astimezone(zone(tz))
+            if 23 <= local.hour or local.hour < 5:
+                assert not history["day"][-1], f"day baseline still up at {local}"  # the saving happens
+            if 7 <= local.hour < 21:
+                assert not history["night"][-1], f"night variant still up at {local}"
+
+
+@pytest.fixture(scope="module")
+def applied():
+    return run(lambda: build_eks("n", night_spec()), preview=False)
+
+
+def test_components_apply_the_night_deployment_and_schedule_scaled_objects(applied):
+    spec = night_spec()
+    sent = {r.inputs["metadata"]["name"]: r.inputs for r in applied.resources
+            if r.typ.startswith("kubernetes:") and r.inputs.get("kind") == "ScaledObject"}
+    for so in night_scaling.objects(spec):
+        assert sent[so["metadata"]["name"]]["spec"] == so["spec"]
+    deps = {r.inputs["metadata"]["name"] for r in applied.resources if r.typ == "kubernetes:apps/v1:Deployment"}
+    assert "llama-70b-eks-night" in deps
+
+
+def test_a_day_of_month_window_at_midnight_is_a_spec_error_naming_the_cron():
+    from llama_infra.spec.errors import SpecRuleErrors
+
+    with pytest.raises(SpecRuleErrors) as e:
+        night_spec(tz="UTC", start="0 0 1 * *", end="0 0 2 * *")
+    text = str(e.value)
+    assert "schedules[0].start" in text and "schedules[0].end" in text and "cold start" in text
