@@ -14,7 +14,7 @@ import numpy as np
 
 from llama_infra import catalog, pricing, sizing
 from llama_infra.capacity_plan import Config
-from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, ReplicaPerf, replica_perf
+from llama_infra.sim.replica_model import BATCH_SLOWDOWN_PER_SEQUENCE, REQUEST_OVERHEAD_S, ReplicaPerf, replica_perf
 
 # Seconds from "asked for" to "instance running" before the model starts loading.
 PROVISIONING_S = {
@@ -86,39 +86,91 @@ def ttft_with_replicas(arrival_s: np.ndarray, prompt: np.ndarray, perf: ReplicaP
     return ttft, float(in_system[-1]) * rate
 
 
-def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndarray, start_s: float,
-                      seconds: float, perf: ReplicaPerf, ttft_slo_s: float, tokens_per_s_slo: float, n_max: int,
-                      backlog_tokens: float = 0.0, miss_allowance: float = 0.01) -> tuple[int, float, float]:
-    """Least warm replicas that serve exactly these requests (perfect foresight) within the SLO, the prefill
-    backlog (tokens) they leave for the next interval, and the share of the requests that miss the TTFT target
-    (above the allowance only when `n_max` is reached).
+ORACLE_EPSILON = 0.01  # the oracle may fall this share of an interval's requests short of its attainable ceiling
+SEARCH_LIMIT_REPLICAS = 4096  # safety bound on the oracle's search (no real interval comes near it)
 
-    Within the SLO means: at most ceil(`miss_allowance` × requests) more requests miss the TTFT target than would
-    miss it on unlimited capacity (prompts too long for the target miss it whatever the capacity), and the decode
-    batch stays at or under the one that gives users the SLO's tokens/s.
-    """
-    end = start_s + seconds
-    if len(arrival_s) == 0:
-        return 0, 0.0, 0.0
+
+@dataclass(frozen=True)
+class IntervalChoice:
+    """The least warm replicas whose SLO attainment on one interval's requests is within epsilon of the ceiling."""
+    replicas: int
+    backlog_tokens: float  # prefill work (prompt tokens) still queued at the end of the interval
+    attainment: float  # share of the interval's requests within both SLO targets on `replicas`
+    ceiling: float  # share within both targets on unlimited warm capacity (no queueing, batch of one)
+
+
+def interval_attainment(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndarray, start_s: float,
+                        seconds: float, perf: ReplicaPerf, ttft_slo_s: float, tokens_per_s_slo: float, n: int,
+                        backlog_tokens: float = 0.0) -> tuple[int, float]:
+    """Requests of one interval within both SLO targets on n warm replicas, and the prefill backlog left.
+
+    TTFT as in the engine (aggregate FIFO prefill, one decode step at the interval's mean batch); tokens/s per user
+    from that batch, which Little's law gives: requests in flight = rate × (TTFT + output × step(batch)), spread
+    over n replicas. A batch beyond KV cache / max_num_seqs, or one too slow for the tokens/s target, fails all."""
     rps = len(arrival_s) / seconds
-    b_slo = max(1.0, perf.max_batch_for_tokens_per_s(tokens_per_s_slo))
-    b_cap = min(b_slo, perf.max_num_seqs, perf.kv_cache_tokens / max(float((prompt + output).mean()), 1.0))
-    in_flight = rps * (perf.ttft_s(float(prompt.mean())) + float(output.mean()) * perf.decode_step_s(b_cap))
-    n = max(1, math.ceil(in_flight / b_cap - 1e-9),
-            math.ceil(float(prompt.sum()) / seconds / perf.prefill_tokens_per_s - 1e-9))
-    n = min(n, n_max)
+    s1, c = perf.decode_step_s_batch1, BATCH_SLOWDOWN_PER_SEQUENCE
+    t0 = float(prompt.mean()) / perf.prefill_tokens_per_s + s1 + REQUEST_OVERHEAD_S
+    o = float(output.mean())
+    denom = n - rps * o * s1 * c
+    batch = max(1.0, rps * (t0 + o * s1 * (1 - c)) / denom) if denom > 0 else math.inf
+    ttft, left = ttft_with_replicas(arrival_s, prompt, perf, n, start_s, backlog_tokens)
+    end = start_s + seconds
+    left = max(0.0, left - (end - float(arrival_s[-1])) * n * perf.prefill_tokens_per_s)
+    b_cap = min(perf.max_num_seqs, perf.kv_cache_tokens / max(float((prompt + output).mean()), 1.0))
+    if batch > b_cap or batch > max(1.0, perf.max_batch_for_tokens_per_s(tokens_per_s_slo)):
+        return 0, left
+    step = perf.decode_step_s(batch)
+    return int((ttft - s1 + step <= ttft_slo_s).sum()), left
+
+
+def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndarray, start_s: float,
+                      seconds: float, perf: ReplicaPerf, ttft_slo_s: float, tokens_per_s_slo: float,
+                      backlog_tokens: float = 0.0, epsilon: float = ORACLE_EPSILON,
+                      n_limit: int = SEARCH_LIMIT_REPLICAS) -> IntervalChoice:
+    """The least warm replicas (perfect foresight) whose SLO attainment on exactly these requests is within
+    `epsilon` of the attainable ceiling — the attainment on unlimited capacity, where nothing queues and every
+    replica decodes a batch of one. Prompts too long to prefill within the TTFT target miss it at any scale, so the
+    ceiling can be far below 100 %; attainment rises with n and saturates, and this is where it saturates.
+
+    Epsilon is counted in whole requests, at least one (a quiet interval may miss one request rather than demand
+    a replica per request). Attainment never falls as n grows, so the search is doubling plus bisection."""
+    k = len(arrival_s)
+    if k == 0:
+        return IntervalChoice(0, 0.0, 1.0, 1.0)
     unqueued = prompt / perf.prefill_tokens_per_s + perf.decode_step_s_batch1 + REQUEST_OVERHEAD_S
-    best_misses = int((unqueued > ttft_slo_s).sum())
-    allowed = math.ceil(miss_allowance * len(arrival_s))  # whole requests: a quiet minute may still miss one
-    while True:
-        ttft, left = ttft_with_replicas(arrival_s, prompt, perf, n, start_s, backlog_tokens)
-        misses = int((ttft > ttft_slo_s).sum())
-        miss = misses / len(arrival_s)
-        if n >= n_max or misses <= best_misses + allowed:
-            rate = n * perf.prefill_tokens_per_s
-            return n, max(0.0, left - (end - float(arrival_s[-1])) * rate), miss
-        n += 1
+    b_slo = perf.max_batch_for_tokens_per_s(tokens_per_s_slo)
+    ceiling_hits = int((unqueued <= ttft_slo_s).sum()) if b_slo >= 1 else 0
+    target = ceiling_hits - max(1, math.floor(epsilon * k))
+
+    def hits(n: int) -> tuple[int, float]:
+        return interval_attainment(arrival_s, prompt, output, start_s, seconds, perf, ttft_slo_s,
+                                   tokens_per_s_slo, n, backlog_tokens)
+
+    # lower bound: the prefill work of the interval (and the backlog) must fit in it
+    lo = max(1, math.ceil((float(prompt.sum()) + backlog_tokens) / seconds / perf.prefill_tokens_per_s - 1e-9))
+    lo = min(lo, n_limit)
+    got = hits(lo)
+    if got[0] >= target:
+        return IntervalChoice(lo, got[1], got[0] / k, ceiling_hits / k)
+    hi = lo
+    while True:  # double until the target is met (or the safety limit)
+        hi = min(hi * 2, n_limit)
+        got_hi = hits(hi)
+        if got_hi[0] >= target or hi >= n_limit:
+            break
+        lo = hi
+    if got_hi[0] < target:
+        return IntervalChoice(hi, got_hi[1], got_hi[0] / k, ceiling_hits / k)
+    while hi - lo > 1:  # invariant: hits(lo) < target <= hits(hi)
+        mid = (lo + hi) // 2
+        got_mid = hits(mid)
+        if got_mid[0] >= target:
+            hi, got_hi = mid, got_mid
+        else:
+            lo = mid
+    return IntervalChoice(hi, got_hi[1], got_hi[0] / k, ceiling_hits / k)
 
 
-__all__ = ["Assumptions", "PROVISIONING_S", "REQUEST_OVERHEAD_S", "SPOT_NOTICE_S", "perf_for", "interval_replicas", "saturation_rps", "ttft_with_replicas",
+__all__ = ["Assumptions", "PROVISIONING_S", "REQUEST_OVERHEAD_S", "SPOT_NOTICE_S", "perf_for", "interval_replicas",
+           "interval_attainment", "IntervalChoice", "ORACLE_EPSILON", "saturation_rps", "ttft_with_replicas",
            "replicas_per_instance", "startup_s", "usd_per_replica_hour"]
