@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from llama_infra.diff.record import PlannedResource
+from llama_infra.plan.record import RecordedResource
 from llama_infra.diff.replacement import Replacement, matches, reasons
 
 Op = Literal["create", "update", "replace", "delete"]
@@ -124,7 +124,7 @@ def _path_order(old: dict[str, Any], new: dict[str, Any]):
     return lambda p: order[p]
 
 
-def _fixed_name(r: PlannedResource) -> bool:
+def _fixed_name(r: RecordedResource) -> bool:
     """The program names the resource itself (no autonaming), so a replacement must delete the old one first."""
     if r.type.startswith("kubernetes:"):
         meta = r.inputs.get("metadata")
@@ -132,7 +132,7 @@ def _fixed_name(r: PlannedResource) -> bool:
     return bool(r.inputs.get("name"))
 
 
-def compare(base: Iterable[PlannedResource], head: Iterable[PlannedResource]) -> ResourceDiff:
+def compare(base: Iterable[RecordedResource], head: Iterable[RecordedResource]) -> ResourceDiff:
     old = {r.urn: r for r in base if r.custom}
     new = {r.urn: r for r in head if r.custom}
     diff = ResourceDiff()

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llama_infra.diff.record import PlannedResource, RecordingMocks, record
+from llama_infra.plan.record import RecordedResource, RecordingMocks, record
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -37,7 +37,7 @@ def stacks_program() -> Path | None:
     return program if program.is_file() else None
 
 
-def resources_for(spec: DeploymentSpec, *, preview: bool = False) -> list[PlannedResource]:
+def resources_for(spec: DeploymentSpec, *, preview: bool = False) -> list[RecordedResource]:
     """Every resource registration `pulumi up` would make for this spec, recorded offline."""
     from llama_infra.plan.engine import PROJECT, SPEC_CONFIG_KEY
 

@@ -8,7 +8,7 @@ for every resource type llama-infra creates, with its source:
   in the resource's schema in hashicorp/terraform-provider-aws (`internal/service/<service>/<resource>.go`). The
   pulumi-aws Python SDK does not ship the provider schema, so the rules below cite those files.
 * pulumi-aws-native, and any resource created with `replace_on_changes`, send the list to the engine with the
-  resource registration; the recorder captures it (`PlannedResource.replace_on_changes`) and `reasons` uses it,
+  resource registration; the recorder captures it (`RecordedResource.replace_on_changes`) and `reasons` uses it,
   so those need no table entry.
 * pulumi-kubernetes replaces on the properties in its `forceNewProperties` table
   (pulumi/pulumi-kubernetes `provider/pkg/provider/diff.go`): `.metadata.name`/`.metadata.namespace` on every

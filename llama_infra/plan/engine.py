@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llama_infra.plan.mocks import RecordedResource
+from llama_infra.plan.record import RecordedResource
 from llama_infra.spec import DeploymentSpec, SpecError, load_spec, warnings
 
 PROJECT = "llama-infra"
@@ -86,24 +86,24 @@ def read_stack_config(stacks_dir: Path, stack: str) -> dict[str, str]:
 
 def plan_stack(stack: str, stacks_dir: Path | None = None, *, preview: bool = True) -> StackPlan:
     """Plan one stack offline. Raises SpecError for a bad spec and PlanError for a bad stack file."""
-    from llama_infra.plan.runner import run_program
+    from llama_infra.plan.record import run_plan
 
     stacks_dir = (stacks_dir or default_stacks_dir()).resolve()
     config = read_stack_config(stacks_dir, stack)
     spec_path = stacks_dir / config[SPEC_CONFIG_KEY]
     spec = load_spec(spec_path)  # SpecError: reported by the caller with file, line, field and fix
     program = stacks_dir / PROGRAM_FILE
-    run = run_program(lambda: runpy.run_path(str(program), run_name="__main__"), project=PROJECT, stack=stack,
-                      preview=preview, config=config, region=spec.region)
-    names = {r.urn: r.name for r in run.records}
+    run = run_plan(lambda: runpy.run_path(str(program), run_name="__main__"), project=PROJECT, stack=stack,
+                   preview=preview, config=config, region=spec.region)
+    names = {r.urn: r.name for r in run.resources}
     # Sorted by name: registration order depends on async scheduling, a plan must not.
     resources = sorted((PlannedResource(r.type, r.name, names.get(r.parent_urn or ""), key_inputs(r), r.inputs,
-                                        r.secret_inputs, r.ignore_changes) for r in run.records),
+                                        r.secret_inputs, r.ignore_changes) for r in run.resources),
                        key=lambda r: (r.name, r.type))
     return StackPlan(
         stack=stack, spec_file=str(spec_path.relative_to(stacks_dir)), spec_name=spec.name, target=spec.target,
         region=spec.region, environment=spec.environment, resources=resources,
-        outputs={k: v for k, v in run.stack_outputs.items()}, scaling=scaling_summary(spec, run.records),
+        outputs={k: v for k, v in run.exports.items()}, scaling=scaling_summary(spec, run.resources),
         cost=cost_summary(spec), warnings=[w.render(str(spec_path.relative_to(stacks_dir))) for w in warnings(spec)],
         target_summary=target_summary(spec),
         timeline=_timeline(spec),

@@ -1,20 +1,18 @@
-"""Turn a Pulumi program run under mocks into `evaluate` input.
+"""Turn a Pulumi program recorded under mocks into `evaluate` input.
 
-Two ways in. `from_planned(resources_for(spec))` takes the registrations `llama_infra.diff` records for a spec
-(the same offline plan `llama-infra diff` uses), so "the example stacks pass every mandatory rule" is one call:
+The recording is llama-infra's offline recorder (`llama_infra.plan.record`, the one `llama-infra plan` and
+`llama-infra diff` use). `from_planned(resources_for(spec))` takes what `pulumi up` would register for a spec, so
+"the example stacks pass every mandatory rule" is one call:
 
     mandatory = [v for v in evaluate(from_planned(resources_for(spec))) if v.enforcement_level == "mandatory"]
 
-Or record any program yourself:
+Or record any program yourself (`mocks=YourMocks()` to keep your ids and outputs):
 
-    mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, preview=True)
-    ... build the stack / components (inside a @pulumi.runtime.test function) ...
-    violations = evaluate(mocks.resources)
+    violations = evaluate(from_planned(record(program, preview=True)))
 
-The mock monitor hands `new_resource` the inputs it received over RPC, keyed by the provider's property names (the
-names the engine gives a policy pack). Values unknown during preview are turned back into the engine's unknown
-sentinel, so rules behave as they would in `pulumi preview`.
+The recorder keeps the inputs the monitor received over RPC, keyed by the provider's property names (the names the
+engine gives a policy pack). Values unknown during preview are turned back into the engine's unknown sentinel, so
+rules behave as they would in `pulumi preview`.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
@@ -43,7 +40,7 @@ def policy_props(value: Any) -> Any:
 
 
 class Planned(Protocol):
-    """The shape of `llama_infra.diff.record.PlannedResource` (duck-typed: no import needed to pass one)."""
+    """The shape of `llama_infra.plan.record.RecordedResource` (duck-typed: no import needed to pass one)."""
 
     type: str
     urn: str
@@ -53,7 +50,7 @@ class Planned(Protocol):
 
 def from_planned(planned: Iterable[Planned]) -> list[ResourceInput]:
     """Custom resources of a recorded plan; the plan's "known after apply" marker becomes the engine's unknown."""
-    from llama_infra.diff.record import UNKNOWN as PLANNED_UNKNOWN
+    from llama_infra.plan.record import UNKNOWN as PLANNED_UNKNOWN
 
     def restore(value: Any) -> Any:
         if value == PLANNED_UNKNOWN:
@@ -66,21 +63,3 @@ def from_planned(planned: Iterable[Planned]) -> list[ResourceInput]:
 
     return [(p.type, restore(policy_props(p.inputs)), p.urn) for p in planned if p.custom]
 
-
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Mocks that record every custom resource; `inner` (optional) answers ids, state and calls."""
-
-    def __init__(self, inner: pulumi.runtime.Mocks | None = None) -> None:
-        self.inner = inner
-        self.resources: list[ResourceInput] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        self.resources.append((args.typ, policy_props(args.inputs), args.name))
-        if self.inner is not None:
-            return self.inner.new_resource(args)
-        return f"{args.name}-id", args.inputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
-        if self.inner is not None:
-            return self.inner.call(args)
-        return {}

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pytest
 
 from llama_infra.diff.compare import compare, field_changes
-from llama_infra.diff.record import record
+from llama_infra.plan.record import record
 from llama_infra.diff.replacement import RULES, matches, reasons
 
 
@@ -39,7 +39,7 @@ def test_recorder_sees_inputs_and_options(preview: bool) -> None:
     assert config.inputs["productionVariants"][0]["instanceType"] == "ml.p4d.24xlarge"
     # the mocks autoname: the config refers to the model by a name derived from the model's inputs
     assert config.inputs["productionVariants"][0]["modelName"].startswith("llama-model-")
-    assert by_name["llama-scaling"].ignore_changes == ("minCapacity",)
+    assert by_name["llama-scaling"].ignore_changes == ["minCapacity"]
 
 
 @pytest.mark.parametrize("preview", [False, True])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from llama_infra.plan.runner import run_program
+from llama_infra.plan.record import run_plan
 from llama_infra.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def planned(request):
         ep = SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec))
         return ep.endpoint_arn
 
-    return run_program(program, project="llama-infra", stack="prod", preview=request.param, region=spec.region)
+    return run_plan(program, project="llama-infra", stack="prod", preview=request.param, region=spec.region)
 
 
 def one(run, type_, name=None):
@@ -39,7 +39,7 @@ def test_downsizing_is_a_child_of_the_endpoint_component_with_its_own_children(p
     downsizing = one(planned, DOWNSIZING)
     assert downsizing.name == "llama-70b-prod-downsizing"
     assert downsizing.parent_urn == endpoint_component.urn
-    children = [r for r in planned.records if r.parent_urn == downsizing.urn]
+    children = [r for r in planned.resources if r.parent_urn == downsizing.urn]
     assert {r.type for r in children} >= {"aws:lambda/function:Function", "aws:scheduler/schedule:Schedule",
                                           "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
                                           "aws:sagemaker/model:Model", "aws:cloudwatch/metricAlarm:MetricAlarm"}
@@ -94,7 +94,7 @@ schedules:
   - {name: overnight, timezone: Europe/Berlin, start: "0 20 * * 1-5", end: "0 8 * * 1-5",
      downsize: {min_replicas: 0, max_replicas: 1}}
 """)
-    run = run_program(lambda: SageMakerLlamaEndpoint(spec.name, spec).endpoint_arn, project="llama-infra",
+    run = run_plan(lambda: SageMakerLlamaEndpoint(spec.name, spec).endpoint_arn, project="llama-infra",
                       stack="dev", preview=preview, region=spec.region)
     assert run.of_type("aws-native:sagemaker:InferenceComponent")  # copies of the model, from zero
     assert not run.of_type("aws:scheduler/schedule:Schedule")  # no instance-type change: no workflow

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pulumi
 import pytest
 
 from llama_infra.components.eks import build_eks
@@ -16,7 +15,9 @@ from .specs import variants
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policies"))
 from llama_infra_policies import evaluate  # noqa: E402
-from llama_infra_policies.capture import RecordingMocks  # noqa: E402
+from llama_infra_policies.capture import from_planned  # noqa: E402
+
+from llama_infra.plan.record import record  # noqa: E402
 
 # policy-exemption-audit lists every exemption: ours is the burst autoscaler's prod floor (the baseline holds it).
 ACCEPTED_ADVISORIES = {"k8s-read-only-root-filesystem", "k8s-run-as-non-root", "policy-exemption-audit"}
@@ -25,16 +26,9 @@ VARIANTS = variants()
 
 @pytest.mark.parametrize("variant", ["prod-keda-karpenter", "managed-node-groups-only", "hpa-prometheus-adapter"])
 def test_eks_program_passes_the_policy_pack(variant):
-    mocks = RecordingMocks(AnsweringMocks())
-    pulumi.runtime.set_mocks(mocks, preview=True)
-
-    @pulumi.runtime.test
-    def program():
-        return build_eks("p", VARIANTS[variant]).urn
-
-    program()
-    assert len(mocks.resources) > 30
-    violations = evaluate(mocks.resources, stack_tags={})
+    resources = from_planned(record(lambda: build_eks("p", VARIANTS[variant]), preview=True, mocks=AnsweringMocks()))
+    assert len(resources) > 30
+    violations = evaluate(resources, stack_tags={})
     assert [str(v) for v in violations if v.enforcement_level == "mandatory"] == []
     assert {v.policy for v in violations} <= ACCEPTED_ADVISORIES
     audited = [v for v in violations if v.policy == "policy-exemption-audit"]

@@ -4,19 +4,19 @@ autoscaler-owned counts are ignored by Pulumi, and the workload waits for its na
 from __future__ import annotations
 
 from llama_infra.components.eks import build_eks
-from llama_infra.plan.runner import run_program
+from llama_infra.plan.record import run_plan
 
 from .specs import variants
 
 
 def _run():
-    return run_program(lambda: build_eks("o", variants()["managed-node-groups-only"]), project="llama-infra",
+    return run_plan(lambda: build_eks("o", variants()["managed-node-groups-only"]), project="llama-infra",
                        stack="test", preview=True)
 
 
 def test_autoscaler_owned_counts_are_in_ignore_changes_and_the_namespace_comes_first():
     run = _run()
-    by_name = {r.name: r for r in run.records}
+    by_name = {r.name: r for r in run.resources}
     assert by_name["o-capacity-baseline"].ignore_changes == ["scalingConfig.desiredSize"]
     assert by_name["o-capacity-burst"].ignore_changes == ["scalingConfig.desiredSize"]
     assert by_name["o-service-burst"].ignore_changes == ["spec.replicas"]

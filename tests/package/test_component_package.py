@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from llama_infra.diff.record import run_program
+from llama_infra.plan.record import run_program
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "components"
 DEV_SPEC = (Path(__file__).resolve().parents[2] / "stacks" / "specs" / "dev.yaml").read_text()

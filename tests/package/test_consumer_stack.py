@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llama_infra.diff.record import RecordingMocks, run_program
+from llama_infra.plan.record import RecordingMocks, run_program
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "consumer-stack"
 PLATFORM = "acme/platform/dev"

@@ -14,7 +14,9 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from llama_infra_policies import evaluate
-from llama_infra_policies.capture import RecordingMocks
+from llama_infra_policies.capture import from_planned
+
+from llama_infra.plan.record import record
 
 PROD = {"llama-infra:environment": "prod"}
 
@@ -109,18 +111,10 @@ class ArnMocks(pulumi.runtime.Mocks):
 @pytest.mark.parametrize("preview", [True, False])
 @pytest.mark.parametrize("compliant", [True, False])
 def test_sdk_built_resources_are_judged_by_their_real_property_names(preview: bool, compliant: bool) -> None:
-    mocks = RecordingMocks(inner=ArnMocks())
-    pulumi.runtime.set_mocks(mocks, preview=preview)
-
-    @pulumi.runtime.test
-    def program():
-        resources = build(compliant)
-        return pulumi.Output.all(*[r.urn for r in resources]).apply(lambda _: None)
-
-    program()
-    types = {t for t, _, _ in mocks.resources}
+    resources = from_planned(record(lambda: build(compliant), preview=preview, mocks=ArnMocks()))
+    types = {t for t, _, _ in resources}
     assert "kubernetes:karpenter.sh/v1:NodePool" in types and "aws:sagemaker/endpointConfiguration:EndpointConfiguration" in types
-    mandatory = {(v.policy, v.resource_name) for v in evaluate(mocks.resources) if v.enforcement_level == "mandatory"}
+    mandatory = {(v.policy, v.resource_name) for v in evaluate(resources) if v.enforcement_level == "mandatory"}
     if compliant:
         assert mandatory == set()
     else:
@@ -129,10 +123,6 @@ def test_sdk_built_resources_are_judged_by_their_real_property_names(preview: bo
 
 @pytest.mark.parametrize("preview", [True, False])
 def test_plans_recorded_by_llama_infra_diff_feed_evaluate(preview: bool) -> None:
-    from llama_infra.diff.record import record
-
-    from llama_infra_policies.capture import from_planned
-
     def program() -> None:
         key = aws.kms.Key("weights")
         variant = aws.sagemaker.EndpointConfigurationProductionVariantArgs(
@@ -150,10 +140,8 @@ def test_plans_recorded_by_llama_infra_diff_feed_evaluate(preview: bool) -> None
 
 
 def test_known_after_apply_in_a_plan_reaches_the_rules_as_unknown() -> None:
-    from llama_infra.diff.record import UNKNOWN as PLANNED_UNKNOWN, PlannedResource
+    from llama_infra.plan.record import UNKNOWN as PLANNED_UNKNOWN, RecordedResource as PlannedResource
     from pulumi.runtime.rpc import UNKNOWN
-
-    from llama_infra_policies.capture import from_planned
 
     config = PlannedResource(
         urn="urn:pulumi:prod::llama-infra::aws:sagemaker/endpointConfiguration:EndpointConfiguration::chat",

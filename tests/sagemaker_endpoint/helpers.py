@@ -7,8 +7,7 @@ from typing import Any
 
 import pulumi
 
-from llama_infra.plan.mocks import RecordedResource
-from llama_infra.plan.runner import ProgramRun, run_program
+from llama_infra.plan.record import RecordedResource, Recording, run_plan
 from llama_infra.spec import DeploymentSpec
 
 BASE: dict[str, Any] = {
@@ -44,8 +43,8 @@ def _merge(a: dict, b: dict) -> dict:
 
 
 class Planned:
-    def __init__(self, run: ProgramRun, outputs: dict):
-        self.records = run.records
+    def __init__(self, run: Recording, outputs: dict):
+        self.records = run.resources
         self.component_outputs = run.component_outputs
         self.calls = run.calls
         self.outputs = outputs
@@ -62,7 +61,7 @@ class Planned:
 def run_component(spec: DeploymentSpec, preview: bool, endpoint_name: str | None = None) -> Planned:
     """Run SageMakerLlamaEndpoint for `spec` under mocks (preview or update) and return what was registered.
 
-    `run_program` wraps the program in `@pulumi.runtime.test` after resetting Pulumi's runtime state.
+    `run_plan` wraps the program in `@pulumi.runtime.test` after resetting Pulumi's runtime state.
     """
     from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
 
@@ -73,5 +72,5 @@ def run_component(spec: DeploymentSpec, preview: bool, endpoint_name: str | None
         keys = ("endpoint_name", "endpoint_arn", "scaling_target_id", "dashboard_url")
         return pulumi.Output.all(*(getattr(ep, k) for k in keys)).apply(lambda v: outputs.update(zip(keys, v)))
 
-    run = run_program(program, project="llama-infra", stack="test", preview=preview, region=spec.region)
+    run = run_plan(program, project="llama-infra", stack="test", preview=preview, region=spec.region)
     return Planned(run, outputs)
