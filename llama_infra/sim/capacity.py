@@ -126,21 +126,23 @@ def interval_attainment(arrival_s: np.ndarray, prompt: np.ndarray, output: np.nd
 def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndarray, start_s: float,
                       seconds: float, perf: ReplicaPerf, ttft_slo_s: float, tokens_per_s_slo: float,
                       backlog_tokens: float = 0.0, epsilon: float = ORACLE_EPSILON,
-                      n_limit: int = SEARCH_LIMIT_REPLICAS) -> IntervalChoice:
+                      n_limit: int = SEARCH_LIMIT_REPLICAS, allowed_misses: int | None = None) -> IntervalChoice:
     """The least warm replicas (perfect foresight) whose SLO attainment on exactly these requests is within
     `epsilon` of the attainable ceiling — the attainment on unlimited capacity, where nothing queues and every
     replica decodes a batch of one. Prompts too long to prefill within the TTFT target miss it at any scale, so the
     ceiling can be far below 100 %; attainment rises with n and saturates, and this is where it saturates.
 
     Epsilon is counted in whole requests, at least one (a quiet interval may miss one request rather than demand
-    a replica per request). Attainment never falls as n grows, so the search is doubling plus bisection."""
+    a replica per request); `allowed_misses` overrides that count (the oracle passes what its run-wide budget
+    allows). Attainment never falls as n grows, so the search is doubling plus bisection."""
     k = len(arrival_s)
     if k == 0:
         return IntervalChoice(0, 0.0, 1.0, 1.0)
     unqueued = prompt / perf.prefill_tokens_per_s + perf.decode_step_s_batch1 + REQUEST_OVERHEAD_S
     b_slo = perf.max_batch_for_tokens_per_s(tokens_per_s_slo)
     ceiling_hits = int((unqueued <= ttft_slo_s).sum()) if b_slo >= 1 else 0
-    target = ceiling_hits - max(1, math.floor(epsilon * k))
+    allowed = max(1, math.floor(epsilon * k)) if allowed_misses is None else allowed_misses
+    target = ceiling_hits - allowed
 
     def hits(n: int) -> tuple[int, float]:
         return interval_attainment(arrival_s, prompt, output, start_s, seconds, perf, ttft_slo_s,

@@ -15,7 +15,7 @@
 - `oracle`: a lower bound on the cost of the best achievable quality. Per minute, with perfect foresight, no
   start-up delay, no interruptions and every replica at the cheapest price the spec allows, the least warm replicas
   (of the day configuration or the window in force, whichever is cheaper) whose SLO attainment on that minute's
-  requests is within `ORACLE_EPSILON` (1 %, in whole requests, at least one) of the attainable ceiling — the
+  requests is within `ORACLE_EPSILON` (1 %, a run-wide budget of whole requests) of the attainable ceiling — the
   attainment on unlimited capacity, where nothing queues (`capacity.interval_replicas`). Prompts too long to
   prefill within the TTFT target miss it at any scale, so "the fewest replicas that meet the SLO" can be
   infeasible for every minute; attainment saturates with replicas, and the oracle stops where it saturates, not at
@@ -60,8 +60,12 @@ def max_rps_per_replica(spec: DeploymentSpec, config: Config, mean_prompt: float
 def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list[list[Config]],
                 price_of=None, epsilon: float = ORACLE_EPSILON) -> tuple[np.ndarray, list[Config]]:
     """Per interval, the cheapest (configuration, replicas) among `options[i]` whose SLO attainment on that
-    interval's requests is within `epsilon` (whole requests, at least one) of the best attainable by any of the
-    options on unlimited capacity; replicas are not capped by max_replicas (see `interval_replicas`)."""
+    interval's requests is within `epsilon` of the best attainable by any of the options on unlimited capacity;
+    replicas are not capped by max_replicas (see `interval_replicas`).
+
+    Epsilon is a run-wide budget of whole requests: an interval may miss up to max(1, epsilon × its requests)
+    more than its ceiling, but only as many as epsilon × all requests so far leaves unspent — so a quiet interval
+    can miss one request instead of demanding a replica per request, and the whole run stays within epsilon."""
     w = workload
     n_int = len(options)
     edges = np.searchsorted(w.arrival_s, np.arange(n_int + 1) * interval_s)
@@ -72,20 +76,25 @@ def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list
     tp = spec.model.tensor_parallel_degree
     price_of = price_of or (lambda cfg: 1.0)
     backlog = 0.0
+    earned = spent = 0.0
     for i in range(n_int):
         lo, hi = edges[i], edges[i + 1]
         k = max(int(hi - lo), 1)
+        earned += epsilon * (hi - lo)
+        allowed = max(0, min(max(1, math.floor(epsilon * k)), math.floor(earned - spent + 1e-9)))
         choices = [(cfg, interval_replicas(w.arrival_s[lo:hi], prompt[lo:hi], output[lo:hi], i * interval_s,
                                            interval_s, perf_for(cfg, tp), spec.slo.ttft_p99_ms / 1000,
-                                           spec.slo.tokens_per_s_per_user, backlog, epsilon))
+                                           spec.slo.tokens_per_s_per_user, backlog, epsilon,
+                                           allowed_misses=allowed))
                    for cfg in options[i]]
         best_ceiling = max(c.ceiling for _, c in choices)
-        floor_share = best_ceiling - max(1, math.floor(epsilon * k)) / k - 1e-12
+        floor_share = best_ceiling - allowed / k - 1e-12
         eligible = [(cfg, c) for cfg, c in choices if c.attainment >= floor_share]
         if eligible:
             cfg, c = min(eligible, key=lambda e: e[1].replicas * price_of(e[0]))
         else:  # the search limit was hit: the best attainment there is
             cfg, c = max(choices, key=lambda e: e[1].attainment)
+        spent += max(0, round((best_ceiling - c.attainment) * (hi - lo)))
         backlog = c.backlog_tokens
         need[i] = max(c.replicas, 1) if backlog > 0 else c.replicas
         chosen.append(cfg)
