@@ -110,7 +110,7 @@ class Router:
             response = await forward(request, self.session, backend.config.url + request.path_qs, body, headers)
             outcome = response.get(OUTCOME_KEY) or _outcome(response.status)
         except UpstreamFailure as failure:
-            response = error_response(failure.status, str(failure), "upstream_error", headers)
+            response = error_response(failure.status, str(failure), "upstream_error", headers | failure.headers)
             outcome = "upstream_error"
         finally:
             backend.in_flight[priority] -= 1
@@ -123,7 +123,7 @@ class Router:
         try:
             return await forward(request, self.session, self.config.primary.url + request.path_qs, None, {})
         except UpstreamFailure as failure:
-            return error_response(failure.status, str(failure), "upstream_error")
+            return error_response(failure.status, str(failure), "upstream_error", failure.headers)
 
     async def handle_health(self, _request: web.Request) -> web.Response:
         if self.draining:

@@ -51,12 +51,23 @@ def forwarded_headers(headers: "aiohttp.typedefs.LooseHeaders") -> dict[str, str
     return {k: v for k, v in headers.items() if k.lower() not in _NOT_FORWARDED}  # type: ignore[union-attr]
 
 
-class UpstreamFailure(Exception):
-    """The backend could not produce a response head; carries the HTTP status to return."""
+# A refused connection means no replica behind the Service (scaled to zero and waking, or all restarting): the
+# client gets 503 with this Retry-After, and the refused request still counts in `llama_router_requests`, which
+# the EKS night variant's KEDA wake-up trigger reads (docs/eks.md).
+UNAVAILABLE_RETRY_AFTER_SECONDS = 10
 
-    def __init__(self, status: int, message: str) -> None:
+
+class UpstreamFailure(Exception):
+    """The backend could not produce a response head; carries the HTTP status (and Retry-After) to return."""
+
+    def __init__(self, status: int, message: str, retry_after_seconds: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after_seconds is None else {"Retry-After": str(self.retry_after_seconds)}
 
 
 async def forward(
@@ -82,6 +93,9 @@ async def forward(
             return web.Response(status=upstream.status, body=payload, headers=out_headers)
     except asyncio.TimeoutError as exc:
         raise UpstreamFailure(504, f"backend {url} did not answer in time") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise UpstreamFailure(503, f"backend {url} has no serving replica (it may be starting); retry",
+                              UNAVAILABLE_RETRY_AFTER_SECONDS) from exc
     except aiohttp.ClientError as exc:
         raise UpstreamFailure(502, f"backend {url} failed: {type(exc).__name__}: {exc}") from exc
 

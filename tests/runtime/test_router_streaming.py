@@ -93,7 +93,8 @@ async def test_backend_silent_mid_stream_times_out_with_an_error_event(router_at
     assert parsed[-1] == "[DONE]"
 
 
-async def test_unreachable_backend_gives_a_502_json_error(router_at):
+async def test_unreachable_backend_gives_a_503_json_error_with_retry_after(router_at):
+    """Connection refused = no replica behind the Service (e.g. waking from zero): 503 + Retry-After, not a 502."""
     async with FakeOpenAIBackend().serve() as gone:
         dead_url = gone.url
     async with (
@@ -101,7 +102,8 @@ async def test_unreachable_backend_gives_a_502_json_error(router_at):
         aiohttp.ClientSession() as session,
         session.post(f"{url}/v1/chat/completions", json=BODY) as response,
     ):
-        assert response.status == 502
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "10"
         body = await response.json()
     assert body["error"]["type"] == "upstream_error"
     assert dead_url in body["error"]["message"]
