@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from llama_infra.capacity_plan import window_config
 from llama_infra.plan import plan_stack
 from spec_strategies import valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
 
@@ -66,6 +67,15 @@ def _check_eks(spec, plan):
         lo = _count(body.get("minReplicaCount", body.get("minReplicas", 0)))
         hi = _count(body.get("maxReplicaCount", body.get("maxReplicas")))
         assert 0 <= lo <= hi
+        target = body["scaleTargetRef"]["name"]
+        if target == f"{spec.name}-baseline":  # the day baseline on its schedule (a night variant exists)
+            assert (lo, hi) == (0, baseline)
+            continue
+        if target != f"{spec.name}-burst":  # a night variant: bounded by its window
+            (window,) = [w for w in spec.schedules if target == f"{spec.name}-{w.name}"]
+            assert lo == 0 and hi == max(1, window_config(spec, window).max_replicas, window_config(spec, window)
+                                         .min_replicas)
+            continue
         assert baseline + lo >= spec.min_replicas >= baseline  # the baseline-derived floor holds ...
         assert baseline + hi <= max(spec.max_replicas, baseline + 1)  # ... and the ceiling is the spec's
 
