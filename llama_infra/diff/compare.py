@@ -158,4 +158,8 @@ def compare(base: Iterable[RecordedResource], head: Iterable[RecordedResource]) 
     for urn, before in old.items():
         if urn not in new:
             diff.changes.append(ResourceChange("delete", before.type, before.name, urn))
+    # Registration order depends on how Pulumi's event loop schedules children: sort so that the same two specs
+    # always give the same diff text (a PR comment must not churn between runs).
+    diff.changes.sort(key=lambda c: c.urn)
+    diff.ignored.sort(key=lambda c: c.urn)
     return diff

@@ -162,6 +162,15 @@ class RecordingMocks:
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             zones = [f"{region}{z}" for z in "abc"]
             return {"names": zones, "zoneIds": zones, "id": region}, []
+        if token == "aws:eks/getCluster:getCluster":
+            # Attaching to an existing cluster reads its subnets. Offline there is no cluster: answer with
+            # placeholders in two zones, as every EKS cluster has (EKS requires subnets in ≥ 2 zones), so that the
+            # plan and the policy pack see the node groups spread as they will be, not an empty list.
+            cluster = args.args.get("name", "cluster")
+            subnets = [f"subnet-offline-{cluster}-{z}" for z in "ab"]
+            return {"name": cluster, "id": cluster, "version": args.args.get("version", ""),
+                    "arn": f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{cluster}",
+                    "vpcConfig": {"subnetIds": subnets, "vpcId": f"vpc-offline-{cluster}"}}, []
         if token == "aws:secretsmanager/getSecretVersion:getSecretVersion" and not self.autoname:
             # Offline there is no secret to read: a placeholder that names the secret, never a token. (Autonaming
             # runs echo the request, as the diff always has: its `[secret <digest>]` values stay the same.)
