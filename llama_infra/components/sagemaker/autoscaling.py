@@ -42,13 +42,24 @@ class VariantScaling:
     gpu_memory_target_percent: float | None  # summed over the instance's GPUs, as SageMaker reports it
 
 
+def gpu_memory_target_percent(spec: DeploymentSpec, instance_type: str) -> float | None:
+    """The GPU-memory policy's target on `instance_type`: SageMaker sums GPUMemoryUtilization over its GPUs."""
+    if spec.scaling.gpu_memory_target is None:
+        return None
+    inst = catalog.lookup(instance_type)
+    return round(spec.scaling.gpu_memory_target * 100 * (inst.gpu_count if inst else 1), 1)
+
+
+def gpu_memory_dimensions(spec: DeploymentSpec, endpoint_name: str) -> list[dict[str, str]]:
+    """CloudWatch dimensions of the variant's GPUMemoryUtilization, in the AWS API's form."""
+    return [{"Name": "EndpointName", "Value": endpoint_name},
+            {"Name": "VariantName", "Value": spec.sagemaker_settings.variant_name}]
+
+
 def variant_scaling(spec: DeploymentSpec, endpoint_name: str) -> VariantScaling:
     """The numbers of the variant's scaling; the queue policy is `TargetTrackingPolicy.from_spec`, the same
     definition the simulator runs."""
-    sc = spec.scaling
     policy = TargetTrackingPolicy.from_spec(spec)
-    inst = catalog.lookup(spec.capacity.baseline.instance_type)
-    gpus = inst.gpu_count if inst else 1
     return VariantScaling(
         target=ScalingTarget.sagemaker_variant(endpoint_name, spec.sagemaker_settings.variant_name),
         # A real-time variant cannot scale to 0 instances (scale to zero needs inference components).
@@ -58,8 +69,7 @@ def variant_scaling(spec: DeploymentSpec, endpoint_name: str) -> VariantScaling:
         queue_target_value=float(policy.target_value),
         scale_out_cooldown_s=policy.scale_out_cooldown_seconds,
         scale_in_cooldown_s=policy.scale_in_cooldown_seconds,
-        gpu_memory_target_percent=(None if sc.gpu_memory_target is None
-                                   else round(sc.gpu_memory_target * 100 * gpus, 1)),
+        gpu_memory_target_percent=gpu_memory_target_percent(spec, spec.capacity.baseline.instance_type),
     )
 
 
@@ -125,10 +135,8 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
                     metric_name=GPU_MEMORY_METRIC,
                     namespace=INSTANCE_METRICS_NAMESPACE,
                     statistic="Average",
-                    dimensions=[
-                        dimension(name="EndpointName", value=endpoint_name),
-                        dimension(name="VariantName", value=spec.sagemaker_settings.variant_name),
-                    ],
+                    dimensions=[dimension(name=d["Name"], value=d["Value"])
+                                for d in gpu_memory_dimensions(spec, endpoint_name)],
                 ),
                 scale_out_cooldown=s.scale_out_cooldown_s,
                 scale_in_cooldown=s.scale_in_cooldown_s,

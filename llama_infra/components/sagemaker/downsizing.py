@@ -288,8 +288,12 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
 
 def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
     """PutScalingPolicy fields of the endpoint component's policies, for the variant running `config`."""
-    from llama_infra import catalog
-    from llama_infra.components.sagemaker.autoscaling import GPU_MEMORY_METRIC, INSTANCE_METRICS_NAMESPACE
+    from llama_infra.components.sagemaker.autoscaling import (
+        GPU_MEMORY_METRIC,
+        INSTANCE_METRICS_NAMESPACE,
+        gpu_memory_dimensions,
+        gpu_memory_target_percent,
+    )
 
     s = ctx.scaling.scaling
     cooldowns = {"ScaleOutCooldown": s.scale_out_cooldown_s, "ScaleInCooldown": s.scale_in_cooldown_s}
@@ -297,18 +301,14 @@ def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
             "TargetTrackingScalingPolicyConfiguration": {
                 "TargetValue": s.queue_target_value,
                 "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric}, **cooldowns}}]
-    target = ctx.spec.scaling.gpu_memory_target
+    target = gpu_memory_target_percent(ctx.spec, config.instance_type)
     if ctx.scaling.gpu_memory_policy is not None and target is not None:
-        inst = catalog.lookup(config.instance_type)
-        gpus = inst.gpu_count if inst else 1  # SageMaker sums GPUMemoryUtilization over the instance's GPUs
         out.append({"PolicyName": ctx.scaling.gpu_memory_policy.name, "PolicyType": "TargetTrackingScaling",
                     "TargetTrackingScalingPolicyConfiguration": {
-                        "TargetValue": round(target * 100 * gpus, 1),
+                        "TargetValue": target,
                         "CustomizedMetricSpecification": {
                             "MetricName": GPU_MEMORY_METRIC, "Namespace": INSTANCE_METRICS_NAMESPACE,
                             "Statistic": "Average",
-                            "Dimensions": [{"Name": "EndpointName", "Value": ctx.endpoint_name},
-                                           {"Name": "VariantName",
-                                            "Value": ctx.spec.sagemaker_settings.variant_name}]},
+                            "Dimensions": gpu_memory_dimensions(ctx.spec, ctx.endpoint_name)},
                         **cooldowns}})
     return out
