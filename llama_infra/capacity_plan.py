@@ -62,6 +62,24 @@ def window_config(spec: DeploymentSpec, schedule: Schedule) -> Config:
     )
 
 
+def changes_model(config: Config, day: Config) -> bool:
+    """A window that serves another instance type or model: on EKS it runs as its own night Deployment."""
+    return (config.instance_type, config.model_id, config.params_b, config.precision) != (
+        day.instance_type, day.model_id, day.params_b, day.precision)
+
+
+def baseline_replicas_in(spec: DeploymentSpec, config: Config) -> int:
+    """Replicas of the day baseline Deployment (EKS) that keep running under `config`: all of them by day; none in a
+    window on another type or model (the night Deployment serves it); min(baseline, window minimum) in a window that
+    changes only the replica bounds. The baseline node group follows this number (`kube.node_schedule`)."""
+    b = spec.capacity.baseline.count
+    if config.window is None:
+        return b
+    if changes_model(config, day_config(spec)):
+        return 0
+    return min(b, config.min_replicas)
+
+
 def config_at(spec: DeploymentSpec, when: datetime, with_schedules: bool = True) -> Config:
     """The configuration in force at an aware instant."""
     if with_schedules:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog, sizing
-from llama_infra.capacity_plan import Config, day_config, window_config
+from llama_infra.capacity_plan import Config, changes_model, day_config, window_config
 from llama_infra.kube import labels, workload
 from llama_infra.schedules import Cron
 
@@ -51,13 +51,8 @@ def variants(spec: DeploymentSpec) -> list[NightVariant]:
     if spec.target != "eks" or spec.scaling.autoscaler != "keda":
         return []
     day = day_config(spec)
-    out = []
-    for s in spec.schedules:
-        cfg = window_config(spec, s)
-        if (cfg.instance_type, cfg.model_id, cfg.params_b, cfg.precision) != (
-                day.instance_type, day.model_id, day.params_b, day.precision):
-            out.append(NightVariant(s, cfg))
-    return out
+    configs = ((s, window_config(spec, s)) for s in spec.schedules)
+    return [NightVariant(s, cfg) for s, cfg in configs if changes_model(cfg, day)]
 
 
 def lead_minutes(spec: DeploymentSpec, config: Config) -> int:
