@@ -67,6 +67,13 @@ def test_night_configuration_and_the_events_of_both_transitions(planned):
         assert set(by_name) == {queue.outputs["name"], gpu.outputs["name"]}
         tracking = by_name[gpu.outputs["name"]]["TargetTrackingScalingPolicyConfiguration"]
         assert tracking["TargetValue"] == round(0.85 * 100 * gpus, 1)
+        # the same metric, namespace and dimensions as the endpoint's own GPU-memory policy
+        attached = gpu.inputs["targetTrackingScalingPolicyConfiguration"]["customizedMetricSpecification"]
+        assert tracking["CustomizedMetricSpecification"] == {
+            "MetricName": attached["metricName"], "Namespace": attached["namespace"], "Statistic": "Average",
+            "Dimensions": [{"Name": d["name"], "Value": d["value"]} for d in attached["dimensions"]]}
+        assert attached["namespace"] == "/aws/sagemaker/Endpoints" and attached["dimensions"] == [
+            {"name": "EndpointName", "value": "llama-70b-prod"}, {"name": "VariantName", "value": "AllTraffic"}]
         assert by_name[queue.outputs["name"]]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == (
             queue.inputs["targetTrackingScalingPolicyConfiguration"]["targetValue"])
     day_gpu = gpu.inputs["targetTrackingScalingPolicyConfiguration"]["targetValue"]

@@ -2,6 +2,9 @@
 
 The latency and error alarms also guard deployments: the endpoint's blue/green update rolls back when either
 fires during the bake time. Thresholds come from the spec (`slo.ttft_p99_ms`, `scaling.queue_depth_target`).
+Namespace and dimensions come from `EndpointMetrics` (`llama_infra/scaling/endpoint_metrics.py`): the variant's
+`EndpointName, VariantName` on a classic endpoint, `InferenceComponentName` on a scale-to-zero endpoint, whose
+queue alarm watches requests per copy instead of per model.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ if TYPE_CHECKING:
     import pulumi
     import pulumi_aws as aws
 
+    from llama_infra.scaling.endpoint_metrics import EndpointMetrics
     from llama_infra.spec import DeploymentSpec
 
-SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 QUEUE_ALARM_FACTOR = 2  # alarm when requests per model stay at twice the scaling target: scaling is not keeping up
 ERRORS_5XX_PER_MINUTE = 5
 
@@ -35,7 +38,8 @@ class AlarmSpec:
     guards_deployment: bool = False
 
 
-def alarm_specs(spec: DeploymentSpec) -> list[AlarmSpec]:
+def alarm_specs(spec: DeploymentSpec, metrics: EndpointMetrics) -> list[AlarmSpec]:
+    unit = "copy" if metrics.on_inference_component else "model"
     return [
         AlarmSpec("p99-latency", "ModelLatency", spec.slo.ttft_p99_ms * 1000, 60, 3,
                   f"P99 ModelLatency above the {spec.slo.ttft_p99_ms:g} ms SLO for 3 minutes (metric in µs)",
@@ -43,14 +47,14 @@ def alarm_specs(spec: DeploymentSpec) -> list[AlarmSpec]:
         AlarmSpec("5xx-errors", "Invocation5XXErrors", ERRORS_5XX_PER_MINUTE, 60, 2,
                   f"{ERRORS_5XX_PER_MINUTE} or more 5xx responses a minute for 2 minutes", statistic="Sum",
                   guards_deployment=True),
-        AlarmSpec("queue-depth", "ConcurrentRequestsPerModel", spec.scaling.queue_depth_target * QUEUE_ALARM_FACTOR,
-                  60, 5, f"requests per model above {QUEUE_ALARM_FACTOR}× the scaling target "
+        AlarmSpec("queue-depth", metrics.queue_metric_name, spec.scaling.queue_depth_target * QUEUE_ALARM_FACTOR,
+                  60, 5, f"requests per {unit} above {QUEUE_ALARM_FACTOR}× the scaling target "
                   f"({spec.scaling.queue_depth_target:g}) for 5 minutes: at max replicas or scaling too slowly",
                   statistic="Average"),
     ]
 
 
-def endpoint_alarms(name: str, spec: DeploymentSpec, endpoint_name: str, *,
+def endpoint_alarms(name: str, spec: DeploymentSpec, metrics: EndpointMetrics, *,
                     parent: pulumi.Resource) -> dict[str, aws.cloudwatch.MetricAlarm]:
     """One MetricAlarm per `AlarmSpec`, named `<endpoint>-<role>` so the endpoint can reference them before it
     exists (its deployment config names the alarms that roll a deployment back)."""
@@ -59,14 +63,15 @@ def endpoint_alarms(name: str, spec: DeploymentSpec, endpoint_name: str, *,
 
     topic = spec.sagemaker_settings.alarm_topic_arn
     alarms = {}
-    for a in alarm_specs(spec):
+    for a in alarm_specs(spec, metrics):
+        metric = metrics.metric(a.metric_name)
         alarms[a.role] = aws.cloudwatch.MetricAlarm(
             f"{name}-{a.role}-alarm",
-            name=f"{endpoint_name}-{a.role}",
+            name=f"{metrics.endpoint_name}-{a.role}",
             alarm_description=a.description,
-            namespace=SAGEMAKER_NAMESPACE,
-            metric_name=a.metric_name,
-            dimensions={"EndpointName": endpoint_name, "VariantName": spec.sagemaker_settings.variant_name},
+            namespace=metric.namespace,
+            metric_name=metric.name,
+            dimensions=metric.dimension_map,
             statistic=a.statistic,
             extended_statistic=a.extended_statistic,
             period=a.period_s,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog
+from llama_infra.scaling.endpoint_metrics import EndpointMetrics, Metric
 from llama_infra.scaling.target import ScalingTarget
 from llama_infra.scaling.target_tracking import TargetTrackingPolicy
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
 
 QUEUE_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"  # = TargetTrackingPolicy.from_spec's
-GPU_MEMORY_METRIC = "GPUMemoryUtilization"
-INSTANCE_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints"
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,11 @@ def gpu_memory_target_percent(spec: DeploymentSpec, instance_type: str) -> float
     return round(spec.scaling.gpu_memory_target * 100 * (inst.gpu_count if inst else 1), 1)
 
 
-def gpu_memory_dimensions(spec: DeploymentSpec, endpoint_name: str) -> list[dict[str, str]]:
-    """CloudWatch dimensions of the variant's GPUMemoryUtilization, in the AWS API's form."""
-    return [{"Name": "EndpointName", "Value": endpoint_name},
-            {"Name": "VariantName", "Value": spec.sagemaker_settings.variant_name}]
+def gpu_memory_metric(spec: DeploymentSpec, endpoint_name: str) -> Metric:
+    """The GPU-memory policy's metric: the variant's GPUMemoryUtilization (namespace and dimensions from
+    `EndpointMetrics`), for the component's policy and the downsizing workflow's re-attached one alike."""
+    where = EndpointMetrics.variant(endpoint_name, spec.sagemaker_settings.variant_name)
+    return where.metric(where.gpu_memory_metric_name)
 
 
 def variant_scaling(spec: DeploymentSpec, endpoint_name: str) -> VariantScaling:
@@ -123,6 +123,7 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
     )
     gpu = None
     if s.gpu_memory_target_percent is not None:
+        gpu_metric = gpu_memory_metric(spec, endpoint_name)
         gpu = aas.Policy(
             f"{name}-gpu-memory-policy",
             policy_type="TargetTrackingScaling",
@@ -132,11 +133,10 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
             target_tracking_scaling_policy_configuration=tracking(
                 target_value=s.gpu_memory_target_percent,
                 customized_metric_specification=custom(
-                    metric_name=GPU_MEMORY_METRIC,
-                    namespace=INSTANCE_METRICS_NAMESPACE,
+                    metric_name=gpu_metric.name,
+                    namespace=gpu_metric.namespace,
                     statistic="Average",
-                    dimensions=[dimension(name=d["Name"], value=d["Value"])
-                                for d in gpu_memory_dimensions(spec, endpoint_name)],
+                    dimensions=[dimension(name=d["Name"], value=d["Value"]) for d in gpu_metric.api_dimensions],
                 ),
                 scale_out_cooldown=s.scale_out_cooldown_s,
                 scale_in_cooldown=s.scale_in_cooldown_s,

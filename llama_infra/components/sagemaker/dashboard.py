@@ -1,4 +1,10 @@
-"""The endpoint's CloudWatch dashboard: traffic, latency, queue, instances, GPU use (pure body + resource)."""
+"""The endpoint's CloudWatch dashboard: traffic, latency, queue, instances, GPU use (pure body + resource).
+
+Every metric's namespace and dimensions come from `EndpointMetrics` (`llama_infra/scaling/endpoint_metrics.py`).
+A classic endpoint shows its variant's invocations and instances. A scale-to-zero endpoint shows the inference
+component's invocations (with the wake-up signal, NoCapacityInvocationFailures), requests per copy, utilisation
+per copy (`/aws/sagemaker/InferenceComponents`) and, in one more widget, its instances' GPU reservation and use.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ if TYPE_CHECKING:
     import pulumi
     import pulumi_aws as aws
 
+    from llama_infra.scaling.endpoint_metrics import EndpointMetrics
     from llama_infra.spec import DeploymentSpec
 
 
@@ -16,44 +23,57 @@ def dashboard_url(region: str, dashboard_name: str) -> str:
     return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={dashboard_name}"
 
 
-def dashboard_body(region: str, endpoint_name: str, variant_name: str, queue_target: float) -> dict:
-    dims = ["EndpointName", endpoint_name, "VariantName", variant_name]
-
-    def widget(title: str, metrics: list, x: int, y: int, annotations: dict | None = None) -> dict:
+def dashboard_body(region: str, metrics: EndpointMetrics, queue_target: float) -> dict:
+    def widget(title: str, rows: list, x: int, y: int, annotations: dict | None = None) -> dict:
         props = {"title": title, "region": region, "view": "timeSeries", "stacked": False, "period": 60,
-                 "metrics": metrics}
+                 "metrics": rows}
         if annotations:
             props["annotations"] = annotations
         return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": props}
 
-    sm, inst = "AWS/SageMaker", "/aws/sagemaker/Endpoints"
-    return {"widgets": [
-        widget("Invocations and errors", [[sm, "Invocations", *dims, {"stat": "Sum"}],
-                                          [sm, "Invocation4XXErrors", *dims, {"stat": "Sum"}],
-                                          [sm, "Invocation5XXErrors", *dims, {"stat": "Sum"}]], 0, 0),
-        widget("Model latency (µs)", [[sm, "ModelLatency", *dims, {"stat": "p50"}],
-                                      [sm, "ModelLatency", *dims, {"stat": "p95"}],
-                                      [sm, "ModelLatency", *dims, {"stat": "p99"}]], 12, 0),
-        widget("Concurrent requests per model (scaling signal)",
-               [[sm, "ConcurrentRequestsPerModel", *dims, {"stat": "Average"}]], 0, 6,
+    def row(name: str, stat: str | None = None) -> list:
+        return metrics.metric(name).dashboard_row({"stat": stat} if stat else None)
+
+    ic = metrics.on_inference_component
+    traffic = [row("Invocations", "Sum"), row("Invocation4XXErrors", "Sum"), row("Invocation5XXErrors", "Sum")]
+    if ic:
+        traffic.append(row("NoCapacityInvocationFailures", "Sum"))  # requests that found no copy: the wake-ups
+    widgets = [
+        widget("Invocations and errors", traffic, 0, 0),
+        widget("Model latency (µs)", [row("ModelLatency", p) for p in ("p50", "p95", "p99")], 12, 0),
+        widget(f"Concurrent requests per {'copy' if ic else 'model'} (scaling signal)",
+               [row(metrics.queue_metric_name, "Average")], 0, 6,
                {"horizontal": [{"label": "target", "value": queue_target}]}),
-        widget("CPU and memory utilisation (%)", [[inst, "CPUUtilization", *dims], [inst, "MemoryUtilization", *dims]],
-               12, 6),
-        widget("GPU and GPU memory utilisation (% × GPUs)", [[inst, "GPUUtilization", *dims],
-                                                              [inst, "GPUMemoryUtilization", *dims]], 0, 12),
-    ]}
+    ]
+    if not ic:
+        widgets += [
+            widget("CPU and memory utilisation (%)", [row("CPUUtilization"), row("MemoryUtilization")], 12, 6),
+            widget("GPU and GPU memory utilisation (% × GPUs)", [row("GPUUtilization"), row("GPUMemoryUtilization")],
+                   0, 12),
+        ]
+    else:
+        instance = metrics.instance_metric
+        widgets += [
+            widget("CPU and memory utilisation per copy (%)",
+                   [row("CPUUtilizationNormalized"), row("MemoryUtilizationNormalized")], 12, 6),
+            widget("GPU and GPU memory utilisation per copy (%)",
+                   [row("GPUUtilizationNormalized"), row("GPUMemoryUtilizationNormalized")], 0, 12),
+            widget("Instances: GPUs reserved and used (%)",
+                   [instance(n).dashboard_row() for n in ("GPUReservation", "GPUUtilizationNormalized",
+                                                          "GPUMemoryUtilizationNormalized")], 12, 12),
+        ]
+    return {"widgets": widgets}
 
 
-def endpoint_dashboard(name: str, spec: DeploymentSpec, endpoint_name: str, *,
+def endpoint_dashboard(name: str, spec: DeploymentSpec, metrics: EndpointMetrics, *,
                        parent: pulumi.Resource) -> aws.cloudwatch.Dashboard:
     import pulumi
     import pulumi_aws as aws
 
-    body = dashboard_body(spec.region, endpoint_name, spec.sagemaker_settings.variant_name,
-                          spec.scaling.queue_depth_target)
+    body = dashboard_body(spec.region, metrics, spec.scaling.queue_depth_target)
     return aws.cloudwatch.Dashboard(
         f"{name}-dashboard",
-        dashboard_name=endpoint_name,
+        dashboard_name=metrics.endpoint_name,
         dashboard_body=json.dumps(body),
         region=spec.region,
         opts=pulumi.ResourceOptions(parent=parent),

@@ -90,13 +90,16 @@ class SageMakerDownsizing(pulumi.ComponentResource):
     def _build_scale_to_zero(self) -> None:
         """Inference component with copies from zero; windows change min/max copies with scheduled actions."""
         from llama_infra.components.sagemaker.scale_to_zero import component_name_for, scale_to_zero
+        from llama_infra.scaling.endpoint_metrics import EndpointMetrics
 
         a = self._args
         if a.day_model_name is None:
             raise ValueError("scale to zero needs day_model_name: the model the inference component runs")
-        component_name = a.inference_component_name or component_name_for(a.endpoint_name)
+        metrics = EndpointMetrics.inference_component(
+            a.endpoint_name, a.spec.sagemaker_settings.variant_name,
+            a.inference_component_name or component_name_for(a.endpoint_name))
         z = scale_to_zero(self._name, a.spec, endpoint_name=a.endpoint_name, model_name=a.day_model_name,
-                          component_name=component_name, parent=self, depends_on=a.depends_on)
+                          metrics=metrics, parent=self, depends_on=a.depends_on)
         self.function_arn = pulumi.Output.from_input(None)
         self.alarm_name = pulumi.Output.from_input(None)
         self.night_endpoint_config_names = pulumi.Output.from_input({})
@@ -288,12 +291,7 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
 
 def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
     """PutScalingPolicy fields of the endpoint component's policies, for the variant running `config`."""
-    from llama_infra.components.sagemaker.autoscaling import (
-        GPU_MEMORY_METRIC,
-        INSTANCE_METRICS_NAMESPACE,
-        gpu_memory_dimensions,
-        gpu_memory_target_percent,
-    )
+    from llama_infra.components.sagemaker.autoscaling import gpu_memory_metric, gpu_memory_target_percent
 
     s = ctx.scaling.scaling
     cooldowns = {"ScaleOutCooldown": s.scale_out_cooldown_s, "ScaleInCooldown": s.scale_in_cooldown_s}
@@ -303,12 +301,12 @@ def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
                 "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric}, **cooldowns}}]
     target = gpu_memory_target_percent(ctx.spec, config.instance_type)
     if ctx.scaling.gpu_memory_policy is not None and target is not None:
+        metric = gpu_memory_metric(ctx.spec, ctx.endpoint_name)
         out.append({"PolicyName": ctx.scaling.gpu_memory_policy.name, "PolicyType": "TargetTrackingScaling",
                     "TargetTrackingScalingPolicyConfiguration": {
                         "TargetValue": target,
                         "CustomizedMetricSpecification": {
-                            "MetricName": GPU_MEMORY_METRIC, "Namespace": INSTANCE_METRICS_NAMESPACE,
-                            "Statistic": "Average",
-                            "Dimensions": gpu_memory_dimensions(ctx.spec, ctx.endpoint_name)},
+                            "MetricName": metric.name, "Namespace": metric.namespace, "Statistic": "Average",
+                            "Dimensions": metric.api_dimensions},
                         **cooldowns}})
     return out

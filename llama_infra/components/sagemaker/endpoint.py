@@ -7,7 +7,9 @@ Two shapes, chosen by `scaling.scale_to_zero`:
   whose copy count scales from 0 with a wake-up alarm; windows change min/max copies (`scale_to_zero.py`).
 
 Translate only: every number comes from the spec or the pure modules (`variant.py`, `autoscaling.py`,
-`alarms.py`); the spec layer has already validated everything, so nothing is re-checked here.
+`alarms.py`), every metric's namespace and dimensions from one `EndpointMetrics` (the variant's or the inference
+component's) shared by the alarms, the dashboard and the wake-up alarm; the spec layer has already validated
+everything, so nothing is re-checked here.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from llama_infra.components.sagemaker.scale_to_zero import (ScaleToZeroResources
                                                             scale_to_zero_serving)
 from llama_infra.components.sagemaker.serving_config import ServingConfig, serving_config
 from llama_infra.components.sagemaker.variant import variant_plan
+from llama_infra.scaling.endpoint_metrics import EndpointMetrics
 from llama_infra.spec import DeploymentSpec
 
 TYPE_TOKEN = "llama-infra:index:SageMakerLlamaEndpoint"
@@ -48,6 +51,7 @@ class EndpointContext:
     endpoint: aws.sagemaker.Endpoint
     scaling: ScalingResources | None  # the variant's; None on a scale-to-zero endpoint
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
+    metrics: EndpointMetrics  # where the endpoint's CloudWatch metrics live (variant or inference component)
     scale_to_zero: ScaleToZeroResources | None = None
 
 
@@ -82,12 +86,15 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             hf_token_secret=spec.model.weights.hf_token_secret, account_id=account_id, tags=spec.tags, parent=self)
         build = scale_to_zero_serving if spec.scaling.scale_to_zero else serving_config
         day_serving = build(name, spec, day, role=role, parent=self, depends_on=[role_policy])
-        alarms = endpoint_alarms(name, spec, endpoint_name, parent=self)
+        variant = spec.sagemaker_settings.variant_name
+        metrics = (EndpointMetrics.inference_component(endpoint_name, variant, component_name_for(endpoint_name))
+                   if spec.scaling.scale_to_zero else EndpointMetrics.variant(endpoint_name, variant))
+        alarms = endpoint_alarms(name, spec, metrics, parent=self)
         endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
             name=endpoint_name,
             endpoint_config_name=day_serving.endpoint_config.name,
-            deployment_config=self._deployment_config(spec, day_serving, alarms),
+            deployment_config=self._deployment_config(spec, metrics, day_serving, alarms),
             region=spec.region,
             tags=spec.tags,
             # With downsizing windows the workflow switches the configuration at night; an `up` must not undo it.
@@ -95,18 +102,18 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["endpointConfigName"] if (
                 spec.schedules and not spec.scaling.scale_to_zero) else None),
         )
-        dashboard = endpoint_dashboard(name, spec, endpoint_name, parent=self)
+        dashboard = endpoint_dashboard(name, spec, metrics, parent=self)
         if spec.scaling.scale_to_zero:
             # Copies from zero, the wake-up alarm, and the windows as scheduled min/max changes of the copies.
             zero = scale_to_zero(name, spec, endpoint_name=endpoint.name, model_name=day_serving.model.name,
-                                 component_name=component_name_for(endpoint_name), parent=self)
+                                 metrics=metrics, parent=self)
             self.context = EndpointContext(self, name, spec, endpoint_name, role, role_policy, day_serving,
-                                           endpoint, None, alarms, zero)
+                                           endpoint, None, alarms, metrics, zero)
             target = zero.target
         else:
             scaling = variant_autoscaling(name, spec, endpoint_name, parent=self, endpoint=endpoint)
             self.context = EndpointContext(self, name, spec, endpoint_name, role, role_policy, day_serving,
-                                           endpoint, scaling, alarms)
+                                           endpoint, scaling, alarms, metrics)
             self.add_night_windows(self.context)
             target = scaling.target
 
@@ -122,7 +129,7 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
         })
 
     @staticmethod
-    def _deployment_config(spec: DeploymentSpec, day: ServingConfig,
+    def _deployment_config(spec: DeploymentSpec, metrics: EndpointMetrics, day: ServingConfig,
                            alarms: dict[str, aws.cloudwatch.MetricAlarm]) -> aws.sagemaker.EndpointDeploymentConfigArgs:
         """Blue/green with auto-rollback on the latency and 5xx alarms.
 
@@ -147,7 +154,7 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             ),
             auto_rollback_configuration=sm.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
                 alarms=[sm.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=alarms[a.role].name)
-                        for a in alarm_specs(spec) if a.guards_deployment],
+                        for a in alarm_specs(spec, metrics) if a.guards_deployment],
             ),
         )
 

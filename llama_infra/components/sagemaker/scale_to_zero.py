@@ -27,6 +27,7 @@ from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import transitions
 from llama_infra.components.sagemaker.serving_config import ServingConfig, serving_model
 from llama_infra.components.sagemaker.variant import variant_plan
+from llama_infra.scaling.endpoint_metrics import EndpointMetrics
 from llama_infra.scaling.target import ScalingTarget
 
 if TYPE_CHECKING:
@@ -90,9 +91,16 @@ class ScaleToZeroResources:
 
 
 def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Input[str], model_name: pulumi.Input[str],
-                  component_name: str, parent: pulumi.Resource,
+                  metrics: EndpointMetrics, parent: pulumi.Resource,
                   depends_on: list[pulumi.Resource] | None = None) -> ScaleToZeroResources:
-    """The inference component and its copy-count scaling, wake-up and window schedules, children of `parent`."""
+    """The inference component and its copy-count scaling, wake-up and window schedules, children of `parent`.
+
+    `metrics` names the component (`metrics.inference_component_name`) and places the wake-up alarm's metric;
+    `endpoint_name` may be the Endpoint's output so that the component waits for it."""
+    component_name = metrics.inference_component_name
+    if component_name is None:
+        raise ValueError("scale_to_zero needs the metrics of an inference component: "
+                         "EndpointMetrics.inference_component(endpoint, variant, component)")
     day = day_config(spec)
     plan = variant_plan(spec, day)  # the TP degree and start-up timeouts a classic variant would get
     memory_mb = int(sizing.weights_gb(day.params_b, day.precision) * _MB_PER_GB)
@@ -152,11 +160,11 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
                 metric_interval_lower_bound="0", scaling_adjustment=1)],
         ),
         region=spec.region, opts=pulumi.ResourceOptions(parent=parent, depends_on=[tracking]))
+    no_capacity = metrics.metric(NO_CAPACITY_METRIC)
     alarm = aws.cloudwatch.MetricAlarm(
         f"{name}-wake-up-alarm",
         alarm_description="A request found no copy of the model (scaled to zero): add one copy.",
-        namespace="AWS/SageMaker", metric_name=NO_CAPACITY_METRIC,
-        dimensions={"InferenceComponentName": component_name},
+        namespace=no_capacity.namespace, metric_name=no_capacity.name, dimensions=no_capacity.dimension_map,
         statistic="Sum", period=WAKE_UP_ALARM_PERIOD_S, evaluation_periods=1, datapoints_to_alarm=1, threshold=1,
         # the first failed request wakes the endpoint (the guide's example, GreaterThan 1, needs two)
         comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",

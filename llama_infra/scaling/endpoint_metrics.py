@@ -1,0 +1,152 @@
+"""Where SageMaker publishes an endpoint's CloudWatch metrics: the namespace and dimensions of each metric, per kind.
+
+The two kinds of endpoint this library builds publish the same metric names under different dimensions: a classic
+variant (`EndpointMetrics.variant`) under `EndpointName, VariantName`; an inference-component endpoint (scale to
+zero, `EndpointMetrics.inference_component`) under `InferenceComponentName` for the model's own metrics, with its
+utilisation per copy in a namespace of its own. The endpoint's alarms, its dashboard, the scale-to-zero wake-up
+alarm and the GPU-memory scaling policy (component and downsizing workflow) all take namespace and dimensions from
+here; no component writes a dimension name. An unknown metric name, or one the endpoint kind does not publish, is
+refused (a typo in a dimension or metric name is accepted by CloudWatch and leaves an alarm in INSUFFICIENT_DATA
+for ever).
+
+Source (read with the search tool): Amazon SageMaker AI Developer Guide, "Amazon SageMaker AI metrics in Amazon
+CloudWatch", docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html:
+- "SageMaker AI endpoint invocation metrics": namespace `AWS/SageMaker` (Invocations, Invocation4XXErrors,
+  Invocation5XXErrors, ModelLatency in µs, ConcurrentRequestsPerModel, ConcurrentRequestsPerCopy,
+  InvocationsPerCopy, …); dimensions `EndpointName, VariantName` ("for a ProductionVariant") or
+  `InferenceComponentName` ("filters inference component invocation metrics").
+- "SageMaker AI inference component metrics": namespace `/aws/sagemaker/InferenceComponents`,
+  CPU/GPU/GPU-memory/memory `…UtilizationNormalized` "reported by each copy of the inference component" (0–100 %
+  of the copy's reservation); dimension `InferenceComponentName`.
+- "SageMaker AI endpoint metrics": namespace `/aws/sagemaker/Endpoints`, the instances' CPUUtilization,
+  MemoryUtilization, DiskUtilization, GPUUtilization and GPUMemoryUtilization (summed over the instance's GPUs:
+  0–100 × GPUs); the `…Normalized` (0–100 %) and `…Reservation` metrics "only for endpoints that host active
+  inference components"; dimensions `EndpointName, VariantName` for both kinds.
+- NoCapacityInvocationFailures (`AWS/SageMaker`, `InferenceComponentName`): the wake-up signal of "Scale an endpoint
+  to zero instances", docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INVOCATIONS_NAMESPACE = "AWS/SageMaker"
+INSTANCES_NAMESPACE = "/aws/sagemaker/Endpoints"
+COPIES_NAMESPACE = "/aws/sagemaker/InferenceComponents"
+
+# AWS/SageMaker, published for both kinds (under the kind's dimensions).
+INVOCATION_METRICS = frozenset({"Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "InvocationModelErrors",
+                                "ModelLatency", "OverheadLatency"})
+# AWS/SageMaker, one kind only.
+VARIANT_INVOCATION_METRICS = frozenset({"ConcurrentRequestsPerModel", "InvocationsPerInstance"})
+COMPONENT_INVOCATION_METRICS = frozenset({"ConcurrentRequestsPerCopy", "InvocationsPerCopy",
+                                          "NoCapacityInvocationFailures"})
+# /aws/sagemaker/Endpoints (EndpointName, VariantName), both kinds; the second set on inference-component endpoints.
+INSTANCE_METRICS = frozenset({"CPUUtilization", "MemoryUtilization", "DiskUtilization", "GPUUtilization",
+                              "GPUMemoryUtilization"})
+COMPONENT_INSTANCE_METRICS = frozenset({"CPUUtilizationNormalized", "GPUUtilizationNormalized",
+                                        "GPUMemoryUtilizationNormalized", "CPUReservation", "GPUReservation",
+                                        "MemoryReservation"})
+# /aws/sagemaker/InferenceComponents (InferenceComponentName): per copy, 0–100 % of the copy's reservation.
+COPY_METRICS = frozenset({"CPUUtilizationNormalized", "GPUUtilizationNormalized", "GPUMemoryUtilizationNormalized",
+                          "MemoryUtilizationNormalized"})
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One CloudWatch metric: namespace, name and dimensions (in the order the renderings keep)."""
+
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+
+    @property
+    def dimension_map(self) -> dict[str, str]:
+        """`dimensions=` of `aws.cloudwatch.MetricAlarm`."""
+        return dict(self.dimensions)
+
+    @property
+    def api_dimensions(self) -> list[dict[str, str]]:
+        """The AWS API's form (`PutMetricAlarm`, a scaling policy's `CustomizedMetricSpecification`)."""
+        return [{"Name": k, "Value": v} for k, v in self.dimensions]
+
+    def dashboard_row(self, options: dict | None = None) -> list:
+        """One entry of a dashboard widget's `metrics`: `[namespace, name, dim, value, …, {options}]`."""
+        row: list = [self.namespace, self.name, *(x for pair in self.dimensions for x in pair)]
+        return [*row, options] if options else row
+
+
+@dataclass(frozen=True)
+class EndpointMetrics:
+    """Where one endpoint's metrics live; build it with `variant(…)` or `inference_component(…)`."""
+
+    endpoint_name: str
+    variant_name: str
+    inference_component_name: str | None = None
+
+    @classmethod
+    def variant(cls, endpoint_name: str, variant_name: str) -> EndpointMetrics:
+        """A classic endpoint: the model on the production variant."""
+        return cls(endpoint_name, variant_name)
+
+    @classmethod
+    def inference_component(cls, endpoint_name: str, variant_name: str, component_name: str) -> EndpointMetrics:
+        """A model-less endpoint whose model runs as the inference component `component_name`."""
+        if not component_name:
+            raise ValueError("an inference-component endpoint needs the component's name")
+        return cls(endpoint_name, variant_name, component_name)
+
+    @property
+    def on_inference_component(self) -> bool:
+        return self.inference_component_name is not None
+
+    @property
+    def queue_metric_name(self) -> str:
+        """Concurrent requests (in flight + queued) per serving unit: per model on a variant, per copy on a
+        component (the metrics behind the queue-depth scaling policies' predefined high-resolution metrics)."""
+        return "ConcurrentRequestsPerCopy" if self.on_inference_component else "ConcurrentRequestsPerModel"
+
+    @property
+    def gpu_memory_metric_name(self) -> str:
+        """The model's GPU memory: summed over the instance's GPUs on a variant, normalised per copy on a component."""
+        return "GPUMemoryUtilizationNormalized" if self.on_inference_component else "GPUMemoryUtilization"
+
+    @property
+    def gpu_metric_name(self) -> str:
+        return "GPUUtilizationNormalized" if self.on_inference_component else "GPUUtilization"
+
+    def _variant_dims(self) -> tuple[tuple[str, str], ...]:
+        return (("EndpointName", self.endpoint_name), ("VariantName", self.variant_name))
+
+    def _component_dims(self) -> tuple[tuple[str, str], ...]:
+        return (("InferenceComponentName", self.inference_component_name or ""),)
+
+    def metric(self, name: str) -> Metric:
+        """The model's own metric `name`: its invocations, and its utilisation (the variant's instances on a classic
+        endpoint, the component's copies on an inference-component endpoint)."""
+        ic = self.on_inference_component
+        if name in INVOCATION_METRICS or name in (COMPONENT_INVOCATION_METRICS if ic else VARIANT_INVOCATION_METRICS):
+            return Metric(INVOCATIONS_NAMESPACE, name, self._component_dims() if ic else self._variant_dims())
+        if ic and name in COPY_METRICS:
+            return Metric(COPIES_NAMESPACE, name, self._component_dims())
+        if not ic and name in INSTANCE_METRICS:
+            return Metric(INSTANCES_NAMESPACE, name, self._variant_dims())
+        raise ValueError(self._unknown(name, "model"))
+
+    def instance_metric(self, name: str) -> Metric:
+        """Metric `name` of the endpoint's instances (`/aws/sagemaker/Endpoints`), whatever runs on them."""
+        if name in INSTANCE_METRICS or (self.on_inference_component and name in COMPONENT_INSTANCE_METRICS):
+            return Metric(INSTANCES_NAMESPACE, name, self._variant_dims())
+        raise ValueError(self._unknown(name, "instance"))
+
+    def _unknown(self, name: str, level: str) -> str:
+        kind = "an inference-component endpoint" if self.on_inference_component else "a variant endpoint"
+        known = sorted(self._known(level))
+        return f"SageMaker publishes no {level} metric '{name}' for {kind} (known: {', '.join(known)})"
+
+    def _known(self, level: str) -> frozenset[str]:
+        ic = self.on_inference_component
+        if level == "instance":
+            return INSTANCE_METRICS | (COMPONENT_INSTANCE_METRICS if ic else frozenset())
+        return INVOCATION_METRICS | (COMPONENT_INVOCATION_METRICS | COPY_METRICS if ic
+                                     else VARIANT_INVOCATION_METRICS | INSTANCE_METRICS)

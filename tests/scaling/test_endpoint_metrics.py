@@ -1,0 +1,70 @@
+"""`EndpointMetrics`: the namespace and dimensions of each SageMaker metric, per endpoint kind (AWS's
+"Amazon SageMaker AI metrics in Amazon CloudWatch" tables), and the refusal of names a kind does not publish."""
+
+from __future__ import annotations
+
+import pytest
+
+from llama_infra.scaling.endpoint_metrics import EndpointMetrics, Metric
+
+VARIANT = EndpointMetrics.variant("chat", "AllTraffic")
+COMPONENT = EndpointMetrics.inference_component("chat", "AllTraffic", "chat-model")
+VARIANT_DIMS = (("EndpointName", "chat"), ("VariantName", "AllTraffic"))
+COMPONENT_DIMS = (("InferenceComponentName", "chat-model"),)
+
+
+@pytest.mark.parametrize("name", ["Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "ModelLatency"])
+def test_invocation_metrics_are_per_variant_or_per_component(name):
+    assert VARIANT.metric(name) == Metric("AWS/SageMaker", name, VARIANT_DIMS)
+    assert COMPONENT.metric(name) == Metric("AWS/SageMaker", name, COMPONENT_DIMS)
+
+
+def test_the_queue_signal_is_per_model_on_a_variant_and_per_copy_on_a_component():
+    assert VARIANT.metric(VARIANT.queue_metric_name) == Metric("AWS/SageMaker", "ConcurrentRequestsPerModel",
+                                                               VARIANT_DIMS)
+    assert COMPONENT.metric(COMPONENT.queue_metric_name) == Metric("AWS/SageMaker", "ConcurrentRequestsPerCopy",
+                                                                   COMPONENT_DIMS)
+    assert COMPONENT.metric("NoCapacityInvocationFailures").dimension_map == {"InferenceComponentName": "chat-model"}
+
+
+def test_utilisation_is_the_instances_on_a_variant_and_the_copies_on_a_component():
+    assert VARIANT.metric(VARIANT.gpu_memory_metric_name) == Metric(
+        "/aws/sagemaker/Endpoints", "GPUMemoryUtilization", VARIANT_DIMS)
+    assert COMPONENT.metric(COMPONENT.gpu_memory_metric_name) == Metric(
+        "/aws/sagemaker/InferenceComponents", "GPUMemoryUtilizationNormalized", COMPONENT_DIMS)
+    # the instances under a component endpoint still report per endpoint and variant
+    assert COMPONENT.instance_metric("GPUMemoryUtilizationNormalized") == Metric(
+        "/aws/sagemaker/Endpoints", "GPUMemoryUtilizationNormalized", VARIANT_DIMS)
+    assert COMPONENT.instance_metric("GPUReservation").namespace == "/aws/sagemaker/Endpoints"
+
+
+@pytest.mark.parametrize(("where", "name", "level"), [
+    (VARIANT, "ConcurrentRequestsPerCopy", "model"),  # a variant has no copies
+    (VARIANT, "NoCapacityInvocationFailures", "model"),
+    (VARIANT, "GPUMemoryUtilizationNormalized", "model"),  # only on endpoints hosting inference components
+    (VARIANT, "GPUReservation", "instance"),
+    (COMPONENT, "ConcurrentRequestsPerModel", "model"),  # the component's queue signal is per copy
+    (COMPONENT, "GPUMemoryUtilization", "model"),  # summed over an instance's GPUs: not the copy's own metric
+    (COMPONENT, "Invocation5xxErrors", "model"),  # a typo CloudWatch would accept and never fire on
+    (COMPONENT, "MemoryUtilizationNormalized", "instance"),  # per copy only
+])
+def test_a_metric_the_kind_does_not_publish_is_refused(where, name, level):
+    lookup = where.metric if level == "model" else where.instance_metric
+    with pytest.raises(ValueError, match=f"SageMaker publishes no {level} metric '{name}' for "):
+        lookup(name)
+
+
+def test_renderings_keep_the_dimension_order():
+    m = VARIANT.metric("ModelLatency")
+    assert m.dimension_map == {"EndpointName": "chat", "VariantName": "AllTraffic"}
+    assert m.api_dimensions == [{"Name": "EndpointName", "Value": "chat"},
+                                {"Name": "VariantName", "Value": "AllTraffic"}]
+    assert m.dashboard_row({"stat": "p99"}) == ["AWS/SageMaker", "ModelLatency", "EndpointName", "chat", "VariantName",
+                                                "AllTraffic", {"stat": "p99"}]
+    assert COMPONENT.metric("GPUUtilizationNormalized").dashboard_row() == [
+        "/aws/sagemaker/InferenceComponents", "GPUUtilizationNormalized", "InferenceComponentName", "chat-model"]
+
+
+def test_a_component_endpoint_needs_the_component_name():
+    with pytest.raises(ValueError, match="needs the component's name"):
+        EndpointMetrics.inference_component("chat", "AllTraffic", "")
