@@ -150,37 +150,53 @@ class Cron:
 
         A shift that crosses midnight moves day-of-week back by one day too.
         """
+        return self._shifted(-minutes, f"starting {minutes} min earlier crosses midnight into another day",
+                             f"end the window at {minutes // 60:02d}:{minutes % 60:02d} or later, or use "
+                             "day-of-week instead of day-of-month")
+
+    def shifted_later(self, minutes: int) -> Cron:
+        """The same schedule `minutes` later, for a delay after the window starts (fixed minute/hour fields only).
+
+        A shift that crosses midnight moves day-of-week forward by one day too.
+        """
+        latest = 24 * 60 - minutes
+        return self._shifted(minutes, f"firing {minutes} min later crosses midnight into another day",
+                             f"start the window at {max(latest, 0) // 60:02d}:{max(latest, 0) % 60:02d} or "
+                             "earlier, or use day-of-week instead of day-of-month")
+
+    def _shifted(self, delta_minutes: int, crosses: str, fix: str) -> Cron:
         minute, hour, dom, month, dow = self.fields
         if not (minute.isdigit() and hour.isdigit()):
-            raise ScheduleError(f"cron '{self.expression}' has no fixed minute and hour to start earlier from",
+            raise ScheduleError(f"cron '{self.expression}' has no fixed minute and hour to shift",
                                 "write a fixed minute and hour, e.g. '0 7 * * 1-5'")
-        total = int(hour) * 60 + int(minute) - minutes
-        day_shift = 0
-        while total < 0:
-            total += 24 * 60
-            day_shift += 1
+        total = int(hour) * 60 + int(minute) + delta_minutes
+        day_shift = total // (24 * 60)  # < 0: earlier days, > 0: later days
+        total %= 24 * 60
         if day_shift and dom != "*":
-            raise ScheduleError(f"cron '{self.expression}' is a day-of-month schedule and starting {minutes} min "
-                                "earlier crosses midnight into another day",
-                                f"end the window at {minutes // 60:02d}:{minutes % 60:02d} or later, or use "
-                                "day-of-week instead of day-of-month")
+            raise ScheduleError(f"cron '{self.expression}' is a day-of-month schedule and {crosses}", fix)
         if day_shift and dow != "*":
             dow = ",".join(_shift_dow_token(tok, day_shift) for tok in dow.split(","))
         return Cron(f"{total % 60} {total // 60} {dom} {month} {dow}", self.timezone)
 
 
 def _shift_dow_token(token: str, days: int) -> str:
+    """Move a day-of-week token by `days` (negative: earlier)."""
     names = {n: i for i, n in enumerate(_AWS_DOW_NAMES)}
 
     def num(t: str) -> int:
         return int(t) % 7 if t.isdigit() else names[t.upper()[:3]]
 
+    if "/" in token or "#" in token or token.upper().endswith("L"):
+        raise ScheduleError(f"day-of-week '{token}' cannot be moved to another day",
+                            "list the days, e.g. '1-5' or 'MON,WED,FRI'")
     if "-" in token:
         lo, hi = token.split("-", 1)
-        a, b = (num(lo) - days) % 7, (num(hi) - days) % 7
+        if (num(hi) - num(lo)) % 7 == 6 or (lo, hi) == ("0", "7"):
+            return "0-6"  # the whole week stays the whole week
+        a, b = (num(lo) + days) % 7, (num(hi) + days) % 7
         # Never a one-day range like "6-6": croniter reads "6-6" as every day of the week.
         return _dow_range(a, b) if a <= b else f"{_dow_range(a, 6)},{_dow_range(0, b)}"
-    return str((num(token) - days) % 7)
+    return str((num(token) + days) % 7)
 
 
 def _dow_range(first: int, last: int) -> str:

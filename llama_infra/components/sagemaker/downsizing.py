@@ -2,8 +2,8 @@
 
 Per schedule window: the night EndpointConfiguration (built by the endpoint component's `serving_config`, or by the
 thin default here when only the instance type or counts change), EventBridge Scheduler schedules for the night
-start and the lead-time-shifted morning (6-field AWS cron, IANA timezone, no flexible window), the workflow Lambda
-(`llama_infra/downsizing/`, packaged with `pulumi.AssetArchive`), least-privilege roles (`downsizing_iam.py`) and
+start and the lead-time-shifted morning (`components/scheduler.py`, shared with the EKS node-group schedule), the
+workflow Lambda (`llama_infra/downsizing/`, packaged with `pulumi.AssetArchive`), least-privilege roles (`downsizing_iam.py`) and
 an alarm on the workflow's `TransitionFailed` metric and on the function's own errors. Scale to zero
 (`scaling.scale_to_zero`) lives in `scale_to_zero.py`.
 
@@ -26,6 +26,7 @@ from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import Transition, transitions
 from llama_infra.components.sagemaker.downsizing_iam import (WorkflowArns, assume_role_policy, scheduler_policy,
                                                             workflow_policy)
+from llama_infra.components.scheduler import schedule, scheduler_role
 from llama_infra.downsizing.alarm import METRIC_DIMENSION, METRIC_NAME, METRIC_NAMESPACE
 from llama_infra.spec import DeploymentSpec
 
@@ -151,37 +152,21 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         aws.lambda_.FunctionEventInvokeConfig(f"{name}-workflow-retries", function_name=function.name,
                                               maximum_retry_attempts=0, region=spec.region, opts=child)
 
-        scheduler_role = aws.iam.Role(
-            f"{name}-scheduler-role",
-            assume_role_policy=account.apply(lambda acct: json.dumps(
-                assume_role_policy("scheduler.amazonaws.com", acct))),
+        scheduler = scheduler_role(
+            f"{name}-scheduler", account=account,
+            policy=function.arn.apply(lambda arn: json.dumps(scheduler_policy(arn))),
             description=f"EventBridge Scheduler: start the downsizing workflow of {args.endpoint_name}",
-            tags=spec.tags, opts=child)
-        scheduler_role_policy = aws.iam.RolePolicy(
-            f"{name}-scheduler-policy", role=scheduler_role.id,
-            policy=function.arn.apply(lambda arn: json.dumps(scheduler_policy(arn))), opts=child)
+            tags=spec.tags, parent=self)
 
         schedules = []
         for t in plan:
             target_config = args.day_endpoint_config if t.direction == "day" else configs[t.window]
-            schedules.append(aws.scheduler.Schedule(
+            schedules.append(schedule(
                 f"{name}-{t.window}-{t.direction}-schedule",
-                name=f"{args.endpoint_name[:40]}-{t.window}-{t.direction}"[:64],
-                description=_describe(t),
-                schedule_expression=t.cron.as_aws(),
-                schedule_expression_timezone=t.cron.timezone,
-                flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-                target=aws.scheduler.ScheduleTargetArgs(
-                    arn=function.arn,
-                    role_arn=scheduler_role.arn,
-                    input=pulumi.Output.json_dumps(self._event(t, target_config.name)),
-                    retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
-                        maximum_retry_attempts=2, maximum_event_age_in_seconds=900),
-                ),
-                region=spec.region,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, scheduler_role_policy,
-                                                                     *args.depends_on]),
-            ))
+                schedule_name=f"{args.endpoint_name[:40]}-{t.window}-{t.direction}"[:64],
+                description=_describe(t), cron=t.cron, target_arn=function.arn, role=scheduler,
+                input=pulumi.Output.json_dumps(self._event(t, target_config.name)),
+                region=spec.region, parent=self, depends_on=[role_policy, *args.depends_on]))
 
         alarm_actions = [topic] if topic else None
         alarm = aws.cloudwatch.MetricAlarm(

@@ -17,6 +17,8 @@ from typing import Any
 
 from llama_infra.downsizing.alarm import METRIC_NAMESPACE
 from llama_infra.downsizing.state import SERVICE_NAMESPACE, VARIANT_DIMENSION, variant_resource_id
+from llama_infra.iam import assume_role_policy, policy
+from llama_infra.iam import statement as _statement
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,6 @@ class WorkflowArns:
     @property
     def account(self) -> str:
         return self.endpoint_arn.split(":")[4]
-
-
-def _statement(sid: str, actions: list[str], resources: list[str] | str,
-               condition: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
-    if condition:
-        out["Condition"] = condition
-    return out
 
 
 def workflow_policy(a: WorkflowArns, endpoint_name: str) -> dict[str, Any]:
@@ -87,13 +81,7 @@ def workflow_policy(a: WorkflowArns, endpoint_name: str) -> dict[str, Any]:
 
 def scheduler_policy(function_arn: str) -> dict[str, Any]:
     """EventBridge Scheduler's role: invoke this one function, nothing else."""
-    return {"Version": "2012-10-17",
-            "Statement": [_statement("InvokeDownsizingWorkflow", ["lambda:InvokeFunction"], [function_arn])]}
+    return policy(_statement("InvokeDownsizingWorkflow", ["lambda:InvokeFunction"], [function_arn]))
 
 
-def assume_role_policy(service: str, account: str | None = None) -> dict[str, Any]:
-    """Trust policy for a service principal; with `account`, only on behalf of this account (confused deputy)."""
-    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    if account:
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
-    return {"Version": "2012-10-17", "Statement": [statement]}
+__all__ = ["WorkflowArns", "assume_role_policy", "scheduler_policy", "workflow_policy"]
