@@ -98,7 +98,7 @@ def peak_demand_replicas(spec: DeploymentSpec) -> int:
 
 def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bool = True) -> list[HourConfig]:
     """168 hours from Monday 00:00 in the plan timezone; replicas follow the load shape within min/max."""
-    from llama_infra.pricing import HourConfig, replica_hour_usd
+    from llama_infra.pricing import HourConfig, hourly, replica_hour_usd
 
     tz = zone(plan_timezone(spec))
     start = WEEK_START.replace(tzinfo=tz)
@@ -108,19 +108,40 @@ def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bo
     week_end = start + timedelta(hours=168)
     windows = [(s, window_of(s).occurrences(start, week_end)) for s in spec.schedules] if with_schedules else []
     day = day_config(spec)
+    base = spec.capacity.baseline
+    eks_nodes = _eks_baseline_nodes(spec) if spec.target == "eks" else None
     hours = []
     for h in range(168):
         mid = start + timedelta(hours=h, minutes=30)
         cfg = next((window_config(spec, s) for s, occ in windows if any(b <= mid < f for b, f in occ)), day)
         wanted = math.ceil(shape[h % 24] * demand_at_peak - 1e-9)
         replicas = min(max(wanted, cfg.min_replicas), cfg.max_replicas)
-        # Reserved baseline instances of the same type keep serving (and their price) in a window that only changes
-        # replica bounds; a window on another instance type keeps at most its own minimum as baseline.
-        same_type = cfg.instance_type == spec.capacity.baseline.instance_type
-        base_cap = spec.capacity.baseline.count if (cfg.window is None or same_type) else min(
-            spec.capacity.baseline.count, cfg.min_replicas)
-        baseline = min(replicas, base_cap)
-        burst = replicas - baseline
-        hours.append(HourConfig(h, cfg.instance_type, replicas, baseline, burst,
-                                replica_hour_usd(spec, cfg.instance_type, baseline, burst), cfg.window))
+        if eks_nodes is not None:
+            # EKS: the baseline node group is billed for every node it runs, serving or idle (a reserved or
+            # ODCR-targeted group runs all night; an on-demand one follows its schedule, `kube.node_schedule`);
+            # replicas above the baseline Deployment's run on burst capacity at the window's instance type.
+            baseline = min(replicas, baseline_replicas_in(spec, cfg))
+            burst = replicas - baseline
+            nodes = eks_nodes.get(cfg.window, eks_nodes[None])
+            baseline_usd = nodes * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour
+            usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
+        else:
+            # Reserved baseline instances of the same type keep serving (and their price) in a window that only
+            # changes replica bounds; a window on another instance type keeps at most its own minimum as baseline.
+            same_type = cfg.instance_type == base.instance_type
+            base_cap = base.count if (cfg.window is None or same_type) else min(base.count, cfg.min_replicas)
+            baseline = min(replicas, base_cap)
+            burst = replicas - baseline
+            baseline_usd = baseline * hourly(cfg.instance_type, spec.target, base.purchase).usd_per_hour
+            usd = replica_hour_usd(spec, cfg.instance_type, baseline, burst)
+        hours.append(HourConfig(h, cfg.instance_type, replicas, baseline, burst, usd, cfg.window, baseline_usd))
     return hours
+
+
+def _eks_baseline_nodes(spec: DeploymentSpec) -> dict[str | None, int]:
+    """Baseline nodes billed by day (key None) and in each window (EKS)."""
+    from llama_infra.kube.node_groups import baseline_nodes
+    from llama_infra.kube.node_schedule import plan
+
+    day = baseline_nodes(spec) if spec.capacity.baseline.count else 0
+    return {None: day, **{w.schedule.name: w.billed_nodes for w in plan(spec)}}

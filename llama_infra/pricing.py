@@ -114,6 +114,7 @@ class HourConfig:
     burst_replicas: int
     usd: float
     window: str | None  # name of the active downsizing window, if any
+    baseline_usd: float  # of `usd`: the baseline (EKS: its nodes, billed whether they serve or not)
 
 
 @dataclass
@@ -154,7 +155,7 @@ def cost_report(spec: DeploymentSpec, *, with_schedules: bool = True) -> CostRep
     total = sum(h.usd for h in week) * scale
     base = spec.capacity.baseline
     baseline_hour = base.count * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour
-    baseline_month = sum(_baseline_usd(spec, h) for h in week) * scale
+    baseline_month = sum(h.baseline_usd for h in week) * scale
     peak = spec.load.peak_requests_per_second
     if peak is None and spec.load.requests_per_second_per_replica:
         peak = spec.max_replicas * spec.load.requests_per_second_per_replica
@@ -178,10 +179,6 @@ def cost_report(spec: DeploymentSpec, *, with_schedules: bool = True) -> CostRep
         cost_per_1k_requests_usd=None if not requests else round(total / requests * 1000, 4),
         estimated_prices=estimated, assumptions=assumptions, week=week,
     )
-
-
-def _baseline_usd(spec: DeploymentSpec, h: HourConfig) -> float:
-    return h.baseline_replicas * hourly(h.instance_type, spec.target, spec.capacity.baseline.purchase).usd_per_hour
 
 
 def replica_hour_usd(spec: DeploymentSpec, instance_type: str, baseline_replicas: int, burst_replicas: int) -> float:

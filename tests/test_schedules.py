@@ -5,6 +5,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llama_infra.capacity_plan import WEEK_START, config_at, week_plan
 from llama_infra.schedules import Cron, ScheduleError, Window
@@ -92,6 +94,51 @@ def test_shifted_earlier_refuses_what_it_cannot_shift():
         Cron("0 0 1 * *", "UTC").shifted_earlier(30)
     with pytest.raises(ScheduleError, match="fixed minute and hour"):
         Cron("*/15 22 * * *", "UTC").shifted_earlier(5)
+
+
+@pytest.mark.parametrize(("expression", "minutes", "expected"), [
+    ("0 22 * * *", 10, "10 22 * * *"),
+    ("50 23 * * 1-5", 30, "20 0 * * 2-6"),    # across midnight: Monday 23:50 → Tuesday 00:20
+    ("0 23 * * 6", 60, "0 0 * * 0"),          # Saturday → Sunday
+    ("0 23 * * MON,WED", 90, "30 0 * * 2,4"),
+    ("50 23 * * 5-6", 20, "10 0 * * 6,0"),    # a range that wraps around the week
+    ("30 23 * * 0-6", 45, "15 0 * * 0-6"),    # the whole week stays the whole week
+    ("30 23 * * 0-7", 45, "15 0 * * 0-6"),
+    ("0 6 1 * *", 15, "15 6 1 * *"),          # day-of-month, same day
+])
+def test_shifted_later_moves_time_and_day_of_week(expression, minutes, expected):
+    original = Cron(expression, "America/New_York")
+    shifted = original.shifted_later(minutes)
+    assert shifted.expression == expected and shifted.timezone == "America/New_York"
+    _shift_holds(original, shifted, -minutes)
+
+
+def test_shifted_later_refuses_what_it_cannot_shift():
+    with pytest.raises(ScheduleError) as e:
+        Cron("55 23 1 * *", "UTC").shifted_later(10)
+    assert e.value.problem == ("cron '55 23 1 * *' is a day-of-month schedule and firing 10 min later crosses "
+                               "midnight into another day")
+    assert e.value.fix == "start the window at 23:50 or earlier, or use day-of-week instead of day-of-month"
+    with pytest.raises(ScheduleError, match="fixed minute and hour"):
+        Cron("*/15 22 * * *", "UTC").shifted_later(5)
+    with pytest.raises(ScheduleError, match="cannot be moved to another day"):
+        Cron("50 23 * * 1-5/2", "UTC").shifted_later(20)
+
+
+_DOW = st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True).map(lambda ds: ",".join(map(str, sorted(ds))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(minute=st.integers(0, 59), hour=st.integers(0, 23), dow=st.one_of(st.just("*"), _DOW,
+       st.tuples(st.integers(0, 6), st.integers(0, 6)).filter(lambda t: t[0] < t[1]).map(lambda t: f"{t[0]}-{t[1]}")),
+       minutes=st.integers(0, 2 * 24 * 60))
+def test_shifted_later_fires_exactly_minutes_later_and_shifted_earlier_undoes_it(minute, hour, dow, minutes):
+    original = Cron(f"{minute} {hour} * * {dow}", "UTC")
+    later = original.shifted_later(minutes)
+    _shift_holds(original, later, -minutes)
+    back = later.shifted_earlier(minutes)
+    since = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    assert back.firings(since, since + timedelta(days=15)) == original.firings(since, since + timedelta(days=15))
 
 
 # DST transitions in 2026: New York 8 Mar (spring) / 1 Nov (fall); Berlin 29 Mar / 25 Oct.

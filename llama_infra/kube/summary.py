@@ -1,5 +1,6 @@
 """What `llama-infra plan` shows for an EKS spec besides the resource tree: the capacity pools (capacity type,
-instance types, node bounds, GPU limit) and the monthly cost split into reserved baseline and expected burst.
+instance types, node bounds, GPU limit), the baseline node group's overnight schedule (`node_schedule`) and the
+monthly cost split into reserved baseline and expected burst.
 
 Pure: the same plans the components apply (`node_groups`, `karpenter`) and the same cost model as every other
 report (`pricing.cost_report`).
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra.kube import karpenter, labels
+from llama_infra.kube import karpenter, labels, node_schedule
 from llama_infra.kube.node_groups import baseline_node_group, spot_node_group
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ def replica_lines(spec: DeploymentSpec) -> list[str]:
 def plan_lines(spec: DeploymentSpec) -> list[str]:
     """Plain-text lines for the plan: one per capacity pool, then the cost split."""
     lines = ["capacity pools:"] + [f"  {p.describe()}" for p in capacity_pools(spec)]
+    lines += node_schedule.plan_lines(spec)
     lines += ["replicas:"] + [f"  {line}" for line in replica_lines(spec)]
     c = cost_split(spec)
     purchase = spec.capacity.baseline.purchase

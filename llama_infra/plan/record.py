@@ -36,6 +36,7 @@ _ARN_RESOURCE = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": "alarm:",
     "aws:appautoscaling/target:Target": "scalable-target/",
 }
+_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 _NAME_INPUTS = ("name", "functionName", "dashboardName", "alarmName", "nodeGroupName", "endpointName")
 
 
@@ -100,6 +101,8 @@ def _autonamed_state(type_token: str, inputs: dict[str, Any], physical: str, reg
         state.setdefault("name", physical)
         kind = type_token.split(":")[-1].lower()
         state.setdefault("arn", f"arn:aws:{module_path.split('/')[0]}:{region}:{ACCOUNT_ID}:{kind}/{physical}")
+        if type_token == _NODE_GROUP:
+            state.setdefault("nodeGroupName", physical)
     if package == "kubernetes":
         meta = dict(state.get("metadata") or {})
         meta.setdefault("name", physical)
@@ -148,6 +151,8 @@ class RecordingMocks:
                  "id": f"{name}-id"}
         if args.typ == "aws:appautoscaling/target:Target":
             state["id"] = inputs.get("resourceId", name)
+        if args.typ == _NODE_GROUP:  # its own name property, read by the node-group schedule's input
+            state.setdefault("nodeGroupName", name)
         return state["id"], state
 
     def call(self, args: Any) -> tuple[dict[str, Any], list]:

@@ -372,6 +372,7 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
                 windows.append((i, window))
                 out.extend(_morning_lead_time(spec, i, crons["end"]))
                 out.extend(_eks_switch_lead_time(spec, i))
+                out.extend(_eks_node_schedule(spec, i))
         d = s.downsize
         if d.min_replicas is not None and d.max_replicas is not None and d.min_replicas > d.max_replicas:
             out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
@@ -452,6 +453,24 @@ def _eks_switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
                 out.append(SpecIssue(("schedules", i, field), f"the {'night' if field == 'start' else 'day'} "
                                      f"variant must start early by its cold start, but {e.problem}", e.fix))
     return out
+
+
+def _eks_node_schedule(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
+    """An on-demand baseline node group scales in after the window starts (KEDA cooldown + termination grace): the
+    start cron must allow that shift."""
+    if spec.target != "eks" or spec.eks is None or spec.capacity.baseline.count == 0:
+        return []
+    from llama_infra.kube import node_schedule
+
+    if node_schedule.kept_because(spec, spec.schedules[i]):
+        return []
+    try:
+        node_schedule.scale_in_cron(spec, spec.schedules[i])
+    except ScheduleError as e:
+        delay = node_schedule.scale_in_delay_minutes(spec)
+        return [SpecIssue(("schedules", i, "start"), f"the on-demand baseline node group scales in {delay} min after "
+                          f"the window starts (KEDA cooldown + pod termination grace), but {e.problem}", e.fix)]
+    return []
 
 
 def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:

@@ -11,10 +11,11 @@ from llama_infra.components.eks.capacity import EksGpuCapacity, EksGpuCapacityAr
 from llama_infra.components.eks.cluster import MinimalEksCluster, MinimalEksClusterArgs
 from llama_infra.components.eks.deployment import EksLlamaDeployment, EksLlamaDeploymentArgs
 from llama_infra.components.eks.interruption_queue import KarpenterInterruptionQueue, KarpenterInterruptionQueueArgs
+from llama_infra.components.eks.node_schedule import BaselineNodeSchedule, BaselineNodeScheduleArgs
 from llama_infra.components.eks.overflow import OverflowRouter, OverflowRouterArgs
 from llama_infra.components.eks.service import LlamaInferenceService, LlamaInferenceServiceArgs
 
-__all__ = ["EksAddons", "EksAddonsArgs", "EksGpuCapacity", "EksGpuCapacityArgs", "EksLlamaDeployment",
+__all__ = ["BaselineNodeSchedule", "BaselineNodeScheduleArgs", "EksAddons", "EksAddonsArgs", "EksGpuCapacity", "EksGpuCapacityArgs", "EksLlamaDeployment",
            "EksLlamaDeploymentArgs", "KarpenterInterruptionQueue", "KarpenterInterruptionQueueArgs",
            "LlamaInferenceService", "LlamaInferenceServiceArgs", "MinimalEksCluster", "MinimalEksClusterArgs",
            "OverflowRouter", "OverflowRouterArgs",

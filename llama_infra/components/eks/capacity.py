@@ -2,7 +2,8 @@
 
 - Reserved baseline: a managed node group of on-demand (or Capacity Block) nodes sized to the baseline, targeting
   a capacity reservation through its launch template when the spec names one; GPU taint, baseline label, IMDSv2
-  hop limit 1, encrypted gp3 root, NVMe RAID0 (AL2023 NodeConfig) for weight preload.
+  hop limit 1, encrypted gp3 root, NVMe RAID0 (AL2023 NodeConfig) for weight preload. An on-demand baseline
+  follows the downsizing schedule (`BaselineNodeSchedule`, `llama_infra.kube.node_schedule`).
 - Burst with Karpenter (`eks.karpenter: true`): EC2NodeClass + spot NodePool (+ on-demand fallback NodePool) and,
   when we own Karpenter's settings, its interruption queue.
 - Burst without Karpenter: a SPOT managed node group from zero, tagged for cluster-autoscaler.
@@ -20,7 +21,8 @@ import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, child, node_role
 from llama_infra.components.eks.interruption_queue import KarpenterInterruptionQueue, KarpenterInterruptionQueueArgs
-from llama_infra.kube import karpenter, labels
+from llama_infra.components.eks.node_schedule import BaselineNodeSchedule, BaselineNodeScheduleArgs
+from llama_infra.kube import karpenter, labels, node_schedule
 from llama_infra.kube.node_groups import LaunchTemplatePlan, NodeGroupPlan, baseline_node_group, spot_node_group
 from llama_infra.spec import DeploymentSpec
 
@@ -44,6 +46,8 @@ class EksGpuCapacity(pulumi.ComponentResource):
     NodePools (with the interruption queue) or a SPOT managed node group for the burst."""
 
     baseline_node_group_name: pulumi.Output[str | None]
+    baseline_node_schedule_names: pulumi.Output[list[str]]
+    """EventBridge Scheduler schedules that scale an on-demand baseline overnight (empty when not scheduled)."""
     burst_node_group_name: pulumi.Output[str | None]
     node_pool_names: pulumi.Output[list[str]]
     interruption_queue_name: pulumi.Output[str | None]
@@ -61,11 +65,17 @@ class EksGpuCapacity(pulumi.ComponentResource):
         self.node_class: k8s.apiextensions.CustomResource | None = None
         self.interruption_queue: KarpenterInterruptionQueue | None = None
         self.karpenter_node_role: aws.iam.Role | None = None
+        self.node_schedule: BaselineNodeSchedule | None = None
 
         role, attachments = node_role(f"{name}-node-role", self, self._tags)
         base_plan = baseline_node_group(spec)
         if base_plan.max_size and spec.capacity.baseline.count:
-            self.node_groups["baseline"] = self._node_group(f"{name}-baseline", base_plan, role, attachments)
+            scheduled = bool(node_schedule.steps(spec))
+            group = self._node_group(f"{name}-baseline", base_plan, role, attachments, scheduled=scheduled)
+            self.node_groups["baseline"] = group
+            if scheduled:
+                self.node_schedule = BaselineNodeSchedule(f"{name}-baseline-schedule", BaselineNodeScheduleArgs(
+                    spec, self._cluster, group), child(self))
 
         if spec.eks.karpenter and karpenter.node_pools(spec):
             self._karpenter(name)
@@ -76,6 +86,8 @@ class EksGpuCapacity(pulumi.ComponentResource):
 
         self.baseline_node_group_name = _name_of(self.node_groups.get("baseline"))
         self.burst_node_group_name = _name_of(self.node_groups.get("burst"))
+        self.baseline_node_schedule_names = (self.node_schedule.schedule_names if self.node_schedule
+                                             else pulumi.Output.from_input([]))
         self.node_pool_names = pulumi.Output.all(*[p.metadata["name"] for p in self.node_pools])
         self.interruption_queue_name = (self.interruption_queue.queue_name if self.interruption_queue
                                         else pulumi.Output.from_input(None))
@@ -85,6 +97,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
         self.register_outputs({
             "karpenter_node_role_name": self.karpenter_node_role_name,
             "baseline_node_group_name": self.baseline_node_group_name,
+            "baseline_node_schedule_names": self.baseline_node_schedule_names,
             "burst_node_group_name": self.burst_node_group_name,
             "node_pool_names": self.node_pool_names,
             "interruption_queue_name": self.interruption_queue_name,
@@ -115,7 +128,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
             update_default_version=True, tags=self._tags, opts=child(self))
 
     def _node_group(self, name: str, plan: NodeGroupPlan, role: aws.iam.Role,
-                    attachments: list[aws.iam.RolePolicyAttachment]) -> aws.eks.NodeGroup:
+                    attachments: list[aws.iam.RolePolicyAttachment], scheduled: bool = False) -> aws.eks.NodeGroup:
         lt = self._launch_template(f"{name}-lt", plan.launch_template)
         group = aws.eks.NodeGroup(
             name,
@@ -134,8 +147,10 @@ class EksGpuCapacity(pulumi.ComponentResource):
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(_version)),
             tags=plan.tags,
-            # The autoscaler (and overnight schedules) own the desired size; Pulumi must not reset it.
-            opts=child(self, depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"]),
+            # The autoscaler (and overnight schedules) own the desired size, a node-group schedule also the minimum
+            # (0 at night); Pulumi must not reset them.
+            opts=child(self, depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"] + (
+                ["scalingConfig.minSize"] if scheduled else [])),
         )
         for key, value in plan.asg_tags.items():
             # Managed node group tags do not reach its Auto Scaling group; cluster-autoscaler reads them there.
