@@ -154,7 +154,13 @@ def cost_report(spec: DeploymentSpec, *, with_schedules: bool = True) -> CostRep
     scale = HOURS_PER_MONTH / 168
     total = sum(h.usd for h in week) * scale
     base = spec.capacity.baseline
-    baseline_hour = base.count * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour
+    # EKS bills the baseline node group's nodes (replicas share a node when TP < its GPUs); SageMaker its instances.
+    units = base.count
+    if spec.target == "eks" and base.count:
+        from llama_infra.kube.node_groups import baseline_nodes
+
+        units = baseline_nodes(spec)
+    baseline_hour = units * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour
     baseline_month = sum(h.baseline_usd for h in week) * scale
     peak = spec.load.peak_requests_per_second
     if peak is None and spec.load.requests_per_second_per_replica:
