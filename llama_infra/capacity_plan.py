@@ -80,6 +80,11 @@ def baseline_replicas_in(spec: DeploymentSpec, config: Config) -> int:
     return min(b, config.min_replicas)
 
 
+def scales_to_zero(spec: DeploymentSpec) -> bool:
+    """Whether some configuration in force (the day, or a window) may run no replica at all."""
+    return spec.min_replicas == 0 or any(window_config(spec, s).min_replicas == 0 for s in spec.schedules)
+
+
 def config_at(spec: DeploymentSpec, when: datetime, with_schedules: bool = True) -> Config:
     """The configuration in force at an aware instant."""
     if with_schedules:

@@ -76,6 +76,11 @@ class ScalingQuery:
     instance: str
 
     @property
+    def trigger_name(self) -> str:
+        """KEDA trigger name, also its variable in a `scalingModifiers` formula (an expr-lang identifier)."""
+        return self.role.replace("-", "_")
+
+    @property
     def external_metric_name(self) -> str:
         """Name prometheus-adapter serves the query under (snake case, unique per deployment)."""
         return f"llama_{self.instance.replace('-', '_')}_burst_{self.role.replace('-', '_')}"
@@ -102,6 +107,20 @@ def scaling_queries(framework: str, namespace: str, instance: str, baseline_repl
         out.append(ScalingQuery("kv-cache", m.kv_cache_usage, kv_cache_target, baseline_replicas, namespace,
                                 instance))
     return out
+
+
+# Scale to zero: a replica stays while the router has seen a request for the service within this many seconds; KEDA's
+# cooldownPeriod (≥ 300 s) comes on top, so an idle service reaches zero about 15 minutes after its last request.
+ROUTER_LAST_REQUEST = "llama_router_backend_last_request_timestamp_seconds"
+WAKE_IDLE_SECONDS = 600
+
+
+def recent_request_query(namespace: str, router_instance: str, idle_seconds: int = WAKE_IDLE_SECONDS) -> str:
+    """1 while the router (the Service clients call) received a request for the primary within `idle_seconds`, else
+    0; empty before its first request. The only signal that exists while no model replica runs (no pod, no queue
+    series), so it wakes a service scaled to zero, and it keeps one replica while light traffic never queues."""
+    last = f'max({ROUTER_LAST_REQUEST}{{{selector(namespace, router_instance)},backend="primary"}})'
+    return f"(time() - {last}) < bool {idle_seconds}"
 
 
 def keep_regex(framework: str) -> str:

@@ -121,7 +121,7 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
     }
     if target == "eks":
         # The HPA cannot scale to zero: no scale_to_zero, and a burst Deployment keeps one replica above the baseline.
-        hpa_possible = not scale_to_zero and (burst_max == 0 or count == 0 or lo > count)
+        hpa_possible = not scale_to_zero and not spec["schedules"] and (burst_max == 0 or count == 0 or lo > count)
         hpa = hpa_possible and draw(st.booleans())
         scaling["autoscaler"] = "hpa" if hpa else "keda"
         # KEDA and prometheus-adapter both serve external metrics: exactly one of them.

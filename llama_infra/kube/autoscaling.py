@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llama_infra import metrics
+from llama_infra.capacity_plan import scales_to_zero
 from llama_infra.kube import labels, server
 from llama_infra.kube.workload import burst_replica_bounds, namespace_of
 from llama_infra.scaling.hpa import HpaPolicy
@@ -30,15 +31,32 @@ def scaling_queries(spec: DeploymentSpec, baseline_replicas: int | None = None) 
 
 
 def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[dict]:
-    """KEDA Prometheus triggers of `scaling_queries`."""
+    """KEDA Prometheus triggers of `scaling_queries`, named so a `scalingModifiers` formula can use them.
+
+    An empty result is an error (→ fallback), not a zero that would scale the burst away, while a replica always
+    runs; where some configuration runs none (`capacity_plan.scales_to_zero`), no pod means no series, and the
+    empty result is the truth: 0."""
     assert spec.eks is not None
+    empty_is_zero = "true" if scales_to_zero(spec) else "false"
     return [{
-        "type": "prometheus", "name": q.role, "metricType": "AverageValue",
+        "type": "prometheus", "name": q.trigger_name, "metricType": "AverageValue",
         "metadata": {"serverAddress": spec.eks.prometheus_url, "query": q.promql,
                      "threshold": _num(q.target_per_replica), "activationThreshold": "0",
-                     # An empty result is an error (→ fallback), not a zero that would scale the burst away.
-                     "ignoreNullValues": "false"},
+                     "ignoreNullValues": empty_is_zero},
     } for q in scaling_queries(spec, baseline_replicas)]
+
+
+def wake_trigger(spec: DeploymentSpec) -> dict:
+    """1 replica while the router saw a request in the last `metrics.WAKE_IDLE_SECONDS` (threshold 1, value 0/1):
+    wakes a Deployment scaled to zero and keeps it while light traffic never queues. Empty before the router's
+    first request: 0."""
+    assert spec.eks is not None
+    from llama_infra.kube import router
+
+    return {"type": "prometheus", "name": "wake", "metricType": "AverageValue",
+            "metadata": {"serverAddress": spec.eks.prometheus_url,
+                         "query": metrics.recent_request_query(namespace_of(spec), router.name_of(spec)),
+                         "threshold": "1", "activationThreshold": "0", "ignoreNullValues": "true"}}
 
 
 def quantity(x: float) -> str:
@@ -99,12 +117,25 @@ def keda_fallback_replicas(spec: DeploymentSpec) -> int:
 
 
 def scaled_object(spec: DeploymentSpec) -> dict | None:
+    """The burst's ScaledObject: the queue above the baseline (plus the router's wake-up when the service may run no
+    replica); with downsizing windows, one `scalingModifiers` formula per window (`night_scaling.burst_scaling`)."""
     assert spec.eks is not None
     lo, hi = burst_replica_bounds(spec)
+    advanced: dict = {"horizontalPodAutoscalerConfig": {"name": f"{burst_name(spec)}-keda",
+                                                        "behavior": behavior(spec)}}
+    if spec.schedules:
+        from llama_infra.kube.night_scaling import burst_scaling
+
+        windowed = burst_scaling(spec)
+        if windowed is None:
+            return None
+        hi, triggers, advanced["scalingModifiers"] = windowed
+        lo = 0  # each window's floor is in the formula
+    else:
+        triggers = prometheus_triggers(spec) + ([wake_trigger(spec)] if spec.min_replicas == 0 else [])
     if hi == 0:
         return None
     keda = KedaPolicy.from_spec(spec)  # polling, cooldown, failure threshold: what the simulator runs
-    triggers = prometheus_triggers(spec)
     return {
         "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
         "metadata": _metadata(spec),
@@ -114,8 +145,7 @@ def scaled_object(spec: DeploymentSpec) -> dict | None:
             "pollingInterval": keda.polling_interval_seconds,
             "cooldownPeriod": keda.cooldown_period_seconds,  # last burst replica → 0 after this long inactive
             "fallback": {"failureThreshold": keda.failure_threshold, "replicas": keda_fallback_replicas(spec)},
-            "advanced": {"horizontalPodAutoscalerConfig": {"name": f"{burst_name(spec)}-keda",
-                                                           "behavior": behavior(spec)}},
+            "advanced": advanced,
             "triggers": triggers,
         },
     }
@@ -157,14 +187,16 @@ def scrape_config(spec: DeploymentSpec) -> dict:
 
 def scrape_config_map(spec: DeploymentSpec) -> dict:
     """The scrape config as a ConfigMap (for kube-prometheus-stack's additionalScrapeConfigs or plain Prometheus);
-    written as JSON, which is YAML too. With a fallback: also the fallback model's pods and the router's."""
+    written as JSON, which is YAML too. With a fallback: also the fallback model's pods; with the router, its pods."""
     import json
 
     from llama_infra.kube import fallback, router
 
     jobs = [scrape_config(spec)]
-    if spec.fallback is not None:  # the fallback model's queue (the router reads it) and the router's own metrics
-        jobs += [scrape_config(fallback.fallback_spec(spec)), router.scrape_config(spec)]
+    if spec.fallback is not None:  # the fallback model's queue (the router reads it)
+        jobs.append(scrape_config(fallback.fallback_spec(spec)))
+    if router.needed(spec):  # the router's own metrics: queue per backend, the wake-up gauge
+        jobs.append(router.scrape_config(spec))
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": f"{spec.name}-scrape-config", "namespace": namespace_of(spec),
                          "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}},

@@ -70,10 +70,15 @@ def night_crons(spec: DeploymentSpec, v: NightVariant) -> tuple[Cron, Cron]:
     return Cron(s.start, s.timezone).shifted_earlier(lead_minutes(spec, v.config)), Cron(s.end, s.timezone)
 
 
+def morning_cron(spec: DeploymentSpec, schedule: Schedule) -> Cron:
+    """When the day configuration starts coming back: the window's end minus the day replica's lead time."""
+    return Cron(schedule.end, schedule.timezone).shifted_earlier(lead_minutes(spec, day_config(spec)))
+
+
 def day_crons(spec: DeploymentSpec, v: NightVariant) -> tuple[Cron, Cron]:
-    """(start, end) of the day baseline's cron trigger: from the window's end minus the day lead to its start."""
+    """(start, end) of the day configuration around a night variant: from `morning_cron` to the window's start."""
     s = v.schedule
-    return Cron(s.end, s.timezone).shifted_earlier(lead_minutes(spec, day_config(spec))), Cron(s.start, s.timezone)
+    return morning_cron(spec, s), Cron(s.start, s.timezone)
 
 
 def _tp(config: Config, memory_overhead_fraction: float) -> int:

@@ -9,16 +9,15 @@ EventBridge Scheduler schedules call EKS `UpdateNodegroupConfig` on the group (u
   scales to zero only that long after the day cron ends) + the pods' termination grace, rounded up to 5 min, so the
   baseline pods are gone before their nodes go (a managed node group also drains nodes on scale-in);
 - morning, at window end − lead(day) (`night.lead_minutes`), the instant the baseline's KEDA day cron starts
-  (`night.day_crons`): min = desired = the day's nodes, so the nodes join while the day pods are pending.
+  (`night.morning_cron`): min = desired = the day's nodes, so the nodes join while the day pods are pending.
 
 Max stays the group's max. Crons are the schedule's own, in its IANA timezone (`Cron.shifted_later` /
 `shifted_earlier`), so 22:10 stays 22:10 local across daylight-saving changes.
 
 Which specs: target eks, a baseline, purchase on-demand and no capacity reservation. Reserved (Savings Plans),
 Capacity Block and ODCR-targeted capacity is billed whether the nodes run or not: scaling it saves nothing, so it
-is not scaled and the plan says why. A window is scheduled only when the day baseline Deployment follows it (a
-window that swaps type or model, served by a night Deployment under KEDA): scaling the nodes under replicas that
-keep running would leave them pending.
+is not scaled and the plan says why. A window is scheduled only when the day baseline Deployment keeps fewer nodes’
+worth of replicas in it (`night_scaling`: 0 in a type/model window, min(baseline, window min) in a bounds-only one).
 """
 
 from __future__ import annotations
@@ -138,18 +137,11 @@ def kept_because(spec: DeploymentSpec, schedule: Schedule) -> str | None:
     day = baseline_nodes(spec)
     if nodes_in(spec, window_config(spec, schedule)) >= day:
         return f"its baseline replicas need all {day} nodes"
-    if _variant(spec, schedule) is None:
-        return ("the baseline Deployment keeps its replicas in this window (only a window that swaps type or model, "
-                "with autoscaler keda, scales it down)")
     delay, lead = scale_in_delay_minutes(spec), scale_out_lead_minutes(spec)
     if _shortest_window_minutes(schedule) <= delay + lead:
         return (f"the window is too short: nodes would leave {delay} min after it starts and return {lead} min "
                 "before it ends")
     return None
-
-
-def _variant(spec: DeploymentSpec, schedule: Schedule) -> night.NightVariant | None:
-    return next((v for v in night.variants(spec) if v.schedule.name == schedule.name), None)
 
 
 def window_nodes(spec: DeploymentSpec, schedule: Schedule) -> WindowNodes:
@@ -158,10 +150,8 @@ def window_nodes(spec: DeploymentSpec, schedule: Schedule) -> WindowNodes:
     reason = kept_because(spec, schedule)
     if reason:
         return WindowNodes(schedule, day, wanted, kept_because=reason)
-    variant = _variant(spec, schedule)
-    assert variant is not None  # kept_because checked it
     evening = scale_in_cron(spec, schedule)
-    morning, _ = night.day_crons(spec, variant)  # the instant the baseline's KEDA day cron starts
+    morning = night.morning_cron(spec, schedule)  # the instant the baseline's KEDA gate closes
     max_nodes = baseline_node_group(spec).max_size
     return WindowNodes(schedule, day, wanted, steps=(Step(schedule.name, "night", evening, wanted, max_nodes),
                                                      Step(schedule.name, "day", morning, day, max_nodes)))

@@ -1,8 +1,9 @@
-"""The overflow router on EKS (`llama-infra router`): ConfigMap, Deployment, Service, PDB and its scrape job.
+"""The router on EKS (`llama-infra router`): ConfigMap, Deployment, Service, PDB and its scrape job.
 
-With `spec.fallback`, clients talk to the router's Service `<name>-router` (the public entry point); it proxies to
-the primary Service `<name>` and overflows normal/low-priority requests to `<name>-fallback` while the primary's
-queue is over `fallback.when_queue_depth_over`.
+With `spec.fallback` or scale to zero (`needed`), clients talk to the router's Service `<name>-router` (the entry
+point); it proxies to the primary Service `<name>` and, with a fallback, overflows normal/low-priority requests to
+`<name>-fallback` while the primary's queue is over `fallback.when_queue_depth_over`. Its last-request gauge is the
+wake-up signal of a service scaled to zero (`metrics.recent_request_query`).
 
 Queue depth: each backend's `metrics_url` is Prometheus' `/federate` endpoint filtered to that service's waiting
 gauge, so the router reads the queue summed over *all* of the service's pods (the number KEDA scales on), not the
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from llama_infra import __version__
+from llama_infra.capacity_plan import scales_to_zero
 from llama_infra.kube import fallback, labels, server
 from llama_infra.kube.images import ROUTER_BOOTSTRAP_IMAGE
 from llama_infra.kube.workload import namespace_of
@@ -74,24 +76,31 @@ def federate_url(spec: DeploymentSpec, instance: str) -> str:
     return f"{spec.eks.prometheus_url.rstrip('/')}/federate?match[]={quote(match, safe='')}"
 
 
+def needed(spec: DeploymentSpec) -> bool:
+    """The router is the entry point with a fallback (overflow) and wherever the service may run no replica (its
+    last-request gauge is the only wake-up signal then, and it answers 503 + Retry-After while the first starts)."""
+    return spec.target == "eks" and (spec.fallback is not None or scales_to_zero(spec))
+
+
 def router_config(spec: DeploymentSpec) -> dict:
     """The RouterConfig fields (as plain data) the router pods read from the ConfigMap."""
-    fb = spec.fallback
-    assert fb is not None, "the router is deployed only for specs with a fallback"
+    assert needed(spec), "the router is deployed only for specs with a fallback or scale to zero"
     framework = spec.model.framework
     config: dict = {
         "primary": {"url": service_url(spec, spec.name), "metrics_url": federate_url(spec, spec.name),
                     "queue_metric": framework},
-        "fallback": {"url": service_url(spec, fallback.name_of(spec)),
-                     "metrics_url": federate_url(spec, fallback.name_of(spec)), "queue_metric": framework,
-                     "model_id": fb.model_id, "precision": fb.precision,
-                     "when_queue_depth_over": fb.when_queue_depth_over},
         "drain_timeout_seconds": DRAIN_TIMEOUT_SECONDS,
         "host": "0.0.0.0",
         "port": PORT,
     }
-    if fb.priority_api_keys_secret:
-        config["priority_api_keys_file"] = f"{PRIORITY_KEYS_DIR}/{PRIORITY_KEYS_KEY}"
+    fb = spec.fallback
+    if fb is not None:
+        config["fallback"] = {"url": service_url(spec, fallback.name_of(spec)),
+                              "metrics_url": federate_url(spec, fallback.name_of(spec)), "queue_metric": framework,
+                              "model_id": fb.model_id, "precision": fb.precision,
+                              "when_queue_depth_over": fb.when_queue_depth_over}
+        if fb.priority_api_keys_secret:
+            config["priority_api_keys_file"] = f"{PRIORITY_KEYS_DIR}/{PRIORITY_KEYS_KEY}"
     return config
 
 
@@ -121,12 +130,11 @@ def _startup_probe(spec: DeploymentSpec) -> dict:
 
 def deployment(spec: DeploymentSpec) -> dict:
     fb = spec.fallback
-    assert fb is not None
     image, command = _command(spec)
     volumes: list[dict] = [{"name": "config", "configMap": {"name": f"{name_of(spec)}-config"}},
                            {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
     mounts = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}]
-    if fb.priority_api_keys_secret:
+    if fb is not None and fb.priority_api_keys_secret:
         volumes.append({"name": "priority-keys", "secret": {
             "secretName": fb.priority_api_keys_secret, "defaultMode": 0o440,
             "items": [{"key": PRIORITY_KEYS_KEY, "path": PRIORITY_KEYS_KEY}]}})
@@ -172,7 +180,7 @@ def deployment(spec: DeploymentSpec) -> dict:
 
 
 def service(spec: DeploymentSpec) -> dict:
-    """The entry point clients use when the spec has a fallback."""
+    """The entry point clients use when the router is deployed."""
     return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, name_of(spec)), "spec": {
         "type": "ClusterIP", "selector": {labels.INSTANCE_LABEL: name_of(spec)},
         "ports": [{"name": "http", "port": 80, "targetPort": PORT_NAME, "protocol": "TCP"}]}}
@@ -202,7 +210,7 @@ def scrape_config(spec: DeploymentSpec) -> dict:
 
 
 def objects(spec: DeploymentSpec) -> list[dict]:
-    """Every router object, empty without `spec.fallback`."""
-    if spec.fallback is None:
+    """Every router object; empty unless `needed`."""
+    if not needed(spec):
         return []
     return [config_map(spec), deployment(spec), service(spec), pod_disruption_budget(spec)]

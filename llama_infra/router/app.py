@@ -104,6 +104,7 @@ class Router:
             if body is None:
                 return error_response(400, "request body is not a JSON object", "invalid_request_error")
         headers = {"x-llama-backend": role, "x-llama-priority": priority.value}
+        self.metrics.last_request_timestamp.labels(role).set_to_current_time()
         backend.in_flight[priority] += 1
         try:
             assert self.session is not None, "router used before startup"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from llama_infra.metrics import ROUTER_LAST_REQUEST
+
 
 class RouterMetrics:
     """One registry per router instance, so several routers can live in one process (tests, benchmarks)."""
@@ -35,6 +37,13 @@ class RouterMetrics:
         self.overflow_active = Gauge(
             "llama_router_overflow_active",
             "1 while the primary's queue depth is over the overflow threshold.",
+            registry=self.registry,
+        )
+        self.last_request_timestamp = Gauge(
+            ROUTER_LAST_REQUEST,
+            "Unix time of the last request routed to each backend, set before it is forwarded (a refused request "
+            "counts): KEDA wakes a service scaled to zero on it (llama_infra.metrics.recent_request_query).",
+            ["backend"],
             registry=self.registry,
         )
         self.requests = Counter(

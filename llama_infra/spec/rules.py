@@ -29,7 +29,7 @@ def check(spec: DeploymentSpec) -> None:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _eks_framework, _eks_pipeline, _eks_replica_shape, _tags):
+                 _fallback, _eks_framework, _eks_pipeline, _eks_replica_shape, _eks_schedules_need_keda, _tags):
         issues.extend(rule(spec))
     return issues
 
@@ -436,22 +436,23 @@ def _morning_lead_time(spec: DeploymentSpec, i: int, end: Cron) -> list[SpecIssu
 
 
 def _eks_switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
-    """On EKS a window that swaps type or model starts each variant early by its cold start (KEDA cron triggers):
-    both crons must allow that shift."""
+    """On EKS the day configuration comes back early by its cold start (KEDA gate `window_<name>`), and a window that
+    swaps type or model starts its night variant early by its own: those crons must allow the shift."""
     if spec.target != "eks" or spec.eks is None:
         return []
     from llama_infra.kube import night
 
+    s = spec.schedules[i]
+    shifts = [("end", "day configuration", lambda: night.morning_cron(spec, s))]
+    shifts += [("start", "night variant", lambda v=v: night.night_crons(spec, v))
+               for v in night.variants(spec) if v.schedule.name == s.name]
     out = []
-    for v in night.variants(spec):
-        if v.schedule.name != spec.schedules[i].name:
-            continue
-        for field, crons in (("start", night.night_crons), ("end", night.day_crons)):
-            try:
-                crons(spec, v)
-            except ScheduleError as e:
-                out.append(SpecIssue(("schedules", i, field), f"the {'night' if field == 'start' else 'day'} "
-                                     f"variant must start early by its cold start, but {e.problem}", e.fix))
+    for field, what, shift in shifts:
+        try:
+            shift()
+        except ScheduleError as e:
+            out.append(SpecIssue(("schedules", i, field), f"the {what} must start early by its cold start, but "
+                                 f"{e.problem}", e.fix))
     return out
 
 
@@ -471,6 +472,16 @@ def _eks_node_schedule(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
         return [SpecIssue(("schedules", i, "start"), f"the on-demand baseline node group scales in {delay} min after "
                           f"the window starts (KEDA cooldown + pod termination grace), but {e.problem}", e.fix)]
     return []
+
+
+def _eks_schedules_need_keda(spec: DeploymentSpec) -> list[SpecIssue]:
+    """EKS windows are KEDA cron gates and formulas (`kube.night_scaling`); an HPA has no schedule."""
+    if spec.target != "eks" or not spec.schedules or spec.scaling.autoscaler == "keda":
+        return []
+    return [SpecIssue(("scaling", "autoscaler"), "downsizing windows on EKS are switched by KEDA (cron gates and "
+                      "scalingModifiers formulas); the HPA cannot follow a schedule, so the windows would be ignored",
+                      "set scaling.autoscaler: keda (and eks.addons.keda: true or 'keda' in eks.preinstalled), or "
+                      "remove schedules")]
 
 
 def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:

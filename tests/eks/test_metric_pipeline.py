@@ -80,7 +80,7 @@ def test_scrape_config_adapter_rule_and_autoscaler_agree(variant):
         rule = rules[q.external_metric_name]
         assert rule["seriesQuery"].startswith(q.series + "{")
         assert re.fullmatch(rule["name"]["matches"], q.series)
-        assert rule["metricsQuery"] == q.promql == so_queries[q.role]
+        assert rule["metricsQuery"] == q.promql == so_queries[q.trigger_name]
         assert q.series in q.promql
 
 

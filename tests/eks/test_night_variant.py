@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from croniter import croniter
 
 from llama_infra.capacity_plan import day_config
 from llama_infra.components.eks import build_eks
@@ -15,6 +14,7 @@ from llama_infra.kube import karpenter, labels, night, night_scaling, workload
 from llama_infra.kube.render import all_objects
 from llama_infra.schedules import Cron, zone
 
+from . import keda_model
 from .pulumi_harness import run
 from .specs import edited
 from .validation import validate
@@ -46,31 +46,36 @@ def test_no_night_variant_when_the_window_changes_only_replica_counts():
     assert night.variants(spec) == [] and set(scaled_objects(spec)) == {"llama-70b-eks-burst"}
 
 
-def test_cron_triggers_have_the_timezone_window_and_lead_time():
+def test_gate_triggers_have_the_timezone_window_and_lead_time():
     spec = night_spec()
     (v,) = night.variants(spec)
     sos = scaled_objects(spec)
-    (night_cron,) = [t for t in sos["llama-70b-eks-night"]["spec"]["triggers"] if t["type"] == "cron"]
-    (day_cron,) = sos["llama-70b-eks-baseline"]["spec"]["triggers"]
+    (night_gate,) = [t for t in sos["llama-70b-eks-night"]["spec"]["triggers"] if t["type"] == "cron"]
+    (day_gate,) = sos["llama-70b-eks-baseline"]["spec"]["triggers"]
     lead_night, lead_day = night.lead_minutes(spec, v.config), night.lead_minutes(spec, day_config(spec))
     assert lead_night >= 5 and lead_day >= lead_night  # 70B FP8 takes longer to load than 8B
-    assert night_cron["metadata"] == {"timezone": "America/New_York", "start": Cron("0 22 * * 1-5").shifted_earlier(
-        lead_night).expression, "end": "0 6 * * 2-6", "desiredReplicas": "1"}
-    assert day_cron["metadata"] == {"timezone": "America/New_York", "start": Cron("0 6 * * 2-6").shifted_earlier(
-        lead_day).expression, "end": "0 22 * * 1-5", "desiredReplicas": str(spec.capacity.baseline.count)}
+    assert night_gate == {"type": "cron", "name": "night_night", "metadata": {
+        "timezone": "America/New_York", "start": Cron("0 22 * * 1-5").shifted_earlier(lead_night).expression,
+        "end": "0 6 * * 2-6", "desiredReplicas": "2"}}
+    assert day_gate == {"type": "cron", "name": "window_night", "metadata": {
+        "timezone": "America/New_York", "start": "0 22 * * 1-5",
+        "end": Cron("0 6 * * 2-6").shifted_earlier(lead_day).expression, "desiredReplicas": "2"}}
     # Hand-checked for this spec: night starts 10 min early (8B BF16 + a node), the day 10 min early.
-    assert (night_cron["metadata"]["start"], day_cron["metadata"]["start"]) == ("50 21 * * 1-5", "50 5 * * 2-6")
+    assert (night_gate["metadata"]["start"], day_gate["metadata"]["end"]) == ("50 21 * * 1-5", "50 5 * * 2-6")
 
 
 def test_queue_depth_trigger_stays_active_at_night_on_the_whole_service():
     spec = night_spec()
     so = scaled_objects(spec)["llama-70b-eks-night"]["spec"]
     queue = [t for t in so["triggers"] if t["type"] == "prometheus"]
-    assert {t["name"] for t in queue} == {"queue-depth", "kv-cache"}
-    (q,) = [t for t in queue if t["name"] == "queue-depth"]
+    assert {t["name"] for t in queue} == {"queue_depth", "kv_cache"}
+    (q,) = [t for t in queue if t["name"] == "queue_depth"]
     # The baseline is down at night: no B·t offset, the night covers the whole queue up to the window's max.
     assert q["metadata"]["query"] == 'sum(vllm:num_requests_waiting{namespace="llama",app_kubernetes_io_instance="llama-70b-eks"})'
     assert (so["minReplicaCount"], so["maxReplicaCount"]) == (0, 3)
+    assert so["advanced"]["scalingModifiers"] == {
+        "formula": "(night_night > 1 ? max(queue_depth / 5, kv_cache / 0.85, 1) : 0)", "target": "1",
+        "activationTarget": "0", "metricType": "AverageValue"}
 
 
 def test_service_selects_both_variants_and_the_night_serves_the_day_model_name():
@@ -91,41 +96,38 @@ def test_service_selects_both_variants_and_the_night_serves_the_day_model_name()
         assert int(pool["spec"]["limits"]["nvidia.com/gpu"]) == karpenter.burst_gpu_limit(edited()) + 3
 
 
-def keda_cron_active(trigger: dict, at: datetime) -> bool:
-    """KEDA's cron scaler rule: active when the next end comes no later than the next start (inside the window)."""
-    tz = zone(trigger["metadata"]["timezone"])
-    local = at.astimezone(tz)
-    next_start = croniter(trigger["metadata"]["start"], local).get_next(datetime)
-    next_end = croniter(trigger["metadata"]["end"], local).get_next(datetime)
-    return next_end <= next_start
+IDLE = {"queue_depth": 0.0, "kv_cache": 0.0}
+BUSY = {"queue_depth": 400.0, "kv_cache": 20.0}
 
 
 @pytest.mark.parametrize("tz,spring,autumn", [
     ("America/New_York", datetime(2026, 3, 8), datetime(2026, 11, 1)),
     ("Europe/Berlin", datetime(2026, 3, 29), datetime(2026, 10, 25)),
 ])
-def test_keda_crons_fire_at_local_time_and_a_variant_is_always_ready_across_dst(tz, spring, autumn):
+def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(tz, spring, autumn):
+    """Walk three days around each change in 5-minute steps through KEDA's rules (`keda_model`): some variant has been
+    up for its lead time at every step; the day baseline is down deep in the night; the night variant has no replica
+    by day even under a deep queue (its queue trigger is gated to the window)."""
     spec = night_spec(tz=tz, start="0 22 * * *", end="0 6 * * *")
     (v,) = night.variants(spec)
     sos = scaled_objects(spec)
-    (night_cron,) = [t for t in sos["llama-70b-eks-night"]["spec"]["triggers"] if t["type"] == "cron"]
-    (day_cron,) = sos["llama-70b-eks-baseline"]["spec"]["triggers"]
+    night_so, base_so = sos["llama-70b-eks-night"], sos["llama-70b-eks-baseline"]
+    (night_gate,) = [t for t in night_so["spec"]["triggers"] if t["type"] == "cron"]
     lead_night, lead_day = night.lead_minutes(spec, v.config), night.lead_minutes(spec, day_config(spec))
     step = timedelta(minutes=5)
     for change in (spring, autumn):
-        # The night trigger switches on at 22:00 − lead local time on each side of the change.
+        # The night gate opens at 22:00 − lead local time on each side of the change.
         for day in (change - timedelta(days=1), change + timedelta(days=1)):
             on = (datetime.combine(day.date(), datetime.min.time()).replace(hour=22, tzinfo=zone(tz))
                   - timedelta(minutes=lead_night)).astimezone(timezone.utc)
-            assert not keda_cron_active(night_cron, on - timedelta(minutes=1))
-            assert keda_cron_active(night_cron, on + timedelta(minutes=1))
-        # Walk three days around the change in UTC: a variant is Ready (trigger on for its lead) at every step.
+            assert not keda_model.cron_active(night_gate, on - timedelta(minutes=1))
+            assert keda_model.cron_active(night_gate, on + timedelta(minutes=1))
         t0 = (change - timedelta(days=1)).replace(tzinfo=timezone.utc)
         history: dict[str, list[bool]] = {"night": [], "day": []}
         for i in range(3 * 24 * 12):
             at = t0 + i * step
-            history["night"].append(keda_cron_active(night_cron, at))
-            history["day"].append(keda_cron_active(day_cron, at))
+            history["night"].append(keda_model.replicas(night_so, at, IDLE) >= 1)
+            history["day"].append(keda_model.replicas(base_so, at, IDLE) == spec.capacity.baseline.count)
             if i < 24 * 12:
                 continue  # warm-up: need lead time of history
             ready_night = all(history["night"][-(lead_night // 5 + 1):])
@@ -134,8 +136,10 @@ def test_keda_crons_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
             local = at.astimezone(zone(tz))
             if 23 <= local.hour or local.hour < 5:
                 assert not history["day"][-1], f"day baseline still up at {local}"  # the saving happens
+                assert keda_model.replicas(night_so, at, BUSY) == v.config.max_replicas  # night scales on queue
             if 7 <= local.hour < 21:
                 assert not history["night"][-1], f"night variant still up at {local}"
+                assert keda_model.replicas(night_so, at, BUSY) == 0, f"night variant up by day at {local}"
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import time
 
 import aiohttp
 
+from llama_infra import metrics
 from llama_infra.router.config import BackendConfig, FallbackConfig, RouterConfig
 from llama_infra.router.testing import FakeOpenAIBackend
 
@@ -97,6 +98,7 @@ async def test_unreachable_backend_gives_a_503_json_error_with_retry_after(route
     """Connection refused = no replica behind the Service (e.g. waking from zero): 503 + Retry-After, not a 502."""
     async with FakeOpenAIBackend().serve() as gone:
         dead_url = gone.url
+    before = time.time()
     async with (
         router_at(RouterConfig(primary=BackendConfig(url=dead_url))) as (url, router),
         aiohttp.ClientSession() as session,
@@ -105,9 +107,14 @@ async def test_unreachable_backend_gives_a_503_json_error_with_retry_after(route
         assert response.status == 503
         assert response.headers["Retry-After"] == "10"
         body = await response.json()
+        async with session.get(f"{url}/metrics") as scrape:
+            exposition = await scrape.text()
     assert body["error"]["type"] == "upstream_error"
     assert dead_url in body["error"]["message"]
     assert router.admission.open_requests == 0
+    # The refused request still stamps the wake-up gauge KEDA reads (llama_infra.metrics.recent_request_query).
+    (line,) = [x for x in exposition.splitlines() if x.startswith(metrics.ROUTER_LAST_REQUEST + '{backend="primary"}')]
+    assert before <= float(line.split()[-1]) <= time.time()
 
 
 async def test_backend_errors_pass_through_unchanged(router_at):

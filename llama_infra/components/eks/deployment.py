@@ -16,7 +16,7 @@ from llama_infra.components.eks.capacity import EksGpuCapacity, EksGpuCapacityAr
 from llama_infra.components.eks.cluster import MinimalEksCluster, MinimalEksClusterArgs, kubeconfig
 from llama_infra.components.eks.overflow import OverflowRouter, OverflowRouterArgs
 from llama_infra.components.eks.service import LlamaInferenceService, LlamaInferenceServiceArgs
-from llama_infra.kube import workload
+from llama_infra.kube import router, workload
 from llama_infra.spec import DeploymentSpec
 
 
@@ -42,7 +42,7 @@ class EksLlamaDeployment(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
     entry_service_name: pulumi.Output[str]
-    """What clients call: the router's Service with a fallback, else the model Service."""
+    """What clients call: the router's Service with a fallback or scale to zero, else the model Service."""
     node_pool_names: pulumi.Output[list[str]]
     interruption_queue_name: pulumi.Output[str | None]
     karpenter_node_role_name: pulumi.Output[str | None]
@@ -68,7 +68,7 @@ class EksLlamaDeployment(pulumi.ComponentResource):
         self.autoscaler = QueueDepthAutoscaler(f"{name}-autoscaler", QueueDepthAutoscalerArgs(
             spec, provider, depends_on=scaler_deps), child(self))
         self.overflow: OverflowRouter | None = None
-        if spec.fallback is not None:
+        if router.needed(spec):
             self.overflow = OverflowRouter(f"{name}-overflow", OverflowRouterArgs(spec, provider, depends_on=deps),
                                            child(self))
 

@@ -1,4 +1,4 @@
-"""`OverflowRouter`: the fallback model service and the overflow router of a spec with `fallback` (EKS).
+"""`OverflowRouter`: the router of an EKS spec with `fallback` or scale to zero, and the fallback model service.
 
 Objects come from `llama_infra.kube.fallback` and `llama_infra.kube.router` (plain data, validated by the tests);
 this component only applies them. The router's Service `<name>-router` is the entry point clients use.
@@ -46,19 +46,20 @@ class OverflowRouter(pulumi.ComponentResource):
     """Fallback model (ServiceAccount, Deployment, Service) and router (ConfigMap, Deployment, Service, PDB)."""
 
     entry_service_name: pulumi.Output[str]
-    fallback_service_name: pulumi.Output[str]
+    fallback_service_name: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: OverflowRouterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{COMPONENT_PREFIX}OverflowRouter", name, None, opts)
         spec = args.spec
-        if spec.fallback is None:
-            raise ValueError(f"spec '{spec.name}' has no fallback section: there is nothing to overflow to")
+        if not router.needed(spec):
+            raise ValueError(f"spec '{spec.name}' has neither a fallback nor scale to zero: it needs no router")
         o = child(self, provider=args.k8s_provider, depends_on=list(args.depends_on))
         self.resources: dict[str, pulumi.CustomResource] = {}
         for obj in [*fallback.objects(spec), *router.objects(spec)]:
             suffix = _suffix(spec, obj)
             self.resources[suffix] = _KINDS[obj["kind"]](f"{name}-{suffix}", obj, o)
         self.entry_service_name = pulumi.Output.from_input(router.name_of(spec))
-        self.fallback_service_name = pulumi.Output.from_input(fallback.name_of(spec))
+        self.fallback_service_name = pulumi.Output.from_input(
+            fallback.name_of(spec) if spec.fallback is not None else None)
         self.register_outputs({"entry_service_name": self.entry_service_name,
                                "fallback_service_name": self.fallback_service_name})

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_policy, child
-from llama_infra.kube import autoscaling, labels, night, workload
+from llama_infra.kube import autoscaling, labels, night, night_scaling, workload
 from llama_infra.spec import DeploymentSpec
 
 
@@ -57,8 +57,8 @@ class LlamaInferenceService(pulumi.ComponentResource):
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
         base = workload.baseline_deployment(spec)
         if base:
-            # With a night variant, the baseline's KEDA cron (llama_infra.kube.night_scaling) owns its replicas.
-            owned = ["spec.replicas"] if night.variants(spec) else None
+            # When a window shrinks the baseline, its ScaledObject (llama_infra.kube.night_scaling) owns the count.
+            owned = ["spec.replicas"] if night_scaling.baseline_follows_schedule(spec) else None
             self.deployments["baseline"] = k8s.apps.v1.Deployment(
                 f"{name}-baseline", metadata=base["metadata"], spec=base["spec"],
                 opts=child(self, depends_on=[sa, *after], ignore_changes=owned, **k8s_opts))

@@ -1,0 +1,74 @@
+"""What KEDA + the HPA settle on for a rendered ScaledObject at an instant, read from the manifest alone.
+
+- cron trigger: KEDA's cron scaler is active when the next end comes no later than the next start, and reports
+  desiredReplicas while active and 1 otherwise (`pkg/scalers/cron_scaler.go`); croniter evaluates the crons in the
+  trigger's timezone;
+- prometheus trigger: the query's value, given by the test per trigger name (`None` = empty result: 0 with
+  `ignoreNullValues: "true"`, an error otherwise);
+- without `scalingModifiers`: each trigger asks ceil(value / threshold) replicas (AverageValue), the largest wins,
+  active when some trigger's value is above its activation threshold (cron: inside its window);
+- with `scalingModifiers`: the formula over the raw values (`expr_lang`), active when above `activationTarget`,
+  replicas = ceil(composite / target);
+- inactive → minReplicaCount; active → clamped to [max(minReplicaCount, 1), maxReplicaCount].
+Stabilization windows and cooldowns are left out: this is the steady state the controllers converge to.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from croniter import croniter
+
+from llama_infra.schedules import zone
+
+from .expr_lang import evaluate
+
+
+class TriggerError(Exception):
+    pass
+
+
+def cron_active(trigger: dict, at: datetime) -> bool:
+    meta = trigger["metadata"]
+    local = at.astimezone(zone(meta["timezone"]))
+    next_start = croniter(meta["start"], local).get_next(datetime)
+    next_end = croniter(meta["end"], local).get_next(datetime)
+    return next_end <= next_start
+
+
+def trigger_value(trigger: dict, at: datetime, values: dict[str, float | None]) -> float:
+    if trigger["type"] == "cron":
+        return float(trigger["metadata"]["desiredReplicas"]) if cron_active(trigger, at) else 1.0
+    value = values.get(trigger["name"])
+    if value is None:
+        if trigger["metadata"].get("ignoreNullValues") == "true":
+            return 0.0
+        raise TriggerError(f"{trigger['name']}: empty result")
+    return float(value)
+
+
+def replicas(so: dict, at: datetime, values: dict[str, float | None]) -> int:
+    spec = so["spec"]
+    lo, hi = spec.get("minReplicaCount", 0), spec["maxReplicaCount"]
+    raw = {t["name"]: trigger_value(t, at, values) for t in spec["triggers"]}
+    mods = spec.get("advanced", {}).get("scalingModifiers")
+    if mods:
+        composite = evaluate(mods["formula"], raw)
+        active = composite > float(mods.get("activationTarget", "0"))
+        wanted = math.ceil(round(composite / float(mods["target"]), 9))
+    else:
+        asks, active = [], False
+        for t in spec["triggers"]:
+            v = raw[t["name"]]
+            if t["type"] == "cron":
+                on = cron_active(t, at)
+                active |= on
+                asks.append(int(v) if on else 0)
+            else:
+                active |= v > float(t["metadata"].get("activationThreshold", "0"))
+                asks.append(math.ceil(round(v / float(t["metadata"]["threshold"]), 9)))
+        wanted = max(asks)
+    if not active:
+        return lo
+    return min(max(wanted, lo, 1), hi)

@@ -1,0 +1,169 @@
+"""Given EKS specs with downsizing windows of every kind (another model, fewer replicas, zero) and with scale to zero,
+the rendered ScaledObjects, read through KEDA's and the HPA's rules (`keda_model`, formulas parsed by `expr_lang`),
+give each Deployment the replicas docs/eks.md promises, by day and inside each window, for any queue."""
+
+from __future__ import annotations
+
+import functools
+import math
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llama_infra.kube import router
+from llama_infra.kube.render import all_objects
+from llama_infra.router.config import RouterConfig
+from llama_infra.router.metrics import RouterMetrics
+
+from . import keda_model
+from .specs import edited
+from .validation import validate
+
+NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
+# A Wednesday in UTC: 12:00 is day; 03:00 is deep inside a 01:00–05:00 window.
+DAY = datetime(2026, 1, 7, 12, 0, tzinfo=timezone.utc)
+NIGHT = datetime(2026, 1, 7, 3, 0, tzinfo=timezone.utc)
+T, G = 5, 0.85  # the prod example's queue-depth and KV-cache targets
+
+
+def window(**downsize) -> dict:
+    return {"name": "quiet", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *", "downsize": downsize}
+
+
+ZERO_BASELINE = {"environment": "dev", "capacity.baseline": {"instance_type": "g6e.12xlarge", "count": 0},
+                 "scaling.scale_to_zero": True}
+SPECS = {
+    "fewer-replicas": lambda: edited(schedules=[window(min_replicas=1, max_replicas=4)]),
+    "more-floor": lambda: edited(schedules=[window(min_replicas=3, max_replicas=5)]),
+    "other-model": lambda: edited(schedules=[window(instance_type="g6e.2xlarge", model_override=NIGHT_MODEL,
+                                                    min_replicas=1, max_replicas=3)]),
+    "zero-at-night": lambda: edited(**ZERO_BASELINE, **{"scaling.min_replicas": 1},
+                                    schedules=[window(min_replicas=0, max_replicas=2)]),
+    "other-model-zero-at-night": lambda: edited(**ZERO_BASELINE, **{"scaling.min_replicas": 1}, schedules=[window(
+        instance_type="g6e.2xlarge", model_override=NIGHT_MODEL, min_replicas=0, max_replicas=2)]),
+    "scale-to-zero-no-window": lambda: edited(**ZERO_BASELINE),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def spec_of(case: str):
+    return SPECS[case]()
+
+
+def deployments(spec, at, values) -> dict[str, int]:
+    """Replicas per Deployment: from its ScaledObject, or its fixed count."""
+    objs = all_objects(spec)
+    out = {o["metadata"]["name"]: o["spec"]["replicas"] for o in objs if o["kind"] == "Deployment"
+           and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name}
+    for so in (o for o in objs if o["kind"] == "ScaledObject"):
+        out[so["spec"]["scaleTargetRef"]["name"]] = keda_model.replicas(so, at, values)
+    return out
+
+
+def need(q: float, k: float) -> int:
+    return math.ceil(round(max(q / T, k / G), 9))
+
+
+@pytest.mark.parametrize("case", SPECS)
+def test_every_object_validates(case):
+    spec = spec_of(case)
+    for obj in all_objects(spec):
+        validate(obj, spec.eks.kubernetes_version)
+
+
+queues = st.floats(0, 300, allow_nan=False)
+kv = st.floats(0, 12, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(q=queues, k=kv)
+def test_by_day_the_baseline_holds_and_the_burst_covers_the_rest(q, k):
+    for case in ("fewer-replicas", "more-floor", "other-model"):
+        spec = spec_of(case)
+        r = deployments(spec, DAY, {"queue_depth": q, "kv_cache": k})
+        b = spec.capacity.baseline.count
+        assert r[f"{spec.name}-baseline"] == b
+        assert r[f"{spec.name}-burst"] == min(max(need(q, k) - b, 0), spec.max_replicas - b), case
+        assert r.get(f"{spec.name}-quiet", 0) == 0, f"{case}: night variant up by day"
+
+
+@settings(max_examples=60, deadline=None)
+@given(q=queues, k=kv)
+def test_in_a_window_the_service_follows_the_window_bounds(q, k):
+    values = {"queue_depth": q, "kv_cache": k}
+    for case, lo, hi in (("fewer-replicas", 1, 4), ("more-floor", 3, 5), ("other-model", 1, 3)):
+        spec = spec_of(case)
+        r = deployments(spec, NIGHT, values)
+        total = sum(r.values())
+        assert total == min(max(need(q, k), lo), hi), (case, r)
+    r = deployments(spec_of("fewer-replicas"), NIGHT, values)
+    assert r["llama-70b-eks-baseline"] == 1  # min(baseline 2, window min 1) stays on the reserved nodes
+    r = deployments(spec_of("other-model"), NIGHT, values)
+    assert r["llama-70b-eks-baseline"] == 0 and r["llama-70b-eks-burst"] == 0  # the night variant serves alone
+
+
+@pytest.mark.parametrize("case,night_deployment", [("zero-at-night", "llama-70b-eks-burst"),
+                                                    ("other-model-zero-at-night", "llama-70b-eks-quiet")])
+def test_zero_at_night_until_a_request_arrives_then_one_replica(case, night_deployment):
+    spec = spec_of(case)
+    no_pod = {"queue_depth": None, "kv_cache": None, "wake": None}  # no pod, no router request yet: empty results
+    assert sum(deployments(spec, NIGHT, no_pod).values()) == 0
+    woken = deployments(spec, NIGHT, no_pod | {"wake": 1.0})
+    assert woken[night_deployment] == 1 and sum(woken.values()) == 1
+    # By day the service keeps its minimum of 1 even with no request and no queue series.
+    assert sum(deployments(spec, DAY, no_pod).values()) == 1
+    busy = deployments(spec, NIGHT, {"queue_depth": 100.0, "kv_cache": 0.0, "wake": 1.0})
+    assert sum(busy.values()) == 2  # the window's max
+
+
+def test_scale_to_zero_without_windows_wakes_on_the_router_and_reads_no_series_as_zero():
+    spec = spec_of("scale-to-zero-no-window")
+    (so,) = [o for o in all_objects(spec) if o["kind"] == "ScaledObject"]
+    assert "scalingModifiers" not in so["spec"]["advanced"]
+    assert {t["metadata"]["ignoreNullValues"] for t in so["spec"]["triggers"]} == {"true"}
+    empty = {"queue_depth": None, "kv_cache": None, "wake": None}
+    assert keda_model.replicas(so, DAY, empty) == 0
+    assert keda_model.replicas(so, DAY, empty | {"wake": 1.0}) == 1
+    assert keda_model.replicas(so, DAY, {"queue_depth": 12.0, "kv_cache": 0.5, "wake": 1.0}) == 3
+
+
+def test_without_scale_to_zero_an_empty_result_stays_an_error():
+    spec = spec_of("fewer-replicas")
+    with pytest.raises(keda_model.TriggerError):
+        deployments(spec, DAY, {"queue_depth": None, "kv_cache": 0.0})
+    assert not router.needed(spec)
+
+
+@pytest.mark.parametrize("case", ["zero-at-night", "scale-to-zero-no-window"])
+def test_scale_to_zero_deploys_the_router_as_entry_point_without_a_fallback(case):
+    spec = spec_of(case)
+    assert spec.fallback is None and router.needed(spec)
+    config = RouterConfig.model_validate(router.router_config(spec))
+    assert config.fallback is None and config.primary.url.startswith(f"http://{spec.name}.")
+    # The wake trigger reads a series the router exports and its scrape job keeps.
+    (cm,) = [o for o in all_objects(spec) if o["metadata"]["name"] == f"{spec.name}-scrape-config"]
+    assert f'"job_name": "llama-infra/llama/{spec.name}-router"' in cm["data"]["scrape-configs.yaml"]
+    wake = [t for o in all_objects(spec) if o["kind"] == "ScaledObject" for t in o["spec"]["triggers"]
+            if t["name"] == "wake"]
+    exported = {m.name for m in RouterMetrics().registry.collect()}
+    for t in wake:
+        series = t["metadata"]["query"].split("max(")[1].split("{")[0]
+        assert series in exported, series
+        assert f'app_kubernetes_io_instance="{spec.name}-router"' in t["metadata"]["query"]
+
+
+def test_a_night_deployment_holds_its_replicas_when_prometheus_fails():
+    """KEDA scales an erroring, inactive ScaledObject with minReplicaCount 0 to zero unless it has a fallback; the
+    night Deployment's fallback keeps what runs."""
+    spec = spec_of("other-model")
+    sos = {o["metadata"]["name"]: o for o in all_objects(spec) if o["kind"] == "ScaledObject"}
+    so = sos["llama-70b-eks-quiet"]
+    assert so["spec"]["minReplicaCount"] == 0
+    with pytest.raises(keda_model.TriggerError):
+        keda_model.replicas(so, NIGHT, {"queue_depth": None, "kv_cache": None})
+    fallback = so["spec"]["fallback"]
+    assert fallback["behavior"] == "currentReplicas" and fallback["replicas"] >= 1
+    # The baseline's ScaledObject has only cron gates: nothing in it can fail.
+    assert {t["type"] for t in sos["llama-70b-eks-baseline"]["spec"]["triggers"]} == {"cron"}
