@@ -83,15 +83,15 @@ def test_capacity_billed_whether_it_runs_or_not_is_not_scaled_and_the_plan_says_
     assert line in plan_lines(spec)
 
 
-def test_windows_the_baseline_deployment_does_not_follow_keep_their_nodes():
-    bounds_only = night_spec(downsize={"min_replicas": 2, "max_replicas": 4})
-    hpa = night_spec(**{"scaling.autoscaler": "hpa", "scaling.min_replicas": 3,
-                        "eks.addons": {"keda": False, "prometheus_adapter": True}})
-    for spec, because in ((bounds_only, "its baseline replicas need all 2 nodes"),
-                          (hpa, "the baseline Deployment keeps its replicas in this window")):
-        assert node_schedule.steps(spec) == []
-        (w,) = node_schedule.plan(spec)
-        assert because in w.kept_because and w.billed_nodes == 2
+def test_a_bounds_only_window_scales_the_nodes_its_baseline_replicas_leave():
+    keeps_all = night_spec(downsize={"min_replicas": 2, "max_replicas": 4})
+    assert node_schedule.steps(keeps_all) == []
+    (w,) = node_schedule.plan(keeps_all)
+    assert "its baseline replicas need all 2 nodes" in w.kept_because and w.billed_nodes == 2
+    # min(baseline 2, window min 1) = 1 replica, one per g6e.12xlarge (TP 4 of 4 GPUs): one node overnight.
+    keeps_one = night_spec(downsize={"min_replicas": 1, "max_replicas": 4})
+    (w,) = node_schedule.plan(keeps_one)
+    assert w.scheduled and [s.nodes for s in w.steps] == [1, 2] and w.billed_nodes == 1
     no_windows = edited(**{"capacity.baseline": ON_DEMAND})
     assert node_schedule.plan(no_windows) == [] and node_schedule.plan_lines(no_windows) == []
 
@@ -151,9 +151,8 @@ def test_on_demand_nodes_are_not_billed_at_night_reserved_ones_are():
 
 
 def test_without_the_schedule_an_on_demand_group_is_billed_all_night():
-    hpa = night_spec(start="0 22 * * *", end="0 6 * * *", **{
-        "scaling.autoscaler": "hpa", "scaling.min_replicas": 3, "eks.addons": {"keda": False, "prometheus_adapter": True}})
-    report = cost_report(hpa)
+    keeps_all = night_spec(start="0 22 * * *", end="0 6 * * *", downsize={"min_replicas": 2, "max_replicas": 4})
+    report = cost_report(keeps_all)
     assert all(h.baseline_usd == report.week[0].baseline_usd > 0 for h in report.week)
 
 
