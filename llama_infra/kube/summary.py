@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from llama_infra import metrics
 from llama_infra.kube import karpenter, labels, node_schedule
 from llama_infra.kube.node_groups import baseline_node_group, spot_node_group
 
@@ -86,12 +87,26 @@ def replica_lines(spec: DeploymentSpec) -> list[str]:
     from llama_infra.kube.autoscaling import scaling_queries
     from llama_infra.kube.workload import burst_replica_bounds
 
+    from llama_infra.kube import autoscaling, night_scaling, router
+
     b = spec.capacity.baseline.count
     lo, hi = burst_replica_bounds(spec)
     out = []
-    if b:
-        out.append(f"{spec.name}-baseline: {b} fixed on the baseline nodes")
-    if hi:
+    if night_scaling.windows(spec):
+        out.append("by window (KEDA cron gates and one scalingModifiers formula each, in replicas; docs/eks.md):")
+        for so in (o for o in [autoscaling.scaled_object(spec), *night_scaling.objects(spec)] if o):
+            body = so["spec"]
+            out.append(f"  {body['scaleTargetRef']['name']} (≤ {body['maxReplicaCount']}): "
+                       f"{body['advanced']['scalingModifiers']['formula']}")
+        if b and not night_scaling.baseline_follows_schedule(spec):
+            out.append(f"  {spec.name}-baseline: {b} fixed on the baseline nodes")
+    else:
+        if b:
+            out.append(f"{spec.name}-baseline: {b} fixed on the baseline nodes")
+    if router.needed(spec) and spec.fallback is None:
+        out.append(f"scale to zero: {router.name_of(spec)} is the entry point; its last request within "
+                   f"{metrics.WAKE_IDLE_SECONDS // 60} min keeps or wakes one replica (503 + Retry-After meanwhile)")
+    if hi and not night_scaling.windows(spec):
         kind = "KEDA ScaledObject" if spec.scaling.autoscaler == "keda" else "HPA (prometheus-adapter)"
         out.append(f"{spec.name}-burst: {lo}–{hi} by {kind}, desired = ceil(metric / target) per query:")
         out += [f"  {q.role}: {q.promql}  ÷ {q.target_per_replica:g}" for q in scaling_queries(spec)]

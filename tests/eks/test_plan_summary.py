@@ -41,3 +41,17 @@ def test_replica_lines_show_the_fixed_baseline_and_the_burst_query():
     assert "  llama-70b-eks-baseline: 2 fixed on the baseline nodes" in lines
     assert any(line.startswith("  llama-70b-eks-burst: 0–6 by KEDA ScaledObject") for line in lines)
     assert any("clamp_min(sum(vllm:num_requests_waiting" in line and "- 10, 0)" in line for line in lines)
+
+
+def test_plan_shows_each_deployments_window_formula_and_the_scale_to_zero_entry_point():
+    from llama_infra.kube import summary
+
+    night = edited(schedules=[{"name": "night", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *",
+                               "downsize": {"min_replicas": 1, "max_replicas": 4}}])
+    lines = summary.replica_lines(night)
+    assert lines[0].startswith("by window") and "fixed" not in " ".join(lines)
+    assert "  llama-70b-eks-baseline (≤ 2): (window_night > 1 ? 1 : 2)" in lines
+    zero = edited(**{"environment": "dev", "capacity.baseline": {"instance_type": "g6e.12xlarge", "count": 0},
+                     "scaling.scale_to_zero": True})
+    assert any(line.startswith("scale to zero: llama-70b-eks-router is the entry point") for line in
+               summary.replica_lines(zero))
