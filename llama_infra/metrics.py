@@ -115,12 +115,26 @@ ROUTER_LAST_REQUEST = "llama_router_backend_last_request_timestamp_seconds"
 WAKE_IDLE_SECONDS = 600
 
 
+def scrape_job_name(namespace: str, instance: str) -> str:
+    """The Prometheus job llama-infra's scrape config gives one service's pods (`up{job=...}` exists per target)."""
+    return f"llama-infra/{namespace}/{instance}"
+
+
+def zero_while_scraped(promql: str, namespace: str, router_instance: str) -> str:
+    """`promql`, or 0 when it is empty while Prometheus is scraping the router. With scale to zero, no model pod means
+    no series: that is a true 0 as long as the pipeline works (the router, which always runs, has an `up` series),
+    and stays an empty result, an error for KEDA (→ fallback), when Prometheus lost the targets."""
+    up = f'up{{job="{scrape_job_name(namespace, router_instance)}"}}'
+    return f"({promql}) or on() (0 * max({up}))"
+
+
 def recent_request_query(namespace: str, router_instance: str, idle_seconds: int = WAKE_IDLE_SECONDS) -> str:
     """1 while the router (the Service clients call) received a request for the primary within `idle_seconds`, else
-    0; empty before its first request. The only signal that exists while no model replica runs (no pod, no queue
-    series), so it wakes a service scaled to zero, and it keeps one replica while light traffic never queues."""
+    0 (also before its first request, while it is scraped). The only signal that exists while no model replica runs
+    (no pod, no queue series), so it wakes a service scaled to zero, and it keeps one replica while light traffic
+    never queues."""
     last = f'max({ROUTER_LAST_REQUEST}{{{selector(namespace, router_instance)},backend="primary"}})'
-    return f"(time() - {last}) < bool {idle_seconds}"
+    return zero_while_scraped(f"(time() - {last}) < bool {idle_seconds}", namespace, router_instance)
 
 
 def keep_regex(framework: str) -> str:

@@ -33,30 +33,35 @@ def scaling_queries(spec: DeploymentSpec, baseline_replicas: int | None = None) 
 def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[dict]:
     """KEDA Prometheus triggers of `scaling_queries`, named so a `scalingModifiers` formula can use them.
 
-    An empty result is an error (→ fallback), not a zero that would scale the burst away, while a replica always
-    runs; where some configuration runs none (`capacity_plan.scales_to_zero`), no pod means no series, and the
-    empty result is the truth: 0."""
+    An empty result is an error (→ fallback), not a zero that would scale the service away. Where some configuration
+    runs no replica (`capacity_plan.scales_to_zero`) no pod means no series, so the query reads 0 while Prometheus
+    still scrapes the router (`metrics.zero_while_scraped`) and stays empty, an error, when the pipeline is broken."""
     assert spec.eks is not None
-    empty_is_zero = "true" if scales_to_zero(spec) else "false"
+    from llama_infra.kube import router
+
+    def query(q: metrics.ScalingQuery) -> str:
+        if not scales_to_zero(spec):
+            return q.promql
+        return metrics.zero_while_scraped(q.promql, namespace_of(spec), router.name_of(spec))
+
     return [{
         "type": "prometheus", "name": q.trigger_name, "metricType": "AverageValue",
-        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": q.promql,
+        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": query(q),
                      "threshold": _num(q.target_per_replica), "activationThreshold": "0",
-                     "ignoreNullValues": empty_is_zero},
+                     "ignoreNullValues": "false"},
     } for q in scaling_queries(spec, baseline_replicas)]
 
 
 def wake_trigger(spec: DeploymentSpec) -> dict:
     """1 replica while the router saw a request in the last `metrics.WAKE_IDLE_SECONDS` (threshold 1, value 0/1):
-    wakes a Deployment scaled to zero and keeps it while light traffic never queues. Empty before the router's
-    first request: 0."""
+    wakes a Deployment scaled to zero and keeps it while light traffic never queues."""
     assert spec.eks is not None
     from llama_infra.kube import router
 
     return {"type": "prometheus", "name": "wake", "metricType": "AverageValue",
             "metadata": {"serverAddress": spec.eks.prometheus_url,
                          "query": metrics.recent_request_query(namespace_of(spec), router.name_of(spec)),
-                         "threshold": "1", "activationThreshold": "0", "ignoreNullValues": "true"}}
+                         "threshold": "1", "activationThreshold": "0", "ignoreNullValues": "false"}}
 
 
 def quantity(x: float) -> str:
@@ -170,7 +175,7 @@ def scrape_config(spec: DeploymentSpec) -> dict:
     ns = namespace_of(spec)
     pod_label = "__meta_kubernetes_pod_label_" + _sanitize(labels.INSTANCE_LABEL)
     return {
-        "job_name": f"llama-infra/{ns}/{spec.name}",
+        "job_name": metrics.scrape_job_name(ns, spec.name),
         "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [ns]}}],
         "relabel_configs": [
             {"source_labels": [pod_label], "action": "keep", "regex": spec.name},

@@ -30,7 +30,7 @@ from llama_infra.capacity_plan import scales_to_zero
 from llama_infra.kube import fallback, labels, server
 from llama_infra.kube.images import ROUTER_BOOTSTRAP_IMAGE
 from llama_infra.kube.workload import namespace_of
-from llama_infra.metrics import SERVICE_LABEL_PROM, server_metrics
+from llama_infra.metrics import SERVICE_LABEL_PROM, scrape_job_name, server_metrics
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -197,7 +197,7 @@ def scrape_config(spec: DeploymentSpec) -> dict:
     ns = namespace_of(spec)
     pod_label = "__meta_kubernetes_pod_label_" + "".join(c if c.isalnum() else "_" for c in labels.INSTANCE_LABEL)
     return {
-        "job_name": f"llama-infra/{ns}/{name_of(spec)}",
+        "job_name": scrape_job_name(ns, name_of(spec)),
         "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [ns]}}],
         "relabel_configs": [
             {"source_labels": [pod_label], "action": "keep", "regex": name_of(spec)},

@@ -3,8 +3,9 @@
 - cron trigger: KEDA's cron scaler is active when the next end comes no later than the next start, and reports
   desiredReplicas while active and 1 otherwise (`pkg/scalers/cron_scaler.go`); croniter evaluates the crons in the
   trigger's timezone;
-- prometheus trigger: the query's value, given by the test per trigger name (`None` = empty result: 0 with
-  `ignoreNullValues: "true"`, an error otherwise);
+- prometheus trigger: the query's value, given by the test per trigger name (`None` = the query's own series are
+  absent: 0 when the query ends in `or on() (0 * max(up{job="J"}))` and Prometheus scrapes job J, else an empty
+  result: 0 with `ignoreNullValues: "true"`, an error otherwise);
 - without `scalingModifiers`: each trigger asks ceil(value / threshold) replicas (AverageValue), the largest wins,
   active when some trigger's value is above its activation threshold (cron: inside its window);
 - with `scalingModifiers`: the formula over the raw values (`expr_lang`), active when above `activationTarget`,
@@ -16,6 +17,7 @@ Stabilization windows and cooldowns are left out: this is the steady state the c
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 
 from croniter import croniter
@@ -37,21 +39,28 @@ def cron_active(trigger: dict, at: datetime) -> bool:
     return next_end <= next_start
 
 
-def trigger_value(trigger: dict, at: datetime, values: dict[str, float | None]) -> float:
+_OR_ZERO_WHILE_UP = re.compile(r'\) or on\(\) \(0 \* max\(up\{job="([^"]+)"\}\)\)$')
+
+
+def trigger_value(trigger: dict, at: datetime, values: dict[str, float | None], scraped: frozenset[str]) -> float:
     if trigger["type"] == "cron":
         return float(trigger["metadata"]["desiredReplicas"]) if cron_active(trigger, at) else 1.0
     value = values.get(trigger["name"])
     if value is None:
+        m = _OR_ZERO_WHILE_UP.search(trigger["metadata"]["query"])
+        if m and m.group(1) in scraped:
+            return 0.0
         if trigger["metadata"].get("ignoreNullValues") == "true":
             return 0.0
         raise TriggerError(f"{trigger['name']}: empty result")
     return float(value)
 
 
-def replicas(so: dict, at: datetime, values: dict[str, float | None]) -> int:
+def replicas(so: dict, at: datetime, values: dict[str, float | None], scraped: frozenset[str] = frozenset()) -> int:
+    """`scraped`: the Prometheus jobs whose targets are up (their `up` series exist)."""
     spec = so["spec"]
     lo, hi = spec.get("minReplicaCount", 0), spec["maxReplicaCount"]
-    raw = {t["name"]: trigger_value(t, at, values) for t in spec["triggers"]}
+    raw = {t["name"]: trigger_value(t, at, values, scraped) for t in spec["triggers"]}
     mods = spec.get("advanced", {}).get("scalingModifiers")
     if mods:
         composite = evaluate(mods["formula"], raw)

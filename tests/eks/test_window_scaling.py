@@ -5,7 +5,9 @@ give each Deployment the replicas docs/eks.md promises, by day and inside each w
 from __future__ import annotations
 
 import functools
+import json
 import math
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -52,13 +54,16 @@ def spec_of(case: str):
     return SPECS[case]()
 
 
-def deployments(spec, at, values) -> dict[str, int]:
+ROUTER_JOB = frozenset({"llama-infra/llama/llama-70b-eks-router"})  # Prometheus scrapes the router: pipeline up
+
+
+def deployments(spec, at, values, scraped=ROUTER_JOB) -> dict[str, int]:
     """Replicas per Deployment: from its ScaledObject, or its fixed count."""
     objs = all_objects(spec)
     out = {o["metadata"]["name"]: o["spec"]["replicas"] for o in objs if o["kind"] == "Deployment"
            and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name}
     for so in (o for o in objs if o["kind"] == "ScaledObject"):
-        out[so["spec"]["scaleTargetRef"]["name"]] = keda_model.replicas(so, at, values)
+        out[so["spec"]["scaleTargetRef"]["name"]] = keda_model.replicas(so, at, values, scraped)
     return out
 
 
@@ -108,8 +113,10 @@ def test_in_a_window_the_service_follows_the_window_bounds(q, k):
                                                     ("other-model-zero-at-night", "llama-70b-eks-quiet")])
 def test_zero_at_night_until_a_request_arrives_then_one_replica(case, night_deployment):
     spec = spec_of(case)
-    no_pod = {"queue_depth": None, "kv_cache": None, "wake": None}  # no pod, no router request yet: empty results
+    no_pod = {"queue_depth": None, "kv_cache": None, "wake": None}  # no pod, no router request yet: no series
     assert sum(deployments(spec, NIGHT, no_pod).values()) == 0
+    with pytest.raises(keda_model.TriggerError):  # Prometheus lost its targets: an error (→ fallback), not a zero
+        deployments(spec, NIGHT, no_pod, scraped=frozenset())
     woken = deployments(spec, NIGHT, no_pod | {"wake": 1.0})
     assert woken[night_deployment] == 1 and sum(woken.values()) == 1
     # By day the service keeps its minimum of 1 even with no request and no queue series.
@@ -122,10 +129,12 @@ def test_scale_to_zero_without_windows_wakes_on_the_router_and_reads_no_series_a
     spec = spec_of("scale-to-zero-no-window")
     (so,) = [o for o in all_objects(spec) if o["kind"] == "ScaledObject"]
     assert "scalingModifiers" not in so["spec"]["advanced"]
-    assert {t["metadata"]["ignoreNullValues"] for t in so["spec"]["triggers"]} == {"true"}
+    assert {t["metadata"]["ignoreNullValues"] for t in so["spec"]["triggers"]} == {"false"}
     empty = {"queue_depth": None, "kv_cache": None, "wake": None}
-    assert keda_model.replicas(so, DAY, empty) == 0
-    assert keda_model.replicas(so, DAY, empty | {"wake": 1.0}) == 1
+    assert keda_model.replicas(so, DAY, empty, ROUTER_JOB) == 0
+    with pytest.raises(keda_model.TriggerError):
+        keda_model.replicas(so, DAY, empty)
+    assert keda_model.replicas(so, DAY, empty | {"wake": 1.0}, ROUTER_JOB) == 1
     assert keda_model.replicas(so, DAY, {"queue_depth": 12.0, "kv_cache": 0.5, "wake": 1.0}) == 3
 
 
@@ -145,8 +154,13 @@ def test_scale_to_zero_deploys_the_router_as_entry_point_without_a_fallback(case
     # The wake trigger reads a series the router exports and its scrape job keeps.
     (cm,) = [o for o in all_objects(spec) if o["metadata"]["name"] == f"{spec.name}-scrape-config"]
     assert f'"job_name": "llama-infra/llama/{spec.name}-router"' in cm["data"]["scrape-configs.yaml"]
-    wake = [t for o in all_objects(spec) if o["kind"] == "ScaledObject" for t in o["spec"]["triggers"]
-            if t["name"] == "wake"]
+    jobs = {j["job_name"] for j in json.loads(cm["data"]["scrape-configs.yaml"])}
+    triggers = [t for o in all_objects(spec) if o["kind"] == "ScaledObject" for t in o["spec"]["triggers"]
+                if t["type"] == "prometheus"]
+    for t in triggers:  # "no pod reads 0" only while a job the ConfigMap defines is up
+        (job,) = re.findall(r'up\{job="([^"]+)"\}', t["metadata"]["query"])
+        assert job in jobs and t["metadata"]["ignoreNullValues"] == "false"
+    wake = [t for t in triggers if t["name"] == "wake"]
     exported = {m.name for m in RouterMetrics().registry.collect()}
     for t in wake:
         series = t["metadata"]["query"].split("max(")[1].split("{")[0]
