@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 
 from llama_infra import catalog, sizing
-from llama_infra.capacity_plan import Config, config_at, day_config, window_config, window_of
+from llama_infra.capacity_plan import Config, config_at, day_config, scales_to_zero, window_config, window_of
 from llama_infra.schedules import Cron, zone
 
 if TYPE_CHECKING:
@@ -23,21 +23,32 @@ if TYPE_CHECKING:
 # Assumption (no AWS figure): SageMaker provisions a new GPU fleet for a blue/green update in 5–10 minutes; we take
 # the high end. Lead time and the workflow's timeout add it to the model's cold start (sizing.cold_start).
 FLEET_PROVISIONING_S = 600
+# Assumption: on EKS a new GPU node (Karpenter or a managed node group) boots its AMI, joins and advertises its GPUs
+# (device plugin) in ≤ 5 minutes. The night variants' lead time and the wake-up from zero add it to the cold start.
+NODE_PROVISIONING_S = 300
 LEAD_TIME_ROUNDING_MINUTES = 5
 MIN_TRANSITION_TIMEOUT_S = 1800
 
 Direction = Literal["night", "day"]
 
 
-def _cold_start(spec: DeploymentSpec, config: Config) -> sizing.ColdStart:
+def provisioning_s(spec: DeploymentSpec) -> int:
+    """Seconds until new capacity exists for a replica: a SageMaker fleet, or an EKS GPU node."""
+    return FLEET_PROVISIONING_S if spec.target == "sagemaker" else NODE_PROVISIONING_S
+
+
+def cold_start(spec: DeploymentSpec, config: Config) -> sizing.ColdStart:
+    """The replica's cold start under `config`. Only the spec's own weights are preloaded to NVMe: a window's or a
+    fallback's other model downloads from the Hub (`hf://<id>`)."""
     inst = catalog.lookup(config.instance_type)
-    nvme = spec.model.weights.preload == "nvme" and bool(inst and inst.has_nvme)
+    nvme = (spec.model.weights.preload == "nvme" and bool(inst and inst.has_nvme)
+            and config.model_id == spec.model.id)
     return sizing.cold_start(config.params_b, config.precision, nvme)
 
 
 def switch_time_s(spec: DeploymentSpec, config: Config) -> float:
     """High estimate of the seconds from UpdateEndpoint until `config` serves: provisioning + cold start."""
-    return FLEET_PROVISIONING_S + _cold_start(spec, config).total_high_s
+    return FLEET_PROVISIONING_S + cold_start(spec, config).total_high_s
 
 
 def lead_time_minutes(spec: DeploymentSpec) -> int:
@@ -52,9 +63,12 @@ def transition_timeout_s(spec: DeploymentSpec, config: Config) -> int:
 
 
 def wake_up_s(spec: DeploymentSpec) -> tuple[float, float]:
-    """Scale to zero: (low, high) seconds the first request after idle waits for an instance and the model."""
-    cold = _cold_start(spec, day_config(spec))
-    return (cold.total_low_s + FLEET_PROVISIONING_S / 2, cold.total_high_s + FLEET_PROVISIONING_S)
+    """Scale to zero: (low, high) seconds the first request after idle waits for capacity and the model, over every
+    configuration that may run no replica (the day, or a window with minimum 0)."""
+    empty = [c for c in [day_config(spec), *(window_config(spec, s) for s in spec.schedules)] if c.min_replicas == 0]
+    colds = [cold_start(spec, c) for c in empty or [day_config(spec)]]
+    p = provisioning_s(spec)
+    return (min(c.total_low_s for c in colds) + p / 2, max(c.total_high_s for c in colds) + p)
 
 
 @dataclass(frozen=True)
@@ -150,7 +164,7 @@ def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4) -> Timeline
     lead = lead_time_minutes(spec) if spec.target == "sagemaker" and spec.schedules else 0
     return Timeline(spec.name, spec.environment, str(tz), segments, more[:upcoming], report.cost_per_month_usd,
                     report.day_only_cost_per_month_usd, round(report.schedule_saving_per_month_usd, 2),
-                    lead, wake_up_s(spec) if spec.scaling.scale_to_zero else None)
+                    lead, wake_up_s(spec) if scales_to_zero(spec) else None)
 
 
 def timeline_summary(spec: DeploymentSpec, now: datetime) -> dict:

@@ -1,19 +1,15 @@
-"""Overnight variants on EKS: a night Deployment beside the day one, switched by KEDA cron triggers.
+"""Overnight variants on EKS: a night Deployment beside the day one, for windows that swap the type or model.
 
-For each schedule whose window changes the instance type or the model (`capacity_plan.window_config`), a Deployment
+For each schedule whose window changes the instance type or the model (`capacity_plan.changes_model`), a Deployment
 `<name>-<schedule>` serves the window's model on the window's type, beside the day Deployments. Its pods carry the
-service label `app.kubernetes.io/instance=<name>`, so the Service, the PDB and the queue queries cover both. Timing
-(all crons in the schedule's timezone, rendered with `Cron.as_kubernetes()`; KEDA evaluates them in that zone):
+service label `app.kubernetes.io/instance=<name>`, so the Service, the PDB and the queue queries cover both. When
+each Deployment runs is `night_scaling`'s (KEDA cron gates and formulas); this module gives the times:
 
-- night ScaledObject: cron trigger from `start − lead(night)` to `end`, desired = the window's min replicas, plus the
-  same queue-depth (and KV-cache) triggers as the day (KEDA takes the largest), bounded by the window's max;
-- baseline ScaledObject: cron trigger from `end − lead(day)` to `start`, desired = capacity.baseline.count. The
-  baseline Deployment therefore follows the schedule too.
+- `night_crons`: the night variant's gate, from the window's start − lead(night) to its end;
+- `morning_cron`: the window's end − lead(day), when the day configuration starts coming back.
 
-So at the evening switch the night replicas start `lead(night)` early and are Ready before the day cron ends; in the
-morning the day replicas start `lead(day)` early and are Ready before the night cron ends. KEDA scales a Deployment to
-zero only after `cooldownPeriod` with every trigger inactive, which adds to the overlap. lead = the replica's
-cold-start high estimate (`sizing.cold_start`) + a new GPU node (`NODE_PROVISIONING_S`), rounded up to 5 minutes.
+lead = the replica's cold-start high estimate (`capacity_timeline.cold_start`) + a new GPU node
+(`capacity_timeline.NODE_PROVISIONING_S`), rounded up to 5 minutes; KEDA's `cooldownPeriod` adds to each overlap.
 """
 
 from __future__ import annotations
@@ -24,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from llama_infra import catalog, sizing
 from llama_infra.capacity_plan import Config, changes_model, day_config, window_config
+from llama_infra.capacity_timeline import NODE_PROVISIONING_S, cold_start
 from llama_infra.kube import labels, workload
 from llama_infra.schedules import Cron
 
@@ -31,8 +28,6 @@ if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
     from llama_infra.spec.model import Schedule
 
-# Assumption: Karpenter launches a GPU node and it joins the cluster (AMI boot, kubelet, device plugin) in ≤ 5 min.
-NODE_PROVISIONING_S = 300
 LEAD_ROUNDING_MINUTES = 5
 
 
@@ -57,10 +52,7 @@ def variants(spec: DeploymentSpec) -> list[NightVariant]:
 
 def lead_minutes(spec: DeploymentSpec, config: Config) -> int:
     """Minutes a replica of `config` needs from the cron firing to Ready: new node + cold start (high estimate)."""
-    inst = catalog.lookup(config.instance_type)
-    nvme = spec.model.weights.preload == "nvme" and bool(inst and inst.has_nvme) and config.model_id == spec.model.id
-    cold = sizing.cold_start(config.params_b, config.precision, nvme)
-    minutes = (NODE_PROVISIONING_S + cold.total_high_s) / 60
+    minutes = (NODE_PROVISIONING_S + cold_start(spec, config).total_high_s) / 60
     return math.ceil(minutes / LEAD_ROUNDING_MINUTES) * LEAD_ROUNDING_MINUTES
 
 
