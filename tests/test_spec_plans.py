@@ -60,7 +60,7 @@ def _check_sagemaker(spec, plan):
 
 def _day_replicas(body: dict, mods: dict, load: float) -> int:
     """KEDA's answer for a formula ScaledObject outside every window (cron gates report 1) under a queue `load`."""
-    from eks.expr_lang import evaluate
+    from llama_infra.kube.expr_lang import evaluate
 
     env = {t["name"]: 1.0 if t["type"] == "cron" else (min(load, 1.0) if t["name"] == "wake" else load)
            for t in body["triggers"]}

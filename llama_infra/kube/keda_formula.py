@@ -11,7 +11,7 @@ Window gates are cron triggers with `desiredReplicas: GATE_DESIRED`: KEDA's cron
 inside its window and 1 outside it (`pkg/scalers/cron_scaler.go`), so `gate > 1` reads "inside the window".
 
 Only the expr-lang subset below is produced: numbers, trigger names, `+ - /`, `>`, `? :` and `max()`/`min()`
-(expr-lang built-ins); `tests/eks/expr_lang.py` parses and evaluates exactly that subset.
+(expr-lang built-ins); `expr_lang` parses and evaluates exactly that subset.
 """
 
 from __future__ import annotations
@@ -28,6 +28,18 @@ def num(x: float) -> str:
 def identifier(name: str) -> str:
     """A trigger name usable as a formula variable (schedule names may contain '-')."""
     return name.replace("-", "_")
+
+
+WINDOW_GATE_PREFIX = "window_"  # the day Deployments' view of a window
+NIGHT_GATE_PREFIX = "night_"  # a night variant's view of its window
+
+
+def gate_window(trigger_name: str) -> str | None:
+    """The window (schedule name as an identifier) a gate trigger belongs to; None for other triggers."""
+    for prefix in (WINDOW_GATE_PREFIX, NIGHT_GATE_PREFIX):
+        if trigger_name.startswith(prefix):
+            return trigger_name[len(prefix):]
+    return None
 
 
 def inside(gate: str) -> str:

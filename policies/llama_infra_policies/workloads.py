@@ -4,14 +4,19 @@
   harmless until the HPA sits at its floor of 2 replicas; then no pod may ever be evicted, and node drains, spot
   rebalancing and Karpenter consolidation hang.
 - In prod, the serving Deployments of a namespace keep >= 2 replicas at their floor: the baseline tier's fixed
-  replicas plus every autoscaler's minimum (a burst tier that scales from 0 above a baseline of 2 is fine).
+  replicas plus every autoscaler's minimum (a burst tier that scales from 0 above a baseline of 2 is fine). With
+  EKS downsizing windows the floors are in KEDA `scalingModifiers` formulas: they are read with no load by day and
+  inside each window (`llama_infra.kube.expr_lang`), and each is judged on its own.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 
 from pulumi_policy import Severity
+
+from llama_infra.kube import expr_lang, keda_formula
 
 from . import kubernetes, reliability
 from .resource import Resource, get, number
@@ -34,16 +39,65 @@ def _selects(selector: Mapping, workload: Resource) -> bool:
     return bool(wanted) and all(get(labels, k) == wanted[k] for k in wanted)
 
 
-def _replica_floor(workload: Resource, resources: list[Resource]) -> tuple[float, str]:
-    """The fewest replicas the workload runs: the autoscaler's minimum if one targets it, else spec.replicas."""
+Window = str | None  # a downsizing window's gate name, or None for the day
+
+
+def _formula(scaler: Resource) -> Mapping | None:
+    mods = scaler.get("spec", "advanced", "scalingModifiers")
+    return mods if isinstance(mods, Mapping) and isinstance(get(mods, "formula"), str) else None
+
+
+def _windows(resources: list[Resource]) -> list[Window]:
+    """The day and every window whose cron gates appear in a `scalingModifiers` ScaledObject (EKS windows)."""
+    found: set[str] = set()
+    for scaler in resources:
+        if scaler.type == reliability.SCALED_OBJECT and _formula(scaler):
+            for trigger in scaler.get("spec", "triggers", default=[]) or []:
+                window = keda_formula.gate_window(str(get(trigger, "name", default="")))
+                if window and get(trigger, "type") == "cron":
+                    found.add(window)
+    return [None, *sorted(found)]
+
+
+def _formula_floor(scaler: Resource, window: Window) -> float:
+    """KEDA's answer for a formula ScaledObject with no load, by day (every gate closed: KEDA's cron metric is 1) or
+    deep inside `window` (its gates report their desiredReplicas)."""
+    mods = _formula(scaler)
+    assert mods is not None
+    env = {}
+    for trigger in scaler.get("spec", "triggers", default=[]) or []:
+        name = str(get(trigger, "name", default=""))
+        if get(trigger, "type") == "cron":
+            inside = window is not None and keda_formula.gate_window(name) == window
+            env[name] = (number(get(trigger, "metadata", "desiredReplicas")) or 1) if inside else 1.0
+        else:
+            env[name] = 0.0
+    lo = number(scaler.get("spec", "minReplicaCount", default=0)) or 0
+    hi = number(scaler.get("spec", "maxReplicaCount", default=100)) or 0
+    composite = expr_lang.evaluate(str(get(mods, "formula")), env)
+    if composite <= (number(get(mods, "activationTarget", default="0")) or 0):
+        return lo
+    return min(max(math.ceil(composite / (number(get(mods, "target", default="1")) or 1)), lo, 1), hi)
+
+
+def _replica_floor(workload: Resource, resources: list[Resource], window: Window = None) -> tuple[float, str]:
+    """The fewest replicas the workload runs (in `window`, for formula ScaledObjects): the autoscaler's minimum if
+    one targets it, else spec.replicas."""
     for scaler in resources:
         if _namespace(scaler) != _namespace(workload):
             continue
         if scaler.type == reliability.HPA and scaler.get("spec", "scaleTargetRef", "name") == _name(workload):
             return number(scaler.get("spec", "minReplicas", default=1)) or 0, f"HPA {_name(scaler)} minReplicas"
         if scaler.type == reliability.SCALED_OBJECT and scaler.get("spec", "scaleTargetRef", "name") == _name(workload):
+            if _formula(scaler):
+                when = "by day" if window is None else f"in window {window}"
+                return _formula_floor(scaler, window), f"ScaledObject {_name(scaler)} formula {when}"
             return number(scaler.get("spec", "minReplicaCount", default=0)) or 0, f"ScaledObject {_name(scaler)} minReplicaCount"
     return number(workload.get("spec", "replicas", default=1)) or 0, "spec.replicas"
+
+
+def _lowest_floor(workload: Resource, resources: list[Resource]) -> tuple[float, str]:
+    return min((_replica_floor(workload, resources, w) for w in _windows(resources)), key=lambda f: f[0])
 
 
 def _check_pdb(resources: list[Resource]) -> Iterator[tuple[Resource, str]]:
@@ -56,7 +110,7 @@ def _check_pdb(resources: list[Resource]) -> Iterator[tuple[Resource, str]]:
         for workload in workloads:
             if _namespace(workload) != _namespace(pdb) or not _selects(selector, workload):
                 continue
-            floor, source = _replica_floor(workload, resources)
+            floor, source = _lowest_floor(workload, resources)
             if number(min_available) >= floor:
                 yield pdb, (f"spec.minAvailable is {number(min_available):g} but {workload.type.rsplit(':', 1)[-1]} "
                             f"{_name(workload)} can run {floor:g} replica(s) ({source}): at that scale no pod may be "
@@ -79,13 +133,17 @@ def _check_prod_floor(resources: list[Resource]) -> Iterator[tuple[Resource, str
         if workload.type == kubernetes.DEPLOYMENT and workload.is_prod:
             by_namespace.setdefault(_namespace(workload), []).append(workload)
     for namespace, workloads in by_namespace.items():
-        floors = [(w, *_replica_floor(w, resources)) for w in workloads]
-        total = sum(floor for _, floor, _ in floors)
-        if total < reliability.PROD_MIN_INSTANCES:
-            parts = ", ".join(f"{_name(w)} {floor:g} ({source})" for w, floor, source in floors)
-            for workload, _, _ in floors:
-                yield workload, (f"prod serving in namespace {namespace} can drop to {total:g} replica(s): {parts}. "
-                                 f"Keep >= {reliability.PROD_MIN_INSTANCES} (baseline replicas or autoscaler minimum).")
+        # Each window is judged on its own: the day's floor and a window's floor sit on different Deployments.
+        for window in _windows(resources):
+            floors = [(w, *_replica_floor(w, resources, window)) for w in workloads]
+            total = sum(floor for _, floor, _ in floors)
+            if total < reliability.PROD_MIN_INSTANCES:
+                parts = ", ".join(f"{_name(w)} {floor:g} ({source})" for w, floor, source in floors)
+                for workload, _, _ in floors:
+                    yield workload, (f"prod serving in namespace {namespace} can drop to {total:g} replica(s): "
+                                     f"{parts}. Keep >= {reliability.PROD_MIN_INSTANCES} (baseline replicas, "
+                                     "autoscaler minimum or the window's min_replicas).")
+                break
 
 
 PROD_REPLICA_FLOOR = LlamaStackRule(

@@ -22,9 +22,9 @@ from datetime import datetime
 
 from croniter import croniter
 
+from llama_infra.kube.expr_lang import evaluate
 from llama_infra.schedules import zone
 
-from .expr_lang import evaluate
 
 
 class TriggerError(Exception):

@@ -1,5 +1,6 @@
-"""A test-side reader of the expr-lang subset KEDA's `scalingModifiers.formula` is written in: parses the rendered
-text (not our builder's structure) and evaluates it over trigger values.
+"""A reader of the expr-lang subset KEDA's `scalingModifiers.formula` is written in (`keda_formula` writes it):
+parses the rendered text, not the builder's structure, and evaluates it over trigger values. The policy pack reads
+replica floors with it, and the tests run the rendered ScaledObjects through KEDA's rules with it.
 
 Grammar (expr-lang precedence, https://expr-lang.org/docs/language-definition):
   expr  := cmp ('?' expr ':' expr)?        cmp := sum (('>'|'<'|'>='|'<='|'==') sum)?
