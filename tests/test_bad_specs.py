@@ -58,3 +58,23 @@ def test_validate_reports_good_and_bad_files_in_one_run(monkeypatch):
     assert result.exit_code == 1
     assert result.stdout.startswith("stacks/specs/dev.yaml: ok")
     assert result.stderr == _expected(CASES[0])
+
+
+def test_prod_warnings_say_when_the_policy_packs_floor_will_reject_the_spec():
+    """Spec warnings and the policy pack agree: prod scale to zero and a prod window of 1 replica are flagged."""
+    from llama_infra.spec import DeploymentSpec
+    from llama_infra.spec.rules import warnings
+
+    base = {"name": "llama-8b", "environment": "prod", "target": "sagemaker",
+            "model": {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8,
+                      "weights": {"source": "s3://llama-weights/llama-8b/"}},
+            "capacity": {"baseline": {"instance_type": "ml.g5.2xlarge", "count": 0}, "burst": {"max": 2}},
+            "scaling": {"scale_to_zero": True}}
+    (w,) = [w for w in warnings(DeploymentSpec.model_validate(base)) if w.path == ("scaling", "scale_to_zero")]
+    assert "prod-baseline-min-instances" in w.problem and " min for capacity and the model" in w.problem
+    window = {"name": "night", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *",
+              "downsize": {"min_replicas": 1}}
+    two = base | {"capacity": {"baseline": {"instance_type": "ml.g5.2xlarge", "count": 2}, "burst": {"max": 2}},
+                  "scaling": {}, "schedules": [window]}
+    flagged = [w.path for w in warnings(DeploymentSpec.model_validate(two))]
+    assert ("schedules", 0, "downsize", "min_replicas") in flagged and ("scaling", "scale_to_zero") not in flagged

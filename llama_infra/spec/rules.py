@@ -41,6 +41,22 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
         out.append(SpecIssue(("capacity", "baseline", "count"),
                              f"prod runs a baseline of {spec.capacity.baseline.count}: one instance failure is an "
                              "outage", "use count: 2 or more (instances are spread across zones)", "warning"))
+    if spec.environment == "prod" and spec.scaling.scale_to_zero:
+        from llama_infra.capacity_timeline import wake_up_s
+
+        lo, hi = wake_up_s(spec)
+        out.append(SpecIssue(("scaling", "scale_to_zero"),
+                             f"prod scales to zero: while idle no replica serves, and the first request waits "
+                             f"{lo / 60:.0f}–{hi / 60:.0f} min for capacity and the model; the policy pack's mandatory "
+                             "prod floor (prod-baseline-min-instances, prod-serving-replica-floor) rejects it",
+                             "keep scale to zero for dev and staging; in prod keep a baseline of 2", "warning"))
+    for i, sched in enumerate(spec.schedules):
+        m = sched.downsize.min_replicas
+        if spec.environment == "prod" and m is not None and 0 < m < 2:
+            out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
+                                 f"prod window '{sched.name}' keeps {m} replica: one failure is an outage until a new "
+                                 "replica loads, and the policy pack's mandatory prod floor rejects it on EKS",
+                                 "use min_replicas: 2 or more", "warning"))
     if spec.scaling.scale_down_stabilization_seconds < 300:
         out.append(SpecIssue(("scaling", "scale_down_stabilization_seconds"),
                              f"{spec.scaling.scale_down_stabilization_seconds} s is below the 300 s the guide "
