@@ -24,6 +24,14 @@ CloudWatch", docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html:
   inference components"; dimensions `EndpointName, VariantName` for both kinds.
 - NoCapacityInvocationFailures (`AWS/SageMaker`, `InferenceComponentName`): the wake-up signal of "Scale an endpoint
   to zero instances", docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html.
+
+Statistics: the same page gives each invocation metric its "Valid statistics" (`VALID_STATISTICS`, in CloudWatch's
+API names); an alarm or dashboard row on a statistic the page does not list for the metric is refused
+(`Metric.accepts`). ConcurrentRequestsPerModel and ConcurrentRequestsPerCopy: "Valid statistics: Min, Max" only —
+not Average, so the queue alarm reads `EndpointMetrics.queue_statistic` (Maximum). The utilisation metrics list
+units (Percent) but no statistics; AWS's own target-tracking examples on them use Average. A target-tracking
+policy on a *predefined* metric (`SageMakerVariantConcurrentRequestsPerModelHighResolution`, …) names no statistic:
+Application Auto Scaling picks it.
 """
 
 from __future__ import annotations
@@ -51,6 +59,27 @@ COMPONENT_INSTANCE_METRICS = frozenset({"CPUUtilizationNormalized", "GPUUtilizat
 COPY_METRICS = frozenset({"CPUUtilizationNormalized", "GPUUtilizationNormalized", "GPUMemoryUtilizationNormalized",
                           "MemoryUtilizationNormalized"})
 
+# "Valid statistics" per metric, as the page above lists them (Min/Max/Sample Count → CloudWatch's API names);
+# "Percentiles" → any `pNN` extended statistic. A metric absent here has no statistics documented.
+_PERCENTILES = "Percentiles"
+VALID_STATISTICS: dict[str, frozenset[str]] = {
+    "ConcurrentRequestsPerModel": frozenset({"Minimum", "Maximum"}),
+    "ConcurrentRequestsPerCopy": frozenset({"Minimum", "Maximum"}),
+    "Invocation4XXErrors": frozenset({"Average", "Sum"}),
+    "Invocation5XXErrors": frozenset({"Average", "Sum"}),
+    "InvocationModelErrors": frozenset({"Average", "Sum"}),
+    "Invocations": frozenset({"Sum"}),
+    "InvocationsPerCopy": frozenset({"Sum"}),
+    "InvocationsPerInstance": frozenset({"Sum"}),
+    "ModelLatency": frozenset({"Average", "Sum", "Minimum", "Maximum", "SampleCount", _PERCENTILES}),
+    "OverheadLatency": frozenset({"Average", "Sum", "Minimum", "Maximum", "SampleCount"}),
+}
+# The statistic of the queue signal in alarms and dashboards: of the two AWS documents, the busiest model (or copy)
+# in the period. (Minimum would read the least-loaded one, which stays low while one model is swamped.)
+QUEUE_STATISTIC = "Maximum"
+# "multiplied by the number of GPUs": 0–100 × GPUs of the instance. Every other percentage is 0–100.
+SUMMED_OVER_GPUS = frozenset({"GPUUtilization", "GPUMemoryUtilization"})
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -59,6 +88,25 @@ class Metric:
     namespace: str
     name: str
     dimensions: tuple[tuple[str, str], ...]
+
+    @property
+    def valid_statistics(self) -> frozenset[str] | None:
+        """The statistics AWS documents for this metric (API names, `Percentiles` for `pNN`); None: none listed."""
+        return VALID_STATISTICS.get(self.name)
+
+    def accepts(self, statistic: str) -> bool:
+        """Whether AWS documents `statistic` (`Maximum`, `Sum`, …, or an extended `p99`) for this metric."""
+        valid = self.valid_statistics
+        if valid is None:
+            return True
+        if statistic[:1] == "p" and statistic[1:].replace(".", "", 1).isdigit():
+            return _PERCENTILES in valid
+        return statistic in valid
+
+    @property
+    def summed_over_gpus(self) -> bool:
+        """True when the value is a percentage summed over the instance's GPUs (0–100 × GPUs), not 0–100."""
+        return self.name in SUMMED_OVER_GPUS
 
     @property
     def dimension_map(self) -> dict[str, str]:
@@ -105,6 +153,11 @@ class EndpointMetrics:
         """Concurrent requests (in flight + queued) per serving unit: per model on a variant, per copy on a
         component (the metrics behind the queue-depth scaling policies' predefined high-resolution metrics)."""
         return "ConcurrentRequestsPerCopy" if self.on_inference_component else "ConcurrentRequestsPerModel"
+
+    @property
+    def queue_statistic(self) -> str:
+        """The statistic alarms and dashboards read the queue signal with (AWS documents only Min and Max)."""
+        return QUEUE_STATISTIC
 
     @property
     def gpu_memory_metric_name(self) -> str:

@@ -15,6 +15,7 @@ import pytest
 from botocore.validate import ParamValidator
 from moto import mock_aws
 
+from llama_infra.scaling.endpoint_metrics import EndpointMetrics
 from sagemaker_endpoint.helpers import make_spec, run_component
 from sagemaker_endpoint.test_aws_apis_accept import to_api
 
@@ -59,6 +60,42 @@ def test_scale_to_zero_alarms_watch_the_inference_component(preview):
     # the deployment still rolls back on the latency and 5xx alarms, now the component's
     rollback = planned.one(ENDPOINT).inputs["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]
     assert {a["alarmName"] for a in rollback} == {alarms["p99-latency"]["name"], alarms["5xx-errors"]["name"]}
+
+
+@pytest.mark.parametrize("kind", ["classic", "scale-to-zero"])
+def test_queue_alarm_reads_the_documented_statistic_of_its_metric(preview, kind):
+    """AWS lists only Min and Max for ConcurrentRequestsPerModel/-PerCopy: the alarm takes `queue_statistic`
+    (Maximum), and every alarm's statistic is one AWS documents for its metric."""
+    planned = run_component(make_spec(**ZERO) if kind == "scale-to-zero" else make_spec(), preview)
+    alarms = _endpoint_alarms(planned)
+    queue = alarms["queue-depth"]
+    assert (queue["statistic"], queue["comparisonOperator"]) == ("Maximum", "GreaterThanThreshold")
+    assert queue["threshold"] == 2 * 7  # the busiest model (copy) above twice the scaling target …
+    assert (queue["period"], queue["evaluationPeriods"]) == (60, 5)  # … in every minute of five
+    assert "Maximum" in queue["alarmDescription"]
+    where = (EndpointMetrics.inference_component("llama-test", "AllTraffic", "llama-test-model")
+             if kind == "scale-to-zero" else EndpointMetrics.variant("llama-test", "AllTraffic"))
+    for alarm in alarms.values():
+        stat = alarm.get("statistic") or alarm["extendedStatistic"]
+        assert where.metric(alarm["metricName"]).accepts(stat), (alarm["metricName"], stat)
+
+
+def test_dashboard_shows_the_queue_signal_with_the_same_statistic(preview):
+    for spec in (make_spec(), make_spec(**ZERO)):
+        rows = _rows(run_component(spec, preview))
+        (queue,) = [r for r in rows if r[1].startswith("ConcurrentRequestsPer")]
+        assert queue[-1] == {"stat": "Maximum"}
+
+
+def test_an_alarm_on_an_undocumented_statistic_is_refused(monkeypatch):
+    """The guard in `alarm_specs`: were the queue statistic Average again, planning would stop with the reason."""
+    from llama_infra.components.sagemaker import alarms as alarms_module
+    from llama_infra.scaling import endpoint_metrics
+
+    monkeypatch.setattr(endpoint_metrics, "QUEUE_STATISTIC", "Average")
+    with pytest.raises(ValueError, match="alarm 'queue-depth': AWS documents no 'Average' statistic for "
+                                         "ConcurrentRequestsPerModel \\(valid: Maximum, Minimum\\)"):
+        alarms_module.alarm_specs(make_spec(), EndpointMetrics.variant("llama-test", "AllTraffic"))
 
 
 def test_an_explicit_endpoint_name_names_the_component_the_alarms_watch(preview):
@@ -132,6 +169,8 @@ def test_cloudwatch_accepts_the_scale_to_zero_alarms_and_dashboard():
     for request in requests:
         report = ParamValidator().validate(request, shape)
         assert not report.has_errors(), report.generate_report()
+        if "Statistic" in request:  # an enum: the validator does not check it
+            assert request["Statistic"] in shape.members["Statistic"].enum
     dashboard = planned.one(DASHBOARD).inputs
     with mock_aws():
         cw = boto3.client("cloudwatch", region_name="us-east-1")
@@ -144,6 +183,7 @@ def test_cloudwatch_accepts_the_scale_to_zero_alarms_and_dashboard():
     for alarm in stored.values():
         assert alarm["Dimensions"] == [{"Name": "InferenceComponentName", "Value": "llama-test-model"}]
     assert stored["llama-test-p99-latency"]["ExtendedStatistic"] == "p99"
+    assert stored["llama-test-queue-depth"]["Statistic"] == "Maximum"
     assert body == json.loads(dashboard["dashboardBody"])
 
 

@@ -128,8 +128,12 @@ def test_cloudwatch_accepts_alarms_and_dashboard(aws):
         for key in ("Region", "Tags", "TreatMissingData"):
             request.pop(key, None)
         cw.put_metric_alarm(**request, TreatMissingData=alarm.inputs["treatMissingData"])
-    names = {a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]}
-    assert names == {"llama-test-p99-latency", "llama-test-5xx-errors", "llama-test-queue-depth"}
+    stored = {a["AlarmName"]: a for a in cw.describe_alarms()["MetricAlarms"]}
+    assert set(stored) == {"llama-test-p99-latency", "llama-test-5xx-errors", "llama-test-queue-depth"}
+    queue = stored["llama-test-queue-depth"]
+    assert (queue["MetricName"], queue["Statistic"]) == ("ConcurrentRequestsPerModel", "Maximum")
+    enum = botocore.session.get_session().get_service_model("cloudwatch").shape_for("Statistic").enum
+    assert all(a["Statistic"] in enum for a in stored.values() if "Statistic" in a)
     dashboard = planned.one("aws:cloudwatch/dashboard:Dashboard").inputs
     cw.put_dashboard(DashboardName=dashboard["dashboardName"], DashboardBody=dashboard["dashboardBody"])
     assert cw.list_dashboards()["DashboardEntries"][0]["DashboardName"] == "llama-test"

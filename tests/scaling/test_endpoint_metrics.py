@@ -68,3 +68,41 @@ def test_renderings_keep_the_dimension_order():
 def test_a_component_endpoint_needs_the_component_name():
     with pytest.raises(ValueError, match="needs the component's name"):
         EndpointMetrics.inference_component("chat", "AllTraffic", "")
+
+
+# --- statistics AWS documents per metric ("Valid statistics" in the same tables) -------------------------------------
+
+
+def test_the_queue_signal_has_only_min_and_max_so_alarms_read_it_as_maximum():
+    for where in (VARIANT, COMPONENT):
+        queue = where.metric(where.queue_metric_name)
+        assert queue.valid_statistics == {"Minimum", "Maximum"}
+        assert not queue.accepts("Average")  # what the queue alarm used before: not a documented statistic
+        assert where.queue_statistic == "Maximum" and queue.accepts(where.queue_statistic)
+
+
+@pytest.mark.parametrize(("name", "statistic", "accepted"), [
+    ("ModelLatency", "p99", True),  # "Percentiles"
+    ("ModelLatency", "p99.9", True),
+    ("ModelLatency", "Average", True),
+    ("Invocations", "Sum", True),
+    ("Invocations", "Average", False),  # "Valid statistics: Sum"
+    ("Invocations", "p99", False),
+    ("Invocation5XXErrors", "Sum", True),
+    ("Invocation5XXErrors", "Maximum", False),
+    ("InvocationsPerInstance", "Average", False),
+])
+def test_documented_statistics_are_accepted_and_others_refused(name, statistic, accepted):
+    assert VARIANT.metric(name).accepts(statistic) is accepted
+
+
+def test_a_metric_without_documented_statistics_accepts_any():
+    """The utilisation metrics list units, not statistics: Average (AWS's target-tracking examples) is allowed."""
+    gpu = COMPONENT.metric(COMPONENT.gpu_memory_metric_name)
+    assert gpu.valid_statistics is None and gpu.accepts("Average")
+
+
+def test_only_the_instance_sums_are_summed_over_gpus():
+    assert VARIANT.metric("GPUMemoryUtilization").summed_over_gpus
+    assert not COMPONENT.metric("GPUMemoryUtilizationNormalized").summed_over_gpus  # 0–100 % of the copy
+    assert not COMPONENT.instance_metric("GPUMemoryUtilizationNormalized").summed_over_gpus

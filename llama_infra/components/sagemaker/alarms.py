@@ -4,7 +4,10 @@ The latency and error alarms also guard deployments: the endpoint's blue/green u
 fires during the bake time. Thresholds come from the spec (`slo.ttft_p99_ms`, `scaling.queue_depth_target`).
 Namespace and dimensions come from `EndpointMetrics` (`llama_infra/scaling/endpoint_metrics.py`): the variant's
 `EndpointName, VariantName` on a classic endpoint, `InferenceComponentName` on a scale-to-zero endpoint, whose
-queue alarm watches requests per copy instead of per model.
+queue alarm watches requests per copy instead of per model. Each alarm's statistic must be one AWS documents for its
+metric (`Metric.accepts`): the queue alarm reads `EndpointMetrics.queue_statistic`, Maximum, since AWS lists only
+Min and Max for ConcurrentRequestsPerModel/-PerCopy — it fires when the busiest model (copy) stays above twice
+the scaling target in every minute of five.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
     from llama_infra.scaling.endpoint_metrics import EndpointMetrics
     from llama_infra.spec import DeploymentSpec
 
-QUEUE_ALARM_FACTOR = 2  # alarm when requests per model stay at twice the scaling target: scaling is not keeping up
+QUEUE_ALARM_FACTOR = 2  # alarm when the busiest model stays above twice the scaling target: scaling is not keeping up
 ERRORS_5XX_PER_MINUTE = 5
 
 
@@ -39,8 +42,9 @@ class AlarmSpec:
 
 
 def alarm_specs(spec: DeploymentSpec, metrics: EndpointMetrics) -> list[AlarmSpec]:
+    """The endpoint's alarms; refuses one whose statistic AWS does not document for its metric."""
     unit = "copy" if metrics.on_inference_component else "model"
-    return [
+    specs = [
         AlarmSpec("p99-latency", "ModelLatency", spec.slo.ttft_p99_ms * 1000, 60, 3,
                   f"P99 ModelLatency above the {spec.slo.ttft_p99_ms:g} ms SLO for 3 minutes (metric in µs)",
                   extended_statistic="p99", guards_deployment=True),
@@ -48,10 +52,18 @@ def alarm_specs(spec: DeploymentSpec, metrics: EndpointMetrics) -> list[AlarmSpe
                   f"{ERRORS_5XX_PER_MINUTE} or more 5xx responses a minute for 2 minutes", statistic="Sum",
                   guards_deployment=True),
         AlarmSpec("queue-depth", metrics.queue_metric_name, spec.scaling.queue_depth_target * QUEUE_ALARM_FACTOR,
-                  60, 5, f"requests per {unit} above {QUEUE_ALARM_FACTOR}× the scaling target "
-                  f"({spec.scaling.queue_depth_target:g}) for 5 minutes: at max replicas or scaling too slowly",
-                  statistic="Average"),
+                  60, 5, f"concurrent requests per {unit} ({metrics.queue_statistic} a minute) above "
+                  f"{QUEUE_ALARM_FACTOR}× the scaling target ({spec.scaling.queue_depth_target:g}) for 5 minutes: "
+                  "at max replicas or scaling too slowly",
+                  statistic=metrics.queue_statistic),
     ]
+    for a in specs:
+        stat = a.statistic or a.extended_statistic or ""
+        metric = metrics.metric(a.metric_name)
+        if not metric.accepts(stat):
+            raise ValueError(f"alarm '{a.role}': AWS documents no '{stat}' statistic for {a.metric_name} "
+                             f"(valid: {', '.join(sorted(metric.valid_statistics or ()))})")
+    return specs
 
 
 def endpoint_alarms(name: str, spec: DeploymentSpec, metrics: EndpointMetrics, *,

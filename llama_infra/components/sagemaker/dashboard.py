@@ -4,6 +4,8 @@ Every metric's namespace and dimensions come from `EndpointMetrics` (`llama_infr
 A classic endpoint shows its variant's invocations and instances. A scale-to-zero endpoint shows the inference
 component's invocations (with the wake-up signal, NoCapacityInvocationFailures), requests per copy, utilisation
 per copy (`/aws/sagemaker/InferenceComponents`) and, in one more widget, its instances' GPU reservation and use.
+Statistics are ones AWS documents for each metric (`Metric.accepts`); the queue signal's is `queue_statistic`
+(Maximum: AWS lists only Min and Max for it).
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ def dashboard_body(region: str, metrics: EndpointMetrics, queue_target: float) -
         return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": props}
 
     def row(name: str, stat: str | None = None) -> list:
-        return metrics.metric(name).dashboard_row({"stat": stat} if stat else None)
+        metric = metrics.metric(name)
+        if stat and not metric.accepts(stat):
+            raise ValueError(f"dashboard: AWS documents no '{stat}' statistic for {name}")
+        return metric.dashboard_row({"stat": stat} if stat else None)
 
     ic = metrics.on_inference_component
     traffic = [row("Invocations", "Sum"), row("Invocation4XXErrors", "Sum"), row("Invocation5XXErrors", "Sum")]
@@ -42,7 +47,7 @@ def dashboard_body(region: str, metrics: EndpointMetrics, queue_target: float) -
         widget("Invocations and errors", traffic, 0, 0),
         widget("Model latency (µs)", [row("ModelLatency", p) for p in ("p50", "p95", "p99")], 12, 0),
         widget(f"Concurrent requests per {'copy' if ic else 'model'} (scaling signal)",
-               [row(metrics.queue_metric_name, "Average")], 0, 6,
+               [row(metrics.queue_metric_name, metrics.queue_statistic)], 0, 6,
                {"horizontal": [{"label": "target", "value": queue_target}]}),
     ]
     if not ic:
