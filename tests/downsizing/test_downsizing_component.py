@@ -182,13 +182,18 @@ def test_scale_to_zero_builds_inference_component_copies_from_zero_and_the_wake_
     target = mocks.of_type("aws:appautoscaling/target:Target")[0].inputs
     assert (target["resourceId"], target["scalableDimension"], target["minCapacity"], target["maxCapacity"]) == (
         f"inference-component/{ENDPOINT}-model", "sagemaker:inference-component:DesiredCopyCount", 0, 2)
-    policies = {r.inputs["policyType"]: r.inputs for r in mocks.of_type("aws:appautoscaling/policy:Policy")}
-    step = policies["StepScaling"]["stepScalingPolicyConfiguration"]
+    policies = {r.name.removeprefix("llama-70b-prod-downsizing-"): r.inputs
+                for r in mocks.of_type("aws:appautoscaling/policy:Policy")}
+    step = policies["wake-up-policy"]["stepScalingPolicyConfiguration"]
     assert step["adjustmentType"] == "ChangeInCapacity"
     assert step["stepAdjustments"] == [{"metricIntervalLowerBound": "0", "scalingAdjustment": 1}]
-    assert policies["TargetTrackingScaling"]["targetTrackingScalingPolicyConfiguration"][
+    assert policies["copies-queue-depth-policy"]["targetTrackingScalingPolicyConfiguration"][
         "predefinedMetricSpecification"]["predefinedMetricType"] == (
         "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution")
+    # the GPU-memory policy of the copies comes with them (scale-out only); no workflow re-attaches it
+    gpu = policies["copies-gpu-memory-policy"]["targetTrackingScalingPolicyConfiguration"]
+    assert gpu["customizedMetricSpecification"]["metricName"] == "GPUMemoryUtilizationNormalized"
+    assert gpu["disableScaleIn"] is True
     alarm = mocks.named("llama-70b-prod-downsizing-wake-up-alarm").inputs
     assert (alarm["metricName"], alarm["dimensions"]) == ("NoCapacityInvocationFailures",
                                                           {"InferenceComponentName": f"{ENDPOINT}-model"})

@@ -5,13 +5,15 @@ model copy, at 10-second resolution — the queue-like metric SageMaker offers (
 `scaling.queue_depth_target`. Second trigger (when `scaling.gpu_memory_target` is set): the variant's
 `GPUMemoryUtilization`, which SageMaker reports in percent summed over the instance's GPUs (0–100 × GPUs).
 With two target-tracking policies Application Auto Scaling scales out when either asks and in only when both
-agree. Cooldowns come from the spec's stabilisation windows.
+agree. Cooldowns come from the spec's stabilisation windows. The GPU-memory policy is one definition
+(`GpuMemoryTracking`, built by `gpu_memory_tracking`) for this variant, the downsizing workflow's re-attached copy,
+and an inference component's copies (`scale_to_zero.py`: the per-copy, 0–100 % metric, scale-out only).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llama_infra import catalog
 from llama_infra.scaling.endpoint_metrics import EndpointMetrics, Metric
@@ -41,12 +43,17 @@ class VariantScaling:
     gpu_memory_target_percent: float | None  # summed over the instance's GPUs, as SageMaker reports it
 
 
-def gpu_memory_target_percent(spec: DeploymentSpec, instance_type: str) -> float | None:
-    """The GPU-memory policy's target on `instance_type`: SageMaker sums GPUMemoryUtilization over its GPUs."""
+def gpu_memory_target_percent(spec: DeploymentSpec, instance_type: str, metric: Metric | None = None) -> float | None:
+    """The GPU-memory policy's target for `metric` on `instance_type` (default metric: the variant's
+    GPUMemoryUtilization): ×100 for a percentage, × the instance's GPUs when SageMaker sums the metric over them
+    (`Metric.summed_over_gpus`); an inference component's per-copy metric is 0–100 whatever the instance."""
     if spec.scaling.gpu_memory_target is None:
         return None
-    inst = catalog.lookup(instance_type)
-    return round(spec.scaling.gpu_memory_target * 100 * (inst.gpu_count if inst else 1), 1)
+    gpus = 1
+    if metric is None or metric.summed_over_gpus:
+        inst = catalog.lookup(instance_type)
+        gpus = inst.gpu_count if inst else 1
+    return round(spec.scaling.gpu_memory_target * 100 * gpus, 1)
 
 
 def gpu_memory_metric(spec: DeploymentSpec, endpoint_name: str) -> Metric:
@@ -54,6 +61,65 @@ def gpu_memory_metric(spec: DeploymentSpec, endpoint_name: str) -> Metric:
     `EndpointMetrics`), for the component's policy and the downsizing workflow's re-attached one alike."""
     where = EndpointMetrics.variant(endpoint_name, spec.sagemaker_settings.variant_name)
     return where.metric(where.gpu_memory_metric_name)
+
+
+@dataclass(frozen=True)
+class GpuMemoryTracking:
+    """The GPU-memory target-tracking policy on a customized metric: one definition for the variant's policy, the
+    downsizing workflow's re-attached copy of it, and an inference component's copy-count policy."""
+
+    metric: Metric
+    target_percent: float
+    scale_out_cooldown_s: int
+    scale_in_cooldown_s: int
+    disable_scale_in: bool = False
+    statistic: str = "Average"  # the utilisation metrics document no statistic; AWS's own examples use Average
+
+    def __post_init__(self) -> None:
+        if not self.metric.accepts(self.statistic):
+            raise ValueError(f"AWS documents no '{self.statistic}' statistic for {self.metric.name}")
+
+    def to_aws(self) -> dict[str, Any]:
+        """TargetTrackingScalingPolicyConfiguration of PutScalingPolicy (the downsizing workflow re-attaches it)."""
+        out: dict[str, Any] = {
+            "TargetValue": self.target_percent,
+            "CustomizedMetricSpecification": {
+                "MetricName": self.metric.name, "Namespace": self.metric.namespace, "Statistic": self.statistic,
+                "Dimensions": self.metric.api_dimensions},
+            "ScaleOutCooldown": self.scale_out_cooldown_s, "ScaleInCooldown": self.scale_in_cooldown_s}
+        if self.disable_scale_in:
+            out["DisableScaleIn"] = True
+        return out
+
+    def to_pulumi(self) -> aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs:
+        import pulumi_aws as aws
+
+        aas = aws.appautoscaling
+        dimension = aas.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationDimensionArgs
+        return aas.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+            target_value=self.target_percent,
+            customized_metric_specification=(
+                aas.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs(
+                    metric_name=self.metric.name,
+                    namespace=self.metric.namespace,
+                    statistic=self.statistic,
+                    dimensions=[dimension(name=d["Name"], value=d["Value"]) for d in self.metric.api_dimensions],
+                )),
+            scale_out_cooldown=self.scale_out_cooldown_s,
+            scale_in_cooldown=self.scale_in_cooldown_s,
+            disable_scale_in=True if self.disable_scale_in else None,
+        )
+
+
+def gpu_memory_tracking(spec: DeploymentSpec, metric: Metric, instance_type: str, *,
+                        disable_scale_in: bool = False) -> GpuMemoryTracking | None:
+    """The spec's GPU-memory policy on `metric` (None without `scaling.gpu_memory_target`); cooldowns are the
+    spec's stabilisation windows, as for the queue policy."""
+    target = gpu_memory_target_percent(spec, instance_type, metric)
+    if target is None:
+        return None
+    return GpuMemoryTracking(metric, target, spec.scaling.scale_up_stabilization_seconds,
+                             spec.scaling.scale_down_stabilization_seconds, disable_scale_in=disable_scale_in)
 
 
 def variant_scaling(spec: DeploymentSpec, endpoint_name: str) -> VariantScaling:
@@ -88,9 +154,7 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
 
     aas = aws.appautoscaling
     tracking = aas.PolicyTargetTrackingScalingPolicyConfigurationArgs
-    custom = aas.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs
     predefined = aas.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
-    dimension = aas.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationDimensionArgs
     s = variant_scaling(spec, endpoint_name)
     # Scheduled actions of the downsizing windows own min/max at night; a refresh + up must not undo them.
     owned_by_schedule = ["minCapacity", "maxCapacity"] if spec.schedules else []
@@ -122,25 +186,16 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
         opts=pulumi.ResourceOptions(parent=parent),
     )
     gpu = None
-    if s.gpu_memory_target_percent is not None:
-        gpu_metric = gpu_memory_metric(spec, endpoint_name)
+    tracking_gpu = gpu_memory_tracking(spec, gpu_memory_metric(spec, endpoint_name),
+                                       spec.capacity.baseline.instance_type)
+    if tracking_gpu is not None:
         gpu = aas.Policy(
             f"{name}-gpu-memory-policy",
             policy_type="TargetTrackingScaling",
             service_namespace=target.service_namespace,
             resource_id=target.resource_id,
             scalable_dimension=target.scalable_dimension,
-            target_tracking_scaling_policy_configuration=tracking(
-                target_value=s.gpu_memory_target_percent,
-                customized_metric_specification=custom(
-                    metric_name=gpu_metric.name,
-                    namespace=gpu_metric.namespace,
-                    statistic="Average",
-                    dimensions=[dimension(name=d["Name"], value=d["Value"]) for d in gpu_metric.api_dimensions],
-                ),
-                scale_out_cooldown=s.scale_out_cooldown_s,
-                scale_in_cooldown=s.scale_in_cooldown_s,
-            ),
+            target_tracking_scaling_policy_configuration=tracking_gpu.to_pulumi(),
             region=spec.region,
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[queue]),
         )

@@ -276,7 +276,7 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
 
 def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
     """PutScalingPolicy fields of the endpoint component's policies, for the variant running `config`."""
-    from llama_infra.components.sagemaker.autoscaling import gpu_memory_metric, gpu_memory_target_percent
+    from llama_infra.components.sagemaker.autoscaling import gpu_memory_metric, gpu_memory_tracking
 
     s = ctx.scaling.scaling
     cooldowns = {"ScaleOutCooldown": s.scale_out_cooldown_s, "ScaleInCooldown": s.scale_in_cooldown_s}
@@ -284,14 +284,9 @@ def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
             "TargetTrackingScalingPolicyConfiguration": {
                 "TargetValue": s.queue_target_value,
                 "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric}, **cooldowns}}]
-    target = gpu_memory_target_percent(ctx.spec, config.instance_type)
-    if ctx.scaling.gpu_memory_policy is not None and target is not None:
-        metric = gpu_memory_metric(ctx.spec, ctx.endpoint_name)
+    # the same definition as the component's policy, its target re-computed for this configuration's GPUs
+    gpu = gpu_memory_tracking(ctx.spec, gpu_memory_metric(ctx.spec, ctx.endpoint_name), config.instance_type)
+    if ctx.scaling.gpu_memory_policy is not None and gpu is not None:
         out.append({"PolicyName": ctx.scaling.gpu_memory_policy.name, "PolicyType": "TargetTrackingScaling",
-                    "TargetTrackingScalingPolicyConfiguration": {
-                        "TargetValue": target,
-                        "CustomizedMetricSpecification": {
-                            "MetricName": metric.name, "Namespace": metric.namespace, "Statistic": "Average",
-                            "Dimensions": metric.api_dimensions},
-                        **cooldowns}})
+                    "TargetTrackingScalingPolicyConfiguration": gpu.to_aws()})
     return out
