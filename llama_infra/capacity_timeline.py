@@ -128,6 +128,7 @@ class Timeline:
     schedule_saving_per_month_usd: float
     lead_time_minutes: int
     wake_up_s: tuple[float, float] | None  # scale to zero only
+    target: str  # what clients see while it wakes differs: SageMaker rejects, the EKS router answers 503
 
 
 def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4) -> Timeline:
@@ -164,7 +165,7 @@ def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4) -> Timeline
     lead = lead_time_minutes(spec) if spec.target == "sagemaker" and spec.schedules else 0
     return Timeline(spec.name, spec.environment, str(tz), segments, more[:upcoming], report.cost_per_month_usd,
                     report.day_only_cost_per_month_usd, round(report.schedule_saving_per_month_usd, 2),
-                    lead, wake_up_s(spec) if scales_to_zero(spec) else None)
+                    lead, wake_up_s(spec) if scales_to_zero(spec) else None, spec.target)
 
 
 def timeline_summary(spec: DeploymentSpec, now: datetime) -> dict:
@@ -216,6 +217,8 @@ def render(tl: Timeline) -> list[str]:
                  f"{tl.schedule_saving_per_month_usd:,.2f} USD")
     if tl.wake_up_s:
         lo, hi = tl.wake_up_s
+        meanwhile = ("the router answers 503 + Retry-After" if tl.target == "eks" else
+                     "requests fail with NoCapacityInvocationFailures")
         lines.append(f"  scale to zero: the first request after idle waits ≈{lo / 60:.0f}–{hi / 60:.0f} min "
-                     "(instance + model cold start); requests meanwhile fail with NoCapacityInvocationFailures")
+                     f"(instance + model cold start); meanwhile {meanwhile}")
     return lines
