@@ -217,8 +217,8 @@ def render(tl: Timeline) -> list[str]:
                  f"{tl.schedule_saving_per_month_usd:,.2f} USD")
     if tl.wake_up_s:
         lo, hi = tl.wake_up_s
-        meanwhile = ("the router answers 503 + Retry-After" if tl.target == "eks" else
-                     "requests fail with NoCapacityInvocationFailures")
+        capacity, meanwhile = (("GPU node", "the router answers 503 + Retry-After") if tl.target == "eks" else
+                               ("instance", "requests fail with NoCapacityInvocationFailures"))
         lines.append(f"  scale to zero: the first request after idle waits ≈{lo / 60:.0f}–{hi / 60:.0f} min "
-                     f"(instance + model cold start); meanwhile {meanwhile}")
+                     f"({capacity} + model cold start); meanwhile {meanwhile}")
     return lines

@@ -149,12 +149,13 @@ scaling: {scale_to_zero: true, min_replicas: 0}
     tl = timeline(spec, datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
     assert tl.wake_up_s == (low, high)
     assert f"≈{low / 60:.0f}–{high / 60:.0f} min" in render(tl)[-1]
-    assert render(tl)[-1].endswith("meanwhile requests fail with NoCapacityInvocationFailures")
+    assert render(tl)[-1].endswith("(instance + model cold start); meanwhile requests fail with "
+                                   "NoCapacityInvocationFailures")
 
 
 def test_scale_to_zero_on_eks_says_the_router_answers_while_it_wakes():
     spec = load_spec(ROOT / "stacks/specs/dev-eks.yaml")
     tl = timeline(spec, datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
     assert tl.wake_up_s is not None
-    assert render(tl)[-1].endswith("meanwhile the router answers 503 + Retry-After")
+    assert render(tl)[-1].endswith("(GPU node + model cold start); meanwhile the router answers 503 + Retry-After")
     assert "NoCapacityInvocationFailures" not in "\n".join(render(tl))  # a SageMaker metric, not on EKS
