@@ -64,7 +64,7 @@ def test_the_burst_scaled_object_has_the_window_gate_and_the_wake_trigger(plan):
     assert set(triggers) == {"window_off_hours", "queue_depth", "kv_cache", "wake"}
     gate = triggers["window_off_hours"]["metadata"]
     assert (gate["timezone"], gate["start"]) == ("Europe/Berlin", "0 20 * * 1-5")
-    assert gate["end"].endswith(" * * 1-5")  # the day replica comes back early by its cold start
+    assert gate["end"].endswith(" 6 * * 1-5")  # before 07:00: the day replica comes back early by its cold start
     assert f'app_kubernetes_io_instance="{NAME}-router"' in triggers["wake"]["metadata"]["query"]
 
 
