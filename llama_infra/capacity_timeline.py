@@ -47,14 +47,20 @@ def cold_start(spec: DeploymentSpec, config: Config) -> sizing.ColdStart:
 
 
 def switch_time_s(spec: DeploymentSpec, config: Config) -> float:
-    """High estimate of the seconds from UpdateEndpoint until `config` serves: provisioning + cold start."""
-    return FLEET_PROVISIONING_S + cold_start(spec, config).total_high_s
+    """High estimate of the seconds until `config` serves: new capacity (a SageMaker fleet after UpdateEndpoint, an
+    EKS GPU node) + the model's cold start."""
+    return provisioning_s(spec) + cold_start(spec, config).total_high_s
+
+
+def lead_minutes(spec: DeploymentSpec, config: Config) -> int:
+    """How much earlier than its start `config` must be asked for to serve on time (rounded up to 5 minutes)."""
+    step = LEAD_TIME_ROUNDING_MINUTES
+    return math.ceil(switch_time_s(spec, config) / 60 / step) * step
 
 
 def lead_time_minutes(spec: DeploymentSpec) -> int:
-    """How much earlier than the window's end the morning transition starts (rounded up to 5 minutes)."""
-    step = LEAD_TIME_ROUNDING_MINUTES
-    return math.ceil(switch_time_s(spec, day_config(spec)) / 60 / step) * step
+    """How much earlier than the window's end the morning transition starts: the day configuration's lead."""
+    return lead_minutes(spec, day_config(spec))
 
 
 def transition_timeout_s(spec: DeploymentSpec, config: Config) -> int:
@@ -84,9 +90,10 @@ class Transition:
 
 
 def transitions(spec: DeploymentSpec) -> list[Transition]:
-    """Night start and morning per schedule, in spec order. On SageMaker the morning starts early by the lead time
-    (the workflow switches fleets); on EKS both variants overlap instead (the eks component orders them)."""
-    lead = lead_time_minutes(spec) if spec.target == "sagemaker" else 0
+    """Night start and morning per schedule, in spec order. The morning starts early by the day's lead time: on
+    SageMaker the workflow switches fleets then; on EKS the day Deployments' KEDA gates close then
+    (`kube.night.morning_cron`)."""
+    lead = lead_time_minutes(spec)
     day = day_config(spec)
     out = []
     for s in spec.schedules:

@@ -14,13 +14,11 @@ lead = the replica's cold-start high estimate (`capacity_timeline.cold_start`) +
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra import catalog, sizing
+from llama_infra import capacity_timeline, catalog, sizing
 from llama_infra.capacity_plan import Config, changes_model, day_config, window_config
-from llama_infra.capacity_timeline import NODE_PROVISIONING_S, cold_start
 from llama_infra.kube import labels, workload
 from llama_infra.schedules import Cron
 
@@ -28,7 +26,6 @@ if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
     from llama_infra.spec.model import Schedule
 
-LEAD_ROUNDING_MINUTES = 5
 
 
 @dataclass(frozen=True)
@@ -52,8 +49,7 @@ def variants(spec: DeploymentSpec) -> list[NightVariant]:
 
 def lead_minutes(spec: DeploymentSpec, config: Config) -> int:
     """Minutes a replica of `config` needs from the cron firing to Ready: new node + cold start (high estimate)."""
-    minutes = (NODE_PROVISIONING_S + cold_start(spec, config).total_high_s) / 60
-    return math.ceil(minutes / LEAD_ROUNDING_MINUTES) * LEAD_ROUNDING_MINUTES
+    return capacity_timeline.lead_minutes(spec, config)
 
 
 def night_crons(spec: DeploymentSpec, v: NightVariant) -> tuple[Cron, Cron]:
