@@ -24,6 +24,7 @@ EXEMPT_ANNOTATION = "llama-infra.io/policy-exempt"
 GPU_HEADROOM_TAG = "llama-infra:gpu-memory-headroom"
 GPU_HEADROOM_ANNOTATION = "llama-infra.io/gpu-memory-headroom"
 PROD = "prod"
+STACK_ENVIRONMENTS = ("dev", "staging", PROD)  # the spec's `environment` values
 
 _MISSING = object()
 _EXEMPT_KEY = re.compile(rf"^({re.escape(EXEMPT_TAG)}|{re.escape(EXEMPT_ANNOTATION)})(\.[A-Za-z0-9_.-]+)?$")
@@ -154,10 +155,14 @@ class Resource:
 
     @property
     def environment(self) -> str | None:
-        """The resource's tag/label, else the stack tag, else the stack name (our stacks are named dev/staging/prod)."""
-        for value in (self.marker(ENVIRONMENT_TAG, ENVIRONMENT_LABEL), self.stack_tags.get(ENVIRONMENT_TAG), self.stack):
+        """The resource's tag/label, else the stack tag, else the stack name: our stacks are named after their
+        environment, alone or as a prefix (dev, staging, prod, dev-eks, prod-eks)."""
+        for value in (self.marker(ENVIRONMENT_TAG, ENVIRONMENT_LABEL), self.stack_tags.get(ENVIRONMENT_TAG)):
             if isinstance(value, str) and value:
                 return value
+        if isinstance(self.stack, str) and self.stack:
+            head = self.stack.split("-", 1)[0]
+            return head if head in STACK_ENVIRONMENTS else self.stack
         return None
 
     @property

@@ -51,5 +51,6 @@ def test_prod_is_also_read_from_the_stack_name_and_stack_tag() -> None:
         return [v.resource_name for v in evaluate(resources, policies=rule, stack_tags=stack_tags)]
 
     assert floor_violations("prod") == ["llama"]
-    assert floor_violations("dev") == []
+    assert floor_violations("prod-eks") == ["llama"]  # environment-prefixed stack names (stacks/Pulumi.prod-eks.yaml)
+    assert floor_violations("dev") == [] and floor_violations("dev-eks") == [] and floor_violations("production") == []
     assert floor_violations("team-a-1", stack_tags={"llama-infra:environment": "prod"}) == ["llama"]
