@@ -30,7 +30,7 @@ def test_preview_runs_pulumi_preview_per_environment_with_the_policy_pack() -> N
     workflow = load(GITHUB / "workflows" / "preview.yml")
     assert "pull_request" in workflow["on"]
     job = workflow["jobs"]["preview"]
-    assert job["strategy"]["matrix"]["environment"] == ["dev", "dev-eks", "staging", "prod"]
+    assert job["strategy"]["matrix"]["environment"] == ["dev", "dev-eks", "staging", "prod", "prod-eks"]
     assert job["permissions"]["id-token"] == "write"
     assert job["permissions"]["pull-requests"] == "write"
     [pulumi] = steps_using(job, "pulumi/actions")
@@ -56,14 +56,15 @@ def test_forks_get_the_offline_diff_instead_of_credentials() -> None:
     assert "gh pr comment" in comment["jobs"]["comment"]["steps"][-1]["run"]
 
 
-def test_deploy_goes_dev_and_dev_eks_then_staging_then_prod_behind_an_environment() -> None:
+def test_deploy_goes_dev_and_dev_eks_then_staging_then_both_prods_behind_an_environment() -> None:
     deploy = load(GITHUB / "workflows" / "deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]
     jobs = deploy["jobs"]
-    environments = ["dev", "dev-eks", "staging", "prod"]
+    environments = ["dev", "dev-eks", "staging", "prod", "prod-eks"]
     assert [jobs[j]["with"]["environment"] for j in environments] == environments
     assert "needs" not in jobs["dev"] and "needs" not in jobs["dev-eks"]
-    assert jobs["staging"]["needs"] == ["dev", "dev-eks"] and jobs["prod"]["needs"] == "staging"
+    assert jobs["staging"]["needs"] == ["dev", "dev-eks"]
+    assert jobs["prod"]["needs"] == "staging" and jobs["prod-eks"]["needs"] == "staging"
     assert all(jobs[j]["permissions"]["id-token"] == "write" for j in jobs)
     up = load(GITHUB / "workflows" / "pulumi-up.yml")["jobs"]["up"]
     assert up["environment"] == "${{ inputs.environment }}"  # `prod` carries the required reviewers
@@ -73,11 +74,11 @@ def test_deploy_goes_dev_and_dev_eks_then_staging_then_prod_behind_an_environmen
     assert pulumi["with"]["pulumi-version"] == pinned_pulumi_sdk()
 
 
-def test_every_previewed_or_deployed_environment_is_a_stack() -> None:
+def test_every_stack_is_previewed_and_deployed_and_nothing_else() -> None:
     stacks = {p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")}
     previewed = load(GITHUB / "workflows" / "preview.yml")["jobs"]["preview"]["strategy"]["matrix"]["environment"]
     deployed = [job["with"]["environment"] for job in load(GITHUB / "workflows" / "deploy.yml")["jobs"].values()]
-    assert set(previewed) <= stacks and set(deployed) <= stacks, stacks
+    assert set(previewed) == stacks and set(deployed) == stacks, stacks
 
 
 def test_aws_access_is_oidc_role_assumption_only() -> None:
