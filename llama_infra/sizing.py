@@ -25,6 +25,9 @@ BYTES_PER_PARAM: dict[str, float] = {
 }
 OVERHEAD_RANGE = (0.20, 0.30)  # the guide's range, shown in messages
 DEFAULT_OVERHEAD_FRACTION = 0.30  # the fit check uses the conservative end unless the spec says otherwise
+# GPU memory a replica should keep free after weights + overhead, for KV-cache growth on long prompts: the policy
+# pack's mandatory gpu-memory-headroom rule and the spec's warning read this one number.
+MIN_GPU_MEMORY_HEADROOM = 0.15
 
 # Cold-start phases for the guide's reference point (70B FP16 = 140 GB of weights), in seconds (low, high).
 _REFERENCE_WEIGHTS_GB = 140.0

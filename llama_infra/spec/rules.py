@@ -57,6 +57,7 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
                                  f"prod window '{sched.name}' keeps {m} replica: one failure is an outage until a new "
                                  "replica loads, and the policy pack's mandatory prod floor rejects it on EKS",
                                  "use min_replicas: 2 or more", "warning"))
+    out.extend(_eks_gpu_headroom(spec))
     if spec.scaling.scale_down_stabilization_seconds < 300:
         out.append(SpecIssue(("scaling", "scale_down_stabilization_seconds"),
                              f"{spec.scaling.scale_down_stabilization_seconds} s is below the 300 s the guide "
@@ -498,6 +499,31 @@ def _eks_schedules_need_keda(spec: DeploymentSpec) -> list[SpecIssue]:
                       "scalingModifiers formulas); the HPA cannot follow a schedule, so the windows would be ignored",
                       "set scaling.autoscaler: keda (and eks.addons.keda: true or 'keda' in eks.preinstalled), or "
                       "remove schedules")]
+
+
+def _eks_gpu_headroom(spec: DeploymentSpec) -> list[SpecIssue]:
+    """EKS replicas carry their planned GPU memory headroom (an annotation the policy pack's mandatory
+    gpu-memory-headroom rule reads): say at validate time which type would leave too little, not first in CI."""
+    if spec.target != "eks":
+        return []
+    from llama_infra.kube.workload import gpu_memory_headroom
+
+    out = []
+    types = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
+    types += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
+    for path, itype in types:
+        inst = catalog.lookup(itype)
+        if inst is None or inst.gpu_count % spec.tp_degree:
+            continue  # unknown types and TP mismatches are errors of their own
+        free = gpu_memory_headroom(spec, [itype])
+        if 0 <= free < sizing.MIN_GPU_MEMORY_HEADROOM:
+            out.append(SpecIssue(path, f"{spec.model.params_b:g}B {spec.model.precision} on {itype} (TP "
+                                 f"{spec.tp_degree}) leaves {free:.0%} of GPU memory free after weights and overhead; "
+                                 f"the policy pack's mandatory gpu-memory-headroom rule asks for "
+                                 f"{sizing.MIN_GPU_MEMORY_HEADROOM:.0%} (KV cache for long prompts)",
+                                 "use a type with more GPU memory, more GPUs per replica, or a lower precision",
+                                 "warning"))
+    return out
 
 
 def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:

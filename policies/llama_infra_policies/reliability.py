@@ -7,6 +7,8 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from llama_infra import sizing
+
 from . import kubernetes
 from .resource import GPU_HEADROOM_ANNOTATION, GPU_HEADROOM_TAG, Resource, as_list, get, number
 from .rule import MANDATORY, ADVISORY, LlamaRule, aws_config, ours
@@ -23,7 +25,7 @@ NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 PROD_MIN_INSTANCES = 2
 MIN_SCALE_DOWN_STABILIZATION_SECONDS = 300
 MIN_SPOT_INSTANCE_TYPES = 2
-MIN_GPU_MEMORY_HEADROOM = 0.15
+MIN_GPU_MEMORY_HEADROOM = sizing.MIN_GPU_MEMORY_HEADROOM
 ZONE_KEY = "topology.kubernetes.io/zone"
 CAPACITY_TYPE_KEY = "karpenter.sh/capacity-type"
 INSTANCE_TYPE_KEY = "node.kubernetes.io/instance-type"

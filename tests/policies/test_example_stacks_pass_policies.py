@@ -58,3 +58,24 @@ def test_the_prod_replica_floor_is_judged_by_day_and_inside_each_eks_window():
     assert floor_violations(_prod_eks_with_window(2)) == []
     messages = floor_violations(_prod_eks_with_window(1))
     assert messages and all("can drop to 1 replica(s)" in m and "in window overnight" in m for m in messages)
+
+
+def test_validate_warns_about_exactly_the_gpu_headroom_the_policy_pack_rejects():
+    """8B bf16 on 24 GB GPUs fits but leaves ~13 % free: `validate` warns on that type, and the mandatory
+    gpu-memory-headroom rule fails the same plan; on 48 GB L40S neither complains."""
+    from llama_infra.spec.rules import warnings
+
+    spec = load_spec(ROOT / "stacks" / "specs" / "dev-eks.yaml")
+
+    def with_burst(types):
+        return type(spec).model_validate(spec.model_dump() | {"capacity": spec.capacity.model_dump() | {
+            "burst": spec.capacity.burst.model_dump() | {"instance_types": types}}})
+
+    def headroom(s):
+        warned = [w.path for w in warnings(s) if "gpu-memory-headroom" in w.problem]
+        violations = evaluate(from_planned(resources_for(s)), stack_tags={"llama-infra:environment": s.environment})
+        return warned, [v.policy for v in violations if v.policy == "gpu-memory-headroom"]
+
+    assert headroom(with_burst(["g6e.xlarge", "g6e.2xlarge"])) == ([], [])
+    warned, failed = headroom(with_burst(["g6e.xlarge", "g5.2xlarge"]))
+    assert warned == [("capacity", "burst", "instance_types", 1)] and failed
