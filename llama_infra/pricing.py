@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 Capacity = Literal["on-demand", "reserved", "capacity-block", "spot"]
 
+PRICE_REGION = "us-east-1"  # the only region the EC2 snapshot lists; every spec is priced there
 SNAPSHOT = (
-    "EC2: skypilot-org/skypilot-catalog catalogs/v9/aws/vms.csv @3e9a1751 (us-east-1); "
+    f"EC2: skypilot-org/skypilot-catalog catalogs/v9/aws/vms.csv @3e9a1751 ({PRICE_REGION}); "
     "SageMaker: aws-samples/foundation-model-benchmarking-tool pricing.yml @d8814208 (2025-01-26)"
 )
 HOURS_PER_MONTH = 730  # AWS's own convention for monthly estimates
@@ -74,7 +75,7 @@ def hourly(instance_type: str, target: catalog.Target, capacity: Capacity) -> Pr
         row = _ec2_rows()[catalog.ec2_name(instance_type)]
         if row["SpotPriceMedian"] in ("", "nan"):
             return Price(float(row["Price"]), "no spot price in snapshot: on-demand", estimated=True)
-        return Price(float(row["SpotPriceMedian"]), "EC2 spot, median over us-east-1 AZs")
+        return Price(float(row["SpotPriceMedian"]), f"EC2 spot, median over {PRICE_REGION} AZs")
     od = on_demand(instance_type, target)
     factor = PURCHASE_FACTOR[capacity]
     if factor == 1.0:

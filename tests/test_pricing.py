@@ -138,3 +138,14 @@ def test_a_window_that_only_lowers_min_keeps_reserved_replicas_at_the_reserved_p
     assert len(night) == 7 * 8 and all(h.replicas == 2 for h in report.week)
     assert all((h.baseline_replicas, h.burst_replicas) == (2, 0) for h in night)
     assert report.schedule_saving_per_month_usd == pytest.approx(0, abs=0.01)
+
+
+def test_a_spec_outside_the_snapshots_region_is_told_its_costs_are_us_east_1_prices():
+    from llama_infra.spec.rules import warnings
+
+    spec = load_spec(ROOT / "stacks/specs/prod.yaml")
+    assert pricing.PRICE_REGION in pricing.SNAPSHOT
+    assert not [w for w in warnings(spec) if w.path == ("region",)]  # the example is in us-east-1
+    moved = type(spec).model_validate(spec.model_dump() | {"region": "eu-west-1"})
+    (w,) = [w for w in warnings(moved) if w.path == ("region",)]
+    assert "costs are us-east-1 list prices" in w.problem and "eu-west-1" in w.problem

@@ -58,6 +58,13 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
                                  "replica loads, and the policy pack's mandatory prod floor rejects it on EKS",
                                  "use min_replicas: 2 or more", "warning"))
     out.extend(_eks_gpu_headroom(spec))
+    from llama_infra.pricing import PRICE_REGION
+
+    if spec.region != PRICE_REGION:
+        out.append(SpecIssue(("region",), f"costs are {PRICE_REGION} list prices (the price snapshot has no other "
+                             f"region); {spec.region} prices differ, and spot prices and capacity differ more",
+                             f"read the plan's costs as {PRICE_REGION} estimates; check the AWS pricing pages for "
+                             f"{spec.region}", "warning"))
     if spec.scaling.scale_down_stabilization_seconds < 300:
         out.append(SpecIssue(("scaling", "scale_down_stabilization_seconds"),
                              f"{spec.scaling.scale_down_stabilization_seconds} s is below the 300 s the guide "
