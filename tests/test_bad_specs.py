@@ -78,3 +78,48 @@ def test_prod_warnings_say_when_the_policy_packs_floor_will_reject_the_spec():
                   "scaling": {}, "schedules": [window]}
     flagged = [w.path for w in warnings(DeploymentSpec.model_validate(two))]
     assert ("schedules", 0, "downsize", "min_replicas") in flagged and ("scaling", "scale_to_zero") not in flagged
+
+
+SAGEMAKER_SPEC = """
+name: llama-8b
+target: sagemaker
+model: {id: meta-llama/Llama-3.1-8B-Instruct, params_b: 8, weights: {source: s3://llama-weights/llama-8b/}}
+capacity: {baseline: {instance_type: ml.g5.2xlarge, count: 1}, burst: {max: 1}}
+"""
+
+
+@pytest.mark.parametrize(("scaling", "warned"), [
+    ("", False),  # the default 0.85 is EKS's KV-cache target: nothing to say on SageMaker
+    ("scaling: {queue_depth_target: 5}", False),
+    ("scaling: {gpu_memory_target: null}", False),
+    ("scaling: {gpu_memory_target: 0.85}", True),  # the default, but written: the user expects a policy
+    ("scaling: {gpu_memory_target: 0.95}", True),
+])
+def test_an_explicit_gpu_memory_target_on_sagemaker_is_a_warning_not_an_error(scaling, warned, tmp_path):
+    from llama_infra.spec import parse_spec, warnings
+
+    spec = parse_spec(SAGEMAKER_SPEC + scaling)
+    flagged = [w for w in warnings(spec) if w.path == ("scaling", "gpu_memory_target")]
+    assert len(flagged) == int(warned)
+    if warned:
+        (w,) = flagged
+        assert w.severity == "warning"
+        assert w.problem.startswith(f"gpu_memory_target {spec.scaling.gpu_memory_target:g} is not rendered on "
+                                    "SageMaker: its GPU memory metrics count memory allocated")
+        assert w.fix == ("remove it or set gpu_memory_target: null; SageMaker scales on queue depth "
+                         "(scaling.queue_depth_target)")
+        # what a user of `llama-infra validate` sees: the warning, and success
+        path = tmp_path / "spec.yaml"
+        path.write_text(SAGEMAKER_SPEC + scaling)
+        result = CliRunner().invoke(app, ["validate", str(path)])
+        assert result.exit_code == 0, result.output
+        assert f"{path}: warning: scaling.gpu_memory_target: {w.problem}\n    fix: {w.fix}" in result.output
+
+
+def test_an_explicit_gpu_memory_target_on_eks_vllm_is_not_flagged():
+    """EKS renders it (vLLM's KV-cache usage): only SageMaker, and TGI on EKS, warn."""
+    from llama_infra.spec import load_spec as load, warnings
+
+    spec = load(ROOT / "stacks/specs/prod-eks.yaml")
+    assert "gpu_memory_target" in spec.scaling.model_fields_set and spec.model.framework == "vllm"
+    assert not [w for w in warnings(spec) if w.path == ("scaling", "gpu_memory_target")]

@@ -221,7 +221,9 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
     sc = spec.scaling
     numbers: dict[str, Any] = {
         "min_replicas": spec.min_replicas, "max_replicas": spec.max_replicas,
-        "queue_depth_target": sc.queue_depth_target, "gpu_memory_target": sc.gpu_memory_target,
+        "queue_depth_target": sc.queue_depth_target,
+        # what runs: SageMaker renders no GPU-memory policy whatever the spec says (the words below say why)
+        "gpu_memory_target": sc.gpu_memory_target if spec.target != "sagemaker" else None,
         "scale_up_stabilization_seconds": sc.scale_up_stabilization_seconds,
         "scale_down_stabilization_seconds": sc.scale_down_stabilization_seconds,
     }
@@ -237,6 +239,10 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
         words.append(f"Target tracking ({p.name}): hold {metric} at {_number(c.get('targetValue'))} per instance; "
                      f"scale out after {_number(c.get('scaleOutCooldown', 300))} s cooldown, scale in after "
                      f"{_number(c.get('scaleInCooldown', 300))} s.")
+    if spec.target == "sagemaker":
+        from llama_infra.scaling.endpoint_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
+
+        words.append(f"GPU memory is not a scaling signal on SageMaker: {GPU_MEMORY_NOT_A_SCALING_SIGNAL}.")
     if not words:  # targets without Application Auto Scaling (EKS): the spec's policy
         words.append(f"Scale on queue depth: {sc.queue_depth_target:g} waiting requests per replica, between "
                      f"{spec.min_replicas} and {spec.max_replicas} replicas ({sc.autoscaler}); scale up after "

@@ -3,9 +3,8 @@
 The two kinds of endpoint this library builds publish the same metric names under different dimensions: a classic
 variant (`EndpointMetrics.variant`) under `EndpointName, VariantName`; an inference-component endpoint (scale to
 zero, `EndpointMetrics.inference_component`) under `InferenceComponentName` for the model's own metrics, with its
-utilisation per copy in a namespace of its own. The endpoint's alarms, its dashboard, the scale-to-zero wake-up
-alarm and the GPU-memory scaling policy (component and downsizing workflow) all take namespace and dimensions from
-here; no component writes a dimension name. An unknown metric name, or one the endpoint kind does not publish, is
+utilisation per copy in a namespace of its own. The endpoint's alarms, its dashboard and the scale-to-zero wake-up
+alarm all take namespace and dimensions from here; no component writes a dimension name. An unknown metric name, or one the endpoint kind does not publish, is
 refused (a typo in a dimension or metric name is accepted by CloudWatch and leaves an alarm in INSUFFICIENT_DATA
 for ever).
 
@@ -24,6 +23,23 @@ CloudWatch", docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html:
   inference components"; dimensions `EndpointName, VariantName` for both kinds.
 - NoCapacityInvocationFailures (`AWS/SageMaker`, `InferenceComponentName`): the wake-up signal of "Scale an endpoint
   to zero instances", docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html.
+
+GPU memory is allocation, not load (`PREALLOCATED_GPU_MEMORY`, `Metric.follows_load`): the page defines
+GPUMemoryUtilization as the percentage of GPU memory used by the containers on the instance (the `…Normalized` form
+per copy) — framebuffer the processes hold, not memory the requests use. Every server this library deploys
+takes about 90 % of it at start and keeps it, busy or idle:
+- vLLM (and LMI's vLLM backend, `OPTION_ROLLING_BATCH=vllm`): `gpu_memory_utilization`, "the ratio (between 0 and 1)
+  of GPU memory to reserve for the model weights, activations, and KV cache", default 0.9 (docs.vllm.ai, API of
+  `vllm.LLM` / engine arguments; LMI passes `option.gpu_memory_utilization` through, docs.djl.ai, LMI "Container and
+  Model Configurations" and the vLLM backend user guide);
+- TensorRT-LLM (LMI's TRT-LLM backend): the KV cache is pre-allocated at start from a fraction of free memory
+  (`kv_cache_free_gpu_mem_fraction`, default 0.9; nvidia.github.io/TensorRT-LLM, "Memory Usage of TensorRT-LLM");
+- TGI: allocates its KV blocks at warm-up (`llama_infra.metrics`: the EKS path knows it too).
+So the metric reads ~90 % (× GPUs on a variant) from the first minute whatever the traffic. A target-tracking policy
+on it sits above any target below that fraction — it scales out to max and, because Application Auto Scaling scales
+in only when every policy agrees, never lets the endpoint scale in — and never crosses a target above it. SageMaker's
+CloudWatch metrics have no KV-cache-in-use signal (EKS reads vLLM's `vllm:kv_cache_usage_perc`), so on SageMaker GPU
+memory is watched (dashboard) and never scaled on; concurrent requests per model / per copy is the only signal.
 
 Statistics: the same page gives each invocation metric its "Valid statistics" (`VALID_STATISTICS`, in CloudWatch's
 API names); an alarm or dashboard row on a statistic the page does not list for the metric is refused
@@ -77,8 +93,13 @@ VALID_STATISTICS: dict[str, frozenset[str]] = {
 # The statistic of the queue signal in alarms and dashboards: of the two AWS documents, the busiest model (or copy)
 # in the period. (Minimum would read the least-loaded one, which stays low while one model is swamped.)
 QUEUE_STATISTIC = "Maximum"
-# "multiplied by the number of GPUs": 0–100 × GPUs of the instance. Every other percentage is 0–100.
-SUMMED_OVER_GPUS = frozenset({"GPUUtilization", "GPUMemoryUtilization"})
+# Framebuffer the model servers allocate at start (module docstring): constant under load, so not a scaling signal.
+PREALLOCATED_GPU_MEMORY = frozenset({"GPUMemoryUtilization", "GPUMemoryUtilizationNormalized"})
+# Why, in one line: the spec's warning and `llama-infra plan` print it.
+GPU_MEMORY_NOT_A_SCALING_SIGNAL = (
+    "its GPU memory metrics count memory allocated, and vLLM, LMI, TensorRT-LLM and TGI allocate ~90 % at start "
+    "(vLLM's gpu_memory_utilization defaults to 0.9), so they read ~90 % idle or busy: a policy on them would scale "
+    "out to max and never scale in")
 
 
 @dataclass(frozen=True)
@@ -104,9 +125,10 @@ class Metric:
         return statistic in valid
 
     @property
-    def summed_over_gpus(self) -> bool:
-        """True when the value is a percentage summed over the instance's GPUs (0–100 × GPUs), not 0–100."""
-        return self.name in SUMMED_OVER_GPUS
+    def follows_load(self) -> bool:
+        """False for GPU memory (`PREALLOCATED_GPU_MEMORY`): allocated at start, it does not move with the traffic, so
+        no scaling policy may track it."""
+        return self.name not in PREALLOCATED_GPU_MEMORY
 
     @property
     def dimension_map(self) -> dict[str, str]:
@@ -158,11 +180,6 @@ class EndpointMetrics:
     def queue_statistic(self) -> str:
         """The statistic alarms and dashboards read the queue signal with (AWS documents only Min and Max)."""
         return QUEUE_STATISTIC
-
-    @property
-    def gpu_memory_metric_name(self) -> str:
-        """The model's GPU memory: summed over the instance's GPUs on a variant, normalised per copy on a component."""
-        return "GPUMemoryUtilizationNormalized" if self.on_inference_component else "GPUMemoryUtilization"
 
     @property
     def gpu_metric_name(self) -> str:

@@ -104,7 +104,10 @@ class Scaling(_Strict):
         5, gt=0, le=1000, description="Waiting requests per replica the autoscaler aims for."
     )
     gpu_memory_target: float | None = Field(
-        0.85, gt=0, lt=1, description="Second trigger: GPU (KV-cache) memory use per replica; null disables."
+        0.85, gt=0, lt=1,
+        description="Second trigger: KV-cache memory in use per replica; null disables. EKS: vLLM's KV-cache usage "
+        "(vllm:kv_cache_usage_perc; TGI has none). SageMaker: not used, its GPU memory metrics count memory the "
+        "server allocates at start (~90 %), not load; it scales on queue depth alone (the spec warns when set).",
     )
     min_replicas: int | None = Field(None, ge=0, description="Default: the baseline count.")
     max_replicas: int | None = Field(None, ge=1, description="Default: baseline count + burst max.")

@@ -97,6 +97,16 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
                              "memory in use is not a load signal: the GPU-memory trigger is not rendered for TGI",
                              "set gpu_memory_target: null (queue depth alone scales), or use framework: vllm",
                              "warning"))
+    # Only an explicit value: the default 0.85 is EKS's KV-cache target and says nothing about SageMaker.
+    if (spec.target == "sagemaker" and spec.scaling.gpu_memory_target is not None
+            and "gpu_memory_target" in spec.scaling.model_fields_set):
+        from llama_infra.scaling.endpoint_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
+
+        out.append(SpecIssue(("scaling", "gpu_memory_target"),
+                             f"gpu_memory_target {spec.scaling.gpu_memory_target:g} is not rendered on SageMaker: "
+                             f"{GPU_MEMORY_NOT_A_SCALING_SIGNAL}",
+                             "remove it or set gpu_memory_target: null; SageMaker scales on queue depth "
+                             "(scaling.queue_depth_target)", "warning"))
     return out
 
 

@@ -35,6 +35,9 @@ DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 DAY_MIN, DAY_MAX = 2, 6
 NIGHT_MIN, NIGHT_MAX = 2, 3
 
+# An endpoint as found: `gpu-memory` stands for the GPU-memory policy llama-infra attached before it stopped (GPU
+# memory is not a load signal on SageMaker); the workflow keeps what it finds when given no policies, and
+# removes it when the component's policies are passed (test_endpoint_wiring.py).
 DAY_POLICIES = [
     {"PolicyName": "gpu-memory", "PolicyType": "TargetTrackingScaling",
      "TargetTrackingScalingPolicyConfiguration": {

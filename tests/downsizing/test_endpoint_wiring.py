@@ -58,26 +58,43 @@ def test_night_configuration_and_the_events_of_both_transitions(planned):
     day_event = json.loads(schedules["llama-70b-prod-downsizing-overnight-day-schedule"]["target"]["input"])
     assert night_event["target_config_name"] == configs["llama-70b-prod-overnight-endpoint-config"].outputs["name"]
     assert day_event["target_config_name"] == configs["llama-70b-prod-endpoint-config"].outputs["name"]
-    # the same two policies the endpoint attaches, by name; GPU memory is summed over each type's GPUs
-    policies = {r.name: r for r in planned.of_type("aws:appautoscaling/policy:Policy")}
-    queue = policies["llama-70b-prod-queue-depth-policy"]
-    gpu = policies["llama-70b-prod-gpu-memory-policy"]
-    for event, gpus in ((night_event, 4), (day_event, 8)):  # g6e.12xlarge: 4 L40S; p4d.24xlarge: 8 A100
-        by_name = {p["PolicyName"]: p for p in event["policies"]}
-        assert set(by_name) == {queue.outputs["name"], gpu.outputs["name"]}
-        tracking = by_name[gpu.outputs["name"]]["TargetTrackingScalingPolicyConfiguration"]
-        assert tracking["TargetValue"] == round(0.85 * 100 * gpus, 1)
-        # the same metric, namespace and dimensions as the endpoint's own GPU-memory policy
-        attached = gpu.inputs["targetTrackingScalingPolicyConfiguration"]["customizedMetricSpecification"]
-        assert tracking["CustomizedMetricSpecification"] == {
-            "MetricName": attached["metricName"], "Namespace": attached["namespace"], "Statistic": "Average",
-            "Dimensions": [{"Name": d["name"], "Value": d["value"]} for d in attached["dimensions"]]}
-        assert attached["namespace"] == "/aws/sagemaker/Endpoints" and attached["dimensions"] == [
-            {"name": "EndpointName", "value": "llama-70b-prod"}, {"name": "VariantName", "value": "AllTraffic"}]
-        assert by_name[queue.outputs["name"]]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == (
-            queue.inputs["targetTrackingScalingPolicyConfiguration"]["targetValue"])
-    day_gpu = gpu.inputs["targetTrackingScalingPolicyConfiguration"]["targetValue"]
-    assert day_gpu == round(0.85 * 100 * 8, 1)  # the day event re-attaches exactly what the endpoint attached
+    # exactly the policies the endpoint attaches, with the same configuration: its queue policy, nothing else
+    policies = planned.of_type("aws:appautoscaling/policy:Policy")
+    (queue,) = policies
+    attached = queue.inputs["targetTrackingScalingPolicyConfiguration"]
+    for event in (night_event, day_event):
+        assert event["policies"] == [{
+            "PolicyName": queue.outputs["name"], "PolicyType": queue.inputs["policyType"],
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": attached["targetValue"],
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": attached["predefinedMetricSpecification"]["predefinedMetricType"]},
+                "ScaleOutCooldown": attached["scaleOutCooldown"], "ScaleInCooldown": attached["scaleInCooldown"]}}]
+
+
+def test_the_workflow_leaves_exactly_the_endpoint_policies_even_where_a_gpu_memory_policy_was(planned, aws):
+    """The events' policies run through the workflow (moto): on an endpoint deployed while llama-infra still attached
+    a GPU-memory policy, night and morning each leave exactly the endpoint's policies (the workflow deletes the rest),
+    so no transition brings the retired policy back."""
+    from downsizing_world import DAY_CONFIG, ENDPOINT, NIGHT_CONFIG, VARIANT
+
+    from llama_infra.downsizing import transition
+    from llama_infra.downsizing.workflow import Clients
+
+    schedules = {r.name: r.inputs for r in planned.of_type("aws:scheduler/schedule:Schedule")}
+    events = [json.loads(schedules[f"llama-70b-prod-downsizing-overnight-{d}-schedule"]["target"]["input"])
+              for d in ("night", "day")]
+    assert "gpu-memory" in [p["PolicyName"] for p in aws.state()[3]]  # the legacy policy is there before
+    for event, config in zip(events, (NIGHT_CONFIG, DAY_CONFIG)):
+        assert (event["endpoint_name"], event["variant_name"]) == (ENDPOINT, VARIANT)
+        out = transition(ENDPOINT, VARIANT, config, event["min_capacity"], event["max_capacity"], event["policies"],
+                         clients=Clients(aws.sagemaker, aws.autoscaling, aws.cloudwatch, aws.sns), clock=aws.clock,
+                         sleep=aws.clock.sleep)
+        assert out.status == "done"
+        assert aws.state() == ("InService", config, (event["min_capacity"], event["max_capacity"]), event["policies"])
+        left = aws.state()[3]
+        assert [p["PolicyName"] for p in left] == ["llama-70b-prod-queue-depth-policy"]  # the mocks' physical name
+        assert not any("CustomizedMetricSpecification" in p["TargetTrackingScalingPolicyConfiguration"] for p in left)
 
 
 def test_schedules_wait_for_the_endpoint_scaling_they_take_over(planned):

@@ -74,3 +74,17 @@ def run_component(spec: DeploymentSpec, preview: bool, endpoint_name: str | None
 
     run = run_plan(program, project="llama-infra", stack="test", preview=preview, region=spec.region)
     return Planned(run, outputs)
+
+
+def policies_on_metrics_that_ignore_load(policies: list[RecordedResource]) -> list[str]:
+    """Names of target-tracking policies whose customized metric does not follow the load (GPU memory:
+    `endpoint_metrics.PREALLOCATED_GPU_MEMORY`). A SageMaker endpoint must have none."""
+    from llama_infra.scaling.endpoint_metrics import Metric
+
+    out = []
+    for p in policies:
+        custom = (p.inputs.get("targetTrackingScalingPolicyConfiguration") or {}).get("customizedMetricSpecification")
+        if custom and not Metric(custom["namespace"], custom["metricName"], ()).follows_load:
+            out.append(p.name)
+    return out
+

@@ -10,7 +10,7 @@ import pytest
 from llama_infra import catalog
 from llama_infra.components.sagemaker.role import RESOURCE_WILDCARD_ALLOWED
 from llama_infra.components.sagemaker.variant import storage
-from sagemaker_endpoint.helpers import make_spec, run_component
+from sagemaker_endpoint.helpers import make_spec, policies_on_metrics_that_ignore_load, run_component
 
 TARGET = "aws:appautoscaling/target:Target"
 POLICY = "aws:appautoscaling/policy:Policy"
@@ -48,13 +48,18 @@ def test_dimension_and_metric_are_ones_application_auto_scaling_knows():
     assert QUEUE_METRIC in model.shape_for("MetricType").enum
 
 
-def test_gpu_memory_policy_is_percent_times_gpus(preview):
-    planned = run_component(make_spec(scaling={"gpu_memory_target": 0.8}), preview)
-    tracking = planned.one(POLICY, "llama-test-gpu-memory-policy").inputs["targetTrackingScalingPolicyConfiguration"]
-    assert tracking["customizedMetricSpecification"]["metricName"] == "GPUMemoryUtilization"
-    assert tracking["targetValue"] == 320  # 80 % on each of ml.g5.12xlarge's 4 GPUs
-    no_gpu = run_component(make_spec(scaling={"gpu_memory_target": None}), preview)
-    assert [r.name for r in no_gpu.of_type(POLICY)] == ["llama-test-queue-depth-policy"]
+@pytest.mark.parametrize("gpu_memory_target", [0.8, 0.95, None, "default"])
+def test_the_queue_policy_is_the_variants_only_policy_whatever_gpu_memory_target(preview, gpu_memory_target):
+    """GPU memory is allocation, not load, on SageMaker (`endpoint_metrics.PREALLOCATED_GPU_MEMORY`): an explicit
+    target, the default or null all leave the queue policy alone on the variant."""
+    scaling = {} if gpu_memory_target == "default" else {"gpu_memory_target": gpu_memory_target}
+    planned = run_component(make_spec(scaling=scaling), preview)
+    policies = planned.of_type(POLICY)
+    assert [r.name for r in policies] == ["llama-test-queue-depth-policy"]
+    assert policies_on_metrics_that_ignore_load(policies) == []
+    # GPU memory stays an observation: the dashboard still graphs it
+    body = json.loads(planned.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    assert "GPUMemoryUtilization" in {row[1] for w in body["widgets"] for row in w["properties"]["metrics"]}
 
 
 def test_min_max_follow_explicit_scaling_bounds(preview):

@@ -110,6 +110,23 @@ def test_scaling_in_words_names_the_metric_and_numbers(json_plans):
     assert "Window 'overnight'" in words
 
 
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_sagemaker_plans_scale_on_the_queue_alone_and_say_why_not_gpu_memory(json_plans, stack):
+    """One queue policy per endpoint, and right after the policies one line on why GPU memory is not a signal;
+    `numbers` shows the GPU-memory target that runs: none."""
+    from llama_infra.scaling.endpoint_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
+
+    plan = json_plans[stack]
+    spec = load_spec(STACKS / "specs" / f"{stack}.yaml")
+    policies = [r["name"] for r in plan["resources"] if r["type"] == "aws:appautoscaling/policy:Policy"]
+    assert policies == [f"{spec.name}-queue-depth-policy"]
+    words = plan["scaling"]["words"]
+    line = f"GPU memory is not a scaling signal on SageMaker: {GPU_MEMORY_NOT_A_SCALING_SIGNAL}."
+    assert words.count(line) == 1
+    assert words[words.index(line) - 1].startswith(f"Target tracking ({spec.name}-queue-depth-policy)")
+    assert plan["scaling"]["numbers"]["gpu_memory_target"] is None
+
+
 def test_plans_are_the_same_when_run_again_in_one_process():
     first, second = plan_stack("staging", STACKS), plan_stack("staging", STACKS)
     assert json.dumps(first.to_dict(), sort_keys=True) == json.dumps(second.to_dict(), sort_keys=True)

@@ -15,7 +15,7 @@ from botocore.validate import ParamValidator
 from moto import mock_aws
 
 from llama_infra import catalog
-from sagemaker_endpoint.helpers import make_spec, run_component
+from sagemaker_endpoint.helpers import make_spec, policies_on_metrics_that_ignore_load, run_component
 from sagemaker_endpoint.test_aws_apis_accept import to_api
 
 TARGET = "aws:appautoscaling/target:Target"
@@ -57,7 +57,6 @@ def test_copy_count_tracks_concurrent_requests_per_copy_at_the_queue_depth_targe
     by_name = {p.name: p for p in planned.of_type(POLICY)}
     assert {n: p.inputs["policyType"] for n, p in by_name.items()} == {
         "llama-test-copies-queue-depth-policy": "TargetTrackingScaling",
-        "llama-test-copies-gpu-memory-policy": "TargetTrackingScaling",
         "llama-test-wake-up-policy": "StepScaling"}
     for p in by_name.values():
         assert p.inputs["resourceId"] == "inference-component/llama-test-model"
@@ -69,42 +68,25 @@ def test_copy_count_tracks_concurrent_requests_per_copy_at_the_queue_depth_targe
     assert (tracking["scaleOutCooldown"], tracking["scaleInCooldown"]) == (45, 420)
 
 
-def test_gpu_memory_target_adds_copies_on_memory_per_copy_and_never_holds_them(preview):
-    """`scaling.gpu_memory_target` on an inference component: target tracking on each copy's
-    GPUMemoryUtilizationNormalized (0–100 % of the copy's reservation: 85, not 85 × the instance's 4 GPUs as on the
-    classic variant), scale-out only, so scale-in to zero stays the queue policy's."""
-    spec = zero_spec()
+@pytest.mark.parametrize("gpu_memory_target", [0.85, None, "default"])
+def test_copies_scale_on_the_queue_alone_whatever_gpu_memory_target(preview, gpu_memory_target):
+    """A copy's GPUMemoryUtilizationNormalized is allocation, not load (each copy's server takes ~90 % at start):
+    no policy on it, so nothing holds copies the queue policy would take to zero."""
+    scaling = {} if gpu_memory_target == "default" else {"gpu_memory_target": gpu_memory_target}
+    spec = make_spec(capacity=ZERO["capacity"], scaling={**ZERO["scaling"], **scaling})
     planned = run_component(spec, preview)
-    policy = planned.one(POLICY, "llama-test-copies-gpu-memory-policy")
-    c = policy.inputs["targetTrackingScalingPolicyConfiguration"]
-    assert c["customizedMetricSpecification"] == {
-        "metricName": "GPUMemoryUtilizationNormalized", "namespace": "/aws/sagemaker/InferenceComponents",
-        "statistic": "Average", "dimensions": [{"name": "InferenceComponentName", "value": "llama-test-model"}]}
-    assert c["targetValue"] == spec.scaling.gpu_memory_target * 100 == 85
-    assert c["disableScaleIn"] is True
-    assert (c["scaleOutCooldown"], c["scaleInCooldown"]) == (45, 420)  # the queue policy's, from the spec
-    assert planned.one(POLICY, "llama-test-copies-queue-depth-policy").urn in policy.depends_on
-    # the same definition on a classic variant: the instance's summed GPUMemoryUtilization, scale-in enabled
-    classic = run_component(make_spec(), preview).one(POLICY, "llama-test-gpu-memory-policy")
-    cc = classic.inputs["targetTrackingScalingPolicyConfiguration"]
-    assert (cc["customizedMetricSpecification"]["metricName"], cc["targetValue"]) == ("GPUMemoryUtilization", 340)
-    assert "disableScaleIn" not in cc
+    policies = planned.of_type(POLICY)
+    assert {p.name for p in policies} == {"llama-test-copies-queue-depth-policy", "llama-test-wake-up-policy"}
+    assert policies_on_metrics_that_ignore_load(policies) == []
 
 
-def test_without_gpu_memory_target_only_the_queue_and_wake_up_policies(preview):
-    spec = make_spec(capacity=ZERO["capacity"], scaling={**ZERO["scaling"], "gpu_memory_target": None})
-    planned = run_component(spec, preview)
-    assert {p.name for p in planned.of_type(POLICY)} == {"llama-test-copies-queue-depth-policy",
-                                                         "llama-test-wake-up-policy"}
-
-
-def test_scale_to_zero_with_windows_builds_no_downsizing_workflow_for_the_gpu_policy(preview):
-    """The downsizing workflow re-attaches the classic variant's GPU-memory policy after an instance-type swap; a
-    scale-to-zero endpoint's windows are scheduled actions on the copies, so the new policy has no workflow twin."""
+def test_scale_to_zero_with_windows_builds_no_downsizing_workflow(preview):
+    """A scale-to-zero endpoint's windows are scheduled actions on the copies: no workflow, no re-attached policy."""
     planned = run_component(zero_spec(schedules=[NIGHT]), preview)
     assert not planned.of_type("aws:lambda/function:Function")
     assert not planned.of_type("aws:sfn/stateMachine:StateMachine")
-    assert planned.one(POLICY, "llama-test-copies-gpu-memory-policy")
+    assert {p.name for p in planned.of_type(POLICY)} == {"llama-test-copies-queue-depth-policy",
+                                                         "llama-test-wake-up-policy"}
 
 
 def test_wake_up_alarm_fires_the_step_policy_that_adds_one_copy(preview):
@@ -240,18 +222,6 @@ def test_botocore_check_rejects_an_unknown_dimension_or_metric(planned_zero):
     request["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"] = \
         "SageMakerInferenceComponentConcurrentRequestsPerCopy"
     with pytest.raises(AssertionError, match="not in MetricType"):
-        _accepted("application-autoscaling", "PutScalingPolicy", request)
-
-
-def test_botocore_check_rejects_a_bad_gpu_memory_statistic(planned_zero):
-    """The acceptance check covers the customized metric too: a statistic outside MetricStatistic is refused."""
-    request = {**_aas_request(planned_zero.one(POLICY, "llama-test-copies-gpu-memory-policy")), "PolicyName": "p"}
-    custom = request["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
-    assert (custom["Statistic"], request["TargetTrackingScalingPolicyConfiguration"]["DisableScaleIn"]) == (
-        "Average", True)
-    _accepted("application-autoscaling", "PutScalingPolicy", request)
-    custom["Statistic"] = "Avg"
-    with pytest.raises(AssertionError, match="not in MetricStatistic"):
         _accepted("application-autoscaling", "PutScalingPolicy", request)
 
 

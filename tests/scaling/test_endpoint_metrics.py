@@ -28,9 +28,9 @@ def test_the_queue_signal_is_per_model_on_a_variant_and_per_copy_on_a_component(
 
 
 def test_utilisation_is_the_instances_on_a_variant_and_the_copies_on_a_component():
-    assert VARIANT.metric(VARIANT.gpu_memory_metric_name) == Metric(
+    assert VARIANT.metric("GPUMemoryUtilization") == Metric(
         "/aws/sagemaker/Endpoints", "GPUMemoryUtilization", VARIANT_DIMS)
-    assert COMPONENT.metric(COMPONENT.gpu_memory_metric_name) == Metric(
+    assert COMPONENT.metric("GPUMemoryUtilizationNormalized") == Metric(
         "/aws/sagemaker/InferenceComponents", "GPUMemoryUtilizationNormalized", COMPONENT_DIMS)
     # the instances under a component endpoint still report per endpoint and variant
     assert COMPONENT.instance_metric("GPUMemoryUtilizationNormalized") == Metric(
@@ -98,11 +98,29 @@ def test_documented_statistics_are_accepted_and_others_refused(name, statistic, 
 
 def test_a_metric_without_documented_statistics_accepts_any():
     """The utilisation metrics list units, not statistics: Average (AWS's target-tracking examples) is allowed."""
-    gpu = COMPONENT.metric(COMPONENT.gpu_memory_metric_name)
+    gpu = COMPONENT.metric("GPUMemoryUtilizationNormalized")
     assert gpu.valid_statistics is None and gpu.accepts("Average")
 
 
-def test_only_the_instance_sums_are_summed_over_gpus():
-    assert VARIANT.metric("GPUMemoryUtilization").summed_over_gpus
-    assert not COMPONENT.metric("GPUMemoryUtilizationNormalized").summed_over_gpus  # 0–100 % of the copy
-    assert not COMPONENT.instance_metric("GPUMemoryUtilizationNormalized").summed_over_gpus
+def test_gpu_memory_is_allocation_not_load_on_every_kind_and_level():
+    """The fact behind SageMaker's single scaling signal: GPU memory (variant, copy, instances) does not follow the
+    load, because the servers allocate ~90 % of it at start; the queue and the other utilisations do."""
+    gpu_memory = [VARIANT.metric("GPUMemoryUtilization"), COMPONENT.metric("GPUMemoryUtilizationNormalized"),
+                  COMPONENT.instance_metric("GPUMemoryUtilization"),
+                  COMPONENT.instance_metric("GPUMemoryUtilizationNormalized")]
+    assert [m.follows_load for m in gpu_memory] == [False] * 4
+    load = [VARIANT.metric(VARIANT.queue_metric_name), COMPONENT.metric(COMPONENT.queue_metric_name),
+            VARIANT.metric("GPUUtilization"), COMPONENT.metric("GPUUtilizationNormalized"),
+            VARIANT.metric("Invocations")]
+    assert all(m.follows_load for m in load)
+
+
+def test_the_reason_quotes_the_servers_pre_allocated_fraction_the_simulator_uses():
+    """One number in two places must agree: vLLM's default gpu_memory_utilization (the simulator's KV-cache
+    budget) is the fraction the reason says GPU memory sits at."""
+    from llama_infra.scaling.endpoint_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
+    from llama_infra.sim.replica_model import GPU_MEMORY_UTILIZATION
+
+    assert f"gpu_memory_utilization defaults to {GPU_MEMORY_UTILIZATION:g}" in GPU_MEMORY_NOT_A_SCALING_SIGNAL
+    assert f"~{GPU_MEMORY_UTILIZATION:.0%}".replace("%", " %") in GPU_MEMORY_NOT_A_SCALING_SIGNAL
+

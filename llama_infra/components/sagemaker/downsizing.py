@@ -254,7 +254,7 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
     """The `SageMakerLlamaEndpoint` extension point (`EndpointContext` → this component, parented to it).
 
     Windows are served by the endpoint component's own `serving_config` (Model + EndpointConfiguration, same role),
-    and each configuration gets the endpoint's policies, with the GPU-memory target re-computed for its GPU count.
+    and each configuration gets exactly the endpoint's policies (`endpoint_policies`).
     """
     from llama_infra.components.sagemaker.serving_config import serving_config
 
@@ -263,8 +263,7 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
                               depends_on=[ctx.role_policy]).endpoint_config
 
     scaling = ctx.scaling
-    depends_on = [scaling.target, scaling.queue_policy] + (
-        [scaling.gpu_memory_policy] if scaling.gpu_memory_policy is not None else [])
+    depends_on = [scaling.target, scaling.queue_policy]
     args = SageMakerDownsizingArgs(
         spec=ctx.spec, endpoint_name=ctx.endpoint_name, endpoint_arn=ctx.endpoint.arn,
         day_endpoint_config=ctx.day.endpoint_config, build_serving=build, day_model_name=ctx.day.model.name,
@@ -275,18 +274,12 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
 
 
 def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
-    """PutScalingPolicy fields of the endpoint component's policies, for the variant running `config`."""
-    from llama_infra.components.sagemaker.autoscaling import gpu_memory_metric, gpu_memory_tracking
-
+    """PutScalingPolicy fields of the endpoint component's policies for the variant running `config`: its queue
+    policy, the only one it attaches (`autoscaling.py`; GPU memory is no signal on SageMaker), the same in every
+    configuration. The workflow puts these and deletes any other policy it finds on the variant."""
     s = ctx.scaling.scaling
-    cooldowns = {"ScaleOutCooldown": s.scale_out_cooldown_s, "ScaleInCooldown": s.scale_in_cooldown_s}
-    out = [{"PolicyName": ctx.scaling.queue_policy.name, "PolicyType": "TargetTrackingScaling",
-            "TargetTrackingScalingPolicyConfiguration": {
-                "TargetValue": s.queue_target_value,
-                "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric}, **cooldowns}}]
-    # the same definition as the component's policy, its target re-computed for this configuration's GPUs
-    gpu = gpu_memory_tracking(ctx.spec, gpu_memory_metric(ctx.spec, ctx.endpoint_name), config.instance_type)
-    if ctx.scaling.gpu_memory_policy is not None and gpu is not None:
-        out.append({"PolicyName": ctx.scaling.gpu_memory_policy.name, "PolicyType": "TargetTrackingScaling",
-                    "TargetTrackingScalingPolicyConfiguration": gpu.to_aws()})
-    return out
+    return [{"PolicyName": ctx.scaling.queue_policy.name, "PolicyType": "TargetTrackingScaling",
+             "TargetTrackingScalingPolicyConfiguration": {
+                 "TargetValue": s.queue_target_value,
+                 "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric},
+                 "ScaleOutCooldown": s.scale_out_cooldown_s, "ScaleInCooldown": s.scale_in_cooldown_s}}]

@@ -12,22 +12,10 @@ Four pieces, all required (SageMaker guide, "Scale an endpoint to zero instances
    (it cannot divide by zero copies). Requests fail while the first copy starts: `capacity_timeline.wake_up_s`.
 Windows on such an endpoint change only min/max copies, with Application Auto Scaling scheduled actions.
 
-With `scaling.gpu_memory_target`, a second target-tracking policy on the copy count holds each copy's
-`GPUMemoryUtilizationNormalized` (`/aws/sagemaker/InferenceComponents`, `InferenceComponentName`; 0–100 % of the
-copy's reservation, so the target is `gpu_memory_target` × 100 whatever the instance) — the classic variant's policy
-(`autoscaling.gpu_memory_tracking`) on the per-copy metric. It only adds copies (`DisableScaleIn`), because:
-- with several target-tracking policies Application Auto Scaling "scales based on the policy that provides the
-  largest capacity for both scale in and scale out" (Application Auto Scaling user guide, "Target tracking scaling
-  policies"): a GPU-memory policy allowed to scale in would keep the copies it computes, and the pinned servers
-  pre-allocate their KV cache (vLLM/LMI `gpu_memory_utilization` 0.9, TensorRT-LLM 0.9 of free memory, TGI at
-  warm-up), so an idle copy reads about as high as a busy one and the count would never reach 0. With its scale-in
-  portion disabled ("use a different method for scale in", same guide) scale-in, to zero included, is the queue
-  policy's alone;
-- at 0 copies no copy publishes the per-copy metric: its alarms go to INSUFFICIENT_DATA and Application Auto
-  Scaling does not scale on missing data — the policy neither holds capacity nor wakes the endpoint (step 4 does).
-Caveat (the classic variant's GPU-memory policy has it too): for the same pre-allocation, a target below the
-server's pre-allocated fraction (the default 0.85 < 0.9) reads as "over target" on an idle copy and adds copies up
-to max; set `gpu_memory_target: null`, or above that fraction, where memory is not a load signal.
+The queue policy is the copies' only target-tracking policy: GPU memory is not a load signal on SageMaker
+(`endpoint_metrics.PREALLOCATED_GPU_MEMORY`: each copy's server allocates ~90 % of its memory at start, so a policy
+on `GPUMemoryUtilizationNormalized` would hold copies up and keep the count from ever reaching 0). Scale-in, to zero
+included, follows the queue alone; `scaling.gpu_memory_target` renders nothing here (the spec warns when it is set).
 """
 
 from __future__ import annotations
@@ -42,7 +30,6 @@ import pulumi_aws_native as aws_native
 from llama_infra import sizing
 from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import transitions
-from llama_infra.components.sagemaker.autoscaling import gpu_memory_tracking
 from llama_infra.components.sagemaker.serving_config import ServingConfig, serving_model
 from llama_infra.components.sagemaker.variant import variant_plan
 from llama_infra.scaling.endpoint_metrics import EndpointMetrics
@@ -103,7 +90,6 @@ class ScaleToZeroResources:
     inference_component: aws_native.sagemaker.InferenceComponent
     target: aws.appautoscaling.Target
     tracking_policy: aws.appautoscaling.Policy
-    gpu_memory_policy: aws.appautoscaling.Policy | None
     wake_up_policy: aws.appautoscaling.Policy
     wake_up_alarm: aws.cloudwatch.MetricAlarm
     scheduled_actions: list[aws.appautoscaling.ScheduledAction]
@@ -168,18 +154,6 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
             scale_in_cooldown=spec.scaling.scale_down_stabilization_seconds,
         ),
         region=spec.region, opts=child)
-    gpu_policy = None
-    # scale-out only: it must not hold copies the queue policy would remove, down to zero (module docstring)
-    gpu = gpu_memory_tracking(spec, metrics.metric(metrics.gpu_memory_metric_name), day.instance_type,
-                              disable_scale_in=True)
-    if gpu is not None:
-        gpu_policy = aws.appautoscaling.Policy(
-            f"{name}-copies-gpu-memory-policy",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace, resource_id=target.resource_id,
-            scalable_dimension=target.scalable_dimension,
-            target_tracking_scaling_policy_configuration=gpu.to_pulumi(),
-            region=spec.region, opts=pulumi.ResourceOptions(parent=parent, depends_on=[tracking]))
     wake = aws.appautoscaling.Policy(
         f"{name}-wake-up-policy",
         policy_type="StepScaling",
@@ -211,5 +185,5 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
             scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
                 min_capacity=t.config.min_replicas, max_capacity=max(1, t.config.max_replicas)),
             region=spec.region, opts=child))
-    return ScaleToZeroResources(ic, target, tracking, gpu_policy, wake, alarm, actions)
+    return ScaleToZeroResources(ic, target, tracking, wake, alarm, actions)
 

@@ -1,0 +1,50 @@
+"""The simulator's `spec` control plane on SageMaker runs the policy the component renders: target tracking on the
+queue alone. GPU memory (pinned near 90 % by the servers) must not move its decisions."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from llama_infra.capacity_plan import day_config
+from llama_infra.components.sagemaker.autoscaling import QUEUE_METRIC, variant_scaling
+from llama_infra.scaling.target_tracking import TargetTrackingPolicy
+from llama_infra.sim.engine import Observation
+from llama_infra.sim.policies import SpecPolicy
+from llama_infra.spec import parse_spec
+
+SPEC = """
+name: llama-8b
+target: sagemaker
+model: {id: meta-llama/Llama-3.1-8B-Instruct, params_b: 8, weights: {source: s3://llama-weights/llama-8b/}}
+capacity: {baseline: {instance_type: ml.g5.2xlarge, count: 1}, burst: {max: 3}}
+scaling: {gpu_memory_target: 0.85}  # explicit: still no GPU-memory trigger
+"""
+
+
+def _decisions(spec, kv_cache_fraction: float) -> list[int]:
+    policy = SpecPolicy()
+    policy.prepare(SimpleNamespace(spec=spec))
+    cfg = day_config(spec)
+    out, replicas = [], spec.min_replicas
+    # 20 minutes of 10 s ticks: busy, then idle
+    for tick in range(120):
+        busy = tick < 60
+        obs = Observation(now=tick * 10.0, queue_depth=20.0 if busy else 0.0, running=30.0 if busy else 0.0,
+                          replicas=replicas, ready_replicas=replicas, arrivals_since_last=5 if busy else 0,
+                          seconds_since_last=10.0, kv_cache_fraction=kv_cache_fraction)
+        replicas = policy.desired(obs, cfg)
+        out.append(replicas)
+    return out
+
+
+def test_sagemaker_spec_policy_is_the_components_queue_policy_and_ignores_gpu_memory():
+    spec = parse_spec(SPEC)
+    policy = SpecPolicy()
+    policy.prepare(SimpleNamespace(spec=spec))
+    rendered = variant_scaling(spec, spec.name)
+    assert policy.controller.policy == TargetTrackingPolicy.from_spec(spec)
+    assert policy.controller.policy.metric == rendered.queue_metric == QUEUE_METRIC
+    assert policy.controller.policy.target_value == rendered.queue_target_value
+    idle_memory, pinned_memory = _decisions(spec, 0.1), _decisions(spec, 0.95)
+    assert idle_memory == pinned_memory
+    assert max(pinned_memory) > spec.min_replicas and pinned_memory[-1] == spec.min_replicas  # out, then back in
