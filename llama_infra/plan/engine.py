@@ -166,7 +166,8 @@ _KEY_INPUTS = {
                                       "spec.template.spec.containers.0.image",
                                       "spec.template.spec.containers.0.resources.limits"],
     "kubernetes:keda.sh/v1alpha1:ScaledObject": ["metadata.name", "spec.minReplicaCount", "spec.maxReplicaCount",
-                                                 "spec.fallback", "spec.triggers.0.metadata.query"],
+                                                 "spec.fallback", "spec.triggers.0.metadata.query",
+                                                 "spec.advanced.scalingModifiers.formula"],
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ["metadata.name", "spec.minReplicas", "spec.maxReplicas",
                                                           "spec.metrics.0.external.metric.name"],
 }

@@ -24,6 +24,11 @@ def test_plan_prod_eks_has_the_tree_pools_and_cost_split():
     assert "Karpenter NodePool llama-70b-eks-burst-spot: spot" in summary and "≤ 24 GPUs" in summary
     assert "baseline (reserved): $" in summary and "burst (spot, expected): $" in summary
     assert plan.cost["baseline_per_month_usd"] > plan.cost["burst_per_month_usd"] > 0
+    # The overnight window caps the burst at 2 above the reserved baseline; the reserved nodes are not scaled.
+    burst = by_name["llama-70b-eks-autoscaler-scaled-object"].key_inputs
+    assert burst["formula"].startswith("(window_overnight > 1 ? min(max(")
+    assert "baseline node group: not scaled overnight — reserved capacity" in summary
+    assert "llama-70b-eks-baseline: 2 fixed on the baseline nodes" in summary
 
 
 def test_plan_command_prints_the_eks_stack():
