@@ -85,6 +85,17 @@ def scales_to_zero(spec: DeploymentSpec) -> bool:
     return spec.min_replicas == 0 or any(window_config(spec, s).min_replicas == 0 for s in spec.schedules)
 
 
+def shortest_window_minutes(schedule: Schedule) -> float:
+    """The window's shortest occurrence in minutes: over two weeks (daily and weekly windows), else over a year
+    (day-of-month and month crons); 0 when it never occurs."""
+    since = WEEK_START.replace(tzinfo=zone(schedule.timezone))
+    for days in (14, 366):
+        occ = window_of(schedule).occurrences(since, since + timedelta(days=days))
+        if occ:
+            return min((f - b).total_seconds() / 60 for b, f in occ)
+    return 0.0
+
+
 def config_at(spec: DeploymentSpec, when: datetime, with_schedules: bool = True) -> Config:
     """The configuration in force at an aware instant."""
     if with_schedules:

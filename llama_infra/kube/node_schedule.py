@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
-from llama_infra.capacity_plan import WEEK_START, Config, baseline_replicas_in, day_config, window_config, window_of
+from llama_infra.capacity_plan import Config, baseline_replicas_in, day_config, shortest_window_minutes, window_config
 from llama_infra.iam import policy, statement
 from llama_infra.kube import night, server
 from llama_infra.kube.node_groups import baseline_node_group, baseline_nodes, replicas_per_node
 from llama_infra.scaling.keda import KedaPolicy
-from llama_infra.schedules import Cron, zone
+from llama_infra.schedules import Cron
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -119,16 +118,6 @@ class WindowNodes:
         return self.night_nodes if self.scheduled else self.day_nodes
 
 
-def _shortest_window_minutes(schedule: Schedule) -> float:
-    """Over two weeks (daily and weekly windows), else over a year (day-of-month and month crons)."""
-    since = WEEK_START.replace(tzinfo=zone(schedule.timezone))
-    for days in (14, 366):
-        occ = window_of(schedule).occurrences(since, since + timedelta(days=days))
-        if occ:
-            return min((f - b).total_seconds() / 60 for b, f in occ)
-    return 0.0
-
-
 def kept_because(spec: DeploymentSpec, schedule: Schedule) -> str | None:
     """Why the group keeps its day nodes through this window (None: it follows the window)."""
     reason = not_scaled_reason(spec)
@@ -138,7 +127,7 @@ def kept_because(spec: DeploymentSpec, schedule: Schedule) -> str | None:
     if nodes_in(spec, window_config(spec, schedule)) >= day:
         return f"its baseline replicas need all {day} nodes"
     delay, lead = scale_in_delay_minutes(spec), scale_out_lead_minutes(spec)
-    if _shortest_window_minutes(schedule) <= delay + lead:
+    if shortest_window_minutes(schedule) <= delay + lead:
         return (f"the window is too short: nodes would leave {delay} min after it starts and return {lead} min "
                 "before it ends")
     return None

@@ -477,6 +477,17 @@ def _eks_switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
     from llama_infra.kube import night
 
     s = spec.schedules[i]
+    from llama_infra.capacity_plan import day_config, shortest_window_minutes
+
+    lead = night.lead_minutes(spec, day_config(spec))
+    shortest = shortest_window_minutes(s)
+    if shortest <= lead:
+        # The day Deployments' gate runs from the start to end − lead: it would close before it opens, which KEDA's
+        # cron reads as open for almost a day.
+        return [SpecIssue(("schedules", i, "end"), f"window '{s.name}' lasts {shortest:.0f} min, no longer than the "
+                          f"{lead} min the day configuration needs to come back (node + cold start): on EKS the day "
+                          "replicas would be asked back before the window starts",
+                          f"make the window longer than {lead} min, or remove it")]
     shifts = [("end", "day configuration", lambda: night.morning_cron(spec, s))]
     shifts += [("start", "night variant", lambda v=v: night.night_crons(spec, v))
                for v in night.variants(spec) if v.schedule.name == s.name]
