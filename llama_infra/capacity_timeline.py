@@ -13,28 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 
-from llama_infra import catalog, sizing
+from llama_infra import catalog, provisioning, sizing
 from llama_infra.capacity_plan import Config, config_at, day_config, scales_to_zero, window_config, window_of
 from llama_infra.schedules import Cron, zone
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
 
-# Assumption (no AWS figure): SageMaker provisions a new GPU fleet for a blue/green update in 5–10 minutes; we take
-# the high end. Lead time and the workflow's timeout add it to the model's cold start (sizing.cold_start).
-FLEET_PROVISIONING_S = 600
-# Assumption: on EKS a new GPU node (Karpenter or a managed node group) boots its AMI, joins and advertises its GPUs
-# (device plugin) in ≤ 5 minutes. The night variants' lead time and the wake-up from zero add it to the cold start.
-NODE_PROVISIONING_S = 300
 LEAD_TIME_ROUNDING_MINUTES = 5
 MIN_TRANSITION_TIMEOUT_S = 1800
 
 Direction = Literal["night", "day"]
 
 
-def provisioning_s(spec: DeploymentSpec) -> int:
-    """Seconds until new capacity exists for a replica: a SageMaker fleet, or an EKS GPU node."""
-    return FLEET_PROVISIONING_S if spec.target == "sagemaker" else NODE_PROVISIONING_S
+def provisioning_s(spec: DeploymentSpec) -> float:
+    """Seconds until new capacity surely exists for a replica (high estimate): a SageMaker fleet, an EKS GPU node."""
+    return provisioning.for_target(spec.target).high_s
 
 
 def cold_start(spec: DeploymentSpec, config: Config) -> sizing.ColdStart:
@@ -73,8 +67,8 @@ def wake_up_s(spec: DeploymentSpec) -> tuple[float, float]:
     configuration that may run no replica (the day, or a window with minimum 0)."""
     empty = [c for c in [day_config(spec), *(window_config(spec, s) for s in spec.schedules)] if c.min_replicas == 0]
     colds = [cold_start(spec, c) for c in empty or [day_config(spec)]]
-    p = provisioning_s(spec)
-    return (min(c.total_low_s for c in colds) + p / 2, max(c.total_high_s for c in colds) + p)
+    delay = provisioning.for_target(spec.target)
+    return (min(c.total_low_s for c in colds) + delay.typical_s, max(c.total_high_s for c in colds) + delay.high_s)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ each Deployment runs is `night_scaling`'s (KEDA cron gates and formulas); this m
 - `morning_cron`: the window's end − lead(day), when the day configuration starts coming back.
 
 lead = the replica's cold-start high estimate (`capacity_timeline.cold_start`) + a new GPU node
-(`capacity_timeline.NODE_PROVISIONING_S`), rounded up to 5 minutes; KEDA's `cooldownPeriod` adds to each overlap.
+(`provisioning.EKS_GPU_NODE`, high), rounded up to 5 minutes; KEDA's `cooldownPeriod` adds to each overlap.
 """
 
 from __future__ import annotations

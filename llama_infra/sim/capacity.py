@@ -12,15 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llama_infra import catalog, pricing, sizing
+from llama_infra import catalog, pricing, provisioning, sizing
 from llama_infra.capacity_plan import Config
 from llama_infra.sim.replica_model import BATCH_SLOWDOWN_PER_SEQUENCE, REQUEST_OVERHEAD_S, ReplicaPerf, replica_perf
 
-# Seconds from "asked for" to "instance running" before the model starts loading.
-PROVISIONING_S = {
-    "eks": 120.0,  # ASSUMPTION: Karpenter GPU node launch + join + GPU device plugin; image pull is in cold start
-    "sagemaker": 300.0,  # ASSUMPTION: SageMaker adds ML instances to a variant in minutes
-}
+# Seconds from "asked for" to "instance running" before the model starts loading: the typical value of the stated
+# assumption (`llama_infra.provisioning`); lead times use its high value.
+PROVISIONING_S = {target: provisioning.for_target(target).typical_s for target in ("eks", "sagemaker")}
 SPOT_NOTICE_S = 120.0  # EC2 spot interruption notice: two minutes (EC2 user guide, "Spot Instance interruption notices")
 DEFAULT_SPOT_INTERRUPTIONS_PER_HOUR = 0.002  # ASSUMPTION: ≈ 1.5 per instance-month, Spot Advisor ">20 %" bucket
 DEFAULT_SPOT_UNAVAILABLE_PROBABILITY = 0.1  # ASSUMPTION: a spot launch finds no capacity 1 time in 10

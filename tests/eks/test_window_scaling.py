@@ -185,12 +185,13 @@ def test_a_night_deployment_holds_its_replicas_when_prometheus_fails():
 
 def test_the_wake_up_cost_is_a_new_node_plus_the_cold_start_of_the_model_that_wakes():
     from llama_infra import sizing
-    from llama_infra.capacity_timeline import NODE_PROVISIONING_S, wake_up_s
+    from llama_infra.capacity_timeline import wake_up_s
+    from llama_infra.provisioning import EKS_GPU_NODE as node
 
     # The window's 8B model downloads from the Hub (no NVMe preload); the day's 70B FP8 reads its NVMe copy.
     night_8b = sizing.cold_start(8, "bf16", nvme_preload=False)
     assert wake_up_s(spec_of("other-model-zero-at-night")) == (
-        night_8b.total_low_s + NODE_PROVISIONING_S / 2, night_8b.total_high_s + NODE_PROVISIONING_S)
+        night_8b.total_low_s + node.typical_s, night_8b.total_high_s + node.high_s)
     day_70b = sizing.cold_start(70, "fp8", nvme_preload=True)
     assert wake_up_s(spec_of("zero-at-night")) == (
-        day_70b.total_low_s + NODE_PROVISIONING_S / 2, day_70b.total_high_s + NODE_PROVISIONING_S)
+        day_70b.total_low_s + node.typical_s, day_70b.total_high_s + node.high_s)
