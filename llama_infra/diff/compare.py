@@ -84,7 +84,8 @@ def _json_document(value: Any) -> Any:
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """{"a": {"b": [1, 2]}} -> {"a.b[0]": 1, "a.b[1]": 2}; empty containers are leaves. JSON documents held in
+    """{"a": {"b": [1, 2]}} -> {"a.b[0]": 1, "a.b[1]": 2}; lists of uniquely named mappings are keyed by name
+    (`containers[name=vllm].image`); empty containers are leaves. JSON documents held in
     strings are flattened too (`policy.Statement[0].Resource`), so a changed policy shows the statement that
     changed."""
     doc = _json_document(value)
@@ -97,8 +98,12 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         return out
     if isinstance(value, list) and value:
         out = {}
+        names = [v.get("name") for v in value] if all(isinstance(v, Mapping) for v in value) else []
+        keyed = len(names) == len(value) and all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names)
         for i, v in enumerate(value):
-            out.update(flatten(v, f"{prefix}[{i}]"))
+            # Named items (containers, env vars, ports, KEDA triggers) are matched by name, not position: inserting
+            # one then shows as one added item, not as every later item changed.
+            out.update(flatten(v, f"{prefix}[name={v['name']}]" if keyed else f"{prefix}[{i}]"))
         return out
     return {prefix: value}
 

@@ -151,8 +151,8 @@ def rule_for(type_token: str) -> list[ReplaceRule]:
 
 
 def normalize(path: str) -> str:
-    """`productionVariants[0].instanceType` -> `productionVariants[*].instanceType`; `a["b"]` -> `a.b`."""
-    return re.sub(r'\["([^"]*)"\]', r".\1", re.sub(r"\[\d+\]", "[*]", path))
+    """`productionVariants[0].instanceType` and `containers[name=vllm].image` -> `…[*]…`; `a["b"]` -> `a.b`."""
+    return re.sub(r'\["([^"]*)"\]', r".\1", re.sub(r"\[(\d+|name=[^\]]*)\]", "[*]", path))
 
 
 def matches(rule_path: str, changed: str) -> bool:

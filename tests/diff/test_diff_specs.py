@@ -157,3 +157,19 @@ def test_eks_baseline_instance_type_replaces_the_node_group(tmp_path: Path) -> N
     assert node_group.replacements[0].paths == ("instanceTypes[0]",)
     assert "new node group" in node_group.replacements[0].why
     assert result.cost_delta_per_month_usd < 0  # L4 nodes cost less than L40S nodes
+
+
+def test_named_list_items_are_matched_by_name_so_an_insert_is_one_added_item():
+    from llama_infra.diff.compare import field_changes
+    from llama_infra.diff.replacement import matches
+
+    queue = {"name": "queue_depth", "type": "prometheus", "metadata": {"threshold": "5"}}
+    gate = {"name": "window_overnight", "type": "cron", "metadata": {"start": "0 23 * * *"}}
+    changes = {c.path for c in field_changes({"triggers": [queue]}, {"triggers": [gate, queue]})}
+    assert changes == {"triggers[name=window_overnight].name", "triggers[name=window_overnight].type",
+                       "triggers[name=window_overnight].metadata.start"}
+    # Positional for unnamed or duplicated names; replacement rules written with [*] match both forms.
+    assert {c.path for c in field_changes({"a": [1]}, {"a": [2]})} == {"a[0]"}
+    dup = [{"name": "x", "v": 1}, {"name": "x", "v": 2}]
+    assert {c.path for c in field_changes({"a": dup}, {"a": dup[::-1]})} == {"a[0].v", "a[1].v"}
+    assert matches("spec.containers[*].image", "spec.containers[name=vllm].image")
