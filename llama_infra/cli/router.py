@@ -76,6 +76,9 @@ def register(app: typer.Typer) -> None:
         metrics_poll_interval_seconds: Annotated[Optional[float], typer.Option()] = None,
         upstream_idle_timeout_seconds: Annotated[Optional[float], typer.Option()] = None,
         drain_timeout_seconds: Annotated[Optional[float], typer.Option()] = None,
+        wake_wait_seconds: Annotated[
+            Optional[float], typer.Option(help="Hold requests this long while the backend wakes from zero (0: 503 now).")
+        ] = None,
         host: Annotated[Optional[str], typer.Option()] = None,
         port: Annotated[Optional[int], typer.Option()] = None,
     ) -> None:
@@ -102,6 +105,7 @@ def register(app: typer.Typer) -> None:
             "metrics_poll_interval_seconds": metrics_poll_interval_seconds,
             "upstream_idle_timeout_seconds": upstream_idle_timeout_seconds,
             "drain_timeout_seconds": drain_timeout_seconds,
+            "wake_wait_seconds": wake_wait_seconds,
             "host": host,
             "port": port,
         }

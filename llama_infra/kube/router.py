@@ -13,20 +13,28 @@ in-flight count per backend (`RouterConfig.metrics_stale_after_seconds`).
 Image: `eks.router_image` (built from docker/router.Dockerfile; recommended) runs `llama-infra router` directly;
 without it a pinned python:3.11-slim pip-installs this llama-infra version into a venv on an emptyDir at start.
 
+Wake wait: where the service scales to zero the router holds a request while the primary refuses connections, up
+to the wake-up high estimate (`capacity_timeline.wake_up_s`, at most `MAX_WAKE_WAIT_SECONDS`), instead of
+answering 503 at once (`RouterConfig.wake_wait_seconds`).
+
 Drain: the pod's `/health` turns 503 on SIGTERM; preStop sleeps first so the endpoints controller removes the pod
 from the Service before the router stops accepting, then the router finishes open streams within
-`drain_timeout_seconds`, inside `terminationGracePeriodSeconds`. Liveness is a TCP check, so a draining router
-(503 on /health) is not restarted.
+`drain_timeout_seconds`, inside `terminationGracePeriodSeconds`. A request held for a waking backend is answered
+503 + Retry-After at once on SIGTERM (the client retries through another router pod), so the wake wait never
+stretches a drain and needs no longer grace period. Liveness is a TCP check, so a draining router (503 on /health)
+is not restarted.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from llama_infra import __version__
 from llama_infra.capacity_plan import scales_to_zero
+from llama_infra.capacity_timeline import wake_up_s
 from llama_infra.kube import fallback, labels, server
 from llama_infra.kube.images import ROUTER_BOOTSTRAP_IMAGE
 from llama_infra.kube.workload import namespace_of
@@ -45,6 +53,9 @@ PRIORITY_KEYS_KEY = "keys"  # key inside the Secret named by fallback.priority_a
 PRE_STOP_SLEEP_SECONDS = 5
 DRAIN_TIMEOUT_SECONDS = server.TERMINATION_GRACE_SECONDS  # as long as a model replica takes to drain its streams
 TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + DRAIN_TIMEOUT_SECONDS + 10
+# Holding longer than clients wait helps nobody (the OpenAI SDKs time out after 600 s by default); a wake-up slower
+# than this is answered 503 + Retry-After, as without a wait.
+MAX_WAKE_WAIT_SECONDS = 600
 RUN_AS = 65532
 SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
             "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "readOnlyRootFilesystem": True}
@@ -90,6 +101,7 @@ def router_config(spec: DeploymentSpec) -> dict:
         "primary": {"url": service_url(spec, spec.name), "metrics_url": federate_url(spec, spec.name),
                     "queue_metric": framework},
         "drain_timeout_seconds": DRAIN_TIMEOUT_SECONDS,
+        "wake_wait_seconds": wake_wait_seconds(spec),
         "host": "0.0.0.0",
         "port": PORT,
     }
@@ -102,6 +114,14 @@ def router_config(spec: DeploymentSpec) -> dict:
         if fb.priority_api_keys_secret:
             config["priority_api_keys_file"] = f"{PRIORITY_KEYS_DIR}/{PRIORITY_KEYS_KEY}"
     return config
+
+
+def wake_wait_seconds(spec: DeploymentSpec) -> int:
+    """How long the router holds a request while the primary has no replica: the wake-up high estimate (a node plus
+    the cold start), capped at MAX_WAKE_WAIT_SECONDS, where the service scales to zero; 0 (503 at once) elsewhere."""
+    if not scales_to_zero(spec):
+        return 0
+    return min(math.ceil(wake_up_s(spec)[1]), MAX_WAKE_WAIT_SECONDS)
 
 
 def config_map(spec: DeploymentSpec) -> dict:

@@ -19,6 +19,7 @@ from llama_infra.router.metrics import RouterMetrics
 from llama_infra.router.priority import PriorityClassifier, choose_backend
 from llama_infra.router.proxy import OUTCOME_KEY, UpstreamFailure, error_response, forward
 from llama_infra.router.queue_depth import BackendQueue, QueueDepthMonitor
+from llama_infra.router.wake import WakeWait
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,24 @@ class Router:
         if config.fallback is not None:
             backends["fallback"] = BackendQueue(config.fallback)
         self.monitor = QueueDepthMonitor(backends, config.metrics_poll_interval_seconds, config.metrics_stale_seconds)
-        self.draining = False
+        self._draining = asyncio.Event()
+        self.wake_wait = WakeWait(
+            config.wake_wait_seconds, config.wake_retry_interval_seconds, self._draining, self.metrics.waking_requests
+        )
+        for role in backends:
+            self.metrics.waking_requests.labels(role).set(0)  # exported from the start, not from the first hold
         self.session: aiohttp.ClientSession | None = None
+
+    @property
+    def draining(self) -> bool:
+        return self._draining.is_set()
+
+    @draining.setter
+    def draining(self, value: bool) -> None:
+        if value:
+            self._draining.set()
+        else:
+            self._draining.clear()
 
     @property
     def overflow_threshold(self) -> float | None:
@@ -104,11 +121,16 @@ class Router:
             if body is None:
                 return error_response(400, "request body is not a JSON object", "invalid_request_error")
         headers = {"x-llama-backend": role, "x-llama-priority": priority.value}
-        self.metrics.last_request_timestamp.labels(role).set_to_current_time()
+        stamp = self.metrics.last_request_timestamp.labels(role).set_to_current_time
+        stamp()
         backend.in_flight[priority] += 1
         try:
-            assert self.session is not None, "router used before startup"
-            response = await forward(request, self.session, backend.config.url + request.path_qs, body, headers)
+            session = self.session
+            assert session is not None, "router used before startup"
+            url = backend.config.url + request.path_qs
+            response = await self.wake_wait.forward(
+                role, lambda: forward(request, session, url, body, headers), on_retry=stamp
+            )
             outcome = response.get(OUTCOME_KEY) or _outcome(response.status)
         except UpstreamFailure as failure:
             response = error_response(failure.status, str(failure), "upstream_error", headers | failure.headers)

@@ -113,6 +113,18 @@ class RouterConfig(BaseModel):
     drain_timeout_seconds: float = Field(
         default=100.0, gt=0, description="On SIGTERM, wait this long for open streams (keep under the 120 s spot notice)."
     )
+    wake_wait_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="While the chosen backend refuses connections (no replica: scaled to zero and waking), hold the "
+        "request and try again every wake_retry_interval_seconds for up to this long before answering 503 + "
+        "Retry-After; 0 answers at once. Only refused connections are retried, never a request the backend "
+        "received. A held request keeps its admission slot (it counts against max_in_flight_requests), is answered "
+        "503 at once when the router drains (SIGTERM), and is dropped when its client hangs up.",
+    )
+    wake_retry_interval_seconds: float = Field(
+        default=2.0, gt=0, description="How often a held request tries the backend again (see wake_wait_seconds)."
+    )
     host: str = "0.0.0.0"
     port: int = Field(default=8080, ge=0, le=65535)
 

@@ -46,6 +46,13 @@ class RouterMetrics:
             ["backend"],
             registry=self.registry,
         )
+        self.waking_requests = Gauge(
+            "llama_router_waking_requests",
+            "Requests held while their backend refuses connections (no replica yet: waking from zero), per backend; "
+            "see RouterConfig.wake_wait_seconds.",
+            ["backend"],
+            registry=self.registry,
+        )
         self.requests = Counter(
             "llama_router_requests",
             "Requests by backend, priority and outcome (ok, client_error, upstream_error, shed, draining).",

@@ -52,7 +52,8 @@ def forwarded_headers(headers: "aiohttp.typedefs.LooseHeaders") -> dict[str, str
 
 
 # A refused connection means no replica behind the Service (scaled to zero and waking, or all restarting): the
-# client gets 503 with this Retry-After, and the refused request still counts in `llama_router_requests`, which
+# client gets 503 with this Retry-After (after `RouterConfig.wake_wait_seconds`, see router.wake), and the refused
+# request still counts in `llama_router_requests`, which
 # the EKS night variant's KEDA wake-up trigger reads (docs/eks.md).
 UNAVAILABLE_RETRY_AFTER_SECONDS = 10
 
@@ -68,6 +69,10 @@ class UpstreamFailure(Exception):
     @property
     def headers(self) -> dict[str, str]:
         return {} if self.retry_after_seconds is None else {"Retry-After": str(self.retry_after_seconds)}
+
+
+class BackendRefused(UpstreamFailure):
+    """No replica accepted the connection: nothing reached the backend, so sending the request again is safe."""
 
 
 async def forward(
@@ -94,8 +99,8 @@ async def forward(
     except asyncio.TimeoutError as exc:
         raise UpstreamFailure(504, f"backend {url} did not answer in time") from exc
     except aiohttp.ClientConnectorError as exc:
-        raise UpstreamFailure(503, f"backend {url} has no serving replica (it may be starting); retry",
-                              UNAVAILABLE_RETRY_AFTER_SECONDS) from exc
+        raise BackendRefused(503, f"backend {url} has no serving replica (it may be starting); retry",
+                             UNAVAILABLE_RETRY_AFTER_SECONDS) from exc
     except aiohttp.ClientError as exc:
         raise UpstreamFailure(502, f"backend {url} failed: {type(exc).__name__}: {exc}") from exc
 

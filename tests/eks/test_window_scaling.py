@@ -195,3 +195,21 @@ def test_the_wake_up_cost_is_a_new_node_plus_the_cold_start_of_the_model_that_wa
     day_70b = sizing.cold_start(70, "fp8", nvme_preload=True)
     assert wake_up_s(spec_of("zero-at-night")) == (
         day_70b.total_low_s + node.typical_s, day_70b.total_high_s + node.high_s)
+
+
+@pytest.mark.parametrize("case", ["zero-at-night", "other-model-zero-at-night", "scale-to-zero-no-window"])
+def test_where_the_service_scales_to_zero_the_router_holds_requests_for_the_wake_up(case):
+    from llama_infra.capacity_timeline import wake_up_s
+
+    spec = spec_of(case)
+    config = RouterConfig.model_validate(router.router_config(spec))
+    high = wake_up_s(spec)[1]
+    assert config.wake_wait_seconds == min(math.ceil(high), router.MAX_WAKE_WAIT_SECONDS) > 0
+    assert config.wake_wait_seconds >= high  # the whole estimate: none of these specs reaches the cap
+
+
+def test_without_scale_to_zero_the_router_answers_503_at_once():
+    spec = edited(fallback={"model_id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "awq",
+                            "when_queue_depth_over": 30})
+    assert router.needed(spec)
+    assert RouterConfig.model_validate(router.router_config(spec)).wake_wait_seconds == 0
