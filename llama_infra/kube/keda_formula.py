@@ -34,6 +34,16 @@ WINDOW_GATE_PREFIX = "window_"  # the day Deployments' view of a window
 NIGHT_GATE_PREFIX = "night_"  # a night variant's view of its window
 
 
+def window_gate(schedule_name: str) -> str:
+    """The gate trigger of a window as the day Deployments see it (start → end − the day's lead)."""
+    return identifier(WINDOW_GATE_PREFIX + schedule_name)
+
+
+def night_gate(schedule_name: str) -> str:
+    """The gate trigger of a window as its night Deployment sees it (start − the night's lead → end)."""
+    return identifier(NIGHT_GATE_PREFIX + schedule_name)
+
+
 def gate_window(trigger_name: str) -> str | None:
     """The window (schedule name as an identifier) a gate trigger belongs to; None for other triggers."""
     for prefix in (WINDOW_GATE_PREFIX, NIGHT_GATE_PREFIX):

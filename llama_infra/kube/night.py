@@ -63,12 +63,6 @@ def morning_cron(spec: DeploymentSpec, schedule: Schedule) -> Cron:
     return Cron(schedule.end, schedule.timezone).shifted_earlier(lead_minutes(spec, day_config(spec)))
 
 
-def day_crons(spec: DeploymentSpec, v: NightVariant) -> tuple[Cron, Cron]:
-    """(start, end) of the day configuration around a night variant: from `morning_cron` to the window's start."""
-    s = v.schedule
-    return morning_cron(spec, s), Cron(s.start, s.timezone)
-
-
 def _tp(config: Config, memory_overhead_fraction: float) -> int:
     inst = catalog.lookup(config.instance_type)
     if inst is None:

@@ -56,11 +56,7 @@ class WindowScaling:
 
     @property
     def gate(self) -> str:
-        return f.identifier(f"{f.WINDOW_GATE_PREFIX}{self.schedule.name}")
-
-    @property
-    def night_gate(self) -> str:
-        return f.identifier(f"{f.NIGHT_GATE_PREFIX}{self.schedule.name}")
+        return f.window_gate(self.schedule.name)
 
 
 def windows(spec: DeploymentSpec) -> list[WindowScaling]:
@@ -88,7 +84,7 @@ def gate_trigger(spec: DeploymentSpec, w: WindowScaling) -> dict:
 
 def night_gate_trigger(spec: DeploymentSpec, v: night.NightVariant) -> dict:
     start, end = night.night_crons(spec, v)
-    return cron_trigger(f.identifier(f"{f.NIGHT_GATE_PREFIX}{v.schedule.name}"), start, end, f.GATE_DESIRED)
+    return cron_trigger(f.night_gate(v.schedule.name), start, end, f.GATE_DESIRED)
 
 
 def _need(spec: DeploymentSpec) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 
 from llama_infra.capacity_plan import window_config
 from llama_infra.components.eks import build_eks
-from llama_infra.kube import night, node_schedule, server
+from llama_infra.kube import night, night_scaling, node_schedule, server
 from llama_infra.kube.summary import plan_lines
 from llama_infra.plan.record import run_plan
 from llama_infra.pricing import HOURS_PER_MONTH, cost_report, hourly
@@ -44,7 +44,10 @@ def test_on_demand_baseline_leaves_after_the_keda_cooldown_and_returns_with_the_
         "night", Cron("10 22 * * 1-5", "America/New_York"), 0, 2)
     assert (morning.direction, morning.cron, morning.nodes, morning.max_nodes) == (
         "day", Cron("50 5 * * 2-6", "America/New_York"), 2, 2)
-    assert morning.cron == night.day_crons(spec, v)[0]  # the baseline's KEDA day cron starts at the same instant
+    # the baseline's KEDA gate closes (the day comes back) at the same instant
+    assert morning.cron == night.morning_cron(spec, v.schedule)
+    (gate,) = night_scaling.baseline_scaled_object(spec)["spec"]["triggers"]
+    assert gate["metadata"]["end"] == morning.cron.expression
     assert evening.update_input("ml-prod", "ng") == {
         "ClusterName": "ml-prod", "NodegroupName": "ng", "ScalingConfig": {"MinSize": 0, "MaxSize": 2, "DesiredSize": 0}}
 
