@@ -39,8 +39,10 @@ def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = No
     assert spec.eks is not None
     from llama_infra.kube import router
 
+    empty_may_be_zero = scales_to_zero(spec)
+
     def query(q: metrics.ScalingQuery) -> str:
-        if not scales_to_zero(spec):
+        if not empty_may_be_zero:
             return q.promql
         return metrics.zero_while_scraped(q.promql, namespace_of(spec), router.name_of(spec))
 
@@ -121,39 +123,48 @@ def keda_fallback_replicas(spec: DeploymentSpec) -> int:
     return min(hi, max(lo, 1, peak_demand_replicas(spec) - spec.capacity.baseline.count))
 
 
+def keda_scaled_object(spec: DeploymentSpec, metadata: dict, lo: int, hi: int, triggers: list[dict], *,
+                       fallback: dict | None = None, modifiers: dict | None = None) -> dict:
+    """A KEDA ScaledObject on the Deployment `metadata` names: polling, cooldown and HPA behaviour from the spec
+    (`KedaPolicy`, `HpaPolicy`, what the simulator runs), the same for the burst and the window Deployments."""
+    target = metadata["name"]
+    keda = KedaPolicy.from_spec(spec)
+    advanced: dict = {"horizontalPodAutoscalerConfig": {"name": f"{target}-keda", "behavior": behavior(spec)}}
+    if modifiers:
+        advanced["scalingModifiers"] = modifiers
+    body: dict = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+        "minReplicaCount": lo, "maxReplicaCount": hi,
+        "pollingInterval": keda.polling_interval_seconds,
+        "cooldownPeriod": keda.cooldown_period_seconds,  # last replica → 0 after this long inactive
+    }
+    if fallback:
+        body["fallback"] = fallback
+    body |= {"advanced": advanced, "triggers": triggers}
+    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": metadata, "spec": body}
+
+
 def scaled_object(spec: DeploymentSpec) -> dict | None:
     """The burst's ScaledObject: the queue above the baseline (plus the router's wake-up when the service may run no
     replica); with downsizing windows, one `scalingModifiers` formula per window (`night_scaling.burst_scaling`)."""
     assert spec.eks is not None
     lo, hi = burst_replica_bounds(spec)
-    advanced: dict = {"horizontalPodAutoscalerConfig": {"name": f"{burst_name(spec)}-keda",
-                                                        "behavior": behavior(spec)}}
+    modifiers = None
     if spec.schedules:
         from llama_infra.kube.night_scaling import burst_scaling
 
         windowed = burst_scaling(spec)
         if windowed is None:
             return None
-        hi, triggers, advanced["scalingModifiers"] = windowed
+        hi, triggers, modifiers = windowed
         lo = 0  # each window's floor is in the formula
     else:
-        triggers = prometheus_triggers(spec) + ([wake_trigger(spec)] if spec.min_replicas == 0 else [])
+        triggers = prometheus_triggers(spec) + ([wake_trigger(spec)] if scales_to_zero(spec) else [])
     if hi == 0:
         return None
-    keda = KedaPolicy.from_spec(spec)  # polling, cooldown, failure threshold: what the simulator runs
-    return {
-        "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-        "metadata": _metadata(spec),
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": burst_name(spec)},
-            "minReplicaCount": lo, "maxReplicaCount": hi,
-            "pollingInterval": keda.polling_interval_seconds,
-            "cooldownPeriod": keda.cooldown_period_seconds,  # last burst replica → 0 after this long inactive
-            "fallback": {"failureThreshold": keda.failure_threshold, "replicas": keda_fallback_replicas(spec)},
-            "advanced": advanced,
-            "triggers": triggers,
-        },
-    }
+    keda = KedaPolicy.from_spec(spec)
+    fallback = {"failureThreshold": keda.failure_threshold, "replicas": keda_fallback_replicas(spec)}
+    return keda_scaled_object(spec, _metadata(spec), lo, hi, triggers, fallback=fallback, modifiers=modifiers)
 
 
 def adapter_external_rules(spec: DeploymentSpec) -> list[dict]:

@@ -35,7 +35,7 @@ from llama_infra.capacity_plan import Config, baseline_replicas_in, changes_mode
     window_config
 from llama_infra.kube import keda_formula as f
 from llama_infra.kube import labels, night
-from llama_infra.kube.autoscaling import behavior, prometheus_triggers, scaling_queries, wake_trigger
+from llama_infra.kube.autoscaling import keda_scaled_object, prometheus_triggers, scaling_queries, wake_trigger
 from llama_infra.kube.workload import burst_replica_bounds, namespace_of
 from llama_infra.scaling.keda import KedaPolicy
 from llama_infra.schedules import Cron
@@ -102,29 +102,18 @@ def _serving(need: list[str], running: int, floor: int, cap: int | None, wake: b
 
 def _scaled_object(spec: DeploymentSpec, target: str, hi: int, triggers: list[dict], formula: str,
                    hold_on_error: int = 0) -> dict:
-    """`hold_on_error` > 0 (Deployments with Prometheus triggers): when Prometheus fails, KEDA keeps the current
-    replicas (`fallback.behavior: currentReplicas`) instead of treating the erroring formula as inactive and scaling
-    a `minReplicaCount: 0` target to zero after the cooldown (`pkg/scaling/executor/scale_scaledobjects.go`)."""
-    keda = KedaPolicy.from_spec(spec)
-    out = {
-        "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-        "metadata": {"name": target, "namespace": namespace_of(spec),
-                     "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
-            # Floors are in the formula (they differ by window); 0 lets a window switch a Deployment off.
-            "minReplicaCount": 0, "maxReplicaCount": hi,
-            "pollingInterval": keda.polling_interval_seconds,
-            "cooldownPeriod": keda.cooldown_period_seconds,
-            "advanced": {"horizontalPodAutoscalerConfig": {"name": f"{target}-keda", "behavior": behavior(spec)},
-                         "scalingModifiers": f.modifiers(formula)},
-            "triggers": triggers,
-        },
-    }
+    """Floors are in the formula (they differ by window), so `minReplicaCount` is 0: a window can switch the
+    Deployment off. `hold_on_error` > 0 (Deployments with Prometheus triggers): when Prometheus fails, KEDA keeps
+    the current replicas (`fallback.behavior: currentReplicas`) instead of treating the erroring formula as inactive
+    and scaling a `minReplicaCount: 0` target to zero after the cooldown (`pkg/scaling/executor/
+    scale_scaledobjects.go`)."""
+    metadata = {"name": target, "namespace": namespace_of(spec),
+                "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}}
+    fallback = None
     if hold_on_error:
-        out["spec"]["fallback"] = {"failureThreshold": keda.failure_threshold, "replicas": hold_on_error,
-                                   "behavior": "currentReplicas"}
-    return out
+        fallback = {"failureThreshold": KedaPolicy.from_spec(spec).failure_threshold, "replicas": hold_on_error,
+                    "behavior": "currentReplicas"}
+    return keda_scaled_object(spec, metadata, 0, hi, triggers, fallback=fallback, modifiers=f.modifiers(formula))
 
 
 def _demand_triggers(spec: DeploymentSpec, wake: bool) -> list[dict]:
