@@ -5,7 +5,6 @@ Each example runs a whole Pulumi program, so the example count is small; the str
 property tests use (tests/spec_strategies.py).
 """
 
-import math
 import os
 import shutil
 import tempfile
@@ -64,16 +63,14 @@ def _check_sagemaker(spec, plan):
         assert custom is None or Metric(custom["namespace"], custom["metricName"], ()).follows_load, p.name
 
 
-def _day_replicas(body: dict, mods: dict, load: float) -> int:
+def _day_replicas(body: dict, load: float) -> int:
     """KEDA's answer for a formula ScaledObject outside every window (cron gates report 1) under a queue `load`."""
-    from llama_infra.kube.expr_lang import evaluate
+    from eks.keda_model import formula_replicas
 
     env = {t["name"]: 1.0 if t["type"] == "cron" else (min(load, 1.0) if t["name"] == "wake" else load)
            for t in body["triggers"]}
-    composite = evaluate(mods["formula"], env)
-    if composite <= float(mods["activationTarget"]):
-        return _count(body["minReplicaCount"])
-    return min(max(math.ceil(composite / float(mods["target"])), 1), _count(body["maxReplicaCount"]))
+    counts = {k: _count(body[k]) for k in ("minReplicaCount", "maxReplicaCount")}
+    return formula_replicas(body | counts, env)
 
 
 def _check_eks(spec, plan):
@@ -95,9 +92,9 @@ def _check_eks(spec, plan):
             assert lo == 0 and hi == max(1, window_config(spec, window).max_replicas, window_config(spec, window)
                                          .min_replicas)
             continue
-        mods = body.get("advanced", {}).get("scalingModifiers")
-        if mods:  # with windows the burst's day floor and ceiling are in its formula: read it with every gate closed
-            lo, hi = (_day_replicas(body, mods, load) for load in (0.0, 1e6))
+        if body.get("advanced", {}).get("scalingModifiers"):
+            # with windows the burst's day floor and ceiling are in its formula: read it with every gate closed
+            lo, hi = (_day_replicas(body, load) for load in (0.0, 1e6))
         assert baseline + lo >= spec.min_replicas >= baseline  # the baseline-derived floor holds ...
         assert baseline + hi <= max(spec.max_replicas, baseline + 1)  # ... and the ceiling is the spec's
 

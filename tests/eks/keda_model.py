@@ -61,23 +61,30 @@ def replicas(so: dict, at: datetime, values: dict[str, float | None], scraped: f
     spec = so["spec"]
     lo, hi = spec.get("minReplicaCount", 0), spec["maxReplicaCount"]
     raw = {t["name"]: trigger_value(t, at, values, scraped) for t in spec["triggers"]}
-    mods = spec.get("advanced", {}).get("scalingModifiers")
-    if mods:
-        composite = evaluate(mods["formula"], raw)
-        active = composite > float(mods.get("activationTarget", "0"))
-        wanted = math.ceil(round(composite / float(mods["target"]), 9))
-    else:
-        asks, active = [], False
-        for t in spec["triggers"]:
-            v = raw[t["name"]]
-            if t["type"] == "cron":
-                on = cron_active(t, at)
-                active |= on
-                asks.append(int(v) if on else 0)
-            else:
-                active |= v > float(t["metadata"].get("activationThreshold", "0"))
-                asks.append(math.ceil(round(v / float(t["metadata"]["threshold"]), 9)))
-        wanted = max(asks)
+    if spec.get("advanced", {}).get("scalingModifiers"):
+        return formula_replicas(spec, raw)
+    asks, active = [], False
+    for t in spec["triggers"]:
+        v = raw[t["name"]]
+        if t["type"] == "cron":
+            on = cron_active(t, at)
+            active |= on
+            asks.append(int(v) if on else 0)
+        else:
+            active |= v > float(t["metadata"].get("activationThreshold", "0"))
+            asks.append(math.ceil(round(v / float(t["metadata"]["threshold"]), 9)))
+    wanted = max(asks)
     if not active:
         return lo
     return min(max(wanted, lo, 1), hi)
+
+
+def formula_replicas(spec: dict, raw: dict[str, float]) -> int:
+    """A `scalingModifiers` ScaledObject's `spec`, given each trigger's raw value: the formula, activation above
+    `activationTarget`, replicas = ceil(composite / target), clamped."""
+    mods = spec["advanced"]["scalingModifiers"]
+    lo, hi = spec.get("minReplicaCount", 0), spec["maxReplicaCount"]
+    composite = evaluate(mods["formula"], raw)
+    if composite <= float(mods.get("activationTarget", "0")):
+        return lo
+    return min(max(math.ceil(round(composite / float(mods["target"]), 9)), lo, 1), hi)
