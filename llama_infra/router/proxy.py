@@ -52,9 +52,8 @@ def forwarded_headers(headers: "aiohttp.typedefs.LooseHeaders") -> dict[str, str
 
 
 # A refused connection means no replica behind the Service (scaled to zero and waking, or all restarting): the
-# client gets 503 with this Retry-After (after `RouterConfig.wake_wait_seconds`, see router.wake), and the refused
-# request still counts in `llama_router_requests`, which
-# the EKS night variant's KEDA wake-up trigger reads (docs/eks.md).
+# client gets 503 with this Retry-After (after `RouterConfig.wake_wait_seconds`, see router.wake). The request has
+# already stamped the last-request gauge that KEDA's wake-up trigger reads (`metrics.recent_request_query`).
 UNAVAILABLE_RETRY_AFTER_SECONDS = 10
 
 
