@@ -148,8 +148,8 @@ def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bo
             base_cap = base.count if (cfg.window is None or same_type) else min(base.count, cfg.min_replicas)
             baseline = min(replicas, base_cap)
             burst = replicas - baseline
-            baseline_usd = baseline * hourly(cfg.instance_type, spec.target, base.purchase).usd_per_hour
-            usd = replica_hour_usd(spec, cfg.instance_type, baseline, burst)
+            baseline_usd = replica_hour_usd(spec, cfg.instance_type, baseline, 0)
+            usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
         hours.append(HourConfig(h, cfg.instance_type, replicas, baseline, burst, usd, cfg.window, baseline_usd))
     return hours
 
