@@ -4,9 +4,9 @@
 # then set eks.router_image in the spec. The Deployment runs `llama-infra router --config /etc/llama-infra/router.yaml`.
 FROM python:3.11.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY llama_infra ./llama_infra
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir .
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt ".[router]"
 
 FROM python:3.11.11-slim
 COPY --from=build /opt/venv /opt/venv

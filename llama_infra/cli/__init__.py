@@ -7,6 +7,7 @@ matplotlib) happen inside the command functions, never at import time, so `llama
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
@@ -14,9 +15,31 @@ app = typer.Typer(
     name="llama-infra",
     help="Typed, cost-aware Llama serving on AWS: validate, plan, diff, simulate, verify.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
+
+
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml is its single source)."""
+    try:
+        return version("llama-infra")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"llama-infra {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(False, "--version", "-V", callback=_print_version, is_eager=True,
+                                      help="Print the version and exit."),
+) -> None:
+    """Typed, cost-aware Llama serving on AWS: validate, plan, diff, simulate, verify."""
 
 # Command modules, in the order they appear in --help. Add a module here to add a command.
 COMMAND_MODULES = [

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from llama_infra.cli._extras import require
+
 
 def _config_errors(source: str, error: Exception) -> str:
     from pydantic import ValidationError
@@ -83,6 +85,7 @@ def register(app: typer.Typer) -> None:
         port: Annotated[Optional[int], typer.Option()] = None,
     ) -> None:
         """Run the OpenAI-compatible overflow router until SIGTERM, then drain open streams and exit."""
+        require("router", "router")
         import asyncio
         import logging
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from llama_infra.cli._extras import require
+
 from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
 
 
@@ -28,6 +30,7 @@ def register(app: typer.Typer) -> None:
         processes: int = typer.Option(1, help="Run policies in this many processes."),
     ) -> None:
         """Cost and SLO attainment of the spec's policy next to peer policies and the oracle lower bound."""
+        require("sim", "simulate")
         from rich.console import Console
 
         from llama_infra.sim.policies import POLICY_NAMES

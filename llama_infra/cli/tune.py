@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from llama_infra.cli._extras import require
+
 from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
 
 
@@ -24,6 +26,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Try queue_depth_target, baseline count, stabilization windows and schedule times; print the change
         with the least cost that meets the SLO (or, if none does, the highest SLO attainment) as a YAML diff."""
+        require("sim", "tune")
         from rich.console import Console
 
         from llama_infra.sim.replica_model import ReplicaModelError

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from llama_infra.cli._extras import require
+
 
 class Target(str, Enum):
     eks = "eks"
@@ -62,6 +64,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Load the endpoint (default: 100 concurrent requests for 60 s) and check that replicas rise within 60 s,
         no 5xx appears while scaling up, and replicas are back at the minimum within 5 minutes. Exit 0 on pass."""
+        require("verify", "verify")
         import asyncio
 
         from llama_infra.verify.kubeconfig import KubeconfigError

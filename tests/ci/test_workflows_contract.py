@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 
 def pinned_pulumi_sdk() -> str:
-    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    return next(d.split("==")[1] for d in dependencies if d.startswith("pulumi=="))
+    pins = (ROOT / "constraints.txt").read_text().splitlines()
+    return next(line.split("==")[1] for line in pins if line.startswith("pulumi=="))
 
 
 def test_preview_runs_pulumi_preview_per_environment_with_the_policy_pack() -> None:

@@ -79,16 +79,14 @@ def test_docs_rule_table_matches_the_rules() -> None:
 
 
 def test_pack_project_files_match_the_repository_pins() -> None:
-    import tomllib
-
     from ruamel.yaml import YAML
 
     project = YAML(typ="safe").load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
     assert (PACK_DIR / project["runtime"]["options"]["virtualenv"]).resolve() == (PACK_DIR.parent / ".venv").resolve()
-    pyproject = tomllib.loads((PACK_DIR.parent / "pyproject.toml").read_text())["project"]
-    pins = {d.split("==")[0]: d for deps in [pyproject["dependencies"], *pyproject["optional-dependencies"].values()]
-            for d in deps}
-    requirements = [line for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
+    pins = {line.split("==")[0].replace("_", "-").lower(): line.replace("_", "-")
+            for line in (PACK_DIR.parent / "constraints.txt").read_text().splitlines()
+            if line and not line.startswith("#")}
+    requirements = [line.replace("_", "-") for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
                     if line and not line.startswith("#")]
     assert requirements == [pins["pulumi"], pins["pulumi-policy"]]

@@ -6,7 +6,8 @@ here only together with that module.
 `image_uris.retrieve` is the source of every URI, but importing sagemaker-core takes seconds, so the URIs of the
 pinned versions in every region sagemaker-core knows are committed in `llama_infra/data/sagemaker_images.json`
 (`python -m llama_infra.components.sagemaker.image` rewrites it; a test fails when it differs from `retrieve`).
-A region missing from that file falls back to `retrieve` itself.
+A region missing from that file falls back to `retrieve` itself, which needs the `images` extra
+(sagemaker-core is ~270 MB, so it is off the runtime path).
 """
 
 from __future__ import annotations
@@ -56,7 +57,12 @@ _GPU_INSTANCE_FOR_LOOKUP = "ml.g5.2xlarge"  # every type here is a GPU type: the
 
 def retrieve(framework: str, region: str, instance_type: str = _GPU_INSTANCE_FOR_LOOKUP) -> str:
     """The pinned image from sagemaker-core itself (slow to import; see the module docstring)."""
-    from sagemaker.core import image_uris
+    try:
+        from sagemaker.core import image_uris
+    except ImportError:
+        raise LookupError(f"no committed {framework} image for region {region} in llama_infra/data/{IMAGES_FILE}, "
+                          "and sagemaker-core is not installed to look it up: pip install 'llama-infra[images]'"
+                          ) from None
 
     family, version, _ = PINNED_IMAGES[framework]
     return image_uris.retrieve(family, region=region, version=version, image_scope="inference",
