@@ -23,7 +23,7 @@ $(TEST_STAMP): $(RUNTIME_STAMP)
 setup: $(TEST_STAMP)
 
 plan: $(RUNTIME_STAMP)
-	$(BIN)/llama-infra plan
+	$(BIN)/llama-infra plan --details
 
 test: $(TEST_STAMP)
 	cd tests/tools && npm ci --silent --no-audit --no-fund

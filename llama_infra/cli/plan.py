@@ -1,4 +1,4 @@
-"""`llama-infra plan [STACK...] [--json]`: what `pulumi up` would create, offline, for each environment."""
+"""`llama-infra plan [STACK|SPEC_FILE...] [--json]`: what `pulumi up` would create, offline, for each environment."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def plan(
-        stacks: list[str] = typer.Argument(None, help="Stacks to plan (default: every stacks/Pulumi.<stack>.yaml)."),
+        stacks: list[str] = typer.Argument(None, metavar="[STACK|SPEC_FILE]...",
+                                           help="Stacks (stacks/Pulumi.<stack>.yaml) or spec files (.yaml/.yml/.json) "
+                                           "to plan (default: every stack, dev to prod)."),
         as_json: bool = typer.Option(False, "--json", help="Print the plans as JSON for machines."),
+        details: bool | None = typer.Option(None, "--details/--summary",
+                                            help="After the summary table, each stack's resources, scaling, "
+                                            "timeline and cost (default: --details for one stack, else --summary)."),
         stacks_dir: Path | None = typer.Option(None, "--stacks-dir", help="Directory with __main__.py and "
                                                "Pulumi.<stack>.yaml files (default: ./stacks)."),
     ) -> None:
@@ -34,4 +39,4 @@ def register(app: typer.Typer) -> None:
             return
         from llama_infra.plan.render import render
 
-        render(plans)
+        render(plans, details=details if details is not None else len(plans) == 1)

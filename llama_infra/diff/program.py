@@ -31,10 +31,10 @@ def build(spec: DeploymentSpec, name: str | None = None) -> Any:
 
 
 def stacks_program() -> Path | None:
-    from llama_infra.plan.engine import PROGRAM_FILE, default_stacks_dir
+    from llama_infra.plan.engine import PROGRAM_FILE, find_stacks_dir
 
-    program = default_stacks_dir() / PROGRAM_FILE
-    return program if program.is_file() else None
+    stacks_dir = find_stacks_dir()
+    return stacks_dir / PROGRAM_FILE if stacks_dir else None
 
 
 def resources_for(spec: DeploymentSpec, *, preview: bool = False) -> list[RecordedResource]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import runpy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from llama_infra.plan.record import RecordedResource
 from llama_infra.spec import DeploymentSpec, SpecError, load_spec, warnings
+from llama_infra.spec.model import Environment
 
 PROJECT = "llama-infra"
-SPEC_CONFIG_KEY = "llama-infra:spec"
+SPEC_CONFIG_KEY = "llama-infra:spec"  # the stack config key llama_infra.program reads
 PROGRAM_FILE = "__main__.py"
 
 
@@ -20,16 +21,31 @@ class PlanError(Exception):
     """A stack that cannot be planned for a reason the user can fix (missing stack file, bad config)."""
 
 
+def find_stacks_dir(start: Path | None = None) -> Path | None:
+    """The stacks directory to plan by default: `./stacks`, or `.` when it is one itself (a `__main__.py` beside
+    `Pulumi.<stack>.yaml` files, as `llama-infra init` writes); None elsewhere (a wheel install has no stacks)."""
+    cwd = start or Path.cwd()
+    for candidate in (cwd / "stacks", cwd):
+        if (candidate / PROGRAM_FILE).is_file() and any(candidate.glob("Pulumi.*.yaml")):
+            return candidate
+    return None
+
+
 def default_stacks_dir() -> Path:
-    """`./stacks` when run from a checkout's root, else the stacks/ of the source tree this package lives in."""
-    here = Path.cwd() / "stacks"
-    if (here / PROGRAM_FILE).is_file():
-        return here
-    return Path(__file__).resolve().parents[2] / "stacks"
+    found = find_stacks_dir()
+    if found is None:
+        raise PlanError(f"{Path.cwd()}: no stacks here (no stacks/__main__.py with Pulumi.<stack>.yaml files); plan "
+                        "a spec file instead (`llama-infra plan my-spec.yaml`) or pass --stacks-dir DIR")
+    return found
 
 
 def stack_names(stacks_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+
+
+def is_spec_file(argument: str) -> bool:
+    """A `plan` argument names a spec file (rather than a stack) when it has a spec file's suffix."""
+    return Path(argument).suffix.lower() in (".yaml", ".yml", ".json")
 
 
 @dataclass
@@ -58,6 +74,7 @@ class StackPlan:
     warnings: list[str]
     target_summary: list[str] = field(default_factory=list)  # e.g. EKS capacity pools (llama_infra.kube.summary)
     timeline: dict[str, Any] = field(default_factory=dict)  # 24 h in the spec's timezone (capacity_timeline)
+    summary: dict[str, Any] = field(default_factory=dict)  # one row of the plan's summary table (overview())
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,28 +103,56 @@ def read_stack_config(stacks_dir: Path, stack: str) -> dict[str, str]:
 
 def plan_stack(stack: str, stacks_dir: Path | None = None, *, preview: bool = True) -> StackPlan:
     """Plan one stack offline. Raises SpecError for a bad spec and PlanError for a bad stack file."""
-    from llama_infra.plan.record import run_plan
-
     stacks_dir = (stacks_dir or default_stacks_dir()).resolve()
     config = read_stack_config(stacks_dir, stack)
     spec_path = stacks_dir / config[SPEC_CONFIG_KEY]
-    spec = load_spec(spec_path)  # SpecError: reported by the caller with file, line, field and fix
     program = stacks_dir / PROGRAM_FILE
-    run = run_plan(lambda: runpy.run_path(str(program), run_name="__main__"), project=PROJECT, stack=stack,
-                   preview=preview, config=config, region=spec.region)
+    return _plan(stack, spec_path, str(spec_path.relative_to(stacks_dir)),
+                 lambda: runpy.run_path(str(program), run_name="__main__"), config, preview)
+
+
+def plan_spec_file(spec_file: Path, *, preview: bool = True) -> StackPlan:
+    """Plan a spec file with the library's own program, as `pulumi up` of a stack naming it would (no stacks/)."""
+    from llama_infra import program
+
+    spec_path = spec_file.resolve()
+    if not spec_path.is_file():
+        raise PlanError(f"{spec_file}: no such spec file")
+    spec = load_spec(spec_path)
+    return _plan(spec.name, spec_path, str(spec_file), lambda: program.main(spec_path.parent),
+                 {SPEC_CONFIG_KEY: spec_path.name}, preview)
+
+
+def _plan(stack: str, spec_path: Path, spec_label: str, program: Any, config: dict[str, str],
+          preview: bool) -> StackPlan:
+    from llama_infra.plan.record import run_plan
+
+    spec = load_spec(spec_path)  # SpecError: reported by the caller with file, line, field and fix
+    run = run_plan(program, project=PROJECT, stack=stack, preview=preview, config=config, region=spec.region)
     names = {r.urn: r.name for r in run.resources}
     # Sorted by name: registration order depends on async scheduling, a plan must not.
     resources = sorted((PlannedResource(r.type, r.name, names.get(r.parent_urn or ""), key_inputs(r), r.inputs,
                                         r.secret_inputs, r.ignore_changes) for r in run.resources),
                        key=lambda r: (r.name, r.type))
     return StackPlan(
-        stack=stack, spec_file=str(spec_path.relative_to(stacks_dir)), spec_name=spec.name, target=spec.target,
+        stack=stack, spec_file=spec_label, spec_name=spec.name, target=spec.target,
         region=spec.region, environment=spec.environment, resources=resources,
         outputs={k: v for k, v in run.exports.items()}, scaling=scaling_summary(spec, run.resources),
-        cost=cost_summary(spec), warnings=[w.render(str(spec_path.relative_to(stacks_dir))) for w in warnings(spec)],
+        cost=cost_summary(spec), warnings=[w.render(spec_label) for w in warnings(spec)],
         target_summary=target_summary(spec),
         timeline=_timeline(spec),
+        summary=overview(spec),
     )
+
+
+def overview(spec: DeploymentSpec) -> dict[str, Any]:
+    """What a reader compares across stacks first: model, day and window instance types, replica range."""
+    m = spec.model
+    windows = [s.downsize.instance_type for s in spec.schedules if s.downsize.instance_type]
+    return {"model": f"{m.params_b:g}B {m.precision}", "model_id": m.id, "framework": m.framework,
+            "day_instance_type": spec.capacity.baseline.instance_type,
+            "window_instance_types": windows,
+            "min_replicas": spec.min_replicas, "max_replicas": spec.max_replicas}
 
 
 def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
@@ -118,13 +163,29 @@ def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
     return timeline_summary(spec, datetime.now(timezone.utc))
 
 
+# Environments from first to last on the way to production: the summary lists stacks in this order.
+ENVIRONMENT_ORDER: tuple[str, ...] = get_args(Environment)
+
+
 def plan_stacks(stacks: list[str] | None = None, stacks_dir: Path | None = None, *,
                 preview: bool = True) -> list[StackPlan]:
+    """Plan stacks and spec files (an argument with a .yaml/.yml/.json suffix is a spec file). With none named, every
+    stack of the stacks directory, from dev to prod (ENVIRONMENT_ORDER); named ones in the order given."""
+    if stacks:
+        resolved = None if all(is_spec_file(a) for a in stacks) else (stacks_dir or default_stacks_dir()).resolve()
+        return [plan_spec_file(Path(a), preview=preview) if is_spec_file(a) else plan_stack(a, resolved,
+                                                                                              preview=preview)
+                for a in stacks]
     stacks_dir = (stacks_dir or default_stacks_dir()).resolve()
-    names = stacks or stack_names(stacks_dir)
+    names = stack_names(stacks_dir)
     if not names:
         raise PlanError(f"{stacks_dir}: no Pulumi.<stack>.yaml files")
-    return [plan_stack(s, stacks_dir, preview=preview) for s in names]
+    plans = [plan_stack(s, stacks_dir, preview=preview) for s in names]
+
+    def rank(p: StackPlan) -> tuple[int, str]:
+        return ENVIRONMENT_ORDER.index(p.environment), p.stack
+
+    return sorted(plans, key=rank)
 
 
 # --- what to show --------------------------------------------------------------------------------------------
@@ -279,5 +340,5 @@ def cost_summary(spec: DeploymentSpec) -> dict[str, Any]:
     return out
 
 
-__all__ = ["PlanError", "PlannedResource", "SpecError", "StackPlan", "default_stacks_dir", "plan_stack",
-           "plan_stacks", "stack_names"]
+__all__ = ["PlanError", "PlannedResource", "SpecError", "StackPlan", "default_stacks_dir", "find_stacks_dir",
+           "plan_spec_file", "plan_stack", "plan_stacks", "stack_names"]

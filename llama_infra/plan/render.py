@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -72,8 +73,32 @@ def cost_table(plan: StackPlan) -> Table:
     return table
 
 
-def render(plans: list[StackPlan], console: Console | None = None) -> None:
+def summary_table(plans: list[StackPlan]) -> Table:
+    """One row per stack, in the order planned: what differs between environments, and what they cost."""
+    table = Table(title="plan", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column, justify in (("stack", "left"), ("target", "left"), ("model", "left"), ("day", "left"),
+                            ("window", "left"), ("replicas", "right"), ("$/month", "right"), ("warn", "right")):
+        # on a narrow terminal cells fold onto a second line; the stack name and the cost are never cut short
+        whole = column in ("stack", "$/month")
+        width = max([len(column)] + [len(p.stack) if column == "stack" else len(f"${p.cost['cost_per_month_usd']:,.0f}")
+                                     for p in plans]) if whole else None
+        table.add_column(column, justify=justify, no_wrap=whole, min_width=width,  # type: ignore[arg-type]
+                         overflow="fold")
+    for p in plans:
+        s = p.summary
+        table.add_row(p.stack, p.target, s["model"], s["day_instance_type"],
+                      ", ".join(s["window_instance_types"]) or "—", f"{s['min_replicas']}–{s['max_replicas']}",
+                      f"${p.cost['cost_per_month_usd']:,.0f}", str(len(p.warnings)) if p.warnings else "—")
+    return table
+
+
+def render(plans: list[StackPlan], console: Console | None = None, *, details: bool = True) -> None:
+    """The summary table, then (with `details`) each stack's resources, scaling, timeline, cost and warnings."""
     console = console or Console()
+    console.print(summary_table(plans))
+    if not details:
+        console.print(Text("details: llama-infra plan --details (or name one stack)", style="dim"))
+        return
     for plan in plans:
         scaling = Group(*(Text("• " + line) for line in plan.scaling["words"]),
                         Text(", ".join(f"{k}={v}" for k, v in plan.scaling["numbers"].items()), style="dim"))
