@@ -20,10 +20,14 @@ def register(app: typer.Typer) -> None:
         head: str = typer.Argument(..., help="Head spec: a file, or REV:PATH."),
         format: Format = typer.Option(Format.text, "--format", "-f", help="text, or markdown for a PR comment."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
+        as_json: bool = typer.Option(False, "--json", help="Print the diff as JSON for machines (overrides --format)."),
+        detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
+                                               help="Exit 0 with no changes, 2 with changes, 1 on error (like "
+                                               "terraform plan)."),
     ) -> None:
         """Offline resource-level diff of two specs: create/update/replace/delete, why, and the cost delta."""
         from llama_infra.diff import DiffInputError, diff_refs
-        from llama_infra.diff.render import render_markdown, render_text
+        from llama_infra.diff.render import render_json, render_markdown, render_text
         from llama_infra.spec import SpecError
 
         try:
@@ -31,9 +35,14 @@ def register(app: typer.Typer) -> None:
         except (DiffInputError, SpecError) as e:
             typer.echo(str(e), err=True)
             raise typer.Exit(1) from None
-        text = render_markdown(result) if format is Format.markdown else render_text(result)
+        if as_json:
+            text = render_json(result)
+        else:
+            text = render_markdown(result) if format is Format.markdown else render_text(result)
         if output:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text)
         else:
             typer.echo(text, nl=False)
+        if detailed_exitcode and result.has_changes:
+            raise typer.Exit(2)

@@ -14,6 +14,8 @@ def register(app: typer.Typer) -> None:
         node_role: str = typer.Option("KARPENTER_NODE_ROLE", help="IAM role name the EC2NodeClass gives nodes."),
         adapter_rules: bool = typer.Option(False, help="Print prometheus-adapter's rules.external instead (for a "
                                                        "preinstalled adapter)."),
+        output: str = typer.Option("yaml", "--output", "-o", help="yaml (a multi-document stream for kubectl) or "
+                                   "json (a kind: List)."),
     ) -> None:
         """Print every Kubernetes object (namespace, NodePools, Deployments, Service, PDB, autoscaler) as YAML."""
         import sys
@@ -27,12 +29,22 @@ def register(app: typer.Typer) -> None:
         except SpecError as e:
             typer.echo(str(e), err=True)
             raise typer.Exit(1) from None
+        if output not in ("yaml", "json"):
+            typer.echo(f"--output: '{output}' is not a format; choose yaml or json", err=True)
+            raise typer.Exit(2)
         if spec.target != "eks":
             typer.echo(f"{spec_file}: target is {spec.target}; manifests are rendered for target: eks", err=True)
             raise typer.Exit(2)
         from llama_infra.kube.autoscaling import adapter_external_rules
         from llama_infra.kube.render import all_objects
 
+        if output == "json":
+            import json
+
+            doc = {"rules": {"external": adapter_external_rules(spec)}} if adapter_rules else \
+                {"apiVersion": "v1", "kind": "List", "items": list(all_objects(spec, node_role))}
+            typer.echo(json.dumps(doc, indent=2))
+            return
         yaml = YAML()
         yaml.default_flow_style = False
         yaml.representer.ignore_aliases = lambda *_: True  # plain YAML for kubectl and reviewers

@@ -10,9 +10,20 @@ import typer
 SCHEMA_PATH = Path("schema/deployment-spec.schema.json")
 
 
+def _issue(issue, line: int | None) -> dict:
+    from llama_infra.spec.errors import dotted
+
+    return {"severity": issue.severity, "line": line, "field": dotted(issue.path), "problem": issue.problem,
+            "fix": issue.fix}
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
-    def validate(files: list[Path] = typer.Argument(..., help="Spec YAML files.")) -> None:
+    def validate(
+        files: list[Path] = typer.Argument(..., help="Spec YAML files."),
+        as_json: bool = typer.Option(False, "--json", help="Print every file's problems as JSON for machines."),
+        strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1), e.g. in CI."),
+    ) -> None:
         """Validate spec files: every problem with file, line, field path and a fix; warnings too."""
         from rich.console import Console
 
@@ -20,17 +31,30 @@ def register(app: typer.Typer) -> None:
 
         out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
         failed = 0
+        report = []
         for f in files:
             try:
                 spec = load_spec(f)
             except SpecError as e:
                 failed += 1
-                err.print(str(e), markup=False, highlight=False)
+                report.append({"file": str(f), "ok": False,
+                               "problems": [_issue(i, line) for i, line in zip(e.issues, e.lines)]})
+                if not as_json:
+                    err.print(str(e), markup=False, highlight=False)
+                continue
+            found = warnings(spec)
+            failed += bool(strict and found)
+            report.append({"file": str(f), "ok": not (strict and found), "target": spec.target,
+                           "model": spec.model.id, "instance_type": spec.capacity.baseline.instance_type,
+                           "problems": [_issue(w, None) for w in found]})
+            if as_json:
                 continue
             out.print(f"{f}: ok ({spec.target}, {spec.model.id}, {spec.capacity.baseline.instance_type})",
                       markup=False, highlight=False)
-            for w in warnings(spec):
+            for w in found:
                 out.print(w.render(str(f)), markup=False, highlight=False)
+        if as_json:
+            typer.echo(json.dumps({"files": report, "strict": strict}, indent=2, sort_keys=True))
         if failed:
             raise typer.Exit(1)
 

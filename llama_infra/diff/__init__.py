@@ -38,6 +38,11 @@ class SpecDiff:
     head_cost: CostSide
 
     @property
+    def has_changes(self) -> bool:
+        """Anything `pulumi up` would do (an ignored change is not applied, so it is not one)."""
+        return bool(self.resources.changes)
+
+    @property
     def cost_delta_per_month_usd(self) -> float:
         return round(self.head_cost.cost_per_month_usd - self.base_cost.cost_per_month_usd, 2)
 

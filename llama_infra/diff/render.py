@@ -123,3 +123,32 @@ def render_markdown(d: SpecDiff) -> str:
         out.append(f"Estimated prices: {', '.join(_estimated(d))}.")
     out += ["", "</details>", ""]
     return "\n".join(out)
+
+
+def _plain(v: Any) -> Any:
+    """A before/after value as JSON: absent is null (the key `absent` says which side lacks it)."""
+    return None if v is MISSING else v
+
+
+def render_json(d: SpecDiff) -> str:
+    """The diff as data: each change with its fields and replacement reasons, the ignored ones, the cost delta."""
+    def fields(fs: Any) -> list[dict[str, Any]]:
+        return [{"path": f.path, "before": _plain(f.before), "after": _plain(f.after),
+                 "absent": "before" if f.before is MISSING else "after" if f.after is MISSING else None} for f in fs]
+
+    doc = {
+        "base": d.base.label, "head": d.head.label, "has_changes": d.has_changes,
+        "counts": {op: d.resources.count(op) for op in ("create", "update", "replace", "delete")},
+        "unchanged": d.resources.unchanged,
+        "changes": [{"op": c.op, "type": c.type, "name": c.name, "urn": c.urn, "fields": fields(c.fields),
+                     "replacements": [{"paths": list(r.paths), "why": r.why, "source": r.source}
+                                      for r in c.replacements],
+                     "delete_before_replace": c.delete_before_replace} for c in _sorted(d)],
+        "ignored": [{"type": i.type, "name": i.name, "urn": i.urn, "fields": fields(i.fields)}
+                    for i in d.resources.ignored],
+        "cost": {"base_per_month_usd": d.base_cost.cost_per_month_usd,
+                 "head_per_month_usd": d.head_cost.cost_per_month_usd,
+                 "delta_per_month_usd": d.cost_delta_per_month_usd,
+                 "snapshot": d.head_cost.snapshot, "estimated_prices": _estimated(d)},
+    }
+    return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
