@@ -43,6 +43,7 @@ def _root(
 
 # Command modules, in the order they appear in --help. Add a module here to add a command.
 COMMAND_MODULES = [
+    "llama_infra.cli.init",
     "llama_infra.cli.validate",
     "llama_infra.cli.plan",
     "llama_infra.cli.router",
