@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from llama_infra import catalog, sizing
+from llama_infra import catalog, quantization, sizing
 from llama_infra.spec import DeploymentSpec
 
 TIMEZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney", "America/Los_Angeles"]
@@ -24,7 +24,16 @@ def _fits(params_b: float, precision: str, inst: catalog.GpuInstance, overhead: 
 @st.composite
 def _model(draw, target: str, inst: catalog.GpuInstance) -> dict[str, Any]:
     overhead = draw(st.sampled_from([0.2, 0.25, 0.3]))
-    precision = draw(st.sampled_from(list(sizing.BYTES_PER_PARAM)))
+    # LMI and TensorRT-LLM are SageMaker (DJL) containers; the EKS target serves vLLM and TGI.
+    framework = draw(st.sampled_from(["vllm", "tgi"] + (["lmi", "tensorrt-llm"] if target == "sagemaker" else [])))
+    server = quantization.server_of(target, framework)
+    # Only precisions the server really applies (llama_infra.quantization): from the checkpoint or at load.
+    quantized_checkpoint = draw(st.sampled_from([None, True] if server.reads_checkpoint else [None]))
+    precision = draw(st.sampled_from([p for p in sizing.BYTES_PER_PARAM
+                                      if not quantization.problem(p, None, server)
+                                      or not quantization.problem(p, quantized_checkpoint, server)]))
+    if quantization.problem(precision, None, server) is None or precision in quantization.UNQUANTIZED:
+        quantized_checkpoint = None
     # Largest model (0.1 B steps) that fits the whole instance at this precision and overhead.
     largest = math.floor(inst.total_gpu_memory_gb / (sizing.BYTES_PER_PARAM[precision] * (1 + overhead)) * 10) / 10
     params_b = draw(st.sampled_from(sorted({1.0, 3.0, 8.0, 13.0, 70.0, 405.0, min(largest, 2000)})))
@@ -38,11 +47,10 @@ def _model(draw, target: str, inst: catalog.GpuInstance) -> dict[str, Any]:
                                "preload": draw(st.sampled_from(["none", "nvme"])) if inst.has_nvme else "none"}
     if source == "hf":
         weights["hf_token_secret"] = "llama/hf-token"
-    model = {"id": "meta-llama/Model", "params_b": params_b, "precision": precision,
-             # LMI and TensorRT-LLM are SageMaker (DJL) containers; the EKS target serves vLLM and TGI.
-             "framework": draw(st.sampled_from(["vllm", "tgi"] + (["lmi", "tensorrt-llm"] if target == "sagemaker"
-                                                                   else []))),
+    model = {"id": "meta-llama/Model", "params_b": params_b, "precision": precision, "framework": framework,
              "memory_overhead_fraction": overhead, "weights": weights}
+    if quantized_checkpoint is not None:
+        model["quantized_checkpoint"] = quantized_checkpoint
     if tp:
         model["tensor_parallel_degree"] = tp
     return model
@@ -127,7 +135,8 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
         # KEDA and prometheus-adapter both serve external metrics: exactly one of them.
         spec["eks"] = {"cluster_name": "gpu", "addons": {"prometheus_adapter": hpa, "keda": not hpa}}
         if draw(st.booleans()):
-            fb_precision = draw(st.sampled_from(["int4", "awq"]))
+            # vLLM quantizes no int4 at load: its fallback is a pre-quantized AWQ checkpoint
+            fb_precision = draw(st.sampled_from(["int4", "awq"] if model["framework"] == "tgi" else ["awq"]))
             fb_params = draw(st.sampled_from([1.0, 3.0, 8.0]))
             if sizing.weights_gb(fb_params, fb_precision) < sizing.weights_gb(model["params_b"], model["precision"]):
                 spec["fallback"] = {"model_id": "meta-llama/Small", "params_b": fb_params, "precision": fb_precision}

@@ -51,6 +51,7 @@ def fallback_spec(spec: DeploymentSpec) -> DeploymentSpec:
     itype = instance_type(spec)
     weights = spec.model.weights.model_copy(update={"source": f"hf://{fb.model_id}", "preload": "none"})
     model = spec.model.model_copy(update={"id": fb.model_id, "params_b": fb.params_b, "precision": fb.precision,
+                                          "quantized_checkpoint": None,  # a Hub model: inferred from its precision
                                           "tensor_parallel_degree": tp_degree(spec), "weights": weights})
     baseline = spec.capacity.baseline.model_copy(update={"instance_type": itype, "count": 0})
     capacity = spec.capacity.model_copy(update={"baseline": baseline})

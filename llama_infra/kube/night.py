@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra import capacity_timeline, catalog, sizing
+from llama_infra import capacity_timeline, catalog, quantization, sizing
 from llama_infra.capacity_plan import Config, changes_model, day_config, window_config
 from llama_infra.kube import labels, workload
 from llama_infra.schedules import Cron
@@ -83,6 +83,9 @@ def night_spec(spec: DeploymentSpec, v: NightVariant) -> DeploymentSpec:
     if c.model_id != spec.model.id:
         weights = weights.model_copy(update={"source": f"hf://{c.model_id}", "preload": "none"})
     model = spec.model.model_copy(update={"id": c.model_id, "params_b": c.params_b, "precision": c.precision,
+                                          "quantized_checkpoint": quantization.declared_for(
+                                              spec.model.id, spec.model.precision, spec.model.quantized_checkpoint,
+                                              c.model_id, c.precision),
                                           "tensor_parallel_degree": tp_degree(spec, v), "weights": weights})
     baseline = spec.capacity.baseline.model_copy(update={"instance_type": c.instance_type})
     return spec.model_copy(update={"model": model,

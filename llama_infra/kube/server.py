@@ -5,6 +5,8 @@ Flag and env names are those of the pinned images (`llama_infra.kube.images`):
   `/health`; token in `HF_TOKEN`.
 - TGI: `MODEL_ID`, `NUM_SHARD`, `MAX_TOTAL_TOKENS`, `MAX_INPUT_TOKENS`, `QUANTIZE`, `DTYPE`, `PORT`; health at
   `/health`; token in `HF_TOKEN`.
+A quantization flag only where the server quantizes at load, never for a pre-quantized checkpoint
+(`llama_infra.quantization`); `tests/eks/test_container_facts.py` checks the names against the pinned images.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from llama_infra import catalog, sizing
+from llama_infra import catalog, quantization, sizing
 from llama_infra.kube.images import SERVER_IMAGES, WEIGHTS_SYNC_IMAGE
 from llama_infra.metrics import server_metrics
 
@@ -38,8 +40,6 @@ CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop"
 SYNC_SECURITY = {**CONTAINER_SECURITY, "runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532}
 
 _VLLM_DTYPE = {"fp16": "float16", "bf16": "bfloat16"}
-_VLLM_QUANT = {"awq": "awq", "gptq": "gptq", "fp8": "fp8"}
-_TGI_QUANT = {"awq": "awq", "gptq": "gptq", "fp8": "fp8", "int8": "bitsandbytes", "int4": "bitsandbytes-nf4"}
 
 
 def drain_script(framework: str) -> str:
@@ -86,14 +86,21 @@ def _token_env(spec: DeploymentSpec) -> list[dict]:
     return [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": secret, "key": HF_TOKEN_KEY}}}]
 
 
+def _quantize_at_load(spec: DeploymentSpec) -> str | None:
+    m = spec.model
+    server = quantization.server_of(spec.target, m.framework)
+    return quantization.quantize_at_load(m.precision, m.quantized_checkpoint, server)
+
+
 def _vllm(spec: DeploymentSpec) -> dict:
     m = spec.model
     args = ["--model", model_path(spec), "--served-model-name", m.id, "--tensor-parallel-size", str(spec.tp_degree),
             "--max-model-len", str(m.max_model_len), "--port", str(PORT), "--download-dir", MODEL_DIR]
     if m.precision in _VLLM_DTYPE:
         args += ["--dtype", _VLLM_DTYPE[m.precision]]
-    if m.precision in _VLLM_QUANT:
-        args += ["--quantization", _VLLM_QUANT[m.precision]]
+    quantize = _quantize_at_load(spec)
+    if quantize:  # never for a pre-quantized checkpoint: vLLM reads its quant_method (`llama_infra.quantization`)
+        args += [quantization.SERVERS["vllm"].setting, quantize]
     return {"command": ["python3", "-m", "vllm.entrypoints.openai.api_server"], "args": args,
             "env": [{"name": "HF_HOME", "value": f"{MODEL_DIR}/.hf"}, *_token_env(spec)]}
 
@@ -104,8 +111,9 @@ def _tgi(spec: DeploymentSpec) -> dict:
            {"name": "PORT", "value": str(PORT)}, {"name": "MAX_TOTAL_TOKENS", "value": str(m.max_model_len)},
            {"name": "MAX_INPUT_TOKENS", "value": str(m.max_model_len - 1)},
            {"name": "HUGGINGFACE_HUB_CACHE", "value": f"{MODEL_DIR}/.hf"}]
-    if m.precision in _TGI_QUANT:
-        env.append({"name": "QUANTIZE", "value": _TGI_QUANT[m.precision]})
+    quantize = _quantize_at_load(spec)
+    if quantize:  # a pre-quantized checkpoint's quantization_config is read by TGI itself
+        env.append({"name": quantization.SERVERS["tgi"].setting, "value": quantize})
     elif m.precision in _VLLM_DTYPE:
         env.append({"name": "DTYPE", "value": _VLLM_DTYPE[m.precision]})
     return {"env": env + _token_env(spec)}

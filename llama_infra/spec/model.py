@@ -53,6 +53,13 @@ class Model(_Strict):
                                  "fp8/int8 1, int4/awq/gptq 0.5.")
     framework: Framework = Field("vllm", description="Model server: vllm, tgi (Hugging Face TGI), lmi (DJL LMI on "
                                  "SageMaker) or tensorrt-llm.")
+    quantized_checkpoint: bool | None = Field(
+        None, description="Whether the weights are a pre-quantized checkpoint carrying its own quantization_config "
+        "(the server reads it and gets no quantization flag). Default: true for awq, gptq and fp8 (awq/gptq exist "
+        "only as calibrated checkpoints; fp8 Llama weights are published as checkpoints), false for int8/int4, which "
+        "the server quantizes at load (TGI only, with bitsandbytes). false with fp8: the server quantizes a 16-bit "
+        "checkpoint to fp8 at load. TensorRT-LLM always builds from a 16-bit checkpoint.",
+    )
     max_model_len: int = Field(8192, ge=256, le=1_048_576, description="Context length the server admits.")
     tensor_parallel_degree: int | None = Field(
         None, ge=1, le=8, description="GPUs per replica; default: every GPU of the instance."

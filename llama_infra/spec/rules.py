@@ -29,7 +29,7 @@ def check(spec: DeploymentSpec) -> None:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _eks_framework, _eks_pipeline, _eks_replica_shape, _eks_schedules_need_keda, _tags):
+                 _fallback, _quantization, _eks_framework, _eks_pipeline, _eks_replica_shape, _eks_schedules_need_keda, _tags):
         issues.extend(rule(spec))
     return issues
 
@@ -565,7 +565,35 @@ def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:
     if sizing.weights_gb(fb.params_b, fb.precision) >= sizing.weights_gb(spec.model.params_b, spec.model.precision):
         out.append(SpecIssue(("fallback", "params_b"), f"the fallback ({fb.params_b:g}B {fb.precision}) is not "
                              f"smaller than the primary ({spec.model.params_b:g}B {spec.model.precision})",
-                             "overflow to a smaller or more quantized model, e.g. 8B int4"))
+                             "overflow to a smaller or more quantized model, e.g. an 8B awq checkpoint"))
+    return out
+
+
+def _quantization(spec: DeploymentSpec) -> list[SpecIssue]:
+    """The server really applies each precision: from the checkpoint's own quantization_config, or a flag at load
+    (`llama_infra.quantization`); a precision it ignores would load 16-bit weights into memory sized for it."""
+    from llama_infra import quantization
+
+    server = quantization.server_of(spec.target, spec.model.framework)
+    sections: list[tuple[Path, str, bool | None, bool]] = [
+        (("model", "precision"), spec.model.precision, spec.model.quantized_checkpoint, True)]
+    for i, sched in enumerate(spec.schedules):
+        o = sched.downsize.model_override
+        if o is None or (o.id in (None, spec.model.id) and o.precision in (None, spec.model.precision)):
+            continue
+        prec = o.precision or spec.model.precision
+        declared = quantization.declared_for(spec.model.id, spec.model.precision, spec.model.quantized_checkpoint,
+                                             o.id or spec.model.id, prec)
+        sections.append((("schedules", i, "downsize", "model_override", "precision"), prec, declared, False))
+    if spec.fallback is not None and spec.target == "eks":
+        sections.append((("fallback", "precision"), spec.fallback.precision, None, False))
+    out = []
+    for path, precision, declared, has_field in sections:
+        found = quantization.problem(precision, declared, server, checkpoint_field=has_field)
+        if found:
+            if declared is True or (declared is False and precision in quantization.CALIBRATED_OFFLINE):
+                path = ("model", "quantized_checkpoint")
+            out.append(SpecIssue(path, *found))
     return out
 
 

@@ -61,7 +61,9 @@ def test_with_a_night_window_the_workflow_moves_the_endpoint(tmp_path: Path) -> 
 
 
 def test_new_precision_replaces_the_model_and_its_configuration(tmp_path: Path) -> None:
-    head = edited(tmp_path, "staging.yaml", ("precision: awq", "precision: gptq"))
+    # a pre-quantized precision is a checkpoint: GPTQ weights from their own prefix (no flag names the format)
+    head = edited(tmp_path, "staging.yaml", ("precision: awq", "precision: gptq"),
+                  ("llama-3.1-70b-instruct-awq/", "llama-3.1-70b-instruct-gptq/"))
     result = diff_refs(str(SPECS / "staging.yaml"), str(head))
     changes = {c.name: c for c in result.resources.changes}
     model = next(c for c in changes.values() if c.type == "aws:sagemaker/model:Model")

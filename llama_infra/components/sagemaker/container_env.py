@@ -8,21 +8,21 @@ Names follow the pinned images in `image.py`:
   user_guides/{vllm,trt_llm}_user_guide.md of deepjavalibrary/djl-serving): every `option.<key>` is `OPTION_<KEY>`
   (`OPTION_ROLLING_BATCH=vllm|trtllm`, `OPTION_TENSOR_PARALLEL_DEGREE`, `OPTION_MAX_MODEL_LEN`, `OPTION_DTYPE`,
   `OPTION_QUANTIZE`), `HF_MODEL_ID` is the model id or local path.
+`QUANTIZE` / `OPTION_QUANTIZE` only where the server quantizes at load: a pre-quantized checkpoint (awq, gptq, fp8
+by default) carries its quantization_config, and `OPTION_QUANTIZE=awq|gptq` would make LMI's vLLM skip its Marlin
+kernels (`llama_infra.quantization`; `tests/sagemaker_endpoint/test_container_facts.py` checks the names).
 Weights served from an S3 prefix through ModelDataSource are mounted at `/opt/ml/model`.
 The Hugging Face token is never part of this mapping: the component adds it as a Pulumi secret.
 """
 
 from __future__ import annotations
 
+from llama_infra import quantization
+
 SAGEMAKER_MODEL_DIR = "/opt/ml/model"
 HF_TOKEN_ENV = "HF_TOKEN"  # read by huggingface_hub in both TGI and LMI images
 
-_TGI_QUANTIZE = {"awq": "awq", "gptq": "gptq", "fp8": "fp8", "int8": "bitsandbytes", "int4": "bitsandbytes-nf4"}
 _TGI_DTYPE = {"fp16": "float16", "bf16": "bfloat16"}
-# LMI quantizes at start only for fp8 (and bitsandbytes); awq/gptq name the format of a pre-quantized checkpoint.
-# int8/int4 checkpoints carry their quantization config, which vLLM reads itself.
-_LMI_QUANTIZE = {"awq": "awq", "gptq": "gptq", "fp8": "fp8"}
-_TRTLLM_QUANTIZE = {"awq": "awq", "fp8": "fp8", "int8": "smoothquant"}
 _LMI_DTYPE = {"fp16": "fp16", "bf16": "bf16"}
 _LMI_ROLLING_BATCH = {"vllm": "vllm", "lmi": "vllm", "tensorrt-llm": "trtllm"}
 
@@ -35,9 +35,12 @@ def model_location(weights_source: str) -> str:
 
 
 def container_env(framework: str, *, weights_source: str, tp_degree: int, precision: str,
-                  max_model_len: int) -> dict[str, str]:
-    """Environment variables for the serving container (all values strings, as SageMaker requires)."""
+                  max_model_len: int, quantized_checkpoint: bool | None = None) -> dict[str, str]:
+    """Environment variables for the serving container (all values strings, as SageMaker requires).
+    `quantized_checkpoint`: the day model's `model.quantized_checkpoint`; None infers it from the precision."""
     location = model_location(weights_source)
+    server = quantization.server_of("sagemaker", framework)
+    quantize = quantization.quantize_at_load(precision, quantized_checkpoint, server)
     if framework == "tgi":
         env = {
             "HF_MODEL_ID": location,
@@ -46,9 +49,9 @@ def container_env(framework: str, *, weights_source: str, tp_degree: int, precis
             "MAX_TOTAL_TOKENS": str(max_model_len),
             "MAX_INPUT_TOKENS": str(max_model_len - 1),
         }
-        if precision in _TGI_QUANTIZE:
-            env["QUANTIZE"] = _TGI_QUANTIZE[precision]
-        else:
+        if quantize:
+            env[server.setting] = quantize
+        elif precision in _TGI_DTYPE:
             env["DTYPE"] = _TGI_DTYPE[precision]
         return env
     if framework not in _LMI_ROLLING_BATCH:
@@ -59,15 +62,13 @@ def container_env(framework: str, *, weights_source: str, tp_degree: int, precis
         "OPTION_TENSOR_PARALLEL_DEGREE": str(tp_degree),
         "OPTION_MAX_MODEL_LEN": str(max_model_len),
     }
-    quantize = _LMI_QUANTIZE
     if framework == "tensorrt-llm":
         # TRT-LLM compiles engines at start: input and sequence (max_output_len = max_seq_len) limits are build-time.
         del env["OPTION_MAX_MODEL_LEN"]
         env["OPTION_MAX_INPUT_LEN"] = str(max_model_len - 1)
         env["OPTION_MAX_OUTPUT_LEN"] = str(max_model_len)
-        quantize = _TRTLLM_QUANTIZE
-    if precision in quantize:
-        env["OPTION_QUANTIZE"] = quantize[precision]
+    if quantize:
+        env[server.setting] = quantize
     elif precision in _LMI_DTYPE:
         env["OPTION_DTYPE"] = _LMI_DTYPE[precision]
     return env

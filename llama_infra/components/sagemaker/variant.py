@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra import catalog, sizing
+from llama_infra import catalog, quantization, sizing
 from llama_infra.components.sagemaker.container_env import container_env
 from llama_infra.components.sagemaker.image import image_uri
 
@@ -91,7 +91,10 @@ def variant_plan(spec: DeploymentSpec, config: Config, weights: Weights | None =
         tp_degree=tp,
         image_uri=image,
         environment=container_env(spec.model.framework, weights_source=weights.source, tp_degree=tp,
-                                  precision=config.precision, max_model_len=spec.model.max_model_len),
+                                  precision=config.precision, max_model_len=spec.model.max_model_len,
+                                  quantized_checkpoint=quantization.declared_for(
+                                      spec.model.id, spec.model.precision, spec.model.quantized_checkpoint,
+                                      config.model_id, config.precision)),
         weights_source=weights.source,
         hf_token_secret=weights.hf_token_secret,
         startup_health_check_timeout_s=cold.startup_health_check_timeout_s,
