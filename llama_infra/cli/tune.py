@@ -23,6 +23,8 @@ def register(app: typer.Typer) -> None:
         seed: int = WorkloadOptions.seed,
         step_seconds: float | None = WorkloadOptions.step_seconds,
         passes: int = typer.Option(2, help="Coordinate-descent passes over the knobs."),
+        write: bool = typer.Option(False, "--write", help="Write the recommended change into SPEC (comments and "
+                                   "layout kept), not only print it as a diff."),
     ) -> None:
         """Try queue_depth_target, baseline count, stabilization windows and schedule times; print the change
         with the least cost that meets the SLO (or, if none does, the highest SLO attainment) as a YAML diff."""
@@ -59,3 +61,8 @@ def register(app: typer.Typer) -> None:
             console.print("No change recommended.")
             return
         typer.echo(yaml_diff(spec_file, best.changes))
+        if write:
+            from llama_infra.sim.tune import write_changes
+
+            write_changes(spec_file, best.changes)
+            console.print(f"wrote the recommended change into {spec_file}", highlight=False)

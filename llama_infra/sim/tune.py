@@ -125,8 +125,9 @@ def tune(spec: DeploymentSpec, workload: Workload, seed: int, dt_s: float, passe
     return start, best, list(cache.values())
 
 
-def yaml_diff(spec_file: Path, changes: dict[Path_, Any]) -> str:
-    """The recommended change as a unified diff of the spec file (comments and layout kept)."""
+def apply_changes(spec_file: Path, changes: dict[Path_, Any]) -> tuple[str, str]:
+    """(the spec file's text, the text with `changes` applied): a ruamel round trip, so comments, key order,
+    quoting and flow mappings stay as written."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
@@ -139,5 +140,25 @@ def yaml_diff(spec_file: Path, changes: dict[Path_, Any]) -> str:
         _set(doc, path, int(value) if isinstance(value, float) and value.is_integer() else value)
     buf = io.StringIO()
     yaml.dump(doc, buf)
-    return "".join(difflib.unified_diff(text.splitlines(keepends=True), buf.getvalue().splitlines(keepends=True),
+    return text, buf.getvalue()
+
+
+def yaml_diff(spec_file: Path, changes: dict[Path_, Any]) -> str:
+    """The recommended change as a unified diff of the spec file (comments and layout kept)."""
+    text, changed = apply_changes(spec_file, changes)
+    return "".join(difflib.unified_diff(text.splitlines(keepends=True), changed.splitlines(keepends=True),
                                         fromfile=str(spec_file), tofile=f"{spec_file} (recommended)"))
+
+
+def write_changes(spec_file: Path, changes: dict[Path_, Any]) -> None:
+    """Write the recommended change into the spec file, only once the changed text validates as a spec (a file is
+    never left half-changed: the new text goes to a temporary file beside it, then replaces it)."""
+    import os
+
+    from llama_infra.spec import parse_spec
+
+    _, changed = apply_changes(spec_file, changes)
+    parse_spec(changed, str(spec_file))  # SpecError: nothing is written
+    tmp = spec_file.with_name(f".{spec_file.name}.tune")
+    tmp.write_text(changed)
+    os.replace(tmp, spec_file)
