@@ -67,6 +67,15 @@ def register(app: typer.Typer) -> None:
         priority_api_keys_file: Annotated[
             Optional[Path], typer.Option(help="File of high-priority API keys, one per line (a mounted Secret).")
         ] = None,
+        api_keys_file: Annotated[
+            Optional[Path], typer.Option(help="File of client API keys, one per line (a mounted Secret).")
+        ] = None,
+        require_api_key: Annotated[
+            Optional[bool], typer.Option(help="Answer 401 to requests without a listed key (client or priority).")
+        ] = None,
+        backend_api_key_file: Annotated[
+            Optional[Path], typer.Option(help="File with the key the backends require (vLLM --api-key).")
+        ] = None,
         priority_header: Annotated[Optional[str], typer.Option(help="Header carrying low/high.")] = None,
         trust_priority_header: Annotated[
             Optional[bool], typer.Option(help="Let the header raise requests to high (behind a trusted gateway).")
@@ -77,6 +86,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         metrics_poll_interval_seconds: Annotated[Optional[float], typer.Option()] = None,
         upstream_idle_timeout_seconds: Annotated[Optional[float], typer.Option()] = None,
+        request_timeout_seconds: Annotated[
+            Optional[float], typer.Option(help="504 for a non-streaming request unanswered this long.")
+        ] = None,
+        max_connections: Annotated[Optional[int], typer.Option(help="503 for client connections beyond this.")] = None,
         drain_timeout_seconds: Annotated[Optional[float], typer.Option()] = None,
         wake_wait_seconds: Annotated[
             Optional[float], typer.Option(help="Hold requests this long while the backend wakes from zero (0: 503 now).")
@@ -90,7 +103,7 @@ def register(app: typer.Typer) -> None:
         import logging
 
         from llama_infra.router.app import serve
-        from llama_infra.router.config import load_priority_api_keys
+        from llama_infra.router.config import load_backend_api_key, load_client_api_keys
 
         overrides = {
             "primary.url": primary_url,
@@ -101,12 +114,17 @@ def register(app: typer.Typer) -> None:
             "fallback.queue_metric": fallback_queue_metric,
             "fallback.when_queue_depth_over": when_queue_depth_over,
             "priority_api_keys_file": priority_api_keys_file,
+            "api_keys_file": api_keys_file,
+            "require_api_key": require_api_key,
+            "backend_api_key_file": backend_api_key_file,
             "priority_header": priority_header,
             "trust_priority_header": trust_priority_header,
             "max_in_flight_requests": max_in_flight_requests,
             "low_priority_max_in_flight_requests": low_priority_max_in_flight_requests,
             "metrics_poll_interval_seconds": metrics_poll_interval_seconds,
             "upstream_idle_timeout_seconds": upstream_idle_timeout_seconds,
+            "request_timeout_seconds": request_timeout_seconds,
+            "max_connections": max_connections,
             "drain_timeout_seconds": drain_timeout_seconds,
             "wake_wait_seconds": wake_wait_seconds,
             "host": host,
@@ -115,7 +133,8 @@ def register(app: typer.Typer) -> None:
         source = str(config_file) if config_file else "router options"
         try:
             config = build_router_config(config_file, overrides)
-            load_priority_api_keys(config)  # fail now, with the file's name, not at the first request
+            load_client_api_keys(config)  # fail now, with the file's name, not at the first request
+            load_backend_api_key(config)
         except ValueError as exc:
             typer.echo(_config_errors(source, exc), err=True)
             raise typer.Exit(2) from None

@@ -7,17 +7,32 @@ import json
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from llama_infra.router.admission import AdmissionController
-from llama_infra.router.config import Priority, RouterConfig, load_priority_api_keys
+from llama_infra.router.auth import CREDENTIAL_HEADERS, KeyRing, request_api_key
+from llama_infra.router.config import (
+    Priority,
+    RouterConfig,
+    load_backend_api_key,
+    load_client_api_keys,
+    load_priority_api_keys,
+)
+from llama_infra.router.connections import CappedAppRunner
 from llama_infra.router.metrics import RouterMetrics
-from llama_infra.router.priority import PriorityClassifier, choose_backend
-from llama_infra.router.proxy import OUTCOME_KEY, UpstreamFailure, error_response, forward
+from llama_infra.router.priority import BackendRole, PriorityClassifier, choose_backend, other_backend
+from llama_infra.router.proxy import (
+    OUTCOME_KEY,
+    BackendRefused,
+    UpstreamFailure,
+    error_response,
+    forward,
+    forwarded_headers,
+)
 from llama_infra.router.queue_depth import BackendQueue, QueueDepthMonitor
 from llama_infra.router.wake import WakeWait
 
@@ -35,13 +50,23 @@ class Router:
         self.classifier = PriorityClassifier(
             load_priority_api_keys(config), config.priority_header, config.trust_priority_header
         )
+        self.client_keys = KeyRing(load_client_api_keys(config)) if config.require_api_key else None
+        self.backend_api_key = load_backend_api_key(config)
         self.admission = AdmissionController(config.max_in_flight_requests, config.low_priority_limit)
         self.metrics = RouterMetrics()
         backends = {"primary": BackendQueue(config.primary)}
         if config.fallback is not None:
             backends["fallback"] = BackendQueue(config.fallback)
-        self.monitor = QueueDepthMonitor(backends, config.metrics_poll_interval_seconds, config.metrics_stale_seconds)
+        self.monitor = QueueDepthMonitor(
+            backends,
+            config.metrics_poll_interval_seconds,
+            config.metrics_stale_seconds,
+            config.metrics_scrape_timeout_seconds,
+        )
         self._draining = asyncio.Event()
+        self._cut = asyncio.Event()
+        """Set when the drain ran out of time: open requests are cancelled and told so (error event or 503)."""
+        self._handlers: set[asyncio.Task[object]] = set()
         self.wake_wait = WakeWait(
             config.wake_wait_seconds, config.wake_retry_interval_seconds, self._draining, self.metrics.waking_requests
         )
@@ -68,7 +93,7 @@ class Router:
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         for path in GENERATION_PATHS:
             app.router.add_post(path, self.handle_generation)
-        app.router.add_get("/v1/models", self.handle_models)
+        app.router.add_get("/v1/models", self.handle_models_authenticated)
         app.router.add_get("/health", self.handle_health)
         app.router.add_get("/metrics", self.handle_metrics)
         app.on_startup.append(self._on_startup)
@@ -90,13 +115,55 @@ class Router:
         if self.session is not None:
             await self.session.close()
 
+    def _unauthorized(self, request: web.Request) -> web.Response | None:
+        """401 unless the request carries one of the configured keys (when `require_api_key` is on)."""
+        if self.client_keys is None:
+            return None
+        key = request_api_key(request.headers)
+        if key is not None and key in self.client_keys:
+            return None
+        why = "no API key" if key is None else "an API key that is not valid here"
+        return error_response(
+            401,
+            f"the request carries {why}; send `Authorization: Bearer <key>` with a key of this deployment",
+            "invalid_request_error",
+            {"WWW-Authenticate": "Bearer"},
+        )
+
+    def upstream_headers(self, request: web.Request) -> dict[str, str]:
+        """The client's headers minus hop-by-hop ones and (unless configured) its credentials, plus the backends'
+        own key when they require one (vLLM --api-key)."""
+        headers = forwarded_headers(request.headers)
+        if not self.config.forward_client_credentials:
+            headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+        if self.backend_api_key is not None:
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            headers["Authorization"] = f"Bearer {self.backend_api_key}"
+        return headers
+
     async def handle_generation(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
+        denied = self._unauthorized(request)
+        if denied is not None:
+            self.metrics.requests.labels("none", "none", "unauthorized").inc()
+            return denied
         priority = self.classifier.classify(request.headers)
         if self.draining:
             self.metrics.requests.labels("none", priority.value, "draining").inc()
             return error_response(
                 503, "router is shutting down; retry", "unavailable", {"Retry-After": "1", "Connection": "close"}
+            )
+        # The whole body before admission: a client trickling its body holds a connection, never an admission slot.
+        try:
+            body = await asyncio.wait_for(request.read(), self.config.request_body_timeout_seconds)
+        except TimeoutError:
+            self.metrics.requests.labels("none", priority.value, "body_timeout").inc()
+            return error_response(
+                408,
+                f"the request body did not arrive within {self.config.request_body_timeout_seconds:g} s; send it "
+                "at once",
+                "invalid_request_error",
+                {"Connection": "close"},
             )
         if not self.admission.try_admit(priority):
             self.metrics.requests.labels("none", priority.value, "shed").inc()
@@ -106,33 +173,103 @@ class Router:
                 "rate_limit_exceeded",
                 {"Retry-After": "1"},
             )
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
-            return await self._route(request, priority, started)
+            return await self._route(request, body, priority, started)
+        except asyncio.CancelledError:
+            if not self._cut.is_set():
+                raise  # the client hung up
+            task.uncancel()
+            self.metrics.requests.labels("none", priority.value, "cut").inc()
+            return error_response(
+                503, "router shut down before the backend answered; retry", "unavailable", {"Connection": "close"}
+            )
         finally:
+            self._handlers.discard(task)
             self.admission.release(priority)
 
-    async def _route(self, request: web.Request, priority: Priority, started: float) -> web.StreamResponse:
+    async def _route(
+        self, request: web.Request, body: bytes, priority: Priority, started: float
+    ) -> web.StreamResponse:
         depth, _source = self.monitor.depth("primary")
-        role = choose_backend(priority, depth, self.overflow_threshold)
+        chosen = choose_backend(priority, depth, self.overflow_threshold)
+        payload = _json_object(body)
+        if payload is None and chosen == "fallback" and self._rewrites_model:
+            return error_response(400, "request body is not a JSON object", "invalid_request_error")
+        streaming = payload is not None and payload.get("stream") is True
+        # Failover: a backend that refuses the connection (no serving replica) never saw the request, so the other
+        # one gets it at once; only when both refuse does the wake wait hold it for the chosen one.
+        roles: list[BackendRole] = [chosen]
+        alternative = other_backend(chosen)
+        if self.config.fallback is not None and (payload is not None or alternative == "primary" or not self._rewrites_model):
+            roles.append(alternative)  # (the fallback needs a JSON body to rewrite its model into)
+        for role in roles[:-1]:
+            try:
+                return await self._attempt(request, role, body, payload, priority, streaming, started, hold=False)
+            except BackendRefused:
+                self.metrics.failovers.labels(role, other_backend(role)).inc()
+        last = roles[-1]
+        if len(roles) == 1:
+            return await self._attempt(request, last, body, payload, priority, streaming, started, hold=True)
+        try:
+            return await self._attempt(request, last, body, payload, priority, streaming, started, hold=False)
+        except BackendRefused:
+            # Neither has a replica: hold for the chosen one (waking from zero), as without a fallback.
+            return await self._attempt(request, chosen, body, payload, priority, streaming, started, hold=True)
+
+    @property
+    def non_streaming_timeout(self) -> aiohttp.ClientTimeout:
+        """A non-streaming answer arrives whole, after the last token: its read time-out is the request time-out."""
+        return aiohttp.ClientTimeout(
+            total=None, connect=self.config.connect_timeout_seconds, sock_read=self.config.request_timeout_seconds
+        )
+
+    @property
+    def _rewrites_model(self) -> bool:
+        return self.config.fallback is not None and bool(self.config.fallback.model_id)
+
+    async def _attempt(
+        self,
+        request: web.Request,
+        role: BackendRole,
+        body: bytes,
+        payload: dict | None,
+        priority: Priority,
+        streaming: bool,
+        started: float,
+        hold: bool,
+    ) -> web.StreamResponse:
+        """Send the request to `role`. Raises `BackendRefused` when not holding and nothing reached the backend."""
         backend = self.monitor.backends[role]
-        body = await request.read()
-        if role == "fallback" and self.config.fallback is not None and self.config.fallback.model_id:
-            body = _with_model(body, self.config.fallback.model_id)
-            if body is None:
-                return error_response(400, "request body is not a JSON object", "invalid_request_error")
+        if role == "fallback" and self._rewrites_model and payload is not None:
+            assert self.config.fallback is not None and self.config.fallback.model_id
+            body = json.dumps(payload | {"model": self.config.fallback.model_id}).encode()
         headers = {"x-llama-backend": role, "x-llama-priority": priority.value}
         stamp = self.metrics.last_request_timestamp.labels(role).set_to_current_time
         stamp()
+        timeout = None if streaming else self.non_streaming_timeout
+        upstream_headers = self.upstream_headers(request)
+        session = self.session
+        assert session is not None, "router used before startup"
+        url = backend.config.url + request.path_qs
+
+        def send() -> Awaitable[web.StreamResponse]:
+            return forward(
+                request, session, url, body, headers, request_headers=upstream_headers, timeout=timeout, cut=self._cut
+            )
+
         backend.in_flight[priority] += 1
         try:
-            session = self.session
-            assert session is not None, "router used before startup"
-            url = backend.config.url + request.path_qs
-            response = await self.wake_wait.forward(
-                role, lambda: forward(request, session, url, body, headers), on_retry=stamp
-            )
+            if hold:
+                response = await self.wake_wait.forward(role, send, on_retry=stamp)
+            else:
+                response = await send()
             outcome = response.get(OUTCOME_KEY) or _outcome(response.status)
         except UpstreamFailure as failure:
+            if isinstance(failure, BackendRefused) and not hold:
+                raise  # the caller fails over
             response = error_response(failure.status, str(failure), "upstream_error", headers | failure.headers)
             outcome = "upstream_error"
         finally:
@@ -141,10 +278,15 @@ class Router:
         self.metrics.request_duration_seconds.labels(role, priority.value).observe(time.perf_counter() - started)
         return response
 
+    async def handle_models_authenticated(self, request: web.Request) -> web.StreamResponse:
+        denied = self._unauthorized(request)
+        return denied if denied is not None else await self.handle_models(request)
+
     async def handle_models(self, request: web.Request) -> web.StreamResponse:
         assert self.session is not None, "router used before startup"
+        url = self.config.primary.url + request.path_qs
         try:
-            return await forward(request, self.session, self.config.primary.url + request.path_qs, None, {})
+            return await forward(request, self.session, url, None, {}, request_headers=self.upstream_headers(request))
         except UpstreamFailure as failure:
             return error_response(failure.status, str(failure), "upstream_error", failure.headers)
 
@@ -177,19 +319,26 @@ class Router:
             await asyncio.sleep(0.05)
         left = self.admission.open_requests
         if left:
-            log.warning("drain timed out with %d requests still open; they will be cut", left)
+            log.warning("drain timed out with %d requests still open; cutting them with an error", left)
+            await self.cut_open_requests()
         return left == 0
 
+    async def cut_open_requests(self, wait_seconds: float = 2.0) -> None:
+        """End every open request now: streams get an error event and `[DONE]`, the others a 503."""
+        self._cut.set()
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        if handlers:
+            await asyncio.wait(handlers, timeout=wait_seconds)
 
-def _with_model(body: bytes, model_id: str) -> bytes | None:
+
+def _json_object(body: bytes) -> dict | None:
     try:
         payload = json.loads(body)
-    except ValueError:
+    except ValueError:  # (UnicodeDecodeError is one)
         return None
-    if not isinstance(payload, dict):
-        return None
-    payload["model"] = model_id
-    return json.dumps(payload).encode()
+    return payload if isinstance(payload, dict) else None
 
 
 def _outcome(status: int) -> str:
@@ -198,17 +347,23 @@ def _outcome(status: int) -> str:
     return "client_error" if status < 500 else "upstream_error"
 
 
-def make_runner(router: Router, shutdown_timeout_seconds: float = 1.0) -> web.AppRunner:
+def make_runner(router: Router, shutdown_timeout_seconds: float = 1.0) -> CappedAppRunner:
     """The router's aiohttp runner (signals are handled by `serve`, which drains first).
 
     handler_cancellation: a client that hangs up cancels its upstream request, so the GPU stops generating for it.
+    Connections beyond `max_connections` are answered 503 and closed before anything is read.
     """
-    return web.AppRunner(
+    return CappedAppRunner(
         router.build_app(),
+        max_connections=router.config.max_connections,
+        refused=router.metrics.refused_connections,
         handle_signals=False,
         shutdown_timeout=shutdown_timeout_seconds,
         access_log=None,
         handler_cancellation=True,
+        # aiohttp closes a connection that has no complete request head this long after it opened or after its
+        # last response: the keep-alive time-out and the header time-out in one.
+        keepalive_timeout=router.config.idle_connection_timeout_seconds,
     )
 
 

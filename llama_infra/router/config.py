@@ -102,13 +102,66 @@ class RouterConfig(BaseModel):
     low_priority_max_in_flight_requests: int | None = Field(
         default=None, ge=0, description="Low-priority requests beyond this many open requests get 429; default half."
     )
+    api_keys: tuple[SecretStr, ...] = Field(
+        default=(), description="API keys of every tenant allowed in (given directly, for tests and embedding)."
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="File with one client API key per line (a mounted Secret); '#' comments."
+    )
+    require_api_key: bool = Field(
+        default=False,
+        description="When true a generation or models request without a listed key (api_keys, api_keys_file or a "
+        "priority key) gets 401. The EKS components always turn it on; keys are compared in constant time.",
+    )
+    forward_client_credentials: bool = Field(
+        default=False,
+        description="Send the client's Authorization / x-api-key / api-key headers on to the backends; by default "
+        "they are dropped (and backend_api_key_file's key is sent instead, if set).",
+    )
+    backend_api_key_file: Path | None = Field(
+        default=None,
+        description="File holding the key the backends require (vLLM --api-key); sent as `Authorization: Bearer`.",
+    )
     metrics_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    metrics_scrape_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long one queue-depth scrape may take (Prometheus /federate often needs more than a second).",
+    )
     metrics_stale_after_seconds: float | None = Field(
-        default=None, gt=0, description="A scrape older than this falls back to in-flight counts; default 3 polls."
+        default=None,
+        gt=0,
+        description="A scrape older than this falls back to the in-flight estimate; default 3 polls, and at least "
+        "one scrape time-out plus one poll.",
     )
     connect_timeout_seconds: float = Field(default=5.0, gt=0)
     upstream_idle_timeout_seconds: float = Field(
-        default=120.0, gt=0, description="A backend silent this long mid-response is treated as gone."
+        default=120.0, gt=0, description="A backend silent this long mid-stream is treated as gone."
+    )
+    request_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="A non-streaming request whose backend has not answered in this long gets 504. A server sends "
+        "nothing until the whole answer is generated: 4,096 tokens at 10 tokens/s take ~410 s; 600 s is the OpenAI "
+        "SDKs' own default time-out, after which the client has given up anyway.",
+    )
+    request_body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A client must send its whole request body within this long, or gets 408. The body is read "
+        "before admission, so slow senders never hold an admission slot.",
+    )
+    idle_connection_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="A connection that has not sent a complete request head this long after it opened or after its "
+        "last response is closed (keep-alive and header time-out in one).",
+    )
+    max_connections: int = Field(
+        default=2048,
+        ge=1,
+        description="Client connections beyond this many open ones get 503 + Connection: close at once, before any "
+        "request is read, so idle or slow connections cannot use up the process' file descriptors.",
     )
     drain_timeout_seconds: float = Field(
         default=100.0, gt=0, description="On SIGTERM, wait this long for open streams (keep under the 120 s spot notice)."
@@ -136,6 +189,11 @@ class RouterConfig(BaseModel):
                 f"low_priority_max_in_flight_requests ({low}) is above max_in_flight_requests "
                 f"({self.max_in_flight_requests}); low priority must be shed first, so set it lower"
             )
+        if self.max_connections < self.max_in_flight_requests:
+            raise ValueError(
+                f"max_connections ({self.max_connections}) is below max_in_flight_requests "
+                f"({self.max_in_flight_requests}); every admitted request needs a connection, so raise it"
+            )
         return self
 
     @property
@@ -146,20 +204,50 @@ class RouterConfig(BaseModel):
 
     @property
     def metrics_stale_seconds(self) -> float:
-        return self.metrics_stale_after_seconds or 3 * self.metrics_poll_interval_seconds
+        if self.metrics_stale_after_seconds is not None:
+            return self.metrics_stale_after_seconds
+        poll = self.metrics_poll_interval_seconds
+        return max(3 * poll, self.metrics_scrape_timeout_seconds + poll)
+
+
+def _read_keys(field: str, path: Path) -> set[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ValueError(f"{field} {path}: cannot read it ({why}); mount the keys Secret there or drop the option") from exc
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")}
 
 
 def load_priority_api_keys(config: RouterConfig) -> frozenset[str]:
     """The high-priority keys from the config and its key file. Raises `ValueError` naming the file on failure."""
     keys = {key.get_secret_value() for key in config.priority_api_keys}
-    path = config.priority_api_keys_file
-    if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(
-                f"priority_api_keys_file {path}: cannot read it ({exc.strerror}); "
-                "mount the priority keys Secret there or drop the option"
-            ) from exc
-        keys.update(line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    if config.priority_api_keys_file is not None:
+        keys |= _read_keys("priority_api_keys_file", config.priority_api_keys_file)
     return frozenset(keys)
+
+
+def load_client_api_keys(config: RouterConfig) -> frozenset[str]:
+    """Every key let in: the client keys and the priority keys. Raises `ValueError` when a key file cannot be read
+    or `require_api_key` is on with no key at all (the router would answer every request 401)."""
+    keys = {key.get_secret_value() for key in config.api_keys} | load_priority_api_keys(config)
+    if config.api_keys_file is not None:
+        keys |= _read_keys("api_keys_file", config.api_keys_file)
+    if config.require_api_key and not keys:
+        raise ValueError(
+            "require_api_key: no API key is configured, so every request would get 401; put one key per line in "
+            "api_keys_file (the mounted Secret) or turn require_api_key off"
+        )
+    return frozenset(keys)
+
+
+def load_backend_api_key(config: RouterConfig) -> str | None:
+    """The key the backends require (first non-comment line of `backend_api_key_file`), or None."""
+    if config.backend_api_key_file is None:
+        return None
+    keys = sorted(_read_keys("backend_api_key_file", config.backend_api_key_file))
+    if len(keys) != 1:
+        raise ValueError(
+            f"backend_api_key_file {config.backend_api_key_file}: holds {len(keys)} keys; it must hold exactly one"
+        )
+    return keys[0]

@@ -53,9 +53,21 @@ class RouterMetrics:
             ["backend"],
             registry=self.registry,
         )
+        self.failovers = Counter(
+            "llama_router_failovers",
+            "Requests sent to the other backend because the chosen one refused the connection (no serving replica).",
+            ["from_backend", "to_backend"],
+            registry=self.registry,
+        )
+        self.refused_connections = Counter(
+            "llama_router_refused_connections",
+            "Client connections answered 503 and closed at once because max_connections were already open.",
+            registry=self.registry,
+        )
         self.requests = Counter(
             "llama_router_requests",
-            "Requests by backend, priority and outcome (ok, client_error, upstream_error, shed, draining).",
+            "Requests by backend, priority and outcome (ok, client_error, upstream_error, shed, draining, "
+            "unauthorized, body_timeout, cut).",
             ["backend", "priority", "outcome"],
             registry=self.registry,
         )

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
+from llama_infra.router.auth import KeyRing, request_api_key
 from llama_infra.router.config import Priority
 
 BackendRole = Literal["primary", "fallback"]
-
-
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode("utf-8")).digest()
-
-
-def request_api_key(headers: Mapping[str, str]) -> str | None:
-    """The API key a client sent: `Authorization: Bearer <key>` (OpenAI style) or `api-key` / `x-api-key`."""
-    authorization = headers.get("Authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return headers.get("x-api-key") or headers.get("api-key") or None
 
 
 class PriorityClassifier:
@@ -33,14 +20,13 @@ class PriorityClassifier:
     """
 
     def __init__(self, high_priority_keys: Iterable[str], header: str, trust_header: bool) -> None:
-        # Compare digests, not the keys themselves: the set never holds a key that could leak in a traceback.
-        self._high_digests = frozenset(_digest(key) for key in high_priority_keys)
+        self._high = KeyRing(high_priority_keys)
         self._header = header
         self._trust_header = trust_header
 
     def classify(self, headers: Mapping[str, str]) -> Priority:
         key = request_api_key(headers)
-        if key is not None and _digest(key) in self._high_digests:
+        if key is not None and key in self._high:
             return Priority.HIGH
         asked = headers.get(self._header, "").strip().lower()
         if asked == Priority.LOW.value:
@@ -58,3 +44,8 @@ def choose_backend(priority: Priority, primary_queue_depth: float, overflow_thre
     if overflow_threshold is None or priority is Priority.HIGH:
         return "primary"
     return "fallback" if primary_queue_depth > overflow_threshold else "primary"
+
+
+def other_backend(role: BackendRole) -> BackendRole:
+    """Where a request fails over to when `role` has no serving replica."""
+    return "fallback" if role == "primary" else "primary"

@@ -80,21 +80,31 @@ async def forward(
     url: str,
     body: bytes | None,
     response_headers: dict[str, str],
+    *,
+    request_headers: dict[str, str] | None = None,
+    timeout: aiohttp.ClientTimeout | None = None,
+    cut: asyncio.Event | None = None,
 ) -> web.StreamResponse:
-    """Send `body` to `url` with the client's headers; stream SSE responses through event by event.
+    """Send `body` to `url` with `request_headers` (default: the client's); stream SSE responses event by event.
 
     Raises `UpstreamFailure` when the backend cannot be reached or fails before its response head; once a stream
-    has started, failures become an error event instead.
+    has started, failures become an error event instead. `timeout` overrides the session's (the router gives
+    non-streaming requests their own, longer read time-out). When `cut` is set and the handler is cancelled (the
+    router's drain ran out of time), an open stream ends with an error event and `[DONE]` instead of a bare close.
     """
-    headers = forwarded_headers(request.headers)
+    headers = forwarded_headers(request.headers) if request_headers is None else request_headers
+    options = {} if timeout is None else {"timeout": timeout}  # (timeout=None would mean no time-out at all)
     try:
-        async with session.request(request.method, url, data=body, headers=headers) as upstream:
+        async with session.request(request.method, url, data=body, headers=headers, **options) as upstream:
             content_type = upstream.headers.get("Content-Type", "")
             if upstream.status == 200 and content_type.startswith("text/event-stream"):
-                return await _stream_events(request, upstream, response_headers)
+                return await _stream_events(request, upstream, response_headers, cut)
             payload = await upstream.read()
             out_headers = forwarded_headers(upstream.headers) | response_headers
             return web.Response(status=upstream.status, body=payload, headers=out_headers)
+    except aiohttp.ConnectionTimeoutError as exc:  # no connection within connect_timeout: nothing was sent
+        raise BackendRefused(503, f"backend {url} did not accept a connection in time; retry",
+                             UNAVAILABLE_RETRY_AFTER_SECONDS) from exc
     except asyncio.TimeoutError as exc:
         raise UpstreamFailure(504, f"backend {url} did not answer in time") from exc
     except aiohttp.ClientConnectorError as exc:
@@ -116,7 +126,10 @@ async def _send(out: web.StreamResponse, data: bytes) -> None:
 
 
 async def _stream_events(
-    request: web.Request, upstream: aiohttp.ClientResponse, response_headers: dict[str, str]
+    request: web.Request,
+    upstream: aiohttp.ClientResponse,
+    response_headers: dict[str, str],
+    cut: asyncio.Event | None,
 ) -> web.StreamResponse:
     out = web.StreamResponse(
         status=200,
@@ -132,6 +145,14 @@ async def _stream_events(
             await _send_error(out, "backend went silent mid-stream", code=504)
         except UpstreamEndedEarly as exc:
             await _send_error(out, str(exc))
+        except asyncio.CancelledError:
+            if cut is None or not cut.is_set():
+                raise  # the client hung up (handler cancellation): nobody to tell
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()  # the router cut this stream on purpose; finish it properly
+            await _send_error(out, "router shut down before the stream finished; retry the request", code=503)
+            out[OUTCOME_KEY] = "cut"
         await out.write_eof()
     except _ClientGone:
         log.info("client went away mid-stream; dropping the upstream request")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,23 +16,42 @@ from llama_infra.router.config import BackendConfig, Priority
 
 log = logging.getLogger(__name__)
 
-# Waiting-request gauges of the servers we deploy (names as the servers export them; see DESIGN.md).
+# Waiting- and running-request gauges of the servers we deploy (names as the servers export them; see DESIGN.md).
 QUEUE_METRIC_NAMES = {"vllm": "vllm:num_requests_waiting", "tgi": "tgi_queue_size"}
+RUNNING_METRIC_NAMES = {"vllm": "vllm:num_requests_running", "tgi": "tgi_batch_current_size"}
+
+
+class BadQueueDepth(ValueError):
+    """The backend exported a depth no queue can have (NaN, infinite or negative)."""
+
+
+def _gauge_total(exposition: str, names: dict[str, str], queue_metric: str) -> float | None:
+    wanted = set(names.values()) if queue_metric == "auto" else {names[queue_metric]}
+    totals: dict[str, float] = {}
+    # Untyped expositions split one metric into several families, so sum over every family with the name.
+    for family in text_string_to_metric_families(exposition):
+        if family.name in wanted:
+            for sample in family.samples:
+                if sample.name != family.name:
+                    continue
+                if not math.isfinite(sample.value) or sample.value < 0:
+                    raise BadQueueDepth(f"{sample.name}{sample.labels} is {sample.value}: not a request count")
+                totals[family.name] = totals.get(family.name, 0.0) + float(sample.value)
+    return next(iter(totals.values()), None)
 
 
 def parse_queue_depth(exposition: str, queue_metric: str) -> float | None:
     """Sum of the backend's waiting-requests gauge over all its label sets, or None if it does not export one.
 
-    `queue_metric` is `vllm`, `tgi` or `auto` (whichever of the two appears first).
+    `queue_metric` is `vllm`, `tgi` or `auto` (whichever of the two appears first). Raises `BadQueueDepth` when a
+    sample is NaN, infinite or negative: that scrape is discarded rather than routed on.
     """
-    wanted = set(QUEUE_METRIC_NAMES.values()) if queue_metric == "auto" else {QUEUE_METRIC_NAMES[queue_metric]}
-    totals: dict[str, float] = {}
-    # Untyped expositions split one metric into several families, so sum over every family with the name.
-    for family in text_string_to_metric_families(exposition):
-        if family.name in wanted:
-            samples = (sample.value for sample in family.samples if sample.name == family.name)
-            totals[family.name] = totals.get(family.name, 0.0) + float(sum(samples))
-    return next(iter(totals.values()), None)
+    return _gauge_total(exposition, QUEUE_METRIC_NAMES, queue_metric)
+
+
+def parse_running(exposition: str, queue_metric: str) -> float | None:
+    """Sum of the backend's running-requests gauge (what its replicas are generating for right now), or None."""
+    return _gauge_total(exposition, RUNNING_METRIC_NAMES, queue_metric)
 
 
 @dataclass
@@ -42,25 +62,36 @@ class BackendQueue:
     in_flight: Counter[Priority] = field(default_factory=Counter)
     scraped_depth: float | None = None
     scraped_at_monotonic: float = float("-inf")
+    slots: float = 0.0
+    """The most requests the backend was seen running at once (its scraped running gauge): its batch capacity."""
 
     @property
     def in_flight_total(self) -> int:
         return sum(self.in_flight.values())
 
     def depth(self, stale_after_seconds: float) -> tuple[float, str]:
-        """(queue depth, source): the scraped gauge while fresh, else the router's own in-flight count."""
+        """(queue depth, source): the scraped waiting gauge while fresh, else an estimate of the waiting requests
+        from the router's own count: what it has open to the backend beyond the slots the backend was seen running
+        (the whole in-flight count only for a backend that never exported a running gauge, or `in_flight`)."""
         fresh = time.monotonic() - self.scraped_at_monotonic <= stale_after_seconds
         if self.config.queue_metric != "in_flight" and self.scraped_depth is not None and fresh:
             return self.scraped_depth, "metrics"
-        return float(self.in_flight_total), "in_flight"
+        return max(0.0, self.in_flight_total - self.slots), "in_flight"
 
 
 class QueueDepthMonitor:
-    """Polls each backend's metrics endpoint on an interval; bounded per poll by the interval itself."""
+    """Polls each backend's metrics endpoint on an interval; each scrape is bounded by its own time-out."""
 
-    def __init__(self, backends: dict[str, BackendQueue], interval_seconds: float, stale_after_seconds: float) -> None:
+    def __init__(
+        self,
+        backends: dict[str, BackendQueue],
+        interval_seconds: float,
+        stale_after_seconds: float,
+        scrape_timeout_seconds: float | None = None,
+    ) -> None:
         self.backends = backends
         self._interval = interval_seconds
+        self._scrape_timeout = scrape_timeout_seconds or interval_seconds
         self._stale_after = stale_after_seconds
         self._task: asyncio.Task[None] | None = None
 
@@ -74,14 +105,17 @@ class QueueDepthMonitor:
         if queue.config.queue_metric == "in_flight":
             return
         try:
-            timeout = aiohttp.ClientTimeout(total=self._interval)
+            timeout = aiohttp.ClientTimeout(total=self._scrape_timeout)
             async with session.get(queue.config.resolved_metrics_url, timeout=timeout) as response:
                 response.raise_for_status()
                 text = await response.text()
             depth = parse_queue_depth(text, queue.config.queue_metric)
+            running = parse_running(text, queue.config.queue_metric)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             log.debug("queue depth scrape of %s failed: %s", queue.config.resolved_metrics_url, exc)
             return  # the old value goes stale and the router falls back to its in-flight count
+        if running is not None:
+            queue.slots = max(queue.slots, running)
         if depth is not None:
             queue.scraped_depth = depth
             queue.scraped_at_monotonic = time.monotonic()

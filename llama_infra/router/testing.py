@@ -38,6 +38,8 @@ class FakeOpenAIBackend:
     exports: Literal["vllm", "tgi", "none"] = "vllm"
     waiting_override: float | None = None
     """When set, `/metrics` reports this queue depth instead of the real one."""
+    metrics_delay_seconds: float = 0.0
+    """`/metrics` answers after this long (a slow Prometheus /federate)."""
     status_override: int | None = None
     """When set, generation endpoints answer with this status and an OpenAI error body."""
     abort_after_chunks: int | None = None
@@ -162,6 +164,8 @@ class FakeOpenAIBackend:
         return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
 
     async def _metrics(self, _request: web.Request) -> web.Response:
+        if self.metrics_delay_seconds:
+            await asyncio.sleep(self.metrics_delay_seconds)
         waiting = self.waiting if self.waiting_override is None else self.waiting_override
         if self.exports == "vllm":
             label = f'{{model_name="{self.model}"}}'
