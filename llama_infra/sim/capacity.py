@@ -14,7 +14,7 @@ import numpy as np
 
 from llama_infra import catalog, pricing, provisioning, sizing
 from llama_infra.capacity_plan import Config
-from llama_infra.sim.replica_model import BATCH_SLOWDOWN_PER_SEQUENCE, REQUEST_OVERHEAD_S, ReplicaPerf, replica_perf
+from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, ReplicaPerf, replica_perf
 
 # Seconds from "asked for" to "instance running" before the model starts loading: the typical value of the stated
 # assumption (`llama_infra.provisioning`); lead times use its high value.
@@ -106,7 +106,7 @@ def interval_attainment(arrival_s: np.ndarray, prompt: np.ndarray, output: np.nd
     from that batch, which Little's law gives: requests in flight = rate × (TTFT + output × step(batch)), spread
     over n replicas. A batch beyond KV cache / max_num_seqs, or one too slow for the tokens/s target, fails all."""
     rps = len(arrival_s) / seconds
-    s1, c = perf.decode_step_s_batch1, BATCH_SLOWDOWN_PER_SEQUENCE
+    s1, c = perf.decode_step_s_batch1, perf.batch_slowdown_per_sequence
     t0 = float(prompt.mean()) / perf.prefill_tokens_per_s + s1 + REQUEST_OVERHEAD_S
     o = float(output.mean())
     denom = n - rps * o * s1 * c

@@ -21,7 +21,7 @@ import numpy as np
 
 from llama_infra.capacity_plan import Config, day_config, window_config, window_of
 from llama_infra.sim.capacity import SPOT_NOTICE_S, Assumptions, perf_for, startup_s, usd_per_replica_hour
-from llama_infra.sim.replica_model import BATCH_SLOWDOWN_PER_SEQUENCE, REQUEST_OVERHEAD_S, ReplicaPerf
+from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, ReplicaPerf
 
 if TYPE_CHECKING:
     from llama_infra.sim.policies import Policy
@@ -200,17 +200,18 @@ class Pool:
             self._bill(r, min(end, r.retire_at))
 
     # ---- serving --------------------------------------------------------------------------------------------
-    def capacity(self, t: float) -> tuple[int, float, float, float, float, float]:
+    def capacity(self, t: float) -> tuple[int, float, float, float, float, float, float]:
         if self._cap is None:
             ready = [r for r in self.replicas if r.ready(t)]
             n = len(ready)
             if n == 0:
-                self._cap = (0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                self._cap = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
             else:
                 self._cap = (n, float(sum(r.perf.max_num_seqs for r in ready)),
                              float(sum(r.perf.kv_cache_tokens for r in ready)),
                              float(sum(r.perf.prefill_tokens_per_s for r in ready)),
-                             sum(r.perf.decode_step_s_batch1 for r in ready) / n, float(n))
+                             sum(r.perf.decode_step_s_batch1 for r in ready) / n, float(n),
+                             sum(r.perf.decode_s_per_sequence for r in ready) / n)
         return self._cap
 
     def serve(self, t: float, new: np.ndarray) -> None:
@@ -219,7 +220,7 @@ class Pool:
         if not len(cand):
             self.backlog_s = max(0.0, self.backlog_s - sim.dt)
             return
-        n, cap_seqs, cap_kv, rate_sum, step1, _ = self.capacity(t)
+        n, cap_seqs, cap_kv, rate_sum, step1, _, per_seq = self.capacity(t)
         arr = sim.arrival
         if n:
             need = sim.kv_need[cand]
@@ -250,7 +251,7 @@ class Pool:
         self.backlog_s = max(0.0, float(in_system[-1] - (t + sim.dt - s[-1])))
         per_replica_rate = rate_sum / n
         batch = (self.running + m) / n
-        step_s = step1 * (1 + BATCH_SLOWDOWN_PER_SEQUENCE * max(batch - 1.0, 0.0))
+        step_s = step1 + per_seq * max(batch - 1.0, 0.0)  # ReplicaPerf.decode_step_s, averaged over the replicas
         ttft = (s - a) + wait + prompt / per_replica_rate + step_s + REQUEST_OVERHEAD_S
         out = sim.output[adm]
         finish = a + ttft + out * step_s

@@ -1,17 +1,27 @@
-"""How fast one serving replica is: prefill tokens/s, decode step time vs batch, KV-cache capacity.
+"""How fast one serving replica is, from first principles: prefill FLOPs, decode bytes, tensor-parallel traffic.
 
-One table per fact, each number with its public source. Rates are built from GPU datasheet figures times
-efficiencies calibrated against published vLLM measurements; every row says when it is extrapolated.
+A replica of model M at precision P with serving framework F on instance type I, tensor-parallel degree TP:
 
-A replica of model M at precision P on instance type I with tensor-parallel degree TP:
-- decode is memory-bound: one step reads the weights once, so at batch 1 the step time is
-  weights_bytes / (TP × HBM bandwidth × decode_efficiency × tp_efficiency × precision_kernel_efficiency), and each
-  extra sequence in the batch adds `BATCH_SLOWDOWN_PER_SEQUENCE` of that time (KV reads, sampling);
-  tokens/s per user = 1 / step time.
-- prefill is compute-bound: 2 × parameters FLOPs per prompt token at TP × dense BF16 FLOPS × PREFILL_MFU.
-- TTFT = queueing + one scheduler step + prompt / prefill rate + REQUEST_OVERHEAD_S.
-- concurrent sequences are bounded by vLLM's max_num_seqs (256) and by KV-cache memory: TP × GPU memory ×
-  gpu_memory_utilization (0.9) − weights (sizing.weights_gb), at the architecture's KV bytes per token.
+- **Prefill** is compute-bound: a prompt of p tokens costs 2 × parameters × p FLOPs in the matrix multiplies plus
+  2 × layers × hidden × p² in causal attention, at TP × the GPU's dense tensor FLOPS for the precision's compute
+  type × `PREFILL_MFU`; under TP every layer also all-reduces p × hidden activations twice (`comm_s`).
+- **Decode** is memory-bandwidth-bound: one step reads the weights once (weights / TP per GPU) and every running
+  sequence's KV cache (context × KV bytes per token / TP), at HBM bandwidth × `DECODE_BANDWIDTH_EFFICIENCY`; each
+  sequence also costs its 2 × parameters FLOPs at `DECODE_COMPUTE_EFFICIENCY` (what makes large batches
+  compute-bound), each layer the framework's launch/scheduling overhead, and under TP two all-reduces per layer
+  of batch × hidden × 2 bytes over the GPUs' link (NVLink on p4d/p5; PCIe on g5/g6e/g6, which have no NVLink) plus
+  the framework's per-all-reduce launch cost. A step is linear in the batch:
+  ``decode_step_s(b) = decode_step_s_batch1 + (b − 1) × decode_s_per_sequence``.
+- **Chunked-prefill interference**: prefill work shares the GPU with decode steps; when prompts arrive at
+  `prefill_tokens_per_s_load`, a fraction ρ = load × prefill time per token × `PREFILL_INTERFERENCE` of the time
+  is not decoding and the inter-token latency stretches to step / (1 − ρ) (`itl_s`).
+- **Concurrency** is bounded by the framework's max sequences (vLLM's defaults depend on the GPU) and by KV-cache
+  memory: TP × GPU memory × the framework's memory fraction − weights, at the architecture's KV bytes per token.
+
+Facts (datasheets, configs, framework defaults) carry their source next to them. Six efficiency constants and six
+per-framework overheads are fitted to the published measurements in
+`llama_infra/data/calibration/replica_measurements.csv` (`python -m benchmarks.bench_calibration --fit` refits
+them; `tests/sim/test_replica_calibration.py` checks every point lands within ±25 %).
 """
 
 from __future__ import annotations
@@ -21,25 +31,39 @@ from functools import cache
 
 from llama_infra import catalog, sizing
 
+GIB = 2**30
+
 
 @dataclass(frozen=True)
 class GpuSpec:
     hbm_bandwidth_gb_s: float
     dense_bf16_tflops: float
+    dense_fp8_tflops: float | None  # None: no FP8 tensor cores (FP8 weights run as weight-only, BF16 compute)
+    dense_int8_tops: float
+    link: str  # "nvlink" or "pcie": what the GPUs of one instance all-reduce over
+    link_gb_s: float  # per GPU, per direction
     source: str
 
 
-# NVIDIA datasheets (dense, no sparsity). Keyed by the catalog's GPU model and memory (A100 40 vs 80 GB differ).
+# NVIDIA datasheets, dense tensor throughput (no sparsity). Keyed by the catalog's GPU model and memory.
 GPUS: dict[str, GpuSpec] = {
-    "A100-40": GpuSpec(1555, 312, "NVIDIA A100 Tensor Core GPU datasheet (40GB SXM: 1,555 GB/s; BF16 312 TFLOPS)"),
-    "A100-80": GpuSpec(2039, 312, "NVIDIA A100 Tensor Core GPU datasheet (80GB SXM: 2,039 GB/s; BF16 312 TFLOPS)"),
-    "H100": GpuSpec(3350, 989, "NVIDIA H100 datasheet (SXM: 3.35 TB/s; BF16 989 TFLOPS dense)"),
-    "H200": GpuSpec(4800, 989, "NVIDIA H200 datasheet (4.8 TB/s; BF16 989 TFLOPS dense)"),
-    "L40S": GpuSpec(864, 362, "NVIDIA L40S datasheet (864 GB/s; BF16 362 TFLOPS dense)"),
-    "L4": GpuSpec(300, 121, "NVIDIA L4 datasheet (300 GB/s; BF16 121 TFLOPS dense)"),
-    "A10G": GpuSpec(600, 125, "NVIDIA A10 datasheet (600 GB/s; BF16 125 TFLOPS dense) — EXTRAPOLATED: AWS's A10G "
-                    "is an A10 variant; NVIDIA publishes no separate A10G sheet"),
-    "T4": GpuSpec(320, 65, "NVIDIA T4 datasheet (320 GB/s; FP16 65 TFLOPS)"),
+    "A100-40": GpuSpec(1555, 312, None, 624, "nvlink", 300,
+                       "NVIDIA A100 datasheet (40GB SXM: 1,555 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s)"),
+    "A100-80": GpuSpec(2039, 312, None, 624, "nvlink", 300,
+                       "NVIDIA A100 datasheet (80GB SXM: 2,039 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s)"),
+    "H100": GpuSpec(3350, 989, 1979, 1979, "nvlink", 450,
+                    "NVIDIA H100 datasheet (SXM: 3.35 TB/s; BF16 989, FP8 1,979 TFLOPS dense; NVLink 900 GB/s)"),
+    "H200": GpuSpec(4800, 989, 1979, 1979, "nvlink", 450,
+                    "NVIDIA H200 datasheet (4.8 TB/s; BF16 989, FP8 1,979 TFLOPS dense; NVLink 900 GB/s)"),
+    "L40S": GpuSpec(864, 362, 733, 733, "pcie", 32,
+                    "NVIDIA L40S datasheet (864 GB/s; BF16 362, FP8 733 TFLOPS dense; PCIe Gen4 x16 64 GB/s, no NVLink)"),
+    "L4": GpuSpec(300, 121, 242, 242, "pcie", 32,
+                  "NVIDIA L4 datasheet (300 GB/s; BF16 121, FP8 242 TFLOPS dense; PCIe Gen4 x16 64 GB/s, no NVLink)"),
+    "A10G": GpuSpec(600, 125, None, 250, "pcie", 32,
+                    "NVIDIA A10 datasheet (600 GB/s; BF16 125 TFLOPS, INT8 250 TOPS; PCIe Gen4 64 GB/s) — EXTRAPOLATED: "
+                    "AWS's A10G is an A10 variant; NVIDIA publishes no separate A10G sheet"),
+    "T4": GpuSpec(320, 65, None, 130, "pcie", 16,
+                  "NVIDIA T4 datasheet (320 GB/s; FP16 65 TFLOPS; INT8 130 TOPS; PCIe Gen3 x16 32 GB/s)"),
 }
 
 
@@ -48,44 +72,75 @@ class Architecture:
     layers: int
     kv_heads: int
     head_dim: int
+    hidden: int
     source: str
 
 
-# Llama 3.x configs (config.json on the Hugging Face Hub: num_hidden_layers, num_key_value_heads, hidden/heads).
+# config.json on the Hugging Face Hub (num_hidden_layers, num_key_value_heads, hidden_size / num_attention_heads).
 ARCHITECTURES: dict[float, Architecture] = {
-    1: Architecture(16, 8, 64, "meta-llama/Llama-3.2-1B config.json"),
-    3: Architecture(28, 8, 128, "meta-llama/Llama-3.2-3B config.json"),
-    8: Architecture(32, 8, 128, "meta-llama/Llama-3.1-8B config.json"),
-    70: Architecture(80, 8, 128, "meta-llama/Llama-3.1-70B config.json"),
-    405: Architecture(126, 8, 128, "meta-llama/Llama-3.1-405B config.json"),
+    1: Architecture(16, 8, 64, 2048, "meta-llama/Llama-3.2-1B config.json"),
+    3: Architecture(28, 8, 128, 3072, "meta-llama/Llama-3.2-3B config.json"),
+    7: Architecture(32, 32, 128, 4096, "meta-llama/Llama-2-7b-hf config.json (no grouped-query attention)"),
+    8: Architecture(32, 8, 128, 4096, "meta-llama/Llama-3.1-8B config.json"),
+    70: Architecture(80, 8, 128, 8192, "meta-llama/Llama-3.1-70B config.json (Llama-2-70b: the same shape)"),
+    405: Architecture(126, 8, 128, 16384, "meta-llama/Llama-3.1-405B config.json"),
 }
 
-# Calibrations (each from one public measurement; see the module docstring for the formulas).
-DECODE_EFFICIENCY = 0.77
-DECODE_EFFICIENCY_SOURCE = ("vLLM throughput–latency sweep on one A100 40GB, Llama-3.1-8B BF16, vLLM 0.23: "
-                            "~75 tokens/s at concurrency 1, '77% of the memory-bandwidth ceiling' "
-                            "(johnmusgrave.com/p/vllm-throughput-latency-sweep-on)")
-BATCH_SLOWDOWN_PER_SEQUENCE = 0.03
-BATCH_SLOWDOWN_SOURCE = ("same sweep: 6.6x throughput at concurrency 8 → step time 8/6.6 = 1.21x of batch 1 "
-                         "→ +3 % per extra sequence (EXTRAPOLATED linearly beyond 8)")
-TP_EFFICIENCY = 0.61
-TP_EFFICIENCY_SOURCE = ("vLLM nightly serving benchmark, Llama-3.3-70B TP4 on 4xA100 80GB, ShareGPT, QPS 1: mean TPOT "
-                        "44.9 ms (gist surajssd/eef8ebf8…, vLLM benchmarks/ format); at ~9 concurrent sequences "
-                        "(Little's law) the roofline gives 27.7 ms → 0.61 for all-reduce and kernel overheads")
-PREFILL_MFU = 0.35
-PREFILL_MFU_SOURCE = ("same benchmark: mean TTFT 155 ms for ~213-token prompts = one 45 ms step + ~30 ms overhead + "
-                      "prefill at 35 % of dense BF16 FLOPS")
-REQUEST_OVERHEAD_S = 0.030
-GPU_MEMORY_UTILIZATION = 0.9  # vLLM default --gpu-memory-utilization
-MAX_NUM_SEQS = 256  # vLLM default --max-num-seqs
-# Quantized kernels (AWQ/GPTQ/INT4 Marlin, FP8/INT8 weight-only) do not reach the bandwidth of BF16 GEMV, and
-# dequantisation costs prefill FLOPS. EXTRAPOLATED from vLLM's quantization docs' statement that AWQ trades throughput
-# for memory; no single public number covers every GPU.
-PRECISION_DECODE_EFFICIENCY = {"fp16": 1.0, "bf16": 1.0, "fp8": 0.85, "int8": 0.85, "int4": 0.7, "awq": 0.7,
-                               "gptq": 0.7}
-PRECISION_PREFILL_EFFICIENCY = {"fp16": 1.0, "bf16": 1.0, "fp8": 0.9, "int8": 0.8, "int4": 0.6, "awq": 0.6,
-                                "gptq": 0.6}
-KV_BYTES_PER_VALUE = 2  # vLLM's default KV cache dtype follows the model dtype (BF16/FP16)
+
+@dataclass(frozen=True)
+class Framework:
+    layer_overhead_s: float  # per layer and forward pass: kernel launches, scheduling, sampling spread (fitted)
+    allreduce_overhead_s: float  # per all-reduce on top of the link's latency (NCCL launch outside CUDA graphs)
+    sequence_overhead_s: float  # host work per running sequence and step (per-request sampling/stopping in Python)
+    memory_fraction: float  # share of GPU memory the server takes for weights + KV cache
+    max_num_seqs: int  # concurrent sequences on GPUs < 70 GiB (or A100)
+    max_num_seqs_large_gpu: int  # on GPUs with >= 70 GiB that are not A100
+    chunk_tokens: int  # prefill tokens scheduled per step alongside decodes (0: no chunked prefill)
+    source: str
+
+
+FRAMEWORKS: dict[str, Framework] = {
+    "vllm": Framework(3.75e-05, 0.0, 0.0, 0.9, 256, 1024, 2048,
+                      "vLLM EngineArgs: gpu_memory_utilization 0.9; get_batch_defaults: OpenAI server max_num_seqs "
+                      "256 and max_num_batched_tokens 2048, 1024/8192 on GPUs with >= 70 GiB except A100 "
+                      "(vllm/engine/arg_utils.py); chunked prefill on by default in the V1 engine"),
+    "tensorrt-llm": Framework(8.61e-05, 0.0, 0.0, 0.9, 2048, 2048, 8192,
+                              "TensorRT-LLM KvCacheConfig free_gpu_memory_fraction 0.9; BuildConfig max_batch_size "
+                              "2048, max_num_tokens 8192"),
+    "tgi": Framework(1.01e-04, 8.22e-05, 8.41e-04, 0.9, 128, 128, 0,
+                     "TGI launcher: max_concurrent_requests 128; TGI 1.x prefills whole prompts between decode steps "
+                     "(no chunking); memory fraction EXTRAPOLATED (TGI sizes its KV budget from free memory)"),
+    "lmi": Framework(2.29e-04, 0.0, 0.0, 0.9, 256, 256, 0,
+                     "DJL LMI: option.max_rolling_batch_size 256 (the FMBench configs'); lmi-dist prefills whole "
+                     "prompts; memory fraction EXTRAPOLATED"),
+}
+
+# Fitted constants: `python -m benchmarks.bench_calibration --fit` over the calibration table (their source). The
+# first two sit at their physical bounds (90 % of HBM bandwidth, 80 % of dense FLOPS): the saturated TensorRT-LLM
+# H100 runs need all the hardware gives.
+DECODE_BANDWIDTH_EFFICIENCY = 0.9  # share of HBM bandwidth a decode step reaches
+DECODE_COMPUTE_EFFICIENCY = 0.8  # share of dense tensor FLOPS the per-sequence decode work reaches
+# share of dense tensor FLOPS prefill reaches, BF16 and FP8/INT8 GEMMs (FP8's doubled peak is harder to reach)
+PREFILL_MFU = {"bf16": 0.589, "fp8": 0.493}
+PREFILL_INTERFERENCE = 0.778  # share of prefill time decode steps wait for (1: serialised, 0: fully overlapped)
+# 4-bit weight-only kernels (GPTQ/AWQ Marlin or exllama) reach less of the bandwidth than BF16 GEMV; fitted on the
+# GPTQ points (AWQ runs the same class of kernel: EXTRAPOLATED to it).
+W4_DECODE_EFFICIENCY = 0.456
+W4_PREFILL_EFFICIENCY = 0.8  # dequantisation before the BF16 GEMM: EXTRAPOLATED (no prefill-only W4 measurement)
+
+REQUEST_OVERHEAD_S = 0.010  # HTTP, tokenisation and detokenisation around one request (EXTRAPOLATED)
+GPU_MEMORY_UTILIZATION = FRAMEWORKS["vllm"].memory_fraction  # vLLM default --gpu-memory-utilization
+MAX_NUM_SEQS = FRAMEWORKS["vllm"].max_num_seqs  # vLLM default --max-num-seqs below 70 GiB
+DEFAULT_CONTEXT_TOKENS = 1024.0  # context per running sequence when a caller gives none (decode KV reads)
+DEFAULT_PROMPT_TOKENS = 1024.0  # prompt length at which `prefill_tokens_per_s` is quoted
+ACTIVATION_BYTES = 2  # BF16 activations all-reduced under TP
+WEIGHT_ONLY_4BIT = ("int4", "awq", "gptq")
+
+
+def kv_bytes_per_value(precision: str, framework: str) -> int:
+    """vLLM's default KV cache dtype follows the model dtype (BF16/FP16) for every weight format; TensorRT-LLM's FP8
+    engines keep an FP8 KV cache (`--fp8_kv_cache` in its performance builds)."""
+    return 1 if framework == "tensorrt-llm" and precision == "fp8" else 2
 
 
 class ReplicaModelError(ValueError):
@@ -99,9 +154,19 @@ def gpu_key(instance: catalog.GpuInstance) -> str:
 
 
 def architecture(params_b: float) -> tuple[Architecture, bool]:
-    """The Llama 3 architecture of this size, or the nearest one (then `extrapolated` is True)."""
+    """The Llama architecture of this size, or the nearest one (then `extrapolated` is True)."""
     nearest = min(ARCHITECTURES, key=lambda k: abs(k - params_b) / k)
     return ARCHITECTURES[nearest], nearest != params_b
+
+
+def compute_tflops(gpu: GpuSpec, precision: str) -> float:
+    """Dense tensor throughput of the precision's compute type: FP8 and INT8 are W8A8 where the GPU has the tensor
+    cores; 4-bit formats are weight-only (BF16 compute)."""
+    if precision == "fp8":
+        return gpu.dense_fp8_tflops or gpu.dense_bf16_tflops
+    if precision == "int8":
+        return gpu.dense_int8_tops
+    return gpu.dense_bf16_tflops
 
 
 @dataclass(frozen=True)
@@ -112,33 +177,85 @@ class ReplicaPerf:
     params_b: float
     precision: str
     tp_degree: int
-    prefill_tokens_per_s: float
-    decode_step_s_batch1: float
+    prefill_tokens_per_s: float  # at a DEFAULT_PROMPT_TOKENS prompt; ttft_s/prefill_s take the exact length
+    decode_step_s_batch1: float  # at DEFAULT_CONTEXT_TOKENS of context
     kv_cache_tokens: int
     max_num_seqs: int
     extrapolated: bool
     sources: tuple[str, ...]
+    framework: str = "vllm"
+    decode_s_per_sequence: float = 0.0  # what each extra running sequence adds to a step, at DEFAULT_CONTEXT_TOKENS
+    kv_read_s_per_context_token: float = 0.0  # per running sequence and context token
+    prefill_s_per_token: float = 0.0  # matrix multiplies and TP traffic, per prompt token
+    prefill_s_per_token_squared: float = 0.0  # causal attention, per prompt token squared
+    prefill_fixed_s: float = 0.0  # all-reduce latencies of one prefill pass
+    weights_read_s: float = 0.0  # one pass over the weights: the floor under a short prompt's prefill
+    chunk_tokens: int = 0
 
-    def decode_step_s(self, batch: float) -> float:
-        return self.decode_step_s_batch1 * (1 + BATCH_SLOWDOWN_PER_SEQUENCE * max(batch - 1.0, 0.0))
+    @property
+    def batch_slowdown_per_sequence(self) -> float:
+        """Relative step-time increase per extra running sequence: decode_step_s(b) = step1 × (1 + this × (b − 1))."""
+        return self.decode_s_per_sequence / self.decode_step_s_batch1
+
+    def decode_step_s(self, batch: float, context_tokens: float | None = None) -> float:
+        """One decode step with `batch` running sequences of `context_tokens` context each (no prefill in it)."""
+        b = max(batch, 1.0)
+        per_seq = self.decode_s_per_sequence
+        if context_tokens is not None:
+            per_seq += (context_tokens - DEFAULT_CONTEXT_TOKENS) * self.kv_read_s_per_context_token
+        step1 = self.decode_step_s_batch1 + (per_seq - self.decode_s_per_sequence)
+        return step1 + (b - 1.0) * per_seq
 
     def tokens_per_s_per_user(self, batch: float) -> float:
         return 1.0 / self.decode_step_s(batch)
 
     def max_batch_for_tokens_per_s(self, tokens_per_s: float) -> float:
         """Largest batch at which every user still sees `tokens_per_s` (0 when even batch 1 is too slow)."""
-        ratio = 1.0 / (tokens_per_s * self.decode_step_s_batch1)
-        if ratio < 1:
+        budget = 1.0 / tokens_per_s
+        if budget < self.decode_step_s_batch1:
             return 0.0
-        return 1 + (ratio - 1) / BATCH_SLOWDOWN_PER_SEQUENCE
+        return 1 + (budget - self.decode_step_s_batch1) / self.decode_s_per_sequence
+
+    def prefill_s(self, prompt_tokens: float) -> float:
+        """Compute time of one prompt's prefill on an otherwise idle replica."""
+        p = max(prompt_tokens, 0.0)
+        compute = p * self.prefill_s_per_token + p * p * self.prefill_s_per_token_squared
+        return self.prefill_fixed_s + max(compute, self.weights_read_s)
 
     def ttft_s(self, prompt_tokens: float) -> float:
-        """TTFT without queueing."""
-        return self.decode_step_s_batch1 + prompt_tokens / self.prefill_tokens_per_s + REQUEST_OVERHEAD_S
+        """TTFT without queueing or interference: prefill, the step that emits the first token, request overhead."""
+        return self.prefill_s(prompt_tokens) + self.decode_step_s_batch1 + REQUEST_OVERHEAD_S
+
+    def prefill_share(self, prefill_tokens_per_s_load: float, prompt_tokens: float = DEFAULT_PROMPT_TOKENS) -> float:
+        """Share of the replica's time that prefill at this load takes from decoding (capped below 1)."""
+        per_token = self.prefill_s(prompt_tokens) / max(prompt_tokens, 1.0)
+        return min(0.99, prefill_tokens_per_s_load * per_token * PREFILL_INTERFERENCE)
+
+    def itl_s(self, batch: float, prefill_tokens_per_s_load: float = 0.0, context_tokens: float | None = None,
+              prompt_tokens: float = DEFAULT_PROMPT_TOKENS) -> float:
+        """Inter-token latency at `batch` while prompts arrive at `prefill_tokens_per_s_load` tokens/s
+        (chunked-prefill interference: decode gets the time prefill leaves)."""
+        rho = self.prefill_share(prefill_tokens_per_s_load, prompt_tokens)
+        return self.decode_step_s(batch, context_tokens) / (1.0 - rho)
+
+    def output_tokens_per_s(self, batch: float, context_tokens: float | None = None) -> float:
+        """Decode throughput of the whole replica at `batch` (no prefill in the way)."""
+        return max(batch, 1.0) / self.decode_step_s(batch, context_tokens)
+
+
+def _comm_s(arch: Architecture, gpu: GpuSpec, fw: Framework, tp: int) -> tuple[float, float]:
+    """(fixed part, per-token part) of the 2 × layers all-reduces of one forward pass."""
+    if tp == 1:
+        return 0.0, 0.0
+    passes = 2 * arch.layers
+    bytes_per_token = arch.hidden * ACTIVATION_BYTES * 2 * (tp - 1) / tp  # ring all-reduce traffic per GPU
+    return (passes * fw.allreduce_overhead_s,
+            passes * bytes_per_token / (gpu.link_gb_s * 1e9))
 
 
 @cache
-def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree: int | None = None) -> ReplicaPerf:
+def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree: int | None = None,
+                 framework: str = "vllm") -> ReplicaPerf:
     inst = catalog.lookup(instance_type)
     if inst is None:
         raise ReplicaModelError(f"{instance_type} is not a GPU instance type in the catalog")
@@ -146,25 +263,47 @@ def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree:
     if key not in GPUS:
         raise ReplicaModelError(f"no serving rates for GPU {inst.gpu_model} ({instance_type}); add it to GPUS "
                                 "in llama_infra/sim/replica_model.py with its datasheet source")
-    gpu = GPUS[key]
+    if framework not in FRAMEWORKS:
+        raise ReplicaModelError(f"no serving model for framework {framework!r}; known: {', '.join(FRAMEWORKS)}")
+    gpu, fw = GPUS[key], FRAMEWORKS[framework]
     tp = tp_degree or inst.gpu_count
-    weights_gb = sizing.weights_gb(params_b, precision)
     arch, extrapolated = architecture(params_b)
-    tp_eff = 1.0 if tp == 1 else TP_EFFICIENCY
-    bw = tp * gpu.hbm_bandwidth_gb_s * DECODE_EFFICIENCY * tp_eff * PRECISION_DECODE_EFFICIENCY[precision]
-    step1 = weights_gb / bw
-    flops = tp * gpu.dense_bf16_tflops * 1e12 * PREFILL_MFU * PRECISION_PREFILL_EFFICIENCY[precision]
-    prefill = flops / (2 * params_b * 1e9)
-    kv_bytes_per_token = 2 * arch.layers * arch.kv_heads * arch.head_dim * KV_BYTES_PER_VALUE
-    free_gb = tp * inst.gpu_memory_gb * GPU_MEMORY_UTILIZATION - weights_gb
+    weights_gb = sizing.weights_gb(params_b, precision)
+    w4 = precision in WEIGHT_ONLY_4BIT
+    bandwidth_b_s = tp * gpu.hbm_bandwidth_gb_s * 1e9 * DECODE_BANDWIDTH_EFFICIENCY * (W4_DECODE_EFFICIENCY if w4 else 1)
+    flops = tp * compute_tflops(gpu, precision) * 1e12
+    kv_bytes_per_token = 2 * arch.layers * arch.kv_heads * arch.head_dim * kv_bytes_per_value(precision, framework)
+    comm_fixed, comm_per_token = _comm_s(arch, gpu, fw, tp)
+
+    weights_read_s = weights_gb * 1e9 / bandwidth_b_s
+    kv_read_s = kv_bytes_per_token / bandwidth_b_s
+    decode_compute_s = 2 * params_b * 1e9 / (flops * DECODE_COMPUTE_EFFICIENCY)
+    per_sequence = DEFAULT_CONTEXT_TOKENS * kv_read_s + decode_compute_s + comm_per_token + fw.sequence_overhead_s
+    overhead_s = fw.layer_overhead_s * arch.layers
+    step1 = overhead_s + weights_read_s + comm_fixed + per_sequence
+
+    mfu = PREFILL_MFU["fp8" if compute_tflops(gpu, precision) > gpu.dense_bf16_tflops else "bf16"]
+    prefill_flops = flops * mfu * (W4_PREFILL_EFFICIENCY if w4 else 1)
+    prefill_per_token = 2 * params_b * 1e9 / prefill_flops + comm_per_token
+    prefill_per_token_sq = 2 * arch.layers * arch.hidden / prefill_flops
+    rate = DEFAULT_PROMPT_TOKENS / (overhead_s + comm_fixed + max(weights_read_s, DEFAULT_PROMPT_TOKENS * prefill_per_token
+                                                     + DEFAULT_PROMPT_TOKENS**2 * prefill_per_token_sq))
+
+    large_gpu = inst.gpu_memory_gb * 1e9 >= 70 * GIB and key not in ("A100-40", "A100-80")
+    max_seqs = fw.max_num_seqs_large_gpu if large_gpu else fw.max_num_seqs
+    chunk = fw.chunk_tokens * (4 if framework == "vllm" and large_gpu else 1)  # vLLM: 8192 on the large GPUs
+    free_gb = tp * inst.gpu_memory_gb * fw.memory_fraction - weights_gb
     if free_gb <= 0:
         raise ReplicaModelError(f"{params_b:g}B {precision} ({weights_gb:.0f} GB) leaves no KV-cache memory on "
                                 f"{tp}× {inst.gpu_model} of {instance_type}")
     kv_tokens = int(free_gb * 1e9 / kv_bytes_per_token)
-    extrapolated = extrapolated or key == "A10G" or precision not in ("fp16", "bf16")
-    return ReplicaPerf(instance_type, params_b, precision, tp, prefill, step1, kv_tokens, MAX_NUM_SEQS, extrapolated,
-                       (gpu.source, arch.source, DECODE_EFFICIENCY_SOURCE, BATCH_SLOWDOWN_SOURCE,
-                        TP_EFFICIENCY_SOURCE if tp > 1 else "TP 1: no all-reduce", PREFILL_MFU_SOURCE))
+    extrapolated = extrapolated or key == "A10G" or precision in ("awq", "int4", "int8")
+    return ReplicaPerf(instance_type, params_b, precision, tp, rate, step1, kv_tokens, max_seqs, extrapolated,
+                       (gpu.source, arch.source, fw.source, "efficiencies fitted to "
+                        "llama_infra/data/calibration/replica_measurements.csv"),
+                       framework=framework, decode_s_per_sequence=per_sequence, kv_read_s_per_context_token=kv_read_s,
+                       prefill_s_per_token=prefill_per_token, prefill_s_per_token_squared=prefill_per_token_sq,
+                       prefill_fixed_s=overhead_s + comm_fixed, weights_read_s=weights_read_s, chunk_tokens=chunk)
 
 
 def table_rows(combinations: list[tuple[str, float, str]]) -> list[dict]:

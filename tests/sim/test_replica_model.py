@@ -1,22 +1,82 @@
-"""The replica model reproduces the published measurements it is calibrated on."""
+"""The replica model is the physics its docstring states: each rate derived here from datasheet facts and the
+model's named constants, so a change to a formula (not to a constant) fails."""
 
 import pytest
 
-from llama_infra.sim.replica_model import architecture, replica_perf
+from llama_infra import catalog, sizing
+from llama_infra.sim import replica_model as rm
+from llama_infra.sim.replica_model import ReplicaModelError, architecture, replica_perf
 
 
-def test_single_a100_40gb_8b_decode_matches_the_vllm_sweep():
-    # johnmusgrave.com vLLM sweep: Llama-3.1-8B BF16 on one A100 40GB, ~75 tokens/s at concurrency 1
+def test_decode_at_batch_one_reads_the_weights_once_at_the_calibrated_bandwidth():
     p = replica_perf("p4d.24xlarge", 8, "bf16", tp_degree=1)
-    assert p.tokens_per_s_per_user(1) == pytest.approx(75, rel=0.03)
-    # same sweep: 6.6x throughput at concurrency 8
-    assert 8 * p.tokens_per_s_per_user(8) / p.tokens_per_s_per_user(1) == pytest.approx(6.6, rel=0.02)
+    gpu, arch, fw = rm.GPUS["A100-40"], rm.ARCHITECTURES[8], rm.FRAMEWORKS["vllm"]
+    bandwidth = gpu.hbm_bandwidth_gb_s * 1e9 * rm.DECODE_BANDWIDTH_EFFICIENCY
+    kv_per_token = 2 * arch.layers * arch.kv_heads * arch.head_dim * 2
+    one_sequence = (rm.DEFAULT_CONTEXT_TOKENS * kv_per_token / bandwidth
+                    + 2 * 8e9 / (gpu.dense_bf16_tflops * 1e12 * rm.DECODE_COMPUTE_EFFICIENCY))
+    expected = fw.layer_overhead_s * arch.layers + sizing.weights_gb(8, "bf16") * 1e9 / bandwidth + one_sequence
+    assert p.decode_step_s_batch1 == pytest.approx(expected, rel=1e-9)
+    assert p.decode_s_per_sequence == pytest.approx(one_sequence, rel=1e-9)
 
 
-def test_70b_tp4_a100_80gb_tpot_matches_vllm_benchmark():
-    # vLLM serving benchmark, Llama-3.3-70B TP4 on 4xA100 80GB, QPS 1: mean TPOT 44.9 ms at ~9 sequences
-    p = replica_perf("p4de.24xlarge", 70, "bf16", tp_degree=4)
-    assert p.decode_step_s(9) * 1000 == pytest.approx(44.9, rel=0.05)
+def test_decode_step_is_linear_in_batch_and_in_context():
+    p = replica_perf("p5.48xlarge", 70, "fp8", tp_degree=4)
+    assert p.decode_step_s(33) - p.decode_step_s(1) == pytest.approx(32 * p.decode_s_per_sequence, rel=1e-9)
+    # 1000 more tokens of context per sequence: 1000 × batch more KV bytes read per step
+    extra = p.decode_step_s(16, rm.DEFAULT_CONTEXT_TOKENS + 1000) - p.decode_step_s(16)
+    assert extra == pytest.approx(16 * 1000 * p.kv_read_s_per_context_token, rel=1e-9)
+    assert p.decode_step_s(32) == pytest.approx(p.decode_step_s_batch1 * (1 + p.batch_slowdown_per_sequence * 31))
+
+
+def test_max_batch_for_tokens_per_s_inverts_tokens_per_s_per_user():
+    p = replica_perf("g6e.12xlarge", 70, "awq")
+    b = p.max_batch_for_tokens_per_s(20)
+    assert b > 1 and p.tokens_per_s_per_user(b) == pytest.approx(20, rel=1e-9)
+    assert p.max_batch_for_tokens_per_s(1.5 / p.decode_step_s_batch1) == 0.0  # batch 1 already too slow
+
+
+def test_tensor_parallel_traffic_goes_over_pcie_on_l40s_and_nvlink_on_a100():
+    pcie = replica_perf("g6e.12xlarge", 70, "fp8", tp_degree=4)
+    nvlink = replica_perf("p4de.24xlarge", 70, "fp8", tp_degree=4)
+    arch = rm.ARCHITECTURES[70]
+    traffic = 2 * arch.layers * arch.hidden * rm.ACTIVATION_BYTES * 2 * 3 / 4  # bytes per token per GPU
+    compute_l40s = 2 * 70e9 / (4 * rm.GPUS["L40S"].dense_fp8_tflops * 1e12 * rm.PREFILL_MFU["fp8"])
+    assert pcie.prefill_s_per_token == pytest.approx(compute_l40s + traffic / 32e9, rel=1e-9)
+    compute_a100 = 2 * 70e9 / (4 * rm.GPUS["A100-80"].dense_bf16_tflops * 1e12 * rm.PREFILL_MFU["bf16"])
+    assert nvlink.prefill_s_per_token == pytest.approx(compute_a100 + traffic / 300e9, rel=1e-9)
+    assert traffic / 32e9 > 9 * traffic / 300e9  # PCIe moves the same bytes ~10x slower
+
+
+def test_prefill_is_compute_bound_with_causal_attention_and_a_weight_read_floor():
+    p = replica_perf("p5.48xlarge", 8, "bf16", tp_degree=1)
+    arch = rm.ARCHITECTURES[8]
+    flops = rm.GPUS["H100"].dense_bf16_tflops * 1e12 * rm.PREFILL_MFU["bf16"]
+    fixed = rm.FRAMEWORKS["vllm"].layer_overhead_s * arch.layers
+    assert p.prefill_s(4096) == pytest.approx(
+        fixed + (4096 * 2 * 8e9 + 2 * arch.layers * arch.hidden * 4096**2) / flops, rel=1e-9)
+    assert p.prefill_s(1) == pytest.approx(fixed + p.weights_read_s)  # one token still reads every weight
+    assert p.ttft_s(4096) == pytest.approx(p.prefill_s(4096) + p.decode_step_s_batch1 + rm.REQUEST_OVERHEAD_S)
+
+
+def test_fp8_uses_fp8_tensor_cores_only_where_the_gpu_has_them():
+    h100_fp8, h100_bf16 = (replica_perf("p5.48xlarge", 8, prec, tp_degree=1) for prec in ("fp8", "bf16"))
+    a100_fp8, a100_bf16 = (replica_perf("p4de.24xlarge", 8, prec, tp_degree=1) for prec in ("fp8", "bf16"))
+    ratio = (rm.GPUS["H100"].dense_fp8_tflops * rm.PREFILL_MFU["fp8"]) / (
+        rm.GPUS["H100"].dense_bf16_tflops * rm.PREFILL_MFU["bf16"])
+    assert h100_bf16.prefill_s_per_token / h100_fp8.prefill_s_per_token == pytest.approx(ratio, rel=1e-9)
+    assert a100_bf16.prefill_s_per_token / a100_fp8.prefill_s_per_token == pytest.approx(
+        rm.PREFILL_MFU["bf16"] / rm.PREFILL_MFU["bf16"])  # W8A16 on Ampere: same BF16 compute
+    assert a100_fp8.decode_step_s_batch1 < a100_bf16.decode_step_s_batch1  # but half the bytes to read
+
+
+def test_chunked_prefill_interference_stretches_the_inter_token_latency():
+    p = replica_perf("p5.48xlarge", 70, "fp8", tp_degree=2)
+    load = 5000.0  # prompt tokens per second arriving at the replica
+    rho = load * p.prefill_s(2000) / 2000 * rm.PREFILL_INTERFERENCE
+    assert 0 < rho < 1
+    assert p.itl_s(32, load, prompt_tokens=2000) == pytest.approx(p.decode_step_s(32) / (1 - rho), rel=1e-9)
+    assert p.itl_s(32) == pytest.approx(p.decode_step_s(32))
 
 
 def test_kv_cache_capacity_from_memory_left_after_weights():
@@ -27,7 +87,24 @@ def test_kv_cache_capacity_from_memory_left_after_weights():
     assert not p.extrapolated
 
 
+def test_max_num_seqs_follows_vllms_hardware_defaults():
+    # vLLM's get_batch_defaults: 1024 sequences on GPUs with >= 70 GiB except A100, else 256
+    assert replica_perf("p5.48xlarge", 70, "fp8", tp_degree=2).max_num_seqs == 1024
+    assert catalog.lookup("p5.48xlarge").gpu_memory_gb * 1e9 >= 70 * rm.GIB
+    assert replica_perf("p4de.24xlarge", 70, "bf16", tp_degree=4).max_num_seqs == 256
+    assert replica_perf("g6e.12xlarge", 70, "fp8").max_num_seqs == 256
+    assert replica_perf("g6e.12xlarge", 70, "fp8", framework="tensorrt-llm").max_num_seqs == 2048
+
+
+def test_unknown_frameworks_and_models_that_do_not_fit_are_errors_not_guesses():
+    with pytest.raises(ReplicaModelError, match="framework 'sglang'"):
+        replica_perf("p5.48xlarge", 8, "bf16", framework="sglang")
+    with pytest.raises(ReplicaModelError, match="leaves no KV-cache memory"):
+        replica_perf("g5.2xlarge", 70, "fp16")
+
+
 def test_sizes_between_published_architectures_are_marked_extrapolated():
     arch, extrapolated = architecture(13)
     assert extrapolated and arch.layers in (32, 80)
-    assert replica_perf("g6e.12xlarge", 70, "awq").extrapolated  # quantized kernels are extrapolated
+    assert replica_perf("g6e.12xlarge", 70, "awq").extrapolated  # no AWQ measurement: extrapolated from GPTQ
+    assert not replica_perf("p5.48xlarge", 70, "fp8", tp_degree=2).extrapolated
