@@ -6,9 +6,29 @@ of ARNs (or "*" where AWS has no resource type, said at the call site), and trus
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
+
+
+@cache
+def partition(region: str) -> str:
+    """The AWS partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, ...): the first field of
+    every ARN there. From botocore's endpoint data, which knows every partition and its region pattern."""
+    import botocore.session
+
+    return botocore.session.get_session().get_partition_for_region(region)
+
+
+def managed_policy_arn(policy_name: str, region: str) -> str:
+    """An AWS managed policy (`arn:<partition>:iam::aws:policy/<name>`) in the region's partition."""
+    return f"arn:{partition(region)}:iam::aws:policy/{policy_name}"
+
+
+def s3_arn(bucket: str, key_pattern: str | None, region: str) -> str:
+    """An S3 bucket (key_pattern None) or object ARN; S3 ARNs carry no region or account, but a partition."""
+    return f"arn:{partition(region)}:s3:::{bucket}" + ("" if key_pattern is None else f"/{key_pattern}")
 
 
 def statement(sid: str, actions: list[str], resources: list[str] | str,

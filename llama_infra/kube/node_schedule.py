@@ -37,8 +37,16 @@ if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
     from llama_infra.spec.model import Schedule
 
-# EventBridge Scheduler's universal target for EKS UpdateNodegroupConfig (service and action in SDK spelling).
-SCHEDULER_TARGET_ARN = "arn:aws:scheduler:::aws-sdk:eks:updateNodegroupConfig"
+
+
+def scheduler_target_arn(region: str) -> str:
+    """EventBridge Scheduler's universal target for EKS UpdateNodegroupConfig (service and action in SDK spelling),
+    in the region's partition."""
+    from llama_infra.iam import partition
+
+    return f"arn:{partition(region)}:scheduler:::aws-sdk:eks:updateNodegroupConfig"
+
+
 UPDATE_ACTION = "eks:UpdateNodegroupConfig"
 DELAY_ROUNDING_MINUTES = 5
 

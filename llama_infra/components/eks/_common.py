@@ -10,10 +10,10 @@ COMPONENT_PREFIX = "llama-infra:index:"
 
 # AWS managed policies a GPU worker node needs (EKS worker, CNI, image pulls, SSM for break-glass access).
 NODE_POLICIES = {
-    "worker": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "cni": "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "ecr": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
-    "ssm": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    "worker": "AmazonEKSWorkerNodePolicy",
+    "cni": "AmazonEKS_CNI_Policy",
+    "ecr": "AmazonEC2ContainerRegistryPullOnly",
+    "ssm": "AmazonSSMManagedInstanceCore",
 }
 
 
@@ -26,13 +26,15 @@ def assume_role_policy(service: str, actions: tuple[str, ...] = ("sts:AssumeRole
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": list(actions)}]})
 
 
-def node_role(name: str, parent: pulumi.Resource, tags: dict[str, str]):
+def node_role(name: str, parent: pulumi.Resource, tags: dict[str, str], region: str):
     """An EC2 node role with the managed policies of an EKS GPU worker; returns (role, attachments)."""
     import pulumi_aws as aws
 
+    from llama_infra.iam import managed_policy_arn
+
     role = aws.iam.Role(f"{name}", assume_role_policy=assume_role_policy("ec2.amazonaws.com"), tags=tags,
                         opts=child(parent))
-    attachments = [aws.iam.RolePolicyAttachment(f"{name}-{short}", role=role.name, policy_arn=arn,
-                                                opts=child(parent))
-                   for short, arn in NODE_POLICIES.items()]
+    attachments = [aws.iam.RolePolicyAttachment(f"{name}-{short}", role=role.name,
+                                                policy_arn=managed_policy_arn(policy_name, region), opts=child(parent))
+                   for short, policy_name in NODE_POLICIES.items()]
     return role, attachments

@@ -67,7 +67,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
         self.karpenter_node_role: aws.iam.Role | None = None
         self.node_schedule: BaselineNodeSchedule | None = None
 
-        role, attachments = node_role(f"{name}-node-role", self, self._tags)
+        role, attachments = node_role(f"{name}-node-role", self, self._tags, self._args.spec.region)
         base_plan = baseline_node_group(spec)
         if base_plan.max_size and spec.capacity.baseline.count:
             scheduled = bool(node_schedule.steps(spec))
@@ -166,7 +166,7 @@ class EksGpuCapacity(pulumi.ComponentResource):
     def _karpenter(self, name: str) -> None:
         spec = self._args.spec
         assert spec.eks is not None
-        role, _ = node_role(f"{name}-karpenter-node-role", self, self._tags)
+        role, _ = node_role(f"{name}-karpenter-node-role", self, self._tags, spec.region)
         self.karpenter_node_role = role
         # Karpenter-launched nodes join through an EC2_LINUX access entry (managed node groups get theirs from EKS).
         access = aws.eks.AccessEntry(f"{name}-karpenter-node-access", cluster_name=self._cluster,

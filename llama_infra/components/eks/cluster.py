@@ -13,6 +13,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_policy, child
+from llama_infra.iam import managed_policy_arn
 
 CLUSTER_ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")
 
@@ -52,7 +53,7 @@ class MinimalEksCluster(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("eks.amazonaws.com"),
                             tags=args.tags, opts=child(self))
         policy = aws.iam.RolePolicyAttachment(f"{name}-role-policy", role=role.name,
-                                              policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+                                              policy_arn=managed_policy_arn("AmazonEKSClusterPolicy", args.region),
                                               opts=child(self))
         self.cluster = aws.eks.Cluster(
             f"{name}-cluster", name=args.cluster_name, version=args.kubernetes_version, role_arn=role.arn,

@@ -53,7 +53,7 @@ class BaselineNodeSchedule(pulumi.ComponentResource):
                 f"{name}-{step.window}-{step.direction}",
                 schedule_name=f"{spec.name[:40]}-{step.window[:12]}-nodes-{step.direction}"[:64],
                 description=_describe(step),
-                cron=step.cron, target_arn=node_schedule.SCHEDULER_TARGET_ARN, role=role,
+                cron=step.cron, target_arn=node_schedule.scheduler_target_arn(spec.region), role=role,
                 input=pulumi.Output.json_dumps(step.update_input(args.cluster_name, group.node_group_name)),
                 region=None, parent=self))
         self.schedule_names = pulumi.Output.all(*(s.name for s in made))

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_policy, child
+from llama_infra.iam import s3_arn
 from llama_infra.kube import autoscaling, labels, night, night_scaling, workload
 from llama_infra.spec import DeploymentSpec
 
@@ -102,8 +103,8 @@ class LlamaInferenceService(pulumi.ComponentResource):
             "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")))
         aws.iam.RolePolicy(f"{name}-weights-read", role=role.id, opts=child(self), policy=json.dumps({
             "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"]},
-                {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}"],
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [s3_arn(bucket, f"{prefix}*", spec.region)]},
+                {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [s3_arn(bucket, None, spec.region)],
                  "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}}]}))
         aws.eks.PodIdentityAssociation(f"{name}-weights-identity", cluster_name=args.cluster_name or
                                        spec.eks.cluster_name, namespace=spec.eks.namespace,

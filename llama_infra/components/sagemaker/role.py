@@ -25,11 +25,9 @@ RESOURCE_WILDCARD_ALLOWED = frozenset({"ecr:GetAuthorizationToken", "cloudwatch:
 
 
 def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    from llama_infra.iam import partition
+
+    return partition(region)
 
 
 def log_group_name(endpoint_name: str) -> str:
