@@ -15,7 +15,7 @@ import typer
 EXTRAS: dict[str, tuple[str, ...]] = {
     "sim": ("numpy", "matplotlib"),
     "router": ("aiohttp", "prometheus_client", "yarl"),
-    "verify": ("aiohttp", "numpy", "matplotlib"),
+    "verify": ("aiohttp", "kubernetes_asyncio", "numpy", "matplotlib"),
 }
 
 

@@ -1,21 +1,18 @@
-"""Scaler adapter for Kubernetes: an HPA (plain or KEDA-made) and the Deployment it scales, over the REST API."""
+"""Scaler adapter for Kubernetes: an HPA (plain or KEDA-made) and the Deployment it scales, through
+kubernetes_asyncio's typed API clients."""
 
 from __future__ import annotations
 
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
-from llama_infra.verify.kubeconfig import KubeCredentials
+from llama_infra.verify.kubeconfig import KubeconfigError, KubeConnection
 from llama_infra.verify.scaler import ReplicaCounts, ScalerError, ScalingEvent
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class KubernetesHpaScaler:
@@ -26,56 +23,78 @@ class KubernetesHpaScaler:
     (`SuccessfulRescale`, `FailedGetExternalMetric`, ...), which is where a broken metric pipeline shows up.
     """
 
-    def __init__(self, credentials: KubeCredentials, namespace: str, hpa_name: str, timeout_seconds: float = 10) -> None:
-        self._credentials = credentials
+    def __init__(self, connection: KubeConnection, namespace: str, hpa_name: str,
+                 timeout_seconds: float = 10) -> None:
+        self._connection = connection
         self._namespace = namespace
         self._name = hpa_name
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_seconds))
-        self.description = f"HorizontalPodAutoscaler {namespace}/{hpa_name} at {credentials.server}"
+        self._timeout_seconds = timeout_seconds
+        self._api: Any = None
+        self.description = f"HorizontalPodAutoscaler {namespace}/{hpa_name} at {connection.server}"
 
-    async def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
-        url = self._credentials.server + path
-        headers = await self._credentials.headers()
+    async def _client(self) -> Any:
+        if self._api is None:
+            from kubernetes_asyncio import client
+
+            try:
+                configuration = await self._connection.client_configuration()
+            except KubeconfigError as exc:
+                raise ScalerError(str(exc)) from exc
+            self._api = client.ApiClient(configuration)
+        return self._api
+
+    async def _call(self, what: str, method: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        from kubernetes_asyncio.client.exceptions import ApiException
+
         try:
-            tls = self._credentials.ssl_context or True
-            async with self._session.get(url, headers=headers, params=params, ssl=tls) as r:
-                if r.status != 200:
-                    raise ScalerError(f"GET {path}: HTTP {r.status}: {(await r.text())[:300]}")
-                return await r.json()
-        except aiohttp.ClientError as exc:
-            raise ScalerError(f"GET {url}: {type(exc).__name__}: {exc}") from exc
+            return await method(*args, _request_timeout=self._timeout_seconds, **kwargs)
+        except ApiException as exc:
+            raise ScalerError(f"GET {what}: HTTP {exc.status}: {str(exc.body or exc.reason)[:300]}") from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, ssl.SSLError) as exc:
+            raise ScalerError(f"GET {what} at {self._connection.server}: {type(exc).__name__}: {exc}") from exc
 
-    async def _hpa(self) -> dict[str, Any]:
-        ns, name = quote(self._namespace), quote(self._name)
-        return await self._get(f"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/{name}")
+    async def _hpa(self) -> Any:
+        from kubernetes_asyncio import client
+
+        api = client.AutoscalingV2Api(await self._client())
+        return await self._call(f"/apis/autoscaling/v2/namespaces/{self._namespace}/horizontalpodautoscalers/{self._name}",
+                                api.read_namespaced_horizontal_pod_autoscaler, self._name, self._namespace)
 
     async def min_replicas(self) -> int:
-        return int((await self._hpa()).get("spec", {}).get("minReplicas", 1))
+        spec = (await self._hpa()).spec
+        return int(spec.min_replicas if spec is not None and spec.min_replicas is not None else 1)
 
     async def replicas(self) -> ReplicaCounts:
+        from kubernetes_asyncio import client
+
         hpa = await self._hpa()
-        status = hpa.get("status", {})
-        current = int(status.get("currentReplicas", 0))
-        target = hpa.get("spec", {}).get("scaleTargetRef", {})
-        if target.get("kind") == "Deployment":
-            ns, name = quote(self._namespace), quote(target["name"])
-            deployment = await self._get(f"/apis/apps/v1/namespaces/{ns}/deployments/{name}")
-            current = int(deployment.get("status", {}).get("readyReplicas", 0))
-        return ReplicaCounts(desired=int(status.get("desiredReplicas", current)), current=current)
+        status = hpa.status
+        current = int(status.current_replicas or 0) if status else 0
+        target = hpa.spec.scale_target_ref if hpa.spec else None
+        if target is not None and target.kind == "Deployment":
+            apps = client.AppsV1Api(await self._client())
+            deployment = await self._call(f"/apis/apps/v1/namespaces/{self._namespace}/deployments/{target.name}",
+                                          apps.read_namespaced_deployment, target.name, self._namespace)
+            current = int(deployment.status.ready_replicas or 0) if deployment.status else 0
+        desired = status.desired_replicas if status and status.desired_replicas is not None else current
+        return ReplicaCounts(desired=int(desired), current=current)
 
     async def events(self, since: datetime) -> list[ScalingEvent]:
+        from kubernetes_asyncio import client
+
+        core = client.CoreV1Api(await self._client())
         selector = f"involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name={self._name}"
-        listing = await self._get(
-            f"/api/v1/namespaces/{quote(self._namespace)}/events", params={"fieldSelector": selector}
-        )
+        listing = await self._call(f"/api/v1/namespaces/{self._namespace}/events", core.list_namespaced_event, self._namespace,
+                                   field_selector=selector)
         # Event timestamps have whole-second resolution: compare at that resolution.
         since = since.astimezone(timezone.utc).replace(microsecond=0)
         found = []
-        for item in listing.get("items", []):
-            at = _parse_time(item.get("lastTimestamp") or item.get("eventTime") or item.get("firstTimestamp"))
+        for item in listing.items or []:
+            at = item.last_timestamp or item.event_time or item.first_timestamp
             if at is not None and at >= since:
-                found.append(ScalingEvent(at=at, reason=item.get("reason", ""), message=item.get("message", "")))
+                found.append(ScalingEvent(at=at, reason=item.reason or "", message=item.message or ""))
         return sorted(found, key=lambda event: event.at)
 
     async def close(self) -> None:
-        await self._session.close()
+        if self._api is not None:
+            await self._api.close()

@@ -114,7 +114,9 @@ class FakeKubernetesHpa:
             if desired != self.desired:
                 direction = "above" if desired > self.desired else "below"
                 self.events.append(
-                    {
+                    {  # the fields the Events API always returns (a real client reads them strictly)
+                        "metadata": {"name": f"llama.{len(self.events)}", "namespace": "serving"},
+                        "involvedObject": {"kind": "HorizontalPodAutoscaler", "name": "llama"},
                         "reason": "SuccessfulRescale",
                         "message": f"New size: {desired}; reason: queue depth {direction} target",
                         "lastTimestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -1,5 +1,6 @@
-"""The kubeconfig subset `verify` uses, against an HTTPS Kubernetes API fake on loopback: cluster CA data,
-an `exec` credential plugin (how EKS kubeconfigs authenticate), token files, and errors that name the file."""
+"""The kubeconfig `verify` uses (loaded by kubernetes_asyncio), against an HTTPS Kubernetes API fake on loopback:
+cluster CA data, an `exec` credential plugin (how EKS kubeconfigs authenticate), token files, and errors that name
+the file."""
 
 from __future__ import annotations
 
@@ -50,7 +51,10 @@ async def test_https_cluster_with_ca_data_and_an_exec_plugin(tmp_path):
 
     async def hpa(request: web.Request) -> web.Response:
         seen_tokens.append(request.headers.get("Authorization"))
-        return web.json_response({"spec": {"minReplicas": 3}, "status": {"currentReplicas": 5, "desiredReplicas": 6}})
+        return web.json_response({"spec": {"minReplicas": 3, "maxReplicas": 8,
+                                           "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                                                              "name": "llama"}},
+                                  "status": {"currentReplicas": 5, "desiredReplicas": 6}})
 
     app = web.Application()
     app.router.add_get("/apis/autoscaling/v2/namespaces/serving/horizontalpodautoscalers/llama", hpa)
