@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from llama_infra.cli._extras import require
-
 from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
 
 
@@ -25,6 +24,8 @@ def register(app: typer.Typer) -> None:
         passes: int = typer.Option(2, help="Coordinate-descent passes over the knobs."),
         write: bool = typer.Option(False, "--write", help="Write the recommended change into SPEC (comments and "
                                    "layout kept), not only print it as a diff."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (trials as they run go to "
+                                     "stderr)."),
     ) -> None:
         """Try queue_depth_target, baseline count, stabilization windows and schedule times; print the change
         with the least cost that meets the SLO (or, if none does, the highest SLO attainment) as a YAML diff."""
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
         from llama_infra.sim.workload import default_step_seconds
 
         spec, workload = load_inputs(spec_file, trace, rate_profile, peak_rps, days, window, seed)
-        console = Console(width=160)
+        console = Console(width=160, stderr=as_json)
         console.print(f"tuning {spec.name} on {workload.description}", highlight=False)
 
         def show(t) -> None:
@@ -53,14 +54,29 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {spec_file}: {e}", err=True)
             raise typer.Exit(1) from None
         b, s = best.result, start.result
-        console.print(f"\n{len(trials)} simulations. As written: ${s.total_cost_usd:,.2f}, "
-                      f"{s.slo_attainment:.1%} within SLO. Recommended: ${b.total_cost_usd:,.2f}, "
-                      f"{b.slo_attainment:.1%} within SLO{'' if b.meets_slo else ' (no candidate meets the SLO)'}.",
-                      highlight=False)
+        if as_json:
+            import json
+
+            def outcome(t) -> dict:
+                return {"changes": {".".join(map(str, k)): v for k, v in t.changes.items()},
+                        "cost_usd": round(t.result.total_cost_usd, 2), "slo_attainment": t.result.slo_attainment,
+                        "meets_slo": t.result.meets_slo}
+
+            typer.echo(json.dumps({"spec": spec.name, "workload": workload.description, "simulations": len(trials),
+                                   "as_written": outcome(start), "recommended": outcome(best),
+                                   "diff": yaml_diff(spec_file, best.changes) if best.changes else "",
+                                   "written": bool(write and best.changes)}, indent=2))
+        else:
+            console.print(f"\n{len(trials)} simulations. As written: ${s.total_cost_usd:,.2f}, "
+                          f"{s.slo_attainment:.1%} within SLO. Recommended: ${b.total_cost_usd:,.2f}, "
+                          f"{b.slo_attainment:.1%} within SLO{'' if b.meets_slo else ' (no candidate meets the SLO)'}.",
+                          highlight=False)
         if not best.changes:
-            console.print("No change recommended.")
+            if not as_json:
+                console.print("No change recommended.")
             return
-        typer.echo(yaml_diff(spec_file, best.changes))
+        if not as_json:
+            typer.echo(yaml_diff(spec_file, best.changes))
         if write:
             from llama_infra.sim.tune import write_changes
 

@@ -56,3 +56,18 @@ def test_tune_write_leaves_the_file_equal_to_the_printed_diff(tmp_path):
         assert f"wrote the recommended change into {spec_file}" in r.output
         assert spec_file.read_text() != before
         load_spec(spec_file)
+
+
+def test_tune_json_is_the_result_as_data_on_stdout():
+    import json
+
+    r = CliRunner().invoke(app, ["tune", "tests/data/sim/eks-8b-spot.yaml", "--trace",
+                                 "tests/data/traces/azure_code_first_10min.csv", "--window", "0:5m", "--passes", "1",
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["simulations"] >= 1 and doc["spec"] == load_spec("tests/data/sim/eks-8b-spot.yaml").name
+    for side in ("as_written", "recommended"):
+        assert {"changes", "cost_usd", "slo_attainment", "meets_slo"} <= set(doc[side])
+    assert doc["as_written"]["changes"] == {}
+    assert bool(doc["diff"]) == bool(doc["recommended"]["changes"]) and doc["written"] is False
