@@ -9,7 +9,8 @@ takes its share of the time from decoding (`ReplicaPerf.itl_s`) and queues behin
 cycle is TTFT + (output − 1) × ITL, solved as a fixed point.
 
 `errors()` compares every measured number with its prediction; the calibration test and
-`python -m benchmarks bench_calibration` read it.
+`python -m benchmarks bench_calibration` read it. `open_loop` is the same model under independent arrivals at a
+given rate (what capacity at an SLO is computed from).
 """
 
 from __future__ import annotations
@@ -110,6 +111,38 @@ def closed_loop(perf: ReplicaPerf, prompt_tokens: float, output_tokens: float, c
     slot_wait = (clients / b - 1) * cycle
     return LoadTest(b, 1000 * (slot_wait + ttft), 1000 * itl, b * o / cycle,
                     1000 * (cycle - request_overhead_s) / o, slot_wait + cycle)
+
+
+def open_loop(perf: ReplicaPerf, requests_per_s: float, prompt_tokens: float, output_tokens: float,
+              request_overhead_s: float = replica_model.REQUEST_OVERHEAD_S) -> LoadTest | None:
+    """Steady state of one replica under `requests_per_s` arriving independently (mean TTFT and ITL), or None when
+    it cannot keep up: prefill or decode work above its capacity, or a batch beyond KV cache / max sequences.
+
+    Little's law gives the batch, batch = rate × cycle; a step is linear in the batch and prefill takes
+    rate × prefill time of every second from decoding, so the cycle solves a linear equation."""
+    p, o, rate = prompt_tokens, output_tokens, requests_per_s
+    ctx = p + o / 2
+    pre = perf.prefill_s(p)
+    busy = rate * pre
+    rho = perf.prefill_share(rate * p, p)
+    if busy >= 1 or rho >= 0.99:
+        return None
+    s1 = perf.decode_step_s(1, ctx)
+    c = perf.decode_step_s(2, ctx) - s1
+    chunks = math.ceil(p / perf.chunk_tokens) if perf.chunk_tokens else 0
+    wait = busy * pre / (2 * (1 - busy))
+    # cycle = overhead + wait + pre + first-token share + (o − 1) × (s1 + (rate × cycle − 1) × c) / (1 − rho)
+    slope = (max(o - 1, 0) / (1 - rho) + chunks) * rate * c
+    if slope >= 1:
+        return None
+    fixed = request_overhead_s + wait + pre + max(o - 1, 0) * (s1 - c) / (1 - rho) - chunks * c
+    cycle = fixed / (1 - slope)
+    batch = max(rate * cycle, 1.0)
+    if batch > min(perf.max_num_seqs, perf.kv_cache_tokens / (p + o)):
+        return None
+    itl = perf.decode_step_s(batch, ctx) / (1 - rho)
+    ttft = cycle - max(o - 1, 0) * itl
+    return LoadTest(batch, 1000 * ttft, 1000 * itl, rate * o, 1000 * (cycle - request_overhead_s) / o, cycle)
 
 
 def predict(m: Measurement) -> LoadTest:

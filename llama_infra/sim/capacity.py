@@ -14,7 +14,7 @@ import numpy as np
 
 from llama_infra import catalog, pricing, provisioning, sizing
 from llama_infra.capacity_plan import Config
-from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, ReplicaPerf, replica_perf
+from llama_infra.sim.replica_model import DEFAULT_CONTEXT_TOKENS, REQUEST_OVERHEAD_S, ReplicaPerf, replica_perf
 
 # Seconds from "asked for" to "instance running" before the model starts loading: the typical value of the stated
 # assumption (`llama_infra.provisioning`); lead times use its high value.
@@ -39,8 +39,11 @@ class Assumptions:
                 f"requests waiting > {self.queue_timeout_s:.0f} s for a replica are dropped"]
 
 
-def perf_for(config: Config, tp_degree: int | None) -> ReplicaPerf:
-    return replica_perf(catalog.ec2_name(config.instance_type), config.params_b, config.precision, tp_degree)
+def perf_for(config: Config, tp_degree: int | None, context_tokens: float = DEFAULT_CONTEXT_TOKENS) -> ReplicaPerf:
+    """Rates of one replica of this configuration, its decode steps at the workload's running context
+    (`replica_model.running_context_tokens`)."""
+    return replica_perf(catalog.ec2_name(config.instance_type), config.params_b, config.precision, tp_degree,
+                        context_tokens=round(context_tokens))
 
 
 def startup_s(config: Config, provisioning_s: float, nvme_preload: bool) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 
 from llama_infra.capacity_plan import Config, day_config, window_config, window_of
 from llama_infra.sim.capacity import SPOT_NOTICE_S, Assumptions, perf_for, startup_s, usd_per_replica_hour
-from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, ReplicaPerf
+from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, ReplicaPerf, running_context_tokens
 
 if TYPE_CHECKING:
     from llama_infra.sim.policies import Policy
@@ -108,7 +108,7 @@ class Pool:
                                                                     sim.nvme_preload)
         price = usd_per_replica_hour(config.instance_type, sim.spec.target, sim.policy.price_capacity(capacity),
                                      sim.tp_degree)
-        r = Replica(config, perf_for(config, sim.tp_degree), capacity, role, t, t + delay, price)
+        r = Replica(config, perf_for(config, sim.tp_degree, sim.context_tokens), capacity, role, t, t + delay, price)
         if interruptible and sim.assumptions.spot_interruptions_per_hour > 0:
             r.notice_at = t + sim.rng.exponential(3600.0 / sim.assumptions.spot_interruptions_per_hour)
         self.replicas.append(r)
@@ -294,6 +294,7 @@ class Simulation:
         self.output = workload.output_tokens.astype(np.float64)
         self.kv_need = self.prompt + self.output
         self.mean_prompt_tokens = max(workload.mean_prompt_tokens, 1.0)
+        self.context_tokens = running_context_tokens(workload.mean_prompt_tokens, workload.mean_output_tokens)
         n = len(workload)
         self.ttft = np.full(n, np.nan)
         self.tps = np.full(n, np.nan)

@@ -39,6 +39,7 @@ from llama_infra.scaling.hpa import HpaController, HpaPolicy
 from llama_infra.scaling.keda import KedaController, KedaPolicy
 from llama_infra.scaling.target_tracking import TargetTrackingController, TargetTrackingPolicy
 from llama_infra.sim.capacity import ORACLE_EPSILON, interval_replicas, perf_for, saturation_rps, usd_per_replica_hour
+from llama_infra.sim.replica_model import running_context_tokens
 
 if TYPE_CHECKING:
     from llama_infra.sim.engine import Observation, Simulation
@@ -53,7 +54,7 @@ def burst_capacity_of(spec: DeploymentSpec) -> str:
 
 def max_rps_per_replica(spec: DeploymentSpec, config: Config, mean_prompt: float, mean_output: float) -> float:
     """The saturation rate a load test of one replica would report (peers set their targets from it)."""
-    perf = perf_for(config, spec.model.tensor_parallel_degree)
+    perf = perf_for(config, spec.model.tensor_parallel_degree, running_context_tokens(mean_prompt, mean_output))
     return saturation_rps(perf, mean_prompt, mean_output, spec.slo.tokens_per_s_per_user)
 
 
@@ -74,6 +75,7 @@ def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list
     prompt = w.prompt_tokens.astype(np.float64)
     output = w.output_tokens.astype(np.float64)
     tp = spec.model.tensor_parallel_degree
+    context = running_context_tokens(float(prompt.mean()), float(output.mean())) if len(prompt) else 1.0
     price_of = price_of or (lambda cfg: 1.0)
     backlog = 0.0
     earned = spent = 0.0
@@ -83,7 +85,7 @@ def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list
         earned += epsilon * (hi - lo)
         allowed = max(0, min(max(1, math.floor(epsilon * k)), math.floor(earned - spent + 1e-9)))
         choices = [(cfg, interval_replicas(w.arrival_s[lo:hi], prompt[lo:hi], output[lo:hi], i * interval_s,
-                                           interval_s, perf_for(cfg, tp), spec.slo.ttft_p99_ms / 1000,
+                                           interval_s, perf_for(cfg, tp, context), spec.slo.ttft_p99_ms / 1000,
                                            spec.slo.tokens_per_s_per_user, backlog, epsilon,
                                            allowed_misses=allowed))
                    for cfg in options[i]]
@@ -240,7 +242,7 @@ class HpaRunning(Policy):
         super().prepare(sim)
         spec = sim.spec
         self.burst_capacity = burst_capacity_of(spec)
-        perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree)
+        perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree, sim.context_tokens)
         target = max(1.0, 0.8 * perf.max_batch_for_tokens_per_s(spec.slo.tokens_per_s_per_user))
         self.controller = HpaController(HpaPolicy(max(1, spec.min_replicas), spec.max_replicas, target))
         self.description = f"HPA on num_requests_running, {target:.1f} per replica, default behaviour"

@@ -132,6 +132,11 @@ REQUEST_OVERHEAD_S = 0.010  # HTTP, tokenisation and detokenisation around one r
 GPU_MEMORY_UTILIZATION = FRAMEWORKS["vllm"].memory_fraction  # vLLM default --gpu-memory-utilization
 MAX_NUM_SEQS = FRAMEWORKS["vllm"].max_num_seqs  # vLLM default --max-num-seqs below 70 GiB
 DEFAULT_CONTEXT_TOKENS = 1024.0  # context per running sequence when a caller gives none (decode KV reads)
+
+
+def running_context_tokens(mean_prompt_tokens: float, mean_output_tokens: float) -> float:
+    """Mean context of a running sequence: its prompt and, on average, half its output."""
+    return max(mean_prompt_tokens + mean_output_tokens / 2, 1.0)
 DEFAULT_PROMPT_TOKENS = 1024.0  # prompt length at which `prefill_tokens_per_s` is quoted
 ACTIVATION_BYTES = 2  # BF16 activations all-reduced under TP
 WEIGHT_ONLY_4BIT = ("int4", "awq", "gptq")
@@ -178,19 +183,20 @@ class ReplicaPerf:
     precision: str
     tp_degree: int
     prefill_tokens_per_s: float  # at a DEFAULT_PROMPT_TOKENS prompt; ttft_s/prefill_s take the exact length
-    decode_step_s_batch1: float  # at DEFAULT_CONTEXT_TOKENS of context
+    decode_step_s_batch1: float  # at `context_tokens` of context
     kv_cache_tokens: int
     max_num_seqs: int
     extrapolated: bool
     sources: tuple[str, ...]
     framework: str = "vllm"
-    decode_s_per_sequence: float = 0.0  # what each extra running sequence adds to a step, at DEFAULT_CONTEXT_TOKENS
+    decode_s_per_sequence: float = 0.0  # what each extra running sequence adds to a step, at `context_tokens`
     kv_read_s_per_context_token: float = 0.0  # per running sequence and context token
     prefill_s_per_token: float = 0.0  # matrix multiplies and TP traffic, per prompt token
     prefill_s_per_token_squared: float = 0.0  # causal attention, per prompt token squared
     prefill_fixed_s: float = 0.0  # all-reduce latencies of one prefill pass
     weights_read_s: float = 0.0  # one pass over the weights: the floor under a short prompt's prefill
     chunk_tokens: int = 0
+    context_tokens: float = DEFAULT_CONTEXT_TOKENS  # context per running sequence the step times above are at
 
     @property
     def batch_slowdown_per_sequence(self) -> float:
@@ -202,7 +208,7 @@ class ReplicaPerf:
         b = max(batch, 1.0)
         per_seq = self.decode_s_per_sequence
         if context_tokens is not None:
-            per_seq += (context_tokens - DEFAULT_CONTEXT_TOKENS) * self.kv_read_s_per_context_token
+            per_seq += (context_tokens - self.context_tokens) * self.kv_read_s_per_context_token
         step1 = self.decode_step_s_batch1 + (per_seq - self.decode_s_per_sequence)
         return step1 + (b - 1.0) * per_seq
 
@@ -255,7 +261,9 @@ def _comm_s(arch: Architecture, gpu: GpuSpec, fw: Framework, tp: int) -> tuple[f
 
 @cache
 def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree: int | None = None,
-                 framework: str = "vllm") -> ReplicaPerf:
+                 framework: str = "vllm", context_tokens: float = DEFAULT_CONTEXT_TOKENS) -> ReplicaPerf:
+    """Rates of one replica; decode step times at `context_tokens` of context per running sequence (the
+    workload's `running_context_tokens`; `decode_step_s` takes another context per call)."""
     inst = catalog.lookup(instance_type)
     if inst is None:
         raise ReplicaModelError(f"{instance_type} is not a GPU instance type in the catalog")
@@ -278,7 +286,7 @@ def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree:
     weights_read_s = weights_gb * 1e9 / bandwidth_b_s
     kv_read_s = kv_bytes_per_token / bandwidth_b_s
     decode_compute_s = 2 * params_b * 1e9 / (flops * DECODE_COMPUTE_EFFICIENCY)
-    per_sequence = DEFAULT_CONTEXT_TOKENS * kv_read_s + decode_compute_s + comm_per_token + fw.sequence_overhead_s
+    per_sequence = context_tokens * kv_read_s + decode_compute_s + comm_per_token + fw.sequence_overhead_s
     overhead_s = fw.layer_overhead_s * arch.layers
     step1 = overhead_s + weights_read_s + comm_fixed + per_sequence
 
@@ -303,7 +311,8 @@ def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree:
                         "llama_infra/data/calibration/replica_measurements.csv"),
                        framework=framework, decode_s_per_sequence=per_sequence, kv_read_s_per_context_token=kv_read_s,
                        prefill_s_per_token=prefill_per_token, prefill_s_per_token_squared=prefill_per_token_sq,
-                       prefill_fixed_s=overhead_s + comm_fixed, weights_read_s=weights_read_s, chunk_tokens=chunk)
+                       prefill_fixed_s=overhead_s + comm_fixed, weights_read_s=weights_read_s, chunk_tokens=chunk,
+                       context_tokens=context_tokens)
 
 
 def table_rows(combinations: list[tuple[str, float, str]]) -> list[dict]:

@@ -124,11 +124,12 @@ def attainable_share(spec: DeploymentSpec, workload: Workload) -> float:
     prompts longer than that take too long to prefill whatever the capacity."""
     from llama_infra.capacity_plan import day_config
     from llama_infra.sim.capacity import perf_for
-    from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S
+    from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, running_context_tokens
 
     if not len(workload):
         return 1.0
-    perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree)
+    perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree,
+                    running_context_tokens(workload.mean_prompt_tokens, workload.mean_output_tokens))
     unqueued = workload.prompt_tokens / perf.prefill_tokens_per_s + perf.decode_step_s_batch1 + REQUEST_OVERHEAD_S
     return round(float((unqueued * 1000 <= spec.slo.ttft_p99_ms).mean()), 4)
 

@@ -58,3 +58,17 @@ def test_closed_loop_steady_state_is_self_consistent():
     assert math.isclose(over.output_tokens_per_s, full.output_tokens_per_s, rel_tol=1e-6)
     assert math.isclose(over.ttft_ms - full.ttft_ms, 1000 * full.request_latency_s, rel_tol=0.01)
     assert TOLERANCE == 0.25
+
+
+def test_open_loop_agrees_with_the_closed_loop_at_the_same_throughput_and_refuses_overload():
+    from llama_infra.sim.calibration import open_loop
+
+    perf = replica_model.replica_perf("p5.48xlarge", 70, "fp8", tp_degree=2)
+    closed = closed_loop(perf, 2000, 300, 16)
+    rate = closed.output_tokens_per_s / 300  # the request rate the 16 clients generate
+    opened = open_loop(perf, rate, 2000, 300)
+    assert math.isclose(opened.batch, closed.batch, rel_tol=0.02)  # Little's law: the same 16 in flight
+    assert math.isclose(opened.itl_ms, closed.itl_ms, rel_tol=0.02)
+    assert open_loop(perf, 0.5 * rate, 2000, 300).itl_ms < opened.itl_ms  # less load, faster tokens
+    saturated = closed_loop(perf, 2000, 300, None)
+    assert open_loop(perf, 1.05 * saturated.output_tokens_per_s / 300, 2000, 300) is None

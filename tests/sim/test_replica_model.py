@@ -108,3 +108,12 @@ def test_sizes_between_published_architectures_are_marked_extrapolated():
     assert extrapolated and arch.layers in (32, 80)
     assert replica_perf("g6e.12xlarge", 70, "awq").extrapolated  # no AWQ measurement: extrapolated from GPTQ
     assert not replica_perf("p5.48xlarge", 70, "fp8", tp_degree=2).extrapolated
+
+
+def test_a_replica_bound_to_a_workloads_context_steps_as_the_default_one_does_at_that_context():
+    default = replica_perf("p4d.24xlarge", 70, "fp16")
+    bound = replica_perf("p4d.24xlarge", 70, "fp16", context_tokens=2062)
+    assert bound.decode_step_s_batch1 == pytest.approx(default.decode_step_s(1, 2062), rel=1e-12)
+    assert bound.decode_step_s(40) == pytest.approx(default.decode_step_s(40, 2062), rel=1e-12)
+    assert bound.decode_step_s(40, 1024) == pytest.approx(default.decode_step_s(40), rel=1e-12)
+    assert rm.running_context_tokens(2048, 28) == 2062  # the prompt and half the output, on average
