@@ -38,6 +38,7 @@ class ServerMetrics:
     framework: Framework
     queue_depth: str  # waiting requests (gauge)
     kv_cache_usage: str | None  # fraction 0–1 of the KV cache in use (gauge), None when the server has none
+    running: str  # requests being generated right now (gauge): the router's estimate of the server's slots
     path: str = "/metrics"
 
     @property
@@ -46,8 +47,9 @@ class ServerMetrics:
 
 
 SERVER_METRICS: dict[str, ServerMetrics] = {
-    "vllm": ServerMetrics("vllm", queue_depth="vllm:num_requests_waiting", kv_cache_usage="vllm:kv_cache_usage_perc"),
-    "tgi": ServerMetrics("tgi", queue_depth="tgi_queue_size", kv_cache_usage=None),
+    "vllm": ServerMetrics("vllm", queue_depth="vllm:num_requests_waiting", kv_cache_usage="vllm:kv_cache_usage_perc",
+                          running="vllm:num_requests_running"),
+    "tgi": ServerMetrics("tgi", queue_depth="tgi_queue_size", kv_cache_usage=None, running="tgi_batch_current_size"),
 }
 
 

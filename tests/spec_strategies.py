@@ -133,7 +133,8 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
         hpa = hpa_possible and draw(st.booleans())
         scaling["autoscaler"] = "hpa" if hpa else "keda"
         # KEDA and prometheus-adapter both serve external metrics: exactly one of them.
-        spec["eks"] = {"cluster_name": "gpu", "addons": {"prometheus_adapter": hpa, "keda": not hpa}}
+        spec["eks"] = {"cluster_name": "gpu", "addons": {"prometheus_adapter": hpa, "keda": not hpa},
+                       "router_image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-infra-router:0.1.0"}
         if draw(st.booleans()):
             # vLLM quantizes no int4 at load: its fallback is a pre-quantized AWQ checkpoint
             fb_precision = draw(st.sampled_from(["int4", "awq"] if model["framework"] == "tgi" else ["awq"]))

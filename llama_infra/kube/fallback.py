@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog, sizing
-from llama_infra.kube import labels, workload
+from llama_infra.kube import labels, server, workload
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -55,8 +55,10 @@ def fallback_spec(spec: DeploymentSpec) -> DeploymentSpec:
                                           "tensor_parallel_degree": tp_degree(spec), "weights": weights})
     baseline = spec.capacity.baseline.model_copy(update={"instance_type": itype, "count": 0})
     capacity = spec.capacity.model_copy(update={"baseline": baseline})
+    # The fallback requires the primary's backend key (the router sends one key to both).
+    eks = spec.eks.model_copy(update={"backend_api_key_secret": server.api_key_secret(spec)}) if spec.eks else None
     return spec.model_copy(update={"name": name_of(spec), "model": model, "capacity": capacity,
-                                   "fallback": None, "schedules": []})
+                                   "fallback": None, "schedules": [], "eks": eks})
 
 
 def deployment(spec: DeploymentSpec) -> dict:

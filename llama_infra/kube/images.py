@@ -15,10 +15,8 @@ SERVER_IMAGES = {
 # Copies weights from S3 to the pod's local volume (NVMe RAID0 when preloading) before the server starts.
 WEIGHTS_SYNC_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.22.0"
 
-# The overflow router without a built image (`eks.router_image` unset): this Python image pip-installs the
-# llama-infra version that rendered the manifests into a venv on an emptyDir at start. docker/router.Dockerfile
-# builds the recommended image instead (no PyPI egress, seconds to start).
-ROUTER_BOOTSTRAP_IMAGE = "python:3.11.11-slim"
+# The router has no image here: the spec names one built from docker/router.Dockerfile (`eks.router_image`,
+# required where the router is deployed), because nothing may be installed from a package index at pod start.
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,14 @@ gauge, so the router reads the queue summed over *all* of the service's pods (th
 one pod a Service connection happens to reach. When Prometheus does not answer, the router falls back to its own
 in-flight count per backend (`RouterConfig.metrics_stale_after_seconds`).
 
-Image: `eks.router_image` (built from docker/router.Dockerfile; recommended) runs `llama-infra router` directly;
-without it a pinned python:3.11-slim pip-installs this llama-infra version into a venv on an emptyDir at start.
+Image: `eks.router_image` (built from docker/router.Dockerfile, required by the spec rules wherever the router is
+deployed) runs `llama-infra router` directly; nothing is installed from a package index at start.
+
+Authentication: the router answers 401 without one of the client keys of the Secret `eks.api_keys_secret` (default
+`<name>-api-keys`, key `keys`, one per line; the priority keys are let in too), mounted as a file; client
+credentials are not forwarded. The model servers require the key of `eks.backend_api_key_secret` (default
+`<name>-backend-api-key`, key `key`; vLLM `--api-key`, TGI `API_KEY`), which only the router sends, and a
+NetworkPolicy admits only the router's pods (and Prometheus, to scrape) to their port.
 
 Wake wait: where the service scales to zero the router holds a request while the primary refuses connections, up
 to the wake-up high estimate (`capacity_timeline.wake_up_s`, at most `MAX_WAKE_WAIT_SECONDS`), instead of
@@ -32,11 +38,9 @@ import math
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from llama_infra import __version__
 from llama_infra.capacity_plan import scales_to_zero
 from llama_infra.capacity_timeline import wake_up_s
 from llama_infra.kube import fallback, labels, server
-from llama_infra.kube.images import ROUTER_BOOTSTRAP_IMAGE
 from llama_infra.kube.workload import namespace_of
 from llama_infra.metrics import SERVICE_LABEL_PROM, scrape_job_name, server_metrics
 
@@ -50,6 +54,11 @@ CONFIG_DIR = "/etc/llama-infra"
 CONFIG_FILE = "router.yaml"
 PRIORITY_KEYS_DIR = "/etc/llama-infra/priority"
 PRIORITY_KEYS_KEY = "keys"  # key inside the Secret named by fallback.priority_api_keys_secret: one API key per line
+API_KEYS_DIR = "/etc/llama-infra/clients"
+API_KEYS_KEY = "keys"  # key inside the Secret named by eks.api_keys_secret: one client API key per line
+BACKEND_KEY_DIR = "/etc/llama-infra/backend"
+# Prometheus pods that may scrape the model servers through the NetworkPolicy (kube-prometheus-stack's label).
+PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
 PRE_STOP_SLEEP_SECONDS = 5
 DRAIN_TIMEOUT_SECONDS = server.TERMINATION_GRACE_SECONDS  # as long as a model replica takes to drain its streams
 TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + DRAIN_TIMEOUT_SECONDS + 10
@@ -80,11 +89,22 @@ def service_url(spec: DeploymentSpec, service_name: str) -> str:
 
 
 def federate_url(spec: DeploymentSpec, instance: str) -> str:
-    """Prometheus' federation endpoint returning the waiting gauge of every pod of one service (exposition text)."""
+    """Prometheus' federation endpoint returning the waiting and running gauges of every pod of one service
+    (exposition text): the waiting sum is the queue depth; the running sum tells the router how many requests the
+    service runs at once, for its in-flight estimate while Prometheus does not answer."""
     assert spec.eks is not None
-    series = server_metrics(spec.model.framework).queue_depth
-    match = f'{{__name__="{series}",namespace="{namespace_of(spec)}",{SERVICE_LABEL_PROM}="{instance}"}}'
-    return f"{spec.eks.prometheus_url.rstrip('/')}/federate?match[]={quote(match, safe='')}"
+    framework = spec.model.framework
+    series = (server_metrics(framework).queue_depth, server_metrics(framework).running)
+    matches = "&".join(
+        "match[]=" + quote(f'{{__name__="{name}",namespace="{namespace_of(spec)}",{SERVICE_LABEL_PROM}="{instance}"}}',
+                           safe="")
+        for name in series)
+    return f"{spec.eks.prometheus_url.rstrip('/')}/federate?{matches}"
+
+
+def api_keys_secret(spec: DeploymentSpec) -> str:
+    assert spec.eks is not None
+    return spec.eks.api_keys_secret or f"{spec.name}-api-keys"
 
 
 def needed(spec: DeploymentSpec) -> bool:
@@ -101,6 +121,9 @@ def router_config(spec: DeploymentSpec) -> dict:
         "primary": {"url": service_url(spec, spec.name), "metrics_url": federate_url(spec, spec.name),
                     "queue_metric": framework},
         "drain_timeout_seconds": DRAIN_TIMEOUT_SECONDS,
+        "require_api_key": True,
+        "api_keys_file": f"{API_KEYS_DIR}/{API_KEYS_KEY}",
+        "backend_api_key_file": f"{BACKEND_KEY_DIR}/{server.BACKEND_API_KEY_KEY}",
         "wake_wait_seconds": wake_wait_seconds(spec),
         "host": "0.0.0.0",
         "port": PORT,
@@ -133,19 +156,13 @@ def config_map(spec: DeploymentSpec) -> dict:
 def _command(spec: DeploymentSpec) -> tuple[str, list[str]]:
     """(image, command) of the router container."""
     assert spec.eks is not None
-    run = ["llama-infra", "router", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"]
-    if spec.eks.router_image:
-        return spec.eks.router_image, run
-    script = (f"python -m venv /tmp/venv && /tmp/venv/bin/pip install --no-cache-dir --quiet "
-              f"'llama-infra=={__version__}' && exec /tmp/venv/bin/{' '.join(run)}")
-    return ROUTER_BOOTSTRAP_IMAGE, ["sh", "-c", script]
+    # The spec rules require router_image wherever the router is deployed (`rules._eks_router_image`).
+    assert spec.eks.router_image, "eks.router_image is required where the router is deployed"
+    return spec.eks.router_image, ["llama-infra", "router", "--config", f"{CONFIG_DIR}/{CONFIG_FILE}"]
 
 
 def _startup_probe(spec: DeploymentSpec) -> dict:
-    assert spec.eks is not None
-    # pip-installing at start takes a minute or two; a built image starts in seconds.
-    failures = 6 if spec.eks.router_image else 60
-    return {"httpGet": {"path": "/health", "port": PORT_NAME}, "periodSeconds": 5, "failureThreshold": failures}
+    return {"httpGet": {"path": "/health", "port": PORT_NAME}, "periodSeconds": 5, "failureThreshold": 6}
 
 
 def deployment(spec: DeploymentSpec) -> dict:
@@ -154,6 +171,14 @@ def deployment(spec: DeploymentSpec) -> dict:
     volumes: list[dict] = [{"name": "config", "configMap": {"name": f"{name_of(spec)}-config"}},
                            {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
     mounts = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}]
+    backend_secret = server.api_key_secret(spec)
+    assert backend_secret is not None  # the router is deployed exactly where the servers require a key
+    for volume, secret, key, directory in (("client-keys", api_keys_secret(spec), API_KEYS_KEY, API_KEYS_DIR),
+                                           ("backend-key", backend_secret, server.BACKEND_API_KEY_KEY,
+                                            BACKEND_KEY_DIR)):
+        volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": 0o440,
+                                                   "items": [{"key": key, "path": key}]}})
+        mounts.append({"name": volume, "mountPath": directory, "readOnly": True})
     if fb is not None and fb.priority_api_keys_secret:
         volumes.append({"name": "priority-keys", "secret": {
             "secretName": fb.priority_api_keys_secret, "defaultMode": 0o440,
@@ -212,6 +237,25 @@ def pod_disruption_budget(spec: DeploymentSpec) -> dict:
                      "unhealthyPodEvictionPolicy": "AlwaysAllow"}}
 
 
+def network_policy(spec: DeploymentSpec) -> dict:
+    """Only the router's pods reach the model servers (primary and fallback) — and Prometheus, which scrapes their
+    /metrics on the same port (the API there still needs the backend key). Kubelet probes come from the node and
+    are not subject to it on the VPC CNI's network policy agent."""
+    servers = [spec.name, *([fallback.name_of(spec)] if spec.fallback is not None else [])]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": _meta(spec, f"{spec.name}-servers"),
+            "spec": {
+                "podSelector": {"matchExpressions": [
+                    {"key": labels.INSTANCE_LABEL, "operator": "In", "values": servers}]},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {"from": [{"podSelector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}}}],
+                     "ports": [{"port": server.PORT_NAME, "protocol": "TCP"}]},
+                    {"from": [{"namespaceSelector": {}, "podSelector": {"matchLabels": dict(PROMETHEUS_POD_LABELS)}}],
+                     "ports": [{"port": server.PORT_NAME, "protocol": "TCP"}]},
+                ]}}
+
+
 def scrape_config(spec: DeploymentSpec) -> dict:
     """Prometheus job for the router's own /metrics (queue depth per backend and priority, requests, latency)."""
     ns = namespace_of(spec)
@@ -233,4 +277,4 @@ def objects(spec: DeploymentSpec) -> list[dict]:
     """Every router object; empty unless `needed`."""
     if not needed(spec):
         return []
-    return [config_map(spec), deployment(spec), service(spec), pod_disruption_budget(spec)]
+    return [config_map(spec), deployment(spec), service(spec), pod_disruption_budget(spec), network_policy(spec)]

@@ -2,9 +2,9 @@
 
 Flag and env names are those of the pinned images (`llama_infra.kube.images`):
 - vLLM: `--tensor-parallel-size`, `--max-model-len`, `--dtype`, `--quantization`, `--served-model-name`; health at
-  `/health`; token in `HF_TOKEN`.
+  `/health`; token in `HF_TOKEN`; behind the router `--api-key` (from the backend key Secret).
 - TGI: `MODEL_ID`, `NUM_SHARD`, `MAX_TOTAL_TOKENS`, `MAX_INPUT_TOKENS`, `QUANTIZE`, `DTYPE`, `PORT`; health at
-  `/health`; token in `HF_TOKEN`.
+  `/health`; token in `HF_TOKEN`; behind the router `API_KEY`.
 A quantization flag only where the server quantizes at load, never for a pre-quantized checkpoint
 (`llama_infra.quantization`); `tests/eks/test_container_facts.py` checks the names against the pinned images.
 """
@@ -92,6 +92,31 @@ def _quantize_at_load(spec: DeploymentSpec) -> str | None:
     return quantization.quantize_at_load(m.precision, m.quantized_checkpoint, server)
 
 
+BACKEND_API_KEY_KEY = "key"  # key inside the backend API key Secret
+BACKEND_API_KEY_ENV = "LLAMA_BACKEND_API_KEY"
+
+
+def api_key_secret(spec: DeploymentSpec) -> str | None:
+    """The Secret holding the key this server requires, where the router fronts it (a fallback or scale to zero):
+    only the router, which holds the same Secret, may then call the model. None where clients call it directly."""
+    from llama_infra.capacity_plan import scales_to_zero
+
+    if spec.eks is None:
+        return None
+    if spec.eks.backend_api_key_secret:
+        return spec.eks.backend_api_key_secret
+    if spec.fallback is not None or scales_to_zero(spec):
+        return f"{spec.name}-backend-api-key"
+    return None
+
+
+def _api_key_env(spec: DeploymentSpec, name: str) -> list[dict]:
+    secret = api_key_secret(spec)
+    if secret is None:
+        return []
+    return [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": BACKEND_API_KEY_KEY}}}]
+
+
 def _vllm(spec: DeploymentSpec) -> dict:
     m = spec.model
     args = ["--model", model_path(spec), "--served-model-name", m.id, "--tensor-parallel-size", str(spec.tp_degree),
@@ -101,8 +126,11 @@ def _vllm(spec: DeploymentSpec) -> dict:
     quantize = _quantize_at_load(spec)
     if quantize:  # never for a pre-quantized checkpoint: vLLM reads its quant_method (`llama_infra.quantization`)
         args += [quantization.SERVERS["vllm"].setting, quantize]
+    key_env = _api_key_env(spec, BACKEND_API_KEY_ENV)
+    if key_env:
+        args += ["--api-key", f"$({BACKEND_API_KEY_ENV})"]  # expanded by the kubelet: the key is not in the pod spec
     return {"command": ["python3", "-m", "vllm.entrypoints.openai.api_server"], "args": args,
-            "env": [{"name": "HF_HOME", "value": f"{MODEL_DIR}/.hf"}, *_token_env(spec)]}
+            "env": [{"name": "HF_HOME", "value": f"{MODEL_DIR}/.hf"}, *_token_env(spec), *key_env]}
 
 
 def _tgi(spec: DeploymentSpec) -> dict:
@@ -116,7 +144,7 @@ def _tgi(spec: DeploymentSpec) -> dict:
         env.append({"name": quantization.SERVERS["tgi"].setting, "value": quantize})
     elif m.precision in _VLLM_DTYPE:
         env.append({"name": "DTYPE", "value": _VLLM_DTYPE[m.precision]})
-    return {"env": env + _token_env(spec)}
+    return {"env": env + _token_env(spec) + _api_key_env(spec, "API_KEY")}
 
 
 def _resources(spec: DeploymentSpec, instance_types: list[str]) -> dict:

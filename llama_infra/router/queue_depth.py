@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from llama_infra.metrics import SERVER_METRICS
 from llama_infra.router.config import BackendConfig, Priority
 
 log = logging.getLogger(__name__)
 
-# Waiting- and running-request gauges of the servers we deploy (names as the servers export them; see DESIGN.md).
-QUEUE_METRIC_NAMES = {"vllm": "vllm:num_requests_waiting", "tgi": "tgi_queue_size"}
-RUNNING_METRIC_NAMES = {"vllm": "vllm:num_requests_running", "tgi": "tgi_batch_current_size"}
+
+
+# Waiting- and running-request gauges of the servers we deploy (the one definition: llama_infra.metrics).
+QUEUE_METRIC_NAMES = {framework: m.queue_depth for framework, m in SERVER_METRICS.items()}
+RUNNING_METRIC_NAMES = {framework: m.running for framework, m in SERVER_METRICS.items()}
 
 
 class BadQueueDepth(ValueError):

@@ -200,9 +200,21 @@ class EksSettings(_Strict):
         description="Prometheus that scrapes the model servers; KEDA's trigger and prometheus-adapter query it.",
     )
     router_image: str | None = Field(
-        None, min_length=3, description="Image of the overflow router (with `fallback`): build "
-        "docker/router.Dockerfile and push it to your registry. Default: a pinned python:3.11-slim that pip-installs "
-        "this llama-infra version at start (needs egress to PyPI).",
+        None, min_length=3, description="Image of the router (deployed with `fallback` or scale to zero, where it is "
+        "required): build docker/router.Dockerfile, push it to a registry the cluster pulls from (ECR) and name it "
+        "here, best by digest (`<repo>@sha256:<digest>`). Nothing is installed from a package index at start.",
+    )
+    api_keys_secret: str | None = Field(
+        None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+        description="Where the router is deployed it answers 401 to requests without one of these keys: the "
+        "Kubernetes Secret (in the namespace) whose key `keys` lists the client API keys, one per line "
+        "(fallback.priority_api_keys_secret's keys are let in too). Default: `<name>-api-keys`.",
+    )
+    backend_api_key_secret: str | None = Field(
+        None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+        description="Where the router is deployed, the model servers require this key (vLLM --api-key, TGI "
+        "API_KEY) and only the router sends it: the Kubernetes Secret whose key `key` holds it. Default: "
+        "`<name>-backend-api-key`.",
     )
     karpenter_interruption_queue: bool = Field(
         True, description="Create Karpenter's interruption queue (SQS + EventBridge rules for spot interruption, "

@@ -29,7 +29,8 @@ def check(spec: DeploymentSpec) -> None:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _quantization, _eks_framework, _eks_pipeline, _eks_replica_shape, _eks_schedules_need_keda, _tags):
+                 _fallback, _quantization, _eks_framework, _eks_pipeline, _eks_replica_shape,
+                 _eks_schedules_need_keda, _eks_router_image, _tags):
         issues.extend(rule(spec))
     return issues
 
@@ -595,6 +596,26 @@ def _quantization(spec: DeploymentSpec) -> list[SpecIssue]:
                 path = ("model", "quantized_checkpoint")
             out.append(SpecIssue(path, *found))
     return out
+
+
+def _eks_router_image(spec: DeploymentSpec) -> list[SpecIssue]:
+    """The router has no published image, and installing one from a package index at pod start is a crash loop (the
+    name is not published) or worse (whoever registers it runs code in the cluster): the spec names a built one."""
+    if spec.target != "eks" or spec.eks is None or spec.eks.router_image:
+        return []
+    from llama_infra.capacity_plan import scales_to_zero
+
+    if spec.fallback is not None:
+        why = "with a fallback the router is the entry point that overflows to it"
+    elif scales_to_zero(spec):
+        why = "a spec that scales to zero needs the router as its entry point (it wakes the service)"
+    else:
+        return []
+    return [SpecIssue(("eks", "router_image"),
+                      f"{why}, and llama-infra publishes no router image: eks.router_image is not set",
+                      "build it from this checkout (docker build -f docker/router.Dockerfile .), push it to ECR and "
+                      "set eks.router_image: <account>.dkr.ecr.<region>.amazonaws.com/llama-infra-router@sha256:"
+                      "<digest>")]
 
 
 def _eks_framework(spec: DeploymentSpec) -> list[SpecIssue]:

@@ -11,6 +11,8 @@ from llama_infra.spec import DeploymentSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD_EKS = ROOT / "stacks/specs/prod-eks.yaml"
+# Edits that add a fallback or scale to zero deploy the router, which needs a built image (spec rule).
+ROUTER_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-infra-router:0.1.0"
 
 
 def prod_doc() -> dict:
@@ -23,6 +25,7 @@ def edited(**edits) -> DeploymentSpec:
     shipped file itself, window and all, is planned by test_plan_prod_eks.py and the policy pack tests."""
     doc = copy.deepcopy(prod_doc())
     doc.pop("schedules", None)
+    doc["eks"].setdefault("router_image", ROUTER_IMAGE)
     for path, value in edits.items():
         node = doc
         *parents, leaf = path.split(".")

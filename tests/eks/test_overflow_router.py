@@ -14,7 +14,7 @@ from llama_infra.components.eks import build_eks
 from llama_infra.kube import autoscaling, fallback, karpenter, labels, router, workload
 from llama_infra.kube.render import all_objects
 from llama_infra.router.config import load_priority_api_keys
-from llama_infra.router.queue_depth import parse_queue_depth
+from llama_infra.router.queue_depth import parse_queue_depth, parse_running
 
 from .pulumi_harness import run
 from .specs import edited
@@ -94,19 +94,24 @@ def test_queue_depth_comes_from_prometheus_federation_of_each_service():
     for role, instance in (("primary", spec.name), ("fallback", fallback.name_of(spec))):
         url = urlsplit(cfg[role]["metrics_url"])
         assert f"{url.scheme}://{url.netloc}" == spec.eks.prometheus_url and url.path == "/federate"
-        (match,) = parse_qs(url.query)["match[]"]
-        assert f'app_kubernetes_io_instance="{instance}"' in match and "vllm:num_requests_waiting" in match
+        waiting, running = parse_qs(url.query)["match[]"]
+        assert f'app_kubernetes_io_instance="{instance}"' in waiting and "vllm:num_requests_waiting" in waiting
+        assert f'app_kubernetes_io_instance="{instance}"' in running and "vllm:num_requests_running" in running
     federated = ('# TYPE vllm:num_requests_waiting untyped\n'
                  'vllm:num_requests_waiting{pod="a",app_kubernetes_io_instance="llama-70b-eks"} 7 1700000000000\n'
-                 'vllm:num_requests_waiting{pod="b",app_kubernetes_io_instance="llama-70b-eks"} 5 1700000000000\n')
+                 'vllm:num_requests_waiting{pod="b",app_kubernetes_io_instance="llama-70b-eks"} 5 1700000000000\n'
+                 '# TYPE vllm:num_requests_running untyped\n'
+                 'vllm:num_requests_running{pod="a",app_kubernetes_io_instance="llama-70b-eks"} 16 1700000000000\n'
+                 'vllm:num_requests_running{pod="b",app_kubernetes_io_instance="llama-70b-eks"} 16 1700000000000\n')
     assert parse_queue_depth(federated, cfg["primary"]["queue_metric"]) == 12
+    assert parse_running(federated, cfg["primary"]["queue_metric"]) == 32  # the slots of the in-flight estimate
 
 
 def test_priority_keys_secret_is_mounted_as_the_configured_file(tmp_path):
     spec = spec_with()
     config = _router_config(spec, tmp_path)
     pod = router.deployment(spec)["spec"]["template"]["spec"]
-    (vol,) = [v for v in pod["volumes"] if "secret" in v]
+    (vol,) = [v for v in pod["volumes"] if "secret" in v and v["name"] == "priority-keys"]
     assert vol["secret"]["secretName"] == "tenant-keys"
     (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == vol["name"]]
     (item,) = vol["secret"]["items"]
@@ -137,14 +142,69 @@ def test_router_probes_drain_and_scrape():
     assert dep["spec"]["template"]["metadata"]["labels"][labels.INSTANCE_LABEL] == router.name_of(spec)
 
 
-def test_router_image_built_from_the_dockerfile_runs_the_cli_directly():
+def test_router_image_built_from_the_dockerfile_runs_the_cli_directly_and_nothing_is_installed_at_start():
     spec = edited(fallback=FALLBACK, **{"eks.router_image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/router:1"})
     (c,) = router.deployment(spec)["spec"]["template"]["spec"]["containers"]
     assert c["image"].endswith("/router:1") and c["command"][:2] == ["llama-infra", "router"]
-    (default,) = router.deployment(spec_with())["spec"]["template"]["spec"]["containers"]
-    assert default["image"].startswith("python:3.11") and "pip install" in default["command"][-1]
+    assert "pip" not in " ".join(c["command"]) and "sh" not in c["command"]
     dockerfile = (Path(__file__).resolve().parents[2] / "docker/router.Dockerfile").read_text()
     assert 'ENTRYPOINT ["llama-infra", "router"]' in dockerfile
+
+
+def test_a_router_spec_without_router_image_is_a_located_spec_error():
+    from llama_infra.spec.errors import SpecRuleErrors
+
+    with pytest.raises(SpecRuleErrors, match=r"eks\.router_image: with a fallback the router is the entry point"):
+        edited(fallback=FALLBACK, **{"eks.router_image": None})
+    edited(**{"eks.router_image": None})  # no router deployed: no image needed
+
+
+def test_the_router_requires_client_keys_from_the_secret_and_sends_only_the_backend_key(tmp_path):
+    spec = spec_with()
+    config = YAML(typ="safe").load(router.config_map(spec)["data"][router.CONFIG_FILE])
+    assert config["require_api_key"] is True
+    pod = router.deployment(spec)["spec"]["template"]["spec"]
+    secrets = {v["name"]: v["secret"] for v in pod["volumes"] if "secret" in v}
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    assert secrets["client-keys"]["secretName"] == "llama-70b-eks-api-keys"
+    assert secrets["backend-key"]["secretName"] == "llama-70b-eks-backend-api-key"
+    assert config["api_keys_file"] == f"{mounts['client-keys']}/{router.API_KEYS_KEY}"
+    assert config["backend_api_key_file"].startswith(mounts["backend-key"] + "/")
+    # The files the Secrets mount there are what the router loads (loaded the way the pod loads them).
+    clients, backend = tmp_path / "clients", tmp_path / "backend"
+    clients.write_text("tenant-a\n# comment\ntenant-b\n")
+    backend.write_text("backend-secret\n")
+    moved = build_router_config(None, {**{k: v for k, v in config.items() if k not in ("fallback", "primary")},
+                                       "primary.url": "http://p:8000", "api_keys_file": clients,
+                                       "backend_api_key_file": backend, "priority_api_keys_file": None})
+    from llama_infra.router.config import load_backend_api_key, load_client_api_keys
+
+    assert load_client_api_keys(moved) == {"tenant-a", "tenant-b"}
+    assert load_backend_api_key(moved) == "backend-secret"
+
+
+def test_model_servers_behind_the_router_require_the_backend_key_and_admit_only_the_router():
+    spec = spec_with(**{})
+    objs = by_kind_name(all_objects(spec))
+    for name in ("llama-70b-eks-baseline", "llama-70b-eks-fallback"):
+        (c,) = objs[("Deployment", name)]["spec"]["template"]["spec"]["containers"]
+        assert c["args"][c["args"].index("--api-key") + 1] == "$(LLAMA_BACKEND_API_KEY)"
+        (env,) = [e for e in c["env"] if e["name"] == "LLAMA_BACKEND_API_KEY"]
+        assert env["valueFrom"]["secretKeyRef"] == {"name": "llama-70b-eks-backend-api-key", "key": "key"}
+    policy = objs[("NetworkPolicy", "llama-70b-eks-servers")]
+    validate(policy, spec.eks.kubernetes_version)
+    (selector,) = policy["spec"]["podSelector"]["matchExpressions"]
+    assert set(selector["values"]) == {"llama-70b-eks", "llama-70b-eks-fallback"}
+    router_rule, prometheus_rule = policy["spec"]["ingress"]
+    assert router_rule["from"] == [{"podSelector": {"matchLabels": {labels.INSTANCE_LABEL: "llama-70b-eks-router"}}}]
+    assert prometheus_rule["from"][0]["podSelector"]["matchLabels"] == router.PROMETHEUS_POD_LABELS
+    # The router pods match the router rule; the servers' own pods (and any other pod) do not.
+    router_pod = router.deployment(spec)["spec"]["template"]["metadata"]["labels"]
+    assert router_pod[labels.INSTANCE_LABEL] == "llama-70b-eks-router"
+    # Without a router, clients call the model directly: no key, no policy.
+    plain = by_kind_name(all_objects(edited()))
+    (c,) = plain[("Deployment", "llama-70b-eks-baseline")]["spec"]["template"]["spec"]["containers"]
+    assert "--api-key" not in c["args"] and not [k for k in plain if k[0] == "NetworkPolicy"]
 
 
 def test_fallback_runs_its_model_on_its_type_and_karpenter_admits_that_type():

@@ -23,6 +23,8 @@ _KINDS = {
     "ConfigMap": lambda n, o, opts: k8s.core.v1.ConfigMap(n, metadata=o["metadata"], data=o["data"], opts=opts),
     "PodDisruptionBudget": lambda n, o, opts: k8s.policy.v1.PodDisruptionBudget(
         n, metadata=o["metadata"], spec=o["spec"], opts=opts),
+    "NetworkPolicy": lambda n, o, opts: k8s.networking.v1.NetworkPolicy(
+        n, metadata=o["metadata"], spec=o["spec"], opts=opts),
 }
 
 
@@ -43,7 +45,8 @@ class OverflowRouterArgs:
 
 
 class OverflowRouter(pulumi.ComponentResource):
-    """Fallback model (ServiceAccount, Deployment, Service) and router (ConfigMap, Deployment, Service, PDB)."""
+    """Fallback model (ServiceAccount, Deployment, Service) and router (ConfigMap, Deployment, Service, PDB, and the
+    NetworkPolicy that admits only the router to the model servers)."""
 
     entry_service_name: pulumi.Output[str]
     fallback_service_name: pulumi.Output[str | None]
