@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import eks, exemptions, iam, kubernetes, reliability, sagemaker, secrets, workloads
+from . import eks, exemptions, iam, kubernetes, network, reliability, sagemaker, secrets, workloads
 from .harness import Analysis, NotApplicable, Violation, analyze, evaluate, validation_args
 from .rule import Citation, LlamaRule, LlamaStackRule
 
@@ -17,6 +17,7 @@ ALL_RULES: list[LlamaRule | LlamaStackRule] = [
     *iam.RULES,
     *reliability.RULES,
     *workloads.RULES,
+    *network.RULES,
     *exemptions.RULES,
 ]
 

@@ -63,6 +63,26 @@ def deployment(labels: dict[str, str] | None = None, **pod_spec: Any) -> dict[st
     }
 
 
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def served(name_label: str, instance: str) -> dict[str, Any]:
+    """A Deployment whose pods carry the EKS target's name and instance labels."""
+    dep = deployment()
+    dep["metadata"]["name"] = instance
+    dep["spec"]["template"]["metadata"]["labels"] = {"app.kubernetes.io/name": name_label,
+                                                     "app.kubernetes.io/instance": instance}
+    return dep
+
+
+def servers_policy(instances: list[str] | None = None, sources: list[dict] | None = None) -> dict[str, Any]:
+    peers = [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "r"}}}] if sources is None else sources
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "servers"},
+            "spec": {"podSelector": {"matchExpressions": [{"key": "app.kubernetes.io/instance", "operator": "In",
+                                                           "values": instances or ["llama"]}]},
+                     "policyTypes": ["Ingress"], "ingress": [{"from": peers, "ports": [{"port": "http"}]}]}}
+
+
 def with_container(**changes: Any) -> dict[str, Any]:
     """A deployment whose only container has `changes` applied (None deletes a key)."""
     container = good_container()
@@ -347,4 +367,17 @@ STACK_CASES = [
                (DEPLOYMENT, baseline_and_burst()[1], "burst"),
                (SCALED_OBJECT, scaled_object(min_count=None, target="burst"), "burst")],
               "can drop to 1 replica(s)", ((DEPLOYMENT, "baseline"), (DEPLOYMENT, "burst"))),
+    StackCase("model-servers-behind-router-isolated",
+              [(DEPLOYMENT, served("llama-server", "llama"), "llama"), (DEPLOYMENT, served("llama-infra-router", "r"), "r"),
+               (NETWORK_POLICY, servers_policy(), "servers")],
+              # A policy whose rule names no source admits every pod: as good as none.
+              [(DEPLOYMENT, served("llama-server", "llama"), "llama"), (DEPLOYMENT, served("llama-infra-router", "r"), "r"),
+               (NETWORK_POLICY, servers_policy(sources=[]), "servers")],
+              "no NetworkPolicy limits who reaches it", ((DEPLOYMENT, "llama"),)),
+    StackCase("model-servers-behind-router-isolated",
+              # Without the router in the namespace, clients call the model Service directly: nothing to isolate.
+              [(DEPLOYMENT, served("llama-server", "llama"), "llama")],
+              [(DEPLOYMENT, served("llama-server", "llama"), "llama"), (DEPLOYMENT, served("llama-infra-router", "r"), "r"),
+               (NETWORK_POLICY, servers_policy(instances=["other"]), "servers")],
+              "sits behind the router", ((DEPLOYMENT, "llama"),)),
 ]
