@@ -14,12 +14,27 @@ counted) we follow the controller (pkg/controller/podautoscaler/horizontal.go: `
   Pods adds/removes `value`; Percent scale-up rounds up ceil(start × (1 + v/100)), scale-down truncates
   int(start × (1 − v/100)); `selectPolicy` Max (default) takes the largest change, Min the smallest, Disabled none.
 - the controller runs every `--horizontal-pod-autoscaler-sync-period` (15 s by default).
+
+Rules taken from the controller's code (kubernetes/kubernetes, pkg/controller/podautoscaler/), each with a test built
+on the upstream worked example (tests/scaling/test_hpa_controller_rules.py):
+- horizontal.go `convertDesiredReplicasWithBehaviorRate`: a scale-up limit below the current count (scale-up events
+  of the period exceed what the policies now allow) is raised to the current count — "We shouldn't scale up further
+  until the scaleUpEvents will be cleaned up" — and a scale-down limit above it is lowered to it: the policies never
+  move the count the other way.
+- horizontal.go `reconcileAutoscaler`: a target at 0 replicas with minReplicas ≠ 0 is left alone ("scaling is
+  disabled"); a count above maxReplicas goes to maxReplicas and one below minReplicas to minReplicas without
+  reading the metrics (no recommendation is recorded, the scale event is); `recordInitialRecommendation` stores the
+  current count as the first recommendation, so the scale-down window holds it at start.
+- replica_calculator.go `GetExternalPerPodMetricReplicas`: the values are integer milli-units (the metric as KEDA's
+  `GenerateMetricInMili` or prometheus-adapter builds it, `int64(value × 1000)`; the target's
+  `Quantity.MilliValue()`, rounded up); usage ratio = Σ milli / (target milli × current), replicas = ceil(Σ milli /
+  target milli) when the ratio is outside the tolerance, and the reported average is ceil(Σ milli / current).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -51,6 +66,10 @@ class ScalingPolicy:
     def to_manifest(self) -> dict:
         return {"type": self.type, "value": self.value, "periodSeconds": self.period_seconds}
 
+    @classmethod
+    def from_manifest(cls, body: dict) -> ScalingPolicy:
+        return cls(body["type"], int(body["value"]), int(body["periodSeconds"]))
+
 
 @dataclass(frozen=True)
 class ScalingRules:
@@ -72,10 +91,30 @@ class ScalingRules:
             "policies": [p.to_manifest() for p in self.policies],
         }
 
+    @classmethod
+    def from_manifest(cls, body: dict) -> ScalingRules:
+        return cls(int(body["stabilizationWindowSeconds"]),
+                   tuple(ScalingPolicy.from_manifest(p) for p in body.get("policies", [])),
+                   body.get("selectPolicy", "Max"))
+
 
 # The documented defaults ("Default Behavior").
 DEFAULT_SCALE_UP = ScalingRules(0, (ScalingPolicy("Percent", 100, 15), ScalingPolicy("Pods", 4, 15)), "Max")
 DEFAULT_SCALE_DOWN = ScalingRules(300, (ScalingPolicy("Percent", 100, 15),), "Max")
+
+
+MILLI = 1000
+
+
+def metric_milli(value: float) -> int:
+    """A metric value as the HPA receives it: `int64(value × 1000)` milli-units (KEDA `pkg/scalers/scaler.go`
+    `GenerateMetricInMili`; prometheus-adapter builds its external values the same way), truncated."""
+    return int(value * MILLI)
+
+
+def target_milli(value: float) -> int:
+    """A target quantity's `MilliValue()`: rounded up to a whole milli-unit (k8s.io/apimachinery resource.Quantity)."""
+    return math.ceil(round(value * MILLI, 6))
 
 
 def raw_desired_replicas(current_replicas: int, current_value: float, target_value: float,
@@ -94,12 +133,23 @@ def raw_desired_replicas(current_replicas: int, current_value: float, target_val
 
 def external_average_value_replicas(current_replicas: int, metric_total: float, target_per_pod: float,
                                     tolerance: float = DEFAULT_TOLERANCE) -> int:
-    """External metric with an AverageValue target (queue depth ÷ target per replica): ceil(total / target)."""
+    """External metric with an AverageValue target (queue depth ÷ target per replica), in integer milli-units as
+    replica_calculator.go `GetExternalPerPodMetricReplicas` computes it: ceil(Σ milli / target milli), unless
+    |1 − Σ milli / (target milli × current)| ≤ tolerance."""
     if target_per_pod <= 0:
         raise ValueError(f"target per pod must be > 0 (got {target_per_pod})")
-    if current_replicas > 0 and abs(metric_total / (target_per_pod * current_replicas) - 1.0) <= tolerance:
-        return current_replicas
-    return math.ceil(metric_total / target_per_pod - 1e-9)
+    return external_milli_replicas(current_replicas, metric_milli(metric_total), target_milli(target_per_pod),
+                                   tolerance)
+
+
+def external_milli_replicas(current_replicas: int, usage_milli: int, target_per_pod_milli: int,
+                            tolerance: float = DEFAULT_TOLERANCE) -> int:
+    """`GetExternalPerPodMetricReplicas` on milli-unit integers (the upstream test cases are written in them)."""
+    if current_replicas > 0:
+        usage_ratio = usage_milli / (target_per_pod_milli * current_replicas)
+        if abs(1.0 - usage_ratio) <= tolerance:
+            return current_replicas
+    return -(-usage_milli // target_per_pod_milli)  # integer ceil
 
 
 def stabilized(current_replicas: int, recommendation: int, history: Sequence[tuple[float, int]], now: float,
@@ -192,8 +242,9 @@ class HpaPolicy:
         rec = external_average_value_replicas(current_replicas, queue_depth_total, self.queue_depth_target,
                                               self.tolerance)
         if self.gpu_memory_target is not None and gpu_memory_fraction is not None and current_replicas > 0:
-            rec = max(rec, raw_desired_replicas(current_replicas, gpu_memory_fraction, self.gpu_memory_target,
-                                                self.tolerance))
+            # rendered like the queue: an External sum over the pods with an AverageValue target per replica
+            rec = max(rec, external_average_value_replicas(current_replicas, gpu_memory_fraction * current_replicas,
+                                                           self.gpu_memory_target, self.tolerance))
         return rec
 
 
@@ -205,12 +256,37 @@ class HpaController:
     recommendations: list[tuple[float, int]] = field(default_factory=list)
     up_events: list[tuple[float, int]] = field(default_factory=list)
     down_events: list[tuple[float, int]] = field(default_factory=list)
+    initialized: bool = False
 
     def sync(self, now: float, current_replicas: int, queue_depth_total: float,
              gpu_memory_fraction: float | None = None) -> int:
+        """One `reconcileAutoscaler` (horizontal.go) on the queue (and GPU memory) metrics."""
+        return self.sync_recommendation(
+            now, current_replicas, lambda: self.policy.recommend(current_replicas, queue_depth_total,
+                                                                 gpu_memory_fraction))
+
+    def sync_recommendation(self, now: float, current_replicas: int, recommend: Callable[[], int]) -> int:
+        """`reconcileAutoscaler`: out-of-range counts clamp before any metric is read (`recommend` is not called);
+        otherwise the metrics' recommendation is stabilized and rate-limited (`normalize`)."""
         p = self.policy
-        rec = p.recommend(current_replicas, queue_depth_total, gpu_memory_fraction)
-        return self.normalize(now, current_replicas, rec)
+        if not self.initialized:  # recordInitialRecommendation: the current count is the first recommendation
+            self.recommendations.append((now, current_replicas))
+            self.initialized = True
+        if current_replicas == 0 and p.min_replicas != 0:
+            return 0  # "scaling is disabled since the replica count of the target is zero"
+        if current_replicas > p.max_replicas:
+            return self._record_rescale(now, current_replicas, p.max_replicas)
+        if current_replicas < p.min_replicas:
+            return self._record_rescale(now, current_replicas, p.min_replicas)
+        return self.normalize(now, current_replicas, recommend())
+
+    def _record_rescale(self, now: float, current_replicas: int, desired: int) -> int:
+        """storeScaleEvent: every rescale counts against the rate policies, whatever decided it."""
+        if desired > current_replicas:
+            self.up_events.append((now, desired - current_replicas))
+        elif desired < current_replicas:
+            self.down_events.append((now, current_replicas - desired))
+        return desired
 
     def normalize(self, now: float, current_replicas: int, recommendation: int) -> int:
         """Stabilize, then apply the rate policies and min/max; record what was decided."""
@@ -224,14 +300,13 @@ class HpaController:
         self.up_events = [(t, n) for t, n in self.up_events if t > now - longest]
         self.down_events = [(t, n) for t, n in self.down_events if t > now - longest]
         if desired > current_replicas:
-            limit = scale_up_limit(current_replicas, p.scale_up, now, self.up_events, self.down_events)
+            # convertDesiredReplicasWithBehaviorRate: "if scaleUpLimit < args.CurrentReplicas { scaleUpLimit =
+            # args.CurrentReplicas }" — events of the period never force a scale-down while scaling up
+            limit = max(scale_up_limit(current_replicas, p.scale_up, now, self.up_events, self.down_events),
+                        current_replicas)
             desired = min(desired, limit, p.max_replicas)
         elif desired < current_replicas:
             limit = scale_down_limit(current_replicas, p.scale_down, now, self.up_events, self.down_events)
             desired = max(desired, limit, p.min_replicas)
         desired = min(max(desired, p.min_replicas), p.max_replicas)
-        if desired > current_replicas:
-            self.up_events.append((now, desired - current_replicas))
-        elif desired < current_replicas:
-            self.down_events.append((now, current_replicas - desired))
-        return desired
+        return self._record_rescale(now, current_replicas, desired)

@@ -16,6 +16,23 @@ Sources (AWS documentation, read with the search tool):
 - Default ScaleOutCooldown / ScaleInCooldown for SageMaker variants: 300 s (Application Auto Scaling user guide,
   "Define cooldown periods").
 - SageMaker real-time endpoints scale their instance count: desired = ceil(current × metric / target).
+
+Rules the controller follows, each with a test on the documented example (tests/scaling/test_target_tracking_rules.py):
+- high-resolution metrics scale out faster but scale in at the standard pace (SageMaker developer guide, "Define a
+  scaling policy" → "Specify a high-resolution predefined metric", docs.aws.amazon.com/sagemaker/latest/dg/
+  endpoint-auto-scaling-add-code-define.html): AlarmHigh reads the 10 s datapoints, AlarmLow the 60 s averages —
+  15 of them, 15 minutes, whatever the metric's resolution (`scale_in_period_seconds`).
+- "if a scale-out activity is triggered during a scale-in cooldown, Application Auto Scaling scales out the target
+  immediately ... the scale-in cooldown stops and doesn't complete" (Application Auto Scaling user guide, "Define
+  cooldown periods"): a scale-out clears the scale-in cooldown.
+- inference-component copies scale to 0 (min capacity 0; "Scale an endpoint to zero instances" in the SageMaker
+  guide) and target tracking cannot leave 0 (no copy, no per-copy datapoint): a step-scaling policy on the
+  `NoCapacityInvocationFailures` alarm (Sum over 60 s ≥ 1) adds one copy, with a 60 s cooldown (`WakeOnNoCapacity`,
+  the policy `components/sagemaker/scale_to_zero.py` renders).
+- a per-container metric (`ConcurrentRequestsPerModel`, `ConcurrentRequestsPerCopy`) is published by the containers
+  that serve: the average is over serving containers, not ones still starting, and with none serving there is no
+  datapoint (`per_container_average`; SageMaker guide, "Amazon SageMaker AI metrics in Amazon CloudWatch": "the
+  number of concurrent requests being received by the model container").
 """
 
 from __future__ import annotations
@@ -31,11 +48,23 @@ if TYPE_CHECKING:
 PredefinedMetric = Literal[
     "SageMakerVariantInvocationsPerInstance",
     "SageMakerVariantConcurrentRequestsPerModelHighResolution",
+    "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution",
 ]
+COPY_METRIC: PredefinedMetric = "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
 HIGH_RESOLUTION_PERIOD_SECONDS = 10
 STANDARD_PERIOD_SECONDS = 60
 DEFAULT_COOLDOWN_SECONDS = 300
 SCALE_IN_MARGIN = 0.9  # AlarmLow threshold = 90 % of the target
+WAKE_UP_ALARM_PERIOD_SECONDS = 60  # the NoCapacityInvocationFailures alarm: Sum over 60 s >= 1
+WAKE_UP_COOLDOWN_SECONDS = 60
+
+
+def per_container_average(total_concurrent: float, serving_containers: int) -> float | None:
+    """The per-container metric's datapoint: the average over containers that serve; None (no datapoint) when none
+    does — containers still starting publish nothing."""
+    if serving_containers <= 0:
+        return None
+    return total_concurrent / serving_containers
 
 
 @dataclass(frozen=True)
@@ -57,12 +86,17 @@ class TargetTrackingPolicy:
         return HIGH_RESOLUTION_PERIOD_SECONDS if self.metric.endswith("HighResolution") else STANDARD_PERIOD_SECONDS
 
     @property
+    def scale_in_period_seconds(self) -> int:
+        """AlarmLow's period: the standard minute, also for high-resolution metrics (they scale out faster only)."""
+        return STANDARD_PERIOD_SECONDS
+
+    @property
     def scale_out_detection_seconds(self) -> int:
         return self.period_seconds * self.alarm_high_datapoints
 
     @property
     def scale_in_detection_seconds(self) -> int:
-        return self.period_seconds * self.alarm_low_datapoints
+        return self.scale_in_period_seconds * self.alarm_low_datapoints
 
     @classmethod
     def from_spec(cls, spec: DeploymentSpec) -> TargetTrackingPolicy:
@@ -74,9 +108,10 @@ class TargetTrackingPolicy:
         """
         s = spec.scaling
         return cls(
-            metric="SageMakerVariantConcurrentRequestsPerModelHighResolution",
+            # scale to zero runs the model as an inference component: its copies are what is scaled
+            metric=COPY_METRIC if s.scale_to_zero else "SageMakerVariantConcurrentRequestsPerModelHighResolution",
             target_value=s.queue_depth_target,
-            min_capacity=max(1, spec.min_replicas),
+            min_capacity=0 if s.scale_to_zero else max(1, spec.min_replicas),
             max_capacity=spec.max_replicas,
             scale_out_cooldown_seconds=s.scale_up_stabilization_seconds,
             scale_in_cooldown_seconds=s.scale_down_stabilization_seconds,
@@ -106,36 +141,79 @@ class TargetTrackingPolicy:
 
 @dataclass
 class TargetTrackingController:
-    """Alarm evaluation (one datapoint per period) and cooldown bookkeeping around `TargetTrackingPolicy`."""
+    """Alarm evaluation and cooldown bookkeeping around `TargetTrackingPolicy`: AlarmHigh on the metric's own
+    datapoints, AlarmLow on the standard minute's averages of them."""
 
     policy: TargetTrackingPolicy
-    datapoints: deque = field(default_factory=deque)
+    datapoints: deque = field(default_factory=deque)  # AlarmHigh's: one per metric period
+    minutes: deque = field(default_factory=deque)  # AlarmLow's: one 60 s average per minute
+    minute_index: int | None = None
+    minute_values: list[float] = field(default_factory=list)
     last_scale_out_at: float = -math.inf
     last_scale_out_to: int = 0
     last_scale_in_at: float = -math.inf
 
-    def evaluate(self, now: float, current: int, metric_value: float) -> int:
-        """Add one datapoint (the period's average per instance) and return the new desired capacity."""
+    def _add_to_minutes(self, now: float, metric_value: float) -> None:
         p = self.policy
+        index = int(now // p.scale_in_period_seconds)
+        if self.minute_index is not None and index != self.minute_index and self.minute_values:
+            self.minutes.append(sum(self.minute_values) / len(self.minute_values))
+            while len(self.minutes) > p.alarm_low_datapoints:
+                self.minutes.popleft()
+            self.minute_values = []
+        self.minute_index = index
+        self.minute_values.append(metric_value)
+
+    def evaluate(self, now: float, current: int, metric_value: float | None) -> int:
+        """Add one datapoint (the period's average per instance; None: no datapoint) and return the new desired
+        capacity."""
+        p = self.policy
+        if metric_value is None:  # missing data: the alarms keep their state, nothing is decided
+            return min(max(current, p.min_capacity), p.max_capacity)
         self.datapoints.append(metric_value)
-        keep = max(p.alarm_high_datapoints, p.alarm_low_datapoints)
-        while len(self.datapoints) > keep:
+        while len(self.datapoints) > p.alarm_high_datapoints:
             self.datapoints.popleft()
-        recent = list(self.datapoints)
-        high = len(recent) >= p.alarm_high_datapoints and all(
-            v > p.target_value for v in recent[-p.alarm_high_datapoints:])
-        low = len(recent) >= p.alarm_low_datapoints and all(
-            v < p.target_value * SCALE_IN_MARGIN for v in recent[-p.alarm_low_datapoints:])
+        if p.period_seconds == p.scale_in_period_seconds:
+            self.minutes.append(metric_value)
+            while len(self.minutes) > p.alarm_low_datapoints:
+                self.minutes.popleft()
+        else:
+            self._add_to_minutes(now, metric_value)
+        high = len(self.datapoints) >= p.alarm_high_datapoints and all(v > p.target_value for v in self.datapoints)
+        low = len(self.minutes) >= p.alarm_low_datapoints and all(
+            v < p.target_value * SCALE_IN_MARGIN for v in self.minutes)
         if high:
             wanted = p.desired_capacity(current, metric_value)
             in_cooldown = now - self.last_scale_out_at < p.scale_out_cooldown_seconds
             if wanted > current and (not in_cooldown or wanted > self.last_scale_out_to):
                 self.last_scale_out_at, self.last_scale_out_to = now, wanted
+                self.last_scale_in_at = -math.inf  # a scale-out ends the scale-in cooldown
                 return wanted
             return current
         if low and not p.disable_scale_in:
-            wanted = p.desired_capacity(current, metric_value)
+            wanted = p.desired_capacity(current, self.minutes[-1])
             if wanted < current and now - self.last_scale_in_at >= p.scale_in_cooldown_seconds:
                 self.last_scale_in_at = now
                 return wanted
         return min(max(current, p.min_capacity), p.max_capacity)
+
+
+@dataclass
+class WakeOnNoCapacity:
+    """The step-scaling policy that takes inference-component copies off zero: +1 copy when the
+    `NoCapacityInvocationFailures` alarm (Sum over 60 s ≥ 1) fires, then a 60 s cooldown."""
+
+    cooldown_seconds: int = WAKE_UP_COOLDOWN_SECONDS
+    alarm_period_seconds: int = WAKE_UP_ALARM_PERIOD_SECONDS
+    failures: deque = field(default_factory=deque)  # (time, failed requests)
+    last_step_at: float = -math.inf
+
+    def evaluate(self, now: float, current: int, no_capacity_failures: int, max_capacity: int) -> int:
+        self.failures.append((now, no_capacity_failures))
+        while self.failures and self.failures[0][0] <= now - self.alarm_period_seconds:
+            self.failures.popleft()
+        alarm = sum(n for _, n in self.failures) >= 1
+        if alarm and current == 0 and now - self.last_step_at >= self.cooldown_seconds:
+            self.last_step_at = now
+            return min(1, max_capacity)
+        return current

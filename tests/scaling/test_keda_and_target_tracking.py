@@ -6,9 +6,10 @@ from llama_infra.scaling.target_tracking import TargetTrackingController, Target
 from llama_infra.spec import load_spec
 
 
-def _keda(min_count=0) -> KedaController:
+def _keda(min_count=0, fallback_replicas=1) -> KedaController:
     hpa = HpaPolicy(min_replicas=1, max_replicas=8, queue_depth_target=5)
-    return KedaController(KedaPolicy(hpa=hpa, min_replica_count=min_count, max_replica_count=8))
+    return KedaController(KedaPolicy(hpa=hpa, min_replica_count=min_count, max_replica_count=8,
+                                     fallback_replicas=fallback_replicas))
 
 
 def test_keda_activates_from_zero_and_cools_down_to_zero():
@@ -18,7 +19,8 @@ def test_keda_activates_from_zero_and_cools_down_to_zero():
     assert k.hpa_sync(45, 1, 30.0) == 5  # then the HPA scales 1 -> 5 (default 4 pods / 15 s)
     assert k.poll(60, 5, 0.0) == 5  # idle, but the 300 s cooldown runs from the last active poll (30 s)
     assert k.poll(320, 5, 0.0) == 5
-    assert k.poll(330, 5, 0.0) == 0
+    assert k.poll(330, 5, 0.0) == 5  # lastActiveTime + cooldown is not *before* now yet (equal)
+    assert k.poll(360, 5, 0.0) == 0
 
 
 def test_keda_without_scale_to_zero_keeps_min():
@@ -26,11 +28,11 @@ def test_keda_without_scale_to_zero_keeps_min():
     assert k.poll(1000, 2, 0.0) == 2
 
 
-def test_keda_fallback_after_failure_threshold():
-    k = _keda()
-    assert k.poll(0, 4, None) == 4
-    assert k.poll(30, 4, None) == 4
-    assert k.poll(60, 4, None) == k.policy.fallback_replicas
+def test_keda_fallback_after_more_than_failure_threshold_hpa_requests():
+    k = _keda(fallback_replicas=6)
+    assert [k.hpa_sync(15 * i, 4, None) for i in range(3)] == [4, 4, 4]  # 3 failures = failureThreshold: no change
+    assert k.poll(30, 4, None) == 4  # KEDA's own loop does not count failures, nor scale an erroring target to 0
+    assert k.hpa_sync(45, 4, None) == 6  # the 4th failure: fallback.replicas, reaching the HPA as 5 × 6 = 30
 
 
 def test_keda_from_spec():
@@ -63,14 +65,14 @@ def test_scale_out_needs_three_datapoints_then_is_proportional():
     assert c.evaluate(40, 2, 40) == 8
 
 
-def test_scale_in_needs_fifteen_datapoints_below_ninety_percent_and_respects_cooldown():
-    c = TargetTrackingController(TargetTrackingPolicy(
-        "SageMakerVariantConcurrentRequestsPerModelHighResolution", 10, 1, 20, 0, 300))
-    out = [c.evaluate(i * 10, 6, 9.5) for i in range(20)]  # 95 % of target: above the 90 % low threshold
+def test_scale_in_needs_fifteen_minutes_below_ninety_percent_and_respects_cooldown():
+    # a standard (60 s) metric: one datapoint per minute, AlarmLow after 15 of them
+    c = TargetTrackingController(TargetTrackingPolicy.invocations_per_instance(10, 1, 20))
+    out = [c.evaluate(i * 60, 6, 9.5) for i in range(20)]  # 95 % of target: above the 90 % low threshold
     assert set(out) == {6}
-    out = [c.evaluate(200 + i * 10, 6, 2.0) for i in range(15)]
+    out = [c.evaluate(1200 + i * 60, 6, 2.0) for i in range(15)]
     assert out[:14] == [6] * 14 and out[14] == 2  # ceil(6 x 2 / 10)
-    assert c.evaluate(350, 2, 1.0) == 2  # scale-in cooldown 300 s
+    assert c.evaluate(2100, 2, 1.0) == 2  # scale-in cooldown 300 s
 
 
 def test_target_tracking_from_spec_renders_aws_configuration():
