@@ -35,10 +35,15 @@ import numpy as np
 
 from llama_infra import pricing
 from llama_infra.capacity_plan import Config, day_config
-from llama_infra.scaling.hpa import HpaController, HpaPolicy
-from llama_infra.scaling.keda import KedaController, KedaPolicy
-from llama_infra.scaling.target_tracking import TargetTrackingController, TargetTrackingPolicy
+from llama_infra.scaling.hpa import HpaController, HpaPolicy, external_average_value_replicas
+from llama_infra.scaling.target_tracking import (
+    TargetTrackingController,
+    TargetTrackingPolicy,
+    WakeOnNoCapacity,
+    per_container_average,
+)
 from llama_infra.sim.capacity import ORACLE_EPSILON, interval_replicas, perf_for, saturation_rps, usd_per_replica_hour
+from llama_infra.sim.keda_view import scaled_deployments
 from llama_infra.sim.replica_model import running_context_tokens
 
 if TYPE_CHECKING:
@@ -267,17 +272,25 @@ class SpecPolicy(Policy):
         if self.kind == "target-tracking":
             tt = TargetTrackingPolicy.from_spec(spec)
             self.controller = TargetTrackingController(tt)
+            self.wake = WakeOnNoCapacity() if tt.min_capacity == 0 else None
             self.control_period_s = float(tt.period_seconds)
             self.description = (f"target tracking on {tt.metric} = {tt.target_value:g}, "
                                 f"cooldowns {tt.scale_out_cooldown_seconds}/{tt.scale_in_cooldown_seconds} s")
+            if self.wake:
+                self.description += ", copies scale to 0 and wake on NoCapacityInvocationFailures"
         elif self.kind == "keda":
-            self.keda = KedaController(KedaPolicy.from_spec(spec))
-            self.next_poll = 0.0
-            self.description = (f"KEDA on queue depth {spec.scaling.queue_depth_target:g}/replica, polling "
-                                f"{spec.scaling.polling_interval_seconds} s")
+            self.keda_objects = scaled_deployments(spec)
+            self.description = (f"KEDA on queue depth {spec.scaling.queue_depth_target:g}/replica scaling the burst "
+                                f"Deployment, polling {spec.scaling.polling_interval_seconds} s")
         else:
-            self.hpa = HpaController(HpaPolicy.from_spec(spec))
-            self.description = f"HPA on queue depth {spec.scaling.queue_depth_target:g}/replica"
+            # the rendered HPA (kube/autoscaling.horizontal_pod_autoscaler) scales the burst Deployment on the queue
+            # above the baseline's share; minReplicas >= 1
+            lo, hi = max(0, spec.min_replicas - spec.capacity.baseline.count), \
+                max(0, spec.max_replicas - spec.capacity.baseline.count)
+            self.hpa = HpaController(replace(HpaPolicy.from_spec(spec), min_replicas=max(1, lo), max_replicas=hi)) \
+                if hi > 0 else None
+            self.description = (f"HPA on queue depth {spec.scaling.queue_depth_target:g}/replica scaling the burst "
+                                "Deployment")
         extras = [f"{self.baseline_capacity} baseline", f"{self.burst_capacity} burst"]
         if spec.schedules:
             extras.append("schedules")
@@ -287,19 +300,40 @@ class SpecPolicy(Policy):
 
     def desired(self, obs: Observation, cfg: Config) -> int:
         if self.kind == "target-tracking":
-            concurrency = (obs.running + obs.queue_depth) / max(obs.replicas, 1)
-            return self.clamp(self.controller.evaluate(obs.now, obs.replicas, concurrency), cfg)
+            # ConcurrentRequestsPerModel/PerCopy: published by the serving containers only
+            concurrency = per_container_average(obs.running + obs.queue_depth, obs.ready_replicas)
+            n = self.controller.evaluate(obs.now, obs.replicas, concurrency)
+            if self.wake is not None:
+                failures = obs.arrivals_since_last if obs.ready_replicas == 0 else 0
+                n = self.wake.evaluate(obs.now, n, failures, cfg.max_replicas)
+            return self.clamp(n, cfg)
         if self.kind == "keda":
-            n = obs.replicas
-            if obs.now >= self.next_poll:
-                n = self.keda.poll(obs.now, n, obs.queue_depth)
-                self.next_poll = obs.now + self.keda.policy.polling_interval_seconds
-            if n > 0:
-                n = self.keda.hpa_sync(obs.now, n, obs.queue_depth, obs.kv_cache_fraction)
+            scaled = self.keda_objects.get(cfg.window, self.keda_objects.get(None))
+            if scaled is None:  # no burst Deployment: the baseline alone
+                return self.clamp(self.baseline_count(cfg), cfg)
+            n = scaled.desired(obs, cfg.window)
             return min(max(n, 0 if self.spec.scaling.scale_to_zero else cfg.min_replicas), cfg.max_replicas)
-        if obs.replicas == 0:
-            return self.clamp(1, cfg)
-        return self.clamp(self.hpa.sync(obs.now, obs.replicas, obs.queue_depth, obs.kv_cache_fraction), cfg)
+        return self.clamp(self._hpa_burst(obs, cfg), cfg)
+
+    def _hpa_burst(self, obs: Observation, cfg: Config) -> int:
+        """Baseline + the burst HPA's decision on its External metrics (sum minus the baseline's share)."""
+        b = self.baseline_count(cfg)
+        if self.hpa is None:
+            return b
+        p = self.hpa.policy
+        burst = max(0, obs.replicas - b)
+        if burst == 0:  # the HPA's minReplicas (>= 1) is what the burst Deployment starts with
+            return b + p.min_replicas
+        queue = max(0.0, obs.queue_depth - b * p.queue_depth_target)
+
+        def recommend() -> int:
+            rec = external_average_value_replicas(burst, queue, p.queue_depth_target, p.tolerance)
+            if p.gpu_memory_target is not None:
+                kv = max(0.0, obs.kv_cache_fraction * obs.ready_replicas - b * p.gpu_memory_target)
+                rec = max(rec, external_average_value_replicas(burst, kv, p.gpu_memory_target, p.tolerance))
+            return rec
+
+        return b + self.hpa.sync_recommendation(obs.now, burst, recommend)
 
 
 class Oracle(Policy):

@@ -1,0 +1,63 @@
+"""The simulator's `spec` control plane on EKS with KEDA runs the ScaledObjects the EKS renderer builds: the burst
+Deployment's HPA acts on the burst count (tolerance and behaviour on the burst, not on the whole service), and with
+downsizing windows the formula — floors included — is what activates it and what that HPA sees."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from llama_infra.capacity_plan import day_config
+from llama_infra.kube.autoscaling import scaled_object
+from llama_infra.sim.engine import Observation
+from llama_infra.sim.policies import SpecPolicy
+from llama_infra.spec import DeploymentSpec, load_spec
+
+
+def _obs(now: float, replicas: int, queue: float, kv: float = 0.0) -> Observation:
+    return Observation(now=now, queue_depth=queue, running=0.0, replicas=replicas, ready_replicas=replicas,
+                       arrivals_since_last=1, seconds_since_last=15.0, kv_cache_fraction=kv)
+
+
+def _without_windows(path: str) -> DeploymentSpec:
+    doc = load_spec(path).model_dump(mode="json", exclude_unset=True)
+    doc["schedules"] = []
+    return DeploymentSpec.model_validate(doc)
+
+
+def test_tolerance_applies_to_the_burst_deployment_not_the_service():
+    spec = _without_windows("stacks/specs/prod-eks.yaml")  # baseline 2, queue target 5 per replica
+    so = scaled_object(spec)["spec"]
+    assert "clamp_min" in so["triggers"][0]["metadata"]["query"]  # the burst's share: the queue above 2 × 5
+    policy = SpecPolicy()
+    policy.prepare(SimpleNamespace(spec=spec))
+    cfg = day_config(spec)
+    policy.desired(_obs(0, 3, 10.0), cfg)  # 2 baseline + 1 burst, the burst's queue share is 0: at its minimum
+    # 15.75 waiting: the burst's share is 5.75 for 1 burst replica, 15 % above its target -> 2 burst replicas.
+    # On the whole service (3 replicas, 15.75 / 15 = 1.05) the HPA's 10 % tolerance would have kept 3.
+    assert policy.desired(_obs(15, 3, 15.75), cfg) == 4
+
+
+def test_the_wake_term_of_the_formula_activates_the_burst_from_zero():
+    spec = load_spec("stacks/specs/dev-eks.yaml")  # scale to zero, an off-hours window, no baseline
+    policy = SpecPolicy()
+    policy.prepare(SimpleNamespace(spec=spec))
+    cfg = day_config(spec)
+    scaled = policy.keda_objects[None]
+    assert scaled.formula is not None and "wake" in scaled.formula
+    # no queue, but a request just arrived: the wake term of the formula (1) activates the burst from zero
+    assert policy.desired(_obs(0, 0, 0.0), cfg) == 1
+
+
+def test_hpa_autoscaler_scales_the_burst_deployment_too():
+    doc = load_spec("stacks/specs/prod-eks.yaml").model_dump(mode="json", exclude_unset=True)
+    doc["schedules"] = []
+    doc["scaling"].update(autoscaler="hpa", min_replicas=3)
+    doc["eks"].setdefault("addons", {}).update(prometheus_adapter=True, keda=False)
+    doc["eks"]["preinstalled"] = [p for p in doc["eks"].get("preinstalled", []) if p != "keda"]
+    spec = DeploymentSpec.model_validate(doc)
+    policy = SpecPolicy()
+    policy.prepare(SimpleNamespace(spec=spec))
+    cfg = day_config(spec)
+    assert policy.hpa.policy.min_replicas == 1 and policy.hpa.policy.max_replicas == spec.max_replicas - 2
+    policy.desired(_obs(0, 3, 10.0), cfg)
+    assert policy.desired(_obs(15, 3, 15.75), cfg) == 4  # as with KEDA: the tolerance is the burst's
