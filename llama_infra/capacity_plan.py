@@ -114,7 +114,14 @@ def peak_demand_replicas(spec: DeploymentSpec) -> int:
 
 def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bool = True) -> list[HourConfig]:
     """168 hours from Monday 00:00 in the plan timezone; replicas follow the load shape within min/max."""
-    from llama_infra.pricing import HourConfig, hourly, replica_hour_usd
+    from llama_infra.pricing import (
+        HourConfig,
+        hourly,
+        is_commitment,
+        is_savings_plan,
+        replica_hour_usd,
+        savings_plan_hour_usd,
+    )
 
     tz = zone(plan_timezone(spec))
     start = WEEK_START.replace(tzinfo=tz)
@@ -142,14 +149,25 @@ def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bo
             baseline_usd = nodes * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour
             usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
         else:
-            # Reserved baseline instances of the same type keep serving (and their price) in a window that only
-            # changes replica bounds; a window on another instance type keeps at most its own minimum as baseline.
+            # Baseline instances of the same type keep serving (and their price) in a window that only changes
+            # replica bounds; a window on another instance type keeps at most its own minimum as baseline.
             same_type = cfg.instance_type == base.instance_type
             base_cap = base.count if (cfg.window is None or same_type) else min(base.count, cfg.min_replicas)
             baseline = min(replicas, base_cap)
             burst = replicas - baseline
-            baseline_usd = replica_hour_usd(spec, cfg.instance_type, baseline, 0)
-            usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
+            if is_savings_plan(spec):
+                # the commitment is billed every hour and covers this hour's instances at the plan's rates
+                baseline_usd = replica_hour_usd(spec, base.instance_type, base.count, 0)
+                usd = savings_plan_hour_usd(baseline_usd, replica_hour_usd(spec, cfg.instance_type, replicas, 0))
+            elif is_commitment(base.purchase):
+                # reserved instances of the baseline type, billed whether they serve or not; others on top
+                baseline = baseline if same_type else 0
+                burst = replicas - baseline
+                baseline_usd = replica_hour_usd(spec, base.instance_type, base.count, 0)
+                usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
+            else:
+                baseline_usd = replica_hour_usd(spec, cfg.instance_type, baseline, 0)
+                usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
         hours.append(HourConfig(h, cfg.instance_type, replicas, baseline, burst, usd, cfg.window, baseline_usd))
     return hours
 

@@ -31,6 +31,29 @@ HOURS_PER_MONTH = 730  # AWS's own convention for monthly estimates
 # SageMaker Savings Plans list roughly 25–35 % off on-demand for GPU families; we take 30 %. Capacity Blocks for
 # ML are priced per block, close to on-demand for the same hours; we take on-demand.
 PURCHASE_FACTOR = {"on-demand": 1.0, "reserved": 0.70, "capacity-block": 1.0}
+# Commitments are billed for every hour of the term whether the capacity runs or not, so a window that stops
+# committed replicas saves nothing on them:
+# - SageMaker `reserved` = a SageMaker Savings Plan: a $/hour commitment (the baseline count at the plan's rate of
+#   the baseline type) that covers any SageMaker ML instance usage at the plan's rates, whatever the family; usage
+#   beyond it is billed on-demand (`savings_plan_hour_usd`). A night window on a cheaper type is covered by it.
+# - EKS `reserved` (reserved instances / ODCR on the baseline node group) and `capacity-block` anywhere: the
+#   reserved instances of the baseline type are billed around the clock; other types run on top.
+COMMITTED_PURCHASES: frozenset[str] = frozenset({"reserved", "capacity-block"})
+
+
+def is_commitment(purchase: str) -> bool:
+    return purchase in COMMITTED_PURCHASES
+
+
+def is_savings_plan(spec: DeploymentSpec) -> bool:
+    """A SageMaker reserved baseline: a Savings Plan $/hour commitment, flexible across ML instance families."""
+    return spec.target == "sagemaker" and spec.capacity.baseline.purchase == "reserved" and spec.capacity.baseline.count > 0
+
+
+def savings_plan_hour_usd(commitment_usd: float, usage_at_plan_rates_usd: float) -> float:
+    """One hour under a Savings Plan: the commitment, plus the usage beyond it at on-demand rates."""
+    excess = max(0.0, usage_at_plan_rates_usd - commitment_usd)
+    return commitment_usd + excess / PURCHASE_FACTOR["reserved"]
 # SageMaker types missing from the SageMaker snapshot are estimated from EC2 with the snapshot's own premiums.
 _SAGEMAKER_PREMIUM_XLARGE = 0.40
 _SAGEMAKER_PREMIUM = 0.25

@@ -15,11 +15,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from llama_infra.capacity_plan import Config, day_config, window_config, window_of
+from llama_infra.pricing import is_commitment, is_savings_plan, savings_plan_hour_usd
 from llama_infra.sim.capacity import SPOT_NOTICE_S, Assumptions, perf_for, startup_s, usd_per_replica_hour
 from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, ReplicaPerf, running_context_tokens
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 DRAIN_S = 30.0  # a replica asked to go finishes its streams (preStop) for this long before it stops billing
 SERIES_STEP_S = 60.0
+PROGRESS_STEPS = 4096  # how often `Simulation.run` reports progress
 
 
 @dataclass
@@ -106,8 +109,11 @@ class Pool:
             return None  # type: ignore[return-value]  # no spot and no fallback: try again next tick
         delay = 0.0 if not sim.policy.startup_delay else startup_s(config, sim.assumptions.provisioning_s,
                                                                     sim.nvme_preload)
-        price = usd_per_replica_hour(config.instance_type, sim.spec.target, sim.policy.price_capacity(capacity),
-                                     sim.tp_degree)
+        if is_commitment(capacity) and config.instance_type != sim.spec.capacity.baseline.instance_type:
+            capacity = "on-demand"  # the commitment is on the baseline's type: a window's other type is extra
+        # a committed replica is paid for by the commitment (`Simulation.bill_commitment`)
+        price = 0.0 if is_commitment(capacity) else usd_per_replica_hour(
+            config.instance_type, sim.spec.target, sim.policy.price_capacity(capacity), sim.tp_degree)
         r = Replica(config, perf_for(config, sim.tp_degree, sim.context_tokens), capacity, role, t, t + delay, price)
         if interruptible and sim.assumptions.spot_interruptions_per_hour > 0:
             r.notice_at = t + sim.rng.exponential(3600.0 / sim.assumptions.spot_interruptions_per_hour)
@@ -190,8 +196,16 @@ class Pool:
         self._cap = None
 
     def _bill(self, r: Replica, end: float) -> None:
+        sim = self.sim
         hours = max(0.0, end - r.launched_at) / 3600
         key = f"{r.role}/{r.capacity}"
+        if sim.plan_usage is not None:  # a Savings Plan: usage at the plan's rate, billed hour by hour at the end
+            self.stats.replica_hours[key] = self.stats.replica_hours.get(key, 0.0) + hours
+            sim.add_plan_usage(r.launched_at, end, usd_per_replica_hour(
+                r.config.instance_type, sim.spec.target, "reserved", sim.tp_degree))
+            return
+        if is_commitment(r.capacity):
+            return  # inside the commitment, billed whole by `Simulation.bill_commitment`
         self.stats.replica_hours[key] = self.stats.replica_hours.get(key, 0.0) + hours
         self.stats.cost_usd[key] = self.stats.cost_usd.get(key, 0.0) + hours * r.usd_per_hour
 
@@ -304,6 +318,8 @@ class Simulation:
         self._windows: list[tuple[float, float, Config]] | None = None
         self._day = day_config(spec)
         self.nvme_preload = spec.model.weights.preload == "nvme"
+        # SageMaker reserved = a Savings Plan: each hour's usage at the plan's rate, billed against the commitment
+        self.plan_usage = np.zeros(int(math.ceil(workload.duration_s / 3600)) + 1) if is_savings_plan(spec) else None
         self.primary = Pool(self, "primary")
         self.fallback = Pool(self, "fallback") if (policy.uses_overflow and spec.fallback) else None
         n_series = int(math.ceil(workload.duration_s / SERIES_STEP_S)) + 1
@@ -326,12 +342,44 @@ class Simulation:
                 return cfg
         return self._day
 
+    def add_plan_usage(self, start: float, end: float, usd_per_hour: float) -> None:
+        """Spread one replica's usage at the plan's rate over the hours it ran."""
+        usage = self.plan_usage
+        h0, h1 = int(start // 3600), int(math.ceil(end / 3600))
+        for h in range(h0, min(h1, len(usage))):
+            overlap = min(end, (h + 1) * 3600) - max(start, h * 3600)
+            if overlap > 0:
+                usage[h] += overlap / 3600 * usd_per_hour
+
+    def bill_commitment(self, end: float) -> None:
+        """A commitment is billed for every hour, whether its replicas run or not (`pricing.COMMITTED_PURCHASES`),
+        the same for every control plane, the oracle included: a SageMaker Savings Plan as its $/hour commitment
+        plus each hour's usage beyond it on-demand; reserved instances as the baseline count around the clock."""
+        base = self.spec.capacity.baseline
+        if not (base.count and is_commitment(base.purchase)):
+            return
+        price = usd_per_replica_hour(base.instance_type, self.spec.target, base.purchase, self.tp_degree)
+        commitment = base.count * price  # $/hour
+        stats = self.primary.stats
+        if self.plan_usage is not None:
+            hours = end / 3600
+            full, part = int(hours), hours - int(hours)
+            total = sum(savings_plan_hour_usd(commitment * (1 if h < full else part), u)
+                        for h, u in enumerate(self.plan_usage[:full + (1 if part > 0 else 0)]))
+            stats.cost_usd["savings-plan/commitment"] = commitment * hours
+            stats.cost_usd["savings-plan/beyond (on-demand)"] = total - commitment * hours
+            return
+        key = f"baseline/{base.purchase}"
+        stats.replica_hours[key] = stats.replica_hours.get(key, 0.0) + base.count * end / 3600
+        stats.cost_usd[key] = stats.cost_usd.get(key, 0.0) + commitment * end / 3600
+
     def _fallback_config(self) -> Config:
         fb = self.spec.fallback
         itype = fb.instance_type or self.spec.capacity.baseline.instance_type
         return Config("fallback", itype, fb.model_id, fb.params_b, fb.precision, 1, 1)
 
-    def run(self) -> Simulation:
+    def run(self, progress: Callable[[int], None] | None = None) -> Simulation:
+        """Step through the workload; `progress(steps)` is told every `PROGRESS_STEPS` steps (and at the end)."""
         spec, policy, dt = self.spec, self.policy, self.dt
         step_edges = np.searchsorted(self.arrival, np.arange(self.n_steps + 1) * dt)
         start = self.workload.start
@@ -345,6 +393,11 @@ class Simulation:
         next_series = 0
         for k in range(self.n_steps):
             t = k * dt
+            if progress is not None and k and not k % PROGRESS_STEPS:
+                progress(PROGRESS_STEPS)
+            # sequences that finished before t leave first, so a control tick at t does not count them as running
+            # (bin k holds the finishes in [t − dt, t): with 5 s steps they inflated the metric by 2.5 s of load)
+            pool.release(k)
             if t >= next_control:
                 cfg = policy.config_for(self, t)
                 if cfg != pool.config:
@@ -360,7 +413,6 @@ class Simulation:
                 last_control, arrivals_since = t, 0
                 next_control = t + policy.control_period_s
             pool.advance(t)
-            pool.release(k)
             lo, hi = step_edges[k], step_edges[k + 1]
             new = np.arange(lo, hi, dtype=np.int64)
             arrivals_since += hi - lo
@@ -383,10 +435,13 @@ class Simulation:
                 if self.fallback is not None:
                     self.series["fallback_replicas"][i] = len(self.fallback.replicas)
                 next_series += 1
+        if progress is not None:  # the steps not reported in the loop
+            progress(self.n_steps - max(0, self.n_steps - 1) // PROGRESS_STEPS * PROGRESS_STEPS)
         end = self.n_steps * dt
         pool.close(end)
         if self.fallback is not None:
             self.fallback.close(end)
+        self.bill_commitment(end)
         counts = np.bincount((self.arrival // SERIES_STEP_S).astype(np.int64), minlength=len(self.series["arrivals"]))
         self.series["arrivals"] = counts[:len(self.series["arrivals"])] / SERIES_STEP_S
         return self

@@ -1,4 +1,5 @@
-"""The control planes compared in one run, all on the spec's target, instance types and prices.
+"""The control planes compared in one run, all on the spec's target, instance types, prices and purchase options
+(a reserved baseline is billed around the clock for every one of them, `Simulation.bill_commitment`).
 
 - `static-peak`: a fixed fleet sized (with foresight) for the busiest 5 minutes of the workload, day configuration.
 - `sagemaker-invocations`: SageMaker's default, target tracking on InvocationsPerInstance (60 s metric) with the
@@ -13,7 +14,8 @@
   ConcurrentRequestsPerModelHighResolution (SageMaker) from `llama_infra.scaling`, reserved baseline, spot burst,
   schedules, overflow to the fallback model.
 - `oracle`: a lower bound on the cost of the best achievable quality. Per minute, with perfect foresight, no
-  start-up delay, no interruptions and every replica at the cheapest price the spec allows, the least warm replicas
+  start-up delay, no interruptions, the commitment's replicas (billed anyway) and every other replica at the
+  cheapest hourly price the spec allows, the least warm replicas
   (of the day configuration or the window in force, whichever is cheaper) whose SLO attainment on that minute's
   requests is within `ORACLE_EPSILON` (1 %, a run-wide budget of whole requests) of the attainable ceiling — the
   attainment on unlimited capacity, where nothing queues (`capacity.interval_replicas`). Prompts too long to
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from llama_infra import pricing
+from llama_infra.pricing import is_commitment, is_savings_plan
 from llama_infra.capacity_plan import Config, day_config
 from llama_infra.scaling.hpa import HpaController, HpaPolicy, external_average_value_replicas
 from llama_infra.scaling.target_tracking import (
@@ -64,7 +67,7 @@ def max_rps_per_replica(spec: DeploymentSpec, config: Config, mean_prompt: float
 
 
 def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list[list[Config]],
-                price_of=None, epsilon: float = ORACLE_EPSILON) -> tuple[np.ndarray, list[Config]]:
+                price_of=None, epsilon: float = ORACLE_EPSILON, free_of=None) -> tuple[np.ndarray, list[Config]]:
     """Per interval, the cheapest (configuration, replicas) among `options[i]` whose SLO attainment on that
     interval's requests is within `epsilon` of the best attainable by any of the options on unlimited capacity;
     replicas are not capped by max_replicas (see `interval_replicas`).
@@ -82,6 +85,7 @@ def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list
     tp = spec.model.tensor_parallel_degree
     context = running_context_tokens(float(prompt.mean()), float(output.mean())) if len(prompt) else 1.0
     price_of = price_of or (lambda cfg: 1.0)
+    free_of = free_of or (lambda cfg: 0)  # replicas already paid for (a commitment on that instance type)
     backlog = 0.0
     earned = spent = 0.0
     for i in range(n_int):
@@ -98,7 +102,8 @@ def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list
         floor_share = best_ceiling - allowed / k - 1e-12
         eligible = [(cfg, c) for cfg, c in choices if c.attainment >= floor_share]
         if eligible:
-            cfg, c = min(eligible, key=lambda e: e[1].replicas * price_of(e[0]))
+            cfg, c = min(eligible, key=lambda e: (max(0, e[1].replicas - free_of(e[0])) * price_of(e[0]),
+                                                  e[1].replicas))
         else:  # the search limit was hit: the best attainment there is
             cfg, c = max(choices, key=lambda e: e[1].attainment)
         spent += max(0, round((best_ceiling - c.attainment) * (hi - lo)))
@@ -123,7 +128,10 @@ class Policy:
     spec: DeploymentSpec | None = field(default=None, repr=False)
 
     def prepare(self, sim: Simulation) -> None:
+        """Every control plane runs on the spec's purchase options: its first baseline-count replicas on the
+        baseline's purchase (a reserved baseline is billed around the clock anyway, `Simulation.bill_commitment`)."""
         self.spec = sim.spec
+        self.baseline_capacity = sim.spec.capacity.baseline.purchase
 
     def baseline_count(self, cfg: Config) -> int:
         base = self.spec.capacity.baseline.count
@@ -208,15 +216,12 @@ class SkyServeQps(Policy):
     def prepare(self, sim: Simulation) -> None:
         super().prepare(sim)
         spec, w = sim.spec, sim.workload
-        self.burst_capacity = self.baseline_capacity = burst_capacity_of(spec)
+        self.burst_capacity = burst_capacity_of(spec)
         # ASSUMPTION: users set target_qps_per_replica to 60 % of the saturation rate they measured
         self.target_qps = 0.6 * max_rps_per_replica(spec, day_config(spec), w.mean_prompt_tokens,
                                                     w.mean_output_tokens)
         self.description = (f"ceil(QPS/{self.target_qps:.2f}) every 20 s, after 300 s up / 1200 s down, "
                             f"{self.burst_capacity}{' with on-demand fallback' if self.burst_capacity == 'spot' else ''}")
-
-    def baseline_count(self, cfg: Config) -> int:
-        return 0
 
     def desired(self, obs: Observation, cfg: Config) -> int:
         self.window.append((obs.now, obs.arrivals_since_last))
@@ -347,28 +352,39 @@ class Oracle(Policy):
         super().prepare(sim)
         spec, w = sim.spec, sim.workload
         self.cheapest = self._cheapest_capacity(spec)
-        self.baseline_capacity = self.burst_capacity = self.cheapest
+        self.burst_capacity = self.cheapest
+        base = spec.capacity.baseline
+        committed = base.count if is_commitment(base.purchase) else 0
+        tp = spec.model.tensor_parallel_degree
+        commitment_usd = committed * usd_per_replica_hour(base.instance_type, spec.target, base.purchase, tp)
+
+        def free_of(c: Config) -> int:
+            """Replicas of `c` the commitment already pays for: a Savings Plan covers any type up to its $/hour,
+            reserved instances only their own type."""
+            if is_savings_plan(spec):
+                return int(commitment_usd / usd_per_replica_hour(c.instance_type, spec.target, "reserved", tp) + 1e-9)
+            return committed if c.instance_type == base.instance_type else 0
+
         n_int = int(math.ceil(w.duration_s / self.INTERVAL_S)) + 1
         day = day_config(spec)
-        tp = spec.model.tensor_parallel_degree
         # any configuration the spec runs (day, or a window's) at any time: peers keep the day one all night
         options = [sorted({day, sim.config_at(i * self.INTERVAL_S)}, key=lambda c: c.window or "")
                    for i in range(n_int)]
         self.need, self.configs = oracle_need(
             spec, w, self.INTERVAL_S, options,
-            price_of=lambda c: usd_per_replica_hour(c.instance_type, spec.target, self.cheapest, tp))
+            price_of=lambda c: usd_per_replica_hour(c.instance_type, spec.target, self.cheapest, tp),
+            free_of=free_of)
+        paid = f"the {committed} committed baseline replicas (billed anyway), the rest" if committed else "all"
         self.description = (f"perfect foresight per minute: least replicas within {ORACLE_EPSILON:.0%} of the attainable "
-                            f"SLO attainment, cheapest of the day and window configurations, no start-up delay, all "
-                            f"at the {self.cheapest} price")
+                            f"SLO attainment, cheapest of the day and window configurations, no start-up delay; "
+                            f"{paid} at the {self.cheapest} price")
 
     def _cheapest_capacity(self, spec: DeploymentSpec) -> str:
-        options = {spec.capacity.baseline.purchase, burst_capacity_of(spec)}
+        """The cheapest capacity bought by the hour: a commitment is not (it is billed whether it runs or not)."""
+        options = {"on-demand", burst_capacity_of(spec)}
         itype = spec.capacity.baseline.instance_type
         return min(options, key=lambda c: usd_per_replica_hour(itype, spec.target, c,
                                                                 spec.model.tensor_parallel_degree))
-
-    def baseline_count(self, cfg: Config) -> int:
-        return 0
 
     def config_for(self, sim: Simulation, t: float) -> Config:
         return self.configs[min(int(t // self.INTERVAL_S), len(self.configs) - 1)]

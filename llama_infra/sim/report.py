@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,10 +57,15 @@ def default_assumptions(spec: DeploymentSpec, **overrides) -> Assumptions:
 
 
 def run_policy(spec: DeploymentSpec, workload: Workload, name: str, seed: int, assumptions: Assumptions,
-               dt_s: float) -> PolicyResult:
+               dt_s: float, progress: Callable[[int], None] | None = None) -> PolicyResult:
     started = time.perf_counter()
-    sim = Simulation(spec, workload, make_policy(name), assumptions, seed, dt_s).run()
+    sim = Simulation(spec, workload, make_policy(name), assumptions, seed, dt_s).run(progress)
     return summarise(sim, time.perf_counter() - started)
+
+
+def total_steps(workload: Workload, dt_s: float, policies: int) -> int:
+    """Steps `simulate` reports through `progress` for this many policies."""
+    return int(math.ceil(workload.duration_s / dt_s)) * policies
 
 
 def summarise(sim: Simulation, wall_seconds: float) -> PolicyResult:
@@ -101,17 +108,25 @@ def summarise(sim: Simulation, wall_seconds: float) -> PolicyResult:
 
 
 def simulate(spec: DeploymentSpec, workload: Workload, policies: tuple[str, ...] = POLICY_NAMES, seed: int = 0,
-             assumptions: Assumptions | None = None, dt_s: float = 1.0, processes: int = 1) -> list[PolicyResult]:
-    """Every policy on the same workload; ratios to the oracle filled in when it ran."""
+             assumptions: Assumptions | None = None, dt_s: float = 1.0, processes: int = 1,
+             progress: Callable[[int], None] | None = None) -> list[PolicyResult]:
+    """Every policy on the same workload; ratios to the oracle filled in when it ran. `progress(steps)` is told as
+    steps complete (`total_steps` in all): every few thousand steps in one process, per policy across processes."""
     assumptions = assumptions or default_assumptions(spec)
     if processes > 1 and len(policies) > 1:
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        per_policy = total_steps(workload, dt_s, 1)
         with ProcessPoolExecutor(processes) as ex:
-            results = list(ex.map(run_policy, [spec] * len(policies), [workload] * len(policies), policies,
-                                  [seed] * len(policies), [assumptions] * len(policies), [dt_s] * len(policies)))
+            futures = {ex.submit(run_policy, spec, workload, p, seed, assumptions, dt_s): p for p in policies}
+            done: dict[str, PolicyResult] = {}
+            for fut in as_completed(futures):
+                done[futures[fut]] = fut.result()
+                if progress is not None:
+                    progress(per_policy)
+            results = [done[p] for p in policies]
     else:
-        results = [run_policy(spec, workload, p, seed, assumptions, dt_s) for p in policies]
+        results = [run_policy(spec, workload, p, seed, assumptions, dt_s, progress) for p in policies]
     oracle = next((r for r in results if r.policy == "oracle"), None)
     if oracle and oracle.total_cost_usd > 0:
         for r in results:
@@ -120,8 +135,10 @@ def simulate(spec: DeploymentSpec, workload: Workload, policies: tuple[str, ...]
 
 
 def attainable_share(spec: DeploymentSpec, workload: Workload) -> float:
-    """Share of requests whose TTFT can meet the target at all on the day configuration (no queueing, any scale):
-    prompts longer than that take too long to prefill whatever the capacity."""
+    """Share of requests that can meet both SLO terms at all on the day configuration (no queueing, any scale):
+    TTFT — prompts longer than that take too long to prefill whatever the capacity — and tokens/s per user — a
+    request alone on a replica decodes at 1 / (batch-1 step), the most any user gets. 0: the SLO is infeasible on
+    this hardware."""
     from llama_infra.capacity_plan import day_config
     from llama_infra.sim.capacity import perf_for
     from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, running_context_tokens
@@ -130,8 +147,28 @@ def attainable_share(spec: DeploymentSpec, workload: Workload) -> float:
         return 1.0
     perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree,
                     running_context_tokens(workload.mean_prompt_tokens, workload.mean_output_tokens))
+    if 1.0 / perf.decode_step_s_batch1 < spec.slo.tokens_per_s_per_user:
+        return 0.0
     unqueued = workload.prompt_tokens / perf.prefill_tokens_per_s + perf.decode_step_s_batch1 + REQUEST_OVERHEAD_S
     return round(float((unqueued * 1000 <= spec.slo.ttft_p99_ms).mean()), 4)
+
+
+def infeasibility(spec: DeploymentSpec, workload: Workload) -> str | None:
+    """Why no request can meet the SLO on the spec's day configuration, or None when some can."""
+    from llama_infra.capacity_plan import day_config
+    from llama_infra.sim.capacity import perf_for
+    from llama_infra.sim.replica_model import running_context_tokens
+
+    if attainable_share(spec, workload) > 0:
+        return None
+    perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree,
+                    running_context_tokens(workload.mean_prompt_tokens, workload.mean_output_tokens))
+    itype, best_tps = spec.capacity.baseline.instance_type, 1.0 / perf.decode_step_s_batch1
+    if best_tps < spec.slo.tokens_per_s_per_user:
+        return (f"infeasible on this hardware: one request alone on {itype} decodes at {best_tps:.1f} tokens/s, "
+                f"below the SLO's {spec.slo.tokens_per_s_per_user:g} tokens/s per user")
+    return (f"infeasible on this hardware: no prompt of this workload prefills on {itype} within the TTFT target "
+            f"of {spec.slo.ttft_p99_ms:g} ms")
 
 
 def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions,
@@ -146,7 +183,8 @@ def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult
     return {"spec": spec.name, "target": spec.target, "workload": workload.description, "requests": len(workload),
             "duration_hours": round(workload.duration_s / 3600, 3), "seed": seed,
             "slo": {"ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
-                    "attainable_share": attainable_share(spec, workload)},
+                    "attainable_share": attainable_share(spec, workload),
+                    "infeasible": infeasibility(spec, workload)},
             "assumptions": assumptions.describe(), "policies": rows}
 
 
@@ -161,20 +199,25 @@ def render_table(spec: DeploymentSpec, workload: Workload, results: list[PolicyR
                       ("TTFT p50/p95/p99 ms", "right"), ("SLO att.", "right"), ("tok/s/user p5", "right"),
                       ("replica-hours by capacity", "left"), ("interr.", "right"), ("dropped", "right")]:
         table.add_column(col, justify=just)  # type: ignore[arg-type]
+    infeasible = infeasibility(spec, workload)
     for r in results:
         hours = ", ".join(f"{k} {v:.1f}" for k, v in r.replica_hours.items())
         ttft = "/".join("–" if v is None else f"{v:.0f}" for v in (r.ttft_p50_ms, r.ttft_p95_ms, r.ttft_p99_ms))
-        att = f"{r.slo_attainment:.1%}"
+        att = "infeasible" if infeasible else f"{r.slo_attainment:.1%}"
         table.add_row(r.policy, f"{r.total_cost_usd:,.2f}", f"{r.cost_per_1k_requests_usd:.3f}",
                       "–" if r.ratio_to_oracle is None else f"{r.ratio_to_oracle:.2f}", ttft,
                       f"[green]{att}[/]" if r.meets_slo else f"[red]{att}[/]",
                       "–" if r.tokens_per_s_per_user_p5 is None else f"{r.tokens_per_s_per_user_p5:.1f}",
                       hours, str(r.interruptions), f"{r.dropped:,}")
     console.print(table)
-    console.print(f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s per "
-                  "user; attainment = share of all requests within both (dropped count as misses). At most "
-                  f"{attainable_share(spec, workload):.1%} of these requests can meet the TTFT target on "
-                  f"{spec.capacity.baseline.instance_type} at any scale (longer prompts take longer to prefill).")
+    if infeasible:
+        console.print(f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s per "
+                      f"user is {infeasible}; no policy can attain it, compare costs only.")
+    else:
+        console.print(f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s "
+                      "per user; attainment = share of all requests within both (dropped count as misses). At most "
+                      f"{attainable_share(spec, workload):.1%} of these requests can meet both on "
+                      f"{spec.capacity.baseline.instance_type} at any scale (longer prompts take longer to prefill).")
     for r in results:
         console.print(f"  {r.policy}: {r.description}", highlight=False)
     for a in assumptions.describe():

@@ -50,3 +50,29 @@ def test_tune_prints_a_yaml_diff_of_the_spec():
     if "No change recommended." not in r.output:
         assert f"--- {SPEC}" in r.output and f"+++ {SPEC} (recommended)" in r.output
         assert any(line.startswith("+") and ":" in line for line in r.output.splitlines()[2:])
+
+
+def test_progress_reports_every_step_once():
+    from llama_infra.sim.report import simulate, total_steps
+    from llama_infra.sim.workload import constant_rate
+    from llama_infra.spec import load_spec
+
+    spec = load_spec("stacks/specs/dev.yaml")
+    w = constant_rate(0.5, 9000, 256, 32)  # 9,000 one-second steps: two in-loop reports and the rest at the end
+    seen: list[int] = []
+    simulate(spec, w, ("static-peak", "spec"), seed=1, dt_s=1.0, progress=seen.append)
+    assert sum(seen) == total_steps(w, 1.0, 2) == 18_000 and max(seen) == 4096
+    seen.clear()
+    simulate(spec, w, ("static-peak", "spec"), seed=1, dt_s=1.0, processes=2, progress=seen.append)
+    assert seen == [9000, 9000]
+
+
+def test_progress_bar_shows_only_on_long_runs(monkeypatch):
+    from llama_infra.cli import simulate as cli
+
+    with cli.SimulationProgress(100) as p:
+        p(50)
+        assert p.bar is None  # under SHOW_AFTER_SECONDS: nothing drawn
+        monkeypatch.setattr(cli, "SHOW_AFTER_SECONDS", -1.0)
+        p(25)
+        assert p.bar is not None and p.bar.tasks[0].completed == 75 and p.bar.tasks[0].total == 100
