@@ -1,8 +1,8 @@
 """The model servers' Prometheus metrics and the PromQL the autoscalers use: defined once, rendered everywhere.
 
-The scrape config's keep-list, prometheus-adapter's external rule and the HPA / KEDA ScaledObject all take their
-metric names and queries from here, so a renamed metric cannot silently disable scaling in one place only
-(`tests/eks/test_metric_pipeline.py` proves the three agree).
+The PodMonitors' (or scrape config's) keep-list, prometheus-adapter's external rule and the HPA / KEDA ScaledObject
+all take their metric names and queries from here, so a renamed metric cannot silently disable scaling in one place
+only (`tests/eks/test_metric_pipeline.py` follows each metric from the pod to the autoscaler).
 
 Names are those of the pinned images (`llama_infra.kube.images`):
 - vLLM v0.11: `vllm:num_requests_waiting` (gauge), `vllm:kv_cache_usage_perc` (gauge, 0–1; the old
@@ -21,6 +21,7 @@ baseline cannot cover.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -93,8 +94,8 @@ class ScalingQuery:
 
     @property
     def promql(self) -> str:
-        """Load above what the baseline absorbs: clamp_min(total − B·t, 0); `or vector(0)` is NOT added, so an
-        absent metric stays absent (KEDA's ignoreNullValues: false turns that into an error → fallback)."""
+        """Load above what the baseline absorbs: clamp_min(total − B·t, 0). Empty when no pod exports the series:
+        the autoscalers read it through `zero_while_scraped`."""
         offset = self.baseline_replicas * self.target_per_replica
         if offset == 0:
             return self.total
@@ -118,16 +119,27 @@ WAKE_IDLE_SECONDS = 600
 
 
 def scrape_job_name(namespace: str, instance: str) -> str:
-    """The Prometheus job llama-infra's scrape config gives one service's pods (`up{job=...}` exists per target)."""
+    """The Prometheus job of one service's pods in the scrape-config Secret (`llama_infra.kube.monitoring`)."""
     return f"llama-infra/{namespace}/{instance}"
 
 
-def zero_while_scraped(promql: str, namespace: str, router_instance: str) -> str:
-    """`promql`, or 0 when it is empty while Prometheus is scraping the router. With scale to zero, no model pod means
-    no series: that is a true 0 as long as the pipeline works (the router, which always runs, has an `up` series),
-    and stays an empty result, an error for KEDA (→ fallback), when Prometheus lost the targets."""
-    up = f'up{{job="{scrape_job_name(namespace, router_instance)}"}}'
-    return f"({promql}) or on() (0 * max({up}))"
+def scraped(namespace: str, instances: Sequence[str]) -> str:
+    """`up` of every target Prometheus has for these services' pods: 0 while a server is still loading (its
+    /metrics does not answer yet), 1 once it does; no series when Prometheus has no such target."""
+    names = "|".join(instances)
+    return f'up{{namespace="{namespace}",{SERVICE_LABEL_PROM}=~"{names}"}}'
+
+
+def zero_while_scraped(promql: str, namespace: str, instances: Sequence[str]) -> str:
+    """`promql`, or 0 when it is empty while Prometheus has a target among `instances` (see `scraped`).
+
+    Empty is then a true 0: the servers are still loading (a cold start takes minutes and vLLM/TGI export nothing
+    before they serve), or no model pod runs and the router (always running) is the target left. Empty with no
+    target at all means the pipeline is broken (no monitor selects the pods, a wrong `release` label, Prometheus
+    lost them): that stays empty, an error for KEDA (`ignoreNullValues: false`, so it holds its fallback replicas
+    after `failureThreshold` polls) and no value for the HPA (it keeps its count). `or vector(0)` or
+    `ignoreNullValues: true` would instead read a broken pipeline as an idle service, forever."""
+    return f"({promql}) or on() (0 * max({scraped(namespace, instances)}))"
 
 
 def recent_request_query(namespace: str, router_instance: str, idle_seconds: int = WAKE_IDLE_SECONDS) -> str:
@@ -136,7 +148,7 @@ def recent_request_query(namespace: str, router_instance: str, idle_seconds: int
     (no pod, no queue series), so it wakes a service scaled to zero, and it keeps one replica while light traffic
     never queues."""
     last = f'max({ROUTER_LAST_REQUEST}{{{selector(namespace, router_instance)},backend="primary"}})'
-    return zero_while_scraped(f"(time() - {last}) < bool {idle_seconds}", namespace, router_instance)
+    return zero_while_scraped(f"(time() - {last}) < bool {idle_seconds}", namespace, [router_instance])
 
 
 def keep_regex(framework: str) -> str:

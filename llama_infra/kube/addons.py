@@ -37,7 +37,12 @@ def values(spec: DeploymentSpec, addon: str) -> dict:
         # The chart's default affinity matches nvidia.com/gpu.present=true, which our GPU nodes carry.
         return {"tolerations": [dict(labels.GPU_TOLERATION), {"key": "CriticalAddonsOnly", "operator": "Exists"}]}
     if addon == "dcgm-exporter":
-        return {**_GPU_NODES, "serviceMonitor": {"enabled": False}}
+        # The chart's own ServiceMonitor, labelled for the same Prometheus selector as our PodMonitors (dashboards
+        # only: GPU memory is not a load signal, see llama_infra.metrics); none with a scrape-config Secret.
+        scrape = spec.eks.scrape
+        if scrape.via != "pod-monitor":
+            return {**_GPU_NODES, "serviceMonitor": {"enabled": False}}
+        return {**_GPU_NODES, "serviceMonitor": {"enabled": True, "additionalLabels": dict(scrape.monitor_labels)}}
     raise ValueError(f"unknown add-on {addon}")
 
 

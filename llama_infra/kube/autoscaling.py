@@ -1,7 +1,8 @@
 """Queue-depth autoscaling of the burst Deployment: an HPA (External metrics from prometheus-adapter) or a KEDA
-ScaledObject (Prometheus triggers), plus the adapter's rules and the Prometheus scrape config.
+ScaledObject (Prometheus triggers), plus the adapter's rules. How Prometheus finds the pods is
+`llama_infra.kube.monitoring`.
 
-Every metric name and query comes from `llama_infra.metrics`, so the scrape keep-list, the adapter rule and the
+Every metric name and query comes from `llama_infra.metrics`, so the monitors' keep-list, the adapter rule and the
 HPA / ScaledObject cannot disagree. The math is in `llama_infra.metrics` and docs/eks.md: the External metric is
 the queue above what the baseline absorbs, with an `AverageValue` target of the per-replica queue, so
 desired burst replicas = ceil(total queue / target) − baseline replicas.
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from llama_infra import metrics
 from llama_infra.capacity_plan import scales_to_zero
-from llama_infra.kube import labels, server
+from llama_infra.kube import labels
 from llama_infra.kube.workload import burst_replica_bounds, namespace_of
 from llama_infra.scaling.hpa import HpaPolicy
 from llama_infra.scaling.keda import KedaPolicy
@@ -30,25 +31,30 @@ def scaling_queries(spec: DeploymentSpec, baseline_replicas: int | None = None) 
                                    sc.queue_depth_target, sc.gpu_memory_target)
 
 
+def scraped_instances(spec: DeploymentSpec) -> list[str]:
+    """The services whose Prometheus targets show the metric pipeline works: the model servers, and the router
+    (which always runs) where the service may have no model pod at all."""
+    from llama_infra.kube import router
+
+    return [spec.name, *([router.name_of(spec)] if router.needed(spec) else [])]
+
+
+def autoscaler_query(spec: DeploymentSpec, q: metrics.ScalingQuery) -> str:
+    """What KEDA and prometheus-adapter run: the query, 0 while it is empty but the pods are scraped (start-up,
+    scaled to zero), still empty (an error) when Prometheus has no target (`metrics.zero_while_scraped`)."""
+    return metrics.zero_while_scraped(q.promql, namespace_of(spec), scraped_instances(spec))
+
+
 def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[dict]:
     """KEDA Prometheus triggers of `scaling_queries`, named so a `scalingModifiers` formula can use them.
 
-    An empty result is an error (→ fallback), not a zero that would scale the service away. Where some configuration
-    runs no replica (`capacity_plan.scales_to_zero`) no pod means no series, so the query reads 0 while Prometheus
-    still scrapes the router (`metrics.zero_while_scraped`) and stays empty, an error, when the pipeline is broken."""
+    An empty metric at start-up (servers loading) or with no model pod reads 0, so it neither pins the burst at the
+    fallback nor wakes a service scaled to zero; an empty result with no scraped target is an error (→ fallback
+    after `failureThreshold` polls), not a zero that would hide a broken pipeline (`autoscaler_query`)."""
     assert spec.eks is not None
-    from llama_infra.kube import router
-
-    empty_may_be_zero = scales_to_zero(spec)
-
-    def query(q: metrics.ScalingQuery) -> str:
-        if not empty_may_be_zero:
-            return q.promql
-        return metrics.zero_while_scraped(q.promql, namespace_of(spec), router.name_of(spec))
-
     return [{
         "type": "prometheus", "name": q.trigger_name, "metricType": "AverageValue",
-        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": query(q),
+        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": autoscaler_query(spec, q),
                      "threshold": _num(q.target_per_replica), "activationThreshold": "0",
                      "ignoreNullValues": "false"},
     } for q in scaling_queries(spec, baseline_replicas)]
@@ -168,60 +174,17 @@ def scaled_object(spec: DeploymentSpec) -> dict | None:
 
 
 def adapter_external_rules(spec: DeploymentSpec) -> list[dict]:
-    """prometheus-adapter `rules.external` entries serving each query under its External metric name."""
+    """prometheus-adapter `rules.external` entries serving each query under its External metric name.
+
+    The adapter serves an external metric only once its `seriesQuery` found a series (relisted every
+    `metricsRelistInterval`). Discovering on the pods' `up` series, which exists from the moment Prometheus has a
+    target, keeps the metric available while the servers still load (the query then reads 0)."""
     return [{
-        "seriesQuery": f'{q.series}{{namespace!="",{metrics.SERVICE_LABEL_PROM}!=""}}',
+        "seriesQuery": metrics.scraped(namespace_of(spec), scraped_instances(spec)),
         "resources": {"namespaced": False},
-        "name": {"matches": f"^{q.series}$", "as": q.external_metric_name},
-        "metricsQuery": q.promql,
+        "name": {"matches": "^up$", "as": q.external_metric_name},
+        "metricsQuery": autoscaler_query(spec, q),
     } for q in scaling_queries(spec)]
-
-
-def scrape_config(spec: DeploymentSpec) -> dict:
-    """A Prometheus `scrape_configs` entry for the serving pods (both tiers) that keeps only what llama-infra uses.
-
-    `labelmap` copies pod labels, so `app.kubernetes.io/instance` becomes the `app_kubernetes_io_instance` label the
-    queries select on.
-    """
-    ns = namespace_of(spec)
-    pod_label = "__meta_kubernetes_pod_label_" + _sanitize(labels.INSTANCE_LABEL)
-    return {
-        "job_name": metrics.scrape_job_name(ns, spec.name),
-        "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [ns]}}],
-        "relabel_configs": [
-            {"source_labels": [pod_label], "action": "keep", "regex": spec.name},
-            {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "action": "keep",
-             "regex": server.PORT_NAME},
-            {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
-            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-        ],
-        "metric_relabel_configs": [
-            {"source_labels": ["__name__"], "action": "keep", "regex": metrics.keep_regex(spec.model.framework)}],
-    }
-
-
-def scrape_config_map(spec: DeploymentSpec) -> dict:
-    """The scrape config as a ConfigMap (for kube-prometheus-stack's additionalScrapeConfigs or plain Prometheus);
-    written as JSON, which is YAML too. With a fallback: also the fallback model's pods; with the router, its pods."""
-    import json
-
-    from llama_infra.kube import fallback, router
-
-    jobs = [scrape_config(spec)]
-    if spec.fallback is not None:  # the fallback model's queue (the router reads it)
-        jobs.append(scrape_config(fallback.fallback_spec(spec)))
-    if router.needed(spec):  # the router's own metrics: queue per backend, the wake-up gauge
-        jobs.append(router.scrape_config(spec))
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": f"{spec.name}-scrape-config", "namespace": namespace_of(spec),
-                         "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}},
-            "data": {"scrape-configs.yaml": json.dumps(jobs, indent=2)}}
-
-
-def _sanitize(label: str) -> str:
-    """Prometheus' Kubernetes SD label-name sanitising: every character outside [a-zA-Z0-9_] becomes '_'."""
-    return "".join(c if c.isalnum() or c == "_" else "_" for c in label)
 
 
 def _num(x: float) -> str:

@@ -21,8 +21,9 @@ burst stays off while a night variant serves, so a window's max is the service's
 
 Scale to zero (a configuration whose minimum is 0): with no pod there is no queue series, so the router's
 last-request gauge (`metrics.recent_request_query`, the `wake` trigger) keeps one replica while requests arrived in
-the last `metrics.WAKE_IDLE_SECONDS` and wakes the service from zero; the queries read 0 when no pod exists while
-Prometheus still scrapes the router (`metrics.zero_while_scraped`), and stay an error when the pipeline is broken.
+the last `metrics.WAKE_IDLE_SECONDS` and wakes the service from zero; the queries read 0 when no pod exists (or none
+exports yet) while Prometheus still scrapes the router (`metrics.zero_while_scraped`), and stay an error when the
+pipeline is broken.
 While the first replica starts the router answers 503 + Retry-After.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_infra.kube import autoscaling, fallback, karpenter, night, night_scaling, router, workload
+from llama_infra.kube import autoscaling, fallback, karpenter, monitoring, night, night_scaling, router, workload
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -19,8 +19,8 @@ def karpenter_objects(spec: DeploymentSpec, node_role_name: str) -> list[dict]:
 
 def workload_objects(spec: DeploymentSpec) -> list[dict]:
     objs = [workload.service_account(spec), workload.baseline_deployment(spec), workload.burst_deployment(spec),
-            *night.deployments(spec), workload.service(spec), workload.pod_disruption_budget(spec), autoscaling.scrape_config_map(spec),
-            *fallback.objects(spec), *router.objects(spec)]
+            *night.deployments(spec), workload.service(spec), workload.pod_disruption_budget(spec),
+            *fallback.objects(spec), *router.objects(spec), *monitoring.objects(spec)]
     return [o for o in objs if o is not None]
 
 

@@ -1,4 +1,4 @@
-"""The router on EKS (`llama-infra router`): ConfigMap, Deployment, Service, PDB and its scrape job.
+"""The router on EKS (`llama-infra router`): ConfigMap, Deployment, Service, PDB (its PodMonitor: `kube.monitoring`).
 
 With `spec.fallback` or scale to zero (`needed`), clients talk to the router's Service `<name>-router` (the entry
 point); it proxies to the primary Service `<name>` and, with a fallback, overflows normal/low-priority requests to
@@ -42,7 +42,7 @@ from llama_infra.capacity_plan import scales_to_zero
 from llama_infra.capacity_timeline import wake_up_s
 from llama_infra.kube import fallback, labels, server
 from llama_infra.kube.workload import namespace_of
-from llama_infra.metrics import SERVICE_LABEL_PROM, scrape_job_name, server_metrics
+from llama_infra.metrics import SERVICE_LABEL_PROM, server_metrics
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -207,8 +207,7 @@ def deployment(spec: DeploymentSpec) -> dict:
             "selector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": {
-                "metadata": {"labels": _pod_labels(spec), "annotations": {
-                    "prometheus.io/scrape": "true", "prometheus.io/port": str(PORT), "prometheus.io/path": "/metrics"}},
+                "metadata": {"labels": _pod_labels(spec)},  # scraped through llama_infra.kube.monitoring
                 "spec": {
                     "automountServiceAccountToken": False,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": RUN_AS},
@@ -254,23 +253,6 @@ def network_policy(spec: DeploymentSpec) -> dict:
                     {"from": [{"namespaceSelector": {}, "podSelector": {"matchLabels": dict(PROMETHEUS_POD_LABELS)}}],
                      "ports": [{"port": server.PORT_NAME, "protocol": "TCP"}]},
                 ]}}
-
-
-def scrape_config(spec: DeploymentSpec) -> dict:
-    """Prometheus job for the router's own /metrics (queue depth per backend and priority, requests, latency)."""
-    ns = namespace_of(spec)
-    pod_label = "__meta_kubernetes_pod_label_" + "".join(c if c.isalnum() else "_" for c in labels.INSTANCE_LABEL)
-    return {
-        "job_name": scrape_job_name(ns, name_of(spec)),
-        "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [ns]}}],
-        "relabel_configs": [
-            {"source_labels": [pod_label], "action": "keep", "regex": name_of(spec)},
-            {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "action": "keep", "regex": PORT_NAME},
-            {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
-            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-        ],
-    }
 
 
 def objects(spec: DeploymentSpec) -> list[dict]:

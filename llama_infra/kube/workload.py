@@ -71,8 +71,8 @@ def _pod_template(spec: DeploymentSpec, tier: str, instance_types: list[str]) ->
                 # Karpenter never evicts a serving (or still loading) replica to consolidate or replace a node;
                 # spot interruptions are involuntary and still drain it within the grace period.
                 labels.DO_NOT_DISRUPT: "true",
-                "prometheus.io/scrape": "true", "prometheus.io/port": str(server.PORT),
-                "prometheus.io/path": "/metrics",
+                # No prometheus.io/* annotations: kube-prometheus-stack ignores them, and a Prometheus that reads
+                # them would scrape the pod a second time next to its PodMonitor, doubling every sum.
             },
         },
         "spec": pod_spec,

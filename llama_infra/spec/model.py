@@ -186,6 +186,26 @@ class EksAddons(_Strict):
     dcgm_exporter: bool = True
 
 
+class EksScrape(_Strict):
+    """How Prometheus (`eks.prometheus_url`) finds the model servers and the router (docs/eks.md, "Metrics")."""
+
+    via: Literal["pod-monitor", "scrape-config-secret"] = Field(
+        "pod-monitor", description="pod-monitor: prometheus-operator PodMonitors (kube-prometheus-stack). "
+        "scrape-config-secret: a Secret with plain scrape_configs for the Prometheus resource's "
+        "additionalScrapeConfigs, or a Prometheus without the operator (scrape_config_files).",
+    )
+    monitor_labels: dict[str, str] = Field(
+        default_factory=lambda: {"release": "kube-prometheus-stack"},
+        description="Labels on every PodMonitor, for the Prometheus resource's podMonitorSelector. "
+        "kube-prometheus-stack selects `release: <its Helm release name>` by default.",
+    )
+    secret_namespace: str = Field(
+        "monitoring", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63,
+        description="Namespace of the scrape-config Secret (scrape-config-secret): the Prometheus resource's, "
+        "since additionalScrapeConfigs reads a Secret in its own namespace.",
+    )
+
+
 class EksSettings(_Strict):
     cluster_name: str = Field(min_length=1, max_length=100)
     kubernetes_version: str = Field("1.31", pattern=r"^1\.\d{2}$")
@@ -199,6 +219,8 @@ class EksSettings(_Strict):
         "http://kube-prometheus-stack-prometheus.monitoring.svc:9090", pattern=r"^https?://[^\s]+$",
         description="Prometheus that scrapes the model servers; KEDA's trigger and prometheus-adapter query it.",
     )
+    scrape: EksScrape = Field(default_factory=EksScrape, description="How that Prometheus finds the pods: "
+                              "PodMonitors labelled for its selector, or a scrape-config Secret.")
     router_image: str | None = Field(
         None, min_length=3, description="Image of the router (deployed with `fallback` or scale to zero, where it is "
         "required): build docker/router.Dockerfile, push it to a registry the cluster pulls from (ECR) and name it "

@@ -5,6 +5,7 @@ Every message echoes the offending values and ends with a fix, in the manner of 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ def check(spec: DeploymentSpec) -> None:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _quantization, _eks_framework, _eks_pipeline, _eks_replica_shape,
+                 _fallback, _quantization, _eks_framework, _eks_monitor_labels, _eks_pipeline, _eks_replica_shape,
                  _eks_schedules_need_keda, _eks_router_image, _tags):
         issues.extend(rule(spec))
     return issues
@@ -616,6 +617,30 @@ def _eks_router_image(spec: DeploymentSpec) -> list[SpecIssue]:
                       "build it from this checkout (docker build -f docker/router.Dockerfile .), push it to ECR and "
                       "set eks.router_image: <account>.dkr.ecr.<region>.amazonaws.com/llama-infra-router@sha256:"
                       "<digest>")]
+
+
+# Kubernetes label syntax (apimachinery validation.IsQualifiedName / IsValidLabelValue).
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$")
+_LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+
+
+def _eks_monitor_labels(spec: DeploymentSpec) -> list[SpecIssue]:
+    """The PodMonitors' labels must be Kubernetes labels, or the API server rejects every monitor."""
+    if spec.eks is None:
+        return []
+    out = []
+    fix = ("use the labels your Prometheus resource's podMonitorSelector matches, e.g. release: kube-prometheus-stack "
+           "(kube-prometheus-stack selects release: <its Helm release name>)")
+    for key, value in spec.eks.scrape.monitor_labels.items():
+        path = ("eks", "scrape", "monitor_labels", key)
+        if not _LABEL_KEY.match(key) or len(key.partition("/")[0]) > 253:
+            out.append(SpecIssue(path, f"'{key}' is not a Kubernetes label key (an optional DNS prefix and '/', then "
+                                 "at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)", fix))
+        elif not _LABEL_VALUE.match(value):
+            out.append(SpecIssue(path, f"'{value}' is not a Kubernetes label value (at most 63 letters, digits, '-', "
+                                 "'_' or '.', starting and ending alphanumeric)", fix))
+    return out
 
 
 def _eks_framework(spec: DeploymentSpec) -> list[SpecIssue]:

@@ -4,8 +4,9 @@
   desiredReplicas while active and 1 otherwise (`pkg/scalers/cron_scaler.go`); croniter evaluates the crons in the
   trigger's timezone;
 - prometheus trigger: the query's value, given by the test per trigger name (`None` = the query's own series are
-  absent: 0 when the query ends in `or on() (0 * max(up{job="J"}))` and Prometheus scrapes job J, else an empty
-  result: 0 with `ignoreNullValues: "true"`, an error otherwise);
+  absent: 0 when the query ends in `or on() (0 * max(up{namespace="N",app_kubernetes_io_instance=~"A|B"}))` and
+  Prometheus has a target of one of those services ("N/A" in `scraped`), else an empty result: 0 with
+  `ignoreNullValues: "true"`, an error otherwise);
 - without `scalingModifiers`: each trigger asks ceil(value / threshold) replicas (AverageValue), the largest wins,
   active when some trigger's value is above its activation threshold (cron: inside its window);
 - with `scalingModifiers`: the formula over the raw values (`expr_lang`), active when above `activationTarget`,
@@ -39,7 +40,8 @@ def cron_active(trigger: dict, at: datetime) -> bool:
     return next_end <= next_start
 
 
-_OR_ZERO_WHILE_UP = re.compile(r'\) or on\(\) \(0 \* max\(up\{job="([^"]+)"\}\)\)$')
+_OR_ZERO_WHILE_UP = re.compile(
+    r'\) or on\(\) \(0 \* max\(up\{namespace="([^"]+)",app_kubernetes_io_instance=~"([^"]+)"\}\)\)$')
 
 
 def trigger_value(trigger: dict, at: datetime, values: dict[str, float | None], scraped: frozenset[str]) -> float:
@@ -48,7 +50,7 @@ def trigger_value(trigger: dict, at: datetime, values: dict[str, float | None], 
     value = values.get(trigger["name"])
     if value is None:
         m = _OR_ZERO_WHILE_UP.search(trigger["metadata"]["query"])
-        if m and m.group(1) in scraped:
+        if m and any(f"{m.group(1)}/{instance}" in scraped for instance in m.group(2).split("|")):
             return 0.0
         if trigger["metadata"].get("ignoreNullValues") == "true":
             return 0.0
@@ -57,7 +59,7 @@ def trigger_value(trigger: dict, at: datetime, values: dict[str, float | None], 
 
 
 def replicas(so: dict, at: datetime, values: dict[str, float | None], scraped: frozenset[str] = frozenset()) -> int:
-    """`scraped`: the Prometheus jobs whose targets are up (their `up` series exist)."""
+    """`scraped`: the services ("namespace/instance") Prometheus has targets for (their `up` series exist)."""
     spec = so["spec"]
     lo, hi = spec.get("minReplicaCount", 0), spec["maxReplicaCount"]
     raw = {t["name"]: trigger_value(t, at, values, scraped) for t in spec["triggers"]}

@@ -22,6 +22,7 @@ def _k8s_objects(mocks):
     for r in mocks.resources:
         if r.typ.startswith("kubernetes:") and "apiVersion" in r.inputs:
             out.append({k: v for k, v in r.inputs.items() if k in ("apiVersion", "kind", "metadata", "spec", "data",
+                                                                    "stringData", "type",
                                                                     "automountServiceAccountToken")})
     return out
 
@@ -82,7 +83,7 @@ def test_every_kubernetes_object_sent_validates(prod):
     objs = _k8s_objects(prod)
     kinds = sorted(o["kind"] for o in objs)
     assert kinds == sorted(["Namespace", "ServiceAccount", "Deployment", "Deployment", "Service",
-                            "PodDisruptionBudget", "ConfigMap", "EC2NodeClass", "NodePool", "NodePool",
+                            "PodDisruptionBudget", "PodMonitor", "EC2NodeClass", "NodePool", "NodePool",
                             "ScaledObject"])
     for obj in objs:
         validate(obj, "1.31")
@@ -163,3 +164,35 @@ def test_create_cluster_without_subnets_is_a_clear_error():
     with pytest.raises(Exception, match="create_cluster needs subnet_ids"):
         run(lambda: EksLlamaDeployment("c", EksLlamaDeploymentArgs(VARIANTS["prod-keda-karpenter"],
                                                                     create_cluster=True)), False)
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_without_the_operator_the_scrape_configs_go_to_a_secret_in_prometheus_namespace(preview):
+    """eks.scrape.via: scrape-config-secret: no PodMonitor (its CRD may be absent), one Secret for
+    additionalScrapeConfigs holding the jobs of the model servers, the fallback and the router."""
+    spec = edited(**{"eks.scrape": {"via": "scrape-config-secret"}},
+                  fallback={"model_id": "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "params_b": 8,
+                            "precision": "awq", "instance_type": "g6e.2xlarge"})
+    planned = run(lambda: build_eks("scr", spec), preview=preview)
+    assert not [r for r in planned.resources if r.inputs.get("kind") == "PodMonitor"]
+    (secret,) = [r for r in planned.resources if r.typ == "kubernetes:core/v1:Secret"]
+    assert secret.inputs["metadata"]["namespace"] == "monitoring" and secret.inputs["type"] == "Opaque"
+    import json
+
+    data = secret.inputs["stringData"]  # pulumi-kubernetes makes a Secret's data a Pulumi secret
+    assert data["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"  # the secret sigil
+    jobs = json.loads(data["value"]["scrape-configs.yaml"])
+    assert [j["relabel_configs"][0]["regex"] for j in jobs] == [spec.name, f"{spec.name}-fallback",
+                                                               f"{spec.name}-router"]
+    (dcgm,) = [r for r in planned.resources if r.typ == "kubernetes:helm.sh/v3:Release"
+               and r.inputs["name"] == "dcgm-exporter"]
+    assert dcgm.inputs["values"]["serviceMonitor"] == {"enabled": False}
+
+
+def test_the_operator_gets_pod_monitors_and_dcgm_its_service_monitor_with_the_same_labels(prod):
+    (mon,) = [r for r in prod.resources if r.inputs.get("kind") == "PodMonitor"]
+    assert mon.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    (dcgm,) = [r for r in prod.resources if r.typ == "kubernetes:helm.sh/v3:Release"
+               and r.inputs["name"] == "dcgm-exporter"]
+    assert dcgm.inputs["values"]["serviceMonitor"] == {"enabled": True,
+                                                       "additionalLabels": {"release": "kube-prometheus-stack"}}

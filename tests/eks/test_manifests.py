@@ -34,7 +34,7 @@ def test_every_rendered_object_validates(variant):
     for obj in objs:
         validate(obj, spec.eks.kubernetes_version)
         kinds.add(obj["kind"])
-    assert {"Deployment", "Service", "PodDisruptionBudget", "ServiceAccount", "ConfigMap"} <= kinds
+    assert {"Deployment", "Service", "PodDisruptionBudget", "ServiceAccount", "PodMonitor"} <= kinds
 
 
 @pytest.mark.parametrize("version", ["1.29", "1.30", "1.32"])

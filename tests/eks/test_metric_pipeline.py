@@ -1,94 +1,198 @@
-"""The queue metric is named once (llama_infra.metrics) and the scrape config, the prometheus-adapter rule and the
-HPA / ScaledObject all agree on it — a mismatch anywhere would silently disable scaling."""
+"""Each scaling metric arrives: from the vLLM/TGI pod (names the pinned image exports, read from
+../shared/data/upstream/container_facts.json) through the PodMonitor (or the scrape-config Secret) — selector, port,
+path, keep-list, target labels — to the query the KEDA ScaledObject or prometheus-adapter's rule runs and the HPA /
+ScaledObject that scales on it. A mismatch anywhere would silently disable scaling; an empty metric while the
+servers start must read 0, not pin the burst at KEDA's fallback."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from llama_infra import metrics
-from llama_infra.kube import addons, autoscaling, labels, server
+from llama_infra.kube import addons, autoscaling, monitoring, server, workload
 from llama_infra.scaling.hpa import external_average_value_replicas
 
-from .specs import variants
+from . import keda_model
+from .specs import edited, variants
 
 VARIANTS = variants()
+FACTS = json.loads((Path(__file__).resolve().parents[2] / "../shared/data/upstream/container_facts.json").read_text())
+EXPORTED = {"vllm": FACTS["vllm v0.11.0"]["metrics"], "tgi": FACTS["tgi v3.3.4"]["metrics"]}
+# kube-prometheus-stack's Prometheus selects PodMonitors by `release: <Helm release>` (podMonitorSelector with
+# podMonitorSelectorNilUsesHelmValues: true); the release behind the default prometheus_url is kube-prometheus-stack.
+DEFAULT_SELECTOR = {"release": "kube-prometheus-stack"}
+NOON = datetime(2026, 1, 6, 12, tzinfo=timezone.utc)
 
 
-def _relabel(scrape: dict, pod_labels: dict[str, str], port_name: str, namespace: str) -> dict[str, str] | None:
-    """Apply the scrape config's relabel_configs to a pod target as Prometheus would (the subset we use)."""
-    meta = {f"__meta_kubernetes_pod_label_{re.sub(r'[^a-zA-Z0-9_]', '_', k)}": v for k, v in pod_labels.items()}
-    meta["__meta_kubernetes_pod_container_port_name"] = port_name
-    meta["__meta_kubernetes_namespace"] = namespace
-    meta["__meta_kubernetes_pod_name"] = "pod-0"
+def sanitize(label: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_]", "_", label)
+
+
+def _pods(spec) -> list[dict]:
+    """The serving pods' templates (both tiers), as the cluster would run them."""
+    return [d["spec"]["template"] for d in (workload.baseline_deployment(spec), workload.burst_deployment(spec)) if d]
+
+
+def _through_pod_monitor(monitor: dict, pod: dict, namespace: str, series: str) -> dict[str, str] | None:
+    """The labels prometheus-operator's generated job gives `series` scraped from `pod`, or None when the monitor
+    does not select the pod, has no endpoint on one of its ports, or drops the series."""
+    spec = monitor["spec"]
+    pod_labels = pod["metadata"]["labels"]
+    if namespace not in spec["namespaceSelector"]["matchNames"]:
+        return None
+    if not spec["selector"]["matchLabels"].items() <= pod_labels.items():
+        return None
+    (container,) = pod["spec"]["containers"]
+    ports = {p["name"] for p in container["ports"]}
+    (endpoint,) = spec["podMetricsEndpoints"]
+    if endpoint["port"] not in ports or endpoint.get("path", "/metrics") != metrics.server_metrics(
+            "tgi" if "tgi" in container["image"] else "vllm").path:
+        return None
+    for rule in endpoint.get("metricRelabelings", []):
+        assert rule["sourceLabels"] == ["__name__"] and rule["action"] == "keep"
+        if not re.fullmatch(rule["regex"], series):  # Prometheus anchors relabel regexes
+            return None
+    target = {"namespace": namespace, "pod": "pod-0", "container": container["name"], "endpoint": endpoint["port"]}
+    target |= {sanitize(k): pod_labels[k] for k in spec.get("podTargetLabels", []) if k in pod_labels}
+    return target
+
+
+def _through_scrape_config(job: dict, pod: dict, namespace: str, series: str) -> dict[str, str] | None:
+    """The same through a plain scrape config (the subset of relabelling we render)."""
+    meta = {f"__meta_kubernetes_pod_label_{sanitize(k)}": v for k, v in pod["metadata"]["labels"].items()}
+    (container,) = pod["spec"]["containers"]
+    meta |= {"__meta_kubernetes_pod_container_port_name": container["ports"][0]["name"],
+             "__meta_kubernetes_namespace": namespace, "__meta_kubernetes_pod_name": "pod-0",
+             "__meta_kubernetes_pod_phase": "Running"}
+    if job["metrics_path"] != metrics.server_metrics("tgi" if "tgi" in container["image"] else "vllm").path:
+        return None
     out: dict[str, str] = {}
-    for rule in scrape["relabel_configs"]:
-        if rule.get("action") == "keep":
-            value = ";".join(meta.get(s, "") for s in rule["source_labels"])
-            if not re.fullmatch(rule["regex"], value):
-                return None
-        elif rule.get("action") == "labelmap":
-            for k, v in meta.items():
-                m = re.fullmatch(rule["regex"], k)
-                if m:
-                    out[m.group(1)] = v
-        else:
-            out[rule["target_label"]] = ";".join(meta.get(s, "") for s in rule["source_labels"])
+    for rule in job["relabel_configs"]:
+        value = ";".join(meta.get(s, "") for s in rule.get("source_labels", []))
+        if rule.get("action") == "keep" and not re.fullmatch(rule["regex"], value):
+            return None
+        if rule.get("action") == "drop" and re.fullmatch(rule["regex"], value):
+            return None
+        if rule.get("action") == "labelmap":
+            out |= {m.group(1): v for k, v in meta.items() if (m := re.fullmatch(rule["regex"], k))}
+        elif "target_label" in rule:
+            out[rule["target_label"]] = value
+    for rule in job.get("metric_relabel_configs", []):
+        if not re.fullmatch(rule["regex"], series):
+            return None
     return out
-
-
-def _kept(scrape: dict, series: str) -> bool:
-    (rule,) = scrape["metric_relabel_configs"]
-    return re.fullmatch(rule["regex"], series) is not None
 
 
 def _selector_labels(promql: str) -> dict[str, str]:
     return dict(re.findall(r'(\w+)="([^"]*)"', promql))
 
 
-@pytest.mark.parametrize("variant", ["prod-keda-karpenter", "hpa-prometheus-adapter", "tgi"])
-def test_scrape_config_adapter_rule_and_autoscaler_agree(variant):
-    spec = VARIANTS[variant]
+def _arrives(spec, series: str) -> list[dict[str, str]]:
+    """The labels `series` has in Prometheus, once per serving pod, through whatever `eks.scrape` renders."""
     ns = spec.eks.namespace
-    scrape = json.loads(autoscaling.scrape_config_map(spec)["data"]["scrape-configs.yaml"])[0]
-    assert scrape == autoscaling.scrape_config(spec)
+    out = []
+    for pod in _pods(spec):
+        if spec.eks.scrape.via == "pod-monitor":
+            mons = [o for o in monitoring.objects(spec) if o["kind"] == "PodMonitor"]
+            for mon in mons:
+                assert DEFAULT_SELECTOR.items() <= mon["metadata"]["labels"].items()  # Prometheus selects it
+            got = [t for m in mons if (t := _through_pod_monitor(m, pod, ns, series))]
+        else:
+            (secret,) = monitoring.objects(spec)
+            jobs = json.loads(secret["stringData"][monitoring.SECRET_KEY])
+            got = [t for j in jobs if (t := _through_scrape_config(j, pod, ns, series))]
+        assert len(got) <= 1, f"{series} scraped {len(got)} times from one pod: every sum would count it twice"
+        out += got
+    return out
+
+
+CASES = [(v, via) for v in ("prod-keda-karpenter", "hpa-prometheus-adapter", "tgi")
+         for via in ("pod-monitor", "scrape-config-secret")]
+
+
+@pytest.mark.parametrize("variant,via", CASES)
+def test_each_scaling_metric_arrives_from_the_pod_at_the_autoscaler(variant, via):
+    base = VARIANTS[variant]
+    spec = base if via == "pod-monitor" else base.model_copy(update={"eks": base.eks.model_copy(update={
+        "scrape": base.eks.scrape.model_copy(update={"via": via})})})
     queries = autoscaling.scaling_queries(spec)
-    assert queries[0].series == metrics.server_metrics(spec.model.framework).queue_depth
-
-    for tier in ("baseline", "burst"):  # both tiers' pods are scraped and carry the label the queries select on
-        target = _relabel(scrape, labels.pod_labels(spec.name, tier), server.PORT_NAME, ns)
-        assert target is not None
-        for q in queries:
-            assert _selector_labels(q.promql).items() <= target.items()
-    assert _relabel(scrape, labels.pod_labels("someone-else", "burst"), "http", ns) is None
-
-    # the adapter's Helm values when we install it, else the rules we hand to a preinstalled adapter
+    assert queries and queries[0].series == metrics.server_metrics(spec.model.framework).queue_depth
     external = (addons.values(spec, "prometheus-adapter")["rules"]["external"] if spec.eks.addons.prometheus_adapter
                 else autoscaling.adapter_external_rules(spec))
     rules = {r["name"]["as"]: r for r in external}
-    so = autoscaling.scaled_object(spec)
-    hpa = autoscaling.horizontal_pod_autoscaler(spec)
-    so_queries = {t["name"]: t["metadata"]["query"] for t in so["spec"]["triggers"]}
-    hpa_metrics = [m["external"]["metric"]["name"] for m in hpa["spec"]["metrics"]]
-    assert hpa_metrics == list(rules)
+    so, hpa = autoscaling.scaled_object(spec), autoscaling.horizontal_pod_autoscaler(spec)
+    triggers = {t["name"]: t for t in so["spec"]["triggers"]}
+    assert [m["external"]["metric"]["name"] for m in hpa["spec"]["metrics"]] == list(rules)
     for q in queries:
-        assert _kept(scrape, q.series), f"{q.series} is dropped by the scrape keep-list"
+        # 1. the pinned server exports it
+        assert q.series in EXPORTED[spec.model.framework], f"{q.series} is not exported by the pinned image"
+        # 2. it reaches Prometheus from every serving pod, with the labels the query selects
+        arrived = _arrives(spec, q.series)
+        assert len(arrived) == len(_pods(spec)) >= 1
+        for labels_ in arrived:
+            assert _selector_labels(q.total).items() <= labels_.items()
+        # 3. the adapter discovers it on the pods' `up` series (same labels) and runs the autoscalers' query
         rule = rules[q.external_metric_name]
-        assert rule["seriesQuery"].startswith(q.series + "{")
-        assert re.fullmatch(rule["name"]["matches"], q.series)
-        assert rule["metricsQuery"] == q.promql == so_queries[q.trigger_name]
-        assert q.series in q.promql
+        assert re.fullmatch(rule["name"]["matches"], "up")
+        assert rule["seriesQuery"] == metrics.scraped(spec.eks.namespace, autoscaling.scraped_instances(spec))
+        for labels_ in arrived:
+            up_matchers = _selector_labels(rule["seriesQuery"].replace("=~", "="))
+            assert labels_["namespace"] == up_matchers["namespace"]
+            assert labels_[metrics.SERVICE_LABEL_PROM] in up_matchers[metrics.SERVICE_LABEL_PROM].split("|")
+        assert rule["metricsQuery"] == autoscaling.autoscaler_query(spec, q)
+        # 4. KEDA's trigger runs the same query; HPA and ScaledObject target the per-replica value
+        t = triggers[q.trigger_name]
+        assert t["metadata"]["query"] == rule["metricsQuery"] and q.promql in t["metadata"]["query"]
+        assert t["metadata"]["serverAddress"] == spec.eks.prometheus_url
+        assert t["metadata"]["threshold"] == f"{q.target_per_replica:g}"
+    assert so["spec"]["scaleTargetRef"]["name"] == hpa["spec"]["scaleTargetRef"]["name"] == f"{spec.name}-burst"
+
+
+def test_the_pods_carry_no_prometheus_io_annotations():
+    """A Prometheus that reads prometheus.io/* would scrape each pod a second time beside its PodMonitor."""
+    for pod in _pods(VARIANTS["prod-keda-karpenter"]):
+        assert not any(k.startswith("prometheus.io/") for k in pod["metadata"].get("annotations", {}))
+
+
+def test_monitor_labels_follow_the_prometheus_selector():
+    spec = edited(**{"eks.scrape": {"monitor_labels": {"prometheus": "main"}}})
+    (mon,) = monitoring.objects(spec)
+    assert mon["metadata"]["labels"]["prometheus"] == "main" and "release" not in mon["metadata"]["labels"]
+    assert edited().eks.scrape.monitor_labels == DEFAULT_SELECTOR  # the documented default
+
+
+def test_the_scrape_config_secret_lives_where_prometheus_reads_it():
+    spec = edited(**{"eks.scrape": {"via": "scrape-config-secret", "secret_namespace": "observability"}})
+    (secret,) = monitoring.objects(spec)
+    assert (secret["kind"], secret["metadata"]["namespace"]) == ("Secret", "observability")
+    assert not [o for o in monitoring.objects(spec) if o["kind"] == "PodMonitor"]
 
 
 def test_a_renamed_metric_would_be_caught():
     spec = VARIANTS["prod-keda-karpenter"]
-    scrape = autoscaling.scrape_config(spec)
-    assert not _kept(scrape, "vllm:gpu_cache_usage_perc")  # the pre-0.10 name is not what the pinned image exports
-    assert _kept(scrape, "vllm:kv_cache_usage_perc")
+    assert _arrives(spec, "vllm:gpu_cache_usage_perc") == []  # the pre-0.10 name: hidden in the pinned image
+    assert "vllm:gpu_cache_usage_perc" in FACTS["vllm v0.11.0"]["hidden_since_0_10"]
+    assert len(_arrives(spec, "vllm:kv_cache_usage_perc")) == 2
+
+
+def test_an_empty_metric_at_start_up_reads_zero_not_the_fallback():
+    """While the servers load, vLLM exports nothing, but Prometheus already has their targets (up = 0). The old
+    query was empty then: KEDA (ignoreNullValues: false) errored and held the fallback burst (3 replicas) until
+    the metric appeared. Now it reads 0 → the burst minimum; with no target at all it still errors (→ fallback)."""
+    spec = VARIANTS["prod-keda-karpenter"]
+    so = autoscaling.scaled_object(spec)
+    empty = {"queue_depth": None, "kv_cache": None}
+    assert keda_model.replicas(so, NOON, empty, frozenset({"llama/llama-70b-eks"})) == so["spec"]["minReplicaCount"]
+    with pytest.raises(keda_model.TriggerError):
+        keda_model.replicas(so, NOON, empty, frozenset())  # no monitor selects the pods: an error, not idle
+    assert keda_model.replicas(so, NOON, {"queue_depth": 12.0, "kv_cache": 0.2}) == 3  # ceil(12 / 5)
 
 
 def test_tgi_scales_on_tgi_queue_size_only():
@@ -132,3 +236,12 @@ def test_hpa_and_keda_targets_are_the_per_replica_targets():
     assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 300
     assert sorted(map(str, hpa["spec"]["behavior"]["scaleUp"]["policies"])) == sorted(map(str, [
         {"type": "Pods", "value": 4, "periodSeconds": 15}, {"type": "Percent", "value": 100, "periodSeconds": 15}]))
+
+
+def test_the_server_port_the_monitor_names_is_the_one_the_container_exposes():
+    spec = VARIANTS["prod-keda-karpenter"]
+    (mon,) = monitoring.objects(spec)
+    (endpoint,) = mon["spec"]["podMetricsEndpoints"]
+    assert endpoint["port"] == server.PORT_NAME
+    (c,) = _pods(spec)[0]["spec"]["containers"]
+    assert {"name": server.PORT_NAME, "containerPort": server.PORT, "protocol": "TCP"} in c["ports"]

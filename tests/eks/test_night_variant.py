@@ -71,7 +71,8 @@ def test_queue_depth_trigger_stays_active_at_night_on_the_whole_service():
     assert {t["name"] for t in queue} == {"queue_depth", "kv_cache"}
     (q,) = [t for t in queue if t["name"] == "queue_depth"]
     # The baseline is down at night: no B·t offset, the night covers the whole queue up to the window's max.
-    assert q["metadata"]["query"] == 'sum(vllm:num_requests_waiting{namespace="llama",app_kubernetes_io_instance="llama-70b-eks"})'
+    assert q["metadata"]["query"].startswith(
+        '(sum(vllm:num_requests_waiting{namespace="llama",app_kubernetes_io_instance="llama-70b-eks"})) or on()')
     assert (so["minReplicaCount"], so["maxReplicaCount"]) == (0, 3)
     assert so["advanced"]["scalingModifiers"] == {
         "formula": "(night_night > 1 ? max(queue_depth / 5, kv_cache / 0.85, 1) : 0)", "target": "1",

@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 
 from llama_infra.cli.router import build_router_config
 from llama_infra.components.eks import build_eks
-from llama_infra.kube import autoscaling, fallback, karpenter, labels, router, workload
+from llama_infra.kube import fallback, karpenter, labels, monitoring, router, workload
 from llama_infra.kube.render import all_objects
 from llama_infra.router.config import load_priority_api_keys
 from llama_infra.router.queue_depth import parse_queue_depth, parse_running
@@ -136,9 +136,12 @@ def test_router_probes_drain_and_scrape():
     assert c["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
     assert pod["terminationGracePeriodSeconds"] >= router.PRE_STOP_SLEEP_SECONDS + router.DRAIN_TIMEOUT_SECONDS
     assert "--config" in " ".join(c["command"])
-    jobs = YAML(typ="safe").load(autoscaling.scrape_config_map(spec)["data"]["scrape-configs.yaml"])
-    keeps = {j["job_name"]: j["relabel_configs"][0]["regex"] for j in jobs}
-    assert set(keeps.values()) == {spec.name, fallback.name_of(spec), router.name_of(spec)}
+    monitors = [o for o in monitoring.objects(spec) if o["kind"] == "PodMonitor"]
+    selected = {m["spec"]["selector"]["matchLabels"][labels.INSTANCE_LABEL]: m for m in monitors}
+    assert set(selected) == {spec.name, fallback.name_of(spec), router.name_of(spec)}
+    (endpoint,) = selected[router.name_of(spec)]["spec"]["podMetricsEndpoints"]
+    assert endpoint["port"] == c["ports"][0]["name"] and "metricRelabelings" not in endpoint  # all it exports
+    assert "annotations" not in dep["spec"]["template"]["metadata"]  # no prometheus.io/*: scraped once
     assert dep["spec"]["template"]["metadata"]["labels"][labels.INSTANCE_LABEL] == router.name_of(spec)
 
 

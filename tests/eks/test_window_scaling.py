@@ -5,7 +5,6 @@ give each Deployment the replicas docs/eks.md promises, by day and inside each w
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from datetime import datetime, timezone
@@ -14,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llama_infra.kube import router
+from llama_infra.kube import labels, router
 from llama_infra.kube.render import all_objects
 from llama_infra.router.config import RouterConfig
 from llama_infra.router.metrics import RouterMetrics
@@ -54,7 +53,7 @@ def spec_of(case: str):
     return SPECS[case]()
 
 
-ROUTER_JOB = frozenset({"llama-infra/llama/llama-70b-eks-router"})  # Prometheus scrapes the router: pipeline up
+ROUTER_JOB = frozenset({"llama/llama-70b-eks-router"})  # Prometheus has the router's target: pipeline up
 
 
 def deployments(spec, at, values, scraped=ROUTER_JOB) -> dict[str, int]:
@@ -151,15 +150,16 @@ def test_scale_to_zero_deploys_the_router_as_entry_point_without_a_fallback(case
     assert spec.fallback is None and router.needed(spec)
     config = RouterConfig.model_validate(router.router_config(spec))
     assert config.fallback is None and config.primary.url.startswith(f"http://{spec.name}.")
-    # The wake trigger reads a series the router exports and its scrape job keeps.
-    (cm,) = [o for o in all_objects(spec) if o["metadata"]["name"] == f"{spec.name}-scrape-config"]
-    assert f'"job_name": "llama-infra/llama/{spec.name}-router"' in cm["data"]["scrape-configs.yaml"]
-    jobs = {j["job_name"] for j in json.loads(cm["data"]["scrape-configs.yaml"])}
+    # The wake trigger reads a series the router exports, and a PodMonitor selects the router's pods.
+    monitored = {o["spec"]["selector"]["matchLabels"][labels.INSTANCE_LABEL] for o in all_objects(spec)
+                 if o["kind"] == "PodMonitor"}
+    assert f"{spec.name}-router" in monitored
     triggers = [t for o in all_objects(spec) if o["kind"] == "ScaledObject" for t in o["spec"]["triggers"]
                 if t["type"] == "prometheus"]
-    for t in triggers:  # "no pod reads 0" only while a job the ConfigMap defines is up
-        (job,) = re.findall(r'up\{job="([^"]+)"\}', t["metadata"]["query"])
-        assert job in jobs and t["metadata"]["ignoreNullValues"] == "false"
+    for t in triggers:  # "no pod reads 0" only while Prometheus has a target of a monitored service
+        (names,) = re.findall(r'up\{namespace="llama",app_kubernetes_io_instance=~"([^"]+)"\}', t["metadata"]["query"])
+        assert f"{spec.name}-router" in names.split("|") and set(names.split("|")) <= monitored
+        assert t["metadata"]["ignoreNullValues"] == "false"
     wake = [t for t in triggers if t["name"] == "wake"]
     exported = {m.name for m in RouterMetrics().registry.collect()}
     for t in wake:

@@ -1,7 +1,8 @@
 """`LlamaInferenceService`: the vLLM/TGI serving workload of one deployment on EKS.
 
 Baseline Deployment (fixed replicas on the reserved nodes), burst Deployment (the autoscaler's target, spot
-preferred), Service, PodDisruptionBudget, the Prometheus scrape config, a ServiceAccount, and — for s3:// weights —
+preferred), Service, PodDisruptionBudget, the PodMonitors (or scrape-config Secret) of every scraped pod, a
+ServiceAccount, and — for s3:// weights —
 an IAM role bound to that account through EKS Pod Identity with read access to the weights prefix only.
 Manifests come from `llama_infra.kube.workload`; this module translates them.
 """
@@ -17,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_policy, child
 from llama_infra.iam import s3_arn
-from llama_infra.kube import autoscaling, labels, night, night_scaling, workload
+from llama_infra.kube import labels, monitoring, night, night_scaling, workload
 from llama_infra.spec import DeploymentSpec
 
 
@@ -34,7 +35,7 @@ class LlamaInferenceServiceArgs:
 
 
 class LlamaInferenceService(pulumi.ComponentResource):
-    """The vLLM/TGI workload: baseline and burst Deployments, Service, PDB, scrape config, S3 read access."""
+    """The vLLM/TGI workload: baseline and burst Deployments, Service, PDB, PodMonitors, S3 read access."""
 
     service_name: pulumi.Output[str]
     baseline_deployment_name: pulumi.Output[str | None]
@@ -79,9 +80,18 @@ class LlamaInferenceService(pulumi.ComponentResource):
         pdb = workload.pod_disruption_budget(spec)
         self.pdb = k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"],
                                                      opts=child(self, depends_on=after, **k8s_opts))
-        scrape = autoscaling.scrape_config_map(spec)
-        self.scrape_config = k8s.core.v1.ConfigMap(f"{name}-scrape-config", metadata=scrape["metadata"],
-                                                   data=scrape["data"], opts=child(self, depends_on=after, **k8s_opts))
+        # How Prometheus finds the pods: PodMonitors, or the scrape-config Secret (llama_infra.kube.monitoring).
+        self.monitoring: list[pulumi.CustomResource] = []
+        for obj in monitoring.objects(spec):
+            if obj["kind"] == "Secret":
+                self.monitoring.append(k8s.core.v1.Secret(
+                    f"{name}-scrape-configs", metadata=obj["metadata"], type=obj["type"],
+                    string_data=obj["stringData"], opts=child(self, depends_on=after, **k8s_opts)))
+            else:
+                role = obj["metadata"]["name"].removeprefix(spec.name).strip("-") or "server"
+                self.monitoring.append(k8s.apiextensions.CustomResource(
+                    f"{name}-{role}-pod-monitor", api_version=obj["apiVersion"], kind=obj["kind"],
+                    metadata=obj["metadata"], spec=obj["spec"], opts=child(self, depends_on=after, **k8s_opts)))
 
         self.service_name = self.service.metadata["name"]
         self.baseline_deployment_name = _name(self.deployments.get("baseline"))
