@@ -15,7 +15,7 @@ status with a JSON body, or an error event and `[DONE]` mid-stream — a client 
 event and to the end (P50/P99, direct and through the router, and the difference), how the slow and idle clients
 ended, and the router's CPU time and peak memory (RSS above idle) per concurrent stream.
 
-    .venv/bin/python -m benchmarks bench_router_load          # the runner's table (RUN_* below, ~30 s)
+    .venv/bin/python -m benchmarks bench_router_load          # the runner's table (RUN_* below, ~40 s)
     .venv/bin/python -m benchmarks.bench_router_load           # printed report, defaults below
     .venv/bin/python -m benchmarks.bench_router_load --streams 200 --seconds 4   # quick look
 """

@@ -200,24 +200,20 @@ class Router:
             return error_response(400, "request body is not a JSON object", "invalid_request_error")
         streaming = payload is not None and payload.get("stream") is True
         # Failover: a backend that refuses the connection (no serving replica) never saw the request, so the other
-        # one gets it at once; only when both refuse does the wake wait hold it for the chosen one.
-        roles: list[BackendRole] = [chosen]
+        # one gets it at once; only when both refuse does the wake wait hold it for the chosen one. (The fallback
+        # needs a JSON body to rewrite its model into.)
         alternative = other_backend(chosen)
-        if self.config.fallback is not None and (payload is not None or alternative == "primary" or not self._rewrites_model):
-            roles.append(alternative)  # (the fallback needs a JSON body to rewrite its model into)
-        for role in roles[:-1]:
-            try:
-                return await self._attempt(request, role, body, payload, priority, streaming, started, hold=False)
-            except BackendRefused:
-                self.metrics.failovers.labels(role, other_backend(role)).inc()
-        last = roles[-1]
-        if len(roles) == 1:
-            return await self._attempt(request, last, body, payload, priority, streaming, started, hold=True)
-        try:
-            return await self._attempt(request, last, body, payload, priority, streaming, started, hold=False)
-        except BackendRefused:
-            # Neither has a replica: hold for the chosen one (waking from zero), as without a fallback.
-            return await self._attempt(request, chosen, body, payload, priority, streaming, started, hold=True)
+        can_fail_over = self.config.fallback is not None and (
+            alternative == "primary" or payload is not None or not self._rewrites_model
+        )
+        if can_fail_over:
+            for role in (chosen, alternative):
+                try:
+                    return await self._attempt(request, role, body, payload, priority, streaming, started, hold=False)
+                except BackendRefused:
+                    if role == chosen:
+                        self.metrics.failovers.labels(chosen, alternative).inc()
+        return await self._attempt(request, chosen, body, payload, priority, streaming, started, hold=True)
 
     @property
     def non_streaming_timeout(self) -> aiohttp.ClientTimeout:
