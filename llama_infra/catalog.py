@@ -24,6 +24,12 @@ _NON_CUDA_ACCELERATORS = {"Inferentia2"}
 _BYTES_PER_MIB = 1024 * 1024
 
 
+# GPUs below CUDA compute capability 8.0, which have no bfloat16: vLLM refuses bf16 there ("Bfloat16 is only
+# supported on GPUs with compute capability of at least 8.0"). In the catalog only the T4 (g4dn, 7.5), per NVIDIA's
+# CUDA GPU compute capability list.
+NO_BF16_GPUS = ("T4",)
+
+
 @dataclass(frozen=True)
 class GpuInstance:
     """One EC2 GPU instance type (SageMaker's `ml.` type is the same hardware)."""
@@ -52,6 +58,10 @@ class GpuInstance:
     @property
     def sagemaker_name(self) -> str:
         return SAGEMAKER_PREFIX + self.instance_type
+
+    def runs_precision(self, precision: str) -> bool:
+        """Whether the GPU can serve weights in `precision` at all (memory aside): see NO_BF16_GPUS."""
+        return not (precision == "bf16" and self.gpu_model in NO_BF16_GPUS)
 
     def describe_gpus(self) -> str:
         return f"{self.gpu_count}×{self.gpu_memory_gb:.0f} GB {self.gpu_model} = {self.total_gpu_memory_gb:.0f} GB"

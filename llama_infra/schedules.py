@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 _AWS_DOW_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 
@@ -106,6 +106,12 @@ class Cron:
                 "of them", "set one of them to '*'"
             )
         zone(self.timezone)
+        try:  # a date that never comes ('0 22 30 2 *'): croniter gives up after searching years ahead
+            croniter(self.expression, datetime(2026, 1, 1, tzinfo=timezone.utc), max_years_between_matches=1
+                     ).get_next(datetime)
+        except CroniterBadDateError:
+            raise ScheduleError(f"cron '{self.expression}' does not fire in a whole year (no such date)",
+                                "use a day that every month or year has, e.g. '0 22 * * *' or '0 22 1 * *'") from None
 
     @property
     def fields(self) -> list[str]:
@@ -241,3 +247,53 @@ class Window:
     def longest_hours(self, since: datetime, days: int = 14) -> float:
         occ = self.occurrences(since, since + timedelta(days=days))
         return max(((f - b).total_seconds() / 3600 for b, f in occ), default=0.0)
+
+
+@dataclass(frozen=True)
+class LocalTimeAnomaly:
+    """A firing of a cron on a daylight-saving day whose local time does not exist (`gap`) or occurs twice (`fold`)."""
+
+    kind: str  # "gap" (clocks jump over it) or "fold" (clocks pass it twice)
+    local: datetime  # the wall-clock time as written, naive
+    span: tuple[datetime, datetime]  # the wall-clock times skipped or repeated: [first, last)
+
+    @property
+    def change(self) -> str:
+        minutes = int((self.span[1] - self.span[0]).total_seconds() // 60)
+        amount = f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+        return f"clocks go {'forward' if self.kind == 'gap' else 'back'} {amount}"
+
+
+def local_time_anomalies(cron: Cron, year: int = 2026) -> list[LocalTimeAnomaly]:
+    """Firings of `cron` in `year` at a local time that a daylight-saving change skips or repeats.
+
+    What the schedulers do then, the rule docs/bad-input.md states: EventBridge Scheduler (SageMaker windows)
+    skips a time that does not exist and runs a repeated one once; KEDA's cron (robfig/cron, which steps hours in
+    absolute time) skips a time that does not exist too. So a start in the gap means no window that night, and an
+    end in the gap means that the window runs on until the next day's end.
+    """
+    tz = cron.tz
+    out: list[LocalTimeAnomaly] = []
+    weeks = [datetime(year, 1, 1, 12, tzinfo=timezone.utc) + timedelta(days=d) for d in range(0, 372, 7)]
+
+    def offset(t: datetime) -> timedelta:
+        return t.astimezone(tz).utcoffset() or timedelta(0)
+
+    for a, b in zip(weeks, weeks[1:]):
+        if offset(a) == offset(b):
+            continue
+        lo, hi = a, b  # bisect to the minute of the change, in absolute time
+        while hi - lo > timedelta(minutes=1):
+            mid = lo + (hi - lo) / 2
+            lo, hi = (mid, hi) if offset(mid) == offset(a) else (lo, mid)
+        hi = hi.replace(second=0, microsecond=0)  # zones change on a whole minute
+        before, after = offset(a), offset(hi)
+        wall = (hi + before).replace(tzinfo=None)  # the wall clock reading the change happens at
+        gap = after > before
+        span = (wall, wall + (after - before)) if gap else (wall - (before - after), wall)
+        t = span[0]
+        while t < span[1]:
+            if croniter.match(cron.expression, t):
+                out.append(LocalTimeAnomaly("gap" if gap else "fold", t, span))
+            t += timedelta(minutes=1)
+    return out

@@ -106,7 +106,8 @@ def smallest_fitting_tp(params_b: float, precision: str, instance: catalog.GpuIn
 
 def fitting_precisions(params_b: float, instance: catalog.GpuInstance, tp_degree: int,
                        overhead_fraction: float = DEFAULT_OVERHEAD_FRACTION) -> list[str]:
-    return [p for p in BYTES_PER_PARAM if fit(params_b, p, instance, tp_degree, overhead_fraction).fits]
+    return [p for p in BYTES_PER_PARAM
+            if instance.runs_precision(p) and fit(params_b, p, instance, tp_degree, overhead_fraction).fits]
 
 
 def fitting_instances(params_b: float, precision: str, target: catalog.Target, limit: int = 3,
@@ -114,7 +115,7 @@ def fitting_instances(params_b: float, precision: str, target: catalog.Target, l
     """Smallest instance types (by total GPU memory) of the target that hold the model, target spelling."""
     candidates = [
         g for g in catalog.gpu_types_for(target)
-        if fit(params_b, precision, g, None, overhead_fraction).fits
+        if g.runs_precision(precision) and fit(params_b, precision, g, None, overhead_fraction).fits
     ]
     candidates.sort(key=lambda g: (g.total_gpu_memory_gb, g.gpu_count, g.vcpus))
     seen_shapes: set[tuple[str, int]] = set()

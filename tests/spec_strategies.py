@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from llama_infra import catalog, quantization, sizing
+from llama_infra.schedules import Cron, local_time_anomalies
 from llama_infra.spec import DeploymentSpec
 
 TIMEZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney", "America/Los_Angeles"]
@@ -19,6 +21,10 @@ TIMEZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australi
 
 def _fits(params_b: float, precision: str, inst: catalog.GpuInstance, overhead: float, tp: int | None = None) -> bool:
     return sizing.fit(params_b, precision, inst, tp, overhead).fits
+
+
+def _runs(precision: str, inst: catalog.GpuInstance) -> bool:
+    return inst.runs_precision(precision)
 
 
 @st.composite
@@ -34,6 +40,8 @@ def _model(draw, target: str, inst: catalog.GpuInstance) -> dict[str, Any]:
                                       or not quantization.problem(p, quantized_checkpoint, server)]))
     if quantization.problem(precision, None, server) is None or precision in quantization.UNQUANTIZED:
         quantized_checkpoint = None
+    if not inst.runs_precision(precision):
+        precision, quantized_checkpoint = "fp16", None  # same size; T4s cannot run bfloat16
     # Largest model (0.1 B steps) that fits the whole instance at this precision and overhead.
     largest = math.floor(inst.total_gpu_memory_gb / (sizing.BYTES_PER_PARAM[precision] * (1 + overhead)) * 10) / 10
     params_b = draw(st.sampled_from(sorted({1.0, 3.0, 8.0, 13.0, 70.0, 405.0, min(largest, 2000)})))
@@ -67,7 +75,7 @@ def _schedules(draw, target: str, model: dict[str, Any], inst: catalog.GpuInstan
     hours = sorted(draw(st.lists(st.integers(0, 23), min_size=2 * n, max_size=2 * n, unique=True)))
     smaller = [g for g in catalog.gpu_types_for(target)  # a downsizing type must hold the window's model
                if _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"])
-               and g.total_gpu_memory_gb <= inst.total_gpu_memory_gb]
+               and g.total_gpu_memory_gb <= inst.total_gpu_memory_gb and _runs(model["precision"], g)]
     out = []
     for i in range(n):
         downsize: dict[str, Any] = {}
@@ -78,6 +86,8 @@ def _schedules(draw, target: str, model: dict[str, Any], inst: catalog.GpuInstan
         downsize["min_replicas"] = w_lo
         downsize["max_replicas"] = draw(st.integers(max(w_lo, 1), max(hi, w_lo, 1)))
         start, end = hours[2 * i], hours[2 * i + 1]
+        # an end the spring daylight-saving change skips is a spec error (docs/bad-input.md)
+        assume(not [a for a in local_time_anomalies(Cron(f"0 {end} * * *", tz)) if a.kind == "gap"])
         days = draw(st.sampled_from(["*", "1-5", "MON-FRI", "0,6"]))
         out.append({"name": f"window-{i}", "timezone": tz, "start": f"0 {start} * * {days}",
                     "end": f"0 {end} * * {days}", "downsize": downsize})
@@ -99,7 +109,7 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
         # One Deployment serves every burst type: a replica has the same TP (GPU request) on each of them.
         replica_tp = model.get("tensor_parallel_degree") or inst.gpu_count
         fitting = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)
-                   if g.gpu_count % replica_tp == 0
+                   if g.gpu_count % replica_tp == 0 and _runs(model["precision"], g)
                    and _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"], replica_tp)]
         if len(fitting) >= 2:
             burst["capacity"] = "spot"
@@ -145,7 +155,9 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
         spec["load"] = {"peak_requests_per_second": draw(st.sampled_from([0.5, 4.0, 20.0, 200.0])),
                         "requests_per_second_per_replica": draw(st.sampled_from([0.5, 2.0, 8.0]))}
         if draw(st.booleans()):
-            spec["load"]["daily_shape"] = draw(st.lists(st.floats(0, 1), min_size=24, max_size=24))
+            shape = draw(st.lists(st.floats(0, 1), min_size=24, max_size=24))
+            top = max(shape)  # fractions of the peak: the busiest hour is 1
+            spec["load"]["daily_shape"] = [v / top for v in shape] if top > 0 else [1.0] + shape[1:]
     return spec
 
 

@@ -4,13 +4,16 @@ The same text must reach a user of `llama-infra validate` (exit code 1, no trace
 how to add a case.
 """
 
+import io
+import re
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from llama_infra.cli import app
-from llama_infra.spec import SpecError, load_spec
+from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "bad-specs"
@@ -123,3 +126,55 @@ def test_an_explicit_gpu_memory_target_on_eks_vllm_is_not_flagged():
     spec = load(ROOT / "stacks/specs/prod-eks.yaml")
     assert "gpu_memory_target" in spec.scaling.model_fields_set and spec.model.framework == "vllm"
     assert not [w for w in warnings(spec) if w.path == ("scaling", "gpu_memory_target")]
+
+
+FIXES = YAML(typ="safe").load((ROOT / "tests" / "data" / "bad-spec-fixes.yaml").read_text(encoding="utf-8"))
+
+
+def _apply(text: str, edits: list[dict]) -> str:
+    """A case's file with its fix followed: text edits first, then field edits on the round-trip document."""
+    for edit in edits:
+        if "replace" in edit:
+            old, new = edit["replace"]
+            assert old in text
+            text = text.replace(old, new)
+        elif "delete_lines_with" in edit:
+            assert edit["delete_lines_with"] in text
+            text = "".join(line for line in text.splitlines(True) if edit["delete_lines_with"] not in line)
+    field_edits = [e for e in edits if "set" in e or "delete" in e]
+    if not field_edits:
+        return text
+    yaml = YAML(typ="rt")
+    doc = yaml.load(text)
+    for edit in field_edits:
+        *parents, last = [int(p) if p.isdigit() else p for p in (edit.get("set") or edit["delete"]).split(".")]
+        node = doc
+        for p in parents:
+            node = node.setdefault(p, {}) if isinstance(node, dict) else node[p]
+        if "set" in edit:
+            node[last] = edit["to"]
+        else:
+            del node[last]
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("case", sorted(FIXES), ids=str)
+def test_following_the_fix_gives_a_valid_spec(case, tmp_path):
+    """Each case's fix, done as its edits say, validates — and the edits are what the fix sentence names."""
+    text = (CORPUS / f"{case}.yaml").read_text(encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, f"{case}.yaml")
+    fixes = " ".join(i.fix for i in caught.value.issues)
+    for edit in FIXES[case]:
+        key = str((edit.get("set") or "").rsplit(".", 1)[-1])
+        named = re.search(rf"\b{re.escape(key)}: ", fixes) if key else None
+        if named and not isinstance(edit["to"], (list, dict)):  # "write count: 2": the edit writes that value
+            assert str(edit["to"]).lower() in fixes.lower(), (edit, fixes)
+    fixed = parse_spec(_apply(text, FIXES[case]), f"{case}.yaml")
+    assert isinstance(fixed, DeploymentSpec)
+
+
+def test_every_case_added_with_the_fix_corpus_has_its_fix():
+    assert len(FIXES) >= 40 and set(FIXES) <= {c.stem for c in CASES}

@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
 
         from llama_infra.spec import SpecError, load_spec, warnings
 
-        out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
+        # emoji=False: rich would turn the ":secret:" of a Secrets Manager ARN into an emoji
+        out, err = Console(soft_wrap=True, emoji=False), Console(stderr=True, soft_wrap=True, emoji=False)
         failed = 0
         report = []
         for f in files:

@@ -12,40 +12,57 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
+from llama_infra.spec import intake
 from llama_infra.spec.errors import Path, SpecError, SpecIssue, SpecRuleErrors, dotted
 from llama_infra.spec.model import DeploymentSpec
+from llama_infra.spec.secrets import secret_lines
 
 
 def load_spec(path: str | FsPath) -> DeploymentSpec:
     """Parse and validate a spec file; raise SpecError listing every problem with its line."""
-    path = FsPath(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise SpecError(str(path), [SpecIssue((), f"cannot read the file: {e.strerror}", "check the path")]) from None
-    return parse_spec(text, str(path))
+    source = str(path)
+    return parse_spec(intake.decode(intake.read_bounded(source, source), source), source)
 
 
 def parse_spec(text: str, source: str = "<spec>") -> DeploymentSpec:
     """Parse and validate spec YAML text; `source` names it in errors. Raises SpecError listing every problem."""
+    intake.check_text(text, source)
     try:
+        intake.check_structure(text, source)  # bounded depth and aliases before anything recursive runs
         doc = YAML(typ="rt").load(text)
     except MarkedYAMLError as e:
         raise SpecError(source, [_yaml_issue(e)], [e.problem_mark.line + 1 if e.problem_mark else None]) from None
+    except ReaderError as e:  # a control character YAML does not allow in a text
+        line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
+        raise SpecError(source, [SpecIssue((), f"not valid YAML: character U+{e.character:04X} is not allowed in a "
+                                           "YAML file", "delete it (control characters other than tab and newline "
+                                           "cannot appear, even inside quotes)")], [line]) from None
+    except YAMLError as e:
+        raise SpecError(source, [SpecIssue((), f"not valid YAML: {e}", "fix the YAML syntax")]) from None
     if not isinstance(doc, dict):
         found = "the file is empty" if doc is None else f"the file holds {_yaml_kind(doc)}, not a mapping"
         raise SpecError(source, [SpecIssue((), f"a spec is a YAML mapping (name:, target:, model:, capacity:, …); "
                                                f"{found}", "start from an example in stacks/specs/, or see "
                                                "`llama-infra schema` (docs/spec-reference.md)")])
+    issues: list[SpecIssue] = []
     try:
-        return DeploymentSpec.model_validate(_plain(doc))
+        spec = DeploymentSpec.model_validate(_plain(doc))
     except ValidationError as e:
         issues = [_from_pydantic(err) for err in e.errors()]
     except SpecRuleErrors as e:
         issues = e.issues
-    located = sorted(((_line_of(doc, i.path), i) for i in issues), key=lambda li: li[0] or 0)
+    located = [(_line_of(doc, i.path), i) for i in issues]
+    # A credential anywhere else in the file (a comment, a key) is leaked just the same once the spec is pushed.
+    flagged = {line for line, _ in located}
+    located += [(n, SpecIssue((), f"line {n} holds {kind.name} (outside any field, e.g. in a comment); a spec is "
+                              "committed to git, so it is leaked", "revoke it and delete it from the file (and "
+                              "from git history)")) for n, kind in secret_lines(text) if n not in flagged]
+    if not located:
+        return spec
+    located.sort(key=lambda li: li[0] or 0)
     raise SpecError(source, [i for _, i in located], [line for line, _ in located]) from None
 
 
@@ -157,6 +174,18 @@ def _from_pydantic(err: dict[str, Any]) -> SpecIssue:
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         msg = "must be a mapping"
     fix = _TYPE_FIXES.get(kind, "correct the value")
+    if kind in _STRICT_KINDS:
+        what = _STRICT_KINDS[kind]
+        meant = _unquoted(kind, given) if isinstance(given, str) else None
+        if isinstance(given, str):
+            msg, shown = f"must be {what}, not the text {given!r}", ""
+        else:
+            msg = f"must be {what}"
+        if meant is not None:
+            msg += ": YAML reads a quoted value as text, and llama-infra does not convert it"
+            fix = f"write {path[-1]}: {meant} without quotes"
+        elif kind == "int_type" and isinstance(given, float) and given.is_integer():
+            fix = f"write {path[-1]}: {int(given)}"
     if kind == "string_pattern_mismatch":
         msg, fix = "does not have the required form", (field.description if field and field.description else
                                                        "see `llama-infra schema` for the allowed form")
@@ -176,6 +205,21 @@ def _from_pydantic(err: dict[str, Any]) -> SpecIssue:
         msg = f"has {n} item{'s' if n != 1 else ''}; it needs {needs}"
         fix = f"give {needs} items" + (f": {field.description}" if field and field.description else "")
     return SpecIssue(path, f"{msg}{shown}", fix)
+
+
+_STRICT_KINDS = {"int_type": "a whole number", "float_type": "a number", "bool_type": "true or false"}
+
+
+def _unquoted(kind: str, text: str) -> str | None:
+    """What a quoted value says, written without quotes, when it is the type the field wants (else None)."""
+    plain = text.strip()
+    if kind == "bool_type":
+        return plain.lower() if plain.lower() in ("true", "false") else None
+    try:
+        number = float(plain) if kind == "float_type" else int(plain)
+    except ValueError:
+        return None
+    return plain if number == number and abs(number) != float("inf") else None
 
 
 def _shown(value: Any) -> str:

@@ -27,7 +27,9 @@ ResourceName = Annotated[
 
 class _Strict(BaseModel):
     # Finite numbers only: `.inf` peak load or `.nan` targets would pass `gt=0` checks and break every calculation.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # Strict types: a quoted `count: "2"` or `scale_to_zero: "false"` is text in YAML, and coercing it silently
+    # hides what the user wrote (a quoted "false" is a typo away from "flase"); whole numbers still pass as floats.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class Weights(_Strict):

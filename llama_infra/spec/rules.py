@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog, sizing
-from llama_infra.schedules import Cron, ScheduleError, Window, zone
+from llama_infra.schedules import Cron, ScheduleError, Window, local_time_anomalies, zone
 from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
 
 if TYPE_CHECKING:
@@ -33,6 +33,9 @@ def errors(spec: DeploymentSpec) -> list[SpecIssue]:
                  _fallback, _quantization, _eks_framework, _eks_monitor_labels, _eks_pipeline, _eks_replica_shape,
                  _eks_schedules_need_keda, _eks_router_image, _tags):
         issues.extend(rule(spec))
+    from llama_infra.spec.fact_rules import fact_errors
+
+    issues.extend(fact_errors(spec))
     return issues
 
 
@@ -60,6 +63,9 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
                                  "replica loads, and the policy pack's mandatory prod floor rejects it on EKS",
                                  "use min_replicas: 2 or more", "warning"))
     out.extend(_eks_gpu_headroom(spec))
+    for i, sched in enumerate(spec.schedules):
+        crons = {key: Cron(getattr(sched, key), sched.timezone) for key in ("start", "end")}
+        out.extend(w for w in _local_time_issues(spec, i, crons) if w.severity == "warning")
     from llama_infra.pricing import PRICE_REGION
 
     if spec.region != PRICE_REGION:
@@ -342,7 +348,7 @@ def _spot_pool_candidates(spec: DeploymentSpec, taken: list[str]) -> list[str]:
     families = {catalog.ec2_name(t).split(".")[0] for t in taken}
     found: list[str] = []
     for g in sorted(catalog.gpu_types_for("eks"), key=lambda g: (g.total_gpu_memory_gb, g.vcpus)):
-        if g.family in families or g.gpu_count % tp:
+        if g.family in families or g.gpu_count % tp or not g.runs_precision(m.precision):
             continue
         if sizing.fit(m.params_b, m.precision, g, tp, m.memory_overhead_fraction).fits:
             families.add(g.family)
@@ -406,6 +412,7 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
                                      "set end to when the day configuration returns, e.g. '0 7 * * *'"))
             else:
                 windows.append((i, window))
+                out.extend(i_ for i_ in _local_time_issues(spec, i, crons) if i_.severity == "error")
                 out.extend(_morning_lead_time(spec, i, crons["end"]))
                 out.extend(_eks_switch_lead_time(spec, i))
                 out.extend(_eks_node_schedule(spec, i))
@@ -437,6 +444,43 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
                                      f"'{spec.schedules[ia].name}' (e.g. {hit[0]:%a %H:%M}–{hit[1]:%H:%M} UTC)",
                                      "make the windows disjoint: only one downsizing can be in force at a time"))
     return out
+
+
+def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> list[SpecIssue]:
+    """Window times a daylight-saving change skips or repeats, and what that does (docs/bad-input.md).
+
+    EventBridge Scheduler and KEDA's cron skip a local time that does not exist: an end there leaves the night
+    configuration in force all the next day (an error); a start there skips that night's window (a warning). A
+    repeated local time fires once, at its first occurrence (a warning: nothing breaks, but it is an hour early).
+    """
+    s, out = spec.schedules[i], []
+    who = "EventBridge Scheduler" if spec.target == "sagemaker" else "EventBridge Scheduler and KEDA's cron"
+    for key in ("start", "end"):
+        for a in local_time_anomalies(crons[key], _SCHEDULE_CHECK_FROM.year)[:1]:
+            at = f"{a.local:%H:%M} {s.timezone}"
+            day = f"{a.local:%a %d %b %Y}".replace(" 0", " ")
+            skipped = f"{a.span[0]:%H:%M}–{a.span[1]:%H:%M}"
+            outside = (f"at {a.span[1]:%H:%M} or later, or before {a.span[0]:%H:%M}")
+            if a.kind == "gap" and key == "end":
+                out.append(SpecIssue((*_at(i), key), f"window '{s.name}' ends at {at}, which does not exist on {day} "
+                                     f"({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
+                                     "it, so the night configuration would serve that whole day",
+                                     f"end the window {outside}"))
+            elif a.kind == "gap":
+                out.append(SpecIssue((*_at(i), key), f"window '{s.name}' starts at {at}, which does not exist on "
+                                     f"{day} ({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
+                                     "it, so that night keeps the day configuration",
+                                     f"start the window {outside} to downsize that night too", "warning"))
+            else:
+                out.append(SpecIssue((*_at(i), key), f"window '{s.name}' {key}s at {at}, which occurs twice on {day} "
+                                     f"({a.change}; {skipped} repeats): EventBridge Scheduler fires it once, at the "
+                                     f"first {a.local:%H:%M} (summer time), an hour before the second", f"{key} the window {outside} to have one meaning",
+                                     "warning"))
+    return out
+
+
+def _at(i: int) -> Path:
+    return ("schedules", i)
 
 
 # Legacy zone names that are fixed offsets, next to the zone users almost always mean.

@@ -139,14 +139,15 @@ def test_failure_alarm_watches_the_workflow_metric_and_notifies_the_topic(mocks)
 
 def test_default_builder_reuses_the_day_model_when_only_the_instance_type_changes(mocks):
     text = re.sub(r"\n +model_override: .*\n", "\n", (ROOT / "stacks/specs/prod.yaml").read_text())
-    text = text.replace("ml.g6e.12xlarge", "ml.p4de.24xlarge")
+    # an 8-GPU type smaller than the day's ml.p4d.24xlarge (a window may not upsize), so the day's TP carries over
+    text = text.replace("ml.g6e.12xlarge", "ml.g5.48xlarge")
     spec = parse_spec(text)
     build(spec, build_serving=None)
     [night] = [r for r in mocks.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
                if r.name != "day-config"]
     variant = night.inputs["productionVariants"][0]
     assert (variant["modelName"], variant["instanceType"], variant["initialInstanceCount"]) == (
-        "llama-70b-fp16", "ml.p4de.24xlarge", 2)
+        "llama-70b-fp16", "ml.g5.48xlarge", 2)
 
 
 def test_default_builder_refuses_a_model_change_with_a_clear_message(mocks):

@@ -1,0 +1,154 @@
+"""Untrusted spec input, bounded before YAML builds anything: size, text encoding, nesting depth and aliases.
+
+A spec file may come from anyone who can open a pull request, so reading one must take bounded time and memory
+and end in a located `SpecError`, never a traceback. The checks run on the raw bytes (size, encoding) and on the
+YAML *event* stream, which ruamel.yaml's parser produces iteratively: nothing recursive and nothing that expands an
+alias runs before the depth and the expanded size are known to be small.
+"""
+
+from __future__ import annotations
+
+import codecs
+import shlex
+
+from ruamel.yaml import YAML
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+
+from llama_infra.spec.errors import SpecError, SpecIssue
+
+# The largest example spec is ~3 KB; 256 KiB is ~80× that and parses in well under a second.
+MAX_SPEC_BYTES = 256 * 1024
+# The spec's own nesting is 5 levels (schedules[0].downsize.model_override.id); 32 leaves room for any tooling.
+MAX_NESTING_DEPTH = 32
+# YAML aliases are legitimate (a shared `downsize:` block), but each one is a copy once the spec is validated:
+# bound how many there are and how many nodes the document has with every alias expanded ("billion laughs").
+MAX_ALIASES = 100
+MAX_EXPANDED_NODES = 20_000
+
+# Explicit core-schema tags (`!!str 2`) say what plain YAML would; any other tag asks for a type a spec has not.
+_CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32LE"), (codecs.BOM_UTF32_BE, "UTF-32BE"),
+         (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
+def read_bounded(path: str, source: str) -> bytes:
+    """At most MAX_SPEC_BYTES of the file (reading never runs away on a huge file or a device)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SPEC_BYTES + 1)
+    except OSError as e:
+        raise SpecError(source, [SpecIssue((), f"cannot read the file: {e.strerror}", "check the path")]) from None
+    _check_size(len(raw), source)
+    return raw
+
+
+def decode(raw: bytes, source: str) -> str:
+    """The spec's text: UTF-8 (a UTF-8 byte-order mark is allowed), else a SpecError naming the encoding it is in."""
+    _check_size(len(raw), source)
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            raise _encoding_error(source, f"the file is {name} (it starts with a {name} byte-order mark)", name, 1)
+    if b"\x00" in raw:
+        guess = _guess(raw)
+        at = raw.index(b"\x00")
+        if guess and guess.startswith("UTF-"):
+            raise _encoding_error(source, f"the file looks like {guess} (NUL bytes between the characters)", guess,
+                                  raw[:at].count(b"\n") + 1)
+        raise SpecError(source, [SpecIssue((), f"the file has a NUL byte at offset {at}: it is not a text file",
+                                           "point llama-infra at the spec's YAML file (UTF-8 text)")],
+                        [raw[:at].count(b"\n") + 1])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        guess = _guess(raw)
+        if guess is None:
+            raise SpecError(source, [SpecIssue((), f"byte 0x{raw[e.start]:02x} at column {column} is not UTF-8 and "
+                                               "the file is not text in any encoding llama-infra recognises",
+                                               "point llama-infra at the spec's YAML file (UTF-8 text)")],
+                            [line]) from None
+        raise _encoding_error(source, f"byte 0x{raw[e.start]:02x} at column {column} is not UTF-8; the file looks "
+                              f"like {guess}", guess, line) from None
+
+
+def check_text(text: str, source: str) -> None:
+    """Size of text handed to `parse_spec` directly (a file was bounded by `read_bounded` already)."""
+    _check_size(len(text) if len(text) > MAX_SPEC_BYTES else len(text.encode("utf-8", "surrogatepass")), source)
+
+
+def check_structure(text: str, source: str) -> None:
+    """Walk the YAML events once: nesting depth, alias count and the expanded node count stay within the limits.
+
+    YAML syntax errors propagate (as ruamel.yaml's MarkedYAMLError) for the loader to report.
+    """
+    sizes: dict[str, int] = {}  # anchor -> nodes in the anchored value, aliases inside it expanded
+    stack: list[list] = []  # open collections: [anchor, nodes so far]
+    total = aliases = 0
+    for event in YAML(typ="rt").parse(text):
+        line = event.start_mark.line + 1 if event.start_mark else None
+        tag = getattr(event, "tag", None)
+        if tag is not None and str(tag) not in _CORE_TAGS:
+            tag = str(tag).replace("tag:yaml.org,2002:", "!!")
+            raise SpecError(source, [SpecIssue(
+                (), f"the YAML tag {tag} is not part of a spec (only plain values, lists and mappings are)",
+                f"remove the tag {tag}")], [line])
+        if isinstance(event, CollectionStartEvent):
+            stack.append([event.anchor, 1])
+            if len(stack) > MAX_NESTING_DEPTH:
+                raise SpecError(source, [SpecIssue(
+                    (), f"the YAML nests more than {MAX_NESTING_DEPTH} mappings or lists deep (a spec nests 5)",
+                    "remove the extra brackets or indentation levels; see stacks/specs/ for the spec's shape")],
+                    [line])
+            continue
+        if isinstance(event, ScalarEvent):
+            nodes, anchor = 1, event.anchor
+        elif isinstance(event, AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise SpecError(source, [SpecIssue(
+                    (), f"the YAML has more than {MAX_ALIASES} aliases (*name)",
+                    "write the values out, or use fewer anchors (&name) and aliases")], [line])
+            nodes, anchor = sizes.get(event.anchor, 1), None
+        elif isinstance(event, CollectionEndEvent):
+            anchor, nodes = stack.pop()
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = nodes
+        if stack:
+            stack[-1][1] += nodes
+            nodes = stack[-1][1]
+        else:
+            total += nodes
+            nodes = total
+        if nodes > MAX_EXPANDED_NODES:
+            raise SpecError(source, [SpecIssue(
+                (), f"with its aliases (*name) expanded the YAML has more than {MAX_EXPANDED_NODES:,} values (a "
+                "spec has about 60): an alias of an alias multiplies the document",
+                "write the values out instead of nesting aliases of aliases")], [line])
+
+
+def _check_size(size: int, source: str) -> None:
+    if size > MAX_SPEC_BYTES:
+        raise SpecError(source, [SpecIssue(
+            (), f"the file is larger than {MAX_SPEC_BYTES // 1024} KiB, the most llama-infra reads; a spec is a few KB",
+            "point llama-infra at the spec's YAML file (one deployment per spec)")])
+
+
+def _guess(raw: bytes) -> str | None:
+    """The encoding charset-normalizer finds most likely, as iconv spells it (e.g. UTF-16LE, CP1252), or None."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:65536]).best()
+    if best is None:
+        return None
+    name = codecs.lookup(best.encoding).name.upper()  # utf-16-le -> UTF-16-LE; iconv wants UTF-16LE
+    return name.replace("-LE", "LE").replace("-BE", "BE")
+
+
+def _encoding_error(source: str, problem: str, encoding: str, line: int | None) -> SpecError:
+    q = shlex.quote(source)
+    return SpecError(source, [SpecIssue(
+        (), f"llama-infra reads specs as UTF-8 and {problem}",
+        f"convert it: iconv -f {encoding} -t UTF-8 {q} > {q}.utf8 && mv {q}.utf8 {q}")], [line])

@@ -1,0 +1,154 @@
+"""Reading untrusted spec files: bounded size, depth and aliases, UTF-8 only (with a conversion that works), and
+window times that a daylight-saving change skips or repeats.
+
+The loader's messages for these are in the bad-spec corpus (`encoding-*`, `alias-bomb`, `nesting-too-deep`,
+`window-ends-in-dst-gap`, …); here: the fixes they give work, the limits hold for inputs too big for the corpus,
+and Hypothesis feeds the loader raw bytes.
+"""
+
+import codecs
+import os
+import shutil
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from llama_infra.schedules import Cron, local_time_anomalies
+from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec, warnings
+from llama_infra.spec.intake import MAX_SPEC_BYTES
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "data" / "bad-specs"
+DEV = (ROOT / "stacks" / "specs" / "dev.yaml").read_text()
+
+
+@pytest.mark.parametrize("case", ["encoding-utf16", "encoding-latin1"])
+def test_the_encoding_fix_is_a_command_that_makes_the_spec_valid(case, tmp_path, monkeypatch):
+    shutil.copy(CORPUS / f"{case}.yaml", tmp_path / "spec.yaml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SpecError) as caught:
+        load_spec("spec.yaml")
+    (issue,) = caught.value.issues
+    command = issue.fix.removeprefix("convert it: ")
+    assert command != issue.fix and command.startswith("iconv -f ")
+    subprocess.run(command, shell=True, check=True)  # exactly what the user is told to run
+    spec = load_spec("spec.yaml")
+    assert spec.tags["team"] == "recherche-appliquée"
+
+
+def test_a_multi_megabyte_file_is_refused_after_reading_at_most_the_limit(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text(DEV + "# " + "x" * (5 * 1024 * 1024) + "\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(big)
+    assert "larger than 256 KiB" in str(caught.value)
+    with pytest.raises(SpecError):  # a device that never ends is read only up to the limit
+        load_spec("/dev/zero")
+
+
+def test_parse_spec_bounds_text_it_is_given_directly():
+    with pytest.raises(SpecError) as caught:
+        parse_spec(DEV + "#" + "é" * MAX_SPEC_BYTES)
+    assert "larger than 256 KiB" in str(caught.value)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(codecs.BOM_UTF8 + DEV.encode())
+    assert load_spec(path).name == "llama-8b-dev"
+
+
+def test_a_few_ordinary_aliases_still_work():
+    text = DEV + ("schedules:\n"
+                  "  - {name: weeknight, start: '0 22 * * 1-5', end: '0 6 * * 2-6', downsize: &small {min_replicas: 1}}\n"
+                  "  - {name: weekend, start: '0 22 * * 6', end: '0 6 * * 1', downsize: *small}\n")
+    spec = parse_spec(text.replace("count: 1", "count: 2"))
+    assert spec.schedules[1].downsize == spec.schedules[0].downsize
+
+
+def test_strict_types_accept_whole_numbers_for_number_fields():
+    spec = parse_spec(DEV.replace("params_b: 8", "params_b: 8"))  # an int where a float is wanted
+    assert spec.model.params_b == 8.0 and isinstance(spec.capacity.baseline.count, int)
+
+
+# --- daylight saving --------------------------------------------------------------------------------------------
+
+def test_local_time_anomalies_find_the_spring_gap_and_the_autumn_fold():
+    (gap,) = local_time_anomalies(Cron("30 2 * * *", "America/New_York"))
+    assert (gap.kind, gap.local, gap.span) == ("gap", datetime(2026, 3, 8, 2, 30),
+                                               (datetime(2026, 3, 8, 2), datetime(2026, 3, 8, 3)))
+    (fold,) = local_time_anomalies(Cron("30 1 * * *", "America/New_York"))
+    assert (fold.kind, fold.local) == ("fold", datetime(2026, 11, 1, 1, 30))
+    assert fold.span[1] - fold.span[0] == timedelta(hours=1)
+    assert local_time_anomalies(Cron("30 2 * * *", "UTC")) == []
+    assert local_time_anomalies(Cron("0 22 * * *", "America/New_York")) == []
+    assert local_time_anomalies(Cron("30 2 * * 1-5", "Europe/Berlin")) == []  # EU changes on Sundays
+    (half,) = local_time_anomalies(Cron("15 2 * * *", "Australia/Lord_Howe"))  # a 30-minute change
+    assert half.kind == "gap" and half.change == "clocks go forward 30 min"
+
+
+def _with_window(start: str, end: str, timezone: str = "America/New_York") -> str:
+    return DEV.replace("count: 1", "count: 2") + (
+        f"schedules:\n  - {{name: night, timezone: {timezone}, start: '{start}', end: '{end}', "
+        "downsize: {min_replicas: 1}}\n")
+
+
+def test_a_start_in_the_gap_or_a_time_in_the_fold_is_a_warning_that_says_what_happens():
+    spec = parse_spec(_with_window("30 2 * * *", "0 7 * * *"))
+    (w,) = [w for w in warnings(spec) if w.path == ("schedules", 0, "start")]
+    assert w.severity == "warning" and "does not exist on Sun 8 Mar 2026" in w.problem
+    assert "that night keeps the day configuration" in w.problem
+    assert w.fix == "start the window at 03:00 or later, or before 02:00 to downsize that night too"
+    spec = parse_spec(_with_window("0 22 * * *", "30 1 * * *"))
+    (w,) = [w for w in warnings(spec) if w.path == ("schedules", 0, "end")]
+    assert "occurs twice on Sun 1 Nov 2026" in w.problem and "fires it once, at the first 01:30" in w.problem
+
+
+def test_following_the_dst_fixes_gives_a_spec_without_the_problem():
+    fixed = parse_spec(_with_window("0 3 * * *", "0 7 * * *"))  # "start at 03:00 or later"
+    assert not [w for w in warnings(fixed) if w.path[:2] == ("schedules", 0)]
+    with pytest.raises(SpecError):
+        parse_spec(_with_window("0 22 * * *", "30 2 * * *"))
+    assert isinstance(parse_spec(_with_window("0 22 * * *", "0 3 * * *")), DeploymentSpec)  # "end at 03:00"
+
+
+# --- fuzzing raw bytes ------------------------------------------------------------------------------------------
+
+SPEC_BYTES = [p.read_bytes() for p in sorted((ROOT / "stacks" / "specs").glob("*.yaml"))]
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "latin-1", "cp1252", "shift_jis"]
+
+
+@st.composite
+def damaged_bytes(draw):
+    if draw(st.booleans()):
+        return draw(st.binary(max_size=4096))
+    raw = draw(st.sampled_from(SPEC_BYTES))
+    if draw(st.booleans()):  # the same text in another encoding, with a non-ASCII character somewhere
+        text = raw.decode()
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.sampled_from(["é", "ü", "ß", "日本", "\u00a0", "\ufeff", ""])) + text[at:]
+        raw = text.encode(draw(st.sampled_from(ENCODINGS)), errors="replace")
+    for _ in range(draw(st.integers(0, 4))):  # overwrite, insert or delete bytes
+        at = draw(st.integers(0, len(raw)))
+        junk = draw(st.binary(min_size=1, max_size=8))
+        raw = raw[:at] + junk + raw[at + draw(st.integers(0, 8)):]
+    return raw
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 200)), deadline=timedelta(seconds=10),
+          suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_bytes())
+def test_raw_bytes_give_a_spec_or_a_located_spec_error_never_another_exception(tmp_path_factory, raw):
+    path = tmp_path_factory.mktemp("raw") / "fuzz.yaml"
+    path.write_bytes(raw)
+    try:
+        spec = load_spec(path)
+    except SpecError as e:
+        assert e.issues and all(i.problem and i.fix for i in e.issues), str(e)
+        assert str(e).startswith(f"{path}: ")
+    else:
+        assert isinstance(spec, DeploymentSpec)
