@@ -56,6 +56,16 @@ def test_parse_spec_bounds_text_it_is_given_directly():
     assert "larger than 256 KiB" in str(caught.value)
 
 
+@pytest.mark.parametrize("nesting", ["[" * 100_000, "[a, " * 50_000, "{a: " * 30_000,
+                                     "\n" + "".join(" " * i + "- \n" for i in range(600))])
+def test_nesting_beyond_the_limit_is_refused_at_the_limit(nesting):
+    """Flow nesting is refused by the scanner itself (a line of '[' otherwise costs it seconds), block nesting by
+    the event walk; either way before anything recursive runs."""
+    with pytest.raises(SpecError) as caught:
+        parse_spec(DEV + "tags: " + nesting)
+    assert "nests more than 32 mappings or lists deep" in str(caught.value)
+
+
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "bom.yaml"
     path.write_bytes(codecs.BOM_UTF8 + DEV.encode())

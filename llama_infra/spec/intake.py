@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import codecs
 import shlex
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+from ruamel.yaml.scanner import RoundTripScanner
 
 from llama_infra.spec.errors import SpecError, SpecIssue
 
@@ -82,10 +84,25 @@ def check_structure(text: str, source: str) -> None:
 
     YAML syntax errors propagate (as ruamel.yaml's MarkedYAMLError) for the loader to report.
     """
+    yaml = YAML(typ="rt")
+    yaml.Scanner = _FlowBoundedScanner
+    try:
+        _walk(yaml.parse(text), source)
+    except _TooDeep as e:
+        raise _too_deep(source, e.line) from None
+
+
+def _too_deep(source: str, line: int | None) -> SpecError:
+    return SpecError(source, [SpecIssue(
+        (), f"the YAML nests more than {MAX_NESTING_DEPTH} mappings or lists deep (a spec nests 5)",
+        "remove the extra brackets or indentation levels; see stacks/specs/ for the spec's shape")], [line])
+
+
+def _walk(events: Any, source: str) -> None:
     sizes: dict[str, int] = {}  # anchor -> nodes in the anchored value, aliases inside it expanded
     stack: list[list] = []  # open collections: [anchor, nodes so far]
     total = aliases = 0
-    for event in YAML(typ="rt").parse(text):
+    for event in events:
         line = event.start_mark.line + 1 if event.start_mark else None
         tag = getattr(event, "tag", None)
         if tag is not None and str(tag) not in _CORE_TAGS:
@@ -96,10 +113,7 @@ def check_structure(text: str, source: str) -> None:
         if isinstance(event, CollectionStartEvent):
             stack.append([event.anchor, 1])
             if len(stack) > MAX_NESTING_DEPTH:
-                raise SpecError(source, [SpecIssue(
-                    (), f"the YAML nests more than {MAX_NESTING_DEPTH} mappings or lists deep (a spec nests 5)",
-                    "remove the extra brackets or indentation levels; see stacks/specs/ for the spec's shape")],
-                    [line])
+                raise _too_deep(source, line)
             continue
         if isinstance(event, ScalarEvent):
             nodes, anchor = 1, event.anchor
@@ -127,6 +141,24 @@ def check_structure(text: str, source: str) -> None:
                 (), f"with its aliases (*name) expanded the YAML has more than {MAX_EXPANDED_NODES:,} values (a "
                 "spec has about 60): an alias of an alias multiplies the document",
                 "write the values out instead of nesting aliases of aliases")], [line])
+
+
+class _FlowBoundedScanner(RoundTripScanner):
+    """ruamel.yaml's scanner, refusing flow collections (`[`, `{`) nested deeper than MAX_NESTING_DEPTH.
+
+    Each open flow collection may start a simple key, and the scanner re-checks every pending one per token: a line
+    of a thousand `[` costs it seconds. Refusing at the limit keeps that quadratic term at 32².
+    """
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if len(self.flow_context) >= MAX_NESTING_DEPTH:
+            raise _TooDeep(self.reader.get_mark().line + 1)
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int):
+        self.line = line
 
 
 def _check_size(size: int, source: str) -> None:
