@@ -9,6 +9,7 @@ counts 1=SUN..7=SAT. Rendering lives here so no component formats a cron string 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -272,6 +273,11 @@ def local_time_anomalies(cron: Cron, year: int = 2026) -> list[LocalTimeAnomaly]
     absolute time) skips a time that does not exist too. So a start in the gap means no window that night, and an
     end in the gap means that the window runs on until the next day's end.
     """
+    return list(_local_time_anomalies(cron, year))
+
+
+@lru_cache(maxsize=1024)  # validation and warnings both ask, for each window
+def _local_time_anomalies(cron: Cron, year: int) -> tuple[LocalTimeAnomaly, ...]:
     tz = cron.tz
     out: list[LocalTimeAnomaly] = []
     weeks = [datetime(year, 1, 1, 12, tzinfo=timezone.utc) + timedelta(days=d) for d in range(0, 372, 7)]
@@ -291,9 +297,11 @@ def local_time_anomalies(cron: Cron, year: int = 2026) -> list[LocalTimeAnomaly]
         wall = (hi + before).replace(tzinfo=None)  # the wall clock reading the change happens at
         gap = after > before
         span = (wall, wall + (after - before)) if gap else (wall - (before - after), wall)
+        minutes, hours = croniter(cron.expression).expanded[:2]  # ['*'] or the values the field allows
         t = span[0]
         while t < span[1]:
-            if croniter.match(cron.expression, t):
+            if ((minutes == ["*"] or t.minute in minutes) and (hours == ["*"] or t.hour in hours)
+                    and croniter.match(cron.expression, t)):
                 out.append(LocalTimeAnomaly("gap" if gap else "fold", t, span))
             t += timedelta(minutes=1)
-    return out
+    return tuple(out)
