@@ -5,6 +5,7 @@ repeats exactly, in both of its modes (plan: names as written; diff: autonamed, 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pulumi
 import pulumi_aws as aws
@@ -14,9 +15,15 @@ from pulumi.runtime import settings
 from llama_infra.plan.record import record, run_plan, run_program
 
 
+_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]})
+
+
 def _program() -> None:
-    role = aws.iam.Role("role", assume_role_policy="{}")
-    aws.iam.RolePolicy("policy", role=role.name, policy="{}")
+    role = aws.iam.Role("role", assume_role_policy=_TRUST)
+    aws.iam.RolePolicy("policy", role=role.name, policy=_POLICY)
     pulumi.export("role_arn", role.arn)
 
 

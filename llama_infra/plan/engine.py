@@ -127,8 +127,13 @@ def _plan(stack: str, spec_path: Path, spec_label: str, program: Any, config: di
           preview: bool) -> StackPlan:
     from llama_infra.plan.record import run_plan
 
+    from llama_infra.contracts import ContractError
+
     spec = load_spec(spec_path)  # SpecError: reported by the caller with file, line, field and fix
-    run = run_plan(program, project=PROJECT, stack=stack, preview=preview, config=config, region=spec.region)
+    try:
+        run = run_plan(program, project=PROJECT, stack=stack, preview=preview, config=config, region=spec.region)
+    except ContractError as e:  # what AWS / Kubernetes would reject: every violation, located
+        raise PlanError(f"{spec_label}: {e}") from None
     names = {r.urn: r.name for r in run.resources}
     # Sorted by name: registration order depends on async scheduling, a plan must not.
     resources = sorted((PlannedResource(r.type, r.name, names.get(r.parent_urn or ""), key_inputs(r), r.inputs,

@@ -79,6 +79,11 @@ def _digest(value: Any) -> str:
 
 def _autoname(args: Any, replace_on_changes: list[str]) -> str:
     inputs = args.inputs
+    from llama_infra.contracts import autonaming
+
+    rule = autonaming.AUTONAMED.get(args.typ)
+    if rule is not None and isinstance(inputs.get(rule.property), str) and inputs[rule.property]:
+        return inputs[rule.property]
     for key in _NAME_INPUTS:
         if isinstance(inputs.get(key), str) and inputs[key]:
             return inputs[key]
@@ -93,10 +98,15 @@ def _autoname(args: Any, replace_on_changes: list[str]) -> str:
 
 
 def _autonamed_state(type_token: str, inputs: dict[str, Any], physical: str, region: str) -> dict[str, Any]:
+    from llama_infra.contracts import autonaming
+
     package, module_path, _ = (type_token.split(":") + ["", ""])[:3]
     state = dict(inputs)
     if type_token == "pulumi:providers:aws":
         return state
+    rule = autonaming.AUTONAMED.get(type_token)
+    if rule is not None:
+        state.setdefault(rule.property, physical)
     if package.startswith("aws"):
         state.setdefault("name", physical)
         kind = type_token.split(":")[-1].lower()
@@ -123,17 +133,35 @@ class RecordingMocks:
 
     `autoname=False` names a resource by its `name`/`dashboardName` input or its logical name, with ids
     `<name>-id` (what `llama-infra plan` shows); `autoname=True` autonames by replacement-forcing inputs.
+
+    Strict (the default): every registration is held against the cloud contracts (`llama_infra.contracts`) — the
+    provider's autonaming limits, botocore's API shapes, IAM's policy grammar, the Kubernetes schemas — and each
+    violation is kept in `violations`; `run_program` raises `ContractError` with all of them after the run.
     """
 
     def __init__(self, region: str = "us-east-1", stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
-                 *, autoname: bool = True):
+                 *, autoname: bool = True, strict: bool = True):
         self.region = region
         self.stack_outputs = dict(stack_outputs or {})
         self.autoname = autoname
+        self.strict = strict
+        self.violations: list[Any] = []  # llama_infra.contracts.Violation
         self.replace_on_changes: list[str] = []  # of the registration in progress (set by the monitor)
+        # (type, logical name) -> inputs that depend on other resources' outputs (set by the monitor; keyed, not
+        # "the registration in progress", because the SDK registers from several threads)
+        self.computed_inputs: dict[tuple[str, str], set[str]] = {}
+
+    def _check(self, args: Any, inputs: dict[str, Any]) -> None:
+        from llama_infra.contracts import check_resource
+
+        if not self.strict or args.typ.startswith("pulumi:"):
+            return
+        self.violations += check_resource(args.typ, args.name, inputs,
+                                          computed=self.computed_inputs.get((args.typ, args.name), set()))[1]
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
+        self._check(args, inputs)
         if args.typ == "pulumi:pulumi:StackReference":
             stack_name = inputs.get("name") or args.resource_id or args.name
             if stack_name not in self.stack_outputs:
@@ -206,14 +234,30 @@ def run_program(program: Callable[[], Any], *, project: str = "llama-infra", sta
         previous = None
     loop = asyncio.new_event_loop()  # Pulumi's mocked runtime runs on the current loop; this run owns it
     asyncio.set_event_loop(loop)
+    mocks = RecordingMocks() if mocks is None else mocks
     try:
-        return contextvars.Context().run(_record, program, project, stack, preview, dict(config or {}),
-                                         RecordingMocks() if mocks is None else mocks, masked)
+        recording = contextvars.Context().run(_record, program, project, stack, preview, dict(config or {}),
+                                              mocks, masked)
     finally:
         # Give the caller back its loop (Pulumi tests in the same process expect one to be current).
         asyncio.set_event_loop(previous if previous is not None and not previous.is_closed()
                                else asyncio.new_event_loop())
         loop.close()
+    violations = getattr(mocks, "violations", None)
+    if violations:
+        from llama_infra.contracts import ContractError
+
+        raise ContractError(_unique(violations), where=f"stack {stack}")
+    return recording
+
+
+def _unique(violations: list[Any]) -> list[Any]:
+    seen, out = set(), []
+    for v in violations:
+        if v not in seen:
+            seen.add(v)
+            out.append(v)
+    return out
 
 
 def run_plan(program: Callable[[], Any], *, region: str = "us-east-1", **kwargs: Any) -> Recording:
@@ -256,6 +300,9 @@ def _record(program: Callable[[], Any], project: str, stack: str, preview: bool,
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
             if hasattr(mocks, "replace_on_changes"):
                 mocks.replace_on_changes = list(request.replaceOnChanges)
+            if hasattr(mocks, "computed_inputs"):
+                mocks.computed_inputs[(request.type, request.name)] = {
+                    k for k, deps in request.propertyDependencies.items() if list(deps.urns)}
             response = super().RegisterResource(request)
             if request.type != "pulumi:pulumi:Stack":
                 inputs, secrets = plain(request.object)

@@ -53,7 +53,10 @@ class KarpenterInterruptionQueue(pulumi.ComponentResource):
         for kind, pattern in EVENT_PATTERNS.items():
             rule = aws.cloudwatch.EventRule(f"{name}-{kind}", event_pattern=json.dumps(pattern), tags=args.tags,
                                             opts=child(self))
-            aws.cloudwatch.EventTarget(f"{name}-{kind}-target", rule=rule.name, arn=queue.arn, opts=child(self))
+            # An explicit target id: autonamed, it is `<logical name>-<7 hex>`, which passes EventBridge's 64-character
+            # limit on `Targets[].Id` only for very short component names. Ids are unique per rule: one each here.
+            aws.cloudwatch.EventTarget(f"{name}-{kind}-target", rule=rule.name, arn=queue.arn,
+                                       target_id=f"karpenter-{kind}", opts=child(self))
             self.rules.append(rule)
         self.queue_name = queue.name
         self.queue_arn = queue.arn
