@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from llama_infra.iam import SCHEDULER_SERVICE, assume_role_policy
 from llama_infra.schedules import Cron
+from llama_infra import naming
 
 # A transient failure of the target (throttling, a concurrent update) is retried twice within 15 minutes; later the
 # moment has passed and the next scheduled run converges instead.
@@ -35,7 +36,7 @@ def scheduler_role(name: str, *, account: pulumi.Input[str], policy: pulumi.Inpu
     """`<name>-role` assumable by EventBridge Scheduler for `account` only, and `<name>-policy` (a JSON document)."""
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
-        f"{name}-role",
+        naming.logical(naming.ROLE, f"{name}-role"),
         assume_role_policy=pulumi.Output.from_input(account).apply(
             lambda acct: json.dumps(assume_role_policy(SCHEDULER_SERVICE, acct))),
         description=description, tags=tags, opts=child)

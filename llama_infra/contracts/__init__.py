@@ -15,7 +15,7 @@ from typing import Any
 from llama_infra.contracts import autonaming, aws_api, iam_policy, kube
 from llama_infra.contracts.violation import ContractError, Violation, shown
 
-__all__ = ["ContractError", "Violation", "check_resource", "covered_types", "physical_name"]
+__all__ = ["ContractError", "Violation", "shown", "check_resource", "covered_types", "name_limit", "physical_name"]
 
 
 def physical_name(type_token: str, logical_name: str, inputs: Mapping[str, Any], seed: Any = None
@@ -60,6 +60,16 @@ _NAME_FIX = ("give the resource an explicit name that fits, or a shorter logical
 def _autonamed(v: Violation) -> Violation:
     return Violation(v.resource_type, v.resource_name, v.field, v.problem + " (autonamed by the provider)",
                      v.value, v.contract, v.fix or _NAME_FIX)
+
+
+def name_limit(type_token: str) -> int | None:
+    """The longest physical name a resource the provider autonames may have: the tighter of the provider's maximum
+    and the API member's (`EndpointConfigName`: 63, while pulumi-aws allows 255). None: not autonamed."""
+    rule = autonaming.AUTONAMED.get(type_token)
+    if rule is None:
+        return None
+    api = aws_api.member_max_length(type_token, rule.property)
+    return min(rule.max_length, api) if api else rule.max_length
 
 
 def covered_types() -> list[str]:

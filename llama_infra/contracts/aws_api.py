@@ -145,6 +145,19 @@ def covered_types() -> list[str]:
     return sorted(CONTRACTS)
 
 
+def member_max_length(type_token: str, prop: str) -> int | None:
+    """botocore's `max` for the API member a top-level Pulumi input fills (None: no contract or no maximum)."""
+    contract = CONTRACTS.get(type_token)
+    for binding in contract.bindings if contract else ():
+        if binding.only and prop not in binding.only:
+            continue
+        shape = _service(contract.service).shape_for(binding.shape)
+        member = binding.renames.get(prop) or {m.lower(): m for m in shape.members}.get(prop.lower())
+        if member in shape.members:
+            return shape.members[member].metadata.get("max")
+    return None
+
+
 def check(type_token: str, logical_name: str, inputs: Mapping[str, Any], skip: set[str] = frozenset(),
           ) -> list[Violation]:
     """Every input of this resource the AWS API would reject (empty when the type has no contract here)."""

@@ -150,14 +150,37 @@ class RecordingMocks:
         # (type, logical name) -> inputs that depend on other resources' outputs (set by the monitor; keyed, not
         # "the registration in progress", because the SDK registers from several threads)
         self.computed_inputs: dict[tuple[str, str], set[str]] = {}
+        self._physical_names: dict[tuple[str, str, str, str], str] = {}  # (type, region, group, name) -> logical
 
     def _check(self, args: Any, inputs: dict[str, Any]) -> None:
         from llama_infra.contracts import check_resource
 
         if not self.strict or args.typ.startswith("pulumi:"):
             return
-        self.violations += check_resource(args.typ, args.name, inputs,
-                                          computed=self.computed_inputs.get((args.typ, args.name), set()))[1]
+        values, found = check_resource(args.typ, args.name, inputs,
+                                       computed=self.computed_inputs.get((args.typ, args.name), set()))
+        self.violations += found
+        self.violations += self._duplicate(args.typ, args.name, values)
+
+    def begin_run(self) -> None:
+        """Forget the previous run's violations and names (one mocks object may record several runs)."""
+        self.violations, self._physical_names = [], {}
+
+    def _duplicate(self, type_token: str, logical_name: str, values: dict[str, Any]) -> list[Any]:
+        """Two resources of one type with one physical name: the second create fails (AlreadyExists)."""
+        from llama_infra.contracts import Violation, autonaming, shown
+
+        rule = autonaming.AUTONAMED.get(type_token)
+        physical = values.get(rule.property) if rule else None
+        if not isinstance(physical, str) or not physical:
+            return []
+        key = (type_token, values.get("region") or self.region, values.get("groupName") or "", physical)
+        first = self._physical_names.setdefault(key, logical_name)
+        if first == logical_name:
+            return []
+        return [Violation(type_token, logical_name, rule.property, f"the same physical name as '{first}'",
+                          shown(physical), "AWS: names are unique per type, account and region",
+                          fix="make the names differ where they are shortened or built")]
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
@@ -235,6 +258,8 @@ def run_program(program: Callable[[], Any], *, project: str = "llama-infra", sta
     loop = asyncio.new_event_loop()  # Pulumi's mocked runtime runs on the current loop; this run owns it
     asyncio.set_event_loop(loop)
     mocks = RecordingMocks() if mocks is None else mocks
+    if isinstance(mocks, RecordingMocks):
+        mocks.begin_run()
     try:
         recording = contextvars.Context().run(_record, program, project, stack, preview, dict(config or {}),
                                               mocks, masked)

@@ -6,6 +6,8 @@ import json
 
 import pulumi
 
+from llama_infra import naming
+
 COMPONENT_PREFIX = "llama-infra:index:"
 
 # AWS managed policies a GPU worker node needs (EKS worker, CNI, image pulls, SSM for break-glass access).
@@ -32,8 +34,8 @@ def node_role(name: str, parent: pulumi.Resource, tags: dict[str, str], region: 
 
     from llama_infra.iam import managed_policy_arn
 
-    role = aws.iam.Role(f"{name}", assume_role_policy=assume_role_policy("ec2.amazonaws.com"), tags=tags,
-                        opts=child(parent))
+    role = aws.iam.Role(naming.logical(naming.ROLE, name), assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+                        tags=tags, opts=child(parent))
     attachments = [aws.iam.RolePolicyAttachment(f"{name}-{short}", role=role.name,
                                                 policy_arn=managed_policy_arn(policy_name, region), opts=child(parent))
                    for short, policy_name in NODE_POLICIES.items()]

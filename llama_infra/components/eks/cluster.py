@@ -13,6 +13,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_policy, child
+from llama_infra import naming
 from llama_infra.iam import managed_policy_arn
 
 CLUSTER_ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")
@@ -50,8 +51,8 @@ class MinimalEksCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MinimalEksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{COMPONENT_PREFIX}MinimalEksCluster", name, None, opts)
-        role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("eks.amazonaws.com"),
-                            tags=args.tags, opts=child(self))
+        role = aws.iam.Role(naming.logical(naming.ROLE, f"{name}-role"),
+                            assume_role_policy=assume_role_policy("eks.amazonaws.com"), tags=args.tags, opts=child(self))
         policy = aws.iam.RolePolicyAttachment(f"{name}-role-policy", role=role.name,
                                               policy_arn=managed_policy_arn("AmazonEKSClusterPolicy", args.region),
                                               opts=child(self))

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from llama_infra.components.eks._common import COMPONENT_PREFIX, child
+from llama_infra import naming
 
 # EventBridge patterns from Karpenter's own CloudFormation template (getting-started guide).
 EVENT_PATTERNS: dict[str, dict] = {
@@ -41,7 +42,7 @@ class KarpenterInterruptionQueue(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KarpenterInterruptionQueueArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{COMPONENT_PREFIX}KarpenterInterruptionQueue", name, None, opts)
-        queue = aws.sqs.Queue(f"{name}-queue", message_retention_seconds=MESSAGE_RETENTION_SECONDS,
+        queue = aws.sqs.Queue(naming.logical(naming.SQS_QUEUE, f"{name}-queue"), message_retention_seconds=MESSAGE_RETENTION_SECONDS,
                               sqs_managed_sse_enabled=True, tags=args.tags, opts=child(self))
         aws.sqs.QueuePolicy(f"{name}-queue-policy", queue_url=queue.id, policy=queue.arn.apply(lambda arn: json.dumps({
             "Version": "2012-10-17", "Statement": [
@@ -51,7 +52,7 @@ class KarpenterInterruptionQueue(pulumi.ComponentResource):
                  "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})), opts=child(self))
         self.rules = []
         for kind, pattern in EVENT_PATTERNS.items():
-            rule = aws.cloudwatch.EventRule(f"{name}-{kind}", event_pattern=json.dumps(pattern), tags=args.tags,
+            rule = aws.cloudwatch.EventRule(naming.logical(naming.EVENT_RULE, f"{name}-{kind}"), event_pattern=json.dumps(pattern), tags=args.tags,
                                             opts=child(self))
             # An explicit target id: autonamed, it is `<logical name>-<7 hex>`, which passes EventBridge's 64-character
             # limit on `Targets[].Id` only for very short component names. Ids are unique per rule: one each here.

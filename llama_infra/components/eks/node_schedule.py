@@ -19,6 +19,7 @@ from llama_infra.components.eks._common import COMPONENT_PREFIX
 from llama_infra.components.scheduler import schedule, scheduler_role
 from llama_infra.kube import labels, node_schedule
 from llama_infra.spec import DeploymentSpec
+from llama_infra import naming
 
 
 @dataclass
@@ -51,7 +52,8 @@ class BaselineNodeSchedule(pulumi.ComponentResource):
         for step in steps:
             made.append(schedule(
                 f"{name}-{step.window}-{step.direction}",
-                schedule_name=f"{spec.name[:40]}-{step.window[:12]}-nodes-{step.direction}"[:64],
+                schedule_name=naming.fit(f"{spec.name}-{step.window}-nodes-{step.direction}",
+                                         naming.SCHEDULE_NAME_MAX, keep=f"-nodes-{step.direction}"),
                 description=_describe(step),
                 cron=step.cron, target_arn=node_schedule.scheduler_target_arn(spec.region), role=role,
                 input=pulumi.Output.json_dumps(step.update_input(args.cluster_name, group.node_group_name)),

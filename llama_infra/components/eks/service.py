@@ -20,6 +20,7 @@ from llama_infra.components.eks._common import COMPONENT_PREFIX, assume_role_pol
 from llama_infra.iam import s3_arn
 from llama_infra.kube import labels, monitoring, night, night_scaling, workload
 from llama_infra.spec import DeploymentSpec
+from llama_infra import naming
 
 
 @dataclass
@@ -109,7 +110,7 @@ class LlamaInferenceService(pulumi.ComponentResource):
             return None
         assert spec.eks is not None
         bucket, _, prefix = src.removeprefix("s3://").partition("/")
-        role = aws.iam.Role(f"{name}-weights-role", tags=tags, opts=child(self), assume_role_policy=assume_role_policy(
+        role = aws.iam.Role(naming.logical(naming.ROLE, f"{name}-weights-role"), tags=tags, opts=child(self), assume_role_policy=assume_role_policy(
             "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")))
         aws.iam.RolePolicy(f"{name}-weights-read", role=role.id, opts=child(self), policy=json.dumps({
             "Version": "2012-10-17", "Statement": [

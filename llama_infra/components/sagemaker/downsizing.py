@@ -29,6 +29,7 @@ from llama_infra.components.sagemaker.downsizing_iam import (WorkflowArns, assum
 from llama_infra.components.scheduler import schedule, scheduler_role
 from llama_infra.downsizing.alarm import METRIC_DIMENSION, METRIC_NAME, METRIC_NAMESPACE
 from llama_infra.spec import DeploymentSpec
+from llama_infra import naming
 
 TYPE_TOKEN = "llama-infra:index:SageMakerDownsizing"
 LAMBDA_RUNTIME = "python3.12"
@@ -117,11 +118,11 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         topic = settings.alarm_topic_arn
         account = pulumi.Output.from_input(args.endpoint_arn).apply(lambda arn: arn.split(":")[4])
 
-        function_name = f"{args.endpoint_name[:52]}-downsizing"
+        function_name = naming.fit(f"{args.endpoint_name}-downsizing", naming.FUNCTION_NAME_MAX, keep="-downsizing")
         log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{function_name}",
                                             retention_in_days=LOG_RETENTION_DAYS, region=spec.region,
                                             tags=spec.tags, opts=child)
-        role = aws.iam.Role(f"{name}-workflow-role",
+        role = aws.iam.Role(naming.logical(naming.ROLE, f"{name}-workflow-role"),
                             assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")),
                             description=f"llama-infra downsizing workflow of {args.endpoint_name}",
                             tags=spec.tags, opts=child)
@@ -163,7 +164,9 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             target_config = args.day_endpoint_config if t.direction == "day" else configs[t.window]
             schedules.append(schedule(
                 f"{name}-{t.window}-{t.direction}-schedule",
-                schedule_name=f"{args.endpoint_name[:40]}-{t.window}-{t.direction}"[:64],
+                # shortened with a digest when long, keeping `-<window>-<direction>`'s end: day and night differ
+                schedule_name=naming.fit(f"{args.endpoint_name}-{t.window}-{t.direction}", naming.SCHEDULE_NAME_MAX,
+                                         keep=f"-{t.direction}"),
                 description=_describe(t), cron=t.cron, target_arn=function.arn, role=scheduler,
                 input=pulumi.Output.json_dumps(self._event(t, target_config.name)),
                 region=spec.region, parent=self, depends_on=[role_policy, *args.depends_on]))
@@ -210,7 +213,7 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             raise ValueError("SageMakerDownsizingArgs needs build_serving or day_model_name")
         cold = sizing.cold_start(config.params_b, config.precision, spec.model.weights.preload == "nvme")
         return aws.sagemaker.EndpointConfiguration(
-            f"{self._name}-{config.window}-endpoint-config",
+            naming.logical(naming.ENDPOINT_CONFIG, f"{self._name}-{config.window}-endpoint-config"),
             production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
                 variant_name=spec.sagemaker_settings.variant_name,
                 model_name=a.day_model_name,

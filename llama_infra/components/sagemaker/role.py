@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llama_infra.components.sagemaker.image import EcrImage
+from llama_infra import naming
 
 if TYPE_CHECKING:
     import pulumi
@@ -105,7 +106,7 @@ def execution_role(name: str, *, region: str, endpoint_name: str, weights_source
     import pulumi_aws as aws
 
     role = aws.iam.Role(
-        f"{name}-execution-role",
+        naming.logical(naming.ROLE, f"{name}-execution-role"),
         assume_role_policy=account_id.apply(lambda a: json.dumps(trust_policy(a))),
         description=f"SageMaker execution role of endpoint {endpoint_name} (llama-infra)",
         tags=tags,

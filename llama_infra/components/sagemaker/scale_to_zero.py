@@ -34,6 +34,7 @@ from llama_infra.components.sagemaker.serving_config import ServingConfig, servi
 from llama_infra.components.sagemaker.variant import variant_plan
 from llama_infra.scaling.endpoint_metrics import EndpointMetrics
 from llama_infra.scaling.target import ScalingTarget
+from llama_infra import naming
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -58,7 +59,7 @@ def inference_component_endpoint_config(name: str, spec: DeploymentSpec, config:
     """Variant without a model, managed instance scaling from 0 to max replicas (one copy per instance)."""
     plan = variant_plan(spec, config)
     return aws.sagemaker.EndpointConfiguration(
-        f"{name}-endpoint-config",
+        naming.logical(naming.ENDPOINT_CONFIG, f"{name}-endpoint-config"),
         execution_role_arn=execution_role_arn,  # required on inference-component endpoints
         production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
             variant_name=spec.sagemaker_settings.variant_name,

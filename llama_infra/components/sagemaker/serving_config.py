@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from llama_infra.components.sagemaker.container_env import HF_TOKEN_ENV
 from llama_infra.components.sagemaker.variant import VariantPlan, variant_plan
+from llama_infra import naming
 
 if TYPE_CHECKING:
     import pulumi
@@ -73,7 +74,7 @@ def serving_model(name: str, spec: DeploymentSpec, config: Config, *, role: aws.
         ) if plan.weights_in_s3 else None,
     )
     model = aws.sagemaker.Model(
-        f"{name}-{role_prefix(config)}model",
+        naming.logical(naming.MODEL, f"{name}-{role_prefix(config)}model"),
         execution_role_arn=role.arn,
         primary_container=container,
         region=spec.region,
@@ -98,7 +99,7 @@ def serving_config(name: str, spec: DeploymentSpec, config: Config, *, role: aws
     plan, model = serving_model(name, spec, config, role=role, parent=parent, weights=weights,
                                 depends_on=depends_on)
     endpoint_config = aws.sagemaker.EndpointConfiguration(
-        f"{name}-{role_prefix(config)}endpoint-config",
+        naming.logical(naming.ENDPOINT_CONFIG, f"{name}-{role_prefix(config)}endpoint-config"),
         production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
             variant_name=spec.sagemaker_settings.variant_name,
             model_name=model.name,
