@@ -185,3 +185,17 @@ def test_the_message_names_resource_field_limit_and_value():
     assert f"aws:cloudwatch/eventTarget:EventTarget '{'t' * 60}': targetId: at most 64 characters" in text
     assert "(68 characters)" in text and "botocore events PutTargets: Target.Id" in text and "fix: " in text
     pulumi.log.debug("ok")
+
+
+@PREVIEW
+def test_custom_resources_are_held_against_the_pinned_crds(preview):
+    """tests/conftest.py registers ../shared/data/upstream's KEDA and Karpenter CRDs (LLAMA_INFRA_CRDS)."""
+    def program():
+        k8s.apiextensions.CustomResource(
+            "so", api_version="keda.sh/v1alpha1", kind="ScaledObject", metadata={"name": "so"},
+            spec={"scaleTargetRef": {"name": "web"}, "minReplicaCount": 1, "pollingInteval": 15,  # typo
+                  "triggers": [{"type": "prometheus", "metadata": {"query": "x", "threshold": "5"}}]})
+
+    (v,) = violations(program, preview)
+    assert v.resource_type == "kubernetes:keda.sh/v1alpha1:ScaledObject" and v.field == "spec"
+    assert "'pollingInteval'" in v.problem and v.contract == "CRD openAPIV3Schema"

@@ -1,4 +1,7 @@
-"""Pulumi mocks for the downsizing component tests: every resource gets plausible ARNs and its inputs back."""
+"""Pulumi mocks for the downsizing component tests: every resource gets plausible ARNs and its inputs back.
+
+Strict, like the library's recorder: every registration is held against the cloud contracts
+(`llama_infra.contracts.check_resource`) and kept in `violations`; `assert_no_violations()` raises ContractError."""
 
 from __future__ import annotations
 
@@ -22,6 +25,13 @@ class Registered:
 @dataclass
 class RecordingMocks(pulumi.runtime.Mocks):
     resources: list[Registered] = field(default_factory=list)
+    violations: list = field(default_factory=list)
+
+    def assert_no_violations(self) -> None:
+        from llama_infra.contracts import ContractError
+
+        if self.violations:
+            raise ContractError(self.violations, where="test program")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -38,6 +48,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         outputs.setdefault("name", physical)
         outputs["arn"] = arns.get(kind, f"arn:aws:mock:{REGION}:{ACCOUNT}:{kind.lower()}/{physical}")
         self.resources.append(Registered(args.typ, args.name, dict(args.inputs)))
+        if not args.typ.startswith("pulumi:"):
+            from llama_infra.contracts import check_resource
+
+            self.violations += check_resource(args.typ, args.name, args.inputs)[1]
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:

@@ -19,10 +19,11 @@ ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"
 
 
 @pytest.fixture(params=[False, True], ids=["update", "preview"])
-def mocks(request: pytest.FixtureRequest) -> RecordingMocks:
+def mocks(request: pytest.FixtureRequest):
     m = RecordingMocks()
     pulumi.runtime.set_mocks(m, project="llama-infra", stack="test", preview=request.param)
-    return m
+    yield m
+    m.assert_no_violations()  # what the test program registered, held against the cloud contracts
 
 
 def build(spec, **overrides):
@@ -217,14 +218,14 @@ def test_scale_to_zero_endpoint_config_has_no_model_and_min_instances_zero(mocks
     @pulumi.runtime.test
     def program():
         parent = pulumi.ComponentResource("test:index:Parent", "parent")
-        return inference_component_endpoint_config("ic", spec, day_config(spec), execution_role_arn="arn:role",
+        return inference_component_endpoint_config("ic", spec, day_config(spec), execution_role_arn="arn:aws:iam::123456789012:role/sagemaker-execution",
                                                    parent=parent).arn
 
     program()
     variant = mocks.named("ic-endpoint-config").inputs["productionVariants"][0]
     assert "modelName" not in variant
     assert variant["managedInstanceScaling"] == {"status": "ENABLED", "minInstanceCount": 0, "maxInstanceCount": 2}
-    assert mocks.named("ic-endpoint-config").inputs["executionRoleArn"] == "arn:role"
+    assert mocks.named("ic-endpoint-config").inputs["executionRoleArn"] == "arn:aws:iam::123456789012:role/sagemaker-execution"
 
 
 def test_lambda_archive_runs_as_a_top_level_package_without_the_rest_of_llama_infra(tmp_path):

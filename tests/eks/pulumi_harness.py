@@ -1,4 +1,8 @@
-"""Run a Pulumi program under mocks and record every resource it registers (type, name, inputs)."""
+"""Run a Pulumi program under mocks and record every resource it registers (type, name, inputs).
+
+Strict, like the library's recorder (`llama_infra.plan.record`): every registration is held against the cloud
+contracts (`llama_infra.contracts.check_resource`), and `run` raises ContractError with every violation. These
+mocks answer the cluster lookups a Kubernetes provider needs, which the library's offline recorder does not."""
 
 from __future__ import annotations
 
@@ -20,9 +24,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[Recorded] = []
         self.calls: list[str] = []
+        self.violations: list = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        from llama_infra.contracts import check_resource
+
         self.resources.append(Recorded(args.typ, args.name, args.inputs))
+        if not args.typ.startswith("pulumi:"):
+            self.violations += check_resource(args.typ, args.name, args.inputs)[1]
         state = dict(args.inputs)
         if args.typ == "aws:iam/role:Role":
             state["arn"] = f"arn:aws:iam::123456789012:role/{args.name}"
@@ -61,4 +70,8 @@ def run(program, preview: bool) -> RecordingMocks:
         return result.urn if isinstance(result, pulumi.Resource) else result
 
     _test()
+    if mocks.violations:
+        from llama_infra.contracts import ContractError
+
+        raise ContractError(mocks.violations, where="test program")
     return mocks

@@ -1,0 +1,16 @@
+"""Test-wide setup: the strict recorder checks custom resources against the pinned upstream CRDs.
+
+The CRDs are in `../shared/data/upstream/` (sources and commits in its README), beside the repository; they are not
+shipped with llama-infra. `LLAMA_INFRA_CRDS` names them for `llama_infra.contracts.kube`, so every program a test
+records has its KEDA ScaledObjects and Karpenter NodePools / EC2NodeClasses held against their schemas.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+UPSTREAM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "upstream"
+CRD_FILES = ("keda.sh_scaledobjects.yaml", "karpenter.sh_nodepools.yaml", "karpenter.k8s.aws_ec2nodeclasses.yaml")
+
+os.environ.setdefault("LLAMA_INFRA_CRDS", os.pathsep.join(str(UPSTREAM / f) for f in CRD_FILES))
