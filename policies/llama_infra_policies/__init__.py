@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import eks, exemptions, iam, kubernetes, network, reliability, sagemaker, secrets, workloads
+from . import contracts, eks, exemptions, iam, kubernetes, network, reliability, sagemaker, secrets, workloads
 from .harness import Analysis, NotApplicable, Violation, analyze, evaluate, validation_args
 from .rule import Citation, LlamaRule, LlamaStackRule
 
@@ -19,6 +19,7 @@ ALL_RULES: list[LlamaRule | LlamaStackRule] = [
     *workloads.RULES,
     *network.RULES,
     *exemptions.RULES,
+    *contracts.RULES,
 ]
 
 __all__ = [

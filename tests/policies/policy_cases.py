@@ -327,6 +327,11 @@ CASES = [
          endpoint_config(tags={"llama-infra:policy-exempt": "no-such-rule:because"}), "unknown rule"),
     Case("policy-exemption-audit", EC, endpoint_config(),
          endpoint_config(tags={"llama-infra:policy-exempt": "gpu-memory-headroom:measured"}), "exempt from"),
+    # Cloud contracts (the recorder's checks, at preview)
+    Case("cloud-api-contracts", "aws:cloudwatch/eventTarget:EventTarget",
+         {"rule": "karpenter-spot", "arn": "arn:aws:sqs:us-east-1:123456789012:q", "targetId": "karpenter-spot"},
+         {"rule": "karpenter-spot", "arn": "arn:aws:sqs:us-east-1:123456789012:q", "targetId": "t" * 65},
+         "targetId: at most 64 characters"),
 ]
 
 
