@@ -28,7 +28,7 @@ def check_resource(type_token: str, logical_name: str, inputs: Mapping[str, Any]
                    computed: set[str] = frozenset(), seed: Any = None) -> tuple[dict[str, Any], list[Violation]]:
     """(inputs with the provider's autoname filled in, violations). `computed`: top-level inputs whose value comes
     from other resources' outputs (mock values offline), skipped by the API shape checks."""
-    values = dict(inputs)
+    values = _revealed(dict(inputs))
     computed = set(computed)
     out: list[Violation] = []
     try:
@@ -51,6 +51,19 @@ def check_resource(type_token: str, logical_name: str, inputs: Mapping[str, Any]
     elif type_token.startswith("kubernetes:"):
         out += kube.check(type_token, logical_name, values)
     return values, out
+
+
+def _revealed(value: Any) -> Any:
+    """Pulumi secret wrappers (as raw mocks see them) replaced by their values: the API sees the value."""
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _revealed(value.get("value"))
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revealed(v) for v in value]
+    return value
 
 
 _NAME_FIX = ("give the resource an explicit name that fits, or a shorter logical name (for a component, a "

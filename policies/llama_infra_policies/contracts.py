@@ -29,7 +29,8 @@ def _plain(value: Any) -> Any:
             except UnknownValueError:
                 continue
         return out
-    if isinstance(value, (list, tuple)):
+    if not isinstance(value, (str, bytes)) and hasattr(value, "__len__") and hasattr(value, "__getitem__"):
+        # lists, and the SDK's list proxies
         items = []
         for i in range(len(value)):
             try:
