@@ -24,11 +24,14 @@ from llama_infra.spec.secrets import secret_lines
 def load_spec(path: str | FsPath) -> DeploymentSpec:
     """Parse and validate a spec file; raise SpecError listing every problem with its line."""
     source = str(path)
-    return parse_spec(intake.decode(intake.read_bounded(source, source), source), source)
+    return parse_spec(intake.decode(intake.read_bounded(source, source), source), source,
+                      spec_dir=FsPath(path).parent)
 
 
-def parse_spec(text: str, source: str = "<spec>") -> DeploymentSpec:
-    """Parse and validate spec YAML text; `source` names it in errors. Raises SpecError listing every problem."""
+def parse_spec(text: str, source: str = "<spec>", spec_dir: str | FsPath | None = None) -> DeploymentSpec:
+    """Parse and validate spec YAML text; `source` names it in errors, `spec_dir` is the folder relative paths in
+    it (load.request_sizes.trace) start from (default: the working directory). Raises SpecError listing every
+    problem."""
     intake.check_text(text, source)
     try:
         intake.check_structure(text, source)  # bounded depth and aliases before anything recursive runs
@@ -49,7 +52,7 @@ def parse_spec(text: str, source: str = "<spec>") -> DeploymentSpec:
                                                "`llama-infra schema` (docs/spec-reference.md)")])
     issues: list[SpecIssue] = []
     try:
-        spec = DeploymentSpec.model_validate(_plain(doc))
+        spec = DeploymentSpec.model_validate(_plain(doc), context={"spec_dir": spec_dir})
     except ValidationError as e:
         issues = [_from_pydantic(err) for err in e.errors()]
     except SpecRuleErrors as e:

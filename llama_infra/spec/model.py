@@ -6,9 +6,10 @@ Cross-field rules (does the model fit, is min ≤ max, do windows overlap, …) 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 Precision = Literal["fp16", "bf16", "fp8", "int8", "int4", "awq", "gptq"]
 Framework = Literal["vllm", "tgi", "lmi", "tensorrt-llm"]
@@ -159,13 +160,41 @@ class Fallback(_Strict):
     )
 
 
+class TokenPercentiles(_Strict):
+    """A token-count distribution as percentiles (p50 ≤ p95 ≤ p99)."""
+
+    p50: float = Field(gt=0, le=1_048_576, description="Median tokens.")
+    p95: float = Field(gt=0, le=1_048_576, description="95th percentile.")
+    p99: float = Field(gt=0, le=1_048_576, description="99th percentile: the TTFT check uses the p99 prompt.")
+    mean: float | None = Field(None, gt=0, le=1_048_576, description="Mean tokens. Default: the mean of the "
+                               "log-normal through p50 and p95.")
+
+
+class RequestSizes(_Strict):
+    """Prompt and output sizes of the traffic: percentiles, or a trace file to take them from."""
+
+    trace: str | None = Field(
+        None, min_length=1, description="Per-request CSV with the columns TIMESTAMP,ContextTokens,GeneratedTokens "
+        "(the Azure LLM trace format `llama-infra simulate --trace` reads); a relative path is relative to the spec "
+        "file. Instead of the percentiles.",
+    )
+    prompt_tokens: TokenPercentiles | None = Field(None, description="Prompt (context) tokens per request.")
+    output_tokens: TokenPercentiles | None = Field(None, description="Generated tokens per request.")
+
+
 class Load(_Strict):
-    """The load the cost report assumes (stated, not guessed)."""
+    """The traffic the spec serves: peak rate, daily shape and request sizes (stated, not guessed)."""
 
     peak_requests_per_second: float | None = Field(None, gt=0, description="Busiest hour's request rate.")
     requests_per_second_per_replica: float | None = Field(
-        None, gt=0, description="Sustained rate one replica serves within the SLO (measure it, or take it from "
-        "`llama-infra simulate`). With the peak it sizes replicas per hour; without, the peak needs max_replicas."
+        None, gt=0, description="Sustained rate one replica serves within the SLO. Default: derived from the "
+        "replica model, the SLO and the request sizes (`llama-infra plan` shows it); a stated value more than 25 % "
+        "away from the derived one is a warning. With the peak it sizes replicas per hour."
+    )
+    request_sizes: RequestSizes | None = Field(
+        None, description="Prompt/output token distribution. Default: the shared Azure LLM 2023 code trace "
+        "(llama_infra/data/traces/azure_llm_2023_code.csv: prompt p50 1,469, p95 7,303, p99 7,436 tokens; "
+        "output p50 13, p95 90, p99 251).",
     )
     daily_shape: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
         None, min_length=24, max_length=24,
@@ -271,12 +300,22 @@ class DeploymentSpec(_Strict):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource; keys must not start "
                                  "with 'aws:'.")
 
+    # The folder of the spec file (validation context `spec_dir`, set by `load_spec`): relative trace paths resolve
+    # against it. None for a spec built in code (then they resolve against the working directory).
+    _spec_dir: Path | None = PrivateAttr(None)
+
     @model_validator(mode="after")
-    def _cross_field_rules(self) -> DeploymentSpec:
+    def _cross_field_rules(self, info: ValidationInfo) -> DeploymentSpec:
         from llama_infra.spec.rules import check
 
+        spec_dir = (info.context or {}).get("spec_dir")
+        self._spec_dir = Path(spec_dir) if spec_dir is not None else None
         check(self)  # raises SpecRuleErrors (not a ValueError: pydantic lets it through with every issue)
         return self
+
+    @property
+    def spec_dir(self) -> Path | None:
+        return self._spec_dir
 
     # Derived values: one definition, used by components, pricing and the simulator alike.
     @property

@@ -31,7 +31,7 @@ def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
                  _fallback, _quantization, _eks_framework, _eks_monitor_labels, _eks_pipeline, _eks_replica_shape,
-                 _eks_schedules_need_keda, _eks_router_image, _tags):
+                 _eks_schedules_need_keda, _eks_router_image, _tags, _request_sizes):
         issues.extend(rule(spec))
     from llama_infra.spec.fact_rules import fact_errors
 
@@ -769,3 +769,43 @@ def _eks_replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
 def _tags(spec: DeploymentSpec) -> list[SpecIssue]:
     return [SpecIssue(("tags", k), f"tag key '{k}' uses the reserved 'aws:' prefix", "rename the tag")
             for k in spec.tags if k.lower().startswith("aws:")]
+
+
+def _request_sizes(spec: DeploymentSpec) -> list[SpecIssue]:
+    rs = spec.load.request_sizes
+    if rs is None:
+        return []
+    base: Path = ("load", "request_sizes")
+    out = []
+    stated = [k for k in ("prompt_tokens", "output_tokens") if getattr(rs, k) is not None]
+    if rs.trace is not None and stated:
+        out.append(SpecIssue(base + (stated[0],), f"both a trace ({rs.trace}) and {' and '.join(stated)} "
+                             "percentiles: the sizes come from one or the other",
+                             "remove trace, or remove the percentiles"))
+    elif rs.trace is None and len(stated) != 2:
+        missing = "output_tokens" if stated == ["prompt_tokens"] else "prompt_tokens"
+        out.append(SpecIssue(base + (missing,) if stated else base,
+                             f"{'only ' + stated[0] + ' is' if stated else 'neither a trace nor percentiles are'} "
+                             "given: the SLO envelope needs prompt and output sizes",
+                             f"add {missing}: {{p50: …, p95: …, p99: …}}" if stated else
+                             "add trace: FILE.csv, or prompt_tokens and output_tokens percentiles, or remove "
+                             "request_sizes (default: the shared Azure code trace)"))
+    for key in stated:
+        t = getattr(rs, key)
+        pairs = [("p50", t.p50, "p95", t.p95), ("p95", t.p95, "p99", t.p99)]
+        for lo_name, lo, hi_name, hi in pairs:
+            if lo > hi:
+                out.append(SpecIssue(base + (key, hi_name), f"{lo_name} {lo:g} is above {hi_name} {hi:g}: a "
+                                     "percentile cannot be smaller than a lower one",
+                                     f"use {hi_name} ≥ {lo:g} (or swap the values)"))
+    if rs.trace is not None and not stated:
+        from llama_infra.request_sizes import from_trace, trace_path
+        from llama_infra.sim.workload import TRACE_COLUMNS, TraceError
+
+        try:
+            from_trace(trace_path(spec))
+        except TraceError as e:
+            out.append(SpecIssue(base + ("trace",), f"cannot take request sizes from it: {e}",
+                                 f"name a CSV with the columns {','.join(TRACE_COLUMNS)} (a relative path starts "
+                                 "at the spec file's folder), or state prompt_tokens and output_tokens percentiles"))
+    return out

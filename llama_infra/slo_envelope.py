@@ -1,0 +1,193 @@
+"""The SLO envelope of a serving configuration: can it meet the SLO at all, and how much does one replica carry.
+
+For one configuration (the day one or a window's: instance type, model, precision, GPUs per replica), the spec's
+SLO (`ttft_p99_ms`, `tokens_per_s_per_user`) and the workload's request sizes, from the replica model
+(`llama_infra.sim.replica_model`, one table with sources):
+
+- **reachable at any scale**: an idle replica decodes at least the SLO's tokens/s per user at batch 1, and prefills
+  the p99 prompt within the TTFT target (a request whose prompt alone takes longer misses it however many replicas
+  run; when more than 1 % do, the p99 target is out of reach).
+- **concurrency at SLO**: the sequences one replica runs at the largest request rate at which
+  - every user still decodes at the SLO's tokens/s (`max_batch_for_tokens_per_s`), the KV cache holds the
+    sequences at the mean prompt + output size and vLLM's `max_num_seqs` admits them, and
+  - the p99 prompt's TTFT — its prefill, one decode step at that batch, the request overhead and the 99th
+    percentile of the wait for the replica's prefill (an M/M/1 queue at the prefill utilisation: a one-replica
+    bound, as a fleet shares prefill and waits less) — is within the TTFT target.
+- **request rate per replica at SLO**: that rate (Little's law: concurrency = rate × (TTFT + output × step)).
+
+Pure: no Pulumi, no target. `plan`, `validate` and the derived scaling targets read it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from llama_infra import catalog
+from llama_infra.capacity_plan import Config, day_config, window_config
+from llama_infra.request_sizes import RequestSizes, of_spec
+
+if TYPE_CHECKING:
+    from llama_infra.sim.replica_model import ReplicaPerf
+    from llama_infra.spec import DeploymentSpec
+
+TAIL_QUANTILE = 0.99  # the SLO's percentile (ttft_p99_ms)
+_SEARCH_STEPS = 60
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What one replica of a configuration does at the SLO."""
+
+    config: Config
+    tp_degree: int
+    ttft_slo_s: float
+    tokens_per_s_slo: float
+    sizes: RequestSizes
+    ttft_p99_prompt_s: float  # TTFT of the p99 prompt on an idle replica (no queueing, batch 1)
+    tokens_per_s_batch1: float  # decode speed per user at batch 1
+    batch_limit: float  # most sequences per replica: tokens/s per user, KV cache and max_num_seqs
+    batch_limited_by: str
+    concurrency: float  # sequences per replica at the rate below
+    requests_per_second: float  # per replica at SLO (0 when unreachable)
+    limited_by: str  # what stops a higher rate: the batch limit's reason, or "TTFT (prefill queueing)"
+    problems: tuple[str, ...]  # why the SLO is out of reach at any scale (empty: reachable)
+
+    @property
+    def reachable(self) -> bool:
+        return not self.problems
+
+    @property
+    def name(self) -> str:
+        return "day" if self.config.window is None else f"window '{self.config.window}'"
+
+
+def perf_of(config: Config, tp_degree: int | None) -> ReplicaPerf:
+    from llama_infra.sim.replica_model import replica_perf
+
+    return replica_perf(catalog.ec2_name(config.instance_type), config.params_b, config.precision, tp_degree)
+
+
+def wait_quantile_s(utilisation: float, mean_service_s: float, quantile: float = TAIL_QUANTILE) -> float:
+    """The `quantile` of the waiting time of an M/M/1 queue: P(W > x) = ρ·exp(−(1 − ρ)·x / S)."""
+    if utilisation >= 1:
+        return math.inf
+    tail = 1 - quantile
+    if utilisation <= tail:
+        return 0.0
+    return mean_service_s * math.log(utilisation / tail) / (1 - utilisation)
+
+
+def _batch_for_rate(perf: ReplicaPerf, rate: float, ttft_mean_s: float, mean_output: float) -> float:
+    """Concurrency at `rate` (Little's law with the step time at that concurrency: a fixed point, increasing)."""
+    b = rate * (ttft_mean_s + mean_output * perf.decode_step_s(1.0))
+    for _ in range(50):
+        nb = rate * (ttft_mean_s + mean_output * perf.decode_step_s(max(b, 1.0)))
+        if abs(nb - b) < 1e-9:
+            break
+        b = nb
+        if b > 1e6:
+            return math.inf
+    return b
+
+
+def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_per_s_slo: float,
+             sizes: RequestSizes) -> Envelope:
+    perf = perf_of(config, tp_degree)
+    prompt, output = sizes.prompt, sizes.output
+    ttft_p99 = perf.ttft_s(prompt.p99)
+    tps1 = perf.tokens_per_s_per_user(1.0)
+    where = f"{config.instance_type} ({config.params_b:g}B {config.precision}, TP {perf.tp_degree})"
+    problems = []
+    if tps1 < tokens_per_s_slo:
+        problems.append(f"decode at batch 1 is ≈ {tps1:.1f} tokens/s per user on {where}; the SLO is "
+                        f"{tokens_per_s_slo:g}")
+    if ttft_p99 > ttft_slo_s:
+        problems.append(f"TTFT for the p99 prompt of {prompt.p99:,.0f} tokens is ≈ {ttft_p99 * 1000:,.0f} ms on "
+                        f"{where}; the SLO is {ttft_slo_s * 1000:,.0f} ms")
+    limits = {"tokens/s per user": perf.max_batch_for_tokens_per_s(tokens_per_s_slo),
+              "KV cache": perf.kv_cache_tokens / max(prompt.mean + output.mean, 1.0),
+              "max_num_seqs": float(perf.max_num_seqs)}
+    batch_limited_by = min(limits, key=lambda k: limits[k])
+    batch_limit = limits[batch_limited_by]
+    if problems or batch_limit < 1:
+        return Envelope(config, perf.tp_degree, ttft_slo_s, tokens_per_s_slo, sizes, ttft_p99, tps1,
+                        max(batch_limit, 0.0), batch_limited_by, 0.0, 0.0, "unreachable", tuple(problems))
+    step1 = perf.decode_step_s(1.0)
+    ttft_mean = perf.ttft_s(prompt.mean)
+    service_s = prompt.mean / perf.prefill_tokens_per_s
+
+    def ttft_ok(rate: float) -> bool:
+        b = _batch_for_rate(perf, rate, ttft_mean, output.mean)
+        if b > batch_limit:
+            return False
+        wait = wait_quantile_s(rate * service_s, service_s)
+        return ttft_p99 - step1 + perf.decode_step_s(max(b, 1.0)) + wait <= ttft_slo_s
+
+    # the rate ceiling: a saturated prefill, or the batch limit with no queueing
+    ceiling = min(perf.prefill_tokens_per_s / max(prompt.mean, 1.0),
+                  batch_limit / (ttft_mean + output.mean * perf.decode_step_s(batch_limit)))
+    lo, hi = 0.0, ceiling
+    for _ in range(_SEARCH_STEPS):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if ttft_ok(mid) else (lo, mid)
+    rate = lo
+    b = _batch_for_rate(perf, rate, ttft_mean, output.mean)
+    limited_by = batch_limited_by if b >= 0.98 * batch_limit else "TTFT (prefill queueing)"
+    return Envelope(config, perf.tp_degree, ttft_slo_s, tokens_per_s_slo, sizes, ttft_p99, tps1, batch_limit,
+                    batch_limited_by, b, rate, limited_by, ())
+
+
+def envelopes(spec: DeploymentSpec) -> list[Envelope]:
+    """The day configuration's envelope, then each window's (in schedule order)."""
+    sizes = of_spec(spec)
+    ttft_s, tps = spec.slo.ttft_p99_ms / 1000, spec.slo.tokens_per_s_per_user
+    tp = spec.model.tensor_parallel_degree
+    out = [envelope(day_config(spec), tp, ttft_s, tps, sizes)]
+    for s in spec.schedules:
+        cfg = window_config(spec, s)
+        # a window on another instance type or model serves with every GPU of its instance (its own server)
+        out.append(envelope(cfg, tp if cfg.instance_type == spec.capacity.baseline.instance_type else None,
+                            ttft_s, tps, sizes))
+    return out
+
+
+@dataclass(frozen=True)
+class ConfigNeed:
+    """Replicas a configuration needs at the stated peak: the busiest hour it serves (daily shape × peak)."""
+
+    envelope: Envelope
+    peak_requests_per_second: float  # the busiest hour's rate while this configuration is in force
+    replicas_at_peak: int | None  # None: the SLO is out of reach, or the spec states no peak
+
+
+def peak_by_config(spec: DeploymentSpec) -> dict[str | None, float]:
+    """The busiest hour's request rate while each configuration is in force over the plan week (key: window name,
+    None for the day), from `load.peak_requests_per_second` × `load.daily_shape` (the cost report's shape)."""
+    from datetime import timedelta
+
+    from llama_infra.capacity_plan import WEEK_START, config_at, plan_timezone
+    from llama_infra.pricing import default_daily_shape
+    from llama_infra.schedules import zone
+
+    peak = spec.load.peak_requests_per_second or 0.0
+    shape = tuple(spec.load.daily_shape) if spec.load.daily_shape else default_daily_shape()
+    start = WEEK_START.replace(tzinfo=zone(plan_timezone(spec)))
+    out: dict[str | None, float] = {None: 0.0, **{s.name: 0.0 for s in spec.schedules}}
+    for h in range(168):
+        cfg = config_at(spec, start + timedelta(hours=h, minutes=30))
+        out[cfg.window] = max(out[cfg.window], shape[h % 24] * peak)
+    return out
+
+
+def needs(spec: DeploymentSpec) -> list[ConfigNeed]:
+    """Each configuration's envelope with its peak load and the replicas that carry it at SLO."""
+    peaks = peak_by_config(spec)
+    out = []
+    for e in envelopes(spec):
+        load = peaks.get(e.config.window, 0.0)
+        n = (math.ceil(load / e.requests_per_second - 1e-9) if e.requests_per_second > 0 and
+             spec.load.peak_requests_per_second else None)
+        out.append(ConfigNeed(e, load, n))
+    return out

@@ -1,0 +1,186 @@
+"""The SLO envelope: reachable or not (with the numbers), and what one replica carries at SLO.
+
+Expectations come from the replica model itself (`replica_perf`), so they follow its calibration.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llama_infra import request_sizes
+from llama_infra.capacity_plan import Config
+from llama_infra.request_sizes import RequestSizes, TokenDistribution
+from llama_infra.sim.replica_model import replica_perf
+from llama_infra.sim.workload import load_trace
+from llama_infra.slo_envelope import envelope, needs, wait_quantile_s
+from llama_infra.spec import load_spec, parse_spec
+from llama_infra.spec.slo import slo_issues
+
+ROOT = Path(__file__).resolve().parents[1]
+P4D = Config(None, "ml.p4d.24xlarge", "meta-llama/Llama-3.1-70B-Instruct", 70, "fp16", 2, 6)
+CHAT = RequestSizes(TokenDistribution(400, 1200, 1800, 550), TokenDistribution(150, 400, 600, 180), "test")
+
+
+def _perf():
+    return replica_perf("p4d.24xlarge", 70, "fp16")
+
+
+def test_tokens_per_s_above_batch_one_is_unreachable_with_both_numbers():
+    tps1 = _perf().tokens_per_s_per_user(1)
+    e = envelope(P4D, None, 10.0, tps1 * 1.05, CHAT)
+    assert not e.reachable and e.requests_per_second == 0
+    assert f"≈ {tps1:.1f} tokens/s per user" in e.problems[0] and f"the SLO is {tps1 * 1.05:g}" in e.problems[0]
+
+
+def test_ttft_below_the_p99_prompts_prefill_is_unreachable():
+    ttft = _perf().ttft_s(CHAT.prompt.p99)
+    e = envelope(P4D, None, ttft * 0.95, 20, CHAT)
+    assert not e.reachable
+    assert e.problems == (f"TTFT for the p99 prompt of 1,800 tokens is ≈ {ttft * 1000:,.0f} ms on ml.p4d.24xlarge "
+                          f"(70B fp16, TP 8); the SLO is {ttft * 950:,.0f} ms",)
+    assert envelope(P4D, None, ttft * 1.05, 20, CHAT).reachable
+
+
+def _holds(perf, rate, sizes, ttft_slo_s, tps_slo):
+    """The envelope's conditions, written out from the replica model for a test to check."""
+    ttft_mean = perf.ttft_s(sizes.prompt.mean)
+    b = 1.0
+    for _ in range(200):
+        b = rate * (ttft_mean + sizes.output.mean * perf.decode_step_s(max(b, 1)))
+    limit = min(perf.max_batch_for_tokens_per_s(tps_slo), perf.max_num_seqs,
+                perf.kv_cache_tokens / (sizes.prompt.mean + sizes.output.mean))
+    service = sizes.prompt.mean / perf.prefill_tokens_per_s
+    rho = rate * service
+    wait = 0.0 if rho <= 0.01 else (math.inf if rho >= 1 else service * math.log(rho / 0.01) / (1 - rho))
+    ttft = perf.ttft_s(sizes.prompt.p99) - perf.decode_step_s(1) + perf.decode_step_s(max(b, 1)) + wait
+    return b <= limit and ttft <= ttft_slo_s and perf.tokens_per_s_per_user(max(b, 1)) >= tps_slo - 1e-9
+
+
+@pytest.mark.parametrize("ttft_slo_s", [0.6, 1.5, 5.0])
+def test_rate_at_slo_is_the_largest_at_which_ttft_and_tokens_per_s_hold(ttft_slo_s):
+    perf = _perf()
+    e = envelope(P4D, None, ttft_slo_s, 20, CHAT)
+    assert e.reachable and e.requests_per_second > 0
+    assert _holds(perf, e.requests_per_second * 0.999, CHAT, ttft_slo_s, 20)
+    assert not _holds(perf, e.requests_per_second * 1.02, CHAT, ttft_slo_s, 20)
+    # Little's law: the concurrency at that rate
+    duration = (perf.ttft_s(CHAT.prompt.mean) + CHAT.output.mean * perf.decode_step_s(e.concurrency))
+    assert e.concurrency == pytest.approx(e.requests_per_second * duration, rel=1e-6)
+
+
+def test_short_prompts_and_long_outputs_are_limited_by_tokens_per_s_per_user():
+    sizes = RequestSizes(TokenDistribution(20, 40, 50, 25), TokenDistribution(800, 1500, 2000, 900), "test")
+    e = envelope(P4D, None, 2.0, 20, sizes)
+    assert e.limited_by == "tokens/s per user"
+    assert e.concurrency == pytest.approx(_perf().max_batch_for_tokens_per_s(20), rel=0.02)
+
+
+def test_a_looser_ttft_target_carries_more_per_replica():
+    rates = [envelope(P4D, None, s, 20, CHAT).requests_per_second for s in (0.6, 1.0, 2.0, 4.0)]
+    assert rates == sorted(rates) and rates[0] < rates[-1]
+
+
+def test_mm1_wait_quantile():
+    assert wait_quantile_s(0.005, 1.0) == 0.0
+    assert wait_quantile_s(1.0, 1.0) == math.inf
+    x = wait_quantile_s(0.5, 2.0)
+    assert 0.5 * math.exp(-(1 - 0.5) * x / 2.0) == pytest.approx(0.01)
+
+
+# --- request sizes ------------------------------------------------------------------------------------------
+
+def test_default_sizes_are_the_shared_traces_percentiles_and_the_docs_state_them():
+    w = load_trace()
+    s = request_sizes.shared()
+    assert (s.prompt.p50, s.prompt.p95, s.prompt.p99) == tuple(float(np.percentile(w.prompt_tokens, q))
+                                                               for q in (50, 95, 99))
+    assert s.output.mean == pytest.approx(float(w.output_tokens.mean()))
+    from llama_infra.spec.model import Load
+
+    doc = Load.model_fields["request_sizes"].description
+    for value in (s.prompt.p50, s.prompt.p95, s.prompt.p99, s.output.p50, s.output.p95, s.output.p99):
+        assert f"{value:,.0f}" in doc
+
+
+SPEC = """
+name: llama-70b-test
+target: sagemaker
+model: {id: meta-llama/Llama-3.1-70B-Instruct, params_b: 70, precision: fp16,
+        weights: {source: "s3://bucket/llama-70b/"}}
+slo: {ttft_p99_ms: 1500, tokens_per_s_per_user: 20}
+capacity:
+  baseline: {instance_type: ml.p4d.24xlarge, count: 2, purchase: reserved}
+  burst: {max: 2}
+"""
+
+
+def test_a_trace_next_to_the_spec_gives_the_sizes(tmp_path, monkeypatch):
+    rows = [(2000 + 100 * i, 50 + i) for i in range(100)]
+    (tmp_path / "traffic").mkdir()
+    (tmp_path / "traffic" / "week.csv").write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n" + "".join(
+        f"2024-05-10 00:{i // 60:02d}:{i % 60:02d},{p},{o}\n" for i, (p, o) in enumerate(rows)))
+    (tmp_path / "spec.yaml").write_text(SPEC + "load: {request_sizes: {trace: traffic/week.csv}}\n")
+    monkeypatch.chdir(ROOT)  # not the spec's folder: the path resolves against the spec file
+    sizes = request_sizes.of_spec(load_spec(tmp_path / "spec.yaml"))
+    assert sizes.prompt.p99 == float(np.percentile([p for p, _ in rows], 99))
+    assert sizes.output.mean == pytest.approx(np.mean([o for _, o in rows]))
+
+
+def test_stated_percentiles_without_a_mean_take_the_lognormal_mean():
+    spec = parse_spec(SPEC + "load:\n  request_sizes:\n    prompt_tokens: {p50: 1000, p95: 3000, p99: 5000}\n"
+                             "    output_tokens: {p50: 100, p95: 300, p99: 500, mean: 140}\n")
+    sizes = request_sizes.of_spec(spec)
+    sigma = math.log(3) / 1.6448536269514722
+    assert sizes.prompt.mean == pytest.approx(1000 * math.exp(sigma ** 2 / 2))
+    assert sizes.output.mean == 140
+
+
+# --- what validate says -------------------------------------------------------------------------------------
+
+def test_a_stated_rate_per_replica_far_from_the_derived_one_is_a_warning_naming_both():
+    spec = parse_spec(SPEC + "load: {peak_requests_per_second: 4, requests_per_second_per_replica: 40}\n")
+    day = needs(spec)[0].envelope
+    issues = [i for i in slo_issues(spec) if i.path == ("load", "requests_per_second_per_replica")]
+    assert len(issues) == 1 and issues[0].severity == "warning"
+    assert "40 requests/s per replica" in issues[0].problem
+    assert f"the {day.requests_per_second:.2f} the replica model derives" in issues[0].problem
+    close = parse_spec(SPEC + f"load: {{peak_requests_per_second: 4, "
+                              f"requests_per_second_per_replica: {day.requests_per_second * 1.2:.4f}}}\n")
+    assert not [i for i in slo_issues(close) if i.path == ("load", "requests_per_second_per_replica")]
+
+
+def test_max_replicas_below_the_peak_at_slo_is_a_warning_naming_how_many():
+    spec = parse_spec(SPEC + "load: {peak_requests_per_second: 40}\n")
+    need = needs(spec)[0]
+    assert need.replicas_at_peak == math.ceil(40 / need.envelope.requests_per_second) > spec.max_replicas
+    (issue,) = [i for i in slo_issues(spec) if i.path == ("scaling", "max_replicas")]
+    assert issue.severity == "warning" and f"so it takes {need.replicas_at_peak}" in issue.problem
+    assert issue.fix.startswith(f"set max_replicas: {need.replicas_at_peak} or more")
+
+
+def test_an_unreachable_configuration_is_an_error_with_the_numbers_and_fixes_that_reach_it():
+    from llama_infra import catalog, sizing
+
+    sizes = request_sizes.shared()
+    idle = {}
+    for g in catalog.gpu_types_for("sagemaker"):
+        if sizing.fit(70, "fp16", g).fits:
+            try:
+                idle[g.instance_type] = replica_perf(g.instance_type, 70, "fp16").ttft_s(sizes.prompt.p99)
+            except ValueError:
+                continue
+    best = min(idle.values())
+    assert best < idle["p4d.24xlarge"]  # a faster instance exists for the fix to name
+    slo_s = (best + idle["p4d.24xlarge"]) / 2
+    spec = parse_spec(SPEC.replace("ttft_p99_ms: 1500", f"ttft_p99_ms: {slo_s * 1000:.0f}"))
+    (issue,) = [i for i in slo_issues(spec) if i.severity == "error"]
+    assert issue.path == ("capacity", "baseline", "instance_type")
+    assert (f"cannot meet the SLO at any scale: TTFT for the p99 prompt of {sizes.prompt.p99:,.0f} tokens is ≈ "
+            f"{idle['p4d.24xlarge'] * 1000:,.0f} ms on ml.p4d.24xlarge") in issue.problem
+    named = issue.fix.split("a faster instance (")[1].split(")")[0].split(", ")
+    assert named
+    for itype in named:  # every instance the fix names does reach the SLO
+        cfg = Config(None, itype, P4D.model_id, 70, "fp16", 2, 4)
+        assert envelope(cfg, None, round(slo_s * 1000) / 1000, 20, sizes).reachable, itype
