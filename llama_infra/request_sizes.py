@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
     from llama_infra.spec.model import TokenPercentiles
 
-Z_95 = 1.6448536269514722  # standard normal quantile at 0.95
+Z_95 = 1.6448536269514722  # standard normal quantiles at 0.95 and 0.99
+Z_99 = 2.3263478740408408
+
+
+GRID = tuple(i / 200 for i in range(201))  # quantile levels a trace's distribution keeps (every half percent)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,26 @@ class TokenDistribution:
     p95: float
     p99: float
     mean: float
+    grid: tuple[float, ...] | None = None  # tokens at the levels in GRID (from a trace); None: from the percentiles
+
+    def quantile(self, q: float) -> float:
+        """Tokens at quantile level q (0–1): a trace's own quantiles, or for stated percentiles log-linear between
+        them (below p50 and above p99 the log-normal through p50 and p95, so the tail above p99 keeps growing)."""
+        if self.grid is not None:
+            import numpy as np
+
+            return float(np.interp(q, GRID, self.grid))
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf(min(max(q, 1e-6), 1 - 1e-6))
+        points = [(0.0, math.log(self.p50)), (Z_95, math.log(self.p95)), (Z_99, math.log(self.p99))]
+        sigma = max(math.log(self.p95 / self.p50), 0.0) / Z_95
+        if z <= 0:
+            return self.p50 * math.exp(sigma * z)
+        for (z0, l0), (z1, l1) in zip(points, points[1:]):
+            if z <= z1:
+                return math.exp(l0 + (l1 - l0) * (z - z0) / (z1 - z0)) if z1 > z0 else math.exp(l1)
+        return self.p99 * math.exp(sigma * (z - Z_99))
 
 
 @dataclass(frozen=True)
@@ -50,7 +74,8 @@ def _distribution(values) -> TokenDistribution:
     import numpy as np
 
     p50, p95, p99 = (float(np.percentile(values, q)) for q in (50, 95, 99))
-    return TokenDistribution(p50, p95, p99, float(np.mean(values)))
+    grid = tuple(float(x) for x in np.percentile(values, [q * 100 for q in GRID]))
+    return TokenDistribution(p50, p95, p99, float(np.mean(values)), grid)
 
 
 @cache

@@ -14,7 +14,7 @@ from llama_infra.capacity_plan import Config
 from llama_infra.request_sizes import RequestSizes, TokenDistribution
 from llama_infra.sim.replica_model import replica_perf
 from llama_infra.sim.workload import load_trace
-from llama_infra.slo_envelope import envelope, needs, wait_quantile_s
+from llama_infra.slo_envelope import envelope, miss_share, needs
 from llama_infra.spec import load_spec, parse_spec
 from llama_infra.spec.slo import slo_issues
 
@@ -53,9 +53,15 @@ def _holds(perf, rate, sizes, ttft_slo_s, tps_slo):
                 perf.kv_cache_tokens / (sizes.prompt.mean + sizes.output.mean))
     service = sizes.prompt.mean / perf.prefill_tokens_per_s
     rho = rate * service
-    wait = 0.0 if rho <= 0.01 else (math.inf if rho >= 1 else service * math.log(rho / 0.01) / (1 - rho))
-    ttft = perf.ttft_s(sizes.prompt.p99) - perf.decode_step_s(1) + perf.decode_step_s(max(b, 1)) + wait
-    return b <= limit and ttft <= ttft_slo_s and perf.tokens_per_s_per_user(max(b, 1)) >= tps_slo - 1e-9
+    if rho >= 1:
+        return False
+    misses = 0.0
+    levels = [(i + 0.5) / 400 for i in range(400)]
+    for q in levels:  # P(prefill wait > what is left of the target after this prompt's own work), M/M/1
+        left = ttft_slo_s - (perf.ttft_s(sizes.prompt.quantile(q)) - perf.decode_step_s(1) +
+                             perf.decode_step_s(max(b, 1)))
+        misses += 1.0 if left < 0 else rho * math.exp(-(1 - rho) * left / service)
+    return b <= limit and misses / len(levels) <= 0.01 and perf.tokens_per_s_per_user(max(b, 1)) >= tps_slo - 1e-9
 
 
 @pytest.mark.parametrize("ttft_slo_s", [0.6, 1.5, 5.0])
@@ -82,11 +88,10 @@ def test_a_looser_ttft_target_carries_more_per_replica():
     assert rates == sorted(rates) and rates[0] < rates[-1]
 
 
-def test_mm1_wait_quantile():
-    assert wait_quantile_s(0.005, 1.0) == 0.0
-    assert wait_quantile_s(1.0, 1.0) == math.inf
-    x = wait_quantile_s(0.5, 2.0)
-    assert 0.5 * math.exp(-(1 - 0.5) * x / 2.0) == pytest.approx(0.01)
+def test_miss_share_is_the_mm1_tail_over_the_prompt_sizes():
+    assert miss_share(0.5, 1.0, [-0.1, 0.0]) == pytest.approx((1 + 0.5) / 2)
+    assert miss_share(0.5, 2.0, [3.0]) == pytest.approx(0.5 * math.exp(-0.5 * 3.0 / 2.0))
+    assert miss_share(0.0, 1.0, [0.5, 1.0]) == 0.0
 
 
 # --- request sizes ------------------------------------------------------------------------------------------
@@ -155,9 +160,12 @@ def test_max_replicas_below_the_peak_at_slo_is_a_warning_naming_how_many():
     spec = parse_spec(SPEC + "load: {peak_requests_per_second: 40}\n")
     need = needs(spec)[0]
     assert need.replicas_at_peak == math.ceil(40 / need.envelope.requests_per_second) > spec.max_replicas
-    (issue,) = [i for i in slo_issues(spec) if i.path == ("scaling", "max_replicas")]
+    (issue,) = [i for i in slo_issues(spec) if i.path == ("capacity", "burst", "max")]
     assert issue.severity == "warning" and f"so it takes {need.replicas_at_peak}" in issue.problem
-    assert issue.fix.startswith(f"set max_replicas: {need.replicas_at_peak} or more")
+    assert issue.fix.startswith(f"set burst max: {need.replicas_at_peak - 2} or more")
+    stated = parse_spec(SPEC + "scaling: {max_replicas: 3}\nload: {peak_requests_per_second: 40}\n")
+    (issue,) = [i for i in slo_issues(stated) if i.path == ("scaling", "max_replicas")]
+    assert issue.fix == f"set max_replicas: {need.replicas_at_peak} or more"
 
 
 def test_an_unreachable_configuration_is_an_error_with_the_numbers_and_fixes_that_reach_it():
@@ -184,3 +192,29 @@ def test_an_unreachable_configuration_is_an_error_with_the_numbers_and_fixes_tha
     for itype in named:  # every instance the fix names does reach the SLO
         cfg = Config(None, itype, P4D.model_id, 70, "fp16", 2, 4)
         assert envelope(cfg, None, round(slo_s * 1000) / 1000, 20, sizes).reachable, itype
+
+
+# --- validate and plan --------------------------------------------------------------------------------------
+
+def test_validate_fails_on_an_slo_no_scale_reaches_and_names_the_numbers(tmp_path):
+    from typer.testing import CliRunner
+
+    from llama_infra.cli import app
+
+    bad = tmp_path / "fast.yaml"
+    bad.write_text(SPEC.replace("ttft_p99_ms: 1500", "ttft_p99_ms: 200"))
+    good = tmp_path / "ok.yaml"
+    good.write_text(SPEC)
+    result = CliRunner().invoke(app, ["validate", str(good), str(bad)])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    ttft = replica_perf("p4d.24xlarge", 70, "fp16").ttft_s(request_sizes.shared().prompt.p99)
+    assert (f"{bad}: error: capacity.baseline.instance_type: the day configuration cannot meet the SLO at any "
+            f"scale: TTFT for the p99 prompt of 7,436 tokens is ≈ {ttft * 1000:,.0f} ms") in result.output
+    assert f"{good}: ok" in result.output and f"{good}: error" not in result.output
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "stacks" / "specs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_example_configuration_can_meet_its_slo(example):
+    spec = load_spec(example)
+    assert [i.render() for i in slo_issues(spec) if i.severity == "error"] == []
+    assert all(n.envelope.requests_per_second > 0 for n in needs(spec))

@@ -24,10 +24,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print every file's problems as JSON for machines."),
         strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1), e.g. in CI."),
     ) -> None:
-        """Validate spec files: every problem with file, line, field path and a fix; warnings too."""
+        """Validate spec files: every problem with file, line, field path and a fix; warnings too; and whether each
+        serving configuration can meet the SLO (an error when it cannot at any scale)."""
         from rich.console import Console
 
         from llama_infra.spec import SpecError, load_spec, warnings
+        from llama_infra.spec.slo import slo_issues
 
         # emoji=False: rich would turn the ":secret:" of a Secrets Manager ARN into an emoji
         out, err = Console(soft_wrap=True, emoji=False), Console(stderr=True, soft_wrap=True, emoji=False)
@@ -43,9 +45,12 @@ def register(app: typer.Typer) -> None:
                 if not as_json:
                     err.print(str(e), markup=False, highlight=False)
                 continue
-            found = warnings(spec)
-            failed += bool(strict and found)
-            report.append({"file": str(f), "ok": not (strict and found), "target": spec.target,
+            # Then whether the SLO is reachable on this hardware and the load fits (llama_infra/spec/slo.py): an
+            # error there fails validate, but the spec itself loads (the replica model is an estimate).
+            found = warnings(spec) + slo_issues(spec)
+            slo_failed = any(i.severity == "error" for i in found)
+            failed += bool((strict and found) or slo_failed)
+            report.append({"file": str(f), "ok": not ((strict and found) or slo_failed), "target": spec.target,
                            "model": spec.model.id, "instance_type": spec.capacity.baseline.instance_type,
                            "problems": [_issue(w, None) for w in found]})
             if as_json:
@@ -53,7 +58,7 @@ def register(app: typer.Typer) -> None:
             out.print(f"{f}: ok ({spec.target}, {spec.model.id}, {spec.capacity.baseline.instance_type})",
                       markup=False, highlight=False)
             for w in found:
-                out.print(w.render(str(f)), markup=False, highlight=False)
+                (err if w.severity == "error" else out).print(w.render(str(f)), markup=False, highlight=False)
         if as_json:
             typer.echo(json.dumps({"files": report, "strict": strict}, indent=2, sort_keys=True))
         if failed:

@@ -75,6 +75,7 @@ class StackPlan:
     target_summary: list[str] = field(default_factory=list)  # e.g. EKS capacity pools (llama_infra.kube.summary)
     timeline: dict[str, Any] = field(default_factory=dict)  # 24 h in the spec's timezone (capacity_timeline)
     summary: dict[str, Any] = field(default_factory=dict)  # one row of the plan's summary table (overview())
+    slo: dict[str, Any] = field(default_factory=dict)  # per configuration: capacity at SLO (slo_envelope.summary)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +127,8 @@ def plan_spec_file(spec_file: Path, *, preview: bool = True) -> StackPlan:
 def _plan(stack: str, spec_path: Path, spec_label: str, program: Any, config: dict[str, str],
           preview: bool) -> StackPlan:
     from llama_infra.plan.record import run_plan
+    from llama_infra.slo_envelope import summary as slo_summary
+    from llama_infra.spec.slo import slo_issues
 
     from llama_infra.contracts import ContractError
 
@@ -143,10 +146,11 @@ def _plan(stack: str, spec_path: Path, spec_label: str, program: Any, config: di
         stack=stack, spec_file=spec_label, spec_name=spec.name, target=spec.target,
         region=spec.region, environment=spec.environment, resources=resources,
         outputs={k: v for k, v in run.exports.items()}, scaling=scaling_summary(spec, run.resources),
-        cost=cost_summary(spec), warnings=[w.render(spec_label) for w in warnings(spec)],
+        cost=cost_summary(spec), warnings=[w.render(spec_label) for w in warnings(spec) + slo_issues(spec)],
         target_summary=target_summary(spec),
         timeline=_timeline(spec),
         summary=overview(spec),
+        slo=slo_summary(spec),
     )
 
 

@@ -107,6 +107,8 @@ def render(plans: list[StackPlan], console: Console | None = None, *, details: b
             parts.append(Panel(Text("\n".join(plan.target_summary)), title=plan.target, title_align="left"))
         if plan.timeline:
             parts.append(Panel(Text("\n".join(plan.timeline["lines"])), title="24 h timeline", title_align="left"))
+        if plan.slo:
+            parts.append(Panel(Text("\n".join(plan.slo["lines"])), title="capacity at SLO", title_align="left"))
         parts.append(cost_table(plan))
         if plan.warnings:
             parts.append(Panel(Text("\n".join(plan.warnings), style="yellow"), title="warnings", title_align="left"))

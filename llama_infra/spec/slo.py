@@ -134,15 +134,19 @@ def slo_issues(spec: DeploymentSpec) -> list[SpecIssue]:
                                  + "; ".join(e.problems), _fixes(spec, e)))
             continue
         if n.replicas_at_peak is not None and n.replicas_at_peak > e.config.max_replicas:
-            field = "max_replicas"
-            out.append(SpecIssue(_config_path(spec, e.config.window, field),
-                                 f"the {e.name} configuration's max_replicas {e.config.max_replicas} cannot carry "
-                                 f"its peak of {n.peak_requests_per_second:g} requests/s at SLO: a replica of "
-                                 f"{e.config.instance_type} carries ≈ {e.requests_per_second:.2f} requests/s "
+            if e.config.window is None and spec.scaling.max_replicas is None:
+                path: Path = ("capacity", "burst", "max")
+                burst = n.replicas_at_peak - spec.capacity.baseline.count
+                fix = (f"set burst max: {burst} or more (max_replicas is the baseline's "
+                       f"{spec.capacity.baseline.count} + burst max)")
+            else:
+                path = _config_path(spec, e.config.window, "max_replicas")
+                fix = f"set max_replicas: {n.replicas_at_peak} or more"
+            out.append(SpecIssue(path, f"the {e.name} configuration's max_replicas {e.config.max_replicas} cannot "
+                                 f"carry its peak of {n.peak_requests_per_second:.1f} requests/s at SLO: a replica "
+                                 f"of {e.config.instance_type} carries ≈ {e.requests_per_second:.2f} requests/s "
                                  f"({e.concurrency:.1f} concurrent, limited by {e.limited_by}), so it takes "
-                                 f"{n.replicas_at_peak}",
-                                 f"set {field}: {n.replicas_at_peak} or more"
-                                 + ("" if e.config.window else " (or burst.max to match)"), "warning"))
+                                 f"{n.replicas_at_peak}", fix, "warning"))
     day = config_needs[0].envelope
     stated = spec.load.requests_per_second_per_replica
     if stated is not None and day.reachable and day.requests_per_second > 0:
