@@ -2,12 +2,12 @@
 
 A spec states them (`load.request_sizes.prompt_tokens` / `output_tokens`), names a per-request trace to take them
 from (`load.request_sizes.trace`, the Azure trace columns TIMESTAMP,ContextTokens,GeneratedTokens, read by the
-simulator's trace reader), or takes the default: the shared Azure LLM 2023 code trace that ships in
+trace reader in `trace_format`), or takes the default: the shared Azure LLM 2023 code trace that ships in
 `llama_infra/data/traces/` (8,819 requests; see its README for source and licence).
 
-Percentiles are numpy's default (linear interpolation). A stated distribution without a mean gets the mean of the
-log-normal through its p50 and p95 (token counts are right-skewed; on the shared trace that estimate is within
-15 % of the real mean for prompts).
+Percentiles interpolate linearly between closest ranks (numpy's default). A stated distribution without a mean gets
+the mean of the log-normal through its p50 and p95 (token counts are right-skewed; on the shared trace's prompts that
+estimate is about 15 % above the real mean). No numpy: `validate` and `plan` run without the simulator's extra.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from llama_infra.trace_format import SHARED_TRACE, token_columns
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -41,9 +43,9 @@ class TokenDistribution:
         """Tokens at quantile level q (0–1): a trace's own quantiles, or for stated percentiles log-linear between
         them (below p50 and above p99 the log-normal through p50 and p95, so the tail above p99 keeps growing)."""
         if self.grid is not None:
-            import numpy as np
-
-            return float(np.interp(q, GRID, self.grid))
+            i = min(int(q * 200), 199)
+            frac = min(max(q * 200 - i, 0.0), 1.0)
+            return self.grid[i] + (self.grid[i + 1] - self.grid[i]) * frac
         from statistics import NormalDist
 
         z = NormalDist().inv_cdf(min(max(q, 1e-6), 1 - 1e-6))
@@ -70,27 +72,31 @@ def lognormal_mean(p50: float, p95: float) -> float:
     return p50 * math.exp(sigma * sigma / 2)
 
 
-def _distribution(values) -> TokenDistribution:
-    import numpy as np
+def percentile(sorted_values: list[float], q: float) -> float:
+    """numpy's default percentile (linear interpolation between closest ranks), q in 0–100."""
+    pos = (len(sorted_values) - 1) * q / 100
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
-    p50, p95, p99 = (float(np.percentile(values, q)) for q in (50, 95, 99))
-    grid = tuple(float(x) for x in np.percentile(values, [q * 100 for q in GRID]))
-    return TokenDistribution(p50, p95, p99, float(np.mean(values)), grid)
+
+def _distribution(values: list[int]) -> TokenDistribution:
+    xs = sorted(float(v) for v in values)
+    p50, p95, p99 = (percentile(xs, q) for q in (50, 95, 99))
+    grid = tuple(percentile(xs, q * 100) for q in GRID)
+    return TokenDistribution(p50, p95, p99, math.fsum(xs) / len(xs), grid)
 
 
 @cache
 def _from_trace_cached(path: str | None, mtime_ns: int) -> RequestSizes:
-    from llama_infra.sim.workload import SHARED_TRACE, load_trace
-
-    w = load_trace(path)
-    name = f"the shared trace {SHARED_TRACE}" if path is None else f"trace {path}"
-    return RequestSizes(_distribution(w.prompt_tokens), _distribution(w.output_tokens),
-                        f"{name} ({len(w):,} requests)")
+    name, prompts, outputs = token_columns(path)
+    what = f"the shared trace {SHARED_TRACE}" if path is None else f"trace {path}"
+    return RequestSizes(_distribution(prompts), _distribution(outputs), f"{what} ({len(prompts):,} requests)")
 
 
 def from_trace(path: str | Path | None = None) -> RequestSizes:
-    """Sizes of a per-request trace (the shared Azure 2023 code trace when `path` is None). A bad file raises the
-    simulator's located `TraceError` (file, line, column, fix)."""
+    """Sizes of a per-request trace (the shared Azure 2023 code trace when `path` is None). A bad file raises a
+    located `TraceError` (file, line, column, fix)."""
     if path is None:
         return _from_trace_cached(None, 0)
     p = Path(path)

@@ -76,11 +76,11 @@ PROMPT_LEVELS = tuple((i + 0.5) / 400 for i in range(400))  # equal-mass prompt 
 def miss_share(utilisation: float, mean_service_s: float, slack_s) -> float:
     """Share of requests whose TTFT exceeds the target: for equal-mass prompt sizes with `slack_s` left after their
     own prefill and decode step, P(W > slack) of an M/M/1 prefill queue (1 when there is no slack)."""
-    import numpy as np
-
-    x = np.asarray(slack_s)
-    waits = utilisation * np.exp(-(1 - utilisation) * np.maximum(x, 0.0) / mean_service_s)
-    return float(np.where(x < 0, 1.0, waits).mean())
+    rate = (1 - utilisation) / mean_service_s
+    total = 0.0
+    for x in slack_s:
+        total += 1.0 if x < 0 else utilisation * math.exp(-rate * x)
+    return total / len(slack_s)
 
 
 def _batch_for_rate(perf: ReplicaPerf, rate: float, ttft_mean_s: float, mean_output: float) -> float:
@@ -98,8 +98,6 @@ def _batch_for_rate(perf: ReplicaPerf, rate: float, ttft_mean_s: float, mean_out
 
 def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_per_s_slo: float,
              sizes: RequestSizes) -> Envelope:
-    import numpy as np
-
     perf = perf_of(config, tp_degree)
     prompt, output = sizes.prompt, sizes.output
     ttft_p99 = perf.ttft_s(prompt.p99)
@@ -123,7 +121,7 @@ def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_pe
     step1 = perf.decode_step_s(1.0)
     ttft_mean = perf.ttft_s(prompt.mean)
     service_s = prompt.mean / perf.prefill_tokens_per_s
-    idle_ttft = np.array([perf.ttft_s(prompt.quantile(q)) - step1 for q in PROMPT_LEVELS])
+    idle_ttft = [perf.ttft_s(prompt.quantile(q)) - step1 for q in PROMPT_LEVELS]
 
     def ttft_ok(rate: float) -> bool:
         b = _batch_for_rate(perf, rate, ttft_mean, output.mean)
@@ -132,7 +130,8 @@ def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_pe
         rho = rate * service_s
         if rho >= 1:
             return False
-        slack = ttft_slo_s - perf.decode_step_s(max(b, 1.0)) - idle_ttft
+        left = ttft_slo_s - perf.decode_step_s(max(b, 1.0))
+        slack = [left - t for t in idle_ttft]
         return miss_share(rho, service_s, slack) <= 1 - TAIL_QUANTILE
 
     # the rate ceiling: a saturated prefill, or the batch limit with no queueing

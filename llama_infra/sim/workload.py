@@ -13,24 +13,17 @@ import io
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-TRACE_COLUMNS = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
+from llama_infra.trace_format import SHARED_TRACE, TRACE_COLUMNS, TraceError
+from llama_infra.trace_format import header as _header
+from llama_infra.trace_format import read_text as _read_text
+
 RATE_COLUMNS = ("minute_offset", "requests_per_minute_mid")
-SHARED_TRACE = "azure_llm_2023_code.csv"
 SHARED_RATE_PROFILE = "azure_llm_2024_coding_week_rate.csv"
 RATE_PROFILE_START = datetime(2024, 5, 10, tzinfo=timezone.utc)  # README: the week starts 2024-05-10 00:00 UTC
-
-
-class TraceError(ValueError):
-    """A trace that cannot be used; the message names file, line, column, problem and fix."""
-
-    def __init__(self, file: str, line: int | None, column: str | None, problem: str, fix: str):
-        where = file + (f", line {line}" if line else "") + (f", column {column}" if column else "")
-        super().__init__(f"{where}: {problem}; {fix}")
 
 
 @dataclass(frozen=True)
@@ -85,29 +78,6 @@ def parse_window(text: str) -> tuple[float, float]:
             raise ValueError(f"window '{text}': '{p}' is not a duration; use a number with s, m, h or d")
         out.append(float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)])
     return out[0], out[1]
-
-
-def _read_text(path: str | Path | None, default: str) -> tuple[str, str]:
-    if path is None:
-        return resources.files("llama_infra.data.traces").joinpath(default).read_text(), f"<shared>/{default}"
-    p = Path(path)
-    try:
-        return p.read_text(), str(p)
-    except OSError as e:
-        raise TraceError(str(p), None, None, f"cannot read the file ({e.strerror})", "check the path") from None
-
-
-def _header(reader, name: str, required: tuple[str, ...]) -> list[str]:
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise TraceError(name, 1, None, "the file is empty", f"write a header line: {','.join(required)}") from None
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise TraceError(name, 1, missing[0], f"missing column{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)} (header has: {', '.join(header) or 'nothing'})",
-                         f"the header must contain {', '.join(required)}")
-    return header
 
 
 def load_trace(path: str | Path | None = None) -> Workload:

@@ -800,7 +800,7 @@ def _request_sizes(spec: DeploymentSpec) -> list[SpecIssue]:
                                      f"use {hi_name} ≥ {lo:g} (or swap the values)"))
     if rs.trace is not None and not stated:
         from llama_infra.request_sizes import from_trace, trace_path
-        from llama_infra.sim.workload import TRACE_COLUMNS, TraceError
+        from llama_infra.trace_format import TRACE_COLUMNS, TraceError
 
         try:
             from_trace(trace_path(spec))

@@ -4,7 +4,8 @@ Not part of `load_spec`: a spec the replica model judges out of reach is still a
 estimate with sources, `llama_infra/sim/replica_model.py`), so these are reported by `llama-infra validate` (an
 error makes it exit 1) and listed by `llama-infra plan`, each with the numbers and a fix:
 
-- error: a configuration (day, or a window's) cannot meet the SLO at any scale (`slo_envelope.Envelope.problems`);
+- error: a configuration (day, or a window's) cannot meet the spec's `slo` at any scale
+  (`slo_envelope.Envelope.problems`); a warning when the spec states no `slo` (the default is the guide's 500 ms);
 - warning: `max_replicas` (day or window) cannot carry the stated peak at SLO, with how many it would take;
 - warning: a stated `load.requests_per_second_per_replica` more than 25 % away from the derived one.
 """
@@ -129,9 +130,11 @@ def slo_issues(spec: DeploymentSpec) -> list[SpecIssue]:
         if not e.reachable:
             if e.config.window is not None and _serving_shape(e) == day_shape:
                 continue  # a window that changes only replica bounds serves like the day: reported once
+            stated = "slo" in spec.model_fields_set
             out.append(SpecIssue(_config_path(spec, e.config.window, "instance_type"),
-                                 f"the {e.name} configuration cannot meet the SLO at any scale: "
-                                 + "; ".join(e.problems), _fixes(spec, e)))
+                                 f"the {e.name} configuration cannot meet the "
+                                 f"{'SLO' if stated else 'default SLO (the spec states none)'} at any scale: "
+                                 + "; ".join(e.problems), _fixes(spec, e), "error" if stated else "warning"))
             continue
         if n.replicas_at_peak is not None and n.replicas_at_peak > e.config.max_replicas:
             if e.config.window is None and spec.scaling.max_replicas is None:
