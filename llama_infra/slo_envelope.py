@@ -210,7 +210,9 @@ def summary(spec: DeploymentSpec) -> dict:
                  f"prompt p50/p95/p99 {sizes.prompt.p50:,.0f}/{sizes.prompt.p95:,.0f}/{sizes.prompt.p99:,.0f}, "
                  f"output {sizes.output.p50:,.0f}/{sizes.output.p95:,.0f}/{sizes.output.p99:,.0f} tokens "
                  f"({sizes.source})")
-    for n in needs(spec):
+    from llama_infra.slo_targets import derived_targets
+
+    for n, d in zip(needs(spec), derived_targets(spec)):
         e = n.envelope
         rows.append({"configuration": e.config.window or "day", "instance_type": e.config.instance_type,
                      "reachable": e.reachable, "problems": list(e.problems),
@@ -219,15 +221,34 @@ def summary(spec: DeploymentSpec) -> dict:
                      "concurrency_at_slo": round(e.concurrency, 2),
                      "requests_per_second_per_replica": round(e.requests_per_second, 3),
                      "limited_by": e.limited_by, "peak_requests_per_second": round(n.peak_requests_per_second, 3),
-                     "replicas_at_peak": n.replicas_at_peak, "max_replicas": e.config.max_replicas})
+                     "replicas_at_peak": n.replicas_at_peak, "max_replicas": e.config.max_replicas,
+                     "min_replicas": e.config.min_replicas,
+                     "derived": {"headroom_fraction": round(d.headroom_fraction, 3),
+                                 "arriving_during_cold_start": round(d.arriving_during_cold_start, 1),
+                                 "queue_depth_target": d.queue_depth_target, "kv_cache_target": d.kv_cache_target,
+                                 "replicas_with_headroom": d.replicas_with_headroom,
+                                 "min_replicas": d.min_replicas}})
         head = f"{e.config.window or 'day'} ({e.config.instance_type}):"
         if not e.reachable:
             lines.append(f"{head} SLO out of reach — " + "; ".join(e.problems))
             continue
-        at_peak = (f"peak {n.peak_requests_per_second:g} requests/s needs {n.replicas_at_peak} replicas "
+        at_peak = (f"peak {n.peak_requests_per_second:.1f} requests/s needs {n.replicas_at_peak} "
+                   f"replica{'' if n.replicas_at_peak == 1 else 's'} "
                    f"(max {e.config.max_replicas})" if n.replicas_at_peak is not None
                    else "no load.peak_requests_per_second stated")
         lines.append(f"{head} {e.requests_per_second:.2f} requests/s per replica at SLO "
                      f"({e.concurrency:.1f} concurrent, limited by {e.limited_by}); {at_peak}")
+        metric = "running + queued per instance" if spec.target == "sagemaker" else "waiting per replica"
+        derived = (f"  derived: queue_depth_target {d.queue_depth_target:g} ({metric}; spec "
+                   f"{spec.scaling.queue_depth_target:g})")
+        if d.kv_cache_target is not None:
+            derived += (f", KV-cache target {d.kv_cache_target:g} (spec "
+                        f"{'none' if spec.scaling.gpu_memory_target is None else f'{spec.scaling.gpu_memory_target:g}'})")
+        derived += (f"; headroom {d.headroom_fraction:.0%} ({d.arriving_during_cold_start:,.0f} requests arrive during "
+                    f"one cold start at the peak)")
+        if d.replicas_with_headroom is not None:
+            derived += (f"; min/max {d.min_replicas}/{d.replicas_with_headroom} "
+                        f"(spec {e.config.min_replicas}/{e.config.max_replicas})")
+        lines.append(derived)
     return {"ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
             "request_sizes": sizes.source, "configurations": rows, "lines": lines}

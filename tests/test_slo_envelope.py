@@ -218,3 +218,38 @@ def test_every_example_configuration_can_meet_its_slo(example):
     spec = load_spec(example)
     assert [i.render() for i in slo_issues(spec) if i.severity == "error"] == []
     assert all(n.envelope.requests_per_second > 0 for n in needs(spec))
+
+
+# --- derived targets ----------------------------------------------------------------------------------------
+
+def test_sagemaker_target_is_the_concurrency_at_slo_less_the_cold_start_headroom():
+    from llama_infra.capacity_timeline import switch_time_s
+    from llama_infra.pricing import default_daily_shape
+    from llama_infra.slo_targets import derived_targets
+
+    spec = parse_spec(SPEC + "load: {peak_requests_per_second: 10}\n")
+    need = needs(spec)[0]
+    (d,) = derived_targets(spec)
+    shape = default_daily_shape()
+    switch = switch_time_s(spec, need.envelope.config)
+    rise = max(shape[(h + 1) % 24] - shape[h] for h in range(24))
+    h = min(0.5, rise * switch / 3600 / max(shape))
+    assert d.headroom_fraction == pytest.approx(h)
+    assert d.queue_depth_target == pytest.approx(max(1.0, need.envelope.concurrency * (1 - h)), abs=0.01)
+    assert d.replicas_with_headroom == math.ceil(10 / (need.envelope.requests_per_second * (1 - h)))
+    assert d.replicas_with_headroom >= d.replicas_at_peak == need.replicas_at_peak
+    assert d.arriving_during_cold_start == pytest.approx(10 * switch)
+
+
+def test_eks_targets_read_waiting_requests_and_the_kv_cache_the_envelope_holds():
+    from llama_infra.slo_envelope import perf_of
+    from llama_infra.slo_targets import derived_targets
+
+    spec = load_spec(ROOT / "stacks" / "specs" / "dev-eks.yaml")
+    d = derived_targets(spec)[0]
+    e = needs(spec)[0].envelope
+    perf = perf_of(e.config, e.tp_degree)
+    kv = e.concurrency * (1 - d.headroom_fraction) * (e.sizes.prompt.mean + e.sizes.output.mean)
+    assert d.kv_cache_target == pytest.approx(kv / perf.kv_cache_tokens, abs=0.001)
+    rho = e.requests_per_second * (1 - d.headroom_fraction) * e.sizes.prompt.mean / perf.prefill_tokens_per_s
+    assert d.queue_depth_target == pytest.approx(max(1.0, rho * rho / (1 - rho)), abs=0.01)
