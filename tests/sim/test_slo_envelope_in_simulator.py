@@ -1,0 +1,71 @@
+"""The SLO envelope is a safe bound: replicas carrying the envelope's rate meet the SLO in the simulator.
+
+The envelope bounds one replica's prefill queue (M/M/1); the simulator pools prefill across replicas, so a fleet
+at the envelope's rate must meet the SLO there, and a fleet past its prefill saturation must not.
+"""
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from llama_infra.sim.engine import Simulation
+from llama_infra.sim.policies import Policy
+from llama_infra.sim.report import default_assumptions, summarise
+from llama_infra.sim.workload import Workload, load_trace
+from llama_infra.slo_envelope import needs, perf_of
+from llama_infra.spec import parse_spec
+
+SPEC = """
+name: llama-8b-envelope
+target: sagemaker
+model: {id: meta-llama/Llama-3.1-8B-Instruct, params_b: 8, precision: bf16,
+        weights: {source: "s3://bucket/llama-8b/"}}
+slo: {ttft_p99_ms: 2500, tokens_per_s_per_user: 20}
+capacity:
+  baseline: {instance_type: ml.g6e.xlarge, count: 3}
+"""
+REPLICAS = 3
+
+
+class Fixed(Policy):
+    def __init__(self, n: int):
+        super().__init__("fixed", f"fixed {n} replicas", 60.0)
+        self.n = n
+
+    def initial_count(self, cfg):
+        return self.n
+
+    def desired(self, obs, cfg):
+        return self.n
+
+
+def _poisson(rate_rps: float, seconds: float, seed: int) -> Workload:
+    sizes = load_trace()  # the envelope's default sizes: the shared trace
+    rng = np.random.default_rng(seed)
+    arrivals = np.sort(rng.random(rng.poisson(rate_rps * seconds)) * seconds)
+    pick = rng.integers(0, len(sizes), len(arrivals))
+    return Workload(arrivals, sizes.prompt_tokens[pick], sizes.output_tokens[pick],
+                    datetime(2026, 1, 5, 12, tzinfo=timezone.utc), seconds, f"Poisson {rate_rps:.2f} req/s")
+
+
+def _attainment(spec, rate_rps: float) -> float:
+    sim = Simulation(spec, _poisson(rate_rps, 1800, seed=7), Fixed(REPLICAS), default_assumptions(spec), 7).run()
+    return summarise(sim, 0.0).slo_attainment
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return parse_spec(SPEC)
+
+
+def test_a_fleet_at_the_envelopes_rate_meets_the_slo(spec):
+    e = needs(spec)[0].envelope
+    assert e.reachable and e.requests_per_second > 0
+    assert _attainment(spec, REPLICAS * e.requests_per_second) >= 0.99
+
+
+def test_a_fleet_past_its_prefill_saturation_does_not(spec):
+    e = needs(spec)[0].envelope
+    saturated = perf_of(e.config, None).prefill_tokens_per_s / e.sizes.prompt.mean
+    assert _attainment(spec, REPLICAS * saturated * 1.1) < 0.99
