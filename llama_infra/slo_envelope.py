@@ -250,5 +250,14 @@ def summary(spec: DeploymentSpec) -> dict:
             derived += (f"; min/max {d.min_replicas}/{d.replicas_with_headroom} "
                         f"(spec {e.config.min_replicas}/{e.config.max_replicas})")
         lines.append(derived)
-    return {"ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
+    from llama_infra.capacity_plan import plan_timezone
+    from llama_infra.slo_targets import floor_line, predictive_floor
+
+    floor = predictive_floor(spec)
+    if floor:
+        lines.append(f"predictive floor (weekday hours, {plan_timezone(spec)}; warm replicas one switch time ahead of "
+                     f"the load): {floor_line(floor)}")
+    return {"predictive_floor": [{"hour": f.hour, "configuration": f.configuration, "min_replicas": f.min_replicas}
+                                 for f in floor],
+            "ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
             "request_sizes": sizes.source, "configurations": rows, "lines": lines}

@@ -108,3 +108,52 @@ def derived_targets(spec: DeploymentSpec) -> list[DerivedTargets]:
     """The day configuration's derived targets and limits, then each window's."""
     quiet = _quietest_by_config(spec)
     return [_derive(spec, n, quiet.get(n.envelope.config.window, 0.0)) for n in needs(spec)]
+
+
+@dataclass(frozen=True)
+class FloorHour:
+    hour: int  # local hour of a weekday in the plan timezone
+    configuration: str
+    min_replicas: int  # replicas that must be warm from the start of this hour
+
+
+def predictive_floor(spec: DeploymentSpec) -> list[FloorHour]:
+    """Scheduled minimum capacity for each hour of a weekday: the replicas that carry, at SLO, the busiest load of
+    the daily shape from this hour until one switch time later (new capacity + model load), so replicas are warm
+    before a ramp arrives and fall back after it; within the configuration's min/max. Empty without a stated peak
+    or when the SLO is out of reach."""
+    from datetime import timedelta
+
+    from llama_infra.capacity_plan import WEEK_START, config_at, plan_timezone
+    from llama_infra.capacity_timeline import switch_time_s
+    from llama_infra.schedules import zone
+
+    peak = spec.load.peak_requests_per_second
+    if not peak:
+        return []
+    rates = {n.envelope.config.window: n.envelope.requests_per_second for n in needs(spec)}
+    if any(r <= 0 for r in rates.values()):
+        return []
+    shape = _shape(spec)
+    start = WEEK_START.replace(tzinfo=zone(plan_timezone(spec)))
+    out = []
+    for h in range(24):
+        cfg = config_at(spec, start + timedelta(hours=h, minutes=30))
+        ahead_h = math.ceil(switch_time_s(spec, cfg) / 3600)
+        busiest = max(shape[(h + k) % 24] for k in range(ahead_h + 1)) * peak
+        need = math.ceil(busiest / rates[cfg.window] - 1e-9)
+        out.append(FloorHour(h, cfg.window or "day", min(max(need, cfg.min_replicas), cfg.max_replicas)))
+    return out
+
+
+def floor_line(floor: list[FloorHour]) -> str:
+    """`00–06 2 · 07 3 · …`: hours with the same floor grouped."""
+    parts, i = [], 0
+    while i < len(floor):
+        j = i
+        while j + 1 < len(floor) and floor[j + 1].min_replicas == floor[i].min_replicas:
+            j += 1
+        hours = f"{floor[i].hour:02d}" if i == j else f"{floor[i].hour:02d}–{floor[j].hour:02d}"
+        parts.append(f"{hours} {floor[i].min_replicas}")
+        i = j + 1
+    return " · ".join(parts)

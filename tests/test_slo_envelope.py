@@ -253,3 +253,19 @@ def test_eks_targets_read_waiting_requests_and_the_kv_cache_the_envelope_holds()
     assert d.kv_cache_target == pytest.approx(kv / perf.kv_cache_tokens, abs=0.001)
     rho = e.requests_per_second * (1 - d.headroom_fraction) * e.sizes.prompt.mean / perf.prefill_tokens_per_s
     assert d.queue_depth_target == pytest.approx(max(1.0, rho * rho / (1 - rho)), abs=0.01)
+
+
+def test_the_predictive_floor_rises_one_switch_time_before_the_ramp_and_falls_after_it():
+    from llama_infra.capacity_timeline import switch_time_s
+    from llama_infra.slo_targets import predictive_floor
+
+    shape = [0.1] * 9 + [1.0] * 10 + [0.1] * 5  # a ramp at 09:00, down at 19:00
+    spec = parse_spec(SPEC.replace("burst: {max: 2}", "burst: {max: 30}") +
+                      f"load: {{peak_requests_per_second: 10, daily_shape: {shape}}}\n")
+    e = needs(spec)[0].envelope
+    ahead_h = math.ceil(switch_time_s(spec, e.config) / 3600)
+    high = math.ceil(10 / e.requests_per_second - 1e-9)
+    low = max(math.ceil(1 / e.requests_per_second - 1e-9), spec.min_replicas)
+    floor = [f.min_replicas for f in predictive_floor(spec)]
+    assert floor[9 - ahead_h:19] == [high] * (10 + ahead_h)  # warm from one switch time before 09:00
+    assert floor[9 - ahead_h - 1] == low and floor[19] == low  # and back down after the ramp
