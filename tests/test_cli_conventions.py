@@ -13,6 +13,7 @@ from llama_infra.cli import app
 from llama_infra.diff import diff_refs
 from llama_infra.kube.render import all_objects
 from llama_infra.spec import load_spec, warnings
+from llama_infra.spec.slo import slo_issues
 
 SPECS = Path(__file__).resolve().parents[1] / "stacks" / "specs"
 
@@ -66,7 +67,8 @@ def test_validate_json_reports_problems_with_line_field_and_fix(tmp_path):
 
 def test_validate_strict_fails_on_warnings_only_when_asked(tmp_path):
     risky = edited(tmp_path, "prod.yaml", "count: 2, purchase: reserved", "count: 1, purchase: reserved")
-    found = warnings(load_spec(risky))
+    spec = load_spec(risky)
+    found = warnings(spec) + slo_issues(spec)  # validate reports the SLO checks after the spec's own
     assert found, "the edited spec should warn (a prod baseline of one instance)"
     assert run("validate", str(risky)).exit_code == 0
     strict = run("validate", str(risky), "--strict", "--json")
