@@ -78,9 +78,11 @@ def test_rate_at_slo_is_the_largest_at_which_ttft_and_tokens_per_s_hold(ttft_slo
 
 def test_short_prompts_and_long_outputs_are_limited_by_tokens_per_s_per_user():
     sizes = RequestSizes(TokenDistribution(20, 40, 50, 25), TokenDistribution(800, 1500, 2000, 900), "test")
-    e = envelope(P4D, None, 2.0, 20, sizes)
+    perf = _perf()
+    tps = perf.tokens_per_s_per_user(perf.max_num_seqs / 4)  # a target that binds well below max_num_seqs
+    e = envelope(P4D, None, 2.0, tps, sizes)
     assert e.limited_by == "tokens/s per user"
-    assert e.concurrency == pytest.approx(_perf().max_batch_for_tokens_per_s(20), rel=0.02)
+    assert e.concurrency == pytest.approx(perf.max_batch_for_tokens_per_s(tps), rel=0.02)
 
 
 def test_a_looser_ttft_target_carries_more_per_replica():
