@@ -62,6 +62,14 @@ def transition_timeout_s(spec: DeploymentSpec, config: Config) -> int:
     return max(MIN_TRANSITION_TIMEOUT_S, math.ceil(2 * switch_time_s(spec, config) / 60) * 60)
 
 
+def switch_budget_s(spec: DeploymentSpec, config: Config) -> int:
+    """How long a switch to `config` may take before the downsizing workflow alarms: the transition timeout (twice
+    the switch time, at least 30 minutes) plus the blue/green bake and old-fleet wait."""
+    from llama_infra.blue_green import bake_s
+
+    return transition_timeout_s(spec, config) + bake_s()
+
+
 def wake_up_s(spec: DeploymentSpec) -> tuple[float, float]:
     """Scale to zero: (low, high) seconds the first request after idle waits for capacity and the model, over every
     configuration that may run no replica (the day, or a window with minimum 0)."""

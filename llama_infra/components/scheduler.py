@@ -44,16 +44,20 @@ def scheduler_role(name: str, *, account: pulumi.Input[str], policy: pulumi.Inpu
     return SchedulerRole(role, role_policy)
 
 
-def schedule(name: str, *, schedule_name: str, description: str, cron: Cron, target_arn: pulumi.Input[str],
-             role: SchedulerRole, input: pulumi.Input[str], region: str | None, parent: pulumi.Resource,
+def schedule(name: str, *, schedule_name: str, description: str, cron: Cron | None = None,
+             rate_minutes: int | None = None, target_arn: pulumi.Input[str], role: SchedulerRole,
+             input: pulumi.Input[str], region: str | None, parent: pulumi.Resource,
              depends_on: list[pulumi.Resource] | None = None) -> aws.scheduler.Schedule:
-    """A schedule that calls `target_arn` with `input` at every firing of `cron` (local time of its timezone)."""
+    """A schedule that calls `target_arn` with `input` at every firing of `cron` (local time of its timezone), or
+    every `rate_minutes` minutes."""
+    if (cron is None) == (rate_minutes is None):
+        raise ValueError("a schedule fires at a cron or at a rate: pass exactly one of cron, rate_minutes")
     return aws.scheduler.Schedule(
         name,
         name=schedule_name,
         description=description,
-        schedule_expression=cron.as_aws(),
-        schedule_expression_timezone=cron.timezone,
+        schedule_expression=cron.as_aws() if cron else f"rate({rate_minutes} minutes)",
+        schedule_expression_timezone=cron.timezone if cron else None,
         flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
         target=aws.scheduler.ScheduleTargetArgs(
             arn=target_arn,

@@ -71,8 +71,17 @@ def _contains(have: Any, want: Any) -> bool:
     return have == want
 
 
+class EndpointMissing(LookupError):
+    """DescribeEndpoint says the endpoint does not exist (deleted, or never created)."""
+
+
 def record(sagemaker: Any, autoscaling: Any, endpoint_name: str, variant_name: str) -> EndpointState:
-    endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
+    try:
+        endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
+    except Exception as e:  # noqa: BLE001 - SageMaker answers ValidationException "Could not find endpoint"
+        if "Could not find endpoint" in str(e):
+            raise EndpointMissing(f"endpoint {endpoint_name} does not exist: {e}") from e
+        raise
     resource_id = variant_resource_id(endpoint_name, variant_name)
     targets = autoscaling.describe_scalable_targets(
         ServiceNamespace=SERVICE_NAMESPACE, ResourceIds=[resource_id], ScalableDimension=VARIANT_DIMENSION

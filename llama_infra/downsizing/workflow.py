@@ -1,10 +1,20 @@
-"""The transition itself: one idempotent pass from whatever the endpoint runs now to the wanted configuration.
+"""The reconciler: each tick moves the endpoint one safe step toward the configuration in force.
 
-Order of steps (SageMaker rejects an instance-type change on an autoscaled variant):
-`record` → `delete_policies` → `deregister_target` → `update_endpoint` → `wait_in_service` →
-`register_target` → `put_policies`. A failure at any step restores the recorded scalable target and policies,
-raises the alarm and raises `TransitionFailed`. The endpoint itself is never left without a serving fleet:
-UpdateEndpoint is blue/green, and SageMaker rolls a failed update back to the old configuration.
+Level-triggered, like a Kubernetes controller: nothing is remembered between ticks except the in-force record
+(`desired.py`); every tick reads the endpoint as it is and takes the one step that state allows:
+
+    endpoint gone                      → alarm (nothing can converge)
+    Updating / Creating / RollingBack  → wait for the next tick (autoscaling is blocked during an update)
+    Failed / OutOfService              → alarm
+    InService on another configuration → delete policies, deregister the target, UpdateEndpoint (blue/green, the
+                                         endpoint's deployment config retained); if UpdateEndpoint is refused,
+                                         re-register the serving configuration's own limits at once
+    InService on the one in force      → register its min/max and attach its policies where they differ
+
+A tick that fails half-way (throttling, a time-out, the Lambda killed) leaves a state the next tick recognises.
+The limits registered are always those of the configuration the endpoint is actually serving, never the previous
+one's. A switch that has not converged within its budget (update + bake, with margin) or after `MAX_UPDATE_ATTEMPTS`
+rolled-back updates raises the `TransitionFailed` metric and notifies the SNS topic (once per switch).
 """
 
 from __future__ import annotations
@@ -15,14 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .alarm import raise_alarm
+from .desired import DAY, Configuration, InForce, read_in_force, write_in_force
 from .log import JsonLog
-from .state import (SERVICE_NAMESPACE, VARIANT_DIMENSION, EndpointState, ScalableTarget, policies_match,
-                    policy_request, record, variant_resource_id)
+from .state import (SERVICE_NAMESPACE, VARIANT_DIMENSION, EndpointMissing, EndpointState, ScalableTarget,
+                    policies_match, policy_request, record, variant_resource_id)
 
-STEPS = ("record", "delete_policies", "deregister_target", "update_endpoint", "wait_in_service",
-         "register_target", "put_policies")
-_SETTLING = {"Updating", "SystemUpdating", "RollingBack", "Creating"}
-_BROKEN = {"Failed", "UpdateRollbackFailed", "OutOfService", "Deleting"}
+SETTLING = frozenset({"Updating", "SystemUpdating", "RollingBack", "Creating"})
+BROKEN = frozenset({"Failed", "UpdateRollbackFailed", "OutOfService", "Deleting"})
+MAX_UPDATE_ATTEMPTS = 3  # rolled-back blue/green updates toward one configuration before the workflow gives up
 
 
 @dataclass
@@ -30,6 +40,7 @@ class Clients:
     sagemaker: Any
     autoscaling: Any
     cloudwatch: Any
+    ssm: Any
     sns: Any | None = None
 
     @classmethod
@@ -38,215 +49,217 @@ class Clients:
 
         session = boto3.session.Session(region_name=region_name)
         return cls(session.client("sagemaker"), session.client("application-autoscaling"),
-                   session.client("cloudwatch"), session.client("sns"))
+                   session.client("cloudwatch"), session.client("ssm"), session.client("sns"))
 
 
-@dataclass
-class Outcome:
-    """`unchanged` (already in the wanted state), `done`, or `continue` (still Updating; resume with `previous`)."""
+@dataclass(frozen=True)
+class Desired:
+    """Everything a tick needs to know about the stack (the schedule's input)."""
 
-    status: str
-    previous: EndpointState
-    final: EndpointState | None = None
-    steps: list[str] = field(default_factory=list)
-
-
-class TransitionFailed(RuntimeError):
-    def __init__(self, endpoint_name: str, step: str, cause: BaseException, restore_problems: list[str],
-                 alarm_problems: list[str]):
-        self.step, self.cause = step, cause
-        self.restore_problems, self.alarm_problems = restore_problems, alarm_problems
-        restored = ("previous scalable target and policies restored" if not restore_problems
-                    else "restore incomplete: " + "; ".join(restore_problems))
-        super().__init__(f"{endpoint_name}: transition failed at step {step}: {type(cause).__name__}: {cause}; "
-                         f"{restored}")
-
-
-class _StepFailed(Exception):
-    def __init__(self, step: str, cause: BaseException):
-        super().__init__(step)
-        self.step, self.cause = step, cause
-
-
-class EndpointNotReady(RuntimeError):
-    """The endpoint is not InService on the configuration we asked for."""
-
-
-def transition(endpoint_name: str, variant_name: str, target_config_name: str, min_capacity: int,
-               max_capacity: int, policy_spec: list[dict[str, Any]] | None = None, timeout_s: float = 1800, *,
-               clients: Clients | None = None, alarm_topic_arn: str | None = None, poll_interval_s: float = 30,
-               resume: EndpointState | None = None, started_at_epoch_s: float | None = None,
-               stop_waiting_at_epoch_s: float | None = None, log: JsonLog | None = None,
-               clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> Outcome:
-    """Move the endpoint to `target_config_name` with min/max capacity and `policy_spec` (PutScalingPolicy fields;
-    None keeps the policies it has). Waits at most `timeout_s` for InService; `stop_waiting_at_epoch_s` ends this
-    invocation's wait early with a `continue` outcome (Lambda's 15-minute limit) to be resumed with `resume`."""
-    clients = clients or Clients.from_boto3()
-    log = log or JsonLog(endpoint=endpoint_name, variant=variant_name)
-    run = _Run(endpoint_name, variant_name, clients, log, clock, sleep, poll_interval_s,
-               alarm_topic_arn=alarm_topic_arn)
-    started = started_at_epoch_s if started_at_epoch_s is not None else clock()
-    deadline = started + timeout_s
-    stop_waiting = min(deadline, stop_waiting_at_epoch_s) if stop_waiting_at_epoch_s else deadline
-    log("transition_started", target_config=target_config_name, min_capacity=min_capacity,
-        max_capacity=max_capacity, resumed=resume is not None)
-
-    try:
-        previous = resume or run.step("record", run.record)
-        if resume is None and previous.status != "InService":
-            raise _StepFailed("record", EndpointNotReady(
-                f"endpoint is {previous.status}, not InService; nothing was changed"))
-    except _StepFailed as failed:
-        raise run.fail(failed, None) from failed.cause
-
-    wanted_target = ScalableTarget(min_capacity, max_capacity)
-    wanted_policies = [policy_request(p) for p in policy_spec] if policy_spec is not None else previous.policies
-    if (resume is None and previous.endpoint_config_name == target_config_name and previous.target == wanted_target
-            and policies_match(wanted_policies, previous.policies)):
-        log("transition_unchanged", endpoint_config=target_config_name)
-        return Outcome("unchanged", previous, previous)
-
-    try:
-        if resume is None and previous.endpoint_config_name != target_config_name:
-            run.step("delete_policies", run.delete_policies, previous.policies)
-            if previous.target:
-                run.step("deregister_target", run.deregister)
-            run.step("update_endpoint", run.update_endpoint, target_config_name)
-        if resume is not None or previous.endpoint_config_name != target_config_name:
-            ready = run.step("wait_in_service", run.wait_in_service, target_config_name, deadline, stop_waiting)
-            if not ready:
-                log("transition_continues", waited_until=stop_waiting, deadline=deadline)
-                return Outcome("continue", previous, None, run.done)
-        run.step("register_target", run.register, wanted_target)
-        run.step("put_policies", run.put_policies, wanted_policies)
-    except _StepFailed as failed:
-        raise run.fail(failed, previous, stop_waiting) from failed.cause
-    final = run.record()
-    log("transition_done", endpoint_config=final.endpoint_config_name, min_capacity=min_capacity,
-        max_capacity=max_capacity, policies=[p["PolicyName"] for p in final.policies])
-    return Outcome("done", previous, final, run.done)
-
-
-@dataclass
-class _Run:
     endpoint_name: str
     variant_name: str
+    configurations: dict[str, Configuration]
+    in_force_parameter: str
+    alarm_topic_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        if DAY not in self.configurations:
+            raise ValueError(f"the configurations name no '{DAY}' configuration: {sorted(self.configurations)}")
+
+    def serving(self, endpoint_config_name: str) -> Configuration | None:
+        """The configuration whose EndpointConfig the endpoint runs (None: one this stack no longer publishes)."""
+        return next((c for c in self.configurations.values() if c.endpoint_config_name == endpoint_config_name), None)
+
+
+@dataclass
+class Tick:
+    """What one tick found and did. `converged`: the endpoint runs the configuration in force with its limits and
+    policies."""
+
+    status: str
+    in_force: str
+    actions: list[str] = field(default_factory=list)
+    alarmed: bool = False
+    error: str | None = None
+
+    @property
+    def converged(self) -> bool:
+        return self.status == "converged"
+
+
+def tick(desired: Desired, clients: Clients, *, set_in_force: str | None = None, log: JsonLog | None = None,
+         clock: Callable[[], float] = time.time) -> Tick:
+    """One reconciliation step. `set_in_force` (the window schedules) records a new configuration in force first."""
+    log = log or JsonLog(endpoint=desired.endpoint_name, variant=desired.variant_name)
+    now = clock()
+    rec = read_in_force(clients.ssm, desired.in_force_parameter)
+    if set_in_force is not None and set_in_force != rec.configuration:
+        if set_in_force not in desired.configurations:
+            raise ValueError(f"set_in_force '{set_in_force}' is none of {sorted(desired.configurations)}")
+        rec = rec.switched_to(set_in_force, now)
+        write_in_force(clients.ssm, desired.in_force_parameter, rec)
+        log("in_force_set", configuration=set_in_force)
+    name = rec.configuration if rec.configuration in desired.configurations else DAY
+    if name != rec.configuration:
+        log("in_force_unknown", recorded=rec.configuration, using=DAY)  # the stack removed that window
+    want = desired.configurations[name]
+    r = _Reconciler(desired, clients, log, rec, name, want, now)
+    try:
+        result = r.step()
+    except Exception as e:  # noqa: BLE001 - a failed step is retried by the next tick; the budget still counts
+        log("tick_failed", error=f"{type(e).__name__}: {e}", actions=r.actions)
+        result = r._result("error")
+        result.error = f"{type(e).__name__}: {e}"
+    r.check_budget(result)
+    if r.rec != rec:
+        write_in_force(clients.ssm, desired.in_force_parameter, r.rec)
+    log("tick_done", status=result.status, in_force=name, actions=result.actions, alarmed=result.alarmed)
+    return result
+
+
+@dataclass
+class _Reconciler:
+    desired: Desired
     clients: Clients
     log: JsonLog
-    clock: Callable[[], float]
-    sleep: Callable[[float], None]
-    poll_interval_s: float
-    done: list[str] = field(default_factory=list)
-    alarm_topic_arn: str | None = None
+    rec: InForce
+    name: str
+    want: Configuration
+    now: float
+    actions: list[str] = field(default_factory=list)
+    alarmed: bool = False
 
     @property
     def _target_ids(self) -> dict[str, str]:
         return {"ServiceNamespace": SERVICE_NAMESPACE, "ScalableDimension": VARIANT_DIMENSION,
-                "ResourceId": variant_resource_id(self.endpoint_name, self.variant_name)}
+                "ResourceId": variant_resource_id(self.desired.endpoint_name, self.desired.variant_name)}
 
-    def step(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
-        self.log("step_started", step=name)
+    def _result(self, status: str) -> Tick:
+        return Tick(status, self.name, self.actions, self.alarmed)
+
+    def step(self) -> Tick:
+        d = self.desired
         try:
-            result = fn(*args)
-        except Exception as e:  # noqa: BLE001 - every failure leads to the same restore
-            self.log("step_failed", step=name, error=f"{type(e).__name__}: {e}")
-            raise _StepFailed(name, e) from e
-        self.done.append(name)
-        self.log("step_done", step=name)
-        return result
+            found = record(self.clients.sagemaker, self.clients.autoscaling, d.endpoint_name, d.variant_name)
+        except EndpointMissing as e:
+            self.alarm("endpoint_missing", str(e))
+            return self._result("endpoint_missing")
+        self.log("state_recorded", state=found.to_dict(), in_force=self.name)
+        if found.status in SETTLING:
+            return self._result("waiting")
+        if found.status != "InService":
+            self.alarm("endpoint_broken", f"endpoint is {found.status}: {found.failure_reason or 'no reason given'}")
+            return self._result("endpoint_broken")
+        if found.endpoint_config_name != self.want.endpoint_config_name:
+            return self.switch(found)
+        return self.settle(found)
 
-    def record(self) -> EndpointState:
-        state = record(self.clients.sagemaker, self.clients.autoscaling, self.endpoint_name, self.variant_name)
-        self.log("state_recorded", state=state.to_dict())
-        return state
+    # --- InService on another configuration: one blue/green update toward the one in force ---------------------
 
-    def delete_policies(self, policies: list[dict[str, Any]]) -> None:
-        for p in policies:
-            self.clients.autoscaling.delete_scaling_policy(PolicyName=p["PolicyName"], **self._target_ids)
+    def switch(self, found: EndpointState) -> Tick:
+        serving = self.desired.serving(found.endpoint_config_name) or Configuration(
+            found.endpoint_config_name,
+            *((found.target.min_capacity, found.target.max_capacity) if found.target else
+              (self.want.min_capacity, self.want.max_capacity)), self.want.policies)
+        if self.rec.update_attempts >= MAX_UPDATE_ATTEMPTS:
+            # Stop retrying a switch SageMaker keeps rolling back; keep the serving fleet autoscaled on its limits.
+            self.settle(found, serving, give_up=True)
+            self.alarm("gave_up", f"{self.rec.update_attempts} updates to {self.want.endpoint_config_name} rolled "
+                       f"back ({found.failure_reason or 'no reason given'}); serving {found.endpoint_config_name}")
+            return self._result("gave_up")
+        if self.want.policies is None and found.policies:
+            self.rec = self.rec.with_(kept_policies=found.policies)
+        # Written before anything changes, so a crash after UpdateEndpoint still counts the attempt.
+        self.rec = self.rec.with_(update_attempts=self.rec.update_attempts + 1)
+        write_in_force(self.clients.ssm, self.desired.in_force_parameter, self.rec)
+        for p in found.policies:
+            self._call("delete_policy", self.clients.autoscaling.delete_scaling_policy, PolicyName=p["PolicyName"],
+                       **self._target_ids, missing_ok=True)
+        if found.target is not None:
+            self._call("deregister_target", self.clients.autoscaling.deregister_scalable_target, **self._target_ids,
+                       missing_ok=True)
+        try:
+            self._call("update_endpoint", self.clients.sagemaker.update_endpoint,
+                       EndpointName=self.desired.endpoint_name, EndpointConfigName=self.want.endpoint_config_name,
+                       # Keep the canary and the alarm rollback the stack gave the endpoint (DeploymentConfig).
+                       RetainDeploymentConfig=True)
+        except Exception as e:  # noqa: BLE001 - the serving fleet gets its autoscaling back, then the tick fails
+            self.log("update_refused", error=f"{type(e).__name__}: {e}")
+            self._restore(serving, found.policies)
+            raise
+        return self._result("update_started")
 
-    def deregister(self) -> None:
-        self.clients.autoscaling.deregister_scalable_target(**self._target_ids)
+    def _restore(self, limits: Configuration, found_policies: list[dict[str, Any]]) -> None:
+        self._call("register_target", self.clients.autoscaling.register_scalable_target,
+                   MinCapacity=limits.min_capacity, MaxCapacity=limits.max_capacity, **self._target_ids)
+        self._put_policies(limits.policies if limits.policies is not None else found_policies, [])
 
-    def update_endpoint(self, config_name: str) -> None:
-        self.clients.sagemaker.update_endpoint(EndpointName=self.endpoint_name, EndpointConfigName=config_name)
+    # --- InService on the configuration in force: its limits and policies ----------------------------------------
 
-    def wait_in_service(self, config_name: str, deadline: float, stop_waiting: float) -> bool:
-        """True once InService on `config_name`; False when this invocation must stop waiting (resume later)."""
-        while True:
-            ep = self.clients.sagemaker.describe_endpoint(EndpointName=self.endpoint_name)
-            status = ep["EndpointStatus"]
-            self.log("endpoint_status", status=status, endpoint_config=ep["EndpointConfigName"])
-            if status == "InService":
-                if ep["EndpointConfigName"] != config_name:
-                    raise EndpointNotReady(f"update rolled back: InService on {ep['EndpointConfigName']}, not "
-                                           f"{config_name} ({ep.get('FailureReason', 'no reason given')})")
-                return True
-            if status in _BROKEN:
-                raise EndpointNotReady(f"endpoint is {status}: {ep.get('FailureReason', 'no reason given')}")
-            now = self.clock()
-            if now >= deadline:
-                raise TimeoutError(f"endpoint still {status} when the transition timeout ran out")
-            if now >= stop_waiting:
-                return False
-            self.sleep(min(self.poll_interval_s, max(0.0, stop_waiting - now)))
+    def settle(self, found: EndpointState, config: Configuration | None = None, give_up: bool = False) -> Tick:
+        config = config or self.want
+        wanted_target = ScalableTarget(config.min_capacity, config.max_capacity)
+        if config.policies is not None:
+            wanted_policies = [policy_request(p) for p in config.policies]
+        else:
+            wanted_policies = found.policies or self.rec.kept_policies
+        if found.target != wanted_target:
+            self._call("register_target", self.clients.autoscaling.register_scalable_target,
+                       MinCapacity=wanted_target.min_capacity, MaxCapacity=wanted_target.max_capacity,
+                       **self._target_ids)
+        if not policies_match(wanted_policies, found.policies):
+            self._put_policies(wanted_policies, found.policies)
+        if give_up:
+            return self._result("gave_up")
+        if self.rec.update_attempts or self.rec.alarmed:
+            if self.rec.alarmed:
+                self.log("recovered", configuration=self.name)
+            self.rec = self.rec.with_(update_attempts=0, alarmed=False)
+        return self._result("converged")
 
-    def register(self, target: ScalableTarget) -> None:
-        self.clients.autoscaling.register_scalable_target(
-            MinCapacity=target.min_capacity, MaxCapacity=target.max_capacity, **self._target_ids)
-
-    def put_policies(self, wanted: list[dict[str, Any]]) -> None:
-        current = self.record().policies
+    def _put_policies(self, wanted: list[dict[str, Any]], current: list[dict[str, Any]]) -> None:
         names = {p["PolicyName"] for p in wanted}
         for p in current:
             if p["PolicyName"] not in names:
-                self.clients.autoscaling.delete_scaling_policy(PolicyName=p["PolicyName"], **self._target_ids)
+                self._call("delete_policy", self.clients.autoscaling.delete_scaling_policy,
+                           PolicyName=p["PolicyName"], **self._target_ids, missing_ok=True)
         for p in wanted:
-            self.clients.autoscaling.put_scaling_policy(**policy_request(p), **self._target_ids)
+            self._call("put_policy", self.clients.autoscaling.put_scaling_policy, **policy_request(p),
+                       **self._target_ids)
 
-    # --- failure path -------------------------------------------------------------------------------------------
+    # --- plumbing ----------------------------------------------------------------------------------------------
 
-    def fail(self, failed: _StepFailed, previous: EndpointState | None,
-             stop_waiting: float | None = None) -> TransitionFailed:
-        restore_problems = self.restore(previous, stop_waiting) if previous else []
-        summary = {"endpoint": self.endpoint_name, "variant": self.variant_name, "failed_step": failed.step,
-                   "error": f"{type(failed.cause).__name__}: {failed.cause}", "steps_done": self.done,
-                   "previous": previous.to_dict() if previous else None, "restore_problems": restore_problems}
-        alarm_problems = raise_alarm(self.clients.cloudwatch, self.clients.sns, self.alarm_topic_arn,
-                                     self.endpoint_name, summary)
-        self.log("transition_failed", **summary, alarm_problems=alarm_problems)
-        return TransitionFailed(self.endpoint_name, failed.step, failed.cause, restore_problems, alarm_problems)
-
-    def restore(self, previous: EndpointState, stop_waiting: float | None) -> list[str]:
-        """Put back the recorded target and policies; each part is tried even when another fails."""
-        problems: list[str] = []
+    def _call(self, action: str, fn: Callable[..., Any], missing_ok: bool = False, **kwargs: Any) -> Any:
+        self.log("action", action=action, **{k: v for k, v in kwargs.items() if k in (
+            "PolicyName", "EndpointConfigName", "MinCapacity", "MaxCapacity")})
         try:
-            self._settle(stop_waiting)
+            out = fn(**kwargs)
         except Exception as e:  # noqa: BLE001
-            problems.append(f"describe_endpoint: {e}")
-        if previous.target is not None:
-            try:
-                self.register(previous.target)
-            except Exception as e:  # noqa: BLE001
-                problems.append(f"register_scalable_target: {e}")
-        try:
-            self.put_policies(previous.policies)
-        except Exception as e:  # noqa: BLE001
-            problems.append(f"put_scaling_policy: {e}")
-        try:
-            after = self.record()
-            self.log("restored", serving_config=after.endpoint_config_name, status=after.status,
-                     target=after.target, policies=[p["PolicyName"] for p in after.policies])
-            if previous.target is not None and after.target != previous.target:
-                problems.append(f"scalable target is {after.target}, expected {previous.target}")
-        except Exception as e:  # noqa: BLE001
-            problems.append(f"record after restore: {e}")
-        return problems
+            if missing_ok and "ObjectNotFoundException" in f"{type(e).__name__} {e}":
+                self.log("already_gone", action=action)
+                return None
+            self.log("action_failed", action=action, error=f"{type(e).__name__}: {e}")
+            raise
+        self.actions.append(action)
+        return out
 
-    def _settle(self, stop_waiting: float | None) -> None:
-        """Autoscaling is blocked while the endpoint updates: wait (within this invocation) for it to settle."""
-        while True:
-            status = self.clients.sagemaker.describe_endpoint(EndpointName=self.endpoint_name)["EndpointStatus"]
-            now = self.clock()
-            if status not in _SETTLING or stop_waiting is None or now >= stop_waiting:
-                return
-            self.sleep(min(self.poll_interval_s, stop_waiting - now))
+    def check_budget(self, result: Tick) -> None:
+        """Raise the alarm while a switch has not converged within the configuration's budget."""
+        if result.converged or self.alarmed:
+            return
+        late_s = self.now - self.rec.since_epoch_s
+        if self.rec.since_epoch_s and late_s > self.want.budget_s:
+            self.alarm("not_converged", f"{late_s:.0f} s after '{self.name}' came in force the endpoint is still "
+                       f"{result.status} (budget {self.want.budget_s:.0f} s)")
+
+    def alarm(self, reason: str, detail: str) -> None:
+        """The metric at every tick that finds the problem; SNS once, until the endpoint converges again."""
+        summary = {"endpoint": self.desired.endpoint_name, "variant": self.desired.variant_name, "reason": reason,
+                   "detail": detail, "in_force": self.name, "since_epoch_s": self.rec.since_epoch_s,
+                   "update_attempts": self.rec.update_attempts}
+        notify = not self.rec.alarmed
+        problems = raise_alarm(self.clients.cloudwatch, self.clients.sns if notify else None,
+                               self.desired.alarm_topic_arn, self.desired.endpoint_name, summary)
+        self.rec = self.rec.with_(alarmed=True)
+        self.alarmed = True
+        self.log("transition_failed", **summary, alarm_problems=problems)

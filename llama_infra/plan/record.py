@@ -53,6 +53,7 @@ class RecordedResource:
     replace_on_changes: list[str] = field(default_factory=list)
     ignore_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    retain_on_delete: bool = False
     depends_on: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_inputs: list[str] = field(default_factory=list)  # top-level inputs that hold a Pulumi secret
@@ -338,6 +339,7 @@ def _record(program: Callable[[], Any], project: str, stack: str, preview: bool,
                     custom=bool(request.custom), parent_urn=request.parent,
                     replace_on_changes=list(request.replaceOnChanges), ignore_changes=list(request.ignoreChanges),
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    retain_on_delete=bool(request.retainOnDelete),
                     depends_on=list(request.dependencies), outputs=outputs, secret_inputs=secrets))
             return response
 

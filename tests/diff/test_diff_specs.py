@@ -48,7 +48,8 @@ def test_new_instance_type_means_a_new_endpoint_configuration(tmp_path: Path) ->
 
 def test_with_a_night_window_the_workflow_moves_the_endpoint(tmp_path: Path) -> None:
     """prod downsizes overnight: the endpoint's configuration belongs to the downsizing workflow (ignore_changes),
-    so Pulumi creates the new day configuration and the workflow's day schedule switches to it."""
+    so Pulumi creates the new day configuration (keeping the old one, which the live endpoint may still run) and
+    publishes its name to the workflow, whose next tick switches to it while the day is in force."""
     head = edited(tmp_path, "prod.yaml", ("instance_type: ml.p4d.24xlarge, count: 2",
                                           "instance_type: ml.p5.48xlarge, count: 2"))
     result = diff_refs(str(SPECS / "prod.yaml"), str(head))
@@ -56,8 +57,9 @@ def test_with_a_night_window_the_workflow_moves_the_endpoint(tmp_path: Path) -> 
     assert "llama-70b-prod-endpoint" not in ops(result)
     ignored = {i.name: [f.path for f in i.fields] for i in result.resources.ignored}
     assert ignored["llama-70b-prod-endpoint"] == ["endpointConfigName"]
-    day = next(c for c in result.resources.changes if c.name.endswith("-day-schedule"))
-    assert "target.input.target_config_name" in [f.path for f in day.fields]
+    for suffix in ("-day-schedule", "-night-schedule", "-tick-schedule"):
+        schedule = next(c for c in result.resources.changes if c.name.endswith(suffix))
+        assert "target.input.configurations.day.endpoint_config_name" in [f.path for f in schedule.fields]
 
 
 def test_new_precision_replaces_the_model_and_its_configuration(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{physical}",
             "Role": f"arn:aws:iam::{ACCOUNT}:role/{physical}",
             "Policy": f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:scalingPolicy:{physical}",
+            # a hierarchical parameter's ARN has one slash after `parameter` (its name starts with one)
+            "Parameter": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{physical.lstrip('/')}",
         }
         outputs.setdefault("name", physical)
         outputs["arn"] = arns.get(kind, f"arn:aws:mock:{REGION}:{ACCOUNT}:{kind.lower()}/{physical}")

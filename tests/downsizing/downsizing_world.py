@@ -34,6 +34,7 @@ RESOURCE_ID = f"endpoint/{ENDPOINT}/variant/{VARIANT}"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 DAY_MIN, DAY_MAX = 2, 6
 NIGHT_MIN, NIGHT_MAX = 2, 3
+IN_FORCE_PARAMETER = f"/llama-infra/{ENDPOINT}/downsizing/in-force"
 
 # An endpoint as found: `gpu-memory` stands for the GPU-memory policy llama-infra attached before it stopped (GPU
 # memory is not a load signal on SageMaker); the workflow keeps what it finds when given no policies, and
@@ -78,8 +79,15 @@ class SageMakerUpdates:
     """The fixture's UpdateEndpoint state: how updates progress, and what the workflow could observe."""
 
     polls_until_in_service: int = 3
+    # With `update_s` set, an update lasts that many seconds of `clock` instead of a number of polls (so that looking
+    # at the endpoint does not move it along).
+    update_s: float | None = None
+    clock: FakeClock | None = None
     mode: str = "succeed"  # "succeed" | "rollback" (SageMaker rolls the update back) | "stuck" (never settles)
     update_calls: list[str] = field(default_factory=list)
+    # Whether each UpdateEndpoint kept the endpoint's deployment config (canary + alarm rollback): SageMaker reuses
+    # it only when the call passes DeploymentConfig or RetainDeploymentConfig=True.
+    kept_deployment_config: list[bool] = field(default_factory=list)
     observed: list[tuple[str, str]] = field(default_factory=list)  # (status, config) seen by DescribeEndpoint
     register_calls: list[tuple[str, str, int, int]] = field(default_factory=list)  # (status, config, min, max)
     _pending: dict[str, list[Any]] = field(default_factory=dict)
@@ -95,7 +103,8 @@ class SageMakerUpdates:
             raise error(f"{operation}: {message}")
 
     # -- moto backend extensions -----------------------------------------------------------------------------------
-    def update_endpoint(self, backend: Any, endpoint_name: str, config_name: str) -> str:
+    def update_endpoint(self, backend: Any, endpoint_name: str, config_name: str,
+                        deployment_config: Any = None, retain_deployment_config: Any = None) -> str:
         self._maybe_fail("UpdateEndpoint", ValidationError)
         endpoint = backend.endpoints.get(endpoint_name)
         if endpoint is None:
@@ -112,8 +121,11 @@ class SageMakerUpdates:
                 raise ValidationError(message=f"The variant {v['VariantName']} is registered with Application Auto "
                                       "Scaling; deregister it before changing its instance type.")
         self.update_calls.append(config_name)
+        self.kept_deployment_config.append(bool(deployment_config) or str(retain_deployment_config).lower() == "true")
         endpoint.endpoint_status = "Updating"
-        self._pending[endpoint_name] = [config_name, self.polls_until_in_service, self.mode]
+        self._pending[endpoint_name] = [config_name, self.polls_until_in_service, self.mode,
+                                        (self.clock.now + self.update_s) if self.update_s is not None and self.clock
+                                        else None]
         return endpoint.arn
 
     def on_describe(self, backend: Any, endpoint_name: str) -> None:
@@ -121,8 +133,10 @@ class SageMakerUpdates:
         endpoint = backend.endpoints.get(endpoint_name)
         pending = self._pending.get(endpoint_name)
         if endpoint is not None and pending is not None:
-            config_name, polls, mode = pending
-            if mode != "stuck":
+            config_name, polls, mode, done_at = pending
+            if done_at is not None:
+                pending[1] = 0 if mode != "stuck" and self.clock.now >= done_at else 1
+            elif mode != "stuck":
                 pending[1] = polls - 1
             if pending[1] <= 0:
                 del self._pending[endpoint_name]
@@ -146,6 +160,7 @@ class World:
     cloudwatch: Any
     sns: Any
     sqs: Any
+    ssm: Any
     topic_arn: str
     queue_url: str
     updates: SageMakerUpdates
@@ -182,14 +197,18 @@ def _patch_moto(monkeypatch: pytest.MonkeyPatch, updates: SageMakerUpdates) -> N
 
     monkeypatch.setattr(sm_models.FakeEndpointConfig, "validate_instance_type", validate_instance_type)
 
-    def backend_update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> str:
-        return updates.update_endpoint(self, endpoint_name, endpoint_config_name)
+    def backend_update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str,
+                                deployment_config: Any = None, retain_deployment_config: Any = None) -> str:
+        return updates.update_endpoint(self, endpoint_name, endpoint_config_name, deployment_config,
+                                       retain_deployment_config)
 
     monkeypatch.setattr(sm_models.SageMakerModelBackend, "update_endpoint", backend_update_endpoint, raising=False)
 
     def response_update_endpoint(self: Any) -> ActionResult:
         arn = self.sagemaker_backend.update_endpoint(self._get_param("EndpointName"),
-                                                     self._get_param("EndpointConfigName"))
+                                                     self._get_param("EndpointConfigName"),
+                                                     self._get_param("DeploymentConfig"),
+                                                     self._get_param("RetainDeploymentConfig"))
         return ActionResult({"EndpointArn": arn})
 
     monkeypatch.setattr(SageMakerResponse, "update_endpoint", response_update_endpoint, raising=False)
@@ -238,7 +257,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
         monkeypatch.setenv(key, value)
-    updates = SageMakerUpdates()
+    clock = FakeClock()
+    updates = SageMakerUpdates(clock=clock)
     with mock_aws():
         _patch_moto(monkeypatch, updates)
         sm = boto3.client("sagemaker", region_name=REGION)
@@ -264,5 +284,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
         queue = sqs.create_queue(QueueName="llama-alarms")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-        yield World(sm, aas, boto3.client("cloudwatch", region_name=REGION), sns, sqs, topic, queue, updates,
-                    FakeClock())
+        ssm = boto3.client("ssm", region_name=REGION)
+        from llama_infra.downsizing.desired import initial_record
+
+        ssm.put_parameter(Name=IN_FORCE_PARAMETER, Value=initial_record(), Type="String")
+        yield World(sm, aas, boto3.client("cloudwatch", region_name=REGION), sns, sqs, ssm, topic, queue, updates,
+                    clock)

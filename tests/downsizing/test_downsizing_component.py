@@ -79,20 +79,32 @@ def test_schedules_fire_the_workflow_at_local_night_start_and_lead_time_before_m
     function = mocks.of_type("aws:lambda/function:Function")[0]
     assert night["target"]["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function.inputs['name']}"
     night_event, day_event = json.loads(night["target"]["input"]), json.loads(day["target"]["input"])
-    assert night_event == {"endpoint_name": ENDPOINT, "variant_name": "AllTraffic",
-                           "target_config_name": "llama-70b-prod-overnight", "min_capacity": 2, "max_capacity": 3,
-                           "policies": None, "timeout_s": night_event["timeout_s"], "direction": "night",
-                           "window": "overnight"}
-    assert night_event["timeout_s"] >= 1800
-    assert (day_event["target_config_name"], day_event["min_capacity"], day_event["max_capacity"]) == (
-        "llama-70b-prod-day", 2, 6)
+    assert (night_event["set_in_force"], day_event["set_in_force"]) == ("overnight", "day")
+    # every schedule publishes every configuration: a changed one reaches the endpoint at the next tick
+    tick = schedules["llama-70b-prod-downsizing-tick-schedule"]
+    assert tick["scheduleExpression"] == "rate(5 minutes)" and "scheduleExpressionTimezone" not in tick
+    tick_event = json.loads(tick["target"]["input"])
+    assert "set_in_force" not in tick_event
+    for event in (night_event, day_event, tick_event):
+        published = {k: v for k, v in event.items() if k != "set_in_force"}
+        assert published == tick_event
+    assert tick_event["in_force_parameter"] == "/llama-infra/llama-70b-prod/downsizing/in-force"
+    configs = tick_event["configurations"]
+    assert {k: (c["endpoint_config_name"], c["min_capacity"], c["max_capacity"], c["policies"])
+            for k, c in configs.items()} == {"day": ("llama-70b-prod-day", 2, 6, None),
+                                            "overnight": ("llama-70b-prod-overnight", 2, 3, None)}
+    # budget: the transition time-out (≥ 30 min) + bake (600 s) + old-fleet wait (300 s) + one tick
+    assert all(c["budget_s"] >= 1800 + 900 + 300 for c in configs.values())
+    parameter = mocks.of_type("aws:ssm/parameter:Parameter")[0]
+    assert parameter.inputs["name"] == tick_event["in_force_parameter"]
+    assert json.loads(parameter.inputs["insecureValue"])["configuration"] == "day"  # not a secret: plain text
 
 
 def test_lambda_ships_the_workflow_package_and_its_roles_are_least_privilege(mocks):
     build(prod())
     function = mocks.of_type("aws:lambda/function:Function")[0].inputs
     assert function["handler"] == "downsizing.handler.lambda_handler"
-    assert function["runtime"] == "python3.12" and function["timeout"] == 900
+    assert function["runtime"] == "python3.12" and function["timeout"] == 120  # a tick never waits
     assert function["reservedConcurrentExecutions"] == 1
     assert {"downsizing/workflow.py", "downsizing/handler.py"} <= set(function["code"].assets)
 
@@ -105,8 +117,9 @@ def test_lambda_ships_the_workflow_package_and_its_roles_are_least_privilege(moc
     assert workflow["ChangeVariantScaling"]["Condition"]["StringEquals"] == {
         "application-autoscaling:service-namespace": "sagemaker",
         "application-autoscaling:scalable-dimension": "sagemaker:variant:DesiredInstanceCount"}
-    assert workflow["ContinueItself"]["Resource"] == [
-        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{ENDPOINT}-downsizing"]
+    assert workflow["ConfigurationInForce"]["Resource"] == [
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/llama-infra/{ENDPOINT}/downsizing/in-force"]
+    assert "ContinueItself" not in workflow  # no self-invocation: ticks replace continuations
     # resource "*" only where AWS has no resource type, each documented in downsizing_iam.py
     assert {sid for sid, s in workflow.items() if s["Resource"] == "*"} == {"DescribeScaling", "PublishFailureMetric"}
     assert workflow["PublishFailureMetric"]["Condition"] == {
@@ -135,7 +148,7 @@ def test_failure_alarm_watches_the_workflow_metric_and_notifies_the_topic(mocks)
     statements = json.loads(mocks.named("llama-70b-prod-downsizing-workflow-policy").inputs["policy"])["Statement"]
     assert {"Sid": "NotifyFailure", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]} in statements
     retries = mocks.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")[0].inputs
-    assert retries["maximumRetryAttempts"] == 0
+    assert retries["maximumRetryAttempts"] == 2  # ticks are idempotent: a retry is safe
 
 
 def test_default_builder_reuses_the_day_model_when_only_the_instance_type_changes(mocks):

@@ -1,186 +1,311 @@
-"""The downsizing workflow end to end against moto (with UpdateEndpoint added by the `aws` fixture)."""
+"""The downsizing reconciler against moto (UpdateEndpoint added by the `aws` fixture), ticking every 5 minutes.
+
+Invariants, over the fault matrix (every AWS call the workflow makes × throttling, a failure, a time-out, the
+Lambda killed before or after the call) and the races that broke the edge-triggered workflow (an update already
+running, a morning run during the night update, the endpoint deleted, an update longer than its budget):
+
+- the endpoint ends on the configuration in force, with that configuration's limits and policies, within a bounded
+  number of ticks;
+- it is never InService without a scalable target for longer than one tick;
+- a switch that cannot converge raises the alarm metric and notifies the topic.
+"""
 
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from typing import Any
 
+import botocore.exceptions
 import pytest
+from downsizing_world import (DAY_CONFIG, DAY_MAX, DAY_MIN, DAY_POLICIES, ENDPOINT, IN_FORCE_PARAMETER, NIGHT_CONFIG,
+                              NIGHT_MAX, NIGHT_MIN, VARIANT, World)
 
-from llama_infra.downsizing import TransitionFailed, transition
+from llama_infra.downsizing import Clients, Configuration, Desired, tick
+from llama_infra.downsizing.desired import read_in_force
 from llama_infra.downsizing.handler import lambda_handler
-from llama_infra.downsizing.state import EndpointState
-from llama_infra.downsizing.workflow import STEPS, Clients
-from downsizing_world import (DAY_CONFIG, DAY_MAX, DAY_MIN, DAY_POLICIES, ENDPOINT, NIGHT_CONFIG, NIGHT_MAX,
-                                       NIGHT_MIN, VARIANT, World)
+from llama_infra.downsizing.workflow import MAX_UPDATE_ATTEMPTS
+
+TICK_S = 300
+QUEUE = [p for p in DAY_POLICIES if p["PolicyName"] == "queue-depth"]  # what the component attaches
 
 
-def clients(aws: World) -> Clients:
-    return Clients(aws.sagemaker, aws.autoscaling, aws.cloudwatch, aws.sns)
+@pytest.fixture(autouse=True)
+def timed_updates(aws: World) -> None:
+    aws.updates.update_s = 2 * TICK_S  # a blue/green update takes two ticks unless a test says otherwise
 
 
-def run(aws: World, config: str, lo: int, hi: int, **kw: Any):
-    return transition(ENDPOINT, VARIANT, config, lo, hi, None, kw.pop("timeout_s", 1800), clients=clients(aws),
-                      alarm_topic_arn=aws.topic_arn, clock=aws.clock, sleep=aws.clock.sleep, **kw)
+def desired(aws: World, *, day: str = DAY_CONFIG, budget_s: float = 3600, policies: Any = QUEUE) -> Desired:
+    return Desired(ENDPOINT, VARIANT, {
+        "day": Configuration(day, DAY_MIN, DAY_MAX, policies, budget_s),
+        "overnight": Configuration(NIGHT_CONFIG, NIGHT_MIN, NIGHT_MAX, policies, budget_s),
+    }, IN_FORCE_PARAMETER, aws.topic_arn)
 
 
-def night(aws: World, **kw: Any):
-    return run(aws, NIGHT_CONFIG, NIGHT_MIN, NIGHT_MAX, **kw)
+class Crash(BaseException):
+    """The Lambda runtime killing the invocation: nothing after this point of the tick runs."""
 
 
-def morning(aws: World, **kw: Any):
-    return run(aws, DAY_CONFIG, DAY_MIN, DAY_MAX, **kw)
+class Faults:
+    """Inject one fault into the next call of one client method (the boto3 client itself stays real)."""
+
+    KINDS = ("throttle", "fail", "timeout", "crash_before", "crash_after")
+
+    def __init__(self) -> None:
+        self.pending: dict[str, str] = {}
+        self.fired: list[tuple[str, str]] = []
+
+    def inject(self, method: str, kind: str) -> None:
+        assert kind in self.KINDS
+        self.pending[method] = kind
+
+    def wrap(self, client: Any) -> Any:
+        return _Faulty(client, self)
 
 
-def test_night_then_morning_switches_config_and_keeps_the_endpoint_autoscaled(aws: World):
-    assert aws.state() == ("InService", DAY_CONFIG, (DAY_MIN, DAY_MAX), DAY_POLICIES)
+class _Faulty:
+    def __init__(self, client: Any, faults: Faults):
+        self._client, self._faults = client, faults
 
-    out = night(aws)
-    assert out.status == "done"
-    assert out.steps == list(STEPS)
-    assert aws.state() == ("InService", NIGHT_CONFIG, (NIGHT_MIN, NIGHT_MAX), DAY_POLICIES)
-    # the workflow waited through Updating, and re-registered only once InService on the night configuration
-    assert ("Updating", DAY_CONFIG) in aws.updates.observed
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(**kwargs: Any) -> Any:
+            kind = self._faults.pending.pop(name, None)
+            if kind:
+                self._faults.fired.append((name, kind))
+            if kind == "throttle":
+                raise botocore.exceptions.ClientError(
+                    {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, name)
+            if kind == "fail":
+                raise botocore.exceptions.ClientError(
+                    {"Error": {"Code": "InternalFailure", "Message": "injected"}}, name)
+            if kind == "timeout":
+                raise botocore.exceptions.ReadTimeoutError(endpoint_url=f"https://{name}.invalid")
+            if kind == "crash_before":
+                raise Crash(name)
+            out = attr(**kwargs)
+            if kind == "crash_after":
+                raise Crash(name)
+            return out
+
+        return call
+
+
+def clients(aws: World, faults: Faults | None = None) -> Clients:
+    f = faults or Faults()
+    return Clients(f.wrap(aws.sagemaker), f.wrap(aws.autoscaling), aws.cloudwatch, f.wrap(aws.ssm), aws.sns)
+
+
+class Timeline:
+    """Ticks every 5 minutes and checks the target invariant after each one."""
+
+    def __init__(self, aws: World, want: Desired, faults: Faults | None = None):
+        self.aws, self.want, self.faults = aws, want, faults or Faults()
+        self.results: list[Any] = []
+        self.in_service_without_target = 0
+        self.longest_without_target = 0
+
+    def tick(self, set_in_force: str | None = None, want: Desired | None = None) -> Any:
+        self.want = want or self.want
+        try:
+            out = tick(self.want, clients(self.aws, self.faults), set_in_force=set_in_force, clock=self.aws.clock)
+        except (Crash, Exception):  # killed, or failed before it could record anything: Lambda's retry follows
+            out = None
+        self.results.append(out)
+        status, _, target, _ = self.aws.state()
+        self.in_service_without_target = self.in_service_without_target + 1 if (
+            status == "InService" and target is None) else 0
+        self.longest_without_target = max(self.longest_without_target, self.in_service_without_target)
+        self.aws.clock.now += TICK_S
+        return out
+
+    def until_converged(self, limit: int = 12) -> int:
+        for n in range(1, limit + 1):
+            out = self.tick()
+            if out is not None and out.converged:
+                return n
+        raise AssertionError(f"not converged in {limit} ticks: {[r and r.status for r in self.results]}")
+
+
+NIGHT_STATE = ("InService", NIGHT_CONFIG, (NIGHT_MIN, NIGHT_MAX), QUEUE)
+DAY_STATE = ("InService", DAY_CONFIG, (DAY_MIN, DAY_MAX), QUEUE)
+
+
+def test_the_night_start_moves_the_endpoint_in_a_few_ticks_and_keeps_it_autoscaled(aws: World):
+    t = Timeline(aws, desired(aws))
+    first = t.tick(set_in_force="overnight")
+    assert first.status == "update_started"
+    assert first.actions == ["delete_policy", "delete_policy", "deregister_target", "update_endpoint"]
+    assert t.until_converged() <= 4
+    assert aws.state() == NIGHT_STATE  # the retired GPU-memory policy is gone, only the component's is back
     assert aws.updates.register_calls == [("InService", NIGHT_CONFIG, NIGHT_MIN, NIGHT_MAX)]
-    assert aws.clock.slept, "the InService wait polled"
+    assert aws.updates.kept_deployment_config == [True]  # canary + alarm rollback retained
+    # converged ticks change nothing
+    assert t.tick().actions == [] and aws.updates.update_calls == [NIGHT_CONFIG]
 
-    out = morning(aws)
-    assert out.status == "done"
-    assert aws.state() == ("InService", DAY_CONFIG, (DAY_MIN, DAY_MAX), DAY_POLICIES)
-    assert aws.updates.update_calls == [NIGHT_CONFIG, DAY_CONFIG]
+    t.tick(set_in_force="day")
+    t.until_converged()
+    assert aws.state() == DAY_STATE
+    assert aws.updates.kept_deployment_config == [True, True]
+    assert t.longest_without_target == 0
+    assert aws.alarm_datapoints() == 0 and aws.notifications() == []
+
+
+def test_a_repeated_schedule_firing_does_not_restart_the_switch(aws: World):
+    t = Timeline(aws, desired(aws))
+    t.tick(set_in_force="overnight")
+    since = read_in_force(aws.ssm, IN_FORCE_PARAMETER).since_epoch_s
+    assert t.tick(set_in_force="overnight").status == "waiting"  # Scheduler's retry of the same firing
+    assert read_in_force(aws.ssm, IN_FORCE_PARAMETER).since_epoch_s == since
+    t.until_converged()
+    assert aws.updates.update_calls == [NIGHT_CONFIG]
+
+
+# Every client call a switch makes, in the order it first makes it.
+CALLS = ["ssm.get_parameter", "ssm.put_parameter", "sagemaker.describe_endpoint",
+         "autoscaling.describe_scalable_targets", "autoscaling.describe_scaling_policies",
+         "autoscaling.delete_scaling_policy", "autoscaling.deregister_scalable_target", "sagemaker.update_endpoint",
+         "autoscaling.register_scalable_target", "autoscaling.put_scaling_policy"]
+
+
+LIMITS = {NIGHT_CONFIG: (NIGHT_MIN, NIGHT_MAX), DAY_CONFIG: (DAY_MIN, DAY_MAX)}
+STATE = {"overnight": NIGHT_STATE, "day": DAY_STATE}
+
+
+@pytest.mark.parametrize("kind", Faults.KINDS)
+def test_a_fault_at_any_call_still_converges_with_the_limits_of_the_configuration_served(aws: World, kind: str):
+    """One switch per call (night, day, night, ...), each with `kind` injected into that call's first use."""
+    faults = Faults()
+    t = Timeline(aws, desired(aws), faults)
+    for n, call in enumerate(CALLS):
+        service, method = call.split(".")
+        target = "overnight" if n % 2 == 0 else "day"
+        if method in ("register_scalable_target", "put_scaling_policy"):
+            t.tick(set_in_force=target)  # these first run once the new fleet is InService
+            while aws.state()[0] != "InService":
+                t.tick()
+            faults.inject(method, kind)
+            t.tick()
+        else:
+            faults.inject(method, kind)
+            t.tick(set_in_force=target)
+            if read_in_force(aws.ssm, IN_FORCE_PARAMETER).configuration != target:
+                t.tick(set_in_force=target)  # Lambda's retry of the invocation that failed
+        assert faults.fired[-1] == (method, kind), call
+
+        t.until_converged(limit=8)
+        assert aws.state() == STATE[target], call
+        assert t.longest_without_target <= 1, call
+        # each fleet only ever got its own limits (never the previous configuration's min/max restored onto it)
+        assert {(cfg, (lo, hi)) for _, cfg, lo, hi in aws.updates.register_calls} <= set(LIMITS.items()), call
+    assert all(aws.updates.kept_deployment_config)
+    assert aws.alarm_datapoints() == 0  # every fault was transient: converged within the budget, no page
+
+
+def test_an_update_already_running_is_waited_for_then_the_switch_happens(aws: World):
+    """The 06:45 scale-out: the endpoint is Updating when the switch comes in force."""
+    aws.sagemaker.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=DAY_CONFIG)  # someone else's update
+    t = Timeline(aws, desired(aws))
+    assert t.tick(set_in_force="overnight").status == "waiting"
+    t.until_converged()
+    assert aws.state() == NIGHT_STATE
     assert aws.alarm_datapoints() == 0
 
 
-def test_running_twice_changes_nothing_the_second_time(aws: World):
-    night(aws)
-    before = aws.state()
-    again = night(aws)
-    assert again.status == "unchanged"
-    assert aws.state() == before
-    assert aws.updates.update_calls == [NIGHT_CONFIG]
-    assert morning(aws).status == "done"
-    assert morning(aws).status == "unchanged"
+def test_a_morning_run_during_the_night_update_wins_once_that_update_is_done(aws: World):
+    aws.updates.update_s = 3 * TICK_S
+    t = Timeline(aws, desired(aws))
+    t.tick(set_in_force="overnight")
+    assert t.tick(set_in_force="day").status == "waiting"  # the night update is still running
+    t.until_converged()
+    assert aws.state() == DAY_STATE
     assert aws.updates.update_calls == [NIGHT_CONFIG, DAY_CONFIG]
+    assert t.longest_without_target <= 1
 
 
-def test_explicit_policies_are_attached_and_extra_ones_removed(aws: World):
-    only_queue = [p for p in DAY_POLICIES if p["PolicyName"] == "queue-depth"]
-    transition(ENDPOINT, VARIANT, NIGHT_CONFIG, 1, 2, only_queue, clients=clients(aws), clock=aws.clock,
-               sleep=aws.clock.sleep)
-    assert aws.state() == ("InService", NIGHT_CONFIG, (1, 2), only_queue)
-    # same config, new min/max: no blue/green update, just the target
-    out = transition(ENDPOINT, VARIANT, NIGHT_CONFIG, 1, 3, only_queue, clients=clients(aws), clock=aws.clock,
-                     sleep=aws.clock.sleep)
-    assert out.status == "done" and "update_endpoint" not in out.steps
-    assert aws.state() == ("InService", NIGHT_CONFIG, (1, 3), only_queue)
-    assert aws.updates.update_calls == [NIGHT_CONFIG]
-
-
-# Which AWS call fails for each step; `wait_in_service` fails by SageMaker rolling the update back.
-FAILING_CALL = {
-    "record": "DescribeEndpoint",
-    "delete_policies": "DeleteScalingPolicy",
-    "deregister_target": "DeregisterScalableTarget",
-    "update_endpoint": "UpdateEndpoint",
-    "wait_in_service": None,
-    "register_target": "RegisterScalableTarget",
-    "put_policies": "PutScalingPolicy",
-}
-# After a failure at these steps SageMaker already serves the night configuration (the update went through).
-SERVES_NEW_CONFIG = {"register_target", "put_policies"}
-
-
-@pytest.mark.parametrize("step", STEPS)
-def test_failure_at_any_step_restores_target_and_policies_and_raises_the_alarm(aws: World, step: str):
-    assert set(FAILING_CALL) == set(STEPS)
-    if FAILING_CALL[step]:
-        aws.updates.fail_once(FAILING_CALL[step])
-    else:
-        aws.updates.mode = "rollback"
-
-    with pytest.raises(TransitionFailed) as failed:
-        night(aws)
-
-    assert failed.value.step == step
-    assert failed.value.restore_problems == []
-    serving = NIGHT_CONFIG if step in SERVES_NEW_CONFIG else DAY_CONFIG
-    assert aws.state() == ("InService", serving, (DAY_MIN, DAY_MAX), DAY_POLICIES)
-    assert aws.alarm_datapoints() == 1
+def test_an_update_longer_than_its_budget_alarms_once_to_the_topic_and_still_converges(aws: World):
+    aws.updates.update_s = 14 * TICK_S  # 70 minutes of blue/green
+    t = Timeline(aws, desired(aws, budget_s=2400))
+    t.tick(set_in_force="overnight")
+    statuses = [t.tick().status for _ in range(10)]
+    assert set(statuses) == {"waiting"}
+    assert aws.alarm_datapoints() >= 1
     [note] = aws.notifications()
     message = json.loads(json.loads(note)["Message"])
-    assert message["failed_step"] == step and message["endpoint"] == ENDPOINT
+    assert message["reason"] == "not_converged" and message["in_force"] == "overnight"
+    assert "budget 2400 s" in message["detail"]
+    t.until_converged()
+    assert aws.state() == NIGHT_STATE
+    assert aws.notifications() == []  # one page per switch, not one per tick
 
-    # the next run converges to the night state
+
+def test_updates_that_keep_rolling_back_give_up_on_the_serving_fleet_s_own_limits_and_alarm(aws: World):
+    aws.updates.mode = "rollback"
+    aws.updates.update_s = TICK_S
+    t = Timeline(aws, desired(aws))
+    t.tick(set_in_force="overnight")
+    outs = [t.tick() for _ in range(3 * MAX_UPDATE_ATTEMPTS)]
+    assert aws.updates.update_calls == [NIGHT_CONFIG] * MAX_UPDATE_ATTEMPTS
+    assert outs[-1].status == "gave_up"
+    assert aws.state() == DAY_STATE  # still serving the day fleet, autoscaled with the day limits
+    assert t.longest_without_target <= 1
+    [note] = aws.notifications()
+    assert json.loads(json.loads(note)["Message"])["reason"] == "gave_up"
+    # the morning comes in force: the endpoint is already there, the record is cleared
+    assert t.tick(set_in_force="day").converged
     aws.updates.mode = "succeed"
-    assert night(aws).status == "done"
+    t.tick(set_in_force="overnight")
+    t.until_converged()
+    assert aws.state() == NIGHT_STATE
+
+
+def test_a_deleted_endpoint_alarms_to_the_topic_instead_of_crashing(aws: World):
+    t = Timeline(aws, desired(aws))
+    aws.sagemaker.delete_endpoint(EndpointName=ENDPOINT)
+    out = tick(desired(aws), clients(aws), set_in_force="overnight", clock=aws.clock)
+    assert out.status == "endpoint_missing" and out.alarmed
+    assert tick(desired(aws), clients(aws), clock=aws.clock).status == "endpoint_missing"
+    assert aws.alarm_datapoints() == 2
+    [note] = aws.notifications()
+    assert json.loads(json.loads(note)["Message"])["reason"] == "endpoint_missing"
+    del t
+
+
+def test_a_new_day_configuration_from_pulumi_up_reaches_the_endpoint_at_the_next_tick(aws: World):
+    aws.sagemaker.create_endpoint_config(EndpointConfigName="llama-70b-prod-day-v2", ProductionVariants=[{
+        "VariantName": VARIANT, "ModelName": "llama-70b-fp16", "InstanceType": "ml.p5.48xlarge",
+        "InitialInstanceCount": DAY_MIN}])
+    t = Timeline(aws, desired(aws, day="llama-70b-prod-day-v2"))
+    t.until_converged()
+    assert aws.state() == ("InService", "llama-70b-prod-day-v2", (DAY_MIN, DAY_MAX), QUEUE)
+    assert aws.updates.kept_deployment_config == [True]
+
+
+def test_without_policies_in_the_stack_the_policies_found_are_kept_across_the_switch(aws: World):
+    t = Timeline(aws, desired(aws, policies=None))
+    t.tick(set_in_force="overnight")
+    t.until_converged()
     assert aws.state() == ("InService", NIGHT_CONFIG, (NIGHT_MIN, NIGHT_MAX), DAY_POLICIES)
 
 
-def test_an_update_that_never_settles_times_out_and_alarms(aws: World):
-    aws.updates.mode = "stuck"
-    with pytest.raises(TransitionFailed, match="wait_in_service: TimeoutError") as failed:
-        night(aws, timeout_s=600, poll_interval_s=30)
-    # autoscaling is blocked while the update runs: the restore cannot register and says so
-    assert failed.value.restore_problems and "register_scalable_target" in failed.value.restore_problems[0]
-    assert 600 <= aws.clock.now - 1_767_600_000.0 <= 600 + 30 + 600
-    assert aws.alarm_datapoints() == 1
-
-
-def test_endpoint_not_in_service_is_left_alone(aws: World):
-    aws.updates.polls_until_in_service = 1000
-    aws.sagemaker.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=DAY_CONFIG)  # someone else's update
-    with pytest.raises(TransitionFailed, match="record: EndpointNotReady: endpoint is Updating"):
-        night(aws)
-    assert aws.updates.update_calls == [DAY_CONFIG]
-    assert aws.alarm_datapoints() == 1
-
-
-def test_a_long_update_continues_in_a_new_invocation(aws: World):
-    aws.updates.polls_until_in_service = 6
-    start = aws.clock.now
-    first = night(aws, poll_interval_s=30, stop_waiting_at_epoch_s=start + 60, started_at_epoch_s=start)
-    assert first.status == "continue"
-    assert aws.state()[0:3] == ("Updating", DAY_CONFIG, None)  # deregistered, waiting for the new fleet
-    resumed = night(aws, poll_interval_s=30, resume=EndpointState.from_dict(first.previous.to_dict()),
-                    started_at_epoch_s=start)
-    assert resumed.status == "done" and resumed.steps == ["wait_in_service", "register_target", "put_policies"]
-    assert aws.state() == ("InService", NIGHT_CONFIG, (NIGHT_MIN, NIGHT_MAX), DAY_POLICIES)
-
-
-class _Invocations:
-    """Stands in for the Lambda service's asynchronous Invoke (moto would need Docker to run the function)."""
-
-    def __init__(self) -> None:
-        self.payloads: list[dict[str, Any]] = []
-
-    def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803
-        assert InvocationType == "Event"
-        self.payloads.append(json.loads(Payload))
-        return {"StatusCode": 202}
-
-
-def test_lambda_handler_reinvokes_itself_when_its_time_runs_out(aws: World):
-    aws.updates.polls_until_in_service = 10_000  # longer than this invocation may wait (real sleeps are tiny)
-    event = {"endpoint_name": ENDPOINT, "variant_name": VARIANT, "target_config_name": NIGHT_CONFIG,
-             "min_capacity": NIGHT_MIN, "max_capacity": NIGHT_MAX, "timeout_s": 3600, "direction": "night",
-             "window": "overnight", "poll_interval_s": 0.01}
-    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 90_050,
-                              invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:dz")
-    lam = _Invocations()
-    result = lambda_handler(event, context, clients=clients(aws), lambda_client=lam)
-    assert result["status"] == "continue"
-    [payload] = lam.payloads
-    assert payload["resume"]["endpoint_config_name"] == DAY_CONFIG
-    assert payload["resume"]["target"] == {"min_capacity": DAY_MIN, "max_capacity": DAY_MAX}
-
-    aws.updates._pending[ENDPOINT][1] = 1  # the new fleet comes up
-    result = lambda_handler(payload, context, clients=clients(aws), lambda_client=lam)
-    assert result == {"status": "done", "steps": ["wait_in_service", "register_target", "put_policies"],
-                      "endpoint_config": NIGHT_CONFIG}
-    assert aws.state() == ("InService", NIGHT_CONFIG, (NIGHT_MIN, NIGHT_MAX), DAY_POLICIES)
+def test_lambda_handler_runs_one_tick_from_the_schedule_input(aws: World, monkeypatch: pytest.MonkeyPatch):
+    aws.updates.update_s, aws.updates.polls_until_in_service = None, 2  # the handler reads the real clock
+    monkeypatch.setenv("ALARM_TOPIC_ARN", aws.topic_arn)
+    want = desired(aws)
+    event = {"endpoint_name": ENDPOINT, "variant_name": VARIANT, "in_force_parameter": IN_FORCE_PARAMETER,
+             "configurations": {k: {"endpoint_config_name": c.endpoint_config_name, "min_capacity": c.min_capacity,
+                                    "max_capacity": c.max_capacity, "policies": c.policies, "budget_s": c.budget_s}
+                                for k, c in want.configurations.items()},
+             "set_in_force": "overnight"}
+    assert lambda_handler(event, None, clients=clients(aws))["status"] == "update_started"
+    for _ in range(5):
+        out = lambda_handler({k: v for k, v in event.items() if k != "set_in_force"}, None, clients=clients(aws))
+    assert out["status"] == "converged"
+    assert aws.state() == NIGHT_STATE
 
 
 def test_lambda_handler_rejects_a_malformed_event():
-    with pytest.raises(ValueError, match="lacks target_config_name, min_capacity"):
-        lambda_handler({"endpoint_name": "x", "variant_name": "v", "max_capacity": 1}, None)
+    with pytest.raises(ValueError, match="lacks configurations, in_force_parameter"):
+        lambda_handler({"endpoint_name": "x", "variant_name": "v"}, None)

@@ -46,24 +46,35 @@ def test_downsizing_is_a_child_of_the_endpoint_component_with_its_own_children(p
     assert set(planned.component_outputs[downsizing.urn]) >= {"function_arn", "alarm_name", "schedule_names"}
 
 
-def test_night_configuration_and_the_events_of_both_transitions(planned):
+def events(planned) -> dict[str, dict]:
+    return {r.name: json.loads(r.inputs["target"]["input"]) for r in planned.of_type("aws:scheduler/schedule:Schedule")}
+
+
+def test_the_schedules_publish_every_configuration_and_its_policies(planned):
     configs = {r.name: r for r in planned.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")}
     night = configs["llama-70b-prod-overnight-endpoint-config"].inputs["productionVariants"][0]
     assert (night["instanceType"], night["initialInstanceCount"]) == ("ml.g6e.12xlarge", 2)
     endpoint = one(planned, "aws:sagemaker/endpoint:Endpoint")
-    assert endpoint.ignore_changes == ["endpointConfigName"]  # the workflow owns it at night
+    assert endpoint.ignore_changes == ["endpointConfigName"]  # the workflow moves it, to the names published
+    # a replaced configuration (and its model) stays in AWS: the live endpoint may still run on it
+    for r in [*configs.values(), *planned.of_type("aws:sagemaker/model:Model")]:
+        assert r.retain_on_delete, r.name
 
-    schedules = {r.name: r.inputs for r in planned.of_type("aws:scheduler/schedule:Schedule")}
-    night_event = json.loads(schedules["llama-70b-prod-downsizing-overnight-night-schedule"]["target"]["input"])
-    day_event = json.loads(schedules["llama-70b-prod-downsizing-overnight-day-schedule"]["target"]["input"])
-    assert night_event["target_config_name"] == configs["llama-70b-prod-overnight-endpoint-config"].outputs["name"]
-    assert day_event["target_config_name"] == configs["llama-70b-prod-endpoint-config"].outputs["name"]
+    by_name = events(planned)
+    tick = by_name["llama-70b-prod-downsizing-tick-schedule"]
+    assert by_name["llama-70b-prod-downsizing-overnight-night-schedule"] == {**tick, "set_in_force": "overnight"}
+    assert by_name["llama-70b-prod-downsizing-overnight-day-schedule"] == {**tick, "set_in_force": "day"}
+    published = tick["configurations"]
+    assert published["overnight"]["endpoint_config_name"] == configs[
+        "llama-70b-prod-overnight-endpoint-config"].outputs["name"]
+    assert published["day"]["endpoint_config_name"] == configs["llama-70b-prod-endpoint-config"].outputs["name"]
+    assert endpoint.inputs["endpointConfigName"] == published["day"]["endpoint_config_name"]
     # exactly the policies the endpoint attaches, with the same configuration: its queue policy, nothing else
     policies = planned.of_type("aws:appautoscaling/policy:Policy")
     (queue,) = policies
     attached = queue.inputs["targetTrackingScalingPolicyConfiguration"]
-    for event in (night_event, day_event):
-        assert event["policies"] == [{
+    for config in published.values():
+        assert config["policies"] == [{
             "PolicyName": queue.outputs["name"], "PolicyType": queue.inputs["policyType"],
             "TargetTrackingScalingPolicyConfiguration": {
                 "TargetValue": attached["targetValue"],
@@ -72,26 +83,42 @@ def test_night_configuration_and_the_events_of_both_transitions(planned):
                 "ScaleOutCooldown": attached["scaleOutCooldown"], "ScaleInCooldown": attached["scaleInCooldown"]}}]
 
 
+def test_without_windows_pulumi_moves_the_endpoint_and_deletes_replaced_configurations():
+    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
+
+    spec = load_spec(ROOT / "stacks/specs/prod.yaml").model_copy(update={"schedules": []})
+    run = run_plan(lambda: SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec)).endpoint_arn,
+                   project="llama-infra", stack="prod", preview=False, region=spec.region)
+    assert one(run, "aws:sagemaker/endpoint:Endpoint").ignore_changes == []
+    assert not any(r.retain_on_delete for r in run.of_type(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration"))
+
+
 def test_the_workflow_leaves_exactly_the_endpoint_policies_even_where_a_gpu_memory_policy_was(planned, aws):
-    """The events' policies run through the workflow (moto): on an endpoint deployed while llama-infra still attached
-    a GPU-memory policy, night and morning each leave exactly the endpoint's policies (the workflow deletes the rest),
-    so no transition brings the retired policy back."""
-    from downsizing_world import DAY_CONFIG, ENDPOINT, NIGHT_CONFIG, VARIANT
+    """The published configurations run through the workflow (moto): on an endpoint deployed while llama-infra still
+    attached a GPU-memory policy, night and morning each leave exactly the endpoint's policies (the workflow deletes
+    the rest), so no switch brings the retired policy back."""
+    from downsizing_world import DAY_CONFIG, ENDPOINT, IN_FORCE_PARAMETER, NIGHT_CONFIG, VARIANT
 
-    from llama_infra.downsizing import transition
-    from llama_infra.downsizing.workflow import Clients
+    from llama_infra.downsizing import Clients, tick
+    from llama_infra.downsizing.handler import desired_from_event
 
-    schedules = {r.name: r.inputs for r in planned.of_type("aws:scheduler/schedule:Schedule")}
-    events = [json.loads(schedules[f"llama-70b-prod-downsizing-overnight-{d}-schedule"]["target"]["input"])
-              for d in ("night", "day")]
+    event = events(planned)["llama-70b-prod-downsizing-tick-schedule"]
+    assert (event["endpoint_name"], event["variant_name"], event["in_force_parameter"]) == (
+        ENDPOINT, VARIANT, IN_FORCE_PARAMETER)
+    # the moto world's configurations stand in for the autonamed ones
+    event["configurations"]["overnight"]["endpoint_config_name"] = NIGHT_CONFIG
+    event["configurations"]["day"]["endpoint_config_name"] = DAY_CONFIG
+    desired = desired_from_event(event)
+    clients = Clients(aws.sagemaker, aws.autoscaling, aws.cloudwatch, aws.ssm, aws.sns)
     assert "gpu-memory" in [p["PolicyName"] for p in aws.state()[3]]  # the legacy policy is there before
-    for event, config in zip(events, (NIGHT_CONFIG, DAY_CONFIG)):
-        assert (event["endpoint_name"], event["variant_name"]) == (ENDPOINT, VARIANT)
-        out = transition(ENDPOINT, VARIANT, config, event["min_capacity"], event["max_capacity"], event["policies"],
-                         clients=Clients(aws.sagemaker, aws.autoscaling, aws.cloudwatch, aws.sns), clock=aws.clock,
-                         sleep=aws.clock.sleep)
-        assert out.status == "done"
-        assert aws.state() == ("InService", config, (event["min_capacity"], event["max_capacity"]), event["policies"])
+    for window, config in (("overnight", NIGHT_CONFIG), ("day", DAY_CONFIG)):
+        out = tick(desired, clients, set_in_force=window, clock=aws.clock)
+        while not out.converged:
+            out = tick(desired, clients, clock=aws.clock)
+        published = event["configurations"][window]
+        assert aws.state() == ("InService", config, (published["min_capacity"], published["max_capacity"]),
+                               published["policies"])
         left = aws.state()[3]
         assert [p["PolicyName"] for p in left] == ["llama-70b-prod-queue-depth-policy"]  # the mocks' physical name
         assert not any("CustomizedMetricSpecification" in p["TargetTrackingScalingPolicyConfiguration"] for p in left)

@@ -30,7 +30,7 @@ DOWNSIZING_TYPES = {
     DOWNSIZING, "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
     "aws:lambda/function:Function", "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     "aws:scheduler/schedule:Schedule", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sagemaker/model:Model",
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "aws:ssm/parameter:Parameter",
 }
 
 

@@ -1,10 +1,13 @@
 """`SageMakerDownsizing`: overnight vertical downsizing (and scale to zero) of a SageMaker endpoint.
 
 Per schedule window: the night EndpointConfiguration (built by the endpoint component's `serving_config`, or by the
-thin default here when only the instance type or counts change), EventBridge Scheduler schedules for the night
-start and the lead-time-shifted morning (`components/scheduler.py`, shared with the EKS node-group schedule), the
-workflow Lambda (`llama_infra/downsizing/`, packaged with `pulumi.AssetArchive`), least-privilege roles (`downsizing_iam.py`) and
-an alarm on the workflow's `TransitionFailed` metric and on the function's own errors. Scale to zero
+thin default here when only the instance type or counts change) and EventBridge Scheduler schedules for the night
+start and the lead-time-shifted morning that put the window's or the day configuration in force
+(`components/scheduler.py`, shared with the EKS node-group schedule). Once per endpoint: the SSM parameter holding
+the configuration in force, a `rate(5 minutes)` tick schedule, the reconciler Lambda (`llama_infra/downsizing/`,
+packaged with `pulumi.AssetArchive`), least-privilege roles (`downsizing_iam.py`) and alarms on the workflow's
+`TransitionFailed` metric and on the function's own errors. Every schedule's input carries every configuration's
+name, limits and policies, so a `pulumi up` that replaces one reaches the endpoint at the next tick. Scale to zero
 (`scaling.scale_to_zero`) lives in `scale_to_zero.py`.
 
 The endpoint component calls `build_night_windows(ctx)`; other programs construct the component directly.
@@ -23,18 +26,21 @@ import pulumi_aws as aws
 
 from llama_infra import sizing
 from llama_infra.capacity_plan import Config, day_config
-from llama_infra.capacity_timeline import Transition, transitions
+from llama_infra.capacity_timeline import Transition, switch_budget_s, transitions
 from llama_infra.components.sagemaker.downsizing_iam import (WorkflowArns, assume_role_policy, scheduler_policy,
                                                             workflow_policy)
 from llama_infra.components.scheduler import schedule, scheduler_role
 from llama_infra.downsizing.alarm import METRIC_DIMENSION, METRIC_NAME, METRIC_NAMESPACE
+from llama_infra.downsizing.desired import DAY, in_force_parameter_name, initial_record
 from llama_infra.spec import DeploymentSpec
 from llama_infra import naming
 
 TYPE_TOKEN = "llama-infra:index:SageMakerDownsizing"
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_HANDLER = "downsizing.handler.lambda_handler"
-LAMBDA_TIMEOUT_S = 900  # Lambda's maximum; longer transitions continue in a new invocation
+LAMBDA_TIMEOUT_S = 120  # a tick is a few API calls; it never waits for an update (the next tick does)
+TICK_MINUTES = 5  # how often the workflow compares the endpoint with the configuration in force
+RETRY_ATTEMPTS = 2
 LOG_RETENTION_DAYS = 90
 
 # Returns the EndpointConfiguration that serves a window's Config, as a child of the given parent.
@@ -122,6 +128,13 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{function_name}",
                                             retention_in_days=LOG_RETENTION_DAYS, region=spec.region,
                                             tags=spec.tags, opts=child)
+        # Which configuration is in force: the window schedules write it, every tick reads it. Pulumi creates it
+        # and then leaves its value to the workflow (an `up` at night must not put the day back in force).
+        in_force = aws.ssm.Parameter(
+            f"{name}-in-force", name=in_force_parameter_name(args.endpoint_name), type="String",
+            insecure_value=initial_record(), description=f"llama-infra downsizing: configuration in force on "
+                                                f"{args.endpoint_name} (written by the workflow)"[:1024],
+            region=spec.region, tags=spec.tags, opts=pulumi.ResourceOptions(parent=self, ignore_changes=["insecureValue"]))
         role = aws.iam.Role(naming.logical(naming.ROLE, f"{name}-workflow-role"),
                             assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")),
                             description=f"llama-infra downsizing workflow of {args.endpoint_name}",
@@ -135,7 +148,7 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             role=role.arn,
             timeout=LAMBDA_TIMEOUT_S,
             memory_size=256,
-            # One transition at a time per endpoint; a continuation waits (async retries) rather than racing.
+            # One tick at a time per endpoint: a concurrent invocation is throttled and Lambda retries it later.
             reserved_concurrent_executions=1,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={"ALARM_TOPIC_ARN": topic or ""}),
             region=spec.region,
@@ -143,15 +156,16 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
         config_arns = [args.day_endpoint_config.arn, *(c.arn for c in configs.values())]
-        policy_doc = pulumi.Output.all(args.endpoint_arn, function.arn, log_group.arn, *config_arns).apply(
+        policy_doc = pulumi.Output.all(args.endpoint_arn, function.arn, log_group.arn, in_force.arn,
+                                       *config_arns).apply(
             lambda v: json.dumps(workflow_policy(WorkflowArns(
-                endpoint_arn=v[0], function_arn=v[1], log_group_arn=v[2], endpoint_config_arns=tuple(v[3:]),
-                variant_name=settings.variant_name, alarm_topic_arn=topic), args.endpoint_name)))
+                endpoint_arn=v[0], function_arn=v[1], log_group_arn=v[2], in_force_parameter_arn=v[3],
+                endpoint_config_arns=tuple(v[4:]), variant_name=settings.variant_name, alarm_topic_arn=topic),
+                args.endpoint_name)))
         role_policy = aws.iam.RolePolicy(f"{name}-workflow-policy", role=role.id, policy=policy_doc, opts=child)
-        # A failed transition has already restored the endpoint and raised the alarm: a blind retry would start
-        # another blue/green update. The next scheduled run converges instead.
+        # Every tick is idempotent (it reads the state before each step), so Lambda may retry a failed one.
         aws.lambda_.FunctionEventInvokeConfig(f"{name}-workflow-retries", function_name=function.name,
-                                              maximum_retry_attempts=0, region=spec.region, opts=child)
+                                              maximum_retry_attempts=RETRY_ATTEMPTS, region=spec.region, opts=child)
 
         scheduler = scheduler_role(
             f"{name}-scheduler", account=account,
@@ -159,24 +173,34 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             description=f"EventBridge Scheduler: start the downsizing workflow of {args.endpoint_name}",
             tags=spec.tags, parent=self)
 
+        published = self._configurations(plan, configs, in_force.name)
         schedules = []
         for t in plan:
-            target_config = args.day_endpoint_config if t.direction == "day" else configs[t.window]
             schedules.append(schedule(
                 f"{name}-{t.window}-{t.direction}-schedule",
                 # shortened with a digest when long, keeping `-<window>-<direction>`'s end: day and night differ
                 schedule_name=naming.fit(f"{args.endpoint_name}-{t.window}-{t.direction}", naming.SCHEDULE_NAME_MAX,
                                          keep=f"-{t.direction}"),
                 description=_describe(t), cron=t.cron, target_arn=function.arn, role=scheduler,
-                input=pulumi.Output.json_dumps(self._event(t, target_config.name)),
+                input=pulumi.Output.json_dumps({**published, "set_in_force": DAY if t.direction == "day"
+                                                else t.window}),
                 region=spec.region, parent=self, depends_on=[role_policy, *args.depends_on]))
+        schedules.append(schedule(
+            f"{name}-tick-schedule", schedule_name=naming.fit(f"{args.endpoint_name}-downsizing-tick", naming.SCHEDULE_NAME_MAX,
+                                                       keep="-downsizing-tick"),
+            description=f"llama-infra: every {TICK_MINUTES} min, move {args.endpoint_name} one safe step toward "
+                        "the configuration in force"[:512],
+            rate_minutes=TICK_MINUTES, target_arn=function.arn, role=scheduler,
+            input=pulumi.Output.json_dumps(published), region=spec.region, parent=self,
+            depends_on=[role_policy, *args.depends_on]))
 
         alarm_actions = [topic] if topic else None
         alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-failed-alarm",
             name=f"{args.endpoint_name}-downsizing-failed",
-            alarm_description="A downsizing transition failed; the workflow restored the previous scalable target "
-                              "and policies. Read the function's JSON logs (event transition_failed).",
+            alarm_description="A downsizing switch has not converged within its budget, kept rolling back, or found "
+                              "the endpoint deleted or failed; the serving fleet keeps its own limits and policies. "
+                              "Read the function's JSON logs (event transition_failed).",
             namespace=METRIC_NAMESPACE, metric_name=METRIC_NAME,
             dimensions={METRIC_DIMENSION: args.endpoint_name},
             statistic="Sum", period=300, evaluation_periods=1, threshold=1,
@@ -185,7 +209,8 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         aws.cloudwatch.MetricAlarm(
             f"{name}-errors-alarm",
             name=f"{args.endpoint_name}-downsizing-errors",
-            alarm_description="The downsizing function itself failed (crash, timeout or a failed transition).",
+            alarm_description="The downsizing function itself failed (crash, timeout, or it could not read or "
+                              "write the configuration in force).",
             namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": function.name},
             statistic="Sum", period=300, evaluation_periods=1, threshold=1,
             comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
@@ -224,19 +249,23 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             )],
             region=spec.region, tags=spec.tags, opts=pulumi.ResourceOptions(parent=parent))
 
-    def _event(self, t: Transition, config_name: pulumi.Output[str]) -> dict[str, Any]:
+    def _configurations(self, plan: list[Transition], configs: dict[str, aws.sagemaker.EndpointConfiguration],
+                        parameter_name: pulumi.Output[str]) -> dict[str, Any]:
+        """The schedules' common input: every configuration the workflow may put in force (`downsizing.handler`)."""
         a = self._args
-        return {
-            "endpoint_name": a.endpoint_name,
-            "variant_name": a.spec.sagemaker_settings.variant_name,
-            "target_config_name": config_name,
-            "min_capacity": max(1, t.config.min_replicas),  # a real-time variant keeps ≥ 1 instance
-            "max_capacity": max(1, t.config.max_replicas),
-            "policies": a.policies(t.config) if a.policies else None,
-            "timeout_s": t.timeout_s,
-            "direction": t.direction,
-            "window": t.window,
-        }
+        published: dict[str, Any] = {}
+        for t in plan:
+            key = DAY if t.direction == "day" else t.window
+            ec = a.day_endpoint_config if t.direction == "day" else configs[t.window]
+            published[key] = {
+                "endpoint_config_name": ec.name,
+                "min_capacity": max(1, t.config.min_replicas),  # a real-time variant keeps ≥ 1 instance
+                "max_capacity": max(1, t.config.max_replicas),
+                "policies": a.policies(t.config) if a.policies else None,
+                "budget_s": switch_budget_s(a.spec, t.config) + TICK_MINUTES * 60,
+            }
+        return {"endpoint_name": a.endpoint_name, "variant_name": a.spec.sagemaker_settings.variant_name,
+                "in_force_parameter": parameter_name, "configurations": published}
 
 
 def _describe(t: Transition) -> str:

@@ -30,6 +30,7 @@ class WorkflowArns:
     function_arn: str
     log_group_arn: str
     variant_name: str
+    in_force_parameter_arn: str
     alarm_topic_arn: str | None = None
 
     @property
@@ -71,8 +72,8 @@ def workflow_policy(a: WorkflowArns, endpoint_name: str) -> dict[str, Any]:
         _statement("PublishFailureMetric", ["cloudwatch:PutMetricData"], "*",
                    {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}),
         _statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{a.log_group_arn}:*"]),
-        # A transition longer than Lambda's 15 minutes continues in a new invocation of the same function.
-        _statement("ContinueItself", ["lambda:InvokeFunction"], [a.function_arn]),
+        # The record of the configuration in force: the window schedules write it, every tick reads it.
+        _statement("ConfigurationInForce", ["ssm:GetParameter", "ssm:PutParameter"], [a.in_force_parameter_arn]),
     ]
     if a.alarm_topic_arn:
         statements.append(_statement("NotifyFailure", ["sns:Publish"], [a.alarm_topic_arn]))

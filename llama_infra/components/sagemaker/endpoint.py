@@ -27,14 +27,13 @@ from llama_infra.components.sagemaker.dashboard import dashboard_url, endpoint_d
 from llama_infra.components.sagemaker.role import execution_role
 from llama_infra.components.sagemaker.scale_to_zero import (ScaleToZeroResources, component_name_for, scale_to_zero,
                                                             scale_to_zero_serving)
-from llama_infra.components.sagemaker.serving_config import ServingConfig, serving_config
+from llama_infra.components.sagemaker.serving_config import ServingConfig, serving_config, switched_by_workflow
 from llama_infra.components.sagemaker.variant import variant_plan
 from llama_infra.scaling.endpoint_metrics import EndpointMetrics
+from llama_infra.blue_green import BAKE_TIME_S, OLD_FLEET_WAIT_S
 from llama_infra.spec import DeploymentSpec
 
 TYPE_TOKEN = "llama-infra:index:SageMakerLlamaEndpoint"
-BAKE_TIME_S = 600  # blue/green: watch the alarms this long on the new fleet before shifting all traffic
-OLD_FLEET_WAIT_S = 300  # keep the old fleet this long after the shift, for a fast rollback
 
 
 @dataclass(frozen=True)
@@ -97,10 +96,11 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             deployment_config=self._deployment_config(spec, metrics, day_serving, alarms),
             region=spec.region,
             tags=spec.tags,
-            # With downsizing windows the workflow switches the configuration at night; an `up` must not undo it.
-            # (A scale-to-zero endpoint keeps its configuration: its windows change only the copy count.)
+            # With downsizing windows the workflow moves the endpoint to the configuration in force (the stack
+            # publishes every configuration's name to it); an `up` must not fight it. (A scale-to-zero endpoint keeps
+            # its configuration: its windows change only the copy count.)
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["endpointConfigName"] if (
-                spec.schedules and not spec.scaling.scale_to_zero) else None),
+                switched_by_workflow(spec)) else None),
         )
         dashboard = endpoint_dashboard(name, spec, metrics, parent=self)
         if spec.scaling.scale_to_zero:

@@ -50,6 +50,14 @@ def hf_token(secret: str, *, parent: pulumi.Resource) -> pulumi.Output[str]:
     return pulumi.Output.secret(version.secret_string)
 
 
+def switched_by_workflow(spec: DeploymentSpec) -> bool:
+    """Whether the downsizing workflow, not Pulumi, moves the endpoint between configurations (windows on a classic
+    variant). Then the endpoint ignores `endpointConfigName`, and Pulumi keeps a replaced Model and
+    EndpointConfiguration in AWS (`retain_on_delete`): the live endpoint may still run on them until the workflow's
+    next tick moves it, and AWS must not lose a configuration an endpoint uses (its scale-out would fail)."""
+    return bool(spec.schedules) and not spec.scaling.scale_to_zero
+
+
 def serving_model(name: str, spec: DeploymentSpec, config: Config, *, role: aws.iam.Role,
                   parent: pulumi.Resource, weights: Weights | None = None,
                   depends_on: list[pulumi.Resource] | None = None) -> tuple[VariantPlan, aws.sagemaker.Model]:
@@ -79,7 +87,8 @@ def serving_model(name: str, spec: DeploymentSpec, config: Config, *, role: aws.
         primary_container=container,
         region=spec.region,
         tags=spec.tags,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on,
+                                    retain_on_delete=switched_by_workflow(spec) or None),
     )
     return plan, model
 
@@ -112,6 +121,7 @@ def serving_config(name: str, spec: DeploymentSpec, config: Config, *, role: aws
         kms_key_arn=plan.kms_key_arn,
         region=spec.region,
         tags=spec.tags,
-        opts=pulumi.ResourceOptions(parent=parent),
+        # An endpoint the workflow switches may still run on this configuration when Pulumi replaces it.
+        opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=switched_by_workflow(spec) or None),
     )
     return ServingConfig(config, plan, model, endpoint_config)

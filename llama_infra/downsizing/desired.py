@@ -1,0 +1,95 @@
+"""What the endpoint should run: the configurations the stack publishes, and which one is in force.
+
+The stack publishes every configuration (the day one and one per window) in each schedule's input, so a `pulumi up`
+that changes one reaches the endpoint at the next tick. Which configuration is in force is a small JSON record in
+an SSM parameter: EventBridge Scheduler sets it at each window's start and (early by the lead time) end, in the
+window's own timezone; every tick reads it. The record survives a crashed or throttled invocation, so a tick that
+fails leaves nothing to remember: the next one reads the same record and the endpoint's own state and carries on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+DAY = "day"
+
+
+def in_force_parameter_name(endpoint_name: str) -> str:
+    """The SSM parameter that holds the record of `endpoint_name`."""
+    return f"/llama-infra/{endpoint_name}/downsizing/in-force"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One serving configuration: its EndpointConfig, the variant's min/max and scaling policies, and how long a
+    switch to it may take before the run alarms (update + bake, with margin)."""
+
+    endpoint_config_name: str
+    min_capacity: int
+    max_capacity: int
+    policies: list[dict[str, Any]] | None = None  # PutScalingPolicy fields; None keeps the policies found
+    budget_s: float = 3600
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Configuration:
+        return cls(str(data["endpoint_config_name"]), int(data["min_capacity"]), int(data["max_capacity"]),
+                   data.get("policies"), float(data.get("budget_s", 3600)))
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The record in SSM: which configuration is in force since when, and what the workflow did about it."""
+
+    configuration: str = DAY
+    since_epoch_s: float = 0.0
+    update_attempts: int = 0
+    alarmed: bool = False
+    kept_policies: list[dict[str, Any]] = field(default_factory=list)  # the policies found, when the stack names none
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InForce:
+        return cls(str(data.get("configuration") or DAY), float(data.get("since_epoch_s") or 0.0),
+                   int(data.get("update_attempts") or 0), bool(data.get("alarmed")),
+                   list(data.get("kept_policies") or []))
+
+    def switched_to(self, configuration: str, now: float) -> InForce:
+        return InForce(configuration, now)
+
+    def with_(self, **changes: Any) -> InForce:
+        return replace(self, **changes)
+
+
+def initial_record() -> str:
+    """The parameter's value when the stack creates it: the day configuration, with no switch pending."""
+    import json
+
+    return json.dumps(InForce().to_dict(), sort_keys=True)
+
+
+def read_in_force(ssm: Any, parameter_name: str) -> InForce:
+    """The record, or the day configuration when the parameter is missing or unreadable JSON (logged by the
+    caller as `in_force_defaulted`)."""
+    import json
+
+    try:
+        value = ssm.get_parameter(Name=parameter_name)["Parameter"]["Value"]
+    except Exception as e:  # noqa: BLE001 - only a missing parameter is defaulted; other errors propagate
+        if type(e).__name__ == "ParameterNotFound" or "ParameterNotFound" in str(e):
+            return InForce()
+        raise
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return InForce()
+    return InForce.from_dict(data) if isinstance(data, dict) else InForce()
+
+
+def write_in_force(ssm: Any, parameter_name: str, record: InForce) -> None:
+    import json
+
+    ssm.put_parameter(Name=parameter_name, Value=json.dumps(record.to_dict(), sort_keys=True, default=str),
+                      Type="String", Overwrite=True)
