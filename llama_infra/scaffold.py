@@ -62,6 +62,11 @@ def spec_document(name: str, target: Target, model: ModelSize, region: str, envi
                      "burst": {"max": 1}},
         "scaling": {"queue_depth_target": 5, "scale_down_stabilization_seconds": 300},
     }
+    if target == "sagemaker" and environment in ("staging", "prod"):
+        # Alarms must page someone (a spec error in prod, a warning in staging): a placeholder to replace.
+        from llama_infra.iam import partition
+
+        doc["sagemaker"] = {"alarm_topic_arn": f"arn:{partition(region)}:sns:{region}:111122223333:{name}-alarms"}
     if target == "eks":
         doc["capacity"]["burst"] = {"instance_types": [instance], "capacity": "on-demand", "max": 1}
         doc["scaling"]["autoscaler"] = "keda"

@@ -67,12 +67,13 @@ def _model(draw, target: str, inst: catalog.GpuInstance) -> dict[str, Any]:
 @st.composite
 def _schedules(draw, target: str, model: dict[str, Any], inst: catalog.GpuInstance, lo: int, hi: int,
                scale_to_zero: bool) -> list[dict[str, Any]]:
-    """0–2 windows on disjoint hour ranges of the day in one timezone."""
+    """0–2 windows on disjoint ranges of the day in one timezone, 3 hours apart at least (a SageMaker switch needs
+    lead + update + bake inside a window and between two)."""
     n = draw(st.integers(0, 2))
     if n == 0:
         return []
     tz = draw(st.sampled_from(TIMEZONES))
-    hours = sorted(draw(st.lists(st.integers(0, 23), min_size=2 * n, max_size=2 * n, unique=True)))
+    hours = sorted(draw(st.lists(st.sampled_from(range(0, 24, 3)), min_size=2 * n, max_size=2 * n, unique=True)))
     smaller = [g for g in catalog.gpu_types_for(target)  # a downsizing type must hold the window's model
                if _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"])
                and g.total_gpu_memory_gb <= inst.total_gpu_memory_gb and _runs(model["precision"], g)]
@@ -137,6 +138,8 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
         "schedules": draw(_schedules(target, model, inst, lo, hi, scale_to_zero)),
         "tags": {"team": "ml"},
     }
+    if target == "sagemaker":
+        spec["sagemaker"] = {"alarm_topic_arn": f"arn:aws:sns:{spec['region']}:111122223333:llama-alarms"}
     if target == "eks":
         # The HPA cannot scale to zero: no scale_to_zero, and a burst Deployment keeps one replica above the baseline.
         hpa_possible = not scale_to_zero and not spec["schedules"] and (burst_max == 0 or count == 0 or lo > count)

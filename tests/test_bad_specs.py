@@ -72,7 +72,8 @@ def test_prod_warnings_say_when_the_policy_packs_floor_will_reject_the_spec():
             "model": {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8,
                       "weights": {"source": "s3://llama-weights/llama-8b/"}},
             "capacity": {"baseline": {"instance_type": "ml.g5.2xlarge", "count": 0}, "burst": {"max": 2}},
-            "scaling": {"scale_to_zero": True}}
+            "scaling": {"scale_to_zero": True},
+            "sagemaker": {"alarm_topic_arn": "arn:aws:sns:us-east-1:111122223333:llama-alarms"}}
     (w,) = [w for w in warnings(DeploymentSpec.model_validate(base)) if w.path == ("scaling", "scale_to_zero")]
     assert "prod-baseline-min-instances" in w.problem and " min for capacity and the model" in w.problem
     window = {"name": "night", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *",

@@ -146,6 +146,8 @@ def test_a_spec_outside_the_snapshots_region_is_told_its_costs_are_us_east_1_pri
     spec = load_spec(ROOT / "stacks/specs/prod.yaml")
     assert pricing.PRICE_REGION in pricing.SNAPSHOT
     assert not [w for w in warnings(spec) if w.path == ("region",)]  # the example is in us-east-1
-    moved = type(spec).model_validate(spec.model_dump() | {"region": "eu-west-1"})
+    dumped = spec.model_dump()
+    dumped["sagemaker"]["alarm_topic_arn"] = "arn:aws:sns:eu-west-1:111122223333:llama-alarms"
+    moved = type(spec).model_validate(dumped | {"region": "eu-west-1"})
     (w,) = [w for w in warnings(moved) if w.path == ("region",)]
     assert "costs are us-east-1 list prices" in w.problem and "eu-west-1" in w.problem

@@ -31,12 +31,25 @@ def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
                  _fallback, _quantization, _eks_framework, _eks_monitor_labels, _eks_pipeline, _eks_replica_shape,
-                 _eks_schedules_need_keda, _eks_router_image, _tags, _request_sizes):
+                 _eks_schedules_need_keda, _eks_router_image, _tags, _request_sizes, _window_timing,
+                 _alarm_topic):
         issues.extend(rule(spec))
     from llama_infra.spec.fact_rules import fact_errors
 
     issues.extend(fact_errors(spec))
     return issues
+
+
+def _window_timing(spec: DeploymentSpec) -> list[SpecIssue]:
+    from llama_infra.spec.window_timing import window_timing
+
+    return window_timing(spec, _SCHEDULE_CHECK_FROM)
+
+
+def _alarm_topic(spec: DeploymentSpec) -> list[SpecIssue]:
+    from llama_infra.spec.window_timing import alarm_topic
+
+    return [i for i in alarm_topic(spec) if i.severity == "error"]
 
 
 def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -66,6 +79,9 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
     for i, sched in enumerate(spec.schedules):
         crons = {key: Cron(getattr(sched, key), sched.timezone) for key in ("start", "end")}
         out.extend(w for w in _local_time_issues(spec, i, crons) if w.severity == "warning")
+    from llama_infra.spec.window_timing import alarm_topic
+
+    out.extend(i for i in alarm_topic(spec) if i.severity == "warning")
     from llama_infra.pricing import PRICE_REGION
 
     if spec.region != PRICE_REGION:
@@ -386,6 +402,9 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
             out.append(SpecIssue(("schedules", i, "name"), f"schedule name '{s.name}' is used twice",
                                  "give each schedule its own name"))
         names.add(s.name)
+        if s.name == "day":
+            out.append(SpecIssue(("schedules", i, "name"), "'day' names the day configuration (the one in force "
+                                 "outside every window): a window cannot take it", "name the window e.g. 'overnight'"))
         crons = {}
         try:
             zone(s.timezone)

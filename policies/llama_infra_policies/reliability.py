@@ -38,6 +38,19 @@ def _below(value: Any, minimum: float) -> bool:
     return n is None or n < minimum
 
 
+# --- prod alarms notify someone ---------------------------------------------------------------------------------
+
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def _check_prod_alarm_actions(resource: Resource) -> Iterator[str]:
+    if not resource.is_prod:
+        return
+    if not as_list(resource.get("alarmActions")):
+        yield ("alarmActions is empty: in prod an alarm (latency, errors, queue, a downsizing switch that cannot "
+               "converge) must notify someone or act; set sagemaker.alarm_topic_arn in the spec.")
+
+
 # --- prod baseline ------------------------------------------------------------------------------------------------
 
 def _check_prod_baseline(resource: Resource) -> Iterator[str]:
@@ -160,6 +173,17 @@ def _check_gpu_headroom(resource: Resource) -> Iterator[str]:
                "and fragmentation; size for more GPUs or a smaller precision.")
 
 
+PROD_ALARMS_NOTIFY = LlamaRule(
+    "prod-alarms-notify",
+    "Every prod CloudWatch alarm has an action (an SNS topic, or the scaling policy it drives).",
+    resource_types=[METRIC_ALARM],
+    check=_check_prod_alarm_actions,
+    enforcement_level=MANDATORY,
+    severity=Severity.HIGH,
+    citations=[aws_config("cloudwatch-alarm-action-check"),
+               ours("alarms notify someone", "docs/policies.md#our-rules")],
+    remediation="Set sagemaker.alarm_topic_arn (an SNS topic) in the prod spec.",
+)
 PROD_BASELINE = LlamaRule(
     "prod-baseline-min-instances",
     f"Prod keeps a baseline of >= {PROD_MIN_INSTANCES} instances/replicas across zones.",
@@ -221,4 +245,4 @@ GPU_HEADROOM = LlamaRule(
     remediation="Pick more GPUs or a lower precision so the model leaves >= 15 % of GPU memory free.",
 )
 
-RULES = [PROD_BASELINE, ZONE_SPREAD, PDB_ALLOWS_DISRUPTION, SCALE_DOWN_STABILIZATION, SPOT_DIVERSIFIED, GPU_HEADROOM]
+RULES = [PROD_ALARMS_NOTIFY, PROD_BASELINE, ZONE_SPREAD, PDB_ALLOWS_DISRUPTION, SCALE_DOWN_STABILIZATION, SPOT_DIVERSIFIED, GPU_HEADROOM]

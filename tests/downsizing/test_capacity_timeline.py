@@ -85,13 +85,13 @@ def test_schedules_fire_at_the_intended_local_time_across_daylight_saving(zone: 
 
 def test_each_service_gets_its_own_cron_form():
     spec = parse_spec(SPEC.format(zone="America/New_York", zone_slug="ny").replace(
-        '"0 22 * * *"', '"0 0 * * 1-5"').replace('"0 7 * * *"', '"30 0 * * 2-6"'))
+        '"0 22 * * *"', '"0 23 * * 1-5"').replace('"0 7 * * *"', '"30 0 * * 2-6"'))  # 90 min: room for a switch
     by_direction = {t.direction: t for t in transitions(spec)}
     night, day = by_direction["night"].cron, by_direction["day"].cron
     # Kubernetes / KEDA / Karpenter: 5 fields, numeric day-of-week as written
-    assert night.as_kubernetes() == "0 0 * * 1-5"
+    assert night.as_kubernetes() == "0 23 * * 1-5"
     # EventBridge Scheduler / Application Auto Scaling: 6 fields, `?` for the unused day field, named days
-    assert night.as_aws() == "cron(0 0 ? * MON-FRI *)"
+    assert night.as_aws() == "cron(0 23 ? * MON-FRI *)"
     # the morning run moves 15 minutes earlier, across midnight: one day earlier too
     assert lead_time_minutes(spec) == 15
     assert day.as_kubernetes() == "15 0 * * 2-6"

@@ -283,6 +283,10 @@ CASES = [
     Case("iam-role-no-public-assume", ROLE, trust({"Service": "sagemaker.amazonaws.com"}), trust({"AWS": "*"}),
          "any AWS principal"),
     # Reliability
+    Case("prod-alarms-notify", "aws:cloudwatch/metricAlarm:MetricAlarm",
+         {"metricName": "ModelLatency", "alarmActions": ["arn:aws:sns:us-east-1:111122223333:llama-alarms"],
+          "tags": PROD_TAGS},
+         {"metricName": "ModelLatency", "tags": PROD_TAGS}, "alarmActions is empty"),
     Case("prod-baseline-min-instances", EC, endpoint_config(count=2, tags=PROD_TAGS),
          endpoint_config(count=1, tags=PROD_TAGS), "initialInstanceCount is 1"),
     Case("prod-baseline-min-instances", NODE_GROUP, node_group(min_size=2), node_group(min_size=1), "minSize"),

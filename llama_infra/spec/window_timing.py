@@ -1,0 +1,110 @@
+"""Spec rules for SageMaker downsizing windows: long enough and far enough apart for a blue/green switch, and an
+alarm topic so a switch that cannot converge pages someone.
+
+A switch on SageMaker is a blue/green UpdateEndpoint: the new fleet comes up (provisioning + the model's cold start,
+`capacity_timeline.switch_time_s`), then bakes under the rollback alarms and keeps the old fleet a while
+(`blue_green.bake_s`). The morning switch starts early by the day's lead time. So within a window the night
+configuration has `duration − day lead` to come up and bake, and between two windows the day configuration has
+`gap + day lead`; a shorter stretch means the next switch begins before this one is done.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from llama_infra.schedules import Cron, ScheduleError, Window
+from llama_infra.spec.errors import SpecIssue
+
+if TYPE_CHECKING:
+    from llama_infra.spec.model import DeploymentSpec
+
+_CHECK_DAYS = 14
+
+
+def _minutes(seconds: float) -> int:
+    return math.ceil(seconds / 60)
+
+
+def _windows(spec: DeploymentSpec) -> list[tuple[int, Window]]:
+    """The windows whose crons are valid and not empty (the schedule rules report the others)."""
+    from llama_infra.spec.rules import _same_firings
+
+    out = []
+    for i, s in enumerate(spec.schedules):
+        try:
+            start, end = Cron(s.start, s.timezone), Cron(s.end, s.timezone)
+        except ScheduleError:
+            continue
+        if not _same_firings(start, end):
+            out.append((i, Window(start, end)))
+    return out
+
+
+def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
+    """Windows shorter than a switch, and day stretches between windows shorter than the way back (SageMaker
+    windows the workflow switches: classic variants, not scale to zero)."""
+    if spec.target != "sagemaker" or spec.scaling.scale_to_zero or not spec.schedules:
+        return []
+    from llama_infra.blue_green import bake_s
+    from llama_infra.capacity_plan import day_config, window_config
+    from llama_infra.capacity_timeline import lead_time_minutes, switch_time_s
+
+    lead_min = lead_time_minutes(spec)
+    bake_min = _minutes(bake_s())
+    day_update_min = _minutes(switch_time_s(spec, day_config(spec)))
+    windows = _windows(spec)
+    out: list[SpecIssue] = []
+    occurrences: list[tuple[datetime, datetime, int]] = []
+    for i, window in windows:
+        s = spec.schedules[i]
+        night_update_min = _minutes(switch_time_s(spec, window_config(spec, s)))
+        need_min = lead_min + night_update_min + bake_min
+        occ = window.occurrences(since, since + timedelta(days=_CHECK_DAYS))
+        occurrences += [(b, f, i) for b, f in occ]
+        if not occ:
+            continue
+        begin, finish = min(occ, key=lambda o: o[1] - o[0])
+        length_min = round((finish - begin).total_seconds() / 60)
+        if length_min < need_min:
+            local = begin.astimezone(window.start.tz)
+            out.append(SpecIssue(
+                ("schedules", i, "end"),
+                f"window '{s.name}' lasts {length_min} min (e.g. {local:%a %H:%M} {s.timezone}), shorter than a "
+                f"switch: the switch back to the day configuration starts {lead_min} min before the end, and the "
+                f"window's configuration needs {night_update_min} min to come up + {bake_min} min of blue/green "
+                f"bake before that, {need_min} min in all",
+                f"end the window at least {need_min} min after it starts, or remove it"))
+    occurrences.sort()
+    need_gap_min = max(0, day_update_min + bake_min - lead_min)
+    reported: set[tuple[int, int]] = set()
+    for (b1, f1, i1), (b2, _f2, i2) in zip(occurrences, occurrences[1:]):
+        gap_min = round((b2 - f1).total_seconds() / 60)
+        if gap_min >= need_gap_min or (i1, i2) in reported or gap_min < 0:
+            continue  # overlaps are reported by the overlap rule
+        reported.add((i1, i2))
+        a, b = spec.schedules[i1], spec.schedules[i2]
+        tz = Cron(b.start, b.timezone).tz
+        out.append(SpecIssue(
+            ("schedules", i2, "start"),
+            f"window '{b.name}' starts {gap_min} min after '{a.name}' ends (e.g. {f1.astimezone(tz):%a %H:%M}–"
+            f"{b2.astimezone(tz):%H:%M} {b.timezone}): the day configuration, asked for {lead_min} min before "
+            f"that end, needs {day_update_min} min to come up + {bake_min} min of blue/green bake, so the next "
+            f"window may start {need_gap_min} min after the end at the earliest",
+            f"start '{b.name}' at least {need_gap_min} min after '{a.name}' ends, or merge the two windows"))
+    return out
+
+
+def alarm_topic(spec: DeploymentSpec) -> list[SpecIssue]:
+    """Alarms notify someone: a prod SageMaker spec names an SNS topic (error), staging should (warning)."""
+    if spec.target != "sagemaker" or spec.sagemaker_settings.alarm_topic_arn:
+        return []
+    what = ("its latency, 5xx and queue alarms" + (" and a downsizing switch that cannot converge"
+                                                   if spec.schedules else "") + " would page nobody")
+    fix = "set sagemaker.alarm_topic_arn to an SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:llama-alarms"
+    if spec.environment == "prod":
+        return [SpecIssue(("sagemaker", "alarm_topic_arn"), f"a prod endpoint needs an alarm topic: {what}", fix)]
+    if spec.environment == "staging":
+        return [SpecIssue(("sagemaker", "alarm_topic_arn"), f"staging has no alarm topic: {what}", fix, "warning")]
+    return []
