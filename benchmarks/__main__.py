@@ -4,6 +4,7 @@ A benchmark module exposes `run() -> list[dict]`: one row per measurement, every
 and `case`; other keys become columns (name units in keys: `seconds`, `ms`, `ratio`). Measurements that are
 compared sit side by side in one run (ratios, not absolute thresholds); nothing here is a pass/fail test.
 `bench_router` also runs on its own with options (`python -m benchmarks.bench_router --help`).
+While they run, a progress bar with ETA over the benchmarks (the one `simulate` and `tune` show) goes to stderr.
 """
 
 from __future__ import annotations
@@ -31,22 +32,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(discover())}", file=sys.stderr)
         return 1
     from rich.console import Console
-    from rich.table import Table
+
+    from llama_infra.cli.progress import EtaProgress
 
     console = Console()
-    for name in names:
-        started = time.perf_counter()
-        rows = importlib.import_module(f"benchmarks.{name}").run()
-        columns: list[str] = []
-        for row in rows:
-            columns += [k for k in row if k not in columns]
-        table = Table(title=f"{name} ({time.perf_counter() - started:.1f} s)")
-        for c in columns:
-            table.add_column(c, justify="right" if all(isinstance(r.get(c), (int, float)) for r in rows) else "left")
-        for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in columns))
-        console.print(table)
+    with EtaProgress(len(names), "benchmarks", show_after_seconds=0.0) as progress:
+        for name in names:
+            progress.describe(name)
+            started = time.perf_counter()
+            rows = importlib.import_module(f"benchmarks.{name}").run()
+            progress(1)
+            _print_table(console, name, time.perf_counter() - started, rows)
     return 0
+
+
+def _print_table(console, name: str, seconds: float, rows: list[dict]) -> None:
+    from rich.table import Table
+
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    table = Table(title=f"{name} ({seconds:.1f} s)")
+    for c in columns:
+        table.add_column(c, justify="right" if all(isinstance(r.get(c), (int, float)) for r in rows) else "left")
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    console.print(table)
 
 
 def _cell(value: object) -> str:

@@ -10,45 +10,7 @@ import typer
 from llama_infra.cli._extras import require
 
 from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
-
-SHOW_AFTER_SECONDS = 2.0  # short runs finish before a progress bar would help
-
-
-class SimulationProgress:
-    """A rich progress bar with ETA (on stderr) over the simulated steps, shown only once a run has taken longer
-    than `SHOW_AFTER_SECONDS`; a callable for `simulate(progress=...)`."""
-
-    def __init__(self, total_steps: int, enabled: bool = True) -> None:
-        self.total, self.enabled, self.done = total_steps, enabled, 0
-        self.bar = None
-        self.task = None
-
-    def __enter__(self) -> SimulationProgress:
-        import time
-
-        self.started = time.monotonic()
-        return self
-
-    def __call__(self, steps: int) -> None:
-        import time
-
-        self.done += steps
-        if self.bar is None and self.enabled and time.monotonic() - self.started > SHOW_AFTER_SECONDS:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-            self.bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("simulate", total=self.total, completed=self.done)
-        elif self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
+from llama_infra.cli.progress import EtaProgress
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -87,7 +49,7 @@ def register(app: typer.Typer) -> None:
         assumptions = default_assumptions(spec)
         dt = step_seconds or default_step_seconds(workload)
         try:
-            with SimulationProgress(total_steps(workload, dt, len(chosen)), enabled=not as_json) as progress:
+            with EtaProgress(total_steps(workload, dt, len(chosen)), "simulating", enabled=not as_json) as progress:
                 results = simulate(spec, workload, chosen, seed, assumptions, dt, processes, progress)
         except ReplicaModelError as e:
             typer.echo(f"error: {spec_file}: {e}", err=True)

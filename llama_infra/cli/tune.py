@@ -8,6 +8,7 @@ import typer
 
 from llama_infra.cli._extras import require
 from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
+from llama_infra.cli.progress import EtaProgress
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from llama_infra.sim.replica_model import ReplicaModelError
+        from llama_infra.sim.tune import trial_budget
         from llama_infra.sim.tune import tune as run_tune
         from llama_infra.sim.tune import yaml_diff
         from llama_infra.sim.workload import default_step_seconds
@@ -42,14 +44,17 @@ def register(app: typer.Typer) -> None:
         console.print(f"tuning {spec.name} on {workload.description}", highlight=False)
 
         def show(t) -> None:
+            progress(1)
             what = ", ".join(f"{'.'.join(map(str, k))}={v}" for k, v in t.changes.items()) or "as written"
             r = t.result
             console.print(f"  {what}: ${r.total_cost_usd:,.2f}, SLO attainment {r.slo_attainment:.1%}",
                           highlight=False, markup=False)
 
         try:
-            start, best, trials = run_tune(spec, workload, seed, step_seconds or default_step_seconds(workload),
-                                           passes, show)
+            with EtaProgress(trial_budget(spec, passes), "tuning (trials, at most)", console=Console(stderr=True)) \
+                    as progress:
+                start, best, trials = run_tune(spec, workload, seed, step_seconds or default_step_seconds(workload),
+                                               passes, show)
         except ReplicaModelError as e:
             typer.echo(f"error: {spec_file}: {e}", err=True)
             raise typer.Exit(1) from None

@@ -224,39 +224,75 @@ def render_table(spec: DeploymentSpec, workload: Workload, results: list[PolicyR
         console.print(f"  assumption: {a}", highlight=False)
 
 
-def write_plots(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], out_dir: Path) -> list[Path]:
-    import matplotlib
+def night_spans_hours(spec: DeploymentSpec, workload: Workload) -> list[tuple[str, float, float]]:
+    """(schedule name, first hour, last hour) of every scheduled window in force during the workload, in hours
+    from `workload.start` and clipped to it: the spans the time plots shade."""
+    from datetime import timedelta
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from llama_infra.capacity_plan import window_of
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    hours_axis = None
-    fig, axes = plt.subplots(len(results), 1, figsize=(11, 2.1 * len(results) + 0.8), sharex=True, squeeze=False)
-    for ax, r in zip(axes[:, 0], results):
+    until = workload.start + timedelta(seconds=workload.duration_s)
+    spans = []
+    for schedule in spec.schedules:
+        for begin, finish in window_of(schedule).occurrences(workload.start, until):
+            lo = max(0.0, (begin - workload.start).total_seconds() / 3600)
+            hi = min(workload.duration_s / 3600, (finish - workload.start).total_seconds() / 3600)
+            if hi > lo:
+                spans.append((schedule.name, lo, hi))
+    return spans
+
+
+NIGHT_COLOR = "#5c6bc0"
+
+
+def replicas_figure(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult]):
+    """One panel per policy — load (left axis, shared) and replicas (right axis, one scale for every policy so
+    panels compare at a glance), scheduled windows shaded, a legend on every panel."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 2.1 * len(results) + 0.8))
+    axes = fig.subplots(len(results), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
+    replica_keys = ("replicas", "ready", "spot")
+    replica_max = max((max(r.series.get(k) or [0]) for r in results for k in replica_keys), default=0)
+    replica_top = max(1.0, replica_max) * 1.15
+    spans = night_spans_hours(spec, workload)
+    first_twin = None
+    for ax, r in zip(axes, results):
         arrivals = np.array(r.series["arrivals"])
         hours_axis = np.arange(len(arrivals)) * SERIES_STEP_S / 3600
         ax.fill_between(hours_axis, arrivals, color="#cfd8dc", step="post", label="load (req/s)")
         ax.set_ylabel("req/s", fontsize=8)
         ax2 = ax.twinx()
-        ax2.step(hours_axis, r.series["replicas"], where="post", color="#1565c0", lw=1.2, label="replicas")
-        ax2.step(hours_axis, r.series["ready"], where="post", color="#2e7d32", lw=0.8, ls="--", label="ready")
+        if first_twin is None:
+            first_twin = ax2
+        else:
+            ax2.sharey(first_twin)
+        shaded = set()
+        for name, lo, hi in spans:
+            ax.axvspan(lo, hi, color=NIGHT_COLOR, alpha=0.12, lw=0,
+                       label=None if name in shaded else f"schedule '{name}' in force")
+            shaded.add(name)
+        ax2.step(hours_axis, r.series["replicas"], where="post", color="#1565c0", lw=1.4, label="replicas")
+        ax2.step(hours_axis, r.series["ready"], where="post", color="#2e7d32", lw=1.0, ls="--", label="ready")
         if any(r.series.get("spot", [])):
-            ax2.step(hours_axis, r.series["spot"], where="post", color="#ef6c00", lw=0.8, label="spot")
+            ax2.step(hours_axis, r.series["spot"], where="post", color="#ef6c00", lw=0.9, label="spot")
         ax2.set_ylabel("replicas", fontsize=8)
-        ax2.set_ylim(bottom=0)
+        ax2.set_ylim(0, replica_top)
         ax.set_title(f"{r.policy}: ${r.total_cost_usd:,.0f}, SLO {r.slo_attainment:.1%}", fontsize=9, loc="left")
-        if ax is axes[0, 0]:
-            ax2.legend(loc="upper right", fontsize=7, ncol=3)
-    axes[-1, 0].set_xlabel(f"hours from {workload.start:%Y-%m-%d %H:%M} UTC")
-    fig.suptitle(f"{spec.name}: load and replicas per policy", fontsize=11)
+        handles, labels = ax.get_legend_handles_labels()
+        handles2, labels2 = ax2.get_legend_handles_labels()
+        ax2.legend(handles + handles2, labels + labels2, loc="upper right", fontsize=7, ncol=5, framealpha=0.85)
+    axes[-1].set_xlabel(f"hours from {workload.start:%Y-%m-%d %H:%M} UTC")
+    fig.suptitle(f"{spec.name}: load and replicas per policy (same replica scale on every panel)", fontsize=11)
     fig.tight_layout()
-    paths.append(out_dir / "replicas_over_time.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    return fig
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+
+def ttft_figure(spec: DeploymentSpec, results: list[PolicyResult]):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 5))
+    ax = fig.subplots()
     for r in results:
         s = np.array(r.ttft_sample_ms)
         if len(s):
@@ -270,29 +306,45 @@ def write_plots(spec: DeploymentSpec, workload: Workload, results: list[PolicyRe
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    paths.append(out_dir / "ttft_cdf.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    return fig
 
-    fig, ax = plt.subplots(figsize=(9, 5))
+
+def cost_figure(spec: DeploymentSpec, results: list[PolicyResult]):
+    """Horizontal stacked bars: policy names stay readable however long, each bar ends in its total and SLO."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 1.0 + 0.55 * len(results)))
+    ax = fig.subplots()
     keys = sorted({k for r in results for k in r.cost_by_capacity_usd})
-    bottom = np.zeros(len(results))
+    left = np.zeros(len(results))
     names = [r.policy for r in results]
+    positions = np.arange(len(results))
     for k in keys:
         vals = np.array([r.cost_by_capacity_usd.get(k, 0.0) for r in results])
-        ax.bar(names, vals, bottom=bottom, label=k)
-        bottom += vals
+        ax.barh(positions, vals, left=left, label=k, height=0.6)
+        left += vals
     for i, r in enumerate(results):
-        ax.text(i, bottom[i], f"${r.total_cost_usd:,.0f}\n{r.slo_attainment:.0%} SLO", ha="center", va="bottom",
-                fontsize=8)
-    ax.set_ylabel("USD over the workload")
+        ax.annotate(f"${r.total_cost_usd:,.2f} · {r.slo_attainment:.1%} SLO", (left[i], i), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=9)
+    ax.set_yticks(positions, names)
+    ax.invert_yaxis()  # first policy on top, as in the table
+    ax.set_xlabel("USD over the workload")
+    ax.set_xlim(right=max(left.max() * 1.3, 1))
     ax.set_title(f"{spec.name}: cost by role/capacity")
-    ax.legend(fontsize=8)
-    ax.set_ylim(top=max(bottom.max() * 1.2, 1))
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    paths.append(out_dir / "cost_breakdown.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    return fig
+
+
+def write_plots(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures = {"replicas_over_time.png": replicas_figure(spec, workload, results),
+               "ttft_cdf.png": ttft_figure(spec, results), "cost_breakdown.png": cost_figure(spec, results)}
+    paths = []
+    for name, fig in figures.items():
+        paths.append(out_dir / name)
+        fig.savefig(paths[-1], dpi=110)
     return paths
 
 

@@ -85,6 +85,13 @@ def _candidate(spec: DeploymentSpec, changes: dict[Path_, Any]) -> DeploymentSpe
         return None
 
 
+def trial_budget(spec: DeploymentSpec, passes: int = 2) -> int:
+    """Most simulations `tune` runs: the spec as written plus every knob value in every pass (fewer when a pass
+    improves nothing, repeats a cached candidate or the spec's rules reject one) — the total a progress bar counts
+    towards."""
+    return 1 + passes * sum(len(values) for values in knobs(spec).values())
+
+
 def tune(spec: DeploymentSpec, workload: Workload, seed: int, dt_s: float, passes: int = 2,
          progress=None) -> tuple[Trial, Trial, list[Trial]]:
     """(baseline trial, best trial, all trials)."""

@@ -68,11 +68,48 @@ def test_progress_reports_every_step_once():
 
 
 def test_progress_bar_shows_only_on_long_runs(monkeypatch):
-    from llama_infra.cli import simulate as cli
+    from llama_infra.cli import progress as cli
 
-    with cli.SimulationProgress(100) as p:
+    with cli.EtaProgress(100, "simulating") as p:
         p(50)
         assert p.bar is None  # under SHOW_AFTER_SECONDS: nothing drawn
         monkeypatch.setattr(cli, "SHOW_AFTER_SECONDS", -1.0)
         p(25)
         assert p.bar is not None and p.bar.tasks[0].completed == 75 and p.bar.tasks[0].total == 100
+
+
+def test_progress_goes_to_stderr_with_an_eta_and_not_to_stdout(capsys):
+    import sys
+
+    from rich.console import Console
+
+    from llama_infra.cli.progress import EtaProgress
+
+    with EtaProgress(4, "tuning", show_after_seconds=0.0,
+                     console=Console(file=sys.stderr, force_terminal=True, width=120)) as p:
+        p.describe("trial 1")
+        p(1)
+        p.bar.refresh()
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "tuning" in err and "trial 1" in err and "1/4" in err and "ETA" in err
+
+
+def test_tune_json_keeps_stdout_pure_json_while_the_bar_runs(monkeypatch):
+    from llama_infra.cli import progress
+
+    monkeypatch.setattr(progress, "SHOW_AFTER_SECONDS", -1.0)  # the bar from the first trial on
+    r = CliRunner().invoke(app, ["tune", SPEC, "--trace", SLICE, "--window", "0:2m", "--passes", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["simulations"] >= 1 and "tuning" in r.stderr
+
+
+def test_trial_budget_bounds_the_trials_tune_runs():
+    from llama_infra.sim.tune import trial_budget, tune
+    from llama_infra.sim.workload import constant_rate
+    from llama_infra.spec import load_spec
+
+    spec = load_spec(SPEC)
+    _, _, trials = tune(spec, constant_rate(0.5, 120, 256, 32), seed=0, dt_s=1.0, passes=1)
+    assert 1 < len(trials) <= trial_budget(spec, passes=1)
