@@ -26,6 +26,7 @@ OUT_DIR = Path(os.environ.get("BENCH_OUT", "out/bench_sim"))
 def run(out_dir: Path | None = None, processes: int = 2) -> list[dict]:
     from llama_infra.capacity_plan import day_config
     from llama_infra.sim.policies import max_rps_per_replica
+    from llama_infra.sim.policy_registry import role_of
     from llama_infra.sim.report import default_assumptions, simulate, to_json, write_json, write_plots
     from llama_infra.sim.workload import default_step_seconds, load_rate_profile, load_trace, synthesize
     from llama_infra.spec import load_spec
@@ -54,12 +55,14 @@ def run(out_dir: Path | None = None, processes: int = 2) -> list[dict]:
             write_plots(spec, workload, results, run_dir)
             simulated = len(workload) * len(results)
             for r in results:
-                rows.append({"benchmark": "sim", "case": f"{label} {wname} {r.policy}", "requests": len(workload),
+                rows.append({"benchmark": "sim", "case": f"{label} {wname} {r.policy}",
+                             "role": role_of(r.policy), "requests": len(workload),
                              "cost_usd": r.total_cost_usd, "cost_ratio_to_oracle": r.ratio_to_oracle,
                              "slo_attainment": r.slo_attainment, "ttft_p99_ms": r.ttft_p99_ms,
                              "dropped": r.dropped, "policy_wall_seconds": r.wall_seconds})
             rows.append({"benchmark": "sim", "case": f"{label} {wname} all policies", "requests": len(workload),
-                         "step_seconds": dt, "processes": processes, "wall_seconds": round(wall, 1),
+                         "policies": len(results), "step_seconds": dt, "processes": processes,
+                         "wall_seconds": round(wall, 1),
                          "simulated_requests_per_wall_second": round(simulated / wall)})
     return rows
 
@@ -77,7 +80,7 @@ def main() -> None:
         if "simulated_requests_per_wall_second" in r:
             table.add_row(r["case"], "", "", "", "", "",
                           f"{r['simulated_requests_per_wall_second']:,} req/s ({r['wall_seconds']} s for "
-                          f"{r['requests']:,} requests × 6 policies, step {r['step_seconds']:g} s, "
+                          f"{r['requests']:,} requests × {r['policies']} policies, step {r['step_seconds']:g} s, "
                           f"{r['processes']} processes)")
         else:
             ratio = r["cost_ratio_to_oracle"]

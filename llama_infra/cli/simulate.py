@@ -8,12 +8,28 @@ from pathlib import Path
 import typer
 
 from llama_infra.cli._extras import require
-
 from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
 from llama_infra.cli.progress import EtaProgress
+from llama_infra.sim.policy_registry import POLICY_NAMES, help_lines, registered
+
+# The policies `--policies` offers, one line each, from the registry (it needs no extra to import).
+POLICIES_EPILOG = "Policies (--policies):\n\n" + "\n\n".join(help_lines())
+
+
+def parse_policies(value: str) -> tuple[str, ...]:
+    """`all` or comma-separated registered names, in the order given; a BadParameter naming the choices else."""
+    if value.strip() == "all":
+        return POLICY_NAMES
+    chosen = tuple(p.strip() for p in value.split(",") if p.strip())
+    unknown = [p for p in chosen if p not in POLICY_NAMES]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"unknown policy {', '.join(unknown) or '(none given)'}; choose from "
+                                 f"{', '.join(POLICY_NAMES)} (or all)", param_hint="--policies")
+    return chosen
+
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(epilog=POLICIES_EPILOG)
     def simulate(
         spec_file: Path = typer.Argument(..., metavar="SPEC", help="Spec YAML file."),
         trace: Path | None = WorkloadOptions.trace,
@@ -23,8 +39,8 @@ def register(app: typer.Typer) -> None:
         window: str | None = WorkloadOptions.window,
         seed: int = WorkloadOptions.seed,
         step_seconds: float | None = WorkloadOptions.step_seconds,
-        policies: str = typer.Option("all", help="Comma-separated: static-peak, sagemaker-invocations, "
-                                     "skyserve-qps, hpa-running, spec, oracle (or all)."),
+        policies: str = typer.Option("all", help=f"Comma-separated, of {', '.join(POLICY_NAMES)} (each "
+                                     "described below), or all."),
         out: Path | None = typer.Option(None, "--out", help="Directory for results.json and PNG plots."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
         processes: int = typer.Option(1, help="Run policies in this many processes."),
@@ -33,19 +49,13 @@ def register(app: typer.Typer) -> None:
         require("sim", "simulate")
         from rich.console import Console
 
-        from llama_infra.sim.policies import POLICY_NAMES
         from llama_infra.sim.replica_model import ReplicaModelError
         from llama_infra.sim.report import default_assumptions, render_table, simulate, to_json, total_steps, \
             write_json, write_plots
         from llama_infra.sim.workload import default_step_seconds
 
+        chosen = parse_policies(policies)
         spec, workload = load_inputs(spec_file, trace, rate_profile, peak_rps, days, window, seed)
-        chosen = POLICY_NAMES if policies == "all" else tuple(p.strip() for p in policies.split(","))
-        unknown = [p for p in chosen if p not in POLICY_NAMES]
-        if unknown:
-            typer.echo(f"--policies: unknown policy {', '.join(unknown)}; choose from {', '.join(POLICY_NAMES)}",
-                       err=True)
-            raise typer.Exit(2)
         assumptions = default_assumptions(spec)
         dt = step_seconds or default_step_seconds(workload)
         try:

@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
                                      "stderr)."),
     ) -> None:
         """Try queue_depth_target, baseline count, stabilization windows and schedule times; print the change
-        with the least cost that meets the SLO (or, if none does, the highest SLO attainment) as a YAML diff."""
+        with the least cost that meets the SLO (or, if none does, the highest SLO attainment) as a YAML diff.
+        Each trial simulates the `spec` policy (see `simulate --help` for it and its peers)."""
         require("sim", "tune")
         from rich.console import Console
 

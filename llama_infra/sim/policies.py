@@ -1,29 +1,8 @@
 """The control planes compared in one run, all on the spec's target, instance types, prices and purchase options
 (a reserved baseline is billed around the clock for every one of them, `Simulation.bill_commitment`).
 
-- `static-peak`: a fixed fleet sized (with foresight) for the busiest 5 minutes of the workload, day configuration.
-- `sagemaker-invocations`: SageMaker's default, target tracking on InvocationsPerInstance (60 s metric) with the
-  target its docs recommend: max RPS per instance × 0.5 safety factor × 60 ("Load testing your auto scaling
-  configuration", SageMaker developer guide).
-- `skyserve-qps`: SkyServe's RequestRateAutoscaler: ceil(QPS over 60 s ÷ target_qps_per_replica), decided every 20 s,
-  applied after 300 s (up) / 1200 s (down) of agreement (sky/serve/constants.py defaults); spot with on-demand
-  fallback where the target has spot.
-- `hpa-running`: ai-on-eks style HPA on vllm:num_requests_running per replica (default HPA behaviour), target = 80 %
-  of the batch at which users still get the SLO's tokens/s.
-- `spec`: what llama-infra deploys: KEDA or HPA on queue depth (EKS) / target tracking on
-  ConcurrentRequestsPerModelHighResolution (SageMaker) from `llama_infra.scaling`, reserved baseline, spot burst,
-  schedules, overflow to the fallback model.
-- `oracle`: a lower bound on the cost of the best achievable quality. Per minute, with perfect foresight, no
-  start-up delay, no interruptions, the commitment's replicas (billed anyway) and every other replica at the
-  cheapest hourly price the spec allows, the least warm replicas
-  (of the day configuration or the window in force, whichever is cheaper) whose SLO attainment on that minute's
-  requests is within `ORACLE_EPSILON` (1 %, a run-wide budget of whole requests) of the attainable ceiling — the
-  attainment on unlimited capacity, where nothing queues (`capacity.interval_replicas`). Prompts too long to
-  prefill within the TTFT target miss it at any scale, so "the fewest replicas that meet the SLO" can be
-  infeasible for every minute; attainment saturates with replicas, and the oracle stops where it saturates, not at
-  max_replicas (nor is it capped by it). So no policy should attain more than the oracle minus epsilon, a policy
-  cheaper than the oracle pays for it in attainment, and where the SLO is feasible no policy that meets it is
-  cheaper.
+Each class here is one entry of `llama_infra.sim.policy_registry.POLICIES` (its name, role and one-line help live
+there, and `Policy.name` is read from it); each class's docstring says what it models and from which source.
 """
 
 from __future__ import annotations
@@ -47,14 +26,12 @@ from llama_infra.scaling.target_tracking import (
 )
 from llama_infra.sim.capacity import ORACLE_EPSILON, interval_replicas, perf_for, saturation_rps, usd_per_replica_hour
 from llama_infra.sim.keda_view import scaled_deployments
+from llama_infra.sim.policy_registry import FROM_REGISTRY, registered_class
 from llama_infra.sim.replica_model import running_context_tokens
 
 if TYPE_CHECKING:
     from llama_infra.sim.engine import Observation, Simulation
     from llama_infra.spec import DeploymentSpec
-
-POLICY_NAMES = ("static-peak", "sagemaker-invocations", "skyserve-qps", "hpa-running", "spec", "oracle")
-
 
 def burst_capacity_of(spec: DeploymentSpec) -> str:
     return "spot" if spec.target == "eks" and spec.capacity.burst.capacity == "spot" else "on-demand"
@@ -115,7 +92,10 @@ def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list
 
 @dataclass
 class Policy:
-    name: str
+    """A control plane: `desired(obs, cfg)` replicas every `control_period_s`; subclasses are registered in
+    `policy_registry.POLICIES`, which gives them their `name` (they pass FROM_REGISTRY)."""
+
+    name: str  # FROM_REGISTRY for a registered class; an unregistered one (a test's, an experiment's) names itself
     description: str
     control_period_s: float
     uses_schedules: bool = False
@@ -126,6 +106,10 @@ class Policy:
     baseline_capacity: str = "on-demand"
     burst_capacity: str = "on-demand"
     spec: DeploymentSpec | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.name == FROM_REGISTRY:
+            self.name = registered_class(type(self).__name__).name
 
     def prepare(self, sim: Simulation) -> None:
         """Every control plane runs on the spec's purchase options: its first baseline-count replicas on the
@@ -161,8 +145,10 @@ class Policy:
 
 
 class StaticPeak(Policy):
+    """A fixed fleet sized (with foresight) for the busiest 5 minutes of the workload, day configuration."""
+
     def __init__(self) -> None:
-        super().__init__("static-peak", "fixed fleet sized for the busiest 5 minutes (closed form)", math.inf)
+        super().__init__(FROM_REGISTRY, "fixed fleet sized for the busiest 5 minutes (closed form)", math.inf)
         self.count = 1
 
     def prepare(self, sim: Simulation) -> None:
@@ -183,8 +169,12 @@ class StaticPeak(Policy):
 
 
 class SageMakerInvocations(Policy):
+    """SageMaker's default, target tracking on InvocationsPerInstance (60 s metric) with the target its docs
+    recommend: max RPS per instance × 0.5 safety factor × 60 ("Load testing your auto scaling configuration",
+    SageMaker developer guide)."""
+
     def __init__(self) -> None:
-        super().__init__("sagemaker-invocations", "", 60.0)
+        super().__init__(FROM_REGISTRY, "", 60.0)
 
     def prepare(self, sim: Simulation) -> None:
         super().prepare(sim)
@@ -203,13 +193,16 @@ class SageMakerInvocations(Policy):
 
 
 class SkyServeQps(Policy):
+    """SkyServe's RequestRateAutoscaler: ceil(QPS over 60 s ÷ target_qps_per_replica), decided every 20 s, applied
+    after 300 s (up) / 1200 s (down) of agreement (sky/serve/constants.py defaults); spot with on-demand fallback
+    where the target has spot."""
     DECISION_INTERVAL_S = 20.0
     QPS_WINDOW_S = 60.0
     UPSCALE_DELAY_S = 300.0
     DOWNSCALE_DELAY_S = 1200.0
 
     def __init__(self) -> None:
-        super().__init__("skyserve-qps", "", self.DECISION_INTERVAL_S)
+        super().__init__(FROM_REGISTRY, "", self.DECISION_INTERVAL_S)
         self.window: deque[tuple[float, int]] = deque()
         self.up = self.down = 0
 
@@ -245,8 +238,11 @@ class SkyServeQps(Policy):
 
 
 class HpaRunning(Policy):
+    """ai-on-eks style HPA on vllm:num_requests_running per replica (default HPA behaviour), target = 80 % of the
+    batch at which users still get the SLO's tokens/s."""
+
     def __init__(self) -> None:
-        super().__init__("hpa-running", "", 15.0)
+        super().__init__(FROM_REGISTRY, "", 15.0)
 
     def prepare(self, sim: Simulation) -> None:
         super().prepare(sim)
@@ -264,8 +260,12 @@ class HpaRunning(Policy):
 
 
 class SpecPolicy(Policy):
+    """What llama-infra deploys: KEDA or HPA on queue depth (EKS) / target tracking on
+    ConcurrentRequestsPerModelHighResolution (SageMaker) from `llama_infra.scaling`, reserved baseline, spot burst,
+    schedules, overflow to the fallback model."""
+
     def __init__(self) -> None:
-        super().__init__("spec", "", 15.0, uses_schedules=True, uses_overflow=True)
+        super().__init__(FROM_REGISTRY, "", 15.0, uses_schedules=True, uses_overflow=True)
 
     def prepare(self, sim: Simulation) -> None:
         super().prepare(sim)
@@ -342,10 +342,21 @@ class SpecPolicy(Policy):
 
 
 class Oracle(Policy):
+    """A lower bound on the cost of the best achievable quality. Per minute, with perfect foresight, no start-up
+    delay, no interruptions, the commitment's replicas (billed anyway) and every other replica at the cheapest hourly
+    price the spec allows, the least warm replicas (of the day configuration or the window in force, whichever is
+    cheaper) whose SLO attainment on that minute's requests is within `ORACLE_EPSILON` (1 %, a run-wide budget of
+    whole requests) of the attainable ceiling — the attainment on unlimited capacity, where nothing queues
+    (`capacity.interval_replicas`). Prompts too long to prefill within the TTFT target miss it at any scale, so
+    "the fewest replicas that meet the SLO" can be infeasible for every minute; attainment saturates with replicas,
+    and the oracle stops where it saturates, not at max_replicas (nor is it capped by it). So no policy should attain
+    more than the oracle minus epsilon, a policy cheaper than the oracle pays for it in attainment, and where the SLO
+    is feasible no policy that meets it is cheaper."""
+
     INTERVAL_S = 60.0
 
     def __init__(self) -> None:
-        super().__init__("oracle", "", self.INTERVAL_S, uses_schedules=True, startup_delay=False,
+        super().__init__(FROM_REGISTRY, "", self.INTERVAL_S, uses_schedules=True, startup_delay=False,
                          interruptible=False)
 
     def prepare(self, sim: Simulation) -> None:
@@ -395,8 +406,3 @@ class Oracle(Policy):
     def desired(self, obs: Observation, cfg: Config) -> int:
         i = min(int(obs.now // self.INTERVAL_S), len(self.need) - 1)
         return int(self.need[i])
-
-
-def make_policy(name: str) -> Policy:
-    return {"static-peak": StaticPeak, "sagemaker-invocations": SageMakerInvocations, "skyserve-qps": SkyServeQps,
-            "hpa-running": HpaRunning, "spec": SpecPolicy, "oracle": Oracle}[name]()

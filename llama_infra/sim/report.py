@@ -14,7 +14,7 @@ import numpy as np
 
 from llama_infra.sim.capacity import PROVISIONING_S, Assumptions
 from llama_infra.sim.engine import SERIES_STEP_S, Simulation
-from llama_infra.sim.policies import POLICY_NAMES, make_policy
+from llama_infra.sim.policy_registry import POLICY_NAMES, make_policy, role_of
 
 if TYPE_CHECKING:
     from llama_infra.sim.workload import Workload
@@ -127,7 +127,7 @@ def simulate(spec: DeploymentSpec, workload: Workload, policies: tuple[str, ...]
             results = [done[p] for p in policies]
     else:
         results = [run_policy(spec, workload, p, seed, assumptions, dt_s, progress) for p in policies]
-    oracle = next((r for r in results if r.policy == "oracle"), None)
+    oracle = next((r for r in results if role_of(r.policy) == "oracle"), None)
     if oracle and oracle.total_cost_usd > 0:
         for r in results:
             r.ratio_to_oracle = round(r.total_cost_usd / oracle.total_cost_usd, 3)
@@ -178,6 +178,7 @@ def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult
         d = asdict(r)
         d.pop("series")
         d.pop("ttft_sample_ms")
+        d["role"] = role_of(r.policy)
         d["meets_slo"] = r.meets_slo
         rows.append(d)
     return {"spec": spec.name, "target": spec.target, "workload": workload.description, "requests": len(workload),
@@ -219,7 +220,8 @@ def render_table(spec: DeploymentSpec, workload: Workload, results: list[PolicyR
                       f"{attainable_share(spec, workload):.1%} of these requests can meet both on "
                       f"{spec.capacity.baseline.instance_type} at any scale (longer prompts take longer to prefill).")
     for r in results:
-        console.print(f"  {r.policy}: {r.description}", highlight=False)
+        role = role_of(r.policy)
+        console.print(f"  {r.policy}{f' ({role})' if role else ''}: {r.description}", highlight=False)
     for a in assumptions.describe():
         console.print(f"  assumption: {a}", highlight=False)
 

@@ -10,7 +10,8 @@ import pytest
 
 from llama_infra.sim.capacity import ORACLE_EPSILON, Assumptions, perf_for, saturation_rps
 from llama_infra.sim.engine import Simulation
-from llama_infra.sim.policies import SageMakerInvocations, make_policy
+from llama_infra.sim.policies import SageMakerInvocations
+from llama_infra.sim.policy_registry import make_policy
 from llama_infra.sim.report import attainable_share, default_assumptions, simulate
 from llama_infra.sim.workload import (RATE_PROFILE_START, Workload, constant_rate, load_rate_profile, load_trace,
                                       synthesize)
