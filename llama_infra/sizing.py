@@ -1,6 +1,6 @@
 """Model memory math, tensor-parallel degree and cold-start estimate (pure functions, no cloud calls).
 
-Facts from the serving guide that DESIGN.md summarises:
+Serving facts this module encodes (published figures for vLLM/TGI-class servers):
 - weights = parameters × bytes per parameter (FP16/BF16 2, FP8/INT8 1, INT4/AWQ/GPTQ 0.5);
 - add 20–30 % for KV cache, activations and framework overhead;
 - cold start of a 70B FP16 model: storage→RAM 30–60 s, RAM→GPU 60–120 s, engine init 10–30 s;

@@ -48,12 +48,14 @@ def header(reader, name: str, required: tuple[str, ...]) -> list[str]:
     return row
 
 
-def token_columns(path: str | Path | None = None) -> tuple[str, list[int], list[int]]:
-    """The file's name, prompt and output token counts, checked line by line (the shared code trace by default)."""
+def requests(path: str | Path | None = None) -> tuple[str, list[str], list[int], list[int]]:
+    """The file's name and its requests' arrival stamps (as written), prompt and output token counts, checked line by
+    line (the shared code trace by default). Stamps are parsed by the caller that needs them (the simulator)."""
     text, name = read_text(path, SHARED_TRACE)
     reader = csv.reader(io.StringIO(text))
     cols = header(reader, name, TRACE_COLUMNS)
-    ip, io_ = cols.index("ContextTokens"), cols.index("GeneratedTokens")
+    it, ip, io_ = (cols.index(c) for c in TRACE_COLUMNS)
+    stamps: list[str] = []
     prompts: list[int] = []
     outputs: list[int] = []
     for lineno, row in enumerate(reader, start=2):
@@ -72,6 +74,13 @@ def token_columns(path: str | Path | None = None) -> tuple[str, list[int], list[
             if value < 0:
                 raise TraceError(name, lineno, col, f"negative token count {value}", "token counts are ≥ 0")
             dest.append(value)
+        stamps.append(row[it].strip())
     if not prompts:
         raise TraceError(name, 2, None, "no requests after the header", "add at least one request line")
+    return name, stamps, prompts, outputs
+
+
+def token_columns(path: str | Path | None = None) -> tuple[str, list[int], list[int]]:
+    """The file's name, prompt and output token counts, checked line by line (the shared code trace by default)."""
+    name, _stamps, prompts, outputs = requests(path)
     return name, prompts, outputs

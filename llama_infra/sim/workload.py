@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llama_infra.trace_format import SHARED_TRACE, TRACE_COLUMNS, TraceError
+from llama_infra.trace_format import TraceError, requests
 from llama_infra.trace_format import header as _header
 from llama_infra.trace_format import read_text as _read_text
 
@@ -82,32 +82,7 @@ def parse_window(text: str) -> tuple[float, float]:
 
 def load_trace(path: str | Path | None = None) -> Workload:
     """A per-request trace (the shared Azure 2023 code trace when `path` is None), validated line by line."""
-    text, name = _read_text(path, SHARED_TRACE)
-    reader = csv.reader(io.StringIO(text))
-    header = _header(reader, name, TRACE_COLUMNS)
-    it, ip, io_ = (header.index(c) for c in TRACE_COLUMNS)
-    stamps: list[str] = []
-    prompts: list[int] = []
-    outputs: list[int] = []
-    for lineno, row in enumerate(reader, start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) < len(header):
-            raise TraceError(name, lineno, TRACE_COLUMNS[min(len(row), 2)],
-                             f"{len(row)} values, the header has {len(header)}", "fill every column")
-        for col, idx, dest in (("ContextTokens", ip, prompts), ("GeneratedTokens", io_, outputs)):
-            raw = row[idx].strip()
-            try:
-                value = int(raw)
-            except ValueError:
-                raise TraceError(name, lineno, col, f"'{raw}' is not a whole number of tokens",
-                                 "write a non-negative integer") from None
-            if value < 0:
-                raise TraceError(name, lineno, col, f"negative token count {value}", "token counts are ≥ 0")
-            dest.append(value)
-        stamps.append(row[it].strip())
-    if not stamps:
-        raise TraceError(name, 2, None, "no requests after the header", "add at least one request line")
+    name, stamps, prompts, outputs = requests(path)
     try:
         times = np.array(stamps, dtype="datetime64[ns]")
     except ValueError:

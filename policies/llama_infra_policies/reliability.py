@@ -1,4 +1,4 @@
-"""llama-infra's own reliability rules: the serving facts from DESIGN.md turned into guard rails."""
+"""llama-infra's own reliability rules: serving facts (zone spread, cold starts, preallocated GPU memory) turned into guard rails."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Application Auto Scaling of the endpoint's variant: a scalable target and one target-tracking policy.
 
 The signal: `SageMakerVariantConcurrentRequestsPerModelHighResolution` — requests in flight plus queued per model
-copy, at 10-second resolution — the queue-like metric SageMaker offers (DESIGN.md), aimed at
+copy, at 10-second resolution — the queue-like metric SageMaker offers, aimed at
 `scaling.queue_depth_target`. Cooldowns come from the spec's stabilisation windows. It is the only policy: GPU memory
 is not a load signal on SageMaker (`endpoint_metrics.PREALLOCATED_GPU_MEMORY`: the servers allocate ~90 % of it at
 start), so `scaling.gpu_memory_target` renders nothing here, in the downsizing workflow's re-attached policies or on
