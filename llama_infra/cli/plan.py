@@ -23,12 +23,12 @@ def register(app: typer.Typer) -> None:
         """Run the Pulumi program offline under mocks: resources, scaling policy, cost and warnings per stack."""
         import json
 
-        from rich.console import Console
+        from llama_infra import terminal
 
         from llama_infra.plan import PlanError, plan_stacks
         from llama_infra.spec import SpecError
 
-        err = Console(stderr=True, soft_wrap=True)
+        err = terminal.console(stderr=True, soft_wrap=True)
         try:
             plans = plan_stacks(stacks or None, stacks_dir)
         except (SpecError, PlanError) as e:

@@ -46,14 +46,14 @@ class EtaProgress:
     def _maybe_show(self) -> None:
         after = SHOW_AFTER_SECONDS if self.show_after_seconds is None else self.show_after_seconds
         if self.bar is None and self.enabled and time.monotonic() - self.started >= after:
-            from rich.console import Console
+            from llama_infra import terminal
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
                 TimeRemainingColumn
 
             self.bar = Progress(TextColumn(self.label), TextColumn("{task.description}"), BarColumn(),
                                 MofNCompleteColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                                 TextColumn("ETA"), TimeRemainingColumn(),
-                                console=self.console or Console(stderr=True), transient=True)
+                                console=self.console or terminal.console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.current, total=self.total, completed=self.done)
         elif self.bar is not None:

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Cost and SLO attainment of the spec's policy next to peer policies and the oracle lower bound."""
         require("sim", "simulate")
-        from rich.console import Console
+        from llama_infra import terminal
 
         from llama_infra.sim.replica_model import ReplicaModelError
         from llama_infra.sim.report import default_assumptions, render_table, simulate, to_json, total_steps, \
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(payload, indent=2))
             return
-        console = Console(width=200)
+        console = terminal.console(width=200)
         render_table(spec, workload, results, assumptions, console)
         if out:
             console.print(f"wrote {out / 'results.json'} and " + ", ".join(str(p) for p in paths), highlight=False)

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         with the least cost that meets the SLO (or, if none does, the highest SLO attainment) as a YAML diff.
         Each trial simulates the `spec` policy (see `simulate --help` for it and its peers)."""
         require("sim", "tune")
-        from rich.console import Console
+        from llama_infra import terminal
 
         from llama_infra.sim.replica_model import ReplicaModelError
         from llama_infra.sim.tune import trial_budget
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from llama_infra.sim.workload import default_step_seconds
 
         spec, workload = load_inputs(spec_file, trace, rate_profile, peak_rps, days, window, seed)
-        console = Console(width=160, stderr=as_json)
+        console = terminal.console(width=160, stderr=as_json)
         console.print(f"tuning {spec.name} on {workload.description}", highlight=False)
 
         def show(t) -> None:
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
                           highlight=False, markup=False)
 
         try:
-            with EtaProgress(trial_budget(spec, passes), "tuning (trials, at most)", console=Console(stderr=True)) \
+            with EtaProgress(trial_budget(spec, passes), "tuning (trials, at most)", console=terminal.console(stderr=True)) \
                     as progress:
                 start, best, trials = run_tune(spec, workload, seed, step_seconds or default_step_seconds(workload),
                                                passes, show)

@@ -26,13 +26,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate spec files: every problem with file, line, field path and a fix; warnings too; and whether each
         serving configuration can meet the SLO (an error when it cannot at any scale)."""
-        from rich.console import Console
+        from llama_infra import terminal
 
         from llama_infra.spec import SpecError, load_spec, warnings
         from llama_infra.spec.slo import slo_issues
 
         # emoji=False: rich would turn the ":secret:" of a Secrets Manager ARN into an emoji
-        out, err = Console(soft_wrap=True, emoji=False), Console(stderr=True, soft_wrap=True, emoji=False)
+        out, err = terminal.console(soft_wrap=True), terminal.console(stderr=True, soft_wrap=True)
         failed = 0
         report = []
         for f in files:

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from llama_infra import terminal
 from llama_infra.plan.engine import PlannedResource, StackPlan
 
 _MAX_VALUE_CHARS = 110
@@ -94,7 +95,7 @@ def summary_table(plans: list[StackPlan]) -> Table:
 
 def render(plans: list[StackPlan], console: Console | None = None, *, details: bool = True) -> None:
     """The summary table, then (with `details`) each stack's resources, scaling, timeline, cost and warnings."""
-    console = console or Console()
+    console = console or terminal.console()
     console.print(summary_table(plans))
     if not details:
         console.print(Text("details: llama-infra plan --details (or name one stack)", style="dim"))

@@ -191,10 +191,10 @@ def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult
 
 def render_table(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions,
                  console=None) -> None:
-    from rich.console import Console
+    from llama_infra import terminal
     from rich.table import Table
 
-    console = console or Console()
+    console = console or terminal.console()
     table = Table(title=f"{spec.name} ({spec.target}) — {workload.description}", title_justify="left")
     for col, just in [("policy", "left"), ("cost $", "right"), ("$/1k req", "right"), ("× oracle", "right"),
                       ("TTFT p50/p95/p99 ms", "right"), ("SLO att.", "right"), ("tok/s/user p5", "right"),
