@@ -5,6 +5,9 @@ Both are checked closed (strict): the API server prunes unknown fields of a stru
 hide a typo (a misspelt `consolidateAfter` is simply dropped), so an object without
 `x-kubernetes-preserve-unknown-fields` or `additionalProperties` gets `additionalProperties: false` here.
 
+Each CRD's CEL rules (`x-kubernetes-validations`) are evaluated too (`kube_cel`), except those an offline check cannot
+evaluate, listed with the reason by `skipped_cel_rules()`.
+
 CRDs are not shipped with llama-infra (they belong to the operators that install them): `register_crds(paths)`, or
 the environment variable `LLAMA_INFRA_CRDS` (paths separated by the OS path separator), names the CRD files to
 check custom resources against; a custom resource without a registered CRD is not checked.
@@ -13,16 +16,18 @@ check custom resources against; a custom resource without a registered CRD is no
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from llama_infra.contracts import kube_cel
 from llama_infra.contracts.violation import Violation, shown
 
 CRDS_ENV = "LLAMA_INFRA_CRDS"
 DEFAULT_KUBERNETES_VERSION = "1.33"
 _registered: dict[tuple[str, str], dict[str, Any]] = {}  # (apiVersion, kind) -> JSON schema
+_registered_rules: dict[tuple[str, str], list[kube_cel.Rule]] = {}  # (apiVersion, kind) -> its CEL rules
 _env_loaded: set[str] = set()
 
 
@@ -46,25 +51,41 @@ def _to_json_schema(node: Any) -> Any:
     return out
 
 
-def crd_schemas(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """(apiVersion, kind) -> JSON schema for every served version of the CRD(s) in one YAML file."""
+def _crd_versions(path: Path) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
+    """((apiVersion, kind), openAPIV3Schema as published) for every served version of the CRD(s) in one YAML file."""
     from ruamel.yaml import YAML
 
-    out = {}
     for crd in YAML(typ="safe").load_all(path.read_text()):
         if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
             continue
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
-            schema = _to_json_schema(version["schema"]["openAPIV3Schema"])
-            schema.setdefault("properties", {})["metadata"] = {"type": "object"}  # ObjectMeta: the API server's
-            out[(f"{group}/{version['name']}", kind)] = schema
-    return out
+            yield (f"{group}/{version['name']}", kind), version["schema"]["openAPIV3Schema"]
+
+
+def _json_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    schema = _to_json_schema(openapi)
+    schema.setdefault("properties", {})["metadata"] = {"type": "object"}  # ObjectMeta: the API server's
+    return schema
+
+
+def crd_schemas(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> JSON schema for every served version of the CRD(s) in one YAML file."""
+    return {key: _json_schema(openapi) for key, openapi in _crd_versions(path)}
 
 
 def register_crds(paths: Iterable[Path | str]) -> None:
     for path in paths:
-        _registered.update(crd_schemas(Path(path)))
+        for key, openapi in _crd_versions(Path(path)):
+            _registered[key] = _json_schema(openapi)
+            _registered_rules[key] = kube_cel.rules(openapi)
+
+
+def skipped_cel_rules() -> list[tuple[str, kube_cel.Rule, str]]:
+    """("apiVersion Kind", rule, why) for every CEL rule of the registered CRDs that is not evaluated offline."""
+    _schemas()
+    return [(f"{key[0]} {key[1]}", rule, why) for key, found in sorted(_registered_rules.items()) for rule in found
+            if (why := kube_cel.not_evaluated(rule))]
 
 
 def _schemas() -> dict[tuple[str, str], dict[str, Any]]:
@@ -87,20 +108,30 @@ def _crd_validator(api_version: str, kind: str) -> Any:
     return None if schema is None else jsonschema.Draft202012Validator(schema)
 
 
-def object_problems(obj: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[tuple[str, str]]:
-    """(field path, problem) for every way the API server would refuse this object; [] when it would accept it."""
+CRD_SCHEMA = "CRD openAPIV3Schema"
+CRD_CEL = "CRD x-kubernetes-validations (CEL)"
+
+
+def object_problems(obj: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+                    ) -> list[tuple[str, str, str]]:
+    """(field path, problem, contract) for every way the API server would refuse this object; [] when it would
+    accept it."""
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     if custom_schema(api_version, kind) is not None:
         validator = _crd_validator(api_version, kind)
-        return [(_path(e.absolute_path), e.message) for e in sorted(validator.iter_errors(obj), key=str)]
+        found = [(_path(e.absolute_path), e.message, CRD_SCHEMA)
+                 for e in sorted(validator.iter_errors(obj), key=str)]
+        cel = kube_cel.problems(obj, _registered_rules.get((api_version, kind), []))
+        return found + [(path, problem, CRD_CEL) for path, problem in cel]
     import kubernetes_validate
 
+    source = f"Kubernetes {kubernetes_version} OpenAPI schema (kubernetes-validate, strict)"
     try:
         kubernetes_validate.validate(obj, kubernetes_version, strict=True)
     except kubernetes_validate.SchemaNotFoundError:
         return []  # a custom resource whose CRD is not registered
     except kubernetes_validate.ValidationError as e:
-        return [(_path(e.absolute_path), e.message)]
+        return [(_path(e.absolute_path), e.message, source)]
     return []
 
 
@@ -142,12 +173,8 @@ def check(type_token: str, name: str, inputs: dict[str, Any], physical_name: str
         return []
     if physical_name and not (obj.get("metadata") or {}).get("name"):
         obj["metadata"] = {**(obj.get("metadata") or {}), "name": physical_name}
-    source = "CRD openAPIV3Schema" if custom_schema(obj["apiVersion"], obj["kind"]) else \
-        f"Kubernetes {kubernetes_version} OpenAPI schema (kubernetes-validate, strict)"
-    out = []
-    for path, problem in object_problems(obj, kubernetes_version):
-        out.append(Violation(type_token, name, path, problem, shown(_at(obj, path)), source))
-    return out
+    return [Violation(type_token, name, path, problem, shown(_at(obj, path)), contract)
+            for path, problem, contract in object_problems(obj, kubernetes_version)]
 
 
 def _at(obj: Any, path: str) -> Any:
