@@ -46,7 +46,7 @@ def test_unknown_policy_is_a_clean_error():
 def test_tune_prints_a_yaml_diff_of_the_spec():
     r = CliRunner().invoke(app, ["tune", SPEC, "--trace", SLICE, "--window", "0:5m", "--passes", "1"])
     assert r.exit_code == 0, r.output
-    assert "simulations. As written:" in r.output
+    assert "simulations (budget" in r.output and "As written:" in r.output and "trial budget" in r.output
     if "No change recommended." not in r.output:
         assert f"--- {SPEC}" in r.output and f"+++ {SPEC} (recommended)" in r.output
         assert any(line.startswith("+") and ":" in line for line in r.output.splitlines()[2:])
@@ -110,6 +110,10 @@ def test_trial_budget_bounds_the_trials_tune_runs():
     from llama_infra.sim.workload import constant_rate
     from llama_infra.spec import load_spec
 
+    from llama_infra.sim.tune_space import space_of
+
     spec = load_spec(SPEC)
-    _, _, trials = tune(spec, constant_rate(0.5, 120, 256, 32), seed=0, dt_s=1.0, passes=1)
-    assert 1 < len(trials) <= trial_budget(spec, passes=1)
+    result = tune(spec, constant_rate(0.5, 120, 256, 32), seed=0, dt_s=1.0, passes=1)
+    assert 1 < len(result.trials) <= result.budget == trial_budget(space_of(spec), passes=1)
+    few = tune(spec, constant_rate(0.5, 120, 256, 32), seed=0, dt_s=1.0, passes=1, max_trials=3)
+    assert len(few.trials) == few.budget == 3
