@@ -79,6 +79,37 @@ def _from_aws_form(fields: list[str]) -> str | None:
     return candidate if croniter.is_valid(candidate) else None
 
 
+@lru_cache(maxsize=4096)  # immutable and asked again for every window of every hour a plan looks at
+def _check_cron(expression: str, timezone_name: str) -> None:
+    """A ScheduleError when the 5-field cron or its timezone is wrong (invalid ones are not cached: they raise)."""
+    fields = expression.split()
+    if len(fields) != 5:
+        five = _from_aws_form(fields) if len(fields) == 6 else None
+        raise ScheduleError(
+            f"cron '{expression}' has {len(fields)} fields; llama-infra takes 5 (minute hour day-of-month "
+            "month day-of-week, in the schedule's timezone) and renders the 6-field AWS form itself",
+            f"write '{five}'" if five else "write 5 fields, e.g. '0 22 * * 1-5' (22:00 Monday to Friday)",
+        )
+    if not croniter.is_valid(expression):
+        bad = [f"{name} '{fields[i]}' must be {allowed}" for i, (name, allowed) in enumerate(_CRON_FIELDS)
+               if not croniter.is_valid(" ".join(fields[i] if j == i else "*" for j in range(5)))]
+        raise ScheduleError(f"cron '{expression}' is not a valid cron expression"
+                            + (f" ({'; '.join(bad)})" if bad else ""),
+                            "write minute hour day-of-month month day-of-week, e.g. '0 22 * * 1-5'")
+    if fields[2] != "*" and fields[4] != "*":
+        raise ScheduleError(
+            f"cron '{expression}' sets both day-of-month and day-of-week; AWS schedules accept only one "
+            "of them", "set one of them to '*'"
+        )
+    zone(timezone_name)
+    try:  # a date that never comes ('0 22 30 2 *'): croniter gives up after searching years ahead
+        croniter(expression, datetime(2026, 1, 1, tzinfo=timezone.utc), max_years_between_matches=1
+                 ).get_next(datetime)
+    except CroniterBadDateError:
+        raise ScheduleError(f"cron '{expression}' does not fire in a whole year (no such date)",
+                            "use a day that every month or year has, e.g. '0 22 * * *' or '0 22 1 * *'") from None
+
+
 @dataclass(frozen=True)
 class Cron:
     """A 5-field cron expression in an IANA timezone."""
@@ -87,32 +118,7 @@ class Cron:
     timezone: str = "UTC"
 
     def __post_init__(self) -> None:
-        fields = self.expression.split()
-        if len(fields) != 5:
-            five = _from_aws_form(fields) if len(fields) == 6 else None
-            raise ScheduleError(
-                f"cron '{self.expression}' has {len(fields)} fields; llama-infra takes 5 (minute hour day-of-month "
-                "month day-of-week, in the schedule's timezone) and renders the 6-field AWS form itself",
-                f"write '{five}'" if five else "write 5 fields, e.g. '0 22 * * 1-5' (22:00 Monday to Friday)",
-            )
-        if not croniter.is_valid(self.expression):
-            bad = [f"{name} '{fields[i]}' must be {allowed}" for i, (name, allowed) in enumerate(_CRON_FIELDS)
-                   if not croniter.is_valid(" ".join(fields[i] if j == i else "*" for j in range(5)))]
-            raise ScheduleError(f"cron '{self.expression}' is not a valid cron expression"
-                                + (f" ({'; '.join(bad)})" if bad else ""),
-                                "write minute hour day-of-month month day-of-week, e.g. '0 22 * * 1-5'")
-        if fields[2] != "*" and fields[4] != "*":
-            raise ScheduleError(
-                f"cron '{self.expression}' sets both day-of-month and day-of-week; AWS schedules accept only one "
-                "of them", "set one of them to '*'"
-            )
-        zone(self.timezone)
-        try:  # a date that never comes ('0 22 30 2 *'): croniter gives up after searching years ahead
-            croniter(self.expression, datetime(2026, 1, 1, tzinfo=timezone.utc), max_years_between_matches=1
-                     ).get_next(datetime)
-        except CroniterBadDateError:
-            raise ScheduleError(f"cron '{self.expression}' does not fire in a whole year (no such date)",
-                                "use a day that every month or year has, e.g. '0 22 * * *' or '0 22 1 * *'") from None
+        _check_cron(self.expression, self.timezone)
 
     @property
     def fields(self) -> list[str]:
@@ -127,8 +133,7 @@ class Cron:
 
         croniter iterates in local wall-clock time, so 22:00 New York stays 22:00 across DST changes.
         """
-        local = when.astimezone(self.tz)
-        return croniter(self.expression, local).get_next(datetime)
+        return _next_firing(self.expression, self.timezone, when.timestamp())
 
     def firings(self, start: datetime, end: datetime) -> list[datetime]:
         out: list[datetime] = []
@@ -184,6 +189,15 @@ class Cron:
         if day_shift and dow != "*":
             dow = ",".join(_shift_dow_token(tok, day_shift) for tok in dow.split(","))
         return Cron(f"{total % 60} {total // 60} {dom} {month} {dow}", self.timezone)
+
+
+@lru_cache(maxsize=65536)
+def _next_firing(expression: str, timezone_name: str, after_timestamp: float) -> datetime:
+    """croniter's next firing after an instant (POSIX seconds: exact, unlike an aware datetime as a key, which
+    compares equal across zones and ignores `fold`), in local time of the zone. Cached: a week of hourly "which
+    window is in force" questions (capacity plan, SLO targets, the simulator's floor) walks the same firings again
+    and again."""
+    return croniter(expression, datetime.fromtimestamp(after_timestamp, zone(timezone_name))).get_next(datetime)
 
 
 def _shift_dow_token(token: str, days: int) -> str:

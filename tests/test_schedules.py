@@ -193,3 +193,19 @@ def test_week_plan_puts_every_hour_in_the_window_config_at_says(name):
     assert [h.window for h in week] == [config_at(spec, start + timedelta(hours=h, minutes=30)).window
                                         for h in range(168)]
     assert sum(h.window is not None for h in week) > 0
+
+
+def test_cached_firings_keep_zone_and_fold_apart():
+    """next_after is cached by (cron, zone, instant): one instant in two zones, and the repeated hour of a
+    fall-back night (01:30 EDT and 01:30 EST, equal as wall clocks), each get croniter's own answer."""
+    from croniter import croniter
+
+    instant = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+    ny, utc = Cron("0 22 * * *", "America/New_York"), Cron("0 22 * * *", "UTC")
+    assert ny.next_after(instant).astimezone(timezone.utc) - utc.next_after(instant) == timedelta(hours=4)
+    zone = ZoneInfo("America/New_York")
+    hourly = Cron("45 * * * *", "America/New_York")
+    for fold in (0, 1):
+        local = datetime(2026, 11, 1, 1, 30, tzinfo=zone, fold=fold)
+        assert hourly.next_after(local) == croniter("45 * * * *", local).get_next(datetime)
+        assert hourly.next_after(local).utcoffset() == croniter("45 * * * *", local).get_next(datetime).utcoffset()
