@@ -1,18 +1,13 @@
-"""Entry point `pulumi preview --policy-pack policies` runs: serve llama-infra's rules to the Pulumi engine."""
+"""Entry point `pulumi preview --policy-pack policies` runs: serve llama-infra's rules to the Pulumi engine.
 
-import os
-import sys
+The rules (`llama_infra_policies`) are installed with the library they read (the `llama-infra` distribution, with
+its `policies` extra): `make setup` installs them into the `.venv` PulumiPolicy.yaml names, and requirements.txt
+is what a virtualenv of the pack's own installs.
+"""
 
-# The pack directory holds the rules package; the repository root holds llama_infra (the single source of instance
-# facts such as NVMe instance storage). Both must be importable however the engine starts this program.
-_PACK_DIR = os.path.dirname(os.path.abspath(__file__))
-for _path in (_PACK_DIR, os.path.dirname(_PACK_DIR)):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+from pulumi_policy import EnforcementLevel, PolicyPack
 
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
-
-from llama_infra_policies import ALL_RULES  # noqa: E402
+from llama_infra_policies import ALL_RULES
 
 PolicyPack(
     name="llama-infra",

@@ -1,6 +1,6 @@
 """Render the rule table in docs/policies.md from the rules themselves, so the docs cannot drift.
 
-Regenerate: `.venv/bin/python policies/llama_infra_policies/docs.py docs/policies.md`
+Regenerate: `.venv/bin/python -m llama_infra_policies.docs docs/policies.md`
 (a test fails when the committed table differs from the rules).
 """
 
@@ -32,6 +32,5 @@ def with_table(document: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[2])]
     target = Path(sys.argv[1])
     target.write_text(with_table(target.read_text()))

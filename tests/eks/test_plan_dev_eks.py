@@ -3,7 +3,6 @@ scale to zero in a weekday window (Europe/Berlin) with the router as the entry p
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,10 @@ from llama_infra.diff.program import resources_for
 from llama_infra.plan import plan_stack
 from llama_infra.plan.engine import default_stacks_dir, stack_names
 from llama_infra.spec import load_spec
+from llama_infra_policies import evaluate
+from llama_infra_policies.capture import from_planned
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "policies"))
-from llama_infra_policies import evaluate  # noqa: E402
-from llama_infra_policies.capture import from_planned  # noqa: E402
 
 SPEC = ROOT / "stacks" / "specs" / "dev-eks.yaml"
 NAME = "llama-8b-dev-eks"

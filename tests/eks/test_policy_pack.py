@@ -3,21 +3,15 @@ advisories we accept knowingly (upstream vLLM/TGI images run as root with a writ
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from llama_infra.components.eks import build_eks
+from llama_infra.plan.record import record
+from llama_infra_policies import evaluate
+from llama_infra_policies.capture import from_planned
 
 from .pulumi_harness import RecordingMocks as AnsweringMocks
 from .specs import variants
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policies"))
-from llama_infra_policies import evaluate  # noqa: E402
-from llama_infra_policies.capture import from_planned  # noqa: E402
-
-from llama_infra.plan.record import record  # noqa: E402
 
 # policy-exemption-audit lists every exemption: ours is the burst autoscaler's prod floor (the baseline holds it).
 ACCEPTED_ADVISORIES = {"k8s-read-only-root-filesystem", "k8s-run-as-non-root", "policy-exemption-audit"}

@@ -6,18 +6,16 @@ offline; the stack tag `llama-infra:environment` is set as a real stack would ca
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from llama_infra.diff.program import resources_for
 from llama_infra.spec import load_spec
+from llama_infra_policies import evaluate
+from llama_infra_policies.capture import from_planned
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "policies"))
-from llama_infra_policies import evaluate  # noqa: E402
-from llama_infra_policies.capture import from_planned  # noqa: E402
 
 SPECS = sorted((ROOT / "stacks" / "specs").glob("*.yaml"))
 

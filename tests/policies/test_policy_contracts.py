@@ -3,13 +3,8 @@ hands the analyzer (Struct round trip, unknown-checking proxy), so they also hol
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "policies"))
-from llama_infra_policies import evaluate  # noqa: E402
-from llama_infra_policies.contracts import CLOUD_CONTRACTS  # noqa: E402
+from llama_infra_policies import evaluate
+from llama_infra_policies.contracts import CLOUD_CONTRACTS
 
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -73,20 +74,55 @@ def test_docs_rule_table_matches_the_rules() -> None:
     from llama_infra_policies import ALL_RULES, docs
 
     document = (PACK_DIR.parent / "docs" / "policies.md").read_text()
-    assert docs.with_table(document) == document, "regenerate: .venv/bin/python policies/llama_infra_policies/docs.py docs/policies.md"
+    assert docs.with_table(document) == document, "regenerate: .venv/bin/python -m llama_infra_policies.docs docs/policies.md"
     for rule in ALL_RULES:
         assert f"`{rule.name}`" in document
 
 
-def test_pack_project_files_match_the_repository_pins() -> None:
+def test_pack_project_files_point_at_the_repository_venv_and_this_checkout() -> None:
+    import tomllib
+
     from ruamel.yaml import YAML
 
     project = YAML(typ="safe").load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
     assert (PACK_DIR / project["runtime"]["options"]["virtualenv"]).resolve() == (PACK_DIR.parent / ".venv").resolve()
-    pins = {line.split("==")[0].replace("_", "-").lower(): line.replace("_", "-")
-            for line in (PACK_DIR.parent / "constraints.txt").read_text().splitlines()
-            if line and not line.startswith("#")}
-    requirements = [line.replace("_", "-") for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
+    requirements = [line for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
                     if line and not line.startswith("#")]
-    assert requirements == [pins["pulumi"], pins["pulumi-policy"]]
+    assert requirements == ["-c ../constraints.txt", "..[policies]"]  # this checkout, at the tested versions
+    assert tomllib.loads((PACK_DIR.parent / "pyproject.toml").read_text())["project"]["name"] == "llama-infra"
+
+
+def _distribution(requirement: str) -> str:
+    return re.split(r"[<>=\[ ]", requirement, maxsplit=1)[0].replace("_", "-").lower()
+
+
+def test_what_the_pack_imports_is_what_its_requirements_install() -> None:
+    """Every third-party module the pack's files import comes from llama-infra itself, its runtime dependencies or
+    its `policies` extra, the two requirements.txt installs."""
+    import ast
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((PACK_DIR.parent / "pyproject.toml").read_text())["project"]
+    installed = {"llama-infra"} | {_distribution(r) for r in project["dependencies"]} \
+        | {_distribution(r) for r in project["optional-dependencies"]["policies"]}
+    modules = set()
+    for source in PACK_DIR.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    by_module = packages_distributions()
+    for module in sorted(modules - set(sys.stdlib_module_names)):
+        dists = {d.replace("_", "-").lower() for d in by_module.get(module, [])}
+        assert dists & installed, f"the pack imports {module} (from {dists}), which requirements.txt does not install"
+
+
+def test_the_rules_are_installed_not_found_beside_the_pack(tmp_path) -> None:
+    code = "import llama_infra_policies, sys; print(llama_infra_policies.__file__); print(len(llama_infra_policies.ALL_RULES))"
+    run = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    path, count = run.stdout.split()
+    assert Path(path).resolve().is_relative_to(PACK_DIR) and int(count) > 30
