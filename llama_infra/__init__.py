@@ -27,7 +27,24 @@ import importlib
 # Type checkers treat a module-level TYPE_CHECKING name as true.
 TYPE_CHECKING = False
 
-__version__ = "0.1.0"
+
+def _package_version() -> str:
+    """The installed distribution's version; pyproject.toml's `version` is its one source. A checkout that was never
+    installed reads it from that pyproject.toml (and says `0+unknown` if there is none)."""
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    try:
+        return version("llama-infra")
+    except PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            project = tomllib.loads(pyproject.read_text())["project"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "0+unknown"
+        return project["version"] if project.get("name") == "llama-infra" else "0+unknown"
 
 # Public name -> module that defines it. One line per name; `tests/package/test_public_api.py` checks that every name
 # resolves, has a docstring, and that `import llama_infra` imports none of these modules.
@@ -58,6 +75,8 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
     from typing import Any
 
+    __version__: str
+
     from llama_infra.components.eks import (EksGpuCapacity, EksGpuCapacityArgs, EksLlamaDeployment,
                                             EksLlamaDeploymentArgs, LlamaInferenceService,
                                             LlamaInferenceServiceArgs, build_eks)
@@ -67,6 +86,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # on first use: importlib.metadata is not free, and `import llama_infra` stays light
+        globals()[name] = _package_version()
+        return globals()[name]
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'llama_infra' has no attribute {name!r}")
@@ -76,4 +98,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})

@@ -7,7 +7,6 @@ matplotlib) happen inside the command functions, never at import time, so `llama
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
@@ -20,17 +19,11 @@ app = typer.Typer(
 )
 
 
-def package_version() -> str:
-    """The installed distribution's version (pyproject.toml is its single source)."""
-    try:
-        return version("llama-infra")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "0+unknown"
-
-
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"llama-infra {package_version()}")
+        import llama_infra
+
+        typer.echo(f"llama-infra {llama_infra.__version__}")
         raise typer.Exit()
 
 

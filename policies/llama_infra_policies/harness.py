@@ -26,9 +26,11 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # the SDK's analyzer; pinned pulumi-policy==1.21.0
 from pulumi_policy.proxy import unknown_checking_proxy
 
+import llama_infra
+
 PACK_NAME = "llama-infra"
 DEFAULT_STACK = "test"  # the stack in URNs made up for plain resource names (not an environment name)
-PACK_VERSION = "0.1.0"
+PACK_VERSION = llama_infra.__version__  # the pack ships with the library; PulumiPolicy.yaml states the same (tested)
 
 # One resource to evaluate: (type token, input properties, URN or plain resource name).
 ResourceInput = tuple[str, Mapping[str, Any], str]
