@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,7 +54,7 @@ class TokenDistribution:
         sigma = max(math.log(self.p95 / self.p50), 0.0) / Z_95
         if z <= 0:
             return self.p50 * math.exp(sigma * z)
-        for (z0, l0), (z1, l1) in zip(points, points[1:]):
+        for (z0, l0), (z1, l1) in pairwise(points):
             if z <= z1:
                 return math.exp(l0 + (l1 - l0) * (z - z0) / (z1 - z0)) if z1 > z0 else math.exp(l1)
         return self.p99 * math.exp(sigma * (z - Z_99))

@@ -7,6 +7,10 @@ A rich Progress with elapsed time and ETA, on stderr so stdout stays the command
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 SHOW_AFTER_SECONDS = 2.0  # short runs finish before a progress bar would help
 
@@ -21,8 +25,8 @@ class EtaProgress:
         self.show_after_seconds = show_after_seconds
         self.console = console
         self.current = ""
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> EtaProgress:
         self.started = time.monotonic()
@@ -46,9 +50,16 @@ class EtaProgress:
     def _maybe_show(self) -> None:
         after = SHOW_AFTER_SECONDS if self.show_after_seconds is None else self.show_after_seconds
         if self.bar is None and self.enabled and time.monotonic() - self.started >= after:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
             from llama_infra import terminal
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-                TimeRemainingColumn
 
             self.bar = Progress(TextColumn(self.label), TextColumn("{task.description}"), BarColumn(),
                                 MofNCompleteColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
@@ -56,7 +67,7 @@ class EtaProgress:
                                 console=self.console or terminal.console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.current, total=self.total, completed=self.done)
-        elif self.bar is not None:
+        elif self.bar is not None and self.task is not None:
             self.bar.update(self.task, completed=self.done, total=self.total, description=self.current)
 
     def __exit__(self, *exc) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -54,48 +54,48 @@ def build_router_config(config_file: Path | None, overrides: dict[str, Any]) -> 
 def register(app: typer.Typer) -> None:
     @app.command()
     def router(
-        config_file: Annotated[Optional[Path], typer.Option("--config", help="YAML/JSON with RouterConfig fields.")] = None,
-        primary_url: Annotated[Optional[str], typer.Option(help="Primary service base URL.")] = None,
-        primary_queue_metric: Annotated[Optional[str], typer.Option(help="auto | vllm | tgi | in_flight")] = None,
-        fallback_url: Annotated[Optional[str], typer.Option(help="Fallback service base URL.")] = None,
-        fallback_model_id: Annotated[Optional[str], typer.Option(help="Model the fallback serves.")] = None,
-        fallback_precision: Annotated[Optional[str], typer.Option(help="fp16 | int8 | int4 (informational).")] = None,
-        fallback_queue_metric: Annotated[Optional[str], typer.Option(help="auto | vllm | tgi | in_flight")] = None,
+        config_file: Annotated[Path | None, typer.Option("--config", help="YAML/JSON with RouterConfig fields.")] = None,
+        primary_url: Annotated[str | None, typer.Option(help="Primary service base URL.")] = None,
+        primary_queue_metric: Annotated[str | None, typer.Option(help="auto | vllm | tgi | in_flight")] = None,
+        fallback_url: Annotated[str | None, typer.Option(help="Fallback service base URL.")] = None,
+        fallback_model_id: Annotated[str | None, typer.Option(help="Model the fallback serves.")] = None,
+        fallback_precision: Annotated[str | None, typer.Option(help="fp16 | int8 | int4 (informational).")] = None,
+        fallback_queue_metric: Annotated[str | None, typer.Option(help="auto | vllm | tgi | in_flight")] = None,
         when_queue_depth_over: Annotated[
-            Optional[int], typer.Option(help="Overflow while the primary's queue depth is over this.")
+            int | None, typer.Option(help="Overflow while the primary's queue depth is over this.")
         ] = None,
         priority_api_keys_file: Annotated[
-            Optional[Path], typer.Option(help="File of high-priority API keys, one per line (a mounted Secret).")
+            Path | None, typer.Option(help="File of high-priority API keys, one per line (a mounted Secret).")
         ] = None,
         api_keys_file: Annotated[
-            Optional[Path], typer.Option(help="File of client API keys, one per line (a mounted Secret).")
+            Path | None, typer.Option(help="File of client API keys, one per line (a mounted Secret).")
         ] = None,
         require_api_key: Annotated[
-            Optional[bool], typer.Option(help="Answer 401 to requests without a listed key (client or priority).")
+            bool | None, typer.Option(help="Answer 401 to requests without a listed key (client or priority).")
         ] = None,
         backend_api_key_file: Annotated[
-            Optional[Path], typer.Option(help="File with the key the backends require (vLLM --api-key).")
+            Path | None, typer.Option(help="File with the key the backends require (vLLM --api-key).")
         ] = None,
-        priority_header: Annotated[Optional[str], typer.Option(help="Header carrying low/high.")] = None,
+        priority_header: Annotated[str | None, typer.Option(help="Header carrying low/high.")] = None,
         trust_priority_header: Annotated[
-            Optional[bool], typer.Option(help="Let the header raise requests to high (behind a trusted gateway).")
+            bool | None, typer.Option(help="Let the header raise requests to high (behind a trusted gateway).")
         ] = None,
-        max_in_flight_requests: Annotated[Optional[int], typer.Option(help="Shed normal priority above this.")] = None,
+        max_in_flight_requests: Annotated[int | None, typer.Option(help="Shed normal priority above this.")] = None,
         low_priority_max_in_flight_requests: Annotated[
-            Optional[int], typer.Option(help="Shed low priority above this (default: half of the above).")
+            int | None, typer.Option(help="Shed low priority above this (default: half of the above).")
         ] = None,
-        metrics_poll_interval_seconds: Annotated[Optional[float], typer.Option()] = None,
-        upstream_idle_timeout_seconds: Annotated[Optional[float], typer.Option()] = None,
+        metrics_poll_interval_seconds: Annotated[float | None, typer.Option()] = None,
+        upstream_idle_timeout_seconds: Annotated[float | None, typer.Option()] = None,
         request_timeout_seconds: Annotated[
-            Optional[float], typer.Option(help="504 for a non-streaming request unanswered this long.")
+            float | None, typer.Option(help="504 for a non-streaming request unanswered this long.")
         ] = None,
-        max_connections: Annotated[Optional[int], typer.Option(help="503 for client connections beyond this.")] = None,
-        drain_timeout_seconds: Annotated[Optional[float], typer.Option()] = None,
+        max_connections: Annotated[int | None, typer.Option(help="503 for client connections beyond this.")] = None,
+        drain_timeout_seconds: Annotated[float | None, typer.Option()] = None,
         wake_wait_seconds: Annotated[
-            Optional[float], typer.Option(help="Hold requests this long while the backend wakes from zero (0: 503 now).")
+            float | None, typer.Option(help="Hold requests this long while the backend wakes from zero (0: 503 now).")
         ] = None,
-        host: Annotated[Optional[str], typer.Option()] = None,
-        port: Annotated[Optional[int], typer.Option()] = None,
+        host: Annotated[str | None, typer.Option()] = None,
+        port: Annotated[int | None, typer.Option()] = None,
     ) -> None:
         """Run the OpenAI-compatible overflow router until SIGTERM, then drain open streams and exit."""
         require("router", "router")

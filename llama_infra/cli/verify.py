@@ -6,7 +6,7 @@ import json
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -39,19 +39,19 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def verify(
         target: Annotated[Target, typer.Option(help="eks: a service URL + its HPA; sagemaker: an endpoint.")],
-        url: Annotated[Optional[str], typer.Option(help="EKS: base URL of the service or router.")] = None,
+        url: Annotated[str | None, typer.Option(help="EKS: base URL of the service or router.")] = None,
         path: Annotated[str, typer.Option(help="EKS: request path.")] = "/v1/chat/completions",
-        model: Annotated[Optional[str], typer.Option(help="EKS: model name for the request body.")] = None,
+        model: Annotated[str | None, typer.Option(help="EKS: model name for the request body.")] = None,
         namespace: Annotated[str, typer.Option(help="EKS: namespace of the HPA.")] = "default",
-        hpa: Annotated[Optional[str], typer.Option(help="EKS: the HPA's name (KEDA: keda-hpa-<name>).")] = None,
-        kubeconfig: Annotated[Optional[Path], typer.Option(help="Default: $KUBECONFIG, ~/.kube/config.")] = None,
-        context: Annotated[Optional[str], typer.Option(help="kubeconfig context (default: current).")] = None,
-        endpoint_name: Annotated[Optional[str], typer.Option(help="SageMaker: endpoint name.")] = None,
+        hpa: Annotated[str | None, typer.Option(help="EKS: the HPA's name (KEDA: keda-hpa-<name>).")] = None,
+        kubeconfig: Annotated[Path | None, typer.Option(help="Default: $KUBECONFIG, ~/.kube/config.")] = None,
+        context: Annotated[str | None, typer.Option(help="kubeconfig context (default: current).")] = None,
+        endpoint_name: Annotated[str | None, typer.Option(help="SageMaker: endpoint name.")] = None,
         variant: Annotated[str, typer.Option(help="SageMaker: production variant.")] = "AllTraffic",
-        region: Annotated[Optional[str], typer.Option(help="SageMaker: AWS region (default: the SDK's).")] = None,
-        body_file: Annotated[Optional[Path], typer.Option(help="JSON request body to send instead.")] = None,
+        region: Annotated[str | None, typer.Option(help="SageMaker: AWS region (default: the SDK's).")] = None,
+        body_file: Annotated[Path | None, typer.Option(help="JSON request body to send instead.")] = None,
         api_key_env: Annotated[
-            Optional[str], typer.Option(help="Name of an environment variable holding the endpoint's API key.")
+            str | None, typer.Option(help="Name of an environment variable holding the endpoint's API key.")
         ] = None,
         max_tokens: Annotated[int, typer.Option(min=1)] = 64,
         concurrency: Annotated[int, typer.Option(min=1, help="Requests kept open at once.")] = 100,

@@ -9,7 +9,7 @@ records a program is held against the same contracts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 from llama_infra.contracts import autonaming, aws_api, iam_policy, kube
@@ -25,7 +25,7 @@ def physical_name(type_token: str, logical_name: str, inputs: Mapping[str, Any],
 
 
 def check_resource(type_token: str, logical_name: str, inputs: Mapping[str, Any], *,
-                   computed: set[str] = frozenset(), seed: Any = None) -> tuple[dict[str, Any], list[Violation]]:
+                   computed: Set[str] = frozenset(), seed: Any = None) -> tuple[dict[str, Any], list[Violation]]:
     """(inputs with the provider's autoname filled in, violations). `computed`: top-level inputs whose value comes
     from other resources' outputs (mock values offline), skipped by the API shape checks."""
     values = _revealed(dict(inputs))

@@ -14,7 +14,7 @@ resource's outputs (an ARN or id the offline mocks invented), is skipped. A valu
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -120,8 +120,6 @@ UNEVALUATED_PATTERNS: set[str] = set()  # Java regexes Python's `re` cannot comp
 
 @cache
 def _service(service: str) -> Any:
-    import botocore.session
-
     return _session().get_service_model(service)
 
 
@@ -148,7 +146,9 @@ def covered_types() -> list[str]:
 def member_max_length(type_token: str, prop: str) -> int | None:
     """botocore's `max` for the API member a top-level Pulumi input fills (None: no contract or no maximum)."""
     contract = CONTRACTS.get(type_token)
-    for binding in contract.bindings if contract else ():
+    if contract is None:
+        return None
+    for binding in contract.bindings:
         if binding.only and prop not in binding.only:
             continue
         shape = _service(contract.service).shape_for(binding.shape)
@@ -158,7 +158,7 @@ def member_max_length(type_token: str, prop: str) -> int | None:
     return None
 
 
-def check(type_token: str, logical_name: str, inputs: Mapping[str, Any], skip: set[str] = frozenset(),
+def check(type_token: str, logical_name: str, inputs: Mapping[str, Any], skip: Set[str] = frozenset(),
           ) -> list[Violation]:
     """Every input of this resource the AWS API would reject (empty when the type has no contract here)."""
     contract = CONTRACTS.get(type_token)
@@ -189,7 +189,7 @@ class _Context:
                                   f"{self.contract}: {member}"))
 
     def structure(self, shape: Any, value: Mapping[str, Any], path: str, renames: Mapping[str, str] | None = None,
-                  *, check_required: bool = True, skipped: set[str] = frozenset()) -> None:
+                  *, check_required: bool = True, skipped: Set[str] = frozenset()) -> None:
         members = shape.members
         by_lower = {m.lower(): m for m in members}
         seen: set[str] = set()

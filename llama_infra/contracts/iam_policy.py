@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Set
 from functools import cache
 from typing import Any
 
@@ -149,7 +150,7 @@ POLICY_INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def check(type_token: str, name: str, inputs: dict[str, Any], skip: set[str] = frozenset()) -> list[Violation]:
+def check(type_token: str, name: str, inputs: dict[str, Any], skip: Set[str] = frozenset()) -> list[Violation]:
     out: list[Violation] = []
     for prop, kind in POLICY_INPUTS.get(type_token, ()):
         value = inputs.get(prop)

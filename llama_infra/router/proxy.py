@@ -47,7 +47,7 @@ def error_event(message: str, code: int = 502) -> bytes:
     return f"data: {payload}\n\n".encode() + _DONE + _EVENT_END
 
 
-def forwarded_headers(headers: "aiohttp.typedefs.LooseHeaders") -> dict[str, str]:
+def forwarded_headers(headers: aiohttp.typedefs.LooseHeaders) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in _NOT_FORWARDED}  # type: ignore[union-attr]
 
 
@@ -93,9 +93,9 @@ async def forward(
     router's drain ran out of time), an open stream ends with an error event and `[DONE]` instead of a bare close.
     """
     headers = forwarded_headers(request.headers) if request_headers is None else request_headers
-    options = {} if timeout is None else {"timeout": timeout}  # (timeout=None would mean no time-out at all)
+    timeout = session.timeout if timeout is None else timeout  # (timeout=None would mean no time-out at all)
     try:
-        async with session.request(request.method, url, data=body, headers=headers, **options) as upstream:
+        async with session.request(request.method, url, data=body, headers=headers, timeout=timeout) as upstream:
             content_type = upstream.headers.get("Content-Type", "")
             if upstream.status == 200 and content_type.startswith("text/event-stream"):
                 return await _stream_events(request, upstream, response_headers, cut)
@@ -105,7 +105,7 @@ async def forward(
     except aiohttp.ConnectionTimeoutError as exc:  # no connection within connect_timeout: nothing was sent
         raise BackendRefused(503, f"backend {url} did not accept a connection in time; retry",
                              UNAVAILABLE_RETRY_AFTER_SECONDS) from exc
-    except asyncio.TimeoutError as exc:
+    except TimeoutError as exc:
         raise UpstreamFailure(504, f"backend {url} did not answer in time") from exc
     except aiohttp.ClientConnectorError as exc:
         raise BackendRefused(503, f"backend {url} has no serving replica (it may be starting); retry",
@@ -141,7 +141,7 @@ async def _stream_events(
             await _relay(upstream, out)
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             await _send_error(out, f"backend connection lost mid-stream: {type(exc).__name__}")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await _send_error(out, "backend went silent mid-stream", code=504)
         except UpstreamEndedEarly as exc:
             await _send_error(out, str(exc))

@@ -114,7 +114,7 @@ class QueueDepthMonitor:
                 text = await response.text()
             depth = parse_queue_depth(text, queue.config.queue_metric)
             running = parse_running(text, queue.config.queue_metric)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             log.debug("queue depth scrape of %s failed: %s", queue.config.resolved_metrics_url, exc)
             return  # the old value goes stale and the router falls back to its in-flight count
         if running is not None:

@@ -52,5 +52,5 @@ class SpecError(Exception):
 
     def __str__(self) -> str:
         head = f"{self.file}: {len(self.issues)} problem{'s' if len(self.issues) != 1 else ''}"
-        body = "\n".join(i.render(self.file, line) for i, line in zip(self.issues, self.lines))
+        body = "\n".join(i.render(self.file, line) for i, line in zip(self.issues, self.lines, strict=True))
         return f"{head}\n{body}"

@@ -380,7 +380,7 @@ def _secrets(spec: DeploymentSpec) -> list[SpecIssue]:
         kind = secret_in(value)
         if kind and kind.name == "a password in a URL":
             bare = re.sub(r"://[^/\s@]+@", "://", value)
-            out.append(SpecIssue(path, f"this URL holds a password; a spec is committed to git, so it is leaked",
+            out.append(SpecIssue(path, "this URL holds a password; a spec is committed to git, so it is leaked",
                                  f"write {bare} (no user:password@), give the credentials another way (a "
                                  "Kubernetes Secret), and change that password"))
         elif kind:

@@ -6,7 +6,7 @@ import difflib
 import re
 from datetime import date, datetime
 from pathlib import Path as FsPath
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -19,6 +19,9 @@ from llama_infra.spec import intake
 from llama_infra.spec.errors import Path, SpecError, SpecIssue, SpecRuleErrors, dotted
 from llama_infra.spec.model import DeploymentSpec
 from llama_infra.spec.secrets import secret_lines
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails  # the shape of pydantic's ValidationError.errors()
 
 
 def load_spec(path: str | FsPath) -> DeploymentSpec:
@@ -154,7 +157,7 @@ _TYPE_FIXES = {
 }
 
 
-def _from_pydantic(err: dict[str, Any]) -> SpecIssue:
+def _from_pydantic(err: ErrorDetails) -> SpecIssue:
     path: Path = tuple(err["loc"])
     kind = err["type"]
     owner = _model_at(path[:-1]) if path and isinstance(path[-1], str) else None
@@ -168,8 +171,9 @@ def _from_pydantic(err: dict[str, Any]) -> SpecIssue:
     if kind == "missing":
         where = f"under `{dotted(path[:-1])}:`" if path[:-1] else "at the top level"
         what = f" ({field.description.rstrip('.')})" if field and field.description else ""
-        choices = [a for a in get_args(field.annotation) if isinstance(a, str)] if field else []
-        value = f" {'|'.join(choices)}" if choices and get_origin(field.annotation) is Literal else ""
+        annotation = field.annotation if field else None
+        choices = [a for a in get_args(annotation) if isinstance(a, str)]
+        value = f" {'|'.join(choices)}" if choices and get_origin(annotation) is Literal else ""
         return SpecIssue(path, "required field is missing", f"add `{path[-1]}:{value}` {where}{what}")
     given = err.get("input")
     shown = f" (got {_shown(given)})" if not isinstance(given, (dict, list)) else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from llama_infra.schedules import Cron, ScheduleError, Window
@@ -79,7 +80,7 @@ def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
     occurrences.sort()
     need_gap_min = max(0, day_update_min + bake_min - lead_min)
     reported: set[tuple[int, int]] = set()
-    for (b1, f1, i1), (b2, _f2, i2) in zip(occurrences, occurrences[1:]):
+    for (_b1, f1, i1), (b2, _f2, i2) in pairwise(occurrences):
         gap_min = round((b2 - f1).total_seconds() / 60)
         if gap_min >= need_gap_min or (i1, i2) in reported or gap_min < 0:
             continue  # overlaps are reported by the overlap rule

@@ -3,10 +3,9 @@ kubernetes_asyncio's typed API clients."""
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -50,7 +49,7 @@ class KubernetesHpaScaler:
             return await method(*args, _request_timeout=self._timeout_seconds, **kwargs)
         except ApiException as exc:
             raise ScalerError(f"GET {what}: HTTP {exc.status}: {str(exc.body or exc.reason)[:300]}") from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError, ssl.SSLError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
             raise ScalerError(f"GET {what} at {self._connection.server}: {type(exc).__name__}: {exc}") from exc
 
     async def _hpa(self) -> Any:
@@ -87,7 +86,7 @@ class KubernetesHpaScaler:
         listing = await self._call(f"/api/v1/namespaces/{self._namespace}/events", core.list_namespaced_event, self._namespace,
                                    field_selector=selector)
         # Event timestamps have whole-second resolution: compare at that resolution.
-        since = since.astimezone(timezone.utc).replace(microsecond=0)
+        since = since.astimezone(UTC).replace(microsecond=0)
         found = []
         for item in listing.items or []:
             at = item.last_timestamp or item.event_time or item.first_timestamp

@@ -66,7 +66,7 @@ class HttpLoadTarget:
                 if response.status == 200 and b'data: {"error"' in payload:
                     return response.status, "stream ended with an error event"
                 return response.status, ""
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return NO_RESPONSE, "timeout"
         except aiohttp.ClientError as exc:
             return NO_RESPONSE, f"{type(exc).__name__}: {exc}"

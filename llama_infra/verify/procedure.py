@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -117,7 +117,7 @@ def judge_scale_down(
 async def run_verification(target: LoadTarget, scaler: Scaler, plan: VerifyPlan) -> VerificationResult:
     """Run the procedure once. Bounded: load window + scale-down deadline + one sample interval."""
     min_replicas = await scaler.min_replicas()
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     origin = time.monotonic()
     samples: list[ReplicaSample] = []
     errors: list[str] = []
