@@ -136,6 +136,7 @@ class Pool:
     def reconcile(self, t: float, desired: int, baseline_count: int) -> None:
         cur = self.current()
         if desired > len(cur):
+            assert self.config is not None, "the pool's configuration is set before it grows"
             n_base = sum(1 for r in cur if r.role == "baseline")
             for _ in range(desired - len(cur)):
                 if n_base < baseline_count:
@@ -337,14 +338,15 @@ class Simulation:
                 cfg = window_config(self.spec, sch)
                 for begin, finish in window_of(sch).occurrences(start, end):
                     self._windows.append(((begin - start).total_seconds(), (finish - start).total_seconds(), cfg))
-        for begin, finish, cfg in self._windows:
-            if begin <= t < finish:
+        for begin_s, finish_s, cfg in self._windows:
+            if begin_s <= t < finish_s:
                 return cfg
         return self._day
 
     def add_plan_usage(self, start: float, end: float, usd_per_hour: float) -> None:
         """Spread one replica's usage at the plan's rate over the hours it ran."""
         usage = self.plan_usage
+        assert usage is not None, "plan usage is kept for a Savings Plan only"
         h0, h1 = int(start // 3600), int(math.ceil(end / 3600))
         for h in range(h0, min(h1, len(usage))):
             overlap = min(end, (h + 1) * 3600) - max(start, h * 3600)
@@ -375,6 +377,7 @@ class Simulation:
 
     def _fallback_config(self) -> Config:
         fb = self.spec.fallback
+        assert fb is not None, "a fallback pool exists only for a spec with a fallback"
         itype = fb.instance_type or self.spec.capacity.baseline.instance_type
         return Config("fallback", itype, fb.model_id, fb.params_b, fb.precision, 1, 1)
 
@@ -385,7 +388,7 @@ class Simulation:
         start = self.workload.start
         pool = self.primary
         next_control, last_control, arrivals_since = 0.0, 0.0, 0
-        fb_threshold = spec.fallback.when_queue_depth_over if self.fallback else math.inf
+        fb_threshold = spec.fallback.when_queue_depth_over if self.fallback and spec.fallback else math.inf
         if self.fallback:
             self.fallback.config = self._fallback_config()
             self.fallback.launch(0.0, self.fallback.config, "fallback", "on-demand").ready_at = 0.0

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from llama_infra.sim.engine import Observation, Simulation
     from llama_infra.spec import DeploymentSpec
 
-def burst_capacity_of(spec: DeploymentSpec) -> str:
+def burst_capacity_of(spec: DeploymentSpec) -> pricing.Capacity:
     return "spot" if spec.target == "eks" and spec.capacity.burst.capacity == "spot" else "on-demand"
 
 
@@ -105,7 +105,7 @@ class Policy:
     on_demand_fallback: bool = True
     baseline_capacity: str = "on-demand"
     burst_capacity: str = "on-demand"
-    spec: DeploymentSpec | None = field(default=None, repr=False)
+    spec: DeploymentSpec = field(init=False, repr=False)  # set by prepare()
 
     def __post_init__(self) -> None:
         if self.name == FROM_REGISTRY:
@@ -390,9 +390,9 @@ class Oracle(Policy):
                             f"SLO attainment, cheapest of the day and window configurations, no start-up delay; "
                             f"{paid} at the {self.cheapest} price")
 
-    def _cheapest_capacity(self, spec: DeploymentSpec) -> str:
+    def _cheapest_capacity(self, spec: DeploymentSpec) -> pricing.Capacity:
         """The cheapest capacity bought by the hour: a commitment is not (it is billed whether it runs or not)."""
-        options = {"on-demand", burst_capacity_of(spec)}
+        options: set[pricing.Capacity] = {"on-demand", burst_capacity_of(spec)}
         itype = spec.capacity.baseline.instance_type
         return min(options, key=lambda c: usd_per_replica_hour(itype, spec.target, c,
                                                                 spec.model.tensor_parallel_degree))

@@ -319,7 +319,7 @@ def _value_at(spec: DeploymentSpec, path: Path_) -> Any:
     from llama_infra.capacity_plan import window_config
 
     if path[0] == "schedules" and path[-1] in ("min_replicas", "max_replicas"):
-        return getattr(window_config(spec, spec.schedules[path[1]]), path[-1])
+        return getattr(window_config(spec, spec.schedules[int(path[1])]), path[-1])
     doc: Any = spec.model_dump(mode="json")
     for p in path:
         doc = doc[p]

@@ -132,7 +132,9 @@ def apply(doc: Any, changes: dict[Path_, Any]) -> Any:
         for p in path[:-1]:
             parent = parent[p]
         key = path[-1]
-        if isinstance(parent, list) or (isinstance(parent, dict) and key in parent):
+        if isinstance(parent, list):
+            del parent[int(key)]  # a list item's path ends in its index
+        elif isinstance(parent, dict) and key in parent:
             del parent[key]
         if path[:-1] == ("schedules",) and not doc.get("schedules"):
             del doc["schedules"]
@@ -251,7 +253,7 @@ def _window_configs(spec: DeploymentSpec, i: int, space: Space, derive: _Derivat
     as_written, day = window_config(spec, sch), day_config(spec)
     options = [Option("no window (the day configuration all day)", ((("schedules", i), REMOVE),))]
     if changes_model(as_written, day):
-        bounds_only = {base + ("instance_type",): REMOVE, base + ("model_override",): REMOVE}
+        bounds_only: dict[Path_, Any] = {base + ("instance_type",): REMOVE, base + ("model_override",): REMOVE}
         cfg = as_written.__class__(**{**day.__dict__, "window": sch.name})
         options.append(Option(f"{day.instance_type}, the day's model (replica bounds only)",
                               tuple({**bounds_only, **_derived_bounds(spec, i, cfg, derive)}.items())))
@@ -285,7 +287,7 @@ def _window_configs(spec: DeploymentSpec, i: int, space: Space, derive: _Derivat
                 model = sch.downsize.model_override.model_dump(mode="json", exclude_none=True)
             else:
                 model = {"id": model_id, "params_b": params_b, "precision": precision}
-            edits = {base + ("instance_type",): itype, base + ("model_override",): model}
+            edits: dict[Path_, Any] = {base + ("instance_type",): itype, base + ("model_override",): model}
             edits.update(_derived_bounds(spec, i, cfg, derive))
             options.append(Option(f"{_where(cfg)}, {which}", tuple(edits.items())))
     return Knob(name, options)
@@ -304,11 +306,11 @@ def _scaling_targets(spec: DeploymentSpec, day) -> list[Knob]:
     if spec.target == "eks" and kv is not None and kv != s.gpu_memory_target:
         out.append(Knob("scaling.gpu_memory_target", [Option(f"{day.kv_cache_target:g}", (
             (("scaling", "gpu_memory_target"), day.kv_cache_target),))]))
-    for fld, values in (("scale_down_stabilization_seconds", {300, 600}),
-                        ("scale_up_stabilization_seconds", {0, 60})):
+    for fld, seconds in (("scale_down_stabilization_seconds", {300, 600}),
+                         ("scale_up_stabilization_seconds", {0, 60})):
         current = getattr(s, fld)
         out.append(Knob(f"scaling.{fld}", [Option(f"{v}", ((("scaling", fld), v),))
-                                           for v in sorted(values - {current})]))
+                                           for v in sorted(seconds - {current})]))
     return out
 
 

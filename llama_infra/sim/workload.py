@@ -127,7 +127,8 @@ def load_rate_profile(path: str | Path | None = None) -> RateProfile:
     reader = csv.reader(io.StringIO(text))
     header = _header(reader, name, RATE_COLUMNS)
     im, ir = header.index(RATE_COLUMNS[0]), header.index(RATE_COLUMNS[1])
-    mins, rates = [], []
+    mins: list[float] = []
+    rates: list[float] = []
     for lineno, row in enumerate(reader, start=2):
         if not row:
             continue

@@ -121,8 +121,8 @@ def slo_issues(spec: DeploymentSpec) -> list[SpecIssue]:
 
     try:
         config_needs = needs(spec)
-    except ReplicaModelError as e:  # a GPU without serving rates: nothing to judge the SLO by
-        return [SpecIssue(("slo",), f"the SLO cannot be checked: {e}", "", "warning")]
+    except ReplicaModelError as error:  # a GPU without serving rates: nothing to judge the SLO by
+        return [SpecIssue(("slo",), f"the SLO cannot be checked: {error}", "", "warning")]
     out = []
     day_shape = _serving_shape(config_needs[0].envelope)
     for n in config_needs:
@@ -151,12 +151,12 @@ def slo_issues(spec: DeploymentSpec) -> list[SpecIssue]:
                                  f"({e.concurrency:.1f} concurrent, limited by {e.limited_by}), so it takes "
                                  f"{n.replicas_at_peak}", fix, "warning"))
     day = config_needs[0].envelope
-    stated = spec.load.requests_per_second_per_replica
-    if stated is not None and day.reachable and day.requests_per_second > 0:
-        off = abs(stated - day.requests_per_second) / day.requests_per_second
+    stated_rate = spec.load.requests_per_second_per_replica
+    if stated_rate is not None and day.reachable and day.requests_per_second > 0:
+        off = abs(stated_rate - day.requests_per_second) / day.requests_per_second
         if off > STATED_RATE_TOLERANCE:
             out.append(SpecIssue(("load", "requests_per_second_per_replica"),
-                                 f"{stated:g} requests/s per replica is {off:.0%} away from the "
+                                 f"{stated_rate:g} requests/s per replica is {off:.0%} away from the "
                                  f"{day.requests_per_second:.2f} the replica model derives for "
                                  f"{day.config.instance_type} at the SLO with these request sizes ({day.sizes.source})",
                                  "remove it (the derived value is used), or keep it if a load test measured it",
