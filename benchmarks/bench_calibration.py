@@ -74,7 +74,7 @@ def fit() -> dict[str, float]:
     params = _parameters()
 
     def apply(x):
-        for (_, _, write, _, _), v in zip(params, x):
+        for (_, _, write, _, _), v in zip(params, x, strict=True):
             write(float(v))
         rm.replica_perf.cache_clear()
 
@@ -86,7 +86,7 @@ def fit() -> dict[str, float]:
     result = least_squares(residuals, x0, bounds=([p[3] for p in params], [p[4] for p in params]),
                            loss="soft_l1", f_scale=0.2)
     apply(result.x)
-    return {name: float(f"{v:.3g}") for (name, *_), v in zip(params, result.x)}
+    return {name: float(f"{v:.3g}") for (name, *_), v in zip(params, result.x, strict=True)}
 
 
 def main(argv: list[str] | None = None) -> int:

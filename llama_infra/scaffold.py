@@ -38,7 +38,8 @@ SERVING: dict[ModelSize, Serving] = {
     "70b": Serving("hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4", 70, "awq", "g6e.12xlarge"),
 }
 
-PROGRAM = '''"""The Pulumi program of this project: each Pulumi.<stack>.yaml names a spec under specs/ (llama-infra:spec)."""
+PROGRAM = '''"""The Pulumi program of this project: each Pulumi.<stack>.yaml names a spec under specs/
+(llama-infra:spec)."""
 
 from pathlib import Path
 

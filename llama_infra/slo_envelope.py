@@ -212,7 +212,7 @@ def summary(spec: DeploymentSpec) -> dict:
                  f"({sizes.source})")
     from llama_infra.slo_targets import derived_targets
 
-    for n, d in zip(needs(spec), derived_targets(spec)):
+    for n, d in zip(needs(spec), derived_targets(spec), strict=True):
         e = n.envelope
         rows.append({"configuration": e.config.window or "day", "instance_type": e.config.instance_type,
                      "reachable": e.reachable, "problems": list(e.problems),

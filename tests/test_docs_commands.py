@@ -8,8 +8,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
-import subprocess
-import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -106,7 +105,7 @@ def test_doc_command(where, command, tmp_path, monkeypatch):
         elif program in ("python", "python3"):
             _check_python(where, argv[1:])
         elif program in NEEDS_CLOUD:
-            for flag, value in zip(argv, argv[1:]):  # files and directories the command names must exist
+            for flag, value in pairwise(argv):  # files and directories the command names must exist
                 if flag in ("-f", "--policy-pack", "--file"):
                     assert (ROOT / value).exists(), f"{where}: {value} does not exist"
         else:

@@ -60,7 +60,7 @@ def test_summary_table_comes_first_dev_to_prod_with_each_stacks_monthly_cost(mon
     assert sorted(stacks) == sorted(p.name[7:-5] for p in STACKS.glob("Pulumi.*.yaml"))
     order = ["dev", "staging", "prod"]
     assert [order.index(e) for e in environments] == sorted(order.index(e) for e in environments)
-    for stack, row in zip(stacks, rows):
+    for stack, row in zip(stacks, rows, strict=True):
         monthly = cost_report(load_spec(STACKS / "specs" / f"{stack}.yaml")).cost_per_month_usd
         assert f"${monthly:,.0f}" in row
     assert "resources" not in result.output  # the detail panels follow only with --details

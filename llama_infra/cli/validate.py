@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
             except SpecError as e:
                 failed += 1
                 report.append({"file": str(f), "ok": False,
-                               "problems": [_issue(i, line) for i, line in zip(e.issues, e.lines)]})
+                               "problems": [_issue(i, line) for i, line in zip(e.issues, e.lines, strict=True)]})
                 if not as_json:
                     err.print(str(e), markup=False, highlight=False)
                 continue
@@ -70,7 +70,8 @@ def register(app: typer.Typer) -> None:
         markdown: bool = typer.Option(False, "--markdown", help="The spec reference in Markdown "
                                       "(docs/spec-reference.md) instead of JSON Schema."),
     ) -> None:
-        """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`) or its Markdown reference."""
+        """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`) or its Markdown
+        reference."""
         from llama_infra.spec import json_schema
 
         if markdown:

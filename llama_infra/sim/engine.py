@@ -167,7 +167,6 @@ class Pool:
         self._next_event = self.next_event(t)
 
     def _advance(self, t: float) -> None:
-        changed = False
         for r in self.replicas:
             if r.notice_at <= t and not r.draining:
                 self.stats.interruptions += 1
@@ -178,7 +177,6 @@ class Pool:
                 self.stats.interrupted_streams += int(self.finish_count[k_end:].sum() / n_ready)
                 if r.config == self.config:  # replace at once (Karpenter/node group launch on the notice)
                     self.launch(t, r.config, r.role, "spot")
-                changed = True
         if self.config is not None:
             old = [r for r in self.replicas if r.config != self.config and not r.draining]
             if old:
@@ -186,14 +184,12 @@ class Pool:
                 if ready_new >= min(len(self.current()), len(old)) or not self.current():
                     for r in old:
                         self.retire(r, t)
-                    changed = True
         gone = [r for r in self.replicas if r.retire_at <= t]
         if gone:
             for r in gone:
                 self._bill(r, r.retire_at)
             self.retired.extend(gone)
             self.replicas = [r for r in self.replicas if r.retire_at > t]
-            changed = True
         self._cap = None
 
     def _bill(self, r: Replica, end: float) -> None:
@@ -385,7 +381,6 @@ class Simulation:
         """Step through the workload; `progress(steps)` is told every `PROGRESS_STEPS` steps (and at the end)."""
         spec, policy, dt = self.spec, self.policy, self.dt
         step_edges = np.searchsorted(self.arrival, np.arange(self.n_steps + 1) * dt)
-        start = self.workload.start
         pool = self.primary
         next_control, last_control, arrivals_since = 0.0, 0.0, 0
         fb_threshold = spec.fallback.when_queue_depth_over if self.fallback and spec.fallback else math.inf

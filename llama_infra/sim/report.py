@@ -259,7 +259,7 @@ def replicas_figure(spec: DeploymentSpec, workload: Workload, results: list[Poli
     replica_top = max(1.0, replica_max) * 1.15
     spans = night_spans_hours(spec, workload)
     first_twin = None
-    for ax, r in zip(axes, results):
+    for ax, r in zip(axes, results, strict=True):
         arrivals = np.array(r.series["arrivals"])
         hours_axis = np.arange(len(arrivals)) * SERIES_STEP_S / 3600
         ax.fill_between(hours_axis, arrivals, color="#cfd8dc", step="post", label="load (req/s)")

@@ -164,7 +164,10 @@ class _TooDeep(Exception):
 def _check_size(size: int, source: str) -> None:
     if size > MAX_SPEC_BYTES:
         raise SpecError(source, [SpecIssue(
-            (), f"the file is larger than {MAX_SPEC_BYTES // 1024} KiB, the most llama-infra reads; a spec is a few KB",
+            (), (
+                        f"the file is larger than {MAX_SPEC_BYTES // 1024} KiB, the most llama-infra reads; a spec "
+                        "is a few KB"
+                    ),
             "point llama-infra at the spec's YAML file (one deployment per spec)")])
 
 

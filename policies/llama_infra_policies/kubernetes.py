@@ -169,7 +169,10 @@ NO_HOST_NAMESPACES = LlamaRule(
 )
 RESOURCES_SET = LlamaRule(
     "k8s-resource-requests-and-limits",
-    "Containers request CPU and memory and cap memory (CPU limits deliberately not required: they throttle tokenizers).",
+    (
+        "Containers request CPU and memory and cap memory (CPU limits deliberately not required: they throttle "
+        "tokenizers)."
+    ),
     resource_types=WORKLOADS,
     check=_check_resources,
     enforcement_level=MANDATORY,

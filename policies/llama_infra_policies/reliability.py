@@ -1,4 +1,5 @@
-"""llama-infra's own reliability rules: serving facts (zone spread, cold starts, preallocated GPU memory) turned into guard rails."""
+"""llama-infra's own reliability rules: serving facts (zone spread, cold starts, preallocated GPU memory) turned into
+guard rails."""
 
 from __future__ import annotations
 
@@ -59,7 +60,10 @@ def _check_prod_baseline(resource: Resource) -> Iterator[str]:
     if resource.type == ENDPOINT_CONFIGURATION:
         for i, variant in enumerate(as_list(resource.get("productionVariants"))):
             if get(variant, "serverlessConfig") is not None:
-                yield f"productionVariants[{i}] is serverless: prod needs provisioned instances ({PROD_MIN_INSTANCES}+)."
+                yield (
+                    f"productionVariants[{i}] is serverless: prod needs provisioned instances "
+                    f"({PROD_MIN_INSTANCES}+)."
+                )
             elif _below(get(variant, "initialInstanceCount"), PROD_MIN_INSTANCES):
                 count = get(variant, "initialInstanceCount")
                 yield (f"productionVariants[{i}].initialInstanceCount is {count}; prod needs >= {PROD_MIN_INSTANCES} so "
@@ -75,7 +79,10 @@ def _check_prod_baseline(resource: Resource) -> Iterator[str]:
             yield f"subnetIds lists {len(subnets)} subnet(s); spread the prod baseline over >= 2 Availability Zones."
     elif resource.type == SCALABLE_TARGET:
         if resource.get("serviceNamespace") == "sagemaker" and _below(resource.get("minCapacity"), PROD_MIN_INSTANCES):
-            yield f"minCapacity is {resource.get('minCapacity')}; autoscaling must never take prod below {PROD_MIN_INSTANCES}."
+            yield (
+                f"minCapacity is {resource.get('minCapacity')}; autoscaling must never take prod below "
+                f"{PROD_MIN_INSTANCES}."
+            )
 
 
 def _check_zone_spread(resource: Resource) -> Iterator[str]:
@@ -223,7 +230,10 @@ SCALE_DOWN_STABILIZATION = LlamaRule(
     enforcement_level=MANDATORY,
     citations=[ours("scale-down stabilisation 300 s",
                     "https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#stabilization-window")],
-    remediation=f"Set the scale-down stabilisation window / scale-in cooldown to >= {MIN_SCALE_DOWN_STABILIZATION_SECONDS}.",
+    remediation=(
+        "Set the scale-down stabilisation window / scale-in cooldown to >= "
+        f"{MIN_SCALE_DOWN_STABILIZATION_SECONDS}."
+    ),
 )
 SPOT_DIVERSIFIED = LlamaRule(
     "spot-pools-diversified",

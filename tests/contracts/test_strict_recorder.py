@@ -95,10 +95,12 @@ def test_botocore_shapes_catch_enums_ranges_lengths_and_patterns(preview):
 
 @PREVIEW
 def test_an_endpoint_config_name_over_63_characters_is_refused(preview):
-    program = lambda: aws.sagemaker.EndpointConfiguration("c", name="n" * 64, production_variants=[  # noqa: E731
-        aws.sagemaker.EndpointConfigurationProductionVariantArgs(variant_name="v", model_name="m",
-                                                                 instance_type="ml.g5.12xlarge",
-                                                                 initial_instance_count=1)])
+    def program():
+        aws.sagemaker.EndpointConfiguration("c", name="n" * 64, production_variants=[
+            aws.sagemaker.EndpointConfigurationProductionVariantArgs(variant_name="v", model_name="m",
+                                                                     instance_type="ml.g5.12xlarge",
+                                                                     initial_instance_count=1)])
+
     (v,) = violations(program, preview)
     assert v.field == "name" and "at most 63 characters" in v.problem and "EndpointConfigName" in v.contract
 

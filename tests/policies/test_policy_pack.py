@@ -121,7 +121,7 @@ def test_what_the_pack_imports_is_what_its_requirements_install() -> None:
 
 
 def test_the_rules_are_installed_not_found_beside_the_pack(tmp_path) -> None:
-    code = "import llama_infra_policies, sys; print(llama_infra_policies.__file__); print(len(llama_infra_policies.ALL_RULES))"
+    code = "import llama_infra_policies as p; print(p.__file__); print(len(p.ALL_RULES))"
     run = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     path, count = run.stdout.split()

@@ -94,9 +94,9 @@ async def test_untrusted_certificate_is_a_scaler_error(tmp_path):
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl)
     await site.start()
     (tmp_path / "kubeconfig").write_text(
-        "current-context: c\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:%d'}}]\n"
-        "users: [{name: u, user: {tokenFile: %s}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
-        % (site.port, tmp_path / "token")
+        f"current-context: c\nclusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{site.port}'}}}}]\n"
+        f"users: [{{name: u, user: {{tokenFile: {tmp_path / 'token'}}}}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\n"
     )
     (tmp_path / "token").write_text("t\n")
     scaler = KubernetesHpaScaler(load_kubeconfig(tmp_path / "kubeconfig"), "serving", "llama")

@@ -70,7 +70,7 @@ def run_component(spec: DeploymentSpec, preview: bool, endpoint_name: str | None
     def program():
         ep = SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec, endpoint_name))
         keys = ("endpoint_name", "endpoint_arn", "scaling_target_id", "dashboard_url")
-        return pulumi.Output.all(*(getattr(ep, k) for k in keys)).apply(lambda v: outputs.update(zip(keys, v)))
+        return pulumi.Output.all(*(getattr(ep, k) for k in keys)).apply(lambda v: outputs.update(zip(keys, v, strict=True)))
 
     run = run_plan(program, project="llama-infra", stack="test", preview=preview, region=spec.region)
     return Planned(run, outputs)

@@ -119,7 +119,7 @@ def _well_formed(row: list) -> tuple[str, str, dict[str, str]]:
     assert all(isinstance(p, str) and p for p in parts), row
     namespace, name, *dims = parts
     assert len(dims) % 2 == 0, row
-    return namespace, name, dict(zip(dims[::2], dims[1::2]))
+    return namespace, name, dict(zip(dims[::2], dims[1::2], strict=True))
 
 
 def test_classic_dashboard_is_the_variant_only(preview):

@@ -61,7 +61,7 @@ def test_scaling_policies_example_80_to_10():
         replicas = new
         t += 60.0  # one policy period later, the previous step's events no longer count
     assert steps[:2] == [8, 8]
-    below_40 = [s for s, r in zip(steps, _running_counts(80, steps)) if r <= 40]
+    below_40 = [s for s, r in zip(steps, _running_counts(80, steps), strict=True) if r <= 40]
     assert below_40 and all(s == 4 for s in below_40[:-1])
     assert replicas == 10
 

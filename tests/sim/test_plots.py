@@ -40,7 +40,7 @@ def test_replica_panels_share_one_scale_shade_nights_and_each_have_a_legend(run)
     most = max(max(r.series["replicas"]) for r in results)
     assert twins[0].get_ylim()[1] >= most
     assert len({max(r.series["replicas"]) for r in results}) > 1  # the runs differ, so the shared scale matters
-    for ax, twin in zip(panels, twins):
+    for ax, twin in zip(panels, twins, strict=True):
         spans = [p for p in ax.patches if isinstance(p, Rectangle) and "overnight" in str(p.get_label())]
         assert len(spans) == 1
         x0, x1 = spans[0].get_x(), spans[0].get_x() + spans[0].get_width()

@@ -34,7 +34,7 @@ def slice_results(spec):
 
 def test_same_seed_same_results(spec, slice_results):
     again = simulate(spec, load_trace(SLICE), seed=3)
-    for a, b in zip(slice_results, again):
+    for a, b in zip(slice_results, again, strict=True):
         assert (a.policy, a.total_cost_usd, a.ttft_p99_ms, a.slo_attainment, a.dropped) == \
                (b.policy, b.total_cost_usd, b.ttft_p99_ms, b.slo_attainment, b.dropped)
 

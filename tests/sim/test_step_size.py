@@ -14,6 +14,6 @@ def test_every_policy_is_step_size_independent(path):
     spec, w = load_spec(path), load_trace()
     fine = simulate(spec, w, seed=1, dt_s=1.0, processes=2)
     coarse = simulate(spec, w, seed=1, dt_s=5.0, processes=2)
-    for a, b in zip(fine, coarse):
+    for a, b in zip(fine, coarse, strict=True):
         assert abs(a.slo_attainment - b.slo_attainment) <= 0.01, a.policy
         assert b.total_cost_usd == pytest.approx(a.total_cost_usd, rel=0.03), a.policy

@@ -31,7 +31,7 @@ def test_written_changes_keep_every_comment_and_untouched_line(tmp_path):
     assert spec.scaling.queue_depth_target == 8 and spec.capacity.burst.max == 5
     comments = [line for line in before.splitlines() if line.lstrip().startswith("#")]
     assert comments and all(c in after.splitlines() for c in comments)
-    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=False) if a != b]
     assert len(before.splitlines()) == len(after.splitlines()) and len(changed) == 2
 
 
