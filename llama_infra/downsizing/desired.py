@@ -5,6 +5,12 @@ that changes one reaches the endpoint at the next tick. Which configuration is i
 an SSM parameter: EventBridge Scheduler sets it at each window's start and (early by the lead time) end, in the
 window's own timezone; every tick reads it. The record survives a crashed or throttled invocation, so a tick that
 fails leaves nothing to remember: the next one reads the same record and the endpoint's own state and carries on.
+
+The record also holds the **predictive floor** in force (`floor_min_capacity`): schedules in the plan timezone set it
+at each step of the floor (`llama_infra.scaling.floor_schedule`) and clear it on Saturday 00:00. The variant's
+minimum is then the configuration's own raised to the floor, never above the configuration's maximum
+(`Configuration.limits`): one owner of min/max, so the floor neither fights the window limits nor is lost when a
+switch deregisters the scalable target.
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ class Configuration:
         return cls(str(data["endpoint_config_name"]), int(data["min_capacity"]), int(data["max_capacity"]),
                    data.get("policies"), float(data.get("budget_s", 3600)))
 
+    def limits(self, floor_min_capacity: int = 0) -> tuple[int, int]:
+        """(min, max) to register: the minimum raised to the predictive floor, within the maximum."""
+        return min(max(self.min_capacity, floor_min_capacity), self.max_capacity), self.max_capacity
+
 
 @dataclass(frozen=True)
 class InForce:
@@ -46,6 +56,7 @@ class InForce:
     update_attempts: int = 0
     alarmed: bool = False
     kept_policies: list[dict[str, Any]] = field(default_factory=list)  # the policies found, when the stack names none
+    floor_min_capacity: int = 0  # the predictive floor in force (0: none)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,10 +65,10 @@ class InForce:
     def from_dict(cls, data: dict[str, Any]) -> InForce:
         return cls(str(data.get("configuration") or DAY), float(data.get("since_epoch_s") or 0.0),
                    int(data.get("update_attempts") or 0), bool(data.get("alarmed")),
-                   list(data.get("kept_policies") or []))
+                   list(data.get("kept_policies") or []), int(data.get("floor_min_capacity") or 0))
 
     def switched_to(self, configuration: str, now: float) -> InForce:
-        return InForce(configuration, now)
+        return InForce(configuration, now, floor_min_capacity=self.floor_min_capacity)
 
     def with_(self, **changes: Any) -> InForce:
         return replace(self, **changes)

@@ -5,7 +5,8 @@ Event (a schedule's input; built by `SageMakerDownsizing`):
      "configurations": {"day": {"endpoint_config_name": "...", "min_capacity": 2, "max_capacity": 6,
                                 "policies": null | [PutScalingPolicy fields], "budget_s": 3600},
                         "<window>": {...}},
-     "set_in_force": "<window>" | "day"}      # only the window schedules; the tick schedule omits it
+     "set_in_force": "<window>" | "day",      # only the window schedules; the tick schedule omits it
+     "set_floor": 3}                         # only the predictive floor's schedules (0 on Saturday 00:00)
 
 Each invocation is one tick (`workflow.tick`): it takes at most a few API calls and returns, so Lambda's 15-minute
 limit never cuts a transition; a blue/green update that takes 40 minutes is simply waited for by the ticks that find
@@ -35,7 +36,9 @@ def desired_from_event(event: dict[str, Any]) -> Desired:
 
 def lambda_handler(event: dict[str, Any], context: Any, clients: Clients | None = None) -> dict[str, Any]:
     desired = desired_from_event(event)
-    log = JsonLog(endpoint=desired.endpoint_name, variant=desired.variant_name, set_in_force=event.get("set_in_force"))
-    result = tick(desired, clients or Clients.from_boto3(), set_in_force=event.get("set_in_force"), log=log)
+    log = JsonLog(endpoint=desired.endpoint_name, variant=desired.variant_name, set_in_force=event.get("set_in_force"),
+                  set_floor=event.get("set_floor"))
+    result = tick(desired, clients or Clients.from_boto3(), set_in_force=event.get("set_in_force"),
+                  set_floor=event.get("set_floor"), log=log)
     return {"status": result.status, "in_force": result.in_force, "actions": result.actions,
             "alarmed": result.alarmed, "error": result.error}

@@ -9,7 +9,8 @@ Level-triggered, like a Kubernetes controller: nothing is remembered between tic
     InService on another configuration → delete policies, deregister the target, UpdateEndpoint (blue/green, the
                                          endpoint's deployment config retained); if UpdateEndpoint is refused,
                                          re-register the serving configuration's own limits at once
-    InService on the one in force      → register its min/max and attach its policies where they differ
+    InService on the one in force      → register its min/max (the minimum raised to the predictive floor in
+                                         force, within the maximum) and attach its policies where they differ
 
 A tick that fails half-way (throttling, a time-out, the Lambda killed) leaves a state the next tick recognises.
 The limits registered are always those of the configuration the endpoint is actually serving, never the previous
@@ -87,9 +88,10 @@ class Tick:
         return self.status == "converged"
 
 
-def tick(desired: Desired, clients: Clients, *, set_in_force: str | None = None, log: JsonLog | None = None,
-         clock: Callable[[], float] = time.time) -> Tick:
-    """One reconciliation step. `set_in_force` (the window schedules) records a new configuration in force first."""
+def tick(desired: Desired, clients: Clients, *, set_in_force: str | None = None, set_floor: int | None = None,
+         log: JsonLog | None = None, clock: Callable[[], float] = time.time) -> Tick:
+    """One reconciliation step. `set_in_force` (the window schedules) records a new configuration in force first,
+    `set_floor` (the predictive floor's schedules) a new floor."""
     log = log or JsonLog(endpoint=desired.endpoint_name, variant=desired.variant_name)
     now = clock()
     rec = read_in_force(clients.ssm, desired.in_force_parameter)
@@ -99,6 +101,12 @@ def tick(desired: Desired, clients: Clients, *, set_in_force: str | None = None,
         rec = rec.switched_to(set_in_force, now)
         write_in_force(clients.ssm, desired.in_force_parameter, rec)
         log("in_force_set", configuration=set_in_force)
+    if set_floor is not None and set_floor != rec.floor_min_capacity:
+        if not isinstance(set_floor, int) or isinstance(set_floor, bool) or set_floor < 0:
+            raise ValueError(f"set_floor must be a whole number of instances ≥ 0, got {set_floor!r}")
+        rec = rec.with_(floor_min_capacity=set_floor)
+        write_in_force(clients.ssm, desired.in_force_parameter, rec)
+        log("floor_set", floor_min_capacity=set_floor)
     name = rec.configuration if rec.configuration in desired.configurations else DAY
     if name != rec.configuration:
         log("in_force_unknown", recorded=rec.configuration, using=DAY)  # the stack removed that window
@@ -190,15 +198,16 @@ class _Reconciler:
         return self._result("update_started")
 
     def _restore(self, limits: Configuration, found_policies: list[dict[str, Any]]) -> None:
+        lo, hi = limits.limits(self.rec.floor_min_capacity)
         self._call("register_target", self.clients.autoscaling.register_scalable_target,
-                   MinCapacity=limits.min_capacity, MaxCapacity=limits.max_capacity, **self._target_ids)
+                   MinCapacity=lo, MaxCapacity=hi, **self._target_ids)
         self._put_policies(limits.policies if limits.policies is not None else found_policies, [])
 
     # --- InService on the configuration in force: its limits and policies ----------------------------------------
 
     def settle(self, found: EndpointState, config: Configuration | None = None, give_up: bool = False) -> Tick:
         config = config or self.want
-        wanted_target = ScalableTarget(config.min_capacity, config.max_capacity)
+        wanted_target = ScalableTarget(*config.limits(self.rec.floor_min_capacity))
         if config.policies is not None:
             wanted_policies = [policy_request(p) for p in config.policies]
         else:

@@ -309,3 +309,45 @@ def test_lambda_handler_runs_one_tick_from_the_schedule_input(aws: World, monkey
 def test_lambda_handler_rejects_a_malformed_event():
     with pytest.raises(ValueError, match="lacks configurations, in_force_parameter"):
         lambda_handler({"endpoint_name": "x", "variant_name": "v"}, None)
+
+
+# --- the predictive floor ------------------------------------------------------------------------------------
+
+
+def test_the_floor_raises_the_minimum_of_the_configuration_in_force_within_its_maximum(aws: World):
+    t = Timeline(aws, desired(aws))
+    t.until_converged()
+    assert aws.state()[2] == (DAY_MIN, DAY_MAX)
+    out = tick(t.want, clients(aws), set_floor=DAY_MAX - 1, clock=aws.clock)
+    assert out.converged and out.actions == ["register_target"]
+    assert aws.state()[2] == (DAY_MAX - 1, DAY_MAX)
+    assert t.tick().actions == []  # later ticks keep it: the floor is in the record, not fought
+    # the window's limits take over at the switch: the floor, still in force, stops at the window's maximum
+    t.tick(set_in_force="overnight")
+    t.until_converged()
+    assert aws.state()[2] == (min(DAY_MAX - 1, NIGHT_MAX), NIGHT_MAX)
+    assert read_in_force(aws.ssm, IN_FORCE_PARAMETER).floor_min_capacity == DAY_MAX - 1
+    # Saturday 00:00 clears it: the window's own minimum again
+    tick(t.want, clients(aws), set_floor=0, clock=aws.clock)
+    assert aws.state()[2] == (NIGHT_MIN, NIGHT_MAX)
+
+
+def test_a_floor_below_the_minimum_changes_nothing_and_a_malformed_one_is_refused(aws: World):
+    t = Timeline(aws, desired(aws))
+    t.until_converged()
+    assert tick(t.want, clients(aws), set_floor=1, clock=aws.clock).actions == []
+    assert aws.state()[2] == (DAY_MIN, DAY_MAX)
+    with pytest.raises(ValueError, match="set_floor must be a whole number"):
+        tick(t.want, clients(aws), set_floor=-2, clock=aws.clock)
+
+
+def test_the_floor_schedules_event_reaches_the_record_through_the_handler(aws: World):
+    t = Timeline(aws, desired(aws))
+    t.until_converged()
+    event = {"endpoint_name": ENDPOINT, "variant_name": VARIANT, "in_force_parameter": IN_FORCE_PARAMETER,
+             "configurations": {name: {"endpoint_config_name": c.endpoint_config_name, "min_capacity": c.min_capacity,
+                                       "max_capacity": c.max_capacity, "policies": c.policies}
+                                for name, c in t.want.configurations.items()},
+             "set_floor": DAY_MAX}
+    assert lambda_handler(event, None, clients=clients(aws))["status"] == "converged"
+    assert aws.state()[2] == (DAY_MAX, DAY_MAX)

@@ -6,6 +6,14 @@ copy, at 10-second resolution — the queue-like metric SageMaker offers, aimed 
 is not a load signal on SageMaker (`endpoint_metrics.PREALLOCATED_GPU_MEMORY`: the servers allocate ~90 % of it at
 start), so `scaling.gpu_memory_target` renders nothing here, in the downsizing workflow's re-attached policies or on
 an inference component's copies (the spec warns when it is set).
+
+The **predictive floor** (`scaling.floor_schedule`): without downsizing windows, one Application Auto Scaling
+scheduled action per step of the floor (`cron(0 <hour> ? * MON-FRI *)` in the plan timezone, ScalableTargetAction
+MinCapacity only) and one on Saturday 00:00 back to the variant's own minimum; the target's min capacity is then the
+schedule's (`ignore_changes`). With windows the downsizing reconciler owns min/max — it re-registers the target at
+every switch (which deletes a target's scheduled actions) and at every tick resets limits that differ from the
+configuration's — so there the floor reaches it through its own schedules (`downsizing.py`). A scale-to-zero
+endpoint gets no floor (its minimum is 0 copies by design).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from llama_infra.scaling.target import ScalingTarget
 from llama_infra.scaling.target_tracking import TargetTrackingPolicy
+from llama_infra.schedules import Cron
 
 if TYPE_CHECKING:
     import pulumi
@@ -55,10 +64,33 @@ def variant_scaling(spec: DeploymentSpec, endpoint_name: str) -> VariantScaling:
 
 
 @dataclass(frozen=True)
+class FloorAction:
+    """One scheduled action of the predictive floor: at `schedule`, the variant's minimum becomes `min_capacity`."""
+
+    role: str  # `floor-07-13`, `floor-weekend`: the logical and the action's name suffix
+    schedule: Cron
+    min_capacity: int
+
+
+def floor_actions(spec: DeploymentSpec) -> list[FloorAction]:
+    """The predictive floor as scheduled actions on the variant (empty with downsizing windows: the reconciler owns
+    min/max there; with scale to zero; or without a floor)."""
+    from llama_infra.scaling.floor_schedule import floor_schedule
+
+    floor = None if spec.schedules or spec.scaling.scale_to_zero else floor_schedule(spec)
+    if floor is None:
+        return []
+    own_min = TargetTrackingPolicy.from_spec(spec).min_capacity
+    return [*(FloorAction(f"floor-{s.label}", s.start, max(s.min_replicas, own_min)) for s in floor.steps),
+            FloorAction("floor-weekend", floor.weekend_reset, own_min)]
+
+
+@dataclass(frozen=True)
 class ScalingResources:
     scaling: VariantScaling
     target: aws.appautoscaling.Target
     queue_policy: aws.appautoscaling.Policy
+    floor_actions: list[aws.appautoscaling.ScheduledAction]
 
 
 def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, parent: pulumi.Resource,
@@ -70,8 +102,10 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
     tracking = aas.PolicyTargetTrackingScalingPolicyConfigurationArgs
     predefined = aas.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
     s = variant_scaling(spec, endpoint_name)
-    # Scheduled actions of the downsizing windows own min/max at night; a refresh + up must not undo them.
-    owned_by_schedule = ["minCapacity", "maxCapacity"] if spec.schedules else []
+    floor = floor_actions(spec)
+    # The downsizing windows own min/max at night, the floor's scheduled actions the minimum; a refresh + up must not
+    # undo them.
+    owned_by_schedule = ["minCapacity", "maxCapacity"] if spec.schedules else ["minCapacity"] if floor else []
     target = aas.Target(
         f"{name}-scaling-target",
         service_namespace=s.target.service_namespace,
@@ -99,4 +133,16 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
         region=spec.region,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return ScalingResources(s, target, queue)
+    actions = [aas.ScheduledAction(
+        f"{name}-{a.role}",
+        name=f"{endpoint_name}-{a.role}",
+        service_namespace=target.service_namespace,
+        resource_id=target.resource_id,
+        scalable_dimension=target.scalable_dimension,
+        schedule=a.schedule.as_aws(),
+        timezone=a.schedule.timezone,
+        scalable_target_action=aas.ScheduledActionScalableTargetActionArgs(min_capacity=a.min_capacity),
+        region=spec.region,
+        opts=pulumi.ResourceOptions(parent=parent),
+    ) for a in floor]
+    return ScalingResources(s, target, queue, actions)

@@ -6,7 +6,8 @@ start and the lead-time-shifted morning that put the window's or the day configu
 (`components/scheduler.py`, shared with the EKS node-group schedule). Once per endpoint: the SSM parameter holding
 the configuration in force, a `rate(5 minutes)` tick schedule, the reconciler Lambda (`llama_infra/downsizing/`,
 packaged with `pulumi.AssetArchive`), least-privilege roles (`downsizing_iam.py`) and alarms on the workflow's
-`TransitionFailed` metric and on the function's own errors. Every schedule's input carries every configuration's
+`TransitionFailed` metric and on the function's own errors. The predictive floor (`scaling.floor_schedule`) adds
+one schedule per step of the floor and one on Saturday 00:00, which record the floor in force for the reconciler. Every schedule's input carries every configuration's
 name, limits and policies, so a `pulumi up` that replaces one reaches the endpoint at the next tick. Scale to zero
 (`scaling.scale_to_zero`) lives in `scale_to_zero.py`.
 
@@ -32,6 +33,7 @@ from llama_infra.components.sagemaker.downsizing_iam import (WorkflowArns, assum
 from llama_infra.components.scheduler import schedule, scheduler_role
 from llama_infra.downsizing.alarm import METRIC_DIMENSION, METRIC_NAME, METRIC_NAMESPACE
 from llama_infra.downsizing.desired import DAY, in_force_parameter_name, initial_record
+from llama_infra.scaling.floor_schedule import floor_schedule
 from llama_infra.spec import DeploymentSpec
 from llama_infra import naming
 
@@ -184,6 +186,20 @@ class SageMakerDownsizing(pulumi.ComponentResource):
                 description=_describe(t), cron=t.cron, target_arn=function.arn, role=scheduler,
                 input=pulumi.Output.json_dumps({**published, "set_in_force": DAY if t.direction == "day"
                                                 else t.window}),
+                region=spec.region, parent=self, depends_on=[role_policy, *args.depends_on]))
+        floor = floor_schedule(spec)
+        # The predictive floor: the reconciler owns min/max here, so the floor's steps reach it as schedules (in the
+        # plan timezone) that record the floor in force; it raises each configuration's minimum to it.
+        steps = [(f"floor-{s.label}", s.start, s.min_replicas) for s in floor.steps] if floor else []
+        for role, cron, n in [*steps, *([("floor-weekend", floor.weekend_reset, 0)] if floor else [])]:
+            schedules.append(schedule(
+                f"{name}-{role}-schedule",
+                schedule_name=naming.fit(f"{args.endpoint_name}-{role}", naming.SCHEDULE_NAME_MAX, keep=f"-{role}"),
+                description=(f"llama-infra: predictive floor of {args.endpoint_name}: at least {n} instances "
+                             f"from {cron.fields[1]}:00 {cron.timezone} on weekdays" if n else
+                             f"llama-infra: predictive floor of {args.endpoint_name} ends for the weekend")[:512],
+                cron=cron, target_arn=function.arn, role=scheduler,
+                input=pulumi.Output.json_dumps({**published, "set_floor": n}),
                 region=spec.region, parent=self, depends_on=[role_policy, *args.depends_on]))
         schedules.append(schedule(
             f"{name}-tick-schedule", schedule_name=naming.fit(f"{args.endpoint_name}-downsizing-tick", naming.SCHEDULE_NAME_MAX,

@@ -1,0 +1,108 @@
+"""The predictive floor as a schedule both targets render: the hours at which the minimum capacity changes.
+
+`slo_targets.predictive_floor` gives, for each local hour of a weekday (Monday–Friday, plan timezone), the replicas
+that must be warm from the start of that hour; on Saturday and Sunday there is no floor (the simulator's
+`slo_targets.floor_at`). This module groups equal hours into **steps** — each with the cron at which it starts and the
+one at which it ends, in the plan timezone, so daylight saving moves them with the local clock — and adds the
+**weekend reset** (Saturday 00:00 back to the configuration's own minimum). The first step always starts at 00:00,
+so Monday morning leaves the weekend even when Friday's last hour has the same floor as Monday's first.
+
+Renderers (translate only):
+- SageMaker without downsizing windows: one Application Auto Scaling scheduled action per step (MinCapacity) and one
+  for the weekend reset (`targets/sagemaker/components/autoscaling.py`);
+- SageMaker with downsizing windows: the same steps as EventBridge Scheduler schedules that hand the reconciler the
+  floor, which then keeps min = min(max(configuration's min, floor), configuration's max);
+- EKS: KEDA `cron` triggers (timezone, start, end, desiredReplicas) on the ScaledObjects.
+
+Pure: no Pulumi, no target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from llama_infra.schedules import Cron
+
+if TYPE_CHECKING:
+    from llama_infra.slo_targets import FloorHour
+    from llama_infra.spec import DeploymentSpec
+
+WEEKDAYS = "1-5"  # Monday–Friday: the predictive floor's days (slo_targets.floor_at)
+
+
+@dataclass(frozen=True)
+class FloorStep:
+    """From `start_hour` (inclusive) to `end_hour` (exclusive, 24 = midnight) on weekdays, at least
+    `min_replicas` replicas are warm."""
+
+    start_hour: int
+    end_hour: int
+    min_replicas: int
+    timezone: str
+
+    @property
+    def start(self) -> Cron:
+        return Cron(f"0 {self.start_hour} * * {WEEKDAYS}", self.timezone)
+
+    @property
+    def end(self) -> Cron:
+        """The step's end: the next step's start, or midnight after a weekday (Tuesday–Saturday 00:00)."""
+        if self.end_hour >= 24:
+            return Cron("0 0 * * 2-6", self.timezone)
+        return Cron(f"0 {self.end_hour} * * {WEEKDAYS}", self.timezone)
+
+    @property
+    def label(self) -> str:
+        """`07-10`: the local hours it covers (names of scheduled actions, KEDA trigger names)."""
+        return f"{self.start_hour:02d}-{self.end_hour:02d}"
+
+
+@dataclass(frozen=True)
+class FloorSchedule:
+    timezone: str
+    steps: tuple[FloorStep, ...]
+
+    @property
+    def weekend_reset(self) -> Cron:
+        """Saturday 00:00: the floor ends for the weekend (the minimum goes back to the configuration's own)."""
+        return Cron("0 0 * * 6", self.timezone)
+
+    def at(self, weekday: int, hour: int) -> int | None:
+        """The floor at a local weekday (0 = Monday) and hour; None on a weekend."""
+        if weekday >= 5:
+            return None
+        return next(s.min_replicas for s in self.steps if s.start_hour <= hour < s.end_hour)
+
+    @property
+    def highest(self) -> int:
+        return max(s.min_replicas for s in self.steps)
+
+
+def steps_of(floor: list[FloorHour], timezone: str) -> tuple[FloorStep, ...]:
+    """Equal consecutive hours grouped into steps (the first starts at 00:00)."""
+    out: list[FloorStep] = []
+    start = 0
+    for h in range(1, 25):
+        if h == 24 or floor[h].min_replicas != floor[start].min_replicas:
+            out.append(FloorStep(start, h, floor[start].min_replicas, timezone))
+            start = h
+    return tuple(out)
+
+
+def floor_schedule(spec: DeploymentSpec) -> FloorSchedule | None:
+    """The spec's predictive floor as steps in the plan timezone; None without one (no stated peak, an SLO out of
+    reach, or a floor that never rises above the minimum of the configuration in force): the components then render
+    what they did before."""
+    from llama_infra.capacity_plan import day_config, plan_timezone, window_config
+    from llama_infra.slo_targets import predictive_floor
+
+    floor = predictive_floor(spec)
+    if len(floor) != 24:
+        return None
+    minimum = {"day": day_config(spec).min_replicas, **{s.name: window_config(spec, s).min_replicas
+                                                         for s in spec.schedules}}
+    if all(f.min_replicas <= minimum[f.configuration] for f in floor):
+        return None
+    tz = plan_timezone(spec)
+    return FloorSchedule(tz, steps_of(floor, tz))
