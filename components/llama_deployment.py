@@ -5,8 +5,8 @@ enums and no unions, so it cannot express the deployment spec (targets, optional
 spec therefore travels as YAML text and is validated by llama-infra's spec layer — with the same located errors
 as `llama-infra validate` — while the inputs a consumer program typically sets per stack are typed fields that
 override the spec. (No `from __future__ import annotations` here: the host reads the annotations as types.)
-The component then delegates to the real components (`SageMakerLlamaEndpoint` or the EKS
-components) as its children.
+The component then delegates to its target's component (`llama_infra.targets.get(spec.target).build`:
+`SageMakerLlamaEndpoint` or `EksLlamaDeployment`) as its child.
 """
 
 import io
@@ -70,24 +70,15 @@ class LlamaDeployment(pulumi.ComponentResource):
 
         spec = spec_from_args(name, args)
         child = pulumi.ResourceOptions(parent=self)
-        outputs: dict[str, Any] = {"endpoint_arn": None, "dashboard_url": None}
-        if spec.target == "sagemaker":
-            from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
+        from llama_infra import targets
 
-            endpoint = SageMakerLlamaEndpoint(name, SageMakerLlamaEndpointArgs(spec, args.get("endpoint_name")),
-                                              child)
-            outputs.update(endpoint_name=endpoint.endpoint_name, endpoint_arn=endpoint.endpoint_arn,
-                           dashboard_url=endpoint.dashboard_url)
-        else:
-            from llama_infra.components.eks import EksLlamaDeployment, EksLlamaDeploymentArgs
-
-            deployment = EksLlamaDeployment(name, EksLlamaDeploymentArgs(spec), child)
-            outputs.update(endpoint_name=deployment.entry_service_name)  # the router's Service with a fallback
+        target = targets.get(spec.target)
+        entry = target.entry(target.build(name, spec, child, endpoint_name=args.get("endpoint_name")))
         self.target = pulumi.Output.from_input(spec.target)
         self.spec_name = pulumi.Output.from_input(spec.name)
-        self.endpoint_name = pulumi.Output.from_input(outputs["endpoint_name"])
-        self.endpoint_arn = pulumi.Output.from_input(outputs["endpoint_arn"])
-        self.dashboard_url = pulumi.Output.from_input(outputs["dashboard_url"])
+        self.endpoint_name = pulumi.Output.from_input(entry.endpoint_name)
+        self.endpoint_arn = pulumi.Output.from_input(entry.endpoint_arn)
+        self.dashboard_url = pulumi.Output.from_input(entry.dashboard_url)
         self.baseline_instance_type = pulumi.Output.from_input(spec.capacity.baseline.instance_type)
         self.min_replicas = pulumi.Output.from_input(spec.min_replicas)
         self.max_replicas = pulumi.Output.from_input(spec.max_replicas)

@@ -55,16 +55,16 @@ _EXPORTS: dict[str, str] = {
     "load_spec": "llama_infra.spec",
     "parse_spec": "llama_infra.spec",
     # SageMaker target component (Pulumi)
-    "SageMakerLlamaEndpoint": "llama_infra.components.sagemaker",
-    "SageMakerLlamaEndpointArgs": "llama_infra.components.sagemaker",
+    "SageMakerLlamaEndpoint": "llama_infra.targets.sagemaker.components",
+    "SageMakerLlamaEndpointArgs": "llama_infra.targets.sagemaker.components",
     # EKS target components (Pulumi)
-    "EksLlamaDeployment": "llama_infra.components.eks",
-    "EksLlamaDeploymentArgs": "llama_infra.components.eks",
-    "EksGpuCapacity": "llama_infra.components.eks",
-    "EksGpuCapacityArgs": "llama_infra.components.eks",
-    "LlamaInferenceService": "llama_infra.components.eks",
-    "LlamaInferenceServiceArgs": "llama_infra.components.eks",
-    "build_eks": "llama_infra.components.eks",
+    "EksLlamaDeployment": "llama_infra.targets.eks.components",
+    "EksLlamaDeploymentArgs": "llama_infra.targets.eks.components",
+    "EksGpuCapacity": "llama_infra.targets.eks.components",
+    "EksGpuCapacityArgs": "llama_infra.targets.eks.components",
+    "LlamaInferenceService": "llama_infra.targets.eks.components",
+    "LlamaInferenceServiceArgs": "llama_infra.targets.eks.components",
+    "build_eks": "llama_infra.targets.eks.components",
     # cost
     "CostReport": "llama_infra.pricing",
     "cost_report": "llama_infra.pricing",
@@ -77,10 +77,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
 
     __version__: str
 
-    from llama_infra.components.eks import (EksGpuCapacity, EksGpuCapacityArgs, EksLlamaDeployment,
-                                            EksLlamaDeploymentArgs, LlamaInferenceService,
-                                            LlamaInferenceServiceArgs, build_eks)
-    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
+    from llama_infra.targets.eks.components import (EksGpuCapacity, EksGpuCapacityArgs, EksLlamaDeployment,
+                                                    EksLlamaDeploymentArgs, LlamaInferenceService,
+                                                    LlamaInferenceServiceArgs, build_eks)
+    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
     from llama_infra.pricing import CostReport, cost_report
     from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec
 

@@ -71,7 +71,8 @@ def changes_model(config: Config, day: Config) -> bool:
 def baseline_replicas_in(spec: DeploymentSpec, config: Config) -> int:
     """Replicas of the day baseline Deployment (EKS) that keep running under `config`: all of them by day; none in a
     window on another type or model (the night Deployment serves it); min(baseline, window minimum) in a window that
-    changes only the replica bounds. The baseline node group follows this number (`kube.node_schedule`)."""
+    changes only the replica bounds. The baseline node group follows this number
+    (`targets.eks.baseline_node_schedule`)."""
     b = spec.capacity.baseline.count
     if config.window is None:
         return b
@@ -141,7 +142,8 @@ def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bo
         replicas = min(max(wanted, cfg.min_replicas), cfg.max_replicas)
         if eks_nodes is not None:
             # EKS: the baseline node group is billed for every node it runs, serving or idle (a reserved or
-            # ODCR-targeted group runs all night; an on-demand one follows its schedule, `kube.node_schedule`);
+            # ODCR-targeted group runs all night; an on-demand one follows its schedule,
+            # `targets.eks.baseline_node_schedule`);
             # replicas above the baseline Deployment's run on burst capacity at the window's instance type.
             baseline = min(replicas, baseline_replicas_in(spec, cfg))
             burst = replicas - baseline
@@ -174,8 +176,8 @@ def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bo
 
 def _eks_baseline_nodes(spec: DeploymentSpec) -> dict[str | None, int]:
     """Baseline nodes billed by day (key None) and in each window (EKS)."""
-    from llama_infra.kube.node_groups import baseline_nodes
-    from llama_infra.kube.node_schedule import plan
+    from llama_infra.targets.eks.node_groups import baseline_nodes
+    from llama_infra.targets.eks.baseline_node_schedule import plan
 
     day = baseline_nodes(spec) if spec.capacity.baseline.count else 0
     return {None: day, **{w.schedule.name: w.billed_nodes for w in plan(spec)}}

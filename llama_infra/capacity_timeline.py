@@ -94,7 +94,7 @@ class Transition:
 def transitions(spec: DeploymentSpec) -> list[Transition]:
     """Night start and morning per schedule, in spec order. The morning starts early by the day's lead time: on
     SageMaker the workflow switches fleets then; on EKS the day Deployments' KEDA gates close then
-    (`kube.night.morning_cron`)."""
+    (`targets.kubernetes.window_variants.morning_cron`)."""
     lead = lead_time_minutes(spec)
     day = day_config(spec)
     out = []

@@ -181,7 +181,7 @@ def cost_report(spec: DeploymentSpec, *, with_schedules: bool = True) -> CostRep
     # EKS bills the baseline node group's nodes (replicas share a node when TP < its GPUs); SageMaker its instances.
     units = base.count
     if spec.target == "eks" and base.count:
-        from llama_infra.kube.node_groups import baseline_nodes
+        from llama_infra.targets.eks.node_groups import baseline_nodes
 
         units = baseline_nodes(spec)
     baseline_hour = units * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour

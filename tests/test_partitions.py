@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from llama_infra.iam import managed_policy_arn, partition, s3_arn
-from llama_infra.kube.node_schedule import scheduler_target_arn
+from llama_infra.targets.eks.baseline_node_schedule import scheduler_target_arn
 from llama_infra.plan.record import run_plan
 from llama_infra.spec import parse_spec
 

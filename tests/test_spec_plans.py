@@ -56,7 +56,7 @@ def _check_sagemaker(spec, plan):
             assert spec.scaling.scale_to_zero and t.inputs["resourceId"].startswith("inference-component/")
             assert lo == 0 and hi == max(1, spec.max_replicas)
     # the queue is the only signal: no policy tracks GPU memory, which the servers pre-allocate (endpoint_metrics)
-    from llama_infra.scaling.endpoint_metrics import Metric
+    from llama_infra.targets.sagemaker.cloudwatch_metrics import Metric
 
     for p in (r for r in plan.resources if r.type == "aws:appautoscaling/policy:Policy"):
         custom = (p.inputs.get("targetTrackingScalingPolicyConfiguration") or {}).get("customizedMetricSpecification")

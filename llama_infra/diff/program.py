@@ -21,13 +21,9 @@ if TYPE_CHECKING:
 def build(spec: DeploymentSpec, name: str | None = None) -> Any:
     """Create the component(s) for `spec` in the current Pulumi program (what a stack does for its spec)."""
     name = name or spec.name
-    if spec.target == "sagemaker":
-        from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
+    from llama_infra import targets
 
-        return SageMakerLlamaEndpoint(name, SageMakerLlamaEndpointArgs(spec))
-    from llama_infra.components.eks import build_eks
-
-    return build_eks(name, spec)
+    return targets.get(spec.target).build(name, spec)
 
 
 def stacks_program() -> Path | None:

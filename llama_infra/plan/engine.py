@@ -72,7 +72,7 @@ class StackPlan:
     scaling: dict[str, Any]
     cost: dict[str, Any]
     warnings: list[str]
-    target_summary: list[str] = field(default_factory=list)  # e.g. EKS capacity pools (llama_infra.kube.summary)
+    target_summary: list[str] = field(default_factory=list)  # Target.plan_lines: e.g. EKS capacity pools
     timeline: dict[str, Any] = field(default_factory=dict)  # 24 h in the spec's timezone (capacity_timeline)
     summary: dict[str, Any] = field(default_factory=dict)  # one row of the plan's summary table (overview())
     slo: dict[str, Any] = field(default_factory=dict)  # per configuration: capacity at SLO (slo_envelope.summary)
@@ -289,12 +289,15 @@ def key_inputs(r: RecordedResource) -> dict[str, Any]:
 
 def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> dict[str, Any]:
     """The scaling policy in words and numbers, from the resources the program registered (what AWS would run)."""
+    from llama_infra import targets
+
+    target = targets.get(spec.target)
     sc = spec.scaling
     numbers: dict[str, Any] = {
         "min_replicas": spec.min_replicas, "max_replicas": spec.max_replicas,
         "queue_depth_target": sc.queue_depth_target,
         # what runs: SageMaker renders no GPU-memory policy whatever the spec says (the words below say why)
-        "gpu_memory_target": sc.gpu_memory_target if spec.target != "sagemaker" else None,
+        "gpu_memory_target": sc.gpu_memory_target if target.scales_on_gpu_memory(spec) else None,
         "scale_up_stabilization_seconds": sc.scale_up_stabilization_seconds,
         "scale_down_stabilization_seconds": sc.scale_down_stabilization_seconds,
     }
@@ -310,10 +313,7 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
         words.append(f"Target tracking ({p.name}): hold {metric} at {_number(c.get('targetValue'))} per instance; "
                      f"scale out after {_number(c.get('scaleOutCooldown', 300))} s cooldown, scale in after "
                      f"{_number(c.get('scaleInCooldown', 300))} s.")
-    if spec.target == "sagemaker":
-        from llama_infra.scaling.endpoint_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
-
-        words.append(f"GPU memory is not a scaling signal on SageMaker: {GPU_MEMORY_NOT_A_SCALING_SIGNAL}.")
+    words += target.scaling_notes(spec)
     if not words:  # targets without Application Auto Scaling (EKS): the spec's policy
         words.append(f"Scale on queue depth: {sc.queue_depth_target:g} waiting requests per replica, between "
                      f"{spec.min_replicas} and {spec.max_replicas} replicas ({sc.autoscaler}); scale up after "
@@ -333,11 +333,9 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
 
 def target_summary(spec: DeploymentSpec) -> list[str]:
     """Lines a target adds to its plan (EKS: capacity pools and the baseline/burst cost split)."""
-    if spec.target == "eks":
-        from llama_infra.kube.summary import plan_lines
+    from llama_infra import targets
 
-        return plan_lines(spec)
-    return []
+    return targets.get(spec.target).plan_lines(spec)
 
 
 def cost_summary(spec: DeploymentSpec) -> dict[str, Any]:

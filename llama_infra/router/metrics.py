@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from llama_infra.metrics import ROUTER_LAST_REQUEST
+from llama_infra.targets.kubernetes.prometheus_metrics import ROUTER_LAST_REQUEST
 
 
 class RouterMetrics:
@@ -42,7 +42,8 @@ class RouterMetrics:
         self.last_request_timestamp = Gauge(
             ROUTER_LAST_REQUEST,
             "Unix time of the last request routed to each backend, set before it is forwarded (a refused request "
-            "counts): KEDA wakes a service scaled to zero on it (llama_infra.metrics.recent_request_query).",
+            "counts): KEDA wakes a service scaled to zero on it "
+            "(llama_infra.targets.kubernetes.prometheus_metrics.recent_request_query).",
             ["backend"],
             registry=self.registry,
         )

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from llama_infra.metrics import SERVER_METRICS
+from llama_infra.targets.kubernetes.prometheus_metrics import SERVER_METRICS
 from llama_infra.router.config import BackendConfig, Priority
 
 log = logging.getLogger(__name__)
 
 
 
-# Waiting- and running-request gauges of the servers we deploy (the one definition: llama_infra.metrics).
+# Waiting- and running-request gauges of the servers we deploy (the one definition:
+# llama_infra.targets.kubernetes.prometheus_metrics).
 QUEUE_METRIC_NAMES = {framework: m.queue_depth for framework, m in SERVER_METRICS.items()}
 RUNNING_METRIC_NAMES = {framework: m.running for framework, m in SERVER_METRICS.items()}
 

@@ -28,7 +28,7 @@ Rules the controller follows, each with a test on the documented example (tests/
 - inference-component copies scale to 0 (min capacity 0; "Scale an endpoint to zero instances" in the SageMaker
   guide) and target tracking cannot leave 0 (no copy, no per-copy datapoint): a step-scaling policy on the
   `NoCapacityInvocationFailures` alarm (Sum over 60 s ≥ 1) adds one copy, with a 60 s cooldown (`WakeOnNoCapacity`,
-  the policy `components/sagemaker/scale_to_zero.py` renders).
+  the policy `targets/sagemaker/components/scale_to_zero.py` renders).
 - a per-container metric (`ConcurrentRequestsPerModel`, `ConcurrentRequestsPerCopy`) is published by the containers
   that serve: the average is over serving containers, not ones still starting, and with none serving there is no
   datapoint (`per_container_average`; SageMaker guide, "Amazon SageMaker AI metrics in Amazon CloudWatch": "the

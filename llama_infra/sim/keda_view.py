@@ -5,7 +5,7 @@ KEDA scales a Deployment, not the service: the burst ScaledObject's HPA acts on 
 the baseline Deployment), with its own tolerance and behaviour (`KedaController.hpa_sync_metrics`); with
 `scalingModifiers` the composite — the whole formula, window floors and the wake trigger included — decides
 activation and is the one metric that HPA sees (`llama_infra.scaling.keda`). A night variant's ScaledObject owns its
-whole Deployment. Trigger values, as the rendered queries compute them (`llama_infra.metrics`):
+whole Deployment. Trigger values, as the rendered queries compute them (`llama_infra.targets.kubernetes.prometheus_metrics`):
 - a Prometheus trigger on the queue or the KV cache: the service's sum minus `B × threshold` when the query has the
   baseline offset (`clamp_min(total − B·t, 0)`), the sum itself in a formula ScaledObject;
 - `wake`: 1 while a request arrived within `metrics.WAKE_IDLE_SECONDS`, else 0;
@@ -20,9 +20,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra import metrics
-from llama_infra.kube import keda_formula as f
-from llama_infra.kube.expr_lang import evaluate
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.targets.kubernetes import keda_formula as f
+from llama_infra.targets.kubernetes.expr_lang import evaluate
 from llama_infra.scaling.keda import KedaController, KedaPolicy
 
 if TYPE_CHECKING:
@@ -87,10 +87,10 @@ class ScaledDeployment:
 
 def scaled_deployments(spec: DeploymentSpec) -> dict[str | None, ScaledDeployment | None]:
     """Per configuration (window name, None by day): the ScaledObject that scales it, as the EKS renderer builds it."""
-    from llama_infra.kube import night
-    from llama_infra.kube.autoscaling import scaled_object
-    from llama_infra.kube.night_scaling import night_scaled_object
-    from llama_infra.kube.night_scaling import windows as window_scaling
+    from llama_infra.targets.kubernetes import window_variants as night
+    from llama_infra.targets.kubernetes.autoscaling import scaled_object
+    from llama_infra.targets.kubernetes.window_scaling import night_scaled_object
+    from llama_infra.targets.kubernetes.window_scaling import windows as window_scaling
 
     b = spec.capacity.baseline.count
     burst = scaled_object(spec)

@@ -95,7 +95,8 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
                              "recommends: replicas with minutes of cold start will flap", "use 300 (600 if it flaps)",
                              "warning"))
     for i, sched in enumerate(spec.schedules):
-        # A window's model has no weights field: it is downloaded as hf://<id> (see components/sagemaker/variant.py).
+        # A window's model has no weights field: it is downloaded as hf://<id> 
+        # (see targets/sagemaker/components/variant.py).
         o = sched.downsize.model_override
         if o is None or (o.id in (None, spec.model.id) and o.precision in (None, spec.model.precision)):
             continue
@@ -124,7 +125,7 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
     # Only an explicit value: the default 0.85 is EKS's KV-cache target and says nothing about SageMaker.
     if (spec.target == "sagemaker" and spec.scaling.gpu_memory_target is not None
             and "gpu_memory_target" in spec.scaling.model_fields_set):
-        from llama_infra.scaling.endpoint_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
+        from llama_infra.targets.sagemaker.cloudwatch_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
 
         out.append(SpecIssue(("scaling", "gpu_memory_target"),
                              f"gpu_memory_target {spec.scaling.gpu_memory_target:g} is not rendered on SageMaker: "
@@ -539,7 +540,7 @@ def _eks_switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
     swaps type or model starts its night variant early by its own: those crons must allow the shift."""
     if spec.target != "eks" or spec.eks is None:
         return []
-    from llama_infra.kube import night
+    from llama_infra.targets.kubernetes import window_variants as night
 
     s = spec.schedules[i]
     from llama_infra.capacity_plan import day_config, shortest_window_minutes
@@ -571,7 +572,7 @@ def _eks_node_schedule(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
     start cron must allow that shift."""
     if spec.target != "eks" or spec.eks is None or spec.capacity.baseline.count == 0:
         return []
-    from llama_infra.kube import node_schedule
+    from llama_infra.targets.eks import baseline_node_schedule as node_schedule
 
     if node_schedule.kept_because(spec, spec.schedules[i]):
         return []
@@ -585,7 +586,7 @@ def _eks_node_schedule(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
 
 
 def _eks_schedules_need_keda(spec: DeploymentSpec) -> list[SpecIssue]:
-    """EKS windows are KEDA cron gates and formulas (`kube.night_scaling`); an HPA has no schedule."""
+    """EKS windows are KEDA cron gates and formulas (`targets.kubernetes.window_scaling`); an HPA has no schedule."""
     if spec.target != "eks" or not spec.schedules or spec.scaling.autoscaler == "keda":
         return []
     return [SpecIssue(("scaling", "autoscaler"), "downsizing windows on EKS are switched by KEDA (cron gates and "
@@ -599,7 +600,7 @@ def _eks_gpu_headroom(spec: DeploymentSpec) -> list[SpecIssue]:
     gpu-memory-headroom rule reads): say at validate time which type would leave too little, not first in CI."""
     if spec.target != "eks":
         return []
-    from llama_infra.kube.workload import gpu_memory_headroom
+    from llama_infra.targets.kubernetes.workload import gpu_memory_headroom
 
     out = []
     types = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
@@ -707,10 +708,11 @@ def _eks_monitor_labels(spec: DeploymentSpec) -> list[SpecIssue]:
 
 
 def _eks_framework(spec: DeploymentSpec) -> list[SpecIssue]:
-    """EKS runs the model server images pinned in `llama_infra.kube.images`; LMI and TensorRT-LLM are SageMaker's."""
+    """EKS runs the model server images pinned in `llama_infra.targets.kubernetes.images`; LMI and TensorRT-LLM are
+    SageMaker's."""
     if spec.target != "eks":
         return []
-    from llama_infra.kube.images import SERVER_IMAGES  # the EKS target's one table of server images (pure data)
+    from llama_infra.targets.kubernetes.images import SERVER_IMAGES  # the one table of server images
 
     if spec.model.framework in SERVER_IMAGES:
         return []

@@ -6,7 +6,7 @@
 - In prod, the serving Deployments of a namespace keep >= 2 replicas at their floor: the baseline tier's fixed
   replicas plus every autoscaler's minimum (a burst tier that scales from 0 above a baseline of 2 is fine). With
   EKS downsizing windows the floors are in KEDA `scalingModifiers` formulas: they are read with no load by day and
-  inside each window (`llama_infra.kube.expr_lang`), and each is judged on its own.
+  inside each window (`llama_infra.targets.kubernetes.expr_lang`), and each is judged on its own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 
 from pulumi_policy import Severity
 
-from llama_infra.kube import expr_lang, keda_formula
+from llama_infra.targets.kubernetes import expr_lang, keda_formula
 
 from . import kubernetes, reliability
 from .resource import Resource, get, number

@@ -285,7 +285,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
         ssm = boto3.client("ssm", region_name=REGION)
-        from llama_infra.downsizing.desired import initial_record
+        from llama_infra.targets.sagemaker.downsizing.desired import initial_record
 
         ssm.put_parameter(Name=IN_FORCE_PARAMETER, Value=initial_record(), Type="String")
         yield World(sm, aas, boto3.client("cloudwatch", region_name=REGION), sns, sqs, ssm, topic, queue, updates,

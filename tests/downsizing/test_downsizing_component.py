@@ -30,7 +30,7 @@ def build(spec, **overrides):
     """Construct the component inside a Pulumi program run; returns once every resource is registered."""
     import pulumi_aws as aws
 
-    from llama_infra.components.sagemaker.downsizing import SageMakerDownsizing, SageMakerDownsizingArgs
+    from llama_infra.targets.sagemaker.components.downsizing import SageMakerDownsizing, SageMakerDownsizingArgs
 
     made = {}
 
@@ -224,7 +224,7 @@ def test_scale_to_zero_builds_inference_component_copies_from_zero_and_the_wake_
 
 def test_scale_to_zero_endpoint_config_has_no_model_and_min_instances_zero(mocks):
     from llama_infra.capacity_plan import day_config
-    from llama_infra.components.sagemaker.scale_to_zero import inference_component_endpoint_config
+    from llama_infra.targets.sagemaker.components.scale_to_zero import inference_component_endpoint_config
 
     spec = parse_spec(SCALE_TO_ZERO)
 
@@ -246,7 +246,7 @@ def test_lambda_archive_runs_as_a_top_level_package_without_the_rest_of_llama_in
     import subprocess
     import sys
 
-    from llama_infra.components.sagemaker.downsizing import LAMBDA_HANDLER, workflow_code
+    from llama_infra.targets.sagemaker.components.downsizing import LAMBDA_HANDLER, workflow_code
 
     for rel, asset in workflow_code().assets.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -20,10 +20,10 @@ import pytest
 from downsizing_world import (DAY_CONFIG, DAY_MAX, DAY_MIN, DAY_POLICIES, ENDPOINT, IN_FORCE_PARAMETER, NIGHT_CONFIG,
                               NIGHT_MAX, NIGHT_MIN, VARIANT, World)
 
-from llama_infra.downsizing import Clients, Configuration, Desired, tick
-from llama_infra.downsizing.desired import read_in_force
-from llama_infra.downsizing.handler import lambda_handler
-from llama_infra.downsizing.workflow import MAX_UPDATE_ATTEMPTS
+from llama_infra.targets.sagemaker.downsizing import Clients, Configuration, Desired, tick
+from llama_infra.targets.sagemaker.downsizing.desired import read_in_force
+from llama_infra.targets.sagemaker.downsizing.handler import lambda_handler
+from llama_infra.targets.sagemaker.downsizing.workflow import MAX_UPDATE_ATTEMPTS
 
 TICK_S = 300
 QUEUE = [p for p in DAY_POLICIES if p["PolicyName"] == "queue-depth"]  # what the component attaches

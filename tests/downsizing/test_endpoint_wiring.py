@@ -17,7 +17,7 @@ DOWNSIZING = "llama-infra:index:SageMakerDownsizing"
 
 @pytest.fixture(params=[True, False], ids=["preview", "update"])
 def planned(request):
-    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
+    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
 
     spec = load_spec(ROOT / "stacks/specs/prod.yaml")
 
@@ -84,7 +84,7 @@ def test_the_schedules_publish_every_configuration_and_its_policies(planned):
 
 
 def test_without_windows_pulumi_moves_the_endpoint_and_deletes_replaced_configurations():
-    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
+    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
 
     spec = load_spec(ROOT / "stacks/specs/prod.yaml").model_copy(update={"schedules": []})
     run = run_plan(lambda: SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec)).endpoint_arn,
@@ -100,8 +100,8 @@ def test_the_workflow_leaves_exactly_the_endpoint_policies_even_where_a_gpu_memo
     the rest), so no switch brings the retired policy back."""
     from downsizing_world import DAY_CONFIG, ENDPOINT, IN_FORCE_PARAMETER, NIGHT_CONFIG, VARIANT
 
-    from llama_infra.downsizing import Clients, tick
-    from llama_infra.downsizing.handler import desired_from_event
+    from llama_infra.targets.sagemaker.downsizing import Clients, tick
+    from llama_infra.targets.sagemaker.downsizing.handler import desired_from_event
 
     event = events(planned)["llama-70b-prod-downsizing-tick-schedule"]
     assert (event["endpoint_name"], event["variant_name"], event["in_force_parameter"]) == (
@@ -132,7 +132,7 @@ def test_schedules_wait_for_the_endpoint_scaling_they_take_over(planned):
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 def test_a_scale_to_zero_spec_goes_to_zero_at_night_without_the_workflow(preview):
-    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint
+    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint
     from llama_infra.spec import parse_spec
 
     spec = parse_spec("""

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from croniter import croniter
 
-from llama_infra.kube.expr_lang import evaluate
+from llama_infra.targets.kubernetes.expr_lang import evaluate
 from llama_infra.schedules import zone
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from llama_infra.components.eks import build_eks
-from llama_infra.kube import labels
+from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.kubernetes import labels
 
 from .pulumi_harness import run
 from .specs import edited, variants
@@ -143,7 +143,7 @@ def test_capacity_reservation_and_capacity_block_reach_the_launch_template(previ
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
 def test_create_cluster_mode_builds_a_minimal_cluster_and_puts_the_nodes_in_it(preview):
-    from llama_infra.components.eks import EksLlamaDeployment, EksLlamaDeploymentArgs
+    from llama_infra.targets.eks.components import EksLlamaDeployment, EksLlamaDeploymentArgs
 
     spec = VARIANTS["prod-keda-karpenter"]
     mocks = run(lambda: EksLlamaDeployment("c", EksLlamaDeploymentArgs(
@@ -159,7 +159,7 @@ def test_create_cluster_mode_builds_a_minimal_cluster_and_puts_the_nodes_in_it(p
 
 
 def test_create_cluster_without_subnets_is_a_clear_error():
-    from llama_infra.components.eks import EksLlamaDeployment, EksLlamaDeploymentArgs
+    from llama_infra.targets.eks.components import EksLlamaDeployment, EksLlamaDeploymentArgs
 
     with pytest.raises(Exception, match="create_cluster needs subnet_ids"):
         run(lambda: EksLlamaDeployment("c", EksLlamaDeploymentArgs(VARIANTS["prod-keda-karpenter"],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llama_infra.kube import fallback, images, server
+from llama_infra.targets.kubernetes import fallback, images, server
 from llama_infra.spec.errors import SpecRuleErrors
 
 from .specs import edited

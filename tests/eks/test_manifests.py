@@ -10,8 +10,9 @@ import kubernetes_validate
 from kubernetes_validate.utils import all_versions
 import pytest
 
-from llama_infra.kube import autoscaling, karpenter, labels, server, workload
-from llama_infra.kube.render import all_objects
+from llama_infra.targets.kubernetes import autoscaling, labels, server, workload
+from llama_infra.targets.eks import karpenter
+from llama_infra.targets.eks.manifests import all_objects
 
 from . import crd_schema
 from .specs import edited, variants

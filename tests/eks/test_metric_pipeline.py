@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llama_infra import metrics
-from llama_infra.kube import addons, autoscaling, monitoring, server, workload
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.targets.eks import addons
+from llama_infra.targets.kubernetes import autoscaling, monitoring, server, workload
 from llama_infra.scaling.hpa import external_average_value_replicas
 
 from . import keda_model

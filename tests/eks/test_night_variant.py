@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from llama_infra.capacity_plan import day_config
-from llama_infra.components.eks import build_eks
-from llama_infra.kube import karpenter, labels, night, night_scaling, workload
-from llama_infra.kube.render import all_objects
+from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.eks import karpenter
+from llama_infra.targets.kubernetes import labels, window_variants as night, window_scaling as night_scaling, workload
+from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.schedules import Cron, zone
 
 from . import keda_model

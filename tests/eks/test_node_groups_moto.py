@@ -8,7 +8,7 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
-from llama_infra.kube.node_groups import baseline_node_group, spot_node_group
+from llama_infra.targets.eks.node_groups import baseline_node_group, spot_node_group
 
 from .specs import edited
 

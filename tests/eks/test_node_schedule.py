@@ -10,9 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from llama_infra.capacity_plan import window_config
-from llama_infra.components.eks import build_eks
-from llama_infra.kube import night, night_scaling, node_schedule, server
-from llama_infra.kube.summary import plan_lines
+from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.kubernetes import window_variants as night, window_scaling as night_scaling, server
+from llama_infra.targets.eks import baseline_node_schedule as node_schedule
+from llama_infra.targets.eks.plan_summary import plan_lines
 from llama_infra.plan.record import run_plan
 from llama_infra.pricing import HOURS_PER_MONTH, cost_report, hourly
 from llama_infra.schedules import Cron, zone

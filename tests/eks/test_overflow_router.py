@@ -10,9 +10,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from llama_infra.cli.router import build_router_config
-from llama_infra.components.eks import build_eks
-from llama_infra.kube import fallback, karpenter, labels, monitoring, router, workload
-from llama_infra.kube.render import all_objects
+from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.kubernetes import fallback, labels, monitoring, router, workload
+from llama_infra.targets.eks import karpenter
+from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.router.config import load_priority_api_keys
 from llama_infra.router.queue_depth import parse_queue_depth, parse_running
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llama_infra.kube.summary import capacity_pools, cost_split, plan_lines
+from llama_infra.targets.eks.plan_summary import capacity_pools, cost_split, plan_lines
 from llama_infra.pricing import hourly
 
 from .specs import edited
@@ -44,7 +44,7 @@ def test_replica_lines_show_the_fixed_baseline_and_the_burst_query():
 
 
 def test_plan_shows_each_deployments_window_formula_and_the_scale_to_zero_entry_point():
-    from llama_infra.kube import summary
+    from llama_infra.targets.eks import plan_summary as summary
 
     night = edited(schedules=[{"name": "night", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *",
                                "downsize": {"min_replicas": 1, "max_replicas": 4}}])

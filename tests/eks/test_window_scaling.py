@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llama_infra.kube import labels, router
-from llama_infra.kube.render import all_objects
+from llama_infra.targets.kubernetes import labels, router
+from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.router.config import RouterConfig
 from llama_infra.router.metrics import RouterMetrics
 

@@ -8,7 +8,7 @@ import time
 
 import aiohttp
 
-from llama_infra import metrics
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 from llama_infra.router.config import BackendConfig, FallbackConfig, RouterConfig
 from llama_infra.router.testing import FakeOpenAIBackend
 
@@ -116,7 +116,8 @@ async def test_unreachable_backend_gives_a_503_json_error_with_retry_after(route
     assert body["error"]["type"] == "upstream_error"
     assert dead_url in body["error"]["message"]
     assert router.admission.open_requests == 0
-    # The refused request still stamps the wake-up gauge KEDA reads (llama_infra.metrics.recent_request_query).
+    # The refused request still stamps the wake-up gauge KEDA reads
+    # (llama_infra.targets.kubernetes.prometheus_metrics.recent_request_query).
     (line,) = [x for x in exposition.splitlines() if x.startswith(metrics.ROUTER_LAST_REQUEST + '{backend="primary"}')]
     assert before <= float(line.split()[-1]) <= time.time()
 

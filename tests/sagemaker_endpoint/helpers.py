@@ -63,7 +63,7 @@ def run_component(spec: DeploymentSpec, preview: bool, endpoint_name: str | None
 
     `run_plan` wraps the program in `@pulumi.runtime.test` after resetting Pulumi's runtime state.
     """
-    from llama_infra.components.sagemaker import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
+    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
 
     outputs: dict = {}
 
@@ -79,7 +79,7 @@ def run_component(spec: DeploymentSpec, preview: bool, endpoint_name: str | None
 def policies_on_metrics_that_ignore_load(policies: list[RecordedResource]) -> list[str]:
     """Names of target-tracking policies whose customized metric does not follow the load (GPU memory:
     `endpoint_metrics.PREALLOCATED_GPU_MEMORY`). A SageMaker endpoint must have none."""
-    from llama_infra.scaling.endpoint_metrics import Metric
+    from llama_infra.targets.sagemaker.cloudwatch_metrics import Metric
 
     out = []
     for p in policies:

@@ -15,7 +15,7 @@ import pytest
 from botocore.validate import ParamValidator
 from moto import mock_aws
 
-from llama_infra.scaling.endpoint_metrics import EndpointMetrics
+from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
 from sagemaker_endpoint.helpers import make_spec, run_component
 from sagemaker_endpoint.test_aws_apis_accept import to_api
 
@@ -89,8 +89,8 @@ def test_dashboard_shows_the_queue_signal_with_the_same_statistic(preview):
 
 def test_an_alarm_on_an_undocumented_statistic_is_refused(monkeypatch):
     """The guard in `alarm_specs`: were the queue statistic Average again, planning would stop with the reason."""
-    from llama_infra.components.sagemaker import alarms as alarms_module
-    from llama_infra.scaling import endpoint_metrics
+    from llama_infra.targets.sagemaker.components import alarms as alarms_module
+    from llama_infra.targets.sagemaker import cloudwatch_metrics as endpoint_metrics
 
     monkeypatch.setattr(endpoint_metrics, "QUEUE_STATISTIC", "Average")
     with pytest.raises(ValueError, match="alarm 'queue-depth': AWS documents no 'Average' statistic for "

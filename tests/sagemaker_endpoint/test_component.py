@@ -8,8 +8,8 @@ import botocore.session
 import pytest
 
 from llama_infra import catalog
-from llama_infra.components.sagemaker.role import RESOURCE_WILDCARD_ALLOWED
-from llama_infra.components.sagemaker.variant import storage
+from llama_infra.targets.sagemaker.components.role import RESOURCE_WILDCARD_ALLOWED
+from llama_infra.targets.sagemaker.components.variant import storage
 from sagemaker_endpoint.helpers import make_spec, policies_on_metrics_that_ignore_load, run_component
 
 TARGET = "aws:appautoscaling/target:Target"
@@ -39,8 +39,8 @@ def test_scaling_target_and_queue_policy(preview):
 
 def test_dimension_and_metric_are_ones_application_auto_scaling_knows():
     model = botocore.session.get_session().get_service_model("application-autoscaling")
-    from llama_infra.components.sagemaker.autoscaling import QUEUE_METRIC
-    from llama_infra.scaling.target import ScalingTarget
+    from llama_infra.targets.sagemaker.components.autoscaling import QUEUE_METRIC
+    from llama_infra.targets.sagemaker.scaling_target import ScalingTarget
 
     assert ScalingTarget.sagemaker_variant("e", "v").scalable_dimension in model.shape_for("ScalableDimension").enum
     assert ScalingTarget.sagemaker_inference_component("c").scalable_dimension in \
@@ -264,10 +264,10 @@ def test_policy_waits_for_the_target_and_target_for_the_endpoint(preview):
 
 def test_committed_image_table_matches_sagemaker_core():
     """`llama_infra/data/sagemaker_images.json` is what `image_uris.retrieve` returns for the pinned versions."""
-    from llama_infra.components.sagemaker.image import committed_images, generate_images
+    from llama_infra.targets.sagemaker.components.image import committed_images, generate_images
 
     assert generate_images()["images"] == committed_images(), \
-        "stale: run `python -m llama_infra.components.sagemaker.image`"
+        "stale: run `python -m llama_infra.targets.sagemaker.components.image`"
 
 
 def test_tensorrt_llm_uses_the_djl_tensorrtllm_image_and_trtllm_backend(preview):

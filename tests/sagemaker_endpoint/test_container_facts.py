@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from llama_infra.components.sagemaker.container_env import container_env
-from llama_infra.components.sagemaker.image import PINNED_IMAGES
+from llama_infra.targets.sagemaker.components.container_env import container_env
+from llama_infra.targets.sagemaker.components.image import PINNED_IMAGES
 
 FACTS = json.loads((Path(__file__).resolve().parents[2] / "../shared/data/upstream/container_facts.json").read_text())
 LMI = FACTS["djl-lmi 0.32.0 (LMI 14)"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from llama_infra.capacity_plan import window_config
-from llama_infra.components.sagemaker.variant import variant_plan, weights_for
+from llama_infra.targets.sagemaker.components.variant import variant_plan, weights_for
 from llama_infra.spec import warnings
 from sagemaker_endpoint.helpers import make_spec
 

@@ -114,7 +114,7 @@ def test_scaling_in_words_names_the_metric_and_numbers(json_plans):
 def test_sagemaker_plans_scale_on_the_queue_alone_and_say_why_not_gpu_memory(json_plans, stack):
     """One queue policy per endpoint, and right after the policies one line on why GPU memory is not a signal;
     `numbers` shows the GPU-memory target that runs: none."""
-    from llama_infra.scaling.endpoint_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
+    from llama_infra.targets.sagemaker.cloudwatch_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
 
     plan = json_plans[stack]
     spec = load_spec(STACKS / "specs" / f"{stack}.yaml")

@@ -3,7 +3,7 @@
 (the composite metric), `pkg/scaling/executor/scale_scaledobjects.go` scaleToZeroOrIdle (the cooldown comparison),
 `pkg/fallback/fallback.go` GetMetricsWithFallback / doFallback (and its test file's cases)."""
 
-from llama_infra.kube.expr_lang import evaluate
+from llama_infra.targets.kubernetes.expr_lang import evaluate
 from llama_infra.scaling.hpa import HpaPolicy
 from llama_infra.scaling.keda import KedaController, KedaPolicy
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from llama_infra.capacity_plan import day_config
-from llama_infra.kube.autoscaling import scaled_object
+from llama_infra.targets.kubernetes.autoscaling import scaled_object
 from llama_infra.sim.engine import Observation
 from llama_infra.sim.policies import SpecPolicy
 from llama_infra.spec import DeploymentSpec, load_spec

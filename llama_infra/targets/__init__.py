@@ -1,0 +1,100 @@
+"""Deployment targets behind one seam: each target registers itself, callers say `targets.get(spec.target)`.
+
+A target (SageMaker, EKS) is one home, `llama_infra/targets/<target>/`, holding everything that is its own — its
+Pulumi components, its pure objects (Kubernetes manifests, SageMaker metric dimensions), its runtime workflow — and
+one small object implementing `Target` (`<target>/target.py`), which registers itself with `register` when its
+module is imported. The stacks program, the multi-language component, `plan` and `diff` dispatch through `get`;
+none of them names a target. The neutral core (`spec`, `sizing`, `pricing`, `schedules`, `capacity_plan`, the
+pure controllers in `scaling`) imports nothing from here; the import-linter contract in pyproject.toml holds that.
+
+Adding a target: a new package `llama_infra/targets/<name>/` with a `target.py` whose object implements `Target`
+and calls `register(...)`, and its module path in `BUILT_IN` (ARCHITECTURE.md walks through it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from llama_infra.spec import DeploymentSpec
+
+# The targets this package ships, by the module that registers each (imported on first use: `plan` for a
+# SageMaker spec never imports the EKS code).
+BUILT_IN: dict[str, str] = {
+    "sagemaker": "llama_infra.targets.sagemaker.target",
+    "eks": "llama_infra.targets.eks.target",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a client of a deployment calls, whatever the target (the multi-language component's outputs)."""
+
+    endpoint_name: Any  # pulumi.Output[str]: the SageMaker endpoint, or the Kubernetes Service clients call
+    endpoint_arn: Any = None  # pulumi.Output[str] | None: for callers' IAM policies (SageMaker only)
+    dashboard_url: Any = None  # pulumi.Output[str] | None: the target's dashboard, where it builds one
+
+
+class Target(Protocol):
+    """One deployment target: what the target-neutral callers need from it, and nothing more."""
+
+    name: str
+    """The spec's `target` value this object serves (`sagemaker`, `eks`)."""
+
+    def build(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None, *,
+              endpoint_name: str | None = None) -> pulumi.ComponentResource:
+        """The target's component for a validated spec, children named `<name>-<role>`. `endpoint_name` is the
+        name clients call where the target lets a caller choose it (a SageMaker endpoint; ignored elsewhere)."""
+        ...
+
+    def stack_outputs(self, component: Any) -> dict[str, Any]:
+        """The stack outputs (`pulumi stack output`) the stacks program exports for the component, in order."""
+        ...
+
+    def entry(self, component: Any) -> Entry:
+        """What clients call, for the multi-language component's outputs."""
+        ...
+
+    def plan_lines(self, spec: DeploymentSpec) -> list[str]:
+        """Lines the target adds to `llama-infra plan` besides the resource tree (EKS: its capacity pools)."""
+        ...
+
+    def scaling_notes(self, spec: DeploymentSpec) -> list[str]:
+        """Sentences `plan` adds to the scaling policy's words (what the target does not scale on, and why)."""
+        ...
+
+    def scales_on_gpu_memory(self, spec: DeploymentSpec) -> bool:
+        """Whether the target renders the spec's GPU-memory trigger (`scaling.gpu_memory_target`)."""
+        ...
+
+
+_REGISTRY: dict[str, Target] = {}
+
+
+def register(target: Target) -> Target:
+    """Make `target` the one `get(target.name)` returns (a target module calls this when imported)."""
+    _REGISTRY[target.name] = target
+    return target
+
+
+def get(name: str) -> Target:
+    """The target registered under `name` (the spec's `target`), importing a built-in one on first use."""
+    if name not in _REGISTRY and name in BUILT_IN:
+        importlib.import_module(BUILT_IN[name])
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted({*BUILT_IN, *_REGISTRY}))
+        raise LookupError(f"no deployment target {name!r} is registered (known: {known})") from None
+
+
+def names() -> list[str]:
+    """Every target that `get` can return."""
+    return sorted({*BUILT_IN, *_REGISTRY})
+
+
+__all__ = ["BUILT_IN", "Entry", "Target", "get", "names", "register"]
