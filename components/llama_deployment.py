@@ -66,7 +66,7 @@ class LlamaDeployment(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LlamaDeploymentArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        from llama_infra.pricing import cost_report
+        from llama_infra.targets import cost_report
 
         spec = spec_from_args(name, args)
         child = pulumi.ResourceOptions(parent=self)

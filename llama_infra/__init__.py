@@ -66,8 +66,8 @@ _EXPORTS: dict[str, str] = {
     "LlamaInferenceServiceArgs": "llama_infra.targets.eks.components",
     "build_eks": "llama_infra.targets.eks.components",
     # cost
-    "CostReport": "llama_infra.pricing",
-    "cost_report": "llama_infra.pricing",
+    "CostReport": "llama_infra.cost_model",
+    "cost_report": "llama_infra.targets",  # with the spec's target's billing units
 }
 
 __all__ = sorted(_EXPORTS)
@@ -81,7 +81,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
                                                     EksLlamaDeploymentArgs, LlamaInferenceService,
                                                     LlamaInferenceServiceArgs, build_eks)
     from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
-    from llama_infra.pricing import CostReport, cost_report
+    from llama_infra.cost_model import CostReport
+    from llama_infra.targets import cost_report
     from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from llama_infra.pricing import (BillingUnits, HourConfig, buys_savings_plan, hourly, is_commitment, replica_hour_usd,
+                                 savings_plan_hour_usd)
 from llama_infra.schedules import Cron, Window, zone
 
 if TYPE_CHECKING:
-    from llama_infra.pricing import HourConfig
     from llama_infra.spec import DeploymentSpec
     from llama_infra.spec.model import Schedule
 
@@ -113,17 +114,10 @@ def peak_demand_replicas(spec: DeploymentSpec) -> int:
     return spec.max_replicas
 
 
-def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bool = True) -> list[HourConfig]:
-    """168 hours from Monday 00:00 in the plan timezone; replicas follow the load shape within min/max."""
-    from llama_infra.pricing import (
-        HourConfig,
-        hourly,
-        is_commitment,
-        is_savings_plan,
-        replica_hour_usd,
-        savings_plan_hour_usd,
-    )
-
+def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], billing: BillingUnits,
+              with_schedules: bool = True) -> list[HourConfig]:
+    """168 hours from Monday 00:00 in the plan timezone; replicas follow the load shape within min/max, priced with
+    the target's billing units."""
     tz = zone(plan_timezone(spec))
     start = WEEK_START.replace(tzinfo=tz)
     demand_at_peak = peak_demand_replicas(spec)
@@ -133,23 +127,23 @@ def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bo
     windows = [(s, window_of(s).occurrences(start, week_end)) for s in spec.schedules] if with_schedules else []
     day = day_config(spec)
     base = spec.capacity.baseline
-    eks_nodes = _eks_baseline_nodes(spec) if spec.target == "eks" else None
+    billed_nodes = billing.baseline_nodes
     hours = []
     for h in range(168):
         mid = start + timedelta(hours=h, minutes=30)
         cfg = next((window_config(spec, s) for s, occ in windows if any(b <= mid < f for b, f in occ)), day)
         wanted = math.ceil(shape[h % 24] * demand_at_peak - 1e-9)
         replicas = min(max(wanted, cfg.min_replicas), cfg.max_replicas)
-        if eks_nodes is not None:
-            # EKS: the baseline node group is billed for every node it runs, serving or idle (a reserved or
+        if billed_nodes is not None:
+            # A baseline node group is billed for every node it runs, serving or idle (EKS: a reserved or
             # ODCR-targeted group runs all night; an on-demand one follows its schedule,
             # `targets.eks.baseline_node_schedule`);
             # replicas above the baseline Deployment's run on burst capacity at the window's instance type.
             baseline = min(replicas, baseline_replicas_in(spec, cfg))
             burst = replicas - baseline
-            nodes = eks_nodes.get(cfg.window, eks_nodes[None])
-            baseline_usd = nodes * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour
-            usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
+            nodes = billed_nodes.get(cfg.window, billed_nodes[None])
+            baseline_usd = nodes * hourly(base.instance_type, billing.price_list, base.purchase).usd_per_hour
+            usd = baseline_usd + replica_hour_usd(spec, billing, cfg.instance_type, 0, burst)
         else:
             # Baseline instances of the same type keep serving (and their price) in a window that only changes
             # replica bounds; a window on another instance type keeps at most its own minimum as baseline.
@@ -157,27 +151,19 @@ def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], with_schedules: bo
             base_cap = base.count if (cfg.window is None or same_type) else min(base.count, cfg.min_replicas)
             baseline = min(replicas, base_cap)
             burst = replicas - baseline
-            if is_savings_plan(spec):
+            if buys_savings_plan(spec, billing):
                 # the commitment is billed every hour and covers this hour's instances at the plan's rates
-                baseline_usd = replica_hour_usd(spec, base.instance_type, base.count, 0)
-                usd = savings_plan_hour_usd(baseline_usd, replica_hour_usd(spec, cfg.instance_type, replicas, 0))
+                baseline_usd = replica_hour_usd(spec, billing, base.instance_type, base.count, 0)
+                usage = replica_hour_usd(spec, billing, cfg.instance_type, replicas, 0)
+                usd = savings_plan_hour_usd(baseline_usd, usage)
             elif is_commitment(base.purchase):
                 # reserved instances of the baseline type, billed whether they serve or not; others on top
                 baseline = baseline if same_type else 0
                 burst = replicas - baseline
-                baseline_usd = replica_hour_usd(spec, base.instance_type, base.count, 0)
-                usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
+                baseline_usd = replica_hour_usd(spec, billing, base.instance_type, base.count, 0)
+                usd = baseline_usd + replica_hour_usd(spec, billing, cfg.instance_type, 0, burst)
             else:
-                baseline_usd = replica_hour_usd(spec, cfg.instance_type, baseline, 0)
-                usd = baseline_usd + replica_hour_usd(spec, cfg.instance_type, 0, burst)
+                baseline_usd = replica_hour_usd(spec, billing, cfg.instance_type, baseline, 0)
+                usd = baseline_usd + replica_hour_usd(spec, billing, cfg.instance_type, 0, burst)
         hours.append(HourConfig(h, cfg.instance_type, replicas, baseline, burst, usd, cfg.window, baseline_usd))
     return hours
-
-
-def _eks_baseline_nodes(spec: DeploymentSpec) -> dict[str | None, int]:
-    """Baseline nodes billed by day (key None) and in each window (EKS)."""
-    from llama_infra.targets.eks.node_groups import baseline_nodes
-    from llama_infra.targets.eks.baseline_node_schedule import plan
-
-    day = baseline_nodes(spec) if spec.capacity.baseline.count else 0
-    return {None: day, **{w.schedule.name: w.billed_nodes for w in plan(spec)}}

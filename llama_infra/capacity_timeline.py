@@ -1,7 +1,8 @@
 """When the serving configuration changes, and what that is worth: transitions, lead time and a 24-hour timeline.
 
 Pure (no Pulumi): the SageMaker downsizing component renders its schedules from `transitions(spec)`, and
-`llama-infra plan` shows `timeline(spec, now)`. The morning transition fires early by the lead time — the time
+`llama-infra plan` shows `timeline(spec, now, cost=..., facts=...)`, given the spec's cost report and its target's
+`TimelineFacts` (this module knows no target). The morning transition fires early by the lead time — the time
 SageMaker needs to bring up the day fleet (provisioning + the model's cold start) — so day capacity is serving at
 the day start. Scale to zero pays the cold start again on the first request after idle: `wake_up_s`.
 """
@@ -18,6 +19,7 @@ from llama_infra.capacity_plan import Config, config_at, day_config, scales_to_z
 from llama_infra.schedules import Cron, zone
 
 if TYPE_CHECKING:
+    from llama_infra.cost_model import CostReport
     from llama_infra.spec import DeploymentSpec
 
 LEAD_TIME_ROUNDING_MINUTES = 5
@@ -137,13 +139,26 @@ class Timeline:
     schedule_saving_per_month_usd: float
     lead_time_minutes: int
     wake_up_s: tuple[float, float] | None  # scale to zero only
-    target: str  # what clients see while it wakes differs: SageMaker rejects, the EKS router answers 503
+    facts: TimelineFacts  # the target's: e.g. what clients see while it wakes
 
 
-def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4) -> Timeline:
+@dataclass(frozen=True)
+class TimelineFacts:
+    """What a timeline says that differs by target (each target states its own: `Target.timeline_facts`)."""
+
+    shows_lead_time: bool
+    """The morning switch is asked for `lead_time_minutes` early because the day capacity is built anew then
+    (a SageMaker fleet switch); the timeline shows that lead."""
+    wake_capacity: str
+    """What a deployment scaled to zero waits for first: "instance", "GPU node"."""
+    while_waking: str
+    """What clients see meanwhile."""
+
+
+def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4, *, cost: CostReport,
+             facts: TimelineFacts) -> Timeline:
     """The configuration over the local calendar day of `now`, the next transitions after `now`, and the cost."""
     from llama_infra.capacity_plan import plan_timezone
-    from llama_infra.pricing import cost_report
 
     tz = zone(plan_timezone(spec))
     local = now.astimezone(tz)
@@ -170,16 +185,15 @@ def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4) -> Timeline
             more.append(Upcoming(t, u.transition))
             t = u.transition.cron.next_after(t)
     more.sort(key=lambda u: u.at.astimezone(timezone.utc))
-    report = cost_report(spec)
-    lead = lead_time_minutes(spec) if spec.target == "sagemaker" and spec.schedules else 0
-    return Timeline(spec.name, spec.environment, str(tz), segments, more[:upcoming], report.cost_per_month_usd,
-                    report.day_only_cost_per_month_usd, round(report.schedule_saving_per_month_usd, 2),
-                    lead, wake_up_s(spec) if scales_to_zero(spec) else None, spec.target)
+    lead = lead_time_minutes(spec) if facts.shows_lead_time and spec.schedules else 0
+    return Timeline(spec.name, spec.environment, str(tz), segments, more[:upcoming], cost.cost_per_month_usd,
+                    cost.day_only_cost_per_month_usd, round(cost.schedule_saving_per_month_usd, 2),
+                    lead, wake_up_s(spec) if scales_to_zero(spec) else None, facts)
 
 
-def timeline_summary(spec: DeploymentSpec, now: datetime) -> dict:
+def timeline_summary(spec: DeploymentSpec, now: datetime, *, cost: CostReport, facts: TimelineFacts) -> dict:
     """The timeline as data (for `llama-infra plan --json`), with the rendered lines."""
-    tl = timeline(spec, now)
+    tl = timeline(spec, now, cost=cost, facts=facts)
 
     def config(c: Config) -> dict:
         return {"window": c.window, "instance_type": c.instance_type, "model_id": c.model_id,
@@ -226,8 +240,6 @@ def render(tl: Timeline) -> list[str]:
                  f"{tl.schedule_saving_per_month_usd:,.2f} USD")
     if tl.wake_up_s:
         lo, hi = tl.wake_up_s
-        capacity, meanwhile = (("GPU node", "the router answers 503 + Retry-After") if tl.target == "eks" else
-                               ("instance", "requests fail with NoCapacityInvocationFailures"))
         lines.append(f"  scale to zero: the first request after idle waits ≈{lo / 60:.0f}–{hi / 60:.0f} min "
-                     f"({capacity} + model cold start); meanwhile {meanwhile}")
+                     f"({tl.facts.wake_capacity} + model cold start); meanwhile {tl.facts.while_waking}")
     return lines

@@ -1,14 +1,16 @@
-"""Prices and cost: hourly prices from the snapshot shipped in the package, and the monthly cost of a spec.
+"""Prices: hourly prices from the snapshot shipped in the package, and how a target bills capacity (`BillingUnits`).
 
 The snapshot (llama_infra/data/prices, see its README) is a point in time; every figure this module returns says
-which snapshot it came from. Purchase factors that are not in the snapshot are stated assumptions, below.
+which snapshot it came from. Purchase factors that are not in the snapshot are stated assumptions, below. The
+monthly cost of a spec is `llama_infra.cost_model`.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -48,6 +50,30 @@ def is_commitment(purchase: str) -> bool:
 def is_savings_plan(spec: DeploymentSpec) -> bool:
     """A SageMaker reserved baseline: a Savings Plan $/hour commitment, flexible across ML instance families."""
     return spec.target == "sagemaker" and spec.capacity.baseline.purchase == "reserved" and spec.capacity.baseline.count > 0
+
+
+def buys_savings_plan(spec: DeploymentSpec, billing: BillingUnits) -> bool:
+    """The baseline is a Savings Plan $/hour commitment: a reserved baseline where the target sells it that way."""
+    return billing.reserved_is_savings_plan and spec.capacity.baseline.purchase == "reserved" and \
+        spec.capacity.baseline.count > 0
+
+
+@dataclass(frozen=True)
+class BillingUnits:
+    """How a target bills a spec's capacity: the cost model's inputs that differ by target.
+
+    Each target states them (`llama_infra.targets.Target.billing_units`), so the week plan and the cost report price
+    any target without asking which one it is."""
+
+    price_list: catalog.Target
+    """Whose instance prices apply: SageMaker ML hosting (`sagemaker`) or EC2 (`eks`)."""
+    baseline_nodes: Mapping[str | None, int] | None = None
+    """Nodes the baseline is billed for, serving or idle, by day (key None) and in each window (by name): a node
+    group on which replicas share a node when TP < its GPUs. None: the baseline is billed by its instances."""
+    reserved_is_savings_plan: bool = False
+    """`purchase: reserved` buys a Savings Plan $/hour commitment, flexible across instance families."""
+    spot_burst: bool = False
+    """Burst with `capacity: spot` runs at spot prices (spot pools)."""
 
 
 def savings_plan_hour_usd(commitment_usd: float, usage_at_plan_rates_usd: float) -> float:
@@ -141,83 +167,14 @@ class HourConfig:
     baseline_usd: float  # of `usd`: the baseline (EKS: its nodes, billed whether they serve or not)
 
 
-@dataclass
-class CostReport:
-    """Monthly cost of a spec: total, baseline and burst parts, the saving from downsizing windows, per request."""
-
-    spec_name: str
-    target: str
-    snapshot: str
-    baseline_usd_per_hour: float
-    cost_per_month_usd: float
-    day_only_cost_per_month_usd: float  # the same load without downsizing windows
-    baseline_per_month_usd: float
-    burst_per_month_usd: float
-    requests_per_month: float | None
-    cost_per_1k_requests_usd: float | None
-    estimated_prices: list[str]
-    assumptions: list[str] = field(default_factory=list)
-    week: list[HourConfig] = field(default_factory=list)
-
-    @property
-    def schedule_saving_per_month_usd(self) -> float:
-        return self.day_only_cost_per_month_usd - self.cost_per_month_usd
-
-
-def _shape(spec: DeploymentSpec) -> tuple[float, ...]:
-    return tuple(spec.load.daily_shape) if spec.load.daily_shape else default_daily_shape()
-
-
-def cost_report(spec: DeploymentSpec, *, with_schedules: bool = True) -> CostReport:
-    """Monthly cost of a spec under its stated daily load shape, with and without its downsizing windows."""
-    from llama_infra.capacity_plan import week_plan  # one definition of "what runs when"
-
-    shape = _shape(spec)
-    week = week_plan(spec, shape, with_schedules=with_schedules)
-    day_week = week_plan(spec, shape, with_schedules=False) if with_schedules else week
-    scale = HOURS_PER_MONTH / 168
-    total = sum(h.usd for h in week) * scale
-    base = spec.capacity.baseline
-    # EKS bills the baseline node group's nodes (replicas share a node when TP < its GPUs); SageMaker its instances.
-    units = base.count
-    if spec.target == "eks" and base.count:
-        from llama_infra.targets.eks.node_groups import baseline_nodes
-
-        units = baseline_nodes(spec)
-    baseline_hour = units * hourly(base.instance_type, spec.target, base.purchase).usd_per_hour
-    baseline_month = sum(h.baseline_usd for h in week) * scale
-    peak = spec.load.peak_requests_per_second
-    if peak is None and spec.load.requests_per_second_per_replica:
-        peak = spec.max_replicas * spec.load.requests_per_second_per_replica
-    requests = None if peak is None else sum(shape[h.hour_of_week % 24] for h in week) * peak * 3600 * scale
-    estimated = sorted({h.instance_type for h in week if on_demand(h.instance_type, spec.target).estimated})
-    assumptions = [f"load: {'stated' if spec.load.daily_shape else 'Azure LLM 2024 coding weekday'} daily shape, "
-                   "5 weekdays + 2 weekend days at the same shape", f"{HOURS_PER_MONTH} hours per month"]
-    if spec.load.peak_requests_per_second is None or spec.load.requests_per_second_per_replica is None:
-        assumptions.append("replicas per hour: peak load needs max_replicas (state load.peak_requests_per_second "
-                           "and load.requests_per_second_per_replica to size it)")
-    if spec.capacity.burst.capacity == "spot" and spec.target == "eks":
-        assumptions.append("spot burst at the snapshot's median spot price")
-    return CostReport(
-        spec_name=spec.name, target=spec.target, snapshot=SNAPSHOT,
-        baseline_usd_per_hour=round(baseline_hour, 4),
-        cost_per_month_usd=round(total, 2),
-        day_only_cost_per_month_usd=round(sum(h.usd for h in day_week) * scale, 2),
-        baseline_per_month_usd=round(baseline_month, 2),
-        burst_per_month_usd=round(total - baseline_month, 2),
-        requests_per_month=None if requests is None else round(requests),
-        cost_per_1k_requests_usd=None if not requests else round(total / requests * 1000, 4),
-        estimated_prices=estimated, assumptions=assumptions, week=week,
-    )
-
-
-def replica_hour_usd(spec: DeploymentSpec, instance_type: str, baseline_replicas: int, burst_replicas: int) -> float:
+def replica_hour_usd(spec: DeploymentSpec, billing: BillingUnits, instance_type: str, baseline_replicas: int,
+                     burst_replicas: int) -> float:
     """Cost of one hour of this many baseline and burst replicas (replicas share instances when TP < GPUs)."""
     inst = catalog.lookup(instance_type)
     tp = spec.model.tensor_parallel_degree or (inst.gpu_count if inst else 1)
     per_instance = max(1, (inst.gpu_count if inst else 1) // tp)
-    base_price = hourly(instance_type, spec.target, spec.capacity.baseline.purchase).usd_per_hour
-    burst_cap: Capacity = "spot" if (spec.target == "eks" and spec.capacity.burst.capacity == "spot") else "on-demand"
-    burst_price = hourly(instance_type, spec.target, burst_cap).usd_per_hour
+    base_price = hourly(instance_type, billing.price_list, spec.capacity.baseline.purchase).usd_per_hour
+    burst_cap: Capacity = "spot" if (billing.spot_burst and spec.capacity.burst.capacity == "spot") else "on-demand"
+    burst_price = hourly(instance_type, billing.price_list, burst_cap).usd_per_hour
     return (math.ceil(baseline_replicas / per_instance) * base_price
             + math.ceil(burst_replicas / per_instance) * burst_price)

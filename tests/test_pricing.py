@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from llama_infra import pricing
+from llama_infra import pricing, targets
 from llama_infra.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ capacity:
 
 
 def test_a_month_is_730_hours_of_the_baseline():
-    report = pricing.cost_report(parse_spec(FIXED))
+    report = targets.cost_report(parse_spec(FIXED))
     hourly = 3 * pricing.hourly("ml.g5.2xlarge", "sagemaker", "reserved").usd_per_hour
     assert report.baseline_usd_per_hour == pytest.approx(hourly, abs=1e-4)
     assert report.cost_per_month_usd == pytest.approx(hourly * 730, abs=0.01)
@@ -93,18 +93,18 @@ def test_downsizing_at_night_saves_money_when_the_night_config_is_cheaper():
     night = spec.schedules[0].downsize
     assert (pricing.on_demand(night.instance_type, "sagemaker").usd_per_hour
             < pricing.on_demand(spec.capacity.baseline.instance_type, "sagemaker").usd_per_hour)
-    report = pricing.cost_report(spec)
+    report = targets.cost_report(spec)
     assert report.schedule_saving_per_month_usd > 0
     assert report.schedule_saving_per_month_usd == pytest.approx(
         report.day_only_cost_per_month_usd - report.cost_per_month_usd)
-    assert pricing.cost_report(spec, with_schedules=False).schedule_saving_per_month_usd == 0
+    assert targets.cost_report(spec, with_schedules=False).schedule_saving_per_month_usd == 0
     night_hours = [h for h in report.week if h.window == "overnight"]
     assert night_hours and all(h.instance_type == night.instance_type for h in night_hours)
 
 
 def test_cost_per_1k_requests_follows_the_stated_load():
     spec = load_spec(ROOT / "stacks/specs/prod.yaml")
-    report = pricing.cost_report(spec)
+    report = targets.cost_report(spec)
     shape = pricing.default_daily_shape()
     expected_requests = sum(shape) * 7 * spec.load.peak_requests_per_second * 3600 * 730 / 168
     assert report.requests_per_month == pytest.approx(expected_requests, rel=1e-6)
@@ -133,7 +133,7 @@ load:
 
 def test_a_window_that_only_lowers_min_keeps_reserved_replicas_at_the_reserved_price():
     """Load needs 2 replicas all day and night: the night window (min 1) must not reprice one as on-demand."""
-    report = pricing.cost_report(parse_spec(WINDOW_LOWERS_MIN))
+    report = targets.cost_report(parse_spec(WINDOW_LOWERS_MIN))
     night = [h for h in report.week if h.window == "overnight"]
     assert len(night) == 7 * 8 and all(h.replicas == 2 for h in report.week)
     assert all((h.baseline_replicas, h.burst_replicas) == (2, 0) for h in night)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llama_infra.capacity_plan import WEEK_START, config_at, week_plan
+from llama_infra import targets
 from llama_infra.schedules import Cron, ScheduleError, Window
 from llama_infra.spec import load_spec
 
@@ -189,7 +190,7 @@ def test_window_active_at_is_inclusive_of_start_and_exclusive_of_end():
 def test_week_plan_puts_every_hour_in_the_window_config_at_says(name):
     spec = load_spec(ROOT / f"stacks/specs/{name}.yaml")
     start = WEEK_START.replace(tzinfo=ZoneInfo(spec.schedules[0].timezone))
-    week = week_plan(spec, tuple([0.5] * 24))
+    week = week_plan(spec, tuple([0.5] * 24), targets.get(spec.target).billing_units(spec))
     assert [h.window for h in week] == [config_at(spec, start + timedelta(hours=h, minutes=30)).window
                                         for h in range(168)]
     assert sum(h.window is not None for h in week) > 0

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from llama_infra.pricing import cost_report
+from llama_infra.targets import cost_report
 from llama_infra.spec import DeploymentSpec, SpecError, parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, example, given, settings
 from ruamel.yaml import YAML
 
 from llama_infra.capacity_plan import day_config, week_plan, window_config
-from llama_infra.pricing import HOURS_PER_MONTH, cost_report
+from llama_infra.pricing import HOURS_PER_MONTH
+from llama_infra.targets import cost_report, get as target_of
 from llama_infra.spec import DeploymentSpec, SpecRuleErrors, parse_spec
 from spec_strategies import valid_spec_dicts, valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
 
@@ -30,7 +31,7 @@ def test_a_valid_spec_round_trips_through_yaml(spec):
 def test_min_never_drops_below_the_baseline_and_never_exceeds_max(spec):
     base = spec.capacity.baseline.count
     assert base <= spec.min_replicas <= spec.max_replicas
-    week = week_plan(spec, tuple([0.5] * 24))
+    week = week_plan(spec, tuple([0.5] * 24), target_of(spec.target).billing_units(spec))
     assert len(week) == 168
     day = day_config(spec)
     windows = {s.name: window_config(spec, s) for s in spec.schedules}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from llama_infra.contracts.placeholders import COMPUTED, UNKNOWN
 from llama_infra.contracts.violation import Violation, shown
 
 
@@ -273,6 +274,4 @@ class _Context:
 
 
 def _unknown(value: Any) -> bool:
-    from llama_infra.plan.record import COMPUTED, UNKNOWN
-
     return isinstance(value, str) and value in (UNKNOWN, COMPUTED)

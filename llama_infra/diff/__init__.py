@@ -6,7 +6,7 @@
 
 Both sides are planned offline (the components run under Pulumi mocks, no cloud, no Pulumi CLI); the recorded
 registrations are compared (`compare.py`), replacements are explained from the providers' replace-on-change facts
-(`replacement.py`), and the cost of each side comes from `llama_infra.pricing.cost_report`.
+(`replacement.py`), and the cost of each side comes from `llama_infra.targets.cost_report`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class SpecDiff:
 
 
 def _cost(at: SpecAt) -> CostSide:
-    from llama_infra.pricing import cost_report
+    from llama_infra.targets import cost_report
 
     report = cost_report(at.spec)
     return CostSide(report.cost_per_month_usd, report.snapshot, tuple(report.estimated_prices))

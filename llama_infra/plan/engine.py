@@ -167,9 +167,11 @@ def overview(spec: DeploymentSpec) -> dict[str, Any]:
 def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
     from datetime import datetime, timezone
 
+    from llama_infra import targets
     from llama_infra.capacity_timeline import timeline_summary
 
-    return timeline_summary(spec, datetime.now(timezone.utc))
+    return timeline_summary(spec, datetime.now(timezone.utc), cost=targets.cost_report(spec),
+                            facts=targets.get(spec.target).timeline_facts(spec))
 
 
 # Environments from first to last on the way to production: the summary lists stacks in this order.
@@ -339,7 +341,7 @@ def target_summary(spec: DeploymentSpec) -> list[str]:
 
 
 def cost_summary(spec: DeploymentSpec) -> dict[str, Any]:
-    from llama_infra.pricing import cost_report
+    from llama_infra.targets import cost_report
 
     report = cost_report(spec)
     out = {k: v for k, v in asdict(report).items() if k != "week"}

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llama_infra.contracts.placeholders import COMPUTED, UNKNOWN
+
 ACCOUNT_ID = "123456789012"  # the documentation account id AWS uses in examples
-UNKNOWN = "(known after apply)"  # masked inputs: a value Pulumi only knows after apply
-COMPUTED = "<computed>"  # revealed inputs: a wire-only value (asset, unknown output) with no plain form
 # Resource types whose ARN path differs from the lower-cased resource name (fixed-name answers).
 _ARN_RESOURCE = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint-config",
@@ -91,8 +91,8 @@ def _autoname(args: Any, replace_on_changes: list[str]) -> str:
     meta = inputs.get("metadata")
     if isinstance(meta, dict) and isinstance(meta.get("name"), str) and meta["name"]:
         return meta["name"]
-    from llama_infra.diff.compare import flatten
-    from llama_infra.diff.replacement import reasons
+    from llama_infra.contracts.input_paths import flatten
+    from llama_infra.contracts.replacement import reasons
 
     identity = {p: v for p, v in flatten(inputs).items() if reasons(args.typ, [p], replace_on_changes)}
     return f"{args.name}-{_digest(identity)}"

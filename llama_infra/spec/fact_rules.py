@@ -79,11 +79,11 @@ def _model_id_facts(spec: DeploymentSpec) -> list[SpecIssue]:
 def _bf16_gpus(spec: DeploymentSpec) -> list[SpecIssue]:
     if spec.model.precision != "bf16":
         return []
-    from llama_infra.spec.rules import _instance_fields, _known
+    from llama_infra.spec.instance_types import instance_fields, known_instance
 
     out = []
-    for path, itype in _instance_fields(spec):
-        inst = _known(itype, spec.target)  # None for types reported as unknown or not offered
+    for path, itype in instance_fields(spec):
+        inst = known_instance(itype, spec.target)  # None for types reported as unknown or not offered
         if inst and not inst.runs_precision("bf16") and path[0] == "capacity":
             out.append(SpecIssue(path, f"precision bf16 on {itype} ({inst.gpu_model}, CUDA compute capability "
                                  "7.5): bfloat16 needs compute capability 8.0, so the server refuses to start",
@@ -280,7 +280,7 @@ def _fallback_facts(spec: DeploymentSpec) -> list[SpecIssue]:
 
 def _window_facts(spec: DeploymentSpec) -> list[SpecIssue]:
     from llama_infra.schedules import Cron, ScheduleError, Window
-    from llama_infra.spec.rules import _SCHEDULE_CHECK_FROM
+    from llama_infra.spec.window_timing import SCHEDULE_CHECK_FROM
 
     out = []
     for i, s in enumerate(spec.schedules):
@@ -302,13 +302,13 @@ def _window_facts(spec: DeploymentSpec) -> list[SpecIssue]:
             window = Window(Cron(s.start, s.timezone), Cron(s.end, s.timezone))
         except ScheduleError:
             continue  # reported by the schedule rules
-        longest = window.longest_hours(_SCHEDULE_CHECK_FROM)  # a window begun in 14 days shows it
+        longest = window.longest_hours(SCHEDULE_CHECK_FROM)  # a window begun in 14 days shows it
         if longest > MAX_WINDOW_HOURS:
             out.append(SpecIssue(("schedules", i, "end"), f"window '{s.name}' lasts up to {longest / 24:.0f} days "
                                  f"(from '{s.start}' to the next '{s.end}'): the end cron fires too rarely",
                                  "make end fire every morning a window starts before, e.g. end: "
                                  f"'{' '.join(s.end.split()[:2])} * * *'"))
-        starts = window.start.firings(_SCHEDULE_CHECK_FROM, _SCHEDULE_CHECK_FROM + timedelta(days=1))
+        starts = window.start.firings(SCHEDULE_CHECK_FROM, SCHEDULE_CHECK_FROM + timedelta(days=1))
         if len(starts) > 4:
             out.append(SpecIssue(("schedules", i, "start"), f"start '{s.start}' fires {len(starts)} times a day: "
                                  "each firing is a transition of the whole fleet", "fix the minute and hour, "

@@ -6,19 +6,18 @@ Every message echoes the offending values and ends with a fix, in the manner of 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llama_infra import catalog, sizing
 from llama_infra.schedules import Cron, ScheduleError, Window, local_time_anomalies, zone
 from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
+from llama_infra.spec.instance_types import instance_fields, instance_problem, known_instance
+from llama_infra.spec.window_timing import SCHEDULE_CHECK_FROM, same_firings
 
 if TYPE_CHECKING:
     from llama_infra.spec.model import DeploymentSpec
 
 GATED_MODEL_PREFIXES = ("meta-llama/",)
-# Overlap of schedule windows is checked over two weeks from a fixed instant: plans must not depend on today.
-_SCHEDULE_CHECK_FROM = datetime(2026, 1, 5, tzinfo=timezone.utc)
 
 
 def check(spec: DeploymentSpec) -> None:
@@ -30,9 +29,8 @@ def check(spec: DeploymentSpec) -> None:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
     for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _quantization, _eks_framework, _eks_monitor_labels, _eks_pipeline, _eks_replica_shape,
-                 _eks_schedules_need_keda, _eks_router_image, _tags, _request_sizes, _window_timing,
-                 _alarm_topic):
+                 _fallback, _quantization, _eks_monitor_labels, _target_errors, _tags, _request_sizes,
+                 _window_timing, _alarm_topic):
         issues.extend(rule(spec))
     from llama_infra.spec.fact_rules import fact_errors
 
@@ -43,7 +41,7 @@ def errors(spec: DeploymentSpec) -> list[SpecIssue]:
 def _window_timing(spec: DeploymentSpec) -> list[SpecIssue]:
     from llama_infra.spec.window_timing import window_timing
 
-    return window_timing(spec, _SCHEDULE_CHECK_FROM)
+    return window_timing(spec, SCHEDULE_CHECK_FROM)
 
 
 def _alarm_topic(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -75,7 +73,6 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
                                  f"prod window '{sched.name}' keeps {m} replica: one failure is an outage until a new "
                                  "replica loads, and the policy pack's mandatory prod floor rejects it on EKS",
                                  "use min_replicas: 2 or more", "warning"))
-    out.extend(_eks_gpu_headroom(spec))
     for i, sched in enumerate(spec.schedules):
         crons = {key: Cron(getattr(sched, key), sched.timezone) for key in ("start", "end")}
         out.extend(w for w in _local_time_issues(spec, i, crons) if w.severity == "warning")
@@ -116,23 +113,20 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
     if spec.capacity.baseline.purchase == "reserved" and spec.capacity.baseline.count == 0:
         out.append(SpecIssue(("capacity", "baseline", "purchase"), "reserved pricing on a baseline of 0 instances",
                              "set count, or purchase: on-demand", "warning"))
-    if (spec.target == "eks" and spec.model.framework == "tgi" and spec.scaling.gpu_memory_target is not None):
-        out.append(SpecIssue(("scaling", "gpu_memory_target"),
-                             "TGI exports no KV-cache usage metric and pre-allocates GPU memory at warm-up, so GPU "
-                             "memory in use is not a load signal: the GPU-memory trigger is not rendered for TGI",
-                             "set gpu_memory_target: null (queue depth alone scales), or use framework: vllm",
-                             "warning"))
-    # Only an explicit value: the default 0.85 is EKS's KV-cache target and says nothing about SageMaker.
-    if (spec.target == "sagemaker" and spec.scaling.gpu_memory_target is not None
-            and "gpu_memory_target" in spec.scaling.model_fields_set):
-        from llama_infra.targets.sagemaker.cloudwatch_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
-
-        out.append(SpecIssue(("scaling", "gpu_memory_target"),
-                             f"gpu_memory_target {spec.scaling.gpu_memory_target:g} is not rendered on SageMaker: "
-                             f"{GPU_MEMORY_NOT_A_SCALING_SIGNAL}",
-                             "remove it or set gpu_memory_target: null; SageMaker scales on queue depth "
-                             "(scaling.queue_depth_target)", "warning"))
+    out.extend(_target(spec).spec_warnings(spec))
     return out
+
+
+def _target(spec: DeploymentSpec) -> Any:
+    """The spec's target (`llama_infra.targets`), whose own rules run where the spec is validated. The registry
+    imports a target's code only when asked, so the spec layer stays target-neutral (ARCHITECTURE.md)."""
+    from llama_infra import targets
+
+    return targets.get(spec.target)
+
+
+def _target_errors(spec: DeploymentSpec) -> list[SpecIssue]:
+    return _target(spec).spec_errors(spec)
 
 
 # --- rules ---------------------------------------------------------------------------------------------------
@@ -150,69 +144,26 @@ def _target_settings(spec: DeploymentSpec) -> list[SpecIssue]:
     return out
 
 
-def _instance_fields(spec: DeploymentSpec) -> list[tuple[Path, str]]:
-    fields: list[tuple[Path, str]] = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
-    fields += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
-    fields += [(("schedules", i, "downsize", "instance_type"), s.downsize.instance_type)
-               for i, s in enumerate(spec.schedules) if s.downsize.instance_type]
-    if spec.fallback and spec.fallback.instance_type:
-        fields.append((("fallback", "instance_type"), spec.fallback.instance_type))
-    return fields
 
 
-def _instance_problem(instance_type: str, target: catalog.Target) -> tuple[str, str] | None:
-    wanted = catalog.target_name(instance_type, target)
-    if instance_type != wanted:
-        why = "SageMaker instance types start with 'ml.'" if target == "sagemaker" else \
-            "EC2 instance types on EKS have no 'ml.' prefix"
-        return f"'{instance_type}': {why}", f"write '{wanted}'"
-    known = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)]
-    if not catalog.offered_by(instance_type, target):
-        import difflib
-
-        if target == "sagemaker" and catalog.offered_by(catalog.ec2_name(instance_type), "eks"):
-            family = catalog.ec2_name(instance_type).split(".")[0] + "."
-            same_family = [k for k in known if catalog.ec2_name(k).startswith(family)]
-            return (f"'{instance_type}' is not offered for SageMaker real-time endpoints (botocore's SageMaker "
-                    f"service model), although EC2 has {catalog.ec2_name(instance_type)}",
-                    f"use {', '.join(same_family) or 'another GPU type'} or target: eks")
-        service = "SageMaker real-time endpoints" if target == "sagemaker" else "EC2"
-        close = difflib.get_close_matches(instance_type, known, n=3)
-        fix = f"did you mean {', '.join(close)}?" if close else f"use a GPU type such as {_one_per_family(known)}"
-        return f"'{instance_type}' is not an instance type {service} offer (botocore service model)", fix
-    if catalog.lookup(instance_type) is None:
-        return (f"'{instance_type}' is not a CUDA GPU instance type (llama-infra's catalog: g4dn, g5, g6, g6e, "
-                "p4d, p4de, p5, p5en)", f"use a GPU type such as {_one_per_family(known)}")
-    return None
 
 
-def _one_per_family(names: list[str]) -> str:
-    """The first (smallest) size of each GPU family: `ml.g5.xlarge, ml.g6.xlarge, …`."""
-    seen: dict[str, str] = {}
-    for n in names:
-        seen.setdefault(catalog.ec2_name(n).split(".")[0], n)
-    return ", ".join(seen.values())
 
 
 def _instance_types(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
-    for path, itype in _instance_fields(spec):
-        problem = _instance_problem(itype, spec.target)
+    for path, itype in instance_fields(spec):
+        problem = instance_problem(itype, spec.target)
         if problem:
             out.append(SpecIssue(path, *problem))
     return out
 
 
-def _known(instance_type: str | None, target: catalog.Target) -> catalog.GpuInstance | None:
-    """Catalog entry when the type passed `_instance_types`, so fit rules do not report the same type twice."""
-    if instance_type is None or _instance_problem(instance_type, target):
-        return None
-    return catalog.lookup(instance_type)
 
 
 def _fit_issue(path: Path, model_id: str, params_b: float, precision: str, instance_type: str,
                spec: DeploymentSpec, tp: int | None) -> SpecIssue | None:
-    inst = _known(instance_type, spec.target)
+    inst = known_instance(instance_type, spec.target)
     if inst is None:
         return None
     overhead = spec.model.memory_overhead_fraction
@@ -249,7 +200,7 @@ def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
     m = spec.model
     tp = m.tensor_parallel_degree
-    base = _known(spec.capacity.baseline.instance_type, spec.target)
+    base = known_instance(spec.capacity.baseline.instance_type, spec.target)
     if tp and base:
         if tp not in sizing.valid_tp_degrees(base.gpu_count):
             out.append(SpecIssue(("model", "tensor_parallel_degree"),
@@ -268,7 +219,7 @@ def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
     targets += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
     replica_tp = (tp or (base.gpu_count if base else None)) if spec.target == "eks" else tp
     for path, itype in targets:
-        inst = _known(itype, spec.target)
+        inst = known_instance(itype, spec.target)
         # On EKS one Deployment serves every burst type, so a replica has the same TP (GPU request) everywhere.
         this_tp = replica_tp if (replica_tp and inst and inst.gpu_count % replica_tp == 0) else None
         issue = _fit_issue(path, m.id, m.params_b, m.precision, itype, spec, this_tp)
@@ -377,8 +328,8 @@ def _weights(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
     w = spec.model.weights
     if w.preload == "nvme":
-        for path, itype in _instance_fields(spec):
-            inst = _known(itype, spec.target)
+        for path, itype in instance_fields(spec):
+            inst = known_instance(itype, spec.target)
             if inst and not inst.has_nvme:
                 out.append(SpecIssue(path, f"weights.preload is nvme but {itype} has no instance storage",
                                      "use a type with NVMe (g5, g6, g6e, p4d, p5) or preload: none"))
@@ -426,16 +377,14 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
             if s.start.split() == s.end.split():
                 out.append(SpecIssue(("schedules", i, "end"), f"start and end are both '{s.start}': the window "
                                      "is empty", "set end to when the day configuration returns, e.g. '0 7 * * *'"))
-            elif _same_firings(crons["start"], crons["end"]):
+            elif same_firings(crons["start"], crons["end"]):
                 out.append(SpecIssue(("schedules", i, "end"), f"start '{s.start}' and end '{s.end}' fire at the "
                                      "same times: the window is empty",
                                      "set end to when the day configuration returns, e.g. '0 7 * * *'"))
             else:
                 windows.append((i, window))
                 out.extend(i_ for i_ in _local_time_issues(spec, i, crons) if i_.severity == "error")
-                out.extend(_morning_lead_time(spec, i, crons["end"]))
-                out.extend(_eks_switch_lead_time(spec, i))
-                out.extend(_eks_node_schedule(spec, i))
+                out.extend(_target(spec).window_errors(spec, i))
         d = s.downsize
         if d.min_replicas is not None and d.max_replicas is not None and d.min_replicas > d.max_replicas:
             out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
@@ -458,7 +407,7 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
     for a in range(len(windows)):
         for b in range(a + 1, len(windows)):
             (ia, wa), (ib, wb) = windows[a], windows[b]
-            hit = wa.overlaps(wb, _SCHEDULE_CHECK_FROM)
+            hit = wa.overlaps(wb, SCHEDULE_CHECK_FROM)
             if hit:
                 out.append(SpecIssue(("schedules", ib), f"window '{spec.schedules[ib].name}' overlaps "
                                      f"'{spec.schedules[ia].name}' (e.g. {hit[0]:%a %H:%M}–{hit[1]:%H:%M} UTC)",
@@ -476,7 +425,7 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
     s, out = spec.schedules[i], []
     who = "EventBridge Scheduler" if spec.target == "sagemaker" else "EventBridge Scheduler and KEDA's cron"
     for key in ("start", "end"):
-        for a in local_time_anomalies(crons[key], _SCHEDULE_CHECK_FROM.year)[:1]:
+        for a in local_time_anomalies(crons[key], SCHEDULE_CHECK_FROM.year)[:1]:
             at = f"{a.local:%H:%M} {s.timezone}"
             day = f"{a.local:%a %d %b %Y}".replace(" 0", " ")
             skipped = f"{a.span[0]:%H:%M}–{a.span[1]:%H:%M}"
@@ -510,114 +459,6 @@ _FIXED_OFFSET_ZONES = {
 }
 
 
-def _same_firings(a: Cron, b: Cron, count: int = 60) -> bool:
-    """Two differently written crons that fire at the same instants (e.g. '0 22 * * *' and '00 22 * * *')."""
-    ta = tb = _SCHEDULE_CHECK_FROM
-    for _ in range(count):
-        ta, tb = a.next_after(ta), b.next_after(tb)
-        if ta != tb:
-            return False
-    return True
-
-
-def _morning_lead_time(spec: DeploymentSpec, i: int, end: Cron) -> list[SpecIssue]:
-    """On SageMaker the morning transition starts early by the lead time: the end cron must allow that shift."""
-    if spec.target != "sagemaker" or spec.scaling.scale_to_zero:
-        return []
-    from llama_infra.capacity_timeline import lead_time_minutes
-
-    lead = lead_time_minutes(spec)
-    try:
-        end.shifted_earlier(lead)
-    except ScheduleError as e:
-        return [SpecIssue(("schedules", i, "end"), f"the day configuration must start {lead} min before the window "
-                          f"ends (its cold start), but {e.problem}", e.fix)]
-    return []
-
-
-def _eks_switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
-    """On EKS the day configuration comes back early by its cold start (KEDA gate `window_<name>`), and a window that
-    swaps type or model starts its night variant early by its own: those crons must allow the shift."""
-    if spec.target != "eks" or spec.eks is None:
-        return []
-    from llama_infra.targets.kubernetes import window_variants as night
-
-    s = spec.schedules[i]
-    from llama_infra.capacity_plan import day_config, shortest_window_minutes
-
-    lead = night.lead_minutes(spec, day_config(spec))
-    shortest = shortest_window_minutes(s)
-    if shortest <= lead:
-        # The day Deployments' gate runs from the start to end − lead: it would close before it opens, which KEDA's
-        # cron reads as open for almost a day.
-        return [SpecIssue(("schedules", i, "end"), f"window '{s.name}' lasts {shortest:.0f} min, no longer than the "
-                          f"{lead} min the day configuration needs to come back (node + cold start): on EKS the day "
-                          "replicas would be asked back before the window starts",
-                          f"make the window longer than {lead} min, or remove it")]
-    shifts = [("end", "day configuration", lambda: night.morning_cron(spec, s))]
-    shifts += [("start", "night variant", lambda v=v: night.night_crons(spec, v))
-               for v in night.variants(spec) if v.schedule.name == s.name]
-    out = []
-    for field, what, shift in shifts:
-        try:
-            shift()
-        except ScheduleError as e:
-            out.append(SpecIssue(("schedules", i, field), f"the {what} must start early by its cold start, but "
-                                 f"{e.problem}", e.fix))
-    return out
-
-
-def _eks_node_schedule(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
-    """An on-demand baseline node group scales in after the window starts (KEDA cooldown + termination grace): the
-    start cron must allow that shift."""
-    if spec.target != "eks" or spec.eks is None or spec.capacity.baseline.count == 0:
-        return []
-    from llama_infra.targets.eks import baseline_node_schedule as node_schedule
-
-    if node_schedule.kept_because(spec, spec.schedules[i]):
-        return []
-    try:
-        node_schedule.scale_in_cron(spec, spec.schedules[i])
-    except ScheduleError as e:
-        delay = node_schedule.scale_in_delay_minutes(spec)
-        return [SpecIssue(("schedules", i, "start"), f"the on-demand baseline node group scales in {delay} min after "
-                          f"the window starts (KEDA cooldown + pod termination grace), but {e.problem}", e.fix)]
-    return []
-
-
-def _eks_schedules_need_keda(spec: DeploymentSpec) -> list[SpecIssue]:
-    """EKS windows are KEDA cron gates and formulas (`targets.kubernetes.window_scaling`); an HPA has no schedule."""
-    if spec.target != "eks" or not spec.schedules or spec.scaling.autoscaler == "keda":
-        return []
-    return [SpecIssue(("scaling", "autoscaler"), "downsizing windows on EKS are switched by KEDA (cron gates and "
-                      "scalingModifiers formulas); the HPA cannot follow a schedule, so the windows would be ignored",
-                      "set scaling.autoscaler: keda (and eks.addons.keda: true or 'keda' in eks.preinstalled), or "
-                      "remove schedules")]
-
-
-def _eks_gpu_headroom(spec: DeploymentSpec) -> list[SpecIssue]:
-    """EKS replicas carry their planned GPU memory headroom (an annotation the policy pack's mandatory
-    gpu-memory-headroom rule reads): say at validate time which type would leave too little, not first in CI."""
-    if spec.target != "eks":
-        return []
-    from llama_infra.targets.kubernetes.workload import gpu_memory_headroom
-
-    out = []
-    types = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
-    types += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
-    for path, itype in types:
-        inst = catalog.lookup(itype)
-        if inst is None or inst.gpu_count % spec.tp_degree:
-            continue  # unknown types and TP mismatches are errors of their own
-        free = gpu_memory_headroom(spec, [itype])
-        if 0 <= free < sizing.MIN_GPU_MEMORY_HEADROOM:
-            out.append(SpecIssue(path, f"{spec.model.params_b:g}B {spec.model.precision} on {itype} (TP "
-                                 f"{spec.tp_degree}) leaves {free:.0%} of GPU memory free after weights and overhead; "
-                                 f"the policy pack's mandatory gpu-memory-headroom rule asks for "
-                                 f"{sizing.MIN_GPU_MEMORY_HEADROOM:.0%} (KV cache for long prompts)",
-                                 "use a type with more GPU memory, more GPUs per replica, or a lower precision",
-                                 "warning"))
-    return out
 
 
 def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -663,26 +504,6 @@ def _quantization(spec: DeploymentSpec) -> list[SpecIssue]:
     return out
 
 
-def _eks_router_image(spec: DeploymentSpec) -> list[SpecIssue]:
-    """The router has no published image, and installing one from a package index at pod start is a crash loop (the
-    name is not published) or worse (whoever registers it runs code in the cluster): the spec names a built one."""
-    if spec.target != "eks" or spec.eks is None or spec.eks.router_image:
-        return []
-    from llama_infra.capacity_plan import scales_to_zero
-
-    if spec.fallback is not None:
-        why = "with a fallback the router is the entry point that overflows to it"
-    elif scales_to_zero(spec):
-        why = "a spec that scales to zero needs the router as its entry point (it wakes the service)"
-    else:
-        return []
-    return [SpecIssue(("eks", "router_image"),
-                      f"{why}, and llama-infra publishes no router image: eks.router_image is not set",
-                      "build it from this checkout (docker build -f docker/router.Dockerfile .), push it to ECR and "
-                      "set eks.router_image: <account>.dkr.ecr.<region>.amazonaws.com/llama-infra-router@sha256:"
-                      "<digest>")]
-
-
 # Kubernetes label syntax (apimachinery validation.IsQualifiedName / IsValidLabelValue).
 _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$")
@@ -704,86 +525,6 @@ def _eks_monitor_labels(spec: DeploymentSpec) -> list[SpecIssue]:
         elif not _LABEL_VALUE.match(value):
             out.append(SpecIssue(path, f"'{value}' is not a Kubernetes label value (at most 63 letters, digits, '-', "
                                  "'_' or '.', starting and ending alphanumeric)", fix))
-    return out
-
-
-def _eks_framework(spec: DeploymentSpec) -> list[SpecIssue]:
-    """EKS runs the model server images pinned in `llama_infra.targets.kubernetes.images`; LMI and TensorRT-LLM are
-    SageMaker's."""
-    if spec.target != "eks":
-        return []
-    from llama_infra.targets.kubernetes.images import SERVER_IMAGES  # the one table of server images
-
-    if spec.model.framework in SERVER_IMAGES:
-        return []
-    served = " or ".join(sorted(SERVER_IMAGES))
-    return [SpecIssue(("model", "framework"),
-                      f"framework {spec.model.framework} runs on target sagemaker only (a DJL LMI container); the EKS "
-                      f"target serves {served} ({', '.join(SERVER_IMAGES.values())})",
-                      f"set framework to {served}, or use target: sagemaker")]
-
-
-def _eks_pipeline(spec: DeploymentSpec) -> list[SpecIssue]:
-    if spec.target != "eks" or spec.eks is None:
-        return []
-    eks, sc = spec.eks, spec.scaling
-    have = set(eks.preinstalled)
-    if eks.addons.keda:
-        have.add("keda")
-    if eks.addons.prometheus_adapter:
-        have.add("prometheus-adapter")
-    needs = "prometheus-adapter" if sc.autoscaler == "hpa" else "keda"
-    out = []
-    if needs not in have:
-        field = needs.replace("-", "_")
-        out.append(SpecIssue(("scaling", "autoscaler"),
-                             f"autoscaler {sc.autoscaler} scales on queue depth through {needs}, which is neither "
-                             "installed (eks.addons) nor listed in eks.preinstalled: the metric would never arrive",
-                             f"set eks.addons.{field}: true, or add '{needs}' to eks.preinstalled"))
-    if eks.addons.prometheus_adapter and "keda" in have:
-        out.append(SpecIssue(("eks", "addons", "prometheus_adapter"),
-                             "KEDA's metrics server and prometheus-adapter (with external rules) both register the "
-                             "APIService v1beta1.external.metrics.k8s.io; only one can serve external metrics",
-                             "with autoscaler keda set prometheus_adapter: false; with autoscaler hpa set "
-                             "eks.addons.keda: false and leave 'keda' out of eks.preinstalled"))
-    if sc.scale_to_zero and sc.autoscaler == "hpa":
-        out.append(SpecIssue(("scaling", "scale_to_zero"), "the HPA cannot scale to zero replicas",
-                             "use autoscaler: keda (minReplicaCount 0 with an activation threshold)"))
-    return out
-
-
-def _eks_replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
-    """EKS: every burst type must host whole replicas of the Deployment's TP, and HPA keeps one burst replica."""
-    if spec.target != "eks":
-        return []
-    out = []
-    base = _known(spec.capacity.baseline.instance_type, spec.target)
-    tp = spec.model.tensor_parallel_degree or (base.gpu_count if base else None)
-    if tp and (base is None or tp in sizing.valid_tp_degrees(base.gpu_count)):
-        origin = "model.tensor_parallel_degree" if spec.model.tensor_parallel_degree else \
-            f"every GPU of the baseline {spec.capacity.baseline.instance_type}"
-        for i, itype in enumerate(spec.capacity.burst.instance_types):
-            inst = _known(itype, spec.target)
-            if inst and inst.gpu_count % tp:
-                out.append(SpecIssue(("capacity", "burst", "instance_types", i),
-                                     f"tensor-parallel degree {tp} ({origin}) does not divide the {inst.gpu_count} "
-                                     f"GPU{'s' if inst.gpu_count != 1 else ''} of {itype}: a replica requests {tp} GPUs and cannot run there",
-                                     f"remove {itype}, or set model.tensor_parallel_degree to a divisor of every "
-                                     "type's GPU count"))
-    base_cap = spec.capacity.baseline
-    if base_cap.purchase == "capacity-block" and not base_cap.capacity_reservation_id:
-        out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
-                             "purchase capacity-block needs the Capacity Block's reservation id: a launch template "
-                             "with market type capacity-block must target it",
-                             "set capacity_reservation_id to the cr-… id of the purchased Capacity Block"))
-    sc, b = spec.scaling, spec.capacity.baseline.count
-    if sc.autoscaler == "hpa" and spec.capacity.burst.max > 0 and spec.min_replicas == b and b > 0:
-        out.append(SpecIssue(("scaling", "autoscaler"),
-                             f"autoscaler hpa cannot scale the burst Deployment to zero (HorizontalPodAutoscaler "
-                             f"minReplicas ≥ 1), so min_replicas ({spec.min_replicas}) = the baseline ({b}) cannot "
-                             "hold: one burst replica always runs",
-                             f"use autoscaler: keda (scales burst to zero), or set scaling.min_replicas: {b + 1} so "
-                             "the plan prices the always-on burst replica"))
     return out
 
 

@@ -11,7 +11,7 @@ configuration has `duration − day lead` to come up and bake, and between two w
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,19 @@ if TYPE_CHECKING:
     from llama_infra.spec.model import DeploymentSpec
 
 _CHECK_DAYS = 14
+# Overlap of schedule windows is checked over two weeks from a fixed instant: plans must not depend on today.
+SCHEDULE_CHECK_FROM = datetime(2026, 1, 5, tzinfo=timezone.utc)
+
+
+def same_firings(a: Cron, b: Cron, count: int = 60) -> bool:
+    """Two differently written crons that fire at the same instants (e.g. '0 22 * * *' and '00 22 * * *')."""
+    ta = tb = SCHEDULE_CHECK_FROM
+    for _ in range(count):
+        ta, tb = a.next_after(ta), b.next_after(tb)
+        if ta != tb:
+            return False
+    return True
+
 
 
 def _minutes(seconds: float) -> int:
@@ -30,15 +43,13 @@ def _minutes(seconds: float) -> int:
 
 def _windows(spec: DeploymentSpec) -> list[tuple[int, Window]]:
     """The windows whose crons are valid and not empty (the schedule rules report the others)."""
-    from llama_infra.spec.rules import _same_firings
-
     out = []
     for i, s in enumerate(spec.schedules):
         try:
             start, end = Cron(s.start, s.timezone), Cron(s.end, s.timezone)
         except ScheduleError:
             continue
-        if not _same_firings(start, end):
+        if not same_firings(start, end):
             out.append((i, Window(start, end)))
     return out
 

@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import pulumi
 
+    from llama_infra.capacity_timeline import TimelineFacts
+    from llama_infra.cost_model import CostReport
+    from llama_infra.pricing import BillingUnits
     from llama_infra.spec import DeploymentSpec
+    from llama_infra.spec.errors import SpecIssue
 
 # The targets this package ships, by the module that registers each (imported on first use: `plan` for a
 # SageMaker spec never imports the EKS code).
@@ -44,6 +48,18 @@ class Target(Protocol):
 
     name: str
     """The spec's `target` value this object serves (`sagemaker`, `eks`)."""
+
+    def spec_errors(self, spec: DeploymentSpec) -> list[SpecIssue]:
+        """The target's own spec rules on the whole spec (`llama-infra validate` reports them with the rest)."""
+        ...
+
+    def window_errors(self, spec: DeploymentSpec, i: int) -> list[SpecIssue]:
+        """The target's own rules on window `spec.schedules[i]` (its crons parse and it is not empty)."""
+        ...
+
+    def spec_warnings(self, spec: DeploymentSpec) -> list[SpecIssue]:
+        """Likely mistakes on this target that do not stop a plan."""
+        ...
 
     def build(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None, *,
               endpoint_name: str | None = None) -> pulumi.ComponentResource:
@@ -71,6 +87,14 @@ class Target(Protocol):
         """Whether the target renders the spec's GPU-memory trigger (`scaling.gpu_memory_target`)."""
         ...
 
+    def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
+        """How the target bills the spec's capacity, for the week plan and the cost report."""
+        ...
+
+    def timeline_facts(self, spec: DeploymentSpec) -> TimelineFacts:
+        """What the plan's 24-hour timeline says that differs by target."""
+        ...
+
 
 _REGISTRY: dict[str, Target] = {}
 
@@ -92,9 +116,16 @@ def get(name: str) -> Target:
         raise LookupError(f"no deployment target {name!r} is registered (known: {known})") from None
 
 
+def cost_report(spec: DeploymentSpec, *, with_schedules: bool = True) -> CostReport:
+    """The spec's monthly cost (`cost_model.cost_report`) with its target's billing units."""
+    from llama_infra.cost_model import cost_report as report
+
+    return report(spec, get(spec.target).billing_units(spec), with_schedules=with_schedules)
+
+
 def names() -> list[str]:
     """Every target that `get` can return."""
     return sorted({*BUILT_IN, *_REGISTRY})
 
 
-__all__ = ["BUILT_IN", "Entry", "Target", "get", "names", "register"]
+__all__ = ["BUILT_IN", "Entry", "Target", "cost_report", "get", "names", "register"]

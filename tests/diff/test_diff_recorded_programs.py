@@ -8,7 +8,7 @@ import pytest
 
 from llama_infra.diff.compare import compare, field_changes
 from llama_infra.plan.record import record
-from llama_infra.diff.replacement import RULES, matches, reasons
+from llama_infra.contracts.replacement import RULES, matches, reasons
 
 
 def endpoint_program(instance_type: str, max_capacity: int, min_capacity: int = 2, tags: dict | None = None):
@@ -173,7 +173,7 @@ def test_assets_compare_by_content_and_json_inputs_by_path() -> None:
 def test_replacement_doc_is_generated_from_the_table() -> None:
     from pathlib import Path
 
-    from llama_infra.diff.replacement import markdown_table
+    from llama_infra.contracts.replacement import markdown_table
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "diff-replacements.md"
     assert doc.read_text() == markdown_table(), "docs/diff-replacements.md is stale: regenerate it (see its header)"

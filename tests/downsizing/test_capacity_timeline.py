@@ -11,8 +11,9 @@ import pytest
 from croniter import croniter
 
 from llama_infra.capacity_plan import window_of
-from llama_infra.capacity_timeline import lead_time_minutes, render, timeline, transitions, wake_up_s
-from llama_infra.pricing import cost_report
+from llama_infra import capacity_timeline, targets
+from llama_infra.capacity_timeline import lead_time_minutes, render, transitions, wake_up_s
+from llama_infra.targets import cost_report
 from llama_infra.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,12 @@ DST_CHANGES = [
     ("Europe/Berlin", "2026-03-29", "spring"),
     ("Europe/Berlin", "2026-10-25", "fall"),
 ]
+
+
+def timeline(spec, now):
+    """The plan's timeline of `spec` at `now`, with its target's cost and facts (as `llama-infra plan` builds it)."""
+    return capacity_timeline.timeline(spec, now, cost=cost_report(spec),
+                                      facts=targets.get(spec.target).timeline_facts(spec))
 
 
 @pytest.mark.parametrize(("zone", "day", "change"), DST_CHANGES, ids=[f"{z}-{c}" for z, _, c in DST_CHANGES])

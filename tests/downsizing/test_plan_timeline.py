@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from llama_infra.cli import app
-from llama_infra.pricing import cost_report
+from llama_infra.targets import cost_report
 from llama_infra.spec import load_spec
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"

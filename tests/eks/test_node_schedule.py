@@ -15,7 +15,8 @@ from llama_infra.targets.kubernetes import window_variants as night, window_scal
 from llama_infra.targets.eks import baseline_node_schedule as node_schedule
 from llama_infra.targets.eks.plan_summary import plan_lines
 from llama_infra.plan.record import run_plan
-from llama_infra.pricing import HOURS_PER_MONTH, cost_report, hourly
+from llama_infra.pricing import HOURS_PER_MONTH, hourly
+from llama_infra.targets import cost_report
 from llama_infra.schedules import Cron, zone
 from llama_infra.spec.errors import SpecRuleErrors
 

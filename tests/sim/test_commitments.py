@@ -9,6 +9,7 @@ import pytest
 
 from llama_infra import pricing
 from llama_infra.capacity_plan import week_plan
+from llama_infra import targets
 from llama_infra.sim.capacity import usd_per_replica_hour
 from llama_infra.sim.report import attainable_share, default_assumptions, infeasibility, render_table, simulate
 from llama_infra.sim.workload import constant_rate
@@ -18,7 +19,7 @@ PROD = "stacks/specs/prod.yaml"  # 2 reserved ml.p4d.24xlarge (a SageMaker Savin
 
 
 def _hours(spec):
-    return week_plan(spec, tuple([0.5] * 24))
+    return week_plan(spec, tuple([0.5] * 24), targets.get(spec.target).billing_units(spec))
 
 
 def test_a_savings_plan_is_billed_every_hour_and_covers_the_night_type():
@@ -30,7 +31,7 @@ def test_a_savings_plan_is_billed_every_hour_and_covers_the_night_type():
     assert night and all(h.baseline_usd == pytest.approx(commitment) for h in week)
     # the g6e replicas of the window fit in the commitment: a night hour costs the commitment, not less
     assert all(h.usd == pytest.approx(commitment) for h in night)
-    report = pricing.cost_report(spec)
+    report = targets.cost_report(spec)
     assert report.baseline_per_month_usd == pytest.approx(commitment * pricing.HOURS_PER_MONTH, rel=1e-4)
 
 
@@ -46,7 +47,7 @@ def test_the_simulator_bills_the_commitment_for_every_policy():
                                                                                   abs=0.01), r.policy
         assert r.total_cost_usd >= commitment_per_hour * 0.5 - 0.01, r.policy
     # the plan's hour of baseline is the simulator's
-    assert pricing.cost_report(spec).baseline_usd_per_hour == pytest.approx(commitment_per_hour, abs=1e-3)
+    assert targets.cost_report(spec).baseline_usd_per_hour == pytest.approx(commitment_per_hour, abs=1e-3)
 
 
 def test_reserved_instances_on_eks_are_billed_when_a_window_stops_them():

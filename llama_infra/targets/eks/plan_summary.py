@@ -3,7 +3,7 @@ instance types, node bounds, GPU limit), the baseline node group's overnight sch
 monthly cost split into reserved baseline and expected burst.
 
 Pure: the same plans the components apply (`node_groups`, `karpenter`) and the same cost model as every other
-report (`pricing.cost_report`).
+report (`cost_model.cost_report`).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class CostSplit:
 
 
 def cost_split(spec: DeploymentSpec) -> CostSplit:
-    from llama_infra.pricing import cost_report
+    from llama_infra.targets import cost_report
 
     report = cost_report(spec)
     return CostSplit(report.baseline_per_month_usd, report.burst_per_month_usd, report.cost_per_month_usd,

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from llama_infra.capacity_timeline import TimelineFacts
+from llama_infra.pricing import BillingUnits
 from llama_infra.targets import Entry, register
 
 if TYPE_CHECKING:
     import pulumi
 
     from llama_infra.spec import DeploymentSpec
+    from llama_infra.spec.errors import SpecIssue
 
 
 class EksTarget:
     name = "eks"
+
+    def spec_errors(self, spec: DeploymentSpec) -> list[SpecIssue]:
+        from llama_infra.targets.eks import rules
+
+        return rules.errors(spec)
+
+    def window_errors(self, spec: DeploymentSpec, i: int) -> list[SpecIssue]:
+        from llama_infra.targets.eks import rules
+
+        return rules.window_errors(spec, i)
+
+    def spec_warnings(self, spec: DeploymentSpec) -> list[SpecIssue]:
+        from llama_infra.targets.eks import rules
+
+        return rules.warnings(spec)
 
     def build(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None, *,
               endpoint_name: str | None = None) -> Any:
@@ -42,6 +60,20 @@ class EksTarget:
 
     def scales_on_gpu_memory(self, spec: DeploymentSpec) -> bool:
         return True  # the KV-cache share is the second trigger (vLLM)
+
+    def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
+        # EC2 prices; the baseline node group bills every node it runs, serving or idle, by day and per window
+        # (an on-demand group follows its schedule); burst pools may be spot.
+        from llama_infra.targets.eks.baseline_node_schedule import plan
+        from llama_infra.targets.eks.node_groups import baseline_nodes
+
+        day = baseline_nodes(spec) if spec.capacity.baseline.count else 0
+        nodes = {None: day, **{w.schedule.name: w.billed_nodes for w in plan(spec)}}
+        return BillingUnits(price_list="eks", baseline_nodes=nodes, spot_burst=True)
+
+    def timeline_facts(self, spec: DeploymentSpec) -> TimelineFacts:
+        return TimelineFacts(shows_lead_time=False, wake_capacity="GPU node",
+                             while_waking="the router answers 503 + Retry-After")
 
 
 TARGET = register(EksTarget())

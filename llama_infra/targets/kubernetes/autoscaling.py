@@ -1,9 +1,9 @@
 """Queue-depth autoscaling of the burst Deployment: an HPA (External metrics from prometheus-adapter) or a KEDA
 ScaledObject (Prometheus triggers), plus the adapter's rules. How Prometheus finds the pods is
-`llama_infra.targets.kubernetes.monitoring`.
+`monitoring`; the triggers and the ScaledObject shape they share with the window Deployments', `queue_triggers`.
 
-Every metric name and query comes from `llama_infra.targets.kubernetes.prometheus_metrics`, so the monitors' keep-list, the adapter rule and the
-HPA / ScaledObject cannot disagree. The math is in `llama_infra.targets.kubernetes.prometheus_metrics` and docs/eks.md: the External metric is
+Every metric name and query comes from `prometheus_metrics`, so the monitors' keep-list, the adapter rule and the
+HPA / ScaledObject cannot disagree. The math is in `prometheus_metrics` and docs/eks.md: the External metric is
 the queue above what the baseline absorbs, with an `AverageValue` target of the per-replica queue, so
 desired burst replicas = ceil(total queue / target) − baseline replicas.
 """
@@ -12,64 +12,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 from llama_infra.capacity_plan import scales_to_zero
-from llama_infra.targets.kubernetes import labels
-from llama_infra.targets.kubernetes.workload import burst_replica_bounds, namespace_of
-from llama_infra.scaling.hpa import HpaPolicy
 from llama_infra.scaling.keda import KedaPolicy
+from llama_infra.targets.kubernetes import labels
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.targets.kubernetes.queue_triggers import (autoscaler_query, behavior, keda_scaled_object,
+                                                           prometheus_triggers, scaling_queries, scraped_instances,
+                                                           wake_trigger)
+from llama_infra.targets.kubernetes.window_scaling import burst_scaling
+from llama_infra.targets.kubernetes.workload import burst_replica_bounds, namespace_of
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
 
 
-def scaling_queries(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[metrics.ScalingQuery]:
-    """The burst's queries (the queue above the baseline's share); `baseline_replicas=0` for the whole service."""
-    sc = spec.scaling
-    b = spec.capacity.baseline.count if baseline_replicas is None else baseline_replicas
-    return metrics.scaling_queries(spec.model.framework, namespace_of(spec), spec.name, b,
-                                   sc.queue_depth_target, sc.gpu_memory_target)
 
 
-def scraped_instances(spec: DeploymentSpec) -> list[str]:
-    """The services whose Prometheus targets show the metric pipeline works: the model servers, and the router
-    (which always runs) where the service may have no model pod at all."""
-    from llama_infra.targets.kubernetes import router
-
-    return [spec.name, *([router.name_of(spec)] if router.needed(spec) else [])]
 
 
-def autoscaler_query(spec: DeploymentSpec, q: metrics.ScalingQuery) -> str:
-    """What KEDA and prometheus-adapter run: the query, 0 while it is empty but the pods are scraped (start-up,
-    scaled to zero), still empty (an error) when Prometheus has no target (`metrics.zero_while_scraped`)."""
-    return metrics.zero_while_scraped(q.promql, namespace_of(spec), scraped_instances(spec))
 
 
-def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[dict]:
-    """KEDA Prometheus triggers of `scaling_queries`, named so a `scalingModifiers` formula can use them.
-
-    An empty metric at start-up (servers loading) or with no model pod reads 0, so it neither pins the burst at the
-    fallback nor wakes a service scaled to zero; an empty result with no scraped target is an error (→ fallback
-    after `failureThreshold` polls), not a zero that would hide a broken pipeline (`autoscaler_query`)."""
-    assert spec.eks is not None
-    return [{
-        "type": "prometheus", "name": q.trigger_name, "metricType": "AverageValue",
-        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": autoscaler_query(spec, q),
-                     "threshold": _num(q.target_per_replica), "activationThreshold": "0",
-                     "ignoreNullValues": "false"},
-    } for q in scaling_queries(spec, baseline_replicas)]
 
 
-def wake_trigger(spec: DeploymentSpec) -> dict:
-    """1 replica while the router saw a request in the last `metrics.WAKE_IDLE_SECONDS` (threshold 1, value 0/1):
-    wakes a Deployment scaled to zero and keeps it while light traffic never queues."""
-    assert spec.eks is not None
-    from llama_infra.targets.kubernetes import router
-
-    return {"type": "prometheus", "name": "wake", "metricType": "AverageValue",
-            "metadata": {"serverAddress": spec.eks.prometheus_url,
-                         "query": metrics.recent_request_query(namespace_of(spec), router.name_of(spec)),
-                         "threshold": "1", "activationThreshold": "0", "ignoreNullValues": "false"}}
 
 
 def quantity(x: float) -> str:
@@ -79,9 +43,6 @@ def quantity(x: float) -> str:
     return f"{round(x * 1000)}m"
 
 
-def behavior(spec: DeploymentSpec) -> dict:
-    """HPA `behavior` (also KEDA's HPA config): the same `HpaPolicy` the simulator runs."""
-    return HpaPolicy.from_spec(spec).behavior_manifest()
 
 
 def burst_name(spec: DeploymentSpec) -> str:
@@ -129,36 +90,15 @@ def keda_fallback_replicas(spec: DeploymentSpec) -> int:
     return min(hi, max(lo, 1, peak_demand_replicas(spec) - spec.capacity.baseline.count))
 
 
-def keda_scaled_object(spec: DeploymentSpec, metadata: dict, lo: int, hi: int, triggers: list[dict], *,
-                       fallback: dict | None = None, modifiers: dict | None = None) -> dict:
-    """A KEDA ScaledObject on the Deployment `metadata` names: polling, cooldown and HPA behaviour from the spec
-    (`KedaPolicy`, `HpaPolicy`, what the simulator runs), the same for the burst and the window Deployments."""
-    target = metadata["name"]
-    keda = KedaPolicy.from_spec(spec)
-    advanced: dict = {"horizontalPodAutoscalerConfig": {"name": f"{target}-keda", "behavior": behavior(spec)}}
-    if modifiers:
-        advanced["scalingModifiers"] = modifiers
-    body: dict = {
-        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
-        "minReplicaCount": lo, "maxReplicaCount": hi,
-        "pollingInterval": keda.polling_interval_seconds,
-        "cooldownPeriod": keda.cooldown_period_seconds,  # last replica → 0 after this long inactive
-    }
-    if fallback:
-        body["fallback"] = fallback
-    body |= {"advanced": advanced, "triggers": triggers}
-    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": metadata, "spec": body}
 
 
 def scaled_object(spec: DeploymentSpec) -> dict | None:
     """The burst's ScaledObject: the queue above the baseline (plus the router's wake-up when the service may run no
-    replica); with downsizing windows, one `scalingModifiers` formula per window (`night_scaling.burst_scaling`)."""
+    replica); with downsizing windows, one `scalingModifiers` formula per window (`window_scaling.burst_scaling`)."""
     assert spec.eks is not None
     lo, hi = burst_replica_bounds(spec)
     modifiers = None
     if spec.schedules:
-        from llama_infra.targets.kubernetes.window_scaling import burst_scaling
-
         windowed = burst_scaling(spec)
         if windowed is None:
             return None
@@ -187,5 +127,7 @@ def adapter_external_rules(spec: DeploymentSpec) -> list[dict]:
     } for q in scaling_queries(spec)]
 
 
-def _num(x: float) -> str:
-    return f"{x:g}"
+
+__all__ = ["adapter_external_rules", "autoscaler_query", "behavior", "burst_name", "horizontal_pod_autoscaler",
+           "keda_fallback_replicas", "keda_scaled_object", "prometheus_triggers", "quantity", "scaled_object",
+           "scaling_queries", "scraped_instances", "wake_trigger"]

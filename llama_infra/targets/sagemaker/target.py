@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from llama_infra.capacity_timeline import TimelineFacts
+from llama_infra.pricing import BillingUnits
 from llama_infra.targets import Entry, register
 
 if TYPE_CHECKING:
     import pulumi
 
     from llama_infra.spec import DeploymentSpec
+    from llama_infra.spec.errors import SpecIssue
 
 
 class SageMakerTarget:
     name = "sagemaker"
+
+    def spec_errors(self, spec: DeploymentSpec) -> list[SpecIssue]:
+        from llama_infra.targets.sagemaker import rules
+
+        return rules.errors(spec)
+
+    def window_errors(self, spec: DeploymentSpec, i: int) -> list[SpecIssue]:
+        from llama_infra.targets.sagemaker import rules
+
+        return rules.window_errors(spec, i)
+
+    def spec_warnings(self, spec: DeploymentSpec) -> list[SpecIssue]:
+        from llama_infra.targets.sagemaker import rules
+
+        return rules.warnings(spec)
 
     def build(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None, *,
               endpoint_name: str | None = None) -> Any:
@@ -38,6 +56,15 @@ class SageMakerTarget:
 
     def scales_on_gpu_memory(self, spec: DeploymentSpec) -> bool:
         return False  # no GPU-memory policy is rendered, whatever the spec says (scaling_notes says why)
+
+    def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
+        # ML hosting prices per instance; a reserved baseline is a SageMaker Savings Plan; no spot capacity.
+        return BillingUnits(price_list="sagemaker", reserved_is_savings_plan=True)
+
+    def timeline_facts(self, spec: DeploymentSpec) -> TimelineFacts:
+        # The morning switch brings up a new fleet (UpdateEndpoint), so it starts early by the day's lead time.
+        return TimelineFacts(shows_lead_time=True, wake_capacity="instance",
+                             while_waking="requests fail with NoCapacityInvocationFailures")
 
 
 TARGET = register(SageMakerTarget())

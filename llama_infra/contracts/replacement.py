@@ -193,8 +193,8 @@ def reasons(type_token: str, changed_paths: Iterable[str], replace_on_changes: I
 def markdown_table() -> str:
     """docs/diff-replacements.md: every rule, generated from this table (a test keeps the file fresh)."""
     lines = ["# What replaces a resource (llama-infra diff)", "",
-             "Generated from `llama_infra/diff/replacement.py` by "
-             "`python -c \"from llama_infra.diff.replacement import markdown_table; "
+             "Generated from `llama_infra/contracts/replacement.py` by "
+             "`python -c \"from llama_infra.contracts.replacement import markdown_table; "
              "print(markdown_table(), end='')\"`.",
              "Besides these, a resource is replaced when an input listed in its registration's `replace_on_changes` "
              "changes (pulumi-aws-native sends its own list; components may add theirs).", "",

@@ -1,0 +1,221 @@
+"""The EKS target's own spec rules: what only a spec with `target: eks` must satisfy.
+
+`llama_infra.spec.rules` runs them through the registry (`EksTarget.spec_errors`, `window_errors`, `spec_warnings`)
+wherever a spec is validated, in the order below; every issue has its field path, the values and a fix, like the
+target-neutral rules beside it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llama_infra import catalog, sizing
+from llama_infra.schedules import ScheduleError
+from llama_infra.spec.errors import SpecIssue
+from llama_infra.spec.instance_types import known_instance
+
+if TYPE_CHECKING:
+    from llama_infra.spec.model import DeploymentSpec
+
+
+def errors(spec: DeploymentSpec) -> list[SpecIssue]:
+    """Every EKS rule on the whole spec, in the order `validate` reports them."""
+    out: list[SpecIssue] = []
+    for rule in (framework, addon_pipeline, replica_shape, schedules_need_keda, router_image):
+        out.extend(rule(spec))
+    return out
+
+
+def window_errors(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
+    """EKS rules on window `i` (its crons parse and it is not empty)."""
+    return [*switch_lead_time(spec, i), *node_schedule_shift(spec, i)]
+
+
+def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
+    out = gpu_headroom(spec)
+    if spec.model.framework == "tgi" and spec.scaling.gpu_memory_target is not None:
+        out.append(SpecIssue(("scaling", "gpu_memory_target"),
+                             "TGI exports no KV-cache usage metric and pre-allocates GPU memory at warm-up, so GPU "
+                             "memory in use is not a load signal: the GPU-memory trigger is not rendered for TGI",
+                             "set gpu_memory_target: null (queue depth alone scales), or use framework: vllm",
+                             "warning"))
+    return out
+
+
+def switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
+    """On EKS the day configuration comes back early by its cold start (KEDA gate `window_<name>`), and a window that
+    swaps type or model starts its night variant early by its own: those crons must allow the shift."""
+    if spec.eks is None:
+        return []
+    from llama_infra.targets.kubernetes import window_variants as night
+
+    s = spec.schedules[i]
+    from llama_infra.capacity_plan import day_config, shortest_window_minutes
+
+    lead = night.lead_minutes(spec, day_config(spec))
+    shortest = shortest_window_minutes(s)
+    if shortest <= lead:
+        # The day Deployments' gate runs from the start to end − lead: it would close before it opens, which KEDA's
+        # cron reads as open for almost a day.
+        return [SpecIssue(("schedules", i, "end"), f"window '{s.name}' lasts {shortest:.0f} min, no longer than the "
+                          f"{lead} min the day configuration needs to come back (node + cold start): on EKS the day "
+                          "replicas would be asked back before the window starts",
+                          f"make the window longer than {lead} min, or remove it")]
+    shifts = [("end", "day configuration", lambda: night.morning_cron(spec, s))]
+    shifts += [("start", "night variant", lambda v=v: night.night_crons(spec, v))
+               for v in night.variants(spec) if v.schedule.name == s.name]
+    out = []
+    for field, what, shift in shifts:
+        try:
+            shift()
+        except ScheduleError as e:
+            out.append(SpecIssue(("schedules", i, field), f"the {what} must start early by its cold start, but "
+                                 f"{e.problem}", e.fix))
+    return out
+
+
+def node_schedule_shift(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
+    """An on-demand baseline node group scales in after the window starts (KEDA cooldown + termination grace): the
+    start cron must allow that shift."""
+    if spec.eks is None or spec.capacity.baseline.count == 0:
+        return []
+    from llama_infra.targets.eks import baseline_node_schedule as node_schedule
+
+    if node_schedule.kept_because(spec, spec.schedules[i]):
+        return []
+    try:
+        node_schedule.scale_in_cron(spec, spec.schedules[i])
+    except ScheduleError as e:
+        delay = node_schedule.scale_in_delay_minutes(spec)
+        return [SpecIssue(("schedules", i, "start"), f"the on-demand baseline node group scales in {delay} min after "
+                          f"the window starts (KEDA cooldown + pod termination grace), but {e.problem}", e.fix)]
+    return []
+
+
+def schedules_need_keda(spec: DeploymentSpec) -> list[SpecIssue]:
+    """EKS windows are KEDA cron gates and formulas (`targets.kubernetes.window_scaling`); an HPA has no schedule."""
+    if not spec.schedules or spec.scaling.autoscaler == "keda":
+        return []
+    return [SpecIssue(("scaling", "autoscaler"), "downsizing windows on EKS are switched by KEDA (cron gates and "
+                      "scalingModifiers formulas); the HPA cannot follow a schedule, so the windows would be ignored",
+                      "set scaling.autoscaler: keda (and eks.addons.keda: true or 'keda' in eks.preinstalled), or "
+                      "remove schedules")]
+
+
+def gpu_headroom(spec: DeploymentSpec) -> list[SpecIssue]:
+    """EKS replicas carry their planned GPU memory headroom (an annotation the policy pack's mandatory
+    gpu-memory-headroom rule reads): say at validate time which type would leave too little, not first in CI."""
+    from llama_infra.targets.kubernetes.workload import gpu_memory_headroom
+
+    out = []
+    types = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
+    types += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
+    for path, itype in types:
+        inst = catalog.lookup(itype)
+        if inst is None or inst.gpu_count % spec.tp_degree:
+            continue  # unknown types and TP mismatches are errors of their own
+        free = gpu_memory_headroom(spec, [itype])
+        if 0 <= free < sizing.MIN_GPU_MEMORY_HEADROOM:
+            out.append(SpecIssue(path, f"{spec.model.params_b:g}B {spec.model.precision} on {itype} (TP "
+                                 f"{spec.tp_degree}) leaves {free:.0%} of GPU memory free after weights and overhead; "
+                                 f"the policy pack's mandatory gpu-memory-headroom rule asks for "
+                                 f"{sizing.MIN_GPU_MEMORY_HEADROOM:.0%} (KV cache for long prompts)",
+                                 "use a type with more GPU memory, more GPUs per replica, or a lower precision",
+                                 "warning"))
+    return out
+
+
+def router_image(spec: DeploymentSpec) -> list[SpecIssue]:
+    """The router has no published image, and installing one from a package index at pod start is a crash loop (the
+    name is not published) or worse (whoever registers it runs code in the cluster): the spec names a built one."""
+    if spec.eks is None or spec.eks.router_image:
+        return []
+    from llama_infra.capacity_plan import scales_to_zero
+
+    if spec.fallback is not None:
+        why = "with a fallback the router is the entry point that overflows to it"
+    elif scales_to_zero(spec):
+        why = "a spec that scales to zero needs the router as its entry point (it wakes the service)"
+    else:
+        return []
+    return [SpecIssue(("eks", "router_image"),
+                      f"{why}, and llama-infra publishes no router image: eks.router_image is not set",
+                      "build it from this checkout (docker build -f docker/router.Dockerfile .), push it to ECR and "
+                      "set eks.router_image: <account>.dkr.ecr.<region>.amazonaws.com/llama-infra-router@sha256:"
+                      "<digest>")]
+
+
+def framework(spec: DeploymentSpec) -> list[SpecIssue]:
+    """EKS runs the model server images pinned in `llama_infra.targets.kubernetes.images`; LMI and TensorRT-LLM are
+    SageMaker's."""
+    from llama_infra.targets.kubernetes.images import SERVER_IMAGES  # the one table of server images
+
+    if spec.model.framework in SERVER_IMAGES:
+        return []
+    served = " or ".join(sorted(SERVER_IMAGES))
+    return [SpecIssue(("model", "framework"),
+                      f"framework {spec.model.framework} runs on target sagemaker only (a DJL LMI container); the EKS "
+                      f"target serves {served} ({', '.join(SERVER_IMAGES.values())})",
+                      f"set framework to {served}, or use target: sagemaker")]
+
+
+def addon_pipeline(spec: DeploymentSpec) -> list[SpecIssue]:
+    if spec.eks is None:
+        return []
+    eks, sc = spec.eks, spec.scaling
+    have = set(eks.preinstalled)
+    if eks.addons.keda:
+        have.add("keda")
+    if eks.addons.prometheus_adapter:
+        have.add("prometheus-adapter")
+    needs = "prometheus-adapter" if sc.autoscaler == "hpa" else "keda"
+    out = []
+    if needs not in have:
+        field = needs.replace("-", "_")
+        out.append(SpecIssue(("scaling", "autoscaler"),
+                             f"autoscaler {sc.autoscaler} scales on queue depth through {needs}, which is neither "
+                             "installed (eks.addons) nor listed in eks.preinstalled: the metric would never arrive",
+                             f"set eks.addons.{field}: true, or add '{needs}' to eks.preinstalled"))
+    if eks.addons.prometheus_adapter and "keda" in have:
+        out.append(SpecIssue(("eks", "addons", "prometheus_adapter"),
+                             "KEDA's metrics server and prometheus-adapter (with external rules) both register the "
+                             "APIService v1beta1.external.metrics.k8s.io; only one can serve external metrics",
+                             "with autoscaler keda set prometheus_adapter: false; with autoscaler hpa set "
+                             "eks.addons.keda: false and leave 'keda' out of eks.preinstalled"))
+    if sc.scale_to_zero and sc.autoscaler == "hpa":
+        out.append(SpecIssue(("scaling", "scale_to_zero"), "the HPA cannot scale to zero replicas",
+                             "use autoscaler: keda (minReplicaCount 0 with an activation threshold)"))
+    return out
+
+
+def replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
+    """EKS: every burst type must host whole replicas of the Deployment's TP, and HPA keeps one burst replica."""
+    out = []
+    base = known_instance(spec.capacity.baseline.instance_type, "eks")
+    tp = spec.model.tensor_parallel_degree or (base.gpu_count if base else None)
+    if tp and (base is None or tp in sizing.valid_tp_degrees(base.gpu_count)):
+        origin = "model.tensor_parallel_degree" if spec.model.tensor_parallel_degree else \
+            f"every GPU of the baseline {spec.capacity.baseline.instance_type}"
+        for i, itype in enumerate(spec.capacity.burst.instance_types):
+            inst = known_instance(itype, "eks")
+            if inst and inst.gpu_count % tp:
+                out.append(SpecIssue(("capacity", "burst", "instance_types", i),
+                                     f"tensor-parallel degree {tp} ({origin}) does not divide the {inst.gpu_count} "
+                                     f"GPU{'s' if inst.gpu_count != 1 else ''} of {itype}: a replica requests {tp} GPUs and cannot run there",
+                                     f"remove {itype}, or set model.tensor_parallel_degree to a divisor of every "
+                                     "type's GPU count"))
+    base_cap = spec.capacity.baseline
+    if base_cap.purchase == "capacity-block" and not base_cap.capacity_reservation_id:
+        out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
+                             "purchase capacity-block needs the Capacity Block's reservation id: a launch template "
+                             "with market type capacity-block must target it",
+                             "set capacity_reservation_id to the cr-… id of the purchased Capacity Block"))
+    sc, b = spec.scaling, spec.capacity.baseline.count
+    if sc.autoscaler == "hpa" and spec.capacity.burst.max > 0 and spec.min_replicas == b and b > 0:
+        out.append(SpecIssue(("scaling", "autoscaler"),
+                             f"autoscaler hpa cannot scale the burst Deployment to zero (HorizontalPodAutoscaler "
+                             f"minReplicas ≥ 1), so min_replicas ({spec.min_replicas}) = the baseline ({b}) cannot "
+                             "hold: one burst replica always runs",
+                             f"use autoscaler: keda (scales burst to zero), or set scaling.min_replicas: {b + 1} so "
+                             "the plan prices the always-on burst replica"))
+    return out

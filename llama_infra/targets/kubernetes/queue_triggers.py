@@ -1,0 +1,96 @@
+"""The queue-depth signal as the autoscalers read it: the queries, KEDA's Prometheus and wake triggers, the HPA
+behaviour, and the ScaledObject shape that the burst and every window Deployment share.
+
+`autoscaling` builds the burst's HPA or ScaledObject from these; `window_scaling` the window Deployments'.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llama_infra.scaling.hpa import HpaPolicy
+from llama_infra.scaling.keda import KedaPolicy
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.targets.kubernetes.workload import namespace_of
+
+if TYPE_CHECKING:
+    from llama_infra.spec import DeploymentSpec
+
+
+def scaling_queries(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[metrics.ScalingQuery]:
+    """The burst's queries (the queue above the baseline's share); `baseline_replicas=0` for the whole service."""
+    sc = spec.scaling
+    b = spec.capacity.baseline.count if baseline_replicas is None else baseline_replicas
+    return metrics.scaling_queries(spec.model.framework, namespace_of(spec), spec.name, b,
+                                   sc.queue_depth_target, sc.gpu_memory_target)
+
+
+def scraped_instances(spec: DeploymentSpec) -> list[str]:
+    """The services whose Prometheus targets show the metric pipeline works: the model servers, and the router
+    (which always runs) where the service may have no model pod at all."""
+    from llama_infra.targets.kubernetes import router
+
+    return [spec.name, *([router.name_of(spec)] if router.needed(spec) else [])]
+
+
+def autoscaler_query(spec: DeploymentSpec, q: metrics.ScalingQuery) -> str:
+    """What KEDA and prometheus-adapter run: the query, 0 while it is empty but the pods are scraped (start-up,
+    scaled to zero), still empty (an error) when Prometheus has no target (`metrics.zero_while_scraped`)."""
+    return metrics.zero_while_scraped(q.promql, namespace_of(spec), scraped_instances(spec))
+
+
+def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[dict]:
+    """KEDA Prometheus triggers of `scaling_queries`, named so a `scalingModifiers` formula can use them.
+
+    An empty metric at start-up (servers loading) or with no model pod reads 0, so it neither pins the burst at the
+    fallback nor wakes a service scaled to zero; an empty result with no scraped target is an error (→ fallback
+    after `failureThreshold` polls), not a zero that would hide a broken pipeline (`autoscaler_query`)."""
+    assert spec.eks is not None
+    return [{
+        "type": "prometheus", "name": q.trigger_name, "metricType": "AverageValue",
+        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": autoscaler_query(spec, q),
+                     "threshold": _num(q.target_per_replica), "activationThreshold": "0",
+                     "ignoreNullValues": "false"},
+    } for q in scaling_queries(spec, baseline_replicas)]
+
+
+def wake_trigger(spec: DeploymentSpec) -> dict:
+    """1 replica while the router saw a request in the last `metrics.WAKE_IDLE_SECONDS` (threshold 1, value 0/1):
+    wakes a Deployment scaled to zero and keeps it while light traffic never queues."""
+    assert spec.eks is not None
+    from llama_infra.targets.kubernetes import router
+
+    return {"type": "prometheus", "name": "wake", "metricType": "AverageValue",
+            "metadata": {"serverAddress": spec.eks.prometheus_url,
+                         "query": metrics.recent_request_query(namespace_of(spec), router.name_of(spec)),
+                         "threshold": "1", "activationThreshold": "0", "ignoreNullValues": "false"}}
+
+
+def behavior(spec: DeploymentSpec) -> dict:
+    """HPA `behavior` (also KEDA's HPA config): the same `HpaPolicy` the simulator runs."""
+    return HpaPolicy.from_spec(spec).behavior_manifest()
+
+
+def keda_scaled_object(spec: DeploymentSpec, metadata: dict, lo: int, hi: int, triggers: list[dict], *,
+                       fallback: dict | None = None, modifiers: dict | None = None) -> dict:
+    """A KEDA ScaledObject on the Deployment `metadata` names: polling, cooldown and HPA behaviour from the spec
+    (`KedaPolicy`, `HpaPolicy`, what the simulator runs), the same for the burst and the window Deployments."""
+    target = metadata["name"]
+    keda = KedaPolicy.from_spec(spec)
+    advanced: dict = {"horizontalPodAutoscalerConfig": {"name": f"{target}-keda", "behavior": behavior(spec)}}
+    if modifiers:
+        advanced["scalingModifiers"] = modifiers
+    body: dict = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+        "minReplicaCount": lo, "maxReplicaCount": hi,
+        "pollingInterval": keda.polling_interval_seconds,
+        "cooldownPeriod": keda.cooldown_period_seconds,  # last replica → 0 after this long inactive
+    }
+    if fallback:
+        body["fallback"] = fallback
+    body |= {"advanced": advanced, "triggers": triggers}
+    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": metadata, "spec": body}
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
