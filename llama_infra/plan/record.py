@@ -35,7 +35,12 @@ _ARN_RESOURCE = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint-config",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "alarm:",
     "aws:appautoscaling/target:Target": "scalable-target/",
+    "aws:lambda/function:Function": "function:",  # arn:aws:lambda:<region>:<account>:function:<name>
+    "aws:ssm/parameter:Parameter": "parameter/",
+    "aws:cloudwatch/logGroup:LogGroup": "log-group:",  # arn:aws:logs:<region>:<account>:log-group:<name>
 }
+# ... and whose ARN names another service than the Pulumi module.
+_ARN_SERVICE = {"aws:cloudwatch/logGroup:LogGroup": "logs"}
 _NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 _NAME_INPUTS = ("name", "functionName", "dashboardName", "alarmName", "nodeGroupName", "endpointName")
 
@@ -123,8 +128,10 @@ def _autonamed_state(type_token: str, inputs: dict[str, Any], physical: str, reg
 
 def _fixed_arn(type_: str, name: str, region: str) -> str:
     _, module_path, _ = (type_.split(":") + ["", ""])[:3]
-    service = module_path.split("/")[0]
+    service = _ARN_SERVICE.get(type_, module_path.split("/")[0])
     resource = _ARN_RESOURCE.get(type_, type_.rsplit(":", 1)[-1].lower() + "/")
+    if type_ == "aws:ssm/parameter:Parameter":
+        name = name.lstrip("/")  # a hierarchical name's ARN has one slash after `parameter` (AWS SSM docs)
     resource = f"{resource}{name}" if resource.endswith(("/", ":")) else f"{resource}/{name}"
     return f"arn:aws:{service}:{'' if service == 'iam' else region}:{ACCOUNT_ID}:{resource}"
 

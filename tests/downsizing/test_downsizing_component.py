@@ -8,55 +8,72 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from downsizing_pulumi_mocks import ACCOUNT, AUTONAME_SUFFIX, REGION, RecordingMocks
 
 from llama_infra.capacity_timeline import lead_time_minutes
+from llama_infra.plan.record import ACCOUNT_ID as ACCOUNT, RecordedResource, Recording, RecordingMocks, run_program
 from llama_infra.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
 ENDPOINT = "llama-70b-prod"
 ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"
 
 
+class Built:
+    """What `build` registered, recorded by the library's recorder (strict: the cloud contracts hold)."""
+
+    def __init__(self, preview: bool):
+        self.preview = preview
+        self.recording = Recording()
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return self.recording.of_type(type_)
+
+    def named(self, name: str) -> RecordedResource:
+        (found,) = [r for r in self.recording.resources if r.name == name]
+        return found
+
+    def run(self, program, *, masked: bool = False) -> None:
+        """Record `program` (masked: assets and archives as digests of their content, as `llama-infra diff`)."""
+        mocks = RecordingMocks(REGION, autoname=False)
+        self.recording = run_program(program, project="llama-infra", stack="test", preview=self.preview,
+                                     mocks=mocks, masked=masked)
+
+    def build(self, spec, *, masked: bool = False, **overrides):
+        """Construct the component in a Pulumi program run; returns once every resource is registered."""
+        import pulumi_aws as aws
+
+        from llama_infra.targets.sagemaker.components.downsizing import SageMakerDownsizing, SageMakerDownsizingArgs
+
+        made = {}
+
+        def program():
+            day = aws.sagemaker.EndpointConfiguration("day-config", name="llama-70b-prod-day", production_variants=[
+                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name="AllTraffic", model_name="llama-70b-fp16", instance_type="ml.p4d.24xlarge",
+                    initial_instance_count=2)])
+
+            def night_config(config, parent):
+                return aws.sagemaker.EndpointConfiguration(
+                    f"test-{config.window}-config", name=f"llama-70b-prod-{config.window}",
+                    production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                        variant_name="AllTraffic", model_name="llama-70b-awq", instance_type=config.instance_type,
+                        initial_instance_count=config.min_replicas)],
+                    opts=pulumi.ResourceOptions(parent=parent))
+
+            args = dict(spec=spec, endpoint_name=ENDPOINT, endpoint_arn=ENDPOINT_ARN, day_endpoint_config=day,
+                        build_serving=night_config, day_model_name="llama-70b-fp16")
+            args.update(overrides)
+            made["component"] = SageMakerDownsizing(f"{ENDPOINT}-downsizing", SageMakerDownsizingArgs(**args))
+            return made["component"].schedule_names
+
+        self.run(program, masked=masked)
+        return made["component"]
+
+
 @pytest.fixture(params=[False, True], ids=["update", "preview"])
-def mocks(request: pytest.FixtureRequest):
-    m = RecordingMocks()
-    pulumi.runtime.set_mocks(m, project="llama-infra", stack="test", preview=request.param)
-    yield m
-    m.assert_no_violations()  # what the test program registered, held against the cloud contracts
-
-
-def build(spec, **overrides):
-    """Construct the component inside a Pulumi program run; returns once every resource is registered."""
-    import pulumi_aws as aws
-
-    from llama_infra.targets.sagemaker.components.downsizing import SageMakerDownsizing, SageMakerDownsizingArgs
-
-    made = {}
-
-    @pulumi.runtime.test
-    def program():
-        day = aws.sagemaker.EndpointConfiguration("day-config", name="llama-70b-prod-day", production_variants=[
-            aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                variant_name="AllTraffic", model_name="llama-70b-fp16", instance_type="ml.p4d.24xlarge",
-                initial_instance_count=2)])
-
-        def night_config(config, parent):
-            return aws.sagemaker.EndpointConfiguration(
-                f"test-{config.window}-config", name=f"llama-70b-prod-{config.window}",
-                production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                    variant_name="AllTraffic", model_name="llama-70b-awq", instance_type=config.instance_type,
-                    initial_instance_count=config.min_replicas)],
-                opts=pulumi.ResourceOptions(parent=parent))
-
-        args = dict(spec=spec, endpoint_name=ENDPOINT, endpoint_arn=ENDPOINT_ARN, day_endpoint_config=day,
-                    build_serving=night_config, day_model_name="llama-70b-fp16")
-        args.update(overrides)
-        made["component"] = SageMakerDownsizing(f"{ENDPOINT}-downsizing", SageMakerDownsizingArgs(**args))
-        return made["component"].schedule_names
-
-    program()
-    return made["component"]
+def mocks(request: pytest.FixtureRequest) -> Built:
+    return Built(request.param)
 
 
 def prod():
@@ -65,7 +82,7 @@ def prod():
 
 def test_schedules_fire_the_workflow_at_local_night_start_and_lead_time_before_morning(mocks):
     spec = prod()
-    build(spec)
+    mocks.build(spec)
     schedules = {r.name: r.inputs for r in mocks.of_type("aws:scheduler/schedule:Schedule")}
     lead = lead_time_minutes(spec)
     assert lead == 15  # 70B fp16 on p4d with NVMe preload: 600 s provisioning + ≈105 s cold start, rounded up
@@ -77,7 +94,7 @@ def test_schedules_fire_the_workflow_at_local_night_start_and_lead_time_before_m
         assert s["scheduleExpressionTimezone"] == "America/New_York"
         assert s["flexibleTimeWindow"] == {"mode": "OFF"}
     function = mocks.of_type("aws:lambda/function:Function")[0]
-    assert night["target"]["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function.inputs['name']}"
+    assert night["target"]["arn"] == function.outputs["arn"]
     night_event, day_event = json.loads(night["target"]["input"]), json.loads(day["target"]["input"])
     assert (night_event["set_in_force"], day_event["set_in_force"]) == ("overnight", "day")
     # every schedule publishes every configuration: a changed one reaches the endpoint at the next tick
@@ -101,12 +118,17 @@ def test_schedules_fire_the_workflow_at_local_night_start_and_lead_time_before_m
 
 
 def test_lambda_ships_the_workflow_package_and_its_roles_are_least_privilege(mocks):
-    build(prod())
+    from llama_infra.plan.record import _asset_digest
+    from llama_infra.targets.sagemaker.components.downsizing import workflow_code
+
+    mocks.build(prod(), masked=True)
     function = mocks.of_type("aws:lambda/function:Function")[0].inputs
     assert function["handler"] == "downsizing.handler.lambda_handler"
     assert function["runtime"] == "python3.12" and function["timeout"] == 120  # a tick never waits
     assert function["reservedConcurrentExecutions"] == 1
-    assert {"downsizing/workflow.py", "downsizing/handler.py"} <= set(function["code"].assets)
+    code = workflow_code()  # the function ships this archive: the same content, file by file
+    assert function["code"] == f"[AssetArchive sha256:{_asset_digest(code)}]"
+    assert {"downsizing/workflow.py", "downsizing/handler.py"} <= set(code.assets)
 
     policies = {r.name: json.loads(r.inputs["policy"]) for r in mocks.of_type("aws:iam/rolePolicy:RolePolicy")}
     workflow = {s["Sid"]: s for s in policies["llama-70b-prod-downsizing-workflow-policy"]["Statement"]}
@@ -138,7 +160,7 @@ def test_lambda_ships_the_workflow_package_and_its_roles_are_least_privilege(moc
 def test_failure_alarm_watches_the_workflow_metric_and_notifies_the_topic(mocks):
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:llama-alarms"
     spec = prod().model_copy(update={"sagemaker": prod().sagemaker.model_copy(update={"alarm_topic_arn": topic})})
-    build(spec)
+    mocks.build(spec)
     alarm = mocks.named("llama-70b-prod-downsizing-failed-alarm").inputs
     assert (alarm["namespace"], alarm["metricName"]) == ("llama-infra/Downsizing", "TransitionFailed")
     assert alarm["dimensions"] == {"EndpointName": ENDPOINT}
@@ -156,7 +178,7 @@ def test_default_builder_reuses_the_day_model_when_only_the_instance_type_change
     # an 8-GPU type smaller than the day's ml.p4d.24xlarge (a window may not upsize), so the day's TP carries over
     text = text.replace("ml.g6e.12xlarge", "ml.g5.48xlarge")
     spec = parse_spec(text)
-    build(spec, build_serving=None)
+    mocks.build(spec, build_serving=None)
     [night] = [r for r in mocks.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
                if r.name != "day-config"]
     variant = night.inputs["productionVariants"][0]
@@ -166,7 +188,7 @@ def test_default_builder_reuses_the_day_model_when_only_the_instance_type_change
 
 def test_default_builder_refuses_a_model_change_with_a_clear_message(mocks):
     with pytest.raises(Exception, match="window 'overnight' changes the model; pass build_serving"):
-        build(prod(), build_serving=None)
+        mocks.build(prod(), build_serving=None)
 
 
 SCALE_TO_ZERO = """
@@ -189,7 +211,7 @@ schedules:
 
 def test_scale_to_zero_builds_inference_component_copies_from_zero_and_the_wake_up(mocks):
     spec = parse_spec(SCALE_TO_ZERO)
-    build(spec, build_serving=None)
+    mocks.build(spec, build_serving=None)
     ic = mocks.of_type("aws-native:sagemaker:InferenceComponent")[0].inputs
     assert ic["endpointName"] == ENDPOINT and ic["variantName"] == "AllTraffic"
     assert ic["specification"]["modelName"] == "llama-70b-fp16"
@@ -210,8 +232,7 @@ def test_scale_to_zero_builds_inference_component_copies_from_zero_and_the_wake_
     alarm = mocks.named("llama-70b-prod-downsizing-wake-up-alarm").inputs
     assert (alarm["metricName"], alarm["dimensions"]) == ("NoCapacityInvocationFailures",
                                                           {"InferenceComponentName": f"{ENDPOINT}-model"})
-    assert alarm["alarmActions"] == [f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:scalingPolicy:"
-                                     f"llama-70b-prod-downsizing-wake-up-policy{AUTONAME_SUFFIX}"]
+    assert alarm["alarmActions"] == [mocks.named("llama-70b-prod-downsizing-wake-up-policy").outputs["arn"]]
     actions = {r.name: r.inputs for r in mocks.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
     night = actions["llama-70b-prod-downsizing-overnight-night-copies"]
     morning = actions["llama-70b-prod-downsizing-overnight-day-copies"]
@@ -228,13 +249,12 @@ def test_scale_to_zero_endpoint_config_has_no_model_and_min_instances_zero(mocks
 
     spec = parse_spec(SCALE_TO_ZERO)
 
-    @pulumi.runtime.test
     def program():
         parent = pulumi.ComponentResource("test:index:Parent", "parent")
         return inference_component_endpoint_config("ic", spec, day_config(spec), execution_role_arn="arn:aws:iam::123456789012:role/sagemaker-execution",
                                                    parent=parent).arn
 
-    program()
+    mocks.run(program)
     variant = mocks.named("ic-endpoint-config").inputs["productionVariants"][0]
     assert "modelName" not in variant
     assert variant["managedInstanceScaling"] == {"status": "ENABLED", "minInstanceCount": 0, "maxInstanceCount": 2}

@@ -14,13 +14,19 @@ from llama_infra.targets.eks import karpenter
 from llama_infra.targets.kubernetes import labels, window_variants as night, window_scaling as night_scaling, workload
 from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.schedules import Cron, zone
+from llama_infra.plan.record import Recording, run_plan
 
 from . import keda_model
-from .pulumi_harness import run
 from .specs import edited
 from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
+
+def run(program, preview: bool) -> Recording:
+    """`program` under the library's recorder, as `llama-infra plan` runs it (strict: every registration is held
+    against the cloud contracts, and a violation fails the run with all of them)."""
+    return run_plan(program, project="llama-infra", stack="test", preview=preview)
+
 
 
 def night_spec(tz: str = "America/New_York", start: str = "0 22 * * 1-5", end: str = "0 6 * * 2-6", **downsize):
@@ -152,10 +158,10 @@ def applied():
 def test_components_apply_the_night_deployment_and_schedule_scaled_objects(applied):
     spec = night_spec()
     sent = {r.inputs["metadata"]["name"]: r.inputs for r in applied.resources
-            if r.typ.startswith("kubernetes:") and r.inputs.get("kind") == "ScaledObject"}
+            if r.type.startswith("kubernetes:") and r.inputs.get("kind") == "ScaledObject"}
     for so in night_scaling.objects(spec):
         assert sent[so["metadata"]["name"]]["spec"] == so["spec"]
-    deps = {r.inputs["metadata"]["name"] for r in applied.resources if r.typ == "kubernetes:apps/v1:Deployment"}
+    deps = {r.inputs["metadata"]["name"] for r in applied.resources if r.type == "kubernetes:apps/v1:Deployment"}
     assert "llama-70b-eks-night" in deps
 
 

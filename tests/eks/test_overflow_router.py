@@ -16,13 +16,19 @@ from llama_infra.targets.eks import karpenter
 from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.router.config import load_priority_api_keys
 from llama_infra.router.queue_depth import parse_queue_depth, parse_running
+from llama_infra.plan.record import Recording, run_plan
 
-from .pulumi_harness import run
 from .specs import edited
 from .validation import validate
 
 FALLBACK = {"model_id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "awq",
             "when_queue_depth_over": 30, "instance_type": "g6e.2xlarge", "priority_api_keys_secret": "tenant-keys"}
+
+def run(program, preview: bool) -> Recording:
+    """`program` under the library's recorder, as `llama-infra plan` runs it (strict: every registration is held
+    against the cloud contracts, and a violation fails the run with all of them)."""
+    return run_plan(program, project="llama-infra", stack="test", preview=preview)
+
 
 
 def spec_with(**fallback_edits):
@@ -233,13 +239,13 @@ def with_fallback(request):
 
 
 def test_components_apply_the_rendered_fallback_and_router_objects(with_fallback):
-    comps = {r.typ for r in with_fallback.resources}
+    comps = {r.type for r in with_fallback.resources}
     assert "llama-infra:index:OverflowRouter" in comps
-    applied = {(r.inputs.get("kind") or r.typ.rsplit(":", 1)[-1], r.inputs["metadata"]["name"])
-               for r in with_fallback.resources if r.typ.startswith("kubernetes:") and "metadata" in r.inputs}
+    applied = {(r.inputs.get("kind") or r.type.rsplit(":", 1)[-1], r.inputs["metadata"]["name"])
+               for r in with_fallback.resources if r.type.startswith("kubernetes:") and "metadata" in r.inputs}
     spec = spec_with()
     wanted = {(o["kind"], o["metadata"]["name"]) for o in [*fallback.objects(spec), *router.objects(spec)]}
     assert wanted <= applied
-    (cm,) = [r for r in with_fallback.resources if r.typ == "kubernetes:core/v1:ConfigMap"
+    (cm,) = [r for r in with_fallback.resources if r.type == "kubernetes:core/v1:ConfigMap"
              and r.inputs["metadata"]["name"] == "llama-70b-eks-router-config"]
     assert cm.inputs["data"] == router.config_map(spec)["data"]

@@ -10,7 +10,6 @@ from llama_infra.plan.record import record
 from llama_infra_policies import evaluate
 from llama_infra_policies.capture import from_planned
 
-from .pulumi_harness import RecordingMocks as AnsweringMocks
 from .specs import variants
 
 # policy-exemption-audit lists every exemption: ours is the burst autoscaler's prod floor (the baseline holds it).
@@ -20,7 +19,7 @@ VARIANTS = variants()
 
 @pytest.mark.parametrize("variant", ["prod-keda-karpenter", "managed-node-groups-only", "hpa-prometheus-adapter"])
 def test_eks_program_passes_the_policy_pack(variant):
-    resources = from_planned(record(lambda: build_eks("p", VARIANTS[variant]), preview=True, mocks=AnsweringMocks()))
+    resources = from_planned(record(lambda: build_eks("p", VARIANTS[variant]), preview=True))
     assert len(resources) > 30
     violations = evaluate(resources, stack_tags={})
     assert [str(v) for v in violations if v.enforcement_level == "mandatory"] == []
