@@ -30,7 +30,8 @@ REMAINING = {
     "llama_infra/catalog.py": 2, "llama_infra/pricing.py": 3, "llama_infra/provisioning.py": 1,
     "llama_infra/quantization.py": 1, "llama_infra/scaffold.py": 3, "llama_infra/cli/manifests.py": 1,
     "llama_infra/spec/rules.py": 12, "llama_infra/spec/fact_rules.py": 4, "llama_infra/spec/window_timing.py": 2,
-    "llama_infra/spec/instance_types.py": 3, "llama_infra/sim/policies.py": 2, "llama_infra/slo_envelope.py": 1,
+    "llama_infra/spec/instance_types.py": 3, "llama_infra/sim/policies.py": 2, "llama_infra/sim/tune_space.py": 2,
+    "llama_infra/slo_envelope.py": 1,
     "llama_infra/slo_targets.py": 1,
 }
 
