@@ -279,21 +279,35 @@ class LocalTimeAnomaly:
         return f"clocks go {'forward' if self.kind == 'gap' else 'back'} {amount}"
 
 
-def local_time_anomalies(cron: Cron, year: int = 2026) -> list[LocalTimeAnomaly]:
-    """Firings of `cron` in `year` at a local time that a daylight-saving change skips or repeats.
-
-    What the schedulers do then, the rule docs/bad-input.md states: EventBridge Scheduler (SageMaker windows)
-    skips a time that does not exist and runs a repeated one once; KEDA's cron (robfig/cron, which steps hours in
-    absolute time) skips a time that does not exist too. So a start in the gap means no window that night, and an
-    end in the gap means that the window runs on until the next day's end.
-    """
-    return list(_local_time_anomalies(cron, year))
+# How far ahead the daylight-saving checks look: the tz database carries each zone's announced rules, and a zone
+# whose rules change (or whose change dates move with a calendar, e.g. Morocco's Ramadan) differs between years.
+DST_CHECK_YEARS = 10
 
 
-@lru_cache(maxsize=1024)  # validation and warnings both ask, for each window
-def _local_time_anomalies(cron: Cron, year: int) -> tuple[LocalTimeAnomaly, ...]:
-    tz = cron.tz
-    out: list[LocalTimeAnomaly] = []
+def dst_check_years(first_year: int) -> range:
+    """The years the daylight-saving checks scan: from `first_year` (the schedule checks' reference year) through
+    DST_CHECK_YEARS years past the current one, so every rule the tz database holds for the coming decade is seen."""
+    return range(first_year, max(first_year, datetime.now(timezone.utc).year) + DST_CHECK_YEARS + 1)
+
+
+@dataclass(frozen=True)
+class OffsetChange:
+    """A change of a zone's UTC offset: the instant (UTC, on the minute) and the offsets before and after."""
+
+    at: datetime
+    before: timedelta
+    after: timedelta
+
+    @property
+    def wall(self) -> datetime:
+        """The wall-clock reading the change happens at (naive, in the offset before it)."""
+        return (self.at + self.before).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=512)
+def offset_changes(tz: ZoneInfo, year: int) -> tuple[OffsetChange, ...]:
+    """Every change of `tz`'s UTC offset in `year`, from the tz database (zoneinfo), found by bisection."""
+    out = []
     weeks = [datetime(year, 1, 1, 12, tzinfo=timezone.utc) + timedelta(days=d) for d in range(0, 372, 7)]
 
     def offset(t: datetime) -> timedelta:
@@ -307,11 +321,44 @@ def _local_time_anomalies(cron: Cron, year: int) -> tuple[LocalTimeAnomaly, ...]
             mid = lo + (hi - lo) / 2
             lo, hi = (mid, hi) if offset(mid) == offset(a) else (lo, mid)
         hi = hi.replace(second=0, microsecond=0)  # zones change on a whole minute
-        before, after = offset(a), offset(hi)
-        wall = (hi + before).replace(tzinfo=None)  # the wall clock reading the change happens at
+        if hi.year == year:
+            out.append(OffsetChange(hi, offset(a), offset(hi)))
+    return tuple(out)
+
+
+def local_time_anomalies(cron: Cron, year: int = 2026) -> list[LocalTimeAnomaly]:
+    """Firings of `cron` in `year` at a local time that a daylight-saving change skips or repeats.
+
+    What the schedulers do then, the rule docs/bad-input.md states: EventBridge Scheduler (SageMaker windows)
+    skips a time that does not exist and runs a repeated one once; KEDA's cron (robfig/cron, which steps hours in
+    absolute time) skips a time that does not exist too. So a start in the gap means no window that night, and an
+    end in the gap means that the window runs on until the next day's end.
+    """
+    return list(_local_time_anomalies(cron, year))
+
+
+def distinct_local_time_anomalies(cron: Cron, years: range) -> list[LocalTimeAnomaly]:
+    """The first firing of each kind of anomaly over `years`: one per (gap or fold, time of day skipped or
+    repeated), so a zone whose rules differ between years shows each rule once, at its first date."""
+    seen: set[tuple] = set()
+    out = []
+    for year in years:
+        for a in _local_time_anomalies(cron, year):
+            key = (a.kind, a.local.time(), a.span[0].time(), a.span[1] - a.span[0])
+            if key not in seen:
+                seen.add(key)
+                out.append(a)
+    return out
+
+
+@lru_cache(maxsize=1024)  # validation and warnings both ask, for each window
+def _local_time_anomalies(cron: Cron, year: int) -> tuple[LocalTimeAnomaly, ...]:
+    out: list[LocalTimeAnomaly] = []
+    minutes, hours = croniter(cron.expression).expanded[:2]  # ['*'] or the values the field allows
+    for change in offset_changes(cron.tz, year):
+        before, after, wall = change.before, change.after, change.wall
         gap = after > before
         span = (wall, wall + (after - before)) if gap else (wall - (before - after), wall)
-        minutes, hours = croniter(cron.expression).expanded[:2]  # ['*'] or the values the field allows
         t = span[0]
         while t < span[1]:
             if ((minutes == ["*"] or t.minute in minutes) and (hours == ["*"] or t.hour in hours)

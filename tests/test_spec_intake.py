@@ -10,14 +10,15 @@ import codecs
 import os
 import shutil
 import subprocess
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llama_infra.schedules import Cron, local_time_anomalies
+from llama_infra.schedules import (Cron, distinct_local_time_anomalies, dst_check_years, local_time_anomalies,
+                                   offset_changes)
 from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec, warnings
 from llama_infra.spec.intake import MAX_SPEC_BYTES
 
@@ -66,6 +67,44 @@ def test_nesting_beyond_the_limit_is_refused_at_the_limit(nesting):
     assert "nests more than 32 mappings or lists deep" in str(caught.value)
 
 
+def _refusal(text: str):
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    (issue,) = caught.value.issues
+    (line,) = caught.value.lines
+    return issue, line
+
+
+def test_a_size_refusal_names_the_line_and_field_where_the_limit_is_crossed():
+    head = DEV + "tags:\n  team: llama\n  notes: "
+    issue, line = _refusal(head + "x" * MAX_SPEC_BYTES + "\n")
+    assert (issue.path, line) == (("tags", "notes"), head.count("\n") + 1)
+    assert "larger than 256 KiB, the most llama-infra reads (line" in issue.problem
+
+
+def test_block_nesting_beyond_the_limit_names_the_field_path_of_the_deepest_list():
+    text = DEV + "tags:\n  team:\n" + "".join("  " * (i + 2) + "-\n" for i in range(40))
+    issue, line = _refusal(text)
+    # tags and team are 2 levels, so the 31st list (index 30 of the nested [0]s) is the 33rd collection
+    assert issue.path == ("tags", "team", *[0] * 30) and line == DEV.count("\n") + 2 + 31
+
+
+def test_an_alias_beyond_the_limit_is_located_at_that_alias():
+    text = DEV + "x-anchors: {a: &a 1}\nx-refs:\n" + "".join(f"  r{i}: *a\n" for i in range(101))
+    issue, line = _refusal(text)
+    assert issue.path == ("x-refs", "r100") and line == DEV.count("\n") + 2 + 101
+    assert issue.problem == "alias number 101 (*name): the YAML may have at most 100"
+
+
+def test_too_many_values_without_aliases_is_not_blamed_on_aliases():
+    text = DEV + "x-generated:\n" + "".join(f"  - {i}\n" for i in range(20_001))
+    issue, line = _refusal(text)
+    # a collection counts itself and its values: the list passes 20,000 at its 20,000th item (index 19,999)
+    assert issue.path == ("x-generated", 19_999) and line == DEV.count("\n") + 2 + 19_999
+    assert issue.problem == "the YAML has more than 20,000 values (a spec has about 60)"
+    assert "alias" not in issue.problem + issue.fix
+
+
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "bom.yaml"
     path.write_bytes(codecs.BOM_UTF8 + DEV.encode())
@@ -99,6 +138,18 @@ def test_local_time_anomalies_find_the_spring_gap_and_the_autumn_fold():
     assert local_time_anomalies(Cron("30 2 * * 1-5", "Europe/Berlin")) == []  # EU changes on Sundays
     (half,) = local_time_anomalies(Cron("15 2 * * *", "Australia/Lord_Howe"))  # a 30-minute change
     assert half.kind == "gap" and half.change == "clocks go forward 30 min"
+
+
+def test_the_dst_check_scans_the_coming_decade_not_one_year():
+    """14 March is the second Sunday of March, New York's spring change, in 2027 (and 2032), not in 2026."""
+    cron = Cron("30 2 14 3 *", "America/New_York")
+    assert local_time_anomalies(cron, 2026) == []
+    years = dst_check_years(2026)
+    assert years[0] == 2026 and years[-1] >= datetime.now(timezone.utc).year + 10
+    (gap,) = distinct_local_time_anomalies(cron, years)  # 2032's is the same kind: reported once
+    assert (gap.kind, gap.local) == ("gap", datetime(2027, 3, 14, 2, 30))
+    changes = offset_changes(Cron("0 0 * * *", "America/New_York").tz, 2027)
+    assert [c.wall for c in changes] == [datetime(2027, 3, 14, 2), datetime(2027, 11, 7, 2)]
 
 
 def _with_window(start: str, end: str, timezone: str = "America/New_York") -> str:

@@ -13,7 +13,8 @@ import shlex
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+from ruamel.yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent,
+                               ScalarEvent)
 from ruamel.yaml.scanner import RoundTripScanner
 
 from llama_infra.spec.errors import SpecError, SpecIssue
@@ -40,13 +41,13 @@ def read_bounded(path: str, source: str) -> bytes:
             raw = f.read(MAX_SPEC_BYTES + 1)
     except OSError as e:
         raise SpecError(source, [SpecIssue((), f"cannot read the file: {e.strerror}", "check the path")]) from None
-    _check_size(len(raw), source)
+    _check_size(raw, source)
     return raw
 
 
 def decode(raw: bytes, source: str) -> str:
     """The spec's text: UTF-8 (a UTF-8 byte-order mark is allowed), else a SpecError naming the encoding it is in."""
-    _check_size(len(raw), source)
+    _check_size(raw, source)
     for bom, name in _BOMS:
         if raw.startswith(bom):
             raise _encoding_error(source, f"the file is {name} (it starts with a {name} byte-order mark)", name, 1)
@@ -76,56 +77,114 @@ def decode(raw: bytes, source: str) -> str:
 
 def check_text(text: str, source: str) -> None:
     """Size of text handed to `parse_spec` directly (a file was bounded by `read_bounded` already)."""
-    _check_size(len(text) if len(text) > MAX_SPEC_BYTES else len(text.encode("utf-8", "surrogatepass")), source)
+    if len(text) > MAX_SPEC_BYTES // 4:  # fewer characters than that are fewer than MAX_SPEC_BYTES UTF-8 bytes
+        _check_size(text[:MAX_SPEC_BYTES + 1].encode("utf-8", "surrogatepass"), source)
 
 
 def check_structure(text: str, source: str) -> None:
     """Walk the YAML events once: nesting depth, alias count and the expanded node count stay within the limits.
+    Each refusal names the line and the field path where the limit was crossed.
 
     YAML syntax errors propagate (as ruamel.yaml's MarkedYAMLError) for the loader to report.
     """
     yaml = YAML(typ="rt")
     yaml.Scanner = _FlowBoundedScanner
+    where = _Where()
     try:
-        _walk(yaml.parse(text), source)
+        _walk(yaml.parse(text), source, where)
     except _TooDeep as e:
-        raise _too_deep(source, e.line) from None
+        raise _too_deep(source, e.line, where.path()) from None
 
 
-def _too_deep(source: str, line: int | None) -> SpecError:
+def _too_deep(source: str, line: int | None, path: tuple[str | int, ...]) -> SpecError:
     return SpecError(source, [SpecIssue(
-        (), f"the YAML nests more than {MAX_NESTING_DEPTH} mappings or lists deep (a spec nests 5)",
+        path, f"the YAML nests more than {MAX_NESTING_DEPTH} mappings or lists deep (a spec nests 5)",
         "remove the extra brackets or indentation levels; see stacks/specs/ for the spec's shape")], [line])
 
 
-def _walk(events: Any, source: str) -> None:
+class _Where:
+    """The field path of the node the event stream is at: a key per open mapping, an index per open list."""
+
+    def __init__(self) -> None:
+        self.frames: list[list] = []  # [is_mapping, key or index, expecting a key]
+        self.last: tuple[str | int, ...] = ()  # the path of the last node seen
+
+    def path(self) -> tuple[str | int, ...]:
+        return tuple(f[1] for f in self.frames if f[1] is not None)
+
+    def container(self) -> tuple[str | int, ...]:
+        """The path of the innermost open collection itself."""
+        return tuple(f[1] for f in self.frames[:-1] if f[1] is not None)
+
+    def node(self, event: Any) -> tuple[str | int, ...] | None:
+        """Called for each node event before it is walked: its path, or None for a mapping key."""
+        if self.frames and self.frames[-1][0] and self.frames[-1][2]:
+            top = self.frames[-1]
+            top[1] = str(event.value) if isinstance(event, ScalarEvent) else "?"
+            top[2] = False
+            self.last = self.path()
+            return None
+        self.last = self.path()
+        return self.last
+
+    def opened(self, is_mapping: bool) -> None:
+        self.frames.append([is_mapping, None if is_mapping else 0, is_mapping])
+
+    def closed(self) -> None:
+        self.frames.pop()
+        self.done()
+
+    def done(self) -> None:
+        """A value is complete: a mapping now expects its next key, a list counts on."""
+        if not self.frames:
+            return
+        top = self.frames[-1]
+        if top[0]:
+            top[2] = True
+        else:
+            top[1] += 1
+
+
+def _walk(events: Any, source: str, where: _Where) -> None:
     sizes: dict[str, int] = {}  # anchor -> nodes in the anchored value, aliases inside it expanded
     stack: list[list] = []  # open collections: [anchor, nodes so far]
     total = aliases = 0
     for event in events:
         line = event.start_mark.line + 1 if event.start_mark else None
+        at: tuple[str | int, ...] | None = ()
+        if isinstance(event, (CollectionStartEvent, ScalarEvent, AliasEvent)):
+            at = where.node(event)
+            key = at is None
+            at = where.path() if at is None else at
         tag = getattr(event, "tag", None)
         if tag is not None and str(tag) not in _CORE_TAGS:
             tag = str(tag).replace("tag:yaml.org,2002:", "!!")
             raise SpecError(source, [SpecIssue(
-                (), f"the YAML tag {tag} is not part of a spec (only plain values, lists and mappings are)",
+                at, f"the YAML tag {tag} is not part of a spec (only plain values, lists and mappings are)",
                 f"remove the tag {tag}")], [line])
         if isinstance(event, CollectionStartEvent):
             stack.append([event.anchor, 1])
+            where.opened(isinstance(event, MappingStartEvent))
             if len(stack) > MAX_NESTING_DEPTH:
-                raise _too_deep(source, line)
+                raise _too_deep(source, line, at)
             continue
         if isinstance(event, ScalarEvent):
             nodes, anchor = 1, event.anchor
+            if not key:
+                where.done()
         elif isinstance(event, AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
                 raise SpecError(source, [SpecIssue(
-                    (), f"the YAML has more than {MAX_ALIASES} aliases (*name)",
+                    at, f"alias number {aliases} (*name): the YAML may have at most {MAX_ALIASES}",
                     "write the values out, or use fewer anchors (&name) and aliases")], [line])
             nodes, anchor = sizes.get(event.anchor, 1), None
+            if not key:
+                where.done()
         elif isinstance(event, CollectionEndEvent):
+            at = where.container()
             anchor, nodes = stack.pop()
+            where.closed()
         else:
             continue
         if anchor:
@@ -136,11 +195,15 @@ def _walk(events: Any, source: str) -> None:
         else:
             total += nodes
             nodes = total
-        if nodes > MAX_EXPANDED_NODES:
+        if nodes > MAX_EXPANDED_NODES and aliases:
             raise SpecError(source, [SpecIssue(
-                (), f"with its aliases (*name) expanded the YAML has more than {MAX_EXPANDED_NODES:,} values (a "
+                at, f"with its aliases (*name) expanded the YAML has more than {MAX_EXPANDED_NODES:,} values (a "
                 "spec has about 60): an alias of an alias multiplies the document",
                 "write the values out instead of nesting aliases of aliases")], [line])
+        if nodes > MAX_EXPANDED_NODES:
+            raise SpecError(source, [SpecIssue(
+                at, f"the YAML has more than {MAX_EXPANDED_NODES:,} values (a spec has about 60)",
+                "a spec describes one deployment: remove the generated values from this point on")], [line])
 
 
 class _FlowBoundedScanner(RoundTripScanner):
@@ -161,14 +224,30 @@ class _TooDeep(Exception):
         self.line = line
 
 
-def _check_size(size: int, source: str) -> None:
-    if size > MAX_SPEC_BYTES:
-        raise SpecError(source, [SpecIssue(
-            (), (
-                        f"the file is larger than {MAX_SPEC_BYTES // 1024} KiB, the most llama-infra reads; a spec "
-                        "is a few KB"
-                    ),
-            "point llama-infra at the spec's YAML file (one deployment per spec)")])
+def _check_size(raw: bytes, source: str) -> None:
+    """Refuse more than MAX_SPEC_BYTES, naming the line (and the field path there) where the limit is crossed."""
+    if len(raw) <= MAX_SPEC_BYTES:
+        return
+    head = raw[:MAX_SPEC_BYTES]
+    line = head.count(b"\n") + 1
+    path = _path_at_end(head.decode("utf-8", "ignore"))  # a cut multi-byte character is dropped
+    raise SpecError(source, [SpecIssue(
+        path, f"the file is larger than {MAX_SPEC_BYTES // 1024} KiB, the most llama-infra reads (line {line} passes "
+        "it); a spec is a few KB",
+        "point llama-infra at the spec's YAML file (one deployment per spec)")], [line])
+
+
+def _path_at_end(text: str) -> tuple[str | int, ...]:
+    """The field path of the last node in `text` (the file up to the size limit), or of the node where the text
+    stops being readable YAML or breaks another limit first; () when there is none."""
+    yaml = YAML(typ="rt")
+    yaml.Scanner = _FlowBoundedScanner
+    where = _Where()
+    try:
+        _walk(yaml.parse(text), "<size>", where)
+    except Exception:  # noqa: BLE001 - best effort: the path only locates the size error
+        pass
+    return where.last
 
 
 def _guess(raw: bytes) -> str | None:

@@ -9,7 +9,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from llama_infra import catalog, sizing
-from llama_infra.schedules import Cron, ScheduleError, Window, local_time_anomalies, zone
+from llama_infra.schedules import (Cron, ScheduleError, Window, distinct_local_time_anomalies, dst_check_years,
+                                   zone)
 from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
 from llama_infra.spec.instance_types import instance_fields, instance_problem, known_instance
 from llama_infra.spec.window_timing import SCHEDULE_CHECK_FROM, same_firings
@@ -425,7 +426,7 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
     s, out = spec.schedules[i], []
     who = "EventBridge Scheduler" if spec.target == "sagemaker" else "EventBridge Scheduler and KEDA's cron"
     for key in ("start", "end"):
-        for a in local_time_anomalies(crons[key], SCHEDULE_CHECK_FROM.year)[:1]:
+        for a in distinct_local_time_anomalies(crons[key], dst_check_years(SCHEDULE_CHECK_FROM.year)):
             at = f"{a.local:%H:%M} {s.timezone}"
             day = f"{a.local:%a %d %b %Y}".replace(" 0", " ")
             skipped = f"{a.span[0]:%H:%M}–{a.span[1]:%H:%M}"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from llama_infra.schedules import Cron, ScheduleError, Window
+from llama_infra.schedules import Cron, ScheduleError, Window, dst_check_years, offset_changes, zone
 from llama_infra.spec.errors import SpecIssue
 
 if TYPE_CHECKING:
@@ -54,6 +54,20 @@ def _windows(spec: DeploymentSpec) -> list[tuple[int, Window]]:
     return out
 
 
+def _sampled_occurrences(window: Window, since: datetime, zones: tuple[str, ...]) -> list[tuple[datetime, datetime]]:
+    """The window's occurrences in the _CHECK_DAYS from `since`, and around every daylight-saving change of the
+    spec's zones in the years the DST checks scan (`schedules.dst_check_years`): a night that loses an hour to the
+    change is the shortest of its year, and a zone's rules (or a day-of-month cron's weekday) differ by year."""
+    spans = [(since, since + timedelta(days=_CHECK_DAYS))]
+    for name in zones:
+        for year in dst_check_years(since.year):
+            spans += [(c.at - timedelta(days=1), c.at + timedelta(days=1)) for c in offset_changes(zone(name), year)]
+    found: set[tuple[datetime, datetime]] = set()
+    for lo, hi in spans:
+        found.update(window.occurrences(lo, hi))
+    return sorted(found)
+
+
 def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
     """Windows shorter than a switch, and day stretches between windows shorter than the way back (SageMaker
     windows the workflow switches: classic variants, not scale to zero)."""
@@ -67,13 +81,14 @@ def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
     bake_min = _minutes(bake_s())
     day_update_min = _minutes(switch_time_s(spec, day_config(spec)))
     windows = _windows(spec)
+    zones = tuple(sorted({w.start.tz.key for _i, w in windows} | {w.end.tz.key for _i, w in windows}))
     out: list[SpecIssue] = []
     occurrences: list[tuple[datetime, datetime, int]] = []
     for i, window in windows:
         s = spec.schedules[i]
         night_update_min = _minutes(switch_time_s(spec, window_config(spec, s)))
         need_min = lead_min + night_update_min + bake_min
-        occ = window.occurrences(since, since + timedelta(days=_CHECK_DAYS))
+        occ = _sampled_occurrences(window, since, zones)
         occurrences += [(b, f, i) for b, f in occ]
         if not occ:
             continue
@@ -81,13 +96,20 @@ def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
         length_min = round((finish - begin).total_seconds() / 60)
         if length_min < need_min:
             local = begin.astimezone(window.start.tz)
+            wall_min = round((finish.astimezone(window.start.tz).replace(tzinfo=None)
+                              - local.replace(tzinfo=None)).total_seconds() / 60)
+            dst = wall_min > length_min
+            when = (f"{local:%a} {local.day} {local:%b %Y %H:%M} {s.timezone}, when a daylight-saving "
+                    f"change takes {wall_min - length_min} min from it") if dst else f"{local:%a %H:%M} {s.timezone}"
+            at_least = (f"{need_min + wall_min - length_min} min (wall clock) after it starts, so that the "
+                        f"daylight-saving night still lasts {need_min} min") if dst else f"{need_min} min after it starts"
             out.append(SpecIssue(
                 ("schedules", i, "end"),
-                f"window '{s.name}' lasts {length_min} min (e.g. {local:%a %H:%M} {s.timezone}), shorter than a "
+                f"window '{s.name}' lasts {length_min} min (e.g. {when}), shorter than a "
                 f"switch: the switch back to the day configuration starts {lead_min} min before the end, and the "
                 f"window's configuration needs {night_update_min} min to come up + {bake_min} min of blue/green "
                 f"bake before that, {need_min} min in all",
-                f"end the window at least {need_min} min after it starts, or remove it"))
+                f"end the window at least {at_least}, or remove it"))
     occurrences.sort()
     need_gap_min = max(0, day_update_min + bake_min - lead_min)
     reported: set[tuple[int, int]] = set()
