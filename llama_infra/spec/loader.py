@@ -78,6 +78,10 @@ def _yaml_issue(e: MarkedYAMLError) -> SpecIssue:
     problem = f"not valid YAML: {e.problem}"
     if e.context and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
         problem += f" ({e.context} that starts at line {e.context_mark.line + 1})"
+        if "flow" in e.context:
+            opener, closer = ("{", "}") if "mapping" in e.context else ("[", "]")
+            return SpecIssue((), problem, f"close the '{opener}' opened at line {e.context_mark.line + 1} with "
+                                          f"'{closer}' before this line")
     return SpecIssue((), problem, "fix the YAML syntax at that line (an unclosed bracket or quote is the usual cause)")
 
 
@@ -193,6 +197,13 @@ def _from_pydantic(err: ErrorDetails) -> SpecIssue:
             fix = f"write {path[-1]}: {meant} without quotes"
         elif kind == "int_type" and isinstance(given, float) and given.is_integer():
             fix = f"write {path[-1]}: {int(given)}"
+    if kind == "string_type" and given is not None and field is not None:
+        pattern = next((getattr(m, "pattern", None) for m in field.metadata if getattr(m, "pattern", None)), None)
+        if pattern and not re.fullmatch(pattern, str(given)):  # quoting alone would only trade one error for another
+            slug = re.sub(r"[^a-z0-9]+", "-", str(given).lower()).strip("-")
+            example = next((c for c in (slug, f"llama-{slug}") if re.fullmatch(pattern, c)), None)
+            fix = (f"write text of the required form ({(field.description or pattern).rstrip('.')}); quoted, "
+                   f"'{given}' would still not have it" + (f": write e.g. {path[-1]}: {example}" if example else ""))
     if kind == "string_pattern_mismatch":
         msg, fix = "does not have the required form", (field.description if field and field.description else
                                                        "see `llama-infra schema` for the allowed form")
