@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llama_infra.capacity_plan import week_plan  # one definition of "what runs when"
-from llama_infra.pricing import (HOURS_PER_MONTH, SNAPSHOT, BillingUnits, HourConfig, default_daily_shape, hourly,
+from llama_infra.pricing import (HOURS_PER_MONTH, SNAPSHOT, BillingUnits, HourConfig, hourly,
                                  on_demand)
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ class CostReport:
 
 
 def _shape(spec: DeploymentSpec) -> tuple[float, ...]:
-    return tuple(spec.load.daily_shape) if spec.load.daily_shape else default_daily_shape()
+    from llama_infra.load_shape import daily_shape  # the default shape moved into the plan timezone
+
+    return daily_shape(spec)
 
 
 def cost_report(spec: DeploymentSpec, billing: BillingUnits, *, with_schedules: bool = True) -> CostReport:

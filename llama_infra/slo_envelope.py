@@ -10,11 +10,16 @@ SLO (`ttft_p99_ms`, `tokens_per_s_per_user`) and the workload's request sizes, f
 - **concurrency at SLO**: the sequences one replica runs at the largest request rate at which
   - every user still decodes at the SLO's tokens/s (`max_batch_for_tokens_per_s`), the KV cache holds the
     sequences at the mean prompt + output size and vLLM's `max_num_seqs` admits them, and
-  - at most 1 % of requests miss the TTFT target: a request's TTFT is its wait for the replica's prefill, its own
-    prefill, one decode step at that batch and the request overhead; the wait is an M/M/1 queue at the prefill
-    utilisation (a one-replica bound: a fleet shares prefill and waits less), taken over the prompt-size
-    distribution (`RequestSizes.prompt.quantile`), so short prompts may wait longer than long ones.
+  - at most 1 % of requests miss the TTFT target: a request's TTFT is its wait for prefill, its own prefill, one
+    decode step at that batch and the request overhead; the wait is that of the fleet's prefill queue at the
+    prefill utilisation, taken over the prompt-size distribution (`RequestSizes.prompt.quantile`), so short
+    prompts may wait longer than long ones. A fleet of n replicas behind least-outstanding-requests routing
+    (SageMaker's `LEAST_OUTSTANDING_REQUESTS`, the router's queue on EKS) shares its prefill work like one
+    server n times as fast — the simulator's model too — so the wait is an M/M/1 queue with n× the service rate:
+    P(wait > x) = ρ·exp(−(1 − ρ)·n·x / mean prefill). One replica (n = 1) is the most conservative case; a fleet
+    waits less at the same utilisation, so the rate per replica at SLO grows with the fleet.
 - **request rate per replica at SLO**: that rate (Little's law: concurrency = rate × (TTFT + output × step)).
+- **replicas for a load** (`replicas_for`): the fewest n whose n × rate per replica at n carries it.
 
 Pure: no Pulumi, no target. `plan`, `validate` and the derived scaling targets read it.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog
@@ -54,6 +60,7 @@ class Envelope:
     requests_per_second: float  # per replica at SLO (0 when unreachable)
     limited_by: str  # what stops a higher rate: the batch limit's reason, or "TTFT (prefill queueing)"
     problems: tuple[str, ...]  # why the SLO is out of reach at any scale (empty: reachable)
+    replicas: int = 1  # the fleet size the rate holds for (its replicas share prefill)
 
     @property
     def reachable(self) -> bool:
@@ -96,8 +103,10 @@ def _batch_for_rate(perf: ReplicaPerf, rate: float, ttft_mean_s: float, mean_out
     return b
 
 
+@lru_cache(maxsize=4096)
 def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_per_s_slo: float,
-             sizes: RequestSizes) -> Envelope:
+             sizes: RequestSizes, replicas: int = 1) -> Envelope:
+    """The envelope of one replica in a fleet of `replicas` (see the module docstring)."""
     perf = perf_of(config, tp_degree)
     prompt, output = sizes.prompt, sizes.output
     ttft_p99 = perf.ttft_s(prompt.p99)
@@ -117,7 +126,7 @@ def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_pe
     batch_limit = limits[batch_limited_by]
     if problems or batch_limit < 1:
         return Envelope(config, perf.tp_degree, ttft_slo_s, tokens_per_s_slo, sizes, ttft_p99, tps1,
-                        max(batch_limit, 0.0), batch_limited_by, 0.0, 0.0, "unreachable", tuple(problems))
+                        max(batch_limit, 0.0), batch_limited_by, 0.0, 0.0, "unreachable", tuple(problems), replicas)
     step1 = perf.decode_step_s(1.0)
     ttft_mean = perf.ttft_s(prompt.mean)
     service_s = prompt.mean / perf.prefill_tokens_per_s
@@ -132,7 +141,7 @@ def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_pe
             return False
         left = ttft_slo_s - perf.decode_step_s(max(b, 1.0))
         slack = [left - t for t in idle_ttft]
-        return miss_share(rho, service_s, slack) <= 1 - TAIL_QUANTILE
+        return miss_share(rho, service_s / replicas, slack) <= 1 - TAIL_QUANTILE
 
     # the rate ceiling: a saturated prefill, or the batch limit with no queueing
     ceiling = min(perf.prefill_tokens_per_s / max(prompt.mean, 1.0),
@@ -145,7 +154,28 @@ def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_pe
     b = _batch_for_rate(perf, rate, ttft_mean, output.mean)
     limited_by = batch_limited_by if b >= 0.98 * batch_limit else "TTFT (prefill queueing)"
     return Envelope(config, perf.tp_degree, ttft_slo_s, tokens_per_s_slo, sizes, ttft_p99, tps1, batch_limit,
-                    batch_limited_by, b, rate, limited_by, ())
+                    batch_limited_by, b, rate, limited_by, (), replicas)
+
+
+def replicas_for(e: Envelope, load_rps: float, utilisation: float = 1.0) -> tuple[int, Envelope]:
+    """The fewest replicas of `e`'s configuration that carry `load_rps` at SLO, each at most at `utilisation` of
+    its rate there (1 − headroom), and the envelope at that fleet size. (0, e) without load; (0, e) when the SLO
+    is out of reach."""
+    if load_rps <= 0 or e.requests_per_second <= 0:
+        return 0, e
+
+    def at(n: int) -> Envelope:
+        return envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, n)
+
+    def carries(n: int) -> bool:
+        return n * at(n).requests_per_second * utilisation >= load_rps - 1e-9
+
+    hi = max(1, math.ceil(load_rps / (e.requests_per_second * utilisation) - 1e-9))  # one-replica rate: enough
+    lo = 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if carries(mid) else (mid + 1, hi)
+    return hi, at(hi)
 
 
 def envelopes(spec: DeploymentSpec) -> list[Envelope]:
@@ -171,33 +201,51 @@ class ConfigNeed:
     replicas_at_peak: int | None  # None: the SLO is out of reach, or the spec states no peak
 
 
-def peak_by_config(spec: DeploymentSpec) -> dict[str | None, float]:
-    """The busiest hour's request rate while each configuration is in force over the plan week (key: window name,
-    None for the day), from `load.peak_requests_per_second` × `load.daily_shape` (the cost report's shape)."""
+_WEEK_CONFIGS: dict[int, tuple[DeploymentSpec, list[Config]]] = {}
+
+
+def week_configs(spec: DeploymentSpec) -> list[Config]:
+    """The configuration in force at the middle of each of the plan week's 168 local hours (`capacity_plan.config_at`,
+    computed once per spec object: cron expansion is the slow part of `validate` and `plan`)."""
     from datetime import timedelta
 
     from llama_infra.capacity_plan import WEEK_START, config_at, plan_timezone
-    from llama_infra.pricing import default_daily_shape
     from llama_infra.schedules import zone
 
-    peak = spec.load.peak_requests_per_second or 0.0
-    shape = tuple(spec.load.daily_shape) if spec.load.daily_shape else default_daily_shape()
+    hit = _WEEK_CONFIGS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
     start = WEEK_START.replace(tzinfo=zone(plan_timezone(spec)))
+    out = [config_at(spec, start + timedelta(hours=h, minutes=30)) for h in range(168)]
+    if len(_WEEK_CONFIGS) >= 32:
+        _WEEK_CONFIGS.pop(next(iter(_WEEK_CONFIGS)))
+    _WEEK_CONFIGS[id(spec)] = (spec, out)  # the spec is kept, so its id is not reused while cached
+    return out
+
+
+def peak_by_config(spec: DeploymentSpec) -> dict[str | None, float]:
+    """The busiest hour's request rate while each configuration is in force over the plan week (key: window name,
+    None for the day), from `load.peak_requests_per_second` × `load.daily_shape` (the cost report's shape)."""
+    from llama_infra.load_shape import daily_shape
+
+    peak = spec.load.peak_requests_per_second or 0.0
+    shape = daily_shape(spec)
     out: dict[str | None, float] = {None: 0.0, **{s.name: 0.0 for s in spec.schedules}}
-    for h in range(168):
-        cfg = config_at(spec, start + timedelta(hours=h, minutes=30))
+    for h, cfg in enumerate(week_configs(spec)):
         out[cfg.window] = max(out[cfg.window], shape[h % 24] * peak)
     return out
 
 
 def needs(spec: DeploymentSpec) -> list[ConfigNeed]:
-    """Each configuration's envelope with its peak load and the replicas that carry it at SLO."""
+    """Each configuration's envelope at the fleet that carries its peak load at SLO, and that fleet's size."""
     peaks = peak_by_config(spec)
     out = []
     for e in envelopes(spec):
         load = peaks.get(e.config.window, 0.0)
-        n = (math.ceil(load / e.requests_per_second - 1e-9) if e.requests_per_second > 0 and
-             spec.load.peak_requests_per_second else None)
+        n = None
+        if e.requests_per_second > 0 and spec.load.peak_requests_per_second:
+            n, at_peak = replicas_for(e, load)
+            e = at_peak if n else e
         out.append(ConfigNeed(e, load, n))
     return out
 

@@ -6,8 +6,9 @@
   requests in flight per instance, **running and queued**. Derived: the envelope's concurrency at SLO × (1 −
   headroom).
 - **EKS**: vLLM's `vllm:num_requests_waiting` (TGI's `tgi_queue_size`) averaged per replica — **waiting only**,
-  running sequences are not counted. Derived: the mean waiting requests of the envelope's prefill queue (M/M/1:
-  ρ² / (1 − ρ)) at the headroom-reduced rate, at least 1 (a waiting queue below one request is not a signal).
+  running sequences are not counted. Derived: the mean waiting requests per replica of the envelope's fleet prefill
+  queue (M/M/1 at the fleet's rate: ρ² / (1 − ρ), over its n replicas) at the headroom-reduced rate, at least 1 (a
+  waiting queue below one request is not a signal).
   The KV-cache trigger (`gpu_memory_target`, vLLM's `vllm:kv_cache_usage_perc`): the KV cache the envelope's
   concurrency holds at the mean prompt + output size, × (1 − headroom).
 
@@ -16,8 +17,10 @@ fraction of the peak) × the configuration's switch time (new capacity + model l
 `capacity_timeline.switch_time_s`), relative to the peak; capped at 50 %. Replicas scale out when the load reaches
 (1 − headroom) of what they carry at SLO, so the load that keeps arriving while a new replica starts still meets it.
 
-**Replicas at peak** = ⌈peak / rate per replica at SLO⌉; **with headroom** = ⌈peak / ((1 − headroom) × rate)⌉, the
-suggested `max_replicas` default; the suggested minimum carries the quietest hour of the configuration the same way.
+**Replicas at peak**: the fewest whose rate at SLO carries the peak (`slo_envelope.replicas_for`: a fleet shares its
+prefill, so the rate per replica grows with the fleet); **with headroom**: the fewest that carry it at (1 − headroom)
+of that rate, the suggested `max_replicas` default; the suggested minimum carries the quietest hour of the
+configuration the same way.
 The plan shows them beside the spec's values; the components deploy the spec's (rendering derived values where the spec
 states none is the next step).
 """
@@ -26,9 +29,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from llama_infra.slo_envelope import ConfigNeed, needs
+from llama_infra.slo_envelope import ConfigNeed, needs, replicas_for
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -48,10 +52,10 @@ class DerivedTargets:
     min_replicas: int | None  # suggested: the quietest hour at SLO with headroom
 
 
-def _shape(spec: DeploymentSpec) -> tuple[float, ...]:
-    from llama_infra.pricing import default_daily_shape
+def _shape(spec: DeploymentSpec, on: date | None = None) -> tuple[float, ...]:
+    from llama_infra.load_shape import daily_shape
 
-    return tuple(spec.load.daily_shape) if spec.load.daily_shape else default_daily_shape()
+    return daily_shape(spec, on)
 
 
 def headroom_fraction(spec: DeploymentSpec, switch_time_s: float) -> float:
@@ -79,27 +83,24 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float) -> Deri
     else:
         service_s = e.sizes.prompt.mean / perf_of(e.config, e.tp_degree).prefill_tokens_per_s
         rho = min(rate * service_s, 0.99)
-        target = round(max(1.0, rho * rho / (1 - rho)), 2)
+        # the fleet's prefill queue (its replicas share prefill: M/M/1 at n× the rate) holds ρ²/(1 − ρ) waiting
+        target = round(max(1.0, rho * rho / (1 - rho) / max(e.replicas, 1)), 2)
         kv_tokens = perf_of(e.config, e.tp_degree).kv_cache_tokens
         kv = round(min(0.95, e.concurrency * (1 - h) * (e.sizes.prompt.mean + e.sizes.output.mean) / kv_tokens), 3)
     peak = need.peak_requests_per_second
-    with_headroom = math.ceil(peak / rate - 1e-9) if spec.load.peak_requests_per_second else None
-    minimum = math.ceil(quietest_rps / rate - 1e-9) if spec.load.peak_requests_per_second else None
+    stated = spec.load.peak_requests_per_second
+    with_headroom = replicas_for(e, peak, 1 - h)[0] if stated else None
+    minimum = replicas_for(e, quietest_rps, 1 - h)[0] if stated else None
     return DerivedTargets(name, h, arriving, target, kv, need.replicas_at_peak, with_headroom, minimum)
 
 
 def _quietest_by_config(spec: DeploymentSpec) -> dict[str | None, float]:
-    from datetime import timedelta
-
-    from llama_infra.capacity_plan import WEEK_START, config_at, plan_timezone
-    from llama_infra.schedules import zone
+    from llama_infra.slo_envelope import week_configs
 
     peak = spec.load.peak_requests_per_second or 0.0
     shape = _shape(spec)
-    start = WEEK_START.replace(tzinfo=zone(plan_timezone(spec)))
     out: dict[str | None, float] = {}
-    for h in range(168):
-        cfg = config_at(spec, start + timedelta(hours=h, minutes=30))
+    for h, cfg in enumerate(week_configs(spec)):
         out[cfg.window] = min(out.get(cfg.window, math.inf), shape[h % 24] * peak)
     return out
 
@@ -117,32 +118,80 @@ class FloorHour:
     min_replicas: int  # replicas that must be warm from the start of this hour
 
 
-def predictive_floor(spec: DeploymentSpec) -> list[FloorHour]:
-    """Scheduled minimum capacity for each hour of a weekday: the replicas that carry, at SLO, the busiest load of
-    the daily shape from this hour until one switch time later (new capacity + model load), so replicas are warm
-    before a ramp arrives and fall back after it; within the configuration's min/max. Empty without a stated peak
-    or when the SLO is out of reach."""
-    from datetime import timedelta
-
-    from llama_infra.capacity_plan import WEEK_START, config_at, plan_timezone
+def predictive_floor(spec: DeploymentSpec, on: date | None = None) -> list[FloorHour]:
+    """Scheduled minimum capacity for each hour of a weekday (Monday–Friday, plan timezone): the replicas that carry,
+    at SLO, the busiest load of the daily shape from this hour until one switch time later (new capacity + model
+    load) while this configuration is in force, so replicas are warm before a ramp arrives and fall back after it;
+    within the configuration's min/max.
+    `on` is the day whose UTC offset places the default (UTC) shape (`load_shape.daily_shape`). Empty without a
+    stated peak or when the SLO is out of reach."""
     from llama_infra.capacity_timeline import switch_time_s
-    from llama_infra.schedules import zone
+    from llama_infra.slo_envelope import week_configs
 
     peak = spec.load.peak_requests_per_second
     if not peak:
         return []
-    rates = {n.envelope.config.window: n.envelope.requests_per_second for n in needs(spec)}
-    if any(r <= 0 for r in rates.values()):
+    envelopes = {n.envelope.config.window: n.envelope for n in needs(spec)}
+    if any(e.requests_per_second <= 0 for e in envelopes.values()):
         return []
-    shape = _shape(spec)
-    start = WEEK_START.replace(tzinfo=zone(plan_timezone(spec)))
+    shape = _shape(spec, on)
     out = []
+    configs = week_configs(spec)[:24]  # Monday
     for h in range(24):
-        cfg = config_at(spec, start + timedelta(hours=h, minutes=30))
+        cfg = configs[h]
         ahead_h = math.ceil(switch_time_s(spec, cfg) / 3600)
-        busiest = max(shape[(h + k) % 24] for k in range(ahead_h + 1)) * peak
-        need = math.ceil(busiest / rates[cfg.window] - 1e-9)
+        # the hours ahead this configuration still serves (the next one's own lead brings it up before its start)
+        busiest = max(shape[(h + k) % 24] for k in range(ahead_h + 1) if configs[(h + k) % 24] == cfg) * peak
+        need = replicas_for(envelopes[cfg.window], busiest)[0]
         out.append(FloorHour(h, cfg.window or "day", min(max(need, cfg.min_replicas), cfg.max_replicas)))
+    return out
+
+
+def floor_at(spec: DeploymentSpec, floor: list[FloorHour], when: datetime) -> int | None:
+    """The predictive floor in force at `when` (aware): its weekday hour's replicas in the plan timezone, None on a
+    weekend (the floor's schedules run Monday to Friday) or without a floor."""
+    from llama_infra.capacity_plan import plan_timezone
+    from llama_infra.schedules import zone
+
+    if not floor:
+        return None
+    local = when.astimezone(zone(plan_timezone(spec)))
+    return None if local.weekday() >= 5 else floor[local.hour].min_replicas
+
+
+@dataclass(frozen=True)
+class EffectiveTargets:
+    """What a configuration's autoscaler runs on: the spec's stated value where it states one, else the derived."""
+
+    configuration: str
+    queue_depth_target: float
+    queue_depth_target_source: str  # "spec" or "derived"
+    kv_cache_target: float | None  # EKS: vLLM's KV-cache share (`gpu_memory_target`); None on SageMaker
+    kv_cache_target_source: str
+
+
+def effective_targets(spec: DeploymentSpec) -> dict[str | None, EffectiveTargets]:
+    """Per configuration (key: window name, None for the day): `scaling.queue_depth_target` and, on EKS,
+    `scaling.gpu_memory_target` when the spec states them (explicit values win), else the values derived from the
+    configuration's SLO envelope (`derived_targets`) — the KV-cache share only where the KV cache bounds the
+    replica at SLO; the field's default where the SLO is out of reach."""
+    stated = spec.scaling.model_fields_set
+    out: dict[str | None, EffectiveTargets] = {}
+    for n, d in zip(needs(spec), derived_targets(spec)):
+        key = n.envelope.config.window
+        if "queue_depth_target" in stated or d.queue_depth_target is None:
+            q, qs = spec.scaling.queue_depth_target, "spec" if "queue_depth_target" in stated else "default"
+        else:
+            q, qs = d.queue_depth_target, "derived"
+        if spec.target != "eks":
+            kv, ks = None, "none"
+        elif "gpu_memory_target" in stated or d.kv_cache_target is None or n.envelope.limited_by != "KV cache":
+            # a derived KV-cache share is a trigger only where the KV cache is what bounds the replica at SLO;
+            # where prefill queueing or tokens/s bound it first, the share it holds is noise in the cache's use
+            kv, ks = spec.scaling.gpu_memory_target, "spec" if "gpu_memory_target" in stated else "default"
+        else:
+            kv, ks = d.kv_cache_target, "derived"
+        out[key] = EffectiveTargets(d.configuration, q, qs, kv, ks)
     return out
 
 
@@ -157,3 +206,14 @@ def floor_line(floor: list[FloorHour]) -> str:
         parts.append(f"{hours} {floor[i].min_replicas}")
         i = j + 1
     return " · ".join(parts)
+
+
+def with_effective_targets(spec: DeploymentSpec, configuration: str | None = None) -> DeploymentSpec:
+    """The spec with `scaling.queue_depth_target` (and on EKS `gpu_memory_target`) set to one configuration's
+    effective targets (`effective_targets`; default the day's): what the autoscaler of that configuration runs, as
+    a spec the scaling renderers read. Explicit values are unchanged."""
+    t = effective_targets(spec)[configuration]
+    update: dict = {"queue_depth_target": t.queue_depth_target}
+    if spec.target == "eks":
+        update["gpu_memory_target"] = t.kv_cache_target
+    return spec.model_copy(update={"scaling": spec.scaling.model_copy(update=update)})

@@ -89,7 +89,8 @@ def test_a_month_is_730_hours_of_the_baseline():
 
 
 def test_downsizing_at_night_saves_money_when_the_night_config_is_cheaper():
-    spec = load_spec(ROOT / "stacks/specs/prod.yaml")
+    # staging: an on-demand baseline (prod's is a Savings Plan, billed whatever runs at night)
+    spec = load_spec(ROOT / "stacks/specs/staging.yaml")
     night = spec.schedules[0].downsize
     assert (pricing.on_demand(night.instance_type, "sagemaker").usd_per_hour
             < pricing.on_demand(spec.capacity.baseline.instance_type, "sagemaker").usd_per_hour)

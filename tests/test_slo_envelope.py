@@ -254,7 +254,7 @@ def test_eks_targets_read_waiting_requests_and_the_kv_cache_the_envelope_holds()
     kv = e.concurrency * (1 - d.headroom_fraction) * (e.sizes.prompt.mean + e.sizes.output.mean)
     assert d.kv_cache_target == pytest.approx(kv / perf.kv_cache_tokens, abs=0.001)
     rho = e.requests_per_second * (1 - d.headroom_fraction) * e.sizes.prompt.mean / perf.prefill_tokens_per_s
-    assert d.queue_depth_target == pytest.approx(max(1.0, rho * rho / (1 - rho)), abs=0.01)
+    assert d.queue_depth_target == pytest.approx(max(1.0, rho * rho / (1 - rho) / e.replicas), abs=0.01)
 
 
 def test_the_predictive_floor_rises_one_switch_time_before_the_ramp_and_falls_after_it():

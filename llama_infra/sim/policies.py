@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from datetime import timezone
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from llama_infra import pricing
 from llama_infra.pricing import is_commitment, is_savings_plan
-from llama_infra.capacity_plan import Config, day_config
+from llama_infra.capacity_plan import WEEK_START, Config, day_config
 from llama_infra.scaling.hpa import HpaController, HpaPolicy, external_average_value_replicas
 from llama_infra.scaling.target_tracking import (
     TargetTrackingController,
@@ -260,54 +261,90 @@ class HpaRunning(Policy):
 
 
 class SpecPolicy(Policy):
-    """What llama-infra deploys: KEDA or HPA on queue depth (EKS) / target tracking on
-    ConcurrentRequestsPerModelHighResolution (SageMaker) from `llama_infra.scaling`, reserved baseline, spot burst,
-    schedules, overflow to the fallback model."""
+    """What llama-infra deploys, with the targets and the predictive floor the SLO implies (`llama_infra.slo_targets`):
+    each configuration's autoscaler runs on its effective targets (the spec's where stated, else derived from the SLO
+    envelope), and on weekdays the minimum follows the predictive floor (scheduled min capacity that rises one switch
+    time ahead of each ramp of the daily shape). `floor=False` runs without the floor, for comparison."""
 
-    def __init__(self) -> None:
-        super().__init__(FROM_REGISTRY, "", 15.0, uses_schedules=True, uses_overflow=True)
+    def __init__(self, floor: bool = True) -> None:
+        super().__init__(FROM_REGISTRY if floor else "spec-no-floor", "", 15.0, uses_schedules=True,
+                         uses_overflow=True)
+        self.use_floor = floor
 
     def prepare(self, sim: Simulation) -> None:
+        from llama_infra.slo_targets import effective_targets, predictive_floor, with_effective_targets
+
         super().prepare(sim)
         spec = sim.spec
+        workload = getattr(sim, "workload", None)  # None: decisions asked for directly, with no calendar
+        self.start = workload.start if workload is not None else WEEK_START.replace(tzinfo=timezone.utc)
+        self.targets = effective_targets(spec)
+        self.floor = predictive_floor(spec, on=self.start.date()) if self.use_floor and workload is not None else []
         self.baseline_capacity = spec.capacity.baseline.purchase
         self.burst_capacity = burst_capacity_of(spec)
         self.on_demand_fallback = spec.capacity.burst.on_demand_fallback or self.burst_capacity != "spot"
         self.kind = "target-tracking" if spec.target == "sagemaker" else spec.scaling.autoscaler
+        day = self.targets[None]
         if self.kind == "target-tracking":
             tt = TargetTrackingPolicy.from_spec(spec)
-            self.controller = TargetTrackingController(tt)
+            # one policy per configuration: the downsizing workflow attaches each configuration's own
+            self.controllers = {k: TargetTrackingController(replace(tt, target_value=t.queue_depth_target))
+                                for k, t in self.targets.items()}
+            self.controller = self.controllers[None]
             self.wake = WakeOnNoCapacity() if tt.min_capacity == 0 else None
             self.control_period_s = float(tt.period_seconds)
-            self.description = (f"target tracking on {tt.metric} = {tt.target_value:g}, "
+            per_config = ", ".join(f"{t.configuration} {t.queue_depth_target:g} ({t.queue_depth_target_source})"
+                                   for t in self.targets.values())
+            self.description = (f"target tracking on {tt.metric} = {per_config}, "
                                 f"cooldowns {tt.scale_out_cooldown_seconds}/{tt.scale_in_cooldown_seconds} s")
             if self.wake:
                 self.description += ", copies scale to 0 and wake on NoCapacityInvocationFailures"
         elif self.kind == "keda":
-            self.keda_objects = scaled_deployments(spec)
-            self.description = (f"KEDA on queue depth {spec.scaling.queue_depth_target:g}/replica scaling the burst "
-                                f"Deployment, polling {spec.scaling.polling_interval_seconds} s")
+            self.keda_objects = scaled_deployments(with_effective_targets(spec))
+            self.description = (f"KEDA on queue depth {day.queue_depth_target:g}/replica "
+                                f"({day.queue_depth_target_source}) scaling the burst Deployment, polling "
+                                f"{spec.scaling.polling_interval_seconds} s")
         else:
             # the rendered HPA (kube/autoscaling.horizontal_pod_autoscaler) scales the burst Deployment on the queue
             # above the baseline's share; minReplicas >= 1
             lo, hi = max(0, spec.min_replicas - spec.capacity.baseline.count), \
                 max(0, spec.max_replicas - spec.capacity.baseline.count)
-            self.hpa = HpaController(replace(HpaPolicy.from_spec(spec), min_replicas=max(1, lo), max_replicas=hi)) \
-                if hi > 0 else None
-            self.description = (f"HPA on queue depth {spec.scaling.queue_depth_target:g}/replica scaling the burst "
-                                "Deployment")
+            self.hpa = HpaController(replace(HpaPolicy.from_spec(with_effective_targets(spec)),
+                                             min_replicas=max(1, lo), max_replicas=hi)) if hi > 0 else None
+            self.description = (f"HPA on queue depth {day.queue_depth_target:g}/replica "
+                                f"({day.queue_depth_target_source}) scaling the burst Deployment")
+        if self.kind != "target-tracking" and day.kv_cache_target is not None:
+            self.description += f", KV cache {day.kv_cache_target:g} ({day.kv_cache_target_source})"
         extras = [f"{self.baseline_capacity} baseline", f"{self.burst_capacity} burst"]
         if spec.schedules:
             extras.append("schedules")
+        if self.floor:
+            from llama_infra.slo_targets import floor_line
+
+            extras.append(f"predictive floor on weekdays {floor_line(self.floor)}")
         if spec.fallback:
             extras.append(f"overflow > {spec.fallback.when_queue_depth_over:g} waiting")
         self.description += "; " + ", ".join(extras)
 
+    def floor_now(self, now_s: float) -> int:
+        """The predictive floor in force `now_s` seconds into the workload (0 when there is none)."""
+        from datetime import timedelta
+
+        from llama_infra.slo_targets import floor_at
+
+        return floor_at(self.spec, self.floor, self.start + timedelta(seconds=now_s)) or 0
+
     def desired(self, obs: Observation, cfg: Config) -> int:
+        n = self._desired(obs, cfg)
+        lo = self.floor_now(obs.now) if self.floor else 0
+        return min(max(n, lo), cfg.max_replicas)
+
+    def _desired(self, obs: Observation, cfg: Config) -> int:
         if self.kind == "target-tracking":
             # ConcurrentRequestsPerModel/PerCopy: published by the serving containers only
             concurrency = per_container_average(obs.running + obs.queue_depth, obs.ready_replicas)
-            n = self.controller.evaluate(obs.now, obs.replicas, concurrency)
+            controller = self.controllers.get(cfg.window, self.controllers[None])
+            n = controller.evaluate(obs.now, obs.replicas, concurrency)
             if self.wake is not None:
                 failures = obs.arrivals_since_last if obs.ready_replicas == 0 else 0
                 n = self.wake.evaluate(obs.now, n, failures, cfg.max_replicas)
@@ -355,9 +392,12 @@ class Oracle(Policy):
 
     INTERVAL_S = 60.0
 
-    def __init__(self) -> None:
+    def __init__(self, epsilon: float = ORACLE_EPSILON) -> None:
+        """`epsilon`: the share of requests the oracle may miss beyond the attainable ceiling (a benchmark widens it
+        to compare a policy with the oracle at the policy's own attainment)."""
         super().__init__(FROM_REGISTRY, "", self.INTERVAL_S, uses_schedules=True, startup_delay=False,
                          interruptible=False)
+        self.epsilon = epsilon
 
     def prepare(self, sim: Simulation) -> None:
         super().prepare(sim)
@@ -384,9 +424,9 @@ class Oracle(Policy):
         self.need, self.configs = oracle_need(
             spec, w, self.INTERVAL_S, options,
             price_of=lambda c: usd_per_replica_hour(c.instance_type, spec.target, self.cheapest, tp),
-            free_of=free_of)
+            free_of=free_of, epsilon=self.epsilon)
         paid = f"the {committed} committed baseline replicas (billed anyway), the rest" if committed else "all"
-        self.description = (f"perfect foresight per minute: least replicas within {ORACLE_EPSILON:.0%} of the attainable "
+        self.description = (f"perfect foresight per minute: least replicas within {self.epsilon:.0%} of the attainable "
                             f"SLO attainment, cheapest of the day and window configurations, no start-up delay; "
                             f"{paid} at the {self.cheapest} price")
 

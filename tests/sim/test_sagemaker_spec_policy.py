@@ -17,8 +17,10 @@ name: llama-8b
 target: sagemaker
 model: {id: meta-llama/Llama-3.1-8B-Instruct, params_b: 8, weights: {source: s3://llama-weights/llama-8b/}}
 capacity: {baseline: {instance_type: ml.g5.2xlarge, count: 1}, burst: {max: 3}}
-scaling: {gpu_memory_target: 0.85}  # explicit: still no GPU-memory trigger
+scaling: {gpu_memory_target: 0.85, queue_depth_target: 5}  # explicit: still no GPU-memory trigger
 """
+# queue_depth_target stated: the component renders the stated value, and the simulator runs the same (an unstated
+# one is the SLO-derived target in the simulator, tests/sim/test_examples_meet_slo.py)
 
 
 def _decisions(spec, kv_cache_fraction: float) -> list[int]:

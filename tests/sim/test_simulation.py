@@ -112,13 +112,13 @@ def test_spot_interruptions_are_replaced_and_fall_back_to_on_demand(spec):
 
 
 def test_schedule_switches_instance_config_overnight():
-    spec = load_spec("stacks/specs/prod.yaml")  # overnight 22:00-07:00 New York: g6e.12xlarge, 70B AWQ
+    spec = load_spec("stacks/specs/prod.yaml")  # overnight 22:00-07:00 New York: g6e.12xlarge, 70B FP8
     w = synthesize(load_rate_profile(), load_trace(SLICE), peak_rps=1.0, days=1, seed=1)
     sim = Simulation(spec, w, make_policy("spec"), default_assumptions(spec), seed=1, dt_s=5.0).run()
     types = {r.config.instance_type for r in sim.primary.retired + sim.primary.replicas}
     assert types == {"ml.p4d.24xlarge", "ml.g6e.12xlarge"}
     night = [r for r in sim.primary.retired + sim.primary.replicas if r.config.window == "overnight"]
-    assert all(r.config.precision == "awq" for r in night)
+    assert night and all(r.config.precision == spec.schedules[0].downsize.model_override.precision for r in night)
 
 
 def test_overflow_sends_requests_to_the_fallback_model_when_the_queue_is_long(spec):
