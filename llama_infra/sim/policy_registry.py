@@ -47,9 +47,8 @@ POLICIES: dict[str, RegisteredPolicy] = {p.name: p for p in (
                      "1200 s down)", "SkyServeQps"),
     RegisteredPolicy("hpa-running", "peer", "ai-on-eks style HPA on vllm:num_requests_running per replica",
                      "HpaRunning"),
-    RegisteredPolicy("spec", "spec", "what llama-infra deploys from the spec: queue-depth scaling on the SLO's "
-                     "derived targets (the spec's where stated), the predictive floor, baseline, burst, schedules, "
-                     "overflow", "SpecPolicy"),
+    RegisteredPolicy("spec", "spec", "what llama-infra deploys: scaling on the SLO's targets, predictive floor, "
+                     "schedules, overflow", "SpecPolicy"),
     RegisteredPolicy("oracle", "oracle", "clairvoyant lower bound: the least replicas per minute that reach the "
                      "attainable SLO", "Oracle"),
 )}

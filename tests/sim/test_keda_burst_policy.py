@@ -21,6 +21,7 @@ def _obs(now: float, replicas: int, queue: float, kv: float = 0.0) -> Observatio
 def _without_windows(path: str) -> DeploymentSpec:
     doc = load_spec(path).model_dump(mode="json", exclude_unset=True)
     doc["schedules"] = []
+    doc["scaling"]["queue_depth_target"] = 5  # the numbers below are worked out for a target of 5 per replica
     return DeploymentSpec.model_validate(doc)
 
 
@@ -51,7 +52,7 @@ def test_the_wake_term_of_the_formula_activates_the_burst_from_zero():
 def test_hpa_autoscaler_scales_the_burst_deployment_too():
     doc = load_spec("stacks/specs/prod-eks.yaml").model_dump(mode="json", exclude_unset=True)
     doc["schedules"] = []
-    doc["scaling"].update(autoscaler="hpa", min_replicas=3)
+    doc["scaling"].update(autoscaler="hpa", min_replicas=3, queue_depth_target=5)
     doc["eks"].setdefault("addons", {}).update(prometheus_adapter=True, keda=False)
     doc["eks"]["preinstalled"] = [p for p in doc["eks"].get("preinstalled", []) if p != "keda"]
     spec = DeploymentSpec.model_validate(doc)
