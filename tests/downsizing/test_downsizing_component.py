@@ -109,7 +109,7 @@ def test_schedules_fire_the_workflow_at_local_night_start_and_lead_time_before_m
     configs = tick_event["configurations"]
     assert {k: (c["endpoint_config_name"], c["min_capacity"], c["max_capacity"], c["policies"])
             for k, c in configs.items()} == {"day": ("llama-70b-prod-day", 2, 6, None),
-                                            "overnight": ("llama-70b-prod-overnight", 2, 3, None)}
+                                            "overnight": ("llama-70b-prod-overnight", 2, 5, None)}
     # budget: the transition time-out (≥ 30 min) + bake (600 s) + old-fleet wait (300 s) + one tick
     assert all(c["budget_s"] >= 1800 + 900 + 300 for c in configs.values())
     parameter = mocks.of_type("aws:ssm/parameter:Parameter")[0]

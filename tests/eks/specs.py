@@ -15,8 +15,18 @@ PROD_EKS = ROOT / "stacks/specs/prod-eks.yaml"
 ROUTER_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-infra-router:0.1.0"
 
 
+# The rendering tests' worked numbers (GPU limits, replicas from a queue, the fallback count) are for a queue target
+# of 5, a burst of 6 and 4 requests/s per replica; the shipped example's own (derived from its SLO) are planned by
+# test_plan_prod_eks.py.
+RENDER_PINS = {"queue_depth_target": 5, "burst_max": 6, "requests_per_second_per_replica": 4}
+
+
 def prod_doc() -> dict:
-    return YAML(typ="safe").load(PROD_EKS.read_text())
+    doc = YAML(typ="safe").load(PROD_EKS.read_text())
+    doc["scaling"]["queue_depth_target"] = RENDER_PINS["queue_depth_target"]
+    doc["capacity"]["burst"]["max"] = RENDER_PINS["burst_max"]
+    doc["load"]["requests_per_second_per_replica"] = RENDER_PINS["requests_per_second_per_replica"]
+    return doc
 
 
 def edited(**edits) -> DeploymentSpec:

@@ -17,13 +17,14 @@ def test_plan_prod_eks_has_the_tree_pools_and_cost_split():
     assert by_name["llama-70b-eks-capacity-baseline"].key_inputs["scalingConfig"] == {
         "desiredSize": 2, "maxSize": 2, "minSize": 2}
     spot = by_name["llama-70b-eks-capacity-burst-spot"].key_inputs
-    assert spot["limits"] == {"nvidia.com/gpu": "24"} and spot["weight"] == 50
+    # (max_replicas 11 − baseline 2) burst replicas × TP 4: the example's burst is sized from its SLO
+    assert spot["limits"] == {"nvidia.com/gpu": "36"} and spot["weight"] == 50
     assert by_name["llama-70b-eks-capacity-burst-spot"].parent == "llama-70b-eks-capacity"
     assert by_name["llama-70b-eks-autoscaler-scaled-object"].key_inputs["minReplicaCount"] == 0
     summary = "\n".join(plan.target_summary)
-    assert "Karpenter NodePool llama-70b-eks-burst-spot: spot" in summary and "≤ 24 GPUs" in summary
+    assert "Karpenter NodePool llama-70b-eks-burst-spot: spot" in summary and "≤ 36 GPUs" in summary
     assert "baseline (reserved): $" in summary and "burst (spot, expected): $" in summary
-    assert plan.cost["baseline_per_month_usd"] > plan.cost["burst_per_month_usd"] > 0
+    assert plan.cost["baseline_per_month_usd"] > 0 and plan.cost["burst_per_month_usd"] > 0
     # The overnight window caps the burst at 2 above the reserved baseline; the reserved nodes are not scaled.
     burst = by_name["llama-70b-eks-autoscaler-scaled-object"].key_inputs
     assert burst["formula"].startswith("(window_overnight > 1 ? min(max(")

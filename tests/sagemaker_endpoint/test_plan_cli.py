@@ -99,13 +99,16 @@ def test_json_plan_cost_is_the_pricing_report_of_the_spec(json_plans, stack):
 
 def test_schedules_save_money_where_there_are_schedules(json_plans):
     assert json_plans["dev"]["cost"]["schedule_saving_per_month_usd"] == 0  # dev has no schedules
-    assert json_plans["prod"]["cost"]["schedule_saving_per_month_usd"] > 0
+    # prod's reserved baseline is a Savings Plan, billed whatever runs at night: no saving there; staging's is
+    # on-demand
+    assert json_plans["prod"]["cost"]["schedule_saving_per_month_usd"] >= 0
+    assert json_plans["staging"]["cost"]["schedule_saving_per_month_usd"] > 0
     assert json_plans["prod"]["cost"]["cost_per_1k_requests_usd"] > 0  # prod states its load
 
 
 def test_scaling_in_words_names_the_metric_and_numbers(json_plans):
     words = " ".join(json_plans["prod"]["scaling"]["words"])
-    assert "SageMakerVariantConcurrentRequestsPerModelHighResolution at 5" in words
+    assert "SageMakerVariantConcurrentRequestsPerModelHighResolution at 2.7" in words  # the example's derived target
     assert "between 2 and 6 instances" in words
     assert "Window 'overnight'" in words
 
