@@ -183,9 +183,7 @@ def effective_targets(spec: DeploymentSpec) -> dict[str | None, EffectiveTargets
             q, qs = spec.scaling.queue_depth_target, "spec" if "queue_depth_target" in stated else "default"
         else:
             q, qs = d.queue_depth_target, "derived"
-        if spec.target != "eks":
-            kv, ks = None, "none"
-        elif "gpu_memory_target" in stated or d.kv_cache_target is None or n.envelope.limited_by != "KV cache":
+        if "gpu_memory_target" in stated or d.kv_cache_target is None or n.envelope.limited_by != "KV cache":
             # a derived KV-cache share is a trigger only where the KV cache is what bounds the replica at SLO;
             # where prefill queueing or tokens/s bound it first, the share it holds is noise in the cache's use
             kv, ks = spec.scaling.gpu_memory_target, "spec" if "gpu_memory_target" in stated else "default"
@@ -214,6 +212,6 @@ def with_effective_targets(spec: DeploymentSpec, configuration: str | None = Non
     a spec the scaling renderers read. Explicit values are unchanged."""
     t = effective_targets(spec)[configuration]
     update: dict = {"queue_depth_target": t.queue_depth_target}
-    if spec.target == "eks":
+    if t.kv_cache_target_source == "derived":  # only EKS derives one (SageMaker has no KV-cache signal)
         update["gpu_memory_target"] = t.kv_cache_target
     return spec.model_copy(update={"scaling": spec.scaling.model_copy(update=update)})
