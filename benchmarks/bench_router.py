@@ -101,7 +101,7 @@ async def process(*args: str, marker: str = "http://"):
         proc.terminate()
         try:
             await asyncio.wait_for(proc.wait(), 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
 

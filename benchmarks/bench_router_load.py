@@ -110,7 +110,7 @@ async def stream_once(session: aiohttp.ClientSession, url: str, body: bytes, out
                 if first is None:
                     first = time.perf_counter() - started
                 data += chunk
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
         out.counts["lost"] += 1
         out.lost_reasons[type(exc).__name__] += 1
         return
@@ -158,7 +158,7 @@ async def slow_client(url: str, results: Counter[str], stop: asyncio.Event) -> N
             await writer.drain()
             try:
                 head = await asyncio.wait_for(reader.readline(), 1.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             results[head.split(b" ")[1].decode() if head else "closed"] += 1
             return

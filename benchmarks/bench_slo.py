@@ -32,7 +32,7 @@ DAYS = float(os.environ.get("BENCH_SLO_DAYS", "7"))
 OUT_DIR = Path(os.environ.get("BENCH_OUT", "out/bench_slo"))
 
 
-def ramp_mask(workload) -> "np.ndarray":  # noqa: F821
+def ramp_mask(workload) -> np.ndarray:  # noqa: F821
     import numpy as np
 
     hours = (workload.arrival_s // 3600).astype(np.int64)
@@ -57,11 +57,11 @@ def _run(spec, workload, policy, assumptions, dt):
 def run(out_dir: Path | None = None) -> list[dict]:
     import inspect
 
+    from llama_infra.request_sizes import trace_path
     from llama_infra.sim import policies as P
     from llama_infra.sim.policy_registry import make_policy
     from llama_infra.sim.report import default_assumptions
     from llama_infra.sim.workload import default_step_seconds, load_rate_profile, load_trace, synthesize
-    from llama_infra.request_sizes import trace_path
     from llama_infra.spec import load_spec
 
     profile = load_rate_profile()

@@ -4,9 +4,8 @@
 type hints and docstrings in llama_deployment.py) and generates an SDK for the consumer's language.
 """
 
-from pulumi.provider.experimental import component_provider_host
-
 from llama_deployment import LlamaDeployment
+from pulumi.provider.experimental import component_provider_host
 
 from llama_infra import __version__
 

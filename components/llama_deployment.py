@@ -10,7 +10,7 @@ The component then delegates to its target's component (`llama_infra.targets.get
 """
 
 import io
-from typing import Any, NotRequired, Optional, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi.errors import InputPropertyError
@@ -26,17 +26,17 @@ class LlamaDeploymentArgs(TypedDict):
      "schema/deployment-spec.schema.json). Read it from a file: `fs.readFileSync(\"llama.yaml\", \"utf8\")` in "
      "TypeScript, `fn::readFile: ./llama.yaml` in Pulumi YAML. It must be known when the program runs (it decides "
      "which resources exist), so it is a plain string, not an output of another resource.")
-    environment: NotRequired[Optional[str]]
+    environment: NotRequired[str | None]
     """Overrides the spec's `environment` (dev, staging or prod), e.g. from the stack name."""
-    region: NotRequired[Optional[str]]
+    region: NotRequired[str | None]
     """Overrides the spec's AWS `region`, e.g. us-west-2."""
-    min_replicas: NotRequired[Optional[int]]
+    min_replicas: NotRequired[int | None]
     """Overrides `scaling.min_replicas`: replicas (SageMaker instances / Kubernetes pods) always running."""
-    max_replicas: NotRequired[Optional[int]]
+    max_replicas: NotRequired[int | None]
     """Overrides `scaling.max_replicas`: the most replicas the autoscaler may run."""
-    endpoint_name: NotRequired[Optional[str]]
+    endpoint_name: NotRequired[str | None]
     """SageMaker target: the endpoint name (default: this resource's name). Ignored on EKS."""
-    tags: NotRequired[Optional[dict[str, str]]]
+    tags: NotRequired[dict[str, str] | None]
     """Tags added to the spec's `tags` on every AWS resource (these win on conflicts)."""
 
 
@@ -50,9 +50,9 @@ class LlamaDeployment(pulumi.ComponentResource):
     """The spec's `name`; prefixes every resource name."""
     endpoint_name: pulumi.Output[str]
     """What clients call: the SageMaker endpoint name, or the Kubernetes Service name on EKS."""
-    endpoint_arn: pulumi.Output[Optional[str]]
+    endpoint_arn: pulumi.Output[str | None]
     """The SageMaker endpoint ARN (for IAM policies of callers); empty on EKS."""
-    dashboard_url: pulumi.Output[Optional[str]]
+    dashboard_url: pulumi.Output[str | None]
     """CloudWatch dashboard of the endpoint (SageMaker); empty on EKS."""
     baseline_instance_type: pulumi.Output[str]
     """Instance type of the always-on baseline."""
@@ -64,7 +64,7 @@ class LlamaDeployment(pulumi.ComponentResource):
     ("Estimated cost per month in USD under the spec's stated load, from the bundled price snapshot "
      "(`llama-infra cost` explains it).")
 
-    def __init__(self, name: str, args: LlamaDeploymentArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: LlamaDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         from llama_infra.targets import cost_report
 

@@ -77,13 +77,19 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed at run time
 
     __version__: str
 
-    from llama_infra.targets.eks.components import (EksGpuCapacity, EksGpuCapacityArgs, EksLlamaDeployment,
-                                                    EksLlamaDeploymentArgs, LlamaInferenceService,
-                                                    LlamaInferenceServiceArgs, build_eks)
-    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
     from llama_infra.cost_model import CostReport
-    from llama_infra.targets import cost_report
     from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec
+    from llama_infra.targets import cost_report
+    from llama_infra.targets.eks.components import (
+        EksGpuCapacity,
+        EksGpuCapacityArgs,
+        EksLlamaDeployment,
+        EksLlamaDeploymentArgs,
+        LlamaInferenceService,
+        LlamaInferenceServiceArgs,
+        build_eks,
+    )
+    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
 
 
 def __getattr__(name: str) -> Any:

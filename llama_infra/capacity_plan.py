@@ -10,8 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from llama_infra.pricing import (BillingUnits, HourConfig, buys_savings_plan, hourly, is_commitment, replica_hour_usd,
-                                 savings_plan_hour_usd)
+from llama_infra.pricing import (
+    BillingUnits,
+    HourConfig,
+    buys_savings_plan,
+    hourly,
+    is_commitment,
+    replica_hour_usd,
+    savings_plan_hour_usd,
+)
 from llama_infra.schedules import Cron, Window, zone
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
 from llama_infra import catalog, provisioning, sizing
@@ -118,7 +119,7 @@ class Segment:
 
     @property
     def hours(self) -> float:
-        return (self.end.astimezone(timezone.utc) - self.start.astimezone(timezone.utc)).total_seconds() / 3600
+        return (self.end.astimezone(UTC) - self.start.astimezone(UTC)).total_seconds() / 3600
 
 
 @dataclass(frozen=True)
@@ -164,27 +165,27 @@ def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4, *, cost: Co
     local = now.astimezone(tz)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     day_end = (day_start + timedelta(days=1)).replace(tzinfo=None).replace(tzinfo=tz)
-    bounds = {day_start.astimezone(timezone.utc), day_end.astimezone(timezone.utc)}
+    bounds = {day_start.astimezone(UTC), day_end.astimezone(UTC)}
     for s in spec.schedules:
         for begin, finish in window_of(s).occurrences(day_start, day_end):
             bounds.update(t for t in (begin, finish) if day_start <= t <= day_end)
     edges = sorted(bounds)
     segments: list[Segment] = []
-    for a, b in zip(edges, edges[1:]):
+    for a, b in pairwise(edges):
         cfg = config_at(spec, a + (b - a) / 2)
         if segments and segments[-1].config == cfg:
             segments[-1] = Segment(segments[-1].start, b.astimezone(tz), cfg)
         else:
             segments.append(Segment(a.astimezone(tz), b.astimezone(tz), cfg))
     nexts = sorted((Upcoming(t.cron.next_after(now), t) for t in transitions(spec)),
-                   key=lambda u: u.at.astimezone(timezone.utc))
+                   key=lambda u: u.at.astimezone(UTC))
     more: list[Upcoming] = []
     for u in nexts:  # the next `upcoming` firings overall, not just one per transition
         t = u.at
         for _ in range(upcoming):
             more.append(Upcoming(t, u.transition))
             t = u.transition.cron.next_after(t)
-    more.sort(key=lambda u: u.at.astimezone(timezone.utc))
+    more.sort(key=lambda u: u.at.astimezone(UTC))
     lead = lead_time_minutes(spec) if facts.shows_lead_time and spec.schedules else 0
     return Timeline(spec.name, spec.environment, str(tz), segments, more[:upcoming], cost.cost_per_month_usd,
                     cost.day_only_cost_per_month_usd, round(cost.schedule_saving_per_month_usd, 2),
@@ -204,7 +205,7 @@ def timeline_summary(spec: DeploymentSpec, now: datetime, *, cost: CostReport, f
         "timezone": tl.timezone,
         "segments": [{"start": s.start.isoformat(), "end": s.end.isoformat(), "hours": round(s.hours, 2),
                       **config(s.config)} for s in tl.segments],
-        "next_transitions": [{"at": u.at.isoformat(), "at_utc": u.at.astimezone(timezone.utc).isoformat(),
+        "next_transitions": [{"at": u.at.isoformat(), "at_utc": u.at.astimezone(UTC).isoformat(),
                               "window": u.transition.window, "direction": u.transition.direction,
                               "lead_time_minutes": u.transition.lead_time_minutes} for u in tl.upcoming],
         "lead_time_minutes": tl.lead_time_minutes,
@@ -233,7 +234,7 @@ def render(tl: Timeline) -> list[str]:
         t = u.transition
         early = (f" (starts {t.lead_time_minutes} min early so day capacity serves on time)"
                  if t.lead_time_minutes else "")
-        lines.append(f"    {u.at:%a %Y-%m-%d %H:%M %Z} ({u.at.astimezone(timezone.utc):%H:%M UTC})  "
+        lines.append(f"    {u.at:%a %Y-%m-%d %H:%M %Z} ({u.at.astimezone(UTC):%H:%M UTC})  "
                      f"{t.window}: to {t.direction} configuration{early}")
     lines.append(f"  monthly cost {tl.cost_per_month_usd:,.2f} USD; day configuration all the time "
                  f"{tl.day_only_cost_per_month_usd:,.2f} USD; the schedule saves "

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llama_infra.capacity_plan import week_plan  # one definition of "what runs when"
-from llama_infra.pricing import (HOURS_PER_MONTH, SNAPSHOT, BillingUnits, HourConfig, hourly,
-                                 on_demand)
+from llama_infra.pricing import HOURS_PER_MONTH, SNAPSHOT, BillingUnits, HourConfig, hourly, on_demand
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec

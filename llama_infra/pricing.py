@@ -148,7 +148,7 @@ def default_daily_shape() -> tuple[float, ...]:
             continue
         sums[t.hour] += float(row["requests_per_minute_mid"])
         counts[t.hour] += 1
-    means = [s / c for s, c in zip(sums, counts)]
+    means = [s / c for s, c in zip(sums, counts, strict=True)]
     peak = max(means)
     return tuple(round(m / peak, 4) for m in means)
 

@@ -9,8 +9,8 @@ counts 1=SUN..7=SAT. Rendering lives here so no component formats a cron string 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import CroniterBadDateError, croniter
@@ -103,7 +103,7 @@ def _check_cron(expression: str, timezone_name: str) -> None:
         )
     zone(timezone_name)
     try:  # a date that never comes ('0 22 30 2 *'): croniter gives up after searching years ahead
-        croniter(expression, datetime(2026, 1, 1, tzinfo=timezone.utc), max_years_between_matches=1
+        croniter(expression, datetime(2026, 1, 1, tzinfo=UTC), max_years_between_matches=1
                  ).get_next(datetime)
     except CroniterBadDateError:
         raise ScheduleError(f"cron '{expression}' does not fire in a whole year (no such date)",
@@ -240,7 +240,7 @@ class Window:
         out = []
         for begin in self.start.firings(since - timedelta(days=7), until):
             finish = self.end.next_after(begin)
-            begin_utc, finish_utc = begin.astimezone(timezone.utc), finish.astimezone(timezone.utc)
+            begin_utc, finish_utc = begin.astimezone(UTC), finish.astimezone(UTC)
             if finish_utc > since:
                 out.append((begin_utc, finish_utc))
         return out
@@ -287,7 +287,7 @@ DST_CHECK_YEARS = 10
 def dst_check_years(first_year: int) -> range:
     """The years the daylight-saving checks scan: from `first_year` (the schedule checks' reference year) through
     DST_CHECK_YEARS years past the current one, so every rule the tz database holds for the coming decade is seen."""
-    return range(first_year, max(first_year, datetime.now(timezone.utc).year) + DST_CHECK_YEARS + 1)
+    return range(first_year, max(first_year, datetime.now(UTC).year) + DST_CHECK_YEARS + 1)
 
 
 @dataclass(frozen=True)
@@ -308,7 +308,7 @@ class OffsetChange:
 def offset_changes(tz: ZoneInfo, year: int) -> tuple[OffsetChange, ...]:
     """Every change of `tz`'s UTC offset in `year`, from the tz database (zoneinfo), found by bisection."""
     out = []
-    weeks = [datetime(year, 1, 1, 12, tzinfo=timezone.utc) + timedelta(days=d) for d in range(0, 372, 7)]
+    weeks = [datetime(year, 1, 1, 12, tzinfo=UTC) + timedelta(days=d) for d in range(0, 372, 7)]
 
     def offset(t: datetime) -> timedelta:
         return t.astimezone(tz).utcoffset() or timedelta(0)

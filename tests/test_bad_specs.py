@@ -122,7 +122,8 @@ def test_an_explicit_gpu_memory_target_on_sagemaker_is_a_warning_not_an_error(sc
 
 def test_an_explicit_gpu_memory_target_on_eks_vllm_is_not_flagged():
     """EKS renders it (vLLM's KV-cache usage): only SageMaker, and TGI on EKS, warn."""
-    from llama_infra.spec import load_spec as load, warnings
+    from llama_infra.spec import load_spec as load
+    from llama_infra.spec import warnings
 
     spec = load(ROOT / "stacks/specs/prod-eks.yaml")
     assert "gpu_memory_target" in spec.scaling.model_fields_set and spec.model.framework == "vllm"

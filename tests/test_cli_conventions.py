@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from llama_infra.cli import app
 from llama_infra.diff import diff_refs
-from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.spec import load_spec, warnings
 from llama_infra.spec.slo import slo_issues
+from llama_infra.targets.eks.manifests import all_objects
 
 SPECS = Path(__file__).resolve().parents[1] / "stacks" / "specs"
 

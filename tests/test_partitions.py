@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from llama_infra.iam import managed_policy_arn, partition, s3_arn
-from llama_infra.targets.eks.baseline_node_schedule import scheduler_target_arn
 from llama_infra.plan.record import run_plan
 from llama_infra.spec import parse_spec
+from llama_infra.targets.eks.baseline_node_schedule import scheduler_target_arn
 
 SPECS = Path(__file__).resolve().parents[1] / "stacks" / "specs"
 

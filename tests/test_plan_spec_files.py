@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from llama_infra.cli import app
 from llama_infra.plan import plan_stack
-from llama_infra.targets import cost_report
 from llama_infra.spec import load_spec
+from llama_infra.targets import cost_report
 
 REPO = Path(__file__).resolve().parents[1]
 STACKS = REPO / "stacks"

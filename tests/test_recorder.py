@@ -14,7 +14,6 @@ from pulumi.runtime import settings
 
 from llama_infra.plan.record import record, run_plan, run_program
 
-
 _TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 _POLICY = json.dumps({"Version": "2012-10-17", "Statement": [

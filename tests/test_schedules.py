@@ -1,6 +1,6 @@
 """Cron value objects: AWS 6-field rendering, lead-time shifts, and wall-clock behaviour across DST."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llama_infra.capacity_plan import WEEK_START, config_at, week_plan
 from llama_infra import targets
+from llama_infra.capacity_plan import WEEK_START, config_at, week_plan
 from llama_infra.schedules import Cron, ScheduleError, Window
 from llama_infra.spec import load_spec
 
@@ -138,7 +138,7 @@ def test_shifted_later_fires_exactly_minutes_later_and_shifted_earlier_undoes_it
     later = original.shifted_later(minutes)
     _shift_holds(original, later, -minutes)
     back = later.shifted_earlier(minutes)
-    since = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    since = datetime(2026, 1, 5, tzinfo=UTC)
     assert back.firings(since, since + timedelta(days=15)) == original.firings(since, since + timedelta(days=15))
 
 
@@ -156,7 +156,7 @@ def test_a_22_00_window_fires_at_22_00_local_on_both_sides_of_a_dst_change(tz, d
     assert all((t.hour, t.minute) == (22, 0) for t in firings)
     offsets = {t.utcoffset() for t in firings}
     assert len(offsets) == 2  # the same wall-clock time on both sides, so two different UTC offsets
-    utc_hours = [t.astimezone(timezone.utc).hour for t in firings]
+    utc_hours = [t.astimezone(UTC).hour for t in firings]
     assert len(set(utc_hours)) == 2
 
 
@@ -174,7 +174,7 @@ def test_window_durations_are_real_hours_across_dst(tz, day, night_hours):
     transition_night = (day - timedelta(days=1)).date()
     assert hours[transition_night] == night_hours
     assert all(h == 9 for d, h in hours.items() if d != transition_night)
-    assert all(b.tzinfo == timezone.utc for b, _ in occ)
+    assert all(b.tzinfo == UTC for b, _ in occ)
 
 
 def test_window_active_at_is_inclusive_of_start_and_exclusive_of_end():
@@ -201,9 +201,9 @@ def test_cached_firings_keep_zone_and_fold_apart():
     fall-back night (01:30 EDT and 01:30 EST, equal as wall clocks), each get croniter's own answer."""
     from croniter import croniter
 
-    instant = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+    instant = datetime(2026, 6, 1, 12, tzinfo=UTC)
     ny, utc = Cron("0 22 * * *", "America/New_York"), Cron("0 22 * * *", "UTC")
-    assert ny.next_after(instant).astimezone(timezone.utc) - utc.next_after(instant) == timedelta(hours=4)
+    assert ny.next_after(instant).astimezone(UTC) - utc.next_after(instant) == timedelta(hours=4)
     zone = ZoneInfo("America/New_York")
     hourly = Cron("45 * * * *", "America/New_York")
     for fold in (0, 1):

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from llama_infra.targets import cost_report
 from llama_infra.spec import DeploymentSpec, SpecError, parse_spec
+from llama_infra.targets import cost_report
 
 ROOT = Path(__file__).resolve().parents[1]
 VALID_SPECS = sorted((ROOT / "stacks" / "specs").glob("*.yaml")) + sorted((ROOT / "tests/data/good-specs").glob("*.yaml"))

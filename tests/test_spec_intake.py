@@ -10,15 +10,20 @@ import codecs
 import os
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llama_infra.schedules import (Cron, distinct_local_time_anomalies, dst_check_years, local_time_anomalies,
-                                   offset_changes)
+from llama_infra.schedules import (
+    Cron,
+    distinct_local_time_anomalies,
+    dst_check_years,
+    local_time_anomalies,
+    offset_changes,
+)
 from llama_infra.spec import DeploymentSpec, SpecError, load_spec, parse_spec, warnings
 from llama_infra.spec.intake import MAX_SPEC_BYTES
 
@@ -145,7 +150,7 @@ def test_the_dst_check_scans_the_coming_decade_not_one_year():
     cron = Cron("30 2 14 3 *", "America/New_York")
     assert local_time_anomalies(cron, 2026) == []
     years = dst_check_years(2026)
-    assert years[0] == 2026 and years[-1] >= datetime.now(timezone.utc).year + 10
+    assert years[0] == 2026 and years[-1] >= datetime.now(UTC).year + 10
     (gap,) = distinct_local_time_anomalies(cron, years)  # 2032's is the same kind: reported once
     assert (gap.kind, gap.local) == ("gap", datetime(2027, 3, 14, 2, 30))
     changes = offset_changes(Cron("0 0 * * *", "America/New_York").tz, 2027)

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from spec_strategies import valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
 
 from llama_infra.capacity_plan import window_config
 from llama_infra.plan import plan_stack
-from spec_strategies import valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = settings(max_examples=int(os.environ.get("PLAN_EXAMPLES", 3)), deadline=None, suppress_health_check=[HealthCheck.too_slow])

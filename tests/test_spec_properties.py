@@ -8,12 +8,13 @@ from io import StringIO
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from ruamel.yaml import YAML
+from spec_strategies import valid_spec_dicts, valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
 
 from llama_infra.capacity_plan import day_config, week_plan, window_config
 from llama_infra.pricing import HOURS_PER_MONTH
-from llama_infra.targets import cost_report, get as target_of
 from llama_infra.spec import DeploymentSpec, SpecRuleErrors, parse_spec
-from spec_strategies import valid_spec_dicts, valid_specs  # tests/ is on sys.path (pytest rootdir-relative import)
+from llama_infra.targets import cost_report
+from llama_infra.targets import get as target_of
 
 FAST = settings(max_examples=int(os.environ.get("SPEC_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

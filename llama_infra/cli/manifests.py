@@ -35,8 +35,8 @@ def register(app: typer.Typer) -> None:
         if spec.target != "eks":
             typer.echo(f"{spec_file}: target is {spec.target}; manifests are rendered for target: eks", err=True)
             raise typer.Exit(2)
-        from llama_infra.targets.kubernetes.autoscaling import adapter_external_rules
         from llama_infra.targets.eks.manifests import all_objects
+        from llama_infra.targets.kubernetes.autoscaling import adapter_external_rules
 
         if output == "json":
             import json

@@ -24,7 +24,6 @@ def register(app: typer.Typer) -> None:
         import json
 
         from llama_infra import terminal
-
         from llama_infra.plan import PlanError, plan_stacks
         from llama_infra.spec import SpecError
 

@@ -10,7 +10,7 @@ import typer
 from llama_infra.cli._extras import require
 from llama_infra.cli._sim_options import WorkloadOptions, load_inputs
 from llama_infra.cli.progress import EtaProgress
-from llama_infra.sim.policy_registry import POLICY_NAMES, help_lines, registered
+from llama_infra.sim.policy_registry import POLICY_NAMES, help_lines
 
 # The policies `--policies` offers, one line each, from the registry (it needs no extra to import).
 POLICIES_EPILOG = "Policies (--policies):\n\n" + "\n\n".join(help_lines())
@@ -48,10 +48,16 @@ def register(app: typer.Typer) -> None:
         """Cost and SLO attainment of the spec's policy next to peer policies and the oracle lower bound."""
         require("sim", "simulate")
         from llama_infra import terminal
-
         from llama_infra.sim.replica_model import ReplicaModelError
-        from llama_infra.sim.report import default_assumptions, render_table, simulate, to_json, total_steps, \
-            write_json, write_plots
+        from llama_infra.sim.report import (
+            default_assumptions,
+            render_table,
+            simulate,
+            to_json,
+            total_steps,
+            write_json,
+            write_plots,
+        )
         from llama_infra.sim.workload import default_step_seconds
 
         chosen = parse_policies(policies)

@@ -41,7 +41,6 @@ def register(app: typer.Typer) -> None:
         simulates the `spec` policy (see `simulate --help` for it and its peers)."""
         require("sim", "tune")
         from llama_infra import terminal
-
         from llama_infra.sim.replica_model import ReplicaModelError
         from llama_infra.sim.tune import describe_changes, idle_windows, trial_budget, without_idle_windows, yaml_diff
         from llama_infra.sim.tune import tune as run_tune

@@ -27,7 +27,6 @@ def register(app: typer.Typer) -> None:
         """Validate spec files: every problem with file, line, field path and a fix; warnings too; and whether each
         serving configuration can meet the SLO (an error when it cannot at any scale)."""
         from llama_infra import terminal
-
         from llama_infra.spec import SpecError, load_spec, warnings
         from llama_infra.spec.slo import slo_issues
 

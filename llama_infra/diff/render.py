@@ -25,7 +25,7 @@ def value(v: Any, other: Any = MISSING) -> str:
         return text
     start = 0
     if isinstance(other, str) and isinstance(v, str):
-        first = next((i for i, (a, b) in enumerate(zip(v, other)) if a != b), min(len(v), len(other)))
+        first = next((i for i, (a, b) in enumerate(zip(v, other, strict=False)) if a != b), min(len(v), len(other)))
         start = max(0, first - MAX_VALUE_CHARS // 3)
     cut = text[start:start + MAX_VALUE_CHARS - 2]
     return ("…" if start else "") + cut + ("…" if start + len(cut) < len(text) else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import runpy
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any, get_args
 
@@ -126,11 +127,10 @@ def plan_spec_file(spec_file: Path, *, preview: bool = True) -> StackPlan:
 
 def _plan(stack: str, spec_path: Path, spec_label: str, program: Any, config: dict[str, str],
           preview: bool) -> StackPlan:
+    from llama_infra.contracts import ContractError
     from llama_infra.plan.record import run_plan
     from llama_infra.slo_envelope import summary as slo_summary
     from llama_infra.spec.slo import slo_issues
-
-    from llama_infra.contracts import ContractError
 
     spec = load_spec(spec_path)  # SpecError: reported by the caller with file, line, field and fix
     try:
@@ -165,12 +165,12 @@ def overview(spec: DeploymentSpec) -> dict[str, Any]:
 
 
 def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from llama_infra import targets
     from llama_infra.capacity_timeline import timeline_summary
 
-    return timeline_summary(spec, datetime.now(timezone.utc), cost=targets.cost_report(spec),
+    return timeline_summary(spec, datetime.now(UTC), cost=targets.cost_report(spec),
                             facts=targets.get(spec.target).timeline_facts(spec))
 
 

@@ -180,7 +180,7 @@ class RecordingMocks:
 
         rule = autonaming.AUTONAMED.get(type_token)
         physical = values.get(rule.property) if rule else None
-        if not isinstance(physical, str) or not physical:
+        if rule is None or not isinstance(physical, str) or not physical:
             return []
         key = (type_token, values.get("region") or self.region, values.get("groupName") or "", physical)
         first = self._physical_names.setdefault(key, logical_name)
@@ -306,15 +306,16 @@ def record(program: Callable[[], Any], **kwargs: Any) -> list[RecordedResource]:
 def _record(program: Callable[[], Any], project: str, stack: str, preview: bool, config: dict[str, str],
             mocks: Any, masked: bool) -> Recording:
     import pulumi
-    from pulumi.runtime import mocks as pulumi_mocks, rpc, settings
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import rpc, settings
 
     recording = Recording()
 
     class _Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs):  # type: ignore[override]
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs):
             return mocks.new_resource(args)
 
-        def call(self, args: pulumi.runtime.MockCallArgs):  # type: ignore[override]
+        def call(self, args: pulumi.runtime.MockCallArgs):
             recording.calls.append((args.token, dict(args.args)))
             return mocks.call(args)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from llama_infra.targets.kubernetes.prometheus_metrics import SERVER_METRICS
 from llama_infra.router.config import BackendConfig, Priority
+from llama_infra.targets.kubernetes.prometheus_metrics import SERVER_METRICS
 
 log = logging.getLogger(__name__)
 

@@ -30,6 +30,7 @@ below are read from kedacore/keda at v2.17.3; each has a test with the upstream 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -193,7 +194,7 @@ class KedaController:
         return self.hpa_sync_metrics(now, current_replicas, metrics)
 
     def hpa_sync_metrics(self, now: float, current_replicas: int,
-                         metrics: list[tuple[str, float | None, float]]) -> int:
+                         metrics: Sequence[tuple[str, float | None, float]]) -> int:
         """The HPA's loop (every 15 s) on the Deployment the ScaledObject scales, one External AverageValue metric
         per (name, value, target): the largest recommendation wins (`computeReplicasForMetrics`); it does nothing
         while KEDA holds the workload at zero, and keeps the count while every metric errors."""

@@ -13,9 +13,9 @@ is ~600k iterations.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np

@@ -20,10 +20,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra.targets.kubernetes import prometheus_metrics as metrics
-from llama_infra.targets.kubernetes import keda_formula as f
-from llama_infra.targets.kubernetes.expr_lang import evaluate
 from llama_infra.scaling.keda import KedaController, KedaPolicy
+from llama_infra.targets.kubernetes import keda_formula as f
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.targets.kubernetes.expr_lang import evaluate
 
 if TYPE_CHECKING:
     from llama_infra.sim.engine import Observation

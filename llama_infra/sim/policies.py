@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from datetime import timezone
 from dataclasses import dataclass, field, replace
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from llama_infra import pricing
-from llama_infra.pricing import is_commitment, is_savings_plan
 from llama_infra.capacity_plan import WEEK_START, Config, day_config
+from llama_infra.pricing import is_commitment, is_savings_plan
 from llama_infra.scaling.hpa import HpaController, HpaPolicy, external_average_value_replicas
 from llama_infra.scaling.target_tracking import (
     TargetTrackingController,
@@ -277,7 +277,7 @@ class SpecPolicy(Policy):
         super().prepare(sim)
         spec = sim.spec
         workload = getattr(sim, "workload", None)  # None: decisions asked for directly, with no calendar
-        self.start = workload.start if workload is not None else WEEK_START.replace(tzinfo=timezone.utc)
+        self.start = workload.start if workload is not None else WEEK_START.replace(tzinfo=UTC)
         self.targets = effective_targets(spec)
         self.floor = predictive_floor(spec, on=self.start.date()) if self.use_floor and workload is not None else []
         self.baseline_capacity = spec.capacity.baseline.purchase

@@ -191,8 +191,9 @@ def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult
 
 def render_table(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions,
                  console=None) -> None:
-    from llama_infra import terminal
     from rich.table import Table
+
+    from llama_infra import terminal
 
     console = console or terminal.console()
     table = Table(title=f"{spec.name} ({spec.target}) — {workload.description}", title_justify="left")

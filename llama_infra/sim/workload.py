@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from llama_infra.trace_format import read_text as _read_text
 
 RATE_COLUMNS = ("minute_offset", "requests_per_minute_mid")
 SHARED_RATE_PROFILE = "azure_llm_2024_coding_week_rate.csv"
-RATE_PROFILE_START = datetime(2024, 5, 10, tzinfo=timezone.utc)  # README: the week starts 2024-05-10 00:00 UTC
+RATE_PROFILE_START = datetime(2024, 5, 10, tzinfo=UTC)  # README: the week starts 2024-05-10 00:00 UTC
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def load_trace(path: str | Path | None = None) -> Workload:
         raise TraceError(name, i + 2, "TIMESTAMP", f"timestamps are not sorted ({stamps[i]} comes after "
                          f"{stamps[i - 1]})", "sort the file by TIMESTAMP")
     rel = (times - times[0]).astype(np.int64) / 1e9
-    start = datetime.fromisoformat(str(times[0].astype("datetime64[us]"))).replace(tzinfo=timezone.utc)
+    start = datetime.fromisoformat(str(times[0].astype("datetime64[us]"))).replace(tzinfo=UTC)
     return Workload(rel.astype(np.float64), np.array(prompts, dtype=np.int32), np.array(outputs, dtype=np.int32),
                     start, float(rel[-1]) + 1e-3, f"replay of {Path(name).name} ({len(rel):,} requests)")
 

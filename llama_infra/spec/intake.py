@@ -13,8 +13,7 @@ import shlex
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent,
-                               ScalarEvent)
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent
 from ruamel.yaml.scanner import RoundTripScanner
 
 from llama_infra.spec.errors import SpecError, SpecIssue

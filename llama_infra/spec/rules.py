@@ -9,8 +9,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from llama_infra import catalog, sizing
-from llama_infra.schedules import (Cron, ScheduleError, Window, distinct_local_time_anomalies, dst_check_years,
-                                   zone)
+from llama_infra.schedules import Cron, ScheduleError, Window, distinct_local_time_anomalies, dst_check_years, zone
 from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
 from llama_infra.spec.instance_types import instance_fields, instance_problem, known_instance
 from llama_infra.spec.window_timing import SCHEDULE_CHECK_FROM, same_firings
@@ -93,7 +92,7 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
                              "recommends: replicas with minutes of cold start will flap", "use 300 (600 if it flaps)",
                              "warning"))
     for i, sched in enumerate(spec.schedules):
-        # A window's model has no weights field: it is downloaded as hf://<id> 
+        # A window's model has no weights field: it is downloaded as hf://<id>
         # (see targets/sagemaker/components/variant.py).
         o = sched.downsize.model_override
         if o is None or (o.id in (None, spec.model.id) and o.precision in (None, spec.model.precision)):

@@ -11,7 +11,7 @@ configuration has `duration − day lead` to come up and bake, and between two w
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 _CHECK_DAYS = 14
 # Overlap of schedule windows is checked over two weeks from a fixed instant: plans must not depend on today.
-SCHEDULE_CHECK_FROM = datetime(2026, 1, 5, tzinfo=timezone.utc)
+SCHEDULE_CHECK_FROM = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def same_firings(a: Cron, b: Cron, count: int = 60) -> bool:

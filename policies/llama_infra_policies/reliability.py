@@ -12,7 +12,7 @@ from llama_infra import sizing
 
 from . import kubernetes
 from .resource import GPU_HEADROOM_ANNOTATION, GPU_HEADROOM_TAG, Resource, as_list, get, number
-from .rule import MANDATORY, ADVISORY, LlamaRule, aws_config, ours
+from .rule import ADVISORY, MANDATORY, LlamaRule, aws_config, ours
 
 ENDPOINT_CONFIGURATION = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

@@ -6,9 +6,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from llama_infra.contracts.replacement import RULES, matches, reasons
 from llama_infra.diff.compare import compare, field_changes
 from llama_infra.plan.record import record
-from llama_infra.contracts.replacement import RULES, matches, reasons
 
 
 def endpoint_program(instance_type: str, max_capacity: int, min_capacity: int = 2, tags: dict | None = None):

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from llama_infra.cli import app
 from llama_infra.diff import diff_refs
-from llama_infra.targets import cost_report
 from llama_infra.spec import load_spec
+from llama_infra.targets import cost_report
 
 SPECS = Path(__file__).resolve().parents[2] / "stacks" / "specs"
 
@@ -164,8 +164,8 @@ def test_eks_baseline_instance_type_replaces_the_node_group(tmp_path: Path) -> N
 
 
 def test_named_list_items_are_matched_by_name_so_an_insert_is_one_added_item():
-    from llama_infra.diff.compare import field_changes
     from llama_infra.contracts.replacement import matches
+    from llama_infra.diff.compare import field_changes
 
     queue = {"name": "queue_depth", "type": "prometheus", "metadata": {"threshold": "5"}}
     gate = {"name": "window_overnight", "type": "cron", "metadata": {"start": "0 23 * * *"}}

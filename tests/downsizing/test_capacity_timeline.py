@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from croniter import croniter
 
-from llama_infra.capacity_plan import window_of
 from llama_infra import capacity_timeline, targets
+from llama_infra.capacity_plan import window_of
 from llama_infra.capacity_timeline import lead_time_minutes, render, transitions, wake_up_s
-from llama_infra.targets import cost_report
 from llama_infra.spec import load_spec, parse_spec
+from llama_infra.targets import cost_report
 
 ROOT = Path(__file__).resolve().parents[2]
-UTC = timezone.utc
+UTC = UTC
 
 
 def aws_cron_firings(expression: str, tz: str, start: datetime, end: datetime) -> list[datetime]:

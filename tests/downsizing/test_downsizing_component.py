@@ -10,7 +10,8 @@ import pulumi
 import pytest
 
 from llama_infra.capacity_timeline import lead_time_minutes
-from llama_infra.plan.record import ACCOUNT_ID as ACCOUNT, RecordedResource, Recording, RecordingMocks, run_program
+from llama_infra.plan.record import ACCOUNT_ID as ACCOUNT
+from llama_infra.plan.record import RecordedResource, Recording, RecordingMocks, run_program
 from llama_infra.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]

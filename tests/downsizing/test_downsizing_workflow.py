@@ -17,8 +17,19 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
-from downsizing_world import (DAY_CONFIG, DAY_MAX, DAY_MIN, DAY_POLICIES, ENDPOINT, IN_FORCE_PARAMETER, NIGHT_CONFIG,
-                              NIGHT_MAX, NIGHT_MIN, VARIANT, World)
+from downsizing_world import (
+    DAY_CONFIG,
+    DAY_MAX,
+    DAY_MIN,
+    DAY_POLICIES,
+    ENDPOINT,
+    IN_FORCE_PARAMETER,
+    NIGHT_CONFIG,
+    NIGHT_MAX,
+    NIGHT_MIN,
+    VARIANT,
+    World,
+)
 
 from llama_infra.targets.sagemaker.downsizing import Clients, Configuration, Desired, tick
 from llama_infra.targets.sagemaker.downsizing.desired import read_in_force

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pulumi
 import pytest
 
 from llama_infra.plan.record import run_plan
@@ -132,8 +131,8 @@ def test_schedules_wait_for_the_endpoint_scaling_they_take_over(planned):
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 def test_a_scale_to_zero_spec_goes_to_zero_at_night_without_the_workflow(preview):
-    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint
     from llama_infra.spec import parse_spec
+    from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint
 
     spec = parse_spec("""
 name: llama-8b-dev

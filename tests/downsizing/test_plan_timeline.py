@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from llama_infra.cli import app
-from llama_infra.targets import cost_report
 from llama_infra.spec import load_spec
+from llama_infra.targets import cost_report
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 

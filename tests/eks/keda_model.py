@@ -23,9 +23,8 @@ from datetime import datetime
 
 from croniter import croniter
 
-from llama_infra.targets.kubernetes.expr_lang import evaluate
 from llama_infra.schedules import zone
-
+from llama_infra.targets.kubernetes.expr_lang import evaluate
 
 
 class TriggerError(Exception):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from llama_infra.plan.record import Recording, run_plan
 from llama_infra.targets.eks.components import build_eks
 from llama_infra.targets.kubernetes import labels
-from llama_infra.plan.record import Recording, run_plan
 
 from .specs import edited, variants
 from .validation import validate

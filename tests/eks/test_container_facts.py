@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from llama_infra.targets.kubernetes import fallback, images, server
 from llama_infra.spec.errors import SpecRuleErrors
+from llama_infra.targets.kubernetes import fallback, images, server
 
 from .specs import edited
 

@@ -7,12 +7,12 @@ import copy
 
 import jsonschema
 import kubernetes_validate
-from kubernetes_validate.utils import all_versions
 import pytest
+from kubernetes_validate.utils import all_versions
 
-from llama_infra.targets.kubernetes import autoscaling, labels, server, workload
 from llama_infra.targets.eks import karpenter
 from llama_infra.targets.eks.manifests import all_objects
+from llama_infra.targets.kubernetes import autoscaling, labels, server, workload
 
 from . import crd_schema
 from .specs import edited, variants

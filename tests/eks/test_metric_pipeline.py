@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.scaling.hpa import external_average_value_replicas
 from llama_infra.targets.eks import addons
 from llama_infra.targets.kubernetes import autoscaling, monitoring, server, workload
-from llama_infra.scaling.hpa import external_average_value_replicas
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 
 from . import keda_model
 from .specs import edited, variants
@@ -29,7 +29,7 @@ EXPORTED = {"vllm": FACTS["vllm v0.11.0"]["metrics"], "tgi": FACTS["tgi v3.3.4"]
 # kube-prometheus-stack's Prometheus selects PodMonitors by `release: <Helm release>` (podMonitorSelector with
 # podMonitorSelectorNilUsesHelmValues: true); the release behind the default prometheus_url is kube-prometheus-stack.
 DEFAULT_SELECTOR = {"release": "kube-prometheus-stack"}
-NOON = datetime(2026, 1, 6, 12, tzinfo=timezone.utc)
+NOON = datetime(2026, 1, 6, 12, tzinfo=UTC)
 
 
 def sanitize(label: str) -> str:

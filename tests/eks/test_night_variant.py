@@ -4,17 +4,19 @@ cron-scaler rule over croniter, across both daylight-saving changes) some varian
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from llama_infra.capacity_plan import day_config
-from llama_infra.targets.eks.components import build_eks
-from llama_infra.targets.eks import karpenter
-from llama_infra.targets.kubernetes import labels, window_variants as night, window_scaling as night_scaling, workload
-from llama_infra.targets.eks.manifests import all_objects
-from llama_infra.schedules import Cron, zone
 from llama_infra.plan.record import Recording, run_plan
+from llama_infra.schedules import Cron, zone
+from llama_infra.targets.eks import karpenter
+from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.eks.manifests import all_objects
+from llama_infra.targets.kubernetes import labels, workload
+from llama_infra.targets.kubernetes import window_scaling as night_scaling
+from llama_infra.targets.kubernetes import window_variants as night
 
 from . import keda_model
 from .specs import edited
@@ -127,10 +129,10 @@ def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
         # The night gate opens at 22:00 − lead local time on each side of the change.
         for day in (change - timedelta(days=1), change + timedelta(days=1)):
             on = (datetime.combine(day.date(), datetime.min.time()).replace(hour=22, tzinfo=zone(tz))
-                  - timedelta(minutes=lead_night)).astimezone(timezone.utc)
+                  - timedelta(minutes=lead_night)).astimezone(UTC)
             assert not keda_model.cron_active(night_gate, on - timedelta(minutes=1))
             assert keda_model.cron_active(night_gate, on + timedelta(minutes=1))
-        t0 = (change - timedelta(days=1)).replace(tzinfo=timezone.utc)
+        t0 = (change - timedelta(days=1)).replace(tzinfo=UTC)
         history: dict[str, list[bool]] = {"night": [], "day": []}
         for i in range(3 * 24 * 12):
             at = t0 + i * step

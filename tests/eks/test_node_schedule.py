@@ -5,20 +5,22 @@ Capacity Block and ODCR baselines are not scaled and the plan says why; the cost
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from llama_infra.capacity_plan import window_config
-from llama_infra.targets.eks.components import build_eks
-from llama_infra.targets.kubernetes import window_variants as night, window_scaling as night_scaling, server
-from llama_infra.targets.eks import baseline_node_schedule as node_schedule
-from llama_infra.targets.eks.plan_summary import plan_lines
 from llama_infra.plan.record import run_plan
 from llama_infra.pricing import HOURS_PER_MONTH, hourly
-from llama_infra.targets import cost_report
 from llama_infra.schedules import Cron, zone
 from llama_infra.spec.errors import SpecRuleErrors
+from llama_infra.targets import cost_report
+from llama_infra.targets.eks import baseline_node_schedule as node_schedule
+from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.eks.plan_summary import plan_lines
+from llama_infra.targets.kubernetes import server
+from llama_infra.targets.kubernetes import window_scaling as night_scaling
+from llama_infra.targets.kubernetes import window_variants as night
 
 from .specs import edited
 
@@ -130,12 +132,12 @@ def test_schedules_fire_at_local_time_with_the_window_across_new_york_dst(change
     for fired in evening.cron.firings(since, until):
         assert (fired.hour, fired.minute) == (22, 10)
         began = starts.firings(fired - timedelta(hours=1), fired)[-1]
-        assert fired.astimezone(timezone.utc) - began.astimezone(timezone.utc) == timedelta(minutes=10)
+        assert fired.astimezone(UTC) - began.astimezone(UTC) == timedelta(minutes=10)
         offsets.add(fired.utcoffset())
     for fired in morning.cron.firings(since, until):
         assert (fired.hour, fired.minute) == (5, 50)
         ends_at = ends.next_after(fired)
-        assert ends_at.astimezone(timezone.utc) - fired.astimezone(timezone.utc) == timedelta(minutes=10)
+        assert ends_at.astimezone(UTC) - fired.astimezone(UTC) == timedelta(minutes=10)
         offsets.add(fired.utcoffset())
     assert len(offsets) == 2  # both sides of the change were walked
 

@@ -11,10 +11,10 @@ import pytest
 from botocore.validate import ParamValidator
 from moto import mock_aws
 
-from llama_infra.targets.eks.components import build_eks
-from llama_infra.targets.eks import baseline_node_schedule as node_schedule
-from llama_infra.targets.eks.node_groups import baseline_node_group
 from llama_infra.plan.record import run_plan
+from llama_infra.targets.eks import baseline_node_schedule as node_schedule
+from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.eks.node_groups import baseline_node_group
 
 from .test_node_schedule import night_spec
 

@@ -10,13 +10,13 @@ import pytest
 from ruamel.yaml import YAML
 
 from llama_infra.cli.router import build_router_config
-from llama_infra.targets.eks.components import build_eks
-from llama_infra.targets.kubernetes import fallback, labels, monitoring, router, workload
-from llama_infra.targets.eks import karpenter
-from llama_infra.targets.eks.manifests import all_objects
+from llama_infra.plan.record import Recording, run_plan
 from llama_infra.router.config import load_priority_api_keys
 from llama_infra.router.queue_depth import parse_queue_depth, parse_running
-from llama_infra.plan.record import Recording, run_plan
+from llama_infra.targets.eks import karpenter
+from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.eks.manifests import all_objects
+from llama_infra.targets.kubernetes import fallback, labels, monitoring, router, workload
 
 from .specs import edited
 from .validation import validate

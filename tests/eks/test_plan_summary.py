@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from llama_infra.targets.eks.plan_summary import capacity_pools, cost_split, plan_lines
 from llama_infra.pricing import hourly
+from llama_infra.targets.eks.plan_summary import capacity_pools, cost_split, plan_lines
 
 from .specs import edited
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from llama_infra.targets.eks.components import build_eks
 from llama_infra.plan.record import record
+from llama_infra.targets.eks.components import build_eks
 from llama_infra_policies import evaluate
 from llama_infra_policies.capture import from_planned
 

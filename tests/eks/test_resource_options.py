@@ -3,8 +3,8 @@ autoscaler-owned counts are ignored by Pulumi, and the workload waits for its na
 
 from __future__ import annotations
 
-from llama_infra.targets.eks.components import build_eks
 from llama_infra.plan.record import run_plan
+from llama_infra.targets.eks.components import build_eks
 
 from .specs import variants
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 import functools
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llama_infra.targets.kubernetes import labels, router
-from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.router.config import RouterConfig
 from llama_infra.router.metrics import RouterMetrics
+from llama_infra.targets.eks.manifests import all_objects
+from llama_infra.targets.kubernetes import labels, router
 
 from . import keda_model
 from .specs import edited
@@ -24,8 +24,8 @@ from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
 # A Wednesday in UTC: 12:00 is day; 03:00 is deep inside a 01:00–05:00 window.
-DAY = datetime(2026, 1, 7, 12, 0, tzinfo=timezone.utc)
-NIGHT = datetime(2026, 1, 7, 3, 0, tzinfo=timezone.utc)
+DAY = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
+NIGHT = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)
 T, G = 5, 0.85  # the prod example's queue-depth and KV-cache targets
 
 
@@ -48,7 +48,7 @@ SPECS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def spec_of(case: str):
     return SPECS[case]()
 

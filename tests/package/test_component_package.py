@@ -74,8 +74,8 @@ def test_llama_deployment_schema(schema: dict) -> None:
 @pytest.mark.parametrize("preview", [False, True])
 def test_llama_deployment_delegates_to_the_sagemaker_component(entry_point: dict, preview: bool) -> None:
     LlamaDeployment = entry_point["LlamaDeployment"]
-    from llama_infra.targets import cost_report
     from llama_infra.spec import parse_spec
+    from llama_infra.targets import cost_report
 
     run = run_program(lambda: LlamaDeployment("chat", {"spec_yaml": DEV_SPEC, "endpoint_name": "chat-prod",
                                                         "region": "us-west-2", "max_replicas": 1,

@@ -13,10 +13,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
+from llama_infra.plan.record import record
 from llama_infra_policies import evaluate
 from llama_infra_policies.capture import from_planned
-
-from llama_infra.plan.record import record
 
 PROD = {"llama-infra:environment": "prod"}
 
@@ -140,8 +139,10 @@ def test_plans_recorded_by_llama_infra_diff_feed_evaluate(preview: bool) -> None
 
 
 def test_known_after_apply_in_a_plan_reaches_the_rules_as_unknown() -> None:
-    from llama_infra.plan.record import UNKNOWN as PLANNED_UNKNOWN, RecordedResource as PlannedResource
     from pulumi.runtime.rpc import UNKNOWN
+
+    from llama_infra.plan.record import UNKNOWN as PLANNED_UNKNOWN
+    from llama_infra.plan.record import RecordedResource as PlannedResource
 
     config = PlannedResource(
         urn="urn:pulumi:prod::llama-infra::aws:sagemaker/endpointConfiguration:EndpointConfiguration::chat",

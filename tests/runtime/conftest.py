@@ -10,7 +10,7 @@ import inspect
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
@@ -119,7 +119,7 @@ class FakeKubernetesHpa:
                         "involvedObject": {"kind": "HorizontalPodAutoscaler", "name": "llama"},
                         "reason": "SuccessfulRescale",
                         "message": f"New size: {desired}; reason: queue depth {direction} target",
-                        "lastTimestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "lastTimestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     }
                 )
                 self.desired = desired
@@ -161,7 +161,7 @@ class FakeKubernetesHpa:
         return web.json_response({"items": self.events})
 
     @asynccontextmanager
-    async def serve(self) -> AsyncIterator["FakeKubernetesHpa"]:
+    async def serve(self) -> AsyncIterator[FakeKubernetesHpa]:
         app = web.Application()
         app.router.add_get("/apis/autoscaling/v2/namespaces/serving/horizontalpodautoscalers/{name}", self._hpa)
         app.router.add_get("/apis/apps/v1/namespaces/serving/deployments/{name}", self._deployment)

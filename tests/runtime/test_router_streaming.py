@@ -8,9 +8,9 @@ import time
 
 import aiohttp
 
-from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 from llama_infra.router.config import BackendConfig, FallbackConfig, RouterConfig
 from llama_infra.router.testing import FakeOpenAIBackend
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 
 BODY = {"model": "llama-70b", "messages": [{"role": "user", "content": "hi"}], "stream": True}
 
@@ -151,7 +151,7 @@ async def test_client_hanging_up_cancels_the_upstream_request(router_at):
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.5)) as session:
                 try:
                     await session.post(f"{url}/v1/completions", json={"prompt": "long"})
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             for _ in range(500):  # bounded: 5 s
                 if primary.abandoned and not router.admission.open_requests:

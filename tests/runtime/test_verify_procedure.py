@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from llama_infra.router.testing import FakeOpenAIBackend
 from llama_infra.verify.kubeconfig import load_kubeconfig
 from llama_infra.verify.kubernetes import KubernetesHpaScaler
-from llama_infra.verify.load import NO_RESPONSE, RequestRecord
+from llama_infra.verify.load import NO_RESPONSE, HttpLoadTarget, RequestRecord
 from llama_infra.verify.procedure import (
     ReplicaSample,
     VerifyPlan,
@@ -22,7 +22,6 @@ from llama_infra.verify.procedure import (
     judge_scale_up,
     run_verification,
 )
-from llama_infra.verify.load import HttpLoadTarget
 from llama_infra.verify.report import write_report
 
 PLAN = VerifyPlan(
@@ -144,13 +143,13 @@ def test_dropped_connections_and_stream_errors_count_as_failures():
 
 
 def test_timeline_buckets_mean_open_requests_latency_and_status():
-    from llama_infra.verify.report import timeline
     from llama_infra.verify.procedure import VerificationResult
+    from llama_infra.verify.report import timeline
 
     plan = VerifyPlan(sample_interval_seconds=1)
     requests = [RequestRecord(0.0, 0.5, 200), RequestRecord(0.5, 0.25, 200), RequestRecord(0.0, 2.0, 503)]
     result = VerificationResult(
-        plan=plan, target="t", scaler="s", started_at=datetime.now(timezone.utc), min_replicas=1,
+        plan=plan, target="t", scaler="s", started_at=datetime.now(UTC), min_replicas=1,
         load_ended_at_seconds=2.0, finished_at_seconds=2.0, samples=[], requests=requests, events=[],
     )
     series = timeline(result)

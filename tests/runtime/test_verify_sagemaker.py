@@ -3,7 +3,7 @@ activities, which moto does not implement): the same API shapes the real service
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -63,7 +63,7 @@ async def test_unregistered_variant_and_wrong_variant_name_are_explained(aws):
 
 async def test_scaling_activities_become_events_since_the_start(aws):
     scaler = SageMakerVariantScaler("llama", "AllTraffic", aws)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     activity = {
         "ActivityId": "a1", "ServiceNamespace": "sagemaker", "ResourceId": scaler.resource_id,
         "ScalableDimension": VARIANT_DIMENSION, "Cause": "alarm high", "StatusCode": "Successful",

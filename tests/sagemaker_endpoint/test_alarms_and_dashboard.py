@@ -89,8 +89,8 @@ def test_dashboard_shows_the_queue_signal_with_the_same_statistic(preview):
 
 def test_an_alarm_on_an_undocumented_statistic_is_refused(monkeypatch):
     """The guard in `alarm_specs`: were the queue statistic Average again, planning would stop with the reason."""
-    from llama_infra.targets.sagemaker.components import alarms as alarms_module
     from llama_infra.targets.sagemaker import cloudwatch_metrics as endpoint_metrics
+    from llama_infra.targets.sagemaker.components import alarms as alarms_module
 
     monkeypatch.setattr(endpoint_metrics, "QUEUE_STATISTIC", "Average")
     with pytest.raises(ValueError, match="alarm 'queue-depth': AWS documents no 'Average' statistic for "

@@ -118,8 +118,8 @@ def test_gpu_memory_is_allocation_not_load_on_every_kind_and_level():
 def test_the_reason_quotes_the_servers_pre_allocated_fraction_the_simulator_uses():
     """One number in two places must agree: vLLM's default gpu_memory_utilization (the simulator's KV-cache
     budget) is the fraction the reason says GPU memory sits at."""
-    from llama_infra.targets.sagemaker.cloudwatch_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
     from llama_infra.sim.replica_model import GPU_MEMORY_UTILIZATION
+    from llama_infra.targets.sagemaker.cloudwatch_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
 
     assert f"gpu_memory_utilization defaults to {GPU_MEMORY_UTILIZATION:g}" in GPU_MEMORY_NOT_A_SCALING_SIGNAL
     assert f"~{GPU_MEMORY_UTILIZATION:.0%}".replace("%", " %") in GPU_MEMORY_NOT_A_SCALING_SIGNAL

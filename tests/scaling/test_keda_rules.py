@@ -3,9 +3,9 @@
 (the composite metric), `pkg/scaling/executor/scale_scaledobjects.go` scaleToZeroOrIdle (the cooldown comparison),
 `pkg/fallback/fallback.go` GetMetricsWithFallback / doFallback (and its test file's cases)."""
 
-from llama_infra.targets.kubernetes.expr_lang import evaluate
 from llama_infra.scaling.hpa import HpaPolicy
 from llama_infra.scaling.keda import KedaController, KedaPolicy
+from llama_infra.targets.kubernetes.expr_lang import evaluate
 
 
 def _keda(min_count=0, fallback_replicas=1, threshold=3, target=1.0, behavior="static", max_count=8) -> KedaController:

@@ -107,10 +107,9 @@ def test_tune_json_keeps_stdout_pure_json_while_the_bar_runs(monkeypatch):
 
 def test_trial_budget_bounds_the_trials_tune_runs():
     from llama_infra.sim.tune import trial_budget, tune
+    from llama_infra.sim.tune_space import space_of
     from llama_infra.sim.workload import constant_rate
     from llama_infra.spec import load_spec
-
-    from llama_infra.sim.tune_space import space_of
 
     spec = load_spec(SPEC)
     result = tune(spec, constant_rate(0.5, 120, 256, 32), seed=0, dt_s=1.0, passes=1)

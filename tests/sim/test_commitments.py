@@ -3,13 +3,12 @@ plane, and the cost report, the plan and the simulator agree (`pricing.COMMITTED
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from llama_infra import pricing
+from llama_infra import pricing, targets
 from llama_infra.capacity_plan import week_plan
-from llama_infra import targets
 from llama_infra.sim.capacity import usd_per_replica_hour
 from llama_infra.sim.report import attainable_share, default_assumptions, infeasibility, render_table, simulate
 from llama_infra.sim.workload import constant_rate
@@ -57,7 +56,7 @@ def test_reserved_instances_on_eks_are_billed_when_a_window_stops_them():
     spec = DeploymentSpec.model_validate(doc)
     base = spec.capacity.baseline
     # an hour inside the overnight window (23:00-06:00 New York): 00:00-01:00 EDT
-    w = constant_rate(0.2, 3600, 512, 64, start=datetime(2024, 5, 10, 4, 0, tzinfo=timezone.utc))
+    w = constant_rate(0.2, 3600, 512, 64, start=datetime(2024, 5, 10, 4, 0, tzinfo=UTC))
     price = usd_per_replica_hour(base.instance_type, "eks", "reserved", spec.model.tensor_parallel_degree)
     for r in simulate(spec, w, policies=("spec", "oracle"), seed=1, dt_s=5.0):
         assert r.replica_hours["baseline/reserved"] == pytest.approx(base.count * 1.0, abs=1e-6), r.policy

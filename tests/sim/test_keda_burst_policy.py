@@ -7,10 +7,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from llama_infra.capacity_plan import day_config
-from llama_infra.targets.kubernetes.autoscaling import scaled_object
 from llama_infra.sim.engine import Observation
 from llama_infra.sim.policies import SpecPolicy
 from llama_infra.spec import DeploymentSpec, load_spec
+from llama_infra.targets.kubernetes.autoscaling import scaled_object
 
 
 def _obs(now: float, replicas: int, queue: float, kv: float = 0.0) -> Observation:

@@ -2,7 +2,7 @@
 shaded on the time axis, a legend on every panel, cost labels that do not collide (inspected as matplotlib Figures,
 not pixels)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -19,14 +19,14 @@ PROD = "stacks/specs/prod.yaml"  # overnight 22:00–07:00 America/New_York = 02
 def run():
     spec = load_spec(PROD)
     # 01:00–03:00 UTC: the first hour by day, the second under the overnight schedule
-    w = constant_rate(3.0, 7200, 512, 64, start=datetime(2024, 5, 10, 1, tzinfo=timezone.utc))
+    w = constant_rate(3.0, 7200, 512, 64, start=datetime(2024, 5, 10, 1, tzinfo=UTC))
     return spec, w, simulate(spec, w, ("static-peak", "spec", "oracle"), seed=0, dt_s=5.0)
 
 
 def test_night_spans_come_from_the_schedules_in_hours_from_the_start(run):
     spec, w, _ = run
     assert night_spans_hours(spec, w) == [("overnight", 1.0, 2.0)]
-    before_night = constant_rate(3.0, 3600, 512, 64, start=datetime(2024, 5, 10, 0, tzinfo=timezone.utc))
+    before_night = constant_rate(3.0, 3600, 512, 64, start=datetime(2024, 5, 10, 0, tzinfo=UTC))
     assert night_spans_hours(spec, before_night) == []
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from llama_infra.capacity_plan import day_config
-from llama_infra.targets.sagemaker.components.autoscaling import QUEUE_METRIC, variant_scaling
 from llama_infra.scaling.target_tracking import TargetTrackingPolicy
 from llama_infra.sim.engine import Observation
 from llama_infra.sim.policies import SpecPolicy
 from llama_infra.spec import parse_spec
+from llama_infra.targets.sagemaker.components.autoscaling import QUEUE_METRIC, variant_scaling
 
 SPEC = """
 name: llama-8b

@@ -8,14 +8,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from llama_infra.capacity_plan import day_config
 from llama_infra.sim.capacity import ORACLE_EPSILON, Assumptions, perf_for, saturation_rps
 from llama_infra.sim.engine import Simulation
 from llama_infra.sim.policies import SageMakerInvocations
 from llama_infra.sim.policy_registry import make_policy
 from llama_infra.sim.report import attainable_share, default_assumptions, simulate
-from llama_infra.sim.workload import (RATE_PROFILE_START, Workload, constant_rate, load_rate_profile, load_trace,
-                                      synthesize)
-from llama_infra.capacity_plan import day_config
+from llama_infra.sim.workload import (
+    RATE_PROFILE_START,
+    Workload,
+    constant_rate,
+    load_rate_profile,
+    load_trace,
+    synthesize,
+)
 from llama_infra.spec import load_spec
 
 SPEC = Path("tests/data/sim/eks-8b-spot.yaml")

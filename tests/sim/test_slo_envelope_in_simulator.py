@@ -4,7 +4,7 @@ The envelope bounds one replica's prefill queue (M/M/1); the simulator pools pre
 at the envelope's rate must meet the SLO there, and a fleet past its prefill saturation must not.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -46,7 +46,7 @@ def _poisson(rate_rps: float, seconds: float, seed: int) -> Workload:
     arrivals = np.sort(rng.random(rng.poisson(rate_rps * seconds)) * seconds)
     pick = rng.integers(0, len(sizes), len(arrivals))
     return Workload(arrivals, sizes.prompt_tokens[pick], sizes.output_tokens[pick],
-                    datetime(2026, 1, 5, 12, tzinfo=timezone.utc), seconds, f"Poisson {rate_rps:.2f} req/s")
+                    datetime(2026, 1, 5, 12, tzinfo=UTC), seconds, f"Poisson {rate_rps:.2f} req/s")
 
 
 def _attainment(spec, rate_rps: float) -> float:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from llama_infra import naming
 from llama_infra.iam import SCHEDULER_SERVICE, assume_role_policy
 from llama_infra.schedules import Cron
-from llama_infra import naming
 
 # A transient failure of the target (throttling, a concurrent update) is retried twice within 15 minutes; later the
 # moment has passed and the next scheduled run converges instead.

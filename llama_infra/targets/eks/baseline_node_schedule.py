@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from llama_infra.capacity_plan import Config, baseline_replicas_in, day_config, shortest_window_minutes, window_config
 from llama_infra.iam import policy, statement
-from llama_infra.targets.kubernetes import window_variants as night, server
-from llama_infra.targets.eks.node_groups import baseline_node_group, baseline_nodes, replicas_per_node
 from llama_infra.scaling.keda import KedaPolicy
 from llama_infra.schedules import Cron
+from llama_infra.targets.eks.node_groups import baseline_node_group, baseline_nodes, replicas_per_node
+from llama_infra.targets.kubernetes import server
+from llama_infra.targets.kubernetes import window_variants as night
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -100,8 +101,9 @@ class Step:
     nodes: int
     max_nodes: int
 
-    def update_input(self, cluster_name: str, nodegroup_name: str) -> dict:
-        """The universal target's Input: UpdateNodegroupConfig members in the SDK's (PascalCase) spelling."""
+    def update_input(self, cluster_name: Any, nodegroup_name: Any) -> dict:
+        """The universal target's Input: UpdateNodegroupConfig members in the SDK's (PascalCase) spelling (the
+        names may be Pulumi Inputs: `Output.json_dumps` resolves them)."""
         return {"ClusterName": cluster_name, "NodegroupName": nodegroup_name,
                 "ScalingConfig": {"MinSize": self.nodes, "MaxSize": self.max_nodes, "DesiredSize": self.nodes}}
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_infra.targets.kubernetes import fallback, labels, window_variants as night
 from llama_infra.targets.eks.node_groups import ROOT_DEVICE, nvme_raid0, root_volume_gib
+from llama_infra.targets.kubernetes import fallback, labels
+from llama_infra.targets.kubernetes import window_variants as night
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -53,8 +54,10 @@ def pool_instance_types(spec: DeploymentSpec) -> list[str]:
 
 def ec2_node_class(spec: DeploymentSpec, node_role_name: str, ami_alias: str = DEFAULT_AMI_ALIAS) -> dict:
     assert spec.eks is not None
+    cluster_name = spec.eks.cluster_name
+
     def discovery() -> list[dict]:
-        return [{"tags": {labels.KARPENTER_DISCOVERY: spec.eks.cluster_name}}]
+        return [{"tags": {labels.KARPENTER_DISCOVERY: cluster_name}}]
 
     node_spec: dict = {
         "amiSelectorTerms": [{"alias": ami_alias}],

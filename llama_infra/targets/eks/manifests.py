@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_infra.targets.kubernetes import autoscaling, fallback, monitoring, window_variants as night, window_scaling as night_scaling, router, workload
 from llama_infra.targets.eks import karpenter
+from llama_infra.targets.kubernetes import autoscaling, fallback, monitoring, router, workload
+from llama_infra.targets.kubernetes import window_scaling as night_scaling
+from llama_infra.targets.kubernetes import window_variants as night
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec

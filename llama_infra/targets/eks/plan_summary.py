@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra.targets.kubernetes import prometheus_metrics as metrics
-from llama_infra.targets.eks import karpenter, baseline_node_schedule as node_schedule
-from llama_infra.targets.kubernetes import labels
+from llama_infra.targets.eks import baseline_node_schedule as node_schedule
+from llama_infra.targets.eks import karpenter
 from llama_infra.targets.eks.node_groups import baseline_node_group, spot_node_group
+from llama_infra.targets.kubernetes import labels
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -85,10 +86,10 @@ def cost_split(spec: DeploymentSpec) -> CostSplit:
 
 def replica_lines(spec: DeploymentSpec) -> list[str]:
     """How the replicas split: fixed baseline, autoscaled burst and the query the autoscaler divides."""
+    from llama_infra.targets.kubernetes import autoscaling, router
+    from llama_infra.targets.kubernetes import window_scaling as night_scaling
     from llama_infra.targets.kubernetes.autoscaling import scaling_queries
     from llama_infra.targets.kubernetes.workload import burst_replica_bounds
-
-    from llama_infra.targets.kubernetes import autoscaling, window_scaling as night_scaling, router
 
     b = spec.capacity.baseline.count
     lo, hi = burst_replica_bounds(spec)

@@ -7,11 +7,13 @@ target-neutral rules beside it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog, sizing
 from llama_infra.schedules import ScheduleError
-from llama_infra.spec.errors import SpecIssue
+from llama_infra.spec.errors import Path, SpecIssue
 from llama_infra.spec.instance_types import known_instance
 
 if TYPE_CHECKING:
@@ -61,8 +63,9 @@ def switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
                           f"{lead} min the day configuration needs to come back (node + cold start): on EKS the day "
                           "replicas would be asked back before the window starts",
                           f"make the window longer than {lead} min, or remove it")]
-    shifts = [("end", "day configuration", lambda: night.morning_cron(spec, s))]
-    shifts += [("start", "night variant", lambda v=v: night.night_crons(spec, v))
+    shifts: list[tuple[str, str, Callable[[], object]]] = [("end", "day configuration",
+                                                             lambda: night.morning_cron(spec, s))]
+    shifts += [("start", "night variant", partial(night.night_crons, spec, v))
                for v in night.variants(spec) if v.schedule.name == s.name]
     out = []
     for field, what, shift in shifts:
@@ -108,7 +111,7 @@ def gpu_headroom(spec: DeploymentSpec) -> list[SpecIssue]:
     from llama_infra.targets.kubernetes.workload import gpu_memory_headroom
 
     out = []
-    types = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
+    types: list[tuple[Path, str]] = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
     types += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
     for path, itype in types:
         inst = catalog.lookup(itype)

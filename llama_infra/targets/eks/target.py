@@ -68,7 +68,7 @@ class EksTarget:
         from llama_infra.targets.eks.node_groups import baseline_nodes
 
         day = baseline_nodes(spec) if spec.capacity.baseline.count else 0
-        nodes = {None: day, **{w.schedule.name: w.billed_nodes for w in plan(spec)}}
+        nodes: dict[str | None, int] = {None: day, **{w.schedule.name: w.billed_nodes for w in plan(spec)}}
         return BillingUnits(price_list="eks", baseline_nodes=nodes, spot_burst=True)
 
     def timeline_facts(self, spec: DeploymentSpec) -> TimelineFacts:

@@ -16,9 +16,15 @@ from llama_infra.capacity_plan import scales_to_zero
 from llama_infra.scaling.keda import KedaPolicy
 from llama_infra.targets.kubernetes import labels
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
-from llama_infra.targets.kubernetes.queue_triggers import (autoscaler_query, behavior, keda_scaled_object,
-                                                           prometheus_triggers, scaling_queries, scraped_instances,
-                                                           wake_trigger)
+from llama_infra.targets.kubernetes.queue_triggers import (
+    autoscaler_query,
+    behavior,
+    keda_scaled_object,
+    prometheus_triggers,
+    scaling_queries,
+    scraped_instances,
+    wake_trigger,
+)
 from llama_infra.targets.kubernetes.window_scaling import burst_scaling
 from llama_infra.targets.kubernetes.workload import burst_replica_bounds, namespace_of
 

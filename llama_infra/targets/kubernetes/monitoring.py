@@ -25,8 +25,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 from llama_infra.targets.kubernetes import fallback, labels, router, server
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 from llama_infra.targets.kubernetes.workload import namespace_of
 
 if TYPE_CHECKING:

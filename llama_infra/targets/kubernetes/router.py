@@ -42,8 +42,8 @@ from urllib.parse import quote
 from llama_infra.capacity_plan import scales_to_zero
 from llama_infra.capacity_timeline import wake_up_s
 from llama_infra.targets.kubernetes import fallback, labels, server
-from llama_infra.targets.kubernetes.workload import namespace_of
 from llama_infra.targets.kubernetes.prometheus_metrics import SERVICE_LABEL_PROM, server_metrics
+from llama_infra.targets.kubernetes.workload import namespace_of
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec

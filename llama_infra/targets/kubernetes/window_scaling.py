@@ -32,15 +32,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra.capacity_plan import Config, baseline_replicas_in, changes_model, day_config, scales_to_zero, \
-    window_config
-from llama_infra.targets.kubernetes import keda_formula as f
-from llama_infra.targets.kubernetes import labels, window_variants as night
-from llama_infra.targets.kubernetes.queue_triggers import (keda_scaled_object, prometheus_triggers, scaling_queries,
-                                                           wake_trigger)
-from llama_infra.targets.kubernetes.workload import burst_replica_bounds, namespace_of
+from llama_infra.capacity_plan import (
+    Config,
+    baseline_replicas_in,
+    changes_model,
+    day_config,
+    scales_to_zero,
+    window_config,
+)
 from llama_infra.scaling.keda import KedaPolicy
 from llama_infra.schedules import Cron
+from llama_infra.targets.kubernetes import keda_formula as f
+from llama_infra.targets.kubernetes import labels
+from llama_infra.targets.kubernetes import window_variants as night
+from llama_infra.targets.kubernetes.queue_triggers import (
+    keda_scaled_object,
+    prometheus_triggers,
+    scaling_queries,
+    wake_trigger,
+)
+from llama_infra.targets.kubernetes.workload import burst_replica_bounds, namespace_of
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from llama_infra import capacity_timeline, catalog, quantization, sizing
 from llama_infra.capacity_plan import Config, changes_model, day_config, window_config
-from llama_infra.targets.kubernetes import labels, workload
 from llama_infra.schedules import Cron
+from llama_infra.targets.kubernetes import labels, workload
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec

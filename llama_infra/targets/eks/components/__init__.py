@@ -7,11 +7,14 @@ import pulumi
 
 from llama_infra.targets.eks.components.addons import EksAddons, EksAddonsArgs
 from llama_infra.targets.eks.components.autoscaler import QueueDepthAutoscaler, QueueDepthAutoscalerArgs
+from llama_infra.targets.eks.components.baseline_node_schedule import BaselineNodeSchedule, BaselineNodeScheduleArgs
 from llama_infra.targets.eks.components.capacity import EksGpuCapacity, EksGpuCapacityArgs
 from llama_infra.targets.eks.components.cluster import MinimalEksCluster, MinimalEksClusterArgs
 from llama_infra.targets.eks.components.deployment import EksLlamaDeployment, EksLlamaDeploymentArgs
-from llama_infra.targets.eks.components.interruption_queue import KarpenterInterruptionQueue, KarpenterInterruptionQueueArgs
-from llama_infra.targets.eks.components.baseline_node_schedule import BaselineNodeSchedule, BaselineNodeScheduleArgs
+from llama_infra.targets.eks.components.interruption_queue import (
+    KarpenterInterruptionQueue,
+    KarpenterInterruptionQueueArgs,
+)
 from llama_infra.targets.eks.components.overflow import OverflowRouter, OverflowRouterArgs
 from llama_infra.targets.eks.components.service import LlamaInferenceService, LlamaInferenceServiceArgs
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
-from llama_infra.targets.eks import addons
 from llama_infra.spec import DeploymentSpec
+from llama_infra.targets.eks import addons
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
 
 
 @dataclass

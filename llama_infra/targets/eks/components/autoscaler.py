@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
-from llama_infra.targets.kubernetes import window_scaling as night_scaling
-from llama_infra.targets.eks.manifests import autoscaler_object
 from llama_infra.spec import DeploymentSpec
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
+from llama_infra.targets.eks.manifests import autoscaler_object
+from llama_infra.targets.kubernetes import window_scaling as night_scaling
 
 
 @dataclass

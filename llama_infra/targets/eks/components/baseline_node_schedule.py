@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX
-from llama_infra.targets.aws.scheduler import schedule, scheduler_role
-from llama_infra.targets.kubernetes import labels
-from llama_infra.targets.eks import baseline_node_schedule as node_schedule
-from llama_infra.spec import DeploymentSpec
 from llama_infra import naming
+from llama_infra.spec import DeploymentSpec
+from llama_infra.targets.aws.scheduler import schedule, scheduler_role
+from llama_infra.targets.eks import baseline_node_schedule as node_schedule
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX
+from llama_infra.targets.kubernetes import labels
 
 
 @dataclass

@@ -19,13 +19,17 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child, node_role
-from llama_infra.targets.eks.components.interruption_queue import KarpenterInterruptionQueue, KarpenterInterruptionQueueArgs
-from llama_infra.targets.eks.components.baseline_node_schedule import BaselineNodeSchedule, BaselineNodeScheduleArgs
-from llama_infra.targets.eks import karpenter, baseline_node_schedule as node_schedule
-from llama_infra.targets.kubernetes import labels
-from llama_infra.targets.eks.node_groups import LaunchTemplatePlan, NodeGroupPlan, baseline_node_group, spot_node_group
 from llama_infra.spec import DeploymentSpec
+from llama_infra.targets.eks import baseline_node_schedule as node_schedule
+from llama_infra.targets.eks import karpenter
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child, node_role
+from llama_infra.targets.eks.components.baseline_node_schedule import BaselineNodeSchedule, BaselineNodeScheduleArgs
+from llama_infra.targets.eks.components.interruption_queue import (
+    KarpenterInterruptionQueue,
+    KarpenterInterruptionQueueArgs,
+)
+from llama_infra.targets.eks.node_groups import LaunchTemplatePlan, NodeGroupPlan, baseline_node_group, spot_node_group
+from llama_infra.targets.kubernetes import labels
 
 
 @dataclass

@@ -12,9 +12,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, assume_role_policy, child
 from llama_infra import naming
 from llama_infra.iam import managed_policy_arn
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, assume_role_policy, child
 
 CLUSTER_ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")
 

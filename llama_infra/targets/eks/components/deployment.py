@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from llama_infra.spec import DeploymentSpec
 from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
 from llama_infra.targets.eks.components.addons import EksAddons, EksAddonsArgs
 from llama_infra.targets.eks.components.autoscaler import QueueDepthAutoscaler, QueueDepthAutoscalerArgs
@@ -17,7 +18,6 @@ from llama_infra.targets.eks.components.cluster import MinimalEksCluster, Minima
 from llama_infra.targets.eks.components.overflow import OverflowRouter, OverflowRouterArgs
 from llama_infra.targets.eks.components.service import LlamaInferenceService, LlamaInferenceServiceArgs
 from llama_infra.targets.kubernetes import router, workload
-from llama_infra.spec import DeploymentSpec
 
 
 @dataclass
@@ -99,7 +99,7 @@ class EksLlamaDeployment(pulumi.ComponentResource):
         provider = args.k8s_provider
         if provider is None:
             config = existing.apply(lambda c: kubeconfig(
-                spec.eks.cluster_name, c.endpoint,  # type: ignore[union-attr]
+                spec.eks.cluster_name, c.endpoint,
                 c.certificate_authorities[0].data if c.certificate_authorities else None, spec.region))
             provider = k8s.Provider(f"{name}-k8s", kubeconfig=config, opts=child(self))
         subnets = args.subnet_ids if args.subnet_ids is not None else existing.apply(

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
 from llama_infra import naming
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
 
 # EventBridge patterns from Karpenter's own CloudFormation template (getting-started guide).
 EVENT_PATTERNS: dict[str, dict] = {

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from llama_infra.spec import DeploymentSpec
 from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
 from llama_infra.targets.kubernetes import fallback, router
-from llama_infra.spec import DeploymentSpec
 
 _KINDS = {
     "ServiceAccount": lambda n, o, opts: k8s.core.v1.ServiceAccount(

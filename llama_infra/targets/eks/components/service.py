@@ -16,11 +16,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, assume_role_policy, child
-from llama_infra.iam import s3_arn
-from llama_infra.targets.kubernetes import labels, monitoring, window_variants as night, window_scaling as night_scaling, workload
-from llama_infra.spec import DeploymentSpec
 from llama_infra import naming
+from llama_infra.iam import s3_arn
+from llama_infra.spec import DeploymentSpec
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, assume_role_policy, child
+from llama_infra.targets.kubernetes import labels, monitoring, workload
+from llama_infra.targets.kubernetes import window_scaling as night_scaling
+from llama_infra.targets.kubernetes import window_variants as night
 
 
 @dataclass
@@ -65,7 +67,7 @@ class LlamaInferenceService(pulumi.ComponentResource):
             self.deployments["baseline"] = k8s.apps.v1.Deployment(
                 f"{name}-baseline", metadata=base["metadata"], spec=base["spec"],
                 opts=child(self, depends_on=[sa, *after], ignore_changes=owned, **k8s_opts))
-        for v, dep in zip(night.variants(spec), night.deployments(spec)):
+        for v, dep in zip(night.variants(spec), night.deployments(spec), strict=True):
             self.deployments[v.deployment_name] = k8s.apps.v1.Deployment(
                 f"{name}-{v.deployment_name}", metadata=dep["metadata"], spec=dep["spec"],
                 opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts))

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     import pulumi
     import pulumi_aws as aws
 
-    from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
     from llama_infra.spec import DeploymentSpec
+    from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
 
 QUEUE_ALARM_FACTOR = 2  # alarm when the busiest model stays above twice the scaling target: scaling is not keeping up
 ERRORS_5XX_PER_MINUTE = 5

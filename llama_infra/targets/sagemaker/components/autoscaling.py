@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra.targets.sagemaker.scaling_target import ScalingTarget
 from llama_infra.scaling.target_tracking import TargetTrackingPolicy
 from llama_infra.schedules import Cron
+from llama_infra.targets.sagemaker.scaling_target import ScalingTarget
 
 if TYPE_CHECKING:
     import pulumi

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     import pulumi
     import pulumi_aws as aws
 
-    from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
     from llama_infra.spec import DeploymentSpec
+    from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
 
 
 def dashboard_url(region: str, dashboard_name: str) -> str:

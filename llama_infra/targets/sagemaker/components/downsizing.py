@@ -25,17 +25,20 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from llama_infra import sizing
+from llama_infra import naming, sizing
 from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import Transition, switch_budget_s, transitions
-from llama_infra.targets.sagemaker.components.downsizing_iam import (WorkflowArns, assume_role_policy,
-                                                                     scheduler_policy, workflow_policy)
-from llama_infra.targets.aws.scheduler import schedule, scheduler_role
-from llama_infra.targets.sagemaker.downsizing.alarm import METRIC_DIMENSION, METRIC_NAME, METRIC_NAMESPACE
-from llama_infra.targets.sagemaker.downsizing.desired import DAY, in_force_parameter_name, initial_record
 from llama_infra.scaling.floor_schedule import floor_schedule
 from llama_infra.spec import DeploymentSpec
-from llama_infra import naming
+from llama_infra.targets.aws.scheduler import schedule, scheduler_role
+from llama_infra.targets.sagemaker.components.downsizing_iam import (
+    WorkflowArns,
+    assume_role_policy,
+    scheduler_policy,
+    workflow_policy,
+)
+from llama_infra.targets.sagemaker.downsizing.alarm import METRIC_DIMENSION, METRIC_NAME, METRIC_NAMESPACE
+from llama_infra.targets.sagemaker.downsizing.desired import DAY, in_force_parameter_name, initial_record
 
 TYPE_TOKEN = "llama-infra:index:SageMakerDownsizing"
 LAMBDA_RUNTIME = "python3.12"
@@ -99,8 +102,8 @@ class SageMakerDownsizing(pulumi.ComponentResource):
 
     def _build_scale_to_zero(self) -> None:
         """Inference component with copies from zero; windows change min/max copies with scheduled actions."""
-        from llama_infra.targets.sagemaker.components.scale_to_zero import component_name_for, scale_to_zero
         from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
+        from llama_infra.targets.sagemaker.components.scale_to_zero import component_name_for, scale_to_zero
 
         a = self._args
         if a.day_model_name is None:
@@ -294,7 +297,7 @@ def _describe(t: Transition) -> str:
 def workflow_code() -> pulumi.AssetArchive:
     """The `llama_infra/targets/sagemaker/downsizing` package as the function's top-level `downsizing` package (.py files only)."""
     package = resources.files("llama_infra.targets.sagemaker.downsizing")
-    files = sorted(p for p in package.iterdir() if p.name.endswith(".py"))
+    files = sorted((p for p in package.iterdir() if p.name.endswith(".py")), key=lambda p: p.name)
     return pulumi.AssetArchive({f"downsizing/{p.name}": pulumi.FileAsset(str(p)) for p in files})
 
 

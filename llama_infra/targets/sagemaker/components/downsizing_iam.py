@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from llama_infra.targets.sagemaker.downsizing.alarm import METRIC_NAMESPACE
-from llama_infra.targets.sagemaker.downsizing.state import SERVICE_NAMESPACE, VARIANT_DIMENSION, variant_resource_id
 from llama_infra.iam import assume_role_policy, policy
 from llama_infra.iam import statement as _statement
+from llama_infra.targets.sagemaker.downsizing.alarm import METRIC_NAMESPACE
+from llama_infra.targets.sagemaker.downsizing.state import SERVICE_NAMESPACE, VARIANT_DIMENSION, variant_resource_id
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,23 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from llama_infra.blue_green import BAKE_TIME_S, OLD_FLEET_WAIT_S
 from llama_infra.capacity_plan import day_config, window_config
+from llama_infra.spec import DeploymentSpec
+from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
 from llama_infra.targets.sagemaker.components.alarms import alarm_specs, endpoint_alarms
 from llama_infra.targets.sagemaker.components.args import SageMakerLlamaEndpointArgs
 from llama_infra.targets.sagemaker.components.autoscaling import ScalingResources, variant_autoscaling
 from llama_infra.targets.sagemaker.components.dashboard import dashboard_url, endpoint_dashboard
 from llama_infra.targets.sagemaker.components.role import execution_role
-from llama_infra.targets.sagemaker.components.scale_to_zero import ScaleToZeroResources, component_name_for, scale_to_zero, scale_to_zero_serving
+from llama_infra.targets.sagemaker.components.scale_to_zero import (
+    ScaleToZeroResources,
+    component_name_for,
+    scale_to_zero,
+    scale_to_zero_serving,
+)
 from llama_infra.targets.sagemaker.components.serving_config import ServingConfig, serving_config, switched_by_workflow
 from llama_infra.targets.sagemaker.components.variant import variant_plan
-from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
-from llama_infra.blue_green import BAKE_TIME_S, OLD_FLEET_WAIT_S
-from llama_infra.spec import DeploymentSpec
 
 TYPE_TOKEN = "llama-infra:index:SageMakerLlamaEndpoint"
 

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from llama_infra.targets.sagemaker.components.image import EcrImage
 from llama_infra import naming
+from llama_infra.targets.sagemaker.components.image import EcrImage
 
 if TYPE_CHECKING:
     import pulumi

@@ -27,14 +27,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
-from llama_infra import sizing
+from llama_infra import naming, sizing
 from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import transitions
+from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
 from llama_infra.targets.sagemaker.components.serving_config import ServingConfig, serving_model
 from llama_infra.targets.sagemaker.components.variant import variant_plan
-from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
 from llama_infra.targets.sagemaker.scaling_target import ScalingTarget
-from llama_infra import naming
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec

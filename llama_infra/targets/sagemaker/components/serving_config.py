@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from llama_infra import naming
 from llama_infra.targets.sagemaker.components.container_env import HF_TOKEN_ENV
 from llama_infra.targets.sagemaker.components.variant import VariantPlan, variant_plan
-from llama_infra import naming
 
 if TYPE_CHECKING:
     import pulumi

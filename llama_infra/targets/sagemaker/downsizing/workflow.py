@@ -28,8 +28,17 @@ from typing import Any
 from .alarm import raise_alarm
 from .desired import DAY, Configuration, InForce, read_in_force, write_in_force
 from .log import JsonLog
-from .state import (SERVICE_NAMESPACE, VARIANT_DIMENSION, EndpointMissing, EndpointState, ScalableTarget,
-                    policies_match, policy_request, record, variant_resource_id)
+from .state import (
+    SERVICE_NAMESPACE,
+    VARIANT_DIMENSION,
+    EndpointMissing,
+    EndpointState,
+    ScalableTarget,
+    policies_match,
+    policy_request,
+    record,
+    variant_resource_id,
+)
 
 SETTLING = frozenset({"Updating", "SystemUpdating", "RollingBack", "Creating"})
 BROKEN = frozenset({"Failed", "UpdateRollbackFailed", "OutOfService", "Deleting"})
@@ -138,7 +147,7 @@ class _Reconciler:
     alarmed: bool = False
 
     @property
-    def _target_ids(self) -> dict[str, str]:
+    def _target_ids(self) -> dict[str, Any]:
         return {"ServiceNamespace": SERVICE_NAMESPACE, "ScalableDimension": VARIANT_DIMENSION,
                 "ResourceId": variant_resource_id(self.desired.endpoint_name, self.desired.variant_name)}
 
