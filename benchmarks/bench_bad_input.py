@@ -25,7 +25,10 @@ def _cases() -> list[tuple[str, object]]:
         ("valid stacks/specs/prod.yaml", lambda: load_spec(ROOT / "stacks/specs/prod.yaml")),
         ("alias bomb (9 levels x 9)", lambda: load_spec(CORPUS / "alias-bomb.yaml")),
         ("100,000 '[' on one line", lambda: parse_spec(DEV + "tags: " + "[" * 100_000)),
-        ("600-level block nesting", lambda: parse_spec(DEV + "tags:\n" + "".join(" " * i + "- \n" for i in range(600)))),
+        (
+            "600-level block nesting",
+            lambda: parse_spec(DEV + "tags:\n" + "".join(" " * i + "- \n" for i in range(600))),
+        ),
         ("5 MB text", lambda: parse_spec(DEV + "# " + "x" * 5_000_000)),
         ("/dev/zero", lambda: load_spec("/dev/zero")),
         ("UTF-16 file", lambda: load_spec(CORPUS / "encoding-utf16.yaml")),
@@ -51,6 +54,13 @@ def run() -> list[dict]:
     rows = []
     for case, fn in _cases():
         seconds, outcome = _best_of(fn)
-        rows.append({"benchmark": "bad_input", "case": case, "outcome": outcome, "ms": round(seconds * 1000, 1),
-                     "max_rss_mib_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024})
+        rows.append(
+            {
+                "benchmark": "bad_input",
+                "case": case,
+                "outcome": outcome,
+                "ms": round(seconds * 1000, 1),
+                "max_rss_mib_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+            }
+        )
     return rows

@@ -26,15 +26,29 @@ def run() -> list[dict]:
     for e in errors():
         m = e.measurement
         for metric, err in e.errors.items():
-            rows.append({"benchmark": "calibration", "case": m.point_id, "metric": metric,
-                         "measured": m.measured[metric], "predicted": round(getattr(e.predicted, metric), 3),
-                         "error_ratio": round(err, 3), "within_25pct": abs(err) <= TOLERANCE,
-                         "point": "hit" if e.hit else ("miss (reason in table)" if m.miss_reason else "MISS")})
+            rows.append(
+                {
+                    "benchmark": "calibration",
+                    "case": m.point_id,
+                    "metric": metric,
+                    "measured": m.measured[metric],
+                    "predicted": round(getattr(e.predicted, metric), 3),
+                    "error_ratio": round(err, 3),
+                    "within_25pct": abs(err) <= TOLERANCE,
+                    "point": "hit" if e.hit else ("miss (reason in table)" if m.miss_reason else "MISS"),
+                }
+            )
     points = errors()
     misses = [e for e in points if not e.hit]
     log_errors = [abs(math.log1p(v)) for e in points for v in e.errors.values()]
-    rows.append({"benchmark": "calibration", "case": f"{len(points)} points, {len(misses)} miss ±25 %",
-                 "metric": "median |error|", "error_ratio": round(math.expm1(sorted(log_errors)[len(log_errors) // 2]), 3)})
+    rows.append(
+        {
+            "benchmark": "calibration",
+            "case": f"{len(points)} points, {len(misses)} miss ±25 %",
+            "metric": "median |error|",
+            "error_ratio": round(math.expm1(sorted(log_errors)[len(log_errors) // 2]), 3),
+        }
+    )
     return rows
 
 
@@ -50,15 +64,22 @@ def _parameters():
         return (label, lambda: getattr(rm, table)[key], lambda v: getattr(rm, table).__setitem__(key, v))
 
     def framework(fw, field):
-        return (f"FRAMEWORKS[{fw!r}].{field}", lambda: getattr(rm.FRAMEWORKS[fw], field),
-                lambda v: rm.FRAMEWORKS.__setitem__(fw, dataclasses.replace(rm.FRAMEWORKS[fw], **{field: v})))
+        return (
+            f"FRAMEWORKS[{fw!r}].{field}",
+            lambda: getattr(rm.FRAMEWORKS[fw], field),
+            lambda v: rm.FRAMEWORKS.__setitem__(fw, dataclasses.replace(rm.FRAMEWORKS[fw], **{field: v})),
+        )
 
-    specs = [(module("DECODE_BANDWIDTH_EFFICIENCY"), 0.3, 0.9), (module("DECODE_COMPUTE_EFFICIENCY"), 0.1, 0.8),
-             (item("PREFILL_MFU", "bf16", "PREFILL_MFU['bf16']"), 0.1, 0.8),
-             (item("PREFILL_MFU", "fp8", "PREFILL_MFU['fp8']"), 0.1, 0.8),
-             (module("PREFILL_INTERFERENCE"), 0.0, 1.0), (module("W4_DECODE_EFFICIENCY"), 0.2, 1.0),
-             (framework("tgi", "allreduce_overhead_s"), 0.0, 5e-4),
-             (framework("tgi", "sequence_overhead_s"), 0.0, 5e-3)]
+    specs = [
+        (module("DECODE_BANDWIDTH_EFFICIENCY"), 0.3, 0.9),
+        (module("DECODE_COMPUTE_EFFICIENCY"), 0.1, 0.8),
+        (item("PREFILL_MFU", "bf16", "PREFILL_MFU['bf16']"), 0.1, 0.8),
+        (item("PREFILL_MFU", "fp8", "PREFILL_MFU['fp8']"), 0.1, 0.8),
+        (module("PREFILL_INTERFERENCE"), 0.0, 1.0),
+        (module("W4_DECODE_EFFICIENCY"), 0.2, 1.0),
+        (framework("tgi", "allreduce_overhead_s"), 0.0, 5e-4),
+        (framework("tgi", "sequence_overhead_s"), 0.0, 5e-3),
+    ]
     specs += [(framework(fw, "layer_overhead_s"), 0.0, 5e-4) for fw in sorted(rm.FRAMEWORKS)]
     return [(name, read, write, lo, hi) for (name, read, write), lo, hi in specs]
 
@@ -83,8 +104,9 @@ def fit() -> dict[str, float]:
         return np.array([math.log1p(v) for e in errors(points) for v in e.errors.values()])
 
     x0 = [min(max(read(), lo), hi) for _, read, _, lo, hi in params]
-    result = least_squares(residuals, x0, bounds=([p[3] for p in params], [p[4] for p in params]),
-                           loss="soft_l1", f_scale=0.2)
+    result = least_squares(
+        residuals, x0, bounds=([p[3] for p in params], [p[4] for p in params]), loss="soft_l1", f_scale=0.2
+    )
     apply(result.x)
     return {name: float(f"{v:.3g}") for (name, *_), v in zip(params, result.x, strict=True)}
 

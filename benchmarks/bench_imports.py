@@ -36,5 +36,13 @@ def _best_of(code: str) -> float:
 def run() -> list[dict]:
     seconds = {case: _best_of(code) for case, code in CASES}
     floor = seconds[CASES[0][0]]
-    return [{"benchmark": "imports", "case": case, "ms": round(s * 1000, 1), "ratio_to_floor": round(s / floor, 2),
-             "ms_over_floor": round((s - floor) * 1000, 1)} for case, s in seconds.items()]
+    return [
+        {
+            "benchmark": "imports",
+            "case": case,
+            "ms": round(s * 1000, 1),
+            "ratio_to_floor": round(s / floor, 2),
+            "ms_over_floor": round((s - floor) * 1000, 1),
+        }
+        for case, s in seconds.items()
+    ]

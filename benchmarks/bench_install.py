@@ -36,12 +36,20 @@ def run() -> list[dict]:
         installed_s = time.perf_counter() - started
         site = next((venv / "lib").glob("python*/site-packages"))
         started = time.perf_counter()
-        plan = subprocess.run([str(venv / "bin" / "llama-infra"), "plan", "dev"], cwd=ROOT, capture_output=True,
-                              text=True)
+        plan = subprocess.run(
+            [str(venv / "bin" / "llama-infra"), "plan", "dev"], cwd=ROOT, capture_output=True, text=True
+        )
         plan_s = time.perf_counter() - started
         packages = sorted(((_size_mb(p), p.name) for p in site.iterdir() if p.is_dir()), reverse=True)[:3]
-        return [{"benchmark": "install", "case": "runtime only (pip install llama-infra, constraints.txt)",
-                 "install_seconds": round(installed_s, 1), "first_plan_seconds": round(plan_s, 1),
-                 "plan_exit_code": plan.returncode, "venv_mb": round(_size_mb(venv)),
-                 "of_which_bytecode_mb": round(_size_mb(venv, suffix=".pyc")),
-                 "largest": ", ".join(f"{name} {mb:.0f} MB" for mb, name in packages)}]
+        return [
+            {
+                "benchmark": "install",
+                "case": "runtime only (pip install llama-infra, constraints.txt)",
+                "install_seconds": round(installed_s, 1),
+                "first_plan_seconds": round(plan_s, 1),
+                "plan_exit_code": plan.returncode,
+                "venv_mb": round(_size_mb(venv)),
+                "of_which_bytecode_mb": round(_size_mb(venv, suffix=".pyc")),
+                "largest": ", ".join(f"{name} {mb:.0f} MB" for mb, name in packages),
+            }
+        ]

@@ -52,9 +52,15 @@ def run() -> list[dict]:
     rows = []
     for case, argv in cases:
         seconds = floor if argv == [py, "-c", "pass"] else _best_of(argv)
-        rows.append({"benchmark": "plan", "case": case, "seconds": seconds, "x floor": seconds / floor,
-                     "runs": REPEAT})
+        rows.append({"benchmark": "plan", "case": case, "seconds": seconds, "x floor": seconds / floor, "runs": REPEAT})
     warm = _warm_plan_seconds()
-    rows.append({"benchmark": "plan", "case": f"plan {' '.join(STACKS)} (in process, warm)", "seconds": warm,
-                 "x floor": warm / floor, "runs": 1})
+    rows.append(
+        {
+            "benchmark": "plan",
+            "case": f"plan {' '.join(STACKS)} (in process, warm)",
+            "seconds": warm,
+            "x floor": warm / floor,
+            "runs": 1,
+        }
+    )
     return rows

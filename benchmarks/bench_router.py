@@ -87,8 +87,12 @@ PATHS = ("direct", "bare proxy", "router")
 @asynccontextmanager
 async def process(*args: str, marker: str = "http://"):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *args, cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        *args,
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
@@ -177,9 +181,21 @@ async def collect(seconds: float, concurrency: int, chunks: int, rounds: int) ->
     async with process("-c", BACKEND, str(chunks)) as backend, process("-c", BARE_PROXY, backend[0]) as bare:
         backend_url = backend[0]
         async with process(
-            "-c", ROUTER, "router", "--host", "127.0.0.1", "--port", "0", "--primary-url", backend_url,
-            "--fallback-url", backend_url, "--when-queue-depth-over", "1000000",
-            "--max-in-flight-requests", "100000",
+            "-c",
+            ROUTER,
+            "router",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--primary-url",
+            backend_url,
+            "--fallback-url",
+            backend_url,
+            "--when-queue-depth-over",
+            "1000000",
+            "--max-in-flight-requests",
+            "100000",
         ) as router:
             # CPU is read from the process answering each URL: the backend for direct, the proxy otherwise.
             urls = {"direct": backend, "bare proxy": bare, "router": router}
@@ -204,10 +220,19 @@ def run() -> list[dict]:
         d50, d99, drate, _ = measured["direct"]
         for name in PATHS:
             p50, p99, rate, cpu = measured[name]
-            out.append({"benchmark": "router", "case": f"{mode} {name}", "p50_ms": round(p50 * 1000, 3),
-                        "p99_ms": round(p99 * 1000, 3), "added_p50_ms": round((p50 - d50) * 1000, 3),
-                        "added_p99_ms": round((p99 - d99) * 1000, 3), "requests_per_s": round(rate, 1),
-                        "throughput_ratio": round(rate / drate, 2), "cpu_us_per_request": round(cpu * 1e6, 1)})
+            out.append(
+                {
+                    "benchmark": "router",
+                    "case": f"{mode} {name}",
+                    "p50_ms": round(p50 * 1000, 3),
+                    "p99_ms": round(p99 * 1000, 3),
+                    "added_p50_ms": round((p50 - d50) * 1000, 3),
+                    "added_p99_ms": round((p99 - d99) * 1000, 3),
+                    "requests_per_s": round(rate, 1),
+                    "throughput_ratio": round(rate / drate, 2),
+                    "cpu_us_per_request": round(cpu * 1e6, 1),
+                }
+            )
     return out
 
 

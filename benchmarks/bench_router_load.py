@@ -58,8 +58,12 @@ BODY_TIMEOUT_SECONDS = 5.0
 async def process(*args: str):
     """A child process that prints its URL on its first line; yields (url, pid); killed at the end."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *args, cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        *args,
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
@@ -94,13 +98,15 @@ class Outcomes:
     lost_reasons: Counter[str] = field(default_factory=Counter)
 
 
-async def stream_once(session: aiohttp.ClientSession, url: str, body: bytes, out: Outcomes,
-                      timed_until: list[float]) -> None:
+async def stream_once(
+    session: aiohttp.ClientSession, url: str, body: bytes, out: Outcomes, timed_until: list[float]
+) -> None:
     started = time.perf_counter()
     first: float | None = None
     try:
-        async with session.post(url, data=body, headers={"Content-Type": "application/json",
-                                                         "Authorization": f"Bearer {KEY}"}) as response:
+        async with session.post(
+            url, data=body, headers={"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
+        ) as response:
             if response.status != 200:
                 payload = await response.json(content_type=None)
                 out.counts["errored" if "error" in payload else "lost"] += 1
@@ -150,8 +156,10 @@ async def slow_client(url: str, results: Counter[str], stop: asyncio.Event) -> N
     """Sends a request head, then one body byte per second (of 1,000 promised)."""
     host, port = url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: r\r\nContent-Type: application/json\r\n"
-                 + f"Authorization: Bearer {KEY}\r\nContent-Length: 1000\r\n\r\n".encode())
+    writer.write(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: r\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {KEY}\r\nContent-Length: 1000\r\n\r\n".encode()
+    )
     try:
         while not stop.is_set():
             writer.write(b" ")
@@ -173,8 +181,10 @@ async def idle_client(url: str, results: Counter[str], stop: asyncio.Event) -> N
     host, port = url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     try:
-        done, _ = await asyncio.wait({asyncio.ensure_future(reader.read()), asyncio.ensure_future(stop.wait())},
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {asyncio.ensure_future(reader.read()), asyncio.ensure_future(stop.wait())},
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         results["closed by router" if not stop.is_set() else "still open"] += 1
     finally:
         writer.close()
@@ -197,13 +207,21 @@ async def collect(streams: int, seconds: float, chunks: int, interval: float, sl
             # Phase 1: the same load straight to a backend, for the added latency.
             direct = await load(fallback[0], streams, seconds, chunks, [float("inf")])
             config = Path(tmp) / "router.json"
-            config.write_text(json.dumps({
-                "primary": {"url": primary[0], "queue_metric": "vllm"},
-                "fallback": {"url": fallback[0], "model_id": "bench-small", "when_queue_depth_over": 1e9},
-                "api_keys_file": str(keys), "require_api_key": True, "max_in_flight_requests": streams * 2,
-                "request_body_timeout_seconds": BODY_TIMEOUT_SECONDS, "idle_connection_timeout_seconds": 3,
-                "host": "127.0.0.1", "port": 0,
-            }))
+            config.write_text(
+                json.dumps(
+                    {
+                        "primary": {"url": primary[0], "queue_metric": "vllm"},
+                        "fallback": {"url": fallback[0], "model_id": "bench-small", "when_queue_depth_over": 1e9},
+                        "api_keys_file": str(keys),
+                        "require_api_key": True,
+                        "max_in_flight_requests": streams * 2,
+                        "request_body_timeout_seconds": BODY_TIMEOUT_SECONDS,
+                        "idle_connection_timeout_seconds": 3,
+                        "host": "127.0.0.1",
+                        "port": 0,
+                    }
+                )
+            )
             async with process("-c", ROUTER, "router", "--config", str(config)) as router:
                 url, pid = router
                 await asyncio.sleep(0.5)
@@ -232,10 +250,16 @@ async def collect(streams: int, seconds: float, chunks: int, interval: float, sl
                 await asyncio.gather(*side, return_exceptions=True)
                 cpu = cpu_seconds(pid) - cpu_before
     handled = sum(through.counts.values())
-    return {"direct": direct, "router": through, "slow": slow_results, "idle": idle_results,
-            "cpu_ms_per_stream": cpu * 1000 / max(1, handled),
-            "rss_kib_per_concurrent_stream": (peak[0] - rss_idle) / 1024 / streams,
-            "rss_idle_mib": rss_idle / 2**20, "rss_peak_mib": peak[0] / 2**20}
+    return {
+        "direct": direct,
+        "router": through,
+        "slow": slow_results,
+        "idle": idle_results,
+        "cpu_ms_per_stream": cpu * 1000 / max(1, handled),
+        "rss_kib_per_concurrent_stream": (peak[0] - rss_idle) / 1024 / streams,
+        "rss_idle_mib": rss_idle / 2**20,
+        "rss_peak_mib": peak[0] / 2**20,
+    }
 
 
 # `python -m benchmarks` runs this at full concurrency with a short budget (2 phases × RUN_SECONDS + start-up).
@@ -248,14 +272,27 @@ def rows(result: dict) -> list[dict]:
     r_first, r_total = percentiles(through.first_event_s), percentiles(through.total_s)
     out = []
     for name, o, first, total in (("direct", direct, d_first, d_total), ("router", through, r_first, r_total)):
-        out.append({"benchmark": "router_load", "case": name, "completed": o.counts["completed"],
-                    "errored": o.counts["errored"], "lost": o.counts["lost"],
-                    "first_event_p50_ms": round(first[0] * 1000, 1), "first_event_p99_ms": round(first[1] * 1000, 1),
-                    "stream_p50_ms": round(total[0] * 1000, 1), "stream_p99_ms": round(total[1] * 1000, 1)})
-    out[1].update({"added_first_event_p50_ms": round((r_first[0] - d_first[0]) * 1000, 1),
-                   "added_first_event_p99_ms": round((r_first[1] - d_first[1]) * 1000, 1),
-                   "cpu_ms_per_stream": round(result["cpu_ms_per_stream"], 2),
-                   "rss_kib_per_concurrent_stream": round(result["rss_kib_per_concurrent_stream"], 1)})
+        out.append(
+            {
+                "benchmark": "router_load",
+                "case": name,
+                "completed": o.counts["completed"],
+                "errored": o.counts["errored"],
+                "lost": o.counts["lost"],
+                "first_event_p50_ms": round(first[0] * 1000, 1),
+                "first_event_p99_ms": round(first[1] * 1000, 1),
+                "stream_p50_ms": round(total[0] * 1000, 1),
+                "stream_p99_ms": round(total[1] * 1000, 1),
+            }
+        )
+    out[1].update(
+        {
+            "added_first_event_p50_ms": round((r_first[0] - d_first[0]) * 1000, 1),
+            "added_first_event_p99_ms": round((r_first[1] - d_first[1]) * 1000, 1),
+            "cpu_ms_per_stream": round(result["cpu_ms_per_stream"], 2),
+            "rss_kib_per_concurrent_stream": round(result["rss_kib_per_concurrent_stream"], 1),
+        }
+    )
     return out
 
 
@@ -273,12 +310,15 @@ def main() -> None:
     parser.add_argument("--idle-clients", type=int, default=RUN_IDLE)
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    result = asyncio.run(collect(args.streams, args.seconds, args.chunks, args.chunk_interval, args.slow_clients,
-                                 args.idle_clients))
-    print(f"Router under load on loopback: {os.cpu_count()} CPUs (load average {load_before:.1f} before, "
-          f"{os.getloadavg()[0]:.1f} after); {args.streams} concurrent streams of {args.chunks} events "
-          f"{args.chunk_interval:g} s apart for {args.seconds:g} s per phase; primary killed halfway through the "
-          f"router phase; {args.slow_clients} slow and {args.idle_clients} idle clients")
+    result = asyncio.run(
+        collect(args.streams, args.seconds, args.chunks, args.chunk_interval, args.slow_clients, args.idle_clients)
+    )
+    print(
+        f"Router under load on loopback: {os.cpu_count()} CPUs (load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after); {args.streams} concurrent streams of {args.chunks} events "
+        f"{args.chunk_interval:g} s apart for {args.seconds:g} s per phase; primary killed halfway through the "
+        f"router phase; {args.slow_clients} slow and {args.idle_clients} idle clients"
+    )
     for row in rows(result):
         print("  " + ", ".join(f"{k}={v}" for k, v in row.items() if k != "benchmark"))
     lost = result["router"].lost_reasons

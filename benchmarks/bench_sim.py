@@ -38,10 +38,16 @@ def run(out_dir: Path | None = None, processes: int = 2) -> list[dict]:
     for label, path in SPECS.items():
         spec = load_spec(path)
         peak = spec.load.peak_requests_per_second or DEV_PEAK_RPS
-        workloads = {"hour-replay": trace, f"week-synthetic-peak-{peak:g}rps": synthesize(profile, trace, peak, 7,
-                                                                                         seed=1)}
-        carryable = round(CARRYABLE_FRACTION * spec.max_replicas * max_rps_per_replica(
-            spec, day_config(spec), trace.mean_prompt_tokens, trace.mean_output_tokens), 1)
+        workloads = {
+            "hour-replay": trace,
+            f"week-synthetic-peak-{peak:g}rps": synthesize(profile, trace, peak, 7, seed=1),
+        }
+        carryable = round(
+            CARRYABLE_FRACTION
+            * spec.max_replicas
+            * max_rps_per_replica(spec, day_config(spec), trace.mean_prompt_tokens, trace.mean_output_tokens),
+            1,
+        )
         if carryable < peak:  # the stated peak overloads max_replicas: also show a week the spec can carry
             workloads[f"week-synthetic-peak-{carryable:g}rps"] = synthesize(profile, trace, carryable, 7, seed=1)
         for wname, workload in workloads.items():
@@ -55,15 +61,32 @@ def run(out_dir: Path | None = None, processes: int = 2) -> list[dict]:
             write_plots(spec, workload, results, run_dir)
             simulated = len(workload) * len(results)
             for r in results:
-                rows.append({"benchmark": "sim", "case": f"{label} {wname} {r.policy}",
-                             "role": role_of(r.policy), "requests": len(workload),
-                             "cost_usd": r.total_cost_usd, "cost_ratio_to_oracle": r.ratio_to_oracle,
-                             "slo_attainment": r.slo_attainment, "ttft_p99_ms": r.ttft_p99_ms,
-                             "dropped": r.dropped, "policy_wall_seconds": r.wall_seconds})
-            rows.append({"benchmark": "sim", "case": f"{label} {wname} all policies", "requests": len(workload),
-                         "policies": len(results), "step_seconds": dt, "processes": processes,
-                         "wall_seconds": round(wall, 1),
-                         "simulated_requests_per_wall_second": round(simulated / wall)})
+                rows.append(
+                    {
+                        "benchmark": "sim",
+                        "case": f"{label} {wname} {r.policy}",
+                        "role": role_of(r.policy),
+                        "requests": len(workload),
+                        "cost_usd": r.total_cost_usd,
+                        "cost_ratio_to_oracle": r.ratio_to_oracle,
+                        "slo_attainment": r.slo_attainment,
+                        "ttft_p99_ms": r.ttft_p99_ms,
+                        "dropped": r.dropped,
+                        "policy_wall_seconds": r.wall_seconds,
+                    }
+                )
+            rows.append(
+                {
+                    "benchmark": "sim",
+                    "case": f"{label} {wname} all policies",
+                    "requests": len(workload),
+                    "policies": len(results),
+                    "step_seconds": dt,
+                    "processes": processes,
+                    "wall_seconds": round(wall, 1),
+                    "simulated_requests_per_wall_second": round(simulated / wall),
+                }
+            )
     return rows
 
 
@@ -78,14 +101,28 @@ def main() -> None:
         table.add_column(col)
     for r in rows:
         if "simulated_requests_per_wall_second" in r:
-            table.add_row(r["case"], "", "", "", "", "",
-                          f"{r['simulated_requests_per_wall_second']:,} req/s ({r['wall_seconds']} s for "
-                          f"{r['requests']:,} requests × {r['policies']} policies, step {r['step_seconds']:g} s, "
-                          f"{r['processes']} processes)")
+            table.add_row(
+                r["case"],
+                "",
+                "",
+                "",
+                "",
+                "",
+                f"{r['simulated_requests_per_wall_second']:,} req/s ({r['wall_seconds']} s for "
+                f"{r['requests']:,} requests × {r['policies']} policies, step {r['step_seconds']:g} s, "
+                f"{r['processes']} processes)",
+            )
         else:
             ratio = r["cost_ratio_to_oracle"]
-            table.add_row(r["case"], f"{r['cost_usd']:,.0f}", "–" if ratio is None else f"{ratio:.2f}",
-                          f"{r['slo_attainment']:.1%}", f"{r['ttft_p99_ms']}", f"{r['dropped']:,}", "")
+            table.add_row(
+                r["case"],
+                f"{r['cost_usd']:,.0f}",
+                "–" if ratio is None else f"{ratio:.2f}",
+                f"{r['slo_attainment']:.1%}",
+                f"{r['ttft_p99_ms']}",
+                f"{r['dropped']:,}",
+                "",
+            )
     Console(width=200).print(table)
 
 

@@ -49,8 +49,7 @@ def _run(spec, workload, policy, assumptions, dt):
     started = time.perf_counter()
     sim = Simulation(spec, workload, policy, assumptions, 1, dt).run()
     result = summarise(sim, time.perf_counter() - started)
-    ok = ((sim.status >= 0) & (sim.ttft * 1000 <= spec.slo.ttft_p99_ms)
-          & (sim.tps >= spec.slo.tokens_per_s_per_user))
+    ok = (sim.status >= 0) & (sim.ttft * 1000 <= spec.slo.ttft_p99_ms) & (sim.tps >= spec.slo.tokens_per_s_per_user)
     return result, ok
 
 
@@ -93,29 +92,51 @@ def run(out_dir: Path | None = None) -> list[dict]:
                 widened = P.ORACLE_EPSILON + (oracle.slo_attainment - s.slo_attainment)
                 oracle, _ = _run(spec, workload, P.Oracle(epsilon=widened), assumptions, dt)
             for name, r in results.items():
-                rows.append({"benchmark": "slo", "case": f"{case} {name}", "requests": len(workload),
-                             "cost_usd": r.total_cost_usd, "slo_attainment": r.slo_attainment,
-                             "ttft_p99_ms": r.ttft_p99_ms, "dropped": r.dropped,
-                             "replica_hours": round(sum(r.replica_hours.values()), 1)})
+                rows.append(
+                    {
+                        "benchmark": "slo",
+                        "case": f"{case} {name}",
+                        "requests": len(workload),
+                        "cost_usd": r.total_cost_usd,
+                        "slo_attainment": r.slo_attainment,
+                        "ttft_p99_ms": r.ttft_p99_ms,
+                        "dropped": r.dropped,
+                        "replica_hours": round(sum(r.replica_hours.values()), 1),
+                    }
+                )
             if no_floor is not None:
-                rows.append({"benchmark": "slo", "case": f"{case} spec without floor", "requests": len(workload),
-                             "cost_usd": no_floor.total_cost_usd, "slo_attainment": no_floor.slo_attainment,
-                             "ttft_p99_ms": no_floor.ttft_p99_ms, "dropped": no_floor.dropped,
-                             "replica_hours": round(sum(no_floor.replica_hours.values()), 1)})
+                rows.append(
+                    {
+                        "benchmark": "slo",
+                        "case": f"{case} spec without floor",
+                        "requests": len(workload),
+                        "cost_usd": no_floor.total_cost_usd,
+                        "slo_attainment": no_floor.slo_attainment,
+                        "ttft_p99_ms": no_floor.ttft_p99_ms,
+                        "dropped": no_floor.dropped,
+                        "replica_hours": round(sum(no_floor.replica_hours.values()), 1),
+                    }
+                )
             best_peer = max(results[p].slo_attainment for p in PEERS)
             covering = [results[p].total_cost_usd for p in PEERS if results[p].slo_attainment >= s.slo_attainment]
             cheapest = min(covering) if covering else None
-            rows.append({
-                "benchmark": "slo", "case": f"{case} criteria", "requests": len(workload),
-                "att_vs_best_peer_pt": round((s.slo_attainment - best_peer) * 100, 2),
-                "cost_vs_cheapest_peer_ratio": None if cheapest is None else round(s.total_cost_usd / cheapest, 3),
-                "cost_vs_oracle_ratio": round(s.total_cost_usd / oracle.total_cost_usd, 3)
-                if oracle.total_cost_usd else None,
-                "oracle_attainment_compared": oracle.slo_attainment, "oracle_cost_compared_usd": oracle.total_cost_usd,
-                "ramp_requests": int(ramps.sum()),
-                "ramp_attainment_with_floor": None if spec_ramp is None else round(spec_ramp, 4),
-                "ramp_attainment_without_floor": None if no_floor_ramp is None else round(no_floor_ramp, 4),
-            })
+            rows.append(
+                {
+                    "benchmark": "slo",
+                    "case": f"{case} criteria",
+                    "requests": len(workload),
+                    "att_vs_best_peer_pt": round((s.slo_attainment - best_peer) * 100, 2),
+                    "cost_vs_cheapest_peer_ratio": None if cheapest is None else round(s.total_cost_usd / cheapest, 3),
+                    "cost_vs_oracle_ratio": round(s.total_cost_usd / oracle.total_cost_usd, 3)
+                    if oracle.total_cost_usd
+                    else None,
+                    "oracle_attainment_compared": oracle.slo_attainment,
+                    "oracle_cost_compared_usd": oracle.total_cost_usd,
+                    "ramp_requests": int(ramps.sum()),
+                    "ramp_attainment_with_floor": None if spec_ramp is None else round(spec_ramp, 4),
+                    "ramp_attainment_without_floor": None if no_floor_ramp is None else round(no_floor_ramp, 4),
+                }
+            )
     return rows
 
 
@@ -124,21 +145,37 @@ def main() -> None:
     from rich.table import Table
 
     rows = run(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
-    table = Table(title="SLO-driven capacity: spec vs peers vs oracle (criteria: att ≥ best peer − 0.5 pt, cost ≤ "
-                        "0.85× cheapest peer at ≥ its attainment, ≤ 1.15× oracle at equal attainment)")
+    table = Table(
+        title="SLO-driven capacity: spec vs peers vs oracle (criteria: att ≥ best peer − 0.5 pt, cost ≤ "
+        "0.85× cheapest peer at ≥ its attainment, ≤ 1.15× oracle at equal attainment)"
+    )
     for col in ("case", "cost $", "SLO att.", "TTFT p99 ms", "dropped", "criteria"):
         table.add_column(col)
     for r in rows:
         if "att_vs_best_peer_pt" in r:
             cheap = r["cost_vs_cheapest_peer_ratio"]
-            table.add_row(r["case"], "", "", "", "", (
-                f"att − best peer {r['att_vs_best_peer_pt']:+.2f} pt · cost ÷ cheapest peer at ≥ att "
-                f"{'–' if cheap is None else f'{cheap:.3f}'} · cost ÷ oracle {r['cost_vs_oracle_ratio']:.3f} "
-                f"(oracle at {r['oracle_attainment_compared']:.1%}) · ramps ({r['ramp_requests']:,} req) "
-                f"{r['ramp_attainment_with_floor']} with floor / {r['ramp_attainment_without_floor']} without"))
+            table.add_row(
+                r["case"],
+                "",
+                "",
+                "",
+                "",
+                (
+                    f"att − best peer {r['att_vs_best_peer_pt']:+.2f} pt · cost ÷ cheapest peer at ≥ att "
+                    f"{'–' if cheap is None else f'{cheap:.3f}'} · cost ÷ oracle {r['cost_vs_oracle_ratio']:.3f} "
+                    f"(oracle at {r['oracle_attainment_compared']:.1%}) · ramps ({r['ramp_requests']:,} req) "
+                    f"{r['ramp_attainment_with_floor']} with floor / {r['ramp_attainment_without_floor']} without"
+                ),
+            )
         else:
-            table.add_row(r["case"], f"{r['cost_usd']:,.0f}", f"{r['slo_attainment']:.1%}", f"{r['ttft_p99_ms']}",
-                          f"{r['dropped']:,}", "")
+            table.add_row(
+                r["case"],
+                f"{r['cost_usd']:,.0f}",
+                f"{r['slo_attainment']:.1%}",
+                f"{r['ttft_p99_ms']}",
+                f"{r['dropped']:,}",
+                "",
+            )
     Console(width=220).print(table)
 
 

@@ -22,10 +22,12 @@ class LlamaDeploymentArgs(TypedDict):
     """Inputs of LlamaDeployment."""
 
     spec_yaml: str
-    ("The deployment spec as YAML text (the format `llama-infra validate` checks; JSON Schema in "
-     "schema/deployment-spec.schema.json). Read it from a file: `fs.readFileSync(\"llama.yaml\", \"utf8\")` in "
-     "TypeScript, `fn::readFile: ./llama.yaml` in Pulumi YAML. It must be known when the program runs (it decides "
-     "which resources exist), so it is a plain string, not an output of another resource.")
+    (
+        "The deployment spec as YAML text (the format `llama-infra validate` checks; JSON Schema in "
+        'schema/deployment-spec.schema.json). Read it from a file: `fs.readFileSync("llama.yaml", "utf8")` in '
+        "TypeScript, `fn::readFile: ./llama.yaml` in Pulumi YAML. It must be known when the program runs (it decides "
+        "which resources exist), so it is a plain string, not an output of another resource."
+    )
     environment: NotRequired[str | None]
     """Overrides the spec's `environment` (dev, staging or prod), e.g. from the stack name."""
     region: NotRequired[str | None]
@@ -41,8 +43,7 @@ class LlamaDeploymentArgs(TypedDict):
 
 
 class LlamaDeployment(pulumi.ComponentResource):
-    ("A self-hosted Llama deployment on AWS (SageMaker endpoint or EKS), built from a llama-infra spec: "
-     "reserved baseline, burst capacity, autoscaling on queue depth, overnight downsizing, alarms.")
+    "A self-hosted Llama deployment on AWS (SageMaker endpoint or EKS), built from a llama-infra spec: reserved baseline, burst capacity, autoscaling on queue depth, overnight downsizing, alarms."
 
     target: pulumi.Output[str]
     """Where it runs: sagemaker or eks (from the spec)."""
@@ -61,8 +62,10 @@ class LlamaDeployment(pulumi.ComponentResource):
     max_replicas: pulumi.Output[int]
     """Most replicas the autoscaler may run (after overrides)."""
     cost_per_month_usd: pulumi.Output[float]
-    ("Estimated cost per month in USD under the spec's stated load, from the bundled price snapshot "
-     "(`llama-infra cost` explains it).")
+    (
+        "Estimated cost per month in USD under the spec's stated load, from the bundled price snapshot "
+        "(`llama-infra cost` explains it)."
+    )
 
     def __init__(self, name: str, args: LlamaDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -83,9 +86,22 @@ class LlamaDeployment(pulumi.ComponentResource):
         self.min_replicas = pulumi.Output.from_input(spec.min_replicas)
         self.max_replicas = pulumi.Output.from_input(spec.max_replicas)
         self.cost_per_month_usd = pulumi.Output.from_input(cost_report(spec).cost_per_month_usd)
-        self.register_outputs({k: getattr(self, k) for k in (
-            "target", "spec_name", "endpoint_name", "endpoint_arn", "dashboard_url", "baseline_instance_type",
-            "min_replicas", "max_replicas", "cost_per_month_usd")})
+        self.register_outputs(
+            {
+                k: getattr(self, k)
+                for k in (
+                    "target",
+                    "spec_name",
+                    "endpoint_name",
+                    "endpoint_arn",
+                    "dashboard_url",
+                    "baseline_instance_type",
+                    "min_replicas",
+                    "max_replicas",
+                    "cost_per_month_usd",
+                )
+            }
+        )
 
 
 def spec_from_args(name: str, args: LlamaDeploymentArgs) -> Any:
@@ -96,8 +112,11 @@ def spec_from_args(name: str, args: LlamaDeploymentArgs) -> Any:
 
     text = args.get("spec_yaml")
     if not isinstance(text, str):
-        raise InputPropertyError("specYaml", "must be the spec's YAML text known when the program runs (read it "
-                                 "from a file), not an output of another resource")
+        raise InputPropertyError(
+            "specYaml",
+            "must be the spec's YAML text known when the program runs (read it "
+            "from a file), not an output of another resource",
+        )
     overrides = {k: args.get(k) for k in ("environment", "region") if args.get(k) is not None}
     scaling = {k: int(args[k]) for k in ("min_replicas", "max_replicas") if args.get(k) is not None}
     tags = args.get("tags") or {}

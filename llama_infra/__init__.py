@@ -46,6 +46,7 @@ def _package_version() -> str:
             return "0+unknown"
         return project["version"] if project.get("name") == "llama-infra" else "0+unknown"
 
+
 # Public name -> module that defines it. One line per name; `tests/package/test_public_api.py` checks that every name
 # resolves, has a docstring, and that `import llama_infra` imports none of these modules.
 _EXPORTS: dict[str, str] = {

@@ -38,26 +38,38 @@ def _pulumi_command(pulumi_root: str | None) -> Any:
         return auto.PulumiCommand(root=pulumi_root)
     except FileNotFoundError:
         where = f"{pulumi_root}/bin/pulumi" if pulumi_root else "`pulumi` on PATH"
-        raise PulumiCliMissing(f"the Automation API runs the Pulumi CLI, and there is no {where}: install the "
-                               "Pulumi CLI, or pass pulumi_root= the directory it is installed in (its bin/pulumi)"
-                               ) from None
+        raise PulumiCliMissing(
+            f"the Automation API runs the Pulumi CLI, and there is no {where}: install the "
+            "Pulumi CLI, or pass pulumi_root= the directory it is installed in (its bin/pulumi)"
+        ) from None
 
 
-def stack(spec_file: str | Path, stack_name: str | None = None, *, backend_url: str | None = None,
-          pulumi_root: str | None = None, secrets_provider: str | None = None) -> Any:
+def stack(
+    spec_file: str | Path,
+    stack_name: str | None = None,
+    *,
+    backend_url: str | None = None,
+    pulumi_root: str | None = None,
+    secrets_provider: str | None = None,
+) -> Any:
     """Create or select the stack for `spec_file` (default name: the spec's environment), with its region set.
     Raises SpecError for a bad spec before any Pulumi call, and PulumiCliMissing without a CLI."""
     from pulumi import automation as auto
 
     spec = load_spec(spec_file)
     command = _pulumi_command(pulumi_root)
-    settings = auto.ProjectSettings(name=PROJECT, runtime="python",
-                                    backend=auto.ProjectBackend(url=backend_url) if backend_url else None)
-    options = auto.LocalWorkspaceOptions(project_settings=settings, pulumi_command=command,
-                                         secrets_provider=secrets_provider,
-                                         env_vars={"PULUMI_BACKEND_URL": backend_url} if backend_url else None)
-    selected = auto.create_or_select_stack(stack_name or spec.environment, project_name=PROJECT,
-                                           program=inline_program(spec, str(spec_file)), opts=options)
+    settings = auto.ProjectSettings(
+        name=PROJECT, runtime="python", backend=auto.ProjectBackend(url=backend_url) if backend_url else None
+    )
+    options = auto.LocalWorkspaceOptions(
+        project_settings=settings,
+        pulumi_command=command,
+        secrets_provider=secrets_provider,
+        env_vars={"PULUMI_BACKEND_URL": backend_url} if backend_url else None,
+    )
+    selected = auto.create_or_select_stack(
+        stack_name or spec.environment, project_name=PROJECT, program=inline_program(spec, str(spec_file)), opts=options
+    )
     selected.set_config("aws:region", auto.ConfigValue(spec.region))
     return selected
 

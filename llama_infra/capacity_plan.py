@@ -52,8 +52,9 @@ def window_of(schedule: Schedule) -> Window:
 
 def day_config(spec: DeploymentSpec) -> Config:
     m = spec.model
-    return Config(None, spec.capacity.baseline.instance_type, m.id, m.params_b, m.precision,
-                  spec.min_replicas, spec.max_replicas)
+    return Config(
+        None, spec.capacity.baseline.instance_type, m.id, m.params_b, m.precision, spec.min_replicas, spec.max_replicas
+    )
 
 
 def window_config(spec: DeploymentSpec, schedule: Schedule) -> Config:
@@ -73,7 +74,11 @@ def window_config(spec: DeploymentSpec, schedule: Schedule) -> Config:
 def changes_model(config: Config, day: Config) -> bool:
     """A window that serves another instance type or model: on EKS it runs as its own night Deployment."""
     return (config.instance_type, config.model_id, config.params_b, config.precision) != (
-        day.instance_type, day.model_id, day.params_b, day.precision)
+        day.instance_type,
+        day.model_id,
+        day.params_b,
+        day.precision,
+    )
 
 
 def baseline_replicas_in(spec: DeploymentSpec, config: Config) -> int:
@@ -121,8 +126,9 @@ def peak_demand_replicas(spec: DeploymentSpec) -> int:
     return spec.max_replicas
 
 
-def week_plan(spec: DeploymentSpec, shape: tuple[float, ...], billing: BillingUnits,
-              with_schedules: bool = True) -> list[HourConfig]:
+def week_plan(
+    spec: DeploymentSpec, shape: tuple[float, ...], billing: BillingUnits, with_schedules: bool = True
+) -> list[HourConfig]:
     """168 hours from Monday 00:00 in the plan timezone; replicas follow the load shape within min/max, priced with
     the target's billing units."""
     tz = zone(plan_timezone(spec))

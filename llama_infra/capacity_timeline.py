@@ -38,8 +38,7 @@ def cold_start(spec: DeploymentSpec, config: Config) -> sizing.ColdStart:
     """The replica's cold start under `config`. Only the spec's own weights are preloaded to NVMe: a window's or a
     fallback's other model downloads from the Hub (`hf://<id>`)."""
     inst = catalog.lookup(config.instance_type)
-    nvme = (spec.model.weights.preload == "nvme" and bool(inst and inst.has_nvme)
-            and config.model_id == spec.model.id)
+    nvme = spec.model.weights.preload == "nvme" and bool(inst and inst.has_nvme) and config.model_id == spec.model.id
     return sizing.cold_start(config.params_b, config.precision, nvme)
 
 
@@ -104,8 +103,11 @@ def transitions(spec: DeploymentSpec) -> list[Transition]:
     for s in spec.schedules:
         night = window_config(spec, s)
         out.append(Transition(s.name, "night", Cron(s.start, s.timezone), night, 0, transition_timeout_s(spec, night)))
-        out.append(Transition(s.name, "day", Cron(s.end, s.timezone).shifted_earlier(lead), day, lead,
-                              transition_timeout_s(spec, day)))
+        out.append(
+            Transition(
+                s.name, "day", Cron(s.end, s.timezone).shifted_earlier(lead), day, lead, transition_timeout_s(spec, day)
+            )
+        )
     return out
 
 
@@ -156,8 +158,9 @@ class TimelineFacts:
     """What clients see meanwhile."""
 
 
-def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4, *, cost: CostReport,
-             facts: TimelineFacts) -> Timeline:
+def timeline(
+    spec: DeploymentSpec, now: datetime, upcoming: int = 4, *, cost: CostReport, facts: TimelineFacts
+) -> Timeline:
     """The configuration over the local calendar day of `now`, the next transitions after `now`, and the cost."""
     from llama_infra.capacity_plan import plan_timezone
 
@@ -177,8 +180,7 @@ def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4, *, cost: Co
             segments[-1] = Segment(segments[-1].start, b.astimezone(tz), cfg)
         else:
             segments.append(Segment(a.astimezone(tz), b.astimezone(tz), cfg))
-    nexts = sorted((Upcoming(t.cron.next_after(now), t) for t in transitions(spec)),
-                   key=lambda u: u.at.astimezone(UTC))
+    nexts = sorted((Upcoming(t.cron.next_after(now), t) for t in transitions(spec)), key=lambda u: u.at.astimezone(UTC))
     more: list[Upcoming] = []
     for u in nexts:  # the next `upcoming` firings overall, not just one per transition
         t = u.at
@@ -187,9 +189,19 @@ def timeline(spec: DeploymentSpec, now: datetime, upcoming: int = 4, *, cost: Co
             t = u.transition.cron.next_after(t)
     more.sort(key=lambda u: u.at.astimezone(UTC))
     lead = lead_time_minutes(spec) if facts.shows_lead_time and spec.schedules else 0
-    return Timeline(spec.name, spec.environment, str(tz), segments, more[:upcoming], cost.cost_per_month_usd,
-                    cost.day_only_cost_per_month_usd, round(cost.schedule_saving_per_month_usd, 2),
-                    lead, wake_up_s(spec) if scales_to_zero(spec) else None, facts)
+    return Timeline(
+        spec.name,
+        spec.environment,
+        str(tz),
+        segments,
+        more[:upcoming],
+        cost.cost_per_month_usd,
+        cost.day_only_cost_per_month_usd,
+        round(cost.schedule_saving_per_month_usd, 2),
+        lead,
+        wake_up_s(spec) if scales_to_zero(spec) else None,
+        facts,
+    )
 
 
 def timeline_summary(spec: DeploymentSpec, now: datetime, *, cost: CostReport, facts: TimelineFacts) -> dict:
@@ -197,17 +209,32 @@ def timeline_summary(spec: DeploymentSpec, now: datetime, *, cost: CostReport, f
     tl = timeline(spec, now, cost=cost, facts=facts)
 
     def config(c: Config) -> dict:
-        return {"window": c.window, "instance_type": c.instance_type, "model_id": c.model_id,
-                "params_b": c.params_b, "precision": c.precision, "min_replicas": c.min_replicas,
-                "max_replicas": c.max_replicas}
+        return {
+            "window": c.window,
+            "instance_type": c.instance_type,
+            "model_id": c.model_id,
+            "params_b": c.params_b,
+            "precision": c.precision,
+            "min_replicas": c.min_replicas,
+            "max_replicas": c.max_replicas,
+        }
 
     return {
         "timezone": tl.timezone,
-        "segments": [{"start": s.start.isoformat(), "end": s.end.isoformat(), "hours": round(s.hours, 2),
-                      **config(s.config)} for s in tl.segments],
-        "next_transitions": [{"at": u.at.isoformat(), "at_utc": u.at.astimezone(UTC).isoformat(),
-                              "window": u.transition.window, "direction": u.transition.direction,
-                              "lead_time_minutes": u.transition.lead_time_minutes} for u in tl.upcoming],
+        "segments": [
+            {"start": s.start.isoformat(), "end": s.end.isoformat(), "hours": round(s.hours, 2), **config(s.config)}
+            for s in tl.segments
+        ],
+        "next_transitions": [
+            {
+                "at": u.at.isoformat(),
+                "at_utc": u.at.astimezone(UTC).isoformat(),
+                "window": u.transition.window,
+                "direction": u.transition.direction,
+                "lead_time_minutes": u.transition.lead_time_minutes,
+            }
+            for u in tl.upcoming
+        ],
         "lead_time_minutes": tl.lead_time_minutes,
         "schedule_saving_per_month_usd": tl.schedule_saving_per_month_usd,
         "wake_up_s": list(tl.wake_up_s) if tl.wake_up_s else None,
@@ -217,30 +244,40 @@ def timeline_summary(spec: DeploymentSpec, now: datetime, *, cost: CostReport, f
 
 def _describe(c: Config) -> str:
     what = "day" if c.window is None else c.window
-    return (f"{what}: {c.instance_type}, {c.model_id} ({c.params_b:g}B {c.precision}), "
-            f"{c.min_replicas}–{c.max_replicas} replicas")
+    return (
+        f"{what}: {c.instance_type}, {c.model_id} ({c.params_b:g}B {c.precision}), "
+        f"{c.min_replicas}–{c.max_replicas} replicas"
+    )
 
 
 def render(tl: Timeline) -> list[str]:
     """Plain-text lines for `llama-infra plan`."""
     lines = [f"{tl.spec_name} ({tl.environment}) — 24 h in {tl.timezone}"]
     for seg in tl.segments:
-        end = "24:00" if seg.end.date() > seg.start.date() and seg.end.hour == seg.end.minute == 0 else \
-            f"{seg.end:%H:%M}"
+        end = (
+            "24:00" if seg.end.date() > seg.start.date() and seg.end.hour == seg.end.minute == 0 else f"{seg.end:%H:%M}"
+        )
         lines.append(f"  {seg.start:%H:%M}–{end} {seg.start:%Z}  {_describe(seg.config)}")
     if tl.upcoming:
         lines.append("  next transitions:")
     for u in tl.upcoming:
         t = u.transition
-        early = (f" (starts {t.lead_time_minutes} min early so day capacity serves on time)"
-                 if t.lead_time_minutes else "")
-        lines.append(f"    {u.at:%a %Y-%m-%d %H:%M %Z} ({u.at.astimezone(UTC):%H:%M UTC})  "
-                     f"{t.window}: to {t.direction} configuration{early}")
-    lines.append(f"  monthly cost {tl.cost_per_month_usd:,.2f} USD; day configuration all the time "
-                 f"{tl.day_only_cost_per_month_usd:,.2f} USD; the schedule saves "
-                 f"{tl.schedule_saving_per_month_usd:,.2f} USD")
+        early = (
+            f" (starts {t.lead_time_minutes} min early so day capacity serves on time)" if t.lead_time_minutes else ""
+        )
+        lines.append(
+            f"    {u.at:%a %Y-%m-%d %H:%M %Z} ({u.at.astimezone(UTC):%H:%M UTC})  "
+            f"{t.window}: to {t.direction} configuration{early}"
+        )
+    lines.append(
+        f"  monthly cost {tl.cost_per_month_usd:,.2f} USD; day configuration all the time "
+        f"{tl.day_only_cost_per_month_usd:,.2f} USD; the schedule saves "
+        f"{tl.schedule_saving_per_month_usd:,.2f} USD"
+    )
     if tl.wake_up_s:
         lo, hi = tl.wake_up_s
-        lines.append(f"  scale to zero: the first request after idle waits ≈{lo / 60:.0f}–{hi / 60:.0f} min "
-                     f"({tl.facts.wake_capacity} + model cold start); meanwhile {tl.facts.while_waking}")
+        lines.append(
+            f"  scale to zero: the first request after idle waits ≈{lo / 60:.0f}–{hi / 60:.0f} min "
+            f"({tl.facts.wake_capacity} + model cold start); meanwhile {tl.facts.while_waking}"
+        )
     return lines

@@ -64,15 +64,22 @@ def cost_report(spec: DeploymentSpec, billing: BillingUnits, *, with_schedules: 
         peak = spec.max_replicas * spec.load.requests_per_second_per_replica
     requests = None if peak is None else sum(shape[h.hour_of_week % 24] for h in week) * peak * 3600 * scale
     estimated = sorted({h.instance_type for h in week if on_demand(h.instance_type, billing.price_list).estimated})
-    assumptions = [f"load: {'stated' if spec.load.daily_shape else 'Azure LLM 2024 coding weekday'} daily shape, "
-                   "5 weekdays + 2 weekend days at the same shape", f"{HOURS_PER_MONTH} hours per month"]
+    assumptions = [
+        f"load: {'stated' if spec.load.daily_shape else 'Azure LLM 2024 coding weekday'} daily shape, "
+        "5 weekdays + 2 weekend days at the same shape",
+        f"{HOURS_PER_MONTH} hours per month",
+    ]
     if spec.load.peak_requests_per_second is None or spec.load.requests_per_second_per_replica is None:
-        assumptions.append("replicas per hour: peak load needs max_replicas (state load.peak_requests_per_second "
-                           "and load.requests_per_second_per_replica to size it)")
+        assumptions.append(
+            "replicas per hour: peak load needs max_replicas (state load.peak_requests_per_second "
+            "and load.requests_per_second_per_replica to size it)"
+        )
     if spec.capacity.burst.capacity == "spot" and billing.spot_burst:
         assumptions.append("spot burst at the snapshot's median spot price")
     return CostReport(
-        spec_name=spec.name, target=spec.target, snapshot=SNAPSHOT,
+        spec_name=spec.name,
+        target=spec.target,
+        snapshot=SNAPSHOT,
         baseline_usd_per_hour=round(baseline_hour, 4),
         cost_per_month_usd=round(total, 2),
         day_only_cost_per_month_usd=round(sum(h.usd for h in day_week) * scale, 2),
@@ -80,5 +87,7 @@ def cost_report(spec: DeploymentSpec, billing: BillingUnits, *, with_schedules: 
         burst_per_month_usd=round(total - baseline_month, 2),
         requests_per_month=None if requests is None else round(requests),
         cost_per_1k_requests_usd=None if not requests else round(total / requests * 1000, 4),
-        estimated_prices=estimated, assumptions=assumptions, week=week,
+        estimated_prices=estimated,
+        assumptions=assumptions,
+        week=week,
     )

@@ -31,8 +31,9 @@ def s3_arn(bucket: str, key_pattern: str | None, region: str) -> str:
     return f"arn:{partition(region)}:s3:::{bucket}" + ("" if key_pattern is None else f"/{key_pattern}")
 
 
-def statement(sid: str, actions: list[str], resources: list[str] | str,
-              condition: dict[str, Any] | None = None) -> dict[str, Any]:
+def statement(
+    sid: str, actions: list[str], resources: list[str] | str, condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
     if condition:
         out["Condition"] = condition

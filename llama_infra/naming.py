@@ -37,7 +37,7 @@ def fit(name: str, max_length: int, keep: str = "") -> str:
     room = max_length - len(keep) - 1 - DIGEST_CHARS
     if room < 1:
         raise ValueError(f"cannot fit {name!r} in {max_length} characters keeping {keep!r}")
-    base = name[:len(name) - len(keep)] if keep else name
+    base = name[: len(name) - len(keep)] if keep else name
     digest = hashlib.sha256(name.encode()).hexdigest()[:DIGEST_CHARS]
     return f"{base[:room].rstrip('-_.')}-{digest}{keep}"
 

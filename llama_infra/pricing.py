@@ -49,13 +49,20 @@ def is_commitment(purchase: str) -> bool:
 
 def is_savings_plan(spec: DeploymentSpec) -> bool:
     """A SageMaker reserved baseline: a Savings Plan $/hour commitment, flexible across ML instance families."""
-    return spec.target == "sagemaker" and spec.capacity.baseline.purchase == "reserved" and spec.capacity.baseline.count > 0
+    return (
+        spec.target == "sagemaker"
+        and spec.capacity.baseline.purchase == "reserved"
+        and spec.capacity.baseline.count > 0
+    )
 
 
 def buys_savings_plan(spec: DeploymentSpec, billing: BillingUnits) -> bool:
     """The baseline is a Savings Plan $/hour commitment: a reserved baseline where the target sells it that way."""
-    return billing.reserved_is_savings_plan and spec.capacity.baseline.purchase == "reserved" and \
-        spec.capacity.baseline.count > 0
+    return (
+        billing.reserved_is_savings_plan
+        and spec.capacity.baseline.purchase == "reserved"
+        and spec.capacity.baseline.count > 0
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,8 @@ def savings_plan_hour_usd(commitment_usd: float, usage_at_plan_rates_usd: float)
     """One hour under a Savings Plan: the commitment, plus the usage beyond it at on-demand rates."""
     excess = max(0.0, usage_at_plan_rates_usd - commitment_usd)
     return commitment_usd + excess / PURCHASE_FACTOR["reserved"]
+
+
 # SageMaker types missing from the SageMaker snapshot are estimated from EC2 with the snapshot's own premiums.
 _SAGEMAKER_PREMIUM_XLARGE = 0.40
 _SAGEMAKER_PREMIUM = 0.25
@@ -167,8 +176,9 @@ class HourConfig:
     baseline_usd: float  # of `usd`: the baseline (EKS: its nodes, billed whether they serve or not)
 
 
-def replica_hour_usd(spec: DeploymentSpec, billing: BillingUnits, instance_type: str, baseline_replicas: int,
-                     burst_replicas: int) -> float:
+def replica_hour_usd(
+    spec: DeploymentSpec, billing: BillingUnits, instance_type: str, baseline_replicas: int, burst_replicas: int
+) -> float:
     """Cost of one hour of this many baseline and burst replicas (replicas share instances when TP < GPUs)."""
     inst = catalog.lookup(instance_type)
     tp = spec.model.tensor_parallel_degree or (inst.gpu_count if inst else 1)
@@ -176,5 +186,7 @@ def replica_hour_usd(spec: DeploymentSpec, billing: BillingUnits, instance_type:
     base_price = hourly(instance_type, billing.price_list, spec.capacity.baseline.purchase).usd_per_hour
     burst_cap: Capacity = "spot" if (billing.spot_burst and spec.capacity.burst.capacity == "spot") else "on-demand"
     burst_price = hourly(instance_type, billing.price_list, burst_cap).usd_per_hour
-    return (math.ceil(baseline_replicas / per_instance) * base_price
-            + math.ceil(burst_replicas / per_instance) * burst_price)
+    return (
+        math.ceil(baseline_replicas / per_instance) * base_price
+        + math.ceil(burst_replicas / per_instance) * burst_price
+    )

@@ -48,9 +48,12 @@ SERVERS: dict[str, ServerQuantization] = {
     "vllm": ServerQuantization("vLLM", "--quantization", {"fp8": "fp8"}),
     "tgi": ServerQuantization("TGI", "QUANTIZE", {"fp8": "fp8", "int8": "bitsandbytes", "int4": "bitsandbytes-nf4"}),
     "lmi-vllm": ServerQuantization("DJL LMI (vLLM engine)", "OPTION_QUANTIZE", {"fp8": "fp8"}),
-    "lmi-tensorrt-llm": ServerQuantization("DJL LMI TensorRT-LLM", "OPTION_QUANTIZE",
-                                           {"awq": "awq", "fp8": "fp8", "int8": "smoothquant"},
-                                           reads_checkpoint=False),
+    "lmi-tensorrt-llm": ServerQuantization(
+        "DJL LMI TensorRT-LLM",
+        "OPTION_QUANTIZE",
+        {"awq": "awq", "fp8": "fp8", "int8": "smoothquant"},
+        reads_checkpoint=False,
+    ),
 }
 
 
@@ -65,8 +68,9 @@ def server_of(target: str, framework: str) -> ServerQuantization:
     return SERVERS["vllm"]
 
 
-def declared_for(day_model_id: str, day_precision: str, day_declared: bool | None, model_id: str,
-                 precision: str) -> bool | None:
+def declared_for(
+    day_model_id: str, day_precision: str, day_declared: bool | None, model_id: str, precision: str
+) -> bool | None:
     """`quantized_checkpoint` of a configuration: the day model's where it serves the same checkpoint, else None
     (a window's other model is downloaded by id and follows the inference for its precision)."""
     return day_declared if (model_id, precision) == (day_model_id, day_precision) else None
@@ -89,44 +93,59 @@ def quantize_at_load(precision: str, quantized_checkpoint: bool | None, server: 
     return server.at_load[precision]
 
 
-def problem(precision: str, quantized_checkpoint: bool | None, server: ServerQuantization, *,
-            checkpoint_field: bool = True) -> tuple[str, str] | None:
+def problem(
+    precision: str, quantized_checkpoint: bool | None, server: ServerQuantization, *, checkpoint_field: bool = True
+) -> tuple[str, str] | None:
     """(what is wrong, fix) when the server would not serve `precision` as the spec says, else None.
     `checkpoint_field`: the spec section has a `quantized_checkpoint` field (the day model; not a window or the
     fallback, which follow the inference)."""
     if precision in UNQUANTIZED:
         if quantized_checkpoint:
-            return (f"{precision} weights are not quantized, so there is no quantization_config to read",
-                    "remove quantized_checkpoint, or set precision to the checkpoint's quantization (fp8, int8, "
-                    "int4, awq or gptq)")
+            return (
+                f"{precision} weights are not quantized, so there is no quantization_config to read",
+                "remove quantized_checkpoint, or set precision to the checkpoint's quantization (fp8, int8, "
+                "int4, awq or gptq)",
+            )
         return None
     if quantized_checkpoint and not server.reads_checkpoint:
-        return (f"{server.server} builds its engine from a 16-bit checkpoint and quantizes while building; it does "
-                "not load a pre-quantized checkpoint here",
-                "remove quantized_checkpoint and point the weights at the 16-bit checkpoint, or use framework lmi "
-                "(vLLM engine), which reads the checkpoint's quantization")
+        return (
+            f"{server.server} builds its engine from a 16-bit checkpoint and quantizes while building; it does "
+            "not load a pre-quantized checkpoint here",
+            "remove quantized_checkpoint and point the weights at the 16-bit checkpoint, or use framework lmi "
+            "(vLLM engine), which reads the checkpoint's quantization",
+        )
     if is_pre_quantized(precision, quantized_checkpoint, server):
         return None
     if precision in server.at_load:
         return None
     can = ", ".join(sorted(server.at_load)) or "nothing"
     if not server.reads_checkpoint:
-        return (f"{server.server} quantizes {can} while building its engine, not {precision}",
-                f"use precision {' or '.join(sorted(server.at_load))}, or framework lmi (vLLM engine) with a "
-                f"{precision} checkpoint")
+        return (
+            f"{server.server} quantizes {can} while building its engine, not {precision}",
+            f"use precision {' or '.join(sorted(server.at_load))}, or framework lmi (vLLM engine) with a "
+            f"{precision} checkpoint",
+        )
     if precision in CALIBRATED_OFFLINE:
-        return (f"{precision} needs an offline calibration pass: {server.server} cannot make it from a 16-bit "
-                f"checkpoint at load (it quantizes {can} at load)",
-                f"point the weights at an {precision.upper()} checkpoint and remove quantized_checkpoint: false, or "
-                "use precision fp8")
+        return (
+            f"{precision} needs an offline calibration pass: {server.server} cannot make it from a 16-bit "
+            f"checkpoint at load (it quantizes {can} at load)",
+            f"point the weights at an {precision.upper()} checkpoint and remove quantized_checkpoint: false, or "
+            "use precision fp8",
+        )
     tgi = SERVERS["tgi"]
-    fixes = [f"use framework tgi ({precision} with bitsandbytes at load)"] if (
-        precision in tgi.at_load and server is not tgi) else []
-    fixes.append("a pre-quantized 4-bit checkpoint (precision awq or gptq, e.g. "
-                 "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4)")
+    fixes = (
+        [f"use framework tgi ({precision} with bitsandbytes at load)"]
+        if (precision in tgi.at_load and server is not tgi)
+        else []
+    )
+    fixes.append(
+        "a pre-quantized 4-bit checkpoint (precision awq or gptq, e.g. "
+        "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4)"
+    )
     if checkpoint_field:
-        fixes.append(f"quantized_checkpoint: true if these weights already carry their {precision} "
-                     "quantization_config")
-    return (f"{server.server} does not quantize a 16-bit checkpoint to {precision} at load (it quantizes {can}): "
-            f"it would load the weights unquantized into memory sized for {precision}",
-            ", or ".join(fixes))
+        fixes.append(f"quantized_checkpoint: true if these weights already carry their {precision} quantization_config")
+    return (
+        f"{server.server} does not quantize a 16-bit checkpoint to {precision} at load (it quantizes {can}): "
+        f"it would load the weights unquantized into memory sized for {precision}",
+        ", or ".join(fixes),
+    )

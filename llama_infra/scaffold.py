@@ -49,18 +49,26 @@ main(Path(__file__).resolve().parent)
 '''
 
 
-def spec_document(name: str, target: Target, model: ModelSize, region: str, environment: str,
-                  cluster_name: str) -> dict[str, Any]:
+def spec_document(
+    name: str, target: Target, model: ModelSize, region: str, environment: str, cluster_name: str
+) -> dict[str, Any]:
     s = SERVING[model]
     instance = f"ml.{s.instance_type}" if target == "sagemaker" else s.instance_type
     doc: dict[str, Any] = {
-        "name": name, "environment": environment, "target": target, "region": region,
-        "model": {"id": s.model_id, "params_b": s.params_b, "precision": s.precision, "framework": "vllm",
-                  "max_model_len": 8192,
-                  "weights": {"source": f"s3://{name}-weights/{s.model_id.rsplit('/', 1)[-1].lower()}/"}},
+        "name": name,
+        "environment": environment,
+        "target": target,
+        "region": region,
+        "model": {
+            "id": s.model_id,
+            "params_b": s.params_b,
+            "precision": s.precision,
+            "framework": "vllm",
+            "max_model_len": 8192,
+            "weights": {"source": f"s3://{name}-weights/{s.model_id.rsplit('/', 1)[-1].lower()}/"},
+        },
         "slo": {"ttft_p99_ms": 800, "tokens_per_s_per_user": 20},
-        "capacity": {"baseline": {"instance_type": instance, "count": 1, "purchase": "on-demand"},
-                     "burst": {"max": 1}},
+        "capacity": {"baseline": {"instance_type": instance, "count": 1, "purchase": "on-demand"}, "burst": {"max": 1}},
         "scaling": {"queue_depth_target": 5, "scale_down_stabilization_seconds": 300},
     }
     if target == "sagemaker" and environment in ("staging", "prod"):
@@ -83,24 +91,42 @@ def _yaml(doc: dict[str, Any], header: str = "") -> str:
     return header + out.getvalue()
 
 
-def scaffold(directory: Path, *, name: str, target: Target, model: ModelSize, region: str,
-             environment: str = "dev", cluster_name: str = "my-cluster") -> list[Path]:
+def scaffold(
+    directory: Path,
+    *,
+    name: str,
+    target: Target,
+    model: ModelSize,
+    region: str,
+    environment: str = "dev",
+    cluster_name: str = "my-cluster",
+) -> list[Path]:
     """Write the project into `directory` (which must not exist yet); return the files written, relative to it.
     Raises FileExistsError, or SpecError when the options make a spec that does not validate."""
     if directory.exists():
         raise FileExistsError(f"{directory} already exists; init writes a new directory")
     stack = environment
     files = {
-        "Pulumi.yaml": _yaml({"name": name, "description": f"{name}: self-hosted Llama serving (llama-infra)",
-                              "runtime": {"name": "python", "options": {"virtualenv": "venv"}}, "main": "."}),
+        "Pulumi.yaml": _yaml(
+            {
+                "name": name,
+                "description": f"{name}: self-hosted Llama serving (llama-infra)",
+                "runtime": {"name": "python", "options": {"virtualenv": "venv"}},
+                "main": ".",
+            }
+        ),
         "__main__.py": PROGRAM,
         "requirements.txt": "llama-infra\n",
-        f"Pulumi.{stack}.yaml": _yaml({"config": {"llama-infra:spec": f"specs/{stack}.yaml"}},
-                                      f"# `pulumi up --stack {stack}` deploys this spec (path relative to here).\n"),
-        f"specs/{stack}.yaml": _yaml(spec_document(name, target, model, region, environment, cluster_name),
-                                     "# Written by `llama-infra init`; `llama-infra validate` checks it, "
-                                     "`llama-infra plan` shows what it builds and costs.\n"
-                                     "# weights.source: put the model's files in this S3 prefix (or change it).\n"),
+        f"Pulumi.{stack}.yaml": _yaml(
+            {"config": {"llama-infra:spec": f"specs/{stack}.yaml"}},
+            f"# `pulumi up --stack {stack}` deploys this spec (path relative to here).\n",
+        ),
+        f"specs/{stack}.yaml": _yaml(
+            spec_document(name, target, model, region, environment, cluster_name),
+            "# Written by `llama-infra init`; `llama-infra validate` checks it, "
+            "`llama-infra plan` shows what it builds and costs.\n"
+            "# weights.source: put the model's files in this S3 prefix (or change it).\n",
+        ),
     }
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))

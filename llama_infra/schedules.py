@@ -26,8 +26,13 @@ class ScheduleError(ValueError):
         super().__init__(f"{problem}: {fix}" if fix else problem)
 
 
-_CRON_FIELDS = (("minute", "0–59"), ("hour", "0–23"), ("day-of-month", "1–31"), ("month", "1–12 or JAN–DEC"),
-                ("day-of-week", "0–7 or SUN–SAT"))
+_CRON_FIELDS = (
+    ("minute", "0–59"),
+    ("hour", "0–23"),
+    ("day-of-month", "1–31"),
+    ("month", "1–12 or JAN–DEC"),
+    ("day-of-week", "0–7 or SUN–SAT"),
+)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -91,23 +96,28 @@ def _check_cron(expression: str, timezone_name: str) -> None:
             f"write '{five}'" if five else "write 5 fields, e.g. '0 22 * * 1-5' (22:00 Monday to Friday)",
         )
     if not croniter.is_valid(expression):
-        bad = [f"{name} '{fields[i]}' must be {allowed}" for i, (name, allowed) in enumerate(_CRON_FIELDS)
-               if not croniter.is_valid(" ".join(fields[i] if j == i else "*" for j in range(5)))]
-        raise ScheduleError(f"cron '{expression}' is not a valid cron expression"
-                            + (f" ({'; '.join(bad)})" if bad else ""),
-                            "write minute hour day-of-month month day-of-week, e.g. '0 22 * * 1-5'")
+        bad = [
+            f"{name} '{fields[i]}' must be {allowed}"
+            for i, (name, allowed) in enumerate(_CRON_FIELDS)
+            if not croniter.is_valid(" ".join(fields[i] if j == i else "*" for j in range(5)))
+        ]
+        raise ScheduleError(
+            f"cron '{expression}' is not a valid cron expression" + (f" ({'; '.join(bad)})" if bad else ""),
+            "write minute hour day-of-month month day-of-week, e.g. '0 22 * * 1-5'",
+        )
     if fields[2] != "*" and fields[4] != "*":
         raise ScheduleError(
-            f"cron '{expression}' sets both day-of-month and day-of-week; AWS schedules accept only one "
-            "of them", "set one of them to '*'"
+            f"cron '{expression}' sets both day-of-month and day-of-week; AWS schedules accept only one of them",
+            "set one of them to '*'",
         )
     zone(timezone_name)
     try:  # a date that never comes ('0 22 30 2 *'): croniter gives up after searching years ahead
-        croniter(expression, datetime(2026, 1, 1, tzinfo=UTC), max_years_between_matches=1
-                 ).get_next(datetime)
+        croniter(expression, datetime(2026, 1, 1, tzinfo=UTC), max_years_between_matches=1).get_next(datetime)
     except CroniterBadDateError:
-        raise ScheduleError(f"cron '{expression}' does not fire in a whole year (no such date)",
-                            "use a day that every month or year has, e.g. '0 22 * * *' or '0 22 1 * *'") from None
+        raise ScheduleError(
+            f"cron '{expression}' does not fire in a whole year (no such date)",
+            "use a day that every month or year has, e.g. '0 22 * * *' or '0 22 1 * *'",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -162,9 +172,12 @@ class Cron:
 
         A shift that crosses midnight moves day-of-week back by one day too.
         """
-        return self._shifted(-minutes, f"starting {minutes} min earlier crosses midnight into another day",
-                             f"end the window at {minutes // 60:02d}:{minutes % 60:02d} or later, or use "
-                             "day-of-week instead of day-of-month")
+        return self._shifted(
+            -minutes,
+            f"starting {minutes} min earlier crosses midnight into another day",
+            f"end the window at {minutes // 60:02d}:{minutes % 60:02d} or later, or use "
+            "day-of-week instead of day-of-month",
+        )
 
     def shifted_later(self, minutes: int) -> Cron:
         """The same schedule `minutes` later, for a delay after the window starts (fixed minute/hour fields only).
@@ -172,15 +185,20 @@ class Cron:
         A shift that crosses midnight moves day-of-week forward by one day too.
         """
         latest = 24 * 60 - minutes
-        return self._shifted(minutes, f"firing {minutes} min later crosses midnight into another day",
-                             f"start the window at {max(latest, 0) // 60:02d}:{max(latest, 0) % 60:02d} or "
-                             "earlier, or use day-of-week instead of day-of-month")
+        return self._shifted(
+            minutes,
+            f"firing {minutes} min later crosses midnight into another day",
+            f"start the window at {max(latest, 0) // 60:02d}:{max(latest, 0) % 60:02d} or "
+            "earlier, or use day-of-week instead of day-of-month",
+        )
 
     def _shifted(self, delta_minutes: int, crosses: str, fix: str) -> Cron:
         minute, hour, dom, month, dow = self.fields
         if not (minute.isdigit() and hour.isdigit()):
-            raise ScheduleError(f"cron '{self.expression}' has no fixed minute and hour to shift",
-                                "write a fixed minute and hour, e.g. '0 7 * * 1-5'")
+            raise ScheduleError(
+                f"cron '{self.expression}' has no fixed minute and hour to shift",
+                "write a fixed minute and hour, e.g. '0 7 * * 1-5'",
+            )
         total = int(hour) * 60 + int(minute) + delta_minutes
         day_shift = total // (24 * 60)  # < 0: earlier days, > 0: later days
         total %= 24 * 60
@@ -208,8 +226,9 @@ def _shift_dow_token(token: str, days: int) -> str:
         return int(t) % 7 if t.isdigit() else names[t.upper()[:3]]
 
     if "/" in token or "#" in token or token.upper().endswith("L"):
-        raise ScheduleError(f"day-of-week '{token}' cannot be moved to another day",
-                            "list the days, e.g. '1-5' or 'MON,WED,FRI'")
+        raise ScheduleError(
+            f"day-of-week '{token}' cannot be moved to another day", "list the days, e.g. '1-5' or 'MON,WED,FRI'"
+        )
     if "-" in token:
         lo, hi = token.split("-", 1)
         if (num(hi) - num(lo)) % 7 == 6 or (lo, hi) == ("0", "7"):
@@ -361,8 +380,11 @@ def _local_time_anomalies(cron: Cron, year: int) -> tuple[LocalTimeAnomaly, ...]
         span = (wall, wall + (after - before)) if gap else (wall - (before - after), wall)
         t = span[0]
         while t < span[1]:
-            if ((minutes == ["*"] or t.minute in minutes) and (hours == ["*"] or t.hour in hours)
-                    and croniter.match(cron.expression, t)):
+            if (
+                (minutes == ["*"] or t.minute in minutes)
+                and (hours == ["*"] or t.hour in hours)
+                and croniter.match(cron.expression, t)
+            ):
                 out.append(LocalTimeAnomaly("gap" if gap else "fold", t, span))
             t += timedelta(minutes=1)
     return tuple(out)

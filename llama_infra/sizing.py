@@ -96,25 +96,36 @@ def fit(
     )
 
 
-def smallest_fitting_tp(params_b: float, precision: str, instance: catalog.GpuInstance,
-                        overhead_fraction: float = DEFAULT_OVERHEAD_FRACTION) -> int | None:
+def smallest_fitting_tp(
+    params_b: float, precision: str, instance: catalog.GpuInstance, overhead_fraction: float = DEFAULT_OVERHEAD_FRACTION
+) -> int | None:
     for tp in valid_tp_degrees(instance.gpu_count):
         if fit(params_b, precision, instance, tp, overhead_fraction).fits:
             return tp
     return None
 
 
-def fitting_precisions(params_b: float, instance: catalog.GpuInstance, tp_degree: int,
-                       overhead_fraction: float = DEFAULT_OVERHEAD_FRACTION) -> list[str]:
-    return [p for p in BYTES_PER_PARAM
-            if instance.runs_precision(p) and fit(params_b, p, instance, tp_degree, overhead_fraction).fits]
+def fitting_precisions(
+    params_b: float, instance: catalog.GpuInstance, tp_degree: int, overhead_fraction: float = DEFAULT_OVERHEAD_FRACTION
+) -> list[str]:
+    return [
+        p
+        for p in BYTES_PER_PARAM
+        if instance.runs_precision(p) and fit(params_b, p, instance, tp_degree, overhead_fraction).fits
+    ]
 
 
-def fitting_instances(params_b: float, precision: str, target: catalog.Target, limit: int = 3,
-                      overhead_fraction: float = DEFAULT_OVERHEAD_FRACTION) -> list[str]:
+def fitting_instances(
+    params_b: float,
+    precision: str,
+    target: catalog.Target,
+    limit: int = 3,
+    overhead_fraction: float = DEFAULT_OVERHEAD_FRACTION,
+) -> list[str]:
     """Smallest instance types (by total GPU memory) of the target that hold the model, target spelling."""
     candidates = [
-        g for g in catalog.gpu_types_for(target)
+        g
+        for g in catalog.gpu_types_for(target)
         if g.runs_precision(precision) and fit(params_b, precision, g, None, overhead_fraction).fits
     ]
     candidates.sort(key=lambda g: (g.total_gpu_memory_gb, g.gpu_count, g.vcpus))

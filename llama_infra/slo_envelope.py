@@ -104,8 +104,14 @@ def _batch_for_rate(perf: ReplicaPerf, rate: float, ttft_mean_s: float, mean_out
 
 
 @lru_cache(maxsize=4096)
-def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_per_s_slo: float,
-             sizes: RequestSizes, replicas: int = 1) -> Envelope:
+def envelope(
+    config: Config,
+    tp_degree: int | None,
+    ttft_slo_s: float,
+    tokens_per_s_slo: float,
+    sizes: RequestSizes,
+    replicas: int = 1,
+) -> Envelope:
     """The envelope of one replica in a fleet of `replicas` (see the module docstring)."""
     perf = perf_of(config, tp_degree)
     prompt, output = sizes.prompt, sizes.output
@@ -114,19 +120,38 @@ def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_pe
     where = f"{config.instance_type} ({config.params_b:g}B {config.precision}, TP {perf.tp_degree})"
     problems = []
     if tps1 < tokens_per_s_slo:
-        problems.append(f"decode at batch 1 is ≈ {tps1:.1f} tokens/s per user on {where}; the SLO is "
-                        f"{tokens_per_s_slo:g}")
+        problems.append(
+            f"decode at batch 1 is ≈ {tps1:.1f} tokens/s per user on {where}; the SLO is {tokens_per_s_slo:g}"
+        )
     if ttft_p99 > ttft_slo_s:
-        problems.append(f"TTFT for the p99 prompt of {prompt.p99:,.0f} tokens is ≈ {ttft_p99 * 1000:,.0f} ms on "
-                        f"{where}; the SLO is {ttft_slo_s * 1000:,.0f} ms")
-    limits = {"tokens/s per user": perf.max_batch_for_tokens_per_s(tokens_per_s_slo),
-              "KV cache": perf.kv_cache_tokens / max(prompt.mean + output.mean, 1.0),
-              "max_num_seqs": float(perf.max_num_seqs)}
+        problems.append(
+            f"TTFT for the p99 prompt of {prompt.p99:,.0f} tokens is ≈ {ttft_p99 * 1000:,.0f} ms on "
+            f"{where}; the SLO is {ttft_slo_s * 1000:,.0f} ms"
+        )
+    limits = {
+        "tokens/s per user": perf.max_batch_for_tokens_per_s(tokens_per_s_slo),
+        "KV cache": perf.kv_cache_tokens / max(prompt.mean + output.mean, 1.0),
+        "max_num_seqs": float(perf.max_num_seqs),
+    }
     batch_limited_by = min(limits, key=lambda k: limits[k])
     batch_limit = limits[batch_limited_by]
     if problems or batch_limit < 1:
-        return Envelope(config, perf.tp_degree, ttft_slo_s, tokens_per_s_slo, sizes, ttft_p99, tps1,
-                        max(batch_limit, 0.0), batch_limited_by, 0.0, 0.0, "unreachable", tuple(problems), replicas)
+        return Envelope(
+            config,
+            perf.tp_degree,
+            ttft_slo_s,
+            tokens_per_s_slo,
+            sizes,
+            ttft_p99,
+            tps1,
+            max(batch_limit, 0.0),
+            batch_limited_by,
+            0.0,
+            0.0,
+            "unreachable",
+            tuple(problems),
+            replicas,
+        )
     step1 = perf.decode_step_s(1.0)
     ttft_mean = perf.ttft_s(prompt.mean)
     service_s = prompt.mean / perf.prefill_tokens_per_s
@@ -144,8 +169,10 @@ def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_pe
         return miss_share(rho, service_s / replicas, slack) <= 1 - TAIL_QUANTILE
 
     # the rate ceiling: a saturated prefill, or the batch limit with no queueing
-    ceiling = min(perf.prefill_tokens_per_s / max(prompt.mean, 1.0),
-                  batch_limit / (ttft_mean + output.mean * perf.decode_step_s(batch_limit)))
+    ceiling = min(
+        perf.prefill_tokens_per_s / max(prompt.mean, 1.0),
+        batch_limit / (ttft_mean + output.mean * perf.decode_step_s(batch_limit)),
+    )
     lo, hi = 0.0, ceiling
     for _ in range(_SEARCH_STEPS):
         mid = (lo + hi) / 2
@@ -153,8 +180,22 @@ def envelope(config: Config, tp_degree: int | None, ttft_slo_s: float, tokens_pe
     rate = lo
     b = _batch_for_rate(perf, rate, ttft_mean, output.mean)
     limited_by = batch_limited_by if b >= 0.98 * batch_limit else "TTFT (prefill queueing)"
-    return Envelope(config, perf.tp_degree, ttft_slo_s, tokens_per_s_slo, sizes, ttft_p99, tps1, batch_limit,
-                    batch_limited_by, b, rate, limited_by, (), replicas)
+    return Envelope(
+        config,
+        perf.tp_degree,
+        ttft_slo_s,
+        tokens_per_s_slo,
+        sizes,
+        ttft_p99,
+        tps1,
+        batch_limit,
+        batch_limited_by,
+        b,
+        rate,
+        limited_by,
+        (),
+        replicas,
+    )
 
 
 def replicas_for(e: Envelope, load_rps: float, utilisation: float = 1.0) -> tuple[int, Envelope]:
@@ -187,8 +228,9 @@ def envelopes(spec: DeploymentSpec) -> list[Envelope]:
     for s in spec.schedules:
         cfg = window_config(spec, s)
         # a window on another instance type or model serves with every GPU of its instance (its own server)
-        out.append(envelope(cfg, tp if cfg.instance_type == spec.capacity.baseline.instance_type else None,
-                            ttft_s, tps, sizes))
+        out.append(
+            envelope(cfg, tp if cfg.instance_type == spec.capacity.baseline.instance_type else None, ttft_s, tps, sizes)
+        )
     return out
 
 
@@ -254,58 +296,92 @@ def summary(spec: DeploymentSpec) -> dict:
     """The plan's SLO section as data, with one line of words per configuration (`lines`)."""
     sizes = of_spec(spec)
     rows, lines = [], []
-    lines.append(f"SLO: TTFT p99 ≤ {spec.slo.ttft_p99_ms:g} ms, ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s per user; "
-                 f"prompt p50/p95/p99 {sizes.prompt.p50:,.0f}/{sizes.prompt.p95:,.0f}/{sizes.prompt.p99:,.0f}, "
-                 f"output {sizes.output.p50:,.0f}/{sizes.output.p95:,.0f}/{sizes.output.p99:,.0f} tokens "
-                 f"({sizes.source})")
+    lines.append(
+        f"SLO: TTFT p99 ≤ {spec.slo.ttft_p99_ms:g} ms, ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s per user; "
+        f"prompt p50/p95/p99 {sizes.prompt.p50:,.0f}/{sizes.prompt.p95:,.0f}/{sizes.prompt.p99:,.0f}, "
+        f"output {sizes.output.p50:,.0f}/{sizes.output.p95:,.0f}/{sizes.output.p99:,.0f} tokens "
+        f"({sizes.source})"
+    )
     from llama_infra.slo_targets import derived_targets
 
     for n, d in zip(needs(spec), derived_targets(spec), strict=True):
         e = n.envelope
-        rows.append({"configuration": e.config.window or "day", "instance_type": e.config.instance_type,
-                     "reachable": e.reachable, "problems": list(e.problems),
-                     "ttft_p99_prompt_idle_ms": round(e.ttft_p99_prompt_s * 1000, 1),
-                     "tokens_per_s_per_user_batch1": round(e.tokens_per_s_batch1, 2),
-                     "concurrency_at_slo": round(e.concurrency, 2),
-                     "requests_per_second_per_replica": round(e.requests_per_second, 3),
-                     "limited_by": e.limited_by, "peak_requests_per_second": round(n.peak_requests_per_second, 3),
-                     "replicas_at_peak": n.replicas_at_peak, "max_replicas": e.config.max_replicas,
-                     "min_replicas": e.config.min_replicas,
-                     "derived": {"headroom_fraction": round(d.headroom_fraction, 3),
-                                 "arriving_during_cold_start": round(d.arriving_during_cold_start, 1),
-                                 "queue_depth_target": d.queue_depth_target, "kv_cache_target": d.kv_cache_target,
-                                 "replicas_with_headroom": d.replicas_with_headroom,
-                                 "min_replicas": d.min_replicas}})
+        rows.append(
+            {
+                "configuration": e.config.window or "day",
+                "instance_type": e.config.instance_type,
+                "reachable": e.reachable,
+                "problems": list(e.problems),
+                "ttft_p99_prompt_idle_ms": round(e.ttft_p99_prompt_s * 1000, 1),
+                "tokens_per_s_per_user_batch1": round(e.tokens_per_s_batch1, 2),
+                "concurrency_at_slo": round(e.concurrency, 2),
+                "requests_per_second_per_replica": round(e.requests_per_second, 3),
+                "limited_by": e.limited_by,
+                "peak_requests_per_second": round(n.peak_requests_per_second, 3),
+                "replicas_at_peak": n.replicas_at_peak,
+                "max_replicas": e.config.max_replicas,
+                "min_replicas": e.config.min_replicas,
+                "derived": {
+                    "headroom_fraction": round(d.headroom_fraction, 3),
+                    "arriving_during_cold_start": round(d.arriving_during_cold_start, 1),
+                    "queue_depth_target": d.queue_depth_target,
+                    "kv_cache_target": d.kv_cache_target,
+                    "replicas_with_headroom": d.replicas_with_headroom,
+                    "min_replicas": d.min_replicas,
+                },
+            }
+        )
         head = f"{e.config.window or 'day'} ({e.config.instance_type}):"
         if not e.reachable:
             lines.append(f"{head} SLO out of reach — " + "; ".join(e.problems))
             continue
-        at_peak = (f"peak {n.peak_requests_per_second:.1f} requests/s needs {n.replicas_at_peak} "
-                   f"replica{'' if n.replicas_at_peak == 1 else 's'} "
-                   f"(max {e.config.max_replicas})" if n.replicas_at_peak is not None
-                   else "no load.peak_requests_per_second stated")
-        lines.append(f"{head} {e.requests_per_second:.2f} requests/s per replica at SLO "
-                     f"({e.concurrency:.1f} concurrent, limited by {e.limited_by}); {at_peak}")
+        at_peak = (
+            f"peak {n.peak_requests_per_second:.1f} requests/s needs {n.replicas_at_peak} "
+            f"replica{'' if n.replicas_at_peak == 1 else 's'} "
+            f"(max {e.config.max_replicas})"
+            if n.replicas_at_peak is not None
+            else "no load.peak_requests_per_second stated"
+        )
+        lines.append(
+            f"{head} {e.requests_per_second:.2f} requests/s per replica at SLO "
+            f"({e.concurrency:.1f} concurrent, limited by {e.limited_by}); {at_peak}"
+        )
         metric = "running + queued per instance" if spec.target == "sagemaker" else "waiting per replica"
-        derived = (f"  derived: queue_depth_target {d.queue_depth_target:g} ({metric}; spec "
-                   f"{spec.scaling.queue_depth_target:g})")
+        derived = (
+            f"  derived: queue_depth_target {d.queue_depth_target:g} ({metric}; spec "
+            f"{spec.scaling.queue_depth_target:g})"
+        )
         if d.kv_cache_target is not None:
-            derived += (f", KV-cache target {d.kv_cache_target:g} (spec "
-                        f"{'none' if spec.scaling.gpu_memory_target is None else f'{spec.scaling.gpu_memory_target:g}'})")
-        derived += (f"; headroom {d.headroom_fraction:.0%} ({d.arriving_during_cold_start:,.0f} requests arrive during "
-                    f"one cold start at the peak)")
+            derived += (
+                f", KV-cache target {d.kv_cache_target:g} (spec "
+                f"{'none' if spec.scaling.gpu_memory_target is None else f'{spec.scaling.gpu_memory_target:g}'})"
+            )
+        derived += (
+            f"; headroom {d.headroom_fraction:.0%} ({d.arriving_during_cold_start:,.0f} requests arrive during "
+            f"one cold start at the peak)"
+        )
         if d.replicas_with_headroom is not None:
-            derived += (f"; min/max {d.min_replicas}/{d.replicas_with_headroom} "
-                        f"(spec {e.config.min_replicas}/{e.config.max_replicas})")
+            derived += (
+                f"; min/max {d.min_replicas}/{d.replicas_with_headroom} "
+                f"(spec {e.config.min_replicas}/{e.config.max_replicas})"
+            )
         lines.append(derived)
     from llama_infra.capacity_plan import plan_timezone
     from llama_infra.slo_targets import floor_line, predictive_floor
 
     floor = predictive_floor(spec)
     if floor:
-        lines.append(f"predictive floor (weekday hours, {plan_timezone(spec)}; warm replicas one switch time ahead of "
-                     f"the load): {floor_line(floor)}")
-    return {"predictive_floor": [{"hour": f.hour, "configuration": f.configuration, "min_replicas": f.min_replicas}
-                                 for f in floor],
-            "ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
-            "request_sizes": sizes.source, "configurations": rows, "lines": lines}
+        lines.append(
+            f"predictive floor (weekday hours, {plan_timezone(spec)}; warm replicas one switch time ahead of "
+            f"the load): {floor_line(floor)}"
+        )
+    return {
+        "predictive_floor": [
+            {"hour": f.hour, "configuration": f.configuration, "min_replicas": f.min_replicas} for f in floor
+        ],
+        "ttft_p99_ms": spec.slo.ttft_p99_ms,
+        "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
+        "request_sizes": sizes.source,
+        "configurations": rows,
+        "lines": lines,
+    }

@@ -42,9 +42,14 @@ def header(reader, name: str, required: tuple[str, ...]) -> list[str]:
         raise TraceError(name, 1, None, "the file is empty", f"write a header line: {','.join(required)}") from None
     missing = [c for c in required if c not in row]
     if missing:
-        raise TraceError(name, 1, missing[0], f"missing column{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)} (header has: {', '.join(row) or 'nothing'})",
-                         f"the header must contain {', '.join(required)}")
+        raise TraceError(
+            name,
+            1,
+            missing[0],
+            f"missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (header has: {', '.join(row) or 'nothing'})",
+            f"the header must contain {', '.join(required)}",
+        )
     return row
 
 
@@ -62,15 +67,21 @@ def requests(path: str | Path | None = None) -> tuple[str, list[str], list[int],
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) < len(cols):
-            raise TraceError(name, lineno, TRACE_COLUMNS[min(len(row), 2)],
-                             f"{len(row)} values, the header has {len(cols)}", "fill every column")
+            raise TraceError(
+                name,
+                lineno,
+                TRACE_COLUMNS[min(len(row), 2)],
+                f"{len(row)} values, the header has {len(cols)}",
+                "fill every column",
+            )
         for col, idx, dest in (("ContextTokens", ip, prompts), ("GeneratedTokens", io_, outputs)):
             raw = row[idx].strip()
             try:
                 value = int(raw)
             except ValueError:
-                raise TraceError(name, lineno, col, f"'{raw}' is not a whole number of tokens",
-                                 "write a non-negative integer") from None
+                raise TraceError(
+                    name, lineno, col, f"'{raw}' is not a whole number of tokens", "write a non-negative integer"
+                ) from None
             if value < 0:
                 raise TraceError(name, lineno, col, f"negative token count {value}", "token counts are ≥ 0")
             dest.append(value)

@@ -35,9 +35,16 @@ def _model(draw, target: str, inst: catalog.GpuInstance) -> dict[str, Any]:
     server = quantization.server_of(target, framework)
     # Only precisions the server really applies (llama_infra.quantization): from the checkpoint or at load.
     quantized_checkpoint = draw(st.sampled_from([None, True] if server.reads_checkpoint else [None]))
-    precision = draw(st.sampled_from([p for p in sizing.BYTES_PER_PARAM
-                                      if not quantization.problem(p, None, server)
-                                      or not quantization.problem(p, quantized_checkpoint, server)]))
+    precision = draw(
+        st.sampled_from(
+            [
+                p
+                for p in sizing.BYTES_PER_PARAM
+                if not quantization.problem(p, None, server)
+                or not quantization.problem(p, quantized_checkpoint, server)
+            ]
+        )
+    )
     if quantization.problem(precision, None, server) is None or precision in quantization.UNQUANTIZED:
         quantized_checkpoint = None
     if not inst.runs_precision(precision):
@@ -51,12 +58,20 @@ def _model(draw, target: str, inst: catalog.GpuInstance) -> dict[str, Any]:
         tps = [d for d in sizing.valid_tp_degrees(inst.gpu_count) if _fits(params_b, precision, inst, overhead, d)]
         tp = draw(st.sampled_from(tps))
     source = draw(st.sampled_from(["s3", "hf"]))
-    weights: dict[str, Any] = {"source": "s3://llama-weights/model/" if source == "s3" else "hf://meta-llama/Model",
-                               "preload": draw(st.sampled_from(["none", "nvme"])) if inst.has_nvme else "none"}
+    weights: dict[str, Any] = {
+        "source": "s3://llama-weights/model/" if source == "s3" else "hf://meta-llama/Model",
+        "preload": draw(st.sampled_from(["none", "nvme"])) if inst.has_nvme else "none",
+    }
     if source == "hf":
         weights["hf_token_secret"] = "llama/hf-token"
-    model = {"id": "meta-llama/Model", "params_b": params_b, "precision": precision, "framework": framework,
-             "memory_overhead_fraction": overhead, "weights": weights}
+    model = {
+        "id": "meta-llama/Model",
+        "params_b": params_b,
+        "precision": precision,
+        "framework": framework,
+        "memory_overhead_fraction": overhead,
+        "weights": weights,
+    }
     if quantized_checkpoint is not None:
         model["quantized_checkpoint"] = quantized_checkpoint
     if tp:
@@ -65,8 +80,9 @@ def _model(draw, target: str, inst: catalog.GpuInstance) -> dict[str, Any]:
 
 
 @st.composite
-def _schedules(draw, target: str, model: dict[str, Any], inst: catalog.GpuInstance, lo: int, hi: int,
-               scale_to_zero: bool) -> list[dict[str, Any]]:
+def _schedules(
+    draw, target: str, model: dict[str, Any], inst: catalog.GpuInstance, lo: int, hi: int, scale_to_zero: bool
+) -> list[dict[str, Any]]:
     """0–2 windows on disjoint ranges of the day in one timezone, 3 hours apart at least (a SageMaker switch needs
     lead + update + bake inside a window and between two)."""
     n = draw(st.integers(0, 2))
@@ -74,9 +90,13 @@ def _schedules(draw, target: str, model: dict[str, Any], inst: catalog.GpuInstan
         return []
     tz = draw(st.sampled_from(TIMEZONES))
     hours = sorted(draw(st.lists(st.sampled_from(range(0, 24, 3)), min_size=2 * n, max_size=2 * n, unique=True)))
-    smaller = [g for g in catalog.gpu_types_for(target)  # a downsizing type must hold the window's model
-               if _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"])
-               and g.total_gpu_memory_gb <= inst.total_gpu_memory_gb and _runs(model["precision"], g)]
+    smaller = [
+        g
+        for g in catalog.gpu_types_for(target)  # a downsizing type must hold the window's model
+        if _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"])
+        and g.total_gpu_memory_gb <= inst.total_gpu_memory_gb
+        and _runs(model["precision"], g)
+    ]
     out = []
     for i in range(n):
         downsize: dict[str, Any] = {}
@@ -90,8 +110,15 @@ def _schedules(draw, target: str, model: dict[str, Any], inst: catalog.GpuInstan
         # an end the spring daylight-saving change skips is a spec error (docs/bad-input.md)
         assume(not [a for a in local_time_anomalies(Cron(f"0 {end} * * *", tz)) if a.kind == "gap"])
         days = draw(st.sampled_from(["*", "1-5", "MON-FRI", "0,6"]))
-        out.append({"name": f"window-{i}", "timezone": tz, "start": f"0 {start} * * {days}",
-                    "end": f"0 {end} * * {days}", "downsize": downsize})
+        out.append(
+            {
+                "name": f"window-{i}",
+                "timezone": tz,
+                "start": f"0 {start} * * {days}",
+                "end": f"0 {end} * * {days}",
+                "downsize": downsize,
+            }
+        )
     return out
 
 
@@ -109,31 +136,45 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
     if target == "eks" and draw(st.booleans()):
         # One Deployment serves every burst type: a replica has the same TP (GPU request) on each of them.
         replica_tp = model.get("tensor_parallel_degree") or inst.gpu_count
-        fitting = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)
-                   if g.gpu_count % replica_tp == 0 and _runs(model["precision"], g)
-                   and _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"], replica_tp)]
+        fitting = [
+            catalog.target_name(g.instance_type, target)
+            for g in catalog.gpu_types_for(target)
+            if g.gpu_count % replica_tp == 0
+            and _runs(model["precision"], g)
+            and _fits(model["params_b"], model["precision"], g, model["memory_overhead_fraction"], replica_tp)
+        ]
         if len(fitting) >= 2:
             burst["capacity"] = "spot"
             burst["instance_types"] = draw(st.lists(st.sampled_from(fitting), min_size=2, max_size=4, unique=True))
     cap = count + burst_max
     lo = draw(st.integers(count if (count or scale_to_zero) else 1, cap))
     hi = draw(st.integers(max(lo, 1), max(cap, 1)))
-    scaling: dict[str, Any] = {"queue_depth_target": draw(st.sampled_from([1, 5, 30])),
-                               "scale_down_stabilization_seconds": draw(st.sampled_from([60, 300, 600])),
-                               "scale_to_zero": scale_to_zero}
+    scaling: dict[str, Any] = {
+        "queue_depth_target": draw(st.sampled_from([1, 5, 30])),
+        "scale_down_stabilization_seconds": draw(st.sampled_from([60, 300, 600])),
+        "scale_to_zero": scale_to_zero,
+    }
     explicit = draw(st.booleans()) or (count == 0 and not scale_to_zero)  # default min (= baseline 0) goes cold
     if explicit:
         scaling["min_replicas"], scaling["max_replicas"] = lo, hi
     else:
         lo, hi = (count, max(1, cap))
     spec: dict[str, Any] = {
-        "name": "llama-prop", "target": target, "environment": draw(st.sampled_from(["dev", "staging", "prod"])),
+        "name": "llama-prop",
+        "target": target,
+        "environment": draw(st.sampled_from(["dev", "staging", "prod"])),
         "region": draw(st.sampled_from(["us-east-1", "eu-west-1"])),
         "model": model,
-        "capacity": {"baseline": {"instance_type": itype, "count": count, "purchase": purchase,
-                                  # a Capacity Block is bought, so it always has its reservation id
-                                  **({"capacity_reservation_id": "cr-0123456789abcdef0"}
-                                     if purchase == "capacity-block" else {})}, "burst": burst},
+        "capacity": {
+            "baseline": {
+                "instance_type": itype,
+                "count": count,
+                "purchase": purchase,
+                # a Capacity Block is bought, so it always has its reservation id
+                **({"capacity_reservation_id": "cr-0123456789abcdef0"} if purchase == "capacity-block" else {}),
+            },
+            "burst": burst,
+        },
         "scaling": scaling,
         "schedules": draw(_schedules(target, model, inst, lo, hi, scale_to_zero)),
         "tags": {"team": "ml"},
@@ -146,8 +187,11 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
         hpa = hpa_possible and draw(st.booleans())
         scaling["autoscaler"] = "hpa" if hpa else "keda"
         # KEDA and prometheus-adapter both serve external metrics: exactly one of them.
-        spec["eks"] = {"cluster_name": "gpu", "addons": {"prometheus_adapter": hpa, "keda": not hpa},
-                       "router_image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-infra-router:0.1.0"}
+        spec["eks"] = {
+            "cluster_name": "gpu",
+            "addons": {"prometheus_adapter": hpa, "keda": not hpa},
+            "router_image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-infra-router:0.1.0",
+        }
         if draw(st.booleans()):
             # vLLM quantizes no int4 at load: its fallback is a pre-quantized AWQ checkpoint
             fb_precision = draw(st.sampled_from(["int4", "awq"] if model["framework"] == "tgi" else ["awq"]))
@@ -155,8 +199,10 @@ def valid_spec_dicts(draw, target: str | None = None) -> dict[str, Any]:
             if sizing.weights_gb(fb_params, fb_precision) < sizing.weights_gb(model["params_b"], model["precision"]):
                 spec["fallback"] = {"model_id": "meta-llama/Small", "params_b": fb_params, "precision": fb_precision}
     if draw(st.booleans()):
-        spec["load"] = {"peak_requests_per_second": draw(st.sampled_from([0.5, 4.0, 20.0, 200.0])),
-                        "requests_per_second_per_replica": draw(st.sampled_from([0.5, 2.0, 8.0]))}
+        spec["load"] = {
+            "peak_requests_per_second": draw(st.sampled_from([0.5, 4.0, 20.0, 200.0])),
+            "requests_per_second_per_replica": draw(st.sampled_from([0.5, 2.0, 8.0])),
+        }
         if draw(st.booleans()):
             shape = draw(st.lists(st.floats(0, 1), min_size=24, max_size=24))
             top = max(shape)  # fractions of the peak: the busiest hour is 1

@@ -13,9 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_import_contracts_in_pyproject_are_kept():
-    run = subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
-                          "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports; "
+            "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout
 
@@ -27,10 +36,18 @@ TARGET_BRANCH = re.compile(r"""\.target\s*(==|!=|\bin\b|\bnot in\b)|\btarget\s*(
 # provisioning, quantization), target-neutral spec rules with a target-specific clause still inside them, the
 # scaffold of `llama-infra init`, and the simulator's and SLO model's own readings of the target.
 REMAINING = {
-    "llama_infra/catalog.py": 2, "llama_infra/pricing.py": 3, "llama_infra/provisioning.py": 1,
-    "llama_infra/quantization.py": 1, "llama_infra/scaffold.py": 3, "llama_infra/cli/manifests.py": 1,
-    "llama_infra/spec/rules.py": 12, "llama_infra/spec/fact_rules.py": 4, "llama_infra/spec/window_timing.py": 2,
-    "llama_infra/spec/instance_types.py": 3, "llama_infra/sim/policies.py": 2, "llama_infra/sim/tune_space.py": 2,
+    "llama_infra/catalog.py": 2,
+    "llama_infra/pricing.py": 3,
+    "llama_infra/provisioning.py": 1,
+    "llama_infra/quantization.py": 1,
+    "llama_infra/scaffold.py": 3,
+    "llama_infra/cli/manifests.py": 1,
+    "llama_infra/spec/rules.py": 12,
+    "llama_infra/spec/fact_rules.py": 4,
+    "llama_infra/spec/window_timing.py": 2,
+    "llama_infra/spec/instance_types.py": 3,
+    "llama_infra/sim/policies.py": 2,
+    "llama_infra/sim/tune_space.py": 2,
     "llama_infra/slo_envelope.py": 1,
     "llama_infra/slo_targets.py": 1,
 }
@@ -48,20 +65,32 @@ def target_branches() -> Counter[str]:
 
 def test_no_new_branch_on_the_target_outside_the_targets_package():
     over = {f: n for f, n in target_branches().items() if n > REMAINING.get(f, 0)}
-    assert not over, (f"branches on the spec's target outside llama_infra/targets/: {over} (allowed: "
-                      f"{ {f: REMAINING.get(f, 0) for f in over} }); ask the target instead: add a member to "
-                      "`llama_infra.targets.Target` and implement it in each targets/<name>/target.py")
+    assert not over, (
+        f"branches on the spec's target outside llama_infra/targets/: {over} (allowed: "
+        f"{ {f: REMAINING.get(f, 0) for f in over} }); ask the target instead: add a member to "
+        "`llama_infra.targets.Target` and implement it in each targets/<name>/target.py"
+    )
 
 
 def test_the_branch_pattern_finds_the_branches_it_names():
-    lines = ['if spec.target == "eks":', "x = a if target != 'sagemaker' else b", "if spec.target in ('eks',):",
-             "target: str", "targets.get(spec.target)"]
+    lines = [
+        'if spec.target == "eks":',
+        "x = a if target != 'sagemaker' else b",
+        "if spec.target in ('eks',):",
+        "target: str",
+        "targets.get(spec.target)",
+    ]
     assert [bool(TARGET_BRANCH.search(line)) for line in lines] == [True, True, True, False, False]
 
 
 def test_the_stacks_program_and_the_component_package_name_no_target():
-    for rel in ("stacks/__main__.py", "components/llama_deployment.py", "llama_infra/program.py",
-                "llama_infra/diff/program.py", "llama_infra/plan/engine.py"):
+    for rel in (
+        "stacks/__main__.py",
+        "components/llama_deployment.py",
+        "llama_infra/program.py",
+        "llama_infra/diff/program.py",
+        "llama_infra/plan/engine.py",
+    ):
         text = (ROOT / rel).read_text()
         assert not TARGET_BRANCH.search(text), rel
         assert "targets.sagemaker" not in text and "targets.eks" not in text, rel

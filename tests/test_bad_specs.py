@@ -68,18 +68,33 @@ def test_prod_warnings_say_when_the_policy_packs_floor_will_reject_the_spec():
     from llama_infra.spec import DeploymentSpec
     from llama_infra.spec.rules import warnings
 
-    base = {"name": "llama-8b", "environment": "prod", "target": "sagemaker",
-            "model": {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8,
-                      "weights": {"source": "s3://llama-weights/llama-8b/"}},
-            "capacity": {"baseline": {"instance_type": "ml.g5.2xlarge", "count": 0}, "burst": {"max": 2}},
-            "scaling": {"scale_to_zero": True},
-            "sagemaker": {"alarm_topic_arn": "arn:aws:sns:us-east-1:111122223333:llama-alarms"}}
+    base = {
+        "name": "llama-8b",
+        "environment": "prod",
+        "target": "sagemaker",
+        "model": {
+            "id": "meta-llama/Llama-3.1-8B-Instruct",
+            "params_b": 8,
+            "weights": {"source": "s3://llama-weights/llama-8b/"},
+        },
+        "capacity": {"baseline": {"instance_type": "ml.g5.2xlarge", "count": 0}, "burst": {"max": 2}},
+        "scaling": {"scale_to_zero": True},
+        "sagemaker": {"alarm_topic_arn": "arn:aws:sns:us-east-1:111122223333:llama-alarms"},
+    }
     (w,) = [w for w in warnings(DeploymentSpec.model_validate(base)) if w.path == ("scaling", "scale_to_zero")]
     assert "prod-baseline-min-instances" in w.problem and " min for capacity and the model" in w.problem
-    window = {"name": "night", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *",
-              "downsize": {"min_replicas": 1}}
-    two = base | {"capacity": {"baseline": {"instance_type": "ml.g5.2xlarge", "count": 2}, "burst": {"max": 2}},
-                  "scaling": {}, "schedules": [window]}
+    window = {
+        "name": "night",
+        "timezone": "UTC",
+        "start": "0 1 * * *",
+        "end": "0 5 * * *",
+        "downsize": {"min_replicas": 1},
+    }
+    two = base | {
+        "capacity": {"baseline": {"instance_type": "ml.g5.2xlarge", "count": 2}, "burst": {"max": 2}},
+        "scaling": {},
+        "schedules": [window],
+    }
     flagged = [w.path for w in warnings(DeploymentSpec.model_validate(two))]
     assert ("schedules", 0, "downsize", "min_replicas") in flagged and ("scaling", "scale_to_zero") not in flagged
 
@@ -92,13 +107,16 @@ capacity: {baseline: {instance_type: ml.g5.2xlarge, count: 1}, burst: {max: 1}}
 """
 
 
-@pytest.mark.parametrize(("scaling", "warned"), [
-    ("", False),  # the default 0.85 is EKS's KV-cache target: nothing to say on SageMaker
-    ("scaling: {queue_depth_target: 5}", False),
-    ("scaling: {gpu_memory_target: null}", False),
-    ("scaling: {gpu_memory_target: 0.85}", True),  # the default, but written: the user expects a policy
-    ("scaling: {gpu_memory_target: 0.95}", True),
-])
+@pytest.mark.parametrize(
+    ("scaling", "warned"),
+    [
+        ("", False),  # the default 0.85 is EKS's KV-cache target: nothing to say on SageMaker
+        ("scaling: {queue_depth_target: 5}", False),
+        ("scaling: {gpu_memory_target: null}", False),
+        ("scaling: {gpu_memory_target: 0.85}", True),  # the default, but written: the user expects a policy
+        ("scaling: {gpu_memory_target: 0.95}", True),
+    ],
+)
 def test_an_explicit_gpu_memory_target_on_sagemaker_is_a_warning_not_an_error(scaling, warned, tmp_path):
     from llama_infra.spec import parse_spec, warnings
 
@@ -108,10 +126,13 @@ def test_an_explicit_gpu_memory_target_on_sagemaker_is_a_warning_not_an_error(sc
     if warned:
         (w,) = flagged
         assert w.severity == "warning"
-        assert w.problem.startswith(f"gpu_memory_target {spec.scaling.gpu_memory_target:g} is not rendered on "
-                                    "SageMaker: its GPU memory metrics count memory allocated")
-        assert w.fix == ("remove it or set gpu_memory_target: null; SageMaker scales on queue depth "
-                         "(scaling.queue_depth_target)")
+        assert w.problem.startswith(
+            f"gpu_memory_target {spec.scaling.gpu_memory_target:g} is not rendered on "
+            "SageMaker: its GPU memory metrics count memory allocated"
+        )
+        assert w.fix == (
+            "remove it or set gpu_memory_target: null; SageMaker scales on queue depth (scaling.queue_depth_target)"
+        )
         # what a user of `llama-infra validate` sees: the warning, and success
         path = tmp_path / "spec.yaml"
         path.write_text(SAGEMAKER_SPEC + scaling)
@@ -185,11 +206,11 @@ WITHOUT_EDITS = {
     "encoding-latin1": "the fix is an iconv command; tests/test_spec_intake.py runs it",
     "encoding-utf16": "the fix is an iconv command; tests/test_spec_intake.py runs it",
     "eks-hpa-without-prometheus-adapter": "followed, the fix turns on prometheus-adapter beside the default KEDA, "
-                                          "which is an error of its own: the message is to name both",
+    "which is an error of its own: the message is to name both",
     "eks-schedule-with-hpa": "followed, the fix turns on KEDA beside prometheus-adapter, an error of its own: the "
-                             "message is to name both",
+    "message is to name both",
     "sagemaker-does-not-offer-type": "the fix lists every ml.g4dn size, most of which do not hold the model: the "
-                                     "message is to list the sizes that fit",
+    "message is to list the sizes that fit",
 }
 
 

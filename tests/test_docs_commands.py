@@ -24,8 +24,14 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # week, router and verify serve or load a live endpoint, init is run by tests/test_init.py).
 RUN = {"validate", "manifests", "plan", "schema"}
 # Commands that need what this machine lacks, and what is checked of them instead.
-NEEDS_CLOUD = {"pulumi": "the Pulumi CLI and AWS", "export": "AWS credentials", "docker": "a Docker daemon",
-               "pip": "a package index install", "printf": "writes a scratch file", "kubectl": "a cluster"}
+NEEDS_CLOUD = {
+    "pulumi": "the Pulumi CLI and AWS",
+    "export": "AWS credentials",
+    "docker": "a Docker daemon",
+    "pip": "a package index install",
+    "printf": "writes a scratch file",
+    "kubectl": "a cluster",
+}
 
 
 def commands(path: Path) -> list[tuple[int, str]]:
@@ -71,8 +77,15 @@ def steps(command: str) -> list[list[str]]:
         else:
             current.append(token)
     out.append(current)
-    return [[t for i, t in enumerate(s) if not (re.fullmatch(r"[A-Z_]+=\S*", t) and all(
-        re.fullmatch(r"[A-Z_]+=\S*", x) for x in s[:i + 1]))] for s in out if s]
+    return [
+        [
+            t
+            for i, t in enumerate(s)
+            if not (re.fullmatch(r"[A-Z_]+=\S*", t) and all(re.fullmatch(r"[A-Z_]+=\S*", x) for x in s[: i + 1]))
+        ]
+        for s in out
+        if s
+    ]
 
 
 def _program(argv: list[str]) -> str:
@@ -140,12 +153,17 @@ def _check_cli(where: str, args: list[str], cwd: Path, tmp_path: Path, monkeypat
         pytest.fail(f"{where}: llama-infra {' '.join(args)}: {e.format_message()}")
     for value in ctx.params.values():  # spec files it names exist (git revisions `REV:PATH` aside)
         for v in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(v, (str, Path)) and str(v).endswith((".yaml", ".yml")) and ":" not in str(v) \
-                    and not str(v).startswith("my-"):
+            if (
+                isinstance(v, (str, Path))
+                and str(v).endswith((".yaml", ".yml"))
+                and ":" not in str(v)
+                and not str(v).startswith("my-")
+            ):
                 assert (cwd / v).is_file(), f"{where}: {v} does not exist"
     every_stack = name == "plan" and not ctx.params.get("stacks")  # make plan and tests/test_plan_spec_files run it
     if name in RUN and not every_stack and not any(str(a).startswith("my-") for a in args):
         monkeypatch.chdir(cwd)
         result = CliRunner().invoke(app, args)
-        assert result.exit_code == 0, f"{where}: llama-infra {' '.join(args)} exited {result.exit_code}:\n" \
-                                      f"{result.output[-1500:]}"
+        assert result.exit_code == 0, (
+            f"{where}: llama-infra {' '.join(args)} exited {result.exit_code}:\n{result.output[-1500:]}"
+        )

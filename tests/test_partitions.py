@@ -15,8 +15,10 @@ from llama_infra.targets.eks.baseline_node_schedule import scheduler_target_arn
 SPECS = Path(__file__).resolve().parents[1] / "stacks" / "specs"
 
 
-@pytest.mark.parametrize(("region", "expected"), [("us-east-1", "aws"), ("cn-north-1", "aws-cn"),
-                                                   ("us-gov-west-1", "aws-us-gov"), ("us-iso-east-1", "aws-iso")])
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [("us-east-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("us-iso-east-1", "aws-iso")],
+)
 def test_partition_of_a_region(region, expected):
     assert partition(region) == expected
     assert managed_policy_arn("AmazonEKS_CNI_Policy", region) == f"arn:{expected}:iam::aws:policy/AmazonEKS_CNI_Policy"
@@ -44,8 +46,9 @@ def test_an_eks_stack_in_govcloud_writes_no_commercial_partition_arn():
 
     text = (SPECS / "prod-eks.yaml").read_text().replace("region: us-east-1", "region: us-gov-west-1")
     spec = parse_spec(text, "prod-eks-gov.yaml")
-    run = run_plan(lambda: program.deploy(spec, "prod-eks-gov.yaml"), project="llama-infra", stack="gov",
-                   region=spec.region)
+    run = run_plan(
+        lambda: program.deploy(spec, "prod-eks-gov.yaml"), project="llama-infra", stack="gov", region=spec.region
+    )
     written = [a for r in run.resources for a in _arns(r.inputs)]
     ours = [a for a in written if ":123456789012:" not in a]  # the offline mocks' own answers aside
     assert any(a.startswith("arn:aws-us-gov:iam::aws:policy/") for a in ours)

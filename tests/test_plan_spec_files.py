@@ -34,8 +34,9 @@ def test_a_spec_file_plans_from_any_directory_like_the_stack_that_names_it(tmp_p
     assert from_file["spec_file"] == "my-spec.yaml" and from_file["stack"] == load_spec(spec_file).name
     for key in ("target", "region", "cost", "scaling", "warnings", "summary"):
         assert from_file[key] == from_stack[key], key
-    assert [(r["type"], r["name"], r["inputs"]) for r in from_file["resources"]] == \
-        [(r["type"], r["name"], r["inputs"]) for r in from_stack["resources"]]
+    assert [(r["type"], r["name"], r["inputs"]) for r in from_file["resources"]] == [
+        (r["type"], r["name"], r["inputs"]) for r in from_stack["resources"]
+    ]
 
 
 def test_outside_a_checkout_planning_stacks_says_what_to_do(tmp_path, monkeypatch):

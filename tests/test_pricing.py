@@ -92,12 +92,15 @@ def test_downsizing_at_night_saves_money_when_the_night_config_is_cheaper():
     # staging: an on-demand baseline (prod's is a Savings Plan, billed whatever runs at night)
     spec = load_spec(ROOT / "stacks/specs/staging.yaml")
     night = spec.schedules[0].downsize
-    assert (pricing.on_demand(night.instance_type, "sagemaker").usd_per_hour
-            < pricing.on_demand(spec.capacity.baseline.instance_type, "sagemaker").usd_per_hour)
+    assert (
+        pricing.on_demand(night.instance_type, "sagemaker").usd_per_hour
+        < pricing.on_demand(spec.capacity.baseline.instance_type, "sagemaker").usd_per_hour
+    )
     report = targets.cost_report(spec)
     assert report.schedule_saving_per_month_usd > 0
     assert report.schedule_saving_per_month_usd == pytest.approx(
-        report.day_only_cost_per_month_usd - report.cost_per_month_usd)
+        report.day_only_cost_per_month_usd - report.cost_per_month_usd
+    )
     assert targets.cost_report(spec, with_schedules=False).schedule_saving_per_month_usd == 0
     night_hours = [h for h in report.week if h.window == "overnight"]
     assert night_hours and all(h.instance_type == night.instance_type for h in night_hours)
@@ -109,8 +112,9 @@ def test_cost_per_1k_requests_follows_the_stated_load():
     shape = pricing.default_daily_shape()
     expected_requests = sum(shape) * 7 * spec.load.peak_requests_per_second * 3600 * 730 / 168
     assert report.requests_per_month == pytest.approx(expected_requests, rel=1e-6)
-    assert report.cost_per_1k_requests_usd == pytest.approx(report.cost_per_month_usd / expected_requests * 1000,
-                                                            rel=1e-3)
+    assert report.cost_per_1k_requests_usd == pytest.approx(
+        report.cost_per_month_usd / expected_requests * 1000, rel=1e-3
+    )
 
 
 def test_default_daily_shape_is_24_fractions_of_the_peak():
@@ -118,7 +122,9 @@ def test_default_daily_shape_is_24_fractions_of_the_peak():
     assert len(shape) == 24 and max(shape) == 1.0 and min(shape) > 0
 
 
-WINDOW_LOWERS_MIN = FIXED.replace("count: 3, purchase: reserved}", "count: 2, purchase: reserved}\n  burst: {max: 2}") + """\
+WINDOW_LOWERS_MIN = (
+    FIXED.replace("count: 3, purchase: reserved}", "count: 2, purchase: reserved}\n  burst: {max: 2}")
+    + """\
 schedules:
   - name: overnight
     timezone: UTC
@@ -130,6 +136,7 @@ load:
   requests_per_second_per_replica: 2
   daily_shape: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
 """
+)
 
 
 def test_a_window_that_only_lowers_min_keeps_reserved_replicas_at_the_reserved_price():

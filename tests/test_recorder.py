@@ -14,10 +14,17 @@ from pulumi.runtime import settings
 
 from llama_infra.plan.record import record, run_plan, run_program
 
-_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]})
+_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}
+)
 
 
 def _program() -> None:
@@ -26,8 +33,10 @@ def _program() -> None:
     pulumi.export("role_arn", role.arn)
 
 
-RUNS = {"plan": lambda preview: run_plan(_program, preview=preview),
-        "diff": lambda preview: run_program(_program, preview=preview)}
+RUNS = {
+    "plan": lambda preview: run_plan(_program, preview=preview),
+    "diff": lambda preview: run_program(_program, preview=preview),
+}
 
 
 @pytest.fixture
@@ -86,8 +95,9 @@ def test_a_plain_pulumi_test_runs_after_a_recording_in_the_same_thread(mode: str
 @pytest.mark.parametrize("mode", sorted(RUNS))
 def test_runs_repeat_exactly(mode: str, preview: bool) -> None:
     first, second = RUNS[mode](preview), RUNS[mode](preview)
-    assert [(r.urn, r.inputs, r.depends_on) for r in first.resources] == \
-        [(r.urn, r.inputs, r.depends_on) for r in second.resources]
+    assert [(r.urn, r.inputs, r.depends_on) for r in first.resources] == [
+        (r.urn, r.inputs, r.depends_on) for r in second.resources
+    ]
     assert first.exports == second.exports and "role_arn" in first.exports
 
 
@@ -96,4 +106,3 @@ def test_plan_names_resources_as_written_and_diff_autonames_by_replacement_input
     diff = {r.name: r for r in record(_program)}
     assert plan["policy"].inputs["role"] == "role"
     assert diff["policy"].inputs["role"].startswith("role-") and diff["policy"].inputs["role"] != "role"
-

@@ -16,18 +16,21 @@ from llama_infra.spec import load_spec
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(("five", "aws"), [
-    ("0 22 * * *", "cron(0 22 * * ? *)"),         # every day: day-of-week becomes '?'
-    ("30 21 1 * *", "cron(30 21 1 * ? *)"),       # day-of-month set: day-of-week '?'
-    ("0 22 * * 1-5", "cron(0 22 ? * MON-FRI *)"),  # weekdays: day-of-month '?', 1=MON in 5-field
-    ("0 22 * * 0", "cron(0 22 ? * SUN *)"),       # 0 = Sunday ...
-    ("0 22 * * 7", "cron(0 22 ? * SUN *)"),       # ... and so is 7
-    ("0 8 * * 0,6", "cron(0 8 ? * SUN,SAT *)"),   # lists
-    ("0 8 * * 6-7", "cron(0 8 ? * SAT-SUN *)"),
-    ("0 22 * * mon-fri", "cron(0 22 ? * MON-FRI *)"),  # names, any case
-    ("0 7 * * TUE,THU", "cron(0 7 ? * TUE,THU *)"),
-    ("0 22 * 1-6 5", "cron(0 22 ? 1-6 FRI *)"),
-])
+@pytest.mark.parametrize(
+    ("five", "aws"),
+    [
+        ("0 22 * * *", "cron(0 22 * * ? *)"),  # every day: day-of-week becomes '?'
+        ("30 21 1 * *", "cron(30 21 1 * ? *)"),  # day-of-month set: day-of-week '?'
+        ("0 22 * * 1-5", "cron(0 22 ? * MON-FRI *)"),  # weekdays: day-of-month '?', 1=MON in 5-field
+        ("0 22 * * 0", "cron(0 22 ? * SUN *)"),  # 0 = Sunday ...
+        ("0 22 * * 7", "cron(0 22 ? * SUN *)"),  # ... and so is 7
+        ("0 8 * * 0,6", "cron(0 8 ? * SUN,SAT *)"),  # lists
+        ("0 8 * * 6-7", "cron(0 8 ? * SAT-SUN *)"),
+        ("0 22 * * mon-fri", "cron(0 22 ? * MON-FRI *)"),  # names, any case
+        ("0 7 * * TUE,THU", "cron(0 7 ? * TUE,THU *)"),
+        ("0 22 * 1-6 5", "cron(0 22 ? 1-6 FRI *)"),
+    ],
+)
 def test_as_aws_renders_the_6_field_form_with_one_question_mark(five, aws):
     rendered = Cron(five, "UTC").as_aws()
     assert rendered == aws
@@ -42,11 +45,14 @@ def test_setting_both_day_fields_is_an_error_with_a_fix():
     assert "both day-of-month and day-of-week" in e.value.problem and e.value.fix == "set one of them to '*'"
 
 
-@pytest.mark.parametrize(("expression", "fix", "aws"), [
-    ("0 22 ? * MON-FRI *", "write '0 22 * * MON-FRI'", "cron(0 22 ? * MON-FRI *)"),
-    ("0 22 ? * 2-6 *", "write '0 22 * * 1-5'", "cron(0 22 ? * MON-FRI *)"),  # AWS 2-6 = MON-FRI (1=SUN)
-    ("0 7 1 * ? *", "write '0 7 1 * *'", "cron(0 7 1 * ? *)"),
-])
+@pytest.mark.parametrize(
+    ("expression", "fix", "aws"),
+    [
+        ("0 22 ? * MON-FRI *", "write '0 22 * * MON-FRI'", "cron(0 22 ? * MON-FRI *)"),
+        ("0 22 ? * 2-6 *", "write '0 22 * * 1-5'", "cron(0 22 ? * MON-FRI *)"),  # AWS 2-6 = MON-FRI (1=SUN)
+        ("0 7 1 * ? *", "write '0 7 1 * *'", "cron(0 7 1 * ? *)"),
+    ],
+)
 def test_a_6_field_aws_cron_is_rejected_with_its_5_field_translation(expression, fix, aws):
     with pytest.raises(ScheduleError) as e:
         Cron(expression, "UTC")
@@ -69,20 +75,24 @@ def test_unknown_timezone_suggests_the_right_spelling():
 def _shift_holds(original: Cron, shifted: Cron, minutes: int) -> None:
     since = datetime(2026, 1, 5, tzinfo=ZoneInfo(original.timezone))
     first = original.firings(since + timedelta(days=1), since + timedelta(days=15))
-    second = shifted.firings(since + timedelta(days=1) - timedelta(minutes=minutes),
-                             since + timedelta(days=15) - timedelta(minutes=minutes))
+    second = shifted.firings(
+        since + timedelta(days=1) - timedelta(minutes=minutes), since + timedelta(days=15) - timedelta(minutes=minutes)
+    )
     assert [t - timedelta(minutes=minutes) for t in first] == second
 
 
-@pytest.mark.parametrize(("expression", "minutes", "expected"), [
-    ("0 22 * * *", 30, "30 21 * * *"),
-    ("15 0 * * 1-5", 30, "45 23 * * 0-4"),   # across midnight: Monday 00:15 → Sunday 23:45
-    ("0 0 * * 0", 60, "0 23 * * 6"),         # Sunday → Saturday
-    ("0 0 * * MON,WED", 60, "0 23 * * 0,2"),
-    ("10 0 * * 0-2", 20, "50 23 * * 6,0-1"),    # a range that wraps around the week
-    ("10 0 * * 1-3", 20, "50 23 * * 0-2"),
-    ("10 0 * * 0-1", 20, "50 23 * * 6,0"),
-])
+@pytest.mark.parametrize(
+    ("expression", "minutes", "expected"),
+    [
+        ("0 22 * * *", 30, "30 21 * * *"),
+        ("15 0 * * 1-5", 30, "45 23 * * 0-4"),  # across midnight: Monday 00:15 → Sunday 23:45
+        ("0 0 * * 0", 60, "0 23 * * 6"),  # Sunday → Saturday
+        ("0 0 * * MON,WED", 60, "0 23 * * 0,2"),
+        ("10 0 * * 0-2", 20, "50 23 * * 6,0-1"),  # a range that wraps around the week
+        ("10 0 * * 1-3", 20, "50 23 * * 0-2"),
+        ("10 0 * * 0-1", 20, "50 23 * * 6,0"),
+    ],
+)
 def test_shifted_earlier_moves_time_and_day_of_week(expression, minutes, expected):
     original = Cron(expression, "America/New_York")
     shifted = original.shifted_earlier(minutes)
@@ -97,16 +107,19 @@ def test_shifted_earlier_refuses_what_it_cannot_shift():
         Cron("*/15 22 * * *", "UTC").shifted_earlier(5)
 
 
-@pytest.mark.parametrize(("expression", "minutes", "expected"), [
-    ("0 22 * * *", 10, "10 22 * * *"),
-    ("50 23 * * 1-5", 30, "20 0 * * 2-6"),    # across midnight: Monday 23:50 → Tuesday 00:20
-    ("0 23 * * 6", 60, "0 0 * * 0"),          # Saturday → Sunday
-    ("0 23 * * MON,WED", 90, "30 0 * * 2,4"),
-    ("50 23 * * 5-6", 20, "10 0 * * 6,0"),    # a range that wraps around the week
-    ("30 23 * * 0-6", 45, "15 0 * * 0-6"),    # the whole week stays the whole week
-    ("30 23 * * 0-7", 45, "15 0 * * 0-6"),
-    ("0 6 1 * *", 15, "15 6 1 * *"),          # day-of-month, same day
-])
+@pytest.mark.parametrize(
+    ("expression", "minutes", "expected"),
+    [
+        ("0 22 * * *", 10, "10 22 * * *"),
+        ("50 23 * * 1-5", 30, "20 0 * * 2-6"),  # across midnight: Monday 23:50 → Tuesday 00:20
+        ("0 23 * * 6", 60, "0 0 * * 0"),  # Saturday → Sunday
+        ("0 23 * * MON,WED", 90, "30 0 * * 2,4"),
+        ("50 23 * * 5-6", 20, "10 0 * * 6,0"),  # a range that wraps around the week
+        ("30 23 * * 0-6", 45, "15 0 * * 0-6"),  # the whole week stays the whole week
+        ("30 23 * * 0-7", 45, "15 0 * * 0-6"),
+        ("0 6 1 * *", 15, "15 6 1 * *"),  # day-of-month, same day
+    ],
+)
 def test_shifted_later_moves_time_and_day_of_week(expression, minutes, expected):
     original = Cron(expression, "America/New_York")
     shifted = original.shifted_later(minutes)
@@ -117,8 +130,9 @@ def test_shifted_later_moves_time_and_day_of_week(expression, minutes, expected)
 def test_shifted_later_refuses_what_it_cannot_shift():
     with pytest.raises(ScheduleError) as e:
         Cron("55 23 1 * *", "UTC").shifted_later(10)
-    assert e.value.problem == ("cron '55 23 1 * *' is a day-of-month schedule and firing 10 min later crosses "
-                               "midnight into another day")
+    assert e.value.problem == (
+        "cron '55 23 1 * *' is a day-of-month schedule and firing 10 min later crosses midnight into another day"
+    )
     assert e.value.fix == "start the window at 23:50 or earlier, or use day-of-week instead of day-of-month"
     with pytest.raises(ScheduleError, match="fixed minute and hour"):
         Cron("*/15 22 * * *", "UTC").shifted_later(5)
@@ -130,9 +144,16 @@ _DOW = st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True).map(lamb
 
 
 @settings(max_examples=60, deadline=None)
-@given(minute=st.integers(0, 59), hour=st.integers(0, 23), dow=st.one_of(st.just("*"), _DOW,
-       st.tuples(st.integers(0, 6), st.integers(0, 6)).filter(lambda t: t[0] < t[1]).map(lambda t: f"{t[0]}-{t[1]}")),
-       minutes=st.integers(0, 2 * 24 * 60))
+@given(
+    minute=st.integers(0, 59),
+    hour=st.integers(0, 23),
+    dow=st.one_of(
+        st.just("*"),
+        _DOW,
+        st.tuples(st.integers(0, 6), st.integers(0, 6)).filter(lambda t: t[0] < t[1]).map(lambda t: f"{t[0]}-{t[1]}"),
+    ),
+    minutes=st.integers(0, 2 * 24 * 60),
+)
 def test_shifted_later_fires_exactly_minutes_later_and_shifted_earlier_undoes_it(minute, hour, dow, minutes):
     original = Cron(f"{minute} {hour} * * {dow}", "UTC")
     later = original.shifted_later(minutes)
@@ -143,15 +164,21 @@ def test_shifted_later_fires_exactly_minutes_later_and_shifted_earlier_undoes_it
 
 
 # DST transitions in 2026: New York 8 Mar (spring) / 1 Nov (fall); Berlin 29 Mar / 25 Oct.
-TRANSITIONS = [("America/New_York", datetime(2026, 3, 8)), ("America/New_York", datetime(2026, 11, 1)),
-               ("Europe/Berlin", datetime(2026, 3, 29)), ("Europe/Berlin", datetime(2026, 10, 25))]
+TRANSITIONS = [
+    ("America/New_York", datetime(2026, 3, 8)),
+    ("America/New_York", datetime(2026, 11, 1)),
+    ("Europe/Berlin", datetime(2026, 3, 29)),
+    ("Europe/Berlin", datetime(2026, 10, 25)),
+]
 
 
 @pytest.mark.parametrize(("tz", "day"), TRANSITIONS, ids=lambda v: str(v)[:10])
 def test_a_22_00_window_fires_at_22_00_local_on_both_sides_of_a_dst_change(tz, day):
     zone = ZoneInfo(tz)
     start = Cron("0 22 * * *", tz)
-    firings = start.firings((day - timedelta(days=3)).replace(tzinfo=zone), (day + timedelta(days=3)).replace(tzinfo=zone))
+    firings = start.firings(
+        (day - timedelta(days=3)).replace(tzinfo=zone), (day + timedelta(days=3)).replace(tzinfo=zone)
+    )
     assert len(firings) == 6
     assert all((t.hour, t.minute) == (22, 0) for t in firings)
     offsets = {t.utcoffset() for t in firings}
@@ -160,16 +187,21 @@ def test_a_22_00_window_fires_at_22_00_local_on_both_sides_of_a_dst_change(tz, d
     assert len(set(utc_hours)) == 2
 
 
-@pytest.mark.parametrize(("tz", "day", "night_hours"), [
-    ("America/New_York", datetime(2026, 3, 8), 8),    # clocks jump forward during the night: 9 h → 8 h
-    ("America/New_York", datetime(2026, 11, 1), 10),  # clocks fall back: 9 h → 10 h
-    ("Europe/Berlin", datetime(2026, 3, 29), 8),
-    ("Europe/Berlin", datetime(2026, 10, 25), 10),
-])
+@pytest.mark.parametrize(
+    ("tz", "day", "night_hours"),
+    [
+        ("America/New_York", datetime(2026, 3, 8), 8),  # clocks jump forward during the night: 9 h → 8 h
+        ("America/New_York", datetime(2026, 11, 1), 10),  # clocks fall back: 9 h → 10 h
+        ("Europe/Berlin", datetime(2026, 3, 29), 8),
+        ("Europe/Berlin", datetime(2026, 10, 25), 10),
+    ],
+)
 def test_window_durations_are_real_hours_across_dst(tz, day, night_hours):
     zone = ZoneInfo(tz)
     window = Window(Cron("0 22 * * *", tz), Cron("0 7 * * *", tz))
-    occ = window.occurrences((day - timedelta(days=2)).replace(tzinfo=zone), (day + timedelta(days=2)).replace(tzinfo=zone))
+    occ = window.occurrences(
+        (day - timedelta(days=2)).replace(tzinfo=zone), (day + timedelta(days=2)).replace(tzinfo=zone)
+    )
     hours = {b.astimezone(zone).date(): (f - b).total_seconds() / 3600 for b, f in occ}
     transition_night = (day - timedelta(days=1)).date()
     assert hours[transition_night] == night_hours
@@ -191,8 +223,9 @@ def test_week_plan_puts_every_hour_in_the_window_config_at_says(name):
     spec = load_spec(ROOT / f"stacks/specs/{name}.yaml")
     start = WEEK_START.replace(tzinfo=ZoneInfo(spec.schedules[0].timezone))
     week = week_plan(spec, tuple([0.5] * 24), targets.get(spec.target).billing_units(spec))
-    assert [h.window for h in week] == [config_at(spec, start + timedelta(hours=h, minutes=30)).window
-                                        for h in range(168)]
+    assert [h.window for h in week] == [
+        config_at(spec, start + timedelta(hours=h, minutes=30)).window for h in range(168)
+    ]
     assert sum(h.window is not None for h in week) > 0
 
 

@@ -39,13 +39,16 @@ def test_tp_degrees_divide_the_gpu_count():
     assert sizing.valid_tp_degrees(8) == [1, 2, 4, 8]
 
 
-@pytest.mark.parametrize(("params_b", "precision", "instance_type", "tp"), [
-    (70, "fp16", "p4d.24xlarge", 8),   # 182 GB: 4×40 GB = 160 is short, 8×40 = 320 holds it
-    (70, "fp16", "g6e.12xlarge", 4),   # 4×48 GB L40S = 192 GB
-    (70, "awq", "g6e.12xlarge", 1),    # 45.5 GB on one 48 GB L40S
-    (8, "bf16", "g5.12xlarge", 1),     # 20.8 GB on one 24 GB A10G
-    (70, "fp16", "g5.12xlarge", None),  # 96 GB in all: does not fit at any degree
-])
+@pytest.mark.parametrize(
+    ("params_b", "precision", "instance_type", "tp"),
+    [
+        (70, "fp16", "p4d.24xlarge", 8),  # 182 GB: 4×40 GB = 160 is short, 8×40 = 320 holds it
+        (70, "fp16", "g6e.12xlarge", 4),  # 4×48 GB L40S = 192 GB
+        (70, "awq", "g6e.12xlarge", 1),  # 45.5 GB on one 48 GB L40S
+        (8, "bf16", "g5.12xlarge", 1),  # 20.8 GB on one 24 GB A10G
+        (70, "fp16", "g5.12xlarge", None),  # 96 GB in all: does not fit at any degree
+    ],
+)
 def test_smallest_fitting_tp(params_b, precision, instance_type, tp):
     inst = catalog.lookup(instance_type)
     assert sizing.smallest_fitting_tp(params_b, precision, inst) == tp

@@ -38,8 +38,10 @@ def test_ttft_below_the_p99_prompts_prefill_is_unreachable():
     ttft = _perf().ttft_s(CHAT.prompt.p99)
     e = envelope(P4D, None, ttft * 0.95, 20, CHAT)
     assert not e.reachable
-    assert e.problems == (f"TTFT for the p99 prompt of 1,800 tokens is ≈ {ttft * 1000:,.0f} ms on ml.p4d.24xlarge "
-                          f"(70B fp16, TP 8); the SLO is {ttft * 950:,.0f} ms",)
+    assert e.problems == (
+        f"TTFT for the p99 prompt of 1,800 tokens is ≈ {ttft * 1000:,.0f} ms on ml.p4d.24xlarge "
+        f"(70B fp16, TP 8); the SLO is {ttft * 950:,.0f} ms",
+    )
     assert envelope(P4D, None, ttft * 1.05, 20, CHAT).reachable
 
 
@@ -49,8 +51,11 @@ def _holds(perf, rate, sizes, ttft_slo_s, tps_slo):
     b = 1.0
     for _ in range(200):
         b = rate * (ttft_mean + sizes.output.mean * perf.decode_step_s(max(b, 1)))
-    limit = min(perf.max_batch_for_tokens_per_s(tps_slo), perf.max_num_seqs,
-                perf.kv_cache_tokens / (sizes.prompt.mean + sizes.output.mean))
+    limit = min(
+        perf.max_batch_for_tokens_per_s(tps_slo),
+        perf.max_num_seqs,
+        perf.kv_cache_tokens / (sizes.prompt.mean + sizes.output.mean),
+    )
     service = sizes.prompt.mean / perf.prefill_tokens_per_s
     rho = rate * service
     if rho >= 1:
@@ -58,8 +63,9 @@ def _holds(perf, rate, sizes, ttft_slo_s, tps_slo):
     misses = 0.0
     levels = [(i + 0.5) / 400 for i in range(400)]
     for q in levels:  # P(prefill wait > what is left of the target after this prompt's own work), M/M/1
-        left = ttft_slo_s - (perf.ttft_s(sizes.prompt.quantile(q)) - perf.decode_step_s(1) +
-                             perf.decode_step_s(max(b, 1)))
+        left = ttft_slo_s - (
+            perf.ttft_s(sizes.prompt.quantile(q)) - perf.decode_step_s(1) + perf.decode_step_s(max(b, 1))
+        )
         misses += 1.0 if left < 0 else rho * math.exp(-(1 - rho) * left / service)
     return b <= limit and misses / len(levels) <= 0.01 and perf.tokens_per_s_per_user(max(b, 1)) >= tps_slo - 1e-9
 
@@ -72,7 +78,7 @@ def test_rate_at_slo_is_the_largest_at_which_ttft_and_tokens_per_s_hold(ttft_slo
     assert _holds(perf, e.requests_per_second * 0.999, CHAT, ttft_slo_s, 20)
     assert not _holds(perf, e.requests_per_second * 1.02, CHAT, ttft_slo_s, 20)
     # Little's law: the concurrency at that rate
-    duration = (perf.ttft_s(CHAT.prompt.mean) + CHAT.output.mean * perf.decode_step_s(e.concurrency))
+    duration = perf.ttft_s(CHAT.prompt.mean) + CHAT.output.mean * perf.decode_step_s(e.concurrency)
     assert e.concurrency == pytest.approx(e.requests_per_second * duration, rel=1e-6)
 
 
@@ -98,11 +104,13 @@ def test_miss_share_is_the_mm1_tail_over_the_prompt_sizes():
 
 # --- request sizes ------------------------------------------------------------------------------------------
 
+
 def test_default_sizes_are_the_shared_traces_percentiles_and_the_docs_state_them():
     w = load_trace()
     s = request_sizes.shared()
-    assert (s.prompt.p50, s.prompt.p95, s.prompt.p99) == tuple(float(np.percentile(w.prompt_tokens, q))
-                                                               for q in (50, 95, 99))
+    assert (s.prompt.p50, s.prompt.p95, s.prompt.p99) == tuple(
+        float(np.percentile(w.prompt_tokens, q)) for q in (50, 95, 99)
+    )
     assert s.output.mean == pytest.approx(float(w.output_tokens.mean()))
     from llama_infra.spec.model import Load
 
@@ -126,8 +134,10 @@ capacity:
 def test_a_trace_next_to_the_spec_gives_the_sizes(tmp_path, monkeypatch):
     rows = [(2000 + 100 * i, 50 + i) for i in range(100)]
     (tmp_path / "traffic").mkdir()
-    (tmp_path / "traffic" / "week.csv").write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n" + "".join(
-        f"2024-05-10 00:{i // 60:02d}:{i % 60:02d},{p},{o}\n" for i, (p, o) in enumerate(rows)))
+    (tmp_path / "traffic" / "week.csv").write_text(
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        + "".join(f"2024-05-10 00:{i // 60:02d}:{i % 60:02d},{p},{o}\n" for i, (p, o) in enumerate(rows))
+    )
     (tmp_path / "spec.yaml").write_text(SPEC + "load: {request_sizes: {trace: traffic/week.csv}}\n")
     monkeypatch.chdir(ROOT)  # not the spec's folder: the path resolves against the spec file
     sizes = request_sizes.of_spec(load_spec(tmp_path / "spec.yaml"))
@@ -136,15 +146,18 @@ def test_a_trace_next_to_the_spec_gives_the_sizes(tmp_path, monkeypatch):
 
 
 def test_stated_percentiles_without_a_mean_take_the_lognormal_mean():
-    spec = parse_spec(SPEC + "load:\n  request_sizes:\n    prompt_tokens: {p50: 1000, p95: 3000, p99: 5000}\n"
-                             "    output_tokens: {p50: 100, p95: 300, p99: 500, mean: 140}\n")
+    spec = parse_spec(
+        SPEC + "load:\n  request_sizes:\n    prompt_tokens: {p50: 1000, p95: 3000, p99: 5000}\n"
+        "    output_tokens: {p50: 100, p95: 300, p99: 500, mean: 140}\n"
+    )
     sizes = request_sizes.of_spec(spec)
     sigma = math.log(3) / 1.6448536269514722
-    assert sizes.prompt.mean == pytest.approx(1000 * math.exp(sigma ** 2 / 2))
+    assert sizes.prompt.mean == pytest.approx(1000 * math.exp(sigma**2 / 2))
     assert sizes.output.mean == 140
 
 
 # --- what validate says -------------------------------------------------------------------------------------
+
 
 def test_a_stated_rate_per_replica_far_from_the_derived_one_is_a_warning_naming_both():
     spec = parse_spec(SPEC + "load: {peak_requests_per_second: 4, requests_per_second_per_replica: 40}\n")
@@ -153,8 +166,10 @@ def test_a_stated_rate_per_replica_far_from_the_derived_one_is_a_warning_naming_
     assert len(issues) == 1 and issues[0].severity == "warning"
     assert "40 requests/s per replica" in issues[0].problem
     assert f"the {day.requests_per_second:.2f} the replica model derives" in issues[0].problem
-    close = parse_spec(SPEC + f"load: {{peak_requests_per_second: 4, "
-                              f"requests_per_second_per_replica: {day.requests_per_second * 1.2:.4f}}}\n")
+    close = parse_spec(
+        SPEC + f"load: {{peak_requests_per_second: 4, "
+        f"requests_per_second_per_replica: {day.requests_per_second * 1.2:.4f}}}\n"
+    )
     assert not [i for i in slo_issues(close) if i.path == ("load", "requests_per_second_per_replica")]
 
 
@@ -187,8 +202,10 @@ def test_an_unreachable_configuration_is_an_error_with_the_numbers_and_fixes_tha
     spec = parse_spec(SPEC.replace("ttft_p99_ms: 1500", f"ttft_p99_ms: {slo_s * 1000:.0f}"))
     (issue,) = [i for i in slo_issues(spec) if i.severity == "error"]
     assert issue.path == ("capacity", "baseline", "instance_type")
-    assert (f"cannot meet the SLO at any scale: TTFT for the p99 prompt of {sizes.prompt.p99:,.0f} tokens is ≈ "
-            f"{idle['p4d.24xlarge'] * 1000:,.0f} ms on ml.p4d.24xlarge") in issue.problem
+    assert (
+        f"cannot meet the SLO at any scale: TTFT for the p99 prompt of {sizes.prompt.p99:,.0f} tokens is ≈ "
+        f"{idle['p4d.24xlarge'] * 1000:,.0f} ms on ml.p4d.24xlarge"
+    ) in issue.problem
     named = issue.fix.split("a faster instance (")[1].split(")")[0].split(", ")
     assert named
     for itype in named:  # every instance the fix names does reach the SLO
@@ -197,6 +214,7 @@ def test_an_unreachable_configuration_is_an_error_with_the_numbers_and_fixes_tha
 
 
 # --- validate and plan --------------------------------------------------------------------------------------
+
 
 def test_validate_fails_on_an_slo_no_scale_reaches_and_names_the_numbers(tmp_path):
     from typer.testing import CliRunner
@@ -210,8 +228,10 @@ def test_validate_fails_on_an_slo_no_scale_reaches_and_names_the_numbers(tmp_pat
     result = CliRunner().invoke(app, ["validate", str(good), str(bad)])
     assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
     ttft = replica_perf("p4d.24xlarge", 70, "fp16").ttft_s(request_sizes.shared().prompt.p99)
-    assert (f"{bad}: error: capacity.baseline.instance_type: the day configuration cannot meet the SLO at any "
-            f"scale: TTFT for the p99 prompt of 7,436 tokens is ≈ {ttft * 1000:,.0f} ms") in result.output
+    assert (
+        f"{bad}: error: capacity.baseline.instance_type: the day configuration cannot meet the SLO at any "
+        f"scale: TTFT for the p99 prompt of 7,436 tokens is ≈ {ttft * 1000:,.0f} ms"
+    ) in result.output
     assert f"{good}: ok" in result.output and f"{good}: error" not in result.output
 
 
@@ -223,6 +243,7 @@ def test_every_example_configuration_can_meet_its_slo(example):
 
 
 # --- derived targets ----------------------------------------------------------------------------------------
+
 
 def test_sagemaker_target_is_the_concurrency_at_slo_less_the_cold_start_headroom():
     from llama_infra.capacity_timeline import switch_time_s
@@ -262,12 +283,14 @@ def test_the_predictive_floor_rises_one_switch_time_before_the_ramp_and_falls_af
     from llama_infra.slo_targets import predictive_floor
 
     shape = [0.1] * 9 + [1.0] * 10 + [0.1] * 5  # a ramp at 09:00, down at 19:00
-    spec = parse_spec(SPEC.replace("burst: {max: 2}", "burst: {max: 30}") +
-                      f"load: {{peak_requests_per_second: 10, daily_shape: {shape}}}\n")
+    spec = parse_spec(
+        SPEC.replace("burst: {max: 2}", "burst: {max: 30}")
+        + f"load: {{peak_requests_per_second: 10, daily_shape: {shape}}}\n"
+    )
     e = needs(spec)[0].envelope
     ahead_h = math.ceil(switch_time_s(spec, e.config) / 3600)
     high = math.ceil(10 / e.requests_per_second - 1e-9)
     low = max(math.ceil(1 / e.requests_per_second - 1e-9), spec.min_replicas)
     floor = [f.min_replicas for f in predictive_floor(spec)]
-    assert floor[9 - ahead_h:19] == [high] * (10 + ahead_h)  # warm from one switch time before 09:00
+    assert floor[9 - ahead_h : 19] == [high] * (10 + ahead_h)  # warm from one switch time before 09:00
     assert floor[9 - ahead_h - 1] == low and floor[19] == low  # and back down after the ramp

@@ -15,14 +15,37 @@ from llama_infra.spec import DeploymentSpec, SpecError, parse_spec
 from llama_infra.targets import cost_report
 
 ROOT = Path(__file__).resolve().parents[1]
-VALID_SPECS = sorted((ROOT / "stacks" / "specs").glob("*.yaml")) + sorted((ROOT / "tests/data/good-specs").glob("*.yaml"))
+VALID_SPECS = sorted((ROOT / "stacks" / "specs").glob("*.yaml")) + sorted(
+    (ROOT / "tests/data/good-specs").glob("*.yaml")
+)
 TEXTS = [p.read_text() for p in VALID_SPECS]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-10**6, max_value=10**12),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
-    st.sampled_from(["", "0", "-1", "ml.g5.2xlarge", "g6e.xlarge", "hf://meta-llama/x", "0 22 * * *",
-                     "America/New_York", "spot", "eks", "sagemaker", "int4", "hf_abc", "aws:x", "1e309", "~"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**6), max_value=10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "ml.g5.2xlarge",
+            "g6e.xlarge",
+            "hf://meta-llama/x",
+            "0 22 * * *",
+            "America/New_York",
+            "spot",
+            "eks",
+            "sagemaker",
+            "int4",
+            "hf_abc",
+            "aws:x",
+            "1e309",
+            "~",
+        ]
+    ),
 )
 values = st.one_of(scalars, st.lists(scalars, max_size=4), st.dictionaries(st.text(max_size=8), scalars, max_size=3))
 
@@ -71,11 +94,15 @@ def mutated_spec_texts(draw):
     if draw(st.booleans()):  # damage the text itself: YAML syntax errors, odd indentation, stray characters
         at = draw(st.integers(0, len(out)))
         cut = draw(st.integers(0, 5))
-        out = out[:at] + draw(st.text(alphabet="{}[]:,-'\"#&*!|> \n\tx0", max_size=4)) + out[at + cut:]
+        out = out[:at] + draw(st.text(alphabet="{}[]:,-'\"#&*!|> \n\tx0", max_size=4)) + out[at + cut :]
     return out
 
 
-@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 150)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(mutated_spec_texts())
 def test_mutated_specs_give_a_spec_or_a_spec_error_never_another_exception(text):
     try:

@@ -62,8 +62,9 @@ def test_parse_spec_bounds_text_it_is_given_directly():
     assert "larger than 256 KiB" in str(caught.value)
 
 
-@pytest.mark.parametrize("nesting", ["[" * 100_000, "[a, " * 50_000, "{a: " * 30_000,
-                                     "\n" + "".join(" " * i + "- \n" for i in range(600))])
+@pytest.mark.parametrize(
+    "nesting", ["[" * 100_000, "[a, " * 50_000, "{a: " * 30_000, "\n" + "".join(" " * i + "- \n" for i in range(600))]
+)
 def test_nesting_beyond_the_limit_is_refused_at_the_limit(nesting):
     """Flow nesting is refused by the scanner itself (a line of '[' otherwise costs it seconds), block nesting by
     the event walk; either way before anything recursive runs."""
@@ -117,9 +118,11 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
 
 
 def test_a_few_ordinary_aliases_still_work():
-    text = DEV + ("schedules:\n"
-                  "  - {name: weeknight, start: '0 22 * * 1-5', end: '0 6 * * 2-6', downsize: &small {min_replicas: 1}}\n"
-                  "  - {name: weekend, start: '0 22 * * 6', end: '0 6 * * 1', downsize: *small}\n")
+    text = DEV + (
+        "schedules:\n"
+        "  - {name: weeknight, start: '0 22 * * 1-5', end: '0 6 * * 2-6', downsize: &small {min_replicas: 1}}\n"
+        "  - {name: weekend, start: '0 22 * * 6', end: '0 6 * * 1', downsize: *small}\n"
+    )
     spec = parse_spec(text.replace("count: 1", "count: 2"))
     assert spec.schedules[1].downsize == spec.schedules[0].downsize
 
@@ -131,10 +134,14 @@ def test_strict_types_accept_whole_numbers_for_number_fields():
 
 # --- daylight saving --------------------------------------------------------------------------------------------
 
+
 def test_local_time_anomalies_find_the_spring_gap_and_the_autumn_fold():
     (gap,) = local_time_anomalies(Cron("30 2 * * *", "America/New_York"))
-    assert (gap.kind, gap.local, gap.span) == ("gap", datetime(2026, 3, 8, 2, 30),
-                                               (datetime(2026, 3, 8, 2), datetime(2026, 3, 8, 3)))
+    assert (gap.kind, gap.local, gap.span) == (
+        "gap",
+        datetime(2026, 3, 8, 2, 30),
+        (datetime(2026, 3, 8, 2), datetime(2026, 3, 8, 3)),
+    )
     (fold,) = local_time_anomalies(Cron("30 1 * * *", "America/New_York"))
     assert (fold.kind, fold.local) == ("fold", datetime(2026, 11, 1, 1, 30))
     assert fold.span[1] - fold.span[0] == timedelta(hours=1)
@@ -160,7 +167,8 @@ def test_the_dst_check_scans_the_coming_decade_not_one_year():
 def _with_window(start: str, end: str, timezone: str = "America/New_York") -> str:
     return DEV.replace("count: 1", "count: 2") + (
         f"schedules:\n  - {{name: night, timezone: {timezone}, start: '{start}', end: '{end}', "
-        "downsize: {min_replicas: 1}}\n")
+        "downsize: {min_replicas: 1}}\n"
+    )
 
 
 def test_a_start_in_the_gap_or_a_time_in_the_fold_is_a_warning_that_says_what_happens():
@@ -201,12 +209,15 @@ def damaged_bytes(draw):
     for _ in range(draw(st.integers(0, 4))):  # overwrite, insert or delete bytes
         at = draw(st.integers(0, len(raw)))
         junk = draw(st.binary(min_size=1, max_size=8))
-        raw = raw[:at] + junk + raw[at + draw(st.integers(0, 8)):]
+        raw = raw[:at] + junk + raw[at + draw(st.integers(0, 8)) :]
     return raw
 
 
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 200)), deadline=timedelta(seconds=10),
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 200)),
+    deadline=timedelta(seconds=10),
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(damaged_bytes())
 def test_raw_bytes_give_a_spec_or_a_located_spec_error_never_another_exception(tmp_path_factory, raw):
     path = tmp_path_factory.mktemp("raw") / "fuzz.yaml"

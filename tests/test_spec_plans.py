@@ -21,7 +21,9 @@ from llama_infra.capacity_plan import window_config
 from llama_infra.plan import plan_stack
 
 ROOT = Path(__file__).resolve().parents[1]
-PLANS = settings(max_examples=int(os.environ.get("PLAN_EXAMPLES", 3)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PLANS = settings(
+    max_examples=int(os.environ.get("PLAN_EXAMPLES", 3)), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _plan(spec, preview: bool):
@@ -67,8 +69,10 @@ def _day_replicas(body: dict, load: float) -> int:
     """KEDA's answer for a formula ScaledObject outside every window (cron gates report 1) under a queue `load`."""
     from eks.keda_model import formula_replicas
 
-    env = {t["name"]: 1.0 if t["type"] == "cron" else (min(load, 1.0) if t["name"] == "wake" else load)
-           for t in body["triggers"]}
+    env = {
+        t["name"]: 1.0 if t["type"] == "cron" else (min(load, 1.0) if t["name"] == "wake" else load)
+        for t in body["triggers"]
+    }
     counts = {k: _count(body[k]) for k in ("minReplicaCount", "maxReplicaCount")}
     return formula_replicas(body | counts, env)
 
@@ -76,8 +80,11 @@ def _day_replicas(body: dict, load: float) -> int:
 def _check_eks(spec, plan):
     deployments = {r.name.rsplit("-", 1)[-1]: r for r in plan.resources if r.type == "kubernetes:apps/v1:Deployment"}
     baseline = _count(deployments["baseline"].inputs["spec"]["replicas"]) if "baseline" in deployments else 0
-    scalers = [r for r in plan.resources if r.type in ("kubernetes:keda.sh/v1alpha1:ScaledObject",
-                                                       "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")]
+    scalers = [
+        r
+        for r in plan.resources
+        if r.type in ("kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    ]
     for s in scalers:
         body = s.inputs["spec"]
         lo = _count(body.get("minReplicaCount", body.get("minReplicas", 0)))
@@ -89,8 +96,9 @@ def _check_eks(spec, plan):
             continue
         if target != f"{spec.name}-burst":  # a night variant: bounded by its window
             (window,) = [w for w in spec.schedules if target == f"{spec.name}-{w.name}"]
-            assert lo == 0 and hi == max(1, window_config(spec, window).max_replicas, window_config(spec, window)
-                                         .min_replicas)
+            assert lo == 0 and hi == max(
+                1, window_config(spec, window).max_replicas, window_config(spec, window).min_replicas
+            )
             continue
         if body.get("advanced", {}).get("scalingModifiers"):
             # with windows the burst's day floor and ceiling are in its formula: read it with every gate closed

@@ -16,7 +16,9 @@ from llama_infra.spec import DeploymentSpec, SpecRuleErrors, parse_spec
 from llama_infra.targets import cost_report
 from llama_infra.targets import get as target_of
 
-FAST = settings(max_examples=int(os.environ.get("SPEC_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=int(os.environ.get("SPEC_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @FAST
@@ -66,12 +68,20 @@ def test_every_valid_spec_has_a_cost_report(spec):
 
 
 _NO_OTHER_FAMILY = {  # 405B fp8 at TP 4 needs 4×H200-class GPUs: no other family holds a replica
-    "name": "llama-405b", "target": "eks",
-    "model": {"id": "meta-llama/Llama-3.1-405B-Instruct", "params_b": 405, "precision": "fp8",
-              "tensor_parallel_degree": 4, "memory_overhead_fraction": 0.2,
-              "weights": {"source": "s3://llama-weights/llama-405b/"}},
+    "name": "llama-405b",
+    "target": "eks",
+    "model": {
+        "id": "meta-llama/Llama-3.1-405B-Instruct",
+        "params_b": 405,
+        "precision": "fp8",
+        "tensor_parallel_degree": 4,
+        "memory_overhead_fraction": 0.2,
+        "weights": {"source": "s3://llama-weights/llama-405b/"},
+    },
     "capacity": {"baseline": {"instance_type": "p5en.48xlarge", "count": 1}, "burst": {"max": 1}},
-    "scaling": {}, "schedules": [], "eks": {"cluster_name": "gpu"},
+    "scaling": {},
+    "schedules": [],
+    "eks": {"cluster_name": "gpu"},
 }
 
 

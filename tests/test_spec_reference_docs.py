@@ -14,8 +14,9 @@ DOC = ROOT / "docs" / "spec-reference.md"
 
 
 def test_committed_spec_reference_is_current():
-    assert DOC.read_text(encoding="utf-8") == markdown_reference(json_schema()), \
+    assert DOC.read_text(encoding="utf-8") == markdown_reference(json_schema()), (
         "docs/spec-reference.md is stale: run `llama-infra schema --markdown -o docs/spec-reference.md`"
+    )
 
 
 def test_schema_markdown_command_prints_the_reference():

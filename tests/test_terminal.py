@@ -17,7 +17,11 @@ def test_an_arn_with_secret_prints_as_written():
 
 
 def test_no_module_builds_its_own_console():
-    makers = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "llama_infra").rglob("*.py"))
-              if p.name != "terminal.py"
-              for n, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\bConsole\(", line)]
+    makers = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in sorted((ROOT / "llama_infra").rglob("*.py"))
+        if p.name != "terminal.py"
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"\bConsole\(", line)
+    ]
     assert makers == [], f"build consoles with llama_infra.terminal.console(): {makers}"

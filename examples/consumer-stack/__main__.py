@@ -51,12 +51,20 @@ aws.cloudwatch.MetricAlarm(
 invoke_policy = aws.iam.Policy(
     "chat-invoke",
     description=f"Invoke the {spec.name} endpoint",
-    policy=chat.endpoint_arn.apply(lambda arn: json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["sagemaker:InvokeEndpoint",
-                                                     "sagemaker:InvokeEndpointWithResponseStream"],
-                       "Resource": arn}],
-    })),
+    policy=chat.endpoint_arn.apply(
+        lambda arn: json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+                        "Resource": arn,
+                    }
+                ],
+            }
+        )
+    ),
     tags=spec.tags,
 )
 aws.iam.RolePolicyAttachment("chat-invoke-app", role=app_role_name, policy_arn=invoke_policy.arn)

@@ -29,10 +29,12 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    show_version: bool = typer.Option(False, "--version", "-V", callback=_print_version, is_eager=True,
-                                      help="Print the version and exit."),
+    show_version: bool = typer.Option(
+        False, "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Typed, cost-aware Llama serving on AWS: validate, plan, diff, simulate, verify."""
+
 
 # Command modules, in the order they appear in --help. Add a module here to add a command.
 COMMAND_MODULES = [

@@ -27,6 +27,9 @@ def require(extra: str, command: str) -> None:
     """Exit 2 with the install command when the extra a command needs is not installed."""
     missing = missing_modules(extra)
     if missing:
-        typer.echo(f"llama-infra {command} needs the '{extra}' extra ({', '.join(missing)} not installed): "
-                   f"pip install 'llama-infra[{extra}]'", err=True)
+        typer.echo(
+            f"llama-infra {command} needs the '{extra}' extra ({', '.join(missing)} not installed): "
+            f"pip install 'llama-infra[{extra}]'",
+            err=True,
+        )
         raise typer.Exit(2)

@@ -8,11 +8,19 @@ import typer
 
 
 class WorkloadOptions:
-    trace = typer.Option(None, "--trace", help="Per-request trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens); "
-                         "default: the shared Azure LLM 2023 code trace.")
-    rate_profile = typer.Option(None, "--rate-profile", help="Rate CSV (minute_offset, requests_per_minute_mid) to "
-                                "synthesise Poisson arrivals from, sizes sampled from --trace; 'shared' for the "
-                                "Azure LLM 2024 coding week.")
+    trace = typer.Option(
+        None,
+        "--trace",
+        help="Per-request trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens); "
+        "default: the shared Azure LLM 2023 code trace.",
+    )
+    rate_profile = typer.Option(
+        None,
+        "--rate-profile",
+        help="Rate CSV (minute_offset, requests_per_minute_mid) to "
+        "synthesise Poisson arrivals from, sizes sampled from --trace; 'shared' for the "
+        "Azure LLM 2024 coding week.",
+    )
     peak_rps = typer.Option(None, "--peak-rps", help="Busiest rate the profile is scaled to (req/s).")
     days = typer.Option(7.0, "--days", help="Days to synthesise.")
     window = typer.Option(None, "--window", help="START:END of the workload to keep, e.g. 0:1h, 2d:3d.")

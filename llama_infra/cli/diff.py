@@ -21,9 +21,11 @@ def register(app: typer.Typer) -> None:
         format: Format = typer.Option(Format.text, "--format", "-f", help="text, or markdown for a PR comment."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
         as_json: bool = typer.Option(False, "--json", help="Print the diff as JSON for machines (overrides --format)."),
-        detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
-                                               help="Exit 0 with no changes, 2 with changes, 1 on error (like "
-                                               "terraform plan)."),
+        detailed_exitcode: bool = typer.Option(
+            False,
+            "--detailed-exitcode",
+            help="Exit 0 with no changes, 2 with changes, 1 on error (like terraform plan).",
+        ),
     ) -> None:
         """Offline resource-level diff of two specs: create/update/replace/delete, why, and the cost delta."""
         from llama_infra.diff import DiffInputError, diff_refs

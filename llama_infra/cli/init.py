@@ -22,16 +22,25 @@ def register(app: typer.Typer) -> None:
         from llama_infra.scaffold import SERVING, scaffold
         from llama_infra.spec import SpecError
 
-        choices = {"--target": (target, ("sagemaker", "eks")), "--model": (model, tuple(SERVING)),
-                   "--environment": (environment, ("dev", "staging", "prod"))}
+        choices = {
+            "--target": (target, ("sagemaker", "eks")),
+            "--model": (model, tuple(SERVING)),
+            "--environment": (environment, ("dev", "staging", "prod")),
+        }
         for option, (value, allowed) in choices.items():
             if value not in allowed:
                 typer.echo(f"{option}: '{value}' is not one of {', '.join(allowed)}", err=True)
                 raise typer.Exit(2)
         try:
-            files = scaffold(directory, name=name or f"llama-{model}-{environment}", target=target,  # type: ignore[arg-type]
-                             model=model, region=region, environment=environment,  # type: ignore[arg-type]
-                             cluster_name=cluster_name)
+            files = scaffold(
+                directory,
+                name=name or f"llama-{model}-{environment}",
+                target=target,  # type: ignore[arg-type]
+                model=model,
+                region=region,
+                environment=environment,  # type: ignore[arg-type]
+                cluster_name=cluster_name,
+            )
         except FileExistsError as e:
             typer.echo(str(e), err=True)
             raise typer.Exit(1) from None

@@ -12,10 +12,12 @@ def register(app: typer.Typer) -> None:
     def manifests(
         spec_file: Path = typer.Argument(..., help="Spec YAML with target: eks."),
         node_role: str = typer.Option("KARPENTER_NODE_ROLE", help="IAM role name the EC2NodeClass gives nodes."),
-        adapter_rules: bool = typer.Option(False, help="Print prometheus-adapter's rules.external instead (for a "
-                                                       "preinstalled adapter)."),
-        output: str = typer.Option("yaml", "--output", "-o", help="yaml (a multi-document stream for kubectl) or "
-                                   "json (a kind: List)."),
+        adapter_rules: bool = typer.Option(
+            False, help="Print prometheus-adapter's rules.external instead (for a preinstalled adapter)."
+        ),
+        output: str = typer.Option(
+            "yaml", "--output", "-o", help="yaml (a multi-document stream for kubectl) or json (a kind: List)."
+        ),
     ) -> None:
         """Print every Kubernetes object (namespace, NodePools, Deployments, Service, PDB, autoscaler) as YAML."""
         import sys
@@ -41,8 +43,11 @@ def register(app: typer.Typer) -> None:
         if output == "json":
             import json
 
-            doc = {"rules": {"external": adapter_external_rules(spec)}} if adapter_rules else \
-                {"apiVersion": "v1", "kind": "List", "items": list(all_objects(spec, node_role))}
+            doc = (
+                {"rules": {"external": adapter_external_rules(spec)}}
+                if adapter_rules
+                else {"apiVersion": "v1", "kind": "List", "items": list(all_objects(spec, node_role))}
+            )
             typer.echo(json.dumps(doc, indent=2))
             return
         yaml = YAML()

@@ -10,15 +10,22 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def plan(
-        stacks: list[str] = typer.Argument(None, metavar="[STACK|SPEC_FILE]...",
-                                           help="Stacks (stacks/Pulumi.<stack>.yaml) or spec files (.yaml/.yml/.json) "
-                                           "to plan (default: every stack, dev to prod)."),
+        stacks: list[str] = typer.Argument(
+            None,
+            metavar="[STACK|SPEC_FILE]...",
+            help="Stacks (stacks/Pulumi.<stack>.yaml) or spec files (.yaml/.yml/.json) "
+            "to plan (default: every stack, dev to prod).",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the plans as JSON for machines."),
-        details: bool | None = typer.Option(None, "--details/--summary",
-                                            help="After the summary table, each stack's resources, scaling, "
-                                            "timeline and cost (default: --details for one stack, else --summary)."),
-        stacks_dir: Path | None = typer.Option(None, "--stacks-dir", help="Directory with __main__.py and "
-                                               "Pulumi.<stack>.yaml files (default: ./stacks)."),
+        details: bool | None = typer.Option(
+            None,
+            "--details/--summary",
+            help="After the summary table, each stack's resources, scaling, "
+            "timeline and cost (default: --details for one stack, else --summary).",
+        ),
+        stacks_dir: Path | None = typer.Option(
+            None, "--stacks-dir", help="Directory with __main__.py and Pulumi.<stack>.yaml files (default: ./stacks)."
+        ),
     ) -> None:
         """Run the Pulumi program offline under mocks: resources, scaling policy, cost and warnings per stack."""
         import json

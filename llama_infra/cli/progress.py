@@ -19,8 +19,9 @@ class EtaProgress:
     """`with EtaProgress(total, "simulating") as p: p(done_now)` — a callable that counts completed units (steps,
     trials, benchmarks) towards `total`; `describe(text)` names the unit in progress. Disabled: counts only."""
 
-    def __init__(self, total: int, label: str, enabled: bool = True, show_after_seconds: float | None = None,
-                 console=None) -> None:
+    def __init__(
+        self, total: int, label: str, enabled: bool = True, show_after_seconds: float | None = None, console=None
+    ) -> None:
         self.total, self.label, self.enabled, self.done = total, label, enabled, 0
         self.show_after_seconds = show_after_seconds
         self.console = console
@@ -61,10 +62,18 @@ class EtaProgress:
 
             from llama_infra import terminal
 
-            self.bar = Progress(TextColumn(self.label), TextColumn("{task.description}"), BarColumn(),
-                                MofNCompleteColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                                TextColumn("ETA"), TimeRemainingColumn(),
-                                console=self.console or terminal.console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn(self.label),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console or terminal.console(stderr=True),
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task(self.current, total=self.total, completed=self.done)
         elif self.bar is not None and self.task is not None:

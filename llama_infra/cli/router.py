@@ -54,7 +54,9 @@ def build_router_config(config_file: Path | None, overrides: dict[str, Any]) -> 
 def register(app: typer.Typer) -> None:
     @app.command()
     def router(
-        config_file: Annotated[Path | None, typer.Option("--config", help="YAML/JSON with RouterConfig fields.")] = None,
+        config_file: Annotated[
+            Path | None, typer.Option("--config", help="YAML/JSON with RouterConfig fields.")
+        ] = None,
         primary_url: Annotated[str | None, typer.Option(help="Primary service base URL.")] = None,
         primary_queue_metric: Annotated[str | None, typer.Option(help="auto | vllm | tgi | in_flight")] = None,
         fallback_url: Annotated[str | None, typer.Option(help="Fallback service base URL.")] = None,

@@ -23,8 +23,10 @@ def parse_policies(value: str) -> tuple[str, ...]:
     chosen = tuple(p.strip() for p in value.split(",") if p.strip())
     unknown = [p for p in chosen if p not in POLICY_NAMES]
     if unknown or not chosen:
-        raise typer.BadParameter(f"unknown policy {', '.join(unknown) or '(none given)'}; choose from "
-                                 f"{', '.join(POLICY_NAMES)} (or all)", param_hint="--policies")
+        raise typer.BadParameter(
+            f"unknown policy {', '.join(unknown) or '(none given)'}; choose from {', '.join(POLICY_NAMES)} (or all)",
+            param_hint="--policies",
+        )
     return chosen
 
 
@@ -39,8 +41,9 @@ def register(app: typer.Typer) -> None:
         window: str | None = WorkloadOptions.window,
         seed: int = WorkloadOptions.seed,
         step_seconds: float | None = WorkloadOptions.step_seconds,
-        policies: str = typer.Option("all", help=f"Comma-separated, of {', '.join(POLICY_NAMES)} (each "
-                                     "described below), or all."),
+        policies: str = typer.Option(
+            "all", help=f"Comma-separated, of {', '.join(POLICY_NAMES)} (each described below), or all."
+        ),
         out: Path | None = typer.Option(None, "--out", help="Directory for results.json and PNG plots."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
         processes: int = typer.Option(1, help="Run policies in this many processes."),

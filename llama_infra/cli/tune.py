@@ -27,12 +27,20 @@ def register(app: typer.Typer) -> None:
         seed: int = WorkloadOptions.seed,
         step_seconds: float | None = WorkloadOptions.step_seconds,
         passes: int = typer.Option(2, min=1, max=10, help="Coordinate-descent passes over the knobs."),
-        max_trials: int = typer.Option(200, "--max-trials", min=1, help="Most simulations to run (the trial "
-                                       "budget is the smaller of this and 1 + passes × options)."),
-        write: bool = typer.Option(False, "--write", help="Write the recommended change into SPEC (comments and "
-                                   "layout kept), not only print it as a diff."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (trials as they run go to "
-                                     "stderr)."),
+        max_trials: int = typer.Option(
+            200,
+            "--max-trials",
+            min=1,
+            help="Most simulations to run (the trial budget is the smaller of this and 1 + passes × options).",
+        ),
+        write: bool = typer.Option(
+            False,
+            "--write",
+            help="Write the recommended change into SPEC (comments and layout kept), not only print it as a diff.",
+        ),
+        as_json: bool = typer.Option(
+            False, "--json", help="Print the result as JSON (trials as they run go to stderr)."
+        ),
     ) -> None:
         """Search window configurations (instance type and model, min/max, whether the window exists, its times),
         baseline count and purchase, burst max, scaling targets and stabilization windows through the simulator;
@@ -58,16 +66,25 @@ def register(app: typer.Typer) -> None:
         idle = idle_windows(spec, workload)
         if idle:
             space = without_idle_windows(space, idle)
-            console.print(f"not searched: {', '.join(repr(n) for n in idle)} — never in force during this workload "
-                          "(the simulator cannot judge a window it never runs; use a workload that covers it, e.g. "
-                          "--rate-profile shared --days 1)", highlight=False)
+            console.print(
+                f"not searched: {', '.join(repr(n) for n in idle)} — never in force during this workload "
+                "(the simulator cannot judge a window it never runs; use a workload that covers it, e.g. "
+                "--rate-profile shared --days 1)",
+                highlight=False,
+            )
         budget = trial_budget(space, passes, max_trials)
-        console.print(f"search space: {len(space.knobs)} knobs, {space.options} options; trial budget {budget} "
-                      f"simulations (1 + {passes} passes × {space.options} options, at most --max-trials "
-                      f"{max_trials})", highlight=False)
+        console.print(
+            f"search space: {len(space.knobs)} knobs, {space.options} options; trial budget {budget} "
+            f"simulations (1 + {passes} passes × {space.options} options, at most --max-trials "
+            f"{max_trials})",
+            highlight=False,
+        )
         if space.pruned:
-            console.print(f"pruned before simulating: {len(space.pruned)} window configurations the SLO envelope "
-                          "rules out at any scale, e.g.", highlight=False)
+            console.print(
+                f"pruned before simulating: {len(space.pruned)} window configurations the SLO envelope "
+                "rules out at any scale, e.g.",
+                highlight=False,
+            )
             for p in space.pruned[:SHOWN_PRUNED]:
                 console.print(f"  {p.knob.split(':')[0]} on {p.label}: {p.reason}", highlight=False, markup=False)
         if space.rejected:
@@ -77,13 +94,25 @@ def register(app: typer.Typer) -> None:
             progress(1)
             r = t.result
             mark = "" if t.eligible else " (a configuration the SLO envelope rules out)"
-            console.print(f"  {describe_changes(t.changes)}: ${r.total_cost_usd:,.2f}, SLO attainment "
-                          f"{r.slo_attainment:.1%}{mark}", highlight=False, markup=False)
+            console.print(
+                f"  {describe_changes(t.changes)}: ${r.total_cost_usd:,.2f}, SLO attainment "
+                f"{r.slo_attainment:.1%}{mark}",
+                highlight=False,
+                markup=False,
+            )
 
         try:
             with EtaProgress(budget, "tuning (trials, at most)", console=terminal.console(stderr=True)) as progress:
-                result = run_tune(spec, workload, seed, step_seconds or default_step_seconds(workload), passes,
-                                  max_trials, show, space)
+                result = run_tune(
+                    spec,
+                    workload,
+                    seed,
+                    step_seconds or default_step_seconds(workload),
+                    passes,
+                    max_trials,
+                    show,
+                    space,
+                )
         except ReplicaModelError as e:
             typer.echo(f"error: {spec_file}: {e}", err=True)
             raise typer.Exit(1) from None
@@ -94,30 +123,56 @@ def register(app: typer.Typer) -> None:
             def outcome(t) -> dict | None:
                 if t is None:
                     return None
-                return {"changes": {path_str(k): (None if v is REMOVE else v) for k, v in t.changes.items()},
-                        "removed": [path_str(k) for k, v in t.changes.items() if v is REMOVE],
-                        "cost_usd": round(t.result.total_cost_usd, 2), "slo_attainment": t.result.slo_attainment,
-                        "meets_slo": t.meets_slo,
-                        "by_configuration": [{"configuration": s.name, "instance_type": s.config.instance_type,
-                                              "requests": s.requests, "slo_attainment": round(s.attainment, 4)}
-                                             for s in t.shares]}
+                return {
+                    "changes": {path_str(k): (None if v is REMOVE else v) for k, v in t.changes.items()},
+                    "removed": [path_str(k) for k, v in t.changes.items() if v is REMOVE],
+                    "cost_usd": round(t.result.total_cost_usd, 2),
+                    "slo_attainment": t.result.slo_attainment,
+                    "meets_slo": t.meets_slo,
+                    "by_configuration": [
+                        {
+                            "configuration": s.name,
+                            "instance_type": s.config.instance_type,
+                            "requests": s.requests,
+                            "slo_attainment": round(s.attainment, 4),
+                        }
+                        for s in t.shares
+                    ],
+                }
 
-            typer.echo(json.dumps({
-                "spec": spec.name, "workload": workload.description, "budget": budget,
-                "simulations": len(result.trials),
-                "knobs": [{"name": k.name, "options": [o.label for o in k.options]} for k in space.knobs],
-                "pruned": [{"knob": p.knob, "option": p.label, "reason": p.reason} for p in space.pruned],
-                "rejected": space.rejected, "not_searched_windows": idle, "infeasible": result.infeasible,
-                "as_written": outcome(start), "recommended": outcome(best) if not result.infeasible else None,
-                "best": outcome(best), "diff": yaml_diff(spec_file, changes) if changes else "",
-                "written": bool(write and changes)}, indent=2))
+            typer.echo(
+                json.dumps(
+                    {
+                        "spec": spec.name,
+                        "workload": workload.description,
+                        "budget": budget,
+                        "simulations": len(result.trials),
+                        "knobs": [{"name": k.name, "options": [o.label for o in k.options]} for k in space.knobs],
+                        "pruned": [{"knob": p.knob, "option": p.label, "reason": p.reason} for p in space.pruned],
+                        "rejected": space.rejected,
+                        "not_searched_windows": idle,
+                        "infeasible": result.infeasible,
+                        "as_written": outcome(start),
+                        "recommended": outcome(best) if not result.infeasible else None,
+                        "best": outcome(best),
+                        "diff": yaml_diff(spec_file, changes) if changes else "",
+                        "written": bool(write and changes),
+                    },
+                    indent=2,
+                )
+            )
         elif start is not None and best is not None:
             s, b = start.result, best.result
-            verdict = (f"Recommended: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO."
-                       if not result.infeasible else
-                       f"Best: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO (misses it).")
-            console.print(f"\n{len(result.trials)} simulations (budget {budget}). As written: "
-                          f"${s.total_cost_usd:,.2f}, {s.slo_attainment:.1%} within SLO. {verdict}", highlight=False)
+            verdict = (
+                f"Recommended: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO."
+                if not result.infeasible
+                else f"Best: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO (misses it)."
+            )
+            console.print(
+                f"\n{len(result.trials)} simulations (budget {budget}). As written: "
+                f"${s.total_cost_usd:,.2f}, {s.slo_attainment:.1%} within SLO. {verdict}",
+                highlight=False,
+            )
         if result.infeasible:
             typer.echo(f"infeasible: {spec_file}: {result.infeasible}", err=True)
             raise typer.Exit(EXIT_INFEASIBLE)

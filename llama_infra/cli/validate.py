@@ -13,8 +13,13 @@ SCHEMA_PATH = Path("schema/deployment-spec.schema.json")
 def _issue(issue, line: int | None) -> dict:
     from llama_infra.spec.errors import dotted
 
-    return {"severity": issue.severity, "line": line, "field": dotted(issue.path), "problem": issue.problem,
-            "fix": issue.fix}
+    return {
+        "severity": issue.severity,
+        "line": line,
+        "field": dotted(issue.path),
+        "problem": issue.problem,
+        "fix": issue.fix,
+    }
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +44,13 @@ def register(app: typer.Typer) -> None:
                 spec = load_spec(f)
             except SpecError as e:
                 failed += 1
-                report.append({"file": str(f), "ok": False,
-                               "problems": [_issue(i, line) for i, line in zip(e.issues, e.lines, strict=True)]})
+                report.append(
+                    {
+                        "file": str(f),
+                        "ok": False,
+                        "problems": [_issue(i, line) for i, line in zip(e.issues, e.lines, strict=True)],
+                    }
+                )
                 if not as_json:
                     err.print(str(e), markup=False, highlight=False)
                 continue
@@ -49,13 +59,23 @@ def register(app: typer.Typer) -> None:
             found = warnings(spec) + slo_issues(spec)
             slo_failed = any(i.severity == "error" for i in found)
             failed += bool((strict and found) or slo_failed)
-            report.append({"file": str(f), "ok": not ((strict and found) or slo_failed), "target": spec.target,
-                           "model": spec.model.id, "instance_type": spec.capacity.baseline.instance_type,
-                           "problems": [_issue(w, None) for w in found]})
+            report.append(
+                {
+                    "file": str(f),
+                    "ok": not ((strict and found) or slo_failed),
+                    "target": spec.target,
+                    "model": spec.model.id,
+                    "instance_type": spec.capacity.baseline.instance_type,
+                    "problems": [_issue(w, None) for w in found],
+                }
+            )
             if as_json:
                 continue
-            out.print(f"{f}: ok ({spec.target}, {spec.model.id}, {spec.capacity.baseline.instance_type})",
-                      markup=False, highlight=False)
+            out.print(
+                f"{f}: ok ({spec.target}, {spec.model.id}, {spec.capacity.baseline.instance_type})",
+                markup=False,
+                highlight=False,
+            )
             for w in found:
                 (err if w.severity == "error" else out).print(w.render(str(f)), markup=False, highlight=False)
         if as_json:
@@ -66,8 +86,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def schema(
         output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
-        markdown: bool = typer.Option(False, "--markdown", help="The spec reference in Markdown "
-                                      "(docs/spec-reference.md) instead of JSON Schema."),
+        markdown: bool = typer.Option(
+            False, "--markdown", help="The spec reference in Markdown (docs/spec-reference.md) instead of JSON Schema."
+        ),
     ) -> None:
         """Print the spec's JSON Schema (for editors: `# yaml-language-server: $schema=...`) or its Markdown
         reference."""

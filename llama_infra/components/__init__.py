@@ -13,11 +13,30 @@ _SAGEMAKER = "llama_infra.targets.sagemaker.components"
 _EKS = "llama_infra.targets.eks.components"
 _EXPORTS: dict[str, str] = {
     **{n: _SAGEMAKER for n in ("SageMakerLlamaEndpoint", "SageMakerLlamaEndpointArgs")},
-    **{n: _EKS for n in ("BaselineNodeSchedule", "BaselineNodeScheduleArgs", "EksAddons", "EksAddonsArgs",
-                         "EksGpuCapacity", "EksGpuCapacityArgs", "EksLlamaDeployment", "EksLlamaDeploymentArgs",
-                         "KarpenterInterruptionQueue", "KarpenterInterruptionQueueArgs", "LlamaInferenceService",
-                         "LlamaInferenceServiceArgs", "MinimalEksCluster", "MinimalEksClusterArgs", "OverflowRouter",
-                         "OverflowRouterArgs", "QueueDepthAutoscaler", "QueueDepthAutoscalerArgs", "build_eks")},
+    **{
+        n: _EKS
+        for n in (
+            "BaselineNodeSchedule",
+            "BaselineNodeScheduleArgs",
+            "EksAddons",
+            "EksAddonsArgs",
+            "EksGpuCapacity",
+            "EksGpuCapacityArgs",
+            "EksLlamaDeployment",
+            "EksLlamaDeploymentArgs",
+            "KarpenterInterruptionQueue",
+            "KarpenterInterruptionQueueArgs",
+            "LlamaInferenceService",
+            "LlamaInferenceServiceArgs",
+            "MinimalEksCluster",
+            "MinimalEksClusterArgs",
+            "OverflowRouter",
+            "OverflowRouterArgs",
+            "QueueDepthAutoscaler",
+            "QueueDepthAutoscalerArgs",
+            "build_eks",
+        )
+    },
 }
 
 __all__ = sorted(_EXPORTS)

@@ -18,14 +18,16 @@ from llama_infra.contracts.violation import ContractError, Violation, shown
 __all__ = ["ContractError", "Violation", "shown", "check_resource", "covered_types", "name_limit", "physical_name"]
 
 
-def physical_name(type_token: str, logical_name: str, inputs: Mapping[str, Any], seed: Any = None
-                  ) -> tuple[str, str] | None:
+def physical_name(
+    type_token: str, logical_name: str, inputs: Mapping[str, Any], seed: Any = None
+) -> tuple[str, str] | None:
     """(property, value) the provider would fill in, or None; raises autonaming.AutoNameError."""
     return autonaming.physical_name(type_token, logical_name, dict(inputs), seed)
 
 
-def check_resource(type_token: str, logical_name: str, inputs: Mapping[str, Any], *,
-                   computed: Set[str] = frozenset(), seed: Any = None) -> tuple[dict[str, Any], list[Violation]]:
+def check_resource(
+    type_token: str, logical_name: str, inputs: Mapping[str, Any], *, computed: Set[str] = frozenset(), seed: Any = None
+) -> tuple[dict[str, Any], list[Violation]]:
     """(inputs with the provider's autoname filled in, violations). `computed`: top-level inputs whose value comes
     from other resources' outputs (mock values offline), skipped by the API shape checks."""
     values = _revealed(dict(inputs))
@@ -34,10 +36,18 @@ def check_resource(type_token: str, logical_name: str, inputs: Mapping[str, Any]
     try:
         named = autonaming.physical_name(type_token, logical_name, values, seed)
     except autonaming.AutoNameError as e:
-        out.append(Violation(type_token, logical_name, e.rule.property,
-                             f"the provider autonames it '<logical name>-' + 7 random hex characters and allows at "
-                             f"most {e.rule.max_length} characters", shown(logical_name + "-xxxxxxx"),
-                             e.rule.source, fix=_NAME_FIX))
+        out.append(
+            Violation(
+                type_token,
+                logical_name,
+                e.rule.property,
+                f"the provider autonames it '<logical name>-' + 7 random hex characters and allows at "
+                f"most {e.rule.max_length} characters",
+                shown(logical_name + "-xxxxxxx"),
+                e.rule.source,
+                fix=_NAME_FIX,
+            )
+        )
         computed.add(e.rule.property)  # reported once, as the provider would (not again as "required")
         named = None
     if named:
@@ -66,13 +76,21 @@ def _revealed(value: Any) -> Any:
     return value
 
 
-_NAME_FIX = ("give the resource an explicit name that fits, or a shorter logical name (for a component, a "
-             "shorter spec `name`)")
+_NAME_FIX = (
+    "give the resource an explicit name that fits, or a shorter logical name (for a component, a shorter spec `name`)"
+)
 
 
 def _autonamed(v: Violation) -> Violation:
-    return Violation(v.resource_type, v.resource_name, v.field, v.problem + " (autonamed by the provider)",
-                     v.value, v.contract, v.fix or _NAME_FIX)
+    return Violation(
+        v.resource_type,
+        v.resource_name,
+        v.field,
+        v.problem + " (autonamed by the provider)",
+        v.value,
+        v.contract,
+        v.fix or _NAME_FIX,
+    )
 
 
 def name_limit(type_token: str) -> int | None:

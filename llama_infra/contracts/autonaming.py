@@ -64,8 +64,12 @@ AUTONAMED: dict[str, AutoName] = {
     "aws:eks/cluster:Cluster": AutoName("name", DEFAULT_MAX_LENGTH, _AWS_DEFAULT),
     # pulumi-aws-native: maxLength from the CloudFormation schema, suffix shrinks first
     "aws-native:sagemaker:InferenceComponent": AutoName(
-        "inferenceComponentName", 63, "pulumi-aws-native autonaming/application.go + CloudFormation "
-        "AWS::SageMaker::InferenceComponent InferenceComponentName maxLength", shrinks_suffix=True),
+        "inferenceComponentName",
+        63,
+        "pulumi-aws-native autonaming/application.go + CloudFormation "
+        "AWS::SageMaker::InferenceComponent InferenceComponentName maxLength",
+        shrinks_suffix=True,
+    ),
 }
 
 
@@ -74,9 +78,11 @@ class AutoNameError(ValueError):
 
     def __init__(self, rule: AutoName, logical_name: str, length: int):
         self.rule, self.logical_name, self.length = rule, logical_name, length
-        super().__init__(f"{rule.property}: the provider autonames it '{logical_name}{SEPARATOR}' + "
-                         f"{RANDOM_HEX_CHARS} random hex characters = {length} characters; it allows at most "
-                         f"{rule.max_length} ({rule.source})")
+        super().__init__(
+            f"{rule.property}: the provider autonames it '{logical_name}{SEPARATOR}' + "
+            f"{RANDOM_HEX_CHARS} random hex characters = {length} characters; it allows at most "
+            f"{rule.max_length} ({rule.source})"
+        )
 
 
 def random_hex(seed: Any) -> str:
@@ -84,7 +90,9 @@ def random_hex(seed: Any) -> str:
     return hashlib.sha256(json.dumps(seed, sort_keys=True, default=str).encode()).hexdigest()[:RANDOM_HEX_CHARS]
 
 
-def physical_name(type_token: str, logical_name: str, inputs: dict[str, Any], seed: Any = None) -> tuple[str, str] | None:
+def physical_name(
+    type_token: str, logical_name: str, inputs: dict[str, Any], seed: Any = None
+) -> tuple[str, str] | None:
     """(property, value) the provider fills in for this resource, or None when it names nothing (or the input is
     set). Raises AutoNameError where the provider itself would refuse."""
     rule = AUTONAMED.get(type_token)
@@ -96,7 +104,7 @@ def physical_name(type_token: str, logical_name: str, inputs: dict[str, Any], se
         room = rule.max_length - len(prefix) - 1  # aws-native keeps at least one random character
         if room <= 0:
             raise AutoNameError(rule, logical_name, len(prefix) + 1)
-        return rule.property, prefix + suffix[:min(RANDOM_HEX_CHARS, room)]
+        return rule.property, prefix + suffix[: min(RANDOM_HEX_CHARS, room)]
     name = prefix + suffix
     if len(name) > rule.max_length:
         raise AutoNameError(rule, logical_name, len(name))

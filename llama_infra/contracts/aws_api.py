@@ -40,8 +40,9 @@ class ApiContract:
     bindings: tuple[ShapeBinding, ...]
 
 
-def _one(service: str, operation: str, shape: str, renames: Mapping[str, str] | None = None, *,
-         required: bool = True) -> ApiContract:
+def _one(
+    service: str, operation: str, shape: str, renames: Mapping[str, str] | None = None, *, required: bool = True
+) -> ApiContract:
     return ApiContract(service, operation, (ShapeBinding(shape, dict(renames or {}), required=required),))
 
 
@@ -49,62 +50,114 @@ def _one(service: str, operation: str, shape: str, renames: Mapping[str, str] | 
 CONTRACTS: dict[str, ApiContract] = {
     "aws:sagemaker/model:Model": _one("sagemaker", "CreateModel", "CreateModelInput", {"name": "ModelName"}),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _one(
-        "sagemaker", "CreateEndpointConfig", "CreateEndpointConfigInput", {"name": "EndpointConfigName"}),
-    "aws:sagemaker/endpoint:Endpoint": _one("sagemaker", "CreateEndpoint", "CreateEndpointInput",
-                                            {"name": "EndpointName"}),
-    "aws-native:sagemaker:InferenceComponent": _one("sagemaker", "CreateInferenceComponent",
-                                                     "CreateInferenceComponentInput"),
-    "aws:appautoscaling/target:Target": _one("application-autoscaling", "RegisterScalableTarget",
-                                             "RegisterScalableTargetRequest"),
-    "aws:appautoscaling/policy:Policy": _one("application-autoscaling", "PutScalingPolicy",
-                                             "PutScalingPolicyRequest", {"name": "PolicyName"}),
+        "sagemaker", "CreateEndpointConfig", "CreateEndpointConfigInput", {"name": "EndpointConfigName"}
+    ),
+    "aws:sagemaker/endpoint:Endpoint": _one(
+        "sagemaker", "CreateEndpoint", "CreateEndpointInput", {"name": "EndpointName"}
+    ),
+    "aws-native:sagemaker:InferenceComponent": _one(
+        "sagemaker", "CreateInferenceComponent", "CreateInferenceComponentInput"
+    ),
+    "aws:appautoscaling/target:Target": _one(
+        "application-autoscaling", "RegisterScalableTarget", "RegisterScalableTargetRequest"
+    ),
+    "aws:appautoscaling/policy:Policy": _one(
+        "application-autoscaling", "PutScalingPolicy", "PutScalingPolicyRequest", {"name": "PolicyName"}
+    ),
     "aws:appautoscaling/scheduledAction:ScheduledAction": _one(
-        "application-autoscaling", "PutScheduledAction", "PutScheduledActionRequest",
-        {"name": "ScheduledActionName"}),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _one("cloudwatch", "PutMetricAlarm", "PutMetricAlarmInput",
-                                                   {"name": "AlarmName", "metricQueries": "Metrics"}),
+        "application-autoscaling", "PutScheduledAction", "PutScheduledActionRequest", {"name": "ScheduledActionName"}
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _one(
+        "cloudwatch", "PutMetricAlarm", "PutMetricAlarmInput", {"name": "AlarmName", "metricQueries": "Metrics"}
+    ),
     "aws:cloudwatch/dashboard:Dashboard": _one("cloudwatch", "PutDashboard", "PutDashboardInput"),
-    "aws:cloudwatch/logGroup:LogGroup": _one("logs", "CreateLogGroup", "CreateLogGroupRequest",
-                                             {"name": "logGroupName"}),
+    "aws:cloudwatch/logGroup:LogGroup": _one(
+        "logs", "CreateLogGroup", "CreateLogGroupRequest", {"name": "logGroupName"}
+    ),
     "aws:cloudwatch/eventRule:EventRule": _one("events", "PutRule", "PutRuleRequest"),
-    "aws:cloudwatch/eventTarget:EventTarget": ApiContract("events", "PutTargets", (
-        ShapeBinding("PutTargetsRequest", only=("rule", "eventBusName"), required=False),
-        ShapeBinding("Target", {"targetId": "Id"}, only=("targetId", "arn", "roleArn", "input", "inputPath",
-                                                           "retryPolicy", "deadLetterConfig", "sqsTarget")),
-    )),
+    "aws:cloudwatch/eventTarget:EventTarget": ApiContract(
+        "events",
+        "PutTargets",
+        (
+            ShapeBinding("PutTargetsRequest", only=("rule", "eventBusName"), required=False),
+            ShapeBinding(
+                "Target",
+                {"targetId": "Id"},
+                only=(
+                    "targetId",
+                    "arn",
+                    "roleArn",
+                    "input",
+                    "inputPath",
+                    "retryPolicy",
+                    "deadLetterConfig",
+                    "sqsTarget",
+                ),
+            ),
+        ),
+    ),
     "aws:scheduler/schedule:Schedule": _one("scheduler", "CreateSchedule", "CreateScheduleInput"),
-    "aws:iam/role:Role": _one("iam", "CreateRole", "CreateRoleRequest",
-                              {"name": "RoleName", "assumeRolePolicy": "AssumeRolePolicyDocument",
-                               "permissionsBoundary": "PermissionsBoundary"}),
-    "aws:iam/rolePolicy:RolePolicy": _one("iam", "PutRolePolicy", "PutRolePolicyRequest",
-                                          {"name": "PolicyName", "role": "RoleName", "policy": "PolicyDocument"}),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _one("iam", "AttachRolePolicy", "AttachRolePolicyRequest",
-                                                              {"role": "RoleName"}),
-    "aws:eks/cluster:Cluster": _one("eks", "CreateCluster", "CreateClusterRequest",
-                                    {"vpcConfig": "resourcesVpcConfig"}),
-    "aws:eks/nodeGroup:NodeGroup": _one("eks", "CreateNodegroup", "CreateNodegroupRequest",
-                                        {"nodeGroupName": "nodegroupName", "subnetIds": "subnets",
-                                         "nodeRoleArn": "nodeRole"}),
+    "aws:iam/role:Role": _one(
+        "iam",
+        "CreateRole",
+        "CreateRoleRequest",
+        {
+            "name": "RoleName",
+            "assumeRolePolicy": "AssumeRolePolicyDocument",
+            "permissionsBoundary": "PermissionsBoundary",
+        },
+    ),
+    "aws:iam/rolePolicy:RolePolicy": _one(
+        "iam",
+        "PutRolePolicy",
+        "PutRolePolicyRequest",
+        {"name": "PolicyName", "role": "RoleName", "policy": "PolicyDocument"},
+    ),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _one(
+        "iam", "AttachRolePolicy", "AttachRolePolicyRequest", {"role": "RoleName"}
+    ),
+    "aws:eks/cluster:Cluster": _one(
+        "eks", "CreateCluster", "CreateClusterRequest", {"vpcConfig": "resourcesVpcConfig"}
+    ),
+    "aws:eks/nodeGroup:NodeGroup": _one(
+        "eks",
+        "CreateNodegroup",
+        "CreateNodegroupRequest",
+        {"nodeGroupName": "nodegroupName", "subnetIds": "subnets", "nodeRoleArn": "nodeRole"},
+    ),
     "aws:eks/addon:Addon": _one("eks", "CreateAddon", "CreateAddonRequest"),
     "aws:eks/accessEntry:AccessEntry": _one("eks", "CreateAccessEntry", "CreateAccessEntryRequest"),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": _one(
-        "eks", "CreatePodIdentityAssociation", "CreatePodIdentityAssociationRequest"),
-    "aws:ec2/launchTemplate:LaunchTemplate": ApiContract("ec2", "CreateLaunchTemplate", (
-        ShapeBinding("CreateLaunchTemplateRequest", {"name": "LaunchTemplateName"}, only=("name", "description"),
-                     required=False),
-        ShapeBinding("RequestLaunchTemplateData", required=False),
-    )),
-    "aws:autoscaling/tag:Tag": ApiContract("autoscaling", "CreateOrUpdateTags", (
-        ShapeBinding("Tag", {"autoscalingGroupName": "ResourceId"}, only=("autoscalingGroupName",),
-                     required=False),
-    )),
+        "eks", "CreatePodIdentityAssociation", "CreatePodIdentityAssociationRequest"
+    ),
+    "aws:ec2/launchTemplate:LaunchTemplate": ApiContract(
+        "ec2",
+        "CreateLaunchTemplate",
+        (
+            ShapeBinding(
+                "CreateLaunchTemplateRequest",
+                {"name": "LaunchTemplateName"},
+                only=("name", "description"),
+                required=False,
+            ),
+            ShapeBinding("RequestLaunchTemplateData", required=False),
+        ),
+    ),
+    "aws:autoscaling/tag:Tag": ApiContract(
+        "autoscaling",
+        "CreateOrUpdateTags",
+        (ShapeBinding("Tag", {"autoscalingGroupName": "ResourceId"}, only=("autoscalingGroupName",), required=False),),
+    ),
     "aws:sqs/queue:Queue": _one("sqs", "CreateQueue", "CreateQueueRequest", {"name": "QueueName"}),
-    "aws:sqs/queuePolicy:QueuePolicy": _one("sqs", "SetQueueAttributes", "SetQueueAttributesRequest",
-                                            {"queueUrl": "QueueUrl"}, required=False),
-    "aws:lambda/function:Function": _one("lambda", "CreateFunction", "CreateFunctionRequest",
-                                         {"name": "FunctionName", "code": "Code"}, required=False),
+    "aws:sqs/queuePolicy:QueuePolicy": _one(
+        "sqs", "SetQueueAttributes", "SetQueueAttributesRequest", {"queueUrl": "QueueUrl"}, required=False
+    ),
+    "aws:lambda/function:Function": _one(
+        "lambda", "CreateFunction", "CreateFunctionRequest", {"name": "FunctionName", "code": "Code"}, required=False
+    ),
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": _one(
-        "lambda", "PutFunctionEventInvokeConfig", "PutFunctionEventInvokeConfigRequest"),
+        "lambda", "PutFunctionEventInvokeConfig", "PutFunctionEventInvokeConfigRequest"
+    ),
 }
 
 # Members the provider fills in when the program leaves them out (so "required" does not apply to the program).
@@ -159,8 +212,12 @@ def member_max_length(type_token: str, prop: str) -> int | None:
     return None
 
 
-def check(type_token: str, logical_name: str, inputs: Mapping[str, Any], skip: Set[str] = frozenset(),
-          ) -> list[Violation]:
+def check(
+    type_token: str,
+    logical_name: str,
+    inputs: Mapping[str, Any],
+    skip: Set[str] = frozenset(),
+) -> list[Violation]:
     """Every input of this resource the AWS API would reject (empty when the type has no contract here)."""
     contract = CONTRACTS.get(type_token)
     if contract is None:
@@ -169,10 +226,18 @@ def check(type_token: str, logical_name: str, inputs: Mapping[str, Any], skip: S
     out: list[Violation] = []
     for binding in contract.bindings:
         shape = model.shape_for(binding.shape)
-        chosen = {k: v for k, v in inputs.items()
-                  if (not binding.only or k in binding.only) and k not in skip and k not in PROVIDER_INPUTS}
-        ctx = _Context(type_token, logical_name, f"botocore {contract.service} {contract.operation}",
-                       PROVIDER_DEFAULTS.get(type_token, set()), out)
+        chosen = {
+            k: v
+            for k, v in inputs.items()
+            if (not binding.only or k in binding.only) and k not in skip and k not in PROVIDER_INPUTS
+        }
+        ctx = _Context(
+            type_token,
+            logical_name,
+            f"botocore {contract.service} {contract.operation}",
+            PROVIDER_DEFAULTS.get(type_token, set()),
+            out,
+        )
         ctx.structure(shape, chosen, "", binding.renames, check_required=binding.required, skipped=skip)
     return out
 
@@ -186,11 +251,22 @@ class _Context:
     out: list[Violation]
 
     def add(self, path: str, problem: str, value: Any, member: str) -> None:
-        self.out.append(Violation(self.type_token, self.name, path or "(inputs)", problem, shown(value),
-                                  f"{self.contract}: {member}"))
+        self.out.append(
+            Violation(
+                self.type_token, self.name, path or "(inputs)", problem, shown(value), f"{self.contract}: {member}"
+            )
+        )
 
-    def structure(self, shape: Any, value: Mapping[str, Any], path: str, renames: Mapping[str, str] | None = None,
-                  *, check_required: bool = True, skipped: Set[str] = frozenset()) -> None:
+    def structure(
+        self,
+        shape: Any,
+        value: Mapping[str, Any],
+        path: str,
+        renames: Mapping[str, str] | None = None,
+        *,
+        check_required: bool = True,
+        skipped: Set[str] = frozenset(),
+    ) -> None:
         members = shape.members
         by_lower = {m.lower(): m for m in members}
         seen: set[str] = set()
@@ -209,9 +285,16 @@ class _Context:
             pulumi_key = back.get(member, member[0].lower() + member[1:])
             if pulumi_key in skipped or any(k.lower() == member.lower() for k in skipped):
                 continue  # set from another resource's outputs: present, just not checkable offline
-            self.out.append(Violation(self.type_token, self.name, f"{path}.{pulumi_key}" if path else pulumi_key,
-                                      "required by the API and missing", "(absent)",
-                                      f"{self.contract}: {shape.name}.{member}"))
+            self.out.append(
+                Violation(
+                    self.type_token,
+                    self.name,
+                    f"{path}.{pulumi_key}" if path else pulumi_key,
+                    "required by the API and missing",
+                    "(absent)",
+                    f"{self.contract}: {shape.name}.{member}",
+                )
+            )
 
     def value(self, shape: Any, value: Any, path: str, member: str) -> None:
         if value is None or _unknown(value):
@@ -258,8 +341,12 @@ class _Context:
                 return
             low, high = meta.get("min"), meta.get("max")
             if low is not None and value < low or high is not None and value > high:
-                self.add(path, f"must be between {low if low is not None else '-∞'} and "
-                               f"{high if high is not None else '∞'}", value, member)
+                self.add(
+                    path,
+                    f"must be between {low if low is not None else '-∞'} and {high if high is not None else '∞'}",
+                    value,
+                    member,
+                )
 
     def _bounds(self, n: int, meta: Mapping[str, Any], path: str, value: Any, member: str, unit: str) -> bool:
         low, high = meta.get("min"), meta.get("max")

@@ -21,8 +21,17 @@ from typing import Any
 from llama_infra.contracts.violation import Violation, shown
 
 VERSIONS = ("2012-10-17", "2008-10-17")
-STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource",
-                  "Condition"}
+STATEMENT_KEYS = {
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+}
 # IAM service prefix -> botocore services whose operations it authorizes (where the names differ).
 PREFIX_SERVICES: dict[str, tuple[str, ...]] = {
     "sagemaker": ("sagemaker", "sagemaker-runtime", "sagemaker-featurestore-runtime"),
@@ -37,7 +46,8 @@ PERMISSION_ONLY_ACTIONS = {
     "lambda:InvokeFunction",  # authorizes the Invoke API call
     "sts:TagSession",  # session tags on AssumeRole* (EKS Pod Identity's trust policy needs it)
     "s3:ListBucket",  # authorizes ListObjects / ListObjectsV2 / HeadBucket
-    "s3:GetObjectVersion", "s3:PutObjectAcl",
+    "s3:GetObjectVersion",
+    "s3:PutObjectAcl",
     "ecr:GetDownloadUrlForLayer",  # authorizes layer downloads by the container runtime
     "kms:GenerateDataKey*",
     "logs:CreateLogDelivery",
@@ -85,8 +95,7 @@ def check_document(document: Any, *, kind: str, type_token: str, name: str, fiel
     out: list[Violation] = []
 
     def bad(path: str, problem: str, value: Any) -> None:
-        out.append(Violation(type_token, name, f"{field}{path}", problem, shown(value),
-                             "IAM JSON policy grammar"))
+        out.append(Violation(type_token, name, f"{field}{path}", problem, shown(value), "IAM JSON policy grammar"))
 
     if isinstance(document, str):
         try:
@@ -161,6 +170,7 @@ def check(type_token: str, name: str, inputs: dict[str, Any], skip: Set[str] = f
         out += check_document(value, kind=kind, type_token=type_token, name=name, field=prop)
     for i, inline in enumerate(inputs.get("inlinePolicies") or []):
         if isinstance(inline, dict) and isinstance(inline.get("policy"), str):
-            out += check_document(inline["policy"], kind="identity", type_token=type_token, name=name,
-                                  field=f"inlinePolicies[{i}].policy")
+            out += check_document(
+                inline["policy"], kind="identity", type_token=type_token, name=name, field=f"inlinePolicies[{i}].policy"
+            )
     return out

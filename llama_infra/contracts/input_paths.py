@@ -45,7 +45,9 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, list) and value:
         out = {}
         names = [v.get("name") for v in value] if all(isinstance(v, Mapping) for v in value) else []
-        keyed = len(names) == len(value) and all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names)
+        keyed = (
+            len(names) == len(value) and all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names)
+        )
         for i, v in enumerate(value):
             # Named items (containers, env vars, ports, KEDA triggers) are matched by name, not position: inserting
             # one then shows as one added item, not as every later item changed.

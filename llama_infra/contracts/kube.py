@@ -45,8 +45,12 @@ def _to_json_schema(node: Any) -> Any:
         if isinstance(t, str):
             out["type"] = [t, "null"]
     out.pop("nullable", None)
-    if (out.get("type") == "object" and "properties" in out and "additionalProperties" not in out
-            and not node.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        out.get("type") == "object"
+        and "properties" in out
+        and "additionalProperties" not in out
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     return out
 
@@ -84,8 +88,12 @@ def register_crds(paths: Iterable[Path | str]) -> None:
 def skipped_cel_rules() -> list[tuple[str, kube_cel.Rule, str]]:
     """("apiVersion Kind", rule, why) for every CEL rule of the registered CRDs that is not evaluated offline."""
     _schemas()
-    return [(f"{key[0]} {key[1]}", rule, why) for key, found in sorted(_registered_rules.items()) for rule in found
-            if (why := kube_cel.not_evaluated(rule))]
+    return [
+        (f"{key[0]} {key[1]}", rule, why)
+        for key, found in sorted(_registered_rules.items())
+        for rule in found
+        if (why := kube_cel.not_evaluated(rule))
+    ]
 
 
 def _schemas() -> dict[tuple[str, str], dict[str, Any]]:
@@ -112,15 +120,15 @@ CRD_SCHEMA = "CRD openAPIV3Schema"
 CRD_CEL = "CRD x-kubernetes-validations (CEL)"
 
 
-def object_problems(obj: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
-                    ) -> list[tuple[str, str, str]]:
+def object_problems(
+    obj: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+) -> list[tuple[str, str, str]]:
     """(field path, problem, contract) for every way the API server would refuse this object; [] when it would
     accept it."""
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     if custom_schema(api_version, kind) is not None:
         validator = _crd_validator(api_version, kind)
-        found = [(_path(e.absolute_path), e.message, CRD_SCHEMA)
-                 for e in sorted(validator.iter_errors(obj), key=str)]
+        found = [(_path(e.absolute_path), e.message, CRD_SCHEMA) for e in sorted(validator.iter_errors(obj), key=str)]
         cel = kube_cel.problems(obj, _registered_rules.get((api_version, kind), []))
         return found + [(path, problem, CRD_CEL) for path, problem in cel]
     import kubernetes_validate
@@ -149,7 +157,7 @@ def manifest(type_token: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
         return None
     group_version, kind = parts[1], parts[2]
     if group_version.startswith("core/"):
-        group_version = group_version[len("core/"):]
+        group_version = group_version[len("core/") :]
     obj = {k: v for k, v in inputs.items() if k not in ("apiVersion", "kind")}
     obj = {"apiVersion": inputs.get("apiVersion") or group_version, "kind": inputs.get("kind") or kind, **obj}
     return _plain(obj)
@@ -166,15 +174,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def check(type_token: str, name: str, inputs: dict[str, Any], physical_name: str | None = None,
-          kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[Violation]:
+def check(
+    type_token: str,
+    name: str,
+    inputs: dict[str, Any],
+    physical_name: str | None = None,
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+) -> list[Violation]:
     obj = manifest(type_token, inputs)
     if obj is None:
         return []
     if physical_name and not (obj.get("metadata") or {}).get("name"):
         obj["metadata"] = {**(obj.get("metadata") or {}), "name": physical_name}
-    return [Violation(type_token, name, path, problem, shown(_at(obj, path)), contract)
-            for path, problem, contract in object_problems(obj, kubernetes_version)]
+    return [
+        Violation(type_token, name, path, problem, shown(_at(obj, path)), contract)
+        for path, problem, contract in object_problems(obj, kubernetes_version)
+    ]
 
 
 def _at(obj: Any, path: str) -> Any:

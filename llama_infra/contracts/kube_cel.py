@@ -39,8 +39,11 @@ def _split(text: Any, separator: Any, limit: Any = None) -> Any:
 
     if limit is not None and int(limit) == 0:
         return celtypes.ListType([])
-    parts = str(text).split(str(separator)) if limit is None or int(limit) < 0 else \
-        str(text).split(str(separator), int(limit) - 1)
+    parts = (
+        str(text).split(str(separator))
+        if limit is None or int(limit) < 0
+        else str(text).split(str(separator), int(limit) - 1)
+    )
     return celtypes.ListType([celtypes.StringType(p) for p in parts])
 
 
@@ -115,8 +118,10 @@ def _compiled(rule: str) -> tuple[Any, str | None]:
     except Exception as e:  # noqa: BLE001 - celpy raises its own parse errors; the reason is the message
         return None, f"cel-python cannot parse it: {str(e).splitlines()[0]}"
     if any(n.data == "ident" and str(n.children[0]) == "oldSelf" for n in tree.iter_subtrees()):
-        return None, ("a transition rule (it reads oldSelf): the API server evaluates it only on update, against the "
-                      "stored object, which an offline plan does not have")
+        return None, (
+            "a transition rule (it reads oldSelf): the API server evaluates it only on update, against the "
+            "stored object, which an offline plan does not have"
+        )
     missing = sorted(set(_called(tree)) - _known_functions())
     if missing:
         return None, f"calls {', '.join(missing)}, which neither cel-python nor llama-infra implements"
@@ -161,8 +166,13 @@ def problems(obj: dict[str, Any], crd_rules: list[Rule]) -> list[tuple[str, str]
             except celpy.CELEvalError as e:
                 result = e
             if isinstance(result, celpy.CELEvalError):
-                out.append((path, f"{rule.message} (the rule `{_short(rule.rule)}` cannot be evaluated on this "
-                                  f"value: {_reason(result)})"))
+                out.append(
+                    (
+                        path,
+                        f"{rule.message} (the rule `{_short(rule.rule)}` cannot be evaluated on this "
+                        f"value: {_reason(result)})",
+                    )
+                )
             elif not bool(result):
                 out.append((path, f"{rule.message} (CEL rule `{_short(rule.rule)}`)"))
     return out
@@ -177,4 +187,4 @@ def _reason(error: Any) -> str:
 
 
 def _short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

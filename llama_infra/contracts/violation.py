@@ -18,8 +18,10 @@ class Violation:
     fix: str = ""
 
     def render(self) -> str:
-        head = (f"{self.resource_type} '{self.resource_name}': {self.field}: {self.problem}; "
-                f"value {self.value} ({self.contract})")
+        head = (
+            f"{self.resource_type} '{self.resource_name}': {self.field}: {self.problem}; "
+            f"value {self.value} ({self.contract})"
+        )
         return head + (f"\n    fix: {self.fix}" if self.fix else "")
 
 
@@ -33,14 +35,16 @@ class ContractError(Exception):
 
     def render(self) -> str:
         n = len(self.violations)
-        head = (f"{self.where + ': ' if self.where else ''}{n} contract violation{'s' if n != 1 else ''} "
-                f"(inputs the cloud APIs would reject at `pulumi up`)")
+        head = (
+            f"{self.where + ': ' if self.where else ''}{n} contract violation{'s' if n != 1 else ''} "
+            f"(inputs the cloud APIs would reject at `pulumi up`)"
+        )
         return "\n".join([head, *("  " + v.render() for v in self.violations)])
 
 
 def shown(value: object, limit: int = 90) -> str:
     """A value as a message shows it: quoted, with its length when it is a string, shortened when long."""
     if isinstance(value, str):
-        text = value if len(value) <= limit else value[:limit - 1] + "…"
+        text = value if len(value) <= limit else value[: limit - 1] + "…"
         return f"'{text}' ({len(value)} characters)"
     return repr(value)

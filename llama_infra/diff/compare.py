@@ -110,10 +110,10 @@ def compare(base: Iterable[RecordedResource], head: Iterable[RecordedResource]) 
             continue
         why = reasons(after.type, [c.path for c in changed], after.replace_on_changes)
         if why:
-            dbr = after.delete_before_replace or (_fixed_name(after) and not any(
-                c.path in ("name", "metadata.name") for c in changed))
-            diff.changes.append(ResourceChange("replace", after.type, after.name, urn, tuple(changed), tuple(why),
-                                               dbr))
+            dbr = after.delete_before_replace or (
+                _fixed_name(after) and not any(c.path in ("name", "metadata.name") for c in changed)
+            )
+            diff.changes.append(ResourceChange("replace", after.type, after.name, urn, tuple(changed), tuple(why), dbr))
         else:
             diff.changes.append(ResourceChange("update", after.type, after.name, urn, tuple(changed)))
     for urn, before in old.items():

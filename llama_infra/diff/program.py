@@ -47,6 +47,11 @@ def resources_for(spec: DeploymentSpec, *, preview: bool = False) -> list[Record
         spec_file = Path(tmp) / f"{spec.name}.yaml"  # the validated spec, every default explicit
         with spec_file.open("w") as f:
             YAML(typ="safe").dump(spec.model_dump(mode="json"), f)
-        return record(lambda: runpy.run_path(str(program), run_name="__main__"), project=PROJECT,
-                      stack=spec.environment, preview=preview, config={SPEC_CONFIG_KEY: str(spec_file)},
-                      mocks=mocks)
+        return record(
+            lambda: runpy.run_path(str(program), run_name="__main__"),
+            project=PROJECT,
+            stack=spec.environment,
+            preview=preview,
+            config={SPEC_CONFIG_KEY: str(spec_file)},
+            mocks=mocks,
+        )

@@ -27,7 +27,7 @@ def value(v: Any, other: Any = MISSING) -> str:
     if isinstance(other, str) and isinstance(v, str):
         first = next((i for i, (a, b) in enumerate(zip(v, other, strict=False)) if a != b), min(len(v), len(other)))
         start = max(0, first - MAX_VALUE_CHARS // 3)
-    cut = text[start:start + MAX_VALUE_CHARS - 2]
+    cut = text[start : start + MAX_VALUE_CHARS - 2]
     return ("…" if start else "") + cut + ("…" if start + len(cut) < len(text) else "")
 
 
@@ -41,8 +41,10 @@ def _sorted(d: SpecDiff) -> list[ResourceChange]:
 
 def summary(d: SpecDiff) -> str:
     r = d.resources
-    return (f"{r.count('create')} to create, {r.count('update')} to update, {r.count('replace')} to replace, "
-            f"{r.count('delete')} to delete, {r.unchanged} unchanged")
+    return (
+        f"{r.count('create')} to create, {r.count('update')} to update, {r.count('replace')} to replace, "
+        f"{r.count('delete')} to delete, {r.unchanged} unchanged"
+    )
 
 
 def cost_line(d: SpecDiff) -> str:
@@ -56,8 +58,11 @@ def _estimated(d: SpecDiff) -> list[str]:
 
 
 def render_text(d: SpecDiff) -> str:
-    lines = [f"llama-infra diff {d.base.label} → {d.head.label}",
-             f"  {d.head.spec.name} ({d.head.spec.target}, {d.head.spec.region})", ""]
+    lines = [
+        f"llama-infra diff {d.base.label} → {d.head.label}",
+        f"  {d.head.spec.name} ({d.head.spec.target}, {d.head.spec.region})",
+        "",
+    ]
     if not d.resources.changes:
         lines.append("  no resource changes")
     for c in _sorted(d):
@@ -68,8 +73,10 @@ def render_text(d: SpecDiff) -> str:
             lines.append(f"        replaced because {', '.join(why.paths)} changed: {why.why}")
             lines.append(f"        (source: {why.source})")
         if c.delete_before_replace:
-            lines.append("        the physical name is fixed, so the old resource is deleted before the new one "
-                         "exists: expect a gap")
+            lines.append(
+                "        the physical name is fixed, so the old resource is deleted before the new one "
+                "exists: expect a gap"
+            )
     if d.resources.ignored:
         lines += ["", "  not applied by Pulumi (ignore_changes: an autoscaler or workflow owns these after creation):"]
         for ig in d.resources.ignored:
@@ -87,9 +94,15 @@ def _md(text: str) -> str:
 
 def render_markdown(d: SpecDiff) -> str:
     """GitHub-flavoured Markdown for a PR comment (the fork-PR workflow posts it)."""
-    out = [f"#### llama-infra diff: `{d.head.spec.name}`", "",
-           f"`{d.base.label}` → `{d.head.label}` · target **{d.head.spec.target}** · {d.head.spec.region}", "",
-           f"**Resources:** {summary(d)}  ", f"**Cost:** {cost_line(d)}", ""]
+    out = [
+        f"#### llama-infra diff: `{d.head.spec.name}`",
+        "",
+        f"`{d.base.label}` → `{d.head.label}` · target **{d.head.spec.target}** · {d.head.spec.region}",
+        "",
+        f"**Resources:** {summary(d)}  ",
+        f"**Cost:** {cost_line(d)}",
+        "",
+    ]
     if d.replacements:
         out.append("> [!WARNING]")
         out.append(f"> {len(d.replacements)} resource(s) will be **replaced**:")
@@ -103,7 +116,8 @@ def render_markdown(d: SpecDiff) -> str:
         for c in _sorted(d):
             fields = "<br>".join(
                 f"`{_md(f.path)}`: `{_md(value(f.before, f.after))}` → `{_md(value(f.after, f.before))}`"
-                for f in c.fields[:12])
+                for f in c.fields[:12]
+            )
             if len(c.fields) > 12:
                 fields += f"<br>… and {len(c.fields) - 12} more"
             out.append(f"| `{SYMBOL[c.op]}` | {c.op} | `{c.type}` | `{c.name}` | {fields} |")
@@ -111,14 +125,21 @@ def render_markdown(d: SpecDiff) -> str:
         out.append("No resource changes.")
     if d.resources.ignored:
         out += ["", "Not applied by Pulumi (`ignore_changes`: an autoscaler or workflow owns these after creation):"]
-        out += [f"- `{ig.name}`: " + ", ".join(f"`{_md(f.path)}` {_md(change(f))}"
-                                             for f in ig.fields) for ig in d.resources.ignored]
+        out += [
+            f"- `{ig.name}`: " + ", ".join(f"`{_md(f.path)}` {_md(change(f))}" for f in ig.fields)
+            for ig in d.resources.ignored
+        ]
     sources = sorted({w.source for c in d.replacements for w in c.replacements})
-    out += ["", "<details><summary>How this was computed</summary>", "",
-            "Planned offline from the two specs (the stacks program under Pulumi mocks, no cloud credentials). "
-            "Replacement facts come from the providers' replace-on-change rules"
-            + (": " + "; ".join(f"`{s}`" for s in sources) if sources else "") + ".",
-            f"Prices: {d.head_cost.snapshot}."]
+    out += [
+        "",
+        "<details><summary>How this was computed</summary>",
+        "",
+        "Planned offline from the two specs (the stacks program under Pulumi mocks, no cloud credentials). "
+        "Replacement facts come from the providers' replace-on-change rules"
+        + (": " + "; ".join(f"`{s}`" for s in sources) if sources else "")
+        + ".",
+        f"Prices: {d.head_cost.snapshot}.",
+    ]
     if _estimated(d):
         out.append(f"Estimated prices: {', '.join(_estimated(d))}.")
     out += ["", "</details>", ""]
@@ -132,23 +153,45 @@ def _plain(v: Any) -> Any:
 
 def render_json(d: SpecDiff) -> str:
     """The diff as data: each change with its fields and replacement reasons, the ignored ones, the cost delta."""
+
     def fields(fs: Any) -> list[dict[str, Any]]:
-        return [{"path": f.path, "before": _plain(f.before), "after": _plain(f.after),
-                 "absent": "before" if f.before is MISSING else "after" if f.after is MISSING else None} for f in fs]
+        return [
+            {
+                "path": f.path,
+                "before": _plain(f.before),
+                "after": _plain(f.after),
+                "absent": "before" if f.before is MISSING else "after" if f.after is MISSING else None,
+            }
+            for f in fs
+        ]
 
     doc = {
-        "base": d.base.label, "head": d.head.label, "has_changes": d.has_changes,
+        "base": d.base.label,
+        "head": d.head.label,
+        "has_changes": d.has_changes,
         "counts": {op: d.resources.count(op) for op in ("create", "update", "replace", "delete")},
         "unchanged": d.resources.unchanged,
-        "changes": [{"op": c.op, "type": c.type, "name": c.name, "urn": c.urn, "fields": fields(c.fields),
-                     "replacements": [{"paths": list(r.paths), "why": r.why, "source": r.source}
-                                      for r in c.replacements],
-                     "delete_before_replace": c.delete_before_replace} for c in _sorted(d)],
-        "ignored": [{"type": i.type, "name": i.name, "urn": i.urn, "fields": fields(i.fields)}
-                    for i in d.resources.ignored],
-        "cost": {"base_per_month_usd": d.base_cost.cost_per_month_usd,
-                 "head_per_month_usd": d.head_cost.cost_per_month_usd,
-                 "delta_per_month_usd": d.cost_delta_per_month_usd,
-                 "snapshot": d.head_cost.snapshot, "estimated_prices": _estimated(d)},
+        "changes": [
+            {
+                "op": c.op,
+                "type": c.type,
+                "name": c.name,
+                "urn": c.urn,
+                "fields": fields(c.fields),
+                "replacements": [{"paths": list(r.paths), "why": r.why, "source": r.source} for r in c.replacements],
+                "delete_before_replace": c.delete_before_replace,
+            }
+            for c in _sorted(d)
+        ],
+        "ignored": [
+            {"type": i.type, "name": i.name, "urn": i.urn, "fields": fields(i.fields)} for i in d.resources.ignored
+        ],
+        "cost": {
+            "base_per_month_usd": d.base_cost.cost_per_month_usd,
+            "head_per_month_usd": d.head_cost.cost_per_month_usd,
+            "delta_per_month_usd": d.cost_delta_per_month_usd,
+            "snapshot": d.head_cost.snapshot,
+            "estimated_prices": _estimated(d),
+        },
     }
     return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"

@@ -35,13 +35,15 @@ def find_stacks_dir(start: Path | None = None) -> Path | None:
 def default_stacks_dir() -> Path:
     found = find_stacks_dir()
     if found is None:
-        raise PlanError(f"{Path.cwd()}: no stacks here (no stacks/__main__.py with Pulumi.<stack>.yaml files); plan "
-                        "a spec file instead (`llama-infra plan my-spec.yaml`) or pass --stacks-dir DIR")
+        raise PlanError(
+            f"{Path.cwd()}: no stacks here (no stacks/__main__.py with Pulumi.<stack>.yaml files); plan "
+            "a spec file instead (`llama-infra plan my-spec.yaml`) or pass --stacks-dir DIR"
+        )
     return found
 
 
 def stack_names(stacks_dir: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
 
 
 def is_spec_file(argument: str) -> bool:
@@ -98,8 +100,10 @@ def read_stack_config(stacks_dir: Path, stack: str) -> dict[str, str]:
     doc = YAML(typ="safe").load(path.read_text()) or {}
     config = doc.get("config") or {}
     if SPEC_CONFIG_KEY not in config:
-        raise PlanError(f"{path}: config '{SPEC_CONFIG_KEY}' is missing; set it to a spec file relative to "
-                        f"{stacks_dir}, e.g. `{SPEC_CONFIG_KEY}: specs/{stack}.yaml`")
+        raise PlanError(
+            f"{path}: config '{SPEC_CONFIG_KEY}' is missing; set it to a spec file relative to "
+            f"{stacks_dir}, e.g. `{SPEC_CONFIG_KEY}: specs/{stack}.yaml`"
+        )
     return {str(k): str(v) for k, v in config.items() if not isinstance(v, dict)}
 
 
@@ -109,8 +113,14 @@ def plan_stack(stack: str, stacks_dir: Path | None = None, *, preview: bool = Tr
     config = read_stack_config(stacks_dir, stack)
     spec_path = stacks_dir / config[SPEC_CONFIG_KEY]
     program = stacks_dir / PROGRAM_FILE
-    return _plan(stack, spec_path, str(spec_path.relative_to(stacks_dir)),
-                 lambda: runpy.run_path(str(program), run_name="__main__"), config, preview)
+    return _plan(
+        stack,
+        spec_path,
+        str(spec_path.relative_to(stacks_dir)),
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        config,
+        preview,
+    )
 
 
 def plan_spec_file(spec_file: Path, *, preview: bool = True) -> StackPlan:
@@ -121,12 +131,19 @@ def plan_spec_file(spec_file: Path, *, preview: bool = True) -> StackPlan:
     if not spec_path.is_file():
         raise PlanError(f"{spec_file}: no such spec file")
     spec = load_spec(spec_path)
-    return _plan(spec.name, spec_path, str(spec_file), lambda: program.main(spec_path.parent),
-                 {SPEC_CONFIG_KEY: spec_path.name}, preview)
+    return _plan(
+        spec.name,
+        spec_path,
+        str(spec_file),
+        lambda: program.main(spec_path.parent),
+        {SPEC_CONFIG_KEY: spec_path.name},
+        preview,
+    )
 
 
-def _plan(stack: str, spec_path: Path, spec_label: str, program: Any, config: dict[str, str],
-          preview: bool) -> StackPlan:
+def _plan(
+    stack: str, spec_path: Path, spec_label: str, program: Any, config: dict[str, str], preview: bool
+) -> StackPlan:
     from llama_infra.contracts import ContractError
     from llama_infra.plan.record import run_plan
     from llama_infra.slo_envelope import summary as slo_summary
@@ -139,14 +156,33 @@ def _plan(stack: str, spec_path: Path, spec_label: str, program: Any, config: di
         raise PlanError(f"{spec_label}: {e}") from None
     names = {r.urn: r.name for r in run.resources}
     # Sorted by name: registration order depends on async scheduling, a plan must not.
-    resources = sorted((PlannedResource(r.type, r.name, names.get(r.parent_urn or ""), key_inputs(r), r.inputs,
-                                        r.secret_inputs, r.ignore_changes) for r in run.resources),
-                       key=lambda r: (r.name, r.type))
+    resources = sorted(
+        (
+            PlannedResource(
+                r.type,
+                r.name,
+                names.get(r.parent_urn or ""),
+                key_inputs(r),
+                r.inputs,
+                r.secret_inputs,
+                r.ignore_changes,
+            )
+            for r in run.resources
+        ),
+        key=lambda r: (r.name, r.type),
+    )
     return StackPlan(
-        stack=stack, spec_file=spec_label, spec_name=spec.name, target=spec.target,
-        region=spec.region, environment=spec.environment, resources=resources,
-        outputs={k: v for k, v in run.exports.items()}, scaling=scaling_summary(spec, run.resources),
-        cost=cost_summary(spec), warnings=[w.render(spec_label) for w in warnings(spec) + slo_issues(spec)],
+        stack=stack,
+        spec_file=spec_label,
+        spec_name=spec.name,
+        target=spec.target,
+        region=spec.region,
+        environment=spec.environment,
+        resources=resources,
+        outputs={k: v for k, v in run.exports.items()},
+        scaling=scaling_summary(spec, run.resources),
+        cost=cost_summary(spec),
+        warnings=[w.render(spec_label) for w in warnings(spec) + slo_issues(spec)],
         target_summary=target_summary(spec),
         timeline=_timeline(spec),
         summary=overview(spec),
@@ -158,10 +194,15 @@ def overview(spec: DeploymentSpec) -> dict[str, Any]:
     """What a reader compares across stacks first: model, day and window instance types, replica range."""
     m = spec.model
     windows = [s.downsize.instance_type for s in spec.schedules if s.downsize.instance_type]
-    return {"model": f"{m.params_b:g}B {m.precision}", "model_id": m.id, "framework": m.framework,
-            "day_instance_type": spec.capacity.baseline.instance_type,
-            "window_instance_types": windows,
-            "min_replicas": spec.min_replicas, "max_replicas": spec.max_replicas}
+    return {
+        "model": f"{m.params_b:g}B {m.precision}",
+        "model_id": m.id,
+        "framework": m.framework,
+        "day_instance_type": spec.capacity.baseline.instance_type,
+        "window_instance_types": windows,
+        "min_replicas": spec.min_replicas,
+        "max_replicas": spec.max_replicas,
+    }
 
 
 def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
@@ -170,23 +211,26 @@ def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
     from llama_infra import targets
     from llama_infra.capacity_timeline import timeline_summary
 
-    return timeline_summary(spec, datetime.now(UTC), cost=targets.cost_report(spec),
-                            facts=targets.get(spec.target).timeline_facts(spec))
+    return timeline_summary(
+        spec, datetime.now(UTC), cost=targets.cost_report(spec), facts=targets.get(spec.target).timeline_facts(spec)
+    )
 
 
 # Environments from first to last on the way to production: the summary lists stacks in this order.
 ENVIRONMENT_ORDER: tuple[str, ...] = get_args(Environment)
 
 
-def plan_stacks(stacks: list[str] | None = None, stacks_dir: Path | None = None, *,
-                preview: bool = True) -> list[StackPlan]:
+def plan_stacks(
+    stacks: list[str] | None = None, stacks_dir: Path | None = None, *, preview: bool = True
+) -> list[StackPlan]:
     """Plan stacks and spec files (an argument with a .yaml/.yml/.json suffix is a spec file). With none named, every
     stack of the stacks directory, from dev to prod (ENVIRONMENT_ORDER); named ones in the order given."""
     if stacks:
         resolved = None if all(is_spec_file(a) for a in stacks) else (stacks_dir or default_stacks_dir()).resolve()
-        return [plan_spec_file(Path(a), preview=preview) if is_spec_file(a) else plan_stack(a, resolved,
-                                                                                              preview=preview)
-                for a in stacks]
+        return [
+            plan_spec_file(Path(a), preview=preview) if is_spec_file(a) else plan_stack(a, resolved, preview=preview)
+            for a in stacks
+        ]
     stacks_dir = (stacks_dir or default_stacks_dir()).resolve()
     names = stack_names(stacks_dir)
     if not names:
@@ -203,22 +247,32 @@ def plan_stacks(stacks: list[str] | None = None, stacks_dir: Path | None = None,
 
 # Dotted paths of the inputs worth a line in the tree, per resource type.
 _KEY_INPUTS = {
-    "aws:sagemaker/model:Model": ["primaryContainer.image", "primaryContainer.environment",
-                                  "primaryContainer.modelDataSource.s3DataSources.0.s3Uri"],
+    "aws:sagemaker/model:Model": [
+        "primaryContainer.image",
+        "primaryContainer.environment",
+        "primaryContainer.modelDataSource.s3DataSources.0.s3Uri",
+    ],
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": [
-        "productionVariants.0.instanceType", "productionVariants.0.initialInstanceCount",
+        "productionVariants.0.instanceType",
+        "productionVariants.0.initialInstanceCount",
         "productionVariants.0.containerStartupHealthCheckTimeoutInSeconds",
-        "productionVariants.0.modelDataDownloadTimeoutInSeconds", "productionVariants.0.volumeSizeInGb",
-        "kmsKeyArn"],
-    "aws:sagemaker/endpoint:Endpoint": ["name", "deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type",
-                                        "deploymentConfig.autoRollbackConfiguration.alarms"],
+        "productionVariants.0.modelDataDownloadTimeoutInSeconds",
+        "productionVariants.0.volumeSizeInGb",
+        "kmsKeyArn",
+    ],
+    "aws:sagemaker/endpoint:Endpoint": [
+        "name",
+        "deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type",
+        "deploymentConfig.autoRollbackConfiguration.alarms",
+    ],
     "aws:appautoscaling/target:Target": ["resourceId", "scalableDimension", "minCapacity", "maxCapacity"],
     "aws:appautoscaling/policy:Policy": [
         "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType",
         "targetTrackingScalingPolicyConfiguration.customizedMetricSpecification.metricName",
         "targetTrackingScalingPolicyConfiguration.targetValue",
         "targetTrackingScalingPolicyConfiguration.scaleOutCooldown",
-        "targetTrackingScalingPolicyConfiguration.scaleInCooldown"],
+        "targetTrackingScalingPolicyConfiguration.scaleInCooldown",
+    ],
     "aws:cloudwatch/metricAlarm:MetricAlarm": ["name", "metricName", "extendedStatistic", "statistic", "threshold"],
     "aws:cloudwatch/dashboard:Dashboard": ["dashboardName"],
     "aws:iam/role:Role": ["description"],
@@ -227,26 +281,56 @@ _KEY_INPUTS = {
     # EKS target: what a reviewer checks on capacity, node security and autoscaling
     "aws:eks/nodeGroup:NodeGroup": ["capacityType", "instanceTypes", "scalingConfig", "labels", "taints"],
     "aws:ec2/launchTemplate:LaunchTemplate": [
-        "metadataOptions.httpTokens", "metadataOptions.httpPutResponseHopLimit", "blockDeviceMappings.0.ebs.encrypted",
+        "metadataOptions.httpTokens",
+        "metadataOptions.httpPutResponseHopLimit",
+        "blockDeviceMappings.0.ebs.encrypted",
         "capacityReservationSpecification.capacityReservationTarget.capacityReservationId",
-        "instanceMarketOptions.marketType"],
-    "kubernetes:karpenter.sh/v1:NodePool": ["metadata.name", "spec.weight", "spec.limits",
-                                            "spec.template.spec.requirements", "spec.disruption.budgets"],
-    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": ["metadata.name", "spec.instanceStorePolicy",
-                                                     "spec.metadataOptions.httpPutResponseHopLimit"],
-    "kubernetes:apps/v1:Deployment": ["metadata.name", "spec.replicas", "spec.template.spec.nodeSelector",
-                                      "spec.template.spec.containers.0.image",
-                                      "spec.template.spec.containers.0.resources.limits"],
-    "kubernetes:keda.sh/v1alpha1:ScaledObject": ["metadata.name", "spec.minReplicaCount", "spec.maxReplicaCount",
-                                                 "spec.fallback", "spec.triggers.0.metadata.query",
-                                                 "spec.advanced.scalingModifiers.formula"],
-    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ["metadata.name", "spec.minReplicas", "spec.maxReplicas",
-                                                          "spec.metrics.0.external.metric.name"],
+        "instanceMarketOptions.marketType",
+    ],
+    "kubernetes:karpenter.sh/v1:NodePool": [
+        "metadata.name",
+        "spec.weight",
+        "spec.limits",
+        "spec.template.spec.requirements",
+        "spec.disruption.budgets",
+    ],
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": [
+        "metadata.name",
+        "spec.instanceStorePolicy",
+        "spec.metadataOptions.httpPutResponseHopLimit",
+    ],
+    "kubernetes:apps/v1:Deployment": [
+        "metadata.name",
+        "spec.replicas",
+        "spec.template.spec.nodeSelector",
+        "spec.template.spec.containers.0.image",
+        "spec.template.spec.containers.0.resources.limits",
+    ],
+    "kubernetes:keda.sh/v1alpha1:ScaledObject": [
+        "metadata.name",
+        "spec.minReplicaCount",
+        "spec.maxReplicaCount",
+        "spec.fallback",
+        "spec.triggers.0.metadata.query",
+        "spec.advanced.scalingModifiers.formula",
+    ],
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": [
+        "metadata.name",
+        "spec.minReplicas",
+        "spec.maxReplicas",
+        "spec.metrics.0.external.metric.name",
+    ],
 }
 
 
-_KUBERNETES_KEY_INPUTS = ["kind", "metadata.name", "metadata.namespace", "spec.replicas", "spec.minReplicaCount",
-                          "spec.maxReplicaCount"]
+_KUBERNETES_KEY_INPUTS = [
+    "kind",
+    "metadata.name",
+    "metadata.namespace",
+    "spec.replicas",
+    "spec.minReplicaCount",
+    "spec.maxReplicaCount",
+]
 
 
 def _get(value: Any, path: str) -> Any:
@@ -296,7 +380,8 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
     target = targets.get(spec.target)
     sc = spec.scaling
     numbers: dict[str, Any] = {
-        "min_replicas": spec.min_replicas, "max_replicas": spec.max_replicas,
+        "min_replicas": spec.min_replicas,
+        "max_replicas": spec.max_replicas,
         "queue_depth_target": sc.queue_depth_target,
         # what runs: SageMaker renders no GPU-memory policy whatever the spec says (the words below say why)
         "gpu_memory_target": sc.gpu_memory_target if target.scales_on_gpu_memory(spec) else None,
@@ -306,29 +391,42 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
     words: list[str] = []
     for t in (r for r in records if r.type == "aws:appautoscaling/target:Target"):
         i = t.inputs
-        words.append(f"Application Auto Scaling keeps {i['resourceId']} ({i['scalableDimension']}) between "
-                     f"{_number(i['minCapacity'])} and {_number(i['maxCapacity'])} instances.")
+        words.append(
+            f"Application Auto Scaling keeps {i['resourceId']} ({i['scalableDimension']}) between "
+            f"{_number(i['minCapacity'])} and {_number(i['maxCapacity'])} instances."
+        )
     for p in (r for r in records if r.type == "aws:appautoscaling/policy:Policy"):
         c = p.inputs.get("targetTrackingScalingPolicyConfiguration", {})
-        metric = _get(c, "predefinedMetricSpecification.predefinedMetricType") or \
-            _get(c, "customizedMetricSpecification.metricName")
-        words.append(f"Target tracking ({p.name}): hold {metric} at {_number(c.get('targetValue'))} per instance; "
-                     f"scale out after {_number(c.get('scaleOutCooldown', 300))} s cooldown, scale in after "
-                     f"{_number(c.get('scaleInCooldown', 300))} s.")
+        metric = _get(c, "predefinedMetricSpecification.predefinedMetricType") or _get(
+            c, "customizedMetricSpecification.metricName"
+        )
+        words.append(
+            f"Target tracking ({p.name}): hold {metric} at {_number(c.get('targetValue'))} per instance; "
+            f"scale out after {_number(c.get('scaleOutCooldown', 300))} s cooldown, scale in after "
+            f"{_number(c.get('scaleInCooldown', 300))} s."
+        )
     words += target.scaling_notes(spec)
     if not words:  # targets without Application Auto Scaling (EKS): the spec's policy
-        words.append(f"Scale on queue depth: {sc.queue_depth_target:g} waiting requests per replica, between "
-                     f"{spec.min_replicas} and {spec.max_replicas} replicas ({sc.autoscaler}); scale up after "
-                     f"{sc.scale_up_stabilization_seconds} s, down after {sc.scale_down_stabilization_seconds} s of "
-                     "stabilisation.")
+        words.append(
+            f"Scale on queue depth: {sc.queue_depth_target:g} waiting requests per replica, between "
+            f"{spec.min_replicas} and {spec.max_replicas} replicas ({sc.autoscaler}); scale up after "
+            f"{sc.scale_up_stabilization_seconds} s, down after {sc.scale_down_stabilization_seconds} s of "
+            "stabilisation."
+        )
     for s in spec.schedules:
         d = s.downsize
-        change = ", ".join(x for x in (
-            f"instance type {d.instance_type}" if d.instance_type else "",
-            f"model {d.model_override.id or spec.model.id} {d.model_override.precision or spec.model.precision}"
-            if d.model_override else "",
-            f"min {d.min_replicas}" if d.min_replicas is not None else "",
-            f"max {d.max_replicas}" if d.max_replicas is not None else "") if x)
+        change = ", ".join(
+            x
+            for x in (
+                f"instance type {d.instance_type}" if d.instance_type else "",
+                f"model {d.model_override.id or spec.model.id} {d.model_override.precision or spec.model.precision}"
+                if d.model_override
+                else "",
+                f"min {d.min_replicas}" if d.min_replicas is not None else "",
+                f"max {d.max_replicas}" if d.max_replicas is not None else "",
+            )
+            if x
+        )
         words.append(f"Window '{s.name}' ({s.start} → {s.end}, {s.timezone}): {change}.")
     return {"words": words, "numbers": numbers}
 
@@ -349,5 +447,15 @@ def cost_summary(spec: DeploymentSpec) -> dict[str, Any]:
     return out
 
 
-__all__ = ["PlanError", "PlannedResource", "SpecError", "StackPlan", "default_stacks_dir", "find_stacks_dir",
-           "plan_spec_file", "plan_stack", "plan_stacks", "stack_names"]
+__all__ = [
+    "PlanError",
+    "PlannedResource",
+    "SpecError",
+    "StackPlan",
+    "default_stacks_dir",
+    "find_stacks_dir",
+    "plan_spec_file",
+    "plan_stack",
+    "plan_stacks",
+    "stack_names",
+]

@@ -79,6 +79,7 @@ class Recording:
 
 # --- the provider's answers -----------------------------------------------------------------------------------
 
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:7]
 
@@ -147,8 +148,14 @@ class RecordingMocks:
     violation is kept in `violations`; `run_program` raises `ContractError` with all of them after the run.
     """
 
-    def __init__(self, region: str = "us-east-1", stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
-                 *, autoname: bool = True, strict: bool = True):
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        autoname: bool = True,
+        strict: bool = True,
+    ):
         self.region = region
         self.stack_outputs = dict(stack_outputs or {})
         self.autoname = autoname
@@ -165,8 +172,9 @@ class RecordingMocks:
 
         if not self.strict or args.typ.startswith("pulumi:"):
             return
-        values, found = check_resource(args.typ, args.name, inputs,
-                                       computed=self.computed_inputs.get((args.typ, args.name), set()))
+        values, found = check_resource(
+            args.typ, args.name, inputs, computed=self.computed_inputs.get((args.typ, args.name), set())
+        )
         self.violations += found
         self.violations += self._duplicate(args.typ, args.name, values)
 
@@ -186,9 +194,17 @@ class RecordingMocks:
         first = self._physical_names.setdefault(key, logical_name)
         if first == logical_name:
             return []
-        return [Violation(type_token, logical_name, rule.property, f"the same physical name as '{first}'",
-                          shown(physical), "AWS: names are unique per type, account and region",
-                          fix="make the names differ where they are shortened or built")]
+        return [
+            Violation(
+                type_token,
+                logical_name,
+                rule.property,
+                f"the same physical name as '{first}'",
+                shown(physical),
+                "AWS: names are unique per type, account and region",
+                fix="make the names differ where they are shortened or built",
+            )
+        ]
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
@@ -198,16 +214,23 @@ class RecordingMocks:
             if stack_name not in self.stack_outputs:
                 known = ", ".join(sorted(self.stack_outputs)) or "none"
                 raise KeyError(f"no outputs recorded for stack reference {stack_name!r} (known: {known})")
-            return stack_name, {"name": stack_name, "outputs": dict(self.stack_outputs[stack_name]),
-                                "secretOutputNames": []}
+            return stack_name, {
+                "name": stack_name,
+                "outputs": dict(self.stack_outputs[stack_name]),
+                "secretOutputNames": [],
+            }
         if self.autoname:
             physical = _autoname(args, self.replace_on_changes)
             return physical, _autonamed_state(args.typ, inputs, physical, self.region)
         if args.typ.startswith("pulumi:providers:"):
             return f"{args.name}-provider-id", inputs
         name = inputs.get("name") or inputs.get("dashboardName") or args.name
-        state = {**inputs, "name": name, "arn": _fixed_arn(args.typ, name, inputs.get("region") or self.region),
-                 "id": f"{name}-id"}
+        state = {
+            **inputs,
+            "name": name,
+            "arn": _fixed_arn(args.typ, name, inputs.get("region") or self.region),
+            "id": f"{name}-id",
+        }
         if args.typ == "aws:appautoscaling/target:Target":
             state["id"] = inputs.get("resourceId", name)
         if args.typ == _NODE_GROUP:  # its own name property, read by the node-group schedule's input
@@ -217,8 +240,12 @@ class RecordingMocks:
     def call(self, args: Any) -> tuple[dict[str, Any], list]:
         token, region = args.token, self.region
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan",
-                    "userId": "plan", "id": ACCOUNT_ID}, []
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan",
+                "userId": "plan",
+                "id": ACCOUNT_ID,
+            }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region, "id": region}, []
         if token == "aws:index/getPartition:getPartition":
@@ -232,23 +259,41 @@ class RecordingMocks:
             # plan and the policy pack see the node groups spread as they will be, not an empty list.
             cluster = args.args.get("name", "cluster")
             subnets = [f"subnet-offline-{cluster}-{z}" for z in "ab"]
-            return {"name": cluster, "id": cluster, "version": args.args.get("version", ""),
-                    "arn": f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{cluster}",
-                    "vpcConfig": {"subnetIds": subnets, "vpcId": f"vpc-offline-{cluster}"}}, []
+            return {
+                "name": cluster,
+                "id": cluster,
+                "version": args.args.get("version", ""),
+                "arn": f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{cluster}",
+                "vpcConfig": {"subnetIds": subnets, "vpcId": f"vpc-offline-{cluster}"},
+            }, []
         if token == "aws:secretsmanager/getSecretVersion:getSecretVersion" and not self.autoname:
             # Offline there is no secret to read: a placeholder that names the secret, never a token. (Autonaming
             # runs echo the request, as the diff always has: its `[secret <digest>]` values stay the same.)
             secret = args.args.get("secretId", "")
-            return {"secretString": f"<secret {secret}>", "arn": secret, "id": secret, "secretId": secret,
-                    "versionId": "plan", "versionStages": ["AWSCURRENT"]}, []
+            return {
+                "secretString": f"<secret {secret}>",
+                "arn": secret,
+                "id": secret,
+                "secretId": secret,
+                "versionId": "plan",
+                "versionStages": ["AWSCURRENT"],
+            }, []
         return dict(args.args), []
 
 
 # --- the recorder ---------------------------------------------------------------------------------------------
 
-def run_program(program: Callable[[], Any], *, project: str = "llama-infra", stack: str = "plan",
-                preview: bool = False, config: Mapping[str, str] | None = None, mocks: Any = None,
-                masked: bool = True) -> Recording:
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    project: str = "llama-infra",
+    stack: str = "plan",
+    preview: bool = False,
+    config: Mapping[str, str] | None = None,
+    mocks: Any = None,
+    masked: bool = True,
+) -> Recording:
     """Run `program` (a function, or e.g. `runpy.run_path` of a `__main__.py`) under mocks and record it.
 
     `mocks` answer registrations and invokes (default: `RecordingMocks()`); if it records the calls it gets
@@ -269,12 +314,14 @@ def run_program(program: Callable[[], Any], *, project: str = "llama-infra", sta
     if isinstance(mocks, RecordingMocks):
         mocks.begin_run()
     try:
-        recording = contextvars.Context().run(_record, program, project, stack, preview, dict(config or {}),
-                                              mocks, masked)
+        recording = contextvars.Context().run(
+            _record, program, project, stack, preview, dict(config or {}), mocks, masked
+        )
     finally:
         # Give the caller back its loop (Pulumi tests in the same process expect one to be current).
-        asyncio.set_event_loop(previous if previous is not None and not previous.is_closed()
-                               else asyncio.new_event_loop())
+        asyncio.set_event_loop(
+            previous if previous is not None and not previous.is_closed() else asyncio.new_event_loop()
+        )
         loop.close()
     violations = getattr(mocks, "violations", None)
     if violations:
@@ -303,8 +350,15 @@ def record(program: Callable[[], Any], **kwargs: Any) -> list[RecordedResource]:
     return run_program(program, **kwargs).resources
 
 
-def _record(program: Callable[[], Any], project: str, stack: str, preview: bool, config: dict[str, str],
-            mocks: Any, masked: bool) -> Recording:
+def _record(
+    program: Callable[[], Any],
+    project: str,
+    stack: str,
+    preview: bool,
+    config: dict[str, str],
+    mocks: Any,
+    masked: bool,
+) -> Recording:
     import pulumi
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import rpc, settings
@@ -336,19 +390,30 @@ def _record(program: Callable[[], Any], project: str, stack: str, preview: bool,
                 mocks.replace_on_changes = list(request.replaceOnChanges)
             if hasattr(mocks, "computed_inputs"):
                 mocks.computed_inputs[(request.type, request.name)] = {
-                    k for k, deps in request.propertyDependencies.items() if list(deps.urns)}
+                    k for k, deps in request.propertyDependencies.items() if list(deps.urns)
+                }
             response = super().RegisterResource(request)
             if request.type != "pulumi:pulumi:Stack":
                 inputs, secrets = plain(request.object)
                 state = self.resources.get(response.urn)
                 outputs = _revealed(dict(state.state))[0] if state else {}
-                recording.resources.append(RecordedResource(
-                    urn=response.urn, type=request.type, name=request.name, inputs=inputs,
-                    custom=bool(request.custom), parent_urn=request.parent,
-                    replace_on_changes=list(request.replaceOnChanges), ignore_changes=list(request.ignoreChanges),
-                    delete_before_replace=bool(request.deleteBeforeReplace),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    depends_on=list(request.dependencies), outputs=outputs, secret_inputs=secrets))
+                recording.resources.append(
+                    RecordedResource(
+                        urn=response.urn,
+                        type=request.type,
+                        name=request.name,
+                        inputs=inputs,
+                        custom=bool(request.custom),
+                        parent_urn=request.parent,
+                        replace_on_changes=list(request.replaceOnChanges),
+                        ignore_changes=list(request.ignoreChanges),
+                        delete_before_replace=bool(request.deleteBeforeReplace),
+                        retain_on_delete=bool(request.retainOnDelete),
+                        depends_on=list(request.dependencies),
+                        outputs=outputs,
+                        secret_inputs=secrets,
+                    )
+                )
             return response
 
         def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
@@ -371,6 +436,7 @@ def _record(program: Callable[[], Any], project: str, stack: str, preview: bool,
 
 
 # --- inputs as plain data -------------------------------------------------------------------------------------
+
 
 def _asset_digest(value: Any) -> str:
     """Content digest of a Pulumi asset or archive (what decides whether the provider sees a change)."""

@@ -63,9 +63,15 @@ def cost_table(plan: StackPlan) -> Table:
     table.add_row("per month (with schedules)", usd(c["cost_per_month_usd"]))
     table.add_row("per month (day configuration only)", usd(c["day_only_cost_per_month_usd"]))
     table.add_row("saved by schedules per month", usd(c["schedule_saving_per_month_usd"]))
-    table.add_row("  of which baseline / burst", f"{usd(c['baseline_per_month_usd'])} / {usd(c['burst_per_month_usd'])}")
-    table.add_row("per 1k requests", "n/a (state load.peak_requests_per_second)" if c["cost_per_1k_requests_usd"]
-                  is None else f"${c['cost_per_1k_requests_usd']:.4f}")
+    table.add_row(
+        "  of which baseline / burst", f"{usd(c['baseline_per_month_usd'])} / {usd(c['burst_per_month_usd'])}"
+    )
+    table.add_row(
+        "per 1k requests",
+        "n/a (state load.peak_requests_per_second)"
+        if c["cost_per_1k_requests_usd"] is None
+        else f"${c['cost_per_1k_requests_usd']:.4f}",
+    )
     table.add_row("prices", c["snapshot"])
     if c["estimated_prices"]:
         table.add_row("estimated prices", ", ".join(c["estimated_prices"]) + " (not in the SageMaker snapshot)")
@@ -77,19 +83,45 @@ def cost_table(plan: StackPlan) -> Table:
 def summary_table(plans: list[StackPlan]) -> Table:
     """One row per stack, in the order planned: what differs between environments, and what they cost."""
     table = Table(title="plan", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column, justify in (("stack", "left"), ("target", "left"), ("model", "left"), ("day", "left"),
-                            ("window", "left"), ("replicas", "right"), ("$/month", "right"), ("warn", "right")):
+    for column, justify in (
+        ("stack", "left"),
+        ("target", "left"),
+        ("model", "left"),
+        ("day", "left"),
+        ("window", "left"),
+        ("replicas", "right"),
+        ("$/month", "right"),
+        ("warn", "right"),
+    ):
         # on a narrow terminal cells fold onto a second line; the stack name and the cost are never cut short
         whole = column in ("stack", "$/month")
-        width = max([len(column)] + [len(p.stack) if column == "stack" else len(f"${p.cost['cost_per_month_usd']:,.0f}")
-                                     for p in plans]) if whole else None
-        table.add_column(column, justify=justify, no_wrap=whole, min_width=width,  # type: ignore[arg-type]
-                         overflow="fold")
+        width = (
+            max(
+                [len(column)]
+                + [len(p.stack) if column == "stack" else len(f"${p.cost['cost_per_month_usd']:,.0f}") for p in plans]
+            )
+            if whole
+            else None
+        )
+        table.add_column(
+            column,
+            justify=justify,
+            no_wrap=whole,
+            min_width=width,  # type: ignore[arg-type]
+            overflow="fold",
+        )
     for p in plans:
         s = p.summary
-        table.add_row(p.stack, p.target, s["model"], s["day_instance_type"],
-                      ", ".join(s["window_instance_types"]) or "—", f"{s['min_replicas']}–{s['max_replicas']}",
-                      f"${p.cost['cost_per_month_usd']:,.0f}", str(len(p.warnings)) if p.warnings else "—")
+        table.add_row(
+            p.stack,
+            p.target,
+            s["model"],
+            s["day_instance_type"],
+            ", ".join(s["window_instance_types"]) or "—",
+            f"{s['min_replicas']}–{s['max_replicas']}",
+            f"${p.cost['cost_per_month_usd']:,.0f}",
+            str(len(p.warnings)) if p.warnings else "—",
+        )
     return table
 
 
@@ -101,8 +133,10 @@ def render(plans: list[StackPlan], console: Console | None = None, *, details: b
         console.print(Text("details: llama-infra plan --details (or name one stack)", style="dim"))
         return
     for plan in plans:
-        scaling = Group(*(Text("• " + line) for line in plan.scaling["words"]),
-                        Text(", ".join(f"{k}={v}" for k, v in plan.scaling["numbers"].items()), style="dim"))
+        scaling = Group(
+            *(Text("• " + line) for line in plan.scaling["words"]),
+            Text(", ".join(f"{k}={v}" for k, v in plan.scaling["numbers"].items()), style="dim"),
+        )
         parts: list[Any] = [resource_tree(plan), Panel(scaling, title="scaling", title_align="left")]
         if plan.target_summary:
             parts.append(Panel(Text("\n".join(plan.target_summary)), title=plan.target, title_align="left"))
@@ -113,6 +147,5 @@ def render(plans: list[StackPlan], console: Console | None = None, *, details: b
         parts.append(cost_table(plan))
         if plan.warnings:
             parts.append(Panel(Text("\n".join(plan.warnings), style="yellow"), title="warnings", title_align="left"))
-        title = (f"{plan.stack}: {plan.spec_name} · {plan.target} · {plan.region} · "
-                 f"{len(plan.resources)} resources")
+        title = f"{plan.stack}: {plan.spec_name} · {plan.target} · {plan.region} · {len(plan.resources)} resources"
         console.print(Panel(Group(*parts), title=title, title_align="left"))

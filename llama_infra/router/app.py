@@ -190,9 +190,7 @@ class Router:
             self._handlers.discard(task)
             self.admission.release(priority)
 
-    async def _route(
-        self, request: web.Request, body: bytes, priority: Priority, started: float
-    ) -> web.StreamResponse:
+    async def _route(self, request: web.Request, body: bytes, priority: Priority, started: float) -> web.StreamResponse:
         depth, _source = self.monitor.depth("primary")
         chosen = choose_backend(priority, depth, self.overflow_threshold)
         payload = _json_object(body)

@@ -43,7 +43,8 @@ class BackendConfig(BaseModel):
 
     url: str = Field(description="Base URL of the service, without /v1 (http://llama-70b.serving.svc:8000).")
     metrics_url: str | None = Field(
-        default=None, description="Prometheus metrics URL; default `<url>/metrics`. Unused when queue_metric is in_flight."
+        default=None,
+        description="Prometheus metrics URL; default `<url>/metrics`. Unused when queue_metric is in_flight.",
     )
     queue_metric: QueueMetric = Field(default="auto", description="Source of this backend's queue depth.")
 
@@ -164,7 +165,9 @@ class RouterConfig(BaseModel):
         "request is read, so idle or slow connections cannot use up the process' file descriptors.",
     )
     drain_timeout_seconds: float = Field(
-        default=100.0, gt=0, description="On SIGTERM, wait this long for open streams (keep under the 120 s spot notice)."
+        default=100.0,
+        gt=0,
+        description="On SIGTERM, wait this long for open streams (keep under the 120 s spot notice).",
     )
     wake_wait_seconds: float = Field(
         default=0,
@@ -215,7 +218,9 @@ def _read_keys(field: str, path: Path) -> set[str]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ValueError(f"{field} {path}: cannot read it ({why}); mount the keys Secret there or drop the option") from exc
+        raise ValueError(
+            f"{field} {path}: cannot read it ({why}); mount the keys Secret there or drop the option"
+        ) from exc
     return {line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")}
 
 

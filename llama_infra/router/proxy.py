@@ -19,8 +19,17 @@ log = logging.getLogger(__name__)
 _NOT_FORWARDED = frozenset(
     h.lower()
     for h in (
-        "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-        "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Content-Encoding",
+        "Connection",
+        "Keep-Alive",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Host",
+        "Content-Length",
+        "Content-Encoding",
     )
 )
 _EVENT_END = b"\n\n"
@@ -103,13 +112,15 @@ async def forward(
             out_headers = forwarded_headers(upstream.headers) | response_headers
             return web.Response(status=upstream.status, body=payload, headers=out_headers)
     except aiohttp.ConnectionTimeoutError as exc:  # no connection within connect_timeout: nothing was sent
-        raise BackendRefused(503, f"backend {url} did not accept a connection in time; retry",
-                             UNAVAILABLE_RETRY_AFTER_SECONDS) from exc
+        raise BackendRefused(
+            503, f"backend {url} did not accept a connection in time; retry", UNAVAILABLE_RETRY_AFTER_SECONDS
+        ) from exc
     except TimeoutError as exc:
         raise UpstreamFailure(504, f"backend {url} did not answer in time") from exc
     except aiohttp.ClientConnectorError as exc:
-        raise BackendRefused(503, f"backend {url} has no serving replica (it may be starting); retry",
-                             UNAVAILABLE_RETRY_AFTER_SECONDS) from exc
+        raise BackendRefused(
+            503, f"backend {url} has no serving replica (it may be starting); retry", UNAVAILABLE_RETRY_AFTER_SECONDS
+        ) from exc
     except aiohttp.ClientError as exc:
         raise UpstreamFailure(502, f"backend {url} failed: {type(exc).__name__}: {exc}") from exc
 

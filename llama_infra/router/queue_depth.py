@@ -18,7 +18,6 @@ from llama_infra.targets.kubernetes.prometheus_metrics import SERVER_METRICS
 log = logging.getLogger(__name__)
 
 
-
 # Waiting- and running-request gauges of the servers we deploy (the one definition:
 # llama_infra.targets.kubernetes.prometheus_metrics).
 QUEUE_METRIC_NAMES = {framework: m.queue_depth for framework, m in SERVER_METRICS.items()}

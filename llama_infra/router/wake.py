@@ -28,9 +28,7 @@ T = TypeVar("T")
 class WakeWait:
     """The hold policy for one router: how long, how often, when to give up early, and the gauge of held requests."""
 
-    def __init__(
-        self, wait_seconds: float, retry_interval_seconds: float, stop: asyncio.Event, held: Gauge
-    ) -> None:
+    def __init__(self, wait_seconds: float, retry_interval_seconds: float, stop: asyncio.Event, held: Gauge) -> None:
         self.wait_seconds = wait_seconds
         self.retry_interval_seconds = retry_interval_seconds
         self.stop = stop

@@ -100,8 +100,10 @@ def floor_schedule(spec: DeploymentSpec) -> FloorSchedule | None:
     floor = predictive_floor(spec)
     if len(floor) != 24:
         return None
-    minimum = {"day": day_config(spec).min_replicas, **{s.name: window_config(spec, s).min_replicas
-                                                         for s in spec.schedules}}
+    minimum = {
+        "day": day_config(spec).min_replicas,
+        **{s.name: window_config(spec, s).min_replicas for s in spec.schedules},
+    }
     if all(f.min_replicas <= minimum[f.configuration] for f in floor):
         return None
     tz = plan_timezone(spec)

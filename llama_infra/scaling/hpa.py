@@ -81,8 +81,7 @@ class ScalingRules:
 
     def __post_init__(self) -> None:
         if not 0 <= self.stabilization_window_seconds <= MAX_STABILIZATION_WINDOW_SECONDS:
-            raise ValueError("stabilizationWindowSeconds must be in 0..3600 "
-                             f"(got {self.stabilization_window_seconds})")
+            raise ValueError(f"stabilizationWindowSeconds must be in 0..3600 (got {self.stabilization_window_seconds})")
 
     def to_manifest(self) -> dict:
         return {
@@ -93,9 +92,11 @@ class ScalingRules:
 
     @classmethod
     def from_manifest(cls, body: dict) -> ScalingRules:
-        return cls(int(body["stabilizationWindowSeconds"]),
-                   tuple(ScalingPolicy.from_manifest(p) for p in body.get("policies", [])),
-                   body.get("selectPolicy", "Max"))
+        return cls(
+            int(body["stabilizationWindowSeconds"]),
+            tuple(ScalingPolicy.from_manifest(p) for p in body.get("policies", [])),
+            body.get("selectPolicy", "Max"),
+        )
 
 
 # The documented defaults ("Default Behavior").
@@ -117,8 +118,9 @@ def target_milli(value: float) -> int:
     return math.ceil(round(value * MILLI, 6))
 
 
-def raw_desired_replicas(current_replicas: int, current_value: float, target_value: float,
-                         tolerance: float = DEFAULT_TOLERANCE) -> int:
+def raw_desired_replicas(
+    current_replicas: int, current_value: float, target_value: float, tolerance: float = DEFAULT_TOLERANCE
+) -> int:
     """desiredReplicas = ceil(currentReplicas × currentMetricValue / desiredMetricValue), with the tolerance.
 
     `current_value` is the per-pod average (what an AverageValue target compares against).
@@ -131,19 +133,22 @@ def raw_desired_replicas(current_replicas: int, current_value: float, target_val
     return math.ceil(current_replicas * ratio - 1e-9)
 
 
-def external_average_value_replicas(current_replicas: int, metric_total: float, target_per_pod: float,
-                                    tolerance: float = DEFAULT_TOLERANCE) -> int:
+def external_average_value_replicas(
+    current_replicas: int, metric_total: float, target_per_pod: float, tolerance: float = DEFAULT_TOLERANCE
+) -> int:
     """External metric with an AverageValue target (queue depth ÷ target per replica), in integer milli-units as
     replica_calculator.go `GetExternalPerPodMetricReplicas` computes it: ceil(Σ milli / target milli), unless
     |1 − Σ milli / (target milli × current)| ≤ tolerance."""
     if target_per_pod <= 0:
         raise ValueError(f"target per pod must be > 0 (got {target_per_pod})")
-    return external_milli_replicas(current_replicas, metric_milli(metric_total), target_milli(target_per_pod),
-                                   tolerance)
+    return external_milli_replicas(
+        current_replicas, metric_milli(metric_total), target_milli(target_per_pod), tolerance
+    )
 
 
-def external_milli_replicas(current_replicas: int, usage_milli: int, target_per_pod_milli: int,
-                            tolerance: float = DEFAULT_TOLERANCE) -> int:
+def external_milli_replicas(
+    current_replicas: int, usage_milli: int, target_per_pod_milli: int, tolerance: float = DEFAULT_TOLERANCE
+) -> int:
     """`GetExternalPerPodMetricReplicas` on milli-unit integers (the upstream test cases are written in them)."""
     if current_replicas > 0:
         usage_ratio = usage_milli / (target_per_pod_milli * current_replicas)
@@ -152,8 +157,14 @@ def external_milli_replicas(current_replicas: int, usage_milli: int, target_per_
     return -(-usage_milli // target_per_pod_milli)  # integer ceil
 
 
-def stabilized(current_replicas: int, recommendation: int, history: Sequence[tuple[float, int]], now: float,
-               scale_up_window_seconds: int, scale_down_window_seconds: int) -> int:
+def stabilized(
+    current_replicas: int,
+    recommendation: int,
+    history: Sequence[tuple[float, int]],
+    now: float,
+    scale_up_window_seconds: int,
+    scale_down_window_seconds: int,
+) -> int:
     """Hold the recommendation between the scale-up window's minimum and the scale-down window's maximum."""
     up, down = recommendation, recommendation
     for t, rec in history:
@@ -173,15 +184,23 @@ def _changed_within(events: Sequence[tuple[float, int]], now: float, period_seco
     return sum(n for t, n in events if t > now - period_seconds)
 
 
-def scale_up_limit(current_replicas: int, rules: ScalingRules, now: float,
-                   up_events: Sequence[tuple[float, int]] = (), down_events: Sequence[tuple[float, int]] = ()) -> int:
+def scale_up_limit(
+    current_replicas: int,
+    rules: ScalingRules,
+    now: float,
+    up_events: Sequence[tuple[float, int]] = (),
+    down_events: Sequence[tuple[float, int]] = (),
+) -> int:
     """Most replicas the policies allow right now when scaling up."""
     if rules.select_policy == "Disabled":
         return current_replicas
     best: int | None = None
     for p in rules.policies:
-        start = current_replicas - _changed_within(up_events, now, p.period_seconds) \
+        start = (
+            current_replicas
+            - _changed_within(up_events, now, p.period_seconds)
             + _changed_within(down_events, now, p.period_seconds)
+        )
         proposed = start + p.value if p.type == "Pods" else math.ceil(start * (1 + p.value / 100) - 1e-9)
         if best is None:
             best = proposed
@@ -190,15 +209,23 @@ def scale_up_limit(current_replicas: int, rules: ScalingRules, now: float,
     return current_replicas if best is None else best
 
 
-def scale_down_limit(current_replicas: int, rules: ScalingRules, now: float,
-                     up_events: Sequence[tuple[float, int]] = (), down_events: Sequence[tuple[float, int]] = ()) -> int:
+def scale_down_limit(
+    current_replicas: int,
+    rules: ScalingRules,
+    now: float,
+    up_events: Sequence[tuple[float, int]] = (),
+    down_events: Sequence[tuple[float, int]] = (),
+) -> int:
     """Fewest replicas the policies allow right now when scaling down."""
     if rules.select_policy == "Disabled":
         return current_replicas
     best: int | None = None
     for p in rules.policies:
-        start = current_replicas - _changed_within(up_events, now, p.period_seconds) \
+        start = (
+            current_replicas
+            - _changed_within(up_events, now, p.period_seconds)
             + _changed_within(down_events, now, p.period_seconds)
+        )
         proposed = start - p.value if p.type == "Pods" else int(start * (1 - p.value / 100) + 1e-9)
         if best is None:
             best = proposed
@@ -236,15 +263,21 @@ class HpaPolicy:
         """`spec.behavior` of the autoscaling/v2 HorizontalPodAutoscaler."""
         return {"scaleUp": self.scale_up.to_manifest(), "scaleDown": self.scale_down.to_manifest()}
 
-    def recommend(self, current_replicas: int, queue_depth_total: float,
-                  gpu_memory_fraction: float | None = None) -> int:
+    def recommend(
+        self, current_replicas: int, queue_depth_total: float, gpu_memory_fraction: float | None = None
+    ) -> int:
         """Raw recommendation over all metrics (the largest wins), before stabilization and policies."""
-        rec = external_average_value_replicas(current_replicas, queue_depth_total, self.queue_depth_target,
-                                              self.tolerance)
+        rec = external_average_value_replicas(
+            current_replicas, queue_depth_total, self.queue_depth_target, self.tolerance
+        )
         if self.gpu_memory_target is not None and gpu_memory_fraction is not None and current_replicas > 0:
             # rendered like the queue: an External sum over the pods with an AverageValue target per replica
-            rec = max(rec, external_average_value_replicas(current_replicas, gpu_memory_fraction * current_replicas,
-                                                           self.gpu_memory_target, self.tolerance))
+            rec = max(
+                rec,
+                external_average_value_replicas(
+                    current_replicas, gpu_memory_fraction * current_replicas, self.gpu_memory_target, self.tolerance
+                ),
+            )
         return rec
 
 
@@ -258,12 +291,15 @@ class HpaController:
     down_events: list[tuple[float, int]] = field(default_factory=list)
     initialized: bool = False
 
-    def sync(self, now: float, current_replicas: int, queue_depth_total: float,
-             gpu_memory_fraction: float | None = None) -> int:
+    def sync(
+        self, now: float, current_replicas: int, queue_depth_total: float, gpu_memory_fraction: float | None = None
+    ) -> int:
         """One `reconcileAutoscaler` (horizontal.go) on the queue (and GPU memory) metrics."""
         return self.sync_recommendation(
-            now, current_replicas, lambda: self.policy.recommend(current_replicas, queue_depth_total,
-                                                                 gpu_memory_fraction))
+            now,
+            current_replicas,
+            lambda: self.policy.recommend(current_replicas, queue_depth_total, gpu_memory_fraction),
+        )
 
     def sync_recommendation(self, now: float, current_replicas: int, recommend: Callable[[], int]) -> int:
         """`reconcileAutoscaler`: out-of-range counts clamp before any metric is read (`recommend` is not called);
@@ -293,8 +329,14 @@ class HpaController:
         p = self.policy
         keep = max(p.scale_up.stabilization_window_seconds, p.scale_down.stabilization_window_seconds)
         self.recommendations = [(t, r) for t, r in self.recommendations if t > now - keep]
-        desired = stabilized(current_replicas, recommendation, self.recommendations, now,
-                             p.scale_up.stabilization_window_seconds, p.scale_down.stabilization_window_seconds)
+        desired = stabilized(
+            current_replicas,
+            recommendation,
+            self.recommendations,
+            now,
+            p.scale_up.stabilization_window_seconds,
+            p.scale_down.stabilization_window_seconds,
+        )
         self.recommendations.append((now, recommendation))
         longest = max([x.period_seconds for x in p.scale_up.policies + p.scale_down.policies] or [0])
         self.up_events = [(t, n) for t, n in self.up_events if t > now - longest]
@@ -302,8 +344,9 @@ class HpaController:
         if desired > current_replicas:
             # convertDesiredReplicasWithBehaviorRate: "if scaleUpLimit < args.CurrentReplicas { scaleUpLimit =
             # args.CurrentReplicas }" — events of the period never force a scale-down while scaling up
-            limit = max(scale_up_limit(current_replicas, p.scale_up, now, self.up_events, self.down_events),
-                        current_replicas)
+            limit = max(
+                scale_up_limit(current_replicas, p.scale_up, now, self.up_events, self.down_events), current_replicas
+            )
             desired = min(desired, limit, p.max_replicas)
         elif desired < current_replicas:
             limit = scale_down_limit(current_replicas, p.scale_down, now, self.up_events, self.down_events)

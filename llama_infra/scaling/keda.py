@@ -94,19 +94,28 @@ class KedaPolicy:
             meta = body["triggers"][0]["metadata"]
             target, activation = float(meta["threshold"]), float(meta.get("activationThreshold", "0"))
         behavior = body.get("advanced", {}).get("horizontalPodAutoscalerConfig", {}).get("behavior", {})
-        hpa = HpaPolicy(max(1, lo), hi, target,
-                        scale_up=ScalingRules.from_manifest(behavior["scaleUp"]) if "scaleUp" in behavior
-                        else DEFAULT_SCALE_UP,
-                        scale_down=ScalingRules.from_manifest(behavior["scaleDown"]) if "scaleDown" in behavior
-                        else DEFAULT_SCALE_DOWN)
+        hpa = HpaPolicy(
+            max(1, lo),
+            hi,
+            target,
+            scale_up=ScalingRules.from_manifest(behavior["scaleUp"]) if "scaleUp" in behavior else DEFAULT_SCALE_UP,
+            scale_down=ScalingRules.from_manifest(behavior["scaleDown"])
+            if "scaleDown" in behavior
+            else DEFAULT_SCALE_DOWN,
+        )
         fb = body.get("fallback") or {}
-        return cls(hpa=hpa, min_replica_count=lo, max_replica_count=hi,
-                   polling_interval_seconds=int(body.get("pollingInterval", DEFAULT_POLLING_INTERVAL_SECONDS)),
-                   cooldown_period_seconds=int(body.get("cooldownPeriod", DEFAULT_COOLDOWN_PERIOD_SECONDS)),
-                   activation_threshold=activation,
-                   fallback_replicas=int(fb.get("replicas", 0)),
-                   failure_threshold=int(fb.get("failureThreshold", DEFAULT_FAILURE_THRESHOLD)),
-                   fallback_behavior=fb.get("behavior", "static"), fallback_enabled=bool(fb))
+        return cls(
+            hpa=hpa,
+            min_replica_count=lo,
+            max_replica_count=hi,
+            polling_interval_seconds=int(body.get("pollingInterval", DEFAULT_POLLING_INTERVAL_SECONDS)),
+            cooldown_period_seconds=int(body.get("cooldownPeriod", DEFAULT_COOLDOWN_PERIOD_SECONDS)),
+            activation_threshold=activation,
+            fallback_replicas=int(fb.get("replicas", 0)),
+            failure_threshold=int(fb.get("failureThreshold", DEFAULT_FAILURE_THRESHOLD)),
+            fallback_behavior=fb.get("behavior", "static"),
+            fallback_enabled=bool(fb),
+        )
 
     def scaled_object_fields(self) -> dict:
         """The ScaledObject spec fields this policy fixes (triggers are rendered by the component)."""
@@ -184,8 +193,9 @@ class KedaController:
             return self.policy.fallback_milli(current_replicas)
         return None
 
-    def hpa_sync(self, now: float, current_replicas: int, metric: float | None,
-                 gpu_memory_fraction: float | None = None) -> int:
+    def hpa_sync(
+        self, now: float, current_replicas: int, metric: float | None, gpu_memory_fraction: float | None = None
+    ) -> int:
         """The HPA's loop (every 15 s) on one metric with the policy's target (the composite, or the queue)."""
         metrics = [("queue", metric, self.policy.hpa.queue_depth_target)]
         hp = self.hpa.policy
@@ -193,8 +203,9 @@ class KedaController:
             metrics.append(("kv", gpu_memory_fraction * current_replicas, hp.gpu_memory_target))
         return self.hpa_sync_metrics(now, current_replicas, metrics)
 
-    def hpa_sync_metrics(self, now: float, current_replicas: int,
-                         metrics: Sequence[tuple[str, float | None, float]]) -> int:
+    def hpa_sync_metrics(
+        self, now: float, current_replicas: int, metrics: Sequence[tuple[str, float | None, float]]
+    ) -> int:
         """The HPA's loop (every 15 s) on the Deployment the ScaledObject scales, one External AverageValue metric
         per (name, value, target): the largest recommendation wins (`computeReplicasForMetrics`); it does nothing
         while KEDA holds the workload at zero, and keeps the count while every metric errors."""

@@ -118,8 +118,9 @@ class TargetTrackingPolicy:
         )
 
     @classmethod
-    def invocations_per_instance(cls, target_per_minute: float, min_capacity: int, max_capacity: int
-                                 ) -> TargetTrackingPolicy:
+    def invocations_per_instance(
+        cls, target_per_minute: float, min_capacity: int, max_capacity: int
+    ) -> TargetTrackingPolicy:
         """SageMaker's documented default: InvocationsPerInstance (per minute), 300 s cooldowns."""
         return cls("SageMakerVariantInvocationsPerInstance", target_per_minute, min_capacity, max_capacity)
 
@@ -181,7 +182,8 @@ class TargetTrackingController:
             self._add_to_minutes(now, metric_value)
         high = len(self.datapoints) >= p.alarm_high_datapoints and all(v > p.target_value for v in self.datapoints)
         low = len(self.minutes) >= p.alarm_low_datapoints and all(
-            v < p.target_value * SCALE_IN_MARGIN for v in self.minutes)
+            v < p.target_value * SCALE_IN_MARGIN for v in self.minutes
+        )
         if high:
             wanted = p.desired_capacity(current, metric_value)
             in_cooldown = now - self.last_scale_out_at < p.scale_out_cooldown_seconds

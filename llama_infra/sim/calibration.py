@@ -52,11 +52,26 @@ def load_measurements() -> list[Measurement]:
     text = resources.files("llama_infra.data.calibration").joinpath(TABLE).read_text()
     rows = []
     for row in csv.DictReader(text.splitlines()):
-        rows.append(Measurement(
-            row["point_id"], row["model"], float(row["params_b"]), row["precision"], row["gpu"], row["instance_type"],
-            int(row["tp"]), row["framework"], row["framework_version"], row["harness"], float(row["prompt_tokens"]),
-            float(row["output_tokens"]), None if row["concurrency"] == "max" else int(row["concurrency"]),
-            {k: float(row[k]) for k in METRICS if row[k]}, row["source"], row["miss_reason"]))
+        rows.append(
+            Measurement(
+                row["point_id"],
+                row["model"],
+                float(row["params_b"]),
+                row["precision"],
+                row["gpu"],
+                row["instance_type"],
+                int(row["tp"]),
+                row["framework"],
+                row["framework_version"],
+                row["harness"],
+                float(row["prompt_tokens"]),
+                float(row["output_tokens"]),
+                None if row["concurrency"] == "max" else int(row["concurrency"]),
+                {k: float(row[k]) for k in METRICS if row[k]},
+                row["source"],
+                row["miss_reason"],
+            )
+        )
     return rows
 
 
@@ -72,8 +87,13 @@ class LoadTest:
     request_latency_s: float
 
 
-def closed_loop(perf: ReplicaPerf, prompt_tokens: float, output_tokens: float, concurrency: int | None,
-                request_overhead_s: float = replica_model.REQUEST_OVERHEAD_S) -> LoadTest:
+def closed_loop(
+    perf: ReplicaPerf,
+    prompt_tokens: float,
+    output_tokens: float,
+    concurrency: int | None,
+    request_overhead_s: float = replica_model.REQUEST_OVERHEAD_S,
+) -> LoadTest:
     p, o = prompt_tokens, output_tokens
     cap = max(1.0, min(float(perf.max_num_seqs), perf.kv_cache_tokens / (p + o)))
     clients = cap if concurrency is None else float(concurrency)
@@ -109,12 +129,23 @@ def closed_loop(perf: ReplicaPerf, prompt_tokens: float, output_tokens: float, c
     cycle = hi
     ttft, itl = parts(cycle)
     slot_wait = (clients / b - 1) * cycle
-    return LoadTest(b, 1000 * (slot_wait + ttft), 1000 * itl, b * o / cycle,
-                    1000 * (cycle - request_overhead_s) / o, slot_wait + cycle)
+    return LoadTest(
+        b,
+        1000 * (slot_wait + ttft),
+        1000 * itl,
+        b * o / cycle,
+        1000 * (cycle - request_overhead_s) / o,
+        slot_wait + cycle,
+    )
 
 
-def open_loop(perf: ReplicaPerf, requests_per_s: float, prompt_tokens: float, output_tokens: float,
-              request_overhead_s: float = replica_model.REQUEST_OVERHEAD_S) -> LoadTest | None:
+def open_loop(
+    perf: ReplicaPerf,
+    requests_per_s: float,
+    prompt_tokens: float,
+    output_tokens: float,
+    request_overhead_s: float = replica_model.REQUEST_OVERHEAD_S,
+) -> LoadTest | None:
     """Steady state of one replica under `requests_per_s` arriving independently (mean TTFT and ITL), or None when
     it cannot keep up: prefill or decode work above its capacity, or a batch beyond KV cache / max sequences.
 

@@ -19,7 +19,9 @@ from llama_infra.sim.replica_model import DEFAULT_CONTEXT_TOKENS, REQUEST_OVERHE
 # Seconds from "asked for" to "instance running" before the model starts loading: the typical value of the stated
 # assumption (`llama_infra.provisioning`); lead times use its high value.
 PROVISIONING_S = {target: provisioning.for_target(target).typical_s for target in ("eks", "sagemaker")}
-SPOT_NOTICE_S = 120.0  # EC2 spot interruption notice: two minutes (EC2 user guide, "Spot Instance interruption notices")
+SPOT_NOTICE_S = (
+    120.0  # EC2 spot interruption notice: two minutes (EC2 user guide, "Spot Instance interruption notices")
+)
 DEFAULT_SPOT_INTERRUPTIONS_PER_HOUR = 0.002  # ASSUMPTION: ≈ 1.5 per instance-month, Spot Advisor ">20 %" bucket
 DEFAULT_SPOT_UNAVAILABLE_PROBABILITY = 0.1  # ASSUMPTION: a spot launch finds no capacity 1 time in 10
 QUEUE_TIMEOUT_S = 120.0  # a request waiting longer than this for a replica is dropped (client time-out)
@@ -33,17 +35,24 @@ class Assumptions:
     queue_timeout_s: float = QUEUE_TIMEOUT_S
 
     def describe(self) -> list[str]:
-        return [f"node/instance provisioning {self.provisioning_s:.0f} s + sizing.cold_start (mean of low/high)",
-                f"spot: {self.spot_interruptions_per_hour:g} interruptions per instance-hour, "
-                f"{SPOT_NOTICE_S:.0f} s notice, {self.spot_unavailable_probability:.0%} of launches find no spot",
-                f"requests waiting > {self.queue_timeout_s:.0f} s for a replica are dropped"]
+        return [
+            f"node/instance provisioning {self.provisioning_s:.0f} s + sizing.cold_start (mean of low/high)",
+            f"spot: {self.spot_interruptions_per_hour:g} interruptions per instance-hour, "
+            f"{SPOT_NOTICE_S:.0f} s notice, {self.spot_unavailable_probability:.0%} of launches find no spot",
+            f"requests waiting > {self.queue_timeout_s:.0f} s for a replica are dropped",
+        ]
 
 
 def perf_for(config: Config, tp_degree: int | None, context_tokens: float = DEFAULT_CONTEXT_TOKENS) -> ReplicaPerf:
     """Rates of one replica of this configuration, its decode steps at the workload's running context
     (`replica_model.running_context_tokens`)."""
-    return replica_perf(catalog.ec2_name(config.instance_type), config.params_b, config.precision, tp_degree,
-                        context_tokens=round(context_tokens))
+    return replica_perf(
+        catalog.ec2_name(config.instance_type),
+        config.params_b,
+        config.precision,
+        tp_degree,
+        context_tokens=round(context_tokens),
+    )
 
 
 def startup_s(config: Config, provisioning_s: float, nvme_preload: bool) -> float:
@@ -58,10 +67,12 @@ def replicas_per_instance(instance_type: str, tp_degree: int | None) -> int:
     return max(1, inst.gpu_count // (tp_degree or inst.gpu_count))
 
 
-def usd_per_replica_hour(instance_type: str, target: catalog.Target, capacity: pricing.Capacity,
-                         tp_degree: int | None) -> float:
-    return pricing.hourly(instance_type, target, capacity).usd_per_hour / replicas_per_instance(instance_type,
-                                                                                                 tp_degree)
+def usd_per_replica_hour(
+    instance_type: str, target: catalog.Target, capacity: pricing.Capacity, tp_degree: int | None
+) -> float:
+    return pricing.hourly(instance_type, target, capacity).usd_per_hour / replicas_per_instance(
+        instance_type, tp_degree
+    )
 
 
 def saturation_rps(perf: ReplicaPerf, mean_prompt: float, mean_output: float, tokens_per_s_slo: float) -> float:
@@ -73,8 +84,14 @@ def saturation_rps(perf: ReplicaPerf, mean_prompt: float, mean_output: float, to
     return min(perf.prefill_tokens_per_s / max(mean_prompt, 1.0), b_cap / per_request_s)
 
 
-def ttft_with_replicas(arrival_s: np.ndarray, prompt: np.ndarray, perf: ReplicaPerf, n: int,
-                       start_s: float = 0.0, backlog_tokens: float = 0.0) -> tuple[np.ndarray, float]:
+def ttft_with_replicas(
+    arrival_s: np.ndarray,
+    prompt: np.ndarray,
+    perf: ReplicaPerf,
+    n: int,
+    start_s: float = 0.0,
+    backlog_tokens: float = 0.0,
+) -> tuple[np.ndarray, float]:
     """TTFT of these requests on n warm replicas with the engine's prefill model (aggregate FIFO prefill server,
     Lindley recursion), starting at `start_s` with `backlog_tokens` of prefill work ahead; also the prompt tokens
     still queued at the last arrival."""
@@ -94,15 +111,25 @@ SEARCH_LIMIT_REPLICAS = 4096  # safety bound on the oracle's search (no real int
 @dataclass(frozen=True)
 class IntervalChoice:
     """The least warm replicas whose SLO attainment on one interval's requests is within epsilon of the ceiling."""
+
     replicas: int
     backlog_tokens: float  # prefill work (prompt tokens) still queued at the end of the interval
     attainment: float  # share of the interval's requests within both SLO targets on `replicas`
     ceiling: float  # share within both targets on unlimited warm capacity (no queueing, batch of one)
 
 
-def interval_attainment(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndarray, start_s: float,
-                        seconds: float, perf: ReplicaPerf, ttft_slo_s: float, tokens_per_s_slo: float, n: int,
-                        backlog_tokens: float = 0.0) -> tuple[int, float]:
+def interval_attainment(
+    arrival_s: np.ndarray,
+    prompt: np.ndarray,
+    output: np.ndarray,
+    start_s: float,
+    seconds: float,
+    perf: ReplicaPerf,
+    ttft_slo_s: float,
+    tokens_per_s_slo: float,
+    n: int,
+    backlog_tokens: float = 0.0,
+) -> tuple[int, float]:
     """Requests of one interval within both SLO targets on n warm replicas, and the prefill backlog left.
 
     TTFT as in the engine (aggregate FIFO prefill, one decode step at the interval's mean batch); tokens/s per user
@@ -124,10 +151,20 @@ def interval_attainment(arrival_s: np.ndarray, prompt: np.ndarray, output: np.nd
     return int((ttft - s1 + step <= ttft_slo_s).sum()), left
 
 
-def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndarray, start_s: float,
-                      seconds: float, perf: ReplicaPerf, ttft_slo_s: float, tokens_per_s_slo: float,
-                      backlog_tokens: float = 0.0, epsilon: float = ORACLE_EPSILON,
-                      n_limit: int = SEARCH_LIMIT_REPLICAS, allowed_misses: int | None = None) -> IntervalChoice:
+def interval_replicas(
+    arrival_s: np.ndarray,
+    prompt: np.ndarray,
+    output: np.ndarray,
+    start_s: float,
+    seconds: float,
+    perf: ReplicaPerf,
+    ttft_slo_s: float,
+    tokens_per_s_slo: float,
+    backlog_tokens: float = 0.0,
+    epsilon: float = ORACLE_EPSILON,
+    n_limit: int = SEARCH_LIMIT_REPLICAS,
+    allowed_misses: int | None = None,
+) -> IntervalChoice:
     """The least warm replicas (perfect foresight) whose SLO attainment on exactly these requests is within
     `epsilon` of the attainable ceiling — the attainment on unlimited capacity, where nothing queues and every
     replica decodes a batch of one. Prompts too long to prefill within the TTFT target miss it at any scale, so the
@@ -146,8 +183,9 @@ def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndar
     target = ceiling_hits - allowed
 
     def hits(n: int) -> tuple[int, float]:
-        return interval_attainment(arrival_s, prompt, output, start_s, seconds, perf, ttft_slo_s,
-                                   tokens_per_s_slo, n, backlog_tokens)
+        return interval_attainment(
+            arrival_s, prompt, output, start_s, seconds, perf, ttft_slo_s, tokens_per_s_slo, n, backlog_tokens
+        )
 
     # lower bound: the prefill work of the interval (and the backlog) must fit in it
     lo = max(1, math.ceil((float(prompt.sum()) + backlog_tokens) / seconds / perf.prefill_tokens_per_s - 1e-9))
@@ -174,6 +212,19 @@ def interval_replicas(arrival_s: np.ndarray, prompt: np.ndarray, output: np.ndar
     return IntervalChoice(hi, got_hi[1], got_hi[0] / k, ceiling_hits / k)
 
 
-__all__ = ["Assumptions", "PROVISIONING_S", "REQUEST_OVERHEAD_S", "SPOT_NOTICE_S", "perf_for", "interval_replicas",
-           "interval_attainment", "IntervalChoice", "ORACLE_EPSILON", "saturation_rps", "ttft_with_replicas",
-           "replicas_per_instance", "startup_s", "usd_per_replica_hour"]
+__all__ = [
+    "Assumptions",
+    "PROVISIONING_S",
+    "REQUEST_OVERHEAD_S",
+    "SPOT_NOTICE_S",
+    "perf_for",
+    "interval_replicas",
+    "interval_attainment",
+    "IntervalChoice",
+    "ORACLE_EPSILON",
+    "saturation_rps",
+    "ttft_with_replicas",
+    "replicas_per_instance",
+    "startup_s",
+    "usd_per_replica_hour",
+]

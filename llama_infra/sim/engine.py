@@ -107,13 +107,19 @@ class Pool:
                 self.stats.on_demand_fallbacks += 1
         if capacity == "none":
             return None  # type: ignore[return-value]  # no spot and no fallback: try again next tick
-        delay = 0.0 if not sim.policy.startup_delay else startup_s(config, sim.assumptions.provisioning_s,
-                                                                    sim.nvme_preload)
+        delay = (
+            0.0 if not sim.policy.startup_delay else startup_s(config, sim.assumptions.provisioning_s, sim.nvme_preload)
+        )
         if is_commitment(capacity) and config.instance_type != sim.spec.capacity.baseline.instance_type:
             capacity = "on-demand"  # the commitment is on the baseline's type: a window's other type is extra
         # a committed replica is paid for by the commitment (`Simulation.bill_commitment`)
-        price = 0.0 if is_commitment(capacity) else usd_per_replica_hour(
-            config.instance_type, sim.spec.target, sim.policy.price_capacity(capacity), sim.tp_degree)
+        price = (
+            0.0
+            if is_commitment(capacity)
+            else usd_per_replica_hour(
+                config.instance_type, sim.spec.target, sim.policy.price_capacity(capacity), sim.tp_degree
+            )
+        )
         r = Replica(config, perf_for(config, sim.tp_degree, sim.context_tokens), capacity, role, t, t + delay, price)
         if interruptible and sim.assumptions.spot_interruptions_per_hour > 0:
             r.notice_at = t + sim.rng.exponential(3600.0 / sim.assumptions.spot_interruptions_per_hour)
@@ -146,9 +152,10 @@ class Pool:
                     self.launch(t, self.config, "burst", self.sim.policy.burst_capacity)
         elif desired < len(cur):
             # leave first: not yet ready, then spot, then on-demand burst, then baseline; newest first
-            order = sorted(cur, key=lambda r: (r.ready_at <= t, r.role == "baseline", r.capacity != "spot",
-                                               -r.launched_at))
-            for r in order[:len(cur) - desired]:
+            order = sorted(
+                cur, key=lambda r: (r.ready_at <= t, r.role == "baseline", r.capacity != "spot", -r.launched_at)
+            )
+            for r in order[: len(cur) - desired]:
                 self.retire(r, t)
 
     def next_event(self, t: float) -> float:
@@ -156,8 +163,9 @@ class Pool:
         cfg = self.config
         if any(r.config is not cfg and r.config != cfg and not r.draining for r in self.replicas):
             return -math.inf  # a hand-over is pending: check every step
-        return min((x for r in self.replicas for x in (r.ready_at, r.notice_at, r.retire_at) if x > t),
-                   default=math.inf)
+        return min(
+            (x for r in self.replicas for x in (r.ready_at, r.notice_at, r.retire_at) if x > t), default=math.inf
+        )
 
     def advance(self, t: float) -> None:
         """Spot notices, retirements and the hand-over after a configuration change."""
@@ -198,8 +206,11 @@ class Pool:
         key = f"{r.role}/{r.capacity}"
         if sim.plan_usage is not None:  # a Savings Plan: usage at the plan's rate, billed hour by hour at the end
             self.stats.replica_hours[key] = self.stats.replica_hours.get(key, 0.0) + hours
-            sim.add_plan_usage(r.launched_at, end, usd_per_replica_hour(
-                r.config.instance_type, sim.spec.target, "reserved", sim.tp_degree))
+            sim.add_plan_usage(
+                r.launched_at,
+                end,
+                usd_per_replica_hour(r.config.instance_type, sim.spec.target, "reserved", sim.tp_degree),
+            )
             return
         if is_commitment(r.capacity):
             return  # inside the commitment, billed whole by `Simulation.bill_commitment`
@@ -218,11 +229,15 @@ class Pool:
             if n == 0:
                 self._cap = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
             else:
-                self._cap = (n, float(sum(r.perf.max_num_seqs for r in ready)),
-                             float(sum(r.perf.kv_cache_tokens for r in ready)),
-                             float(sum(r.perf.prefill_tokens_per_s for r in ready)),
-                             sum(r.perf.decode_step_s_batch1 for r in ready) / n, float(n),
-                             sum(r.perf.decode_s_per_sequence for r in ready) / n)
+                self._cap = (
+                    n,
+                    float(sum(r.perf.max_num_seqs for r in ready)),
+                    float(sum(r.perf.kv_cache_tokens for r in ready)),
+                    float(sum(r.perf.prefill_tokens_per_s for r in ready)),
+                    sum(r.perf.decode_step_s_batch1 for r in ready) / n,
+                    float(n),
+                    sum(r.perf.decode_s_per_sequence for r in ready) / n,
+                )
         return self._cap
 
     def serve(self, t: float, new: np.ndarray) -> None:
@@ -287,15 +302,30 @@ class Pool:
         n, _, cap_kv, rate_sum, *_ = self.capacity(t)
         # vLLM counts a request as waiting until its prefill is scheduled: the prefill backlog is queue too
         in_prefill = self.backlog_s * rate_sum / self.sim.mean_prompt_tokens
-        return Observation(t, float(len(self.queue)) + in_prefill, max(self.running, 0.0), len(self.current()), n,
-                           arrivals, seconds, self.kv_used / cap_kv if cap_kv else 0.0)
+        return Observation(
+            t,
+            float(len(self.queue)) + in_prefill,
+            max(self.running, 0.0),
+            len(self.current()),
+            n,
+            arrivals,
+            seconds,
+            self.kv_used / cap_kv if cap_kv else 0.0,
+        )
 
 
 class Simulation:
     """One policy on one workload for one spec."""
 
-    def __init__(self, spec: DeploymentSpec, workload: Workload, policy: Policy, assumptions: Assumptions,
-                 seed: int, dt_s: float = 1.0):
+    def __init__(
+        self,
+        spec: DeploymentSpec,
+        workload: Workload,
+        policy: Policy,
+        assumptions: Assumptions,
+        seed: int,
+        dt_s: float = 1.0,
+    ):
         self.spec, self.workload, self.policy, self.assumptions = spec, workload, policy, assumptions
         self.dt = dt_s
         self.rng = np.random.default_rng(seed)
@@ -320,8 +350,10 @@ class Simulation:
         self.primary = Pool(self, "primary")
         self.fallback = Pool(self, "fallback") if (policy.uses_overflow and spec.fallback) else None
         n_series = int(math.ceil(workload.duration_s / SERIES_STEP_S)) + 1
-        self.series = {k: np.zeros(n_series) for k in ("arrivals", "replicas", "ready", "spot", "queue", "running",
-                                                       "fallback_replicas")}
+        self.series = {
+            k: np.zeros(n_series)
+            for k in ("arrivals", "replicas", "ready", "spot", "queue", "running", "fallback_replicas")
+        }
 
     def config_at(self, t: float) -> Config:
         """The configuration in force (capacity_plan.config_at semantics: the first active window wins), from the
@@ -362,8 +394,10 @@ class Simulation:
         if self.plan_usage is not None:
             hours = end / 3600
             full, part = int(hours), hours - int(hours)
-            total = sum(savings_plan_hour_usd(commitment * (1 if h < full else part), u)
-                        for h, u in enumerate(self.plan_usage[:full + (1 if part > 0 else 0)]))
+            total = sum(
+                savings_plan_hour_usd(commitment * (1 if h < full else part), u)
+                for h, u in enumerate(self.plan_usage[: full + (1 if part > 0 else 0)])
+            )
             stats.cost_usd["savings-plan/commitment"] = commitment * hours
             stats.cost_usd["savings-plan/beyond (on-demand)"] = total - commitment * hours
             return
@@ -441,5 +475,5 @@ class Simulation:
             self.fallback.close(end)
         self.bill_commitment(end)
         counts = np.bincount((self.arrival // SERIES_STEP_S).astype(np.int64), minlength=len(self.series["arrivals"]))
-        self.series["arrivals"] = counts[:len(self.series["arrivals"])] / SERIES_STEP_S
+        self.series["arrivals"] = counts[: len(self.series["arrivals"])] / SERIES_STEP_S
         return self

@@ -99,8 +99,9 @@ def scaled_deployments(spec: DeploymentSpec) -> dict[str | None, ScaledDeploymen
     def make(body: dict | None, fixed: int, offset: int) -> ScaledDeployment | None:
         if body is None:
             return None
-        return ScaledDeployment(body["spec"], KedaController(KedaPolicy.from_scaled_object(body["spec"])), fixed,
-                                offset)
+        return ScaledDeployment(
+            body["spec"], KedaController(KedaPolicy.from_scaled_object(body["spec"])), fixed, offset
+        )
 
     formula_burst = burst is not None and "scalingModifiers" in burst["spec"].get("advanced", {})
     day_sd = make(burst, b, 0 if formula_burst else b)

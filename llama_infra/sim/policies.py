@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from llama_infra.sim.engine import Observation, Simulation
     from llama_infra.spec import DeploymentSpec
 
+
 def burst_capacity_of(spec: DeploymentSpec) -> pricing.Capacity:
     return "spot" if spec.target == "eks" and spec.capacity.burst.capacity == "spot" else "on-demand"
 
@@ -44,8 +45,15 @@ def max_rps_per_replica(spec: DeploymentSpec, config: Config, mean_prompt: float
     return saturation_rps(perf, mean_prompt, mean_output, spec.slo.tokens_per_s_per_user)
 
 
-def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list[list[Config]],
-                price_of=None, epsilon: float = ORACLE_EPSILON, free_of=None) -> tuple[np.ndarray, list[Config]]:
+def oracle_need(
+    spec: DeploymentSpec,
+    workload,
+    interval_s: float,
+    options: list[list[Config]],
+    price_of=None,
+    epsilon: float = ORACLE_EPSILON,
+    free_of=None,
+) -> tuple[np.ndarray, list[Config]]:
     """Per interval, the cheapest (configuration, replicas) among `options[i]` whose SLO attainment on that
     interval's requests is within `epsilon` of the best attainable by any of the options on unlimited capacity;
     replicas are not capped by max_replicas (see `interval_replicas`).
@@ -71,17 +79,32 @@ def oracle_need(spec: DeploymentSpec, workload, interval_s: float, options: list
         k = max(int(hi - lo), 1)
         earned += epsilon * (hi - lo)
         allowed = max(0, min(max(1, math.floor(epsilon * k)), math.floor(earned - spent + 1e-9)))
-        choices = [(cfg, interval_replicas(w.arrival_s[lo:hi], prompt[lo:hi], output[lo:hi], i * interval_s,
-                                           interval_s, perf_for(cfg, tp, context), spec.slo.ttft_p99_ms / 1000,
-                                           spec.slo.tokens_per_s_per_user, backlog, epsilon,
-                                           allowed_misses=allowed))
-                   for cfg in options[i]]
+        choices = [
+            (
+                cfg,
+                interval_replicas(
+                    w.arrival_s[lo:hi],
+                    prompt[lo:hi],
+                    output[lo:hi],
+                    i * interval_s,
+                    interval_s,
+                    perf_for(cfg, tp, context),
+                    spec.slo.ttft_p99_ms / 1000,
+                    spec.slo.tokens_per_s_per_user,
+                    backlog,
+                    epsilon,
+                    allowed_misses=allowed,
+                ),
+            )
+            for cfg in options[i]
+        ]
         best_ceiling = max(c.ceiling for _, c in choices)
         floor_share = best_ceiling - allowed / k - 1e-12
         eligible = [(cfg, c) for cfg, c in choices if c.attainment >= floor_share]
         if eligible:
-            cfg, c = min(eligible, key=lambda e: (max(0, e[1].replicas - free_of(e[0])) * price_of(e[0]),
-                                                  e[1].replicas))
+            cfg, c = min(
+                eligible, key=lambda e: (max(0, e[1].replicas - free_of(e[0])) * price_of(e[0]), e[1].replicas)
+            )
         else:  # the search limit was hit: the best attainment there is
             cfg, c = max(choices, key=lambda e: e[1].attainment)
         spent += max(0, round((best_ceiling - c.attainment) * (hi - lo)))
@@ -128,8 +151,7 @@ class Policy:
 
     def initial_replicas(self, cfg: Config) -> list[tuple[str, str]]:
         n, base = self.initial_count(cfg), self.baseline_count(cfg)
-        return [("baseline", self.baseline_capacity) if i < base else ("burst", self.burst_capacity)
-                for i in range(n)]
+        return [("baseline", self.baseline_capacity) if i < base else ("burst", self.burst_capacity) for i in range(n)]
 
     def initial_count(self, cfg: Config) -> int:
         return cfg.min_replicas
@@ -159,8 +181,10 @@ class StaticPeak(Policy):
         cfg = replace(day_config(spec), max_replicas=10_000)  # sized for the peak, not capped by the spec
         need, _ = oracle_need(spec, w, 300.0, [[cfg]] * (int(w.duration_s // 300) + 2))
         self.count = max(int(need.max()), spec.min_replicas, 1)
-        self.description = (f"fixed {self.count} replicas: the least that serve the busiest 5 minutes within the "
-                            "SLO (perfect foresight)")
+        self.description = (
+            f"fixed {self.count} replicas: the least that serve the busiest 5 minutes within the "
+            "SLO (perfect foresight)"
+        )
 
     def initial_count(self, cfg: Config) -> int:
         return self.count
@@ -183,10 +207,13 @@ class SageMakerInvocations(Policy):
         self.baseline_capacity = spec.capacity.baseline.purchase
         rps = max_rps_per_replica(spec, day_config(spec), w.mean_prompt_tokens, w.mean_output_tokens)
         target = rps * 0.5 * 60
-        self.controller = TargetTrackingController(TargetTrackingPolicy.invocations_per_instance(
-            target, max(1, spec.min_replicas), spec.max_replicas))
-        self.description = (f"target tracking on InvocationsPerInstance = {target:.1f}/min (max {rps:.2f} req/s "
-                            "per instance × 0.5 × 60), 60 s metric, 300 s cooldowns")
+        self.controller = TargetTrackingController(
+            TargetTrackingPolicy.invocations_per_instance(target, max(1, spec.min_replicas), spec.max_replicas)
+        )
+        self.description = (
+            f"target tracking on InvocationsPerInstance = {target:.1f}/min (max {rps:.2f} req/s "
+            "per instance × 0.5 × 60), 60 s metric, 300 s cooldowns"
+        )
 
     def desired(self, obs: Observation, cfg: Config) -> int:
         per_instance = obs.arrivals_since_last / max(obs.replicas, 1) * 60 / max(obs.seconds_since_last, 1.0)
@@ -197,6 +224,7 @@ class SkyServeQps(Policy):
     """SkyServe's RequestRateAutoscaler: ceil(QPS over 60 s ÷ target_qps_per_replica), decided every 20 s, applied
     after 300 s (up) / 1200 s (down) of agreement (sky/serve/constants.py defaults); spot with on-demand fallback
     where the target has spot."""
+
     DECISION_INTERVAL_S = 20.0
     QPS_WINDOW_S = 60.0
     UPSCALE_DELAY_S = 300.0
@@ -212,10 +240,11 @@ class SkyServeQps(Policy):
         spec, w = sim.spec, sim.workload
         self.burst_capacity = burst_capacity_of(spec)
         # ASSUMPTION: users set target_qps_per_replica to 60 % of the saturation rate they measured
-        self.target_qps = 0.6 * max_rps_per_replica(spec, day_config(spec), w.mean_prompt_tokens,
-                                                    w.mean_output_tokens)
-        self.description = (f"ceil(QPS/{self.target_qps:.2f}) every 20 s, after 300 s up / 1200 s down, "
-                            f"{self.burst_capacity}{' with on-demand fallback' if self.burst_capacity == 'spot' else ''}")
+        self.target_qps = 0.6 * max_rps_per_replica(spec, day_config(spec), w.mean_prompt_tokens, w.mean_output_tokens)
+        self.description = (
+            f"ceil(QPS/{self.target_qps:.2f}) every 20 s, after 300 s up / 1200 s down, "
+            f"{self.burst_capacity}{' with on-demand fallback' if self.burst_capacity == 'spot' else ''}"
+        )
 
     def desired(self, obs: Observation, cfg: Config) -> int:
         self.window.append((obs.now, obs.arrivals_since_last))
@@ -267,8 +296,7 @@ class SpecPolicy(Policy):
     time ahead of each ramp of the daily shape). `floor=False` runs without the floor, for comparison."""
 
     def __init__(self, floor: bool = True) -> None:
-        super().__init__(FROM_REGISTRY if floor else "spec-no-floor", "", 15.0, uses_schedules=True,
-                         uses_overflow=True)
+        super().__init__(FROM_REGISTRY if floor else "spec-no-floor", "", 15.0, uses_schedules=True, uses_overflow=True)
         self.use_floor = floor
 
     def prepare(self, sim: Simulation) -> None:
@@ -288,31 +316,48 @@ class SpecPolicy(Policy):
         if self.kind == "target-tracking":
             tt = TargetTrackingPolicy.from_spec(spec)
             # one policy per configuration: the downsizing workflow attaches each configuration's own
-            self.controllers = {k: TargetTrackingController(replace(tt, target_value=t.queue_depth_target))
-                                for k, t in self.targets.items()}
+            self.controllers = {
+                k: TargetTrackingController(replace(tt, target_value=t.queue_depth_target))
+                for k, t in self.targets.items()
+            }
             self.controller = self.controllers[None]
             self.wake = WakeOnNoCapacity() if tt.min_capacity == 0 else None
             self.control_period_s = float(tt.period_seconds)
-            per_config = ", ".join(f"{t.configuration} {t.queue_depth_target:g} ({t.queue_depth_target_source})"
-                                   for t in self.targets.values())
-            self.description = (f"target tracking on {tt.metric} = {per_config}, "
-                                f"cooldowns {tt.scale_out_cooldown_seconds}/{tt.scale_in_cooldown_seconds} s")
+            per_config = ", ".join(
+                f"{t.configuration} {t.queue_depth_target:g} ({t.queue_depth_target_source})"
+                for t in self.targets.values()
+            )
+            self.description = (
+                f"target tracking on {tt.metric} = {per_config}, "
+                f"cooldowns {tt.scale_out_cooldown_seconds}/{tt.scale_in_cooldown_seconds} s"
+            )
             if self.wake:
                 self.description += ", copies scale to 0 and wake on NoCapacityInvocationFailures"
         elif self.kind == "keda":
             self.keda_objects = scaled_deployments(with_effective_targets(spec))
-            self.description = (f"KEDA on queue depth {day.queue_depth_target:g}/replica "
-                                f"({day.queue_depth_target_source}) scaling the burst Deployment, polling "
-                                f"{spec.scaling.polling_interval_seconds} s")
+            self.description = (
+                f"KEDA on queue depth {day.queue_depth_target:g}/replica "
+                f"({day.queue_depth_target_source}) scaling the burst Deployment, polling "
+                f"{spec.scaling.polling_interval_seconds} s"
+            )
         else:
             # the rendered HPA (kube/autoscaling.horizontal_pod_autoscaler) scales the burst Deployment on the queue
             # above the baseline's share; minReplicas >= 1
-            lo, hi = max(0, spec.min_replicas - spec.capacity.baseline.count), \
-                max(0, spec.max_replicas - spec.capacity.baseline.count)
-            self.hpa = HpaController(replace(HpaPolicy.from_spec(with_effective_targets(spec)),
-                                             min_replicas=max(1, lo), max_replicas=hi)) if hi > 0 else None
-            self.description = (f"HPA on queue depth {day.queue_depth_target:g}/replica "
-                                f"({day.queue_depth_target_source}) scaling the burst Deployment")
+            lo, hi = (
+                max(0, spec.min_replicas - spec.capacity.baseline.count),
+                max(0, spec.max_replicas - spec.capacity.baseline.count),
+            )
+            self.hpa = (
+                HpaController(
+                    replace(HpaPolicy.from_spec(with_effective_targets(spec)), min_replicas=max(1, lo), max_replicas=hi)
+                )
+                if hi > 0
+                else None
+            )
+            self.description = (
+                f"HPA on queue depth {day.queue_depth_target:g}/replica "
+                f"({day.queue_depth_target_source}) scaling the burst Deployment"
+            )
         if self.kind != "target-tracking" and day.kv_cache_target is not None:
             self.description += f", KV cache {day.kv_cache_target:g} ({day.kv_cache_target_source})"
         extras = [f"{self.baseline_capacity} baseline", f"{self.burst_capacity} burst"]
@@ -395,8 +440,9 @@ class Oracle(Policy):
     def __init__(self, epsilon: float = ORACLE_EPSILON) -> None:
         """`epsilon`: the share of requests the oracle may miss beyond the attainable ceiling (a benchmark widens it
         to compare a policy with the oracle at the policy's own attainment)."""
-        super().__init__(FROM_REGISTRY, "", self.INTERVAL_S, uses_schedules=True, startup_delay=False,
-                         interruptible=False)
+        super().__init__(
+            FROM_REGISTRY, "", self.INTERVAL_S, uses_schedules=True, startup_delay=False, interruptible=False
+        )
         self.epsilon = epsilon
 
     def prepare(self, sim: Simulation) -> None:
@@ -419,23 +465,32 @@ class Oracle(Policy):
         n_int = int(math.ceil(w.duration_s / self.INTERVAL_S)) + 1
         day = day_config(spec)
         # any configuration the spec runs (day, or a window's) at any time: peers keep the day one all night
-        options = [sorted({day, sim.config_at(i * self.INTERVAL_S)}, key=lambda c: c.window or "")
-                   for i in range(n_int)]
+        options = [
+            sorted({day, sim.config_at(i * self.INTERVAL_S)}, key=lambda c: c.window or "") for i in range(n_int)
+        ]
         self.need, self.configs = oracle_need(
-            spec, w, self.INTERVAL_S, options,
+            spec,
+            w,
+            self.INTERVAL_S,
+            options,
             price_of=lambda c: usd_per_replica_hour(c.instance_type, spec.target, self.cheapest, tp),
-            free_of=free_of, epsilon=self.epsilon)
+            free_of=free_of,
+            epsilon=self.epsilon,
+        )
         paid = f"the {committed} committed baseline replicas (billed anyway), the rest" if committed else "all"
-        self.description = (f"perfect foresight per minute: least replicas within {self.epsilon:.0%} of the attainable "
-                            f"SLO attainment, cheapest of the day and window configurations, no start-up delay; "
-                            f"{paid} at the {self.cheapest} price")
+        self.description = (
+            f"perfect foresight per minute: least replicas within {self.epsilon:.0%} of the attainable "
+            f"SLO attainment, cheapest of the day and window configurations, no start-up delay; "
+            f"{paid} at the {self.cheapest} price"
+        )
 
     def _cheapest_capacity(self, spec: DeploymentSpec) -> pricing.Capacity:
         """The cheapest capacity bought by the hour: a commitment is not (it is billed whether it runs or not)."""
         options: set[pricing.Capacity] = {"on-demand", burst_capacity_of(spec)}
         itype = spec.capacity.baseline.instance_type
-        return min(options, key=lambda c: usd_per_replica_hour(itype, spec.target, c,
-                                                                spec.model.tensor_parallel_degree))
+        return min(
+            options, key=lambda c: usd_per_replica_hour(itype, spec.target, c, spec.model.tensor_parallel_degree)
+        )
 
     def config_for(self, sim: Simulation, t: float) -> Config:
         return self.configs[min(int(t // self.INTERVAL_S), len(self.configs) - 1)]

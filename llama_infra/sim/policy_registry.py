@@ -38,20 +38,41 @@ class RegisteredPolicy:
         return getattr(importlib.import_module(POLICY_MODULE), self.class_name)()
 
 
-POLICIES: dict[str, RegisteredPolicy] = {p.name: p for p in (
-    RegisteredPolicy("static-peak", "peer", "a fixed fleet sized with foresight for the busiest 5 minutes",
-                     "StaticPeak"),
-    RegisteredPolicy("sagemaker-invocations", "peer", "SageMaker's default target tracking on "
-                     "InvocationsPerInstance (max RPS × 0.5 × 60)", "SageMakerInvocations"),
-    RegisteredPolicy("skyserve-qps", "peer", "SkyServe's request-rate autoscaler (QPS ÷ target, 300 s up / "
-                     "1200 s down)", "SkyServeQps"),
-    RegisteredPolicy("hpa-running", "peer", "ai-on-eks style HPA on vllm:num_requests_running per replica",
-                     "HpaRunning"),
-    RegisteredPolicy("spec", "spec", "what llama-infra deploys: scaling on the SLO's targets, predictive floor, "
-                     "schedules, overflow", "SpecPolicy"),
-    RegisteredPolicy("oracle", "oracle", "clairvoyant lower bound: the least replicas per minute that reach the "
-                     "attainable SLO", "Oracle"),
-)}
+POLICIES: dict[str, RegisteredPolicy] = {
+    p.name: p
+    for p in (
+        RegisteredPolicy(
+            "static-peak", "peer", "a fixed fleet sized with foresight for the busiest 5 minutes", "StaticPeak"
+        ),
+        RegisteredPolicy(
+            "sagemaker-invocations",
+            "peer",
+            "SageMaker's default target tracking on InvocationsPerInstance (max RPS × 0.5 × 60)",
+            "SageMakerInvocations",
+        ),
+        RegisteredPolicy(
+            "skyserve-qps",
+            "peer",
+            "SkyServe's request-rate autoscaler (QPS ÷ target, 300 s up / 1200 s down)",
+            "SkyServeQps",
+        ),
+        RegisteredPolicy(
+            "hpa-running", "peer", "ai-on-eks style HPA on vllm:num_requests_running per replica", "HpaRunning"
+        ),
+        RegisteredPolicy(
+            "spec",
+            "spec",
+            "what llama-infra deploys: scaling on the SLO's targets, predictive floor, schedules, overflow",
+            "SpecPolicy",
+        ),
+        RegisteredPolicy(
+            "oracle",
+            "oracle",
+            "clairvoyant lower bound: the least replicas per minute that reach the attainable SLO",
+            "Oracle",
+        ),
+    )
+}
 POLICY_NAMES: tuple[str, ...] = tuple(POLICIES)
 
 
@@ -68,8 +89,9 @@ def registered_class(class_name: str) -> RegisteredPolicy:
     for entry in POLICIES.values():
         if entry.class_name == class_name:
             return entry
-    raise LookupError(f"{POLICY_MODULE}.{class_name} is not registered: add a RegisteredPolicy for it to "
-                      f"{__name__}.POLICIES")
+    raise LookupError(
+        f"{POLICY_MODULE}.{class_name} is not registered: add a RegisteredPolicy for it to {__name__}.POLICIES"
+    )
 
 
 def role_of(name: str) -> PolicyRole | None:

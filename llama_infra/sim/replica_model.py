@@ -47,23 +47,79 @@ class GpuSpec:
 
 # NVIDIA datasheets, dense tensor throughput (no sparsity). Keyed by the catalog's GPU model and memory.
 GPUS: dict[str, GpuSpec] = {
-    "A100-40": GpuSpec(1555, 312, None, 624, "nvlink", 300,
-                       "NVIDIA A100 datasheet (40GB SXM: 1,555 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s)"),
-    "A100-80": GpuSpec(2039, 312, None, 624, "nvlink", 300,
-                       "NVIDIA A100 datasheet (80GB SXM: 2,039 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s)"),
-    "H100": GpuSpec(3350, 989, 1979, 1979, "nvlink", 450,
-                    "NVIDIA H100 datasheet (SXM: 3.35 TB/s; BF16 989, FP8 1,979 TFLOPS dense; NVLink 900 GB/s)"),
-    "H200": GpuSpec(4800, 989, 1979, 1979, "nvlink", 450,
-                    "NVIDIA H200 datasheet (4.8 TB/s; BF16 989, FP8 1,979 TFLOPS dense; NVLink 900 GB/s)"),
-    "L40S": GpuSpec(864, 362, 733, 733, "pcie", 32,
-                    "NVIDIA L40S datasheet (864 GB/s; BF16 362, FP8 733 TFLOPS dense; PCIe Gen4 x16 64 GB/s, no NVLink)"),
-    "L4": GpuSpec(300, 121, 242, 242, "pcie", 32,
-                  "NVIDIA L4 datasheet (300 GB/s; BF16 121, FP8 242 TFLOPS dense; PCIe Gen4 x16 64 GB/s, no NVLink)"),
-    "A10G": GpuSpec(600, 125, None, 250, "pcie", 32,
-                    "NVIDIA A10 datasheet (600 GB/s; BF16 125 TFLOPS, INT8 250 TOPS; PCIe Gen4 64 GB/s) — EXTRAPOLATED: "
-                    "AWS's A10G is an A10 variant; NVIDIA publishes no separate A10G sheet"),
-    "T4": GpuSpec(320, 65, None, 130, "pcie", 16,
-                  "NVIDIA T4 datasheet (320 GB/s; FP16 65 TFLOPS; INT8 130 TOPS; PCIe Gen3 x16 32 GB/s)"),
+    "A100-40": GpuSpec(
+        1555,
+        312,
+        None,
+        624,
+        "nvlink",
+        300,
+        "NVIDIA A100 datasheet (40GB SXM: 1,555 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s)",
+    ),
+    "A100-80": GpuSpec(
+        2039,
+        312,
+        None,
+        624,
+        "nvlink",
+        300,
+        "NVIDIA A100 datasheet (80GB SXM: 2,039 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s)",
+    ),
+    "H100": GpuSpec(
+        3350,
+        989,
+        1979,
+        1979,
+        "nvlink",
+        450,
+        "NVIDIA H100 datasheet (SXM: 3.35 TB/s; BF16 989, FP8 1,979 TFLOPS dense; NVLink 900 GB/s)",
+    ),
+    "H200": GpuSpec(
+        4800,
+        989,
+        1979,
+        1979,
+        "nvlink",
+        450,
+        "NVIDIA H200 datasheet (4.8 TB/s; BF16 989, FP8 1,979 TFLOPS dense; NVLink 900 GB/s)",
+    ),
+    "L40S": GpuSpec(
+        864,
+        362,
+        733,
+        733,
+        "pcie",
+        32,
+        "NVIDIA L40S datasheet (864 GB/s; BF16 362, FP8 733 TFLOPS dense; PCIe Gen4 x16 64 GB/s, no NVLink)",
+    ),
+    "L4": GpuSpec(
+        300,
+        121,
+        242,
+        242,
+        "pcie",
+        32,
+        "NVIDIA L4 datasheet (300 GB/s; BF16 121, FP8 242 TFLOPS dense; PCIe Gen4 x16 64 GB/s, no NVLink)",
+    ),
+    "A10G": GpuSpec(
+        600,
+        125,
+        None,
+        250,
+        "pcie",
+        32,
+        "NVIDIA A10 datasheet (600 GB/s; BF16 125 TFLOPS, INT8 250 TOPS; PCIe Gen4 64 GB/s) — EXTRAPOLATED: "
+        "AWS's A10G is an A10 variant; NVIDIA publishes no separate A10G sheet",
+    ),
+    "T4": GpuSpec(
+        320,
+        65,
+        None,
+        130,
+        "pcie",
+        16,
+        "NVIDIA T4 datasheet (320 GB/s; FP16 65 TFLOPS; INT8 130 TOPS; PCIe Gen3 x16 32 GB/s)",
+    ),
 }
 
 
@@ -100,19 +156,50 @@ class Framework:
 
 
 FRAMEWORKS: dict[str, Framework] = {
-    "vllm": Framework(3.75e-05, 0.0, 0.0, 0.9, 256, 1024, 2048,
-                      "vLLM EngineArgs: gpu_memory_utilization 0.9; get_batch_defaults: OpenAI server max_num_seqs "
-                      "256 and max_num_batched_tokens 2048, 1024/8192 on GPUs with >= 70 GiB except A100 "
-                      "(vllm/engine/arg_utils.py); chunked prefill on by default in the V1 engine"),
-    "tensorrt-llm": Framework(8.61e-05, 0.0, 0.0, 0.9, 2048, 2048, 8192,
-                              "TensorRT-LLM KvCacheConfig free_gpu_memory_fraction 0.9; BuildConfig max_batch_size "
-                              "2048, max_num_tokens 8192"),
-    "tgi": Framework(1.01e-04, 8.22e-05, 8.41e-04, 0.9, 128, 128, 0,
-                     "TGI launcher: max_concurrent_requests 128; TGI 1.x prefills whole prompts between decode steps "
-                     "(no chunking); memory fraction EXTRAPOLATED (TGI sizes its KV budget from free memory)"),
-    "lmi": Framework(2.29e-04, 0.0, 0.0, 0.9, 256, 256, 0,
-                     "DJL LMI: option.max_rolling_batch_size 256 (the FMBench configs'); lmi-dist prefills whole "
-                     "prompts; memory fraction EXTRAPOLATED"),
+    "vllm": Framework(
+        3.75e-05,
+        0.0,
+        0.0,
+        0.9,
+        256,
+        1024,
+        2048,
+        "vLLM EngineArgs: gpu_memory_utilization 0.9; get_batch_defaults: OpenAI server max_num_seqs "
+        "256 and max_num_batched_tokens 2048, 1024/8192 on GPUs with >= 70 GiB except A100 "
+        "(vllm/engine/arg_utils.py); chunked prefill on by default in the V1 engine",
+    ),
+    "tensorrt-llm": Framework(
+        8.61e-05,
+        0.0,
+        0.0,
+        0.9,
+        2048,
+        2048,
+        8192,
+        "TensorRT-LLM KvCacheConfig free_gpu_memory_fraction 0.9; BuildConfig max_batch_size 2048, max_num_tokens 8192",
+    ),
+    "tgi": Framework(
+        1.01e-04,
+        8.22e-05,
+        8.41e-04,
+        0.9,
+        128,
+        128,
+        0,
+        "TGI launcher: max_concurrent_requests 128; TGI 1.x prefills whole prompts between decode steps "
+        "(no chunking); memory fraction EXTRAPOLATED (TGI sizes its KV budget from free memory)",
+    ),
+    "lmi": Framework(
+        2.29e-04,
+        0.0,
+        0.0,
+        0.9,
+        256,
+        256,
+        0,
+        "DJL LMI: option.max_rolling_batch_size 256 (the FMBench configs'); lmi-dist prefills whole "
+        "prompts; memory fraction EXTRAPOLATED",
+    ),
 }
 
 # Fitted constants: `python -m benchmarks.bench_calibration --fit` over the calibration table (their source). The
@@ -137,6 +224,8 @@ DEFAULT_CONTEXT_TOKENS = 1024.0  # context per running sequence when a caller gi
 def running_context_tokens(mean_prompt_tokens: float, mean_output_tokens: float) -> float:
     """Mean context of a running sequence: its prompt and, on average, half its output."""
     return max(mean_prompt_tokens + mean_output_tokens / 2, 1.0)
+
+
 DEFAULT_PROMPT_TOKENS = 1024.0  # prompt length at which `prefill_tokens_per_s` is quoted
 ACTIVATION_BYTES = 2  # BF16 activations all-reduced under TP
 WEIGHT_ONLY_4BIT = ("int4", "awq", "gptq")
@@ -237,8 +326,13 @@ class ReplicaPerf:
         per_token = self.prefill_s(prompt_tokens) / max(prompt_tokens, 1.0)
         return min(0.99, prefill_tokens_per_s_load * per_token * PREFILL_INTERFERENCE)
 
-    def itl_s(self, batch: float, prefill_tokens_per_s_load: float = 0.0, context_tokens: float | None = None,
-              prompt_tokens: float = DEFAULT_PROMPT_TOKENS) -> float:
+    def itl_s(
+        self,
+        batch: float,
+        prefill_tokens_per_s_load: float = 0.0,
+        context_tokens: float | None = None,
+        prompt_tokens: float = DEFAULT_PROMPT_TOKENS,
+    ) -> float:
         """Inter-token latency at `batch` while prompts arrive at `prefill_tokens_per_s_load` tokens/s
         (chunked-prefill interference: decode gets the time prefill leaves)."""
         rho = self.prefill_share(prefill_tokens_per_s_load, prompt_tokens)
@@ -255,13 +349,18 @@ def _comm_s(arch: Architecture, gpu: GpuSpec, fw: Framework, tp: int) -> tuple[f
         return 0.0, 0.0
     passes = 2 * arch.layers
     bytes_per_token = arch.hidden * ACTIVATION_BYTES * 2 * (tp - 1) / tp  # ring all-reduce traffic per GPU
-    return (passes * fw.allreduce_overhead_s,
-            passes * bytes_per_token / (gpu.link_gb_s * 1e9))
+    return (passes * fw.allreduce_overhead_s, passes * bytes_per_token / (gpu.link_gb_s * 1e9))
 
 
 @cache
-def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree: int | None = None,
-                 framework: str = "vllm", context_tokens: float = DEFAULT_CONTEXT_TOKENS) -> ReplicaPerf:
+def replica_perf(
+    instance_type: str,
+    params_b: float,
+    precision: str,
+    tp_degree: int | None = None,
+    framework: str = "vllm",
+    context_tokens: float = DEFAULT_CONTEXT_TOKENS,
+) -> ReplicaPerf:
     """Rates of one replica; decode step times at `context_tokens` of context per running sequence (the
     workload's `running_context_tokens`; `decode_step_s` takes another context per call)."""
     inst = catalog.lookup(instance_type)
@@ -269,8 +368,10 @@ def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree:
         raise ReplicaModelError(f"{instance_type} is not a GPU instance type in the catalog")
     key = gpu_key(inst)
     if key not in GPUS:
-        raise ReplicaModelError(f"no serving rates for GPU {inst.gpu_model} ({instance_type}); add it to GPUS "
-                                "in llama_infra/sim/replica_model.py with its datasheet source")
+        raise ReplicaModelError(
+            f"no serving rates for GPU {inst.gpu_model} ({instance_type}); add it to GPUS "
+            "in llama_infra/sim/replica_model.py with its datasheet source"
+        )
     if framework not in FRAMEWORKS:
         raise ReplicaModelError(f"no serving model for framework {framework!r}; known: {', '.join(FRAMEWORKS)}")
     gpu, fw = GPUS[key], FRAMEWORKS[framework]
@@ -278,7 +379,9 @@ def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree:
     arch, extrapolated = architecture(params_b)
     weights_gb = sizing.weights_gb(params_b, precision)
     w4 = precision in WEIGHT_ONLY_4BIT
-    bandwidth_b_s = tp * gpu.hbm_bandwidth_gb_s * 1e9 * DECODE_BANDWIDTH_EFFICIENCY * (W4_DECODE_EFFICIENCY if w4 else 1)
+    bandwidth_b_s = (
+        tp * gpu.hbm_bandwidth_gb_s * 1e9 * DECODE_BANDWIDTH_EFFICIENCY * (W4_DECODE_EFFICIENCY if w4 else 1)
+    )
     flops = tp * compute_tflops(gpu, precision) * 1e12
     kv_bytes_per_token = 2 * arch.layers * arch.kv_heads * arch.head_dim * kv_bytes_per_value(precision, framework)
     comm_fixed, comm_per_token = _comm_s(arch, gpu, fw, tp)
@@ -294,25 +397,51 @@ def replica_perf(instance_type: str, params_b: float, precision: str, tp_degree:
     prefill_flops = flops * mfu * (W4_PREFILL_EFFICIENCY if w4 else 1)
     prefill_per_token = 2 * params_b * 1e9 / prefill_flops + comm_per_token
     prefill_per_token_sq = 2 * arch.layers * arch.hidden / prefill_flops
-    rate = DEFAULT_PROMPT_TOKENS / (overhead_s + comm_fixed + max(weights_read_s, DEFAULT_PROMPT_TOKENS * prefill_per_token
-                                                     + DEFAULT_PROMPT_TOKENS**2 * prefill_per_token_sq))
+    rate = DEFAULT_PROMPT_TOKENS / (
+        overhead_s
+        + comm_fixed
+        + max(
+            weights_read_s, DEFAULT_PROMPT_TOKENS * prefill_per_token + DEFAULT_PROMPT_TOKENS**2 * prefill_per_token_sq
+        )
+    )
 
     large_gpu = inst.gpu_memory_gb * 1e9 >= 70 * GIB and key not in ("A100-40", "A100-80")
     max_seqs = fw.max_num_seqs_large_gpu if large_gpu else fw.max_num_seqs
     chunk = fw.chunk_tokens * (4 if framework == "vllm" and large_gpu else 1)  # vLLM: 8192 on the large GPUs
     free_gb = tp * inst.gpu_memory_gb * fw.memory_fraction - weights_gb
     if free_gb <= 0:
-        raise ReplicaModelError(f"{params_b:g}B {precision} ({weights_gb:.0f} GB) leaves no KV-cache memory on "
-                                f"{tp}× {inst.gpu_model} of {instance_type}")
+        raise ReplicaModelError(
+            f"{params_b:g}B {precision} ({weights_gb:.0f} GB) leaves no KV-cache memory on "
+            f"{tp}× {inst.gpu_model} of {instance_type}"
+        )
     kv_tokens = int(free_gb * 1e9 / kv_bytes_per_token)
     extrapolated = extrapolated or key == "A10G" or precision in ("awq", "int4", "int8")
-    return ReplicaPerf(instance_type, params_b, precision, tp, rate, step1, kv_tokens, max_seqs, extrapolated,
-                       (gpu.source, arch.source, fw.source, "efficiencies fitted to "
-                        "llama_infra/data/calibration/replica_measurements.csv"),
-                       framework=framework, decode_s_per_sequence=per_sequence, kv_read_s_per_context_token=kv_read_s,
-                       prefill_s_per_token=prefill_per_token, prefill_s_per_token_squared=prefill_per_token_sq,
-                       prefill_fixed_s=overhead_s + comm_fixed, weights_read_s=weights_read_s, chunk_tokens=chunk,
-                       context_tokens=context_tokens)
+    return ReplicaPerf(
+        instance_type,
+        params_b,
+        precision,
+        tp,
+        rate,
+        step1,
+        kv_tokens,
+        max_seqs,
+        extrapolated,
+        (
+            gpu.source,
+            arch.source,
+            fw.source,
+            "efficiencies fitted to llama_infra/data/calibration/replica_measurements.csv",
+        ),
+        framework=framework,
+        decode_s_per_sequence=per_sequence,
+        kv_read_s_per_context_token=kv_read_s,
+        prefill_s_per_token=prefill_per_token,
+        prefill_s_per_token_squared=prefill_per_token_sq,
+        prefill_fixed_s=overhead_s + comm_fixed,
+        weights_read_s=weights_read_s,
+        chunk_tokens=chunk,
+        context_tokens=context_tokens,
+    )
 
 
 def table_rows(combinations: list[tuple[str, float, str]]) -> list[dict]:
@@ -320,9 +449,17 @@ def table_rows(combinations: list[tuple[str, float, str]]) -> list[dict]:
     rows = []
     for itype, params, prec in combinations:
         p = replica_perf(itype, params, prec)
-        rows.append({"instance_type": itype, "model_b": params, "precision": prec, "tp": p.tp_degree,
-                     "prefill_tokens_per_s": round(p.prefill_tokens_per_s),
-                     "decode_tokens_per_s_batch1": round(1 / p.decode_step_s_batch1, 1),
-                     "decode_tokens_per_s_batch32": round(p.tokens_per_s_per_user(32), 1),
-                     "kv_cache_tokens": p.kv_cache_tokens, "extrapolated": p.extrapolated})
+        rows.append(
+            {
+                "instance_type": itype,
+                "model_b": params,
+                "precision": prec,
+                "tp": p.tp_degree,
+                "prefill_tokens_per_s": round(p.prefill_tokens_per_s),
+                "decode_tokens_per_s_batch1": round(1 / p.decode_step_s_batch1, 1),
+                "decode_tokens_per_s_batch32": round(p.tokens_per_s_per_user(32), 1),
+                "kv_cache_tokens": p.kv_cache_tokens,
+                "extrapolated": p.extrapolated,
+            }
+        )
     return rows

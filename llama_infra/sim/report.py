@@ -56,8 +56,15 @@ def default_assumptions(spec: DeploymentSpec, **overrides) -> Assumptions:
     return Assumptions(provisioning_s=PROVISIONING_S[spec.target], **overrides)
 
 
-def run_policy(spec: DeploymentSpec, workload: Workload, name: str, seed: int, assumptions: Assumptions,
-               dt_s: float, progress: Callable[[int], None] | None = None) -> PolicyResult:
+def run_policy(
+    spec: DeploymentSpec,
+    workload: Workload,
+    name: str,
+    seed: int,
+    assumptions: Assumptions,
+    dt_s: float,
+    progress: Callable[[int], None] | None = None,
+) -> PolicyResult:
     started = time.perf_counter()
     sim = Simulation(spec, workload, make_policy(name), assumptions, seed, dt_s).run(progress)
     return summarise(sim, time.perf_counter() - started)
@@ -93,23 +100,41 @@ def summarise(sim: Simulation, wall_seconds: float) -> PolicyResult:
     rng = np.random.default_rng(0)
     sample = np.sort(rng.choice(ttft_ms, size=min(len(ttft_ms), 20000), replace=False)) if len(ttft_ms) else ttft_ms
     return PolicyResult(
-        policy=sim.policy.name, description=sim.policy.description, requests=n, served=int(served.sum()),
-        dropped=int(n - served.sum()), overflowed=int((sim.status == 1).sum()),
-        total_cost_usd=round(total, 2), cost_per_1k_requests_usd=round(total / n * 1000, 4) if n else 0.0,
-        ratio_to_oracle=None, ttft_p50_ms=pct(ttft_ms, 50), ttft_p95_ms=pct(ttft_ms, 95),
-        ttft_p99_ms=pct(ttft_ms, 99), slo_attainment=round(float(ok.sum()) / n, 4) if n else 1.0,
+        policy=sim.policy.name,
+        description=sim.policy.description,
+        requests=n,
+        served=int(served.sum()),
+        dropped=int(n - served.sum()),
+        overflowed=int((sim.status == 1).sum()),
+        total_cost_usd=round(total, 2),
+        cost_per_1k_requests_usd=round(total / n * 1000, 4) if n else 0.0,
+        ratio_to_oracle=None,
+        ttft_p50_ms=pct(ttft_ms, 50),
+        ttft_p95_ms=pct(ttft_ms, 95),
+        ttft_p99_ms=pct(ttft_ms, 99),
+        slo_attainment=round(float(ok.sum()) / n, 4) if n else 1.0,
         tokens_per_s_per_user_p5=pct(tps, 5),
         replica_hours={k: round(v, 2) for k, v in sorted(hours.items())},
         cost_by_capacity_usd={k: round(v, 2) for k, v in sorted(cost.items())},
         interruptions=sum(p.stats.interruptions for p in pools),
         interrupted_streams=sum(p.stats.interrupted_streams for p in pools),
-        on_demand_fallbacks=sum(p.stats.on_demand_fallbacks for p in pools), wall_seconds=round(wall_seconds, 2),
-        series={k: v.tolist() for k, v in sim.series.items()}, ttft_sample_ms=sample.tolist())
+        on_demand_fallbacks=sum(p.stats.on_demand_fallbacks for p in pools),
+        wall_seconds=round(wall_seconds, 2),
+        series={k: v.tolist() for k, v in sim.series.items()},
+        ttft_sample_ms=sample.tolist(),
+    )
 
 
-def simulate(spec: DeploymentSpec, workload: Workload, policies: tuple[str, ...] = POLICY_NAMES, seed: int = 0,
-             assumptions: Assumptions | None = None, dt_s: float = 1.0, processes: int = 1,
-             progress: Callable[[int], None] | None = None) -> list[PolicyResult]:
+def simulate(
+    spec: DeploymentSpec,
+    workload: Workload,
+    policies: tuple[str, ...] = POLICY_NAMES,
+    seed: int = 0,
+    assumptions: Assumptions | None = None,
+    dt_s: float = 1.0,
+    processes: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[PolicyResult]:
     """Every policy on the same workload; ratios to the oracle filled in when it ran. `progress(steps)` is told as
     steps complete (`total_steps` in all): every few thousand steps in one process, per policy across processes."""
     assumptions = assumptions or default_assumptions(spec)
@@ -145,8 +170,11 @@ def attainable_share(spec: DeploymentSpec, workload: Workload) -> float:
 
     if not len(workload):
         return 1.0
-    perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree,
-                    running_context_tokens(workload.mean_prompt_tokens, workload.mean_output_tokens))
+    perf = perf_for(
+        day_config(spec),
+        spec.model.tensor_parallel_degree,
+        running_context_tokens(workload.mean_prompt_tokens, workload.mean_output_tokens),
+    )
     if 1.0 / perf.decode_step_s_batch1 < spec.slo.tokens_per_s_per_user:
         return 0.0
     unqueued = workload.prompt_tokens / perf.prefill_tokens_per_s + perf.decode_step_s_batch1 + REQUEST_OVERHEAD_S
@@ -161,18 +189,26 @@ def infeasibility(spec: DeploymentSpec, workload: Workload) -> str | None:
 
     if attainable_share(spec, workload) > 0:
         return None
-    perf = perf_for(day_config(spec), spec.model.tensor_parallel_degree,
-                    running_context_tokens(workload.mean_prompt_tokens, workload.mean_output_tokens))
+    perf = perf_for(
+        day_config(spec),
+        spec.model.tensor_parallel_degree,
+        running_context_tokens(workload.mean_prompt_tokens, workload.mean_output_tokens),
+    )
     itype, best_tps = spec.capacity.baseline.instance_type, 1.0 / perf.decode_step_s_batch1
     if best_tps < spec.slo.tokens_per_s_per_user:
-        return (f"infeasible on this hardware: one request alone on {itype} decodes at {best_tps:.1f} tokens/s, "
-                f"below the SLO's {spec.slo.tokens_per_s_per_user:g} tokens/s per user")
-    return (f"infeasible on this hardware: no prompt of this workload prefills on {itype} within the TTFT target "
-            f"of {spec.slo.ttft_p99_ms:g} ms")
+        return (
+            f"infeasible on this hardware: one request alone on {itype} decodes at {best_tps:.1f} tokens/s, "
+            f"below the SLO's {spec.slo.tokens_per_s_per_user:g} tokens/s per user"
+        )
+    return (
+        f"infeasible on this hardware: no prompt of this workload prefills on {itype} within the TTFT target "
+        f"of {spec.slo.ttft_p99_ms:g} ms"
+    )
 
 
-def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions,
-            seed: int) -> dict:
+def to_json(
+    spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions, seed: int
+) -> dict:
     rows = []
     for r in results:
         d = asdict(r)
@@ -181,45 +217,76 @@ def to_json(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult
         d["role"] = role_of(r.policy)
         d["meets_slo"] = r.meets_slo
         rows.append(d)
-    return {"spec": spec.name, "target": spec.target, "workload": workload.description, "requests": len(workload),
-            "duration_hours": round(workload.duration_s / 3600, 3), "seed": seed,
-            "slo": {"ttft_p99_ms": spec.slo.ttft_p99_ms, "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
-                    "attainable_share": attainable_share(spec, workload),
-                    "infeasible": infeasibility(spec, workload)},
-            "assumptions": assumptions.describe(), "policies": rows}
+    return {
+        "spec": spec.name,
+        "target": spec.target,
+        "workload": workload.description,
+        "requests": len(workload),
+        "duration_hours": round(workload.duration_s / 3600, 3),
+        "seed": seed,
+        "slo": {
+            "ttft_p99_ms": spec.slo.ttft_p99_ms,
+            "tokens_per_s_per_user": spec.slo.tokens_per_s_per_user,
+            "attainable_share": attainable_share(spec, workload),
+            "infeasible": infeasibility(spec, workload),
+        },
+        "assumptions": assumptions.describe(),
+        "policies": rows,
+    }
 
 
-def render_table(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions,
-                 console=None) -> None:
+def render_table(
+    spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], assumptions: Assumptions, console=None
+) -> None:
     from rich.table import Table
 
     from llama_infra import terminal
 
     console = console or terminal.console()
     table = Table(title=f"{spec.name} ({spec.target}) — {workload.description}", title_justify="left")
-    for col, just in [("policy", "left"), ("cost $", "right"), ("$/1k req", "right"), ("× oracle", "right"),
-                      ("TTFT p50/p95/p99 ms", "right"), ("SLO att.", "right"), ("tok/s/user p5", "right"),
-                      ("replica-hours by capacity", "left"), ("interr.", "right"), ("dropped", "right")]:
+    for col, just in [
+        ("policy", "left"),
+        ("cost $", "right"),
+        ("$/1k req", "right"),
+        ("× oracle", "right"),
+        ("TTFT p50/p95/p99 ms", "right"),
+        ("SLO att.", "right"),
+        ("tok/s/user p5", "right"),
+        ("replica-hours by capacity", "left"),
+        ("interr.", "right"),
+        ("dropped", "right"),
+    ]:
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     infeasible = infeasibility(spec, workload)
     for r in results:
         hours = ", ".join(f"{k} {v:.1f}" for k, v in r.replica_hours.items())
         ttft = "/".join("–" if v is None else f"{v:.0f}" for v in (r.ttft_p50_ms, r.ttft_p95_ms, r.ttft_p99_ms))
         att = "infeasible" if infeasible else f"{r.slo_attainment:.1%}"
-        table.add_row(r.policy, f"{r.total_cost_usd:,.2f}", f"{r.cost_per_1k_requests_usd:.3f}",
-                      "–" if r.ratio_to_oracle is None else f"{r.ratio_to_oracle:.2f}", ttft,
-                      f"[green]{att}[/]" if r.meets_slo else f"[red]{att}[/]",
-                      "–" if r.tokens_per_s_per_user_p5 is None else f"{r.tokens_per_s_per_user_p5:.1f}",
-                      hours, str(r.interruptions), f"{r.dropped:,}")
+        table.add_row(
+            r.policy,
+            f"{r.total_cost_usd:,.2f}",
+            f"{r.cost_per_1k_requests_usd:.3f}",
+            "–" if r.ratio_to_oracle is None else f"{r.ratio_to_oracle:.2f}",
+            ttft,
+            f"[green]{att}[/]" if r.meets_slo else f"[red]{att}[/]",
+            "–" if r.tokens_per_s_per_user_p5 is None else f"{r.tokens_per_s_per_user_p5:.1f}",
+            hours,
+            str(r.interruptions),
+            f"{r.dropped:,}",
+        )
     console.print(table)
     if infeasible:
-        console.print(f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s per "
-                      f"user is {infeasible}; no policy can attain it, compare costs only.")
+        console.print(
+            f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s per "
+            f"user is {infeasible}; no policy can attain it, compare costs only."
+        )
     else:
-        console.print(f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s "
-                      "per user; attainment = share of all requests within both (dropped count as misses). At most "
-                      f"{attainable_share(spec, workload):.1%} of these requests can meet both on "
-                      f"{spec.capacity.baseline.instance_type} at any scale (longer prompts take longer to prefill).")
+        console.print(
+            f"SLO: TTFT ≤ {spec.slo.ttft_p99_ms:g} ms and ≥ {spec.slo.tokens_per_s_per_user:g} tokens/s "
+            "per user; attainment = share of all requests within both (dropped count as misses). At most "
+            f"{attainable_share(spec, workload):.1%} of these requests can meet both on "
+            f"{spec.capacity.baseline.instance_type} at any scale (longer prompts take longer to prefill)."
+        )
     for r in results:
         role = role_of(r.policy)
         console.print(f"  {r.policy}{f' ({role})' if role else ''}: {r.description}", highlight=False)
@@ -272,8 +339,14 @@ def replicas_figure(spec: DeploymentSpec, workload: Workload, results: list[Poli
             ax2.sharey(first_twin)
         shaded = set()
         for name, lo, hi in spans:
-            ax.axvspan(lo, hi, color=NIGHT_COLOR, alpha=0.12, lw=0,
-                       label=None if name in shaded else f"schedule '{name}' in force")
+            ax.axvspan(
+                lo,
+                hi,
+                color=NIGHT_COLOR,
+                alpha=0.12,
+                lw=0,
+                label=None if name in shaded else f"schedule '{name}' in force",
+            )
             shaded.add(name)
         ax2.step(hours_axis, r.series["replicas"], where="post", color="#1565c0", lw=1.4, label="replicas")
         ax2.step(hours_axis, r.series["ready"], where="post", color="#2e7d32", lw=1.0, ls="--", label="ready")
@@ -327,8 +400,14 @@ def cost_figure(spec: DeploymentSpec, results: list[PolicyResult]):
         ax.barh(positions, vals, left=left, label=k, height=0.6)
         left += vals
     for i, r in enumerate(results):
-        ax.annotate(f"${r.total_cost_usd:,.2f} · {r.slo_attainment:.1%} SLO", (left[i], i), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=9)
+        ax.annotate(
+            f"${r.total_cost_usd:,.2f} · {r.slo_attainment:.1%} SLO",
+            (left[i], i),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
     ax.set_yticks(positions, names)
     ax.invert_yaxis()  # first policy on top, as in the table
     ax.set_xlabel("USD over the workload")
@@ -342,8 +421,11 @@ def cost_figure(spec: DeploymentSpec, results: list[PolicyResult]):
 
 def write_plots(spec: DeploymentSpec, workload: Workload, results: list[PolicyResult], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    figures = {"replicas_over_time.png": replicas_figure(spec, workload, results),
-               "ttft_cdf.png": ttft_figure(spec, results), "cost_breakdown.png": cost_figure(spec, results)}
+    figures = {
+        "replicas_over_time.png": replicas_figure(spec, workload, results),
+        "ttft_cdf.png": ttft_figure(spec, results),
+        "cost_breakdown.png": cost_figure(spec, results),
+    }
     paths = []
     for name, fig in figures.items():
         paths.append(out_dir / name)

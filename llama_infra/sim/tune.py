@@ -130,8 +130,10 @@ def _config_shares(spec: DeploymentSpec, workload: Workload, ok: np.ndarray) -> 
     end = workload.start + timedelta(seconds=workload.duration_s + 60)
     for i, sch in reversed(list(enumerate(spec.schedules))):  # earlier windows win: written last
         for begin, finish in window_of(sch).occurrences(workload.start, end):
-            lo, hi = np.searchsorted(workload.arrival_s, [(begin - workload.start).total_seconds(),
-                                                          (finish - workload.start).total_seconds()])
+            lo, hi = np.searchsorted(
+                workload.arrival_s,
+                [(begin - workload.start).total_seconds(), (finish - workload.start).total_seconds()],
+            )
             which[lo:hi] = i
     out = []
     for i, cfg in [(-1, day_config(spec))] + [(i, window_config(spec, s)) for i, s in enumerate(spec.schedules)]:
@@ -152,8 +154,14 @@ def _eligible(spec: DeploymentSpec) -> bool:
         return False
 
 
-def run_trial(spec: DeploymentSpec, workload: Workload, seed: int, dt_s: float, changes: dict[Path_, Any],
-              cand: DeploymentSpec | None = None) -> Trial | None:
+def run_trial(
+    spec: DeploymentSpec,
+    workload: Workload,
+    seed: int,
+    dt_s: float,
+    changes: dict[Path_, Any],
+    cand: DeploymentSpec | None = None,
+) -> Trial | None:
     """Simulate the spec's own policy on the candidate spec `changes` make (None: the spec's rules reject it)."""
     from llama_infra.sim.engine import Simulation
     from llama_infra.sim.policy_registry import make_policy
@@ -165,8 +173,7 @@ def run_trial(spec: DeploymentSpec, workload: Workload, seed: int, dt_s: float, 
     sim = Simulation(cand, workload, make_policy("spec"), default_assumptions(cand), seed, dt_s).run()
     result = summarise(sim, time.perf_counter() - started)
     with np.errstate(invalid="ignore"):
-        ok = (sim.status >= 0) & (sim.ttft * 1000 <= cand.slo.ttft_p99_ms) & \
-            (sim.tps >= cand.slo.tokens_per_s_per_user)
+        ok = (sim.status >= 0) & (sim.ttft * 1000 <= cand.slo.ttft_p99_ms) & (sim.tps >= cand.slo.tokens_per_s_per_user)
     return Trial(changes, result, _eligible(cand), _config_shares(cand, workload, ok))
 
 
@@ -179,14 +186,18 @@ def _day_unreachable(spec: DeploymentSpec) -> str | None:
     if day.reachable:
         return None
     fix = next((i.fix for i in slo_issues(spec) if i.severity == "error" and i.path[:1] == ("capacity",)), "")
-    return (f"the day configuration cannot meet the SLO at any scale — {'; '.join(day.problems)} — and every "
-            f"candidate keeps it (tune does not change the day's instance type or model), so nothing was simulated"
-            + (f"; fix: {fix}" if fix else ""))
+    return (
+        f"the day configuration cannot meet the SLO at any scale — {'; '.join(day.problems)} — and every "
+        f"candidate keeps it (tune does not change the day's instance type or model), so nothing was simulated"
+        + (f"; fix: {fix}" if fix else "")
+    )
 
 
 def _slo_words(spec: DeploymentSpec) -> str:
-    return (f"{SLO_SHARE:.0%} of requests within TTFT {spec.slo.ttft_p99_ms:,.0f} ms and "
-            f"{spec.slo.tokens_per_s_per_user:g} tokens/s per user")
+    return (
+        f"{SLO_SHARE:.0%} of requests within TTFT {spec.slo.ttft_p99_ms:,.0f} ms and "
+        f"{spec.slo.tokens_per_s_per_user:g} tokens/s per user"
+    )
 
 
 def _attainable_share(spec: DeploymentSpec, workload: Workload, cfg: Config) -> tuple[float, float]:
@@ -211,8 +222,10 @@ def infeasibility(spec: DeploymentSpec, workload: Workload, best: Trial) -> str:
     cand = candidate(spec, best.changes) or spec
     r = best.result
     what = "the spec as written" if not best.changes else best.describe()
-    head = (f"no configuration in the search space reaches {_slo_words(spec)}: the best, {what}, reaches "
-            f"{r.slo_attainment:.1%}")
+    head = (
+        f"no configuration in the search space reaches {_slo_words(spec)}: the best, {what}, reaches "
+        f"{r.slo_attainment:.1%}"
+    )
     by_window = {e.config.window: e for e in envelopes(cand)}
     reasons = []
     for s in sorted(best.shares, key=lambda s: s.attainment):
@@ -220,9 +233,11 @@ def infeasibility(spec: DeploymentSpec, workload: Workload, best: Trial) -> str:
             continue
         e = by_window.get(s.config.window)
         share, p99_s = _attainable_share(cand, workload, s.config)
-        words = (f"the {s.name if s.name != 'day' else 'day configuration'} on {s.config.instance_type} "
-                 f"({s.config.params_b:g}B {s.config.precision}) prefills the p99 prompt in {p99_s:.1f} s and has "
-                 f"{s.attainment:.1%} of its {s.requests:,} requests within the SLO")
+        words = (
+            f"the {s.name if s.name != 'day' else 'day configuration'} on {s.config.instance_type} "
+            f"({s.config.params_b:g}B {s.config.precision}) prefills the p99 prompt in {p99_s:.1f} s and has "
+            f"{s.attainment:.1%} of its {s.requests:,} requests within the SLO"
+        )
         if share < SLO_SHARE:
             words += f" (at most {share:.1%} at any scale: longer prompts take longer to prefill)"
         elif e is not None and not e.reachable:
@@ -232,8 +247,9 @@ def infeasibility(spec: DeploymentSpec, workload: Workload, best: Trial) -> str:
         reasons.append(words)
     if not best.eligible and not reasons:
         bad = [e for e in envelopes(cand) if not e.reachable]
-        reasons += [f"the {e.name} configuration cannot meet the SLO at any scale: {'; '.join(e.problems)}"
-                    for e in bad]
+        reasons += [
+            f"the {e.name} configuration cannot meet the SLO at any scale: {'; '.join(e.problems)}" for e in bad
+        ]
     return head + ("; " + "; ".join(reasons) if reasons else "")
 
 
@@ -249,8 +265,16 @@ def _capacity_words(best: Trial, share: ConfigShare) -> str:
     return words + "; the search space holds no more capacity that meets it within the trial budget)"
 
 
-def tune(spec: DeploymentSpec, workload: Workload, seed: int, dt_s: float, passes: int = 2,
-         max_trials: int | None = DEFAULT_MAX_TRIALS, progress=None, space: Space | None = None) -> TuneResult:
+def tune(
+    spec: DeploymentSpec,
+    workload: Workload,
+    seed: int,
+    dt_s: float,
+    passes: int = 2,
+    max_trials: int | None = DEFAULT_MAX_TRIALS,
+    progress=None,
+    space: Space | None = None,
+) -> TuneResult:
     """Coordinate descent over `space_of(spec)`; `progress(trial)` is told after every simulation."""
     space = space if space is not None else space_of(spec)
     budget = trial_budget(space, passes, max_trials)
@@ -339,8 +363,11 @@ def idle_windows(spec: DeploymentSpec, workload: Workload) -> list[str]:
 def without_idle_windows(space: Space, idle: list[str]) -> Space:
     """The space less the knobs of windows the workload never reaches."""
     prefixes = tuple(f"window '{n}'" for n in idle)
-    return Space([k for k in space.knobs if not k.name.startswith(prefixes)],
-                 [p for p in space.pruned if not p.knob.startswith(prefixes)], space.rejected)
+    return Space(
+        [k for k in space.knobs if not k.name.startswith(prefixes)],
+        [p for p in space.pruned if not p.knob.startswith(prefixes)],
+        space.rejected,
+    )
 
 
 def apply_changes(spec_file: Path, changes: dict[Path_, Any]) -> tuple[str, str]:
@@ -363,8 +390,14 @@ def apply_changes(spec_file: Path, changes: dict[Path_, Any]) -> tuple[str, str]
 def yaml_diff(spec_file: Path, changes: dict[Path_, Any]) -> str:
     """The recommended change as a unified diff of the spec file (comments and layout kept)."""
     text, changed = apply_changes(spec_file, changes)
-    return "".join(difflib.unified_diff(text.splitlines(keepends=True), changed.splitlines(keepends=True),
-                                        fromfile=str(spec_file), tofile=f"{spec_file} (recommended)"))
+    return "".join(
+        difflib.unified_diff(
+            text.splitlines(keepends=True),
+            changed.splitlines(keepends=True),
+            fromfile=str(spec_file),
+            tofile=f"{spec_file} (recommended)",
+        )
+    )
 
 
 def write_changes(spec_file: Path, changes: dict[Path_, Any]) -> None:

@@ -115,8 +115,7 @@ def _set(doc: dict, path: Path_, value: Any) -> None:
 def normalise(changes: dict[Path_, Any]) -> dict[Path_, Any]:
     """The edits that matter: none under a removed key or list item."""
     removed = [p for p, v in changes.items() if v is REMOVE]
-    return {p: v for p, v in changes.items()
-            if not any(len(r) < len(p) and p[:len(r)] == r for r in removed)}
+    return {p: v for p, v in changes.items() if not any(len(r) < len(p) and p[: len(r)] == r for r in removed)}
 
 
 def apply(doc: Any, changes: dict[Path_, Any]) -> Any:
@@ -126,8 +125,9 @@ def apply(doc: Any, changes: dict[Path_, Any]) -> Any:
     for path, value in changes.items():
         if value is not REMOVE:
             _set(doc, path, value)
-    for path in sorted((p for p, v in changes.items() if v is REMOVE), key=lambda p: [str(x).zfill(6) for x in p],
-                       reverse=True):
+    for path in sorted(
+        (p for p, v in changes.items() if v is REMOVE), key=lambda p: [str(x).zfill(6) for x in p], reverse=True
+    ):
         parent = doc
         for p in path[:-1]:
             parent = parent[p]
@@ -225,8 +225,11 @@ class _Derivation:
         if e is None:
             return None
         load = self.peak.get(cfg.window, 0.0)
-        n = (math.ceil(load / e.requests_per_second - 1e-9) if e.requests_per_second > 0 and
-             self.spec.load.peak_requests_per_second else None)
+        n = (
+            math.ceil(load / e.requests_per_second - 1e-9)
+            if e.requests_per_second > 0 and self.spec.load.peak_requests_per_second
+            else None
+        )
         return _derive(self.spec, ConfigNeed(e, load, n), self.quiet.get(cfg.window, 0.0))
 
 
@@ -255,10 +258,16 @@ def _window_configs(spec: DeploymentSpec, i: int, space: Space, derive: _Derivat
     if changes_model(as_written, day):
         bounds_only: dict[Path_, Any] = {base + ("instance_type",): REMOVE, base + ("model_override",): REMOVE}
         cfg = as_written.__class__(**{**day.__dict__, "window": sch.name})
-        options.append(Option(f"{day.instance_type}, the day's model (replica bounds only)",
-                              tuple({**bounds_only, **_derived_bounds(spec, i, cfg, derive)}.items())))
-    models = {(as_written.model_id, as_written.params_b, as_written.precision): "window's model",
-              (day.model_id, day.params_b, day.precision): "day's model"}
+        options.append(
+            Option(
+                f"{day.instance_type}, the day's model (replica bounds only)",
+                tuple({**bounds_only, **_derived_bounds(spec, i, cfg, derive)}.items()),
+            )
+        )
+    models = {
+        (as_written.model_id, as_written.params_b, as_written.precision): "window's model",
+        (day.model_id, day.params_b, day.precision): "day's model",
+    }
     for (model_id, params_b, precision), which in models.items():
         reachable = []
         for g in catalog.gpu_types_for(spec.target):
@@ -271,8 +280,15 @@ def _window_configs(spec: DeploymentSpec, i: int, space: Space, derive: _Derivat
                 usd = pricing.on_demand(itype, spec.target).usd_per_hour
             except (KeyError, ValueError):
                 continue
-            cfg = as_written.__class__(**{**as_written.__dict__, "instance_type": itype, "model_id": model_id,
-                                          "params_b": params_b, "precision": precision})
+            cfg = as_written.__class__(
+                **{
+                    **as_written.__dict__,
+                    "instance_type": itype,
+                    "model_id": model_id,
+                    "params_b": params_b,
+                    "precision": precision,
+                }
+            )
             e = _envelope(spec, cfg)
             if e is None:
                 continue
@@ -300,17 +316,25 @@ def _scaling_targets(spec: DeploymentSpec, day) -> list[Knob]:
     if day is not None and day.queue_depth_target is not None:
         values.add(day.queue_depth_target)
     values.discard(q)
-    out = [Knob("scaling.queue_depth_target",
-                [Option(f"{v:g}", ((("scaling", "queue_depth_target"), v),)) for v in sorted(values)])]
+    out = [
+        Knob(
+            "scaling.queue_depth_target",
+            [Option(f"{v:g}", ((("scaling", "queue_depth_target"), v),)) for v in sorted(values)],
+        )
+    ]
     kv = day.kv_cache_target if day is not None else None
     if spec.target == "eks" and kv is not None and kv != s.gpu_memory_target:
-        out.append(Knob("scaling.gpu_memory_target", [Option(f"{day.kv_cache_target:g}", (
-            (("scaling", "gpu_memory_target"), day.kv_cache_target),))]))
-    for fld, seconds in (("scale_down_stabilization_seconds", {300, 600}),
-                         ("scale_up_stabilization_seconds", {0, 60})):
+        out.append(
+            Knob(
+                "scaling.gpu_memory_target",
+                [Option(f"{day.kv_cache_target:g}", ((("scaling", "gpu_memory_target"), day.kv_cache_target),))],
+            )
+        )
+    for fld, seconds in (("scale_down_stabilization_seconds", {300, 600}), ("scale_up_stabilization_seconds", {0, 60})):
         current = getattr(s, fld)
-        out.append(Knob(f"scaling.{fld}", [Option(f"{v}", ((("scaling", fld), v),))
-                                           for v in sorted(seconds - {current})]))
+        out.append(
+            Knob(f"scaling.{fld}", [Option(f"{v}", ((("scaling", fld), v),)) for v in sorted(seconds - {current})])
+        )
     return out
 
 
@@ -326,32 +350,66 @@ def space_of(spec: DeploymentSpec) -> Space:
         knobs.append(_window_configs(spec, i, space, derive))
         cfg = window_config(spec, sch)
         derived = derive.of(cfg)
-        for fld, value, extra in (("min_replicas", cfg.min_replicas, getattr(derived, "min_replicas", None)),
-                                  ("max_replicas", cfg.max_replicas,
-                                   getattr(derived, "replicas_with_headroom", None))):
+        for fld, value, extra in (
+            ("min_replicas", cfg.min_replicas, getattr(derived, "min_replicas", None)),
+            ("max_replicas", cfg.max_replicas, getattr(derived, "replicas_with_headroom", None)),
+        ):
             lowest = 0 if fld == "min_replicas" else 1
-            knobs.append(Knob(f"window '{sch.name}': {fld}", [
-                Option(f"{v}", ((("schedules", i, "downsize", fld), v),)) for v in _neighbours(value, lowest, (extra,))
-            ], ("schedules", i, "downsize", fld), lowest))
+            knobs.append(
+                Knob(
+                    f"window '{sch.name}': {fld}",
+                    [
+                        Option(f"{v}", ((("schedules", i, "downsize", fld), v),))
+                        for v in _neighbours(value, lowest, (extra,))
+                    ],
+                    ("schedules", i, "downsize", fld),
+                    lowest,
+                )
+            )
         for fld in ("start", "end"):
             expr = getattr(sch, fld)
-            knobs.append(Knob(f"window '{sch.name}': {fld}", [
-                Option(f'"{v}"', ((("schedules", i, fld), v),))
-                for v in (_shift_hour(expr, -1), _shift_hour(expr, 1)) if v]))
+            knobs.append(
+                Knob(
+                    f"window '{sch.name}': {fld}",
+                    [
+                        Option(f'"{v}"', ((("schedules", i, fld), v),))
+                        for v in (_shift_hour(expr, -1), _shift_hour(expr, 1))
+                        if v
+                    ],
+                )
+            )
     base, burst = spec.capacity.baseline, spec.capacity.burst
     day = derive.of(day_config(spec))
-    derived_burst = (max(0, day.replicas_with_headroom - base.count)
-                     if day is not None and day.replicas_with_headroom is not None else None)
+    derived_burst = (
+        max(0, day.replicas_with_headroom - base.count)
+        if day is not None and day.replicas_with_headroom is not None
+        else None
+    )
     derived_count = getattr(day, "min_replicas", None)
-    knobs.append(Knob("capacity.baseline.count", [Option(f"{v}", ((("capacity", "baseline", "count"), v),))
-                                                  for v in _neighbours(base.count, 0, (derived_count,))],
-                      ("capacity", "baseline", "count")))
+    knobs.append(
+        Knob(
+            "capacity.baseline.count",
+            [
+                Option(f"{v}", ((("capacity", "baseline", "count"), v),))
+                for v in _neighbours(base.count, 0, (derived_count,))
+            ],
+            ("capacity", "baseline", "count"),
+        )
+    )
     purchases = ("on-demand", "reserved") + (("capacity-block",) if spec.target == "eks" else ())
-    knobs.append(Knob("capacity.baseline.purchase", [Option(p, ((("capacity", "baseline", "purchase"), p),))
-                                                     for p in purchases if p != base.purchase]))
-    knobs.append(Knob("capacity.burst.max", [Option(f"{v}", ((("capacity", "burst", "max"), v),))
-                                             for v in _neighbours(burst.max, 0, (derived_burst,))],
-                      ("capacity", "burst", "max")))
+    knobs.append(
+        Knob(
+            "capacity.baseline.purchase",
+            [Option(p, ((("capacity", "baseline", "purchase"), p),)) for p in purchases if p != base.purchase],
+        )
+    )
+    knobs.append(
+        Knob(
+            "capacity.burst.max",
+            [Option(f"{v}", ((("capacity", "burst", "max"), v),)) for v in _neighbours(burst.max, 0, (derived_burst,))],
+            ("capacity", "burst", "max"),
+        )
+    )
     knobs.extend(_scaling_targets(spec, day))
     for k in knobs:
         kept = []

@@ -53,10 +53,15 @@ class Workload:
         if not 0 <= start_s < end_s:
             raise ValueError(f"window {start_s:g}s:{end_s:g}s is empty or negative; write START:END with START < END")
         lo, hi = np.searchsorted(self.arrival_s, [start_s, end_s])
-        return replace(self, arrival_s=self.arrival_s[lo:hi] - start_s, prompt_tokens=self.prompt_tokens[lo:hi],
-                       output_tokens=self.output_tokens[lo:hi], start=self.start + timedelta(seconds=start_s),
-                       duration_s=min(end_s, self.duration_s) - start_s,
-                       description=f"{self.description}, window {_fmt_s(start_s)}–{_fmt_s(end_s)}")
+        return replace(
+            self,
+            arrival_s=self.arrival_s[lo:hi] - start_s,
+            prompt_tokens=self.prompt_tokens[lo:hi],
+            output_tokens=self.output_tokens[lo:hi],
+            start=self.start + timedelta(seconds=start_s),
+            duration_s=min(end_s, self.duration_s) - start_s,
+            description=f"{self.description}, window {_fmt_s(start_s)}–{_fmt_s(end_s)}",
+        )
 
 
 def _fmt_s(s: float) -> str:
@@ -87,17 +92,33 @@ def load_trace(path: str | Path | None = None) -> Workload:
         times = np.array(stamps, dtype="datetime64[ns]")
     except ValueError:
         bad = next(i for i, s in enumerate(stamps) if not _is_timestamp(s))
-        raise TraceError(name, bad + 2, "TIMESTAMP", f"'{stamps[bad]}' is not a timestamp",
-                         "write YYYY-MM-DD hh:mm:ss[.fraction] in UTC") from None
+        raise TraceError(
+            name,
+            bad + 2,
+            "TIMESTAMP",
+            f"'{stamps[bad]}' is not a timestamp",
+            "write YYYY-MM-DD hh:mm:ss[.fraction] in UTC",
+        ) from None
     steps = np.diff(times).astype(np.int64)
     if (steps < 0).any():
         i = int(np.argmax(steps < 0)) + 1
-        raise TraceError(name, i + 2, "TIMESTAMP", f"timestamps are not sorted ({stamps[i]} comes after "
-                         f"{stamps[i - 1]})", "sort the file by TIMESTAMP")
+        raise TraceError(
+            name,
+            i + 2,
+            "TIMESTAMP",
+            f"timestamps are not sorted ({stamps[i]} comes after {stamps[i - 1]})",
+            "sort the file by TIMESTAMP",
+        )
     rel = (times - times[0]).astype(np.int64) / 1e9
     start = datetime.fromisoformat(str(times[0].astype("datetime64[us]"))).replace(tzinfo=UTC)
-    return Workload(rel.astype(np.float64), np.array(prompts, dtype=np.int32), np.array(outputs, dtype=np.int32),
-                    start, float(rel[-1]) + 1e-3, f"replay of {Path(name).name} ({len(rel):,} requests)")
+    return Workload(
+        rel.astype(np.float64),
+        np.array(prompts, dtype=np.int32),
+        np.array(outputs, dtype=np.int32),
+        start,
+        float(rel[-1]) + 1e-3,
+        f"replay of {Path(name).name} ({len(rel):,} requests)",
+    )
 
 
 def _is_timestamp(s: str) -> bool:
@@ -136,21 +157,24 @@ def load_rate_profile(path: str | Path | None = None) -> RateProfile:
             try:
                 v = float(row[idx])
             except (ValueError, IndexError):
-                raise TraceError(name, lineno, col, f"'{row[idx] if idx < len(row) else ''}' is not a number",
-                                 "write a number") from None
+                raise TraceError(
+                    name, lineno, col, f"'{row[idx] if idx < len(row) else ''}' is not a number", "write a number"
+                ) from None
             if v < 0:
                 raise TraceError(name, lineno, col, f"negative value {v:g}", "rates and offsets are ≥ 0")
             dest.append(v)
         if len(mins) > 1 and mins[-1] <= mins[-2]:
-            raise TraceError(name, lineno, RATE_COLUMNS[0], "minute offsets are not increasing",
-                             "sort the file by minute_offset")
+            raise TraceError(
+                name, lineno, RATE_COLUMNS[0], "minute offsets are not increasing", "sort the file by minute_offset"
+            )
     if not mins:
         raise TraceError(name, 2, None, "no rows after the header", "add rate rows")
     return RateProfile(np.array(mins), np.array(rates), Path(name).name)
 
 
-def synthesize(profile: RateProfile, sizes: Workload, peak_rps: float, days: float, seed: int,
-               start: datetime = RATE_PROFILE_START) -> Workload:
+def synthesize(
+    profile: RateProfile, sizes: Workload, peak_rps: float, days: float, seed: int, start: datetime = RATE_PROFILE_START
+) -> Workload:
     """A seeded non-homogeneous Poisson process following `profile`, scaled so its busiest row is `peak_rps`.
 
     Each profile row's rate holds until the next row (piecewise constant); the profile repeats if `days` is longer
@@ -176,24 +200,42 @@ def synthesize(profile: RateProfile, sizes: Workload, peak_rps: float, days: flo
     arrivals = np.repeat(starts, counts) + rng.random(counts.sum()) * np.repeat(ends - starts, counts)
     arrivals.sort()
     pick = rng.integers(0, len(sizes), len(arrivals))
-    return Workload(arrivals, sizes.prompt_tokens[pick], sizes.output_tokens[pick], start, duration,
-                    f"synthetic Poisson arrivals following {profile.name} scaled to {peak_rps:g} req/s peak, "
-                    f"{days:g} days, sizes sampled from {sizes.description.split(' (')[0].removeprefix('replay of ')}, "
-                    f"seed {seed}")
+    return Workload(
+        arrivals,
+        sizes.prompt_tokens[pick],
+        sizes.output_tokens[pick],
+        start,
+        duration,
+        f"synthetic Poisson arrivals following {profile.name} scaled to {peak_rps:g} req/s peak, "
+        f"{days:g} days, sizes sampled from {sizes.description.split(' (')[0].removeprefix('replay of ')}, "
+        f"seed {seed}",
+    )
 
 
-def constant_rate(rps: float, duration_s: float, prompt_tokens: int, output_tokens: int,
-                  start: datetime = RATE_PROFILE_START) -> Workload:
+def constant_rate(
+    rps: float, duration_s: float, prompt_tokens: int, output_tokens: int, start: datetime = RATE_PROFILE_START
+) -> Workload:
     """Evenly spaced arrivals of identical requests (for checks against closed-form answers)."""
     n = int(rps * duration_s)
     arrivals = np.arange(n) / rps
-    return Workload(arrivals, np.full(n, prompt_tokens, np.int32), np.full(n, output_tokens, np.int32), start,
-                    duration_s, f"constant {rps:g} req/s of {prompt_tokens}+{output_tokens} tokens")
+    return Workload(
+        arrivals,
+        np.full(n, prompt_tokens, np.int32),
+        np.full(n, output_tokens, np.int32),
+        start,
+        duration_s,
+        f"constant {rps:g} req/s of {prompt_tokens}+{output_tokens} tokens",
+    )
 
 
-def build_workload(trace: str | Path | None = None, rate_profile: str | Path | None = None,
-                   peak_rps: float | None = None, days: float = 7.0, window: str | None = None,
-                   seed: int = 0) -> Workload:
+def build_workload(
+    trace: str | Path | None = None,
+    rate_profile: str | Path | None = None,
+    peak_rps: float | None = None,
+    days: float = 7.0,
+    window: str | None = None,
+    seed: int = 0,
+) -> Workload:
     """The CLI's workload: replay `trace` (default the shared one), or synthesise from `rate_profile` when given
     (`rate_profile="shared"` for the shared week) with sizes from `trace`; then take `window`."""
     sizes = load_trace(trace)

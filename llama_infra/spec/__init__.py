@@ -5,8 +5,16 @@ from llama_infra.spec.loader import load_spec, parse_spec
 from llama_infra.spec.model import DeploymentSpec
 from llama_infra.spec.rules import warnings
 
-__all__ = ["DeploymentSpec", "SpecError", "SpecIssue", "SpecRuleErrors", "load_spec", "parse_spec", "warnings",
-           "json_schema"]
+__all__ = [
+    "DeploymentSpec",
+    "SpecError",
+    "SpecIssue",
+    "SpecRuleErrors",
+    "load_spec",
+    "parse_spec",
+    "warnings",
+    "json_schema",
+]
 
 
 def json_schema() -> dict:

@@ -17,9 +17,14 @@ if TYPE_CHECKING:
 
 def instance_fields(spec: DeploymentSpec) -> list[tuple[Path, str]]:
     fields: list[tuple[Path, str]] = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
-    fields += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
-    fields += [(("schedules", i, "downsize", "instance_type"), s.downsize.instance_type)
-               for i, s in enumerate(spec.schedules) if s.downsize.instance_type]
+    fields += [
+        (("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)
+    ]
+    fields += [
+        (("schedules", i, "downsize", "instance_type"), s.downsize.instance_type)
+        for i, s in enumerate(spec.schedules)
+        if s.downsize.instance_type
+    ]
     if spec.fallback and spec.fallback.instance_type:
         fields.append((("fallback", "instance_type"), spec.fallback.instance_type))
     return fields
@@ -28,8 +33,11 @@ def instance_fields(spec: DeploymentSpec) -> list[tuple[Path, str]]:
 def instance_problem(instance_type: str, target: catalog.Target) -> tuple[str, str] | None:
     wanted = catalog.target_name(instance_type, target)
     if instance_type != wanted:
-        why = "SageMaker instance types start with 'ml.'" if target == "sagemaker" else \
-            "EC2 instance types on EKS have no 'ml.' prefix"
+        why = (
+            "SageMaker instance types start with 'ml.'"
+            if target == "sagemaker"
+            else "EC2 instance types on EKS have no 'ml.' prefix"
+        )
         return f"'{instance_type}': {why}", f"write '{wanted}'"
     known = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)]
     if not catalog.offered_by(instance_type, target):
@@ -38,16 +46,21 @@ def instance_problem(instance_type: str, target: catalog.Target) -> tuple[str, s
         if target == "sagemaker" and catalog.offered_by(catalog.ec2_name(instance_type), "eks"):
             family = catalog.ec2_name(instance_type).split(".")[0] + "."
             same_family = [k for k in known if catalog.ec2_name(k).startswith(family)]
-            return (f"'{instance_type}' is not offered for SageMaker real-time endpoints (botocore's SageMaker "
-                    f"service model), although EC2 has {catalog.ec2_name(instance_type)}",
-                    f"use {', '.join(same_family) or 'another GPU type'} or target: eks")
+            return (
+                f"'{instance_type}' is not offered for SageMaker real-time endpoints (botocore's SageMaker "
+                f"service model), although EC2 has {catalog.ec2_name(instance_type)}",
+                f"use {', '.join(same_family) or 'another GPU type'} or target: eks",
+            )
         service = "SageMaker real-time endpoints" if target == "sagemaker" else "EC2"
         close = difflib.get_close_matches(instance_type, known, n=3)
         fix = f"did you mean {', '.join(close)}?" if close else f"use a GPU type such as {_one_per_family(known)}"
         return f"'{instance_type}' is not an instance type {service} offer (botocore service model)", fix
     if catalog.lookup(instance_type) is None:
-        return (f"'{instance_type}' is not a CUDA GPU instance type (llama-infra's catalog: g4dn, g5, g6, g6e, "
-                "p4d, p4de, p5, p5en)", f"use a GPU type such as {_one_per_family(known)}")
+        return (
+            f"'{instance_type}' is not a CUDA GPU instance type (llama-infra's catalog: g4dn, g5, g6, g6e, "
+            "p4d, p4de, p5, p5en)",
+            f"use a GPU type such as {_one_per_family(known)}",
+        )
     return None
 
 

@@ -29,8 +29,12 @@ MAX_EXPANDED_NODES = 20_000
 
 # Explicit core-schema tags (`!!str 2`) say what plain YAML would; any other tag asks for a type a spec has not.
 _CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
-_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32LE"), (codecs.BOM_UTF32_BE, "UTF-32BE"),
-         (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32LE"),
+    (codecs.BOM_UTF32_BE, "UTF-32BE"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 def read_bounded(path: str, source: str) -> bytes:
@@ -54,30 +58,54 @@ def decode(raw: bytes, source: str) -> str:
         guess = _guess(raw)
         at = raw.index(b"\x00")
         if guess and guess.startswith("UTF-"):
-            raise _encoding_error(source, f"the file looks like {guess} (NUL bytes between the characters)", guess,
-                                  raw[:at].count(b"\n") + 1)
-        raise SpecError(source, [SpecIssue((), f"the file has a NUL byte at offset {at}: it is not a text file",
-                                           "point llama-infra at the spec's YAML file (UTF-8 text)")],
-                        [raw[:at].count(b"\n") + 1])
+            raise _encoding_error(
+                source,
+                f"the file looks like {guess} (NUL bytes between the characters)",
+                guess,
+                raw[:at].count(b"\n") + 1,
+            )
+        raise SpecError(
+            source,
+            [
+                SpecIssue(
+                    (),
+                    f"the file has a NUL byte at offset {at}: it is not a text file",
+                    "point llama-infra at the spec's YAML file (UTF-8 text)",
+                )
+            ],
+            [raw[:at].count(b"\n") + 1],
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
+        line = raw[: e.start].count(b"\n") + 1
         column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
         guess = _guess(raw)
         if guess is None:
-            raise SpecError(source, [SpecIssue((), f"byte 0x{raw[e.start]:02x} at column {column} is not UTF-8 and "
-                                               "the file is not text in any encoding llama-infra recognises",
-                                               "point llama-infra at the spec's YAML file (UTF-8 text)")],
-                            [line]) from None
-        raise _encoding_error(source, f"byte 0x{raw[e.start]:02x} at column {column} is not UTF-8; the file looks "
-                              f"like {guess}", guess, line) from None
+            raise SpecError(
+                source,
+                [
+                    SpecIssue(
+                        (),
+                        f"byte 0x{raw[e.start]:02x} at column {column} is not UTF-8 and "
+                        "the file is not text in any encoding llama-infra recognises",
+                        "point llama-infra at the spec's YAML file (UTF-8 text)",
+                    )
+                ],
+                [line],
+            ) from None
+        raise _encoding_error(
+            source,
+            f"byte 0x{raw[e.start]:02x} at column {column} is not UTF-8; the file looks like {guess}",
+            guess,
+            line,
+        ) from None
 
 
 def check_text(text: str, source: str) -> None:
     """Size of text handed to `parse_spec` directly (a file was bounded by `read_bounded` already)."""
     if len(text) > MAX_SPEC_BYTES // 4:  # fewer characters than that are fewer than MAX_SPEC_BYTES UTF-8 bytes
-        _check_size(text[:MAX_SPEC_BYTES + 1].encode("utf-8", "surrogatepass"), source)
+        _check_size(text[: MAX_SPEC_BYTES + 1].encode("utf-8", "surrogatepass"), source)
 
 
 def check_structure(text: str, source: str) -> None:
@@ -96,9 +124,17 @@ def check_structure(text: str, source: str) -> None:
 
 
 def _too_deep(source: str, line: int | None, path: tuple[str | int, ...]) -> SpecError:
-    return SpecError(source, [SpecIssue(
-        path, f"the YAML nests more than {MAX_NESTING_DEPTH} mappings or lists deep (a spec nests 5)",
-        "remove the extra brackets or indentation levels; see stacks/specs/ for the spec's shape")], [line])
+    return SpecError(
+        source,
+        [
+            SpecIssue(
+                path,
+                f"the YAML nests more than {MAX_NESTING_DEPTH} mappings or lists deep (a spec nests 5)",
+                "remove the extra brackets or indentation levels; see stacks/specs/ for the spec's shape",
+            )
+        ],
+        [line],
+    )
 
 
 class _Where:
@@ -158,9 +194,17 @@ def _walk(events: Any, source: str, where: _Where) -> None:
         tag = getattr(event, "tag", None)
         if tag is not None and str(tag) not in _CORE_TAGS:
             tag = str(tag).replace("tag:yaml.org,2002:", "!!")
-            raise SpecError(source, [SpecIssue(
-                at, f"the YAML tag {tag} is not part of a spec (only plain values, lists and mappings are)",
-                f"remove the tag {tag}")], [line])
+            raise SpecError(
+                source,
+                [
+                    SpecIssue(
+                        at,
+                        f"the YAML tag {tag} is not part of a spec (only plain values, lists and mappings are)",
+                        f"remove the tag {tag}",
+                    )
+                ],
+                [line],
+            )
         if isinstance(event, CollectionStartEvent):
             stack.append([event.anchor, 1])
             where.opened(isinstance(event, MappingStartEvent))
@@ -174,9 +218,17 @@ def _walk(events: Any, source: str, where: _Where) -> None:
         elif isinstance(event, AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
-                raise SpecError(source, [SpecIssue(
-                    at, f"alias number {aliases} (*name): the YAML may have at most {MAX_ALIASES}",
-                    "write the values out, or use fewer anchors (&name) and aliases")], [line])
+                raise SpecError(
+                    source,
+                    [
+                        SpecIssue(
+                            at,
+                            f"alias number {aliases} (*name): the YAML may have at most {MAX_ALIASES}",
+                            "write the values out, or use fewer anchors (&name) and aliases",
+                        )
+                    ],
+                    [line],
+                )
             nodes, anchor = sizes.get(event.anchor, 1), None
             if not key:
                 where.done()
@@ -195,14 +247,30 @@ def _walk(events: Any, source: str, where: _Where) -> None:
             total += nodes
             nodes = total
         if nodes > MAX_EXPANDED_NODES and aliases:
-            raise SpecError(source, [SpecIssue(
-                at, f"with its aliases (*name) expanded the YAML has more than {MAX_EXPANDED_NODES:,} values (a "
-                "spec has about 60): an alias of an alias multiplies the document",
-                "write the values out instead of nesting aliases of aliases")], [line])
+            raise SpecError(
+                source,
+                [
+                    SpecIssue(
+                        at,
+                        f"with its aliases (*name) expanded the YAML has more than {MAX_EXPANDED_NODES:,} values (a "
+                        "spec has about 60): an alias of an alias multiplies the document",
+                        "write the values out instead of nesting aliases of aliases",
+                    )
+                ],
+                [line],
+            )
         if nodes > MAX_EXPANDED_NODES:
-            raise SpecError(source, [SpecIssue(
-                at, f"the YAML has more than {MAX_EXPANDED_NODES:,} values (a spec has about 60)",
-                "a spec describes one deployment: remove the generated values from this point on")], [line])
+            raise SpecError(
+                source,
+                [
+                    SpecIssue(
+                        at,
+                        f"the YAML has more than {MAX_EXPANDED_NODES:,} values (a spec has about 60)",
+                        "a spec describes one deployment: remove the generated values from this point on",
+                    )
+                ],
+                [line],
+            )
 
 
 class _FlowBoundedScanner(RoundTripScanner):
@@ -230,10 +298,18 @@ def _check_size(raw: bytes, source: str) -> None:
     head = raw[:MAX_SPEC_BYTES]
     line = head.count(b"\n") + 1
     path = _path_at_end(head.decode("utf-8", "ignore"))  # a cut multi-byte character is dropped
-    raise SpecError(source, [SpecIssue(
-        path, f"the file is larger than {MAX_SPEC_BYTES // 1024} KiB, the most llama-infra reads (line {line} passes "
-        "it); a spec is a few KB",
-        "point llama-infra at the spec's YAML file (one deployment per spec)")], [line])
+    raise SpecError(
+        source,
+        [
+            SpecIssue(
+                path,
+                f"the file is larger than {MAX_SPEC_BYTES // 1024} KiB, the most llama-infra reads (line {line} passes "
+                "it); a spec is a few KB",
+                "point llama-infra at the spec's YAML file (one deployment per spec)",
+            )
+        ],
+        [line],
+    )
 
 
 def _path_at_end(text: str) -> tuple[str | int, ...]:
@@ -262,6 +338,14 @@ def _guess(raw: bytes) -> str | None:
 
 def _encoding_error(source: str, problem: str, encoding: str, line: int | None) -> SpecError:
     q = shlex.quote(source)
-    return SpecError(source, [SpecIssue(
-        (), f"llama-infra reads specs as UTF-8 and {problem}",
-        f"convert it: iconv -f {encoding} -t UTF-8 {q} > {q}.utf8 && mv {q}.utf8 {q}")], [line])
+    return SpecError(
+        source,
+        [
+            SpecIssue(
+                (),
+                f"llama-infra reads specs as UTF-8 and {problem}",
+                f"convert it: iconv -f {encoding} -t UTF-8 {q} > {q}.utf8 && mv {q}.utf8 {q}",
+            )
+        ],
+        [line],
+    )

@@ -27,8 +27,7 @@ if TYPE_CHECKING:
 def load_spec(path: str | FsPath) -> DeploymentSpec:
     """Parse and validate a spec file; raise SpecError listing every problem with its line."""
     source = str(path)
-    return parse_spec(intake.decode(intake.read_bounded(source, source), source), source,
-                      spec_dir=FsPath(path).parent)
+    return parse_spec(intake.decode(intake.read_bounded(source, source), source), source, spec_dir=FsPath(path).parent)
 
 
 def parse_spec(text: str, source: str = "<spec>", spec_dir: str | FsPath | None = None) -> DeploymentSpec:
@@ -43,16 +42,31 @@ def parse_spec(text: str, source: str = "<spec>", spec_dir: str | FsPath | None 
         raise SpecError(source, [_yaml_issue(e)], [e.problem_mark.line + 1 if e.problem_mark else None]) from None
     except ReaderError as e:  # a control character YAML does not allow in a text
         line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
-        raise SpecError(source, [SpecIssue((), f"not valid YAML: character U+{e.character:04X} is not allowed in a "
-                                           "YAML file", "delete it (control characters other than tab and newline "
-                                           "cannot appear, even inside quotes)")], [line]) from None
+        raise SpecError(
+            source,
+            [
+                SpecIssue(
+                    (),
+                    f"not valid YAML: character U+{e.character:04X} is not allowed in a YAML file",
+                    "delete it (control characters other than tab and newline cannot appear, even inside quotes)",
+                )
+            ],
+            [line],
+        ) from None
     except YAMLError as e:
         raise SpecError(source, [SpecIssue((), f"not valid YAML: {e}", "fix the YAML syntax")]) from None
     if not isinstance(doc, dict):
         found = "the file is empty" if doc is None else f"the file holds {_yaml_kind(doc)}, not a mapping"
-        raise SpecError(source, [SpecIssue((), f"a spec is a YAML mapping (name:, target:, model:, capacity:, …); "
-                                               f"{found}", "start from an example in stacks/specs/, or see "
-                                               "`llama-infra schema` (docs/spec-reference.md)")])
+        raise SpecError(
+            source,
+            [
+                SpecIssue(
+                    (),
+                    f"a spec is a YAML mapping (name:, target:, model:, capacity:, …); {found}",
+                    "start from an example in stacks/specs/, or see `llama-infra schema` (docs/spec-reference.md)",
+                )
+            ],
+        )
     issues: list[SpecIssue] = []
     try:
         spec = DeploymentSpec.model_validate(_plain(doc), context={"spec_dir": spec_dir})
@@ -63,9 +77,19 @@ def parse_spec(text: str, source: str = "<spec>", spec_dir: str | FsPath | None 
     located = [(_line_of(doc, i.path), i) for i in issues]
     # A credential anywhere else in the file (a comment, a key) is leaked just the same once the spec is pushed.
     flagged = {line for line, _ in located}
-    located += [(n, SpecIssue((), f"line {n} holds {kind.name} (outside any field, e.g. in a comment); a spec is "
-                              "committed to git, so it is leaked", "revoke it and delete it from the file (and "
-                              "from git history)")) for n, kind in secret_lines(text) if n not in flagged]
+    located += [
+        (
+            n,
+            SpecIssue(
+                (),
+                f"line {n} holds {kind.name} (outside any field, e.g. in a comment); a spec is "
+                "committed to git, so it is leaked",
+                "revoke it and delete it from the file (and from git history)",
+            ),
+        )
+        for n, kind in secret_lines(text)
+        if n not in flagged
+    ]
     if not located:
         return spec
     located.sort(key=lambda li: li[0] or 0)
@@ -80,8 +104,11 @@ def _yaml_issue(e: MarkedYAMLError) -> SpecIssue:
         problem += f" ({e.context} that starts at line {e.context_mark.line + 1})"
         if "flow" in e.context:
             opener, closer = ("{", "}") if "mapping" in e.context else ("[", "]")
-            return SpecIssue((), problem, f"close the '{opener}' opened at line {e.context_mark.line + 1} with "
-                                          f"'{closer}' before this line")
+            return SpecIssue(
+                (),
+                problem,
+                f"close the '{opener}' opened at line {e.context_mark.line + 1} with '{closer}' before this line",
+            )
     return SpecIssue((), problem, "fix the YAML syntax at that line (an unclosed bracket or quote is the usual cause)")
 
 
@@ -151,7 +178,7 @@ _TYPE_FIXES = {
     "int_from_float": "write a whole number, e.g. 2",
     "bool_parsing": "write true or false",
     "bool_type": "write true or false",
-    "string_type": "write text; quote it (\"...\") so YAML does not read it as a number, date or boolean",
+    "string_type": 'write text; quote it ("...") so YAML does not read it as a number, date or boolean',
     "list_type": "write a list: `[a, b]` or one `- item` per line",
     "dict_type": "write a mapping: `{key: value}` or indented `key: value` lines",
     "model_type": "write a mapping: `{key: value}` or indented `key: value` lines",
@@ -202,11 +229,15 @@ def _from_pydantic(err: ErrorDetails) -> SpecIssue:
         if pattern and not re.fullmatch(pattern, str(given)):  # quoting alone would only trade one error for another
             slug = re.sub(r"[^a-z0-9]+", "-", str(given).lower()).strip("-")
             example = next((c for c in (slug, f"llama-{slug}") if re.fullmatch(pattern, c)), None)
-            fix = (f"write text of the required form ({(field.description or pattern).rstrip('.')}); quoted, "
-                   f"'{given}' would still not have it" + (f": write e.g. {path[-1]}: {example}" if example else ""))
+            fix = (
+                f"write text of the required form ({(field.description or pattern).rstrip('.')}); quoted, "
+                f"'{given}' would still not have it" + (f": write e.g. {path[-1]}: {example}" if example else "")
+            )
     if kind == "string_pattern_mismatch":
-        msg, fix = "does not have the required form", (field.description if field and field.description else
-                                                       "see `llama-infra schema` for the allowed form")
+        msg, fix = (
+            "does not have the required form",
+            (field.description if field and field.description else "see `llama-infra schema` for the allowed form"),
+        )
         if path == ("name",) or path[-2:-1] == ("schedules",) or path[-1:] == ("name",):
             slug = re.sub(r"[^a-z0-9]+", "-", str(given).lower()).strip("-")
             if re.fullmatch(r"[a-z][a-z0-9-]{1,38}[a-z0-9]", slug):
@@ -218,8 +249,11 @@ def _from_pydantic(err: ErrorDetails) -> SpecIssue:
         lo, hi, n = ctx.get("min_length"), ctx.get("max_length"), ctx.get("actual_length")
         lo = lo if lo is not None else _length_bound(field, "min_length")
         hi = hi if hi is not None else _length_bound(field, "max_length")
-        needs = f"exactly {lo}" if lo is not None and lo == hi else (f"at least {lo}" if kind == "too_short"
-                                                                       else f"at most {hi}")
+        needs = (
+            f"exactly {lo}"
+            if lo is not None and lo == hi
+            else (f"at least {lo}" if kind == "too_short" else f"at most {hi}")
+        )
         msg = f"has {n} item{'s' if n != 1 else ''}; it needs {needs}"
         fix = f"give {needs} items" + (f": {field.description}" if field and field.description else "")
     return SpecIssue(path, f"{msg}{shown}", fix)
@@ -257,7 +291,9 @@ def _range_fix(field: Any, ctx: dict[str, Any]) -> str:
     high = f"below {bounds['lt']:g}" if "lt" in bounds else (f"at most {bounds['le']:g}" if "le" in bounds else "")
     if "ge" in bounds and "le" in bounds:
         return f"use a value from {bounds['ge']:g} to {bounds['le']:g}"
-    return "use a value " + " and ".join(b for b in (low, high) if b) if (low or high) else "use a value within the range"
+    return (
+        "use a value " + " and ".join(b for b in (low, high) if b) if (low or high) else "use a value within the range"
+    )
 
 
 def _length_bound(field: Any, name: str) -> int | None:

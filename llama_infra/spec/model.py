@@ -53,12 +53,15 @@ class Weights(_Strict):
 class Model(_Strict):
     id: str = Field(description="Model id, e.g. meta-llama/Llama-3.1-70B-Instruct.", min_length=3)
     params_b: float = Field(gt=0, le=2000, description="Parameter count in billions.")
-    precision: Precision = Field("bf16", description="Weight precision: fp16/bf16 take 2 bytes per parameter, "
-                                 "fp8/int8 1, int4/awq/gptq 0.5.")
-    framework: Framework = Field("vllm", description="Model server: vllm, tgi (Hugging Face TGI), lmi (DJL LMI on "
-                                 "SageMaker) or tensorrt-llm.")
+    precision: Precision = Field(
+        "bf16", description="Weight precision: fp16/bf16 take 2 bytes per parameter, fp8/int8 1, int4/awq/gptq 0.5."
+    )
+    framework: Framework = Field(
+        "vllm", description="Model server: vllm, tgi (Hugging Face TGI), lmi (DJL LMI on SageMaker) or tensorrt-llm."
+    )
     quantized_checkpoint: bool | None = Field(
-        None, description="Whether the weights are a pre-quantized checkpoint carrying its own quantization_config "
+        None,
+        description="Whether the weights are a pre-quantized checkpoint carrying its own quantization_config "
         "(the server reads it and gets no quantization flag). Default: true for awq, gptq and fp8 (awq/gptq exist "
         "only as calibrated checkpoints; fp8 Llama weights are published as checkpoints), false for int8/int4, which "
         "the server quantizes at load (TGI only, with bitsandbytes). false with fp8: the server quantizes a 16-bit "
@@ -69,8 +72,11 @@ class Model(_Strict):
         None, ge=1, le=8, description="GPUs per replica; default: every GPU of the instance."
     )
     memory_overhead_fraction: float = Field(
-        0.30, ge=0.05, le=1.0, description="KV cache + activations + framework, as a fraction of the weights "
-        "(guide: 0.20–0.30). The fit check uses it."
+        0.30,
+        ge=0.05,
+        le=1.0,
+        description="KV cache + activations + framework, as a fraction of the weights "
+        "(guide: 0.20–0.30). The fit check uses it.",
     )
     weights: Weights
 
@@ -84,8 +90,9 @@ class Baseline(_Strict):
     instance_type: str = Field(description="Instance type of the always-on capacity (`ml.` prefix on SageMaker).")
     count: int = Field(ge=0, le=100, description="Instances always running.")
     purchase: Purchase = Field(
-        "on-demand", description="How the baseline is bought: on-demand, reserved (Savings Plan / RI pricing) or "
-        "capacity-block (EC2 Capacity Blocks for ML, EKS only)."
+        "on-demand",
+        description="How the baseline is bought: on-demand, reserved (Savings Plan / RI pricing) or "
+        "capacity-block (EC2 Capacity Blocks for ML, EKS only).",
     )
     capacity_reservation_id: str | None = Field(
         None, pattern=r"^cr-[0-9a-f]{8,17}$", description="On-Demand Capacity Reservation or Capacity Block to target."
@@ -115,7 +122,9 @@ class Scaling(_Strict):
         5, gt=0, le=1000, description="Waiting requests per replica the autoscaler aims for."
     )
     gpu_memory_target: float | None = Field(
-        0.85, gt=0, lt=1,
+        0.85,
+        gt=0,
+        lt=1,
         description="Second trigger: KV-cache memory in use per replica; null disables. EKS: vLLM's KV-cache usage "
         "(vllm:kv_cache_usage_perc; TGI has none). SageMaker: not used, its GPU memory metrics count memory the "
         "server allocates at start (~90 %), not load; it scales on queue depth alone (the spec warns when set).",
@@ -167,15 +176,18 @@ class TokenPercentiles(_Strict):
     p50: float = Field(gt=0, le=1_048_576, description="Median tokens.")
     p95: float = Field(gt=0, le=1_048_576, description="95th percentile.")
     p99: float = Field(gt=0, le=1_048_576, description="99th percentile: the TTFT check uses the p99 prompt.")
-    mean: float | None = Field(None, gt=0, le=1_048_576, description="Mean tokens. Default: the mean of the "
-                               "log-normal through p50 and p95.")
+    mean: float | None = Field(
+        None, gt=0, le=1_048_576, description="Mean tokens. Default: the mean of the log-normal through p50 and p95."
+    )
 
 
 class RequestSizes(_Strict):
     """Prompt and output sizes of the traffic: percentiles, or a trace file to take them from."""
 
     trace: str | None = Field(
-        None, min_length=1, description="Per-request CSV with the columns TIMESTAMP,ContextTokens,GeneratedTokens "
+        None,
+        min_length=1,
+        description="Per-request CSV with the columns TIMESTAMP,ContextTokens,GeneratedTokens "
         "(the Azure LLM trace format `llama-infra simulate --trace` reads); a relative path is relative to the spec "
         "file. Instead of the percentiles.",
     )
@@ -188,17 +200,22 @@ class Load(_Strict):
 
     peak_requests_per_second: float | None = Field(None, gt=0, description="Busiest hour's request rate.")
     requests_per_second_per_replica: float | None = Field(
-        None, gt=0, description="Sustained rate one replica serves within the SLO. Default: derived from the "
+        None,
+        gt=0,
+        description="Sustained rate one replica serves within the SLO. Default: derived from the "
         "replica model, the SLO and the request sizes (`llama-infra plan` shows it); a stated value more than 25 % "
-        "away from the derived one is a warning. With the peak it sizes replicas per hour."
+        "away from the derived one is a warning. With the peak it sizes replicas per hour.",
     )
     request_sizes: RequestSizes | None = Field(
-        None, description="Prompt/output token distribution. Default: the shared Azure LLM 2023 code trace "
+        None,
+        description="Prompt/output token distribution. Default: the shared Azure LLM 2023 code trace "
         "(llama_infra/data/traces/azure_llm_2023_code.csv: prompt p50 1,469, p95 7,303, p99 7,436 tokens; "
         "output p50 13, p95 90, p99 251).",
     )
     daily_shape: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
-        None, min_length=24, max_length=24,
+        None,
+        min_length=24,
+        max_length=24,
         description="24 hourly load fractions of the peak (0–1) in the first schedule's timezone (UTC without "
         "schedules). Default: the weekday profile of the Azure LLM 2024 coding trace.",
     )
@@ -222,7 +239,8 @@ class EksScrape(_Strict):
     """How Prometheus (`eks.prometheus_url`) finds the model servers and the router (docs/eks.md, "Metrics")."""
 
     via: Literal["pod-monitor", "scrape-config-secret"] = Field(
-        "pod-monitor", description="pod-monitor: prometheus-operator PodMonitors (kube-prometheus-stack). "
+        "pod-monitor",
+        description="pod-monitor: prometheus-operator PodMonitors (kube-prometheus-stack). "
         "scrape-config-secret: a Secret with plain scrape_configs for the Prometheus resource's "
         "additionalScrapeConfigs, or a Prometheus without the operator (scrape_config_files).",
     )
@@ -232,7 +250,9 @@ class EksScrape(_Strict):
         "kube-prometheus-stack selects `release: <its Helm release name>` by default.",
     )
     secret_namespace: str = Field(
-        "monitoring", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63,
+        "monitoring",
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        max_length=63,
         description="Namespace of the scrape-config Secret (scrape-config-secret): the Prometheus resource's, "
         "since additionalScrapeConfigs reads a Secret in its own namespace.",
     )
@@ -248,30 +268,41 @@ class EksSettings(_Strict):
         default_factory=list, description="Add-ons the cluster already runs (not installed, but relied on)."
     )
     prometheus_url: str = Field(
-        "http://kube-prometheus-stack-prometheus.monitoring.svc:9090", pattern=r"^https?://[^\s]+$",
+        "http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
+        pattern=r"^https?://[^\s]+$",
         description="Prometheus that scrapes the model servers; KEDA's trigger and prometheus-adapter query it.",
     )
-    scrape: EksScrape = Field(default_factory=EksScrape, description="How that Prometheus finds the pods: "
-                              "PodMonitors labelled for its selector, or a scrape-config Secret.")
+    scrape: EksScrape = Field(
+        default_factory=EksScrape,
+        description="How that Prometheus finds the pods: "
+        "PodMonitors labelled for its selector, or a scrape-config Secret.",
+    )
     router_image: str | None = Field(
-        None, min_length=3, description="Image of the router (deployed with `fallback` or scale to zero, where it is "
+        None,
+        min_length=3,
+        description="Image of the router (deployed with `fallback` or scale to zero, where it is "
         "required): build docker/router.Dockerfile, push it to a registry the cluster pulls from (ECR) and name it "
         "here, best by digest (`<repo>@sha256:<digest>`). Nothing is installed from a package index at start.",
     )
     api_keys_secret: str | None = Field(
-        None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+        None,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        max_length=253,
         description="Where the router is deployed it answers 401 to requests without one of these keys: the "
         "Kubernetes Secret (in the namespace) whose key `keys` lists the client API keys, one per line "
         "(fallback.priority_api_keys_secret's keys are let in too). Default: `<name>-api-keys`.",
     )
     backend_api_key_secret: str | None = Field(
-        None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+        None,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        max_length=253,
         description="Where the router is deployed, the model servers require this key (vLLM --api-key, TGI "
         "API_KEY) and only the router sends it: the Kubernetes Secret whose key `key` holds it. Default: "
         "`<name>-backend-api-key`.",
     )
     karpenter_interruption_queue: bool = Field(
-        True, description="Create Karpenter's interruption queue (SQS + EventBridge rules for spot interruption, "
+        True,
+        description="Create Karpenter's interruption queue (SQS + EventBridge rules for spot interruption, "
         "rebalance, state change, scheduled change); set Karpenter's settings.interruptionQueue to the exported "
         "queue name. false when the cluster's Karpenter install already has one.",
     )
@@ -281,25 +312,36 @@ class DeploymentSpec(_Strict):
     """One Llama deployment: model, target, SLOs, capacity, scaling, schedules and overflow."""
 
     name: ResourceName
-    environment: Environment = Field("dev", description="The stack this spec is for; prod warns about a baseline "
-                                     "below 2 instances.")
-    target: TargetName = Field(description="Where it runs: sagemaker (real-time endpoint; burst is on-demand) or eks "
-                               "(GPU node pools; spot burst, overflow router).")
-    region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
-                        description="AWS Region code, e.g. us-east-1 or eu-west-1 (not the display name).")
+    environment: Environment = Field(
+        "dev", description="The stack this spec is for; prod warns about a baseline below 2 instances."
+    )
+    target: TargetName = Field(
+        description="Where it runs: sagemaker (real-time endpoint; burst is on-demand) or eks "
+        "(GPU node pools; spot burst, overflow router)."
+    )
+    region: str = Field(
+        "us-east-1",
+        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        description="AWS Region code, e.g. us-east-1 or eu-west-1 (not the display name).",
+    )
     model: Model
     slo: Slo = Field(default_factory=Slo)
     capacity: Capacity
     scaling: Scaling = Field(default_factory=Scaling)
-    schedules: list[Schedule] = Field(default_factory=list, description="Downsizing windows (cron in an IANA "
-                                      "timezone); windows must not overlap.")
-    fallback: Fallback | None = Field(None, description="Smaller model that requests overflow to when the primary's "
-                                      "queue is deep (EKS: served by llama-infra's router).")
+    schedules: list[Schedule] = Field(
+        default_factory=list, description="Downsizing windows (cron in an IANA timezone); windows must not overlap."
+    )
+    fallback: Fallback | None = Field(
+        None,
+        description="Smaller model that requests overflow to when the primary's "
+        "queue is deep (EKS: served by llama-infra's router).",
+    )
     load: Load = Field(default_factory=Load, description="The load the cost report assumes.")
     sagemaker: SageMakerSettings | None = Field(None, description="Settings for target: sagemaker.")
     eks: EksSettings | None = Field(None, description="Settings for target: eks (required there).")
-    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource; keys must not start "
-                                 "with 'aws:'.")
+    tags: dict[str, str] = Field(
+        default_factory=dict, description="Tags on every resource; keys must not start with 'aws:'."
+    )
 
     # The folder of the spec file (validation context `spec_dir`, set by `load_spec`): relative trace paths resolve
     # against it. None for a spec built in code (then they resolve against the working directory).

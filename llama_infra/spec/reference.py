@@ -65,7 +65,7 @@ def _collect(node: Any, defs: dict[str, Any], order: list[str]) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref", "")
         if ref.startswith(_REF):
-            name = ref[len(_REF):]
+            name = ref[len(_REF) :]
             if name not in order:
                 order.append(name)
                 _collect(defs[name], defs, order)
@@ -79,7 +79,7 @@ def _collect(node: Any, defs: dict[str, Any], order: list[str]) -> None:
 
 def _type(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        name = prop["$ref"][len(_REF):]
+        name = prop["$ref"][len(_REF) :]
         return f"[{name}](#{_anchor(name)})"
     if "anyOf" in prop:
         parts = [_type(p) for p in prop["anyOf"]]
@@ -93,26 +93,43 @@ def _type(prop: dict[str, Any]) -> str:
         return f"list of {_type(prop.get('items', {}))}"
     if kind == "object" and isinstance(prop.get("additionalProperties"), dict):
         return f"map of string → {_type(prop['additionalProperties'])}"
-    return {"integer": "integer", "number": "number", "string": "string", "boolean": "boolean",
-            "null": "null", "object": "mapping"}.get(kind, kind)
+    return {
+        "integer": "integer",
+        "number": "number",
+        "string": "string",
+        "boolean": "boolean",
+        "null": "null",
+        "object": "mapping",
+    }.get(kind, kind)
 
 
 def _constraints(prop: dict[str, Any]) -> str:
     found: list[str] = []
     for p in [prop, *prop.get("anyOf", [])]:
-        bounds = [f"{label} {p[key]}" for key, label in (("minimum", "≥"), ("exclusiveMinimum", ">"),
-                                                          ("maximum", "≤"), ("exclusiveMaximum", "<")) if key in p]
+        bounds = [
+            f"{label} {p[key]}"
+            for key, label in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"), ("exclusiveMaximum", "<"))
+            if key in p
+        ]
         if bounds:
             found.append(" and ".join(bounds))
         if "minItems" in p or "maxItems" in p:
             lo, hi = p.get("minItems"), p.get("maxItems")
-            found.append(f"exactly {lo} items" if lo == hi else (f"{lo}–{hi} items" if lo is not None and hi is not None
-                         else (f"at least {lo} items" if lo is not None else f"at most {hi} items")))
+            found.append(
+                f"exactly {lo} items"
+                if lo == hi
+                else (
+                    f"{lo}–{hi} items"
+                    if lo is not None and hi is not None
+                    else (f"at least {lo} items" if lo is not None else f"at most {hi} items")
+                )
+            )
         if "minLength" in p and "maxLength" in p:
             found.append(f"{p['minLength']}–{p['maxLength']} characters")
         elif "minLength" in p or "maxLength" in p:
-            found.append(f"at least {p['minLength']} characters" if "minLength" in p
-                         else f"at most {p['maxLength']} characters")
+            found.append(
+                f"at least {p['minLength']} characters" if "minLength" in p else f"at most {p['maxLength']} characters"
+            )
         if "pattern" in p:
             found.append(f"pattern `{p['pattern']}`")
         items = p.get("items", {})

@@ -28,9 +28,23 @@ def check(spec: DeploymentSpec) -> None:
 
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     issues: list[SpecIssue] = []
-    for rule in (_target_settings, _instance_types, _model_fit, _replicas, _burst, _weights, _schedules,
-                 _fallback, _quantization, _eks_monitor_labels, _target_errors, _tags, _request_sizes,
-                 _window_timing, _alarm_topic):
+    for rule in (
+        _target_settings,
+        _instance_types,
+        _model_fit,
+        _replicas,
+        _burst,
+        _weights,
+        _schedules,
+        _fallback,
+        _quantization,
+        _eks_monitor_labels,
+        _target_errors,
+        _tags,
+        _request_sizes,
+        _window_timing,
+        _alarm_topic,
+    ):
         issues.extend(rule(spec))
     from llama_infra.spec.fact_rules import fact_errors
 
@@ -54,25 +68,40 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
     """Likely mistakes that do not stop a plan."""
     out = []
     if spec.environment == "prod" and spec.capacity.baseline.count < 2 and not spec.scaling.scale_to_zero:
-        out.append(SpecIssue(("capacity", "baseline", "count"),
-                             f"prod runs a baseline of {spec.capacity.baseline.count}: one instance failure is an "
-                             "outage", "use count: 2 or more (instances are spread across zones)", "warning"))
+        out.append(
+            SpecIssue(
+                ("capacity", "baseline", "count"),
+                f"prod runs a baseline of {spec.capacity.baseline.count}: one instance failure is an outage",
+                "use count: 2 or more (instances are spread across zones)",
+                "warning",
+            )
+        )
     if spec.environment == "prod" and spec.scaling.scale_to_zero:
         from llama_infra.capacity_timeline import wake_up_s
 
         lo, hi = wake_up_s(spec)
-        out.append(SpecIssue(("scaling", "scale_to_zero"),
-                             f"prod scales to zero: while idle no replica serves, and the first request waits "
-                             f"{lo / 60:.0f}–{hi / 60:.0f} min for capacity and the model; the policy pack's mandatory "
-                             "prod floor (prod-baseline-min-instances, prod-serving-replica-floor) rejects it",
-                             "keep scale to zero for dev and staging; in prod keep a baseline of 2", "warning"))
+        out.append(
+            SpecIssue(
+                ("scaling", "scale_to_zero"),
+                f"prod scales to zero: while idle no replica serves, and the first request waits "
+                f"{lo / 60:.0f}–{hi / 60:.0f} min for capacity and the model; the policy pack's mandatory "
+                "prod floor (prod-baseline-min-instances, prod-serving-replica-floor) rejects it",
+                "keep scale to zero for dev and staging; in prod keep a baseline of 2",
+                "warning",
+            )
+        )
     for i, sched in enumerate(spec.schedules):
         m = sched.downsize.min_replicas
         if spec.environment == "prod" and m is not None and 0 < m < 2:
-            out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
-                                 f"prod window '{sched.name}' keeps {m} replica: one failure is an outage until a new "
-                                 "replica loads, and the policy pack's mandatory prod floor rejects it on EKS",
-                                 "use min_replicas: 2 or more", "warning"))
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "downsize", "min_replicas"),
+                    f"prod window '{sched.name}' keeps {m} replica: one failure is an outage until a new "
+                    "replica loads, and the policy pack's mandatory prod floor rejects it on EKS",
+                    "use min_replicas: 2 or more",
+                    "warning",
+                )
+            )
     for i, sched in enumerate(spec.schedules):
         crons = {key: Cron(getattr(sched, key), sched.timezone) for key in ("start", "end")}
         out.extend(w for w in _local_time_issues(spec, i, crons) if w.severity == "warning")
@@ -82,15 +111,25 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
     from llama_infra.pricing import PRICE_REGION
 
     if spec.region != PRICE_REGION:
-        out.append(SpecIssue(("region",), f"costs are {PRICE_REGION} list prices (the price snapshot has no other "
-                             f"region); {spec.region} prices differ, and spot prices and capacity differ more",
-                             f"read the plan's costs as {PRICE_REGION} estimates; check the AWS pricing pages for "
-                             f"{spec.region}", "warning"))
+        out.append(
+            SpecIssue(
+                ("region",),
+                f"costs are {PRICE_REGION} list prices (the price snapshot has no other "
+                f"region); {spec.region} prices differ, and spot prices and capacity differ more",
+                f"read the plan's costs as {PRICE_REGION} estimates; check the AWS pricing pages for {spec.region}",
+                "warning",
+            )
+        )
     if spec.scaling.scale_down_stabilization_seconds < 300:
-        out.append(SpecIssue(("scaling", "scale_down_stabilization_seconds"),
-                             f"{spec.scaling.scale_down_stabilization_seconds} s is below the 300 s the guide "
-                             "recommends: replicas with minutes of cold start will flap", "use 300 (600 if it flaps)",
-                             "warning"))
+        out.append(
+            SpecIssue(
+                ("scaling", "scale_down_stabilization_seconds"),
+                f"{spec.scaling.scale_down_stabilization_seconds} s is below the 300 s the guide "
+                "recommends: replicas with minutes of cold start will flap",
+                "use 300 (600 if it flaps)",
+                "warning",
+            )
+        )
     for i, sched in enumerate(spec.schedules):
         # A window's model has no weights field: it is downloaded as hf://<id>
         # (see targets/sagemaker/components/variant.py).
@@ -102,17 +141,31 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
         gated = mid.startswith(GATED_MODEL_PREFIXES) and not spec.model.weights.hf_token_secret
         if not (same_checkpoint or gated):
             continue
-        problems = ([f"{mid} is the day model's checkpoint, not a {prec} one (servers do not quantize it at start)"]
-                    if same_checkpoint else [])
+        problems = (
+            [f"{mid} is the day model's checkpoint, not a {prec} one (servers do not quantize it at start)"]
+            if same_checkpoint
+            else []
+        )
         problems += ["it is gated and the spec names no token"] if gated else []
-        fixes = ([f"set model_override.id to a {prec} export of the model"] if same_checkpoint else [])
+        fixes = [f"set model_override.id to a {prec} export of the model"] if same_checkpoint else []
         fixes += ["set model.weights.hf_token_secret"] if gated else []
-        out.append(SpecIssue(("schedules", i, "downsize", "model_override"),
-                             f"window '{sched.name}' downloads hf://{mid} for its {prec} model: " + "; ".join(problems),
-                             " and ".join(fixes), "warning"))
+        out.append(
+            SpecIssue(
+                ("schedules", i, "downsize", "model_override"),
+                f"window '{sched.name}' downloads hf://{mid} for its {prec} model: " + "; ".join(problems),
+                " and ".join(fixes),
+                "warning",
+            )
+        )
     if spec.capacity.baseline.purchase == "reserved" and spec.capacity.baseline.count == 0:
-        out.append(SpecIssue(("capacity", "baseline", "purchase"), "reserved pricing on a baseline of 0 instances",
-                             "set count, or purchase: on-demand", "warning"))
+        out.append(
+            SpecIssue(
+                ("capacity", "baseline", "purchase"),
+                "reserved pricing on a baseline of 0 instances",
+                "set count, or purchase: on-demand",
+                "warning",
+            )
+        )
     out.extend(_target(spec).spec_warnings(spec))
     return out
 
@@ -136,18 +189,20 @@ def _target_settings(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
     other = "sagemaker" if spec.target == "eks" else "eks"
     if spec.target == "eks" and spec.eks is None:
-        out.append(SpecIssue(("eks",), "target is eks but the eks section is missing",
-                             "add `eks: {cluster_name: <your cluster>}`"))
+        out.append(
+            SpecIssue(
+                ("eks",), "target is eks but the eks section is missing", "add `eks: {cluster_name: <your cluster>}`"
+            )
+        )
     if getattr(spec, other) is not None:
-        out.append(SpecIssue((other,), f"a `{other}` section on a spec whose target is {spec.target}",
-                             f"remove the `{other}` section, or set target: {other}"))
+        out.append(
+            SpecIssue(
+                (other,),
+                f"a `{other}` section on a spec whose target is {spec.target}",
+                f"remove the `{other}` section, or set target: {other}",
+            )
+        )
     return out
-
-
-
-
-
-
 
 
 def _instance_types(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -159,10 +214,9 @@ def _instance_types(spec: DeploymentSpec) -> list[SpecIssue]:
     return out
 
 
-
-
-def _fit_issue(path: Path, model_id: str, params_b: float, precision: str, instance_type: str,
-               spec: DeploymentSpec, tp: int | None) -> SpecIssue | None:
+def _fit_issue(
+    path: Path, model_id: str, params_b: float, precision: str, instance_type: str, spec: DeploymentSpec, tp: int | None
+) -> SpecIssue | None:
     inst = known_instance(instance_type, spec.target)
     if inst is None:
         return None
@@ -173,8 +227,10 @@ def _fit_issue(path: Path, model_id: str, params_b: float, precision: str, insta
     low, high = sizing.memory_range_gb(params_b, precision)
     gpus = f"{tp} of its GPUs" if tp and tp != inst.gpu_count else inst.describe_gpus()
     if tp and tp != inst.gpu_count:
-        gpus = (f"{tp}×{inst.gpu_memory_gb:.0f} GB = {tp * inst.gpu_memory_gb:.0f} GB on {tp} "
-                f"GPU{'s' if tp != 1 else ''} (TP {tp})")
+        gpus = (
+            f"{tp}×{inst.gpu_memory_gb:.0f} GB = {tp * inst.gpu_memory_gb:.0f} GB on {tp} "
+            f"GPU{'s' if tp != 1 else ''} (TP {tp})"
+        )
     smaller = [p for p in sizing.fitting_precisions(params_b, inst, f.tp_degree, overhead) if p != precision]
     bigger = sizing.fitting_instances(params_b, precision, spec.target, overhead_fraction=overhead)
     fixes = []
@@ -187,8 +243,12 @@ def _fit_issue(path: Path, model_id: str, params_b: float, precision: str, insta
         f"{model_id} ({params_b:g}B {precision}) does not fit: it needs ≈{low:.0f}–{high:.0f} GB "
         f"({sizing.weights_gb(params_b, precision):.0f} GB weights + 20–30 %; checked at "
         f"{overhead:.0%}); {instance_type} has {gpus}",
-        (", or ".join(fixes) if fixes else "no single instance type holds this model at this precision; quantize "
-         "it (int4/awq) or serve a smaller model"),
+        (
+            ", or ".join(fixes)
+            if fixes
+            else "no single instance type holds this model at this precision; quantize "
+            "it (int4/awq) or serve a smaller model"
+        ),
     )
 
 
@@ -203,20 +263,32 @@ def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
     base = known_instance(spec.capacity.baseline.instance_type, spec.target)
     if tp and base:
         if tp not in sizing.valid_tp_degrees(base.gpu_count):
-            out.append(SpecIssue(("model", "tensor_parallel_degree"),
-                                 f"tensor_parallel_degree {tp} does not divide the {base.gpu_count} GPUs of "
-                                 f"{spec.capacity.baseline.instance_type}",
-                                 f"use one of {sizing.valid_tp_degrees(base.gpu_count)} or omit it"))
+            out.append(
+                SpecIssue(
+                    ("model", "tensor_parallel_degree"),
+                    f"tensor_parallel_degree {tp} does not divide the {base.gpu_count} GPUs of "
+                    f"{spec.capacity.baseline.instance_type}",
+                    f"use one of {sizing.valid_tp_degrees(base.gpu_count)} or omit it",
+                )
+            )
             tp = None
         elif spec.target == "sagemaker" and tp != base.gpu_count:
-            out.append(SpecIssue(("model", "tensor_parallel_degree"),
-                                 f"tensor_parallel_degree {tp} leaves GPUs idle: a SageMaker variant runs one "
-                                 f"model server per instance and {spec.capacity.baseline.instance_type} has "
-                                 f"{base.gpu_count} GPUs", f"omit it (uses {base.gpu_count}) or pick an instance "
-                                 f"type with {tp} GPUs"))
+            out.append(
+                SpecIssue(
+                    ("model", "tensor_parallel_degree"),
+                    f"tensor_parallel_degree {tp} leaves GPUs idle: a SageMaker variant runs one "
+                    f"model server per instance and {spec.capacity.baseline.instance_type} has "
+                    f"{base.gpu_count} GPUs",
+                    f"omit it (uses {base.gpu_count}) or pick an instance type with {tp} GPUs",
+                )
+            )
             tp = None
-    targets: list[tuple[Path, str]] = [(("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)]
-    targets += [(("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)]
+    targets: list[tuple[Path, str]] = [
+        (("capacity", "baseline", "instance_type"), spec.capacity.baseline.instance_type)
+    ]
+    targets += [
+        (("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)
+    ]
     replica_tp = (tp or (base.gpu_count if base else None)) if spec.target == "eks" else tp
     for path, itype in targets:
         inst = known_instance(itype, spec.target)
@@ -230,11 +302,18 @@ def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
         itype = s.downsize.instance_type or spec.capacity.baseline.instance_type
         if s.downsize.instance_type is None and o is None:
             continue
-        mid = (o.id if o and o.id else m.id)
-        params = (o.params_b if o and o.params_b else m.params_b)
-        prec = (o.precision if o and o.precision else m.precision)
-        issue = _fit_issue(("schedules", i, "downsize", "instance_type" if s.downsize.instance_type else
-                            "model_override"), mid, params, prec, itype, spec, None)
+        mid = o.id if o and o.id else m.id
+        params = o.params_b if o and o.params_b else m.params_b
+        prec = o.precision if o and o.precision else m.precision
+        issue = _fit_issue(
+            ("schedules", i, "downsize", "instance_type" if s.downsize.instance_type else "model_override"),
+            mid,
+            params,
+            prec,
+            itype,
+            spec,
+            None,
+        )
         if issue:
             out.append(issue)
     if spec.fallback:
@@ -251,27 +330,49 @@ def _replicas(spec: DeploymentSpec) -> list[SpecIssue]:
     sc, base = spec.scaling, spec.capacity.baseline
     lo, hi = spec.min_replicas, spec.max_replicas
     if lo > hi:
-        out.append(SpecIssue(("scaling", "min_replicas"), f"min_replicas ({lo}) is greater than max_replicas ({hi})",
-                             f"set min_replicas ≤ {hi} or raise max_replicas"))
+        out.append(
+            SpecIssue(
+                ("scaling", "min_replicas"),
+                f"min_replicas ({lo}) is greater than max_replicas ({hi})",
+                f"set min_replicas ≤ {hi} or raise max_replicas",
+            )
+        )
     if lo < base.count:
-        out.append(SpecIssue(("scaling", "min_replicas"),
-                             f"min_replicas ({lo}) is below the reserved baseline ({base.count} instances): the "
-                             "baseline is paid for whether it serves or not",
-                             f"set min_replicas: {base.count} (or omit it), or lower capacity.baseline.count"))
+        out.append(
+            SpecIssue(
+                ("scaling", "min_replicas"),
+                f"min_replicas ({lo}) is below the reserved baseline ({base.count} instances): the "
+                "baseline is paid for whether it serves or not",
+                f"set min_replicas: {base.count} (or omit it), or lower capacity.baseline.count",
+            )
+        )
     capacity_limit = base.count + spec.capacity.burst.max
     if hi > max(capacity_limit, 1):
-        out.append(SpecIssue(("scaling", "max_replicas"),
-                             f"max_replicas ({hi}) exceeds the capacity that can host replicas: baseline "
-                             f"{base.count} + burst max {spec.capacity.burst.max} = {capacity_limit}",
-                             f"raise capacity.burst.max to {hi - base.count} or lower max_replicas"))
+        out.append(
+            SpecIssue(
+                ("scaling", "max_replicas"),
+                f"max_replicas ({hi}) exceeds the capacity that can host replicas: baseline "
+                f"{base.count} + burst max {spec.capacity.burst.max} = {capacity_limit}",
+                f"raise capacity.burst.max to {hi - base.count} or lower max_replicas",
+            )
+        )
     if sc.scale_to_zero and base.count > 0:
-        out.append(SpecIssue(("scaling", "scale_to_zero"),
-                             f"scale_to_zero with a baseline of {base.count} instance{'s' if base.count != 1 else ''}: the "
-                             "baseline always runs",
-                             "set capacity.baseline.count: 0, or scale_to_zero: false"))
+        out.append(
+            SpecIssue(
+                ("scaling", "scale_to_zero"),
+                f"scale_to_zero with a baseline of {base.count} instance{'s' if base.count != 1 else ''}: the "
+                "baseline always runs",
+                "set capacity.baseline.count: 0, or scale_to_zero: false",
+            )
+        )
     if lo == 0 and not sc.scale_to_zero:
-        out.append(SpecIssue(("scaling", "min_replicas"), "min_replicas 0 means the service can go cold",
-                             "set scaling.scale_to_zero: true to accept cold starts, or min_replicas ≥ 1"))
+        out.append(
+            SpecIssue(
+                ("scaling", "min_replicas"),
+                "min_replicas 0 means the service can go cold",
+                "set scaling.scale_to_zero: true to accept cold starts, or min_replicas ≥ 1",
+            )
+        )
     return out
 
 
@@ -280,33 +381,54 @@ def _burst(spec: DeploymentSpec) -> list[SpecIssue]:
     burst, base = spec.capacity.burst, spec.capacity.baseline
     if spec.target == "sagemaker":
         if burst.capacity == "spot":
-            out.append(SpecIssue(("capacity", "burst", "capacity"),
-                                 "SageMaker real-time endpoints have no spot capacity: burst above the baseline is "
-                                 "on-demand", "set capacity: on-demand, or use target: eks for spot burst pools"))
+            out.append(
+                SpecIssue(
+                    ("capacity", "burst", "capacity"),
+                    "SageMaker real-time endpoints have no spot capacity: burst above the baseline is on-demand",
+                    "set capacity: on-demand, or use target: eks for spot burst pools",
+                )
+            )
         if burst.instance_types and burst.instance_types != [base.instance_type]:
-            out.append(SpecIssue(("capacity", "burst", "instance_types"),
-                                 f"a SageMaker production variant has one instance type ({base.instance_type}); "
-                                 f"burst cannot use {', '.join(t for t in burst.instance_types if t != base.instance_type)}",
-                                 "omit burst.instance_types, or use target: eks for diversified pools"))
+            out.append(
+                SpecIssue(
+                    ("capacity", "burst", "instance_types"),
+                    f"a SageMaker production variant has one instance type ({base.instance_type}); "
+                    f"burst cannot use {', '.join(t for t in burst.instance_types if t != base.instance_type)}",
+                    "omit burst.instance_types, or use target: eks for diversified pools",
+                )
+            )
         if base.purchase == "capacity-block":
-            out.append(SpecIssue(("capacity", "baseline", "purchase"),
-                                 "capacity-block is an EC2 purchase option; SageMaker endpoints cannot use it",
-                                 "use reserved (priced with SageMaker Savings Plans) or on-demand"))
+            out.append(
+                SpecIssue(
+                    ("capacity", "baseline", "purchase"),
+                    "capacity-block is an EC2 purchase option; SageMaker endpoints cannot use it",
+                    "use reserved (priced with SageMaker Savings Plans) or on-demand",
+                )
+            )
     elif burst.capacity == "spot" and burst.max > 0:
         types = spec.burst_instance_types
         if len(set(types)) < burst.min_instance_types:
             more = _spot_pool_candidates(spec, types)
             n = len(set(types))
-            out.append(SpecIssue(("capacity", "burst", "instance_types"),
-                                 f"a spot pool with {n} instance type{'s' if n != 1 else ''} ({', '.join(types)}) is "
-                                 f"likely to find no capacity; the spec asks for at least {burst.min_instance_types}",
-                                 f"add GPU types of other families that hold a replica, e.g. {', '.join(more)}" if more
-                                 else f"no other GPU family holds a replica at TP {spec.tp_degree}: use capacity: "
-                                 "on-demand, or set min_instance_types: 1 to accept the risk"))
+            out.append(
+                SpecIssue(
+                    ("capacity", "burst", "instance_types"),
+                    f"a spot pool with {n} instance type{'s' if n != 1 else ''} ({', '.join(types)}) is "
+                    f"likely to find no capacity; the spec asks for at least {burst.min_instance_types}",
+                    f"add GPU types of other families that hold a replica, e.g. {', '.join(more)}"
+                    if more
+                    else f"no other GPU family holds a replica at TP {spec.tp_degree}: use capacity: "
+                    "on-demand, or set min_instance_types: 1 to accept the risk",
+                )
+            )
     if base.capacity_reservation_id and base.purchase == "on-demand" and spec.target == "sagemaker":
-        out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
-                             "SageMaker endpoints do not target EC2 capacity reservations",
-                             "remove it (use a SageMaker training plan / Savings Plan for reserved capacity)"))
+        out.append(
+            SpecIssue(
+                ("capacity", "baseline", "capacity_reservation_id"),
+                "SageMaker endpoints do not target EC2 capacity reservations",
+                "remove it (use a SageMaker training plan / Savings Plan for reserved capacity)",
+            )
+        )
     return out
 
 
@@ -331,17 +453,30 @@ def _weights(spec: DeploymentSpec) -> list[SpecIssue]:
         for path, itype in instance_fields(spec):
             inst = known_instance(itype, spec.target)
             if inst and not inst.has_nvme:
-                out.append(SpecIssue(path, f"weights.preload is nvme but {itype} has no instance storage",
-                                     "use a type with NVMe (g5, g6, g6e, p4d, p5) or preload: none"))
+                out.append(
+                    SpecIssue(
+                        path,
+                        f"weights.preload is nvme but {itype} has no instance storage",
+                        "use a type with NVMe (g5, g6, g6e, p4d, p5) or preload: none",
+                    )
+                )
     if w.source.startswith("hf://") and spec.model.id.startswith(GATED_MODEL_PREFIXES) and not w.hf_token_secret:
-        out.append(SpecIssue(("model", "weights", "hf_token_secret"),
-                             f"{spec.model.id} is gated on the Hugging Face Hub and needs a token",
-                             "set hf_token_secret to a Secrets Manager secret name/ARN (SageMaker) or a Kubernetes "
-                             "Secret name (EKS), or serve the weights from an s3:// prefix"))
+        out.append(
+            SpecIssue(
+                ("model", "weights", "hf_token_secret"),
+                f"{spec.model.id} is gated on the Hugging Face Hub and needs a token",
+                "set hf_token_secret to a Secrets Manager secret name/ARN (SageMaker) or a Kubernetes "
+                "Secret name (EKS), or serve the weights from an s3:// prefix",
+            )
+        )
     if w.hf_token_secret and w.hf_token_secret.startswith("hf_"):
-        out.append(SpecIssue(("model", "weights", "hf_token_secret"),
-                             "this looks like a literal Hugging Face token; a spec is committed to git",
-                             "revoke that token, store it in Secrets Manager / a Kubernetes Secret, name it here"))
+        out.append(
+            SpecIssue(
+                ("model", "weights", "hf_token_secret"),
+                "this looks like a literal Hugging Face token; a spec is committed to git",
+                "revoke that token, store it in Secrets Manager / a Kubernetes Secret, name it here",
+            )
+        )
     return out
 
 
@@ -351,12 +486,23 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
     names: set[str] = set()
     for i, s in enumerate(spec.schedules):
         if s.name in names:
-            out.append(SpecIssue(("schedules", i, "name"), f"schedule name '{s.name}' is used twice",
-                                 "give each schedule its own name"))
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "name"),
+                    f"schedule name '{s.name}' is used twice",
+                    "give each schedule its own name",
+                )
+            )
         names.add(s.name)
         if s.name == "day":
-            out.append(SpecIssue(("schedules", i, "name"), "'day' names the day configuration (the one in force "
-                                 "outside every window): a window cannot take it", "name the window e.g. 'overnight'"))
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "name"),
+                    "'day' names the day configuration (the one in force "
+                    "outside every window): a window cannot take it",
+                    "name the window e.g. 'overnight'",
+                )
+            )
         crons = {}
         try:
             zone(s.timezone)
@@ -364,9 +510,15 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
             out.append(SpecIssue(("schedules", i, "timezone"), e.problem, e.fix))
         else:
             if s.timezone in _FIXED_OFFSET_ZONES:
-                out.append(SpecIssue(("schedules", i, "timezone"), f"'{s.timezone}' is a fixed UTC offset without "
-                                     "daylight saving: the window would run an hour off local time for months each "
-                                     "year", f"use {_FIXED_OFFSET_ZONES[s.timezone]}"))
+                out.append(
+                    SpecIssue(
+                        ("schedules", i, "timezone"),
+                        f"'{s.timezone}' is a fixed UTC offset without "
+                        "daylight saving: the window would run an hour off local time for months each "
+                        "year",
+                        f"use {_FIXED_OFFSET_ZONES[s.timezone]}",
+                    )
+                )
             for key in ("start", "end"):
                 try:
                     crons[key] = Cron(getattr(s, key), s.timezone)
@@ -375,43 +527,74 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
         if len(crons) == 2:
             window = Window(crons["start"], crons["end"])
             if s.start.split() == s.end.split():
-                out.append(SpecIssue(("schedules", i, "end"), f"start and end are both '{s.start}': the window "
-                                     "is empty", "set end to when the day configuration returns, e.g. '0 7 * * *'"))
+                out.append(
+                    SpecIssue(
+                        ("schedules", i, "end"),
+                        f"start and end are both '{s.start}': the window is empty",
+                        "set end to when the day configuration returns, e.g. '0 7 * * *'",
+                    )
+                )
             elif same_firings(crons["start"], crons["end"]):
-                out.append(SpecIssue(("schedules", i, "end"), f"start '{s.start}' and end '{s.end}' fire at the "
-                                     "same times: the window is empty",
-                                     "set end to when the day configuration returns, e.g. '0 7 * * *'"))
+                out.append(
+                    SpecIssue(
+                        ("schedules", i, "end"),
+                        f"start '{s.start}' and end '{s.end}' fire at the same times: the window is empty",
+                        "set end to when the day configuration returns, e.g. '0 7 * * *'",
+                    )
+                )
             else:
                 windows.append((i, window))
                 out.extend(i_ for i_ in _local_time_issues(spec, i, crons) if i_.severity == "error")
                 out.extend(_target(spec).window_errors(spec, i))
         d = s.downsize
         if d.min_replicas is not None and d.max_replicas is not None and d.min_replicas > d.max_replicas:
-            out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
-                                 f"min_replicas ({d.min_replicas}) is greater than max_replicas ({d.max_replicas})",
-                                 "lower min_replicas or raise max_replicas"))
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "downsize", "min_replicas"),
+                    f"min_replicas ({d.min_replicas}) is greater than max_replicas ({d.max_replicas})",
+                    "lower min_replicas or raise max_replicas",
+                )
+            )
         if d.min_replicas == 0 and not spec.scaling.scale_to_zero:
-            out.append(SpecIssue(("schedules", i, "downsize", "min_replicas"),
-                                 "a window with 0 replicas needs scale to zero",
-                                 "set scaling.scale_to_zero: true, or min_replicas ≥ 1"))
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "downsize", "min_replicas"),
+                    "a window with 0 replicas needs scale to zero",
+                    "set scaling.scale_to_zero: true, or min_replicas ≥ 1",
+                )
+            )
         if spec.target == "sagemaker" and spec.scaling.scale_to_zero and (d.instance_type or d.model_override):
             field = "instance_type" if d.instance_type else "model_override"
-            out.append(SpecIssue(("schedules", i, "downsize", field),
-                                 "with scale to zero, SageMaker serves the model as an inference component on "
-                                 "managed instances: a window can change only its min/max copies",
-                                 f"remove {field} from this window (keep min_replicas/max_replicas), or set "
-                                 "scaling.scale_to_zero: false to downsize the instance type overnight"))
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "downsize", field),
+                    "with scale to zero, SageMaker serves the model as an inference component on "
+                    "managed instances: a window can change only its min/max copies",
+                    f"remove {field} from this window (keep min_replicas/max_replicas), or set "
+                    "scaling.scale_to_zero: false to downsize the instance type overnight",
+                )
+            )
         if d.instance_type is None and d.model_override is None and d.min_replicas is None and d.max_replicas is None:
-            out.append(SpecIssue(("schedules", i, "downsize"), "the window changes nothing",
-                                 "set instance_type, model_override, min_replicas or max_replicas"))
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "downsize"),
+                    "the window changes nothing",
+                    "set instance_type, model_override, min_replicas or max_replicas",
+                )
+            )
     for a in range(len(windows)):
         for b in range(a + 1, len(windows)):
             (ia, wa), (ib, wb) = windows[a], windows[b]
             hit = wa.overlaps(wb, SCHEDULE_CHECK_FROM)
             if hit:
-                out.append(SpecIssue(("schedules", ib), f"window '{spec.schedules[ib].name}' overlaps "
-                                     f"'{spec.schedules[ia].name}' (e.g. {hit[0]:%a %H:%M}–{hit[1]:%H:%M} UTC)",
-                                     "make the windows disjoint: only one downsizing can be in force at a time"))
+                out.append(
+                    SpecIssue(
+                        ("schedules", ib),
+                        f"window '{spec.schedules[ib].name}' overlaps "
+                        f"'{spec.schedules[ia].name}' (e.g. {hit[0]:%a %H:%M}–{hit[1]:%H:%M} UTC)",
+                        "make the windows disjoint: only one downsizing can be in force at a time",
+                    )
+                )
     return out
 
 
@@ -429,22 +612,39 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
             at = f"{a.local:%H:%M} {s.timezone}"
             day = f"{a.local:%a %d %b %Y}".replace(" 0", " ")
             skipped = f"{a.span[0]:%H:%M}–{a.span[1]:%H:%M}"
-            outside = (f"at {a.span[1]:%H:%M} or later, or before {a.span[0]:%H:%M}")
+            outside = f"at {a.span[1]:%H:%M} or later, or before {a.span[0]:%H:%M}"
             if a.kind == "gap" and key == "end":
-                out.append(SpecIssue((*_at(i), key), f"window '{s.name}' ends at {at}, which does not exist on {day} "
-                                     f"({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
-                                     "it, so the night configuration would serve that whole day",
-                                     f"end the window {outside}"))
+                out.append(
+                    SpecIssue(
+                        (*_at(i), key),
+                        f"window '{s.name}' ends at {at}, which does not exist on {day} "
+                        f"({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
+                        "it, so the night configuration would serve that whole day",
+                        f"end the window {outside}",
+                    )
+                )
             elif a.kind == "gap":
-                out.append(SpecIssue((*_at(i), key), f"window '{s.name}' starts at {at}, which does not exist on "
-                                     f"{day} ({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
-                                     "it, so that night keeps the day configuration",
-                                     f"start the window {outside} to downsize that night too", "warning"))
+                out.append(
+                    SpecIssue(
+                        (*_at(i), key),
+                        f"window '{s.name}' starts at {at}, which does not exist on "
+                        f"{day} ({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
+                        "it, so that night keeps the day configuration",
+                        f"start the window {outside} to downsize that night too",
+                        "warning",
+                    )
+                )
             else:
-                out.append(SpecIssue((*_at(i), key), f"window '{s.name}' {key}s at {at}, which occurs twice on {day} "
-                                     f"({a.change}; {skipped} repeats): EventBridge Scheduler fires it once, at the "
-                                     f"first {a.local:%H:%M} (summer time), an hour before the second", f"{key} the window {outside} to have one meaning",
-                                     "warning"))
+                out.append(
+                    SpecIssue(
+                        (*_at(i), key),
+                        f"window '{s.name}' {key}s at {at}, which occurs twice on {day} "
+                        f"({a.change}; {skipped} repeats): EventBridge Scheduler fires it once, at the "
+                        f"first {a.local:%H:%M} (summer time), an hour before the second",
+                        f"{key} the window {outside} to have one meaning",
+                        "warning",
+                    )
+                )
     return out
 
 
@@ -459,20 +659,28 @@ _FIXED_OFFSET_ZONES = {
 }
 
 
-
-
 def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:
     fb = spec.fallback
     if fb is None:
         return []
     out = []
     if spec.target == "sagemaker":
-        out.append(SpecIssue(("fallback",), "overflow to a fallback model is served by llama-infra's router, "
-                             "which runs on EKS", "remove fallback, or use target: eks"))
+        out.append(
+            SpecIssue(
+                ("fallback",),
+                "overflow to a fallback model is served by llama-infra's router, which runs on EKS",
+                "remove fallback, or use target: eks",
+            )
+        )
     if sizing.weights_gb(fb.params_b, fb.precision) >= sizing.weights_gb(spec.model.params_b, spec.model.precision):
-        out.append(SpecIssue(("fallback", "params_b"), f"the fallback ({fb.params_b:g}B {fb.precision}) is not "
-                             f"smaller than the primary ({spec.model.params_b:g}B {spec.model.precision})",
-                             "overflow to a smaller or more quantized model, e.g. an 8B awq checkpoint"))
+        out.append(
+            SpecIssue(
+                ("fallback", "params_b"),
+                f"the fallback ({fb.params_b:g}B {fb.precision}) is not "
+                f"smaller than the primary ({spec.model.params_b:g}B {spec.model.precision})",
+                "overflow to a smaller or more quantized model, e.g. an 8B awq checkpoint",
+            )
+        )
     return out
 
 
@@ -483,14 +691,16 @@ def _quantization(spec: DeploymentSpec) -> list[SpecIssue]:
 
     server = quantization.server_of(spec.target, spec.model.framework)
     sections: list[tuple[Path, str, bool | None, bool]] = [
-        (("model", "precision"), spec.model.precision, spec.model.quantized_checkpoint, True)]
+        (("model", "precision"), spec.model.precision, spec.model.quantized_checkpoint, True)
+    ]
     for i, sched in enumerate(spec.schedules):
         o = sched.downsize.model_override
         if o is None or (o.id in (None, spec.model.id) and o.precision in (None, spec.model.precision)):
             continue
         prec = o.precision or spec.model.precision
-        declared = quantization.declared_for(spec.model.id, spec.model.precision, spec.model.quantized_checkpoint,
-                                             o.id or spec.model.id, prec)
+        declared = quantization.declared_for(
+            spec.model.id, spec.model.precision, spec.model.quantized_checkpoint, o.id or spec.model.id, prec
+        )
         sections.append((("schedules", i, "downsize", "model_override", "precision"), prec, declared, False))
     if spec.fallback is not None and spec.target == "eks":
         sections.append((("fallback", "precision"), spec.fallback.precision, None, False))
@@ -515,22 +725,39 @@ def _eks_monitor_labels(spec: DeploymentSpec) -> list[SpecIssue]:
     if spec.eks is None:
         return []
     out = []
-    fix = ("use the labels your Prometheus resource's podMonitorSelector matches, e.g. release: kube-prometheus-stack "
-           "(kube-prometheus-stack selects release: <its Helm release name>)")
+    fix = (
+        "use the labels your Prometheus resource's podMonitorSelector matches, e.g. release: kube-prometheus-stack "
+        "(kube-prometheus-stack selects release: <its Helm release name>)"
+    )
     for key, value in spec.eks.scrape.monitor_labels.items():
         path = ("eks", "scrape", "monitor_labels", key)
         if not _LABEL_KEY.match(key) or len(key.partition("/")[0]) > 253:
-            out.append(SpecIssue(path, f"'{key}' is not a Kubernetes label key (an optional DNS prefix and '/', then "
-                                 "at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)", fix))
+            out.append(
+                SpecIssue(
+                    path,
+                    f"'{key}' is not a Kubernetes label key (an optional DNS prefix and '/', then "
+                    "at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric)",
+                    fix,
+                )
+            )
         elif not _LABEL_VALUE.match(value):
-            out.append(SpecIssue(path, f"'{value}' is not a Kubernetes label value (at most 63 letters, digits, '-', "
-                                 "'_' or '.', starting and ending alphanumeric)", fix))
+            out.append(
+                SpecIssue(
+                    path,
+                    f"'{value}' is not a Kubernetes label value (at most 63 letters, digits, '-', "
+                    "'_' or '.', starting and ending alphanumeric)",
+                    fix,
+                )
+            )
     return out
 
 
 def _tags(spec: DeploymentSpec) -> list[SpecIssue]:
-    return [SpecIssue(("tags", k), f"tag key '{k}' uses the reserved 'aws:' prefix", "rename the tag")
-            for k in spec.tags if k.lower().startswith("aws:")]
+    return [
+        SpecIssue(("tags", k), f"tag key '{k}' uses the reserved 'aws:' prefix", "rename the tag")
+        for k in spec.tags
+        if k.lower().startswith("aws:")
+    ]
 
 
 def _request_sizes(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -541,25 +768,39 @@ def _request_sizes(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
     stated = [k for k in ("prompt_tokens", "output_tokens") if getattr(rs, k) is not None]
     if rs.trace is not None and stated:
-        out.append(SpecIssue(base + (stated[0],), f"both a trace ({rs.trace}) and {' and '.join(stated)} "
-                             "percentiles: the sizes come from one or the other",
-                             "remove trace, or remove the percentiles"))
+        out.append(
+            SpecIssue(
+                base + (stated[0],),
+                f"both a trace ({rs.trace}) and {' and '.join(stated)} "
+                "percentiles: the sizes come from one or the other",
+                "remove trace, or remove the percentiles",
+            )
+        )
     elif rs.trace is None and len(stated) != 2:
         missing = "output_tokens" if stated == ["prompt_tokens"] else "prompt_tokens"
-        out.append(SpecIssue(base + (missing,) if stated else base,
-                             f"{'only ' + stated[0] + ' is' if stated else 'neither a trace nor percentiles are'} "
-                             "given: the SLO envelope needs prompt and output sizes",
-                             f"add {missing}: {{p50: …, p95: …, p99: …}}" if stated else
-                             "add trace: FILE.csv, or prompt_tokens and output_tokens percentiles, or remove "
-                             "request_sizes (default: the shared Azure code trace)"))
+        out.append(
+            SpecIssue(
+                base + (missing,) if stated else base,
+                f"{'only ' + stated[0] + ' is' if stated else 'neither a trace nor percentiles are'} "
+                "given: the SLO envelope needs prompt and output sizes",
+                f"add {missing}: {{p50: …, p95: …, p99: …}}"
+                if stated
+                else "add trace: FILE.csv, or prompt_tokens and output_tokens percentiles, or remove "
+                "request_sizes (default: the shared Azure code trace)",
+            )
+        )
     for key in stated:
         t = getattr(rs, key)
         pairs = [("p50", t.p50, "p95", t.p95), ("p95", t.p95, "p99", t.p99)]
         for lo_name, lo, hi_name, hi in pairs:
             if lo > hi:
-                out.append(SpecIssue(base + (key, hi_name), f"{lo_name} {lo:g} is above {hi_name} {hi:g}: a "
-                                     "percentile cannot be smaller than a lower one",
-                                     f"use {hi_name} ≥ {lo:g} (or swap the values)"))
+                out.append(
+                    SpecIssue(
+                        base + (key, hi_name),
+                        f"{lo_name} {lo:g} is above {hi_name} {hi:g}: a percentile cannot be smaller than a lower one",
+                        f"use {hi_name} ≥ {lo:g} (or swap the values)",
+                    )
+                )
     if rs.trace is not None and not stated:
         from llama_infra.request_sizes import from_trace, trace_path
         from llama_infra.trace_format import TRACE_COLUMNS, TraceError
@@ -567,7 +808,12 @@ def _request_sizes(spec: DeploymentSpec) -> list[SpecIssue]:
         try:
             from_trace(trace_path(spec))
         except TraceError as e:
-            out.append(SpecIssue(base + ("trace",), f"cannot take request sizes from it: {e}",
-                                 f"name a CSV with the columns {','.join(TRACE_COLUMNS)} (a relative path starts "
-                                 "at the spec file's folder), or state prompt_tokens and output_tokens percentiles"))
+            out.append(
+                SpecIssue(
+                    base + ("trace",),
+                    f"cannot take request sizes from it: {e}",
+                    f"name a CSV with the columns {','.join(TRACE_COLUMNS)} (a relative path starts "
+                    "at the spec file's folder), or state prompt_tokens and output_tokens percentiles",
+                )
+            )
     return out

@@ -85,7 +85,8 @@ def workable_ttft_ms(e: Envelope) -> float:
     ms = math.ceil(e.ttft_p99_prompt_s * 10) * 100
     for _ in range(100):
         if envelope(e.config, e.tp_degree, ms / 1000, e.tokens_per_s_slo, e.sizes).requests_per_second >= (
-                saturated / 2):
+            saturated / 2
+        ):
             break
         ms += 100
     return ms
@@ -131,34 +132,53 @@ def slo_issues(spec: DeploymentSpec) -> list[SpecIssue]:
             if e.config.window is not None and _serving_shape(e) == day_shape:
                 continue  # a window that changes only replica bounds serves like the day: reported once
             stated = "slo" in spec.model_fields_set
-            out.append(SpecIssue(_config_path(spec, e.config.window, "instance_type"),
-                                 f"the {e.name} configuration cannot meet the "
-                                 f"{'SLO' if stated else 'default SLO (the spec states none)'} at any scale: "
-                                 + "; ".join(e.problems), _fixes(spec, e), "error" if stated else "warning"))
+            out.append(
+                SpecIssue(
+                    _config_path(spec, e.config.window, "instance_type"),
+                    f"the {e.name} configuration cannot meet the "
+                    f"{'SLO' if stated else 'default SLO (the spec states none)'} at any scale: "
+                    + "; ".join(e.problems),
+                    _fixes(spec, e),
+                    "error" if stated else "warning",
+                )
+            )
             continue
         if n.replicas_at_peak is not None and n.replicas_at_peak > e.config.max_replicas:
             if e.config.window is None and spec.scaling.max_replicas is None:
                 path: Path = ("capacity", "burst", "max")
                 burst = n.replicas_at_peak - spec.capacity.baseline.count
-                fix = (f"set burst max: {burst} or more (max_replicas is the baseline's "
-                       f"{spec.capacity.baseline.count} + burst max)")
+                fix = (
+                    f"set burst max: {burst} or more (max_replicas is the baseline's "
+                    f"{spec.capacity.baseline.count} + burst max)"
+                )
             else:
                 path = _config_path(spec, e.config.window, "max_replicas")
                 fix = f"set max_replicas: {n.replicas_at_peak} or more"
-            out.append(SpecIssue(path, f"the {e.name} configuration's max_replicas {e.config.max_replicas} cannot "
-                                 f"carry its peak of {n.peak_requests_per_second:.1f} requests/s at SLO: a replica "
-                                 f"of {e.config.instance_type} carries ≈ {e.requests_per_second:.2f} requests/s "
-                                 f"({e.concurrency:.1f} concurrent, limited by {e.limited_by}), so it takes "
-                                 f"{n.replicas_at_peak}", fix, "warning"))
+            out.append(
+                SpecIssue(
+                    path,
+                    f"the {e.name} configuration's max_replicas {e.config.max_replicas} cannot "
+                    f"carry its peak of {n.peak_requests_per_second:.1f} requests/s at SLO: a replica "
+                    f"of {e.config.instance_type} carries ≈ {e.requests_per_second:.2f} requests/s "
+                    f"({e.concurrency:.1f} concurrent, limited by {e.limited_by}), so it takes "
+                    f"{n.replicas_at_peak}",
+                    fix,
+                    "warning",
+                )
+            )
     day = config_needs[0].envelope
     stated_rate = spec.load.requests_per_second_per_replica
     if stated_rate is not None and day.reachable and day.requests_per_second > 0:
         off = abs(stated_rate - day.requests_per_second) / day.requests_per_second
         if off > STATED_RATE_TOLERANCE:
-            out.append(SpecIssue(("load", "requests_per_second_per_replica"),
-                                 f"{stated_rate:g} requests/s per replica is {off:.0%} away from the "
-                                 f"{day.requests_per_second:.2f} the replica model derives for "
-                                 f"{day.config.instance_type} at the SLO with these request sizes ({day.sizes.source})",
-                                 "remove it (the derived value is used), or keep it if a load test measured it",
-                                 "warning"))
+            out.append(
+                SpecIssue(
+                    ("load", "requests_per_second_per_replica"),
+                    f"{stated_rate:g} requests/s per replica is {off:.0%} away from the "
+                    f"{day.requests_per_second:.2f} the replica model derives for "
+                    f"{day.config.instance_type} at the SLO with these request sizes ({day.sizes.source})",
+                    "remove it (the derived value is used), or keep it if a load test measured it",
+                    "warning",
+                )
+            )
     return out

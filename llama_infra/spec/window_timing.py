@@ -36,7 +36,6 @@ def same_firings(a: Cron, b: Cron, count: int = 60) -> bool:
     return True
 
 
-
 def _minutes(seconds: float) -> int:
     return math.ceil(seconds / 60)
 
@@ -96,20 +95,37 @@ def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
         length_min = round((finish - begin).total_seconds() / 60)
         if length_min < need_min:
             local = begin.astimezone(window.start.tz)
-            wall_min = round((finish.astimezone(window.start.tz).replace(tzinfo=None)
-                              - local.replace(tzinfo=None)).total_seconds() / 60)
+            wall_min = round(
+                (finish.astimezone(window.start.tz).replace(tzinfo=None) - local.replace(tzinfo=None)).total_seconds()
+                / 60
+            )
             dst = wall_min > length_min
-            when = (f"{local:%a} {local.day} {local:%b %Y %H:%M} {s.timezone}, when a daylight-saving "
-                    f"change takes {wall_min - length_min} min from it") if dst else f"{local:%a %H:%M} {s.timezone}"
-            at_least = (f"{need_min + wall_min - length_min} min (wall clock) after it starts, so that the "
-                        f"daylight-saving night still lasts {need_min} min") if dst else f"{need_min} min after it starts"
-            out.append(SpecIssue(
-                ("schedules", i, "end"),
-                f"window '{s.name}' lasts {length_min} min (e.g. {when}), shorter than a "
-                f"switch: the switch back to the day configuration starts {lead_min} min before the end, and the "
-                f"window's configuration needs {night_update_min} min to come up + {bake_min} min of blue/green "
-                f"bake before that, {need_min} min in all",
-                f"end the window at least {at_least}, or remove it"))
+            when = (
+                (
+                    f"{local:%a} {local.day} {local:%b %Y %H:%M} {s.timezone}, when a daylight-saving "
+                    f"change takes {wall_min - length_min} min from it"
+                )
+                if dst
+                else f"{local:%a %H:%M} {s.timezone}"
+            )
+            at_least = (
+                (
+                    f"{need_min + wall_min - length_min} min (wall clock) after it starts, so that the "
+                    f"daylight-saving night still lasts {need_min} min"
+                )
+                if dst
+                else f"{need_min} min after it starts"
+            )
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "end"),
+                    f"window '{s.name}' lasts {length_min} min (e.g. {when}), shorter than a "
+                    f"switch: the switch back to the day configuration starts {lead_min} min before the end, and the "
+                    f"window's configuration needs {night_update_min} min to come up + {bake_min} min of blue/green "
+                    f"bake before that, {need_min} min in all",
+                    f"end the window at least {at_least}, or remove it",
+                )
+            )
     occurrences.sort()
     need_gap_min = max(0, day_update_min + bake_min - lead_min)
     reported: set[tuple[int, int]] = set()
@@ -120,13 +136,16 @@ def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
         reported.add((i1, i2))
         a, b = spec.schedules[i1], spec.schedules[i2]
         tz = Cron(b.start, b.timezone).tz
-        out.append(SpecIssue(
-            ("schedules", i2, "start"),
-            f"window '{b.name}' starts {gap_min} min after '{a.name}' ends (e.g. {f1.astimezone(tz):%a %H:%M}–"
-            f"{b2.astimezone(tz):%H:%M} {b.timezone}): the day configuration, asked for {lead_min} min before "
-            f"that end, needs {day_update_min} min to come up + {bake_min} min of blue/green bake, so the next "
-            f"window may start {need_gap_min} min after the end at the earliest",
-            f"start '{b.name}' at least {need_gap_min} min after '{a.name}' ends, or merge the two windows"))
+        out.append(
+            SpecIssue(
+                ("schedules", i2, "start"),
+                f"window '{b.name}' starts {gap_min} min after '{a.name}' ends (e.g. {f1.astimezone(tz):%a %H:%M}–"
+                f"{b2.astimezone(tz):%H:%M} {b.timezone}): the day configuration, asked for {lead_min} min before "
+                f"that end, needs {day_update_min} min to come up + {bake_min} min of blue/green bake, so the next "
+                f"window may start {need_gap_min} min after the end at the earliest",
+                f"start '{b.name}' at least {need_gap_min} min after '{a.name}' ends, or merge the two windows",
+            )
+        )
     return out
 
 
@@ -134,8 +153,11 @@ def alarm_topic(spec: DeploymentSpec) -> list[SpecIssue]:
     """Alarms notify someone: a prod SageMaker spec names an SNS topic (error), staging should (warning)."""
     if spec.target != "sagemaker" or spec.sagemaker_settings.alarm_topic_arn:
         return []
-    what = ("its latency, 5xx and queue alarms" + (" and a downsizing switch that cannot converge"
-                                                   if spec.schedules else "") + " would page nobody")
+    what = (
+        "its latency, 5xx and queue alarms"
+        + (" and a downsizing switch that cannot converge" if spec.schedules else "")
+        + " would page nobody"
+    )
     fix = "set sagemaker.alarm_topic_arn to an SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:llama-alarms"
     if spec.environment == "prod":
         return [SpecIssue(("sagemaker", "alarm_topic_arn"), f"a prod endpoint needs an alarm topic: {what}", fix)]

@@ -61,8 +61,14 @@ class Target(Protocol):
         """Likely mistakes on this target that do not stop a plan."""
         ...
 
-    def build(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None, *,
-              endpoint_name: str | None = None) -> pulumi.ComponentResource:
+    def build(
+        self,
+        name: str,
+        spec: DeploymentSpec,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        endpoint_name: str | None = None,
+    ) -> pulumi.ComponentResource:
         """The target's component for a validated spec, children named `<name>-<role>`. `endpoint_name` is the
         name clients call where the target lets a caller choose it (a SageMaker endpoint; ignored elsewhere)."""
         ...

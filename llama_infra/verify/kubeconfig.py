@@ -39,8 +39,9 @@ class KubeConnection:
         configuration = client.Configuration()
         try:
             if self.loader is None:
-                InClusterConfigLoader(token_filename=str(SERVICE_ACCOUNT_DIR / "token"),
-                                      cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt")).load_and_set(configuration)
+                InClusterConfigLoader(
+                    token_filename=str(SERVICE_ACCOUNT_DIR / "token"), cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt")
+                ).load_and_set(configuration)
             else:
                 await self.loader.load_and_set(configuration)
         except (ConfigException, OSError, ValueError) as exc:

@@ -22,8 +22,7 @@ class KubernetesHpaScaler:
     (`SuccessfulRescale`, `FailedGetExternalMetric`, ...), which is where a broken metric pipeline shows up.
     """
 
-    def __init__(self, connection: KubeConnection, namespace: str, hpa_name: str,
-                 timeout_seconds: float = 10) -> None:
+    def __init__(self, connection: KubeConnection, namespace: str, hpa_name: str, timeout_seconds: float = 10) -> None:
         self._connection = connection
         self._namespace = namespace
         self._name = hpa_name
@@ -56,8 +55,12 @@ class KubernetesHpaScaler:
         from kubernetes_asyncio import client
 
         api = client.AutoscalingV2Api(await self._client())
-        return await self._call(f"/apis/autoscaling/v2/namespaces/{self._namespace}/horizontalpodautoscalers/{self._name}",
-                                api.read_namespaced_horizontal_pod_autoscaler, self._name, self._namespace)
+        return await self._call(
+            f"/apis/autoscaling/v2/namespaces/{self._namespace}/horizontalpodautoscalers/{self._name}",
+            api.read_namespaced_horizontal_pod_autoscaler,
+            self._name,
+            self._namespace,
+        )
 
     async def min_replicas(self) -> int:
         spec = (await self._hpa()).spec
@@ -72,8 +75,12 @@ class KubernetesHpaScaler:
         target = hpa.spec.scale_target_ref if hpa.spec else None
         if target is not None and target.kind == "Deployment":
             apps = client.AppsV1Api(await self._client())
-            deployment = await self._call(f"/apis/apps/v1/namespaces/{self._namespace}/deployments/{target.name}",
-                                          apps.read_namespaced_deployment, target.name, self._namespace)
+            deployment = await self._call(
+                f"/apis/apps/v1/namespaces/{self._namespace}/deployments/{target.name}",
+                apps.read_namespaced_deployment,
+                target.name,
+                self._namespace,
+            )
             current = int(deployment.status.ready_replicas or 0) if deployment.status else 0
         desired = status.desired_replicas if status and status.desired_replicas is not None else current
         return ReplicaCounts(desired=int(desired), current=current)
@@ -83,8 +90,12 @@ class KubernetesHpaScaler:
 
         core = client.CoreV1Api(await self._client())
         selector = f"involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name={self._name}"
-        listing = await self._call(f"/api/v1/namespaces/{self._namespace}/events", core.list_namespaced_event, self._namespace,
-                                   field_selector=selector)
+        listing = await self._call(
+            f"/api/v1/namespaces/{self._namespace}/events",
+            core.list_namespaced_event,
+            self._namespace,
+            field_selector=selector,
+        )
         # Event timestamps have whole-second resolution: compare at that resolution.
         since = since.astimezone(UTC).replace(microsecond=0)
         found = []

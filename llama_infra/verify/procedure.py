@@ -95,7 +95,9 @@ def judge_no_server_errors(requests: list[RequestRecord], load_ended_at_seconds:
     listed = ", ".join(f"{count} x {kind}" for kind, count in kinds.most_common())
     first = min(failed, key=lambda r: r.started_at_seconds)
     return StepResult(
-        name, False, f"{len(failed)} of {len(during)} requests failed ({listed}); first at {first.started_at_seconds:.1f} s"
+        name,
+        False,
+        f"{len(failed)} of {len(during)} requests failed ({listed}); first at {first.started_at_seconds:.1f} s",
     )
 
 

@@ -43,7 +43,9 @@ def timeline(result: VerificationResult) -> dict[str, np.ndarray]:
         by_bucket.setdefault(index, []).append(record)
         # Mean open requests per bucket: each request adds the fraction of the bucket it overlaps.
         for bucket in range(int(record.started_at_seconds // width), index + 1):
-            overlap = min(record.finished_at_seconds, (bucket + 1) * width) - max(record.started_at_seconds, bucket * width)
+            overlap = min(record.finished_at_seconds, (bucket + 1) * width) - max(
+                record.started_at_seconds, bucket * width
+            )
             open_requests[bucket] += max(0.0, overlap) / width
     for index, records in by_bucket.items():
         throughput[index] = len(records) / width
@@ -121,8 +123,7 @@ def render_markdown(result: VerificationResult, png_name: str) -> str:
         f"- Requests: {len(result.requests)} ("
         + ", ".join(f"{name}: {codes.get(name, 0)}" for name in STATUS_CLASSES)
         + ")",
-        "- Latency P50 / P95 / P99: "
-        + " / ".join(f"{np.percentile(latencies, p):.3f} s" for p in (50, 95, 99)),
+        "- Latency P50 / P95 / P99: " + " / ".join(f"{np.percentile(latencies, p):.3f} s" for p in (50, 95, 99)),
         f"- Replicas: minimum {result.min_replicas}, peak desired "
         f"{max((s.desired for s in result.samples), default=0)}, peak serving "
         f"{max((s.current for s in result.samples), default=0)}",

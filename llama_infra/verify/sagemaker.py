@@ -66,7 +66,9 @@ class SageMakerVariantScaler:
             ScalableDimension=VARIANT_DIMENSION,
         )
         events = [
-            ScalingEvent(at=activity["StartTime"], reason=activity.get("StatusCode", ""), message=activity["Description"])
+            ScalingEvent(
+                at=activity["StartTime"], reason=activity.get("StatusCode", ""), message=activity["Description"]
+            )
             for activity in found.get("ScalingActivities", [])
             if activity["StartTime"] >= since
         ]

@@ -62,4 +62,3 @@ def from_planned(planned: Iterable[Planned]) -> list[ResourceInput]:
         return value
 
     return [(p.type, restore(policy_props(p.inputs)), p.urn) for p in planned if p.custom]
-

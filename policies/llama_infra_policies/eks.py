@@ -24,8 +24,10 @@ def _public_endpoint(resource: Resource) -> bool:
 
 def _check_no_public_endpoint(resource: Resource) -> Iterator[str]:
     if _public_endpoint(resource):
-        yield ("vpcConfig.endpointPublicAccess is true (the default): the Kubernetes API is reachable from the "
-               "internet. Set endpointPublicAccess=False and endpointPrivateAccess=True, deploying from inside the VPC.")
+        yield (
+            "vpcConfig.endpointPublicAccess is true (the default): the Kubernetes API is reachable from the "
+            "internet. Set endpointPublicAccess=False and endpointPrivateAccess=True, deploying from inside the VPC."
+        )
 
 
 def _check_public_cidrs(resource: Resource) -> Iterator[str]:
@@ -33,15 +35,19 @@ def _check_public_cidrs(resource: Resource) -> Iterator[str]:
         return
     cidrs = [c for c in as_list(resource.get("vpcConfig", "publicAccessCidrs")) if isinstance(c, str)]
     if not cidrs or ANYWHERE & set(cidrs):
-        yield ("the public API endpoint accepts 0.0.0.0/0 (publicAccessCidrs unset or open). List the CIDRs that "
-               "deploy to this cluster in vpcConfig.publicAccessCidrs.")
+        yield (
+            "the public API endpoint accepts 0.0.0.0/0 (publicAccessCidrs unset or open). List the CIDRs that "
+            "deploy to this cluster in vpcConfig.publicAccessCidrs."
+        )
 
 
 def _check_secrets_encryption(resource: Resource) -> Iterator[str]:
     resources = as_list(resource.get("encryptionConfig", "resources"))
     if "secrets" not in resources or not resource.is_set("encryptionConfig", "provider", "keyArn"):
-        yield ("encryptionConfig does not envelope-encrypt Kubernetes secrets (the HF token lives there). Set "
-               "encryptionConfig={'resources': ['secrets'], 'provider': {'keyArn': <KMS key ARN>}}.")
+        yield (
+            "encryptionConfig does not envelope-encrypt Kubernetes secrets (the HF token lives there). Set "
+            "encryptionConfig={'resources': ['secrets'], 'provider': {'keyArn': <KMS key ARN>}}."
+        )
 
 
 def _check_control_plane_logging(resource: Resource) -> Iterator[str]:
@@ -56,28 +62,37 @@ def _check_imdsv2(resource: Resource) -> Iterator[str]:
         return
     tokens = resource.get("metadataOptions", "httpTokens")
     if tokens != "required":
-        yield (f"metadataOptions.httpTokens is {tokens!r}: IMDSv1 stays enabled. Set httpTokens='required' "
-               "(IMDSv2 only).")
+        yield (
+            f"metadataOptions.httpTokens is {tokens!r}: IMDSv1 stays enabled. Set httpTokens='required' (IMDSv2 only)."
+        )
 
 
 def _check_hop_limit(resource: Resource) -> Iterator[str]:
     hops = number(resource.get("metadataOptions", "httpPutResponseHopLimit"))
     if hops is not None and hops > 1:
-        yield (f"metadataOptions.httpPutResponseHopLimit is {hops:g}: pods can reach the node's instance metadata "
-               "and its role. Use 1 and give pods their own role (EKS Pod Identity or IRSA).")
+        yield (
+            f"metadataOptions.httpPutResponseHopLimit is {hops:g}: pods can reach the node's instance metadata "
+            "and its role. Use 1 and give pods their own role (EKS Pod Identity or IRSA)."
+        )
 
 
 def _check_public_ip(resource: Resource) -> Iterator[str]:
     for index, interface in enumerate(as_list(resource.get("networkInterfaces"))):
         if str(get(interface, "associatePublicIpAddress", default="")).lower() == "true":
-            yield (f"networkInterfaces[{index}].associatePublicIpAddress is true: GPU nodes get public IPs. "
-                   "Run nodes in private subnets behind NAT.")
+            yield (
+                f"networkInterfaces[{index}].associatePublicIpAddress is true: GPU nodes get public IPs. "
+                "Run nodes in private subnets behind NAT."
+            )
 
 
 def _check_node_group_ssh(resource: Resource) -> Iterator[str]:
-    if resource.is_set("remoteAccess", "ec2SshKey") and not as_list(resource.get("remoteAccess", "sourceSecurityGroupIds")):
-        yield ("remoteAccess.ec2SshKey is set without sourceSecurityGroupIds: SSH (port 22) opens to 0.0.0.0/0. "
-               "Drop remoteAccess (use SSM) or restrict it with sourceSecurityGroupIds.")
+    if resource.is_set("remoteAccess", "ec2SshKey") and not as_list(
+        resource.get("remoteAccess", "sourceSecurityGroupIds")
+    ):
+        yield (
+            "remoteAccess.ec2SshKey is set without sourceSecurityGroupIds: SSH (port 22) opens to 0.0.0.0/0. "
+            "Drop remoteAccess (use SSM) or restrict it with sourceSecurityGroupIds."
+        )
 
 
 EKS_NO_PUBLIC_ENDPOINT = LlamaRule(
@@ -86,8 +101,10 @@ EKS_NO_PUBLIC_ENDPOINT = LlamaRule(
     resource_types=[CLUSTER],
     check=_check_no_public_endpoint,
     enforcement_level=ADVISORY,  # GitHub-hosted runners deploy through the public endpoint; restrict CIDRs instead
-    citations=[checkov("CKV_AWS_39", "terraform/checks/resource/aws/EKSPublicAccess.py"),
-               aws_config("eks-endpoint-no-public-access")],
+    citations=[
+        checkov("CKV_AWS_39", "terraform/checks/resource/aws/EKSPublicAccess.py"),
+        aws_config("eks-endpoint-no-public-access"),
+    ],
     remediation="Set vpcConfig.endpointPublicAccess=False and deploy from a runner inside the VPC.",
 )
 
@@ -108,8 +125,10 @@ EKS_SECRETS_ENCRYPTED = LlamaRule(
     check=_check_secrets_encryption,
     enforcement_level=MANDATORY,
     severity=Severity.HIGH,
-    citations=[checkov("CKV_AWS_58", "terraform/checks/resource/aws/EKSSecretsEncryption.py"),
-               aws_config("eks-secrets-encrypted")],
+    citations=[
+        checkov("CKV_AWS_58", "terraform/checks/resource/aws/EKSSecretsEncryption.py"),
+        aws_config("eks-secrets-encrypted"),
+    ],
     remediation="Add encryptionConfig with resources ['secrets'] and a KMS key ARN.",
 )
 
@@ -120,8 +139,10 @@ EKS_LOGGING = LlamaRule(
     check=_check_control_plane_logging,
     enforcement_level=ADVISORY,
     severity=Severity.LOW,
-    citations=[checkov("CKV_AWS_37", "terraform/checks/resource/aws/EKSControlPlaneLogging.py"),
-               aws_config("eks-cluster-logging-enabled")],
+    citations=[
+        checkov("CKV_AWS_37", "terraform/checks/resource/aws/EKSControlPlaneLogging.py"),
+        aws_config("eks-cluster-logging-enabled"),
+    ],
     remediation="Set enabledClusterLogTypes to api, audit, authenticator, controllerManager, scheduler.",
 )
 
@@ -132,8 +153,10 @@ LAUNCH_TEMPLATE_IMDSV2 = LlamaRule(
     check=_check_imdsv2,
     enforcement_level=MANDATORY,
     severity=Severity.HIGH,
-    citations=[checkov("CKV_AWS_79", "terraform/checks/resource/aws/IMDSv1Disabled.py"),
-               aws_config("ec2-launch-template-imdsv2-check")],
+    citations=[
+        checkov("CKV_AWS_79", "terraform/checks/resource/aws/IMDSv1Disabled.py"),
+        aws_config("ec2-launch-template-imdsv2-check"),
+    ],
     remediation="Set metadataOptions={'httpTokens': 'required', 'httpEndpoint': 'enabled'}.",
 )
 
@@ -153,8 +176,10 @@ LAUNCH_TEMPLATE_NO_PUBLIC_IP = LlamaRule(
     resource_types=[LAUNCH_TEMPLATE],
     check=_check_public_ip,
     enforcement_level=ADVISORY,
-    citations=[checkov("CKV_AWS_88", "terraform/checks/resource/aws/EC2PublicIP.py"),
-               aws_config("ec2-launch-template-public-ip-disabled")],
+    citations=[
+        checkov("CKV_AWS_88", "terraform/checks/resource/aws/EC2PublicIP.py"),
+        aws_config("ec2-launch-template-public-ip-disabled"),
+    ],
     remediation="Set associatePublicIpAddress='false' and use private subnets.",
 )
 

@@ -20,8 +20,10 @@ def _check_valid(known_rules: Callable[[], set[str]]) -> Callable[[Resource], It
             if exemption.problem:
                 yield exemption.problem
             elif exemption.rule not in known_rules():
-                yield (f"{exemption.key} names unknown rule {exemption.rule!r}; use one of the names in "
-                       "docs/policies.md.")
+                yield (
+                    f"{exemption.key} names unknown rule {exemption.rule!r}; use one of the names in docs/policies.md."
+                )
+
     return check
 
 

@@ -120,7 +120,8 @@ def analyze(
         properties = to_struct(props)
         stack.append(proto.AnalyzerResource(type=resource_type, properties=properties, urn=urn, name=name))
         response = servicer.Analyze(
-            proto.AnalyzeRequest(type=resource_type, properties=properties, urn=urn, name=name), None)
+            proto.AnalyzeRequest(type=resource_type, properties=properties, urn=urn, name=name), None
+        )
         _collect(analysis, response, resource_type, name)
     # Stack rules see every resource at once, as after `pulumi preview` has registered them all.
     response = servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=stack), None)

@@ -32,7 +32,10 @@ def parse_document(value: Any) -> Mapping[str, Any] | None:
 def permission_documents(resource: Resource) -> list[tuple[str, Mapping[str, Any]]]:
     """(where, document) for every permissions policy on the resource; trust policies are not included."""
     if resource.type == ROLE:
-        found = [(f"inlinePolicies[{i}].policy", get(p, "policy")) for i, p in enumerate(as_list(resource.get("inlinePolicies")))]
+        found = [
+            (f"inlinePolicies[{i}].policy", get(p, "policy"))
+            for i, p in enumerate(as_list(resource.get("inlinePolicies")))
+        ]
     else:
         found = [("policy", resource.get("policy"))]
     parsed = [(where, parse_document(doc)) for where, doc in found]
@@ -102,8 +105,10 @@ NO_ADMIN = LlamaRule(
     check=_check_admin,
     enforcement_level=MANDATORY,
     severity=Severity.CRITICAL,
-    citations=[checkov("CKV_AWS_62", "terraform/checks/resource/aws/IAMAdminPolicyDocument.py"),
-               aws_config("iam-policy-no-statements-with-admin-access")],
+    citations=[
+        checkov("CKV_AWS_62", "terraform/checks/resource/aws/IAMAdminPolicyDocument.py"),
+        aws_config("iam-policy-no-statements-with-admin-access"),
+    ],
     remediation="Scope both actions and resources.",
 )
 NO_SERVICE_WIDE = LlamaRule(

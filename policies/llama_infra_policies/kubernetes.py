@@ -79,7 +79,10 @@ def _check_resources(resource: Resource) -> Iterator[str]:
             for kind, name in (("requests", "cpu"), ("requests", "memory"), ("limits", "memory"))
             if get(c, "resources", kind, name) is None
         ]
-        if get(c, "resources", "requests", "nvidia.com/gpu") is not None and get(c, "resources", "limits", "nvidia.com/gpu") is None:
+        if (
+            get(c, "resources", "requests", "nvidia.com/gpu") is not None
+            and get(c, "resources", "limits", "nvidia.com/gpu") is None
+        ):
             missing.append("resources.limits.nvidia.com/gpu (extended resources are scheduled from limits)")
         if missing:
             yield f"{label(path, c)} is missing {', '.join(missing)}."
@@ -96,15 +99,19 @@ def _check_image_tag(resource: Resource) -> Iterator[str]:
             continue
         tag = match.group("tag") if match else None
         if not tag or tag == "latest":
-            yield (f"{label(path, c)} image {image!r} is not pinned; use an explicit version tag or a digest so the "
-                   "metric names and server flags match what was tested.")
+            yield (
+                f"{label(path, c)} image {image!r} is not pinned; use an explicit version tag or a digest so the "
+                "metric names and server flags match what was tested."
+            )
 
 
 def _check_read_only_root(resource: Resource) -> Iterator[str]:
     for path, c in containers(resource):
         if get(c, "securityContext", "readOnlyRootFilesystem") is not True:
-            yield (f"{label(path, c)} has a writable root filesystem; set readOnlyRootFilesystem=true and mount "
-                   "emptyDir volumes for caches (/tmp, the model cache, ~/.cache).")
+            yield (
+                f"{label(path, c)} has a writable root filesystem; set readOnlyRootFilesystem=true and mount "
+                "emptyDir volumes for caches (/tmp, the model cache, ~/.cache)."
+            )
 
 
 def _check_non_root(resource: Resource) -> Iterator[str]:
@@ -163,8 +170,11 @@ NO_HOST_NAMESPACES = LlamaRule(
     check=_check_host_namespaces,
     enforcement_level=MANDATORY,
     severity=Severity.HIGH,
-    citations=[_k8s("CKV_K8S_17", "ShareHostPID"), _k8s("CKV_K8S_18", "ShareHostIPC"),
-               _k8s("CKV_K8S_19", "SharedHostNetworkNamespace")],
+    citations=[
+        _k8s("CKV_K8S_17", "ShareHostPID"),
+        _k8s("CKV_K8S_18", "ShareHostIPC"),
+        _k8s("CKV_K8S_19", "SharedHostNetworkNamespace"),
+    ],
     remediation="Remove hostPID, hostIPC and hostNetwork.",
 )
 RESOURCES_SET = LlamaRule(
@@ -176,8 +186,11 @@ RESOURCES_SET = LlamaRule(
     resource_types=WORKLOADS,
     check=_check_resources,
     enforcement_level=MANDATORY,
-    citations=[_k8s("CKV_K8S_10", "CPURequests"), _k8s("CKV_K8S_12", "MemoryRequests"),
-               _k8s("CKV_K8S_13", "MemoryLimits")],
+    citations=[
+        _k8s("CKV_K8S_10", "CPURequests"),
+        _k8s("CKV_K8S_12", "MemoryRequests"),
+        _k8s("CKV_K8S_13", "MemoryLimits"),
+    ],
     remediation="Set resources.requests.cpu/memory and resources.limits.memory (and nvidia.com/gpu in limits).",
 )
 IMAGE_PINNED = LlamaRule(

@@ -68,11 +68,18 @@ def _check(resources: list[Resource]) -> Iterator[tuple[Resource, str]]:
         labels = _pod_labels(server)
         if get(labels, NAME_LABEL) != SERVER_NAME or _namespace(server) not in routed:
             continue
-        if not any(_namespace(p) == _namespace(server)
-                   and _matches(p.get("spec", "podSelector", default={}) or {}, labels) for p in policies):
-            yield server, (f"model server {server.get('metadata', 'name')} in namespace {_namespace(server)} sits "
-                           "behind the router but no NetworkPolicy limits who reaches it: any pod can call the "
-                           "model directly, without the router's authentication.")
+        if not any(
+            _namespace(p) == _namespace(server) and _matches(p.get("spec", "podSelector", default={}) or {}, labels)
+            for p in policies
+        ):
+            yield (
+                server,
+                (
+                    f"model server {server.get('metadata', 'name')} in namespace {_namespace(server)} sits "
+                    "behind the router but no NetworkPolicy limits who reaches it: any pod can call the "
+                    "model directly, without the router's authentication."
+                ),
+            )
 
 
 SERVERS_BEHIND_ROUTER_ISOLATED = LlamaStackRule(
@@ -81,10 +88,14 @@ SERVERS_BEHIND_ROUTER_ISOLATED = LlamaStackRule(
     resource_types=[kubernetes.DEPLOYMENT, NETWORK_POLICY],
     check=_check,
     enforcement_level=MANDATORY,
-    citations=[ours("only the router reaches the model servers",
-                    "https://kubernetes.io/docs/concepts/services-networking/network-policies/")],
+    citations=[
+        ours(
+            "only the router reaches the model servers",
+            "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
+        )
+    ],
     remediation="Deploy the router through the EKS components (they add <name>-servers), or add a NetworkPolicy "
-                "selecting the server pods with ingress only from the router's pods.",
+    "selecting the server pods with ingress only from the router's pods.",
 )
 
 RULES = [SERVERS_BEHIND_ROUTER_ISOLATED]

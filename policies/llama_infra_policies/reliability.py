@@ -48,11 +48,14 @@ def _check_prod_alarm_actions(resource: Resource) -> Iterator[str]:
     if not resource.is_prod:
         return
     if not as_list(resource.get("alarmActions")):
-        yield ("alarmActions is empty: in prod an alarm (latency, errors, queue, a downsizing switch that cannot "
-               "converge) must notify someone or act; set sagemaker.alarm_topic_arn in the spec.")
+        yield (
+            "alarmActions is empty: in prod an alarm (latency, errors, queue, a downsizing switch that cannot "
+            "converge) must notify someone or act; set sagemaker.alarm_topic_arn in the spec."
+        )
 
 
 # --- prod baseline ------------------------------------------------------------------------------------------------
+
 
 def _check_prod_baseline(resource: Resource) -> Iterator[str]:
     if not resource.is_prod:
@@ -61,13 +64,14 @@ def _check_prod_baseline(resource: Resource) -> Iterator[str]:
         for i, variant in enumerate(as_list(resource.get("productionVariants"))):
             if get(variant, "serverlessConfig") is not None:
                 yield (
-                    f"productionVariants[{i}] is serverless: prod needs provisioned instances "
-                    f"({PROD_MIN_INSTANCES}+)."
+                    f"productionVariants[{i}] is serverless: prod needs provisioned instances ({PROD_MIN_INSTANCES}+)."
                 )
             elif _below(get(variant, "initialInstanceCount"), PROD_MIN_INSTANCES):
                 count = get(variant, "initialInstanceCount")
-                yield (f"productionVariants[{i}].initialInstanceCount is {count}; prod needs >= {PROD_MIN_INSTANCES} so "
-                       "SageMaker spreads the baseline over Availability Zones and survives an instance loss.")
+                yield (
+                    f"productionVariants[{i}].initialInstanceCount is {count}; prod needs >= {PROD_MIN_INSTANCES} so "
+                    "SageMaker spreads the baseline over Availability Zones and survives an instance loss."
+                )
     elif resource.type == NODE_GROUP:
         if str(resource.get("capacityType", default="ON_DEMAND")).upper() == "SPOT":
             return  # burst capacity; the baseline is the on-demand/reserved group
@@ -91,43 +95,65 @@ def _check_zone_spread(resource: Resource) -> Iterator[str]:
     spec = kubernetes.pod_spec(resource)
     spread = any(get(c, "topologyKey") == ZONE_KEY for c in as_list(get(spec, "topologySpreadConstraints")))
     anti = as_list(get(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
-    anti += [get(t, "podAffinityTerm") for t in as_list(get(spec, "affinity", "podAntiAffinity",
-                                                           "preferredDuringSchedulingIgnoredDuringExecution"))]
+    anti += [
+        get(t, "podAffinityTerm")
+        for t in as_list(get(spec, "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution"))
+    ]
     if not spread and not any(get(t, "topologyKey") == ZONE_KEY for t in anti):
-        yield (f"no topologySpreadConstraints (or podAntiAffinity) on {ZONE_KEY}: prod replicas may all land in "
-               "one Availability Zone.")
+        yield (
+            f"no topologySpreadConstraints (or podAntiAffinity) on {ZONE_KEY}: prod replicas may all land in "
+            "one Availability Zone."
+        )
 
 
 # --- disruption and scaling ---------------------------------------------------------------------------------------
+
 
 def _check_pdb(resource: Resource) -> Iterator[str]:
     max_unavailable = resource.get("spec", "maxUnavailable")
     min_available = resource.get("spec", "minAvailable")
     if max_unavailable is not None and str(max_unavailable).strip().rstrip("%") in ("0", "0.0"):
-        yield (f"spec.maxUnavailable is {max_unavailable!r}: no pod may ever be evicted, so node drains, spot "
-               "rebalancing and Karpenter consolidation block. Allow at least 1.")
+        yield (
+            f"spec.maxUnavailable is {max_unavailable!r}: no pod may ever be evicted, so node drains, spot "
+            "rebalancing and Karpenter consolidation block. Allow at least 1."
+        )
     if isinstance(min_available, str) and min_available.strip() == "100%":
         yield "spec.minAvailable is '100%': no pod may ever be evicted. Use maxUnavailable: 1."
 
 
 def _stabilization_findings(resource: Resource) -> Iterator[tuple[str, Any]]:
     if resource.type == HPA:
-        yield "spec.behavior.scaleDown.stabilizationWindowSeconds", resource.get(
-            "spec", "behavior", "scaleDown", "stabilizationWindowSeconds")
+        yield (
+            "spec.behavior.scaleDown.stabilizationWindowSeconds",
+            resource.get("spec", "behavior", "scaleDown", "stabilizationWindowSeconds"),
+        )
     elif resource.type == SCALED_OBJECT:
-        yield "spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds", resource.get(
-            "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior", "scaleDown", "stabilizationWindowSeconds")
+        yield (
+            "spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds",
+            resource.get(
+                "spec",
+                "advanced",
+                "horizontalPodAutoscalerConfig",
+                "behavior",
+                "scaleDown",
+                "stabilizationWindowSeconds",
+            ),
+        )
     elif resource.type == SCALING_POLICY:
-        yield "targetTrackingScalingPolicyConfiguration.scaleInCooldown", resource.get(
-            "targetTrackingScalingPolicyConfiguration", "scaleInCooldown")
+        yield (
+            "targetTrackingScalingPolicyConfiguration.scaleInCooldown",
+            resource.get("targetTrackingScalingPolicyConfiguration", "scaleInCooldown"),
+        )
 
 
 def _check_stabilization(resource: Resource) -> Iterator[str]:
     for path, value in _stabilization_findings(resource):
         seconds = number(value)
         if seconds is not None and seconds < MIN_SCALE_DOWN_STABILIZATION_SECONDS:
-            yield (f"{path} is {seconds:g} s; scale-down must wait >= {MIN_SCALE_DOWN_STABILIZATION_SECONDS} s "
-                   "(use 600 s if replicas flap): a GPU replica costs minutes of cold start to bring back.")
+            yield (
+                f"{path} is {seconds:g} s; scale-down must wait >= {MIN_SCALE_DOWN_STABILIZATION_SECONDS} s "
+                "(use 600 s if replicas flap): a GPU replica costs minutes of cold start to bring back."
+            )
 
 
 def _requirement(requirements: list[Any], key: str) -> Mapping[str, Any] | None:
@@ -154,8 +180,10 @@ def _check_spot_diversified(resource: Resource) -> Iterator[str]:
         if str(resource.get("capacityType", default="")).upper() == "SPOT":
             types = as_list(resource.get("instanceTypes"))
             if len(types) < MIN_SPOT_INSTANCE_TYPES:
-                yield (f"spot node group lists {len(types)} instance type(s) {types}; list >= "
-                       f"{MIN_SPOT_INSTANCE_TYPES} (e.g. g6e, g5, g6 sizes) so one reclaimed pool does not drain it.")
+                yield (
+                    f"spot node group lists {len(types)} instance type(s) {types}; list >= "
+                    f"{MIN_SPOT_INSTANCE_TYPES} (e.g. g6e, g5, g6 sizes) so one reclaimed pool does not drain it."
+                )
         return
     requirements = as_list(resource.get("spec", "template", "spec", "requirements"))
     capacity = _requirement(requirements, CAPACITY_TYPE_KEY)
@@ -163,8 +191,10 @@ def _check_spot_diversified(resource: Resource) -> Iterator[str]:
         return  # Karpenter launches on-demand only unless spot is requested
     count = _distinct_instance_types(requirements)
     if count is not None and count < MIN_SPOT_INSTANCE_TYPES:
-        yield (f"spot NodePool allows {count} instance type(s); allow >= {MIN_SPOT_INSTANCE_TYPES} across GPU families "
-               f"({INSTANCE_TYPE_KEY} or {INSTANCE_FAMILY_KEY} x {INSTANCE_SIZE_KEY}).")
+        yield (
+            f"spot NodePool allows {count} instance type(s); allow >= {MIN_SPOT_INSTANCE_TYPES} across GPU families "
+            f"({INSTANCE_TYPE_KEY} or {INSTANCE_FAMILY_KEY} x {INSTANCE_SIZE_KEY})."
+        )
 
 
 def _check_gpu_headroom(resource: Resource) -> Iterator[str]:
@@ -176,8 +206,10 @@ def _check_gpu_headroom(resource: Resource) -> Iterator[str]:
     if headroom is None or not 0 <= headroom < 1:
         yield f"{key}={value!r} is not a fraction between 0 and 1."
     elif headroom < MIN_GPU_MEMORY_HEADROOM:
-        yield (f"{key}={value} leaves less than {MIN_GPU_MEMORY_HEADROOM:.0%} of GPU memory free for KV-cache growth "
-               "and fragmentation; size for more GPUs or a smaller precision.")
+        yield (
+            f"{key}={value} leaves less than {MIN_GPU_MEMORY_HEADROOM:.0%} of GPU memory free for KV-cache growth "
+            "and fragmentation; size for more GPUs or a smaller precision."
+        )
 
 
 PROD_ALARMS_NOTIFY = LlamaRule(
@@ -187,8 +219,10 @@ PROD_ALARMS_NOTIFY = LlamaRule(
     check=_check_prod_alarm_actions,
     enforcement_level=MANDATORY,
     severity=Severity.HIGH,
-    citations=[aws_config("cloudwatch-alarm-action-check"),
-               ours("alarms notify someone", "docs/policies.md#our-rules")],
+    citations=[
+        aws_config("cloudwatch-alarm-action-check"),
+        ours("alarms notify someone", "docs/policies.md#our-rules"),
+    ],
     remediation="Set sagemaker.alarm_topic_arn (an SNS topic) in the prod spec.",
 )
 PROD_BASELINE = LlamaRule(
@@ -198,8 +232,10 @@ PROD_BASELINE = LlamaRule(
     check=_check_prod_baseline,
     enforcement_level=MANDATORY,
     severity=Severity.HIGH,
-    citations=[aws_config("sagemaker-endpoint-config-prod-instance-count"),
-               ours("reserved baseline >= 2 in prod", "docs/policies.md#our-rules")],
+    citations=[
+        aws_config("sagemaker-endpoint-config-prod-instance-count"),
+        ours("reserved baseline >= 2 in prod", "docs/policies.md#our-rules"),
+    ],
     remediation="Raise the baseline count / minSize / minReplicas to 2 or more in prod.",
 )
 ZONE_SPREAD = LlamaRule(
@@ -208,8 +244,9 @@ ZONE_SPREAD = LlamaRule(
     resource_types=[kubernetes.DEPLOYMENT, kubernetes.STATEFUL_SET],
     check=_check_zone_spread,
     enforcement_level=ADVISORY,
-    citations=[ours("spread replicas across zones",
-                    "https://docs.aws.amazon.com/eks/latest/best-practices/application.html")],
+    citations=[
+        ours("spread replicas across zones", "https://docs.aws.amazon.com/eks/latest/best-practices/application.html")
+    ],
     remediation=f"Add topologySpreadConstraints with topologyKey {ZONE_KEY}.",
 )
 PDB_ALLOWS_DISRUPTION = LlamaRule(
@@ -218,8 +255,9 @@ PDB_ALLOWS_DISRUPTION = LlamaRule(
     resource_types=[PDB],
     check=_check_pdb,
     enforcement_level=MANDATORY,
-    citations=[ours("PDB must allow >= 1 disruption",
-                    "https://kubernetes.io/docs/tasks/run-application/configure-pdb/")],
+    citations=[
+        ours("PDB must allow >= 1 disruption", "https://kubernetes.io/docs/tasks/run-application/configure-pdb/")
+    ],
     remediation="Use maxUnavailable: 1.",
 )
 SCALE_DOWN_STABILIZATION = LlamaRule(
@@ -228,11 +266,14 @@ SCALE_DOWN_STABILIZATION = LlamaRule(
     resource_types=[HPA, SCALED_OBJECT, SCALING_POLICY],
     check=_check_stabilization,
     enforcement_level=MANDATORY,
-    citations=[ours("scale-down stabilisation 300 s",
-                    "https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#stabilization-window")],
+    citations=[
+        ours(
+            "scale-down stabilisation 300 s",
+            "https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#stabilization-window",
+        )
+    ],
     remediation=(
-        "Set the scale-down stabilisation window / scale-in cooldown to >= "
-        f"{MIN_SCALE_DOWN_STABILIZATION_SECONDS}."
+        f"Set the scale-down stabilisation window / scale-in cooldown to >= {MIN_SCALE_DOWN_STABILIZATION_SECONDS}."
     ),
 )
 SPOT_DIVERSIFIED = LlamaRule(
@@ -241,8 +282,12 @@ SPOT_DIVERSIFIED = LlamaRule(
     resource_types=[NODE_POOL, NODE_GROUP],
     check=_check_spot_diversified,
     enforcement_level=MANDATORY,
-    citations=[ours("diversify spot GPU instance types",
-                    "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-best-practices.html")],
+    citations=[
+        ours(
+            "diversify spot GPU instance types",
+            "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-best-practices.html",
+        )
+    ],
     remediation="List several GPU instance types (g6e/g5/g6) for spot pools.",
 )
 GPU_HEADROOM = LlamaRule(
@@ -255,4 +300,12 @@ GPU_HEADROOM = LlamaRule(
     remediation="Pick more GPUs or a lower precision so the model leaves >= 15 % of GPU memory free.",
 )
 
-RULES = [PROD_ALARMS_NOTIFY, PROD_BASELINE, ZONE_SPREAD, PDB_ALLOWS_DISRUPTION, SCALE_DOWN_STABILIZATION, SPOT_DIVERSIFIED, GPU_HEADROOM]
+RULES = [
+    PROD_ALARMS_NOTIFY,
+    PROD_BASELINE,
+    ZONE_SPREAD,
+    PDB_ALLOWS_DISRUPTION,
+    SCALE_DOWN_STABILIZATION,
+    SPOT_DIVERSIFIED,
+    GPU_HEADROOM,
+]

@@ -47,7 +47,9 @@ def checkov(check_id: str, source_path: str) -> Citation:
 
 def aws_config(rule_name: str) -> Citation:
     """An AWS Config managed rule, linked to its documentation page."""
-    return Citation("aws-config", rule_name, f"https://docs.aws.amazon.com/config/latest/developerguide/{rule_name}.html")
+    return Citation(
+        "aws-config", rule_name, f"https://docs.aws.amazon.com/config/latest/developerguide/{rule_name}.html"
+    )
 
 
 def ours(topic: str, url: str = "docs/policies.md#our-rules") -> Citation:

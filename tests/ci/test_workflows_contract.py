@@ -74,7 +74,7 @@ def test_deploy_goes_dev_and_dev_eks_then_staging_then_both_prods_behind_an_envi
 
 
 def test_every_stack_is_previewed_and_deployed_and_nothing_else() -> None:
-    stacks = {p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")}
+    stacks = {p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")}
     previewed = load(GITHUB / "workflows" / "preview.yml")["jobs"]["preview"]["strategy"]["matrix"]["environment"]
     deployed = [job["with"]["environment"] for job in load(GITHUB / "workflows" / "deploy.yml")["jobs"].values()]
     assert set(previewed) == stacks and set(deployed) == stacks, stacks

@@ -15,7 +15,9 @@ from llama_infra.plan.record import run_plan
 PREVIEW = pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
 
 NODE_POOL = {
-    "apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "llama-burst-spot"},
+    "apiVersion": "karpenter.sh/v1",
+    "kind": "NodePool",
+    "metadata": {"name": "llama-burst-spot"},
     "spec": {
         "weight": 50,
         "template": {
@@ -29,22 +31,36 @@ NODE_POOL = {
             },
         },
         "limits": {"nvidia.com/gpu": "16"},
-        "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "300s",
-                       "budgets": [{"nodes": "100%", "reasons": ["Empty"]}]},
+        "disruption": {
+            "consolidationPolicy": "WhenEmpty",
+            "consolidateAfter": "300s",
+            "budgets": [{"nodes": "100%", "reasons": ["Empty"]}],
+        },
     },
 }
 NODE_CLASS = {
-    "apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "llama-gpu"},
-    "spec": {"amiSelectorTerms": [{"alias": "al2023@latest"}], "role": "llama-node",
-             "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "c"}}],
-             "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": "c"}}]},
+    "apiVersion": "karpenter.k8s.aws/v1",
+    "kind": "EC2NodeClass",
+    "metadata": {"name": "llama-gpu"},
+    "spec": {
+        "amiSelectorTerms": [{"alias": "al2023@latest"}],
+        "role": "llama-node",
+        "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "c"}}],
+        "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": "c"}}],
+    },
 }
 
 
 def _violations(obj: dict, preview: bool) -> list:
     def program():
-        k8s.apiextensions.CustomResource(obj["metadata"]["name"], api_version=obj["apiVersion"], kind=obj["kind"],
-                                         metadata=obj["metadata"], spec=obj["spec"])
+        k8s.apiextensions.CustomResource(
+            obj["metadata"]["name"],
+            api_version=obj["apiVersion"],
+            kind=obj["kind"],
+            metadata=obj["metadata"],
+            spec=obj["spec"],
+        )
+
     try:
         run_plan(program, preview=preview)
     except ContractError as e:
@@ -77,18 +93,26 @@ def test_a_rule_under_list_items_is_evaluated_for_each_item_and_names_it(preview
     found = {(v.field, v.problem.split(" (CEL")[0]) for v in _violations(pool, preview)}
     assert found == {
         ("spec.template.spec.requirements[2].key", 'label "kubernetes.io/hostname" is restricted'),
-        ("spec.template.spec.requirements",
-         "requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a single positive integer value"),
+        (
+            "spec.template.spec.requirements",
+            "requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a single positive integer value",
+        ),
     }
 
 
 @PREVIEW
-@pytest.mark.parametrize(("alias", "message"), [
-    ("al2023", "'alias' is improperly formatted, must match the format 'family@version'"),
-    ("ubuntu@latest", "family is not supported, must be one of the following: 'al2', 'al2023', 'bottlerocket', "
-                      "'windows2019', 'windows2022', 'windows2025'"),
-    ("windows2022@v1", "windows families may only specify version 'latest'"),
-])
+@pytest.mark.parametrize(
+    ("alias", "message"),
+    [
+        ("al2023", "'alias' is improperly formatted, must match the format 'family@version'"),
+        (
+            "ubuntu@latest",
+            "family is not supported, must be one of the following: 'al2', 'al2023', 'bottlerocket', "
+            "'windows2019', 'windows2022', 'windows2025'",
+        ),
+        ("windows2022@v1", "windows families may only specify version 'latest'"),
+    ],
+)
 def test_an_ami_alias_karpenter_would_refuse_is_refused(preview, alias, message):
     """The rules that need Kubernetes' own CEL functions (`split`, `find`) are evaluated too."""
     node_class = copy.deepcopy(NODE_CLASS)
@@ -101,16 +125,19 @@ def test_an_alias_family_and_a_conflicting_ami_family_is_refused():
     node_class = copy.deepcopy(NODE_CLASS)
     node_class["spec"]["amiFamily"] = "Bottlerocket"
     (problem,) = [p for _path, p, _c in kube.object_problems(node_class)]
-    assert problem.startswith("if set, amiFamily must be 'AL2023' or 'Custom' when using an AL2023 alias (CEL rule "
-                              "`!has(self.amiFamily) || (self.amiSelectorTerms.exists(x, has(x.alias) && "
-                              "x.alias.find('^[^@]+') == 'al2023')")
+    assert problem.startswith(
+        "if set, amiFamily must be 'AL2023' or 'Custom' when using an AL2023 alias (CEL rule "
+        "`!has(self.amiFamily) || (self.amiSelectorTerms.exists(x, has(x.alias) && "
+        "x.alias.find('^[^@]+') == 'al2023')"
+    )
 
 
 def test_a_rule_that_cannot_be_evaluated_on_the_value_refuses_the_object():
     """The API server refuses an object whose rule errors (here `int('two')`), as it refuses a false one."""
     pool = copy.deepcopy(NODE_POOL)
     pool["spec"]["template"]["spec"]["requirements"].append(
-        {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["two"]})
+        {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["two"]}
+    )
     ((path, problem, contract),) = kube.object_problems(pool)
     assert path == "spec.template.spec.requirements" and contract == kube.CRD_CEL
     assert "cannot be evaluated on this value" in problem and "two" in problem
@@ -149,6 +176,7 @@ def test_the_rules_not_evaluated_offline_are_listed_with_the_reason_and_do_not_g
 
 def test_a_rule_calling_a_function_nobody_implements_is_listed_not_guessed():
     rule = kube_cel.Rule(("spec",), "quantity(self.limit).isLessThan(quantity('1Gi'))", "too small")
-    assert kube_cel.not_evaluated(rule) == ("calls isLessThan, quantity, which neither cel-python nor llama-infra "
-                                            "implements")
+    assert kube_cel.not_evaluated(rule) == (
+        "calls isLessThan, quantity, which neither cel-python nor llama-infra implements"
+    )
     assert kube_cel.problems({"spec": {"limit": "2Gi"}}, [rule]) == []

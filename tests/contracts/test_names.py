@@ -33,7 +33,7 @@ def test_fit_keeps_the_end_that_tells_names_apart():
     day = naming.fit("e" * 40 + "-" + "w" * 40 + "-day", 64, keep="-day")
     night = naming.fit("e" * 40 + "-" + "w" * 40 + "-night", 64, keep="-night")
     assert day.endswith("-day") and night.endswith("-night") and len(day) <= 64 and len(night) <= 64
-    assert day[:-len("-day")] != night[:-len("-night")]
+    assert day[: -len("-day")] != night[: -len("-night")]
 
 
 def test_a_logical_name_is_shortened_only_as_far_as_the_tighter_limit_needs():
@@ -52,9 +52,9 @@ def _long_names(tmp: Path) -> Path:
     yaml = YAML()
     for f in (STACKS / "specs").glob("*.yaml"):
         doc = yaml.load(f.read_text())
-        doc["name"] = (doc["name"] + "-" + "x" * SPEC_NAME_MAX)[:SPEC_NAME_MAX - 1] + "z"
+        doc["name"] = (doc["name"] + "-" + "x" * SPEC_NAME_MAX)[: SPEC_NAME_MAX - 1] + "z"
         for i, window in enumerate(doc.get("schedules") or []):
-            window["name"] = (window["name"] + "-" + "w" * SPEC_NAME_MAX)[:SPEC_NAME_MAX - 1] + str(i)
+            window["name"] = (window["name"] + "-" + "w" * SPEC_NAME_MAX)[: SPEC_NAME_MAX - 1] + str(i)
         with open(tmp / "specs" / f.name, "w") as out:
             yaml.dump(doc, out)
         spec = load_spec(tmp / "specs" / f.name)

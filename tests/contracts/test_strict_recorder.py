@@ -17,8 +17,14 @@ from llama_infra.contracts import ContractError, autonaming
 from llama_infra.plan.record import run_plan, run_program
 
 PREVIEW = pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 def violations(program, preview: bool, *, plan: bool = True) -> list:
@@ -48,8 +54,12 @@ def test_an_autonamed_event_target_id_over_64_characters_is_refused_as_eventbrid
 def test_an_explicit_short_target_id_passes(preview):
     def program():
         rule = aws.cloudwatch.EventRule("rule", event_pattern=json.dumps({"source": ["aws.ec2"]}))
-        aws.cloudwatch.EventTarget("x" * 70, rule=rule.name, arn="arn:aws:sqs:us-east-1:123456789012:q",
-                                   target_id="karpenter-spot-interruption")
+        aws.cloudwatch.EventTarget(
+            "x" * 70,
+            rule=rule.name,
+            arn="arn:aws:sqs:us-east-1:123456789012:q",
+            target_id="karpenter-spot-interruption",
+        )
 
     assert violations(program, preview) == []
 
@@ -80,14 +90,26 @@ def test_a_role_whose_logical_name_leaves_no_room_for_the_suffix_is_a_violation(
 @PREVIEW
 def test_botocore_shapes_catch_enums_ranges_lengths_and_patterns(preview):
     def program():
-        aws.sagemaker.EndpointConfiguration("cfg", name="bad_name!", production_variants=[
-            aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                variant_name="v", model_name="m", instance_type="ml.g5.huge", initial_instance_count=1,
-                container_startup_health_check_timeout_in_seconds=7200)])
+        aws.sagemaker.EndpointConfiguration(
+            "cfg",
+            name="bad_name!",
+            production_variants=[
+                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name="v",
+                    model_name="m",
+                    instance_type="ml.g5.huge",
+                    initial_instance_count=1,
+                    container_startup_health_check_timeout_in_seconds=7200,
+                )
+            ],
+        )
 
     found = {v.field: v for v in violations(program, preview)}
-    assert set(found) == {"name", "productionVariants[0].instanceType",
-                          "productionVariants[0].containerStartupHealthCheckTimeoutInSeconds"}
+    assert set(found) == {
+        "name",
+        "productionVariants[0].instanceType",
+        "productionVariants[0].containerStartupHealthCheckTimeoutInSeconds",
+    }
     assert "must match" in found["name"].problem
     assert "ml.g5.12xlarge" in found["productionVariants[0].instanceType"].problem  # the enum, from botocore
     assert "between 60 and 3600" in found["productionVariants[0].containerStartupHealthCheckTimeoutInSeconds"].problem
@@ -96,10 +118,15 @@ def test_botocore_shapes_catch_enums_ranges_lengths_and_patterns(preview):
 @PREVIEW
 def test_an_endpoint_config_name_over_63_characters_is_refused(preview):
     def program():
-        aws.sagemaker.EndpointConfiguration("c", name="n" * 64, production_variants=[
-            aws.sagemaker.EndpointConfigurationProductionVariantArgs(variant_name="v", model_name="m",
-                                                                     instance_type="ml.g5.12xlarge",
-                                                                     initial_instance_count=1)])
+        aws.sagemaker.EndpointConfiguration(
+            "c",
+            name="n" * 64,
+            production_variants=[
+                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name="v", model_name="m", instance_type="ml.g5.12xlarge", initial_instance_count=1
+                )
+            ],
+        )
 
     (v,) = violations(program, preview)
     assert v.field == "name" and "at most 63 characters" in v.problem and "EndpointConfigName" in v.contract
@@ -117,19 +144,30 @@ def test_inputs_from_other_resources_outputs_are_not_held_against_mock_values(pr
 
 @PREVIEW
 def test_iam_policies_are_held_against_the_grammar_and_every_action_against_botocore(preview):
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["sagemaker:InvokeEndpoints", "sagemaker:DescribeEndpoint", "iam:PassRole",
-                                       "logs:Put*"], "Resource": "*"},
-        {"Effect": "Permit", "Action": "s3:GetObject"}]})
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["sagemaker:InvokeEndpoints", "sagemaker:DescribeEndpoint", "iam:PassRole", "logs:Put*"],
+                    "Resource": "*",
+                },
+                {"Effect": "Permit", "Action": "s3:GetObject"},
+            ],
+        }
+    )
 
     def program():
         role = aws.iam.Role("role", assume_role_policy=TRUST)
         aws.iam.RolePolicy("policy", role=role.name, policy=policy)
 
     found = {(v.field, v.problem) for v in violations(program, preview)}
-    assert found == {("policy.Statement[0].Action[0]", "sagemaker has no operation 'InvokeEndpoints'"),
-                     ("policy.Statement[1].Effect", "must be Allow or Deny"),
-                     ("policy.Statement[1]", "needs exactly one of Resource, NotResource")}
+    assert found == {
+        ("policy.Statement[0].Action[0]", "sagemaker has no operation 'InvokeEndpoints'"),
+        ("policy.Statement[1].Effect", "must be Allow or Deny"),
+        ("policy.Statement[1]", "needs exactly one of Resource, NotResource"),
+    }
 
 
 @PREVIEW
@@ -143,11 +181,18 @@ def test_a_trust_policy_needs_a_principal(preview):
 def test_kubernetes_objects_are_checked_strictly_against_the_release_schema(preview):
     def program():
         k8s.core.v1.ConfigMap("ok", metadata={"name": "ok"}, data={"a": "b"})
-        k8s.apps.v1.Deployment("web", metadata={"name": "web"}, spec={
-            "replica": 2,  # typo: the API server would drop it silently
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}},
-                         "spec": {"containers": [{"name": "web", "image": "nginx"}]}}})
+        k8s.apps.v1.Deployment(
+            "web",
+            metadata={"name": "web"},
+            spec={
+                "replica": 2,  # typo: the API server would drop it silently
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx"}]},
+                },
+            },
+        )
 
     (v,) = violations(program, preview)
     assert v.resource_type == "kubernetes:apps/v1:Deployment" and v.field == "spec"
@@ -158,11 +203,17 @@ def test_kubernetes_objects_are_checked_strictly_against_the_release_schema(prev
 def test_an_inference_component_is_held_against_sagemaker_create_inference_component(preview):
     def program():
         aws_native.sagemaker.InferenceComponent(
-            "ic", endpoint_name="ep", variant_name="AllTraffic",
+            "ic",
+            endpoint_name="ep",
+            variant_name="AllTraffic",
             specification=aws_native.sagemaker.InferenceComponentSpecificationArgs(
-                model_name="m", compute_resource_requirements=aws_native.sagemaker
-                .InferenceComponentComputeResourceRequirementsArgs(min_memory_required_in_mb=64)),
-            runtime_config=aws_native.sagemaker.InferenceComponentRuntimeConfigArgs(copy_count=-1))
+                model_name="m",
+                compute_resource_requirements=aws_native.sagemaker.InferenceComponentComputeResourceRequirementsArgs(
+                    min_memory_required_in_mb=64
+                ),
+            ),
+            runtime_config=aws_native.sagemaker.InferenceComponentRuntimeConfigArgs(copy_count=-1),
+        )
 
     found = {v.field for v in violations(program, preview)}
     assert found == {"specification.computeResourceRequirements.minMemoryRequiredInMb", "runtimeConfig.copyCount"}
@@ -171,8 +222,7 @@ def test_an_inference_component_is_held_against_sagemaker_create_inference_compo
 def test_the_strict_recorder_can_be_turned_off_for_a_deliberately_broken_program():
     from llama_infra.plan.record import RecordingMocks
 
-    run = run_program(lambda: aws.iam.Role("r" * 80, assume_role_policy="{}"),
-                      mocks=RecordingMocks(strict=False))
+    run = run_program(lambda: aws.iam.Role("r" * 80, assume_role_policy="{}"), mocks=RecordingMocks(strict=False))
     assert [r.name for r in run.resources] == ["r" * 80]
 
 
@@ -192,11 +242,20 @@ def test_the_message_names_resource_field_limit_and_value():
 @PREVIEW
 def test_custom_resources_are_held_against_the_pinned_crds(preview):
     """tests/conftest.py registers ../shared/data/upstream's KEDA and Karpenter CRDs (LLAMA_INFRA_CRDS)."""
+
     def program():
         k8s.apiextensions.CustomResource(
-            "so", api_version="keda.sh/v1alpha1", kind="ScaledObject", metadata={"name": "so"},
-            spec={"scaleTargetRef": {"name": "web"}, "minReplicaCount": 1, "pollingInteval": 15,  # typo
-                  "triggers": [{"type": "prometheus", "metadata": {"query": "x", "threshold": "5"}}]})
+            "so",
+            api_version="keda.sh/v1alpha1",
+            kind="ScaledObject",
+            metadata={"name": "so"},
+            spec={
+                "scaleTargetRef": {"name": "web"},
+                "minReplicaCount": 1,
+                "pollingInteval": 15,  # typo
+                "triggers": [{"type": "prometheus", "metadata": {"query": "x", "threshold": "5"}}],
+            },
+        )
 
     (v,) = violations(program, preview)
     assert v.resource_type == "kubernetes:keda.sh/v1alpha1:ScaledObject" and v.field == "spec"

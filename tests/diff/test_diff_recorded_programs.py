@@ -13,18 +13,33 @@ from llama_infra.plan.record import record
 
 def endpoint_program(instance_type: str, max_capacity: int, min_capacity: int = 2, tags: dict | None = None):
     def program() -> None:
-        model = aws.sagemaker.Model("llama-model", execution_role_arn="arn:aws:iam::123456789012:role/sm",
-                                    primary_container={"image": "vllm:0.6", "environment": {"TP": "8"}})
+        model = aws.sagemaker.Model(
+            "llama-model",
+            execution_role_arn="arn:aws:iam::123456789012:role/sm",
+            primary_container={"image": "vllm:0.6", "environment": {"TP": "8"}},
+        )
         config = aws.sagemaker.EndpointConfiguration(
-            "llama-config", tags=tags,
-            production_variants=[{"variant_name": "AllTraffic", "model_name": model.name,
-                                  "instance_type": instance_type, "initial_instance_count": 2}])
+            "llama-config",
+            tags=tags,
+            production_variants=[
+                {
+                    "variant_name": "AllTraffic",
+                    "model_name": model.name,
+                    "instance_type": instance_type,
+                    "initial_instance_count": 2,
+                }
+            ],
+        )
         aws.sagemaker.Endpoint("llama-endpoint", name="llama-70b", endpoint_config_name=config.name)
         aws.appautoscaling.Target(
-            "llama-scaling", service_namespace="sagemaker", resource_id="endpoint/llama-70b/variant/AllTraffic",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount", min_capacity=min_capacity,
+            "llama-scaling",
+            service_namespace="sagemaker",
+            resource_id="endpoint/llama-70b/variant/AllTraffic",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            min_capacity=min_capacity,
             max_capacity=max_capacity,
-            opts=pulumi.ResourceOptions(ignore_changes=["minCapacity"]))  # like an autoscaler-owned count
+            opts=pulumi.ResourceOptions(ignore_changes=["minCapacity"]),
+        )  # like an autoscaler-owned count
 
     return program
 
@@ -51,7 +66,8 @@ def test_new_instance_type_replaces_the_endpoint_config_and_updates_the_endpoint
     assert ops == {"llama-config": "replace", "llama-endpoint": "update", "llama-scaling": "update"}
     config = next(c for c in diff.changes if c.name == "llama-config")
     assert [(f.path, f.before, f.after) for f in config.fields] == [
-        ("productionVariants[0].instanceType", "ml.p4d.24xlarge", "ml.p5.48xlarge")]
+        ("productionVariants[0].instanceType", "ml.p4d.24xlarge", "ml.p5.48xlarge")
+    ]
     assert "new endpoint configuration" in config.replacements[0].why
     assert config.replacements[0].source.endswith("sagemaker/endpoint_configuration.go")
     endpoint = next(c for c in diff.changes if c.name == "llama-endpoint")
@@ -67,15 +83,23 @@ def test_ignored_and_tag_only_changes() -> None:
     # apart, as a change Pulumi will not apply
     assert [(c.name, c.op) for c in diff.changes] == [("llama-config", "update")]
     assert [(i.name, [(f.path, f.before, f.after) for f in i.fields]) for i in diff.ignored] == [
-        ("llama-scaling", [("minCapacity", 2, 4)])]
+        ("llama-scaling", [("minCapacity", 2, 4)])
+    ]
 
 
 def test_created_and_deleted_resources() -> None:
     def extra() -> None:
         endpoint_program("ml.p4d.24xlarge", 6)()
-        aws.cloudwatch.MetricAlarm("llama-5xx", comparison_operator="GreaterThanThreshold", evaluation_periods=1,
-                                   metric_name="Invocation5XXErrors", namespace="AWS/SageMaker", period=60,
-                                   statistic="Sum", threshold=1)
+        aws.cloudwatch.MetricAlarm(
+            "llama-5xx",
+            comparison_operator="GreaterThanThreshold",
+            evaluation_periods=1,
+            metric_name="Invocation5XXErrors",
+            namespace="AWS/SageMaker",
+            period=60,
+            statistic="Sum",
+            threshold=1,
+        )
 
     base = record(extra)
     head = record(endpoint_program("ml.p4d.24xlarge", 6))
@@ -86,10 +110,17 @@ def test_created_and_deleted_resources() -> None:
 def test_fixed_name_replacement_deletes_first() -> None:
     def endpoint(config_name: str):
         return lambda: aws.sagemaker.EndpointConfiguration(
-            "cfg", name=config_name, production_variants=[{"model_name": "m", "instance_type": "ml.g5.2xlarge"}])
+            "cfg", name=config_name, production_variants=[{"model_name": "m", "instance_type": "ml.g5.2xlarge"}]
+        )
 
-    same_name = compare(record(endpoint("cfg-a")), record(lambda: aws.sagemaker.EndpointConfiguration(
-        "cfg", name="cfg-a", production_variants=[{"model_name": "m", "instance_type": "ml.g6.2xlarge"}])))
+    same_name = compare(
+        record(endpoint("cfg-a")),
+        record(
+            lambda: aws.sagemaker.EndpointConfiguration(
+                "cfg", name="cfg-a", production_variants=[{"model_name": "m", "instance_type": "ml.g6.2xlarge"}]
+            )
+        ),
+    )
     (change,) = same_name.changes
     assert change.op == "replace" and change.delete_before_replace
     renamed = compare(record(endpoint("cfg-a")), record(endpoint("cfg-b")))
@@ -101,8 +132,16 @@ def test_program_declared_replace_on_changes_is_honoured() -> None:
     def alarm(threshold: float, replace: bool):
         opts = pulumi.ResourceOptions(replace_on_changes=["threshold"] if replace else None)
         return lambda: aws.cloudwatch.MetricAlarm(
-            "a", comparison_operator="GreaterThanThreshold", evaluation_periods=1, metric_name="m",
-            namespace="n", period=60, statistic="Sum", threshold=threshold, opts=opts)
+            "a",
+            comparison_operator="GreaterThanThreshold",
+            evaluation_periods=1,
+            metric_name="m",
+            namespace="n",
+            period=60,
+            statistic="Sum",
+            threshold=threshold,
+            opts=opts,
+        )
 
     assert compare(record(alarm(1, False)), record(alarm(2, False))).changes[0].op == "update"
     change = compare(record(alarm(1, True)), record(alarm(2, True))).changes[0]
@@ -112,8 +151,9 @@ def test_program_declared_replace_on_changes_is_honoured() -> None:
 
 def test_secret_inputs_show_a_change_but_not_the_value() -> None:
     def secret(value: str):
-        return lambda: aws.secretsmanager.SecretVersion("hf", secret_id="hf-token",
-                                                        secret_string=pulumi.Output.secret(value))
+        return lambda: aws.secretsmanager.SecretVersion(
+            "hf", secret_id="hf-token", secret_string=pulumi.Output.secret(value)
+        )
 
     (change,) = compare(record(secret("hf_old_value")), record(secret("hf_new_value"))).changes
     (field,) = change.fields
@@ -150,7 +190,10 @@ def test_a_new_region_replaces_regional_aws_resources() -> None:
 def test_field_changes_report_added_and_removed_paths() -> None:
     changes = field_changes({"a": {"b": 1, "c": [1, 2]}}, {"a": {"b": 2, "c": [1]}, "d": "x"})
     assert [(c.path, repr(c.before), repr(c.after)) for c in changes] == [
-        ("a.b", "1", "2"), ("d", "(absent)", "'x'"), ("a.c[1]", "2", "(absent)")]
+        ("a.b", "1", "2"),
+        ("d", "(absent)", "'x'"),
+        ("a.c[1]", "2", "(absent)"),
+    ]
 
 
 def test_assets_compare_by_content_and_json_inputs_by_path() -> None:
@@ -158,10 +201,23 @@ def test_assets_compare_by_content_and_json_inputs_by_path() -> None:
 
     def function(code: str, resource: str):
         return lambda: (
-            aws.lambda_.Function("fn", role="arn:aws:iam::123456789012:role/fn", runtime="python3.12",
-                                 handler="h.main", code=pulumi.AssetArchive({"h.py": pulumi.StringAsset(code)})),
-            aws.iam.Policy("p", policy=json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "sagemaker:UpdateEndpoint", "Resource": resource}]})))
+            aws.lambda_.Function(
+                "fn",
+                role="arn:aws:iam::123456789012:role/fn",
+                runtime="python3.12",
+                handler="h.main",
+                code=pulumi.AssetArchive({"h.py": pulumi.StringAsset(code)}),
+            ),
+            aws.iam.Policy(
+                "p",
+                policy=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "sagemaker:UpdateEndpoint", "Resource": resource}],
+                    }
+                ),
+            ),
+        )
 
     same = compare(record(function("def main(): pass", "a")), record(function("def main(): pass", "a")))
     assert same.changes == []  # a new AssetArchive object with the same content is no change

@@ -15,8 +15,13 @@ DEV_SPEC = Path(__file__).resolve().parents[2] / "stacks" / "specs" / "dev.yaml"
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
 
 
@@ -46,14 +51,19 @@ def test_file_and_git_revision_forms(repo: Path) -> None:
 def test_unknown_revision(repo: Path) -> None:
     with pytest.raises(DiffInputError) as e:
         read_spec("no-such-branch:specs/dev.yaml", cwd=repo)
-    assert str(e.value) == ("no-such-branch:specs/dev.yaml: error: unknown git revision 'no-such-branch'\n"
-                            "    fix: use a branch, tag or commit that exists (`git log --oneline`), e.g. main or "
-                            "HEAD~1")
+    assert str(e.value) == (
+        "no-such-branch:specs/dev.yaml: error: unknown git revision 'no-such-branch'\n"
+        "    fix: use a branch, tag or commit that exists (`git log --oneline`), e.g. main or "
+        "HEAD~1"
+    )
 
 
 def test_path_missing_at_revision(repo: Path) -> None:
-    with pytest.raises(DiffInputError, match=r"specs/prod.yaml does not exist at revision HEAD~1\n    fix: check "
-                       r"the path with `git ls-tree -r --name-only HEAD~1`"):
+    with pytest.raises(
+        DiffInputError,
+        match=r"specs/prod.yaml does not exist at revision HEAD~1\n    fix: check "
+        r"the path with `git ls-tree -r --name-only HEAD~1`",
+    ):
         read_spec("HEAD~1:specs/prod.yaml", cwd=repo)
 
 

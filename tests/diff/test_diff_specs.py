@@ -40,8 +40,9 @@ def test_new_instance_type_means_a_new_endpoint_configuration(tmp_path: Path) ->
     assert "new endpoint configuration" in config.replacements[0].why
     endpoint = next(c for c in result.resources.changes if c.name == "llama-8b-dev-endpoint")
     assert [f.path for f in endpoint.fields] == ["endpointConfigName"]  # moves to the new configuration
-    expected = (cost_report(load_spec(head)).cost_per_month_usd
-                - cost_report(load_spec(SPECS / "dev.yaml")).cost_per_month_usd)
+    expected = (
+        cost_report(load_spec(head)).cost_per_month_usd - cost_report(load_spec(SPECS / "dev.yaml")).cost_per_month_usd
+    )
     assert result.cost_delta_per_month_usd == pytest.approx(expected, abs=0.01)
     assert result.cost_delta_per_month_usd > 0  # L40S costs more than A10G
 
@@ -50,8 +51,9 @@ def test_with_a_night_window_the_workflow_moves_the_endpoint(tmp_path: Path) -> 
     """prod downsizes overnight: the endpoint's configuration belongs to the downsizing workflow (ignore_changes),
     so Pulumi creates the new day configuration (keeping the old one, which the live endpoint may still run) and
     publishes its name to the workflow, whose next tick switches to it while the day is in force."""
-    head = edited(tmp_path, "prod.yaml", ("instance_type: ml.p4d.24xlarge, count: 2",
-                                          "instance_type: ml.p5.48xlarge, count: 2"))
+    head = edited(
+        tmp_path, "prod.yaml", ("instance_type: ml.p4d.24xlarge, count: 2", "instance_type: ml.p5.48xlarge, count: 2")
+    )
     result = diff_refs(str(SPECS / "prod.yaml"), str(head))
     assert ops(result)["llama-70b-prod-endpoint-config"] == "replace"
     assert "llama-70b-prod-endpoint" not in ops(result)
@@ -64,8 +66,12 @@ def test_with_a_night_window_the_workflow_moves_the_endpoint(tmp_path: Path) -> 
 
 def test_new_precision_replaces_the_model_and_its_configuration(tmp_path: Path) -> None:
     # a pre-quantized precision is a checkpoint: GPTQ weights from their own prefix (no flag names the format)
-    head = edited(tmp_path, "staging.yaml", ("precision: awq", "precision: gptq"),
-                  ("llama-3.1-70b-instruct-awq/", "llama-3.1-70b-instruct-gptq/"))
+    head = edited(
+        tmp_path,
+        "staging.yaml",
+        ("precision: awq", "precision: gptq"),
+        ("llama-3.1-70b-instruct-awq/", "llama-3.1-70b-instruct-gptq/"),
+    )
     result = diff_refs(str(SPECS / "staging.yaml"), str(head))
     changes = {c.name: c for c in result.resources.changes}
     model = next(c for c in changes.values() if c.type == "aws:sagemaker/model:Model")
@@ -98,8 +104,10 @@ def test_cli_text_and_markdown(tmp_path: Path) -> None:
     runner = CliRunner()
     text = runner.invoke(app, ["diff", str(SPECS / "dev.yaml"), str(head)])
     assert text.exit_code == 0, text.output
-    assert ("+- replace aws:sagemaker/endpointConfiguration:EndpointConfiguration  llama-8b-dev-endpoint-config"
-            in text.output)
+    assert (
+        "+- replace aws:sagemaker/endpointConfiguration:EndpointConfiguration  llama-8b-dev-endpoint-config"
+        in text.output
+    )
     assert 'productionVariants[0].instanceType: "ml.g5.2xlarge" → "ml.g6e.2xlarge"' in text.output
     assert "Resources: 0 to create, 1 to update, 1 to replace, 0 to delete" in text.output
     md = runner.invoke(app, ["diff", str(SPECS / "dev.yaml"), str(head), "--format", "markdown"])
@@ -110,8 +118,13 @@ def test_cli_text_and_markdown(tmp_path: Path) -> None:
 
 
 def git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
@@ -125,20 +138,25 @@ def test_cli_git_revision_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     git(repo, "commit", "-qm", "base")
     spec.write_text((SPECS / "dev.yaml").read_text().replace("ml.g5.2xlarge", "ml.g6.2xlarge"))
     monkeypatch.chdir(repo)
-    result = CliRunner().invoke(app, ["diff", "main:stacks/specs/dev.yaml", "stacks/specs/dev.yaml",
-                                      "--format", "markdown"])
+    result = CliRunner().invoke(
+        app, ["diff", "main:stacks/specs/dev.yaml", "stacks/specs/dev.yaml", "--format", "markdown"]
+    )
     assert result.exit_code == 0, result.output
     assert "`main:stacks/specs/dev.yaml` → `stacks/specs/dev.yaml`" in result.output
     assert '`"ml.g5.2xlarge"` → `"ml.g6.2xlarge"`' in result.output
 
 
-@pytest.mark.parametrize(("base", "head", "message"), [
-    ("missing.yaml", "stacks/specs/dev.yaml", "missing.yaml: error: no such spec file"),
-    ("no-such-rev:stacks/specs/dev.yaml", "stacks/specs/dev.yaml", "unknown git revision 'no-such-rev'"),
-    ("stacks/specs/dev.yaml", "broken.yaml", "broken.yaml: 1 problem\nbroken.yaml:"),
-])
-def test_cli_bad_input_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base: str, head: str,
-                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("base", "head", "message"),
+    [
+        ("missing.yaml", "stacks/specs/dev.yaml", "missing.yaml: error: no such spec file"),
+        ("no-such-rev:stacks/specs/dev.yaml", "stacks/specs/dev.yaml", "unknown git revision 'no-such-rev'"),
+        ("stacks/specs/dev.yaml", "broken.yaml", "broken.yaml: 1 problem\nbroken.yaml:"),
+    ],
+)
+def test_cli_bad_input_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base: str, head: str, message: str
+) -> None:
     (tmp_path / "stacks" / "specs").mkdir(parents=True)
     (tmp_path / "stacks" / "specs" / "dev.yaml").write_text((SPECS / "dev.yaml").read_text())
     (tmp_path / "broken.yaml").write_text((SPECS / "dev.yaml").read_text().replace("count: 1", "count: many"))
@@ -153,8 +171,9 @@ def test_cli_bad_input_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
 def test_eks_baseline_instance_type_replaces_the_node_group(tmp_path: Path) -> None:
     good = Path(__file__).resolve().parents[1] / "data" / "good-specs" / "eks-70b-spot.yaml"
     head = tmp_path / "eks.yaml"
-    head.write_text(good.read_text().replace("baseline: {instance_type: g6e.12xlarge",
-                                             "baseline: {instance_type: g6.12xlarge"))
+    head.write_text(
+        good.read_text().replace("baseline: {instance_type: g6e.12xlarge", "baseline: {instance_type: g6.12xlarge")
+    )
     result = diff_refs(str(good), str(head))
     node_group = next(c for c in result.resources.changes if c.type == "aws:eks/nodeGroup:NodeGroup")
     assert node_group.op == "replace"
@@ -170,8 +189,11 @@ def test_named_list_items_are_matched_by_name_so_an_insert_is_one_added_item():
     queue = {"name": "queue_depth", "type": "prometheus", "metadata": {"threshold": "5"}}
     gate = {"name": "window_overnight", "type": "cron", "metadata": {"start": "0 23 * * *"}}
     changes = {c.path for c in field_changes({"triggers": [queue]}, {"triggers": [gate, queue]})}
-    assert changes == {"triggers[name=window_overnight].name", "triggers[name=window_overnight].type",
-                       "triggers[name=window_overnight].metadata.start"}
+    assert changes == {
+        "triggers[name=window_overnight].name",
+        "triggers[name=window_overnight].type",
+        "triggers[name=window_overnight].metadata.start",
+    }
     # Positional for unnamed or duplicated names; replacement rules written with [*] match both forms.
     assert {c.path for c in field_changes({"a": [1]}, {"a": [2]})} == {"a[0]"}
     dup = [{"name": "x", "v": 1}, {"name": "x", "v": 2}]

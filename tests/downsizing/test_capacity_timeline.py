@@ -64,8 +64,9 @@ DST_CHANGES = [
 
 def timeline(spec, now):
     """The plan's timeline of `spec` at `now`, with its target's cost and facts (as `llama-infra plan` builds it)."""
-    return capacity_timeline.timeline(spec, now, cost=cost_report(spec),
-                                      facts=targets.get(spec.target).timeline_facts(spec))
+    return capacity_timeline.timeline(
+        spec, now, cost=cost_report(spec), facts=targets.get(spec.target).timeline_facts(spec)
+    )
 
 
 @pytest.mark.parametrize(("zone", "day", "change"), DST_CHANGES, ids=[f"{z}-{c}" for z, _, c in DST_CHANGES])
@@ -91,8 +92,11 @@ def test_schedules_fire_at_the_intended_local_time_across_daylight_saving(zone: 
 
 
 def test_each_service_gets_its_own_cron_form():
-    spec = parse_spec(SPEC.format(zone="America/New_York", zone_slug="ny").replace(
-        '"0 22 * * *"', '"0 23 * * 1-5"').replace('"0 7 * * *"', '"30 0 * * 2-6"'))  # 90 min: room for a switch
+    spec = parse_spec(
+        SPEC.format(zone="America/New_York", zone_slug="ny")
+        .replace('"0 22 * * *"', '"0 23 * * 1-5"')
+        .replace('"0 7 * * *"', '"30 0 * * 2-6"')
+    )  # 90 min: room for a switch
     by_direction = {t.direction: t for t in transitions(spec)}
     night, day = by_direction["night"].cron, by_direction["day"].cron
     # Kubernetes / KEDA / Karpenter: 5 fields, numeric day-of-week as written
@@ -114,11 +118,17 @@ def test_timeline_shows_the_day_in_local_time_the_next_transitions_and_the_savin
     now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # 06:00 in New York
     tl = timeline(spec, now)
     assert [(s.start.strftime("%H:%M"), s.end.strftime("%H:%M"), s.config.window) for s in tl.segments] == [
-        ("00:00", "07:00", "overnight"), ("07:00", "22:00", None), ("22:00", "00:00", "overnight")]
+        ("00:00", "07:00", "overnight"),
+        ("07:00", "22:00", None),
+        ("22:00", "00:00", "overnight"),
+    ]
     assert sum(s.hours for s in tl.segments) == 24
     assert [(u.at.isoformat(), u.transition.direction) for u in tl.upcoming] == [
-        ("2026-11-23T06:45:00-05:00", "day"), ("2026-11-23T22:00:00-05:00", "night"),
-        ("2026-11-24T06:45:00-05:00", "day"), ("2026-11-24T22:00:00-05:00", "night")]
+        ("2026-11-23T06:45:00-05:00", "day"),
+        ("2026-11-23T22:00:00-05:00", "night"),
+        ("2026-11-24T06:45:00-05:00", "day"),
+        ("2026-11-24T22:00:00-05:00", "night"),
+    ]
     report = cost_report(spec)
     assert tl.schedule_saving_per_month_usd == pytest.approx(report.schedule_saving_per_month_usd, abs=0.01)
     assert tl.schedule_saving_per_month_usd >= 0  # a Savings Plan baseline is billed whatever runs at night
@@ -156,8 +166,9 @@ scaling: {scale_to_zero: true, min_replicas: 0}
     tl = timeline(spec, datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
     assert tl.wake_up_s == (low, high)
     assert f"≈{low / 60:.0f}–{high / 60:.0f} min" in render(tl)[-1]
-    assert render(tl)[-1].endswith("(instance + model cold start); meanwhile requests fail with "
-                                   "NoCapacityInvocationFailures")
+    assert render(tl)[-1].endswith(
+        "(instance + model cold start); meanwhile requests fail with NoCapacityInvocationFailures"
+    )
 
 
 def test_scale_to_zero_on_eks_says_the_router_answers_while_it_wakes():

@@ -37,8 +37,9 @@ class Built:
     def run(self, program, *, masked: bool = False) -> None:
         """Record `program` (masked: assets and archives as digests of their content, as `llama-infra diff`)."""
         mocks = RecordingMocks(REGION, autoname=False)
-        self.recording = run_program(program, project="llama-infra", stack="test", preview=self.preview,
-                                     mocks=mocks, masked=masked)
+        self.recording = run_program(
+            program, project="llama-infra", stack="test", preview=self.preview, mocks=mocks, masked=masked
+        )
 
     def build(self, spec, *, masked: bool = False, **overrides):
         """Construct the component in a Pulumi program run; returns once every resource is registered."""
@@ -49,21 +50,42 @@ class Built:
         made = {}
 
         def program():
-            day = aws.sagemaker.EndpointConfiguration("day-config", name="llama-70b-prod-day", production_variants=[
-                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                    variant_name="AllTraffic", model_name="llama-70b-fp16", instance_type="ml.p4d.24xlarge",
-                    initial_instance_count=2)])
+            day = aws.sagemaker.EndpointConfiguration(
+                "day-config",
+                name="llama-70b-prod-day",
+                production_variants=[
+                    aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                        variant_name="AllTraffic",
+                        model_name="llama-70b-fp16",
+                        instance_type="ml.p4d.24xlarge",
+                        initial_instance_count=2,
+                    )
+                ],
+            )
 
             def night_config(config, parent):
                 return aws.sagemaker.EndpointConfiguration(
-                    f"test-{config.window}-config", name=f"llama-70b-prod-{config.window}",
-                    production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                        variant_name="AllTraffic", model_name="llama-70b-awq", instance_type=config.instance_type,
-                        initial_instance_count=config.min_replicas)],
-                    opts=pulumi.ResourceOptions(parent=parent))
+                    f"test-{config.window}-config",
+                    name=f"llama-70b-prod-{config.window}",
+                    production_variants=[
+                        aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                            variant_name="AllTraffic",
+                            model_name="llama-70b-awq",
+                            instance_type=config.instance_type,
+                            initial_instance_count=config.min_replicas,
+                        )
+                    ],
+                    opts=pulumi.ResourceOptions(parent=parent),
+                )
 
-            args = dict(spec=spec, endpoint_name=ENDPOINT, endpoint_arn=ENDPOINT_ARN, day_endpoint_config=day,
-                        build_serving=night_config, day_model_name="llama-70b-fp16")
+            args = dict(
+                spec=spec,
+                endpoint_name=ENDPOINT,
+                endpoint_arn=ENDPOINT_ARN,
+                day_endpoint_config=day,
+                build_serving=night_config,
+                day_model_name="llama-70b-fp16",
+            )
             args.update(overrides)
             made["component"] = SageMakerDownsizing(f"{ENDPOINT}-downsizing", SageMakerDownsizingArgs(**args))
             return made["component"].schedule_names
@@ -108,9 +130,9 @@ def test_schedules_fire_the_workflow_at_local_night_start_and_lead_time_before_m
         assert published == tick_event
     assert tick_event["in_force_parameter"] == "/llama-infra/llama-70b-prod/downsizing/in-force"
     configs = tick_event["configurations"]
-    assert {k: (c["endpoint_config_name"], c["min_capacity"], c["max_capacity"], c["policies"])
-            for k, c in configs.items()} == {"day": ("llama-70b-prod-day", 2, 6, None),
-                                            "overnight": ("llama-70b-prod-overnight", 2, 5, None)}
+    assert {
+        k: (c["endpoint_config_name"], c["min_capacity"], c["max_capacity"], c["policies"]) for k, c in configs.items()
+    } == {"day": ("llama-70b-prod-day", 2, 6, None), "overnight": ("llama-70b-prod-overnight", 2, 5, None)}
     # budget: the transition time-out (≥ 30 min) + bake (600 s) + old-fleet wait (300 s) + one tick
     assert all(c["budget_s"] >= 1800 + 900 + 300 for c in configs.values())
     parameter = mocks.of_type("aws:ssm/parameter:Parameter")[0]
@@ -136,22 +158,32 @@ def test_lambda_ships_the_workflow_package_and_its_roles_are_least_privilege(moc
     assert workflow["ReadAndSwitchThisEndpoint"]["Resource"] == [ENDPOINT_ARN]
     assert workflow["UseTheseEndpointConfigs"]["Resource"] == [
         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/llama-70b-prod-day",
-        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/llama-70b-prod-overnight"]
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/llama-70b-prod-overnight",
+    ]
     assert workflow["ChangeVariantScaling"]["Condition"]["StringEquals"] == {
         "application-autoscaling:service-namespace": "sagemaker",
-        "application-autoscaling:scalable-dimension": "sagemaker:variant:DesiredInstanceCount"}
+        "application-autoscaling:scalable-dimension": "sagemaker:variant:DesiredInstanceCount",
+    }
     assert workflow["ConfigurationInForce"]["Resource"] == [
-        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/llama-infra/{ENDPOINT}/downsizing/in-force"]
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/llama-infra/{ENDPOINT}/downsizing/in-force"
+    ]
     assert "ContinueItself" not in workflow  # no self-invocation: ticks replace continuations
     # resource "*" only where AWS has no resource type, each documented in downsizing_iam.py
     assert {sid for sid, s in workflow.items() if s["Resource"] == "*"} == {"DescribeScaling", "PublishFailureMetric"}
     assert workflow["PublishFailureMetric"]["Condition"] == {
-        "StringEquals": {"cloudwatch:namespace": "llama-infra/Downsizing"}}
+        "StringEquals": {"cloudwatch:namespace": "llama-infra/Downsizing"}
+    }
     for s in workflow.values():
         assert all("*" not in a for a in s["Action"]), s
     scheduler = policies["llama-70b-prod-downsizing-scheduler-policy"]["Statement"]
-    assert scheduler == [{"Sid": "InvokeDownsizingWorkflow", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
-                          "Resource": [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{ENDPOINT}-downsizing"]}]
+    assert scheduler == [
+        {
+            "Sid": "InvokeDownsizingWorkflow",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{ENDPOINT}-downsizing"],
+        }
+    ]
     roles = {r.name: json.loads(r.inputs["assumeRolePolicy"]) for r in mocks.of_type("aws:iam/role:Role")}
     trust = roles["llama-70b-prod-downsizing-scheduler-role"]["Statement"][0]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
@@ -167,7 +199,8 @@ def test_failure_alarm_watches_the_workflow_metric_and_notifies_the_topic(mocks)
     assert alarm["dimensions"] == {"EndpointName": ENDPOINT}
     assert alarm["alarmActions"] == [topic]
     assert mocks.named("llama-70b-prod-downsizing-workflow").inputs["environment"]["variables"] == {
-        "ALARM_TOPIC_ARN": topic}
+        "ALARM_TOPIC_ARN": topic
+    }
     statements = json.loads(mocks.named("llama-70b-prod-downsizing-workflow-policy").inputs["policy"])["Statement"]
     assert {"Sid": "NotifyFailure", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]} in statements
     retries = mocks.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")[0].inputs
@@ -180,11 +213,15 @@ def test_default_builder_reuses_the_day_model_when_only_the_instance_type_change
     text = text.replace("ml.g6e.12xlarge", "ml.g5.48xlarge")
     spec = parse_spec(text)
     mocks.build(spec, build_serving=None)
-    [night] = [r for r in mocks.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
-               if r.name != "day-config"]
+    [night] = [
+        r for r in mocks.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration") if r.name != "day-config"
+    ]
     variant = night.inputs["productionVariants"][0]
     assert (variant["modelName"], variant["instanceType"], variant["initialInstanceCount"]) == (
-        "llama-70b-fp16", "ml.g5.48xlarge", 2)
+        "llama-70b-fp16",
+        "ml.g5.48xlarge",
+        2,
+    )
 
 
 def test_default_builder_refuses_a_model_change_with_a_clear_message(mocks):
@@ -219,26 +256,37 @@ def test_scale_to_zero_builds_inference_component_copies_from_zero_and_the_wake_
     assert ic["specification"]["computeResourceRequirements"]["numberOfAcceleratorDevicesRequired"] == 1
     target = mocks.of_type("aws:appautoscaling/target:Target")[0].inputs
     assert (target["resourceId"], target["scalableDimension"], target["minCapacity"], target["maxCapacity"]) == (
-        f"inference-component/{ENDPOINT}-model", "sagemaker:inference-component:DesiredCopyCount", 0, 2)
-    policies = {r.name.removeprefix("llama-70b-prod-downsizing-"): r.inputs
-                for r in mocks.of_type("aws:appautoscaling/policy:Policy")}
+        f"inference-component/{ENDPOINT}-model",
+        "sagemaker:inference-component:DesiredCopyCount",
+        0,
+        2,
+    )
+    policies = {
+        r.name.removeprefix("llama-70b-prod-downsizing-"): r.inputs
+        for r in mocks.of_type("aws:appautoscaling/policy:Policy")
+    }
     step = policies["wake-up-policy"]["stepScalingPolicyConfiguration"]
     assert step["adjustmentType"] == "ChangeInCapacity"
     assert step["stepAdjustments"] == [{"metricIntervalLowerBound": "0", "scalingAdjustment": 1}]
     assert policies["copies-queue-depth-policy"]["targetTrackingScalingPolicyConfiguration"][
-        "predefinedMetricSpecification"]["predefinedMetricType"] == (
-        "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution")
+        "predefinedMetricSpecification"
+    ]["predefinedMetricType"] == ("SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution")
     # the queue is the copies' only target-tracking signal (GPU memory is allocation, not load, on SageMaker)
     assert set(policies) == {"copies-queue-depth-policy", "wake-up-policy"}
     alarm = mocks.named("llama-70b-prod-downsizing-wake-up-alarm").inputs
-    assert (alarm["metricName"], alarm["dimensions"]) == ("NoCapacityInvocationFailures",
-                                                          {"InferenceComponentName": f"{ENDPOINT}-model"})
+    assert (alarm["metricName"], alarm["dimensions"]) == (
+        "NoCapacityInvocationFailures",
+        {"InferenceComponentName": f"{ENDPOINT}-model"},
+    )
     assert alarm["alarmActions"] == [mocks.named("llama-70b-prod-downsizing-wake-up-policy").outputs["arn"]]
     actions = {r.name: r.inputs for r in mocks.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
     night = actions["llama-70b-prod-downsizing-overnight-night-copies"]
     morning = actions["llama-70b-prod-downsizing-overnight-day-copies"]
     assert (night["schedule"], night["timezone"], night["scalableTargetAction"]) == (
-        "cron(0 20 ? * MON-FRI *)", "Europe/Berlin", {"minCapacity": 0, "maxCapacity": 1})
+        "cron(0 20 ? * MON-FRI *)",
+        "Europe/Berlin",
+        {"minCapacity": 0, "maxCapacity": 1},
+    )
     assert morning["schedule"] == f"cron({60 - lead_time_minutes(spec)} 7 ? * MON-FRI *)"
     assert morning["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 2}
     assert not mocks.of_type("aws:lambda/function:Function")  # no instance-type change: no workflow needed
@@ -252,14 +300,22 @@ def test_scale_to_zero_endpoint_config_has_no_model_and_min_instances_zero(mocks
 
     def program():
         parent = pulumi.ComponentResource("test:index:Parent", "parent")
-        return inference_component_endpoint_config("ic", spec, day_config(spec), execution_role_arn="arn:aws:iam::123456789012:role/sagemaker-execution",
-                                                   parent=parent).arn
+        return inference_component_endpoint_config(
+            "ic",
+            spec,
+            day_config(spec),
+            execution_role_arn="arn:aws:iam::123456789012:role/sagemaker-execution",
+            parent=parent,
+        ).arn
 
     mocks.run(program)
     variant = mocks.named("ic-endpoint-config").inputs["productionVariants"][0]
     assert "modelName" not in variant
     assert variant["managedInstanceScaling"] == {"status": "ENABLED", "minInstanceCount": 0, "maxInstanceCount": 2}
-    assert mocks.named("ic-endpoint-config").inputs["executionRoleArn"] == "arn:aws:iam::123456789012:role/sagemaker-execution"
+    assert (
+        mocks.named("ic-endpoint-config").inputs["executionRoleArn"]
+        == "arn:aws:iam::123456789012:role/sagemaker-execution"
+    )
 
 
 def test_lambda_archive_runs_as_a_top_level_package_without_the_rest_of_llama_infra(tmp_path):
@@ -273,9 +329,17 @@ def test_lambda_archive_runs_as_a_top_level_package_without_the_rest_of_llama_in
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(asset.path, tmp_path / rel)
     module, _, func = LAMBDA_HANDLER.rpartition(".")
-    check = (f"import sys, {module} as h; assert callable(h.{func}); "
-             "leaked = [m for m in sys.modules if m.startswith(('llama_infra', 'pulumi', 'pydantic'))]; "
-             "assert not leaked, leaked")
-    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=60)
+    check = (
+        f"import sys, {module} as h; assert callable(h.{func}); "
+        "leaked = [m for m in sys.modules if m.startswith(('llama_infra', 'pulumi', 'pydantic'))]; "
+        "assert not leaked, leaked"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr

@@ -46,10 +46,16 @@ def timed_updates(aws: World) -> None:
 
 
 def desired(aws: World, *, day: str = DAY_CONFIG, budget_s: float = 3600, policies: Any = QUEUE) -> Desired:
-    return Desired(ENDPOINT, VARIANT, {
-        "day": Configuration(day, DAY_MIN, DAY_MAX, policies, budget_s),
-        "overnight": Configuration(NIGHT_CONFIG, NIGHT_MIN, NIGHT_MAX, policies, budget_s),
-    }, IN_FORCE_PARAMETER, aws.topic_arn)
+    return Desired(
+        ENDPOINT,
+        VARIANT,
+        {
+            "day": Configuration(day, DAY_MIN, DAY_MAX, policies, budget_s),
+            "overnight": Configuration(NIGHT_CONFIG, NIGHT_MIN, NIGHT_MAX, policies, budget_s),
+        },
+        IN_FORCE_PARAMETER,
+        aws.topic_arn,
+    )
 
 
 class Crash(BaseException):
@@ -88,10 +94,12 @@ class _Faulty:
                 self._faults.fired.append((name, kind))
             if kind == "throttle":
                 raise botocore.exceptions.ClientError(
-                    {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, name)
+                    {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, name
+                )
             if kind == "fail":
                 raise botocore.exceptions.ClientError(
-                    {"Error": {"Code": "InternalFailure", "Message": "injected"}}, name)
+                    {"Error": {"Code": "InternalFailure", "Message": "injected"}}, name
+                )
             if kind == "timeout":
                 raise botocore.exceptions.ReadTimeoutError(endpoint_url=f"https://{name}.invalid")
             if kind == "crash_before":
@@ -126,8 +134,9 @@ class Timeline:
             out = None
         self.results.append(out)
         status, _, target, _ = self.aws.state()
-        self.in_service_without_target = self.in_service_without_target + 1 if (
-            status == "InService" and target is None) else 0
+        self.in_service_without_target = (
+            self.in_service_without_target + 1 if (status == "InService" and target is None) else 0
+        )
         self.longest_without_target = max(self.longest_without_target, self.in_service_without_target)
         self.aws.clock.now += TICK_S
         return out
@@ -175,10 +184,18 @@ def test_a_repeated_schedule_firing_does_not_restart_the_switch(aws: World):
 
 
 # Every client call a switch makes, in the order it first makes it.
-CALLS = ["ssm.get_parameter", "ssm.put_parameter", "sagemaker.describe_endpoint",
-         "autoscaling.describe_scalable_targets", "autoscaling.describe_scaling_policies",
-         "autoscaling.delete_scaling_policy", "autoscaling.deregister_scalable_target", "sagemaker.update_endpoint",
-         "autoscaling.register_scalable_target", "autoscaling.put_scaling_policy"]
+CALLS = [
+    "ssm.get_parameter",
+    "ssm.put_parameter",
+    "sagemaker.describe_endpoint",
+    "autoscaling.describe_scalable_targets",
+    "autoscaling.describe_scaling_policies",
+    "autoscaling.delete_scaling_policy",
+    "autoscaling.deregister_scalable_target",
+    "sagemaker.update_endpoint",
+    "autoscaling.register_scalable_target",
+    "autoscaling.put_scaling_policy",
+]
 
 
 LIMITS = {NIGHT_CONFIG: (NIGHT_MIN, NIGHT_MAX), DAY_CONFIG: (DAY_MIN, DAY_MAX)}
@@ -285,9 +302,17 @@ def test_a_deleted_endpoint_alarms_to_the_topic_instead_of_crashing(aws: World):
 
 
 def test_a_new_day_configuration_from_pulumi_up_reaches_the_endpoint_at_the_next_tick(aws: World):
-    aws.sagemaker.create_endpoint_config(EndpointConfigName="llama-70b-prod-day-v2", ProductionVariants=[{
-        "VariantName": VARIANT, "ModelName": "llama-70b-fp16", "InstanceType": "ml.p5.48xlarge",
-        "InitialInstanceCount": DAY_MIN}])
+    aws.sagemaker.create_endpoint_config(
+        EndpointConfigName="llama-70b-prod-day-v2",
+        ProductionVariants=[
+            {
+                "VariantName": VARIANT,
+                "ModelName": "llama-70b-fp16",
+                "InstanceType": "ml.p5.48xlarge",
+                "InitialInstanceCount": DAY_MIN,
+            }
+        ],
+    )
     t = Timeline(aws, desired(aws, day="llama-70b-prod-day-v2"))
     t.until_converged()
     assert aws.state() == ("InService", "llama-70b-prod-day-v2", (DAY_MIN, DAY_MAX), QUEUE)
@@ -305,11 +330,22 @@ def test_lambda_handler_runs_one_tick_from_the_schedule_input(aws: World, monkey
     aws.updates.update_s, aws.updates.polls_until_in_service = None, 2  # the handler reads the real clock
     monkeypatch.setenv("ALARM_TOPIC_ARN", aws.topic_arn)
     want = desired(aws)
-    event = {"endpoint_name": ENDPOINT, "variant_name": VARIANT, "in_force_parameter": IN_FORCE_PARAMETER,
-             "configurations": {k: {"endpoint_config_name": c.endpoint_config_name, "min_capacity": c.min_capacity,
-                                    "max_capacity": c.max_capacity, "policies": c.policies, "budget_s": c.budget_s}
-                                for k, c in want.configurations.items()},
-             "set_in_force": "overnight"}
+    event = {
+        "endpoint_name": ENDPOINT,
+        "variant_name": VARIANT,
+        "in_force_parameter": IN_FORCE_PARAMETER,
+        "configurations": {
+            k: {
+                "endpoint_config_name": c.endpoint_config_name,
+                "min_capacity": c.min_capacity,
+                "max_capacity": c.max_capacity,
+                "policies": c.policies,
+                "budget_s": c.budget_s,
+            }
+            for k, c in want.configurations.items()
+        },
+        "set_in_force": "overnight",
+    }
     assert lambda_handler(event, None, clients=clients(aws))["status"] == "update_started"
     for _ in range(5):
         out = lambda_handler({k: v for k, v in event.items() if k != "set_in_force"}, None, clients=clients(aws))
@@ -355,10 +391,20 @@ def test_a_floor_below_the_minimum_changes_nothing_and_a_malformed_one_is_refuse
 def test_the_floor_schedules_event_reaches_the_record_through_the_handler(aws: World):
     t = Timeline(aws, desired(aws))
     t.until_converged()
-    event = {"endpoint_name": ENDPOINT, "variant_name": VARIANT, "in_force_parameter": IN_FORCE_PARAMETER,
-             "configurations": {name: {"endpoint_config_name": c.endpoint_config_name, "min_capacity": c.min_capacity,
-                                       "max_capacity": c.max_capacity, "policies": c.policies}
-                                for name, c in t.want.configurations.items()},
-             "set_floor": DAY_MAX}
+    event = {
+        "endpoint_name": ENDPOINT,
+        "variant_name": VARIANT,
+        "in_force_parameter": IN_FORCE_PARAMETER,
+        "configurations": {
+            name: {
+                "endpoint_config_name": c.endpoint_config_name,
+                "min_capacity": c.min_capacity,
+                "max_capacity": c.max_capacity,
+                "policies": c.policies,
+            }
+            for name, c in t.want.configurations.items()
+        },
+        "set_floor": DAY_MAX,
+    }
     assert lambda_handler(event, None, clients=clients(aws))["status"] == "converged"
     assert aws.state()[2] == (DAY_MAX, DAY_MAX)

@@ -39,9 +39,13 @@ def test_downsizing_is_a_child_of_the_endpoint_component_with_its_own_children(p
     assert downsizing.name == "llama-70b-prod-downsizing"
     assert downsizing.parent_urn == endpoint_component.urn
     children = [r for r in planned.resources if r.parent_urn == downsizing.urn]
-    assert {r.type for r in children} >= {"aws:lambda/function:Function", "aws:scheduler/schedule:Schedule",
-                                          "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-                                          "aws:sagemaker/model:Model", "aws:cloudwatch/metricAlarm:MetricAlarm"}
+    assert {r.type for r in children} >= {
+        "aws:lambda/function:Function",
+        "aws:scheduler/schedule:Schedule",
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "aws:sagemaker/model:Model",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+    }
     assert set(planned.component_outputs[downsizing.urn]) >= {"function_arn", "alarm_name", "schedule_names"}
 
 
@@ -64,8 +68,10 @@ def test_the_schedules_publish_every_configuration_and_its_policies(planned):
     assert by_name["llama-70b-prod-downsizing-overnight-night-schedule"] == {**tick, "set_in_force": "overnight"}
     assert by_name["llama-70b-prod-downsizing-overnight-day-schedule"] == {**tick, "set_in_force": "day"}
     published = tick["configurations"]
-    assert published["overnight"]["endpoint_config_name"] == configs[
-        "llama-70b-prod-overnight-endpoint-config"].outputs["name"]
+    assert (
+        published["overnight"]["endpoint_config_name"]
+        == configs["llama-70b-prod-overnight-endpoint-config"].outputs["name"]
+    )
     assert published["day"]["endpoint_config_name"] == configs["llama-70b-prod-endpoint-config"].outputs["name"]
     assert endpoint.inputs["endpointConfigName"] == published["day"]["endpoint_config_name"]
     # exactly the policies the endpoint attaches, with the same configuration: its queue policy, nothing else
@@ -73,24 +79,35 @@ def test_the_schedules_publish_every_configuration_and_its_policies(planned):
     (queue,) = policies
     attached = queue.inputs["targetTrackingScalingPolicyConfiguration"]
     for config in published.values():
-        assert config["policies"] == [{
-            "PolicyName": queue.outputs["name"], "PolicyType": queue.inputs["policyType"],
-            "TargetTrackingScalingPolicyConfiguration": {
-                "TargetValue": attached["targetValue"],
-                "PredefinedMetricSpecification": {
-                    "PredefinedMetricType": attached["predefinedMetricSpecification"]["predefinedMetricType"]},
-                "ScaleOutCooldown": attached["scaleOutCooldown"], "ScaleInCooldown": attached["scaleInCooldown"]}}]
+        assert config["policies"] == [
+            {
+                "PolicyName": queue.outputs["name"],
+                "PolicyType": queue.inputs["policyType"],
+                "TargetTrackingScalingPolicyConfiguration": {
+                    "TargetValue": attached["targetValue"],
+                    "PredefinedMetricSpecification": {
+                        "PredefinedMetricType": attached["predefinedMetricSpecification"]["predefinedMetricType"]
+                    },
+                    "ScaleOutCooldown": attached["scaleOutCooldown"],
+                    "ScaleInCooldown": attached["scaleInCooldown"],
+                },
+            }
+        ]
 
 
 def test_without_windows_pulumi_moves_the_endpoint_and_deletes_replaced_configurations():
     from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
 
     spec = load_spec(ROOT / "stacks/specs/prod.yaml").model_copy(update={"schedules": []})
-    run = run_plan(lambda: SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec)).endpoint_arn,
-                   project="llama-infra", stack="prod", preview=False, region=spec.region)
+    run = run_plan(
+        lambda: SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec)).endpoint_arn,
+        project="llama-infra",
+        stack="prod",
+        preview=False,
+        region=spec.region,
+    )
     assert one(run, "aws:sagemaker/endpoint:Endpoint").ignore_changes == []
-    assert not any(r.retain_on_delete for r in run.of_type(
-        "aws:sagemaker/endpointConfiguration:EndpointConfiguration"))
+    assert not any(r.retain_on_delete for r in run.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration"))
 
 
 def test_the_workflow_leaves_exactly_the_endpoint_policies_even_where_a_gpu_memory_policy_was(planned, aws):
@@ -104,7 +121,10 @@ def test_the_workflow_leaves_exactly_the_endpoint_policies_even_where_a_gpu_memo
 
     event = events(planned)["llama-70b-prod-downsizing-tick-schedule"]
     assert (event["endpoint_name"], event["variant_name"], event["in_force_parameter"]) == (
-        ENDPOINT, VARIANT, IN_FORCE_PARAMETER)
+        ENDPOINT,
+        VARIANT,
+        IN_FORCE_PARAMETER,
+    )
     # the moto world's configurations stand in for the autonamed ones
     event["configurations"]["overnight"]["endpoint_config_name"] = NIGHT_CONFIG
     event["configurations"]["day"]["endpoint_config_name"] = DAY_CONFIG
@@ -116,8 +136,12 @@ def test_the_workflow_leaves_exactly_the_endpoint_policies_even_where_a_gpu_memo
         while not out.converged:
             out = tick(desired, clients, clock=aws.clock)
         published = event["configurations"][window]
-        assert aws.state() == ("InService", config, (published["min_capacity"], published["max_capacity"]),
-                               published["policies"])
+        assert aws.state() == (
+            "InService",
+            config,
+            (published["min_capacity"], published["max_capacity"]),
+            published["policies"],
+        )
         left = aws.state()[3]
         assert [p["PolicyName"] for p in left] == ["llama-70b-prod-queue-depth-policy"]  # the mocks' physical name
         assert not any("CustomizedMetricSpecification" in p["TargetTrackingScalingPolicyConfiguration"] for p in left)
@@ -144,8 +168,13 @@ schedules:
   - {name: overnight, timezone: Europe/Berlin, start: "0 20 * * 1-5", end: "0 8 * * 1-5",
      downsize: {min_replicas: 0, max_replicas: 1}}
 """)
-    run = run_plan(lambda: SageMakerLlamaEndpoint(spec.name, spec).endpoint_arn, project="llama-infra",
-                      stack="dev", preview=preview, region=spec.region)
+    run = run_plan(
+        lambda: SageMakerLlamaEndpoint(spec.name, spec).endpoint_arn,
+        project="llama-infra",
+        stack="dev",
+        preview=preview,
+        region=spec.region,
+    )
     assert run.of_type("aws-native:sagemaker:InferenceComponent")  # copies of the model, from zero
     assert not run.of_type("aws:scheduler/schedule:Schedule")  # no instance-type change: no workflow
     actions = {r.name: r.inputs for r in run.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}

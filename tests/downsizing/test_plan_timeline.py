@@ -32,8 +32,11 @@ def test_json_plan_has_the_timeline_of_each_environment():
     # prod's reserved baseline is a Savings Plan, billed whatever runs at night; staging's is on-demand
     assert prod["schedule_saving_per_month_usd"] == round(report.schedule_saving_per_month_usd, 2) >= 0
     staging = cost_report(load_spec(STACKS / "specs" / "staging.yaml"))
-    assert plans["staging"]["timeline"]["schedule_saving_per_month_usd"] == round(
-        staging.schedule_saving_per_month_usd, 2) > 0
+    assert (
+        plans["staging"]["timeline"]["schedule_saving_per_month_usd"]
+        == round(staging.schedule_saving_per_month_usd, 2)
+        > 0
+    )
     assert dev["next_transitions"] == [] and dev["schedule_saving_per_month_usd"] == 0
 
 

@@ -9,7 +9,11 @@ import jsonschema
 
 from llama_infra.contracts import kube
 
-KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("karpenter.sh/v1", "NodePool"), ("karpenter.k8s.aws/v1", "EC2NodeClass")}
+KINDS = {
+    ("keda.sh/v1alpha1", "ScaledObject"),
+    ("karpenter.sh/v1", "NodePool"),
+    ("karpenter.k8s.aws/v1", "EC2NodeClass"),
+}
 
 
 def schema_for(api_version: str, kind: str) -> dict:

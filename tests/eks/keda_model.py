@@ -40,7 +40,8 @@ def cron_active(trigger: dict, at: datetime) -> bool:
 
 
 _OR_ZERO_WHILE_UP = re.compile(
-    r'\) or on\(\) \(0 \* max\(up\{namespace="([^"]+)",app_kubernetes_io_instance=~"([^"]+)"\}\)\)$')
+    r'\) or on\(\) \(0 \* max\(up\{namespace="([^"]+)",app_kubernetes_io_instance=~"([^"]+)"\}\)\)$'
+)
 
 
 def trigger_value(trigger: dict, at: datetime, values: dict[str, float | None], scraped: frozenset[str]) -> float:

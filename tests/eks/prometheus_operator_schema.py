@@ -23,5 +23,7 @@ def validate(obj: dict) -> None:
 
     model = getattr(v1, obj["kind"]).model_validate(obj)
     kept = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
-    assert kept == obj, f"{obj['kind']} {obj['metadata'].get('name')}: fields the CRD does not define would be " \
-                        f"pruned by the API server: sent {obj}, kept {kept}"
+    assert kept == obj, (
+        f"{obj['kind']} {obj['metadata'].get('name')}: fields the CRD does not define would be "
+        f"pruned by the API server: sent {obj}, kept {kept}"
+    )

@@ -48,13 +48,26 @@ def edited(**edits) -> DeploymentSpec:
 def variants() -> dict[str, DeploymentSpec]:
     return {
         "prod-keda-karpenter": edited(),
-        "hpa-prometheus-adapter": edited(**{"scaling.autoscaler": "hpa", "scaling.min_replicas": 3,
-                                            "eks.addons": {"keda": False, "prometheus_adapter": True}}),
+        "hpa-prometheus-adapter": edited(
+            **{
+                "scaling.autoscaler": "hpa",
+                "scaling.min_replicas": 3,
+                "eks.addons": {"keda": False, "prometheus_adapter": True},
+            }
+        ),
         "tgi": edited(**{"model.framework": "tgi", "scaling.gpu_memory_target": None}),
         "managed-node-groups-only": edited(**{"eks.karpenter": False}),
-        "hf-weights-no-preload": edited(**{"model.weights": {"source": "hf://meta-llama/Llama-3.1-70B-Instruct",
-                                                             "hf_token_secret": "hf-token"}}),
-        "capacity-reservation": edited(**{"capacity.baseline": {
-            "instance_type": "g6e.12xlarge", "count": 2, "purchase": "on-demand",
-            "capacity_reservation_id": "cr-0123456789abcdef0"}}),
+        "hf-weights-no-preload": edited(
+            **{"model.weights": {"source": "hf://meta-llama/Llama-3.1-70B-Instruct", "hf_token_secret": "hf-token"}}
+        ),
+        "capacity-reservation": edited(
+            **{
+                "capacity.baseline": {
+                    "instance_type": "g6e.12xlarge",
+                    "count": 2,
+                    "purchase": "on-demand",
+                    "capacity_reservation_id": "cr-0123456789abcdef0",
+                }
+            }
+        ),
     }

@@ -16,20 +16,34 @@ from .validation import validate
 VARIANTS = variants()
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 
+
 def run(program, preview: bool) -> Recording:
     """`program` under the library's recorder, as `llama-infra plan` runs it (strict: every registration is held
     against the cloud contracts, and a violation fails the run with all of them)."""
     return run_plan(program, project="llama-infra", stack="test", preview=preview)
 
 
-
 def _k8s_objects(mocks):
     out = []
     for r in mocks.resources:
         if r.type.startswith("kubernetes:") and "apiVersion" in r.inputs:
-            out.append({k: v for k, v in r.inputs.items() if k in ("apiVersion", "kind", "metadata", "spec", "data",
-                                                                    "stringData", "type",
-                                                                    "automountServiceAccountToken")})
+            out.append(
+                {
+                    k: v
+                    for k, v in r.inputs.items()
+                    if k
+                    in (
+                        "apiVersion",
+                        "kind",
+                        "metadata",
+                        "spec",
+                        "data",
+                        "stringData",
+                        "type",
+                        "automountServiceAccountToken",
+                    )
+                }
+            )
     return out
 
 
@@ -45,10 +59,20 @@ def mng_only(request):
 
 def test_components_are_typed_and_children_named_after_the_parent(prod):
     comps = {r.type for r in prod.resources if r.type.startswith("llama-infra:index:")}
-    assert comps == {f"llama-infra:index:{c}" for c in (
-        "EksLlamaDeployment", "EksAddons", "EksGpuCapacity", "LlamaInferenceService", "QueueDepthAutoscaler",
-        "KarpenterInterruptionQueue")}
-    assert all(r.name == "prod" or r.name.startswith("prod-") for r in prod.resources if r.type != "pulumi:pulumi:Stack")
+    assert comps == {
+        f"llama-infra:index:{c}"
+        for c in (
+            "EksLlamaDeployment",
+            "EksAddons",
+            "EksGpuCapacity",
+            "LlamaInferenceService",
+            "QueueDepthAutoscaler",
+            "KarpenterInterruptionQueue",
+        )
+    }
+    assert all(
+        r.name == "prod" or r.name.startswith("prod-") for r in prod.resources if r.type != "pulumi:pulumi:Stack"
+    )
 
 
 def test_baseline_node_group_is_on_demand_tainted_labelled_and_fixed_size(prod):
@@ -70,6 +94,7 @@ def test_baseline_launch_template_imdsv2_encrypted_and_nvme_raid0(prod):
     assert i["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1}
     assert i["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
     import base64
+
     assert "strategy: RAID0" in base64.b64decode(i["userData"]).decode()
 
 
@@ -88,9 +113,21 @@ def test_karpenter_pools_and_interruption_rules(prod):
 def test_every_kubernetes_object_sent_validates(prod):
     objs = _k8s_objects(prod)
     kinds = sorted(o["kind"] for o in objs)
-    assert kinds == sorted(["Namespace", "ServiceAccount", "Deployment", "Deployment", "Service",
-                            "PodDisruptionBudget", "PodMonitor", "EC2NodeClass", "NodePool", "NodePool",
-                            "ScaledObject"])
+    assert kinds == sorted(
+        [
+            "Namespace",
+            "ServiceAccount",
+            "Deployment",
+            "Deployment",
+            "Service",
+            "PodDisruptionBudget",
+            "PodMonitor",
+            "EC2NodeClass",
+            "NodePool",
+            "NodePool",
+            "ScaledObject",
+        ]
+    )
     for obj in objs:
         validate(obj, "1.31")
 
@@ -133,17 +170,28 @@ def test_capacity_reservation_and_capacity_block_reach_the_launch_template(previ
     odcr = run(lambda: build_eks("r", VARIANTS["capacity-reservation"]), preview)
     (lt,) = odcr.of_type("aws:ec2/launchTemplate:LaunchTemplate")
     assert lt.inputs["capacityReservationSpecification"] == {
-        "capacityReservationTarget": {"capacityReservationId": "cr-0123456789abcdef0"}}
+        "capacityReservationTarget": {"capacityReservationId": "cr-0123456789abcdef0"}
+    }
     assert "instanceMarketOptions" not in lt.inputs
     assert odcr.of_type(NODE_GROUP)[0].inputs["capacityType"] == "ON_DEMAND"
 
-    block = edited(**{"capacity.baseline": {"instance_type": "g6e.12xlarge", "count": 2, "purchase": "capacity-block",
-                                            "capacity_reservation_id": "cr-0fedcba9876543210"}})
+    block = edited(
+        **{
+            "capacity.baseline": {
+                "instance_type": "g6e.12xlarge",
+                "count": 2,
+                "purchase": "capacity-block",
+                "capacity_reservation_id": "cr-0fedcba9876543210",
+            }
+        }
+    )
     cb = run(lambda: build_eks("b", block), preview)
     (lt,) = cb.of_type("aws:ec2/launchTemplate:LaunchTemplate")
     assert lt.inputs["instanceMarketOptions"] == {"marketType": "capacity-block"}
-    assert lt.inputs["capacityReservationSpecification"]["capacityReservationTarget"]["capacityReservationId"] == \
-        "cr-0fedcba9876543210"
+    assert (
+        lt.inputs["capacityReservationSpecification"]["capacityReservationTarget"]["capacityReservationId"]
+        == "cr-0fedcba9876543210"
+    )
     assert cb.of_type(NODE_GROUP)[0].inputs["capacityType"] == "CAPACITY_BLOCK"
 
 
@@ -152,8 +200,12 @@ def test_create_cluster_mode_builds_a_minimal_cluster_and_puts_the_nodes_in_it(p
     from llama_infra.targets.eks.components import EksLlamaDeployment, EksLlamaDeploymentArgs
 
     spec = VARIANTS["prod-keda-karpenter"]
-    mocks = run(lambda: EksLlamaDeployment("c", EksLlamaDeploymentArgs(
-        spec, subnet_ids=["subnet-1", "subnet-2"], create_cluster=True)), preview)
+    mocks = run(
+        lambda: EksLlamaDeployment(
+            "c", EksLlamaDeploymentArgs(spec, subnet_ids=["subnet-1", "subnet-2"], create_cluster=True)
+        ),
+        preview,
+    )
     (cluster,) = mocks.of_type("aws:eks/cluster:Cluster")
     assert cluster.inputs["name"] == "ml-prod" and cluster.inputs["version"] == "1.31"
     assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
@@ -168,17 +220,27 @@ def test_create_cluster_without_subnets_is_a_clear_error():
     from llama_infra.targets.eks.components import EksLlamaDeployment, EksLlamaDeploymentArgs
 
     with pytest.raises(Exception, match="create_cluster needs subnet_ids"):
-        run(lambda: EksLlamaDeployment("c", EksLlamaDeploymentArgs(VARIANTS["prod-keda-karpenter"],
-                                                                    create_cluster=True)), False)
+        run(
+            lambda: EksLlamaDeployment(
+                "c", EksLlamaDeploymentArgs(VARIANTS["prod-keda-karpenter"], create_cluster=True)
+            ),
+            False,
+        )
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
 def test_without_the_operator_the_scrape_configs_go_to_a_secret_in_prometheus_namespace(preview):
     """eks.scrape.via: scrape-config-secret: no PodMonitor (its CRD may be absent), one Secret for
     additionalScrapeConfigs holding the jobs of the model servers, the fallback and the router."""
-    spec = edited(**{"eks.scrape": {"via": "scrape-config-secret"}},
-                  fallback={"model_id": "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "params_b": 8,
-                            "precision": "awq", "instance_type": "g6e.2xlarge"})
+    spec = edited(
+        **{"eks.scrape": {"via": "scrape-config-secret"}},
+        fallback={
+            "model_id": "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
+            "params_b": 8,
+            "precision": "awq",
+            "instance_type": "g6e.2xlarge",
+        },
+    )
     planned = run(lambda: build_eks("scr", spec), preview=preview)
     assert not [r for r in planned.resources if r.inputs.get("kind") == "PodMonitor"]
     (secret,) = [r for r in planned.resources if r.type == "kubernetes:core/v1:Secret"]
@@ -187,17 +249,26 @@ def test_without_the_operator_the_scrape_configs_go_to_a_secret_in_prometheus_na
 
     assert "stringData" in secret.secret_inputs  # pulumi-kubernetes makes a Secret's data a Pulumi secret
     jobs = json.loads(secret.inputs["stringData"]["scrape-configs.yaml"])
-    assert [j["relabel_configs"][0]["regex"] for j in jobs] == [spec.name, f"{spec.name}-fallback",
-                                                               f"{spec.name}-router"]
-    (dcgm,) = [r for r in planned.resources if r.type == "kubernetes:helm.sh/v3:Release"
-               and r.inputs["name"] == "dcgm-exporter"]
+    assert [j["relabel_configs"][0]["regex"] for j in jobs] == [
+        spec.name,
+        f"{spec.name}-fallback",
+        f"{spec.name}-router",
+    ]
+    (dcgm,) = [
+        r
+        for r in planned.resources
+        if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["name"] == "dcgm-exporter"
+    ]
     assert dcgm.inputs["values"]["serviceMonitor"] == {"enabled": False}
 
 
 def test_the_operator_gets_pod_monitors_and_dcgm_its_service_monitor_with_the_same_labels(prod):
     (mon,) = [r for r in prod.resources if r.inputs.get("kind") == "PodMonitor"]
     assert mon.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    (dcgm,) = [r for r in prod.resources if r.type == "kubernetes:helm.sh/v3:Release"
-               and r.inputs["name"] == "dcgm-exporter"]
-    assert dcgm.inputs["values"]["serviceMonitor"] == {"enabled": True,
-                                                       "additionalLabels": {"release": "kube-prometheus-stack"}}
+    (dcgm,) = [
+        r for r in prod.resources if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["name"] == "dcgm-exporter"
+    ]
+    assert dcgm.inputs["values"]["serviceMonitor"] == {
+        "enabled": True,
+        "additionalLabels": {"release": "kube-prometheus-stack"},
+    }

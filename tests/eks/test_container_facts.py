@@ -41,8 +41,15 @@ def _env(c: dict) -> dict[str, str]:
     return {e["name"]: e.get("value") for e in c["env"]}
 
 
-PRECISIONS = [("bf16", None), ("fp16", None), ("fp8", None), ("fp8", False), ("awq", None), ("gptq", None),
-              ("int4", True)]
+PRECISIONS = [
+    ("bf16", None),
+    ("fp16", None),
+    ("fp8", None),
+    ("fp8", False),
+    ("awq", None),
+    ("gptq", None),
+    ("int4", True),
+]
 
 
 @pytest.mark.parametrize("precision,quantized_checkpoint", PRECISIONS)
@@ -70,8 +77,16 @@ def test_vllm_quantizes_a_16_bit_checkpoint_to_fp8_when_asked():
 
 @pytest.mark.parametrize("precision,quantized_checkpoint", PRECISIONS + [("int8", None), ("int4", None)])
 def test_tgi_env_names_and_values_are_those_of_the_pinned_launcher(precision, quantized_checkpoint):
-    env = _env(_container(**{"model.framework": "tgi", "scaling.gpu_memory_target": None,
-                             "model.precision": precision, "model.quantized_checkpoint": quantized_checkpoint}))
+    env = _env(
+        _container(
+            **{
+                "model.framework": "tgi",
+                "scaling.gpu_memory_target": None,
+                "model.precision": precision,
+                "model.quantized_checkpoint": quantized_checkpoint,
+            }
+        )
+    )
     assert set(env) <= set(TGI["launcher_env"]) | {"HF_TOKEN"}
     if "QUANTIZE" in env:
         assert env["QUANTIZE"] in TGI["quantize_values"]
@@ -82,8 +97,16 @@ def test_tgi_env_names_and_values_are_those_of_the_pinned_launcher(precision, qu
 
 def test_tgi_quantizes_int4_and_int8_at_load_but_not_a_pre_quantized_checkpoint():
     def quantize(precision, qc=None):
-        return _env(_container(**{"model.framework": "tgi", "scaling.gpu_memory_target": None,
-                                  "model.precision": precision, "model.quantized_checkpoint": qc})).get("QUANTIZE")
+        return _env(
+            _container(
+                **{
+                    "model.framework": "tgi",
+                    "scaling.gpu_memory_target": None,
+                    "model.precision": precision,
+                    "model.quantized_checkpoint": qc,
+                }
+            )
+        ).get("QUANTIZE")
 
     assert quantize("int4") == "bitsandbytes-nf4" and quantize("int8") == "bitsandbytes"
     assert quantize("awq") is None and quantize("gptq") is None and quantize("fp8") is None
@@ -110,20 +133,25 @@ def test_the_fallback_int4_on_vllm_is_a_spec_error():
 
 
 def test_an_awq_fallback_on_vllm_loads_its_checkpoint_as_is():
-    spec = edited(fallback={"model_id": "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "params_b": 8,
-                            "precision": "awq"})
+    spec = edited(
+        fallback={"model_id": "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "params_b": 8, "precision": "awq"}
+    )
     dep = fallback.deployment(spec)
     (c,) = dep["spec"]["template"]["spec"]["containers"]
     assert "--quantization" not in _flags(c)
     # its volume is sized for the 4-bit weights it really loads
     assert server.weights_volume_gib(fallback.fallback_spec(spec)) < server.weights_volume_gib(
-        fallback.fallback_spec(edited(fallback={"model_id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8,
-                                                "precision": "bf16"})))
+        fallback.fallback_spec(
+            edited(fallback={"model_id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"})
+        )
+    )
 
 
 def test_an_int4_fallback_on_tgi_is_quantized_at_load():
-    spec = edited(**{"model.framework": "tgi", "scaling.gpu_memory_target": None},
-                  fallback={"model_id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8})
+    spec = edited(
+        **{"model.framework": "tgi", "scaling.gpu_memory_target": None},
+        fallback={"model_id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8},
+    )
     (c,) = fallback.deployment(spec)["spec"]["template"]["spec"]["containers"]
     assert _env(c)["QUANTIZE"] == "bitsandbytes-nf4"
 

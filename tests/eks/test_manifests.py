@@ -29,8 +29,9 @@ def test_kubernetes_validate_ships_the_cluster_versions_we_default_to_offline():
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_every_rendered_object_validates(variant):
     spec = VARIANTS[variant]
-    objs = all_objects(spec) + [o for o in (autoscaling.horizontal_pod_autoscaler(spec),
-                                            autoscaling.scaled_object(spec)) if o]
+    objs = all_objects(spec) + [
+        o for o in (autoscaling.horizontal_pod_autoscaler(spec), autoscaling.scaled_object(spec)) if o
+    ]
     kinds = set()
     for obj in objs:
         validate(obj, spec.eks.kubernetes_version)
@@ -52,11 +53,15 @@ def test_a_misspelt_field_fails_kubernetes_validation():
         validate(dep, "1.31")
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda o: o["spec"]["disruption"].update(consolidateAfter="5 minutes"),  # pattern ^(([0-9]+(s|m|h))+|Never)$
-    lambda o: o["spec"]["disruption"].update(consolidationAfter="300s"),  # unknown field, pruned by the server
-    lambda o: o["spec"].update(weight=101),  # max 100
-], ids=["bad-duration", "unknown-field", "weight-over-100"])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda o: o["spec"]["disruption"].update(consolidateAfter="5 minutes"),  # pattern ^(([0-9]+(s|m|h))+|Never)$
+        lambda o: o["spec"]["disruption"].update(consolidationAfter="300s"),  # unknown field, pruned by the server
+        lambda o: o["spec"].update(weight=101),  # max 100
+    ],
+    ids=["bad-duration", "unknown-field", "weight-over-100"],
+)
 def test_a_broken_node_pool_fails_its_crd_schema(mutate):
     pool = copy.deepcopy(karpenter.node_pool(VARIANTS["prod-keda-karpenter"], "spot"))
     mutate(pool)
@@ -78,7 +83,8 @@ def test_node_pools_spot_first_then_on_demand_with_gpu_limits_and_budgets():
     assert req[labels.KARPENTER_CAPACITY_TYPE] == ["spot"]
     assert req[labels.INSTANCE_TYPE] == spec.capacity.burst.instance_types and len(req[labels.INSTANCE_TYPE]) >= 3
     assert {r["key"]: r["values"] for r in od["spec"]["template"]["spec"]["requirements"]}[
-        labels.KARPENTER_CAPACITY_TYPE] == ["on-demand"]
+        labels.KARPENTER_CAPACITY_TYPE
+    ] == ["on-demand"]
     assert spot["spec"]["weight"] > od["spec"]["weight"]
     # (max_replicas 8 − baseline 2) burst replicas × TP 4
     assert spot["spec"]["limits"] == {"nvidia.com/gpu": str((spec.max_replicas - 2) * 4)} == {"nvidia.com/gpu": "24"}
@@ -110,9 +116,11 @@ def test_baseline_pinned_to_baseline_nodes_burst_prefers_spot():
     assert base["template"]["spec"]["nodeSelector"] == {labels.CAPACITY_LABEL: "baseline"}
     affinity = burst["template"]["spec"]["affinity"]["nodeAffinity"]
     assert affinity["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"] == [
-        {"key": labels.CAPACITY_LABEL, "operator": "In", "values": ["burst"]}]
+        {"key": labels.CAPACITY_LABEL, "operator": "In", "values": ["burst"]}
+    ]
     assert affinity["preferredDuringSchedulingIgnoredDuringExecution"][0]["preference"]["matchExpressions"] == [
-        {"key": labels.KARPENTER_CAPACITY_TYPE, "operator": "In", "values": ["spot"]}]
+        {"key": labels.KARPENTER_CAPACITY_TYPE, "operator": "In", "values": ["spot"]}
+    ]
     assert burst["replicas"] == 0  # KEDA starts the burst from zero
 
 
@@ -132,9 +140,13 @@ def test_server_container_tp_gpus_probes_and_spot_drain():
 
 
 def test_startup_probe_grows_with_the_model_and_shrinks_with_nvme_preload():
-    big = {"model.id": "meta-llama/Llama-3.1-405B-Instruct", "model.params_b": 405, "model.tensor_parallel_degree": 8,
-           "capacity.baseline.instance_type": "p5.48xlarge",
-           "capacity.burst.instance_types": ["p5.48xlarge", "p5en.48xlarge", "p4de.24xlarge"]}
+    big = {
+        "model.id": "meta-llama/Llama-3.1-405B-Instruct",
+        "model.params_b": 405,
+        "model.tensor_parallel_degree": 8,
+        "capacity.baseline.instance_type": "p5.48xlarge",
+        "capacity.burst.instance_types": ["p5.48xlarge", "p5en.48xlarge", "p4de.24xlarge"],
+    }
     slow = server.startup_failure_threshold(edited(**big, **{"model.weights.preload": "none"}))
     preloaded = server.startup_failure_threshold(edited(**big))
     small = server.startup_failure_threshold(edited())
@@ -142,9 +154,13 @@ def test_startup_probe_grows_with_the_model_and_shrinks_with_nvme_preload():
 
 
 def test_tgi_gets_num_shard_and_the_hf_token_from_a_secret_ref():
-    spec = edited(**{"model.framework": "tgi", "scaling.gpu_memory_target": None,
-                     "model.weights": {"source": "hf://meta-llama/Llama-3.1-70B-Instruct",
-                                       "hf_token_secret": "hf-token"}})
+    spec = edited(
+        **{
+            "model.framework": "tgi",
+            "scaling.gpu_memory_target": None,
+            "model.weights": {"source": "hf://meta-llama/Llama-3.1-70B-Instruct", "hf_token_secret": "hf-token"},
+        }
+    )
     env = {e["name"]: e for e in workload.baseline_deployment(spec)["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["NUM_SHARD"]["value"] == "4"
     assert env["HF_TOKEN"] == {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}}
@@ -159,7 +175,8 @@ def test_pdb_allows_one_disruption_across_both_tiers():
 def test_baseline_rolls_one_at_a_time_burst_surges():
     """The reserved nodes have no spare GPU: a surge pod there would never schedule and the rollout would hang."""
     spec = VARIANTS["prod-keda-karpenter"]
-    assert workload.baseline_deployment(spec)["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 0,
-                                                                                         "maxUnavailable": 1}
-    assert workload.burst_deployment(spec)["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1,
-                                                                                      "maxUnavailable": 0}
+    assert workload.baseline_deployment(spec)["spec"]["strategy"]["rollingUpdate"] == {
+        "maxSurge": 0,
+        "maxUnavailable": 1,
+    }
+    assert workload.burst_deployment(spec)["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}

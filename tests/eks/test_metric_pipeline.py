@@ -53,8 +53,11 @@ def _through_pod_monitor(monitor: dict, pod: dict, namespace: str, series: str) 
     (container,) = pod["spec"]["containers"]
     ports = {p["name"] for p in container["ports"]}
     (endpoint,) = spec["podMetricsEndpoints"]
-    if endpoint["port"] not in ports or endpoint.get("path", "/metrics") != metrics.server_metrics(
-            "tgi" if "tgi" in container["image"] else "vllm").path:
+    if (
+        endpoint["port"] not in ports
+        or endpoint.get("path", "/metrics")
+        != metrics.server_metrics("tgi" if "tgi" in container["image"] else "vllm").path
+    ):
         return None
     for rule in endpoint.get("metricRelabelings", []):
         assert rule["sourceLabels"] == ["__name__"] and rule["action"] == "keep"
@@ -69,9 +72,12 @@ def _through_scrape_config(job: dict, pod: dict, namespace: str, series: str) ->
     """The same through a plain scrape config (the subset of relabelling we render)."""
     meta = {f"__meta_kubernetes_pod_label_{sanitize(k)}": v for k, v in pod["metadata"]["labels"].items()}
     (container,) = pod["spec"]["containers"]
-    meta |= {"__meta_kubernetes_pod_container_port_name": container["ports"][0]["name"],
-             "__meta_kubernetes_namespace": namespace, "__meta_kubernetes_pod_name": "pod-0",
-             "__meta_kubernetes_pod_phase": "Running"}
+    meta |= {
+        "__meta_kubernetes_pod_container_port_name": container["ports"][0]["name"],
+        "__meta_kubernetes_namespace": namespace,
+        "__meta_kubernetes_pod_name": "pod-0",
+        "__meta_kubernetes_pod_phase": "Running",
+    }
     if job["metrics_path"] != metrics.server_metrics("tgi" if "tgi" in container["image"] else "vllm").path:
         return None
     out: dict[str, str] = {}
@@ -114,19 +120,30 @@ def _arrives(spec, series: str) -> list[dict[str, str]]:
     return out
 
 
-CASES = [(v, via) for v in ("prod-keda-karpenter", "hpa-prometheus-adapter", "tgi")
-         for via in ("pod-monitor", "scrape-config-secret")]
+CASES = [
+    (v, via)
+    for v in ("prod-keda-karpenter", "hpa-prometheus-adapter", "tgi")
+    for via in ("pod-monitor", "scrape-config-secret")
+]
 
 
 @pytest.mark.parametrize("variant,via", CASES)
 def test_each_scaling_metric_arrives_from_the_pod_at_the_autoscaler(variant, via):
     base = VARIANTS[variant]
-    spec = base if via == "pod-monitor" else base.model_copy(update={"eks": base.eks.model_copy(update={
-        "scrape": base.eks.scrape.model_copy(update={"via": via})})})
+    spec = (
+        base
+        if via == "pod-monitor"
+        else base.model_copy(
+            update={"eks": base.eks.model_copy(update={"scrape": base.eks.scrape.model_copy(update={"via": via})})}
+        )
+    )
     queries = autoscaling.scaling_queries(spec)
     assert queries and queries[0].series == metrics.server_metrics(spec.model.framework).queue_depth
-    external = (addons.values(spec, "prometheus-adapter")["rules"]["external"] if spec.eks.addons.prometheus_adapter
-                else autoscaling.adapter_external_rules(spec))
+    external = (
+        addons.values(spec, "prometheus-adapter")["rules"]["external"]
+        if spec.eks.addons.prometheus_adapter
+        else autoscaling.adapter_external_rules(spec)
+    )
     rules = {r["name"]["as"]: r for r in external}
     so, hpa = autoscaling.scaled_object(spec), autoscaling.horizontal_pod_autoscaler(spec)
     triggers = {t["name"]: t for t in so["spec"]["triggers"]}
@@ -211,8 +228,12 @@ def _prom_value(promql: str, per_pod: list[float]) -> float:
     return total
 
 
-@given(baseline=st.integers(0, 8), target=st.sampled_from([1, 5, 30]), current_burst=st.integers(0, 10),
-       queue=st.lists(st.integers(0, 200), min_size=1, max_size=20))
+@given(
+    baseline=st.integers(0, 8),
+    target=st.sampled_from([1, 5, 30]),
+    current_burst=st.integers(0, 10),
+    queue=st.lists(st.integers(0, 200), min_size=1, max_size=20),
+)
 def test_burst_desired_is_total_desired_minus_baseline(baseline, target, current_burst, queue):
     """The shared HPA math (llama_infra.scaling.hpa, External metric + AverageValue) applied to the burst query
     gives the burst exactly the replicas a single autoscaler over the whole service would add above the baseline
@@ -235,8 +256,12 @@ def test_hpa_and_keda_targets_are_the_per_replica_targets():
     assert [m["external"]["target"]["averageValue"] for m in hpa["spec"]["metrics"]] == ["5", "850m"]
     assert hpa["spec"]["minReplicas"] == 1 and hpa["spec"]["maxReplicas"] == 6
     assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 300
-    assert sorted(map(str, hpa["spec"]["behavior"]["scaleUp"]["policies"])) == sorted(map(str, [
-        {"type": "Pods", "value": 4, "periodSeconds": 15}, {"type": "Percent", "value": 100, "periodSeconds": 15}]))
+    assert sorted(map(str, hpa["spec"]["behavior"]["scaleUp"]["policies"])) == sorted(
+        map(
+            str,
+            [{"type": "Pods", "value": 4, "periodSeconds": 15}, {"type": "Percent", "value": 100, "periodSeconds": 15}],
+        )
+    )
 
 
 def test_the_server_port_the_monitor_names_is_the_one_the_container_exposes():

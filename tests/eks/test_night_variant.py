@@ -24,17 +24,31 @@ from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
 
+
 def run(program, preview: bool) -> Recording:
     """`program` under the library's recorder, as `llama-infra plan` runs it (strict: every registration is held
     against the cloud contracts, and a violation fails the run with all of them)."""
     return run_plan(program, project="llama-infra", stack="test", preview=preview)
 
 
-
 def night_spec(tz: str = "America/New_York", start: str = "0 22 * * 1-5", end: str = "0 6 * * 2-6", **downsize):
-    return edited(schedules=[{"name": "night", "timezone": tz, "start": start, "end": end, "downsize": {
-        "instance_type": "g6e.2xlarge", "model_override": NIGHT_MODEL, "min_replicas": 1, "max_replicas": 3,
-        **downsize}}])
+    return edited(
+        schedules=[
+            {
+                "name": "night",
+                "timezone": tz,
+                "start": start,
+                "end": end,
+                "downsize": {
+                    "instance_type": "g6e.2xlarge",
+                    "model_override": NIGHT_MODEL,
+                    "min_replicas": 1,
+                    "max_replicas": 3,
+                    **downsize,
+                },
+            }
+        ]
+    )
 
 
 def scaled_objects(spec) -> dict[str, dict]:
@@ -50,8 +64,17 @@ def test_every_object_validates_including_the_schedule_scaled_objects():
 
 
 def test_no_night_variant_when_the_window_changes_only_replica_counts():
-    spec = edited(schedules=[{"name": "quiet", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *",
-                              "downsize": {"max_replicas": 4}}])
+    spec = edited(
+        schedules=[
+            {
+                "name": "quiet",
+                "timezone": "UTC",
+                "start": "0 1 * * *",
+                "end": "0 5 * * *",
+                "downsize": {"max_replicas": 4},
+            }
+        ]
+    )
     assert night.variants(spec) == [] and set(scaled_objects(spec)) == {"llama-70b-eks-burst"}
 
 
@@ -63,12 +86,26 @@ def test_gate_triggers_have_the_timezone_window_and_lead_time():
     (day_gate,) = sos["llama-70b-eks-baseline"]["spec"]["triggers"]
     lead_night, lead_day = night.lead_minutes(spec, v.config), night.lead_minutes(spec, day_config(spec))
     assert lead_night >= 5 and lead_day >= lead_night  # 70B FP8 takes longer to load than 8B
-    assert night_gate == {"type": "cron", "name": "night_night", "metadata": {
-        "timezone": "America/New_York", "start": Cron("0 22 * * 1-5").shifted_earlier(lead_night).expression,
-        "end": "0 6 * * 2-6", "desiredReplicas": "2"}}
-    assert day_gate == {"type": "cron", "name": "window_night", "metadata": {
-        "timezone": "America/New_York", "start": "0 22 * * 1-5",
-        "end": Cron("0 6 * * 2-6").shifted_earlier(lead_day).expression, "desiredReplicas": "2"}}
+    assert night_gate == {
+        "type": "cron",
+        "name": "night_night",
+        "metadata": {
+            "timezone": "America/New_York",
+            "start": Cron("0 22 * * 1-5").shifted_earlier(lead_night).expression,
+            "end": "0 6 * * 2-6",
+            "desiredReplicas": "2",
+        },
+    }
+    assert day_gate == {
+        "type": "cron",
+        "name": "window_night",
+        "metadata": {
+            "timezone": "America/New_York",
+            "start": "0 22 * * 1-5",
+            "end": Cron("0 6 * * 2-6").shifted_earlier(lead_day).expression,
+            "desiredReplicas": "2",
+        },
+    }
     # Hand-checked for this spec: night starts 10 min early (8B BF16 + a node), the day 10 min early.
     assert (night_gate["metadata"]["start"], day_gate["metadata"]["end"]) == ("50 21 * * 1-5", "50 5 * * 2-6")
 
@@ -81,11 +118,15 @@ def test_queue_depth_trigger_stays_active_at_night_on_the_whole_service():
     (q,) = [t for t in queue if t["name"] == "queue_depth"]
     # The baseline is down at night: no B·t offset, the night covers the whole queue up to the window's max.
     assert q["metadata"]["query"].startswith(
-        '(sum(vllm:num_requests_waiting{namespace="llama",app_kubernetes_io_instance="llama-70b-eks"})) or on()')
+        '(sum(vllm:num_requests_waiting{namespace="llama",app_kubernetes_io_instance="llama-70b-eks"})) or on()'
+    )
     assert (so["minReplicaCount"], so["maxReplicaCount"]) == (0, 3)
     assert so["advanced"]["scalingModifiers"] == {
-        "formula": "(night_night > 1 ? max(queue_depth / 5, kv_cache / 0.85, 1) : 0)", "target": "1",
-        "activationTarget": "0", "metricType": "AverageValue"}
+        "formula": "(night_night > 1 ? max(queue_depth / 5, kv_cache / 0.85, 1) : 0)",
+        "target": "1",
+        "activationTarget": "0",
+        "metricType": "AverageValue",
+    }
 
 
 def test_service_selects_both_variants_and_the_night_serves_the_day_model_name():
@@ -97,11 +138,12 @@ def test_service_selects_both_variants_and_the_night_serves_the_day_model_name()
     assert pod["spec"]["nodeSelector"] == {labels.INSTANCE_TYPE: "g6e.2xlarge"}
     args = pod["spec"]["containers"][0]["args"]
     i = args.index("--served-model-name")
-    assert args[i + 1: i + 3] == [NIGHT_MODEL["id"], spec.model.id]
+    assert args[i + 1 : i + 3] == [NIGHT_MODEL["id"], spec.model.id]
     assert args[args.index("--tensor-parallel-size") + 1] == "1" and dep["spec"]["replicas"] == 0
     for pool in karpenter.node_pools(spec):
-        (types,) = [r["values"] for r in pool["spec"]["template"]["spec"]["requirements"]
-                    if r["key"] == labels.INSTANCE_TYPE]
+        (types,) = [
+            r["values"] for r in pool["spec"]["template"]["spec"]["requirements"] if r["key"] == labels.INSTANCE_TYPE
+        ]
         assert "g6e.2xlarge" in types
         assert int(pool["spec"]["limits"]["nvidia.com/gpu"]) == karpenter.burst_gpu_limit(edited()) + 3
 
@@ -110,10 +152,13 @@ IDLE = {"queue_depth": 0.0, "kv_cache": 0.0}
 BUSY = {"queue_depth": 400.0, "kv_cache": 20.0}
 
 
-@pytest.mark.parametrize("tz,spring,autumn", [
-    ("America/New_York", datetime(2026, 3, 8), datetime(2026, 11, 1)),
-    ("Europe/Berlin", datetime(2026, 3, 29), datetime(2026, 10, 25)),
-])
+@pytest.mark.parametrize(
+    "tz,spring,autumn",
+    [
+        ("America/New_York", datetime(2026, 3, 8), datetime(2026, 11, 1)),
+        ("Europe/Berlin", datetime(2026, 3, 29), datetime(2026, 10, 25)),
+    ],
+)
 def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(tz, spring, autumn):
     """Walk three days around each change in 5-minute steps through KEDA's rules (`keda_model`): some variant has been
     up for its lead time at every step; the day baseline is down deep in the night; the night variant has no replica
@@ -128,8 +173,10 @@ def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
     for change in (spring, autumn):
         # The night gate opens at 22:00 − lead local time on each side of the change.
         for day in (change - timedelta(days=1), change + timedelta(days=1)):
-            on = (datetime.combine(day.date(), datetime.min.time()).replace(hour=22, tzinfo=zone(tz))
-                  - timedelta(minutes=lead_night)).astimezone(UTC)
+            on = (
+                datetime.combine(day.date(), datetime.min.time()).replace(hour=22, tzinfo=zone(tz))
+                - timedelta(minutes=lead_night)
+            ).astimezone(UTC)
             assert not keda_model.cron_active(night_gate, on - timedelta(minutes=1))
             assert keda_model.cron_active(night_gate, on + timedelta(minutes=1))
         t0 = (change - timedelta(days=1)).replace(tzinfo=UTC)
@@ -140,8 +187,8 @@ def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
             history["day"].append(keda_model.replicas(base_so, at, IDLE) == spec.capacity.baseline.count)
             if i < 24 * 12:
                 continue  # warm-up: need lead time of history
-            ready_night = all(history["night"][-(lead_night // 5 + 1):])
-            ready_day = all(history["day"][-(lead_day // 5 + 1):])
+            ready_night = all(history["night"][-(lead_night // 5 + 1) :])
+            ready_day = all(history["day"][-(lead_day // 5 + 1) :])
             assert ready_night or ready_day, f"no variant Ready at {at.astimezone(zone(tz))}"
             local = at.astimezone(zone(tz))
             if 23 <= local.hour or local.hour < 5:
@@ -159,8 +206,11 @@ def applied():
 
 def test_components_apply_the_night_deployment_and_schedule_scaled_objects(applied):
     spec = night_spec()
-    sent = {r.inputs["metadata"]["name"]: r.inputs for r in applied.resources
-            if r.type.startswith("kubernetes:") and r.inputs.get("kind") == "ScaledObject"}
+    sent = {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in applied.resources
+        if r.type.startswith("kubernetes:") and r.inputs.get("kind") == "ScaledObject"
+    }
     for so in night_scaling.objects(spec):
         assert sent[so["metadata"]["name"]]["spec"] == so["spec"]
     deps = {r.inputs["metadata"]["name"] for r in applied.resources if r.type == "kubernetes:apps/v1:Deployment"}

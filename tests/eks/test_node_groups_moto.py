@@ -18,8 +18,12 @@ ROLE = "arn:aws:iam::123456789012:role/llama-node"
 def enum_violations(shape, value, path="") -> list[str]:
     """Values outside the EKS service model's enums (botocore's client checks types, not enum members)."""
     if shape.type_name == "structure":
-        return [v for k, sub in value.items() if k in shape.members
-                for v in enum_violations(shape.members[k], sub, f"{path}.{k}")]
+        return [
+            v
+            for k, sub in value.items()
+            if k in shape.members
+            for v in enum_violations(shape.members[k], sub, f"{path}.{k}")
+        ]
     if shape.type_name == "list":
         return [v for i, item in enumerate(value) for v in enum_violations(shape.member, item, f"{path}[{i}]")]
     if shape.type_name == "string" and shape.enum and value not in shape.enum:
@@ -34,10 +38,14 @@ def create_nodegroup_shape():
 @pytest.fixture()
 def eks():
     with mock_aws():
-        client = boto3.client("eks", region_name="us-east-1", aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
-        client.create_cluster(name="ml-prod", roleArn="arn:aws:iam::123456789012:role/eks",
-                              resourcesVpcConfig={"subnetIds": ["subnet-0a", "subnet-0b"]})
+        client = boto3.client(
+            "eks", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+        client.create_cluster(
+            name="ml-prod",
+            roleArn="arn:aws:iam::123456789012:role/eks",
+            resourcesVpcConfig={"subnetIds": ["subnet-0a", "subnet-0b"]},
+        )
         yield client
 
 
@@ -48,8 +56,10 @@ def test_baseline_and_spot_node_groups_are_accepted(eks):
         params = plan.eks_api("ml-prod", f"llama-70b-eks-{role}", ROLE, ["subnet-0a", "subnet-0b"])
         assert enum_violations(create_nodegroup_shape(), params) == []
         eks.create_nodegroup(**plan.eks_api("ml-prod", f"llama-70b-eks-{role}", ROLE, ["subnet-0a", "subnet-0b"]))
-    got = {role: eks.describe_nodegroup(clusterName="ml-prod", nodegroupName=f"llama-70b-eks-{role}")["nodegroup"]
-           for role in plans}
+    got = {
+        role: eks.describe_nodegroup(clusterName="ml-prod", nodegroupName=f"llama-70b-eks-{role}")["nodegroup"]
+        for role in plans
+    }
     assert got["burst"]["capacityType"] == "SPOT"
     assert got["baseline"]["capacityType"] == "ON_DEMAND"
     assert got["burst"]["scalingConfig"] == {"minSize": 0, "maxSize": 6, "desiredSize": 0}
@@ -68,4 +78,5 @@ def test_the_kubernetes_spelling_of_a_taint_effect_is_caught():
     params["capacityType"] = "spot"
     assert enum_violations(create_nodegroup_shape(), params) == [
         ".capacityType: 'spot' not in ['ON_DEMAND', 'SPOT', 'CAPACITY_BLOCK']",
-        ".taints[0].effect: 'NoSchedule' not in ['NO_SCHEDULE', 'NO_EXECUTE', 'PREFER_NO_SCHEDULE']"]
+        ".taints[0].effect: 'NoSchedule' not in ['NO_SCHEDULE', 'NO_EXECUTE', 'PREFER_NO_SCHEDULE']",
+    ]

@@ -57,12 +57,17 @@ def aws():
 def test_eks_applies_the_evening_and_morning_inputs_to_the_node_group(aws):
     eks = aws["eks"]
     spec = night_spec()
-    eks.create_cluster(name="ml-prod", roleArn="arn:aws:iam::123456789012:role/eks",
-                       resourcesVpcConfig={"subnetIds": ["subnet-0a", "subnet-0b"]})
+    eks.create_cluster(
+        name="ml-prod",
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": ["subnet-0a", "subnet-0b"]},
+    )
     eks.create_nodegroup(**baseline_node_group(spec).eks_api("ml-prod", "baseline", ROLE, ["subnet-0a"]))
     evening, morning = node_schedule.steps(spec)
-    for step, expected in ((evening, {"minSize": 0, "maxSize": 2, "desiredSize": 0}),
-                           (morning, {"minSize": 2, "maxSize": 2, "desiredSize": 2})):
+    for step, expected in (
+        (evening, {"minSize": 0, "maxSize": 2, "desiredSize": 0}),
+        (morning, {"minSize": 2, "maxSize": 2, "desiredSize": 2}),
+    ):
         eks.update_nodegroup_config(**sdk_to_api(step.update_input("ml-prod", "baseline")))
         got = eks.describe_nodegroup(clusterName="ml-prod", nodegroupName="baseline")["nodegroup"]["scalingConfig"]
         assert got == expected
@@ -72,19 +77,34 @@ def test_scheduler_accepts_the_rendered_schedules_and_their_role(aws):
     run = run_plan(lambda: build_eks("n", night_spec()), project="llama-infra", stack="test", preview=False)
     by_name = {r.name: r.inputs for r in run.resources}
     role_inputs = by_name["n-capacity-baseline-schedule-scheduler-role"]
-    role = aws["iam"].create_role(RoleName="scheduler-role", AssumeRolePolicyDocument=role_inputs["assumeRolePolicy"],
-                                  Description=role_inputs["description"])["Role"]
-    aws["iam"].put_role_policy(RoleName="scheduler-role", PolicyName="scale-baseline",
-                               PolicyDocument=by_name["n-capacity-baseline-schedule-scheduler-policy"]["policy"])
+    role = aws["iam"].create_role(
+        RoleName="scheduler-role",
+        AssumeRolePolicyDocument=role_inputs["assumeRolePolicy"],
+        Description=role_inputs["description"],
+    )["Role"]
+    aws["iam"].put_role_policy(
+        RoleName="scheduler-role",
+        PolicyName="scale-baseline",
+        PolicyDocument=by_name["n-capacity-baseline-schedule-scheduler-policy"]["policy"],
+    )
     for s in (r.inputs for r in run.resources if r.type == "aws:scheduler/schedule:Schedule"):
         t = s["target"]
         aws["scheduler"].create_schedule(
-            Name=s["name"], Description=s["description"], ScheduleExpression=s["scheduleExpression"],
+            Name=s["name"],
+            Description=s["description"],
+            ScheduleExpression=s["scheduleExpression"],
             ScheduleExpressionTimezone=s["scheduleExpressionTimezone"],
             FlexibleTimeWindow={"Mode": s["flexibleTimeWindow"]["mode"]},
-            Target={"Arn": t["arn"], "RoleArn": role["Arn"], "Input": t["input"],
-                    "RetryPolicy": {"MaximumRetryAttempts": int(t["retryPolicy"]["maximumRetryAttempts"]),
-                                    "MaximumEventAgeInSeconds": int(t["retryPolicy"]["maximumEventAgeInSeconds"])}})
+            Target={
+                "Arn": t["arn"],
+                "RoleArn": role["Arn"],
+                "Input": t["input"],
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": int(t["retryPolicy"]["maximumRetryAttempts"]),
+                    "MaximumEventAgeInSeconds": int(t["retryPolicy"]["maximumEventAgeInSeconds"]),
+                },
+            },
+        )
         got = aws["scheduler"].get_schedule(Name=s["name"])
         assert got["ScheduleExpression"] == s["scheduleExpression"]
         assert got["ScheduleExpressionTimezone"] == "America/New_York"

@@ -21,14 +21,20 @@ from llama_infra.targets.kubernetes import fallback, labels, monitoring, router,
 from .specs import edited
 from .validation import validate
 
-FALLBACK = {"model_id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "awq",
-            "when_queue_depth_over": 30, "instance_type": "g6e.2xlarge", "priority_api_keys_secret": "tenant-keys"}
+FALLBACK = {
+    "model_id": "meta-llama/Llama-3.1-8B-Instruct",
+    "params_b": 8,
+    "precision": "awq",
+    "when_queue_depth_over": 30,
+    "instance_type": "g6e.2xlarge",
+    "priority_api_keys_secret": "tenant-keys",
+}
+
 
 def run(program, preview: bool) -> Recording:
     """`program` under the library's recorder, as `llama-infra plan` runs it (strict: every registration is held
     against the cloud contracts, and a violation fails the run with all of them)."""
     return run_plan(program, project="llama-infra", stack="test", preview=preview)
-
 
 
 def spec_with(**fallback_edits):
@@ -39,17 +45,25 @@ def by_kind_name(objs):
     return {(o["kind"], o["metadata"]["name"]): o for o in objs}
 
 
-@pytest.mark.parametrize("edits", [{}, {"priority_api_keys_secret": None, "instance_type": None}],
-                         ids=["keys-and-own-type", "no-keys-baseline-type"])
+@pytest.mark.parametrize(
+    "edits",
+    [{}, {"priority_api_keys_secret": None, "instance_type": None}],
+    ids=["keys-and-own-type", "no-keys-baseline-type"],
+)
 def test_every_object_with_a_fallback_validates(edits):
     spec = spec_with(**edits)
     objs = all_objects(spec)
     for obj in objs:
         validate(obj, spec.eks.kubernetes_version)
     names = set(by_kind_name(objs))
-    assert {("Deployment", "llama-70b-eks-fallback"), ("Service", "llama-70b-eks-fallback"),
-            ("Deployment", "llama-70b-eks-router"), ("Service", "llama-70b-eks-router"),
-            ("ConfigMap", "llama-70b-eks-router-config"), ("PodDisruptionBudget", "llama-70b-eks-router")} <= names
+    assert {
+        ("Deployment", "llama-70b-eks-fallback"),
+        ("Service", "llama-70b-eks-fallback"),
+        ("Deployment", "llama-70b-eks-router"),
+        ("Service", "llama-70b-eks-router"),
+        ("ConfigMap", "llama-70b-eks-router-config"),
+        ("PodDisruptionBudget", "llama-70b-eks-router"),
+    } <= names
 
 
 def test_no_fallback_no_router_objects():
@@ -59,8 +73,11 @@ def test_no_fallback_no_router_objects():
 
 def _router_config(spec, tmp_path: Path | None = None):
     """The ConfigMap's file, loaded the way `llama-infra router --config` loads it."""
-    (cm,) = [o for o in all_objects(spec) if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-config")
-             and "router" in o["metadata"]["name"]]
+    (cm,) = [
+        o
+        for o in all_objects(spec)
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-config") and "router" in o["metadata"]["name"]
+    ]
     path = (tmp_path or Path("/nonexistent")) / router.CONFIG_FILE
     if tmp_path is not None:
         path.write_text(cm["data"][router.CONFIG_FILE])
@@ -87,8 +104,10 @@ def test_config_map_parses_into_router_config_pointing_at_the_services(tmp_path)
     # The fallback serves the model id the router rewrites overflowed requests to.
     args = objs[("Deployment", fallback.name_of(spec))]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args[args.index("--served-model-name") + 1] == config.fallback.model_id
-    assert config.drain_timeout_seconds < objs[("Deployment", router.name_of(spec))]["spec"]["template"]["spec"][
-        "terminationGracePeriodSeconds"]
+    assert (
+        config.drain_timeout_seconds
+        < objs[("Deployment", router.name_of(spec))]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    )
 
 
 def test_queue_depth_comes_from_prometheus_federation_of_each_service():
@@ -104,12 +123,14 @@ def test_queue_depth_comes_from_prometheus_federation_of_each_service():
         waiting, running = parse_qs(url.query)["match[]"]
         assert f'app_kubernetes_io_instance="{instance}"' in waiting and "vllm:num_requests_waiting" in waiting
         assert f'app_kubernetes_io_instance="{instance}"' in running and "vllm:num_requests_running" in running
-    federated = ('# TYPE vllm:num_requests_waiting untyped\n'
-                 'vllm:num_requests_waiting{pod="a",app_kubernetes_io_instance="llama-70b-eks"} 7 1700000000000\n'
-                 'vllm:num_requests_waiting{pod="b",app_kubernetes_io_instance="llama-70b-eks"} 5 1700000000000\n'
-                 '# TYPE vllm:num_requests_running untyped\n'
-                 'vllm:num_requests_running{pod="a",app_kubernetes_io_instance="llama-70b-eks"} 16 1700000000000\n'
-                 'vllm:num_requests_running{pod="b",app_kubernetes_io_instance="llama-70b-eks"} 16 1700000000000\n')
+    federated = (
+        "# TYPE vllm:num_requests_waiting untyped\n"
+        'vllm:num_requests_waiting{pod="a",app_kubernetes_io_instance="llama-70b-eks"} 7 1700000000000\n'
+        'vllm:num_requests_waiting{pod="b",app_kubernetes_io_instance="llama-70b-eks"} 5 1700000000000\n'
+        "# TYPE vllm:num_requests_running untyped\n"
+        'vllm:num_requests_running{pod="a",app_kubernetes_io_instance="llama-70b-eks"} 16 1700000000000\n'
+        'vllm:num_requests_running{pod="b",app_kubernetes_io_instance="llama-70b-eks"} 16 1700000000000\n'
+    )
     assert parse_queue_depth(federated, cfg["primary"]["queue_metric"]) == 12
     assert parse_running(federated, cfg["primary"]["queue_metric"]) == 32  # the slots of the in-flight estimate
 
@@ -130,7 +151,8 @@ def test_priority_keys_secret_is_mounted_as_the_configured_file(tmp_path):
     moved = config.model_copy(update={"priority_api_keys_file": keys_dir / item["path"]})
     assert load_priority_api_keys(moved) == {"alpha", "beta"}
     assert "priority_api_keys_file" not in YAML(typ="safe").load(
-        _router_config(spec_with(priority_api_keys_secret=None))["data"][router.CONFIG_FILE])
+        _router_config(spec_with(priority_api_keys_secret=None))["data"][router.CONFIG_FILE]
+    )
 
 
 def test_router_probes_drain_and_scrape():
@@ -184,9 +206,16 @@ def test_the_router_requires_client_keys_from_the_secret_and_sends_only_the_back
     clients, backend = tmp_path / "clients", tmp_path / "backend"
     clients.write_text("tenant-a\n# comment\ntenant-b\n")
     backend.write_text("backend-secret\n")
-    moved = build_router_config(None, {**{k: v for k, v in config.items() if k not in ("fallback", "primary")},
-                                       "primary.url": "http://p:8000", "api_keys_file": clients,
-                                       "backend_api_key_file": backend, "priority_api_keys_file": None})
+    moved = build_router_config(
+        None,
+        {
+            **{k: v for k, v in config.items() if k not in ("fallback", "primary")},
+            "primary.url": "http://p:8000",
+            "api_keys_file": clients,
+            "backend_api_key_file": backend,
+            "priority_api_keys_file": None,
+        },
+    )
     from llama_infra.router.config import load_backend_api_key, load_client_api_keys
 
     assert load_client_api_keys(moved) == {"tenant-a", "tenant-b"}
@@ -227,8 +256,9 @@ def test_fallback_runs_its_model_on_its_type_and_karpenter_admits_that_type():
     assert gpus == fallback.tp_degree(spec) == 1  # 8B AWQ fits one L40S
     assert c["image"] == workload.baseline_deployment(spec)["spec"]["template"]["spec"]["containers"][0]["image"]
     for pool in karpenter.node_pools(spec):
-        (types,) = [r["values"] for r in pool["spec"]["template"]["spec"]["requirements"]
-                    if r["key"] == labels.INSTANCE_TYPE]
+        (types,) = [
+            r["values"] for r in pool["spec"]["template"]["spec"]["requirements"] if r["key"] == labels.INSTANCE_TYPE
+        ]
         assert "g6e.2xlarge" in types
         assert int(pool["spec"]["limits"]["nvidia.com/gpu"]) == karpenter.burst_gpu_limit(edited()) + gpus
 
@@ -241,11 +271,17 @@ def with_fallback(request):
 def test_components_apply_the_rendered_fallback_and_router_objects(with_fallback):
     comps = {r.type for r in with_fallback.resources}
     assert "llama-infra:index:OverflowRouter" in comps
-    applied = {(r.inputs.get("kind") or r.type.rsplit(":", 1)[-1], r.inputs["metadata"]["name"])
-               for r in with_fallback.resources if r.type.startswith("kubernetes:") and "metadata" in r.inputs}
+    applied = {
+        (r.inputs.get("kind") or r.type.rsplit(":", 1)[-1], r.inputs["metadata"]["name"])
+        for r in with_fallback.resources
+        if r.type.startswith("kubernetes:") and "metadata" in r.inputs
+    }
     spec = spec_with()
     wanted = {(o["kind"], o["metadata"]["name"]) for o in [*fallback.objects(spec), *router.objects(spec)]}
     assert wanted <= applied
-    (cm,) = [r for r in with_fallback.resources if r.type == "kubernetes:core/v1:ConfigMap"
-             and r.inputs["metadata"]["name"] == "llama-70b-eks-router-config"]
+    (cm,) = [
+        r
+        for r in with_fallback.resources
+        if r.type == "kubernetes:core/v1:ConfigMap" and r.inputs["metadata"]["name"] == "llama-70b-eks-router-config"
+    ]
     assert cm.inputs["data"] == router.config_map(spec)["data"]

@@ -56,8 +56,10 @@ def test_the_burst_scaled_object_has_the_window_gate_and_the_wake_trigger(plan):
     assert body["scaleTargetRef"]["name"] == f"{NAME}-burst"
     assert body["minReplicaCount"] == 0 and body["maxReplicaCount"] == 2
     formula = body["advanced"]["scalingModifiers"]["formula"]
-    assert formula == ("(window_off_hours > 1 ? max(queue_depth / 5, kv_cache / 0.85, 0, wake) "
-                       ": max(queue_depth / 5, kv_cache / 0.85, 1))")
+    assert formula == (
+        "(window_off_hours > 1 ? max(queue_depth / 5, kv_cache / 0.85, 0, wake) "
+        ": max(queue_depth / 5, kv_cache / 0.85, 1))"
+    )
     triggers = {t["name"]: t for t in body["triggers"]}
     assert set(triggers) == {"window_off_hours", "queue_depth", "kv_cache", "wake"}
     gate = triggers["window_off_hours"]["metadata"]

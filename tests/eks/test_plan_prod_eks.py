@@ -15,7 +15,10 @@ def test_plan_prod_eks_has_the_tree_pools_and_cost_split():
     assert plan.target == "eks" and plan.spec_name == "llama-70b-eks"
     assert by_name["llama-70b-eks-capacity-baseline"].key_inputs["capacityType"] == "ON_DEMAND"
     assert by_name["llama-70b-eks-capacity-baseline"].key_inputs["scalingConfig"] == {
-        "desiredSize": 2, "maxSize": 2, "minSize": 2}
+        "desiredSize": 2,
+        "maxSize": 2,
+        "minSize": 2,
+    }
     spot = by_name["llama-70b-eks-capacity-burst-spot"].key_inputs
     # (max_replicas 11 − baseline 2) burst replicas × TP 4: the example's burst is sized from its SLO
     assert spot["limits"] == {"nvidia.com/gpu": "36"} and spot["weight"] == 50

@@ -10,8 +10,11 @@ from .specs import edited
 
 def test_pools_name_capacity_types_instance_types_and_gpu_limits():
     pools = {p.name: p for p in capacity_pools(edited())}
-    base, spot, od = (pools["llama-70b-eks-baseline"], pools["llama-70b-eks-burst-spot"],
-                      pools["llama-70b-eks-burst-on-demand"])
+    base, spot, od = (
+        pools["llama-70b-eks-baseline"],
+        pools["llama-70b-eks-burst-spot"],
+        pools["llama-70b-eks-burst-on-demand"],
+    )
     assert (base.capacity_type, base.min_nodes, base.max_nodes) == ("ON_DEMAND", 2, 2)
     assert (spot.capacity_type, spot.gpu_limit, spot.weight) == ("spot", 24, 50)
     assert (od.capacity_type, od.gpu_limit, od.weight) == ("on-demand", 24, 10)
@@ -23,7 +26,9 @@ def test_pools_name_capacity_types_instance_types_and_gpu_limits():
 def test_managed_node_group_mode_shows_the_spot_group():
     pools = capacity_pools(edited(**{"eks.karpenter": False}))
     assert [(p.kind, p.capacity_type, p.min_nodes, p.max_nodes) for p in pools] == [
-        ("managed node group", "ON_DEMAND", 2, 2), ("managed node group", "SPOT", 0, 6)]
+        ("managed node group", "ON_DEMAND", 2, 2),
+        ("managed node group", "SPOT", 0, 6),
+    ]
 
 
 def test_cost_split_adds_up_and_burst_is_priced_at_spot():
@@ -46,12 +51,28 @@ def test_replica_lines_show_the_fixed_baseline_and_the_burst_query():
 def test_plan_shows_each_deployments_window_formula_and_the_scale_to_zero_entry_point():
     from llama_infra.targets.eks import plan_summary as summary
 
-    night = edited(schedules=[{"name": "night", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *",
-                               "downsize": {"min_replicas": 1, "max_replicas": 4}}])
+    night = edited(
+        schedules=[
+            {
+                "name": "night",
+                "timezone": "UTC",
+                "start": "0 1 * * *",
+                "end": "0 5 * * *",
+                "downsize": {"min_replicas": 1, "max_replicas": 4},
+            }
+        ]
+    )
     lines = summary.replica_lines(night)
     assert lines[0].startswith("by window") and "fixed" not in " ".join(lines)
     assert "  llama-70b-eks-baseline (≤ 2): (window_night > 1 ? 1 : 2)" in lines
-    zero = edited(**{"environment": "dev", "capacity.baseline": {"instance_type": "g6e.12xlarge", "count": 0},
-                     "scaling.scale_to_zero": True})
-    assert any(line.startswith("scale to zero: llama-70b-eks-router is the entry point") for line in
-               summary.replica_lines(zero))
+    zero = edited(
+        **{
+            "environment": "dev",
+            "capacity.baseline": {"instance_type": "g6e.12xlarge", "count": 0},
+            "scaling.scale_to_zero": True,
+        }
+    )
+    assert any(
+        line.startswith("scale to zero: llama-70b-eks-router is the entry point")
+        for line in summary.replica_lines(zero)
+    )

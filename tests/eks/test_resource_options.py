@@ -10,8 +10,12 @@ from .specs import variants
 
 
 def _run():
-    return run_plan(lambda: build_eks("o", variants()["managed-node-groups-only"]), project="llama-infra",
-                       stack="test", preview=True)
+    return run_plan(
+        lambda: build_eks("o", variants()["managed-node-groups-only"]),
+        project="llama-infra",
+        stack="test",
+        preview=True,
+    )
 
 
 def test_autoscaler_owned_counts_are_in_ignore_changes_and_the_namespace_comes_first():
@@ -22,6 +26,12 @@ def test_autoscaler_owned_counts_are_in_ignore_changes_and_the_namespace_comes_f
     assert by_name["o-service-burst"].ignore_changes == ["spec.replicas"]
     assert by_name["o-service-baseline"].ignore_changes == []  # the baseline count is ours, not an autoscaler's
     namespace_urn = by_name["o-namespace"].urn
-    for child in ("o-service-baseline", "o-service-burst", "o-service-service", "o-service-pdb",
-                  "o-service-service-account", "o-service-server-pod-monitor"):
+    for child in (
+        "o-service-baseline",
+        "o-service-burst",
+        "o-service-service",
+        "o-service-pdb",
+        "o-service-service-account",
+        "o-service-server-pod-monitor",
+    ):
         assert namespace_urn in by_name[child].depends_on, child

@@ -33,17 +33,25 @@ def window(**downsize) -> dict:
     return {"name": "quiet", "timezone": "UTC", "start": "0 1 * * *", "end": "0 5 * * *", "downsize": downsize}
 
 
-ZERO_BASELINE = {"environment": "dev", "capacity.baseline": {"instance_type": "g6e.12xlarge", "count": 0},
-                 "scaling.scale_to_zero": True}
+ZERO_BASELINE = {
+    "environment": "dev",
+    "capacity.baseline": {"instance_type": "g6e.12xlarge", "count": 0},
+    "scaling.scale_to_zero": True,
+}
 SPECS = {
     "fewer-replicas": lambda: edited(schedules=[window(min_replicas=1, max_replicas=4)]),
     "more-floor": lambda: edited(schedules=[window(min_replicas=3, max_replicas=5)]),
-    "other-model": lambda: edited(schedules=[window(instance_type="g6e.2xlarge", model_override=NIGHT_MODEL,
-                                                    min_replicas=1, max_replicas=3)]),
-    "zero-at-night": lambda: edited(**ZERO_BASELINE, **{"scaling.min_replicas": 1},
-                                    schedules=[window(min_replicas=0, max_replicas=2)]),
-    "other-model-zero-at-night": lambda: edited(**ZERO_BASELINE, **{"scaling.min_replicas": 1}, schedules=[window(
-        instance_type="g6e.2xlarge", model_override=NIGHT_MODEL, min_replicas=0, max_replicas=2)]),
+    "other-model": lambda: edited(
+        schedules=[window(instance_type="g6e.2xlarge", model_override=NIGHT_MODEL, min_replicas=1, max_replicas=3)]
+    ),
+    "zero-at-night": lambda: edited(
+        **ZERO_BASELINE, **{"scaling.min_replicas": 1}, schedules=[window(min_replicas=0, max_replicas=2)]
+    ),
+    "other-model-zero-at-night": lambda: edited(
+        **ZERO_BASELINE,
+        **{"scaling.min_replicas": 1},
+        schedules=[window(instance_type="g6e.2xlarge", model_override=NIGHT_MODEL, min_replicas=0, max_replicas=2)],
+    ),
     "scale-to-zero-no-window": lambda: edited(**ZERO_BASELINE),
 }
 
@@ -59,8 +67,11 @@ ROUTER_JOB = frozenset({"llama/llama-70b-eks-router"})  # Prometheus has the rou
 def deployments(spec, at, values, scraped=ROUTER_JOB) -> dict[str, int]:
     """Replicas per Deployment: from its ScaledObject, or its fixed count."""
     objs = all_objects(spec)
-    out = {o["metadata"]["name"]: o["spec"]["replicas"] for o in objs if o["kind"] == "Deployment"
-           and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name}
+    out = {
+        o["metadata"]["name"]: o["spec"]["replicas"]
+        for o in objs
+        if o["kind"] == "Deployment" and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name
+    }
     for so in (o for o in objs if o["kind"] == "ScaledObject"):
         out[so["spec"]["scaleTargetRef"]["name"]] = keda_model.replicas(so, at, values, scraped)
     return out
@@ -108,8 +119,10 @@ def test_in_a_window_the_service_follows_the_window_bounds(q, k):
     assert r["llama-70b-eks-baseline"] == 0 and r["llama-70b-eks-burst"] == 0  # the night variant serves alone
 
 
-@pytest.mark.parametrize("case,night_deployment", [("zero-at-night", "llama-70b-eks-burst"),
-                                                    ("other-model-zero-at-night", "llama-70b-eks-quiet")])
+@pytest.mark.parametrize(
+    "case,night_deployment",
+    [("zero-at-night", "llama-70b-eks-burst"), ("other-model-zero-at-night", "llama-70b-eks-quiet")],
+)
 def test_zero_at_night_until_a_request_arrives_then_one_replica(case, night_deployment):
     spec = spec_of(case)
     no_pod = {"queue_depth": None, "kv_cache": None, "wake": None}  # no pod, no router request yet: no series
@@ -151,11 +164,19 @@ def test_scale_to_zero_deploys_the_router_as_entry_point_without_a_fallback(case
     config = RouterConfig.model_validate(router.router_config(spec))
     assert config.fallback is None and config.primary.url.startswith(f"http://{spec.name}.")
     # The wake trigger reads a series the router exports, and a PodMonitor selects the router's pods.
-    monitored = {o["spec"]["selector"]["matchLabels"][labels.INSTANCE_LABEL] for o in all_objects(spec)
-                 if o["kind"] == "PodMonitor"}
+    monitored = {
+        o["spec"]["selector"]["matchLabels"][labels.INSTANCE_LABEL]
+        for o in all_objects(spec)
+        if o["kind"] == "PodMonitor"
+    }
     assert f"{spec.name}-router" in monitored
-    triggers = [t for o in all_objects(spec) if o["kind"] == "ScaledObject" for t in o["spec"]["triggers"]
-                if t["type"] == "prometheus"]
+    triggers = [
+        t
+        for o in all_objects(spec)
+        if o["kind"] == "ScaledObject"
+        for t in o["spec"]["triggers"]
+        if t["type"] == "prometheus"
+    ]
     for t in triggers:  # "no pod reads 0" only while Prometheus has a target of a monitored service
         (names,) = re.findall(r'up\{namespace="llama",app_kubernetes_io_instance=~"([^"]+)"\}', t["metadata"]["query"])
         assert f"{spec.name}-router" in names.split("|") and set(names.split("|")) <= monitored
@@ -191,10 +212,14 @@ def test_the_wake_up_cost_is_a_new_node_plus_the_cold_start_of_the_model_that_wa
     # The window's 8B model downloads from the Hub (no NVMe preload); the day's 70B FP8 reads its NVMe copy.
     night_8b = sizing.cold_start(8, "bf16", nvme_preload=False)
     assert wake_up_s(spec_of("other-model-zero-at-night")) == (
-        night_8b.total_low_s + node.typical_s, night_8b.total_high_s + node.high_s)
+        night_8b.total_low_s + node.typical_s,
+        night_8b.total_high_s + node.high_s,
+    )
     day_70b = sizing.cold_start(70, "fp8", nvme_preload=True)
     assert wake_up_s(spec_of("zero-at-night")) == (
-        day_70b.total_low_s + node.typical_s, day_70b.total_high_s + node.high_s)
+        day_70b.total_low_s + node.typical_s,
+        day_70b.total_high_s + node.high_s,
+    )
 
 
 @pytest.mark.parametrize("case", ["zero-at-night", "other-model-zero-at-night", "scale-to-zero-no-window"])
@@ -209,7 +234,13 @@ def test_where_the_service_scales_to_zero_the_router_holds_requests_for_the_wake
 
 
 def test_without_scale_to_zero_the_router_answers_503_at_once():
-    spec = edited(fallback={"model_id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "awq",
-                            "when_queue_depth_over": 30})
+    spec = edited(
+        fallback={
+            "model_id": "meta-llama/Llama-3.1-8B-Instruct",
+            "params_b": 8,
+            "precision": "awq",
+            "when_queue_depth_over": 30,
+        }
+    )
     assert router.needed(spec)
     assert RouterConfig.model_validate(router.router_config(spec)).wake_wait_seconds == 0

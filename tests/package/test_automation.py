@@ -22,11 +22,21 @@ SPECS = REPO / "stacks" / "specs"
 def test_the_inline_program_registers_what_the_stacks_program_does(name, preview):
     spec_file = SPECS / f"{name}.yaml"
     spec = load_spec(spec_file)
-    inline = run_plan(automation.inline_program(spec, f"specs/{name}.yaml"), project="llama-infra", stack=name,
-                      preview=preview, region=spec.region)
-    stacks = run_plan(lambda: runpy.run_path(str(REPO / "stacks" / "__main__.py"), run_name="__main__"),
-                      project="llama-infra", stack=name, preview=preview, region=spec.region,
-                      config={"llama-infra:spec": f"specs/{name}.yaml"})
+    inline = run_plan(
+        automation.inline_program(spec, f"specs/{name}.yaml"),
+        project="llama-infra",
+        stack=name,
+        preview=preview,
+        region=spec.region,
+    )
+    stacks = run_plan(
+        lambda: runpy.run_path(str(REPO / "stacks" / "__main__.py"), run_name="__main__"),
+        project="llama-infra",
+        stack=name,
+        preview=preview,
+        region=spec.region,
+        config={"llama-infra:spec": f"specs/{name}.yaml"},
+    )
     assert sorted((r.type, r.name) for r in inline.resources) == sorted((r.type, r.name) for r in stacks.resources)
     assert inline.exports.keys() == stacks.exports.keys()
 

@@ -59,15 +59,30 @@ def test_schema_names_every_component_with_typed_documented_inputs_and_outputs(e
 def test_llama_deployment_schema(schema: dict) -> None:
     deployment = schema["resources"]["llama-infra:index:LlamaDeployment"]
     inputs = {k: v["type"] for k, v in deployment["inputProperties"].items()}
-    assert inputs == {"specYaml": "string", "environment": "string", "region": "string", "minReplicas": "integer",
-                      "maxReplicas": "integer", "endpointName": "string", "tags": "object"}
+    assert inputs == {
+        "specYaml": "string",
+        "environment": "string",
+        "region": "string",
+        "minReplicas": "integer",
+        "maxReplicas": "integer",
+        "endpointName": "string",
+        "tags": "object",
+    }
     assert deployment["inputProperties"]["tags"]["additionalProperties"]["type"] == "string"
     assert deployment["requiredInputs"] == ["specYaml"]
     assert deployment["inputProperties"]["specYaml"]["plain"] is True  # decides which resources exist
     outputs = {k: v["type"] for k, v in deployment["properties"].items()}
-    assert outputs == {"target": "string", "specName": "string", "endpointName": "string", "endpointArn": "string",
-                       "dashboardUrl": "string", "baselineInstanceType": "string", "minReplicas": "integer",
-                       "maxReplicas": "integer", "costPerMonthUsd": "number"}
+    assert outputs == {
+        "target": "string",
+        "specName": "string",
+        "endpointName": "string",
+        "endpointArn": "string",
+        "dashboardUrl": "string",
+        "baselineInstanceType": "string",
+        "minReplicas": "integer",
+        "maxReplicas": "integer",
+        "costPerMonthUsd": "number",
+    }
     assert "endpointArn" not in deployment["required"] and "endpointName" in deployment["required"]
 
 
@@ -77,9 +92,19 @@ def test_llama_deployment_delegates_to_the_sagemaker_component(entry_point: dict
     from llama_infra.spec import parse_spec
     from llama_infra.targets import cost_report
 
-    run = run_program(lambda: LlamaDeployment("chat", {"spec_yaml": DEV_SPEC, "endpoint_name": "chat-prod",
-                                                        "region": "us-west-2", "max_replicas": 1,
-                                                        "tags": {"owner": "search"}}), preview=preview)
+    run = run_program(
+        lambda: LlamaDeployment(
+            "chat",
+            {
+                "spec_yaml": DEV_SPEC,
+                "endpoint_name": "chat-prod",
+                "region": "us-west-2",
+                "max_replicas": 1,
+                "tags": {"owner": "search"},
+            },
+        ),
+        preview=preview,
+    )
     by_type = {r.type: r for r in run.resources}
     wrapper = by_type["llama-infra:index:LlamaDeployment"]
     inner = by_type["llama-infra:index:SageMakerLlamaEndpoint"]
@@ -89,8 +114,11 @@ def test_llama_deployment_delegates_to_the_sagemaker_component(entry_point: dict
     assert endpoint["tags"] == {"team": "ml-platform", "cost-center": "ml-dev", "owner": "search"}
     assert endpoint["region"] == "us-west-2"
     assert by_type["aws:appautoscaling/target:Target"].inputs["maxCapacity"] == 1
-    overridden = parse_spec(DEV_SPEC.replace("region: us-east-1", "region: us-west-2")
-                            .replace("scaling:\n", "scaling:\n  max_replicas: 1\n"))
+    overridden = parse_spec(
+        DEV_SPEC.replace("region: us-east-1", "region: us-west-2").replace(
+            "scaling:\n", "scaling:\n  max_replicas: 1\n"
+        )
+    )
     outputs = run.component_outputs[wrapper.urn]
     assert outputs["target"] == "sagemaker" and outputs["endpoint_name"] == "chat-prod"
     assert outputs["endpoint_arn"].endswith("/chat-prod") and outputs["max_replicas"] == 1

@@ -17,11 +17,17 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
 
 
 def run_consumer(preview: bool, stack_outputs: dict | None = None):
-    outputs = stack_outputs if stack_outputs is not None else {
-        PLATFORM: {"alarmTopicArn": TOPIC, "appRoleName": "chat-app"}}
-    return run_program(lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
-                       project="llama-consumer", stack="dev", preview=preview,
-                       config={"networkStack": PLATFORM}, mocks=RecordingMocks(stack_outputs=outputs))
+    outputs = (
+        stack_outputs if stack_outputs is not None else {PLATFORM: {"alarmTopicArn": TOPIC, "appRoleName": "chat-app"}}
+    )
+    return run_program(
+        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
+        project="llama-consumer",
+        stack="dev",
+        preview=preview,
+        config={"networkStack": PLATFORM},
+        mocks=RecordingMocks(stack_outputs=outputs),
+    )
 
 
 @pytest.mark.parametrize("preview", [False, True])
@@ -39,7 +45,8 @@ def test_consumer_program_wires_stack_reference_and_component_outputs(preview: b
     policy = json.loads(by_name["chat-invoke"].inputs["policy"])
     (statement,) = policy["Statement"]
     assert statement["Resource"].startswith("arn:aws:sagemaker:us-east-1:") and statement["Resource"].endswith(
-        "/chat-dev")  # the endpoint's ARN
+        "/chat-dev"
+    )  # the endpoint's ARN
     assert by_name["chat-invoke-app"].inputs["role"] == "chat-app"
 
     assert run.exports["endpoint_name"] == "chat-dev"

@@ -34,8 +34,11 @@ def _distribution(requirement: str) -> str:
 
 
 def test_runtime_dependencies_are_ranges_and_constraints_pin_every_one() -> None:
-    pins = {_distribution(line): line.split("==")[1] for line in (ROOT / "constraints.txt").read_text().splitlines()
-            if line and not line.startswith("#")}
+    pins = {
+        _distribution(line): line.split("==")[1]
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     for requirement in PYPROJECT["dependencies"]:
         assert "==" not in requirement, f"{requirement}: runtime dependencies are compatible ranges"
         assert _distribution(requirement) in pins, f"{requirement} has no exact version in constraints.txt"
@@ -62,8 +65,7 @@ def test_each_extras_modules_are_what_its_distributions_install() -> None:
 def test_plan_and_validate_run_without_any_extra() -> None:
     code = BLOCK + "from llama_infra.cli import main; sys.argv = ['llama-infra', *sys.argv[1:]]; main()"
     for argv in (["validate", "stacks/specs/prod.yaml", "stacks/specs/prod-eks.yaml"], ["plan", "dev", "dev-eks"]):
-        run = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True,
-                             timeout=300)
+        run = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-2000:]
         assert "blocked" not in run.stdout + run.stderr
 

@@ -11,9 +11,11 @@ import llama_infra
 
 
 def test_bare_import_loads_no_heavy_module() -> None:
-    code = ("import sys, llama_infra; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pydantic', "
-            "'pulumi_kubernetes', 'boto3') or m.startswith('llama_infra.')))")
+    code = (
+        "import sys, llama_infra; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pydantic', "
+        "'pulumi_kubernetes', 'boto3') or m.startswith('llama_infra.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

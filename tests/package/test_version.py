@@ -36,8 +36,9 @@ def test_an_uninstalled_checkout_reads_its_pyproject(monkeypatch) -> None:
 
 def test_the_bare_import_does_not_pay_for_importlib_metadata() -> None:
     code = "import sys, llama_infra; print('importlib.metadata' in sys.modules); print(llama_infra.__version__)"
-    out = subprocess.run([sys.executable, "-X", "frozen_modules=on", "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-X", "frozen_modules=on", "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
     assert out == ["False", VERSION]
 
 

@@ -11,17 +11,23 @@ from llama_infra_policies import analyze
 
 
 def test_exempted_rule_reports_not_applicable_with_reason() -> None:
-    props = endpoint_config(kms=False, tags={"llama-infra:policy-exempt": "sagemaker-endpoint-config-kms:sandbox, no data"})
+    props = endpoint_config(
+        kms=False, tags={"llama-infra:policy-exempt": "sagemaker-endpoint-config-kms:sandbox, no data"}
+    )
     with pytest.raises(_NotApplicableError) as raised:
         run_rule("sagemaker-endpoint-config-kms", EC, props)
     assert raised.value.reason == "exempt via llama-infra:policy-exempt: sandbox, no data"
 
 
 def test_exemption_through_the_analyzer_skips_only_the_named_rule() -> None:
-    props = endpoint_config(count=1, kms=False, tags={
-        "llama-infra:environment": "prod",
-        "llama-infra:policy-exempt": "sagemaker-endpoint-config-kms:sandbox account without customer data",
-    })
+    props = endpoint_config(
+        count=1,
+        kms=False,
+        tags={
+            "llama-infra:environment": "prod",
+            "llama-infra:policy-exempt": "sagemaker-endpoint-config-kms:sandbox account without customer data",
+        },
+    )
     analysis = analyze([(EC, props, "chat")])
     assert [(n.policy, n.reason) for n in analysis.not_applicable] == [
         ("sagemaker-endpoint-config-kms", "exempt via llama-infra:policy-exempt: sandbox account without customer data")
@@ -50,7 +56,10 @@ def test_kubernetes_annotation_and_suffixed_keys_exempt_several_rules() -> None:
         "llama-infra.io/policy-exempt.2": "k8s-read-only-root-filesystem:Triton writes to /opt",
     }
     analysis = analyze([(DEPLOYMENT, props, "gpu-operator")])
-    assert {n.policy for n in analysis.not_applicable} == {"k8s-no-privileged-containers", "k8s-read-only-root-filesystem"}
+    assert {n.policy for n in analysis.not_applicable} == {
+        "k8s-no-privileged-containers",
+        "k8s-read-only-root-filesystem",
+    }
     fired = {v.policy for v in analysis.violations}
     assert fired.isdisjoint({"k8s-no-privileged-containers", "k8s-read-only-root-filesystem", "policy-exemption-valid"})
     assert run_rule("policy-exemption-audit", DEPLOYMENT, props) == [
@@ -64,8 +73,11 @@ def test_exempted_pdb_is_skipped_by_the_stack_rule_and_audited() -> None:
 
     budget = pdb(minAvailable=2)
     budget["metadata"]["annotations"] = {
-        "llama-infra.io/policy-exempt": "pdb-min-available-below-replica-floor:single-tenant batch, drains scheduled"}
-    analysis = analyze([(DEPLOYMENT, deployment(), "llama"), (HPA, hpa(min_replicas=2), "llama"), (PDB, budget, "llama")])
+        "llama-infra.io/policy-exempt": "pdb-min-available-below-replica-floor:single-tenant batch, drains scheduled"
+    }
+    analysis = analyze(
+        [(DEPLOYMENT, deployment(), "llama"), (HPA, hpa(min_replicas=2), "llama"), (PDB, budget, "llama")]
+    )
     fired = {v.policy for v in analysis.violations}
     assert "pdb-min-available-below-replica-floor" not in fired
     assert "policy-exemption-audit" in fired

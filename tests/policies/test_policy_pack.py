@@ -24,8 +24,9 @@ STARTUP_TIMEOUT_SECONDS = 30
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     # Like the CLI's policy plugin: run the pack directory; it prints its port and serves on 127.0.0.1.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
-    process = subprocess.Popen([sys.executable, "-u", str(PACK_DIR)], cwd=PACK_DIR, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-u", str(PACK_DIR)], cwd=PACK_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         line = b""
@@ -62,9 +63,14 @@ def test_pack_serves_at_least_twenty_named_cited_rules(analyzer) -> None:
 def test_pack_reports_a_mandatory_violation_over_grpc(analyzer) -> None:
     props = struct_pb2.Struct()
     props.update({"metadataOptions": {"httpTokens": "optional"}})
-    response = analyzer.Analyze(proto.AnalyzeRequest(
-        type="aws:ec2/launchTemplate:LaunchTemplate", properties=props,
-        urn="urn:pulumi:dev::llama-infra::aws:ec2/launchTemplate:LaunchTemplate::gpu", name="gpu"))
+    response = analyzer.Analyze(
+        proto.AnalyzeRequest(
+            type="aws:ec2/launchTemplate:LaunchTemplate",
+            properties=props,
+            urn="urn:pulumi:dev::llama-infra::aws:ec2/launchTemplate:LaunchTemplate::gpu",
+            name="gpu",
+        )
+    )
     by_policy = {d.policyName: d for d in response.diagnostics}
     assert by_policy["launch-template-imdsv2"].enforcementLevel == proto.MANDATORY
     assert "IMDSv1" in by_policy["launch-template-imdsv2"].message
@@ -74,7 +80,9 @@ def test_docs_rule_table_matches_the_rules() -> None:
     from llama_infra_policies import ALL_RULES, docs
 
     document = (PACK_DIR.parent / "docs" / "policies.md").read_text()
-    assert docs.with_table(document) == document, "regenerate: .venv/bin/python -m llama_infra_policies.docs docs/policies.md"
+    assert docs.with_table(document) == document, (
+        "regenerate: .venv/bin/python -m llama_infra_policies.docs docs/policies.md"
+    )
     for rule in ALL_RULES:
         assert f"`{rule.name}`" in document
 
@@ -87,8 +95,9 @@ def test_pack_project_files_point_at_the_repository_venv_and_this_checkout() -> 
     project = YAML(typ="safe").load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
     assert (PACK_DIR / project["runtime"]["options"]["virtualenv"]).resolve() == (PACK_DIR.parent / ".venv").resolve()
-    requirements = [line for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
-                    if line and not line.startswith("#")]
+    requirements = [
+        line for line in (PACK_DIR / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")
+    ]
     assert requirements == ["-c ../constraints.txt", "..[policies]"]  # this checkout, at the tested versions
     assert tomllib.loads((PACK_DIR.parent / "pyproject.toml").read_text())["project"]["name"] == "llama-infra"
 
@@ -105,8 +114,11 @@ def test_what_the_pack_imports_is_what_its_requirements_install() -> None:
     from importlib.metadata import packages_distributions
 
     project = tomllib.loads((PACK_DIR.parent / "pyproject.toml").read_text())["project"]
-    installed = {"llama-infra"} | {_distribution(r) for r in project["dependencies"]} \
+    installed = (
+        {"llama-infra"}
+        | {_distribution(r) for r in project["dependencies"]}
         | {_distribution(r) for r in project["optional-dependencies"]["policies"]}
+    )
     modules = set()
     for source in PACK_DIR.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):

@@ -26,10 +26,17 @@ def container(**security: object) -> k8s.core.v1.ContainerArgs:
         image="vllm/vllm-openai:v0.6.3",
         resources=k8s.core.v1.ResourceRequirementsArgs(
             requests={"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": "4"},
-            limits={"memory": "64Gi", "nvidia.com/gpu": "4"}),
+            limits={"memory": "64Gi", "nvidia.com/gpu": "4"},
+        ),
         readiness_probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path="/health", port=8000)),
-        env=[k8s.core.v1.EnvVarArgs(name="HF_TOKEN", value_from=k8s.core.v1.EnvVarSourceArgs(
-            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name="hf-token", key="token")))],
+        env=[
+            k8s.core.v1.EnvVarArgs(
+                name="HF_TOKEN",
+                value_from=k8s.core.v1.EnvVarSourceArgs(
+                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name="hf-token", key="token")
+                ),
+            )
+        ],
         security_context=k8s.core.v1.SecurityContextArgs(**security),
     )
 
@@ -37,47 +44,106 @@ def container(**security: object) -> k8s.core.v1.ContainerArgs:
 def build(compliant: bool) -> list[pulumi.Resource]:
     key = aws.kms.Key("weights")
     variant = aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-        variant_name="baseline", model_name="llama", instance_type="ml.g6e.12xlarge",
-        initial_instance_count=2 if compliant else 1)
+        variant_name="baseline",
+        model_name="llama",
+        instance_type="ml.g6e.12xlarge",
+        initial_instance_count=2 if compliant else 1,
+    )
     resources: list[pulumi.Resource] = [
         key,
         # NVMe type: compliant means *no* key; the non-compliant one sets a key the API would reject.
-        aws.sagemaker.EndpointConfiguration("chat", production_variants=[variant], tags=PROD,
-                                            kms_key_arn=None if compliant else key.arn),
-        aws.eks.Cluster("gpu", role_arn="arn:aws:iam::111122223333:role/eks",
-                        vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=["subnet-a", "subnet-b"]),
-                        encryption_config=aws.eks.ClusterEncryptionConfigArgs(
-                            resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn))
-                        if compliant else None),
-        aws.ec2.LaunchTemplate("gpu-nodes", metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-            http_tokens="required" if compliant else "optional", http_put_response_hop_limit=1)),
-        aws.eks.NodeGroup("burst", cluster_name="gpu", node_role_arn="arn:aws:iam::111122223333:role/node",
-                          subnet_ids=["subnet-a", "subnet-b"], capacity_type="SPOT",
-                          instance_types=["g6e.12xlarge", "g5.12xlarge"] if compliant else ["g6e.12xlarge"],
-                          scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=0, max_size=8, desired_size=0)),
-        aws.iam.RolePolicy("weights-read", role="llama", policy=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetObject"] if compliant else "*", "Resource": "*"}]})),
-        k8s.apps.v1.Deployment("llama", metadata=k8s.meta.v1.ObjectMetaArgs(name="llama"),
-                               spec=k8s.apps.v1.DeploymentSpecArgs(
-                                   selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "llama"}),
-                                   template=k8s.core.v1.PodTemplateSpecArgs(
-                                       metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": "llama"}),
-                                       spec=k8s.core.v1.PodSpecArgs(containers=[container(privileged=not compliant)])))),
-        k8s.policy.v1.PodDisruptionBudget("llama", spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-            max_unavailable=1 if compliant else 0,
-            selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "llama"}))),
-        k8s.autoscaling.v2.HorizontalPodAutoscaler("llama", spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-            max_replicas=10, min_replicas=2,
-            scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                api_version="apps/v1", kind="Deployment", name="llama"),
-            behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
-                scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
-                    stabilization_window_seconds=300 if compliant else 30)))),
-        k8s.apiextensions.CustomResource("gpu-spot", api_version="karpenter.sh/v1", kind="NodePool", spec={
-            "template": {"spec": {"requirements": [
-                {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]},
-                {"key": "node.kubernetes.io/instance-type", "operator": "In",
-                 "values": ["g6e.12xlarge", "g5.12xlarge"] if compliant else ["g6e.12xlarge"]}]}}}),
+        aws.sagemaker.EndpointConfiguration(
+            "chat", production_variants=[variant], tags=PROD, kms_key_arn=None if compliant else key.arn
+        ),
+        aws.eks.Cluster(
+            "gpu",
+            role_arn="arn:aws:iam::111122223333:role/eks",
+            vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=["subnet-a", "subnet-b"]),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn)
+            )
+            if compliant
+            else None,
+        ),
+        aws.ec2.LaunchTemplate(
+            "gpu-nodes",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_tokens="required" if compliant else "optional", http_put_response_hop_limit=1
+            ),
+        ),
+        aws.eks.NodeGroup(
+            "burst",
+            cluster_name="gpu",
+            node_role_arn="arn:aws:iam::111122223333:role/node",
+            subnet_ids=["subnet-a", "subnet-b"],
+            capacity_type="SPOT",
+            instance_types=["g6e.12xlarge", "g5.12xlarge"] if compliant else ["g6e.12xlarge"],
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=0, max_size=8, desired_size=0),
+        ),
+        aws.iam.RolePolicy(
+            "weights-read",
+            role="llama",
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": ["s3:GetObject"] if compliant else "*", "Resource": "*"}
+                    ],
+                }
+            ),
+        ),
+        k8s.apps.v1.Deployment(
+            "llama",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="llama"),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "llama"}),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": "llama"}),
+                    spec=k8s.core.v1.PodSpecArgs(containers=[container(privileged=not compliant)]),
+                ),
+            ),
+        ),
+        k8s.policy.v1.PodDisruptionBudget(
+            "llama",
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1 if compliant else 0,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "llama"}),
+            ),
+        ),
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            "llama",
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                max_replicas=10,
+                min_replicas=2,
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name="llama"
+                ),
+                behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
+                    scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
+                        stabilization_window_seconds=300 if compliant else 30
+                    )
+                ),
+            ),
+        ),
+        k8s.apiextensions.CustomResource(
+            "gpu-spot",
+            api_version="karpenter.sh/v1",
+            kind="NodePool",
+            spec={
+                "template": {
+                    "spec": {
+                        "requirements": [
+                            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]},
+                            {
+                                "key": "node.kubernetes.io/instance-type",
+                                "operator": "In",
+                                "values": ["g6e.12xlarge", "g5.12xlarge"] if compliant else ["g6e.12xlarge"],
+                            },
+                        ]
+                    }
+                }
+            },
+        ),
     ]
     return resources
 
@@ -112,7 +178,10 @@ class ArnMocks(pulumi.runtime.Mocks):
 def test_sdk_built_resources_are_judged_by_their_real_property_names(preview: bool, compliant: bool) -> None:
     resources = from_planned(record(lambda: build(compliant), preview=preview, mocks=ArnMocks()))
     types = {t for t, _, _ in resources}
-    assert "kubernetes:karpenter.sh/v1:NodePool" in types and "aws:sagemaker/endpointConfiguration:EndpointConfiguration" in types
+    assert (
+        "kubernetes:karpenter.sh/v1:NodePool" in types
+        and "aws:sagemaker/endpointConfiguration:EndpointConfiguration" in types
+    )
     mandatory = {(v.policy, v.resource_name) for v in evaluate(resources) if v.enforcement_level == "mandatory"}
     if compliant:
         assert mandatory == set()
@@ -125,10 +194,12 @@ def test_plans_recorded_by_llama_infra_diff_feed_evaluate(preview: bool) -> None
     def program() -> None:
         key = aws.kms.Key("weights")
         variant = aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-            variant_name="baseline", model_name="llama", instance_type="ml.inf2.48xlarge", initial_instance_count=2)
+            variant_name="baseline", model_name="llama", instance_type="ml.inf2.48xlarge", initial_instance_count=2
+        )
         aws.sagemaker.EndpointConfiguration("chat", production_variants=[variant], kms_key_arn=key.arn)
-        aws.ec2.LaunchTemplate("gpu-nodes", metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-            http_tokens="optional"))
+        aws.ec2.LaunchTemplate(
+            "gpu-nodes", metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(http_tokens="optional")
+        )
 
     resources = from_planned(record(program, preview=preview))
     assert sorted(name.rsplit("::", 1)[-1] for _, _, name in resources) == ["chat", "gpu-nodes", "weights"]
@@ -146,9 +217,13 @@ def test_known_after_apply_in_a_plan_reaches_the_rules_as_unknown() -> None:
 
     config = PlannedResource(
         urn="urn:pulumi:prod::llama-infra::aws:sagemaker/endpointConfiguration:EndpointConfiguration::chat",
-        type="aws:sagemaker/endpointConfiguration:EndpointConfiguration", name="chat",
-        inputs={"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
-                "productionVariants": [{"instanceType": PLANNED_UNKNOWN, "initialInstanceCount": 2}]})
+        type="aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        name="chat",
+        inputs={
+            "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k",
+            "productionVariants": [{"instanceType": PLANNED_UNKNOWN, "initialInstanceCount": 2}],
+        },
+    )
     [(_, props, _)] = from_planned([config])
     assert props["productionVariants"][0]["instanceType"] == UNKNOWN
     nvme_rule = [v for v in evaluate(from_planned([config])) if v.policy == "sagemaker-kms-incompatible-with-nvme"]

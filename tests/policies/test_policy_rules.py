@@ -23,7 +23,9 @@ def test_rule_fails_noncompliant_resource(case: Case) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule_ignores_other_resource_types(case: Case) -> None:
-    assert run_rule(case.rule, "aws:s3/bucket:Bucket", case.failing) == [] or not RULES_BY_NAME[case.rule].resource_types
+    assert (
+        run_rule(case.rule, "aws:s3/bucket:Bucket", case.failing) == [] or not RULES_BY_NAME[case.rule].resource_types
+    )
 
 
 @pytest.mark.parametrize("case", STACK_CASES, ids=lambda c: c.id)
@@ -32,7 +34,8 @@ def test_stack_rule_passes_and_fails(case: StackCase) -> None:
     assert evaluate(case.passing, policies=rule) == []
     violations = evaluate(case.failing, policies=rule)
     assert [(v.policy, v.resource_type, v.resource_name) for v in violations] == [
-        (case.rule, resource_type, name) for resource_type, name in case.reported]
+        (case.rule, resource_type, name) for resource_type, name in case.reported
+    ]
     assert case.expect in violations[0].message
 
 
@@ -45,8 +48,10 @@ def test_prod_is_also_read_from_the_stack_name_and_stack_tag() -> None:
     from policy_cases import DEPLOYMENT, HPA, deployment, hpa
 
     def floor_violations(stack: str, stack_tags=None) -> list[str]:
-        resources = [(DEPLOYMENT, deployment(), f"urn:pulumi:{stack}::llama-infra::{DEPLOYMENT}::llama"),
-                     (HPA, hpa(min_replicas=1), f"urn:pulumi:{stack}::llama-infra::{HPA}::llama")]
+        resources = [
+            (DEPLOYMENT, deployment(), f"urn:pulumi:{stack}::llama-infra::{DEPLOYMENT}::llama"),
+            (HPA, hpa(min_replicas=1), f"urn:pulumi:{stack}::llama-infra::{HPA}::llama"),
+        ]
         rule = [RULES_BY_NAME["prod-serving-replica-floor"]]
         return [v.resource_name for v in evaluate(resources, policies=rule, stack_tags=stack_tags)]
 

@@ -21,8 +21,9 @@ def test_kms_rule_fires_for_ebs_only_instance_types(instance_type: str) -> None:
 
 def test_one_nvme_variant_forbids_the_key_for_the_whole_config() -> None:
     props = endpoint_config("ml.inf2.48xlarge")
-    props["productionVariants"].append({"variantName": "burst", "instanceType": "ml.g5.48xlarge",
-                                        "initialInstanceCount": 1})
+    props["productionVariants"].append(
+        {"variantName": "burst", "instanceType": "ml.g5.48xlarge", "initialInstanceCount": 1}
+    )
     messages = run_rule("sagemaker-kms-incompatible-with-nvme", EC, props)
     assert len(messages) == 1 and "ml.g5.48xlarge" in messages[0]
     assert run_rule("sagemaker-endpoint-config-kms", EC, {**props, "kmsKeyArn": None}) == []
@@ -45,7 +46,9 @@ def test_nvme_facts_come_from_the_catalog() -> None:
 def test_unknown_key_arn_during_preview_counts_as_set() -> None:
     # A key created in the same stack is unknown during preview: the proxy's sentinel for an unknown string.
     unknown_string = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-    assert run_rule("sagemaker-endpoint-config-kms", EC, {**endpoint_config(kms=False), "kmsKeyArn": unknown_string}) == []
+    assert (
+        run_rule("sagemaker-endpoint-config-kms", EC, {**endpoint_config(kms=False), "kmsKeyArn": unknown_string}) == []
+    )
 
 
 def test_unknown_instance_type_is_reported_as_cannot_decide_during_preview() -> None:

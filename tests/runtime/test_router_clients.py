@@ -41,7 +41,9 @@ async def closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes:
 async def read_response(reader: asyncio.StreamReader, seconds: float = 5) -> bytes:
     """One response with a Content-Length: head and body (the connection may stay open)."""
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), seconds)
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+    )
     return head + await asyncio.wait_for(reader.readexactly(length), seconds)
 
 
@@ -129,8 +131,12 @@ async def test_connections_beyond_the_cap_get_503_at_once_and_the_open_ones_keep
 
 async def test_a_key_header_that_is_not_utf8_gets_401_not_500(router_at):
     async with FakeOpenAIBackend().serve() as primary:
-        config = RouterConfig(primary=BackendConfig(url=primary.url), api_keys=["tenant-a"], require_api_key=True,
-                              priority_api_keys=["gold"])
+        config = RouterConfig(
+            primary=BackendConfig(url=primary.url),
+            api_keys=["tenant-a"],
+            require_api_key=True,
+            priority_api_keys=["gold"],
+        )
         async with router_at(config) as (url, _router):
             for header in (b"Authorization: Bearer \xff\xfe\xc3\r\n", b"x-api-key: g\xf6ld\r\n"):
                 reader, writer = await open_raw(url)
@@ -159,10 +165,12 @@ async def test_a_key_header_that_is_not_utf8_is_normal_priority_without_authenti
 async def test_non_streaming_answers_slower_than_the_stream_idle_time_out_arrive(router_at):
     """Old router: the 120 s stream idle time-out also cut non-streaming requests, which send nothing until done."""
     async with FakeOpenAIBackend(latency_seconds=0.6).serve() as primary:
-        patient = RouterConfig(primary=BackendConfig(url=primary.url), upstream_idle_timeout_seconds=0.2,
-                               request_timeout_seconds=10)
-        impatient = RouterConfig(primary=BackendConfig(url=primary.url), upstream_idle_timeout_seconds=10,
-                                 request_timeout_seconds=0.2)
+        patient = RouterConfig(
+            primary=BackendConfig(url=primary.url), upstream_idle_timeout_seconds=0.2, request_timeout_seconds=10
+        )
+        impatient = RouterConfig(
+            primary=BackendConfig(url=primary.url), upstream_idle_timeout_seconds=10, request_timeout_seconds=0.2
+        )
         async with aiohttp.ClientSession() as session:
             async with router_at(patient) as (url, _router):
                 async with session.post(f"{url}/v1/chat/completions", json=BODY) as response:

@@ -17,7 +17,15 @@ RUN_CLI = "from llama_infra.cli import main; main()"
 
 async def start_router(*args: str) -> tuple[asyncio.subprocess.Process, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", RUN_CLI, "router", "--host", "127.0.0.1", "--port", "0", *args,
+        sys.executable,
+        "-c",
+        RUN_CLI,
+        "router",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -60,7 +68,12 @@ async def test_sigterm_drains_open_streams_then_exits(tmp_path):
 
 async def test_bad_router_options_exit_2_with_the_field_named():
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", RUN_CLI, "router", "--primary-url", "llama:8000",
+        sys.executable,
+        "-c",
+        RUN_CLI,
+        "router",
+        "--primary-url",
+        "llama:8000",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

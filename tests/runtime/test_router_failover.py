@@ -51,7 +51,10 @@ async def test_a_dead_primary_fails_over_to_the_healthy_fallback_for_every_class
 async def test_a_dead_fallback_fails_over_to_the_primary_with_the_clients_model(router_at, scraped):
     fallback_url = await dead_url()
     async with FakeOpenAIBackend(model="llama-70b").serve() as primary:
-        async with router_at(config(primary.url, fallback_url, threshold=5)) as (url, router), aiohttp.ClientSession() as s:
+        async with (
+            router_at(config(primary.url, fallback_url, threshold=5)) as (url, router),
+            aiohttp.ClientSession() as s,
+        ):
             primary.waiting_override = 50  # overflowing: normal traffic is sent to the fallback first
             await scraped(router, "primary", 50)
             async with s.post(f"{url}/v1/chat/completions", json=BODY) as response:

@@ -28,7 +28,9 @@ def config(primary: FakeOpenAIBackend, fallback: FakeOpenAIBackend, threshold: i
     )
 
 
-async def chat(session: aiohttp.ClientSession, url: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict]:
+async def chat(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str] | None = None
+) -> tuple[int, str, dict]:
     body = {"model": "llama-70b", "messages": [{"role": "user", "content": "hi"}]}
     async with session.post(f"{url}/v1/chat/completions", json=body, headers=headers or {}) as response:
         return response.status, response.headers.get("x-llama-backend", ""), await response.json()

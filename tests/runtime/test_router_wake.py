@@ -92,8 +92,10 @@ async def test_a_backend_that_never_wakes_gets_503_after_the_wait(router_at):
     assert status == 503 and headers["Retry-After"] == str(UNAVAILABLE_RETRY_AFTER_SECONDS)
     assert wait <= elapsed < wait + 20  # generous upper bound: a loaded CI machine, not a timing test
     assert held(router) == 0
-    assert sample(router, "llama_router_requests_total", backend="primary", priority="normal",
-                  outcome="upstream_error") == 1
+    assert (
+        sample(router, "llama_router_requests_total", backend="primary", priority="normal", outcome="upstream_error")
+        == 1
+    )
 
 
 async def test_a_request_the_backend_received_is_never_sent_again(router_at):
@@ -143,7 +145,8 @@ async def test_draining_ends_the_hold_with_503_at_once():
 
 async def test_a_client_that_hangs_up_frees_its_slot_and_the_hold(router_at):
     async with router_at(config(free_port(), wake_wait_seconds=3600, wake_retry_interval_seconds=0.05)) as (
-        url, router
+        url,
+        router,
     ):
         request = asyncio.create_task(post(url))
         await until(lambda: held(router) == 1 and router.admission.open_requests == 1, "the request to be held")

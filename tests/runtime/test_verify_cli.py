@@ -12,15 +12,30 @@ from llama_infra.router.testing import FakeOpenAIBackend
 
 RUN_CLI = "from llama_infra.cli import main; main()"
 SCALED_DOWN = [
-    "--concurrency", "8", "--load-seconds", "1.2", "--scale-up-within-seconds", "0.6",
-    "--scale-down-within-seconds", "1.5", "--sample-interval-seconds", "0.05", "--request-timeout-seconds", "5",
+    "--concurrency",
+    "8",
+    "--load-seconds",
+    "1.2",
+    "--scale-up-within-seconds",
+    "0.6",
+    "--scale-down-within-seconds",
+    "1.5",
+    "--sample-interval-seconds",
+    "0.05",
+    "--request-timeout-seconds",
+    "5",
 ]
 
 
 async def run_cli(*args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", RUN_CLI, "verify", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-c",
+        RUN_CLI,
+        "verify",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), 80)
     return process.returncode, stdout.decode(), stderr.decode()
@@ -33,8 +48,20 @@ async def test_verify_command_passes_and_writes_the_evidence(tmp_path, fake_hpa)
     ):
         hpa.kubeconfig(tmp_path / "kubeconfig")
         code, stdout, stderr = await run_cli(
-            "--target", "eks", "--url", server.url, "--model", "llama-70b", "--namespace", "serving",
-            "--hpa", "llama", "--kubeconfig", str(tmp_path / "kubeconfig"), "--out", str(tmp_path / "evidence"),
+            "--target",
+            "eks",
+            "--url",
+            server.url,
+            "--model",
+            "llama-70b",
+            "--namespace",
+            "serving",
+            "--hpa",
+            "llama",
+            "--kubeconfig",
+            str(tmp_path / "kubeconfig"),
+            "--out",
+            str(tmp_path / "evidence"),
             *SCALED_DOWN,
         )
     assert code == 0, stdout + stderr
@@ -51,8 +78,20 @@ async def test_verify_command_exits_1_when_the_hpa_is_late(tmp_path, fake_hpa):
     ):
         hpa.kubeconfig(tmp_path / "kubeconfig")
         code, stdout, _ = await run_cli(
-            "--target", "eks", "--url", server.url, "--model", "llama-70b", "--namespace", "serving",
-            "--hpa", "llama", "--kubeconfig", str(tmp_path / "kubeconfig"), "--out", str(tmp_path / "evidence"),
+            "--target",
+            "eks",
+            "--url",
+            server.url,
+            "--model",
+            "llama-70b",
+            "--namespace",
+            "serving",
+            "--hpa",
+            "llama",
+            "--kubeconfig",
+            str(tmp_path / "kubeconfig"),
+            "--out",
+            str(tmp_path / "evidence"),
             *SCALED_DOWN,
         )
     assert code == 1
@@ -67,8 +106,19 @@ def test_verify_bad_input_is_a_message_not_a_traceback(tmp_path):
     kubeconfig.write_text("apiVersion: v1\nkind: Config\ncontexts: []\n")
     no_context = runner.invoke(
         app,
-        ["verify", "--target", "eks", "--url", "http://127.0.0.1:9", "--model", "m", "--hpa", "x",
-         "--kubeconfig", str(kubeconfig)],
+        [
+            "verify",
+            "--target",
+            "eks",
+            "--url",
+            "http://127.0.0.1:9",
+            "--model",
+            "m",
+            "--hpa",
+            "x",
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
     )
     assert no_context.exit_code == 2
     assert f"{kubeconfig}: no current-context; pass --context" in no_context.output

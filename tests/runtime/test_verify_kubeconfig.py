@@ -28,8 +28,12 @@ def self_signed(tmp_path) -> tuple[ssl.SSLContext, bytes]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
         .not_valid_after(now + dt.timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
@@ -51,10 +55,16 @@ async def test_https_cluster_with_ca_data_and_an_exec_plugin(tmp_path):
 
     async def hpa(request: web.Request) -> web.Response:
         seen_tokens.append(request.headers.get("Authorization"))
-        return web.json_response({"spec": {"minReplicas": 3, "maxReplicas": 8,
-                                           "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet",
-                                                              "name": "llama"}},
-                                  "status": {"currentReplicas": 5, "desiredReplicas": 6}})
+        return web.json_response(
+            {
+                "spec": {
+                    "minReplicas": 3,
+                    "maxReplicas": 8,
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "llama"},
+                },
+                "status": {"currentReplicas": 5, "desiredReplicas": 6},
+            }
+        )
 
     app = web.Application()
     app.router.add_get("/apis/autoscaling/v2/namespaces/serving/horizontalpodautoscalers/llama", hpa)
@@ -62,16 +72,36 @@ async def test_https_cluster_with_ca_data_and_an_exec_plugin(tmp_path):
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl)
     await site.start()
-    credential = {"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1beta1",
-                  "status": {"token": "k8s-aws-v1.fake", "expirationTimestamp": "2099-01-01T00:00:00Z"}}
+    credential = {
+        "kind": "ExecCredential",
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "status": {"token": "k8s-aws-v1.fake", "expirationTimestamp": "2099-01-01T00:00:00Z"},
+    }
     kubeconfig = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "eks",
-        "clusters": [{"name": "eks", "cluster": {
-            "server": f"https://127.0.0.1:{site.port}",
-            "certificate-authority-data": base64.b64encode(ca_pem).decode()}}],
-        "users": [{"name": "eks", "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable,
-            "args": ["-c", f"print({json.dumps(json.dumps(credential))})"]}}}],
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "eks",
+        "clusters": [
+            {
+                "name": "eks",
+                "cluster": {
+                    "server": f"https://127.0.0.1:{site.port}",
+                    "certificate-authority-data": base64.b64encode(ca_pem).decode(),
+                },
+            }
+        ],
+        "users": [
+            {
+                "name": "eks",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": sys.executable,
+                        "args": ["-c", f"print({json.dumps(json.dumps(credential))})"],
+                    }
+                },
+            }
+        ],
         "contexts": [{"name": "eks", "context": {"cluster": "eks", "user": "eks"}}],
     }
     (tmp_path / "kubeconfig").write_text(json.dumps(kubeconfig))  # JSON is YAML
@@ -113,8 +143,10 @@ async def test_untrusted_certificate_is_a_scaler_error(tmp_path):
     [
         ("- not a mapping\n", "not a kubeconfig"),
         ("current-context: a\ncontexts: []\n", "no context named 'a'"),
-        ("current-context: a\ncontexts: [{name: a, context: {cluster: c}}]\nclusters: [{name: c, cluster: {}}]\n",
-         "cluster 'c' has no http(s) server URL"),
+        (
+            "current-context: a\ncontexts: [{name: a, context: {cluster: c}}]\nclusters: [{name: c, cluster: {}}]\n",
+            "cluster 'c' has no http(s) server URL",
+        ),
     ],
 )
 def test_unusable_kubeconfigs_name_the_file_and_the_entry(tmp_path, text, message):

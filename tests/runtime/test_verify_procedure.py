@@ -90,7 +90,9 @@ async def test_fails_with_a_clear_report_when_a_5xx_appears_while_scaling(tmp_pa
         await outage
     errors = result.steps[1]
     assert not errors.passed
-    assert re.search(r"^\d+ of \d+ requests failed \(\d+ x HTTP 503\); first at \d+\.\d s", errors.detail), errors.detail
+    assert re.search(r"^\d+ of \d+ requests failed \(\d+ x HTTP 503\); first at \d+\.\d s", errors.detail), (
+        errors.detail
+    )
     assert "5xx: 0" not in report.read_text()
 
 
@@ -149,8 +151,16 @@ def test_timeline_buckets_mean_open_requests_latency_and_status():
     plan = VerifyPlan(sample_interval_seconds=1)
     requests = [RequestRecord(0.0, 0.5, 200), RequestRecord(0.5, 0.25, 200), RequestRecord(0.0, 2.0, 503)]
     result = VerificationResult(
-        plan=plan, target="t", scaler="s", started_at=datetime.now(UTC), min_replicas=1,
-        load_ended_at_seconds=2.0, finished_at_seconds=2.0, samples=[], requests=requests, events=[],
+        plan=plan,
+        target="t",
+        scaler="s",
+        started_at=datetime.now(UTC),
+        min_replicas=1,
+        load_ended_at_seconds=2.0,
+        finished_at_seconds=2.0,
+        samples=[],
+        requests=requests,
+        events=[],
     )
     series = timeline(result)
     assert list(series["open_requests"]) == [1.75, 1.0]  # 0.5 + 0.25 of one worker, plus one long request

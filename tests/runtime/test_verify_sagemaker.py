@@ -28,8 +28,12 @@ def aws():
         sagemaker.create_endpoint_config(
             EndpointConfigName="llama-config",
             ProductionVariants=[
-                {"VariantName": "AllTraffic", "ModelName": "llama", "InitialInstanceCount": 2,
-                 "InstanceType": "ml.g4dn.12xlarge"}
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "llama",
+                    "InitialInstanceCount": 2,
+                    "InstanceType": "ml.g4dn.12xlarge",
+                }
             ],
         )
         sagemaker.create_endpoint(EndpointName="llama", EndpointConfigName="llama-config")
@@ -65,8 +69,12 @@ async def test_scaling_activities_become_events_since_the_start(aws):
     scaler = SageMakerVariantScaler("llama", "AllTraffic", aws)
     now = datetime.now(UTC)
     activity = {
-        "ActivityId": "a1", "ServiceNamespace": "sagemaker", "ResourceId": scaler.resource_id,
-        "ScalableDimension": VARIANT_DIMENSION, "Cause": "alarm high", "StatusCode": "Successful",
+        "ActivityId": "a1",
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": scaler.resource_id,
+        "ScalableDimension": VARIANT_DIMENSION,
+        "Cause": "alarm high",
+        "StatusCode": "Successful",
     }
     stub = Stubber(scaler._autoscaling)
     stub.add_response(

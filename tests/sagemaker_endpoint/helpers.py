@@ -15,12 +15,16 @@ BASE: dict[str, Any] = {
     "environment": "staging",
     "target": "sagemaker",
     "region": "us-east-1",
-    "model": {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16", "framework": "tgi",
-              "max_model_len": 4096,
-              "weights": {"source": "s3://weights-bucket/llama-3.1-8b/"}},
+    "model": {
+        "id": "meta-llama/Llama-3.1-8B-Instruct",
+        "params_b": 8,
+        "precision": "bf16",
+        "framework": "tgi",
+        "max_model_len": 4096,
+        "weights": {"source": "s3://weights-bucket/llama-3.1-8b/"},
+    },
     "capacity": {"baseline": {"instance_type": "ml.g5.12xlarge", "count": 2}, "burst": {"max": 3}},
-    "scaling": {"queue_depth_target": 7, "scale_up_stabilization_seconds": 45,
-                "scale_down_stabilization_seconds": 420},
+    "scaling": {"queue_depth_target": 7, "scale_up_stabilization_seconds": 45, "scale_down_stabilization_seconds": 420},
 }
 
 
@@ -70,7 +74,9 @@ def run_component(spec: DeploymentSpec, preview: bool, endpoint_name: str | None
     def program():
         ep = SageMakerLlamaEndpoint(spec.name, SageMakerLlamaEndpointArgs(spec, endpoint_name))
         keys = ("endpoint_name", "endpoint_arn", "scaling_target_id", "dashboard_url")
-        return pulumi.Output.all(*(getattr(ep, k) for k in keys)).apply(lambda v: outputs.update(zip(keys, v, strict=True)))
+        return pulumi.Output.all(*(getattr(ep, k) for k in keys)).apply(
+            lambda v: outputs.update(zip(keys, v, strict=True))
+        )
 
     run = run_plan(program, project="llama-infra", stack="test", preview=preview, region=spec.region)
     return Planned(run, outputs)
@@ -87,4 +93,3 @@ def policies_on_metrics_that_ignore_load(policies: list[RecordedResource]) -> li
         if custom and not Metric(custom["namespace"], custom["metricName"], ()).follows_load:
             out.append(p.name)
     return out
-

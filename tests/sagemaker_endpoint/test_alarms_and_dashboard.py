@@ -24,8 +24,10 @@ DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 IC = "aws-native:sagemaker:InferenceComponent"
 ROLES = ("p99-latency", "5xx-errors", "queue-depth")
-ZERO = {"capacity": {"baseline": {"instance_type": "ml.g5.12xlarge", "count": 0}, "burst": {"max": 3}},
-        "scaling": {"scale_to_zero": True, "min_replicas": 0}}
+ZERO = {
+    "capacity": {"baseline": {"instance_type": "ml.g5.12xlarge", "count": 0}, "burst": {"max": 3}},
+    "scaling": {"scale_to_zero": True, "min_replicas": 0},
+}
 VARIANT_DIMS = {"EndpointName": "llama-test", "VariantName": "AllTraffic"}
 
 
@@ -52,7 +54,10 @@ def test_scale_to_zero_alarms_watch_the_inference_component(preview):
     for alarm in alarms.values():
         assert (alarm["namespace"], alarm["dimensions"]) == ("AWS/SageMaker", {"InferenceComponentName": component})
     assert {r: a["metricName"] for r, a in alarms.items()} == {
-        "p99-latency": "ModelLatency", "5xx-errors": "Invocation5XXErrors", "queue-depth": "ConcurrentRequestsPerCopy"}
+        "p99-latency": "ModelLatency",
+        "5xx-errors": "Invocation5XXErrors",
+        "queue-depth": "ConcurrentRequestsPerCopy",
+    }
     assert "per copy" in alarms["queue-depth"]["alarmDescription"]
     # every alarm of the endpoint, the wake-up alarm included, watches the component: none the model-less variant
     for alarm in planned.of_type(ALARM):
@@ -73,8 +78,11 @@ def test_queue_alarm_reads_the_documented_statistic_of_its_metric(preview, kind)
     assert queue["threshold"] == 2 * 7  # the busiest model (copy) above twice the scaling target …
     assert (queue["period"], queue["evaluationPeriods"]) == (60, 5)  # … in every minute of five
     assert "Maximum" in queue["alarmDescription"]
-    where = (EndpointMetrics.inference_component("llama-test", "AllTraffic", "llama-test-model")
-             if kind == "scale-to-zero" else EndpointMetrics.variant("llama-test", "AllTraffic"))
+    where = (
+        EndpointMetrics.inference_component("llama-test", "AllTraffic", "llama-test-model")
+        if kind == "scale-to-zero"
+        else EndpointMetrics.variant("llama-test", "AllTraffic")
+    )
     for alarm in alarms.values():
         stat = alarm.get("statistic") or alarm["extendedStatistic"]
         assert where.metric(alarm["metricName"]).accepts(stat), (alarm["metricName"], stat)
@@ -93,8 +101,11 @@ def test_an_alarm_on_an_undocumented_statistic_is_refused(monkeypatch):
     from llama_infra.targets.sagemaker.components import alarms as alarms_module
 
     monkeypatch.setattr(endpoint_metrics, "QUEUE_STATISTIC", "Average")
-    with pytest.raises(ValueError, match="alarm 'queue-depth': AWS documents no 'Average' statistic for "
-                                         "ConcurrentRequestsPerModel \\(valid: Maximum, Minimum\\)"):
+    with pytest.raises(
+        ValueError,
+        match="alarm 'queue-depth': AWS documents no 'Average' statistic for "
+        "ConcurrentRequestsPerModel \\(valid: Maximum, Minimum\\)",
+    ):
         alarms_module.alarm_specs(make_spec(), EndpointMetrics.variant("llama-test", "AllTraffic"))
 
 
@@ -137,14 +148,25 @@ def test_scale_to_zero_dashboard_reads_the_component_and_its_copies(preview):
         by_namespace.setdefault(ns, set()).add(name)
         # instance metrics per endpoint + variant; everything about the model per component
         assert dims == (VARIANT_DIMS if ns == "/aws/sagemaker/Endpoints" else component), (ns, name, dims)
-    assert by_namespace["AWS/SageMaker"] == {"Invocations", "Invocation4XXErrors", "Invocation5XXErrors",
-                                             "NoCapacityInvocationFailures", "ModelLatency",
-                                             "ConcurrentRequestsPerCopy"}
+    assert by_namespace["AWS/SageMaker"] == {
+        "Invocations",
+        "Invocation4XXErrors",
+        "Invocation5XXErrors",
+        "NoCapacityInvocationFailures",
+        "ModelLatency",
+        "ConcurrentRequestsPerCopy",
+    }
     assert by_namespace["/aws/sagemaker/InferenceComponents"] == {
-        "CPUUtilizationNormalized", "MemoryUtilizationNormalized", "GPUUtilizationNormalized",
-        "GPUMemoryUtilizationNormalized"}
-    assert by_namespace["/aws/sagemaker/Endpoints"] == {"GPUReservation", "GPUUtilizationNormalized",
-                                                        "GPUMemoryUtilizationNormalized"}
+        "CPUUtilizationNormalized",
+        "MemoryUtilizationNormalized",
+        "GPUUtilizationNormalized",
+        "GPUMemoryUtilizationNormalized",
+    }
+    assert by_namespace["/aws/sagemaker/Endpoints"] == {
+        "GPUReservation",
+        "GPUUtilizationNormalized",
+        "GPUMemoryUtilizationNormalized",
+    }
 
 
 # --- do CloudWatch's API model and moto accept them? ----------------------------------------------------------------
@@ -162,8 +184,7 @@ def _alarm_request(record) -> dict:
 
 def test_cloudwatch_accepts_the_scale_to_zero_alarms_and_dashboard():
     planned = run_component(make_spec(**ZERO), preview=False)
-    shape = botocore.session.get_session().get_service_model("cloudwatch").operation_model(
-        "PutMetricAlarm").input_shape
+    shape = botocore.session.get_session().get_service_model("cloudwatch").operation_model("PutMetricAlarm").input_shape
     requests = [_alarm_request(a) for a in planned.of_type(ALARM)]
     assert len(requests) == 4  # latency, 5xx, queue, wake-up
     for request in requests:

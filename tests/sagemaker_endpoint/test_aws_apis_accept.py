@@ -44,8 +44,7 @@ def aws():
 
     Only that check is replaced; our own validation (catalog + spec rules) is untouched.
     """
-    enum = botocore.session.get_session().get_service_model("sagemaker").shape_for(
-        "ProductionVariantInstanceType").enum
+    enum = botocore.session.get_session().get_service_model("sagemaker").shape_for("ProductionVariantInstanceType").enum
 
     def validate_instance_type(self, instance_type: str) -> None:
         if instance_type not in enum:
@@ -64,13 +63,14 @@ def aws():
 
 SPECS = {
     "tgi-g5": make_spec(),
-    "vllm-p4d": make_spec(model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "fp16",
-                                 "framework": "vllm"},
-                          capacity={"baseline": {"instance_type": "ml.p4d.24xlarge", "count": 2}}),
-    "lmi-g6e-one": make_spec(model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "awq",
-                                    "framework": "lmi"},
-                             capacity={"baseline": {"instance_type": "ml.g6e.12xlarge", "count": 1},
-                                       "burst": {"max": 2}}),
+    "vllm-p4d": make_spec(
+        model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "fp16", "framework": "vllm"},
+        capacity={"baseline": {"instance_type": "ml.p4d.24xlarge", "count": 2}},
+    ),
+    "lmi-g6e-one": make_spec(
+        model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "awq", "framework": "lmi"},
+        capacity={"baseline": {"instance_type": "ml.g6e.12xlarge", "count": 1}, "burst": {"max": 2}},
+    ),
 }
 
 
@@ -92,8 +92,10 @@ def test_application_auto_scaling_accepts_target_and_policies(aws, spec_key):
     policies = client.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]
     queue = next(p for p in policies if p["PolicyName"].endswith("queue-depth-policy"))
     tracking = queue["TargetTrackingScalingPolicyConfiguration"]
-    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == \
-        "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    assert (
+        tracking["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    )
     assert tracking["TargetValue"] == SPECS[spec_key].scaling.queue_depth_target
 
 
@@ -103,15 +105,22 @@ def test_sagemaker_accepts_model_endpoint_config_and_endpoint(aws, spec_key):
     sm = boto3.client("sagemaker", region_name="us-east-1")
     model = to_api(planned.one("aws:sagemaker/model:Model").inputs)
     model_name = "model-" + spec_key
-    sm.create_model(ModelName=model_name, ExecutionRoleArn=model["ExecutionRoleArn"],
-                    PrimaryContainer=model["PrimaryContainer"], Tags=_tags(model))
+    sm.create_model(
+        ModelName=model_name,
+        ExecutionRoleArn=model["ExecutionRoleArn"],
+        PrimaryContainer=model["PrimaryContainer"],
+        Tags=_tags(model),
+    )
     config = to_api(planned.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration").inputs)
     variants = [{**v, "ModelName": model_name} for v in config["ProductionVariants"]]
     extra = {"KmsKeyId": config["KmsKeyId"]} if "KmsKeyId" in config else {}
     sm.create_endpoint_config(EndpointConfigName="config-" + spec_key, ProductionVariants=variants, **extra)
     endpoint = to_api(planned.one("aws:sagemaker/endpoint:Endpoint").inputs)
-    sm.create_endpoint(EndpointName=endpoint["Name"], EndpointConfigName="config-" + spec_key,
-                       DeploymentConfig=endpoint["DeploymentConfig"])
+    sm.create_endpoint(
+        EndpointName=endpoint["Name"],
+        EndpointConfigName="config-" + spec_key,
+        DeploymentConfig=endpoint["DeploymentConfig"],
+    )
     described = sm.describe_endpoint_config(EndpointConfigName="config-" + spec_key)["ProductionVariants"][0]
     assert described["InstanceType"] == SPECS[spec_key].capacity.baseline.instance_type
     source = sm.describe_model(ModelName=model_name)["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]

@@ -31,8 +31,10 @@ def test_scaling_target_and_queue_policy(preview):
     assert policy["policyType"] == "TargetTrackingScaling"
     assert policy["resourceId"] == target["resourceId"]
     tracking = policy["targetTrackingScalingPolicyConfiguration"]
-    assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == \
-        "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    assert (
+        tracking["predefinedMetricSpecification"]["predefinedMetricType"]
+        == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    )
     assert tracking["targetValue"] == 7
     assert (tracking["scaleOutCooldown"], tracking["scaleInCooldown"]) == (45, 420)
 
@@ -43,8 +45,9 @@ def test_dimension_and_metric_are_ones_application_auto_scaling_knows():
     from llama_infra.targets.sagemaker.scaling_target import ScalingTarget
 
     assert ScalingTarget.sagemaker_variant("e", "v").scalable_dimension in model.shape_for("ScalableDimension").enum
-    assert ScalingTarget.sagemaker_inference_component("c").scalable_dimension in \
-        model.shape_for("ScalableDimension").enum
+    assert (
+        ScalingTarget.sagemaker_inference_component("c").scalable_dimension in model.shape_for("ScalableDimension").enum
+    )
     assert QUEUE_METRIC in model.shape_for("MetricType").enum
 
 
@@ -80,12 +83,23 @@ def test_instance_type_count_and_timeouts(preview):
 
 def test_bigger_model_gets_longer_startup_timeout(preview):
     small = run_component(make_spec(), preview).one(CONFIG).inputs["productionVariants"][0]
-    big = run_component(make_spec(model={"id": "meta-llama/Llama-3.1-405B-Instruct", "params_b": 405,
-                                         "precision": "fp8", "framework": "vllm"},
-                                  capacity={"baseline": {"instance_type": "ml.p5.48xlarge"}}), preview)
+    big = run_component(
+        make_spec(
+            model={
+                "id": "meta-llama/Llama-3.1-405B-Instruct",
+                "params_b": 405,
+                "precision": "fp8",
+                "framework": "vllm",
+            },
+            capacity={"baseline": {"instance_type": "ml.p5.48xlarge"}},
+        ),
+        preview,
+    )
     big_variant = big.one(CONFIG).inputs["productionVariants"][0]
-    assert big_variant["containerStartupHealthCheckTimeoutInSeconds"] > \
-        small["containerStartupHealthCheckTimeoutInSeconds"]
+    assert (
+        big_variant["containerStartupHealthCheckTimeoutInSeconds"]
+        > small["containerStartupHealthCheckTimeoutInSeconds"]
+    )
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
@@ -112,8 +126,10 @@ def test_tgi_env_matches_tensor_parallel_degree(preview):
 
 
 def test_vllm_env_on_lmi_matches_tensor_parallel_degree(preview):
-    spec = make_spec(model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "fp16",
-                            "framework": "vllm"}, capacity={"baseline": {"instance_type": "ml.p4d.24xlarge"}})
+    spec = make_spec(
+        model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "fp16", "framework": "vllm"},
+        capacity={"baseline": {"instance_type": "ml.p4d.24xlarge"}},
+    )
     env = run_component(spec, preview).one(MODEL).inputs["primaryContainer"]["environment"]
     assert env["OPTION_ROLLING_BATCH"] == "vllm"
     assert env["OPTION_TENSOR_PARALLEL_DEGREE"] == "8"
@@ -123,8 +139,10 @@ def test_vllm_env_on_lmi_matches_tensor_parallel_degree(preview):
 
 def test_awq_on_lmi_loads_the_checkpoint_with_its_own_quantization(preview):
     """OPTION_QUANTIZE=awq would make LMI's vLLM skip its awq_marlin kernels: the checkpoint's config says awq."""
-    spec = make_spec(model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "awq",
-                            "framework": "lmi"}, capacity={"baseline": {"instance_type": "ml.g6e.12xlarge"}})
+    spec = make_spec(
+        model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "awq", "framework": "lmi"},
+        capacity={"baseline": {"instance_type": "ml.g6e.12xlarge"}},
+    )
     env = run_component(spec, preview).one(MODEL).inputs["primaryContainer"]["environment"]
     assert "OPTION_QUANTIZE" not in env
     assert "OPTION_DTYPE" not in env
@@ -133,22 +151,23 @@ def test_awq_on_lmi_loads_the_checkpoint_with_its_own_quantization(preview):
 def test_weights_from_uncompressed_s3_prefix(preview):
     container = run_component(make_spec(), preview).one(MODEL).inputs["primaryContainer"]
     (source,) = container["modelDataSource"]["s3DataSources"]
-    assert source == {"s3Uri": "s3://weights-bucket/llama-3.1-8b/", "s3DataType": "S3Prefix",
-                      "compressionType": "None"}
+    assert source == {"s3Uri": "s3://weights-bucket/llama-3.1-8b/", "s3DataType": "S3Prefix", "compressionType": "None"}
     assert "modelDataUrl" not in container
 
 
 def test_hf_token_comes_from_the_secret_not_a_literal(preview):
-    spec = make_spec(model={"weights": {"source": "hf://meta-llama/Llama-3.1-8B-Instruct",
-                                        "hf_token_secret": "llama/hf-token"}})
+    spec = make_spec(
+        model={"weights": {"source": "hf://meta-llama/Llama-3.1-8B-Instruct", "hf_token_secret": "llama/hf-token"}}
+    )
     planned = run_component(spec, preview)
     container = planned.one(MODEL).inputs["primaryContainer"]
     assert "modelDataSource" not in container
     assert container["environment"]["HF_MODEL_ID"] == "meta-llama/Llama-3.1-8B-Instruct"
     assert container["environment"]["HF_TOKEN"] == "<secret llama/hf-token>"  # the offline mock's placeholder
     assert planned.one(MODEL).secret_inputs == ["primaryContainer"]  # a Pulumi secret: encrypted, masked
-    assert ("aws:secretsmanager/getSecretVersion:getSecretVersion", {"secretId": "llama/hf-token"}) in \
-        [(t, {k: v for k, v in a.items() if k == "secretId"}) for t, a in planned.calls]
+    assert ("aws:secretsmanager/getSecretVersion:getSecretVersion", {"secretId": "llama/hf-token"}) in [
+        (t, {k: v for k, v in a.items() if k == "secretId"}) for t, a in planned.calls
+    ]
 
 
 def test_no_kms_key_and_no_volume_on_nvme_types(preview):
@@ -211,19 +230,23 @@ def test_role_reads_only_the_weights_prefix_and_logs_of_its_endpoint(preview):
     (listing,) = [s for s in statements.values() if s["Action"] == ["s3:ListBucket"]]
     assert listing["Condition"]["StringLike"]["s3:prefix"] == ["llama-3.1-8b/", "llama-3.1-8b/*"]
     assert statements["WriteLogs"]["Resource"][0].endswith(":log-group:/aws/sagemaker/Endpoints/ep-1")
-    assert statements["PullImage"]["Resource"] == \
-        ["arn:aws:ecr:us-east-1:763104351884:repository/huggingface-pytorch-tgi-inference"]
+    assert statements["PullImage"]["Resource"] == [
+        "arn:aws:ecr:us-east-1:763104351884:repository/huggingface-pytorch-tgi-inference"
+    ]
     assert "ReadHfToken" not in statements
-    assert statements["PutMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace":
-                                                                      "/aws/sagemaker/Endpoints"}}
+    assert statements["PutMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}
+    }
 
 
 def test_role_may_read_the_token_secret_only_when_set(preview):
-    spec = make_spec(model={"weights": {"source": "hf://meta-llama/Llama-3.1-8B-Instruct",
-                                        "hf_token_secret": "llama/hf-token"}})
+    spec = make_spec(
+        model={"weights": {"source": "hf://meta-llama/Llama-3.1-8B-Instruct", "hf_token_secret": "llama/hf-token"}}
+    )
     statements = {s["Sid"]: s for s in _statements(run_component(spec, preview))}
-    assert statements["ReadHfToken"]["Resource"] == \
-        ["arn:aws:secretsmanager:us-east-1:123456789012:secret:llama/hf-token-??????"]
+    assert statements["ReadHfToken"]["Resource"] == [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:llama/hf-token-??????"
+    ]
     assert not any(s["Action"] == ["s3:GetObject"] for s in statements.values())
 
 
@@ -249,8 +272,17 @@ def test_outputs_are_registered(preview):
 def test_schedules_leave_min_max_to_the_scheduled_actions(preview):
     windowless = run_component(make_spec(), preview).one(TARGET)
     assert windowless.ignore_changes == []
-    spec = make_spec(schedules=[{"name": "overnight", "timezone": "America/New_York", "start": "0 22 * * *",
-                                 "end": "0 7 * * *", "downsize": {"min_replicas": 1, "max_replicas": 2}}])
+    spec = make_spec(
+        schedules=[
+            {
+                "name": "overnight",
+                "timezone": "America/New_York",
+                "start": "0 22 * * *",
+                "end": "0 7 * * *",
+                "downsize": {"min_replicas": 1, "max_replicas": 2},
+            }
+        ]
+    )
     target = run_component(spec, preview).one(TARGET)
     assert sorted(target.ignore_changes) == ["maxCapacity", "minCapacity"]
 
@@ -266,8 +298,9 @@ def test_committed_image_table_matches_sagemaker_core():
     """`llama_infra/data/sagemaker_images.json` is what `image_uris.retrieve` returns for the pinned versions."""
     from llama_infra.targets.sagemaker.components.image import committed_images, generate_images
 
-    assert generate_images()["images"] == committed_images(), \
+    assert generate_images()["images"] == committed_images(), (
         "stale: run `python -m llama_infra.targets.sagemaker.components.image`"
+    )
 
 
 def test_tensorrt_llm_uses_the_djl_tensorrtllm_image_and_trtllm_backend(preview):

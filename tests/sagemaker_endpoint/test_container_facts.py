@@ -23,12 +23,25 @@ def test_the_facts_are_those_of_the_pinned_images():
 
 
 def _env(framework, precision, quantized_checkpoint=None):
-    return container_env(framework, weights_source="s3://b/llama/", tp_degree=4, precision=precision,
-                         max_model_len=8192, quantized_checkpoint=quantized_checkpoint)
+    return container_env(
+        framework,
+        weights_source="s3://b/llama/",
+        tp_degree=4,
+        precision=precision,
+        max_model_len=8192,
+        quantized_checkpoint=quantized_checkpoint,
+    )
 
 
-LMI_CASES = [("bf16", None), ("fp16", None), ("fp8", None), ("fp8", False), ("awq", None), ("gptq", None),
-             ("int4", True)]
+LMI_CASES = [
+    ("bf16", None),
+    ("fp16", None),
+    ("fp8", None),
+    ("fp8", False),
+    ("awq", None),
+    ("gptq", None),
+    ("int4", True),
+]
 
 
 @pytest.mark.parametrize("framework", ["lmi", "vllm"])
@@ -68,5 +81,8 @@ def test_tgi_env_names_are_read_by_the_pinned_tgi(precision, quantized_checkpoin
     assert exported["MODEL_ID"] == "HF_MODEL_ID" and exported["NUM_SHARD"] == "SM_NUM_GPUS"
     if "QUANTIZE" in env:
         assert env["QUANTIZE"] in TGI["quantize_values"]
-    assert ("QUANTIZE" in env) == (precision in ("int8", "int4") and not quantized_checkpoint
-                                   or (precision == "fp8" and quantized_checkpoint is False))
+    assert ("QUANTIZE" in env) == (
+        precision in ("int8", "int4")
+        and not quantized_checkpoint
+        or (precision == "fp8" and quantized_checkpoint is False)
+    )

@@ -11,8 +11,9 @@ WINDOW = {"name": "overnight", "timezone": "America/New_York", "start": "0 22 * 
 
 
 def test_window_on_a_smaller_type_uses_its_gpus_and_count():
-    spec = make_spec(schedules=[{**WINDOW, "downsize": {"instance_type": "ml.g6e.xlarge", "min_replicas": 1,
-                                                       "max_replicas": 2}}])
+    spec = make_spec(
+        schedules=[{**WINDOW, "downsize": {"instance_type": "ml.g6e.xlarge", "min_replicas": 1, "max_replicas": 2}}]
+    )
     plan = variant_plan(spec, window_config(spec, spec.schedules[0]))
     assert (plan.instance_type, plan.initial_instance_count, plan.tp_degree) == ("ml.g6e.xlarge", 1, 1)
     assert plan.environment["SM_NUM_GPUS"] == "1"
@@ -20,13 +21,23 @@ def test_window_on_a_smaller_type_uses_its_gpus_and_count():
 
 
 def test_window_with_another_model_downloads_it_with_the_token_secret():
-    spec = make_spec(model={"weights": {"source": "s3://weights-bucket/llama-3.1-8b/", "hf_token_secret": "hf"}},
-                     schedules=[{**WINDOW, "downsize": {"model_override": {
-                         "id": "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "precision": "awq"}}}])
+    spec = make_spec(
+        model={"weights": {"source": "s3://weights-bucket/llama-3.1-8b/", "hf_token_secret": "hf"}},
+        schedules=[
+            {
+                **WINDOW,
+                "downsize": {
+                    "model_override": {"id": "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "precision": "awq"}
+                },
+            }
+        ],
+    )
     config = window_config(spec, spec.schedules[0])
     weights = weights_for(spec, config)
-    assert (weights.source, weights.hf_token_secret) == ("hf://hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
-                                                         "hf")
+    assert (weights.source, weights.hf_token_secret) == (
+        "hf://hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
+        "hf",
+    )
     plan = variant_plan(spec, config)
     assert plan.environment["HF_MODEL_ID"] == "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4"
     assert "QUANTIZE" not in plan.environment  # TGI reads the AWQ checkpoint's quantization_config itself

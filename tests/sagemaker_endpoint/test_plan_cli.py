@@ -17,20 +17,34 @@ from llama_infra.targets import cost_report
 REPO = Path(__file__).resolve().parents[2]
 STACKS = REPO / "stacks"
 SAGEMAKER_TYPES = {
-    "llama-infra:index:SageMakerLlamaEndpoint", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
-    "aws:sagemaker/model:Model", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-    "aws:sagemaker/endpoint:Endpoint", "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy",
-    "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard", "pulumi:providers:aws",
+    "llama-infra:index:SageMakerLlamaEndpoint",
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:sagemaker/endpoint:Endpoint",
+    "aws:appautoscaling/target:Target",
+    "aws:appautoscaling/policy:Policy",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:cloudwatch/dashboard:Dashboard",
+    "pulumi:providers:aws",
 }
 
 
 # Overnight downsizing (stacks with schedules): its own component, under the endpoint component.
 DOWNSIZING = "llama-infra:index:SageMakerDownsizing"
 DOWNSIZING_TYPES = {
-    DOWNSIZING, "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
-    "aws:lambda/function:Function", "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
-    "aws:scheduler/schedule:Schedule", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sagemaker/model:Model",
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "aws:ssm/parameter:Parameter",
+    DOWNSIZING,
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:lambda/function:Function",
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+    "aws:scheduler/schedule:Schedule",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:ssm/parameter:Parameter",
 }
 
 
@@ -72,18 +86,25 @@ def test_json_plan_has_the_sagemaker_resources_of_the_stack_spec(json_plans, sta
     by_type = {}
     for r in resources:
         by_type.setdefault(r["type"], []).append(r)
-    (config,) = [r for r in by_type["aws:sagemaker/endpointConfiguration:EndpointConfiguration"]
-                 if r["name"] == f"{spec.name}-endpoint-config"]
+    (config,) = [
+        r
+        for r in by_type["aws:sagemaker/endpointConfiguration:EndpointConfiguration"]
+        if r["name"] == f"{spec.name}-endpoint-config"
+    ]
     assert config["key_inputs"]["instanceType"] == spec.capacity.baseline.instance_type
     assert config["key_inputs"]["initialInstanceCount"] == spec.capacity.baseline.count
     (target,) = by_type["aws:appautoscaling/target:Target"]
-    assert (target["key_inputs"]["minCapacity"], target["key_inputs"]["maxCapacity"]) == \
-        (spec.min_replicas, spec.max_replicas)
+    assert (target["key_inputs"]["minCapacity"], target["key_inputs"]["maxCapacity"]) == (
+        spec.min_replicas,
+        spec.max_replicas,
+    )
     assert plan["outputs"]["scaling_target_id"] == f"endpoint/{spec.name}/variant/AllTraffic"
     (component,) = by_type["llama-infra:index:SageMakerLlamaEndpoint"]
-    assert all(r["parent"] == component["name"]
-               for r in resources + [d for d in downsizing if d["type"] == DOWNSIZING]
-               if r["type"] not in {"llama-infra:index:SageMakerLlamaEndpoint", "pulumi:providers:aws"})
+    assert all(
+        r["parent"] == component["name"]
+        for r in resources + [d for d in downsizing if d["type"] == DOWNSIZING]
+        if r["type"] not in {"llama-infra:index:SageMakerLlamaEndpoint", "pulumi:providers:aws"}
+    )
     assert {r["parent"] for r in by_type["aws:sagemaker/endpoint:Endpoint"]} == {component["name"]}
 
 
@@ -137,8 +158,9 @@ def test_plans_are_the_same_when_run_again_in_one_process():
 
 def test_preview_and_update_runs_plan_the_same_inputs():
     preview, update = plan_stack("dev", STACKS, preview=True), plan_stack("dev", STACKS, preview=False)
-    assert [(r.type, r.name, r.inputs) for r in preview.resources] == \
-        [(r.type, r.name, r.inputs) for r in update.resources]
+    assert [(r.type, r.name, r.inputs) for r in preview.resources] == [
+        (r.type, r.name, r.inputs) for r in update.resources
+    ]
 
 
 def test_human_plan_prints_tree_scaling_cost(tmp_path):

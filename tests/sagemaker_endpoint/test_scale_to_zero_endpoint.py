@@ -27,10 +27,17 @@ IC = "aws-native:sagemaker:InferenceComponent"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SCHEDULED = "aws:appautoscaling/scheduledAction:ScheduledAction"
 
-ZERO = {"capacity": {"baseline": {"instance_type": "ml.g5.12xlarge", "count": 0}, "burst": {"max": 3}},
-        "scaling": {"scale_to_zero": True, "min_replicas": 0}}
-NIGHT = {"name": "overnight", "timezone": "Europe/Berlin", "start": "0 20 * * 1-5", "end": "0 8 * * 1-5",
-         "downsize": {"min_replicas": 0, "max_replicas": 1}}
+ZERO = {
+    "capacity": {"baseline": {"instance_type": "ml.g5.12xlarge", "count": 0}, "burst": {"max": 3}},
+    "scaling": {"scale_to_zero": True, "min_replicas": 0},
+}
+NIGHT = {
+    "name": "overnight",
+    "timezone": "Europe/Berlin",
+    "start": "0 20 * * 1-5",
+    "end": "0 8 * * 1-5",
+    "downsize": {"min_replicas": 0, "max_replicas": 1},
+}
 
 
 def zero_spec(**more: Any):
@@ -43,7 +50,10 @@ def test_no_variant_autoscaling_but_copies_from_zero_to_max(preview):
     (target,) = planned.of_type(TARGET)  # only the copy count; nothing on endpoint/<name>/variant/<variant>
     t = target.inputs
     assert (t["serviceNamespace"], t["resourceId"], t["scalableDimension"]) == (
-        "sagemaker", "inference-component/llama-test-model", "sagemaker:inference-component:DesiredCopyCount")
+        "sagemaker",
+        "inference-component/llama-test-model",
+        "sagemaker:inference-component:DesiredCopyCount",
+    )
     assert (t["minCapacity"], t["maxCapacity"]) == (0, spec.max_replicas) == (0, 3)
     ic = planned.one(IC)
     assert ic.urn in [u for r in planned.of_type(TARGET) for u in r.depends_on]
@@ -57,13 +67,15 @@ def test_copy_count_tracks_concurrent_requests_per_copy_at_the_queue_depth_targe
     by_name = {p.name: p for p in planned.of_type(POLICY)}
     assert {n: p.inputs["policyType"] for n, p in by_name.items()} == {
         "llama-test-copies-queue-depth-policy": "TargetTrackingScaling",
-        "llama-test-wake-up-policy": "StepScaling"}
+        "llama-test-wake-up-policy": "StepScaling",
+    }
     for p in by_name.values():
         assert p.inputs["resourceId"] == "inference-component/llama-test-model"
         assert p.inputs["scalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
     tracking = by_name["llama-test-copies-queue-depth-policy"].inputs["targetTrackingScalingPolicyConfiguration"]
     assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == (
-        "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution")
+        "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
+    )
     assert tracking["targetValue"] == spec.scaling.queue_depth_target
     assert (tracking["scaleOutCooldown"], tracking["scaleInCooldown"]) == (45, 420)
 
@@ -85,8 +97,10 @@ def test_scale_to_zero_with_windows_builds_no_downsizing_workflow(preview):
     planned = run_component(zero_spec(schedules=[NIGHT]), preview)
     assert not planned.of_type("aws:lambda/function:Function")
     assert not planned.of_type("aws:sfn/stateMachine:StateMachine")
-    assert {p.name for p in planned.of_type(POLICY)} == {"llama-test-copies-queue-depth-policy",
-                                                         "llama-test-wake-up-policy"}
+    assert {p.name for p in planned.of_type(POLICY)} == {
+        "llama-test-copies-queue-depth-policy",
+        "llama-test-wake-up-policy",
+    }
 
 
 def test_wake_up_alarm_fires_the_step_policy_that_adds_one_copy(preview):
@@ -101,7 +115,10 @@ def test_wake_up_alarm_fires_the_step_policy_that_adds_one_copy(preview):
     assert alarm["alarmActions"] == [step.outputs["arn"]]
     # the first failed request (Sum ≥ 1 in one period) wakes the endpoint
     assert (alarm["threshold"], alarm["comparisonOperator"], alarm["evaluationPeriods"]) == (
-        1, "GreaterThanOrEqualToThreshold", 1)
+        1,
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
 
 
 def test_endpoint_config_has_no_model_and_managed_instances_from_zero(preview):
@@ -110,8 +127,11 @@ def test_endpoint_config_has_no_model_and_managed_instances_from_zero(preview):
     config = planned.one(CONFIG)
     (variant,) = config.inputs["productionVariants"]
     assert "modelName" not in variant
-    assert variant["managedInstanceScaling"] == {"status": "ENABLED", "minInstanceCount": 0,
-                                                 "maxInstanceCount": spec.max_replicas}
+    assert variant["managedInstanceScaling"] == {
+        "status": "ENABLED",
+        "minInstanceCount": 0,
+        "maxInstanceCount": spec.max_replicas,
+    }
     assert variant["instanceType"] == "ml.g5.12xlarge"
     role = planned.one("aws:iam/role:Role")
     assert config.inputs["executionRoleArn"] == role.outputs["arn"]
@@ -143,8 +163,7 @@ def test_windows_change_min_max_copies_with_scheduled_actions_not_the_workflow(p
     night = actions["llama-test-overnight-night-copies"]
     assert night["resourceId"] == "inference-component/llama-test-model"
     assert night["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 1}
-    assert actions["llama-test-overnight-day-copies"]["scalableTargetAction"] == {"minCapacity": 0,
-                                                                                   "maxCapacity": 3}
+    assert actions["llama-test-overnight-day-copies"]["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 3}
     assert not planned.of_type("aws:lambda/function:Function")
     assert not planned.of_type("aws:scheduler/schedule:Schedule")
     assert set(planned.one(TARGET).ignore_changes) == {"minCapacity", "maxCapacity"}
@@ -213,14 +232,17 @@ def test_application_auto_scaling_model_accepts_target_policies_and_actions(plan
 
 def test_botocore_check_rejects_an_unknown_dimension_or_metric(planned_zero):
     """The check above can fail: a near-miss dimension or metric name is refused."""
-    bad_target = {**_aas_request(planned_zero.one(TARGET)),
-                  "ScalableDimension": "sagemaker:inference-component:DesiredInstanceCount"}
+    bad_target = {
+        **_aas_request(planned_zero.one(TARGET)),
+        "ScalableDimension": "sagemaker:inference-component:DesiredInstanceCount",
+    }
     with pytest.raises(AssertionError, match="not in ScalableDimension"):
         _accepted("application-autoscaling", "RegisterScalableTarget", bad_target)
     tracking = next(p for p in planned_zero.of_type(POLICY) if p.inputs["policyType"] == "TargetTrackingScaling")
     request = {**_aas_request(tracking), "PolicyName": "p"}
-    request["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"] = \
+    request["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"] = (
         "SageMakerInferenceComponentConcurrentRequestsPerCopy"
+    )
     with pytest.raises(AssertionError, match="not in MetricType"):
         _accepted("application-autoscaling", "PutScalingPolicy", request)
 

@@ -12,14 +12,26 @@ from .helpers import make_spec, run_component
 
 RAMP = [0.05] * 9 + [1.0] * 10 + [0.05] * 5  # a ramp at 09:00, down at 19:00
 P4D_70B = dict(
-    model={"id": "meta-llama/Llama-3.1-70B-Instruct", "params_b": 70, "precision": "fp16", "framework": "vllm",
-           "max_model_len": 8192},
+    model={
+        "id": "meta-llama/Llama-3.1-70B-Instruct",
+        "params_b": 70,
+        "precision": "fp16",
+        "framework": "vllm",
+        "max_model_len": 8192,
+    },
     capacity={"baseline": {"instance_type": "ml.p4d.24xlarge", "count": 1}, "burst": {"max": 30}},
     slo={"ttft_p99_ms": 1500, "tokens_per_s_per_user": 20},
     load={"peak_requests_per_second": 10, "daily_shape": RAMP},
 )
-WINDOW = [{"name": "overnight", "timezone": "America/New_York", "start": "0 22 * * *", "end": "0 6 * * *",
-           "downsize": {"min_replicas": 1, "max_replicas": 2}}]
+WINDOW = [
+    {
+        "name": "overnight",
+        "timezone": "America/New_York",
+        "start": "0 22 * * *",
+        "end": "0 6 * * *",
+        "downsize": {"min_replicas": 1, "max_replicas": 2},
+    }
+]
 
 
 def _floor_by_hour(spec) -> dict[int, int]:
@@ -31,7 +43,9 @@ def test_without_windows_the_floor_is_one_scheduled_action_per_step_and_a_weeken
     floor = _floor_by_hour(spec)
     assert max(floor.values()) > spec.min_replicas  # the ramp needs more than the minimum: there is a floor
     planned = run_component(spec, preview)
-    actions = {a.inputs["name"]: a.inputs for a in planned.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
+    actions = {
+        a.inputs["name"]: a.inputs for a in planned.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
+    }
     target = planned.one("aws:appautoscaling/target:Target")
     steps = floor_schedule(spec).steps
     assert len(actions) == len(steps) + 1
@@ -59,8 +73,11 @@ def test_with_windows_the_floor_reaches_the_reconciler_through_its_own_schedules
     planned = run_component(spec, preview)
     # no scheduled action: the reconciler's re-registration at each switch would delete it, its ticks undo it
     assert planned.of_type("aws:appautoscaling/scheduledAction:ScheduledAction") == []
-    floors = {s.inputs["name"]: s.inputs for s in planned.of_type("aws:scheduler/schedule:Schedule")
-              if "-floor-" in s.inputs["name"]}
+    floors = {
+        s.inputs["name"]: s.inputs
+        for s in planned.of_type("aws:scheduler/schedule:Schedule")
+        if "-floor-" in s.inputs["name"]
+    }
     assert len(floors) == len(sched.steps) + 1
     for step in sched.steps:
         s = floors[f"{spec.name}-floor-{step.label}"]
@@ -69,5 +86,7 @@ def test_with_windows_the_floor_reaches_the_reconciler_through_its_own_schedules
         event = json.loads(s["target"]["input"])
         assert event["set_floor"] == step.min_replicas and set(event["configurations"]) == {"day", "overnight"}
     weekend = floors[f"{spec.name}-floor-weekend"]
-    assert weekend["scheduleExpression"] == "cron(0 0 ? * SAT *)" and json.loads(weekend["target"]["input"])[
-        "set_floor"] == 0
+    assert (
+        weekend["scheduleExpression"] == "cron(0 0 ? * SAT *)"
+        and json.loads(weekend["target"]["input"])["set_floor"] == 0
+    )

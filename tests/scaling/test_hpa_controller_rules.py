@@ -26,8 +26,14 @@ def _events(changes: list[int], period_s: int = 120) -> list[tuple[float, int]]:
     return [(NOW - period_s + step * (i + 1), n) for i, n in enumerate(changes)]
 
 
-def _controller(min_r: int, max_r: int, up: ScalingRules | None = None, down: ScalingRules | None = None,
-                up_events=(), down_events=()) -> HpaController:
+def _controller(
+    min_r: int,
+    max_r: int,
+    up: ScalingRules | None = None,
+    down: ScalingRules | None = None,
+    up_events=(),
+    down_events=(),
+) -> HpaController:
     kw = {}
     if up:
         kw["scale_up"] = up
@@ -54,8 +60,9 @@ def test_scale_up_limit_is_never_below_the_current_count():
 def test_scale_down_limit_is_never_above_the_current_count():
     # "scaleDown with previous events preventing further scale down": events {10, 10, 10}, 10 % per 120 s:
     # (100 + 30) - 10 % = 117 > 100 -> keep 100
-    c = _controller(1, 1000, down=ScalingRules(300, (ScalingPolicy("Percent", 10, 120),)),
-                    down_events=_events([10, 10, 10]))
+    c = _controller(
+        1, 1000, down=ScalingRules(300, (ScalingPolicy("Percent", 10, 120),)), down_events=_events([10, 10, 10])
+    )
     assert c.normalize(NOW, 100, 0) == 100
 
 

@@ -120,8 +120,9 @@ def test_default_scale_down_can_drop_to_min_at_once_after_window():
 
 def test_stabilization_window_uses_highest_recent_recommendation():
     # "uses the highest value from the specified interval ... all desired states from the past 5 minutes"
-    policy = HpaPolicy(min_replicas=1, max_replicas=20, queue_depth_target=1,
-                       scale_down=ScalingRules(60, DEFAULT_SCALE_DOWN.policies))  # "change downscale window" 60 s
+    policy = HpaPolicy(
+        min_replicas=1, max_replicas=20, queue_depth_target=1, scale_down=ScalingRules(60, DEFAULT_SCALE_DOWN.policies)
+    )  # "change downscale window" 60 s
     hpa = HpaController(policy)
     replicas = 8
     for t, rec in [(0, 8), (15, 6), (30, 4), (45, 5)]:
@@ -138,8 +139,10 @@ def test_behavior_manifest_and_from_spec():
     assert policy.max_replicas == spec.max_replicas == 6
     b = policy.behavior_manifest()
     assert b["scaleDown"]["stabilizationWindowSeconds"] == spec.scaling.scale_down_stabilization_seconds
-    assert b["scaleUp"]["policies"] == [{"type": "Percent", "value": 100, "periodSeconds": 15},
-                                        {"type": "Pods", "value": 4, "periodSeconds": 15}]
+    assert b["scaleUp"]["policies"] == [
+        {"type": "Percent", "value": 100, "periodSeconds": 15},
+        {"type": "Pods", "value": 4, "periodSeconds": 15},
+    ]
 
 
 def test_invalid_rules_are_rejected():

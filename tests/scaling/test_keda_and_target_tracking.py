@@ -8,8 +8,9 @@ from llama_infra.spec import load_spec
 
 def _keda(min_count=0, fallback_replicas=1) -> KedaController:
     hpa = HpaPolicy(min_replicas=1, max_replicas=8, queue_depth_target=5)
-    return KedaController(KedaPolicy(hpa=hpa, min_replica_count=min_count, max_replica_count=8,
-                                     fallback_replicas=fallback_replicas))
+    return KedaController(
+        KedaPolicy(hpa=hpa, min_replica_count=min_count, max_replica_count=8, fallback_replicas=fallback_replicas)
+    )
 
 
 def test_keda_activates_from_zero_and_cools_down_to_zero():
@@ -41,8 +42,10 @@ def test_keda_from_spec():
     fields = p.scaled_object_fields()
     assert fields["pollingInterval"] == spec.scaling.polling_interval_seconds
     assert fields["minReplicaCount"] == spec.min_replicas
-    assert fields["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
-        "stabilizationWindowSeconds"] == 300
+    assert (
+        fields["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"]
+        == 300
+    )
 
 
 def test_high_resolution_metric_detects_six_times_faster():
@@ -54,8 +57,9 @@ def test_high_resolution_metric_detects_six_times_faster():
 
 
 def test_scale_out_needs_three_datapoints_then_is_proportional():
-    c = TargetTrackingController(TargetTrackingPolicy(
-        "SageMakerVariantConcurrentRequestsPerModelHighResolution", 10, 1, 20, 300, 300))
+    c = TargetTrackingController(
+        TargetTrackingPolicy("SageMakerVariantConcurrentRequestsPerModelHighResolution", 10, 1, 20, 300, 300)
+    )
     assert c.evaluate(0, 2, 25) == 2
     assert c.evaluate(10, 2, 25) == 2
     assert c.evaluate(20, 2, 25) == 5  # ceil(2 x 25 / 10)
@@ -79,8 +83,10 @@ def test_target_tracking_from_spec_renders_aws_configuration():
     spec = load_spec("stacks/specs/prod.yaml")
     p = TargetTrackingPolicy.from_spec(spec)
     cfg = p.to_aws()
-    assert cfg["PredefinedMetricSpecification"]["PredefinedMetricType"] == \
-        "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    assert (
+        cfg["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    )
     assert cfg["TargetValue"] == spec.scaling.queue_depth_target
     assert cfg["ScaleInCooldown"] == spec.scaling.scale_down_stabilization_seconds
     assert (p.min_capacity, p.max_capacity) == (spec.min_replicas, spec.max_replicas)

@@ -10,9 +10,16 @@ from llama_infra.targets.kubernetes.expr_lang import evaluate
 
 def _keda(min_count=0, fallback_replicas=1, threshold=3, target=1.0, behavior="static", max_count=8) -> KedaController:
     hpa = HpaPolicy(min_replicas=1, max_replicas=max_count, queue_depth_target=target)
-    return KedaController(KedaPolicy(hpa=hpa, min_replica_count=min_count, max_replica_count=max_count,
-                                     fallback_replicas=fallback_replicas, failure_threshold=threshold,
-                                     fallback_behavior=behavior))
+    return KedaController(
+        KedaPolicy(
+            hpa=hpa,
+            min_replica_count=min_count,
+            max_replica_count=max_count,
+            fallback_replicas=fallback_replicas,
+            failure_threshold=threshold,
+            fallback_behavior=behavior,
+        )
+    )
 
 
 def test_activation_is_decided_on_the_whole_formula():
@@ -79,8 +86,13 @@ def test_fallback_metric_uses_the_integer_target_and_reaches_the_hpa():
 
 def test_fallback_behaviors():
     # doFallback: static, currentReplicas, currentReplicasIfHigher, currentReplicasIfLower
-    for behavior, current, expected in [("static", 5, 3), ("currentReplicas", 5, 5),
-                                        ("currentReplicasIfHigher", 5, 5), ("currentReplicasIfHigher", 2, 3),
-                                        ("currentReplicasIfLower", 5, 3), ("currentReplicasIfLower", 2, 2)]:
+    for behavior, current, expected in [
+        ("static", 5, 3),
+        ("currentReplicas", 5, 5),
+        ("currentReplicasIfHigher", 5, 5),
+        ("currentReplicasIfHigher", 2, 3),
+        ("currentReplicasIfLower", 5, 3),
+        ("currentReplicasIfLower", 2, 2),
+    ]:
         k = _keda(fallback_replicas=3, threshold=0, behavior=behavior)
         assert k.metric_milli_for_hpa(current, None) == expected * 1000, behavior

@@ -11,22 +11,59 @@ SLICE = "tests/data/traces/azure_code_first_10min.csv"
 
 
 def test_simulate_json_and_plots(tmp_path):
-    r = CliRunner().invoke(app, ["simulate", SPEC, "--trace", SLICE, "--window", "0:5m", "--json",
-                                 "--out", str(tmp_path), "--policies", "spec,oracle"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            SPEC,
+            "--trace",
+            SLICE,
+            "--window",
+            "0:5m",
+            "--json",
+            "--out",
+            str(tmp_path),
+            "--policies",
+            "spec,oracle",
+        ],
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert [p["policy"] for p in data["policies"]] == ["spec", "oracle"]
     assert data["workload"].endswith("window 0s–5m")
-    assert {"ttft_p99_ms", "slo_attainment", "ratio_to_oracle", "replica_hours", "interruptions", "dropped",
-            "tokens_per_s_per_user_p5", "cost_per_1k_requests_usd"} <= set(data["policies"][0])
+    assert {
+        "ttft_p99_ms",
+        "slo_attainment",
+        "ratio_to_oracle",
+        "replica_hours",
+        "interruptions",
+        "dropped",
+        "tokens_per_s_per_user_p5",
+        "cost_per_1k_requests_usd",
+    } <= set(data["policies"][0])
     for png in ("replicas_over_time.png", "ttft_cdf.png", "cost_breakdown.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
     assert json.loads((tmp_path / "results.json").read_text())["spec"] == "sim-eks-8b"
 
 
 def test_simulate_table_on_synthetic_workload():
-    r = CliRunner().invoke(app, ["simulate", SPEC, "--trace", SLICE, "--rate-profile", "shared", "--peak-rps", "1",
-                                 "--days", "0.05", "--policies", "static-peak,skyserve-qps"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            SPEC,
+            "--trace",
+            SLICE,
+            "--rate-profile",
+            "shared",
+            "--peak-rps",
+            "1",
+            "--days",
+            "0.05",
+            "--policies",
+            "static-peak,skyserve-qps",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "synthetic Poisson arrivals" in r.output and "skyserve-qps" in r.output
 
@@ -85,8 +122,9 @@ def test_progress_goes_to_stderr_with_an_eta_and_not_to_stdout(capsys):
 
     from llama_infra.cli.progress import EtaProgress
 
-    with EtaProgress(4, "tuning", show_after_seconds=0.0,
-                     console=Console(file=sys.stderr, force_terminal=True, width=120)) as p:
+    with EtaProgress(
+        4, "tuning", show_after_seconds=0.0, console=Console(file=sys.stderr, force_terminal=True, width=120)
+    ) as p:
         p.describe("trial 1")
         p(1)
         p.bar.refresh()

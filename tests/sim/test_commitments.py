@@ -38,12 +38,14 @@ def test_the_simulator_bills_the_commitment_for_every_policy():
     spec = load_spec(PROD)
     base = spec.capacity.baseline
     w = constant_rate(2.0, 1800, 512, 64)  # half an hour, well under the baseline's capacity
-    commitment_per_hour = base.count * usd_per_replica_hour(base.instance_type, "sagemaker", "reserved",
-                                                             spec.model.tensor_parallel_degree)
+    commitment_per_hour = base.count * usd_per_replica_hour(
+        base.instance_type, "sagemaker", "reserved", spec.model.tensor_parallel_degree
+    )
     results = simulate(spec, w, seed=1, dt_s=5.0)
     for r in results:
-        assert r.cost_by_capacity_usd["savings-plan/commitment"] == pytest.approx(commitment_per_hour * 0.5,
-                                                                                  abs=0.01), r.policy
+        assert r.cost_by_capacity_usd["savings-plan/commitment"] == pytest.approx(
+            commitment_per_hour * 0.5, abs=0.01
+        ), r.policy
         assert r.total_cost_usd >= commitment_per_hour * 0.5 - 0.01, r.policy
     # the plan's hour of baseline is the simulator's
     assert targets.cost_report(spec).baseline_usd_per_hour == pytest.approx(commitment_per_hour, abs=1e-3)
@@ -79,8 +81,7 @@ def test_an_slo_no_replica_can_meet_is_reported_infeasible_not_zero_percent():
 
     out = StringIO()
     results = simulate(spec, w, policies=("spec",), seed=1, dt_s=5.0)
-    render_table(spec, w, results, default_assumptions(spec),
-                 console=Console(file=out, width=200))
+    render_table(spec, w, results, default_assumptions(spec), console=Console(file=out, width=200))
     text = out.getvalue()
     assert "infeasible on this hardware" in text and "0.0%" not in text
 

@@ -14,8 +14,16 @@ from llama_infra.targets.kubernetes.autoscaling import scaled_object
 
 
 def _obs(now: float, replicas: int, queue: float, kv: float = 0.0) -> Observation:
-    return Observation(now=now, queue_depth=queue, running=0.0, replicas=replicas, ready_replicas=replicas,
-                       arrivals_since_last=1, seconds_since_last=15.0, kv_cache_fraction=kv)
+    return Observation(
+        now=now,
+        queue_depth=queue,
+        running=0.0,
+        replicas=replicas,
+        ready_replicas=replicas,
+        arrivals_since_last=1,
+        seconds_since_last=15.0,
+        kv_cache_fraction=kv,
+    )
 
 
 def _without_windows(path: str) -> DeploymentSpec:

@@ -33,8 +33,8 @@ def test_night_spans_come_from_the_schedules_in_hours_from_the_start(run):
 def test_replica_panels_share_one_scale_shade_nights_and_each_have_a_legend(run):
     spec, w, results = run
     fig = replicas_figure(spec, w, results)
-    panels = fig.axes[:len(results)]  # the load axes; the twins (replicas) follow
-    twins = fig.axes[len(results):]
+    panels = fig.axes[: len(results)]  # the load axes; the twins (replicas) follow
+    twins = fig.axes[len(results) :]
     assert len(twins) == len(results)
     assert len({t.get_ylim() for t in twins}) == 1, "every policy on the same replica scale"
     most = max(max(r.series["replicas"]) for r in results)
@@ -61,7 +61,7 @@ def test_cost_labels_sit_beside_horizontal_bars_with_readable_names(run):
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert ax.get_legend() is not None
 
 

@@ -37,8 +37,11 @@ def test_each_entry_has_one_line_of_help_a_role_and_builds_a_policy_of_its_name(
 
 
 def test_every_policy_class_is_registered_once() -> None:
-    classes = {c.__name__ for _, c in inspect.getmembers(policies, inspect.isclass)
-               if issubclass(c, policies.Policy) and c is not policies.Policy and c.__module__ == policies.__name__}
+    classes = {
+        c.__name__
+        for _, c in inspect.getmembers(policies, inspect.isclass)
+        if issubclass(c, policies.Policy) and c is not policies.Policy and c.__module__ == policies.__name__
+    }
     assert classes == {e.class_name for e in POLICIES.values()}
     assert len({e.class_name for e in POLICIES.values()}) == len(POLICIES)
 

@@ -13,8 +13,9 @@ def test_decode_at_batch_one_reads_the_weights_once_at_the_calibrated_bandwidth(
     gpu, arch, fw = rm.GPUS["A100-40"], rm.ARCHITECTURES[8], rm.FRAMEWORKS["vllm"]
     bandwidth = gpu.hbm_bandwidth_gb_s * 1e9 * rm.DECODE_BANDWIDTH_EFFICIENCY
     kv_per_token = 2 * arch.layers * arch.kv_heads * arch.head_dim * 2
-    one_sequence = (rm.DEFAULT_CONTEXT_TOKENS * kv_per_token / bandwidth
-                    + 2 * 8e9 / (gpu.dense_bf16_tflops * 1e12 * rm.DECODE_COMPUTE_EFFICIENCY))
+    one_sequence = rm.DEFAULT_CONTEXT_TOKENS * kv_per_token / bandwidth + 2 * 8e9 / (
+        gpu.dense_bf16_tflops * 1e12 * rm.DECODE_COMPUTE_EFFICIENCY
+    )
     expected = fw.layer_overhead_s * arch.layers + sizing.weights_gb(8, "bf16") * 1e9 / bandwidth + one_sequence
     assert p.decode_step_s_batch1 == pytest.approx(expected, rel=1e-9)
     assert p.decode_s_per_sequence == pytest.approx(one_sequence, rel=1e-9)
@@ -54,7 +55,8 @@ def test_prefill_is_compute_bound_with_causal_attention_and_a_weight_read_floor(
     flops = rm.GPUS["H100"].dense_bf16_tflops * 1e12 * rm.PREFILL_MFU["bf16"]
     fixed = rm.FRAMEWORKS["vllm"].layer_overhead_s * arch.layers
     assert p.prefill_s(4096) == pytest.approx(
-        fixed + (4096 * 2 * 8e9 + 2 * arch.layers * arch.hidden * 4096**2) / flops, rel=1e-9)
+        fixed + (4096 * 2 * 8e9 + 2 * arch.layers * arch.hidden * 4096**2) / flops, rel=1e-9
+    )
     assert p.prefill_s(1) == pytest.approx(fixed + p.weights_read_s)  # one token still reads every weight
     assert p.ttft_s(4096) == pytest.approx(p.prefill_s(4096) + p.decode_step_s_batch1 + rm.REQUEST_OVERHEAD_S)
 
@@ -63,10 +65,12 @@ def test_fp8_uses_fp8_tensor_cores_only_where_the_gpu_has_them():
     h100_fp8, h100_bf16 = (replica_perf("p5.48xlarge", 8, prec, tp_degree=1) for prec in ("fp8", "bf16"))
     a100_fp8, a100_bf16 = (replica_perf("p4de.24xlarge", 8, prec, tp_degree=1) for prec in ("fp8", "bf16"))
     ratio = (rm.GPUS["H100"].dense_fp8_tflops * rm.PREFILL_MFU["fp8"]) / (
-        rm.GPUS["H100"].dense_bf16_tflops * rm.PREFILL_MFU["bf16"])
+        rm.GPUS["H100"].dense_bf16_tflops * rm.PREFILL_MFU["bf16"]
+    )
     assert h100_bf16.prefill_s_per_token / h100_fp8.prefill_s_per_token == pytest.approx(ratio, rel=1e-9)
     assert a100_bf16.prefill_s_per_token / a100_fp8.prefill_s_per_token == pytest.approx(
-        rm.PREFILL_MFU["bf16"] / rm.PREFILL_MFU["bf16"])  # W8A16 on Ampere: same BF16 compute
+        rm.PREFILL_MFU["bf16"] / rm.PREFILL_MFU["bf16"]
+    )  # W8A16 on Ampere: same BF16 compute
     assert a100_fp8.decode_step_s_batch1 < a100_bf16.decode_step_s_batch1  # but half the bytes to read
 
 

@@ -31,9 +31,16 @@ def _decisions(spec, kv_cache_fraction: float) -> list[int]:
     # 10 s ticks: 10 minutes busy, then 30 idle (scale-in reads 15 one-minute averages, high resolution or not)
     for tick in range(240):
         busy = tick < 60
-        obs = Observation(now=tick * 10.0, queue_depth=20.0 if busy else 0.0, running=30.0 if busy else 0.0,
-                          replicas=replicas, ready_replicas=replicas, arrivals_since_last=5 if busy else 0,
-                          seconds_since_last=10.0, kv_cache_fraction=kv_cache_fraction)
+        obs = Observation(
+            now=tick * 10.0,
+            queue_depth=20.0 if busy else 0.0,
+            running=30.0 if busy else 0.0,
+            replicas=replicas,
+            ready_replicas=replicas,
+            arrivals_since_last=5 if busy else 0,
+            seconds_since_last=10.0,
+            kv_cache_fraction=kv_cache_fraction,
+        )
         replicas = policy.desired(obs, cfg)
         out.append(replicas)
     return out

@@ -41,8 +41,13 @@ def slice_results(spec):
 def test_same_seed_same_results(spec, slice_results):
     again = simulate(spec, load_trace(SLICE), seed=3)
     for a, b in zip(slice_results, again, strict=True):
-        assert (a.policy, a.total_cost_usd, a.ttft_p99_ms, a.slo_attainment, a.dropped) == \
-               (b.policy, b.total_cost_usd, b.ttft_p99_ms, b.slo_attainment, b.dropped)
+        assert (a.policy, a.total_cost_usd, a.ttft_p99_ms, a.slo_attainment, a.dropped) == (
+            b.policy,
+            b.total_cost_usd,
+            b.ttft_p99_ms,
+            b.slo_attainment,
+            b.dropped,
+        )
 
 
 def test_oracle_is_never_costlier_than_a_policy_that_meets_the_slo(slice_results):
@@ -64,12 +69,19 @@ def test_oracle_attains_as_much_as_any_policy_within_epsilon(slice_results):
 
 def _step_trace(rates_rps: list[float], seconds_each: float) -> Workload:
     """Evenly spaced requests at each rate in turn; every 4th prompt too long for a 3 s TTFT at any scale."""
-    arrivals = np.concatenate([i * seconds_each + np.arange(int(rps * seconds_each)) / rps
-                               for i, rps in enumerate(rates_rps)])
+    arrivals = np.concatenate(
+        [i * seconds_each + np.arange(int(rps * seconds_each)) / rps for i, rps in enumerate(rates_rps)]
+    )
     prompt = np.full(len(arrivals), 2048, np.int32)
     prompt[::4] = 30_000
-    return Workload(arrivals, prompt, np.full(len(arrivals), 64, np.int32), RATE_PROFILE_START,
-                    seconds_each * len(rates_rps), "step trace")
+    return Workload(
+        arrivals,
+        prompt,
+        np.full(len(arrivals), 64, np.int32),
+        RATE_PROFILE_START,
+        seconds_each * len(rates_rps),
+        "step trace",
+    )
 
 
 def test_oracle_uses_no_more_replicas_at_the_trough_than_at_the_peak(spec):
@@ -103,8 +115,9 @@ def test_invocations_target_tracking_reaches_the_closed_form_count(spec):
 def test_spot_interruptions_are_replaced_and_fall_back_to_on_demand(spec):
     # enough load for spot burst above the reserved baseline of 2 (peers run on the spec's baseline too): what 4
     # replicas saturate at
-    one = saturation_rps(perf_for(day_config(spec), spec.model.tensor_parallel_degree), 512, 64,
-                         spec.slo.tokens_per_s_per_user)
+    one = saturation_rps(
+        perf_for(day_config(spec), spec.model.tensor_parallel_degree), 512, 64, spec.slo.tokens_per_s_per_user
+    )
     w = constant_rate(rps=round(4 * one, 1), duration_s=3600, prompt_tokens=512, output_tokens=64)
     stormy = replace(default_assumptions(spec), spot_interruptions_per_hour=6.0, spot_unavailable_probability=0.5)
     sim = Simulation(spec, w, make_policy("skyserve-qps"), stormy, seed=2, dt_s=1.0).run()
@@ -144,9 +157,12 @@ def test_keda_scales_to_zero_and_back(spec):
 
     zero = DeploymentSpec.model_validate(doc)
     arrivals = np.concatenate([np.arange(0, 300, 0.5), np.arange(1500, 1800, 0.5)])
-    w = replace(constant_rate(2.0, 2400, 256, 16), arrival_s=arrivals,
-                prompt_tokens=np.full(len(arrivals), 256, np.int32),
-                output_tokens=np.full(len(arrivals), 16, np.int32))
+    w = replace(
+        constant_rate(2.0, 2400, 256, 16),
+        arrival_s=arrivals,
+        prompt_tokens=np.full(len(arrivals), 256, np.int32),
+        output_tokens=np.full(len(arrivals), 16, np.int32),
+    )
     sim = Simulation(zero, w, make_policy("spec"), Assumptions(provisioning_s=60), seed=1, dt_s=1.0).run()
     replicas = sim.series["replicas"]
     # the rendered wake trigger holds a replica for 600 s after the last request (300 s), KEDA's 300 s cooldown runs

@@ -45,8 +45,14 @@ def _poisson(rate_rps: float, seconds: float, seed: int) -> Workload:
     rng = np.random.default_rng(seed)
     arrivals = np.sort(rng.random(rng.poisson(rate_rps * seconds)) * seconds)
     pick = rng.integers(0, len(sizes), len(arrivals))
-    return Workload(arrivals, sizes.prompt_tokens[pick], sizes.output_tokens[pick],
-                    datetime(2026, 1, 5, 12, tzinfo=UTC), seconds, f"Poisson {rate_rps:.2f} req/s")
+    return Workload(
+        arrivals,
+        sizes.prompt_tokens[pick],
+        sizes.output_tokens[pick],
+        datetime(2026, 1, 5, 12, tzinfo=UTC),
+        seconds,
+        f"Poisson {rate_rps:.2f} req/s",
+    )
 
 
 def _attainment(spec, rate_rps: float) -> float:

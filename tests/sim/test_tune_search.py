@@ -96,8 +96,10 @@ def test_a_search_that_finds_nothing_within_the_slo_says_how_close_it_came(tmp_p
     best = doc["best"]["slo_attainment"]
     assert best < 0.99 and doc["recommended"] is None and doc["written"] is False
     reason = doc["infeasible"]
-    assert reason.startswith("no configuration in the search space reaches 99% of requests within TTFT 2,000 ms "
-                             f"and 20 tokens/s per user: the best, the spec as written, reaches {best:.1%}")
+    assert reason.startswith(
+        "no configuration in the search space reaches 99% of requests within TTFT 2,000 ms "
+        f"and 20 tokens/s per user: the best, the spec as written, reaches {best:.1%}"
+    )
     assert "the window 'overnight' on ml.g6e.4xlarge (8B bf16) prefills the p99 prompt in" in reason
     assert "at its max_replicas of 3" in reason
     assert f"infeasible: {spec_file}: {reason}" in r.stderr
@@ -108,8 +110,10 @@ def test_write_removes_a_window_and_replaces_a_model_keeping_comments(tmp_path):
     spec_file = tmp_path / OVERSIZED.name
     shutil.copy(OVERSIZED, spec_file)
     before = spec_file.read_text()
-    write_changes(spec_file, {("schedules", 0): REMOVE, ("schedules", 0, "downsize", "min_replicas"): 1,
-                              ("capacity", "burst", "max"): 5})
+    write_changes(
+        spec_file,
+        {("schedules", 0): REMOVE, ("schedules", 0, "downsize", "min_replicas"): 1, ("capacity", "burst", "max"): 5},
+    )
     after = spec_file.read_text()
     spec = load_spec(spec_file)
     assert spec.schedules == [] and spec.capacity.burst.max == 5 and "schedules" not in after
@@ -118,22 +122,30 @@ def test_write_removes_a_window_and_replaces_a_model_keeping_comments(tmp_path):
     assert "# oversized for this load" not in after  # it was on the removed window's line
     lines = before.splitlines()
     block = slice(lines.index("schedules:"), lines.index("load:"))  # the removed window, and its key
-    kept = [x for x in lines[:block.start] + lines[block.stop:] if "burst" not in x]
+    kept = [x for x in lines[: block.start] + lines[block.stop :] if "burst" not in x]
     assert kept == [x for x in after.splitlines() if "burst" not in x]  # every other line as it was
 
     shutil.copy(OVERSIZED, spec_file)
-    write_changes(spec_file, {("schedules", 0, "downsize", "instance_type"): "ml.g5.xlarge",
-                              ("schedules", 0, "downsize", "model_override"): REMOVE})
+    write_changes(
+        spec_file,
+        {
+            ("schedules", 0, "downsize", "instance_type"): "ml.g5.xlarge",
+            ("schedules", 0, "downsize", "model_override"): REMOVE,
+        },
+    )
     after = spec_file.read_text()
     assert load_spec(spec_file).schedules[0].downsize.instance_type == "ml.g5.xlarge"
     line = next(x for x in after.splitlines() if "downsize:" in x)
     assert "instance_type: ml.g5.xlarge, min_replicas: 2, max_replicas: 3}" in line and "# oversized for" in line
 
 
-@pytest.mark.parametrize("args, where", [
-    (["--passes", "0"], "--passes"),
-    (["--max-trials", "0"], "--max-trials"),
-])
+@pytest.mark.parametrize(
+    "args, where",
+    [
+        (["--passes", "0"], "--passes"),
+        (["--max-trials", "0"], "--max-trials"),
+    ],
+)
 def test_bad_options_are_usage_errors(args, where):
     r = run(str(OVERSIZED), "--trace", SLICE, *args)
     assert r.exit_code == 2 and where in r.output and "Traceback" not in r.output

@@ -47,8 +47,20 @@ def test_tune_write_leaves_the_file_equal_to_the_printed_diff(tmp_path):
     spec_file = tmp_path / "eks-8b-spot.yaml"
     shutil.copy("tests/data/sim/eks-8b-spot.yaml", spec_file)
     before = spec_file.read_text()
-    r = CliRunner().invoke(app, ["tune", str(spec_file), "--trace", "tests/data/traces/azure_code_first_10min.csv",
-                                 "--window", "0:5m", "--passes", "1", "--write"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            str(spec_file),
+            "--trace",
+            "tests/data/traces/azure_code_first_10min.csv",
+            "--window",
+            "0:5m",
+            "--passes",
+            "1",
+            "--write",
+        ],
+    )
     assert r.exit_code == 0, r.output
     if "No change recommended." in r.output:
         assert spec_file.read_text() == before
@@ -61,9 +73,20 @@ def test_tune_write_leaves_the_file_equal_to_the_printed_diff(tmp_path):
 def test_tune_json_is_the_result_as_data_on_stdout():
     import json
 
-    r = CliRunner().invoke(app, ["tune", "tests/data/sim/eks-8b-spot.yaml", "--trace",
-                                 "tests/data/traces/azure_code_first_10min.csv", "--window", "0:5m", "--passes", "1",
-                                 "--json"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            "tests/data/sim/eks-8b-spot.yaml",
+            "--trace",
+            "tests/data/traces/azure_code_first_10min.csv",
+            "--window",
+            "0:5m",
+            "--passes",
+            "1",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["simulations"] >= 1 and doc["spec"] == load_spec("tests/data/sim/eks-8b-spot.yaml").name

@@ -25,12 +25,15 @@ def test_shared_trace_loads_every_request():
     assert w.start.isoformat().startswith("2023-11-16T18:17:03")
 
 
-@pytest.mark.parametrize("name, line, column, problem", [
-    ("missing-column.csv", 1, "GeneratedTokens", "missing column GeneratedTokens"),
-    ("unsorted.csv", 4, "TIMESTAMP", "timestamps are not sorted"),
-    ("negative-tokens.csv", 3, "GeneratedTokens", "negative token count -3"),
-    ("bad-timestamp.csv", 3, "TIMESTAMP", "'yesterday' is not a timestamp"),
-])
+@pytest.mark.parametrize(
+    "name, line, column, problem",
+    [
+        ("missing-column.csv", 1, "GeneratedTokens", "missing column GeneratedTokens"),
+        ("unsorted.csv", 4, "TIMESTAMP", "timestamps are not sorted"),
+        ("negative-tokens.csv", 3, "GeneratedTokens", "negative token count -3"),
+        ("bad-timestamp.csv", 3, "TIMESTAMP", "'yesterday' is not a timestamp"),
+    ],
+)
 def test_bad_traces_name_file_line_and_column(name, line, column, problem):
     with pytest.raises(TraceError) as e:
         load_trace(DATA / name)
@@ -66,8 +69,15 @@ def test_synthesis_is_seeded_and_follows_the_profile():
     minutes = profile.minute_offset
     step = np.diff(np.append(minutes, profile.span_minutes))
     day = minutes < 1440
-    expected = float((profile.requests_per_minute[day] / profile.requests_per_minute.max() * 2.0 * 60
-                      * np.minimum(step[day], 1440 - minutes[day])).sum())
+    expected = float(
+        (
+            profile.requests_per_minute[day]
+            / profile.requests_per_minute.max()
+            * 2.0
+            * 60
+            * np.minimum(step[day], 1440 - minutes[day])
+        ).sum()
+    )
     assert abs(len(a) - expected) < 4 * np.sqrt(expected)
     assert set(np.unique(a.prompt_tokens)) <= set(np.unique(sizes.prompt_tokens))
 

@@ -31,23 +31,44 @@ class SchedulerRole:
     policy: aws.iam.RolePolicy
 
 
-def scheduler_role(name: str, *, account: pulumi.Input[str], policy: pulumi.Input[str], description: str,
-                   tags: dict[str, str] | None, parent: pulumi.Resource) -> SchedulerRole:
+def scheduler_role(
+    name: str,
+    *,
+    account: pulumi.Input[str],
+    policy: pulumi.Input[str],
+    description: str,
+    tags: dict[str, str] | None,
+    parent: pulumi.Resource,
+) -> SchedulerRole:
     """`<name>-role` assumable by EventBridge Scheduler for `account` only, and `<name>-policy` (a JSON document)."""
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         naming.logical(naming.ROLE, f"{name}-role"),
         assume_role_policy=pulumi.Output.from_input(account).apply(
-            lambda acct: json.dumps(assume_role_policy(SCHEDULER_SERVICE, acct))),
-        description=description, tags=tags, opts=child)
+            lambda acct: json.dumps(assume_role_policy(SCHEDULER_SERVICE, acct))
+        ),
+        description=description,
+        tags=tags,
+        opts=child,
+    )
     role_policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy, opts=child)
     return SchedulerRole(role, role_policy)
 
 
-def schedule(name: str, *, schedule_name: str, description: str, cron: Cron | None = None,
-             rate_minutes: int | None = None, target_arn: pulumi.Input[str], role: SchedulerRole,
-             input: pulumi.Input[str], region: str | None, parent: pulumi.Resource,
-             depends_on: list[pulumi.Resource] | None = None) -> aws.scheduler.Schedule:
+def schedule(
+    name: str,
+    *,
+    schedule_name: str,
+    description: str,
+    cron: Cron | None = None,
+    rate_minutes: int | None = None,
+    target_arn: pulumi.Input[str],
+    role: SchedulerRole,
+    input: pulumi.Input[str],
+    region: str | None,
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> aws.scheduler.Schedule:
     """A schedule that calls `target_arn` with `input` at every firing of `cron` (local time of its timezone), or
     every `rate_minutes` minutes."""
     if (cron is None) == (rate_minutes is None):
@@ -64,7 +85,8 @@ def schedule(name: str, *, schedule_name: str, description: str, cron: Cron | No
             role_arn=role.role.arn,
             input=input,
             retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
-                maximum_retry_attempts=RETRY_ATTEMPTS, maximum_event_age_in_seconds=RETRY_MAX_EVENT_AGE_SECONDS),
+                maximum_retry_attempts=RETRY_ATTEMPTS, maximum_event_age_in_seconds=RETRY_MAX_EVENT_AGE_SECONDS
+            ),
         ),
         region=region,
         # The role's policy must exist before the first firing, or the call is denied.

@@ -12,15 +12,18 @@ from llama_infra.targets.kubernetes.images import CHARTS, HelmChart
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
 
-_GPU_NODES = {"tolerations": [dict(labels.GPU_TOLERATION)],
-              "nodeSelector": {labels.GPU_PRESENT_LABEL: "true"}}
+_GPU_NODES = {"tolerations": [dict(labels.GPU_TOLERATION)], "nodeSelector": {labels.GPU_PRESENT_LABEL: "true"}}
 
 
 def selected(spec: DeploymentSpec) -> list[str]:
     assert spec.eks is not None
     a = spec.eks.addons
-    wanted = {"keda": a.keda, "prometheus-adapter": a.prometheus_adapter,
-              "nvidia-device-plugin": a.nvidia_device_plugin, "dcgm-exporter": a.dcgm_exporter}
+    wanted = {
+        "keda": a.keda,
+        "prometheus-adapter": a.prometheus_adapter,
+        "nvidia-device-plugin": a.nvidia_device_plugin,
+        "dcgm-exporter": a.dcgm_exporter,
+    }
     return [k for k, on in wanted.items() if on and k not in spec.eks.preinstalled]
 
 
@@ -30,9 +33,14 @@ def values(spec: DeploymentSpec, addon: str) -> dict:
         return {}
     if addon == "prometheus-adapter":
         url = urlsplit(spec.eks.prometheus_url)
-        return {"prometheus": {"url": f"{url.scheme}://{url.hostname}", "port": url.port or 9090,
-                               "path": url.path.rstrip("/")},
-                "rules": {"default": False, "external": adapter_external_rules(spec)}}
+        return {
+            "prometheus": {
+                "url": f"{url.scheme}://{url.hostname}",
+                "port": url.port or 9090,
+                "path": url.path.rstrip("/"),
+            },
+            "rules": {"default": False, "external": adapter_external_rules(spec)},
+        }
     if addon == "nvidia-device-plugin":
         # The chart's default affinity matches nvidia.com/gpu.present=true, which our GPU nodes carry.
         return {"tolerations": [dict(labels.GPU_TOLERATION), {"key": "CriticalAddonsOnly", "operator": "Exists"}]}

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from llama_infra.spec.model import Schedule
 
 
-
 def scheduler_target_arn(region: str) -> str:
     """EventBridge Scheduler's universal target for EKS UpdateNodegroupConfig (service and action in SDK spelling),
     in the region's partition."""
@@ -64,8 +63,10 @@ def not_scaled_reason(spec: DeploymentSpec) -> str | None:
     if base.purchase == "capacity-block":
         return "a Capacity Block is paid for its whole duration whether the nodes run or not"
     if base.capacity_reservation_id:
-        return (f"the On-Demand Capacity Reservation {base.capacity_reservation_id} is billed whether instances run "
-                "in it or not")
+        return (
+            f"the On-Demand Capacity Reservation {base.capacity_reservation_id} is billed whether instances run "
+            "in it or not"
+        )
     return None
 
 
@@ -104,8 +105,11 @@ class Step:
     def update_input(self, cluster_name: Any, nodegroup_name: Any) -> dict:
         """The universal target's Input: UpdateNodegroupConfig members in the SDK's (PascalCase) spelling (the
         names may be Pulumi Inputs: `Output.json_dumps` resolves them)."""
-        return {"ClusterName": cluster_name, "NodegroupName": nodegroup_name,
-                "ScalingConfig": {"MinSize": self.nodes, "MaxSize": self.max_nodes, "DesiredSize": self.nodes}}
+        return {
+            "ClusterName": cluster_name,
+            "NodegroupName": nodegroup_name,
+            "ScalingConfig": {"MinSize": self.nodes, "MaxSize": self.max_nodes, "DesiredSize": self.nodes},
+        }
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,10 @@ def kept_because(spec: DeploymentSpec, schedule: Schedule) -> str | None:
         return f"its baseline replicas need all {day} nodes"
     delay, lead = scale_in_delay_minutes(spec), scale_out_lead_minutes(spec)
     if shortest_window_minutes(schedule) <= delay + lead:
-        return (f"the window is too short: nodes would leave {delay} min after it starts and return {lead} min "
-                "before it ends")
+        return (
+            f"the window is too short: nodes would leave {delay} min after it starts and return {lead} min "
+            "before it ends"
+        )
     return None
 
 
@@ -152,8 +158,15 @@ def window_nodes(spec: DeploymentSpec, schedule: Schedule) -> WindowNodes:
     evening = scale_in_cron(spec, schedule)
     morning = night.morning_cron(spec, schedule)  # the instant the baseline's KEDA gate closes
     max_nodes = baseline_node_group(spec).max_size
-    return WindowNodes(schedule, day, wanted, steps=(Step(schedule.name, "night", evening, wanted, max_nodes),
-                                                     Step(schedule.name, "day", morning, day, max_nodes)))
+    return WindowNodes(
+        schedule,
+        day,
+        wanted,
+        steps=(
+            Step(schedule.name, "night", evening, wanted, max_nodes),
+            Step(schedule.name, "day", morning, day, max_nodes),
+        ),
+    )
 
 
 def plan(spec: DeploymentSpec) -> list[WindowNodes]:
@@ -187,10 +200,14 @@ def plan_lines(spec: DeploymentSpec) -> list[str]:
             lines.append(f"  {w.schedule.name}: keeps {w.day_nodes} nodes — {w.kept_because}")
             continue
         evening, morning = w.steps
-        lines.append(f"  {w.schedule.name}: {_when(evening.cron)} → {evening.nodes} nodes ({delay} min after the "
-                     "window starts: KEDA cooldown + pod termination grace)")
-        lines.append(f"  {' ' * len(w.schedule.name)}  {_when(morning.cron)} → {morning.nodes} nodes ({lead} min "
-                     "before the window ends, with the day baseline's KEDA cron)")
+        lines.append(
+            f"  {w.schedule.name}: {_when(evening.cron)} → {evening.nodes} nodes ({delay} min after the "
+            "window starts: KEDA cooldown + pod termination grace)"
+        )
+        lines.append(
+            f"  {' ' * len(w.schedule.name)}  {_when(morning.cron)} → {morning.nodes} nodes ({lead} min "
+            "before the window ends, with the day baseline's KEDA cron)"
+        )
     return lines
 
 

@@ -65,31 +65,52 @@ def ec2_node_class(spec: DeploymentSpec, node_role_name: str, ami_alias: str = D
         "subnetSelectorTerms": discovery(),
         "securityGroupSelectorTerms": discovery(),
         # IMDSv2 only, hop limit 1: pods cannot reach the node role's credentials.
-        "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled",
-                            "httpPutResponseHopLimit": 1, "httpTokens": "required"},
-        "blockDeviceMappings": [{"deviceName": ROOT_DEVICE, "rootVolume": True, "ebs": {
-            "volumeSize": f"{root_volume_gib(spec)}Gi", "volumeType": "gp3", "encrypted": True,
-            "deleteOnTermination": True}}],
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": 1,
+            "httpTokens": "required",
+        },
+        "blockDeviceMappings": [
+            {
+                "deviceName": ROOT_DEVICE,
+                "rootVolume": True,
+                "ebs": {
+                    "volumeSize": f"{root_volume_gib(spec)}Gi",
+                    "volumeType": "gp3",
+                    "encrypted": True,
+                    "deleteOnTermination": True,
+                },
+            }
+        ],
         "tags": labels.aws_tags(spec),
     }
     if nvme_raid0(spec, spec.burst_instance_types):
         node_spec["instanceStorePolicy"] = "RAID0"  # kubelet + containerd ephemeral storage on the NVMe RAID0
-    return {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
-            "metadata": {"name": node_class_name(spec), "labels": labels.common(spec)}, "spec": node_spec}
+    return {
+        "apiVersion": "karpenter.k8s.aws/v1",
+        "kind": "EC2NodeClass",
+        "metadata": {"name": node_class_name(spec), "labels": labels.common(spec)},
+        "spec": node_spec,
+    }
 
 
 def node_pool(spec: DeploymentSpec, capacity: str) -> dict:
     """`capacity` is the Karpenter capacity type: spot or on-demand."""
     return {
-        "apiVersion": "karpenter.sh/v1", "kind": "NodePool",
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
         "metadata": {"name": nodepool_name(spec, capacity), "labels": labels.common(spec)},
         "spec": {
             "weight": SPOT_WEIGHT if capacity == "spot" else ON_DEMAND_WEIGHT,
             "template": {
                 "metadata": {"labels": labels.node_labels(spec.name, "burst")},
                 "spec": {
-                    "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass",
-                                     "name": node_class_name(spec)},
+                    "nodeClassRef": {
+                        "group": "karpenter.k8s.aws",
+                        "kind": "EC2NodeClass",
+                        "name": node_class_name(spec),
+                    },
                     "requirements": [
                         {"key": labels.INSTANCE_TYPE, "operator": "In", "values": pool_instance_types(spec)},
                         {"key": labels.KARPENTER_CAPACITY_TYPE, "operator": "In", "values": [capacity]},

@@ -21,9 +21,17 @@ def karpenter_objects(spec: DeploymentSpec, node_role_name: str) -> list[dict]:
 
 
 def workload_objects(spec: DeploymentSpec) -> list[dict]:
-    objs = [workload.service_account(spec), workload.baseline_deployment(spec), workload.burst_deployment(spec),
-            *night.deployments(spec), workload.service(spec), workload.pod_disruption_budget(spec),
-            *fallback.objects(spec), *router.objects(spec), *monitoring.objects(spec)]
+    objs = [
+        workload.service_account(spec),
+        workload.baseline_deployment(spec),
+        workload.burst_deployment(spec),
+        *night.deployments(spec),
+        workload.service(spec),
+        workload.pod_disruption_budget(spec),
+        *fallback.objects(spec),
+        *router.objects(spec),
+        *monitoring.objects(spec),
+    ]
     return [o for o in objs if o is not None]
 
 
@@ -34,6 +42,11 @@ def autoscaler_object(spec: DeploymentSpec) -> dict | None:
 
 
 def all_objects(spec: DeploymentSpec, node_role_name: str = "llama-infra-karpenter-node") -> list[dict]:
-    objs = [workload.namespace(spec), *karpenter_objects(spec, node_role_name), *workload_objects(spec),
-            autoscaler_object(spec), *night_scaling.objects(spec)]
+    objs = [
+        workload.namespace(spec),
+        *karpenter_objects(spec, node_role_name),
+        *workload_objects(spec),
+        autoscaler_object(spec),
+        *night_scaling.objects(spec),
+    ]
     return [o for o in objs if o is not None]

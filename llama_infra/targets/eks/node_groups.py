@@ -53,26 +53,30 @@ def al2023_user_data(raid0: bool) -> str | None:
     """MIME multi-part user data with an AL2023 nodeadm NodeConfig (EKS merges it with its own)."""
     if not raid0:
         return None
-    node_config = "\n".join([
-        "apiVersion: node.eks.aws/v1alpha1",
-        "kind: NodeConfig",
-        "spec:",
-        "  instance:",
-        "    localStorage:",
-        "      strategy: RAID0",
-    ])
-    return "\n".join([
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/mixed; boundary="{_USER_DATA_BOUNDARY}"',
-        "",
-        f"--{_USER_DATA_BOUNDARY}",
-        "Content-Type: application/node.eks.aws",
-        "",
-        node_config,
-        "",
-        f"--{_USER_DATA_BOUNDARY}--",
-        "",
-    ])
+    node_config = "\n".join(
+        [
+            "apiVersion: node.eks.aws/v1alpha1",
+            "kind: NodeConfig",
+            "spec:",
+            "  instance:",
+            "    localStorage:",
+            "      strategy: RAID0",
+        ]
+    )
+    return "\n".join(
+        [
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/mixed; boundary="{_USER_DATA_BOUNDARY}"',
+            "",
+            f"--{_USER_DATA_BOUNDARY}",
+            "Content-Type: application/node.eks.aws",
+            "",
+            node_config,
+            "",
+            f"--{_USER_DATA_BOUNDARY}--",
+            "",
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -88,13 +92,22 @@ class LaunchTemplatePlan:
         out: dict = {
             # IMDSv2 only, hop limit 1: pods cannot reach the node's credentials (they use EKS Pod Identity).
             "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled"},
-            "BlockDeviceMappings": [{"DeviceName": ROOT_DEVICE, "Ebs": {
-                "VolumeSize": self.root_volume_gib, "VolumeType": "gp3", "Encrypted": True,
-                "DeleteOnTermination": True}}],
+            "BlockDeviceMappings": [
+                {
+                    "DeviceName": ROOT_DEVICE,
+                    "Ebs": {
+                        "VolumeSize": self.root_volume_gib,
+                        "VolumeType": "gp3",
+                        "Encrypted": True,
+                        "DeleteOnTermination": True,
+                    },
+                }
+            ],
         }
         if self.capacity_reservation_id:
             out["CapacityReservationSpecification"] = {
-                "CapacityReservationTarget": {"CapacityReservationId": self.capacity_reservation_id}}
+                "CapacityReservationTarget": {"CapacityReservationId": self.capacity_reservation_id}
+            }
         if self.capacity_block:
             out["InstanceMarketOptions"] = {"MarketType": "capacity-block"}
         return out
@@ -119,9 +132,16 @@ class NodeGroupPlan:
     def eks_api(self, cluster_name: str, nodegroup_name: str, node_role_arn: str, subnets: list[str]) -> dict:
         """Keyword arguments of EKS `CreateNodegroup` (boto3) for this group (launch template left out)."""
         return {
-            "clusterName": cluster_name, "nodegroupName": nodegroup_name, "nodeRole": node_role_arn,
-            "subnets": subnets, "capacityType": self.capacity_type, "instanceTypes": self.instance_types,
-            "amiType": self.ami_type, "labels": self.labels, "taints": self.taints, "tags": self.tags,
+            "clusterName": cluster_name,
+            "nodegroupName": nodegroup_name,
+            "nodeRole": node_role_arn,
+            "subnets": subnets,
+            "capacityType": self.capacity_type,
+            "instanceTypes": self.instance_types,
+            "amiType": self.ami_type,
+            "labels": self.labels,
+            "taints": self.taints,
+            "tags": self.tags,
             "scalingConfig": {"minSize": self.min_size, "maxSize": self.max_size, "desiredSize": self.desired_size},
         }
 
@@ -134,12 +154,20 @@ def baseline_node_group(spec: DeploymentSpec) -> NodeGroupPlan:
     nodes = baseline_nodes(spec)
     capacity: CapacityType = "CAPACITY_BLOCK" if base.purchase == "capacity-block" else "ON_DEMAND"
     return NodeGroupPlan(
-        role="baseline", capacity_type=capacity, instance_types=[base.instance_type],
-        min_size=nodes, max_size=max(nodes, 1), desired_size=nodes,
-        labels=labels.node_labels(spec.name, "baseline"), taints=[dict(_EKS_TAINT)],
+        role="baseline",
+        capacity_type=capacity,
+        instance_types=[base.instance_type],
+        min_size=nodes,
+        max_size=max(nodes, 1),
+        desired_size=nodes,
+        labels=labels.node_labels(spec.name, "baseline"),
+        taints=[dict(_EKS_TAINT)],
         launch_template=LaunchTemplatePlan(
-            root_volume_gib(spec), al2023_user_data(nvme_raid0(spec, [base.instance_type])),
-            base.capacity_reservation_id, capacity_block=base.purchase == "capacity-block"),
+            root_volume_gib(spec),
+            al2023_user_data(nvme_raid0(spec, [base.instance_type])),
+            base.capacity_reservation_id,
+            capacity_block=base.purchase == "capacity-block",
+        ),
         tags={**labels.aws_tags(spec), "llama-infra:capacity": "baseline"},
     )
 
@@ -163,8 +191,15 @@ def spot_node_group(spec: DeploymentSpec) -> NodeGroupPlan | None:
         f"{template}/resources/{labels.GPU_RESOURCE}": str(gpus),
     }
     return NodeGroupPlan(
-        role="burst", capacity_type="SPOT" if burst.capacity == "spot" else "ON_DEMAND", instance_types=types,
-        min_size=0, max_size=burst.max, desired_size=0, labels=node_labels, taints=[dict(_EKS_TAINT)],
+        role="burst",
+        capacity_type="SPOT" if burst.capacity == "spot" else "ON_DEMAND",
+        instance_types=types,
+        min_size=0,
+        max_size=burst.max,
+        desired_size=0,
+        labels=node_labels,
+        taints=[dict(_EKS_TAINT)],
         launch_template=LaunchTemplatePlan(root_volume_gib(spec), al2023_user_data(nvme_raid0(spec, types))),
-        tags={**labels.aws_tags(spec), "llama-infra:capacity": "burst"}, asg_tags=asg_tags,
+        tags={**labels.aws_tags(spec), "llama-infra:capacity": "burst"},
+        asg_tags=asg_tags,
     )

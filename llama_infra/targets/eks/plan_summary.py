@@ -34,15 +34,24 @@ class CapacityPool:
     weight: int | None  # NodePool weight (higher is tried first)
 
     def describe(self) -> str:
-        nodes = (f"{self.min_nodes}–{self.max_nodes} nodes" if self.min_nodes != self.max_nodes
-                 else f"{self.min_nodes} nodes") if self.max_nodes is not None else "nodes on demand"
+        nodes = (
+            (
+                f"{self.min_nodes}–{self.max_nodes} nodes"
+                if self.min_nodes != self.max_nodes
+                else f"{self.min_nodes} nodes"
+            )
+            if self.max_nodes is not None
+            else "nodes on demand"
+        )
         extra = [nodes]
         if self.gpu_limit is not None:
             extra.append(f"≤ {self.gpu_limit} GPUs")
         if self.weight is not None:
             extra.append(f"weight {self.weight}")
-        return (f"{self.role:8} {self.kind} {self.name}: {self.capacity_type} × {', '.join(self.instance_types)} "
-                f"({'; '.join(extra)})")
+        return (
+            f"{self.role:8} {self.kind} {self.name}: {self.capacity_type} × {', '.join(self.instance_types)} "
+            f"({'; '.join(extra)})"
+        )
 
 
 def capacity_pools(spec: DeploymentSpec) -> list[CapacityPool]:
@@ -50,20 +59,52 @@ def capacity_pools(spec: DeploymentSpec) -> list[CapacityPool]:
     pools = []
     base = baseline_node_group(spec)
     if spec.capacity.baseline.count:
-        pools.append(CapacityPool(f"{spec.name}-baseline", "baseline", "managed node group", base.capacity_type,
-                                  tuple(base.instance_types), base.min_size, base.max_size, None, None))
+        pools.append(
+            CapacityPool(
+                f"{spec.name}-baseline",
+                "baseline",
+                "managed node group",
+                base.capacity_type,
+                tuple(base.instance_types),
+                base.min_size,
+                base.max_size,
+                None,
+                None,
+            )
+        )
     if spec.eks.karpenter:
         for pool in karpenter.node_pools(spec):
             s = pool["spec"]
             req = {r["key"]: r["values"] for r in s["template"]["spec"]["requirements"]}
-            pools.append(CapacityPool(pool["metadata"]["name"], "burst", "Karpenter NodePool",
-                                      req[labels.KARPENTER_CAPACITY_TYPE][0], tuple(req[labels.INSTANCE_TYPE]),
-                                      None, None, int(s["limits"][labels.GPU_RESOURCE]), s["weight"]))
+            pools.append(
+                CapacityPool(
+                    pool["metadata"]["name"],
+                    "burst",
+                    "Karpenter NodePool",
+                    req[labels.KARPENTER_CAPACITY_TYPE][0],
+                    tuple(req[labels.INSTANCE_TYPE]),
+                    None,
+                    None,
+                    int(s["limits"][labels.GPU_RESOURCE]),
+                    s["weight"],
+                )
+            )
     else:
         burst = spot_node_group(spec)
         if burst:
-            pools.append(CapacityPool(f"{spec.name}-burst", "burst", "managed node group", burst.capacity_type,
-                                      tuple(burst.instance_types), burst.min_size, burst.max_size, None, None))
+            pools.append(
+                CapacityPool(
+                    f"{spec.name}-burst",
+                    "burst",
+                    "managed node group",
+                    burst.capacity_type,
+                    tuple(burst.instance_types),
+                    burst.min_size,
+                    burst.max_size,
+                    None,
+                    None,
+                )
+            )
     return pools
 
 
@@ -80,8 +121,13 @@ def cost_split(spec: DeploymentSpec) -> CostSplit:
     from llama_infra.targets import cost_report
 
     report = cost_report(spec)
-    return CostSplit(report.baseline_per_month_usd, report.burst_per_month_usd, report.cost_per_month_usd,
-                     spec.capacity.burst.capacity, report.snapshot)
+    return CostSplit(
+        report.baseline_per_month_usd,
+        report.burst_per_month_usd,
+        report.cost_per_month_usd,
+        spec.capacity.burst.capacity,
+        report.snapshot,
+    )
 
 
 def replica_lines(spec: DeploymentSpec) -> list[str]:
@@ -98,16 +144,20 @@ def replica_lines(spec: DeploymentSpec) -> list[str]:
         out.append("by window (KEDA cron gates and one scalingModifiers formula each, in replicas; docs/eks.md):")
         for so in (o for o in [autoscaling.scaled_object(spec), *night_scaling.objects(spec)] if o):
             body = so["spec"]
-            out.append(f"  {body['scaleTargetRef']['name']} (≤ {body['maxReplicaCount']}): "
-                       f"{body['advanced']['scalingModifiers']['formula']}")
+            out.append(
+                f"  {body['scaleTargetRef']['name']} (≤ {body['maxReplicaCount']}): "
+                f"{body['advanced']['scalingModifiers']['formula']}"
+            )
         if b and not night_scaling.baseline_follows_schedule(spec):
             out.append(f"  {spec.name}-baseline: {b} fixed on the baseline nodes")
     else:
         if b:
             out.append(f"{spec.name}-baseline: {b} fixed on the baseline nodes")
     if router.needed(spec) and spec.fallback is None:
-        out.append(f"scale to zero: {router.name_of(spec)} is the entry point; its last request within "
-                   f"{metrics.WAKE_IDLE_SECONDS // 60} min keeps or wakes one replica (503 + Retry-After meanwhile)")
+        out.append(
+            f"scale to zero: {router.name_of(spec)} is the entry point; its last request within "
+            f"{metrics.WAKE_IDLE_SECONDS // 60} min keeps or wakes one replica (503 + Retry-After meanwhile)"
+        )
     if hi and not night_scaling.windows(spec):
         kind = "KEDA ScaledObject" if spec.scaling.autoscaler == "keda" else "HPA (prometheus-adapter)"
         out.append(f"{spec.name}-burst: {lo}–{hi} by {kind}, desired = ceil(metric / target) per query:")

@@ -36,11 +36,15 @@ def window_errors(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
 def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
     out = gpu_headroom(spec)
     if spec.model.framework == "tgi" and spec.scaling.gpu_memory_target is not None:
-        out.append(SpecIssue(("scaling", "gpu_memory_target"),
-                             "TGI exports no KV-cache usage metric and pre-allocates GPU memory at warm-up, so GPU "
-                             "memory in use is not a load signal: the GPU-memory trigger is not rendered for TGI",
-                             "set gpu_memory_target: null (queue depth alone scales), or use framework: vllm",
-                             "warning"))
+        out.append(
+            SpecIssue(
+                ("scaling", "gpu_memory_target"),
+                "TGI exports no KV-cache usage metric and pre-allocates GPU memory at warm-up, so GPU "
+                "memory in use is not a load signal: the GPU-memory trigger is not rendered for TGI",
+                "set gpu_memory_target: null (queue depth alone scales), or use framework: vllm",
+                "warning",
+            )
+        )
     return out
 
 
@@ -59,21 +63,33 @@ def switch_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
     if shortest <= lead:
         # The day Deployments' gate runs from the start to end − lead: it would close before it opens, which KEDA's
         # cron reads as open for almost a day.
-        return [SpecIssue(("schedules", i, "end"), f"window '{s.name}' lasts {shortest:.0f} min, no longer than the "
-                          f"{lead} min the day configuration needs to come back (node + cold start): on EKS the day "
-                          "replicas would be asked back before the window starts",
-                          f"make the window longer than {lead} min, or remove it")]
-    shifts: list[tuple[str, str, Callable[[], object]]] = [("end", "day configuration",
-                                                             lambda: night.morning_cron(spec, s))]
-    shifts += [("start", "night variant", partial(night.night_crons, spec, v))
-               for v in night.variants(spec) if v.schedule.name == s.name]
+        return [
+            SpecIssue(
+                ("schedules", i, "end"),
+                f"window '{s.name}' lasts {shortest:.0f} min, no longer than the "
+                f"{lead} min the day configuration needs to come back (node + cold start): on EKS the day "
+                "replicas would be asked back before the window starts",
+                f"make the window longer than {lead} min, or remove it",
+            )
+        ]
+    shifts: list[tuple[str, str, Callable[[], object]]] = [
+        ("end", "day configuration", lambda: night.morning_cron(spec, s))
+    ]
+    shifts += [
+        ("start", "night variant", partial(night.night_crons, spec, v))
+        for v in night.variants(spec)
+        if v.schedule.name == s.name
+    ]
     out = []
     for field, what, shift in shifts:
         try:
             shift()
         except ScheduleError as e:
-            out.append(SpecIssue(("schedules", i, field), f"the {what} must start early by its cold start, but "
-                                 f"{e.problem}", e.fix))
+            out.append(
+                SpecIssue(
+                    ("schedules", i, field), f"the {what} must start early by its cold start, but {e.problem}", e.fix
+                )
+            )
     return out
 
 
@@ -90,8 +106,14 @@ def node_schedule_shift(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
         node_schedule.scale_in_cron(spec, spec.schedules[i])
     except ScheduleError as e:
         delay = node_schedule.scale_in_delay_minutes(spec)
-        return [SpecIssue(("schedules", i, "start"), f"the on-demand baseline node group scales in {delay} min after "
-                          f"the window starts (KEDA cooldown + pod termination grace), but {e.problem}", e.fix)]
+        return [
+            SpecIssue(
+                ("schedules", i, "start"),
+                f"the on-demand baseline node group scales in {delay} min after "
+                f"the window starts (KEDA cooldown + pod termination grace), but {e.problem}",
+                e.fix,
+            )
+        ]
     return []
 
 
@@ -99,10 +121,15 @@ def schedules_need_keda(spec: DeploymentSpec) -> list[SpecIssue]:
     """EKS windows are KEDA cron gates and formulas (`targets.kubernetes.window_scaling`); an HPA has no schedule."""
     if not spec.schedules or spec.scaling.autoscaler == "keda":
         return []
-    return [SpecIssue(("scaling", "autoscaler"), "downsizing windows on EKS are switched by KEDA (cron gates and "
-                      "scalingModifiers formulas); the HPA cannot follow a schedule, so the windows would be ignored",
-                      "set scaling.autoscaler: keda (and eks.addons.keda: true or 'keda' in eks.preinstalled), or "
-                      "remove schedules")]
+    return [
+        SpecIssue(
+            ("scaling", "autoscaler"),
+            "downsizing windows on EKS are switched by KEDA (cron gates and "
+            "scalingModifiers formulas); the HPA cannot follow a schedule, so the windows would be ignored",
+            "set scaling.autoscaler: keda (and eks.addons.keda: true or 'keda' in eks.preinstalled), or "
+            "remove schedules",
+        )
+    ]
 
 
 def gpu_headroom(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -119,12 +146,17 @@ def gpu_headroom(spec: DeploymentSpec) -> list[SpecIssue]:
             continue  # unknown types and TP mismatches are errors of their own
         free = gpu_memory_headroom(spec, [itype])
         if 0 <= free < sizing.MIN_GPU_MEMORY_HEADROOM:
-            out.append(SpecIssue(path, f"{spec.model.params_b:g}B {spec.model.precision} on {itype} (TP "
-                                 f"{spec.tp_degree}) leaves {free:.0%} of GPU memory free after weights and overhead; "
-                                 f"the policy pack's mandatory gpu-memory-headroom rule asks for "
-                                 f"{sizing.MIN_GPU_MEMORY_HEADROOM:.0%} (KV cache for long prompts)",
-                                 "use a type with more GPU memory, more GPUs per replica, or a lower precision",
-                                 "warning"))
+            out.append(
+                SpecIssue(
+                    path,
+                    f"{spec.model.params_b:g}B {spec.model.precision} on {itype} (TP "
+                    f"{spec.tp_degree}) leaves {free:.0%} of GPU memory free after weights and overhead; "
+                    f"the policy pack's mandatory gpu-memory-headroom rule asks for "
+                    f"{sizing.MIN_GPU_MEMORY_HEADROOM:.0%} (KV cache for long prompts)",
+                    "use a type with more GPU memory, more GPUs per replica, or a lower precision",
+                    "warning",
+                )
+            )
     return out
 
 
@@ -141,11 +173,15 @@ def router_image(spec: DeploymentSpec) -> list[SpecIssue]:
         why = "a spec that scales to zero needs the router as its entry point (it wakes the service)"
     else:
         return []
-    return [SpecIssue(("eks", "router_image"),
-                      f"{why}, and llama-infra publishes no router image: eks.router_image is not set",
-                      "build it from this checkout (docker build -f docker/router.Dockerfile .), push it to ECR and "
-                      "set eks.router_image: <account>.dkr.ecr.<region>.amazonaws.com/llama-infra-router@sha256:"
-                      "<digest>")]
+    return [
+        SpecIssue(
+            ("eks", "router_image"),
+            f"{why}, and llama-infra publishes no router image: eks.router_image is not set",
+            "build it from this checkout (docker build -f docker/router.Dockerfile .), push it to ECR and "
+            "set eks.router_image: <account>.dkr.ecr.<region>.amazonaws.com/llama-infra-router@sha256:"
+            "<digest>",
+        )
+    ]
 
 
 def framework(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -156,10 +192,14 @@ def framework(spec: DeploymentSpec) -> list[SpecIssue]:
     if spec.model.framework in SERVER_IMAGES:
         return []
     served = " or ".join(sorted(SERVER_IMAGES))
-    return [SpecIssue(("model", "framework"),
-                      f"framework {spec.model.framework} runs on target sagemaker only (a DJL LMI container); the EKS "
-                      f"target serves {served} ({', '.join(SERVER_IMAGES.values())})",
-                      f"set framework to {served}, or use target: sagemaker")]
+    return [
+        SpecIssue(
+            ("model", "framework"),
+            f"framework {spec.model.framework} runs on target sagemaker only (a DJL LMI container); the EKS "
+            f"target serves {served} ({', '.join(SERVER_IMAGES.values())})",
+            f"set framework to {served}, or use target: sagemaker",
+        )
+    ]
 
 
 def addon_pipeline(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -175,19 +215,32 @@ def addon_pipeline(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
     if needs not in have:
         field = needs.replace("-", "_")
-        out.append(SpecIssue(("scaling", "autoscaler"),
-                             f"autoscaler {sc.autoscaler} scales on queue depth through {needs}, which is neither "
-                             "installed (eks.addons) nor listed in eks.preinstalled: the metric would never arrive",
-                             f"set eks.addons.{field}: true, or add '{needs}' to eks.preinstalled"))
+        out.append(
+            SpecIssue(
+                ("scaling", "autoscaler"),
+                f"autoscaler {sc.autoscaler} scales on queue depth through {needs}, which is neither "
+                "installed (eks.addons) nor listed in eks.preinstalled: the metric would never arrive",
+                f"set eks.addons.{field}: true, or add '{needs}' to eks.preinstalled",
+            )
+        )
     if eks.addons.prometheus_adapter and "keda" in have:
-        out.append(SpecIssue(("eks", "addons", "prometheus_adapter"),
-                             "KEDA's metrics server and prometheus-adapter (with external rules) both register the "
-                             "APIService v1beta1.external.metrics.k8s.io; only one can serve external metrics",
-                             "with autoscaler keda set prometheus_adapter: false; with autoscaler hpa set "
-                             "eks.addons.keda: false and leave 'keda' out of eks.preinstalled"))
+        out.append(
+            SpecIssue(
+                ("eks", "addons", "prometheus_adapter"),
+                "KEDA's metrics server and prometheus-adapter (with external rules) both register the "
+                "APIService v1beta1.external.metrics.k8s.io; only one can serve external metrics",
+                "with autoscaler keda set prometheus_adapter: false; with autoscaler hpa set "
+                "eks.addons.keda: false and leave 'keda' out of eks.preinstalled",
+            )
+        )
     if sc.scale_to_zero and sc.autoscaler == "hpa":
-        out.append(SpecIssue(("scaling", "scale_to_zero"), "the HPA cannot scale to zero replicas",
-                             "use autoscaler: keda (minReplicaCount 0 with an activation threshold)"))
+        out.append(
+            SpecIssue(
+                ("scaling", "scale_to_zero"),
+                "the HPA cannot scale to zero replicas",
+                "use autoscaler: keda (minReplicaCount 0 with an activation threshold)",
+            )
+        )
     return out
 
 
@@ -197,28 +250,42 @@ def replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
     base = known_instance(spec.capacity.baseline.instance_type, "eks")
     tp = spec.model.tensor_parallel_degree or (base.gpu_count if base else None)
     if tp and (base is None or tp in sizing.valid_tp_degrees(base.gpu_count)):
-        origin = "model.tensor_parallel_degree" if spec.model.tensor_parallel_degree else \
-            f"every GPU of the baseline {spec.capacity.baseline.instance_type}"
+        origin = (
+            "model.tensor_parallel_degree"
+            if spec.model.tensor_parallel_degree
+            else f"every GPU of the baseline {spec.capacity.baseline.instance_type}"
+        )
         for i, itype in enumerate(spec.capacity.burst.instance_types):
             inst = known_instance(itype, "eks")
             if inst and inst.gpu_count % tp:
-                out.append(SpecIssue(("capacity", "burst", "instance_types", i),
-                                     f"tensor-parallel degree {tp} ({origin}) does not divide the {inst.gpu_count} "
-                                     f"GPU{'s' if inst.gpu_count != 1 else ''} of {itype}: a replica requests {tp} GPUs and cannot run there",
-                                     f"remove {itype}, or set model.tensor_parallel_degree to a divisor of every "
-                                     "type's GPU count"))
+                out.append(
+                    SpecIssue(
+                        ("capacity", "burst", "instance_types", i),
+                        f"tensor-parallel degree {tp} ({origin}) does not divide the {inst.gpu_count} "
+                        f"GPU{'s' if inst.gpu_count != 1 else ''} of {itype}: a replica requests {tp} GPUs and cannot run there",
+                        f"remove {itype}, or set model.tensor_parallel_degree to a divisor of every type's GPU count",
+                    )
+                )
     base_cap = spec.capacity.baseline
     if base_cap.purchase == "capacity-block" and not base_cap.capacity_reservation_id:
-        out.append(SpecIssue(("capacity", "baseline", "capacity_reservation_id"),
-                             "purchase capacity-block needs the Capacity Block's reservation id: a launch template "
-                             "with market type capacity-block must target it",
-                             "set capacity_reservation_id to the cr-… id of the purchased Capacity Block"))
+        out.append(
+            SpecIssue(
+                ("capacity", "baseline", "capacity_reservation_id"),
+                "purchase capacity-block needs the Capacity Block's reservation id: a launch template "
+                "with market type capacity-block must target it",
+                "set capacity_reservation_id to the cr-… id of the purchased Capacity Block",
+            )
+        )
     sc, b = spec.scaling, spec.capacity.baseline.count
     if sc.autoscaler == "hpa" and spec.capacity.burst.max > 0 and spec.min_replicas == b and b > 0:
-        out.append(SpecIssue(("scaling", "autoscaler"),
-                             f"autoscaler hpa cannot scale the burst Deployment to zero (HorizontalPodAutoscaler "
-                             f"minReplicas ≥ 1), so min_replicas ({spec.min_replicas}) = the baseline ({b}) cannot "
-                             "hold: one burst replica always runs",
-                             f"use autoscaler: keda (scales burst to zero), or set scaling.min_replicas: {b + 1} so "
-                             "the plan prices the always-on burst replica"))
+        out.append(
+            SpecIssue(
+                ("scaling", "autoscaler"),
+                f"autoscaler hpa cannot scale the burst Deployment to zero (HorizontalPodAutoscaler "
+                f"minReplicas ≥ 1), so min_replicas ({spec.min_replicas}) = the baseline ({b}) cannot "
+                "hold: one burst replica always runs",
+                f"use autoscaler: keda (scales burst to zero), or set scaling.min_replicas: {b + 1} so "
+                "the plan prices the always-on burst replica",
+            )
+        )
     return out

@@ -33,19 +33,28 @@ class EksTarget:
 
         return rules.warnings(spec)
 
-    def build(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None, *,
-              endpoint_name: str | None = None) -> Any:
+    def build(
+        self,
+        name: str,
+        spec: DeploymentSpec,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        endpoint_name: str | None = None,
+    ) -> Any:
         from llama_infra.targets.eks.components import EksLlamaDeployment, EksLlamaDeploymentArgs
 
         return EksLlamaDeployment(name, EksLlamaDeploymentArgs(spec=spec), opts)  # clients call its Service
 
     def stack_outputs(self, component: Any) -> dict[str, Any]:
-        return {"cluster_name": component.cluster_name, "service_name": component.service_name,
-                "entry_service_name": component.entry_service_name,  # what clients call (the router)
-                "node_pool_names": component.node_pool_names,
-                # Karpenter's settings.interruptionQueue, and the role its controller must be allowed to pass.
-                "interruption_queue_name": component.interruption_queue_name,
-                "karpenter_node_role_name": component.karpenter_node_role_name}
+        return {
+            "cluster_name": component.cluster_name,
+            "service_name": component.service_name,
+            "entry_service_name": component.entry_service_name,  # what clients call (the router)
+            "node_pool_names": component.node_pool_names,
+            # Karpenter's settings.interruptionQueue, and the role its controller must be allowed to pass.
+            "interruption_queue_name": component.interruption_queue_name,
+            "karpenter_node_role_name": component.karpenter_node_role_name,
+        }
 
     def entry(self, component: Any) -> Entry:
         return Entry(component.entry_service_name)  # the router's Service with a fallback or scale to zero
@@ -72,8 +81,9 @@ class EksTarget:
         return BillingUnits(price_list="eks", baseline_nodes=nodes, spot_burst=True)
 
     def timeline_facts(self, spec: DeploymentSpec) -> TimelineFacts:
-        return TimelineFacts(shows_lead_time=False, wake_capacity="GPU node",
-                             while_waking="the router answers 503 + Retry-After")
+        return TimelineFacts(
+            shows_lead_time=False, wake_capacity="GPU node", while_waking="the router answers 503 + Retry-After"
+        )
 
 
 TARGET = register(EksTarget())

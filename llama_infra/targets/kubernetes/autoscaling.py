@@ -32,16 +32,6 @@ if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
 
 
-
-
-
-
-
-
-
-
-
-
 def quantity(x: float) -> str:
     """A Kubernetes quantity: 5 → "5", 0.85 → "850m"."""
     if float(x).is_integer():
@@ -49,21 +39,25 @@ def quantity(x: float) -> str:
     return f"{round(x * 1000)}m"
 
 
-
-
 def burst_name(spec: DeploymentSpec) -> str:
     return f"{spec.name}-burst"
 
 
 def _metadata(spec: DeploymentSpec) -> dict:
-    meta: dict = {"name": burst_name(spec), "namespace": namespace_of(spec),
-                  "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}}
+    meta: dict = {
+        "name": burst_name(spec),
+        "namespace": namespace_of(spec),
+        "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)},
+    }
     b = spec.capacity.baseline.count
     if b >= 2:
         # The policy pack's prod floor is for an autoscaler that owns every replica; this one owns only the burst.
-        meta["annotations"] = {labels.POLICY_EXEMPT_ANNOTATION: (
-            f"prod-baseline-min-instances:the baseline Deployment {spec.name}-baseline keeps {b} replicas on "
-            "reserved nodes; this autoscaler scales only the burst above it")}
+        meta["annotations"] = {
+            labels.POLICY_EXEMPT_ANNOTATION: (
+                f"prod-baseline-min-instances:the baseline Deployment {spec.name}-baseline keeps {b} replicas on "
+                "reserved nodes; this autoscaler scales only the burst above it"
+            )
+        }
     return meta
 
 
@@ -72,16 +66,23 @@ def horizontal_pod_autoscaler(spec: DeploymentSpec) -> dict | None:
     if hi == 0:
         return None
     return {
-        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
         "metadata": _metadata(spec),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": burst_name(spec)},
             "minReplicas": max(1, lo),  # the spec rejects hpa with a zero burst minimum
             "maxReplicas": hi,
-            "metrics": [{"type": "External", "external": {
-                "metric": {"name": q.external_metric_name},
-                "target": {"type": "AverageValue", "averageValue": quantity(q.target_per_replica)}}}
-                for q in scaling_queries(spec)],
+            "metrics": [
+                {
+                    "type": "External",
+                    "external": {
+                        "metric": {"name": q.external_metric_name},
+                        "target": {"type": "AverageValue", "averageValue": quantity(q.target_per_replica)},
+                    },
+                }
+                for q in scaling_queries(spec)
+            ],
             "behavior": behavior(spec),
         },
     }
@@ -94,8 +95,6 @@ def keda_fallback_replicas(spec: DeploymentSpec) -> int:
 
     lo, hi = burst_replica_bounds(spec)
     return min(hi, max(lo, 1, peak_demand_replicas(spec) - spec.capacity.baseline.count))
-
-
 
 
 def scaled_object(spec: DeploymentSpec) -> dict | None:
@@ -125,15 +124,29 @@ def adapter_external_rules(spec: DeploymentSpec) -> list[dict]:
     The adapter serves an external metric only once its `seriesQuery` found a series (relisted every
     `metricsRelistInterval`). Discovering on the pods' `up` series, which exists from the moment Prometheus has a
     target, keeps the metric available while the servers still load (the query then reads 0)."""
-    return [{
-        "seriesQuery": metrics.scraped(namespace_of(spec), scraped_instances(spec)),
-        "resources": {"namespaced": False},
-        "name": {"matches": "^up$", "as": q.external_metric_name},
-        "metricsQuery": autoscaler_query(spec, q),
-    } for q in scaling_queries(spec)]
+    return [
+        {
+            "seriesQuery": metrics.scraped(namespace_of(spec), scraped_instances(spec)),
+            "resources": {"namespaced": False},
+            "name": {"matches": "^up$", "as": q.external_metric_name},
+            "metricsQuery": autoscaler_query(spec, q),
+        }
+        for q in scaling_queries(spec)
+    ]
 
 
-
-__all__ = ["adapter_external_rules", "autoscaler_query", "behavior", "burst_name", "horizontal_pod_autoscaler",
-           "keda_fallback_replicas", "keda_scaled_object", "prometheus_triggers", "quantity", "scaled_object",
-           "scaling_queries", "scraped_instances", "wake_trigger"]
+__all__ = [
+    "adapter_external_rules",
+    "autoscaler_query",
+    "behavior",
+    "burst_name",
+    "horizontal_pod_autoscaler",
+    "keda_fallback_replicas",
+    "keda_scaled_object",
+    "prometheus_triggers",
+    "quantity",
+    "scaled_object",
+    "scaling_queries",
+    "scraped_instances",
+    "wake_trigger",
+]

@@ -59,8 +59,13 @@ class _Parser:
         if op in (">", "<", ">=", "<=", "=="):
             self.take()
             right = self.sum()
-            return {">": left > right, "<": left < right, ">=": left >= right, "<=": left <= right,
-                    "==": left == right}[op]
+            return {
+                ">": left > right,
+                "<": left < right,
+                ">=": left >= right,
+                "<=": left <= right,
+                "==": left == right,
+            }[op]
         return left
 
     def sum(self) -> float:
@@ -108,5 +113,5 @@ def evaluate(text: str, env: dict[str, float]) -> float:
     p = _Parser(text, env)
     value = p.expr()
     if p.peek() is not None:
-        raise SyntaxError(f"trailing {p.toks[p.i:]} in {text!r}")
+        raise SyntaxError(f"trailing {p.toks[p.i :]} in {text!r}")
     return float(value)

@@ -40,8 +40,10 @@ def tp_degree(spec: DeploymentSpec) -> int:
     fb, inst = spec.fallback, catalog.lookup(instance_type(spec))
     if inst is None:
         return 1
-    return sizing.smallest_fitting_tp(fb.params_b, fb.precision, inst, spec.model.memory_overhead_fraction) \
+    return (
+        sizing.smallest_fitting_tp(fb.params_b, fb.precision, inst, spec.model.memory_overhead_fraction)
         or inst.gpu_count
+    )
 
 
 def fallback_spec(spec: DeploymentSpec) -> DeploymentSpec:
@@ -50,15 +52,30 @@ def fallback_spec(spec: DeploymentSpec) -> DeploymentSpec:
     assert fb is not None, "only specs with a fallback have a fallback service"
     itype = instance_type(spec)
     weights = spec.model.weights.model_copy(update={"source": f"hf://{fb.model_id}", "preload": "none"})
-    model = spec.model.model_copy(update={"id": fb.model_id, "params_b": fb.params_b, "precision": fb.precision,
-                                          "quantized_checkpoint": None,  # a Hub model: inferred from its precision
-                                          "tensor_parallel_degree": tp_degree(spec), "weights": weights})
+    model = spec.model.model_copy(
+        update={
+            "id": fb.model_id,
+            "params_b": fb.params_b,
+            "precision": fb.precision,
+            "quantized_checkpoint": None,  # a Hub model: inferred from its precision
+            "tensor_parallel_degree": tp_degree(spec),
+            "weights": weights,
+        }
+    )
     baseline = spec.capacity.baseline.model_copy(update={"instance_type": itype, "count": 0})
     capacity = spec.capacity.model_copy(update={"baseline": baseline})
     # The fallback requires the primary's backend key (the router sends one key to both).
     eks = spec.eks.model_copy(update={"backend_api_key_secret": server.api_key_secret(spec)}) if spec.eks else None
-    return spec.model_copy(update={"name": name_of(spec), "model": model, "capacity": capacity,
-                                   "fallback": None, "schedules": [], "eks": eks})
+    return spec.model_copy(
+        update={
+            "name": name_of(spec),
+            "model": model,
+            "capacity": capacity,
+            "fallback": None,
+            "schedules": [],
+            "eks": eks,
+        }
+    )
 
 
 def deployment(spec: DeploymentSpec) -> dict:

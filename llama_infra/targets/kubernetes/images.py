@@ -29,10 +29,13 @@ class HelmChart:
 
 CHARTS = {
     "keda": HelmChart("keda", "2.17.2", "https://kedacore.github.io/charts", "keda"),
-    "prometheus-adapter": HelmChart("prometheus-adapter", "4.11.0",
-                                    "https://prometheus-community.github.io/helm-charts", "monitoring"),
-    "nvidia-device-plugin": HelmChart("nvidia-device-plugin", "0.17.1", "https://nvidia.github.io/k8s-device-plugin",
-                                      "kube-system"),
-    "dcgm-exporter": HelmChart("dcgm-exporter", "3.6.1", "https://nvidia.github.io/dcgm-exporter/helm-charts",
-                               "monitoring"),
+    "prometheus-adapter": HelmChart(
+        "prometheus-adapter", "4.11.0", "https://prometheus-community.github.io/helm-charts", "monitoring"
+    ),
+    "nvidia-device-plugin": HelmChart(
+        "nvidia-device-plugin", "0.17.1", "https://nvidia.github.io/k8s-device-plugin", "kube-system"
+    ),
+    "dcgm-exporter": HelmChart(
+        "dcgm-exporter", "3.6.1", "https://nvidia.github.io/dcgm-exporter/helm-charts", "monitoring"
+    ),
 }

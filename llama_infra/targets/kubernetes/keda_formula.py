@@ -48,7 +48,7 @@ def gate_window(trigger_name: str) -> str | None:
     """The window (schedule name as an identifier) a gate trigger belongs to; None for other triggers."""
     for prefix in (WINDOW_GATE_PREFIX, NIGHT_GATE_PREFIX):
         if trigger_name.startswith(prefix):
-            return trigger_name[len(prefix):]
+            return trigger_name[len(prefix) :]
     return None
 
 

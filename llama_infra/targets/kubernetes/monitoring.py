@@ -52,8 +52,9 @@ def targets(spec: DeploymentSpec) -> list[ScrapeTarget]:
     m = metrics.server_metrics(spec.model.framework)
     out = [ScrapeTarget(spec.name, server.PORT_NAME, m.path, metrics.keep_regex(spec.model.framework))]
     if spec.fallback is not None:
-        out.append(ScrapeTarget(fallback.name_of(spec), server.PORT_NAME, m.path,
-                                metrics.keep_regex(spec.model.framework)))
+        out.append(
+            ScrapeTarget(fallback.name_of(spec), server.PORT_NAME, m.path, metrics.keep_regex(spec.model.framework))
+        )
     if router.needed(spec):
         out.append(ScrapeTarget(router.name_of(spec), router.PORT_NAME, "/metrics", None))
     return out
@@ -69,10 +70,13 @@ def pod_monitor(spec: DeploymentSpec, target: ScrapeTarget) -> dict:
     if target.keep_regex is not None:
         endpoint["metricRelabelings"] = _keep(target.keep_regex)
     return {
-        "apiVersion": API_VERSION, "kind": "PodMonitor",
-        "metadata": {"name": target.instance, "namespace": namespace_of(spec),
-                     "labels": {labels.INSTANCE_LABEL: target.instance, **labels.common(spec),
-                                **spec.eks.scrape.monitor_labels}},
+        "apiVersion": API_VERSION,
+        "kind": "PodMonitor",
+        "metadata": {
+            "name": target.instance,
+            "namespace": namespace_of(spec),
+            "labels": {labels.INSTANCE_LABEL: target.instance, **labels.common(spec), **spec.eks.scrape.monitor_labels},
+        },
         "spec": {
             "selector": {"matchLabels": {labels.INSTANCE_LABEL: target.instance}},
             "namespaceSelector": {"matchNames": [namespace_of(spec)]},
@@ -92,8 +96,11 @@ def scrape_config(spec: DeploymentSpec, target: ScrapeTarget) -> dict:
         "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [ns]}}],
         "relabel_configs": [
             {"source_labels": [pod_label], "action": "keep", "regex": target.instance},
-            {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "action": "keep",
-             "regex": target.port_name},
+            {
+                "source_labels": ["__meta_kubernetes_pod_container_port_name"],
+                "action": "keep",
+                "regex": target.port_name,
+            },
             # finished pods keep their IP for a while: never scrape (or count) them
             {"source_labels": ["__meta_kubernetes_pod_phase"], "action": "drop", "regex": "(Failed|Succeeded)"},
             {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
@@ -102,18 +109,24 @@ def scrape_config(spec: DeploymentSpec, target: ScrapeTarget) -> dict:
         ],
     }
     if target.keep_regex is not None:
-        job["metric_relabel_configs"] = [{"source_labels": ["__name__"], "action": "keep",
-                                          "regex": target.keep_regex}]
+        job["metric_relabel_configs"] = [{"source_labels": ["__name__"], "action": "keep", "regex": target.keep_regex}]
     return job
 
 
 def scrape_config_secret(spec: DeploymentSpec) -> dict:
     """Every target's scrape job in one Secret for `additionalScrapeConfigs` (JSON, which is YAML too)."""
     assert spec.eks is not None
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": f"{spec.name}-scrape-configs", "namespace": spec.eks.scrape.secret_namespace,
-                         "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}},
-            "stringData": {SECRET_KEY: json.dumps([scrape_config(spec, t) for t in targets(spec)], indent=2)}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": f"{spec.name}-scrape-configs",
+            "namespace": spec.eks.scrape.secret_namespace,
+            "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)},
+        },
+        "stringData": {SECRET_KEY: json.dumps([scrape_config(spec, t) for t in targets(spec)], indent=2)},
+    }
 
 
 def objects(spec: DeploymentSpec) -> list[dict]:

@@ -48,8 +48,12 @@ class ServerMetrics:
 
 
 SERVER_METRICS: dict[str, ServerMetrics] = {
-    "vllm": ServerMetrics("vllm", queue_depth="vllm:num_requests_waiting", kv_cache_usage="vllm:kv_cache_usage_perc",
-                          running="vllm:num_requests_running"),
+    "vllm": ServerMetrics(
+        "vllm",
+        queue_depth="vllm:num_requests_waiting",
+        kv_cache_usage="vllm:kv_cache_usage_perc",
+        running="vllm:num_requests_running",
+    ),
     "tgi": ServerMetrics("tgi", queue_depth="tgi_queue_size", kv_cache_usage=None, running="tgi_batch_current_size"),
 }
 
@@ -58,8 +62,9 @@ def server_metrics(framework: str) -> ServerMetrics:
     try:
         return SERVER_METRICS[framework]
     except KeyError:
-        raise ValueError(f"no metrics known for framework '{framework}' on EKS (known: "
-                         f"{', '.join(SERVER_METRICS)})") from None
+        raise ValueError(
+            f"no metrics known for framework '{framework}' on EKS (known: {', '.join(SERVER_METRICS)})"
+        ) from None
 
 
 def selector(namespace: str, instance: str) -> str:
@@ -102,13 +107,18 @@ class ScalingQuery:
         return f"clamp_min({self.total} - {_num(offset)}, 0)"
 
 
-def scaling_queries(framework: str, namespace: str, instance: str, baseline_replicas: int,
-                    queue_depth_target: float, kv_cache_target: float | None) -> list[ScalingQuery]:
+def scaling_queries(
+    framework: str,
+    namespace: str,
+    instance: str,
+    baseline_replicas: int,
+    queue_depth_target: float,
+    kv_cache_target: float | None,
+) -> list[ScalingQuery]:
     m = server_metrics(framework)
     out = [ScalingQuery("queue-depth", m.queue_depth, queue_depth_target, baseline_replicas, namespace, instance)]
     if kv_cache_target is not None and m.kv_cache_usage:
-        out.append(ScalingQuery("kv-cache", m.kv_cache_usage, kv_cache_target, baseline_replicas, namespace,
-                                instance))
+        out.append(ScalingQuery("kv-cache", m.kv_cache_usage, kv_cache_target, baseline_replicas, namespace, instance))
     return out
 
 
@@ -154,9 +164,14 @@ def recent_request_query(namespace: str, router_instance: str, idle_seconds: int
 def keep_regex(framework: str) -> str:
     """The scrape config's `metric_relabel_configs` keep-list: the scaling series plus the SLO histograms."""
     m = server_metrics(framework)
-    extra = {"vllm": ("vllm:num_requests_running", "vllm:time_to_first_token_seconds_.*",
-                      "vllm:e2e_request_latency_seconds_.*"),
-             "tgi": ("tgi_batch_current_size", "tgi_request_duration_.*")}[m.framework]
+    extra = {
+        "vllm": (
+            "vllm:num_requests_running",
+            "vllm:time_to_first_token_seconds_.*",
+            "vllm:e2e_request_latency_seconds_.*",
+        ),
+        "tgi": ("tgi_batch_current_size", "tgi_request_duration_.*"),
+    }[m.framework]
     return "|".join(_escape(s) for s in m.scaling_series) + "|" + "|".join(extra)
 
 

@@ -21,8 +21,9 @@ def scaling_queries(spec: DeploymentSpec, baseline_replicas: int | None = None) 
     """The burst's queries (the queue above the baseline's share); `baseline_replicas=0` for the whole service."""
     sc = spec.scaling
     b = spec.capacity.baseline.count if baseline_replicas is None else baseline_replicas
-    return metrics.scaling_queries(spec.model.framework, namespace_of(spec), spec.name, b,
-                                   sc.queue_depth_target, sc.gpu_memory_target)
+    return metrics.scaling_queries(
+        spec.model.framework, namespace_of(spec), spec.name, b, sc.queue_depth_target, sc.gpu_memory_target
+    )
 
 
 def scraped_instances(spec: DeploymentSpec) -> list[str]:
@@ -46,12 +47,21 @@ def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = No
     fallback nor wakes a service scaled to zero; an empty result with no scraped target is an error (→ fallback
     after `failureThreshold` polls), not a zero that would hide a broken pipeline (`autoscaler_query`)."""
     assert spec.eks is not None
-    return [{
-        "type": "prometheus", "name": q.trigger_name, "metricType": "AverageValue",
-        "metadata": {"serverAddress": spec.eks.prometheus_url, "query": autoscaler_query(spec, q),
-                     "threshold": _num(q.target_per_replica), "activationThreshold": "0",
-                     "ignoreNullValues": "false"},
-    } for q in scaling_queries(spec, baseline_replicas)]
+    return [
+        {
+            "type": "prometheus",
+            "name": q.trigger_name,
+            "metricType": "AverageValue",
+            "metadata": {
+                "serverAddress": spec.eks.prometheus_url,
+                "query": autoscaler_query(spec, q),
+                "threshold": _num(q.target_per_replica),
+                "activationThreshold": "0",
+                "ignoreNullValues": "false",
+            },
+        }
+        for q in scaling_queries(spec, baseline_replicas)
+    ]
 
 
 def wake_trigger(spec: DeploymentSpec) -> dict:
@@ -60,10 +70,18 @@ def wake_trigger(spec: DeploymentSpec) -> dict:
     assert spec.eks is not None
     from llama_infra.targets.kubernetes import router
 
-    return {"type": "prometheus", "name": "wake", "metricType": "AverageValue",
-            "metadata": {"serverAddress": spec.eks.prometheus_url,
-                         "query": metrics.recent_request_query(namespace_of(spec), router.name_of(spec)),
-                         "threshold": "1", "activationThreshold": "0", "ignoreNullValues": "false"}}
+    return {
+        "type": "prometheus",
+        "name": "wake",
+        "metricType": "AverageValue",
+        "metadata": {
+            "serverAddress": spec.eks.prometheus_url,
+            "query": metrics.recent_request_query(namespace_of(spec), router.name_of(spec)),
+            "threshold": "1",
+            "activationThreshold": "0",
+            "ignoreNullValues": "false",
+        },
+    }
 
 
 def behavior(spec: DeploymentSpec) -> dict:
@@ -71,8 +89,16 @@ def behavior(spec: DeploymentSpec) -> dict:
     return HpaPolicy.from_spec(spec).behavior_manifest()
 
 
-def keda_scaled_object(spec: DeploymentSpec, metadata: dict, lo: int, hi: int, triggers: list[dict], *,
-                       fallback: dict | None = None, modifiers: dict | None = None) -> dict:
+def keda_scaled_object(
+    spec: DeploymentSpec,
+    metadata: dict,
+    lo: int,
+    hi: int,
+    triggers: list[dict],
+    *,
+    fallback: dict | None = None,
+    modifiers: dict | None = None,
+) -> dict:
     """A KEDA ScaledObject on the Deployment `metadata` names: polling, cooldown and HPA behaviour from the spec
     (`KedaPolicy`, `HpaPolicy`, what the simulator runs), the same for the burst and the window Deployments."""
     target = metadata["name"]
@@ -82,7 +108,8 @@ def keda_scaled_object(spec: DeploymentSpec, metadata: dict, lo: int, hi: int, t
         advanced["scalingModifiers"] = modifiers
     body: dict = {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
-        "minReplicaCount": lo, "maxReplicaCount": hi,
+        "minReplicaCount": lo,
+        "maxReplicaCount": hi,
         "pollingInterval": keda.polling_interval_seconds,
         "cooldownPeriod": keda.cooldown_period_seconds,  # last replica → 0 after this long inactive
     }

@@ -67,8 +67,14 @@ TERMINATION_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + DRAIN_TIMEOUT_SECONDS + 10
 # than this is answered 503 + Retry-After, as without a wait.
 MAX_WAKE_WAIT_SECONDS = 600
 RUN_AS = 65532
-SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
-            "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "readOnlyRootFilesystem": True}
+SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "runAsUser": RUN_AS,
+    "runAsGroup": RUN_AS,
+    "readOnlyRootFilesystem": True,
+}
 
 
 def name_of(spec: DeploymentSpec) -> str:
@@ -76,9 +82,15 @@ def name_of(spec: DeploymentSpec) -> str:
 
 
 def _meta(spec: DeploymentSpec, name: str) -> dict:
-    return {"name": name, "namespace": namespace_of(spec),
-            "labels": {labels.INSTANCE_LABEL: name_of(spec), labels.NAME_LABEL: "llama-infra-router",
-                       **labels.common(spec)}}
+    return {
+        "name": name,
+        "namespace": namespace_of(spec),
+        "labels": {
+            labels.INSTANCE_LABEL: name_of(spec),
+            labels.NAME_LABEL: "llama-infra-router",
+            **labels.common(spec),
+        },
+    }
 
 
 def _pod_labels(spec: DeploymentSpec) -> dict[str, str]:
@@ -97,9 +109,10 @@ def federate_url(spec: DeploymentSpec, instance: str) -> str:
     framework = spec.model.framework
     series = (server_metrics(framework).queue_depth, server_metrics(framework).running)
     matches = "&".join(
-        "match[]=" + quote(f'{{__name__="{name}",namespace="{namespace_of(spec)}",{SERVICE_LABEL_PROM}="{instance}"}}',
-                           safe="")
-        for name in series)
+        "match[]="
+        + quote(f'{{__name__="{name}",namespace="{namespace_of(spec)}",{SERVICE_LABEL_PROM}="{instance}"}}', safe="")
+        for name in series
+    )
     return f"{spec.eks.prometheus_url.rstrip('/')}/federate?{matches}"
 
 
@@ -119,8 +132,11 @@ def router_config(spec: DeploymentSpec) -> dict:
     assert needed(spec), "the router is deployed only for specs with a fallback or scale to zero"
     framework = spec.model.framework
     config: dict = {
-        "primary": {"url": service_url(spec, spec.name), "metrics_url": federate_url(spec, spec.name),
-                    "queue_metric": framework},
+        "primary": {
+            "url": service_url(spec, spec.name),
+            "metrics_url": federate_url(spec, spec.name),
+            "queue_metric": framework,
+        },
         "drain_timeout_seconds": DRAIN_TIMEOUT_SECONDS,
         "require_api_key": True,
         "api_keys_file": f"{API_KEYS_DIR}/{API_KEYS_KEY}",
@@ -131,10 +147,14 @@ def router_config(spec: DeploymentSpec) -> dict:
     }
     fb = spec.fallback
     if fb is not None:
-        config["fallback"] = {"url": service_url(spec, fallback.name_of(spec)),
-                              "metrics_url": federate_url(spec, fallback.name_of(spec)), "queue_metric": framework,
-                              "model_id": fb.model_id, "precision": fb.precision,
-                              "when_queue_depth_over": fb.when_queue_depth_over}
+        config["fallback"] = {
+            "url": service_url(spec, fallback.name_of(spec)),
+            "metrics_url": federate_url(spec, fallback.name_of(spec)),
+            "queue_metric": framework,
+            "model_id": fb.model_id,
+            "precision": fb.precision,
+            "when_queue_depth_over": fb.when_queue_depth_over,
+        }
         if fb.priority_api_keys_secret:
             config["priority_api_keys_file"] = f"{PRIORITY_KEYS_DIR}/{PRIORITY_KEYS_KEY}"
     return config
@@ -150,8 +170,12 @@ def wake_wait_seconds(spec: DeploymentSpec) -> int:
 
 def config_map(spec: DeploymentSpec) -> dict:
     """RouterConfig as YAML (written as JSON, which is YAML too) for `llama-infra router --config`."""
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(spec, f"{name_of(spec)}-config"),
-            "data": {CONFIG_FILE: json.dumps(router_config(spec), indent=2)}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta(spec, f"{name_of(spec)}-config"),
+        "data": {CONFIG_FILE: json.dumps(router_config(spec), indent=2)},
+    }
 
 
 def _command(spec: DeploymentSpec) -> tuple[str, list[str]]:
@@ -169,21 +193,35 @@ def _startup_probe(spec: DeploymentSpec) -> dict:
 def deployment(spec: DeploymentSpec) -> dict:
     fb = spec.fallback
     image, command = _command(spec)
-    volumes: list[dict] = [{"name": "config", "configMap": {"name": f"{name_of(spec)}-config"}},
-                           {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]
+    volumes: list[dict] = [
+        {"name": "config", "configMap": {"name": f"{name_of(spec)}-config"}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+    ]
     mounts = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}]
     backend_secret = server.api_key_secret(spec)
     assert backend_secret is not None  # the router is deployed exactly where the servers require a key
-    for volume, secret, key, directory in (("client-keys", api_keys_secret(spec), API_KEYS_KEY, API_KEYS_DIR),
-                                           ("backend-key", backend_secret, server.BACKEND_API_KEY_KEY,
-                                            BACKEND_KEY_DIR)):
-        volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": 0o440,
-                                                   "items": [{"key": key, "path": key}]}})
+    for volume, secret, key, directory in (
+        ("client-keys", api_keys_secret(spec), API_KEYS_KEY, API_KEYS_DIR),
+        ("backend-key", backend_secret, server.BACKEND_API_KEY_KEY, BACKEND_KEY_DIR),
+    ):
+        volumes.append(
+            {
+                "name": volume,
+                "secret": {"secretName": secret, "defaultMode": 0o440, "items": [{"key": key, "path": key}]},
+            }
+        )
         mounts.append({"name": volume, "mountPath": directory, "readOnly": True})
     if fb is not None and fb.priority_api_keys_secret:
-        volumes.append({"name": "priority-keys", "secret": {
-            "secretName": fb.priority_api_keys_secret, "defaultMode": 0o440,
-            "items": [{"key": PRIORITY_KEYS_KEY, "path": PRIORITY_KEYS_KEY}]}})
+        volumes.append(
+            {
+                "name": "priority-keys",
+                "secret": {
+                    "secretName": fb.priority_api_keys_secret,
+                    "defaultMode": 0o440,
+                    "items": [{"key": PRIORITY_KEYS_KEY, "path": PRIORITY_KEYS_KEY}],
+                },
+            }
+        )
         mounts.append({"name": "priority-keys", "mountPath": PRIORITY_KEYS_DIR, "readOnly": True})
     container = {
         "name": "router",
@@ -193,15 +231,20 @@ def deployment(spec: DeploymentSpec) -> dict:
         "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],
         "resources": {"requests": {"cpu": "500m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
         "startupProbe": _startup_probe(spec),
-        "readinessProbe": {"httpGet": {"path": "/health", "port": PORT_NAME}, "periodSeconds": 2,
-                           "failureThreshold": 2, "timeoutSeconds": 2},
+        "readinessProbe": {
+            "httpGet": {"path": "/health", "port": PORT_NAME},
+            "periodSeconds": 2,
+            "failureThreshold": 2,
+            "timeoutSeconds": 2,
+        },
         "livenessProbe": {"tcpSocket": {"port": PORT_NAME}, "periodSeconds": 10, "failureThreshold": 3},
         "securityContext": dict(SECURITY),
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRE_STOP_SLEEP_SECONDS)]}}},
         "volumeMounts": mounts,
     }
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": _meta(spec, name_of(spec)),
         "spec": {
             "replicas": REPLICAS,
@@ -213,9 +256,14 @@ def deployment(spec: DeploymentSpec) -> dict:
                     "automountServiceAccountToken": False,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": RUN_AS},
                     "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
-                    "topologySpreadConstraints": [{
-                        "maxSkew": 1, "topologyKey": labels.ZONE, "whenUnsatisfiable": "ScheduleAnyway",
-                        "labelSelector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}}}],
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": labels.ZONE,
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}},
+                        }
+                    ],
                     "containers": [container],
                     "volumes": volumes,
                 },
@@ -226,15 +274,29 @@ def deployment(spec: DeploymentSpec) -> dict:
 
 def service(spec: DeploymentSpec) -> dict:
     """The entry point clients use when the router is deployed."""
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, name_of(spec)), "spec": {
-        "type": "ClusterIP", "selector": {labels.INSTANCE_LABEL: name_of(spec)},
-        "ports": [{"name": "http", "port": 80, "targetPort": PORT_NAME, "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(spec, name_of(spec)),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {labels.INSTANCE_LABEL: name_of(spec)},
+            "ports": [{"name": "http", "port": 80, "targetPort": PORT_NAME, "protocol": "TCP"}],
+        },
+    }
 
 
 def pod_disruption_budget(spec: DeploymentSpec) -> dict:
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(spec, name_of(spec)),
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}},
-                     "unhealthyPodEvictionPolicy": "AlwaysAllow"}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _meta(spec, name_of(spec)),
+        "spec": {
+            "minAvailable": 1,
+            "selector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}},
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        },
+    }
 
 
 def network_policy(spec: DeploymentSpec) -> dict:
@@ -242,18 +304,25 @@ def network_policy(spec: DeploymentSpec) -> dict:
     /metrics on the same port (the API there still needs the backend key). Kubelet probes come from the node and
     are not subject to it on the VPC CNI's network policy agent."""
     servers = [spec.name, *([fallback.name_of(spec)] if spec.fallback is not None else [])]
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": _meta(spec, f"{spec.name}-servers"),
-            "spec": {
-                "podSelector": {"matchExpressions": [
-                    {"key": labels.INSTANCE_LABEL, "operator": "In", "values": servers}]},
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {"from": [{"podSelector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}}}],
-                     "ports": [{"port": server.PORT_NAME, "protocol": "TCP"}]},
-                    {"from": [{"namespaceSelector": {}, "podSelector": {"matchLabels": dict(PROMETHEUS_POD_LABELS)}}],
-                     "ports": [{"port": server.PORT_NAME, "protocol": "TCP"}]},
-                ]}}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(spec, f"{spec.name}-servers"),
+        "spec": {
+            "podSelector": {"matchExpressions": [{"key": labels.INSTANCE_LABEL, "operator": "In", "values": servers}]},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": {labels.INSTANCE_LABEL: name_of(spec)}}}],
+                    "ports": [{"port": server.PORT_NAME, "protocol": "TCP"}],
+                },
+                {
+                    "from": [{"namespaceSelector": {}, "podSelector": {"matchLabels": dict(PROMETHEUS_POD_LABELS)}}],
+                    "ports": [{"port": server.PORT_NAME, "protocol": "TCP"}],
+                },
+            ],
+        },
+    }
 
 
 def objects(spec: DeploymentSpec) -> list[dict]:

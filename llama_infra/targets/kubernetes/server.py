@@ -45,8 +45,9 @@ _VLLM_DTYPE = {"fp16": "float16", "bf16": "bfloat16"}
 def drain_script(framework: str) -> str:
     """preStop: poll the server's own metrics until nothing is running or waiting, at most the drain deadline."""
     m = server_metrics(framework)
-    busy = {"vllm": ("vllm:num_requests_running", m.queue_depth),
-            "tgi": ("tgi_batch_current_size", m.queue_depth)}[m.framework]
+    busy = {"vllm": ("vllm:num_requests_running", m.queue_depth), "tgi": ("tgi_batch_current_size", m.queue_depth)}[
+        m.framework
+    ]
     names = ", ".join(repr(b) for b in busy)
     return (
         "import time, urllib.request\n"
@@ -119,8 +120,20 @@ def _api_key_env(spec: DeploymentSpec, name: str) -> list[dict]:
 
 def _vllm(spec: DeploymentSpec) -> dict:
     m = spec.model
-    args = ["--model", model_path(spec), "--served-model-name", m.id, "--tensor-parallel-size", str(spec.tp_degree),
-            "--max-model-len", str(m.max_model_len), "--port", str(PORT), "--download-dir", MODEL_DIR]
+    args = [
+        "--model",
+        model_path(spec),
+        "--served-model-name",
+        m.id,
+        "--tensor-parallel-size",
+        str(spec.tp_degree),
+        "--max-model-len",
+        str(m.max_model_len),
+        "--port",
+        str(PORT),
+        "--download-dir",
+        MODEL_DIR,
+    ]
     if m.precision in _VLLM_DTYPE:
         args += ["--dtype", _VLLM_DTYPE[m.precision]]
     quantize = _quantize_at_load(spec)
@@ -129,16 +142,23 @@ def _vllm(spec: DeploymentSpec) -> dict:
     key_env = _api_key_env(spec, BACKEND_API_KEY_ENV)
     if key_env:
         args += ["--api-key", f"$({BACKEND_API_KEY_ENV})"]  # expanded by the kubelet: the key is not in the pod spec
-    return {"command": ["python3", "-m", "vllm.entrypoints.openai.api_server"], "args": args,
-            "env": [{"name": "HF_HOME", "value": f"{MODEL_DIR}/.hf"}, *_token_env(spec), *key_env]}
+    return {
+        "command": ["python3", "-m", "vllm.entrypoints.openai.api_server"],
+        "args": args,
+        "env": [{"name": "HF_HOME", "value": f"{MODEL_DIR}/.hf"}, *_token_env(spec), *key_env],
+    }
 
 
 def _tgi(spec: DeploymentSpec) -> dict:
     m = spec.model
-    env = [{"name": "MODEL_ID", "value": model_path(spec)}, {"name": "NUM_SHARD", "value": str(spec.tp_degree)},
-           {"name": "PORT", "value": str(PORT)}, {"name": "MAX_TOTAL_TOKENS", "value": str(m.max_model_len)},
-           {"name": "MAX_INPUT_TOKENS", "value": str(m.max_model_len - 1)},
-           {"name": "HUGGINGFACE_HUB_CACHE", "value": f"{MODEL_DIR}/.hf"}]
+    env = [
+        {"name": "MODEL_ID", "value": model_path(spec)},
+        {"name": "NUM_SHARD", "value": str(spec.tp_degree)},
+        {"name": "PORT", "value": str(PORT)},
+        {"name": "MAX_TOTAL_TOKENS", "value": str(m.max_model_len)},
+        {"name": "MAX_INPUT_TOKENS", "value": str(m.max_model_len - 1)},
+        {"name": "HUGGINGFACE_HUB_CACHE", "value": f"{MODEL_DIR}/.hf"},
+    ]
     quantize = _quantize_at_load(spec)
     if quantize:  # a pre-quantized checkpoint's quantization_config is read by TGI itself
         env.append({"name": quantization.SERVERS["tgi"].setting, "value": quantize})
@@ -158,8 +178,10 @@ def _resources(spec: DeploymentSpec, instance_types: list[str]) -> dict:
     cpu = max(1, math.floor(min(s[0] for s in shares) * 0.75))
     mem = max(8, math.floor(min(s[1] for s in shares) * 0.75))
     gpu = str(spec.tp_degree)
-    return {"requests": {"cpu": str(cpu), "memory": f"{mem}Gi", "nvidia.com/gpu": gpu},
-            "limits": {"memory": f"{mem}Gi", "nvidia.com/gpu": gpu}}
+    return {
+        "requests": {"cpu": str(cpu), "memory": f"{mem}Gi", "nvidia.com/gpu": gpu},
+        "limits": {"memory": f"{mem}Gi", "nvidia.com/gpu": gpu},
+    }
 
 
 def weights_volume_gib(spec: DeploymentSpec) -> int:
@@ -178,8 +200,12 @@ def container(spec: DeploymentSpec, instance_types: list[str]) -> dict:
         **body,
         "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],
         "resources": resources,
-        "startupProbe": {**probe, "periodSeconds": STARTUP_PROBE_PERIOD_SECONDS,
-                         "failureThreshold": startup_failure_threshold(spec), "timeoutSeconds": 5},
+        "startupProbe": {
+            **probe,
+            "periodSeconds": STARTUP_PROBE_PERIOD_SECONDS,
+            "failureThreshold": startup_failure_threshold(spec),
+            "timeoutSeconds": 5,
+        },
         "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3},
         "livenessProbe": {**probe, "periodSeconds": 15, "failureThreshold": 4, "timeoutSeconds": 5},
         "securityContext": dict(CONTAINER_SECURITY),
@@ -193,15 +219,17 @@ def init_containers(spec: DeploymentSpec) -> list[dict]:
     src = spec.model.weights.source
     if not src.startswith("s3://"):
         return []
-    return [{
-        "name": "sync-weights",
-        "image": WEIGHTS_SYNC_IMAGE,
-        "command": ["aws", "s3", "sync", src, MODEL_DIR, "--only-show-errors", "--exclude", "*.pth"],
-        "env": [{"name": "AWS_REGION", "value": spec.region}, {"name": "HOME", "value": "/tmp"}],
-        "securityContext": dict(SYNC_SECURITY),
-        "resources": {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
-        "volumeMounts": [{"name": "models", "mountPath": MODEL_DIR}],
-    }]
+    return [
+        {
+            "name": "sync-weights",
+            "image": WEIGHTS_SYNC_IMAGE,
+            "command": ["aws", "s3", "sync", src, MODEL_DIR, "--only-show-errors", "--exclude", "*.pth"],
+            "env": [{"name": "AWS_REGION", "value": spec.region}, {"name": "HOME", "value": "/tmp"}],
+            "securityContext": dict(SYNC_SECURITY),
+            "resources": {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+            "volumeMounts": [{"name": "models", "mountPath": MODEL_DIR}],
+        }
+    ]
 
 
 def volumes(spec: DeploymentSpec) -> list[dict]:

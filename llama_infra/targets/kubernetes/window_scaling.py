@@ -85,9 +85,16 @@ def windows(spec: DeploymentSpec) -> list[WindowScaling]:
 
 def cron_trigger(name: str, start: Cron, end: Cron, desired_replicas: int) -> dict:
     assert start.timezone == end.timezone
-    return {"type": "cron", "name": name, "metadata": {
-        "timezone": start.timezone, "start": start.as_kubernetes(), "end": end.as_kubernetes(),
-        "desiredReplicas": str(desired_replicas)}}
+    return {
+        "type": "cron",
+        "name": name,
+        "metadata": {
+            "timezone": start.timezone,
+            "start": start.as_kubernetes(),
+            "end": end.as_kubernetes(),
+            "desiredReplicas": str(desired_replicas),
+        },
+    }
 
 
 def gate_trigger(spec: DeploymentSpec, w: WindowScaling) -> dict:
@@ -113,19 +120,26 @@ def _serving(need: list[str], running: int, floor: int, cap: int | None, wake: b
     return out if cap is None else f.smallest(out, f.num(cap))
 
 
-def _scaled_object(spec: DeploymentSpec, target: str, hi: int, triggers: list[dict], formula: str,
-                   hold_on_error: int = 0) -> dict:
+def _scaled_object(
+    spec: DeploymentSpec, target: str, hi: int, triggers: list[dict], formula: str, hold_on_error: int = 0
+) -> dict:
     """Floors are in the formula (they differ by window), so `minReplicaCount` is 0: a window can switch the
     Deployment off. `hold_on_error` > 0 (Deployments with Prometheus triggers): when Prometheus fails, KEDA keeps
     the current replicas (`fallback.behavior: currentReplicas`) instead of treating the erroring formula as inactive
     and scaling a `minReplicaCount: 0` target to zero after the cooldown (`pkg/scaling/executor/
     scale_scaledobjects.go`)."""
-    metadata = {"name": target, "namespace": namespace_of(spec),
-                "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)}}
+    metadata = {
+        "name": target,
+        "namespace": namespace_of(spec),
+        "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec)},
+    }
     fallback = None
     if hold_on_error:
-        fallback = {"failureThreshold": KedaPolicy.from_spec(spec).failure_threshold, "replicas": hold_on_error,
-                    "behavior": "currentReplicas"}
+        fallback = {
+            "failureThreshold": KedaPolicy.from_spec(spec).failure_threshold,
+            "replicas": hold_on_error,
+            "behavior": "currentReplicas",
+        }
     return keda_scaled_object(spec, metadata, 0, hi, triggers, fallback=fallback, modifiers=f.modifiers(formula))
 
 
@@ -139,8 +153,14 @@ def night_scaled_object(spec: DeploymentSpec, v: night.NightVariant) -> dict:
     serving = _serving(_need(spec), 0, c.min_replicas, None, wake) if c.max_replicas > 0 else "0"
     gate = night_gate_trigger(spec, v)
     formula = f.by_window([(gate["name"], serving)], "0")
-    return _scaled_object(spec, f"{spec.name}-{v.deployment_name}", max(1, c.max_replicas),
-                          [gate, *_demand_triggers(spec, wake)], formula, hold_on_error=max(1, c.min_replicas))
+    return _scaled_object(
+        spec,
+        f"{spec.name}-{v.deployment_name}",
+        max(1, c.max_replicas),
+        [gate, *_demand_triggers(spec, wake)],
+        formula,
+        hold_on_error=max(1, c.min_replicas),
+    )
 
 
 def burst_scaling(spec: DeploymentSpec) -> tuple[int, list[dict], dict] | None:
@@ -160,8 +180,12 @@ def burst_scaling(spec: DeploymentSpec) -> tuple[int, list[dict], dict] | None:
         else:
             cap = caps[w.schedule.name]
             floor = max(0, w.config.min_replicas - w.baseline_replicas)
-            cases.append((w.gate, _serving(need, w.baseline_replicas, floor, cap if cap < top else None,
-                                           w.config.min_replicas == 0)))
+            cases.append(
+                (
+                    w.gate,
+                    _serving(need, w.baseline_replicas, floor, cap if cap < top else None, w.config.min_replicas == 0),
+                )
+            )
     day = _serving(need, b, lo, hi if hi < top else None, spec.min_replicas == 0)
     triggers = [gate_trigger(spec, w) for w in ws] + _demand_triggers(spec, scales_to_zero(spec))
     return top, triggers, f.modifiers(f.by_window(cases, day))
@@ -188,4 +212,3 @@ def objects(spec: DeploymentSpec) -> list[dict]:
     objs = [night_scaled_object(spec, v) for v in night.variants(spec)]
     base = baseline_scaled_object(spec)
     return objs + ([base] if base else [])
-

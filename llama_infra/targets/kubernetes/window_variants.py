@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from llama_infra.spec.model import Schedule
 
 
-
 @dataclass(frozen=True)
 class NightVariant:
     schedule: Schedule
@@ -67,8 +66,9 @@ def _tp(config: Config, memory_overhead_fraction: float) -> int:
     inst = catalog.lookup(config.instance_type)
     if inst is None:
         return 1
-    return sizing.smallest_fitting_tp(config.params_b, config.precision, inst, memory_overhead_fraction) \
-        or inst.gpu_count
+    return (
+        sizing.smallest_fitting_tp(config.params_b, config.precision, inst, memory_overhead_fraction) or inst.gpu_count
+    )
 
 
 def tp_degree(spec: DeploymentSpec, v: NightVariant) -> int:
@@ -82,22 +82,29 @@ def night_spec(spec: DeploymentSpec, v: NightVariant) -> DeploymentSpec:
     weights = spec.model.weights
     if c.model_id != spec.model.id:
         weights = weights.model_copy(update={"source": f"hf://{c.model_id}", "preload": "none"})
-    model = spec.model.model_copy(update={"id": c.model_id, "params_b": c.params_b, "precision": c.precision,
-                                          "quantized_checkpoint": quantization.declared_for(
-                                              spec.model.id, spec.model.precision, spec.model.quantized_checkpoint,
-                                              c.model_id, c.precision),
-                                          "tensor_parallel_degree": tp_degree(spec, v), "weights": weights})
+    model = spec.model.model_copy(
+        update={
+            "id": c.model_id,
+            "params_b": c.params_b,
+            "precision": c.precision,
+            "quantized_checkpoint": quantization.declared_for(
+                spec.model.id, spec.model.precision, spec.model.quantized_checkpoint, c.model_id, c.precision
+            ),
+            "tensor_parallel_degree": tp_degree(spec, v),
+            "weights": weights,
+        }
+    )
     baseline = spec.capacity.baseline.model_copy(update={"instance_type": c.instance_type})
-    return spec.model_copy(update={"model": model,
-                                   "capacity": spec.capacity.model_copy(update={"baseline": baseline})})
+    return spec.model_copy(update={"model": model, "capacity": spec.capacity.model_copy(update={"baseline": baseline})})
 
 
 def deployment(spec: DeploymentSpec, v: NightVariant) -> dict:
     """Initial replicas 0: its ScaledObject owns the count. vLLM also answers to the day model's id, so clients
     need not change the `model` field overnight (responses name the model that served)."""
     nspec = night_spec(spec, v)
-    dep = workload.model_deployment(nspec, v.schedule.name, 0, [v.config.instance_type],
-                                    name=f"{spec.name}-{v.deployment_name}")
+    dep = workload.model_deployment(
+        nspec, v.schedule.name, 0, [v.config.instance_type], name=f"{spec.name}-{v.deployment_name}"
+    )
     pod = dep["spec"]["template"]["spec"]
     pod["nodeSelector"] = {labels.INSTANCE_TYPE: v.config.instance_type}
     (container,) = pod["containers"]

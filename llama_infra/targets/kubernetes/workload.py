@@ -25,8 +25,11 @@ def namespace_of(spec: DeploymentSpec) -> str:
 
 
 def _meta(spec: DeploymentSpec, name: str, extra_labels: dict | None = None) -> dict:
-    return {"name": name, "namespace": namespace_of(spec),
-            "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec), **(extra_labels or {})}}
+    return {
+        "name": name,
+        "namespace": namespace_of(spec),
+        "labels": {labels.INSTANCE_LABEL: spec.name, **labels.common(spec), **(extra_labels or {})},
+    }
 
 
 def burst_replica_bounds(spec: DeploymentSpec) -> tuple[int, int]:
@@ -36,14 +39,21 @@ def burst_replica_bounds(spec: DeploymentSpec) -> tuple[int, int]:
 
 
 def namespace(spec: DeploymentSpec) -> dict:
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": namespace_of(spec), "labels": labels.common(spec)}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": namespace_of(spec), "labels": labels.common(spec)},
+    }
 
 
 def service_account(spec: DeploymentSpec) -> dict:
     """Pods read the weights from S3 through EKS Pod Identity bound to this account (no node credentials)."""
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec, spec.name),
-            "automountServiceAccountToken": False}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _meta(spec, spec.name),
+        "automountServiceAccountToken": False,
+    }
 
 
 def _pod_template(spec: DeploymentSpec, tier: str, instance_types: list[str]) -> dict:
@@ -53,9 +63,14 @@ def _pod_template(spec: DeploymentSpec, tier: str, instance_types: list[str]) ->
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "terminationGracePeriodSeconds": server.TERMINATION_GRACE_SECONDS,
         "tolerations": [dict(labels.GPU_TOLERATION)],
-        "topologySpreadConstraints": [{
-            "maxSkew": 1, "topologyKey": labels.ZONE, "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": {labels.INSTANCE_LABEL: spec.name, labels.TIER_LABEL: tier}}}],
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": labels.ZONE,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {labels.INSTANCE_LABEL: spec.name, labels.TIER_LABEL: tier}},
+            }
+        ],
         "initContainers": server.init_containers(spec),
         "containers": [server.container(spec, instance_types)],
         "volumes": server.volumes(spec),
@@ -81,22 +96,31 @@ def _pod_template(spec: DeploymentSpec, tier: str, instance_types: list[str]) ->
 
 def _burst_affinity(spec: DeploymentSpec) -> dict:
     assert spec.eks is not None
-    required = {"nodeSelectorTerms": [{"matchExpressions": [
-        {"key": labels.CAPACITY_LABEL, "operator": "In", "values": ["burst"]}]}]}
+    required = {
+        "nodeSelectorTerms": [
+            {"matchExpressions": [{"key": labels.CAPACITY_LABEL, "operator": "In", "values": ["burst"]}]}
+        ]
+    }
     if spec.eks.karpenter:
         prefer = {"key": labels.KARPENTER_CAPACITY_TYPE, "operator": "In", "values": ["spot"]}
     else:
         prefer = {"key": labels.EKS_CAPACITY_TYPE, "operator": "In", "values": ["SPOT"]}
-    return {"requiredDuringSchedulingIgnoredDuringExecution": required,
-            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "preference": {
-                "matchExpressions": [prefer]}}]}
+    return {
+        "requiredDuringSchedulingIgnoredDuringExecution": required,
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "preference": {"matchExpressions": [prefer]}}
+        ],
+    }
 
 
 def gpu_memory_headroom(spec: DeploymentSpec, instance_types: list[str]) -> float:
     """Planned free GPU memory fraction of a replica (weights + overhead on TP GPUs), the tightest type first."""
     m = spec.model
-    fits = [sizing.fit(m.params_b, m.precision, g, spec.tp_degree, m.memory_overhead_fraction)
-            for t in instance_types if (g := catalog.lookup(t))]
+    fits = [
+        sizing.fit(m.params_b, m.precision, g, spec.tp_degree, m.memory_overhead_fraction)
+        for t in instance_types
+        if (g := catalog.lookup(t))
+    ]
     return min(f.headroom_fraction for f in fits)
 
 
@@ -109,22 +133,25 @@ def _rollout(tier: str) -> dict:
     return {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
 
-def model_deployment(spec: DeploymentSpec, tier: str, replicas: int, instance_types: list[str],
-                     name: str | None = None) -> dict:
+def model_deployment(
+    spec: DeploymentSpec, tier: str, replicas: int, instance_types: list[str], name: str | None = None
+) -> dict:
     """A model-server Deployment of `spec`'s model. `tier` baseline runs on the reserved nodes, any other tier
     (burst, fallback, a night variant) on burst capacity. Default name: `<spec.name>-<tier>`."""
     selector = {labels.INSTANCE_LABEL: spec.name, labels.TIER_LABEL: tier}
     metadata = _meta(spec, name or f"{spec.name}-{tier}", {labels.TIER_LABEL: tier})
     metadata["annotations"] = {labels.GPU_HEADROOM_ANNOTATION: f"{gpu_memory_headroom(spec, instance_types):.2f}"}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": metadata,
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": selector},
             "strategy": _rollout(tier),
-            "progressDeadlineSeconds": max(600, server.startup_failure_threshold(spec)
-                                           * server.STARTUP_PROBE_PERIOD_SECONDS + 300),
+            "progressDeadlineSeconds": max(
+                600, server.startup_failure_threshold(spec) * server.STARTUP_PROBE_PERIOD_SECONDS + 300
+            ),
             "template": _pod_template(spec, tier, instance_types),
         },
     }
@@ -145,14 +172,28 @@ def burst_deployment(spec: DeploymentSpec) -> dict | None:
 
 
 def service(spec: DeploymentSpec) -> dict:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, spec.name), "spec": {
-        "type": "ClusterIP", "selector": {labels.INSTANCE_LABEL: spec.name},
-        "ports": [{"name": "http", "port": 80, "targetPort": server.PORT_NAME, "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(spec, spec.name),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {labels.INSTANCE_LABEL: spec.name},
+            "ports": [{"name": "http", "port": 80, "targetPort": server.PORT_NAME, "protocol": "TCP"}],
+        },
+    }
 
 
 def pod_disruption_budget(spec: DeploymentSpec) -> dict:
     """One voluntary disruption at a time across both tiers; replicas still loading (not ready) may always be
     evicted, so a stuck start cannot block a node drain."""
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(spec, spec.name), "spec": {
-        "maxUnavailable": 1, "selector": {"matchLabels": {labels.INSTANCE_LABEL: spec.name}},
-        "unhealthyPodEvictionPolicy": "AlwaysAllow"}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _meta(spec, spec.name),
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": {labels.INSTANCE_LABEL: spec.name}},
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        },
+    }

@@ -59,21 +59,44 @@ INSTANCES_NAMESPACE = "/aws/sagemaker/Endpoints"
 COPIES_NAMESPACE = "/aws/sagemaker/InferenceComponents"
 
 # AWS/SageMaker, published for both kinds (under the kind's dimensions).
-INVOCATION_METRICS = frozenset({"Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "InvocationModelErrors",
-                                "ModelLatency", "OverheadLatency"})
+INVOCATION_METRICS = frozenset(
+    {
+        "Invocations",
+        "Invocation4XXErrors",
+        "Invocation5XXErrors",
+        "InvocationModelErrors",
+        "ModelLatency",
+        "OverheadLatency",
+    }
+)
 # AWS/SageMaker, one kind only.
 VARIANT_INVOCATION_METRICS = frozenset({"ConcurrentRequestsPerModel", "InvocationsPerInstance"})
-COMPONENT_INVOCATION_METRICS = frozenset({"ConcurrentRequestsPerCopy", "InvocationsPerCopy",
-                                          "NoCapacityInvocationFailures"})
+COMPONENT_INVOCATION_METRICS = frozenset(
+    {"ConcurrentRequestsPerCopy", "InvocationsPerCopy", "NoCapacityInvocationFailures"}
+)
 # /aws/sagemaker/Endpoints (EndpointName, VariantName), both kinds; the second set on inference-component endpoints.
-INSTANCE_METRICS = frozenset({"CPUUtilization", "MemoryUtilization", "DiskUtilization", "GPUUtilization",
-                              "GPUMemoryUtilization"})
-COMPONENT_INSTANCE_METRICS = frozenset({"CPUUtilizationNormalized", "GPUUtilizationNormalized",
-                                        "GPUMemoryUtilizationNormalized", "CPUReservation", "GPUReservation",
-                                        "MemoryReservation"})
+INSTANCE_METRICS = frozenset(
+    {"CPUUtilization", "MemoryUtilization", "DiskUtilization", "GPUUtilization", "GPUMemoryUtilization"}
+)
+COMPONENT_INSTANCE_METRICS = frozenset(
+    {
+        "CPUUtilizationNormalized",
+        "GPUUtilizationNormalized",
+        "GPUMemoryUtilizationNormalized",
+        "CPUReservation",
+        "GPUReservation",
+        "MemoryReservation",
+    }
+)
 # /aws/sagemaker/InferenceComponents (InferenceComponentName): per copy, 0–100 % of the copy's reservation.
-COPY_METRICS = frozenset({"CPUUtilizationNormalized", "GPUUtilizationNormalized", "GPUMemoryUtilizationNormalized",
-                          "MemoryUtilizationNormalized"})
+COPY_METRICS = frozenset(
+    {
+        "CPUUtilizationNormalized",
+        "GPUUtilizationNormalized",
+        "GPUMemoryUtilizationNormalized",
+        "MemoryUtilizationNormalized",
+    }
+)
 
 # "Valid statistics" per metric, as the page above lists them (Min/Max/Sample Count → CloudWatch's API names);
 # "Percentiles" → any `pNN` extended statistic. A metric absent here has no statistics documented.
@@ -99,7 +122,8 @@ PREALLOCATED_GPU_MEMORY = frozenset({"GPUMemoryUtilization", "GPUMemoryUtilizati
 GPU_MEMORY_NOT_A_SCALING_SIGNAL = (
     "its GPU memory metrics count memory allocated, and vLLM, LMI, TensorRT-LLM and TGI allocate ~90 % at start "
     "(vLLM's gpu_memory_utilization defaults to 0.9), so they read ~90 % idle or busy: a policy on them would scale "
-    "out to max and never scale in")
+    "out to max and never scale in"
+)
 
 
 @dataclass(frozen=True)
@@ -218,5 +242,6 @@ class EndpointMetrics:
         ic = self.on_inference_component
         if level == "instance":
             return INSTANCE_METRICS | (COMPONENT_INSTANCE_METRICS if ic else frozenset())
-        return INVOCATION_METRICS | (COMPONENT_INVOCATION_METRICS | COPY_METRICS if ic
-                                     else VARIANT_INVOCATION_METRICS | INSTANCE_METRICS)
+        return INVOCATION_METRICS | (
+            COMPONENT_INVOCATION_METRICS | COPY_METRICS if ic else VARIANT_INVOCATION_METRICS | INSTANCE_METRICS
+        )

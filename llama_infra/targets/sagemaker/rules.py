@@ -30,11 +30,15 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
         return []
     from llama_infra.targets.sagemaker.cloudwatch_metrics import GPU_MEMORY_NOT_A_SCALING_SIGNAL
 
-    return [SpecIssue(("scaling", "gpu_memory_target"),
-                      f"gpu_memory_target {spec.scaling.gpu_memory_target:g} is not rendered on SageMaker: "
-                      f"{GPU_MEMORY_NOT_A_SCALING_SIGNAL}",
-                      "remove it or set gpu_memory_target: null; SageMaker scales on queue depth "
-                      "(scaling.queue_depth_target)", "warning")]
+    return [
+        SpecIssue(
+            ("scaling", "gpu_memory_target"),
+            f"gpu_memory_target {spec.scaling.gpu_memory_target:g} is not rendered on SageMaker: "
+            f"{GPU_MEMORY_NOT_A_SCALING_SIGNAL}",
+            "remove it or set gpu_memory_target: null; SageMaker scales on queue depth (scaling.queue_depth_target)",
+            "warning",
+        )
+    ]
 
 
 def morning_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
@@ -49,6 +53,11 @@ def morning_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
     try:
         end.shifted_earlier(lead)
     except ScheduleError as e:
-        return [SpecIssue(("schedules", i, "end"), f"the day configuration must start {lead} min before the window "
-                          f"ends (its cold start), but {e.problem}", e.fix)]
+        return [
+            SpecIssue(
+                ("schedules", i, "end"),
+                f"the day configuration must start {lead} min before the window ends (its cold start), but {e.problem}",
+                e.fix,
+            )
+        ]
     return []

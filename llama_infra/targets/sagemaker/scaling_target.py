@@ -27,13 +27,11 @@ class ScalingTarget:
         for label, value in (("endpoint_name", endpoint_name), ("variant_name", variant_name)):
             if not value or "/" in value:
                 raise ValueError(f"{label} '{value}' must be a non-empty name without '/'")
-        return cls(SAGEMAKER_NAMESPACE, f"endpoint/{endpoint_name}/variant/{variant_name}",
-                   SAGEMAKER_VARIANT_INSTANCES)
+        return cls(SAGEMAKER_NAMESPACE, f"endpoint/{endpoint_name}/variant/{variant_name}", SAGEMAKER_VARIANT_INSTANCES)
 
     @classmethod
     def sagemaker_inference_component(cls, component_name: str) -> ScalingTarget:
         """Copy count of an inference component (the scale-to-zero path)."""
         if not component_name or "/" in component_name:
             raise ValueError(f"component_name '{component_name}' must be a non-empty name without '/'")
-        return cls(SAGEMAKER_NAMESPACE, f"inference-component/{component_name}",
-                   SAGEMAKER_INFERENCE_COMPONENT_COPIES)
+        return cls(SAGEMAKER_NAMESPACE, f"inference-component/{component_name}", SAGEMAKER_INFERENCE_COMPONENT_COPIES)

@@ -33,15 +33,25 @@ class SageMakerTarget:
 
         return rules.warnings(spec)
 
-    def build(self, name: str, spec: DeploymentSpec, opts: pulumi.ResourceOptions | None = None, *,
-              endpoint_name: str | None = None) -> Any:
+    def build(
+        self,
+        name: str,
+        spec: DeploymentSpec,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        endpoint_name: str | None = None,
+    ) -> Any:
         from llama_infra.targets.sagemaker.components import SageMakerLlamaEndpoint, SageMakerLlamaEndpointArgs
 
         return SageMakerLlamaEndpoint(name, SageMakerLlamaEndpointArgs(spec, endpoint_name), opts=opts)
 
     def stack_outputs(self, component: Any) -> dict[str, Any]:
-        return {"endpoint_name": component.endpoint_name, "endpoint_arn": component.endpoint_arn,
-                "scaling_target_id": component.scaling_target_id, "dashboard_url": component.dashboard_url}
+        return {
+            "endpoint_name": component.endpoint_name,
+            "endpoint_arn": component.endpoint_arn,
+            "scaling_target_id": component.scaling_target_id,
+            "dashboard_url": component.dashboard_url,
+        }
 
     def entry(self, component: Any) -> Entry:
         return Entry(component.endpoint_name, component.endpoint_arn, component.dashboard_url)
@@ -63,8 +73,11 @@ class SageMakerTarget:
 
     def timeline_facts(self, spec: DeploymentSpec) -> TimelineFacts:
         # The morning switch brings up a new fleet (UpdateEndpoint), so it starts early by the day's lead time.
-        return TimelineFacts(shows_lead_time=True, wake_capacity="instance",
-                             while_waking="requests fail with NoCapacityInvocationFailures")
+        return TimelineFacts(
+            shows_lead_time=True,
+            wake_capacity="instance",
+            while_waking="requests fail with NoCapacityInvocationFailures",
+        )
 
 
 TARGET = register(SageMakerTarget())

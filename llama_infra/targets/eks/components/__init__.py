@@ -18,11 +18,27 @@ from llama_infra.targets.eks.components.interruption_queue import (
 from llama_infra.targets.eks.components.overflow import OverflowRouter, OverflowRouterArgs
 from llama_infra.targets.eks.components.service import LlamaInferenceService, LlamaInferenceServiceArgs
 
-__all__ = ["BaselineNodeSchedule", "BaselineNodeScheduleArgs", "EksAddons", "EksAddonsArgs", "EksGpuCapacity", "EksGpuCapacityArgs", "EksLlamaDeployment",
-           "EksLlamaDeploymentArgs", "KarpenterInterruptionQueue", "KarpenterInterruptionQueueArgs",
-           "LlamaInferenceService", "LlamaInferenceServiceArgs", "MinimalEksCluster", "MinimalEksClusterArgs",
-           "OverflowRouter", "OverflowRouterArgs",
-           "QueueDepthAutoscaler", "QueueDepthAutoscalerArgs", "build_eks"]
+__all__ = [
+    "BaselineNodeSchedule",
+    "BaselineNodeScheduleArgs",
+    "EksAddons",
+    "EksAddonsArgs",
+    "EksGpuCapacity",
+    "EksGpuCapacityArgs",
+    "EksLlamaDeployment",
+    "EksLlamaDeploymentArgs",
+    "KarpenterInterruptionQueue",
+    "KarpenterInterruptionQueueArgs",
+    "LlamaInferenceService",
+    "LlamaInferenceServiceArgs",
+    "MinimalEksCluster",
+    "MinimalEksClusterArgs",
+    "OverflowRouter",
+    "OverflowRouterArgs",
+    "QueueDepthAutoscaler",
+    "QueueDepthAutoscalerArgs",
+    "build_eks",
+]
 
 
 def build_eks(name: str, spec, opts: pulumi.ResourceOptions | None = None) -> EksLlamaDeployment:

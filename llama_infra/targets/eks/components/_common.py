@@ -24,8 +24,12 @@ def child(parent: pulumi.Resource, provider: pulumi.ProviderResource | None = No
 
 
 def assume_role_policy(service: str, actions: tuple[str, ...] = ("sts:AssumeRole",)) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": list(actions)}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": list(actions)}],
+        }
+    )
 
 
 def node_role(name: str, parent: pulumi.Resource, tags: dict[str, str], region: str):
@@ -34,9 +38,16 @@ def node_role(name: str, parent: pulumi.Resource, tags: dict[str, str], region: 
 
     from llama_infra.iam import managed_policy_arn
 
-    role = aws.iam.Role(naming.logical(naming.ROLE, name), assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
-                        tags=tags, opts=child(parent))
-    attachments = [aws.iam.RolePolicyAttachment(f"{name}-{short}", role=role.name,
-                                                policy_arn=managed_policy_arn(policy_name, region), opts=child(parent))
-                   for short, policy_name in NODE_POLICIES.items()]
+    role = aws.iam.Role(
+        naming.logical(naming.ROLE, name),
+        assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+        tags=tags,
+        opts=child(parent),
+    )
+    attachments = [
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{short}", role=role.name, policy_arn=managed_policy_arn(policy_name, region), opts=child(parent)
+        )
+        for short, policy_name in NODE_POLICIES.items()
+    ]
     return role, attachments

@@ -33,10 +33,16 @@ class EksAddons(pulumi.ComponentResource):
         for addon in addons.selected(args.spec):
             c = addons.chart(addon)
             self.releases[addon] = k8s.helm.v3.Release(
-                f"{name}-{addon}", name=addon, chart=c.chart, version=c.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=c.repo), namespace=c.namespace,
-                create_namespace=True, values=addons.values(args.spec, addon),
+                f"{name}-{addon}",
+                name=addon,
+                chart=c.chart,
+                version=c.version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=c.repo),
+                namespace=c.namespace,
+                create_namespace=True,
+                values=addons.values(args.spec, addon),
                 atomic=True,  # a failed upgrade rolls back instead of leaving a half-installed metrics API
-                opts=child(self, provider=args.k8s_provider))
+                opts=child(self, provider=args.k8s_provider),
+            )
         self.installed = pulumi.Output.from_input(list(self.releases))
         self.register_outputs({"installed": self.installed})

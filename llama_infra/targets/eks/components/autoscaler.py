@@ -44,18 +44,30 @@ class QueueDepthAutoscaler(pulumi.ComponentResource):
         if obj is None:
             pass
         elif obj["kind"] == "HorizontalPodAutoscaler":
-            self.resource = k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-hpa", metadata=obj["metadata"],
-                                                                       spec=obj["spec"], opts=o)
+            self.resource = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                f"{name}-hpa", metadata=obj["metadata"], spec=obj["spec"], opts=o
+            )
         else:
-            self.resource = k8s.apiextensions.CustomResource(f"{name}-scaled-object", api_version=obj["apiVersion"],
-                                                             kind=obj["kind"], metadata=obj["metadata"],
-                                                             spec=obj["spec"], opts=o)
+            self.resource = k8s.apiextensions.CustomResource(
+                f"{name}-scaled-object",
+                api_version=obj["apiVersion"],
+                kind=obj["kind"],
+                metadata=obj["metadata"],
+                spec=obj["spec"],
+                opts=o,
+            )
         # Night variants and the day baseline on a schedule (llama_infra.targets.kubernetes.window_scaling).
         self.schedule_resources = [
-            k8s.apiextensions.CustomResource(f"{name}-{so['metadata']['name'].removeprefix(args.spec.name + '-')}",
-                                             api_version=so["apiVersion"], kind=so["kind"], metadata=so["metadata"],
-                                             spec=so["spec"], opts=o)
-            for so in night_scaling.objects(args.spec)]
+            k8s.apiextensions.CustomResource(
+                f"{name}-{so['metadata']['name'].removeprefix(args.spec.name + '-')}",
+                api_version=so["apiVersion"],
+                kind=so["kind"],
+                metadata=so["metadata"],
+                spec=so["spec"],
+                opts=o,
+            )
+            for so in night_scaling.objects(args.spec)
+        ]
         self.kind = pulumi.Output.from_input(obj["kind"] if obj else None)
         self.object_name = pulumi.Output.from_input(obj["metadata"]["name"] if obj else None)
         self.register_outputs({"kind": self.kind, "object_name": self.object_name})

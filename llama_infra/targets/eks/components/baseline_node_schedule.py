@@ -45,26 +45,41 @@ class BaselineNodeSchedule(pulumi.ComponentResource):
         if not steps:
             raise ValueError(f"spec '{spec.name}' has no node-group schedule (baseline_node_schedule.plan says why)")
         role = scheduler_role(
-            f"{name}-scheduler", account=group.arn.apply(lambda arn: arn.split(":")[4]),
+            f"{name}-scheduler",
+            account=group.arn.apply(lambda arn: arn.split(":")[4]),
             policy=group.arn.apply(lambda arn: json.dumps(node_schedule.scheduler_policy(arn))),
             description=f"EventBridge Scheduler: scale the baseline node group of {spec.name} on its schedule",
-            tags=labels.aws_tags(spec), parent=self)
+            tags=labels.aws_tags(spec),
+            parent=self,
+        )
         made = []
         for step in steps:
-            made.append(schedule(
-                f"{name}-{step.window}-{step.direction}",
-                schedule_name=naming.fit(f"{spec.name}-{step.window}-nodes-{step.direction}",
-                                         naming.SCHEDULE_NAME_MAX, keep=f"-nodes-{step.direction}"),
-                description=_describe(step),
-                cron=step.cron, target_arn=node_schedule.scheduler_target_arn(spec.region), role=role,
-                input=pulumi.Output.json_dumps(step.update_input(args.cluster_name, group.node_group_name)),
-                region=None, parent=self))
+            made.append(
+                schedule(
+                    f"{name}-{step.window}-{step.direction}",
+                    schedule_name=naming.fit(
+                        f"{spec.name}-{step.window}-nodes-{step.direction}",
+                        naming.SCHEDULE_NAME_MAX,
+                        keep=f"-nodes-{step.direction}",
+                    ),
+                    description=_describe(step),
+                    cron=step.cron,
+                    target_arn=node_schedule.scheduler_target_arn(spec.region),
+                    role=role,
+                    input=pulumi.Output.json_dumps(step.update_input(args.cluster_name, group.node_group_name)),
+                    region=None,
+                    parent=self,
+                )
+            )
         self.schedule_names = pulumi.Output.all(*(s.name for s in made))
         self.role_arn = role.role.arn
         self.register_outputs({"schedule_names": self.schedule_names, "role_arn": self.role_arn})
 
 
 def _describe(step: node_schedule.Step) -> str:
-    when = "after the window starts and the baseline pods are gone" if step.direction == "night" else \
-        "before the window ends, with the day baseline's KEDA cron"
+    when = (
+        "after the window starts and the baseline pods are gone"
+        if step.direction == "night"
+        else "before the window ends, with the day baseline's KEDA cron"
+    )
     return f"llama-infra: baseline node group to {step.nodes} nodes ({step.window}, {when})"[:512]

@@ -79,8 +79,9 @@ class EksGpuCapacity(pulumi.ComponentResource):
             group = self._node_group(f"{name}-baseline", base_plan, role, attachments, scheduled=scheduled)
             self.node_groups["baseline"] = group
             if scheduled:
-                self.node_schedule = BaselineNodeSchedule(f"{name}-baseline-schedule", BaselineNodeScheduleArgs(
-                    spec, self._cluster, group), child(self))
+                self.node_schedule = BaselineNodeSchedule(
+                    f"{name}-baseline-schedule", BaselineNodeScheduleArgs(spec, self._cluster, group), child(self)
+                )
 
         if spec.eks.karpenter and karpenter.node_pools(spec):
             self._karpenter(name)
@@ -91,22 +92,27 @@ class EksGpuCapacity(pulumi.ComponentResource):
 
         self.baseline_node_group_name = _name_of(self.node_groups.get("baseline"))
         self.burst_node_group_name = _name_of(self.node_groups.get("burst"))
-        self.baseline_node_schedule_names = (self.node_schedule.schedule_names if self.node_schedule
-                                             else pulumi.Output.from_input([]))
+        self.baseline_node_schedule_names = (
+            self.node_schedule.schedule_names if self.node_schedule else pulumi.Output.from_input([])
+        )
         self.node_pool_names = pulumi.Output.all(*[p.metadata["name"] for p in self.node_pools])
-        self.interruption_queue_name = (self.interruption_queue.queue_name if self.interruption_queue
-                                        else pulumi.Output.from_input(None))
+        self.interruption_queue_name = (
+            self.interruption_queue.queue_name if self.interruption_queue else pulumi.Output.from_input(None)
+        )
         # Karpenter's controller role must be allowed iam:PassRole on it to launch burst nodes.
-        self.karpenter_node_role_name = (self.karpenter_node_role.name if self.karpenter_node_role
-                                         else pulumi.Output.from_input(None))
-        self.register_outputs({
-            "karpenter_node_role_name": self.karpenter_node_role_name,
-            "baseline_node_group_name": self.baseline_node_group_name,
-            "baseline_node_schedule_names": self.baseline_node_schedule_names,
-            "burst_node_group_name": self.burst_node_group_name,
-            "node_pool_names": self.node_pool_names,
-            "interruption_queue_name": self.interruption_queue_name,
-        })
+        self.karpenter_node_role_name = (
+            self.karpenter_node_role.name if self.karpenter_node_role else pulumi.Output.from_input(None)
+        )
+        self.register_outputs(
+            {
+                "karpenter_node_role_name": self.karpenter_node_role_name,
+                "baseline_node_group_name": self.baseline_node_group_name,
+                "baseline_node_schedule_names": self.baseline_node_schedule_names,
+                "burst_node_group_name": self.burst_node_group_name,
+                "node_pool_names": self.node_pool_names,
+                "interruption_queue_name": self.interruption_queue_name,
+            }
+        )
 
     # --- managed node groups -------------------------------------------------------------------------------
 
@@ -114,26 +120,49 @@ class EksGpuCapacity(pulumi.ComponentResource):
         crs = None
         if plan.capacity_reservation_id:
             target = aws.ec2.LaunchTemplateCapacityReservationSpecificationCapacityReservationTargetArgs(
-                capacity_reservation_id=plan.capacity_reservation_id)
+                capacity_reservation_id=plan.capacity_reservation_id
+            )
             crs = aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs(capacity_reservation_target=target)
         return aws.ec2.LaunchTemplate(
             name,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
-            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                device_name="/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                    volume_size=plan.root_volume_gib, volume_type="gp3", encrypted="true",
-                    delete_on_termination="true"))],
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=plan.root_volume_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
             capacity_reservation_specification=crs,
-            instance_market_options=(aws.ec2.LaunchTemplateInstanceMarketOptionsArgs(market_type="capacity-block")
-                                     if plan.capacity_block else None),
+            instance_market_options=(
+                aws.ec2.LaunchTemplateInstanceMarketOptionsArgs(market_type="capacity-block")
+                if plan.capacity_block
+                else None
+            ),
             user_data=base64.b64encode(plan.user_data.encode()).decode() if plan.user_data else None,
-            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=self._tags)
-                                for kind in ("instance", "volume")],
-            update_default_version=True, tags=self._tags, opts=child(self))
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=self._tags)
+                for kind in ("instance", "volume")
+            ],
+            update_default_version=True,
+            tags=self._tags,
+            opts=child(self),
+        )
 
-    def _node_group(self, name: str, plan: NodeGroupPlan, role: aws.iam.Role,
-                    attachments: list[aws.iam.RolePolicyAttachment], scheduled: bool = False) -> aws.eks.NodeGroup:
+    def _node_group(
+        self,
+        name: str,
+        plan: NodeGroupPlan,
+        role: aws.iam.Role,
+        attachments: list[aws.iam.RolePolicyAttachment],
+        scheduled: bool = False,
+    ) -> aws.eks.NodeGroup:
         lt = self._launch_template(f"{name}-lt", plan.launch_template)
         group = aws.eks.NodeGroup(
             name,
@@ -144,18 +173,23 @@ class EksGpuCapacity(pulumi.ComponentResource):
             instance_types=plan.instance_types,
             ami_type=plan.ami_type,
             labels=plan.labels,
-            taints=[aws.eks.NodeGroupTaintArgs(key=t["key"], value=t["value"], effect=t["effect"])
-                    for t in plan.taints],
+            taints=[
+                aws.eks.NodeGroupTaintArgs(key=t["key"], value=t["value"], effect=t["effect"]) for t in plan.taints
+            ],
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=plan.min_size, max_size=plan.max_size, desired_size=plan.desired_size),
+                min_size=plan.min_size, max_size=plan.max_size, desired_size=plan.desired_size
+            ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(_version)),
             tags=plan.tags,
             # The autoscaler (and overnight schedules) own the desired size, a node-group schedule also the minimum
             # (0 at night); Pulumi must not reset them.
-            opts=child(self, depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"] + (
-                ["scalingConfig.minSize"] if scheduled else [])),
+            opts=child(
+                self,
+                depends_on=attachments,
+                ignore_changes=["scalingConfig.desiredSize"] + (["scalingConfig.minSize"] if scheduled else []),
+            ),
         )
         for key, value in plan.asg_tags.items():
             # Managed node group tags do not reach its Auto Scaling group; cluster-autoscaler reads them there.
@@ -163,7 +197,8 @@ class EksGpuCapacity(pulumi.ComponentResource):
                 f"{name}-asg-tag-{_slug(key)}",
                 autoscaling_group_name=group.resources.apply(_asg_name),
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
-                opts=child(self))
+                opts=child(self),
+            )
         return group
 
     # --- Karpenter ---------------------------------------------------------------------------------------
@@ -174,25 +209,37 @@ class EksGpuCapacity(pulumi.ComponentResource):
         role, _ = node_role(f"{name}-karpenter-node-role", self, self._tags, spec.region)
         self.karpenter_node_role = role
         # Karpenter-launched nodes join through an EC2_LINUX access entry (managed node groups get theirs from EKS).
-        access = aws.eks.AccessEntry(f"{name}-karpenter-node-access", cluster_name=self._cluster,
-                                     principal_arn=role.arn, type="EC2_LINUX", tags=self._tags, opts=child(self))
+        access = aws.eks.AccessEntry(
+            f"{name}-karpenter-node-access",
+            cluster_name=self._cluster,
+            principal_arn=role.arn,
+            type="EC2_LINUX",
+            tags=self._tags,
+            opts=child(self),
+        )
         k8s_opts = {"provider": self._args.k8s_provider}
         node_class = karpenter.ec2_node_class(spec, "PLACEHOLDER", self._args.ami_alias)
         node_class["spec"]["role"] = role.name
-        self.node_class = _custom_resource(f"{name}-node-class", node_class,
-                                           child(self, depends_on=[access], **k8s_opts))
+        self.node_class = _custom_resource(
+            f"{name}-node-class", node_class, child(self, depends_on=[access], **k8s_opts)
+        )
         for pool in karpenter.node_pools(spec):
             capacity = pool["spec"]["template"]["spec"]["requirements"][1]["values"][0]
-            self.node_pools.append(_custom_resource(f"{name}-burst-{capacity}", pool,
-                                                    child(self, depends_on=[self.node_class], **k8s_opts)))
+            self.node_pools.append(
+                _custom_resource(
+                    f"{name}-burst-{capacity}", pool, child(self, depends_on=[self.node_class], **k8s_opts)
+                )
+            )
         if spec.eks.karpenter_interruption_queue:
             self.interruption_queue = KarpenterInterruptionQueue(
-                f"{name}-interruption", KarpenterInterruptionQueueArgs(tags=self._tags), child(self))
+                f"{name}-interruption", KarpenterInterruptionQueueArgs(tags=self._tags), child(self)
+            )
 
 
 def _custom_resource(name: str, obj: dict, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
-    return k8s.apiextensions.CustomResource(name, api_version=obj["apiVersion"], kind=obj["kind"],
-                                            metadata=obj["metadata"], spec=obj["spec"], opts=opts)
+    return k8s.apiextensions.CustomResource(
+        name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"], spec=obj["spec"], opts=opts
+    )
 
 
 def _name_of(group: aws.eks.NodeGroup | None) -> pulumi.Output[str | None]:

@@ -21,15 +21,32 @@ CLUSTER_ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")
 
 def kubeconfig(cluster_name: str, endpoint: str | None, ca_data: str | None, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token` (no long-lived credentials)."""
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": cluster_name,
-        "clusters": [{"name": cluster_name, "cluster": {"server": endpoint or "",
-                                                        "certificate-authority-data": ca_data or ""}}],
-        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
-        "users": [{"name": cluster_name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region]}}}],
-    })
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": cluster_name,
+            "clusters": [
+                {
+                    "name": cluster_name,
+                    "cluster": {"server": endpoint or "", "certificate-authority-data": ca_data or ""},
+                }
+            ],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "users": [
+                {
+                    "name": cluster_name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
+                        }
+                    },
+                }
+            ],
+        }
+    )
 
 
 @dataclass
@@ -51,23 +68,41 @@ class MinimalEksCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MinimalEksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{COMPONENT_PREFIX}MinimalEksCluster", name, None, opts)
-        role = aws.iam.Role(naming.logical(naming.ROLE, f"{name}-role"),
-                            assume_role_policy=assume_role_policy("eks.amazonaws.com"), tags=args.tags, opts=child(self))
-        policy = aws.iam.RolePolicyAttachment(f"{name}-role-policy", role=role.name,
-                                              policy_arn=managed_policy_arn("AmazonEKSClusterPolicy", args.region),
-                                              opts=child(self))
+        role = aws.iam.Role(
+            naming.logical(naming.ROLE, f"{name}-role"),
+            assume_role_policy=assume_role_policy("eks.amazonaws.com"),
+            tags=args.tags,
+            opts=child(self),
+        )
+        policy = aws.iam.RolePolicyAttachment(
+            f"{name}-role-policy",
+            role=role.name,
+            policy_arn=managed_policy_arn("AmazonEKSClusterPolicy", args.region),
+            opts=child(self),
+        )
         self.cluster = aws.eks.Cluster(
-            f"{name}-cluster", name=args.cluster_name, version=args.kubernetes_version, role_arn=role.arn,
+            f"{name}-cluster",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=args.subnet_ids, endpoint_private_access=True),
-            access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API",
-                                                          bootstrap_cluster_creator_admin_permissions=True),
-            tags=args.tags, opts=child(self, depends_on=[policy]))
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
+            ),
+            tags=args.tags,
+            opts=child(self, depends_on=[policy]),
+        )
         for addon in CLUSTER_ADDONS:
             aws.eks.Addon(f"{name}-{addon}", cluster_name=self.cluster.name, addon_name=addon, opts=child(self))
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         config = pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority).apply(
-            lambda a: kubeconfig(a[0], a[1], (a[2] or {}).get("data") if isinstance(a[2], dict) else
-                                 getattr(a[2], "data", None), args.region))
+            lambda a: kubeconfig(
+                a[0],
+                a[1],
+                (a[2] or {}).get("data") if isinstance(a[2], dict) else getattr(a[2], "data", None),
+                args.region,
+            )
+        )
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=config, opts=child(self))
         self.register_outputs({"cluster_name": self.cluster_name, "endpoint": self.endpoint})

@@ -56,21 +56,30 @@ class EksLlamaDeployment(pulumi.ComponentResource):
         deps: list[pulumi.Resource] = []
         if args.create_namespace:
             ns = workload.namespace(spec)
-            deps.append(k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns["metadata"],
-                                              opts=child(self, provider=provider)))
+            deps.append(
+                k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns["metadata"], opts=child(self, provider=provider))
+            )
         self.addons = EksAddons(f"{name}-addons", EksAddonsArgs(spec, provider), child(self))
-        self.capacity = EksGpuCapacity(f"{name}-capacity", EksGpuCapacityArgs(
-            spec, provider, subnet_ids=subnets, cluster_name=cluster_name), child(self))
-        self.service = LlamaInferenceService(f"{name}-service", LlamaInferenceServiceArgs(
-            spec, provider, cluster_name=cluster_name, depends_on=deps), child(self))
+        self.capacity = EksGpuCapacity(
+            f"{name}-capacity",
+            EksGpuCapacityArgs(spec, provider, subnet_ids=subnets, cluster_name=cluster_name),
+            child(self),
+        )
+        self.service = LlamaInferenceService(
+            f"{name}-service",
+            LlamaInferenceServiceArgs(spec, provider, cluster_name=cluster_name, depends_on=deps),
+            child(self),
+        )
         scaler_deps: list[pulumi.Resource] = [*deps, *self.service.deployments.values()]
         scaler_deps += [r for a, r in self.addons.releases.items() if a in ("keda", "prometheus-adapter")]
-        self.autoscaler = QueueDepthAutoscaler(f"{name}-autoscaler", QueueDepthAutoscalerArgs(
-            spec, provider, depends_on=scaler_deps), child(self))
+        self.autoscaler = QueueDepthAutoscaler(
+            f"{name}-autoscaler", QueueDepthAutoscalerArgs(spec, provider, depends_on=scaler_deps), child(self)
+        )
         self.overflow: OverflowRouter | None = None
         if router.needed(spec):
-            self.overflow = OverflowRouter(f"{name}-overflow", OverflowRouterArgs(spec, provider, depends_on=deps),
-                                           child(self))
+            self.overflow = OverflowRouter(
+                f"{name}-overflow", OverflowRouterArgs(spec, provider, depends_on=deps), child(self)
+            )
 
         self.cluster_name = pulumi.Output.from_input(cluster_name)
         self.namespace = pulumi.Output.from_input(spec.eks.namespace)
@@ -79,11 +88,17 @@ class EksLlamaDeployment(pulumi.ComponentResource):
         self.node_pool_names = self.capacity.node_pool_names
         self.interruption_queue_name = self.capacity.interruption_queue_name
         self.karpenter_node_role_name = self.capacity.karpenter_node_role_name
-        self.register_outputs({"cluster_name": self.cluster_name, "namespace": self.namespace,
-                               "service_name": self.service_name, "entry_service_name": self.entry_service_name,
-                               "node_pool_names": self.node_pool_names,
-                               "interruption_queue_name": self.interruption_queue_name,
-                               "karpenter_node_role_name": self.karpenter_node_role_name})
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "namespace": self.namespace,
+                "service_name": self.service_name,
+                "entry_service_name": self.entry_service_name,
+                "node_pool_names": self.node_pool_names,
+                "interruption_queue_name": self.interruption_queue_name,
+                "karpenter_node_role_name": self.karpenter_node_role_name,
+            }
+        )
 
     def _cluster_access(self, name: str, args: EksLlamaDeploymentArgs):
         spec = args.spec
@@ -91,17 +106,29 @@ class EksLlamaDeployment(pulumi.ComponentResource):
         if args.create_cluster:
             if args.subnet_ids is None:
                 raise ValueError("create_cluster needs subnet_ids: the private subnets of the cluster and its nodes")
-            cluster = MinimalEksCluster(f"{name}-cluster", MinimalEksClusterArgs(
-                spec.eks.cluster_name, spec.eks.kubernetes_version, args.subnet_ids, spec.region, spec.tags),
-                child(self))
+            cluster = MinimalEksCluster(
+                f"{name}-cluster",
+                MinimalEksClusterArgs(
+                    spec.eks.cluster_name, spec.eks.kubernetes_version, args.subnet_ids, spec.region, spec.tags
+                ),
+                child(self),
+            )
             return args.k8s_provider or cluster.provider, cluster.cluster_name, args.subnet_ids
         existing = aws.eks.get_cluster_output(name=spec.eks.cluster_name, opts=pulumi.InvokeOptions(parent=self))
         provider = args.k8s_provider
         if provider is None:
-            config = existing.apply(lambda c: kubeconfig(
-                spec.eks.cluster_name, c.endpoint,
-                c.certificate_authorities[0].data if c.certificate_authorities else None, spec.region))
+            config = existing.apply(
+                lambda c: kubeconfig(
+                    spec.eks.cluster_name,
+                    c.endpoint,
+                    c.certificate_authorities[0].data if c.certificate_authorities else None,
+                    spec.region,
+                )
+            )
             provider = k8s.Provider(f"{name}-k8s", kubeconfig=config, opts=child(self))
-        subnets = args.subnet_ids if args.subnet_ids is not None else existing.apply(
-            lambda c: list(c.vpc_config.subnet_ids) if c.vpc_config else [])
+        subnets = (
+            args.subnet_ids
+            if args.subnet_ids is not None
+            else existing.apply(lambda c: list(c.vpc_config.subnet_ids) if c.vpc_config else [])
+        )
         return provider, spec.eks.cluster_name, subnets

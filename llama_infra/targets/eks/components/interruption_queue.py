@@ -42,22 +42,55 @@ class KarpenterInterruptionQueue(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KarpenterInterruptionQueueArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{COMPONENT_PREFIX}KarpenterInterruptionQueue", name, None, opts)
-        queue = aws.sqs.Queue(naming.logical(naming.SQS_QUEUE, f"{name}-queue"), message_retention_seconds=MESSAGE_RETENTION_SECONDS,
-                              sqs_managed_sse_enabled=True, tags=args.tags, opts=child(self))
-        aws.sqs.QueuePolicy(f"{name}-queue-policy", queue_url=queue.id, policy=queue.arn.apply(lambda arn: json.dumps({
-            "Version": "2012-10-17", "Statement": [
-                {"Sid": "EventBridgeSends", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn,
-                 "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]}},
-                {"Sid": "DenyHTTP", "Effect": "Deny", "Action": "sqs:*", "Resource": arn, "Principal": "*",
-                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})), opts=child(self))
+        queue = aws.sqs.Queue(
+            naming.logical(naming.SQS_QUEUE, f"{name}-queue"),
+            message_retention_seconds=MESSAGE_RETENTION_SECONDS,
+            sqs_managed_sse_enabled=True,
+            tags=args.tags,
+            opts=child(self),
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-queue-policy",
+            queue_url=queue.id,
+            policy=queue.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "EventBridgeSends",
+                                "Effect": "Allow",
+                                "Action": "sqs:SendMessage",
+                                "Resource": arn,
+                                "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
+                            },
+                            {
+                                "Sid": "DenyHTTP",
+                                "Effect": "Deny",
+                                "Action": "sqs:*",
+                                "Resource": arn,
+                                "Principal": "*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            },
+                        ],
+                    }
+                )
+            ),
+            opts=child(self),
+        )
         self.rules = []
         for kind, pattern in EVENT_PATTERNS.items():
-            rule = aws.cloudwatch.EventRule(naming.logical(naming.EVENT_RULE, f"{name}-{kind}"), event_pattern=json.dumps(pattern), tags=args.tags,
-                                            opts=child(self))
+            rule = aws.cloudwatch.EventRule(
+                naming.logical(naming.EVENT_RULE, f"{name}-{kind}"),
+                event_pattern=json.dumps(pattern),
+                tags=args.tags,
+                opts=child(self),
+            )
             # An explicit target id: autonamed, it is `<logical name>-<7 hex>`, which passes EventBridge's 64-character
             # limit on `Targets[].Id` only for very short component names. Ids are unique per rule: one each here.
-            aws.cloudwatch.EventTarget(f"{name}-{kind}-target", rule=rule.name, arn=queue.arn,
-                                       target_id=f"karpenter-{kind}", opts=child(self))
+            aws.cloudwatch.EventTarget(
+                f"{name}-{kind}-target", rule=rule.name, arn=queue.arn, target_id=f"karpenter-{kind}", opts=child(self)
+            )
             self.rules.append(rule)
         self.queue_name = queue.name
         self.queue_arn = queue.arn

@@ -17,14 +17,17 @@ from llama_infra.targets.kubernetes import fallback, router
 
 _KINDS = {
     "ServiceAccount": lambda n, o, opts: k8s.core.v1.ServiceAccount(
-        n, metadata=o["metadata"], automount_service_account_token=o.get("automountServiceAccountToken"), opts=opts),
+        n, metadata=o["metadata"], automount_service_account_token=o.get("automountServiceAccountToken"), opts=opts
+    ),
     "Deployment": lambda n, o, opts: k8s.apps.v1.Deployment(n, metadata=o["metadata"], spec=o["spec"], opts=opts),
     "Service": lambda n, o, opts: k8s.core.v1.Service(n, metadata=o["metadata"], spec=o["spec"], opts=opts),
     "ConfigMap": lambda n, o, opts: k8s.core.v1.ConfigMap(n, metadata=o["metadata"], data=o["data"], opts=opts),
     "PodDisruptionBudget": lambda n, o, opts: k8s.policy.v1.PodDisruptionBudget(
-        n, metadata=o["metadata"], spec=o["spec"], opts=opts),
+        n, metadata=o["metadata"], spec=o["spec"], opts=opts
+    ),
     "NetworkPolicy": lambda n, o, opts: k8s.networking.v1.NetworkPolicy(
-        n, metadata=o["metadata"], spec=o["spec"], opts=opts),
+        n, metadata=o["metadata"], spec=o["spec"], opts=opts
+    ),
 }
 
 
@@ -63,6 +66,8 @@ class OverflowRouter(pulumi.ComponentResource):
             self.resources[suffix] = _KINDS[obj["kind"]](f"{name}-{suffix}", obj, o)
         self.entry_service_name = pulumi.Output.from_input(router.name_of(spec))
         self.fallback_service_name = pulumi.Output.from_input(
-            fallback.name_of(spec) if spec.fallback is not None else None)
-        self.register_outputs({"entry_service_name": self.entry_service_name,
-                               "fallback_service_name": self.fallback_service_name})
+            fallback.name_of(spec) if spec.fallback is not None else None
+        )
+        self.register_outputs(
+            {"entry_service_name": self.entry_service_name, "fallback_service_name": self.fallback_service_name}
+        )

@@ -54,9 +54,12 @@ class LlamaInferenceService(pulumi.ComponentResource):
         tags = labels.aws_tags(spec)
 
         sa_obj = workload.service_account(spec)
-        sa = k8s.core.v1.ServiceAccount(f"{name}-service-account", metadata=sa_obj["metadata"],
-                                        automount_service_account_token=False,
-                                        opts=child(self, depends_on=after, **k8s_opts))
+        sa = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata=sa_obj["metadata"],
+            automount_service_account_token=False,
+            opts=child(self, depends_on=after, **k8s_opts),
+        )
         self.weights_role = self._weights_access(name, spec, args, tags)
 
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
@@ -65,63 +68,123 @@ class LlamaInferenceService(pulumi.ComponentResource):
             # When a window shrinks the baseline, its ScaledObject (llama_infra.targets.kubernetes.window_scaling) owns the count.
             owned = ["spec.replicas"] if night_scaling.baseline_follows_schedule(spec) else None
             self.deployments["baseline"] = k8s.apps.v1.Deployment(
-                f"{name}-baseline", metadata=base["metadata"], spec=base["spec"],
-                opts=child(self, depends_on=[sa, *after], ignore_changes=owned, **k8s_opts))
+                f"{name}-baseline",
+                metadata=base["metadata"],
+                spec=base["spec"],
+                opts=child(self, depends_on=[sa, *after], ignore_changes=owned, **k8s_opts),
+            )
         for v, dep in zip(night.variants(spec), night.deployments(spec), strict=True):
             self.deployments[v.deployment_name] = k8s.apps.v1.Deployment(
-                f"{name}-{v.deployment_name}", metadata=dep["metadata"], spec=dep["spec"],
-                opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts))
+                f"{name}-{v.deployment_name}",
+                metadata=dep["metadata"],
+                spec=dep["spec"],
+                opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts),
+            )
         burst = workload.burst_deployment(spec)
         if burst:
             self.deployments["burst"] = k8s.apps.v1.Deployment(
-                f"{name}-burst", metadata=burst["metadata"], spec=burst["spec"],
+                f"{name}-burst",
+                metadata=burst["metadata"],
+                spec=burst["spec"],
                 # The HPA / KEDA owns the burst replica count after creation.
-                opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts))
+                opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts),
+            )
         svc = workload.service(spec)
-        self.service = k8s.core.v1.Service(f"{name}-service", metadata=svc["metadata"], spec=svc["spec"],
-                                           opts=child(self, depends_on=after, **k8s_opts))
+        self.service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=svc["metadata"],
+            spec=svc["spec"],
+            opts=child(self, depends_on=after, **k8s_opts),
+        )
         pdb = workload.pod_disruption_budget(spec)
-        self.pdb = k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"],
-                                                     opts=child(self, depends_on=after, **k8s_opts))
+        self.pdb = k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"], opts=child(self, depends_on=after, **k8s_opts)
+        )
         # How Prometheus finds the pods: PodMonitors, or the scrape-config Secret (llama_infra.targets.kubernetes.monitoring).
         self.monitoring: list[pulumi.CustomResource] = []
         for obj in monitoring.objects(spec):
             if obj["kind"] == "Secret":
-                self.monitoring.append(k8s.core.v1.Secret(
-                    f"{name}-scrape-configs", metadata=obj["metadata"], type=obj["type"],
-                    string_data=obj["stringData"], opts=child(self, depends_on=after, **k8s_opts)))
+                self.monitoring.append(
+                    k8s.core.v1.Secret(
+                        f"{name}-scrape-configs",
+                        metadata=obj["metadata"],
+                        type=obj["type"],
+                        string_data=obj["stringData"],
+                        opts=child(self, depends_on=after, **k8s_opts),
+                    )
+                )
             else:
                 role = obj["metadata"]["name"].removeprefix(spec.name).strip("-") or "server"
-                self.monitoring.append(k8s.apiextensions.CustomResource(
-                    f"{name}-{role}-pod-monitor", api_version=obj["apiVersion"], kind=obj["kind"],
-                    metadata=obj["metadata"], spec=obj["spec"], opts=child(self, depends_on=after, **k8s_opts)))
+                self.monitoring.append(
+                    k8s.apiextensions.CustomResource(
+                        f"{name}-{role}-pod-monitor",
+                        api_version=obj["apiVersion"],
+                        kind=obj["kind"],
+                        metadata=obj["metadata"],
+                        spec=obj["spec"],
+                        opts=child(self, depends_on=after, **k8s_opts),
+                    )
+                )
 
         self.service_name = self.service.metadata["name"]
         self.baseline_deployment_name = _name(self.deployments.get("baseline"))
         self.burst_deployment_name = _name(self.deployments.get("burst"))
         self.weights_role_arn = self.weights_role.arn if self.weights_role else pulumi.Output.from_input(None)
-        self.register_outputs({"service_name": self.service_name,
-                               "baseline_deployment_name": self.baseline_deployment_name,
-                               "burst_deployment_name": self.burst_deployment_name,
-                               "weights_role_arn": self.weights_role_arn})
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "baseline_deployment_name": self.baseline_deployment_name,
+                "burst_deployment_name": self.burst_deployment_name,
+                "weights_role_arn": self.weights_role_arn,
+            }
+        )
 
-    def _weights_access(self, name: str, spec: DeploymentSpec, args: LlamaInferenceServiceArgs,
-                        tags: dict[str, str]) -> aws.iam.Role | None:
+    def _weights_access(
+        self, name: str, spec: DeploymentSpec, args: LlamaInferenceServiceArgs, tags: dict[str, str]
+    ) -> aws.iam.Role | None:
         src = spec.model.weights.source
         if not src.startswith("s3://"):
             return None
         assert spec.eks is not None
         bucket, _, prefix = src.removeprefix("s3://").partition("/")
-        role = aws.iam.Role(naming.logical(naming.ROLE, f"{name}-weights-role"), tags=tags, opts=child(self), assume_role_policy=assume_role_policy(
-            "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")))
-        aws.iam.RolePolicy(f"{name}-weights-read", role=role.id, opts=child(self), policy=json.dumps({
-            "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [s3_arn(bucket, f"{prefix}*", spec.region)]},
-                {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [s3_arn(bucket, None, spec.region)],
-                 "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}}]}))
-        aws.eks.PodIdentityAssociation(f"{name}-weights-identity", cluster_name=args.cluster_name or
-                                       spec.eks.cluster_name, namespace=spec.eks.namespace,
-                                       service_account=spec.name, role_arn=role.arn, tags=tags, opts=child(self))
+        role = aws.iam.Role(
+            naming.logical(naming.ROLE, f"{name}-weights-role"),
+            tags=tags,
+            opts=child(self),
+            assume_role_policy=assume_role_policy("pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-weights-read",
+            role=role.id,
+            opts=child(self),
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject"],
+                            "Resource": [s3_arn(bucket, f"{prefix}*", spec.region)],
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:ListBucket"],
+                            "Resource": [s3_arn(bucket, None, spec.region)],
+                            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+                        },
+                    ],
+                }
+            ),
+        )
+        aws.eks.PodIdentityAssociation(
+            f"{name}-weights-identity",
+            cluster_name=args.cluster_name or spec.eks.cluster_name,
+            namespace=spec.eks.namespace,
+            service_account=spec.name,
+            role_arn=role.arn,
+            tags=tags,
+            opts=child(self),
+        )
         return role
 
 

@@ -10,5 +10,11 @@ from llama_infra.targets.sagemaker.components.args import SageMakerLlamaEndpoint
 from llama_infra.targets.sagemaker.components.endpoint import TYPE_TOKEN, EndpointContext, SageMakerLlamaEndpoint
 from llama_infra.targets.sagemaker.components.serving_config import ServingConfig, serving_config
 
-__all__ = ["TYPE_TOKEN", "EndpointContext", "SageMakerLlamaEndpoint", "SageMakerLlamaEndpointArgs",
-           "ServingConfig", "serving_config"]
+__all__ = [
+    "TYPE_TOKEN",
+    "EndpointContext",
+    "SageMakerLlamaEndpoint",
+    "SageMakerLlamaEndpointArgs",
+    "ServingConfig",
+    "serving_config",
+]

@@ -45,29 +45,52 @@ def alarm_specs(spec: DeploymentSpec, metrics: EndpointMetrics) -> list[AlarmSpe
     """The endpoint's alarms; refuses one whose statistic AWS does not document for its metric."""
     unit = "copy" if metrics.on_inference_component else "model"
     specs = [
-        AlarmSpec("p99-latency", "ModelLatency", spec.slo.ttft_p99_ms * 1000, 60, 3,
-                  f"P99 ModelLatency above the {spec.slo.ttft_p99_ms:g} ms SLO for 3 minutes (metric in µs)",
-                  extended_statistic="p99", guards_deployment=True),
-        AlarmSpec("5xx-errors", "Invocation5XXErrors", ERRORS_5XX_PER_MINUTE, 60, 2,
-                  f"{ERRORS_5XX_PER_MINUTE} or more 5xx responses a minute for 2 minutes", statistic="Sum",
-                  guards_deployment=True),
-        AlarmSpec("queue-depth", metrics.queue_metric_name, spec.scaling.queue_depth_target * QUEUE_ALARM_FACTOR,
-                  60, 5, f"concurrent requests per {unit} ({metrics.queue_statistic} a minute) above "
-                  f"{QUEUE_ALARM_FACTOR}× the scaling target ({spec.scaling.queue_depth_target:g}) for 5 minutes: "
-                  "at max replicas or scaling too slowly",
-                  statistic=metrics.queue_statistic),
+        AlarmSpec(
+            "p99-latency",
+            "ModelLatency",
+            spec.slo.ttft_p99_ms * 1000,
+            60,
+            3,
+            f"P99 ModelLatency above the {spec.slo.ttft_p99_ms:g} ms SLO for 3 minutes (metric in µs)",
+            extended_statistic="p99",
+            guards_deployment=True,
+        ),
+        AlarmSpec(
+            "5xx-errors",
+            "Invocation5XXErrors",
+            ERRORS_5XX_PER_MINUTE,
+            60,
+            2,
+            f"{ERRORS_5XX_PER_MINUTE} or more 5xx responses a minute for 2 minutes",
+            statistic="Sum",
+            guards_deployment=True,
+        ),
+        AlarmSpec(
+            "queue-depth",
+            metrics.queue_metric_name,
+            spec.scaling.queue_depth_target * QUEUE_ALARM_FACTOR,
+            60,
+            5,
+            f"concurrent requests per {unit} ({metrics.queue_statistic} a minute) above "
+            f"{QUEUE_ALARM_FACTOR}× the scaling target ({spec.scaling.queue_depth_target:g}) for 5 minutes: "
+            "at max replicas or scaling too slowly",
+            statistic=metrics.queue_statistic,
+        ),
     ]
     for a in specs:
         stat = a.statistic or a.extended_statistic or ""
         metric = metrics.metric(a.metric_name)
         if not metric.accepts(stat):
-            raise ValueError(f"alarm '{a.role}': AWS documents no '{stat}' statistic for {a.metric_name} "
-                             f"(valid: {', '.join(sorted(metric.valid_statistics or ()))})")
+            raise ValueError(
+                f"alarm '{a.role}': AWS documents no '{stat}' statistic for {a.metric_name} "
+                f"(valid: {', '.join(sorted(metric.valid_statistics or ()))})"
+            )
     return specs
 
 
-def endpoint_alarms(name: str, spec: DeploymentSpec, metrics: EndpointMetrics, *,
-                    parent: pulumi.Resource) -> dict[str, aws.cloudwatch.MetricAlarm]:
+def endpoint_alarms(
+    name: str, spec: DeploymentSpec, metrics: EndpointMetrics, *, parent: pulumi.Resource
+) -> dict[str, aws.cloudwatch.MetricAlarm]:
     """One MetricAlarm per `AlarmSpec`, named `<endpoint>-<role>` so the endpoint can reference them before it
     exists (its deployment config names the alarms that roll a deployment back)."""
     import pulumi

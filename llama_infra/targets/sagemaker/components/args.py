@@ -25,12 +25,14 @@ class SageMakerLlamaEndpointArgs:
 
     def __post_init__(self) -> None:
         if self.spec.target != "sagemaker":
-            raise ValueError(f"spec '{self.spec.name}' targets {self.spec.target}; SageMakerLlamaEndpoint "
-                             "needs target: sagemaker")
+            raise ValueError(
+                f"spec '{self.spec.name}' targets {self.spec.target}; SageMakerLlamaEndpoint needs target: sagemaker"
+            )
 
     @classmethod
-    def from_yaml(cls, text: str, source: str = "<spec>",
-                  endpoint_name: str | None = None) -> SageMakerLlamaEndpointArgs:
+    def from_yaml(
+        cls, text: str, source: str = "<spec>", endpoint_name: str | None = None
+    ) -> SageMakerLlamaEndpointArgs:
         from llama_infra.spec import parse_spec
 
         return cls(parse_spec(text, source), endpoint_name)

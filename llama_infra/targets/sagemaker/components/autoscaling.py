@@ -81,8 +81,10 @@ def floor_actions(spec: DeploymentSpec) -> list[FloorAction]:
     if floor is None:
         return []
     own_min = TargetTrackingPolicy.from_spec(spec).min_capacity
-    return [*(FloorAction(f"floor-{s.label}", s.start, max(s.min_replicas, own_min)) for s in floor.steps),
-            FloorAction("floor-weekend", floor.weekend_reset, own_min)]
+    return [
+        *(FloorAction(f"floor-{s.label}", s.start, max(s.min_replicas, own_min)) for s in floor.steps),
+        FloorAction("floor-weekend", floor.weekend_reset, own_min),
+    ]
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,9 @@ class ScalingResources:
     floor_actions: list[aws.appautoscaling.ScheduledAction]
 
 
-def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, parent: pulumi.Resource,
-                        endpoint: pulumi.Resource) -> ScalingResources:
+def variant_autoscaling(
+    name: str, spec: DeploymentSpec, endpoint_name: str, *, parent: pulumi.Resource, endpoint: pulumi.Resource
+) -> ScalingResources:
     import pulumi
     import pulumi_aws as aws
 
@@ -133,16 +136,19 @@ def variant_autoscaling(name: str, spec: DeploymentSpec, endpoint_name: str, *, 
         region=spec.region,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    actions = [aas.ScheduledAction(
-        f"{name}-{a.role}",
-        name=f"{endpoint_name}-{a.role}",
-        service_namespace=target.service_namespace,
-        resource_id=target.resource_id,
-        scalable_dimension=target.scalable_dimension,
-        schedule=a.schedule.as_aws(),
-        timezone=a.schedule.timezone,
-        scalable_target_action=aas.ScheduledActionScalableTargetActionArgs(min_capacity=a.min_capacity),
-        region=spec.region,
-        opts=pulumi.ResourceOptions(parent=parent),
-    ) for a in floor]
+    actions = [
+        aas.ScheduledAction(
+            f"{name}-{a.role}",
+            name=f"{endpoint_name}-{a.role}",
+            service_namespace=target.service_namespace,
+            resource_id=target.resource_id,
+            scalable_dimension=target.scalable_dimension,
+            schedule=a.schedule.as_aws(),
+            timezone=a.schedule.timezone,
+            scalable_target_action=aas.ScheduledActionScalableTargetActionArgs(min_capacity=a.min_capacity),
+            region=spec.region,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for a in floor
+    ]
     return ScalingResources(s, target, queue, actions)

@@ -34,8 +34,15 @@ def model_location(weights_source: str) -> str:
     return SAGEMAKER_MODEL_DIR
 
 
-def container_env(framework: str, *, weights_source: str, tp_degree: int, precision: str,
-                  max_model_len: int, quantized_checkpoint: bool | None = None) -> dict[str, str]:
+def container_env(
+    framework: str,
+    *,
+    weights_source: str,
+    tp_degree: int,
+    precision: str,
+    max_model_len: int,
+    quantized_checkpoint: bool | None = None,
+) -> dict[str, str]:
     """Environment variables for the serving container (all values strings, as SageMaker requires).
     `quantized_checkpoint`: the day model's `model.quantized_checkpoint`; None infers it from the precision."""
     location = model_location(weights_source)

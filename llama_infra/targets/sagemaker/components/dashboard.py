@@ -27,8 +27,14 @@ def dashboard_url(region: str, dashboard_name: str) -> str:
 
 def dashboard_body(region: str, metrics: EndpointMetrics, queue_target: float) -> dict:
     def widget(title: str, rows: list, x: int, y: int, annotations: dict | None = None) -> dict:
-        props = {"title": title, "region": region, "view": "timeSeries", "stacked": False, "period": 60,
-                 "metrics": rows}
+        props = {
+            "title": title,
+            "region": region,
+            "view": "timeSeries",
+            "stacked": False,
+            "period": 60,
+            "metrics": rows,
+        }
         if annotations:
             props["annotations"] = annotations
         return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": props}
@@ -46,32 +52,52 @@ def dashboard_body(region: str, metrics: EndpointMetrics, queue_target: float) -
     widgets = [
         widget("Invocations and errors", traffic, 0, 0),
         widget("Model latency (µs)", [row("ModelLatency", p) for p in ("p50", "p95", "p99")], 12, 0),
-        widget(f"Concurrent requests per {'copy' if ic else 'model'} (scaling signal)",
-               [row(metrics.queue_metric_name, metrics.queue_statistic)], 0, 6,
-               {"horizontal": [{"label": "target", "value": queue_target}]}),
+        widget(
+            f"Concurrent requests per {'copy' if ic else 'model'} (scaling signal)",
+            [row(metrics.queue_metric_name, metrics.queue_statistic)],
+            0,
+            6,
+            {"horizontal": [{"label": "target", "value": queue_target}]},
+        ),
     ]
     if not ic:
         widgets += [
             widget("CPU and memory utilisation (%)", [row("CPUUtilization"), row("MemoryUtilization")], 12, 6),
-            widget("GPU and GPU memory utilisation (% × GPUs)", [row("GPUUtilization"), row("GPUMemoryUtilization")],
-                   0, 12),
+            widget(
+                "GPU and GPU memory utilisation (% × GPUs)", [row("GPUUtilization"), row("GPUMemoryUtilization")], 0, 12
+            ),
         ]
     else:
         instance = metrics.instance_metric
         widgets += [
-            widget("CPU and memory utilisation per copy (%)",
-                   [row("CPUUtilizationNormalized"), row("MemoryUtilizationNormalized")], 12, 6),
-            widget("GPU and GPU memory utilisation per copy (%)",
-                   [row("GPUUtilizationNormalized"), row("GPUMemoryUtilizationNormalized")], 0, 12),
-            widget("Instances: GPUs reserved and used (%)",
-                   [instance(n).dashboard_row() for n in ("GPUReservation", "GPUUtilizationNormalized",
-                                                          "GPUMemoryUtilizationNormalized")], 12, 12),
+            widget(
+                "CPU and memory utilisation per copy (%)",
+                [row("CPUUtilizationNormalized"), row("MemoryUtilizationNormalized")],
+                12,
+                6,
+            ),
+            widget(
+                "GPU and GPU memory utilisation per copy (%)",
+                [row("GPUUtilizationNormalized"), row("GPUMemoryUtilizationNormalized")],
+                0,
+                12,
+            ),
+            widget(
+                "Instances: GPUs reserved and used (%)",
+                [
+                    instance(n).dashboard_row()
+                    for n in ("GPUReservation", "GPUUtilizationNormalized", "GPUMemoryUtilizationNormalized")
+                ],
+                12,
+                12,
+            ),
         ]
     return {"widgets": widgets}
 
 
-def endpoint_dashboard(name: str, spec: DeploymentSpec, metrics: EndpointMetrics, *,
-                       parent: pulumi.Resource) -> aws.cloudwatch.Dashboard:
+def endpoint_dashboard(
+    name: str, spec: DeploymentSpec, metrics: EndpointMetrics, *, parent: pulumi.Resource
+) -> aws.cloudwatch.Dashboard:
     import pulumi
     import pulumi_aws as aws
 

@@ -95,10 +95,15 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             self._build_scale_to_zero()
         else:
             self._build_workflow()
-        self.register_outputs({"function_arn": self.function_arn, "alarm_name": self.alarm_name,
-                               "night_endpoint_config_names": self.night_endpoint_config_names,
-                               "schedule_names": self.schedule_names,
-                               "inference_component_name": self.inference_component_name})
+        self.register_outputs(
+            {
+                "function_arn": self.function_arn,
+                "alarm_name": self.alarm_name,
+                "night_endpoint_config_names": self.night_endpoint_config_names,
+                "schedule_names": self.schedule_names,
+                "inference_component_name": self.inference_component_name,
+            }
+        )
 
     def _build_scale_to_zero(self) -> None:
         """Inference component with copies from zero; windows change min/max copies with scheduled actions."""
@@ -109,10 +114,19 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         if a.day_model_name is None:
             raise ValueError("scale to zero needs day_model_name: the model the inference component runs")
         metrics = EndpointMetrics.inference_component(
-            a.endpoint_name, a.spec.sagemaker_settings.variant_name,
-            a.inference_component_name or component_name_for(a.endpoint_name))
-        z = scale_to_zero(self._name, a.spec, endpoint_name=a.endpoint_name, model_name=a.day_model_name,
-                          metrics=metrics, parent=self, depends_on=a.depends_on)
+            a.endpoint_name,
+            a.spec.sagemaker_settings.variant_name,
+            a.inference_component_name or component_name_for(a.endpoint_name),
+        )
+        z = scale_to_zero(
+            self._name,
+            a.spec,
+            endpoint_name=a.endpoint_name,
+            model_name=a.day_model_name,
+            metrics=metrics,
+            parent=self,
+            depends_on=a.depends_on,
+        )
         self.function_arn = pulumi.Output.from_input(None)
         self.alarm_name = pulumi.Output.from_input(None)
         self.night_endpoint_config_names = pulumi.Output.from_input({})
@@ -130,20 +144,34 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         account = pulumi.Output.from_input(args.endpoint_arn).apply(lambda arn: arn.split(":")[4])
 
         function_name = naming.fit(f"{args.endpoint_name}-downsizing", naming.FUNCTION_NAME_MAX, keep="-downsizing")
-        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{function_name}",
-                                            retention_in_days=LOG_RETENTION_DAYS, region=spec.region,
-                                            tags=spec.tags, opts=child)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=LOG_RETENTION_DAYS,
+            region=spec.region,
+            tags=spec.tags,
+            opts=child,
+        )
         # Which configuration is in force: the window schedules write it, every tick reads it. Pulumi creates it
         # and then leaves its value to the workflow (an `up` at night must not put the day back in force).
         in_force = aws.ssm.Parameter(
-            f"{name}-in-force", name=in_force_parameter_name(args.endpoint_name), type="String",
-            insecure_value=initial_record(), description=f"llama-infra downsizing: configuration in force on "
-                                                f"{args.endpoint_name} (written by the workflow)"[:1024],
-            region=spec.region, tags=spec.tags, opts=pulumi.ResourceOptions(parent=self, ignore_changes=["insecureValue"]))
-        role = aws.iam.Role(naming.logical(naming.ROLE, f"{name}-workflow-role"),
-                            assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")),
-                            description=f"llama-infra downsizing workflow of {args.endpoint_name}",
-                            tags=spec.tags, opts=child)
+            f"{name}-in-force",
+            name=in_force_parameter_name(args.endpoint_name),
+            type="String",
+            insecure_value=initial_record(),
+            description=f"llama-infra downsizing: configuration in force on "
+            f"{args.endpoint_name} (written by the workflow)"[:1024],
+            region=spec.region,
+            tags=spec.tags,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["insecureValue"]),
+        )
+        role = aws.iam.Role(
+            naming.logical(naming.ROLE, f"{name}-workflow-role"),
+            assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com")),
+            description=f"llama-infra downsizing workflow of {args.endpoint_name}",
+            tags=spec.tags,
+            opts=child,
+        )
         function = aws.lambda_.Function(
             f"{name}-workflow",
             name=function_name,
@@ -161,84 +189,155 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
         config_arns = [args.day_endpoint_config.arn, *(c.arn for c in configs.values())]
-        policy_doc = pulumi.Output.all(args.endpoint_arn, function.arn, log_group.arn, in_force.arn,
-                                       *config_arns).apply(
-            lambda v: json.dumps(workflow_policy(WorkflowArns(
-                endpoint_arn=v[0], function_arn=v[1], log_group_arn=v[2], in_force_parameter_arn=v[3],
-                endpoint_config_arns=tuple(v[4:]), variant_name=settings.variant_name, alarm_topic_arn=topic),
-                args.endpoint_name)))
+        policy_doc = pulumi.Output.all(
+            args.endpoint_arn, function.arn, log_group.arn, in_force.arn, *config_arns
+        ).apply(
+            lambda v: json.dumps(
+                workflow_policy(
+                    WorkflowArns(
+                        endpoint_arn=v[0],
+                        function_arn=v[1],
+                        log_group_arn=v[2],
+                        in_force_parameter_arn=v[3],
+                        endpoint_config_arns=tuple(v[4:]),
+                        variant_name=settings.variant_name,
+                        alarm_topic_arn=topic,
+                    ),
+                    args.endpoint_name,
+                )
+            )
+        )
         role_policy = aws.iam.RolePolicy(f"{name}-workflow-policy", role=role.id, policy=policy_doc, opts=child)
         # Every tick is idempotent (it reads the state before each step), so Lambda may retry a failed one.
-        aws.lambda_.FunctionEventInvokeConfig(f"{name}-workflow-retries", function_name=function.name,
-                                              maximum_retry_attempts=RETRY_ATTEMPTS, region=spec.region, opts=child)
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-workflow-retries",
+            function_name=function.name,
+            maximum_retry_attempts=RETRY_ATTEMPTS,
+            region=spec.region,
+            opts=child,
+        )
 
         scheduler = scheduler_role(
-            f"{name}-scheduler", account=account,
+            f"{name}-scheduler",
+            account=account,
             policy=function.arn.apply(lambda arn: json.dumps(scheduler_policy(arn))),
             description=f"EventBridge Scheduler: start the downsizing workflow of {args.endpoint_name}",
-            tags=spec.tags, parent=self)
+            tags=spec.tags,
+            parent=self,
+        )
 
         published = self._configurations(plan, configs, in_force.name)
         schedules = []
         for t in plan:
-            schedules.append(schedule(
-                f"{name}-{t.window}-{t.direction}-schedule",
-                # shortened with a digest when long, keeping `-<window>-<direction>`'s end: day and night differ
-                schedule_name=naming.fit(f"{args.endpoint_name}-{t.window}-{t.direction}", naming.SCHEDULE_NAME_MAX,
-                                         keep=f"-{t.direction}"),
-                description=_describe(t), cron=t.cron, target_arn=function.arn, role=scheduler,
-                input=pulumi.Output.json_dumps({**published, "set_in_force": DAY if t.direction == "day"
-                                                else t.window}),
-                region=spec.region, parent=self, depends_on=[role_policy, *args.depends_on]))
+            schedules.append(
+                schedule(
+                    f"{name}-{t.window}-{t.direction}-schedule",
+                    # shortened with a digest when long, keeping `-<window>-<direction>`'s end: day and night differ
+                    schedule_name=naming.fit(
+                        f"{args.endpoint_name}-{t.window}-{t.direction}",
+                        naming.SCHEDULE_NAME_MAX,
+                        keep=f"-{t.direction}",
+                    ),
+                    description=_describe(t),
+                    cron=t.cron,
+                    target_arn=function.arn,
+                    role=scheduler,
+                    input=pulumi.Output.json_dumps(
+                        {**published, "set_in_force": DAY if t.direction == "day" else t.window}
+                    ),
+                    region=spec.region,
+                    parent=self,
+                    depends_on=[role_policy, *args.depends_on],
+                )
+            )
         floor = floor_schedule(spec)
         # The predictive floor: the reconciler owns min/max here, so the floor's steps reach it as schedules (in the
         # plan timezone) that record the floor in force; it raises each configuration's minimum to it.
         steps = [(f"floor-{s.label}", s.start, s.min_replicas) for s in floor.steps] if floor else []
         for role, cron, n in [*steps, *([("floor-weekend", floor.weekend_reset, 0)] if floor else [])]:
-            schedules.append(schedule(
-                f"{name}-{role}-schedule",
-                schedule_name=naming.fit(f"{args.endpoint_name}-{role}", naming.SCHEDULE_NAME_MAX, keep=f"-{role}"),
-                description=(f"llama-infra: predictive floor of {args.endpoint_name}: at least {n} instances "
-                             f"from {cron.fields[1]}:00 {cron.timezone} on weekdays" if n else
-                             f"llama-infra: predictive floor of {args.endpoint_name} ends for the weekend")[:512],
-                cron=cron, target_arn=function.arn, role=scheduler,
-                input=pulumi.Output.json_dumps({**published, "set_floor": n}),
-                region=spec.region, parent=self, depends_on=[role_policy, *args.depends_on]))
-        schedules.append(schedule(
-            f"{name}-tick-schedule", schedule_name=naming.fit(f"{args.endpoint_name}-downsizing-tick", naming.SCHEDULE_NAME_MAX,
-                                                       keep="-downsizing-tick"),
-            description=f"llama-infra: every {TICK_MINUTES} min, move {args.endpoint_name} one safe step toward "
-                        "the configuration in force"[:512],
-            rate_minutes=TICK_MINUTES, target_arn=function.arn, role=scheduler,
-            input=pulumi.Output.json_dumps(published), region=spec.region, parent=self,
-            depends_on=[role_policy, *args.depends_on]))
+            schedules.append(
+                schedule(
+                    f"{name}-{role}-schedule",
+                    schedule_name=naming.fit(f"{args.endpoint_name}-{role}", naming.SCHEDULE_NAME_MAX, keep=f"-{role}"),
+                    description=(
+                        f"llama-infra: predictive floor of {args.endpoint_name}: at least {n} instances "
+                        f"from {cron.fields[1]}:00 {cron.timezone} on weekdays"
+                        if n
+                        else f"llama-infra: predictive floor of {args.endpoint_name} ends for the weekend"
+                    )[:512],
+                    cron=cron,
+                    target_arn=function.arn,
+                    role=scheduler,
+                    input=pulumi.Output.json_dumps({**published, "set_floor": n}),
+                    region=spec.region,
+                    parent=self,
+                    depends_on=[role_policy, *args.depends_on],
+                )
+            )
+        schedules.append(
+            schedule(
+                f"{name}-tick-schedule",
+                schedule_name=naming.fit(
+                    f"{args.endpoint_name}-downsizing-tick", naming.SCHEDULE_NAME_MAX, keep="-downsizing-tick"
+                ),
+                description=f"llama-infra: every {TICK_MINUTES} min, move {args.endpoint_name} one safe step toward "
+                "the configuration in force"[:512],
+                rate_minutes=TICK_MINUTES,
+                target_arn=function.arn,
+                role=scheduler,
+                input=pulumi.Output.json_dumps(published),
+                region=spec.region,
+                parent=self,
+                depends_on=[role_policy, *args.depends_on],
+            )
+        )
 
         alarm_actions = [topic] if topic else None
         alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-failed-alarm",
             name=f"{args.endpoint_name}-downsizing-failed",
             alarm_description="A downsizing switch has not converged within its budget, kept rolling back, or found "
-                              "the endpoint deleted or failed; the serving fleet keeps its own limits and policies. "
-                              "Read the function's JSON logs (event transition_failed).",
-            namespace=METRIC_NAMESPACE, metric_name=METRIC_NAME,
+            "the endpoint deleted or failed; the serving fleet keeps its own limits and policies. "
+            "Read the function's JSON logs (event transition_failed).",
+            namespace=METRIC_NAMESPACE,
+            metric_name=METRIC_NAME,
             dimensions={METRIC_DIMENSION: args.endpoint_name},
-            statistic="Sum", period=300, evaluation_periods=1, threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-            alarm_actions=alarm_actions, region=spec.region, tags=spec.tags, opts=child)
+            statistic="Sum",
+            period=300,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=alarm_actions,
+            region=spec.region,
+            tags=spec.tags,
+            opts=child,
+        )
         aws.cloudwatch.MetricAlarm(
             f"{name}-errors-alarm",
             name=f"{args.endpoint_name}-downsizing-errors",
             alarm_description="The downsizing function itself failed (crash, timeout, or it could not read or "
-                              "write the configuration in force).",
-            namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": function.name},
-            statistic="Sum", period=300, evaluation_periods=1, threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-            alarm_actions=alarm_actions, region=spec.region, tags=spec.tags, opts=child)
+            "write the configuration in force).",
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": function.name},
+            statistic="Sum",
+            period=300,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=alarm_actions,
+            region=spec.region,
+            tags=spec.tags,
+            opts=child,
+        )
 
         self.function_arn = function.arn
         self.alarm_name = alarm.name
-        self.night_endpoint_config_names = pulumi.Output.all(
-            **{w: c.name for w, c in configs.items()}) if configs else pulumi.Output.from_input({})
+        self.night_endpoint_config_names = (
+            pulumi.Output.all(**{w: c.name for w, c in configs.items()}) if configs else pulumi.Output.from_input({})
+        )
         self.schedule_names = pulumi.Output.all(*(s.name for s in schedules))
         self.inference_component_name = pulumi.Output.from_input(None)
 
@@ -251,25 +350,36 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         a, spec = self._args, self._args.spec
         day = day_config(spec)
         if (config.model_id, config.params_b, config.precision) != (day.model_id, day.params_b, day.precision):
-            raise ValueError(f"window '{config.window}' changes the model; pass build_serving (the endpoint "
-                             "component's serving_config) so its Model is built with the right container settings")
+            raise ValueError(
+                f"window '{config.window}' changes the model; pass build_serving (the endpoint "
+                "component's serving_config) so its Model is built with the right container settings"
+            )
         if a.day_model_name is None:
             raise ValueError("SageMakerDownsizingArgs needs build_serving or day_model_name")
         cold = sizing.cold_start(config.params_b, config.precision, spec.model.weights.preload == "nvme")
         return aws.sagemaker.EndpointConfiguration(
             naming.logical(naming.ENDPOINT_CONFIG, f"{self._name}-{config.window}-endpoint-config"),
-            production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-                variant_name=spec.sagemaker_settings.variant_name,
-                model_name=a.day_model_name,
-                instance_type=config.instance_type,
-                initial_instance_count=max(1, config.min_replicas),
-                container_startup_health_check_timeout_in_seconds=cold.startup_health_check_timeout_s,
-                model_data_download_timeout_in_seconds=cold.model_download_timeout_s,
-            )],
-            region=spec.region, tags=spec.tags, opts=pulumi.ResourceOptions(parent=parent))
+            production_variants=[
+                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name=spec.sagemaker_settings.variant_name,
+                    model_name=a.day_model_name,
+                    instance_type=config.instance_type,
+                    initial_instance_count=max(1, config.min_replicas),
+                    container_startup_health_check_timeout_in_seconds=cold.startup_health_check_timeout_s,
+                    model_data_download_timeout_in_seconds=cold.model_download_timeout_s,
+                )
+            ],
+            region=spec.region,
+            tags=spec.tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
 
-    def _configurations(self, plan: list[Transition], configs: dict[str, aws.sagemaker.EndpointConfiguration],
-                        parameter_name: pulumi.Output[str]) -> dict[str, Any]:
+    def _configurations(
+        self,
+        plan: list[Transition],
+        configs: dict[str, aws.sagemaker.EndpointConfiguration],
+        parameter_name: pulumi.Output[str],
+    ) -> dict[str, Any]:
         """The schedules' common input: every configuration the workflow may put in force (`downsizing.handler`)."""
         a = self._args
         published: dict[str, Any] = {}
@@ -283,15 +393,21 @@ class SageMakerDownsizing(pulumi.ComponentResource):
                 "policies": a.policies(t.config) if a.policies else None,
                 "budget_s": switch_budget_s(a.spec, t.config) + TICK_MINUTES * 60,
             }
-        return {"endpoint_name": a.endpoint_name, "variant_name": a.spec.sagemaker_settings.variant_name,
-                "in_force_parameter": parameter_name, "configurations": published}
+        return {
+            "endpoint_name": a.endpoint_name,
+            "variant_name": a.spec.sagemaker_settings.variant_name,
+            "in_force_parameter": parameter_name,
+            "configurations": published,
+        }
 
 
 def _describe(t: Transition) -> str:
     c = t.config
     early = f", {t.lead_time_minutes} min before the window ends" if t.lead_time_minutes else ""
-    return (f"llama-infra: switch to the {t.direction} configuration of '{t.window}' ({c.instance_type}, "
-            f"{c.params_b:g}B {c.precision}, {c.min_replicas}-{c.max_replicas}){early}")[:512]
+    return (
+        f"llama-infra: switch to the {t.direction} configuration of '{t.window}' ({c.instance_type}, "
+        f"{c.params_b:g}B {c.precision}, {c.min_replicas}-{c.max_replicas}){early}"
+    )[:512]
 
 
 def workflow_code() -> pulumi.AssetArchive:
@@ -310,17 +426,24 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
     from llama_infra.targets.sagemaker.components.serving_config import serving_config
 
     def build(config: Config, parent: pulumi.Resource) -> aws.sagemaker.EndpointConfiguration:
-        return serving_config(ctx.name, ctx.spec, config, role=ctx.role, parent=parent,
-                              depends_on=[ctx.role_policy]).endpoint_config
+        return serving_config(
+            ctx.name, ctx.spec, config, role=ctx.role, parent=parent, depends_on=[ctx.role_policy]
+        ).endpoint_config
 
     scaling = ctx.scaling
     depends_on = [scaling.target, scaling.queue_policy]
     args = SageMakerDownsizingArgs(
-        spec=ctx.spec, endpoint_name=ctx.endpoint_name, endpoint_arn=ctx.endpoint.arn,
-        day_endpoint_config=ctx.day.endpoint_config, build_serving=build, day_model_name=ctx.day.model.name,
-        policies=lambda config: endpoint_policies(ctx, config), depends_on=depends_on,
+        spec=ctx.spec,
+        endpoint_name=ctx.endpoint_name,
+        endpoint_arn=ctx.endpoint.arn,
+        day_endpoint_config=ctx.day.endpoint_config,
+        build_serving=build,
+        day_model_name=ctx.day.model.name,
+        policies=lambda config: endpoint_policies(ctx, config),
+        depends_on=depends_on,
         # Only classic variants come here: a scale-to-zero endpoint schedules its copies itself (scale_to_zero.py).
-        inference_components=False)
+        inference_components=False,
+    )
     return SageMakerDownsizing(f"{ctx.name}-downsizing", args, opts=pulumi.ResourceOptions(parent=ctx.component))
 
 
@@ -329,8 +452,15 @@ def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
     policy, the only one it attaches (`autoscaling.py`; GPU memory is no signal on SageMaker), the same in every
     configuration. The workflow puts these and deletes any other policy it finds on the variant."""
     s = ctx.scaling.scaling
-    return [{"PolicyName": ctx.scaling.queue_policy.name, "PolicyType": "TargetTrackingScaling",
-             "TargetTrackingScalingPolicyConfiguration": {
-                 "TargetValue": s.queue_target_value,
-                 "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric},
-                 "ScaleOutCooldown": s.scale_out_cooldown_s, "ScaleInCooldown": s.scale_in_cooldown_s}}]
+    return [
+        {
+            "PolicyName": ctx.scaling.queue_policy.name,
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": s.queue_target_value,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric},
+                "ScaleOutCooldown": s.scale_out_cooldown_s,
+                "ScaleInCooldown": s.scale_in_cooldown_s,
+            },
+        }
+    ]

@@ -51,26 +51,51 @@ def workflow_policy(a: WorkflowArns, endpoint_name: str) -> dict[str, Any]:
     region_prefix = f"arn:{a.partition}:{{service}}:{a.region}:{a.account}"
     resource_id = variant_resource_id(endpoint_name, a.variant_name)
     statements = [
-        _statement("ReadAndSwitchThisEndpoint", ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint",
-                                                 "sagemaker:UpdateEndpointWeightsAndCapacities"], [a.endpoint_arn]),
+        _statement(
+            "ReadAndSwitchThisEndpoint",
+            ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"],
+            [a.endpoint_arn],
+        ),
         # UpdateEndpoint authorises on the endpoint and on the configuration it switches to; Application Auto
         # Scaling reads the configuration when a SageMaker variant is registered.
-        _statement("UseTheseEndpointConfigs", ["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpointConfig"],
-                   sorted(a.endpoint_config_arns)),
-        _statement("DescribeScaling", ["application-autoscaling:DescribeScalableTargets",
-                                       "application-autoscaling:DescribeScalingPolicies"], "*"),
-        _statement("ChangeVariantScaling", [
-            "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
-            "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy"],
+        _statement(
+            "UseTheseEndpointConfigs",
+            ["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpointConfig"],
+            sorted(a.endpoint_config_arns),
+        ),
+        _statement(
+            "DescribeScaling",
+            ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"],
+            "*",
+        ),
+        _statement(
+            "ChangeVariantScaling",
+            [
+                "application-autoscaling:RegisterScalableTarget",
+                "application-autoscaling:DeregisterScalableTarget",
+                "application-autoscaling:PutScalingPolicy",
+                "application-autoscaling:DeleteScalingPolicy",
+            ],
             [region_prefix.format(service="application-autoscaling") + ":scalable-target/*"],
-            {"StringEquals": {"application-autoscaling:service-namespace": SERVICE_NAMESPACE,
-                              "application-autoscaling:scalable-dimension": VARIANT_DIMENSION}}),
+            {
+                "StringEquals": {
+                    "application-autoscaling:service-namespace": SERVICE_NAMESPACE,
+                    "application-autoscaling:scalable-dimension": VARIANT_DIMENSION,
+                }
+            },
+        ),
         # Target tracking policies create and delete their CloudWatch alarms, named after the resource id.
-        _statement("TargetTrackingAlarms", ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms",
-                                            "cloudwatch:DeleteAlarms"],
-                   [region_prefix.format(service="cloudwatch") + f":alarm:TargetTracking-{resource_id}-*"]),
-        _statement("PublishFailureMetric", ["cloudwatch:PutMetricData"], "*",
-                   {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}),
+        _statement(
+            "TargetTrackingAlarms",
+            ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
+            [region_prefix.format(service="cloudwatch") + f":alarm:TargetTracking-{resource_id}-*"],
+        ),
+        _statement(
+            "PublishFailureMetric",
+            ["cloudwatch:PutMetricData"],
+            "*",
+            {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
+        ),
         _statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{a.log_group_arn}:*"]),
         # The record of the configuration in force: the window schedules write it, every tick reads it.
         _statement("ConfigurationInForce", ["ssm:GetParameter", "ssm:PutParameter"], [a.in_force_parameter_arn]),

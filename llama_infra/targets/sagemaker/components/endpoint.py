@@ -71,8 +71,9 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
     scaling_target_id: pulumi.Output[str]
     dashboard_url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: SageMakerLlamaEndpointArgs | DeploymentSpec,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: SageMakerLlamaEndpointArgs | DeploymentSpec, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__(TYPE_TOKEN, name, None, opts)
         if isinstance(args, DeploymentSpec):
             args = SageMakerLlamaEndpointArgs(args)
@@ -84,14 +85,24 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
         plans = [variant_plan(spec, c) for c in (day, *windows)]
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         role, role_policy = execution_role(
-            name, region=spec.region, endpoint_name=endpoint_name,
-            weights_sources=[p.weights_source for p in plans], images=[p.image_uri for p in plans],
-            hf_token_secret=spec.model.weights.hf_token_secret, account_id=account_id, tags=spec.tags, parent=self)
+            name,
+            region=spec.region,
+            endpoint_name=endpoint_name,
+            weights_sources=[p.weights_source for p in plans],
+            images=[p.image_uri for p in plans],
+            hf_token_secret=spec.model.weights.hf_token_secret,
+            account_id=account_id,
+            tags=spec.tags,
+            parent=self,
+        )
         build = scale_to_zero_serving if spec.scaling.scale_to_zero else serving_config
         day_serving = build(name, spec, day, role=role, parent=self, depends_on=[role_policy])
         variant = spec.sagemaker_settings.variant_name
-        metrics = (EndpointMetrics.inference_component(endpoint_name, variant, component_name_for(endpoint_name))
-                   if spec.scaling.scale_to_zero else EndpointMetrics.variant(endpoint_name, variant))
+        metrics = (
+            EndpointMetrics.inference_component(endpoint_name, variant, component_name_for(endpoint_name))
+            if spec.scaling.scale_to_zero
+            else EndpointMetrics.variant(endpoint_name, variant)
+        )
         alarms = endpoint_alarms(name, spec, metrics, parent=self)
         endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
@@ -103,21 +114,25 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             # With downsizing windows the workflow moves the endpoint to the configuration in force (the stack
             # publishes every configuration's name to it); an `up` must not fight it. (A scale-to-zero endpoint keeps
             # its configuration: its windows change only the copy count.)
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["endpointConfigName"] if (
-                switched_by_workflow(spec)) else None),
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["endpointConfigName"] if (switched_by_workflow(spec)) else None
+            ),
         )
         dashboard = endpoint_dashboard(name, spec, metrics, parent=self)
         if spec.scaling.scale_to_zero:
             # Copies from zero, the wake-up alarm, and the windows as scheduled min/max changes of the copies.
-            zero = scale_to_zero(name, spec, endpoint_name=endpoint.name, model_name=day_serving.model.name,
-                                 metrics=metrics, parent=self)
-            self.context = EndpointContext(self, name, spec, endpoint_name, role, role_policy, day_serving,
-                                           endpoint, None, alarms, metrics, zero)
+            zero = scale_to_zero(
+                name, spec, endpoint_name=endpoint.name, model_name=day_serving.model.name, metrics=metrics, parent=self
+            )
+            self.context = EndpointContext(
+                self, name, spec, endpoint_name, role, role_policy, day_serving, endpoint, None, alarms, metrics, zero
+            )
             target = zero.target
         else:
             scaling = variant_autoscaling(name, spec, endpoint_name, parent=self, endpoint=endpoint)
-            self.context = EndpointContext(self, name, spec, endpoint_name, role, role_policy, day_serving,
-                                           endpoint, scaling, alarms, metrics)
+            self.context = EndpointContext(
+                self, name, spec, endpoint_name, role, role_policy, day_serving, endpoint, scaling, alarms, metrics
+            )
             self.add_night_windows(self.context)
             target = scaling.target
 
@@ -125,16 +140,22 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
         self.endpoint_arn = endpoint.arn
         self.scaling_target_id = target.id
         self.dashboard_url = dashboard.dashboard_name.apply(lambda n: dashboard_url(spec.region, n))
-        self.register_outputs({
-            "endpoint_name": self.endpoint_name,
-            "endpoint_arn": self.endpoint_arn,
-            "scaling_target_id": self.scaling_target_id,
-            "dashboard_url": self.dashboard_url,
-        })
+        self.register_outputs(
+            {
+                "endpoint_name": self.endpoint_name,
+                "endpoint_arn": self.endpoint_arn,
+                "scaling_target_id": self.scaling_target_id,
+                "dashboard_url": self.dashboard_url,
+            }
+        )
 
     @staticmethod
-    def _deployment_config(spec: DeploymentSpec, metrics: EndpointMetrics, day: ServingConfig,
-                           alarms: dict[str, aws.cloudwatch.MetricAlarm]) -> aws.sagemaker.EndpointDeploymentConfigArgs:
+    def _deployment_config(
+        spec: DeploymentSpec,
+        metrics: EndpointMetrics,
+        day: ServingConfig,
+        alarms: dict[str, aws.cloudwatch.MetricAlarm],
+    ) -> aws.sagemaker.EndpointDeploymentConfigArgs:
         """Blue/green with auto-rollback on the latency and 5xx alarms.
 
         With two or more instances a one-instance canary takes traffic first (the canary must be ≤ 50 % of the
@@ -146,7 +167,10 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
             type="CANARY" if canary else "ALL_AT_ONCE",
             wait_interval_in_seconds=BAKE_TIME_S,
             canary_size=sm.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
-                type="INSTANCE_COUNT", value=1) if canary else None,
+                type="INSTANCE_COUNT", value=1
+            )
+            if canary
+            else None,
         )
         start_s = day.plan.model_data_download_timeout_s + day.plan.startup_health_check_timeout_s
         return sm.EndpointDeploymentConfigArgs(
@@ -157,8 +181,11 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
                 maximum_execution_timeout_in_seconds=min(14400, max(600, start_s + 2 * BAKE_TIME_S)),
             ),
             auto_rollback_configuration=sm.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
-                alarms=[sm.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=alarms[a.role].name)
-                        for a in alarm_specs(spec, metrics) if a.guards_deployment],
+                alarms=[
+                    sm.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=alarms[a.role].name)
+                    for a in alarm_specs(spec, metrics)
+                    if a.guards_deployment
+                ],
             ),
         )
 
@@ -182,4 +209,3 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
                 raise
             return
         downsizing.build_night_windows(ctx)
-

@@ -43,8 +43,9 @@ class EcrImage:
     def parse(cls, uri: str) -> EcrImage:
         m = _ECR_URI.match(uri)
         if not m:
-            raise ValueError(f"'{uri}' is not an Amazon ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/"
-                             "<repository>:<tag>)")
+            raise ValueError(
+                f"'{uri}' is not an Amazon ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
+            )
         return cls(uri, m["account"], m["region"], m["repository"])
 
     def repository_arn(self, partition: str = "aws") -> str:
@@ -60,13 +61,15 @@ def retrieve(framework: str, region: str, instance_type: str = _GPU_INSTANCE_FOR
     try:
         from sagemaker.core import image_uris
     except ImportError:
-        raise LookupError(f"no committed {framework} image for region {region} in llama_infra/data/{IMAGES_FILE}, "
-                          "and sagemaker-core is not installed to look it up: pip install 'llama-infra[images]'"
-                          ) from None
+        raise LookupError(
+            f"no committed {framework} image for region {region} in llama_infra/data/{IMAGES_FILE}, "
+            "and sagemaker-core is not installed to look it up: pip install 'llama-infra[images]'"
+        ) from None
 
     family, version, _ = PINNED_IMAGES[framework]
-    return image_uris.retrieve(family, region=region, version=version, image_scope="inference",
-                               instance_type=instance_type)
+    return image_uris.retrieve(
+        family, region=region, version=version, image_scope="inference", instance_type=instance_type
+    )
 
 
 @cache
@@ -100,9 +103,11 @@ def generate_images() -> dict:
         version_config = versions[scoped.get("version_aliases", {}).get(version, version)]
         regions = sorted(version_config["registries"])
         images[framework] = {r: retrieve(framework, r) for r in regions}
-    return {"source": "sagemaker-core image_uris.retrieve (image_scope=inference, GPU instance)",
-            "pinned": {f: {"family": fam, "version": v} for f, (fam, v, _) in PINNED_IMAGES.items()},
-            "images": images}
+    return {
+        "source": "sagemaker-core image_uris.retrieve (image_scope=inference, GPU instance)",
+        "pinned": {f: {"family": fam, "version": v} for f, (fam, v, _) in PINNED_IMAGES.items()},
+        "images": images,
+    }
 
 
 if __name__ == "__main__":

@@ -49,39 +49,55 @@ _MAX_COMPONENT_NAME = 63
 def component_name_for(endpoint_name: str) -> str:
     """The inference component's name: `<endpoint>-model`, within SageMaker's 63 characters."""
     suffix = "-model"
-    return f"{endpoint_name[:_MAX_COMPONENT_NAME - len(suffix)]}{suffix}"
+    return f"{endpoint_name[: _MAX_COMPONENT_NAME - len(suffix)]}{suffix}"
 
 
-def inference_component_endpoint_config(name: str, spec: DeploymentSpec, config: Config, *,
-                                        execution_role_arn: pulumi.Input[str],
-                                        parent: pulumi.Resource) -> aws.sagemaker.EndpointConfiguration:
+def inference_component_endpoint_config(
+    name: str, spec: DeploymentSpec, config: Config, *, execution_role_arn: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.sagemaker.EndpointConfiguration:
     """Variant without a model, managed instance scaling from 0 to max replicas (one copy per instance)."""
     plan = variant_plan(spec, config)
     return aws.sagemaker.EndpointConfiguration(
         naming.logical(naming.ENDPOINT_CONFIG, f"{name}-endpoint-config"),
         execution_role_arn=execution_role_arn,  # required on inference-component endpoints
-        production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-            variant_name=spec.sagemaker_settings.variant_name,
-            instance_type=config.instance_type,
-            initial_instance_count=1,
-            managed_instance_scaling=aws.sagemaker.EndpointConfigurationProductionVariantManagedInstanceScalingArgs(
-                status="ENABLED", min_instance_count=0, max_instance_count=max(1, config.max_replicas)),
-            routing_configs=[aws.sagemaker.EndpointConfigurationProductionVariantRoutingConfigArgs(
-                routing_strategy="LEAST_OUTSTANDING_REQUESTS")],
-            volume_size_in_gb=plan.volume_size_gb,
-        )],
+        production_variants=[
+            aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                variant_name=spec.sagemaker_settings.variant_name,
+                instance_type=config.instance_type,
+                initial_instance_count=1,
+                managed_instance_scaling=aws.sagemaker.EndpointConfigurationProductionVariantManagedInstanceScalingArgs(
+                    status="ENABLED", min_instance_count=0, max_instance_count=max(1, config.max_replicas)
+                ),
+                routing_configs=[
+                    aws.sagemaker.EndpointConfigurationProductionVariantRoutingConfigArgs(
+                        routing_strategy="LEAST_OUTSTANDING_REQUESTS"
+                    )
+                ],
+                volume_size_in_gb=plan.volume_size_gb,
+            )
+        ],
         kms_key_arn=plan.kms_key_arn,
-        region=spec.region, tags=spec.tags, opts=pulumi.ResourceOptions(parent=parent))
+        region=spec.region,
+        tags=spec.tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
-def scale_to_zero_serving(name: str, spec: DeploymentSpec, config: Config, *, role: aws.iam.Role,
-                          parent: pulumi.Resource,
-                          depends_on: list[pulumi.Resource] | None = None) -> ServingConfig:
+def scale_to_zero_serving(
+    name: str,
+    spec: DeploymentSpec,
+    config: Config,
+    *,
+    role: aws.iam.Role,
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> ServingConfig:
     """The Model (the same as a classic variant's, `serving_model`) and the model-less endpoint configuration;
     the model reaches the endpoint through the inference component (`scale_to_zero`)."""
     plan, model = serving_model(name, spec, config, role=role, parent=parent, depends_on=depends_on)
-    endpoint_config = inference_component_endpoint_config(name, spec, config, execution_role_arn=role.arn,
-                                                          parent=parent)
+    endpoint_config = inference_component_endpoint_config(
+        name, spec, config, execution_role_arn=role.arn, parent=parent
+    )
     return ServingConfig(config, plan, model, endpoint_config)
 
 
@@ -95,17 +111,26 @@ class ScaleToZeroResources:
     scheduled_actions: list[aws.appautoscaling.ScheduledAction]
 
 
-def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Input[str], model_name: pulumi.Input[str],
-                  metrics: EndpointMetrics, parent: pulumi.Resource,
-                  depends_on: list[pulumi.Resource] | None = None) -> ScaleToZeroResources:
+def scale_to_zero(
+    name: str,
+    spec: DeploymentSpec,
+    *,
+    endpoint_name: pulumi.Input[str],
+    model_name: pulumi.Input[str],
+    metrics: EndpointMetrics,
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> ScaleToZeroResources:
     """The inference component and its copy-count scaling, wake-up and window schedules, children of `parent`.
 
     `metrics` names the component (`metrics.inference_component_name`) and places the wake-up alarm's metric;
     `endpoint_name` may be the Endpoint's output so that the component waits for it."""
     component_name = metrics.inference_component_name
     if component_name is None:
-        raise ValueError("scale_to_zero needs the metrics of an inference component: "
-                         "EndpointMetrics.inference_component(endpoint, variant, component)")
+        raise ValueError(
+            "scale_to_zero needs the metrics of an inference component: "
+            "EndpointMetrics.inference_component(endpoint, variant, component)"
+        )
     day = day_config(spec)
     plan = variant_plan(spec, day)  # the TP degree and start-up timeouts a classic variant would get
     memory_mb = int(sizing.weights_gb(day.params_b, day.precision) * _MB_PER_GB)
@@ -118,15 +143,20 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
         specification=aws_native.sagemaker.InferenceComponentSpecificationArgs(
             model_name=model_name,
             compute_resource_requirements=aws_native.sagemaker.InferenceComponentComputeResourceRequirementsArgs(
-                number_of_accelerator_devices_required=plan.tp_degree, min_memory_required_in_mb=memory_mb),
+                number_of_accelerator_devices_required=plan.tp_degree, min_memory_required_in_mb=memory_mb
+            ),
             startup_parameters=aws_native.sagemaker.InferenceComponentStartupParametersArgs(
                 model_data_download_timeout_in_seconds=plan.model_data_download_timeout_s,
-                container_startup_health_check_timeout_in_seconds=plan.startup_health_check_timeout_s),
+                container_startup_health_check_timeout_in_seconds=plan.startup_health_check_timeout_s,
+            ),
         ),
         runtime_config=aws_native.sagemaker.InferenceComponentRuntimeConfigArgs(copy_count=1),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or [],
-                                    # the autoscaler owns the copy count once it runs
-                                    ignore_changes=["runtimeConfig.copyCount"]),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            depends_on=depends_on or [],
+            # the autoscaler owns the copy count once it runs
+            ignore_changes=["runtimeConfig.copyCount"],
+        ),
     )
     aas = aws.appautoscaling
     copies = ScalingTarget.sagemaker_inference_component(component_name)
@@ -139,13 +169,15 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
         max_capacity=max(1, spec.max_replicas),
         region=spec.region,
         # scheduled actions of the windows change min/max; a `pulumi up` at night must not undo them
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[ic],
-                                    ignore_changes=["minCapacity", "maxCapacity"] if spec.schedules else None),
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=[ic], ignore_changes=["minCapacity", "maxCapacity"] if spec.schedules else None
+        ),
     )
     tracking = aws.appautoscaling.Policy(
         f"{name}-copies-queue-depth-policy",
         policy_type="TargetTrackingScaling",
-        service_namespace=target.service_namespace, resource_id=target.resource_id,
+        service_namespace=target.service_namespace,
+        resource_id=target.resource_id,
         scalable_dimension=target.scalable_dimension,
         target_tracking_scaling_policy_configuration=aas.PolicyTargetTrackingScalingPolicyConfigurationArgs(
             target_value=spec.scaling.queue_depth_target,
@@ -153,37 +185,64 @@ def scale_to_zero(name: str, spec: DeploymentSpec, *, endpoint_name: pulumi.Inpu
             scale_out_cooldown=spec.scaling.scale_up_stabilization_seconds,
             scale_in_cooldown=spec.scaling.scale_down_stabilization_seconds,
         ),
-        region=spec.region, opts=child)
+        region=spec.region,
+        opts=child,
+    )
     wake = aws.appautoscaling.Policy(
         f"{name}-wake-up-policy",
         policy_type="StepScaling",
-        service_namespace=target.service_namespace, resource_id=target.resource_id,
+        service_namespace=target.service_namespace,
+        resource_id=target.resource_id,
         scalable_dimension=target.scalable_dimension,
         step_scaling_policy_configuration=aws.appautoscaling.PolicyStepScalingPolicyConfigurationArgs(
-            adjustment_type="ChangeInCapacity", metric_aggregation_type="Maximum", cooldown=WAKE_UP_COOLDOWN_S,
-            step_adjustments=[aws.appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustmentArgs(
-                metric_interval_lower_bound="0", scaling_adjustment=1)],
+            adjustment_type="ChangeInCapacity",
+            metric_aggregation_type="Maximum",
+            cooldown=WAKE_UP_COOLDOWN_S,
+            step_adjustments=[
+                aws.appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustmentArgs(
+                    metric_interval_lower_bound="0", scaling_adjustment=1
+                )
+            ],
         ),
-        region=spec.region, opts=pulumi.ResourceOptions(parent=parent, depends_on=[tracking]))
+        region=spec.region,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[tracking]),
+    )
     no_capacity = metrics.metric(NO_CAPACITY_METRIC)
     alarm = aws.cloudwatch.MetricAlarm(
         f"{name}-wake-up-alarm",
         alarm_description="A request found no copy of the model (scaled to zero): add one copy.",
-        namespace=no_capacity.namespace, metric_name=no_capacity.name, dimensions=no_capacity.dimension_map,
-        statistic="Sum", period=WAKE_UP_ALARM_PERIOD_S, evaluation_periods=1, datapoints_to_alarm=1, threshold=1,
+        namespace=no_capacity.namespace,
+        metric_name=no_capacity.name,
+        dimensions=no_capacity.dimension_map,
+        statistic="Sum",
+        period=WAKE_UP_ALARM_PERIOD_S,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        threshold=1,
         # the first failed request wakes the endpoint (the guide's example, GreaterThan 1, needs two)
-        comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-        alarm_actions=[wake.arn], region=spec.region, tags=spec.tags, opts=child)
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[wake.arn],
+        region=spec.region,
+        tags=spec.tags,
+        opts=child,
+    )
     actions = []
     for t in transitions(spec):
-        actions.append(aws.appautoscaling.ScheduledAction(
-            f"{name}-{t.window}-{t.direction}-copies",
-            name=f"{component_name}-{t.window}-{t.direction}",
-            service_namespace=target.service_namespace, resource_id=target.resource_id,
-            scalable_dimension=target.scalable_dimension,
-            schedule=t.cron.as_aws(), timezone=t.cron.timezone,
-            scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
-                min_capacity=t.config.min_replicas, max_capacity=max(1, t.config.max_replicas)),
-            region=spec.region, opts=child))
+        actions.append(
+            aws.appautoscaling.ScheduledAction(
+                f"{name}-{t.window}-{t.direction}-copies",
+                name=f"{component_name}-{t.window}-{t.direction}",
+                service_namespace=target.service_namespace,
+                resource_id=target.resource_id,
+                scalable_dimension=target.scalable_dimension,
+                schedule=t.cron.as_aws(),
+                timezone=t.cron.timezone,
+                scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                    min_capacity=t.config.min_replicas, max_capacity=max(1, t.config.max_replicas)
+                ),
+                region=spec.region,
+                opts=child,
+            )
+        )
     return ScaleToZeroResources(ic, target, tracking, wake, alarm, actions)
-

@@ -45,8 +45,9 @@ def hf_token(secret: str, *, parent: pulumi.Resource) -> pulumi.Output[str]:
     import pulumi
     import pulumi_aws as aws
 
-    version = aws.secretsmanager.get_secret_version_output(secret_id=secret,
-                                                           opts=pulumi.InvokeOutputOptions(parent=parent))
+    version = aws.secretsmanager.get_secret_version_output(
+        secret_id=secret, opts=pulumi.InvokeOutputOptions(parent=parent)
+    )
     return pulumi.Output.secret(version.secret_string)
 
 
@@ -58,9 +59,16 @@ def switched_by_workflow(spec: DeploymentSpec) -> bool:
     return bool(spec.schedules) and not spec.scaling.scale_to_zero
 
 
-def serving_model(name: str, spec: DeploymentSpec, config: Config, *, role: aws.iam.Role,
-                  parent: pulumi.Resource, weights: Weights | None = None,
-                  depends_on: list[pulumi.Resource] | None = None) -> tuple[VariantPlan, aws.sagemaker.Model]:
+def serving_model(
+    name: str,
+    spec: DeploymentSpec,
+    config: Config,
+    *,
+    role: aws.iam.Role,
+    parent: pulumi.Resource,
+    weights: Weights | None = None,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> tuple[VariantPlan, aws.sagemaker.Model]:
     """The Model serving `config` (`{name}-model`, or `{name}-{window}-model`), child of `parent`, and its plan.
 
     Shared by the classic variant (`serving_config`) and the inference component (`scale_to_zero.py`).
@@ -76,10 +84,16 @@ def serving_model(name: str, spec: DeploymentSpec, config: Config, *, role: aws.
         image=plan.image_uri,
         environment=env,
         model_data_source=aws.sagemaker.ModelPrimaryContainerModelDataSourceArgs(
-            s3_data_sources=[aws.sagemaker.ModelPrimaryContainerModelDataSourceS3DataSourceArgs(
-                s3_uri=plan.weights_source, s3_data_type="S3Prefix", compression_type="None",
-            )],
-        ) if plan.weights_in_s3 else None,
+            s3_data_sources=[
+                aws.sagemaker.ModelPrimaryContainerModelDataSourceS3DataSourceArgs(
+                    s3_uri=plan.weights_source,
+                    s3_data_type="S3Prefix",
+                    compression_type="None",
+                )
+            ],
+        )
+        if plan.weights_in_s3
+        else None,
     )
     model = aws.sagemaker.Model(
         naming.logical(naming.MODEL, f"{name}-{role_prefix(config)}model"),
@@ -87,15 +101,23 @@ def serving_model(name: str, spec: DeploymentSpec, config: Config, *, role: aws.
         primary_container=container,
         region=spec.region,
         tags=spec.tags,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on,
-                                    retain_on_delete=switched_by_workflow(spec) or None),
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=depends_on, retain_on_delete=switched_by_workflow(spec) or None
+        ),
     )
     return plan, model
 
 
-def serving_config(name: str, spec: DeploymentSpec, config: Config, *, role: aws.iam.Role,
-                   parent: pulumi.Resource, weights: Weights | None = None,
-                   depends_on: list[pulumi.Resource] | None = None) -> ServingConfig:
+def serving_config(
+    name: str,
+    spec: DeploymentSpec,
+    config: Config,
+    *,
+    role: aws.iam.Role,
+    parent: pulumi.Resource,
+    weights: Weights | None = None,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> ServingConfig:
     """Create the Model and EndpointConfiguration that serve `config`, children of `parent`.
 
     Children are named `{name}-model` / `{name}-endpoint-config` for the day and
@@ -105,19 +127,20 @@ def serving_config(name: str, spec: DeploymentSpec, config: Config, *, role: aws
     import pulumi
     import pulumi_aws as aws
 
-    plan, model = serving_model(name, spec, config, role=role, parent=parent, weights=weights,
-                                depends_on=depends_on)
+    plan, model = serving_model(name, spec, config, role=role, parent=parent, weights=weights, depends_on=depends_on)
     endpoint_config = aws.sagemaker.EndpointConfiguration(
         naming.logical(naming.ENDPOINT_CONFIG, f"{name}-{role_prefix(config)}endpoint-config"),
-        production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
-            variant_name=spec.sagemaker_settings.variant_name,
-            model_name=model.name,
-            instance_type=plan.instance_type,
-            initial_instance_count=plan.initial_instance_count,
-            container_startup_health_check_timeout_in_seconds=plan.startup_health_check_timeout_s,
-            model_data_download_timeout_in_seconds=plan.model_data_download_timeout_s,
-            volume_size_in_gb=plan.volume_size_gb,
-        )],
+        production_variants=[
+            aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                variant_name=spec.sagemaker_settings.variant_name,
+                model_name=model.name,
+                instance_type=plan.instance_type,
+                initial_instance_count=plan.initial_instance_count,
+                container_startup_health_check_timeout_in_seconds=plan.startup_health_check_timeout_s,
+                model_data_download_timeout_in_seconds=plan.model_data_download_timeout_s,
+                volume_size_in_gb=plan.volume_size_gb,
+            )
+        ],
         kms_key_arn=plan.kms_key_arn,
         region=spec.region,
         tags=spec.tags,

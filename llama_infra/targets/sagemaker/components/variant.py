@@ -81,8 +81,9 @@ def variant_plan(spec: DeploymentSpec, config: Config, weights: Weights | None =
     tp = (spec.model.tensor_parallel_degree or inst.gpu_count) if is_day else inst.gpu_count
     nvme_preload = spec.model.weights.preload == "nvme" and inst.has_nvme
     cold = sizing.cold_start(config.params_b, config.precision, nvme_preload)
-    volume, kms = storage(inst, sizing.weights_gb(config.params_b, config.precision),
-                          spec.sagemaker_settings.kms_key_arn)
+    volume, kms = storage(
+        inst, sizing.weights_gb(config.params_b, config.precision), spec.sagemaker_settings.kms_key_arn
+    )
     image = spec.sagemaker_settings.image_uri or image_uri(spec.model.framework, spec.region, config.instance_type)
     return VariantPlan(
         instance_type=catalog.target_name(config.instance_type, "sagemaker"),
@@ -90,11 +91,16 @@ def variant_plan(spec: DeploymentSpec, config: Config, weights: Weights | None =
         initial_instance_count=max(1, config.min_replicas),
         tp_degree=tp,
         image_uri=image,
-        environment=container_env(spec.model.framework, weights_source=weights.source, tp_degree=tp,
-                                  precision=config.precision, max_model_len=spec.model.max_model_len,
-                                  quantized_checkpoint=quantization.declared_for(
-                                      spec.model.id, spec.model.precision, spec.model.quantized_checkpoint,
-                                      config.model_id, config.precision)),
+        environment=container_env(
+            spec.model.framework,
+            weights_source=weights.source,
+            tp_degree=tp,
+            precision=config.precision,
+            max_model_len=spec.model.max_model_len,
+            quantized_checkpoint=quantization.declared_for(
+                spec.model.id, spec.model.precision, spec.model.quantized_checkpoint, config.model_id, config.precision
+            ),
+        ),
         weights_source=weights.source,
         hf_token_secret=weights.hf_token_secret,
         startup_health_check_timeout_s=cold.startup_health_check_timeout_s,

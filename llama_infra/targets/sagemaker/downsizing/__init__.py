@@ -16,5 +16,17 @@ from .desired import DAY, Configuration, InForce
 from .state import EndpointState, ScalableTarget, variant_resource_id
 from .workflow import Clients, Desired, Tick, tick
 
-__all__ = ["DAY", "METRIC_NAME", "METRIC_NAMESPACE", "Clients", "Configuration", "Desired", "EndpointState",
-           "InForce", "ScalableTarget", "Tick", "tick", "variant_resource_id"]
+__all__ = [
+    "DAY",
+    "METRIC_NAME",
+    "METRIC_NAMESPACE",
+    "Clients",
+    "Configuration",
+    "Desired",
+    "EndpointState",
+    "InForce",
+    "ScalableTarget",
+    "Tick",
+    "tick",
+    "variant_resource_id",
+]

@@ -39,8 +39,13 @@ class Configuration:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Configuration:
-        return cls(str(data["endpoint_config_name"]), int(data["min_capacity"]), int(data["max_capacity"]),
-                   data.get("policies"), float(data.get("budget_s", 3600)))
+        return cls(
+            str(data["endpoint_config_name"]),
+            int(data["min_capacity"]),
+            int(data["max_capacity"]),
+            data.get("policies"),
+            float(data.get("budget_s", 3600)),
+        )
 
     def limits(self, floor_min_capacity: int = 0) -> tuple[int, int]:
         """(min, max) to register: the minimum raised to the predictive floor, within the maximum."""
@@ -63,9 +68,14 @@ class InForce:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InForce:
-        return cls(str(data.get("configuration") or DAY), float(data.get("since_epoch_s") or 0.0),
-                   int(data.get("update_attempts") or 0), bool(data.get("alarmed")),
-                   list(data.get("kept_policies") or []), int(data.get("floor_min_capacity") or 0))
+        return cls(
+            str(data.get("configuration") or DAY),
+            float(data.get("since_epoch_s") or 0.0),
+            int(data.get("update_attempts") or 0),
+            bool(data.get("alarmed")),
+            list(data.get("kept_policies") or []),
+            int(data.get("floor_min_capacity") or 0),
+        )
 
     def switched_to(self, configuration: str, now: float) -> InForce:
         return InForce(configuration, now, floor_min_capacity=self.floor_min_capacity)
@@ -102,5 +112,9 @@ def read_in_force(ssm: Any, parameter_name: str) -> InForce:
 def write_in_force(ssm: Any, parameter_name: str, record: InForce) -> None:
     import json
 
-    ssm.put_parameter(Name=parameter_name, Value=json.dumps(record.to_dict(), sort_keys=True, default=str),
-                      Type="String", Overwrite=True)
+    ssm.put_parameter(
+        Name=parameter_name,
+        Value=json.dumps(record.to_dict(), sort_keys=True, default=str),
+        Type="String",
+        Overwrite=True,
+    )

@@ -29,16 +29,34 @@ def desired_from_event(event: dict[str, Any]) -> Desired:
     missing = [k for k in REQUIRED if k not in event]
     if missing:
         raise ValueError(f"downsizing event lacks {', '.join(missing)}; the schedule's input is malformed")
-    return Desired(event["endpoint_name"], event["variant_name"],
-                   {name: Configuration.from_dict(c) for name, c in event["configurations"].items()},
-                   event["in_force_parameter"], os.environ.get("ALARM_TOPIC_ARN") or None)
+    return Desired(
+        event["endpoint_name"],
+        event["variant_name"],
+        {name: Configuration.from_dict(c) for name, c in event["configurations"].items()},
+        event["in_force_parameter"],
+        os.environ.get("ALARM_TOPIC_ARN") or None,
+    )
 
 
 def lambda_handler(event: dict[str, Any], context: Any, clients: Clients | None = None) -> dict[str, Any]:
     desired = desired_from_event(event)
-    log = JsonLog(endpoint=desired.endpoint_name, variant=desired.variant_name, set_in_force=event.get("set_in_force"),
-                  set_floor=event.get("set_floor"))
-    result = tick(desired, clients or Clients.from_boto3(), set_in_force=event.get("set_in_force"),
-                  set_floor=event.get("set_floor"), log=log)
-    return {"status": result.status, "in_force": result.in_force, "actions": result.actions,
-            "alarmed": result.alarmed, "error": result.error}
+    log = JsonLog(
+        endpoint=desired.endpoint_name,
+        variant=desired.variant_name,
+        set_in_force=event.get("set_in_force"),
+        set_floor=event.get("set_floor"),
+    )
+    result = tick(
+        desired,
+        clients or Clients.from_boto3(),
+        set_in_force=event.get("set_in_force"),
+        set_floor=event.get("set_floor"),
+        log=log,
+    )
+    return {
+        "status": result.status,
+        "in_force": result.in_force,
+        "actions": result.actions,
+        "alarmed": result.alarmed,
+        "error": result.error,
+    }

@@ -41,9 +41,13 @@ class EndpointState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EndpointState:
         target = data.get("target")
-        return cls(data["endpoint_config_name"], data["status"],
-                   ScalableTarget(**target) if target else None, list(data.get("policies") or []),
-                   data.get("failure_reason"))
+        return cls(
+            data["endpoint_config_name"],
+            data["status"],
+            ScalableTarget(**target) if target else None,
+            list(data.get("policies") or []),
+            data.get("failure_reason"),
+        )
 
 
 def policy_request(policy: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +94,9 @@ def record(sagemaker: Any, autoscaling: Any, endpoint_name: str, variant_name: s
     token = None
     while True:
         page = autoscaling.describe_scaling_policies(
-            ServiceNamespace=SERVICE_NAMESPACE, ResourceId=resource_id, ScalableDimension=VARIANT_DIMENSION,
+            ServiceNamespace=SERVICE_NAMESPACE,
+            ResourceId=resource_id,
+            ScalableDimension=VARIANT_DIMENSION,
             **({"NextToken": token} if token else {}),
         )
         policies += [policy_request(p) for p in page["ScalingPolicies"] if p["ResourceId"] == resource_id]
@@ -98,5 +104,10 @@ def record(sagemaker: Any, autoscaling: Any, endpoint_name: str, variant_name: s
         if not token:
             break
     target = ScalableTarget(targets[0]["MinCapacity"], targets[0]["MaxCapacity"]) if targets else None
-    return EndpointState(endpoint["EndpointConfigName"], endpoint["EndpointStatus"], target,
-                         sorted(policies, key=lambda p: p["PolicyName"]), endpoint.get("FailureReason"))
+    return EndpointState(
+        endpoint["EndpointConfigName"],
+        endpoint["EndpointStatus"],
+        target,
+        sorted(policies, key=lambda p: p["PolicyName"]),
+        endpoint.get("FailureReason"),
+    )

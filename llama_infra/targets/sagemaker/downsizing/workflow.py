@@ -58,8 +58,13 @@ class Clients:
         import boto3
 
         session = boto3.session.Session(region_name=region_name)
-        return cls(session.client("sagemaker"), session.client("application-autoscaling"),
-                   session.client("cloudwatch"), session.client("ssm"), session.client("sns"))
+        return cls(
+            session.client("sagemaker"),
+            session.client("application-autoscaling"),
+            session.client("cloudwatch"),
+            session.client("ssm"),
+            session.client("sns"),
+        )
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,15 @@ class Tick:
         return self.status == "converged"
 
 
-def tick(desired: Desired, clients: Clients, *, set_in_force: str | None = None, set_floor: int | None = None,
-         log: JsonLog | None = None, clock: Callable[[], float] = time.time) -> Tick:
+def tick(
+    desired: Desired,
+    clients: Clients,
+    *,
+    set_in_force: str | None = None,
+    set_floor: int | None = None,
+    log: JsonLog | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Tick:
     """One reconciliation step. `set_in_force` (the window schedules) records a new configuration in force first,
     `set_floor` (the predictive floor's schedules) a new floor."""
     log = log or JsonLog(endpoint=desired.endpoint_name, variant=desired.variant_name)
@@ -148,8 +160,11 @@ class _Reconciler:
 
     @property
     def _target_ids(self) -> dict[str, Any]:
-        return {"ServiceNamespace": SERVICE_NAMESPACE, "ScalableDimension": VARIANT_DIMENSION,
-                "ResourceId": variant_resource_id(self.desired.endpoint_name, self.desired.variant_name)}
+        return {
+            "ServiceNamespace": SERVICE_NAMESPACE,
+            "ScalableDimension": VARIANT_DIMENSION,
+            "ResourceId": variant_resource_id(self.desired.endpoint_name, self.desired.variant_name),
+        }
 
     def _result(self, status: str) -> Tick:
         return Tick(status, self.name, self.actions, self.alarmed)
@@ -176,13 +191,21 @@ class _Reconciler:
     def switch(self, found: EndpointState) -> Tick:
         serving = self.desired.serving(found.endpoint_config_name) or Configuration(
             found.endpoint_config_name,
-            *((found.target.min_capacity, found.target.max_capacity) if found.target else
-              (self.want.min_capacity, self.want.max_capacity)), self.want.policies)
+            *(
+                (found.target.min_capacity, found.target.max_capacity)
+                if found.target
+                else (self.want.min_capacity, self.want.max_capacity)
+            ),
+            self.want.policies,
+        )
         if self.rec.update_attempts >= MAX_UPDATE_ATTEMPTS:
             # Stop retrying a switch SageMaker keeps rolling back; keep the serving fleet autoscaled on its limits.
             self.settle(found, serving, give_up=True)
-            self.alarm("gave_up", f"{self.rec.update_attempts} updates to {self.want.endpoint_config_name} rolled "
-                       f"back ({found.failure_reason or 'no reason given'}); serving {found.endpoint_config_name}")
+            self.alarm(
+                "gave_up",
+                f"{self.rec.update_attempts} updates to {self.want.endpoint_config_name} rolled "
+                f"back ({found.failure_reason or 'no reason given'}); serving {found.endpoint_config_name}",
+            )
             return self._result("gave_up")
         if self.want.policies is None and found.policies:
             self.rec = self.rec.with_(kept_policies=found.policies)
@@ -190,16 +213,29 @@ class _Reconciler:
         self.rec = self.rec.with_(update_attempts=self.rec.update_attempts + 1)
         write_in_force(self.clients.ssm, self.desired.in_force_parameter, self.rec)
         for p in found.policies:
-            self._call("delete_policy", self.clients.autoscaling.delete_scaling_policy, PolicyName=p["PolicyName"],
-                       **self._target_ids, missing_ok=True)
+            self._call(
+                "delete_policy",
+                self.clients.autoscaling.delete_scaling_policy,
+                PolicyName=p["PolicyName"],
+                **self._target_ids,
+                missing_ok=True,
+            )
         if found.target is not None:
-            self._call("deregister_target", self.clients.autoscaling.deregister_scalable_target, **self._target_ids,
-                       missing_ok=True)
+            self._call(
+                "deregister_target",
+                self.clients.autoscaling.deregister_scalable_target,
+                **self._target_ids,
+                missing_ok=True,
+            )
         try:
-            self._call("update_endpoint", self.clients.sagemaker.update_endpoint,
-                       EndpointName=self.desired.endpoint_name, EndpointConfigName=self.want.endpoint_config_name,
-                       # Keep the canary and the alarm rollback the stack gave the endpoint (DeploymentConfig).
-                       RetainDeploymentConfig=True)
+            self._call(
+                "update_endpoint",
+                self.clients.sagemaker.update_endpoint,
+                EndpointName=self.desired.endpoint_name,
+                EndpointConfigName=self.want.endpoint_config_name,
+                # Keep the canary and the alarm rollback the stack gave the endpoint (DeploymentConfig).
+                RetainDeploymentConfig=True,
+            )
         except Exception as e:  # noqa: BLE001 - the serving fleet gets its autoscaling back, then the tick fails
             self.log("update_refused", error=f"{type(e).__name__}: {e}")
             self._restore(serving, found.policies)
@@ -208,8 +244,13 @@ class _Reconciler:
 
     def _restore(self, limits: Configuration, found_policies: list[dict[str, Any]]) -> None:
         lo, hi = limits.limits(self.rec.floor_min_capacity)
-        self._call("register_target", self.clients.autoscaling.register_scalable_target,
-                   MinCapacity=lo, MaxCapacity=hi, **self._target_ids)
+        self._call(
+            "register_target",
+            self.clients.autoscaling.register_scalable_target,
+            MinCapacity=lo,
+            MaxCapacity=hi,
+            **self._target_ids,
+        )
         self._put_policies(limits.policies if limits.policies is not None else found_policies, [])
 
     # --- InService on the configuration in force: its limits and policies ----------------------------------------
@@ -222,9 +263,13 @@ class _Reconciler:
         else:
             wanted_policies = found.policies or self.rec.kept_policies
         if found.target != wanted_target:
-            self._call("register_target", self.clients.autoscaling.register_scalable_target,
-                       MinCapacity=wanted_target.min_capacity, MaxCapacity=wanted_target.max_capacity,
-                       **self._target_ids)
+            self._call(
+                "register_target",
+                self.clients.autoscaling.register_scalable_target,
+                MinCapacity=wanted_target.min_capacity,
+                MaxCapacity=wanted_target.max_capacity,
+                **self._target_ids,
+            )
         if not policies_match(wanted_policies, found.policies):
             self._put_policies(wanted_policies, found.policies)
         if give_up:
@@ -239,17 +284,30 @@ class _Reconciler:
         names = {p["PolicyName"] for p in wanted}
         for p in current:
             if p["PolicyName"] not in names:
-                self._call("delete_policy", self.clients.autoscaling.delete_scaling_policy,
-                           PolicyName=p["PolicyName"], **self._target_ids, missing_ok=True)
+                self._call(
+                    "delete_policy",
+                    self.clients.autoscaling.delete_scaling_policy,
+                    PolicyName=p["PolicyName"],
+                    **self._target_ids,
+                    missing_ok=True,
+                )
         for p in wanted:
-            self._call("put_policy", self.clients.autoscaling.put_scaling_policy, **policy_request(p),
-                       **self._target_ids)
+            self._call(
+                "put_policy", self.clients.autoscaling.put_scaling_policy, **policy_request(p), **self._target_ids
+            )
 
     # --- plumbing ----------------------------------------------------------------------------------------------
 
     def _call(self, action: str, fn: Callable[..., Any], missing_ok: bool = False, **kwargs: Any) -> Any:
-        self.log("action", action=action, **{k: v for k, v in kwargs.items() if k in (
-            "PolicyName", "EndpointConfigName", "MinCapacity", "MaxCapacity")})
+        self.log(
+            "action",
+            action=action,
+            **{
+                k: v
+                for k, v in kwargs.items()
+                if k in ("PolicyName", "EndpointConfigName", "MinCapacity", "MaxCapacity")
+            },
+        )
         try:
             out = fn(**kwargs)
         except Exception as e:  # noqa: BLE001
@@ -267,17 +325,31 @@ class _Reconciler:
             return
         late_s = self.now - self.rec.since_epoch_s
         if self.rec.since_epoch_s and late_s > self.want.budget_s:
-            self.alarm("not_converged", f"{late_s:.0f} s after '{self.name}' came in force the endpoint is still "
-                       f"{result.status} (budget {self.want.budget_s:.0f} s)")
+            self.alarm(
+                "not_converged",
+                f"{late_s:.0f} s after '{self.name}' came in force the endpoint is still "
+                f"{result.status} (budget {self.want.budget_s:.0f} s)",
+            )
 
     def alarm(self, reason: str, detail: str) -> None:
         """The metric at every tick that finds the problem; SNS once, until the endpoint converges again."""
-        summary = {"endpoint": self.desired.endpoint_name, "variant": self.desired.variant_name, "reason": reason,
-                   "detail": detail, "in_force": self.name, "since_epoch_s": self.rec.since_epoch_s,
-                   "update_attempts": self.rec.update_attempts}
+        summary = {
+            "endpoint": self.desired.endpoint_name,
+            "variant": self.desired.variant_name,
+            "reason": reason,
+            "detail": detail,
+            "in_force": self.name,
+            "since_epoch_s": self.rec.since_epoch_s,
+            "update_attempts": self.rec.update_attempts,
+        }
         notify = not self.rec.alarmed
-        problems = raise_alarm(self.clients.cloudwatch, self.clients.sns if notify else None,
-                               self.desired.alarm_topic_arn, self.desired.endpoint_name, summary)
+        problems = raise_alarm(
+            self.clients.cloudwatch,
+            self.clients.sns if notify else None,
+            self.desired.alarm_topic_arn,
+            self.desired.endpoint_name,
+            summary,
+        )
         self.rec = self.rec.with_(alarmed=True)
         self.alarmed = True
         self.log("transition_failed", **summary, alarm_problems=problems)
