@@ -43,7 +43,7 @@ class LlamaDeploymentArgs(TypedDict):
 
 
 class LlamaDeployment(pulumi.ComponentResource):
-    "A self-hosted Llama deployment on AWS (SageMaker endpoint or EKS), built from a llama-infra spec: reserved baseline, burst capacity, autoscaling on queue depth, overnight downsizing, alarms."
+    "A self-hosted Llama deployment on AWS (SageMaker endpoint or EKS), built from a llama-infra spec: reserved baseline, burst capacity, autoscaling on queue depth, overnight downsizing, alarms."  # noqa: E501 - the schema's description, one line
 
     target: pulumi.Output[str]
     """Where it runs: sagemaker or eks (from the spec)."""

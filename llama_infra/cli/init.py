@@ -36,9 +36,9 @@ def register(app: typer.Typer) -> None:
                 directory,
                 name=name or f"llama-{model}-{environment}",
                 target=target,  # type: ignore[arg-type]
-                model=model,
+                model=model,  # type: ignore[arg-type]
                 region=region,
-                environment=environment,  # type: ignore[arg-type]
+                environment=environment,
                 cluster_name=cluster_name,
             )
         except FileExistsError as e:

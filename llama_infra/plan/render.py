@@ -105,9 +105,9 @@ def summary_table(plans: list[StackPlan]) -> Table:
         )
         table.add_column(
             column,
-            justify=justify,
+            justify=justify,  # type: ignore[arg-type]
             no_wrap=whole,
-            min_width=width,  # type: ignore[arg-type]
+            min_width=width,
             overflow="fold",
         )
     for p in plans:

@@ -5,7 +5,8 @@ KEDA scales a Deployment, not the service: the burst ScaledObject's HPA acts on 
 the baseline Deployment), with its own tolerance and behaviour (`KedaController.hpa_sync_metrics`); with
 `scalingModifiers` the composite — the whole formula, window floors and the wake trigger included — decides
 activation and is the one metric that HPA sees (`llama_infra.scaling.keda`). A night variant's ScaledObject owns its
-whole Deployment. Trigger values, as the rendered queries compute them (`llama_infra.targets.kubernetes.prometheus_metrics`):
+whole Deployment. Trigger values, as the rendered queries compute them
+(`llama_infra.targets.kubernetes.prometheus_metrics`):
 - a Prometheus trigger on the queue or the KV cache: the service's sum minus `B × threshold` when the query has the
   baseline offset (`clamp_min(total − B·t, 0)`), the sum itself in a formula ScaledObject;
 - `wake`: 1 while a request arrived within `metrics.WAKE_IDLE_SECONDS`, else 0;

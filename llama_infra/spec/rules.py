@@ -628,7 +628,8 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
                     SpecIssue(
                         (*_at(i), key),
                         f"window '{s.name}' starts at {at}, which does not exist on "
-                        f"{day} ({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
+                        f"{day} ({a.change}; {skipped} is skipped): "
+                        f"{who} skip{'s' if spec.target == 'sagemaker' else ''} "
                         "it, so that night keeps the day configuration",
                         f"start the window {outside} to downsize that night too",
                         "warning",

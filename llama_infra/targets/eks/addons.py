@@ -1,4 +1,5 @@
-"""Helm values of the add-ons llama-infra installs (`eks.addons`), charts pinned in `llama_infra.targets.kubernetes.images`."""
+"""Helm values of the add-ons llama-infra installs (`eks.addons`), charts pinned in
+`llama_infra.targets.kubernetes.images`."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def values(spec: DeploymentSpec, addon: str) -> dict:
         return {"tolerations": [dict(labels.GPU_TOLERATION), {"key": "CriticalAddonsOnly", "operator": "Exists"}]}
     if addon == "dcgm-exporter":
         # The chart's own ServiceMonitor, labelled for the same Prometheus selector as our PodMonitors (dashboards
-        # only: GPU memory is not a load signal, see llama_infra.targets.kubernetes.prometheus_metrics); none with a scrape-config Secret.
+        # only: GPU memory is not a load signal, see llama_infra.targets.kubernetes.prometheus_metrics); none with a
+        # scrape-config Secret.
         scrape = spec.eks.scrape
         if scrape.via != "pod-monitor":
             return {**_GPU_NODES, "serviceMonitor": {"enabled": False}}

@@ -262,7 +262,8 @@ def replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
                     SpecIssue(
                         ("capacity", "burst", "instance_types", i),
                         f"tensor-parallel degree {tp} ({origin}) does not divide the {inst.gpu_count} "
-                        f"GPU{'s' if inst.gpu_count != 1 else ''} of {itype}: a replica requests {tp} GPUs and cannot run there",
+                        f"GPU{'s' if inst.gpu_count != 1 else ''} of {itype}: a replica requests {tp} GPUs and "
+                        "cannot run there",
                         f"remove {itype}, or set model.tensor_parallel_degree to a divisor of every type's GPU count",
                     )
                 )

@@ -1,6 +1,7 @@
 """The fallback model service of an EKS spec with `fallback`: where the router overflows to.
 
-Built from the same builders as the primary (`llama_infra.targets.kubernetes.workload` / `server`), applied to a derived spec:
+Built from the same builders as the primary (`llama_infra.targets.kubernetes.workload` / `server`), applied to a derived
+spec:
 the fallback's model id, size and precision, the smallest tensor-parallel degree that fits it on
 `fallback.instance_type` (default: the baseline type), and Hugging Face Hub weights (`hf://<model_id>`, the
 primary's token Secret for gated models): the spec's `fallback` section names a model, not a weights prefix.

@@ -1,6 +1,7 @@
 """Pinned container images and Helm charts: the one table that says which versions the EKS target runs.
 
-Metric names in `llama_infra.targets.kubernetes.prometheus_metrics` and env/flag names in `llama_infra.targets.kubernetes.server` are those of these versions;
+Metric names in `llama_infra.targets.kubernetes.prometheus_metrics` and env/flag names in
+`llama_infra.targets.kubernetes.server` are those of these versions;
 bump them together.
 """
 

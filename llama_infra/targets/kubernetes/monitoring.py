@@ -14,7 +14,8 @@ reference it from the Prometheus resource's `additionalScrapeConfigs` (kube-prom
 `prometheus.prometheusSpec.additionalScrapeConfigsSecret`), or mount it into a plain Prometheus and list it in
 `scrape_config_files`.
 
-Both give every sample the labels the queries select (`llama_infra.targets.kubernetes.prometheus_metrics.selector`): `namespace` and
+Both give every sample the labels the queries select (`llama_infra.targets.kubernetes.prometheus_metrics.selector`):
+`namespace` and
 `app_kubernetes_io_instance` (the pod label `app.kubernetes.io/instance`, Prometheus-sanitised: `podTargetLabels`
 on a PodMonitor, `labelmap` in the scrape config), and keep only the series llama-infra reads.
 """

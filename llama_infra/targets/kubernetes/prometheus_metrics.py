@@ -129,7 +129,8 @@ WAKE_IDLE_SECONDS = 600
 
 
 def scrape_job_name(namespace: str, instance: str) -> str:
-    """The Prometheus job of one service's pods in the scrape-config Secret (`llama_infra.targets.kubernetes.monitoring`)."""
+    """The Prometheus job of one service's pods in the scrape-config Secret
+    (`llama_infra.targets.kubernetes.monitoring`)."""
     return f"llama-infra/{namespace}/{instance}"
 
 

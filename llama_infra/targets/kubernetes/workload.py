@@ -4,7 +4,8 @@ Two Deployments share the pod label `app.kubernetes.io/instance=<name>` (the Ser
 queries select on it):
 - `<name>-baseline`: fixed replicas = capacity.baseline.count, `nodeSelector` capacity=baseline (the reserved
   managed node group). Nothing autoscales it, so the reserved GPUs are always serving.
-- `<name>-burst`: scaled by the HPA / KEDA on the queue above what the baseline absorbs (`llama_infra.targets.kubernetes.prometheus_metrics`);
+- `<name>-burst`: scaled by the HPA / KEDA on the queue above what the baseline absorbs
+  (`llama_infra.targets.kubernetes.prometheus_metrics`);
   required on burst nodes, preferring spot (Karpenter then falls back to the on-demand pool).
 """
 

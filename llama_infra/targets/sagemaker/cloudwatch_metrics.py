@@ -4,7 +4,8 @@ The two kinds of endpoint this library builds publish the same metric names unde
 variant (`EndpointMetrics.variant`) under `EndpointName, VariantName`; an inference-component endpoint (scale to
 zero, `EndpointMetrics.inference_component`) under `InferenceComponentName` for the model's own metrics, with its
 utilisation per copy in a namespace of its own. The endpoint's alarms, its dashboard and the scale-to-zero wake-up
-alarm all take namespace and dimensions from here; no component writes a dimension name. An unknown metric name, or one the endpoint kind does not publish, is
+alarm all take namespace and dimensions from here; no component writes a dimension name. An unknown metric name, or one
+the endpoint kind does not publish, is
 refused (a typo in a dimension or metric name is accepted by CloudWatch and leaves an alarm in INSUFFICIENT_DATA
 for ever).
 
@@ -34,7 +35,8 @@ takes about 90 % of it at start and keeps it, busy or idle:
   Model Configurations" and the vLLM backend user guide);
 - TensorRT-LLM (LMI's TRT-LLM backend): the KV cache is pre-allocated at start from a fraction of free memory
   (`kv_cache_free_gpu_mem_fraction`, default 0.9; nvidia.github.io/TensorRT-LLM, "Memory Usage of TensorRT-LLM");
-- TGI: allocates its KV blocks at warm-up (`llama_infra.targets.kubernetes.prometheus_metrics`: the EKS path knows it too).
+- TGI: allocates its KV blocks at warm-up (`llama_infra.targets.kubernetes.prometheus_metrics`: the EKS path knows it
+  too).
 So the metric reads ~90 % (× GPUs on a variant) from the first minute whatever the traffic. A target-tracking policy
 on it sits above any target below that fraction — it scales out to max and, because Application Auto Scaling scales
 in only when every policy agrees, never lets the endpoint scale in — and never crosses a target above it. SageMaker's

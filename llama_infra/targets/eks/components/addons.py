@@ -1,5 +1,6 @@
 """`EksAddons`: Helm releases of the add-ons the spec asks llama-infra to install (charts pinned in
-`llama_infra.targets.kubernetes.images`): KEDA, prometheus-adapter (with our external rules), NVIDIA device plugin, DCGM exporter.
+`llama_infra.targets.kubernetes.images`): KEDA, prometheus-adapter (with our external rules), NVIDIA device plugin, DCGM
+exporter.
 Add-ons in `eks.preinstalled` are relied on, not installed."""
 
 from __future__ import annotations

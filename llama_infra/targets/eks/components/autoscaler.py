@@ -2,7 +2,8 @@
 
 `scaling.autoscaler: keda` renders a KEDA ScaledObject (Prometheus triggers; burst can go to zero);
 `hpa` renders an autoscaling/v2 HorizontalPodAutoscaler on External metrics that prometheus-adapter serves
-(its rules are in the adapter's Helm values, `EksAddons`). Both read the queries of `llama_infra.targets.kubernetes.prometheus_metrics`.
+(its rules are in the adapter's Helm values, `EksAddons`). Both read the queries of
+`llama_infra.targets.kubernetes.prometheus_metrics`.
 Overnight schedules that change the type or model (issue 5) add the night variants' ScaledObjects and a cron-driven
 ScaledObject on the day baseline (`llama_infra.targets.kubernetes.window_scaling`, docs/eks.md).
 """

@@ -1,6 +1,7 @@
 """`BaselineNodeSchedule`: the on-demand baseline managed node group follows the downsizing schedule.
 
-Per scheduled window (`llama_infra.targets.eks.baseline_node_schedule`, which also says which specs and windows qualify and when),
+Per scheduled window (`llama_infra.targets.eks.baseline_node_schedule`, which also says which specs and windows qualify
+and when),
 two EventBridge Scheduler schedules call EKS `UpdateNodegroupConfig` through the universal target (no Lambda), with a
 role that only EventBridge Scheduler of this account can assume and that may only update this node group
 (`components/scheduler.py`, shared with SageMaker downsizing). `EksGpuCapacity` builds it as its child and puts

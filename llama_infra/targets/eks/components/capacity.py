@@ -7,7 +7,8 @@
 - Burst with Karpenter (`eks.karpenter: true`): EC2NodeClass + spot NodePool (+ on-demand fallback NodePool) and,
   when we own Karpenter's settings, its interruption queue.
 - Burst without Karpenter: a SPOT managed node group from zero, tagged for cluster-autoscaler.
-The plans (capacity types, labels, taints, sizes) come from `llama_infra.targets.kubernetes`; this module only translates them.
+The plans (capacity types, labels, taints, sizes) come from `llama_infra.targets.kubernetes`; this module only
+translates them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """`OverflowRouter`: the router of an EKS spec with `fallback` or scale to zero, and the fallback model service.
 
-Objects come from `llama_infra.targets.kubernetes.fallback` and `llama_infra.targets.kubernetes.router` (plain data, validated by the tests);
+Objects come from `llama_infra.targets.kubernetes.fallback` and `llama_infra.targets.kubernetes.router` (plain data,
+validated by the tests);
 this component only applies them. The router's Service `<name>-router` is the entry point clients use.
 """
 

@@ -65,7 +65,8 @@ class LlamaInferenceService(pulumi.ComponentResource):
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
         base = workload.baseline_deployment(spec)
         if base:
-            # When a window shrinks the baseline, its ScaledObject (llama_infra.targets.kubernetes.window_scaling) owns the count.
+            # When a window shrinks the baseline, its ScaledObject (llama_infra.targets.kubernetes.window_scaling) owns
+            # the count.
             owned = ["spec.replicas"] if night_scaling.baseline_follows_schedule(spec) else None
             self.deployments["baseline"] = k8s.apps.v1.Deployment(
                 f"{name}-baseline",
@@ -100,7 +101,8 @@ class LlamaInferenceService(pulumi.ComponentResource):
         self.pdb = k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"], opts=child(self, depends_on=after, **k8s_opts)
         )
-        # How Prometheus finds the pods: PodMonitors, or the scrape-config Secret (llama_infra.targets.kubernetes.monitoring).
+        # How Prometheus finds the pods: PodMonitors, or the scrape-config Secret
+        # (llama_infra.targets.kubernetes.monitoring).
         self.monitoring: list[pulumi.CustomResource] = []
         for obj in monitoring.objects(spec):
             if obj["kind"] == "Secret":

@@ -2,7 +2,8 @@
 
 The latency and error alarms also guard deployments: the endpoint's blue/green update rolls back when either
 fires during the bake time. Thresholds come from the spec (`slo.ttft_p99_ms`, `scaling.queue_depth_target`).
-Namespace and dimensions come from `EndpointMetrics` (`llama_infra/targets/sagemaker/cloudwatch_metrics.py`): the variant's
+Namespace and dimensions come from `EndpointMetrics` (`llama_infra/targets/sagemaker/cloudwatch_metrics.py`): the
+variant's
 `EndpointName, VariantName` on a classic endpoint, `InferenceComponentName` on a scale-to-zero endpoint, whose
 queue alarm watches requests per copy instead of per model. Each alarm's statistic must be one AWS documents for its
 metric (`Metric.accepts`): the queue alarm reads `EndpointMetrics.queue_statistic`, Maximum, since AWS lists only

@@ -1,6 +1,7 @@
 """The endpoint's CloudWatch dashboard: traffic, latency, queue, instances, GPU use (pure body + resource).
 
-Every metric's namespace and dimensions come from `EndpointMetrics` (`llama_infra/targets/sagemaker/cloudwatch_metrics.py`).
+Every metric's namespace and dimensions come from `EndpointMetrics`
+(`llama_infra/targets/sagemaker/cloudwatch_metrics.py`).
 A classic endpoint shows its variant's invocations and instances. A scale-to-zero endpoint shows the inference
 component's invocations (with the wake-up signal, NoCapacityInvocationFailures), requests per copy, utilisation
 per copy (`/aws/sagemaker/InferenceComponents`) and, in one more widget, its instances' GPU reservation and use.

@@ -4,7 +4,8 @@ Per schedule window: the night EndpointConfiguration (built by the endpoint comp
 thin default here when only the instance type or counts change) and EventBridge Scheduler schedules for the night
 start and the lead-time-shifted morning that put the window's or the day configuration in force
 (`components/scheduler.py`, shared with the EKS node-group schedule). Once per endpoint: the SSM parameter holding
-the configuration in force, a `rate(5 minutes)` tick schedule, the reconciler Lambda (`llama_infra/targets/sagemaker/downsizing/`,
+the configuration in force, a `rate(5 minutes)` tick schedule, the reconciler Lambda
+(`llama_infra/targets/sagemaker/downsizing/`,
 packaged with `pulumi.AssetArchive`), least-privilege roles (`downsizing_iam.py`) and alarms on the workflow's
 `TransitionFailed` metric and on the function's own errors. The predictive floor (`scaling.floor_schedule`) adds
 one schedule per step of the floor and one on Saturday 00:00, which record the floor in force for the reconciler. Every schedule's input carries every configuration's
@@ -411,7 +412,8 @@ def _describe(t: Transition) -> str:
 
 
 def workflow_code() -> pulumi.AssetArchive:
-    """The `llama_infra/targets/sagemaker/downsizing` package as the function's top-level `downsizing` package (.py files only)."""
+    """The `llama_infra/targets/sagemaker/downsizing` package as the function's top-level `downsizing` package (.py
+    files only)."""
     package = resources.files("llama_infra.targets.sagemaker.downsizing")
     files = sorted((p for p in package.iterdir() if p.name.endswith(".py")), key=lambda p: p.name)
     return pulumi.AssetArchive({f"downsizing/{p.name}": pulumi.FileAsset(str(p)) for p in files})

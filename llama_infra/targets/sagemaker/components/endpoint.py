@@ -192,7 +192,8 @@ class SageMakerLlamaEndpoint(pulumi.ComponentResource):
     def add_night_windows(self, ctx: EndpointContext) -> None:
         """Extension point for `spec.schedules`: overnight vertical downsizing.
 
-        `llama_infra/targets/sagemaker/components/downsizing.py` builds, per window, a Model + EndpointConfiguration with
+        `llama_infra/targets/sagemaker/components/downsizing.py` builds, per window, a Model + EndpointConfiguration
+        with
         `serving_config(ctx.name, ctx.spec, window_config(ctx.spec, schedule), role=ctx.role, parent=self)`, and
         the scheduler + workflow that swaps the endpoint between them while keeping it autoscaled. It plugs in
         by defining `build_night_windows(ctx: EndpointContext) -> None`; until it exists, nothing is added.

@@ -8,7 +8,8 @@ safe step — wait while it updates, start the blue/green update, or give the se
 and policies. Nothing is lost when a tick fails or is killed: the next one starts from what AWS reports.
 
 This package is shipped to Lambda on its own (see `SageMakerDownsizing`), so it imports only the standard library and
-boto3, and only relatively: it runs both as `llama_infra.targets.sagemaker.downsizing` and as a top-level `downsizing` package.
+boto3, and only relatively: it runs both as `llama_infra.targets.sagemaker.downsizing` and as a top-level `downsizing`
+package.
 """
 
 from .alarm import METRIC_NAME, METRIC_NAMESPACE
