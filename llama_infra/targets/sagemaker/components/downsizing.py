@@ -5,11 +5,11 @@ thin default here when only the instance type or counts change) and EventBridge 
 start and the lead-time-shifted morning that put the window's or the day configuration in force
 (`components/scheduler.py`, shared with the EKS node-group schedule). Once per endpoint: the SSM parameter holding
 the configuration in force, a `rate(5 minutes)` tick schedule, the reconciler Lambda
-(`llama_infra/targets/sagemaker/downsizing/`,
-packaged with `pulumi.AssetArchive`), least-privilege roles (`downsizing_iam.py`) and alarms on the workflow's
-`TransitionFailed` metric and on the function's own errors. The predictive floor (`scaling.floor_schedule`) adds
-one schedule per step of the floor and one on Saturday 00:00, which record the floor in force for the reconciler. Every schedule's input carries every configuration's
-name, limits and policies, so a `pulumi up` that replaces one reaches the endpoint at the next tick. Scale to zero
+(`llama_infra/targets/sagemaker/downsizing/`, packaged with `pulumi.AssetArchive`), least-privilege roles
+(`downsizing_iam.py`) and alarms on the workflow's `TransitionFailed` metric and on the function's own errors. The
+predictive floor (`scaling.floor_schedule`) adds one schedule per step of the floor and one on Saturday 00:00, which
+record the floor in force for the reconciler. Every schedule's input carries every configuration's name, limits and
+policies, so a `pulumi up` that replaces one reaches the endpoint at the next tick. Scale to zero
 (`scaling.scale_to_zero`) lives in `scale_to_zero.py`.
 
 The endpoint component calls `build_night_windows(ctx)`; other programs construct the component directly.
