@@ -14,7 +14,8 @@ peak; request sizes from the spec's `load.request_sizes`, by default the shared 
 - `ramp_attainment` for the spec with and without its predictive floor: attainment of the requests that arrive in
   the hours whose arrivals rise by at least 5 % of the busiest hour's over the hour before.
 
-    python -m benchmarks.bench_slo [OUT_DIR]        # or `python -m benchmarks bench_slo`; BENCH_SLO_DAYS=1 for a quick run
+    python -m benchmarks.bench_slo [OUT_DIR]        # or `python -m benchmarks bench_slo`
+    BENCH_SLO_DAYS=1 python -m benchmarks.bench_slo  # a quick run
 """
 
 from __future__ import annotations

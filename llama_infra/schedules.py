@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import CroniterBadDateError, croniter
@@ -332,7 +333,7 @@ def offset_changes(tz: ZoneInfo, year: int) -> tuple[OffsetChange, ...]:
     def offset(t: datetime) -> timedelta:
         return t.astimezone(tz).utcoffset() or timedelta(0)
 
-    for a, b in zip(weeks, weeks[1:]):
+    for a, b in pairwise(weeks):
         if offset(a) == offset(b):
             continue
         lo, hi = a, b  # bisect to the minute of the change, in absolute time

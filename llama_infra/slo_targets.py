@@ -177,7 +177,7 @@ def effective_targets(spec: DeploymentSpec) -> dict[str | None, EffectiveTargets
     replica at SLO; the field's default where the SLO is out of reach."""
     stated = spec.scaling.model_fields_set
     out: dict[str | None, EffectiveTargets] = {}
-    for n, d in zip(needs(spec), derived_targets(spec)):
+    for n, d in zip(needs(spec), derived_targets(spec), strict=True):
         key = n.envelope.config.window
         if "queue_depth_target" in stated or d.queue_depth_target is None:
             q, qs = spec.scaling.queue_depth_target, "spec" if "queue_depth_target" in stated else "default"

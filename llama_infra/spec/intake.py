@@ -186,11 +186,11 @@ def _walk(events: Any, source: str, where: _Where) -> None:
     total = aliases = 0
     for event in events:
         line = event.start_mark.line + 1 if event.start_mark else None
-        at: tuple[str | int, ...] | None = ()
+        at: tuple[str | int, ...] = ()
         if isinstance(event, (CollectionStartEvent, ScalarEvent, AliasEvent)):
-            at = where.node(event)
-            key = at is None
-            at = where.path() if at is None else at
+            node = where.node(event)
+            key = node is None
+            at = where.path() if node is None else node
         tag = getattr(event, "tag", None)
         if tag is not None and str(tag) not in _CORE_TAGS:
             tag = str(tag).replace("tag:yaml.org,2002:", "!!")

@@ -21,7 +21,8 @@ ResourceName = Annotated[
     str,
     Field(
         pattern=r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$",
-        description="Lower-case letters, digits and '-', 3–40 characters, starting with a letter and not ending in '-'; "
+        description="Lower-case letters, digits and '-', 3–40 characters, starting with a letter and not ending in "
+        "'-'; "
         "prefixes every resource name.",
     ),
 ]
