@@ -39,3 +39,24 @@ def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'SageMakerEndpointTypo'"):
         llama_infra.SageMakerEndpointTypo  # noqa: B018
     assert not hasattr(llama_infra, "build_sagemaker_typo")
+
+
+def test_the_lazy_component_names_match_what_the_targets_export():
+    """llama_infra.components lists its names again (to stay lazy): each must exist in its target's package, and every
+    component class a target's package exports must be listed."""
+    import importlib
+
+    import pulumi
+
+    import llama_infra.components as components
+
+    for module_name in sorted(set(components._EXPORTS.values())):
+        module = importlib.import_module(module_name)
+        listed = {n for n, m in components._EXPORTS.items() if m == module_name}
+        assert listed <= set(module.__all__), f"{module_name} does not export {listed - set(module.__all__)}"
+        classes = {
+            n
+            for n in module.__all__
+            if isinstance(getattr(module, n), type) and issubclass(getattr(module, n), pulumi.ComponentResource)
+        }
+        assert classes <= listed, f"llama_infra.components does not re-export {classes - listed} of {module_name}"
