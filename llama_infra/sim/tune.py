@@ -214,7 +214,7 @@ def _attainable_share(spec: DeploymentSpec, workload: Workload, cfg: Config) -> 
     return float((unqueued * 1000 <= spec.slo.ttft_p99_ms).mean()), p99
 
 
-def infeasibility(spec: DeploymentSpec, workload: Workload, best: Trial) -> str:
+def infeasibility(spec: DeploymentSpec, workload: Workload, best: Trial, budget_spent: bool = False) -> str:
     """Why the best trial misses the SLO: its attainment, and per configuration below the SLO its share, how long it
     prefills the p99 prompt, what caps it."""
     from llama_infra.slo_envelope import envelopes
@@ -243,7 +243,7 @@ def infeasibility(spec: DeploymentSpec, workload: Workload, best: Trial) -> str:
         elif e is not None and not e.reachable:
             words += f" (the SLO envelope rules it out at any scale: {'; '.join(e.problems)})"
         else:
-            words += _capacity_words(best, s)
+            words += _capacity_words(best, s, budget_spent)
         reasons.append(words)
     if not best.eligible and not reasons:
         bad = [e for e in envelopes(cand) if not e.reachable]
@@ -253,8 +253,9 @@ def infeasibility(spec: DeploymentSpec, workload: Workload, best: Trial) -> str:
     return head + ("; " + "; ".join(reasons) if reasons else "")
 
 
-def _capacity_words(best: Trial, share: ConfigShare) -> str:
-    """What holds a configuration back that could meet the SLO with enough capacity: queueing at its max."""
+def _capacity_words(best: Trial, share: ConfigShare, budget_spent: bool) -> str:
+    """What holds a configuration back that could meet the SLO with enough capacity: queueing at its max, and
+    whether the search stopped for its budget (then more trials may find it) or because nothing helped."""
     r = best.result
     replicas = np.asarray(r.series.get("replicas", []))
     at_max = float((replicas >= share.config.max_replicas).mean()) if len(replicas) else 0.0
@@ -262,7 +263,9 @@ def _capacity_words(best: Trial, share: ConfigShare) -> str:
     words += f"; at its max_replicas of {share.config.max_replicas} for {at_max:.0%} of the time"
     if r.dropped:
         words += f"; {r.dropped:,} requests dropped"
-    return words + "; the search space holds no more capacity that meets it within the trial budget)"
+    if budget_spent:
+        return words + "; the trial budget ran out: raise --max-trials or --passes to search further)"
+    return words + "; no further step of any knob improved it)"
 
 
 def tune(
@@ -334,7 +337,7 @@ def tune(
                 break
         if not improved or len(trials) >= budget:
             break
-    infeasible = None if best.meets_slo else infeasibility(spec, workload, best)
+    infeasible = None if best.meets_slo else infeasibility(spec, workload, best, len(trials) >= budget)
     return TuneResult(space, budget, start, best, trials, infeasible)
 
 

@@ -101,7 +101,7 @@ def test_a_search_that_finds_nothing_within_the_slo_says_how_close_it_came(tmp_p
         f"and 20 tokens/s per user: the best, the spec as written, reaches {best:.1%}"
     )
     assert "the window 'overnight' on ml.g6e.4xlarge (8B bf16) prefills the p99 prompt in" in reason
-    assert "at its max_replicas of 3" in reason
+    assert "at its max_replicas of 3" in reason and "the trial budget ran out: raise --max-trials" in reason
     assert f"infeasible: {spec_file}: {reason}" in r.stderr
     assert spec_file.read_text() == before
 
