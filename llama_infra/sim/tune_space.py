@@ -109,6 +109,15 @@ def _set(doc: dict, path: Path_, value: Any) -> None:
             doc = doc[p]
         else:
             doc = doc[p]
+    old = doc.get(path[-1]) if isinstance(doc, dict) else None
+    if isinstance(old, dict) and isinstance(value, dict):
+        # a mapping replaced by another changes only its keys: a ruamel map keeps its flow style and comments
+        for k in [k for k in old if k not in value]:
+            del old[k]
+        for k, v in value.items():
+            if old.get(k) != v:
+                old[k] = v
+        return
     doc[path[-1]] = value
 
 

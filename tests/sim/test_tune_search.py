@@ -161,3 +161,30 @@ def test_bad_specs_and_traces_are_located_errors(tmp_path):
     assert r.exit_code == 1 and "missing-column.csv" in r.stderr and "Traceback" not in r.output
     r = run(str(tmp_path / "nope.yaml"))
     assert r.exit_code == 1 and "nope.yaml" in r.stderr
+
+
+def test_write_changes_a_model_override_in_place_keeping_its_flow_style_and_comment(tmp_path):
+    spec_file = tmp_path / OVERSIZED.name
+    spec_file.write_text(
+        OVERSIZED.read_text().replace(
+            "    downsize: {instance_type: ml.g6e.4xlarge, min_replicas: 2, max_replicas: 3}"
+            "  # oversized for this load",
+            "    downsize:\n      instance_type: ml.g6e.4xlarge\n"
+            "      model_override: {precision: bf16}  # the night model\n"
+            "      min_replicas: 2\n      max_replicas: 3",
+        )
+    )
+    load_spec(spec_file)
+    write_changes(
+        spec_file,
+        {
+            ("schedules", 0, "downsize", "model_override"): {
+                "id": "meta-llama/Llama-3.1-8B-Instruct",
+                "precision": "bf16",
+            }
+        },
+    )
+    line = next(x for x in spec_file.read_text().splitlines() if "model_override" in x)
+    assert line.startswith("      model_override: {precision: bf16, id: meta-llama/Llama-3.1-8B-Instruct}")
+    assert line.endswith("# the night model")
+    assert load_spec(spec_file).schedules[0].downsize.model_override.id == "meta-llama/Llama-3.1-8B-Instruct"
