@@ -192,60 +192,26 @@ def _envelope(spec: DeploymentSpec, cfg: Config):
         return None
 
 
-class _Derivation:
-    """The derived targets and replica bounds (`slo_targets`) of any serving configuration of this spec, its
-    windows' times as written: the busiest and quietest hour of each configuration over the plan week are computed
-    once, from each window's occurrences (as `capacity_plan.config_at` decides, the first active window winning),
-    instead of once per candidate."""
+def _derived(spec: DeploymentSpec | None):
+    """`slo_targets.derived_targets` of a spec (the day's, then each window's), as `plan` shows them; [] for no spec
+    or when the replica model has no rates for one of its GPUs."""
+    from llama_infra.slo_targets import derived_targets
 
-    def __init__(self, spec: DeploymentSpec):
-        from datetime import timedelta
-
-        from llama_infra.capacity_plan import WEEK_START, plan_timezone, window_of
-        from llama_infra.schedules import zone
-        from llama_infra.slo_targets import _shape
-
-        self.spec = spec
-        peak = spec.load.peak_requests_per_second or 0.0
-        shape = _shape(spec)
-        start = WEEK_START.replace(tzinfo=zone(plan_timezone(spec)))
-        hours = [start + timedelta(hours=h, minutes=30) for h in range(168)]
-        owner: list[str | None] = [None] * 168
-        for sch in reversed(spec.schedules):  # earlier windows win: assigned last
-            for b, f in window_of(sch).occurrences(start, start + timedelta(hours=169)):
-                for h, t in enumerate(hours):
-                    if b <= t < f:
-                        owner[h] = sch.name
-        self.peak: dict[str | None, float] = {}
-        self.quiet: dict[str | None, float] = {}
-        for h, name in enumerate(owner):
-            rate = shape[h % 24] * peak
-            self.peak[name] = max(self.peak.get(name, 0.0), rate)
-            self.quiet[name] = min(self.quiet.get(name, rate), rate)
-
-    def of(self, cfg: Config):
-        """`slo_targets.DerivedTargets` of `cfg` (None when the replica model has no rates for its GPU)."""
-        import math
-
-        from llama_infra.slo_envelope import ConfigNeed
-        from llama_infra.slo_targets import _derive
-
-        e = _envelope(self.spec, cfg)
-        if e is None:
-            return None
-        load = self.peak.get(cfg.window, 0.0)
-        n = (
-            math.ceil(load / e.requests_per_second - 1e-9)
-            if e.requests_per_second > 0 and self.spec.load.peak_requests_per_second
-            else None
-        )
-        return _derive(self.spec, ConfigNeed(e, load, n), self.quiet.get(cfg.window, 0.0))
+    if spec is None:
+        return []
+    try:
+        return derived_targets(spec)
+    except (ValueError, KeyError):
+        return []
 
 
-def _derived_bounds(spec: DeploymentSpec, i: int, cfg: Config, derive: _Derivation) -> dict[Path_, Any]:
-    """The window's min/max replicas the envelope derives at the stated peak for configuration `cfg` (none without
-    a stated peak); never above the day's max_replicas (the spec's rules: a window does not upsize)."""
-    d = derive.of(cfg)
+def _derived_bounds(spec: DeploymentSpec, i: int, config_edits: dict[Path_, Any]) -> dict[Path_, Any]:
+    """Window `i`'s min/max replicas the envelope derives at the stated peak once `config_edits` (its instance type
+    and model) are made: `slo_targets.derived_targets` of that spec, so the bounds are the ones `plan` would show
+    for it (none without a stated peak, or when the spec's rules reject the edits); never above the day's
+    max_replicas (the spec's rules: a window does not upsize)."""
+    derived = _derived(candidate(spec, config_edits))
+    d = derived[i + 1] if len(derived) > i + 1 else None
     if d is None or d.replicas_with_headroom is None:
         return {}
     as_written = spec.schedules[i].downsize.min_replicas
@@ -255,7 +221,7 @@ def _derived_bounds(spec: DeploymentSpec, i: int, cfg: Config, derive: _Derivati
     return {("schedules", i, "downsize", "min_replicas"): lo, ("schedules", i, "downsize", "max_replicas"): hi}
 
 
-def _window_configs(spec: DeploymentSpec, i: int, space: Space, derive: _Derivation) -> Knob:
+def _window_configs(spec: DeploymentSpec, i: int, space: Space) -> Knob:
     from llama_infra import catalog, pricing, sizing
     from llama_infra.capacity_plan import changes_model, day_config, window_config
 
@@ -266,11 +232,10 @@ def _window_configs(spec: DeploymentSpec, i: int, space: Space, derive: _Derivat
     options = [Option("no window (the day configuration all day)", ((("schedules", i), REMOVE),))]
     if changes_model(as_written, day):
         bounds_only: dict[Path_, Any] = {base + ("instance_type",): REMOVE, base + ("model_override",): REMOVE}
-        cfg = as_written.__class__(**{**day.__dict__, "window": sch.name})
         options.append(
             Option(
                 f"{day.instance_type}, the day's model (replica bounds only)",
-                tuple({**bounds_only, **_derived_bounds(spec, i, cfg, derive)}.items()),
+                tuple({**bounds_only, **_derived_bounds(spec, i, bounds_only)}.items()),
             )
         )
     models = {
@@ -313,7 +278,7 @@ def _window_configs(spec: DeploymentSpec, i: int, space: Space, derive: _Derivat
             else:
                 model = {"id": model_id, "params_b": params_b, "precision": precision}
             edits: dict[Path_, Any] = {base + ("instance_type",): itype, base + ("model_override",): model}
-            edits.update(_derived_bounds(spec, i, cfg, derive))
+            edits.update(_derived_bounds(spec, i, edits))
             options.append(Option(f"{_where(cfg)}, {which}", tuple(edits.items())))
     return Knob(name, options)
 
@@ -350,15 +315,15 @@ def _scaling_targets(spec: DeploymentSpec, day) -> list[Knob]:
 def space_of(spec: DeploymentSpec) -> Space:
     """Every knob with its candidate options; options the spec's rules reject or whose configuration the SLO
     envelope rules out are left out (counted in `rejected` / listed in `pruned`)."""
-    from llama_infra.capacity_plan import day_config, window_config
+    from llama_infra.capacity_plan import window_config
 
     space = Space([])
     knobs: list[Knob] = []
-    derive = _Derivation(spec)
+    as_written = _derived(spec)
     for i, sch in enumerate(spec.schedules):
-        knobs.append(_window_configs(spec, i, space, derive))
+        knobs.append(_window_configs(spec, i, space))
         cfg = window_config(spec, sch)
-        derived = derive.of(cfg)
+        derived = as_written[i + 1] if as_written else None
         for fld, value, extra in (
             ("min_replicas", cfg.min_replicas, getattr(derived, "min_replicas", None)),
             ("max_replicas", cfg.max_replicas, getattr(derived, "replicas_with_headroom", None)),
@@ -388,7 +353,7 @@ def space_of(spec: DeploymentSpec) -> Space:
                 )
             )
     base, burst = spec.capacity.baseline, spec.capacity.burst
-    day = derive.of(day_config(spec))
+    day = as_written[0] if as_written else None
     derived_burst = (
         max(0, day.replicas_with_headroom - base.count)
         if day is not None and day.replicas_with_headroom is not None

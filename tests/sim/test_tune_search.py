@@ -188,3 +188,26 @@ def test_write_changes_a_model_override_in_place_keeping_its_flow_style_and_comm
     assert line.startswith("      model_override: {precision: bf16, id: meta-llama/Llama-3.1-8B-Instruct}")
     assert line.endswith("# the night model")
     assert load_spec(spec_file).schedules[0].downsize.model_override.id == "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def test_the_candidates_carry_the_targets_and_window_bounds_plan_derives_for_them():
+    # tune derives through slo_targets' public derivation, so what it tries is what `plan` would show for that spec
+    from llama_infra.slo_targets import derived_targets
+
+    spec = load_spec(ROOT / "stacks" / "specs" / "prod.yaml")
+    space = space_of(spec)
+    queue = next(k for k in space.knobs if k.name == "scaling.queue_depth_target")
+    assert derived_targets(spec)[0].queue_depth_target in {v for o in queue.options for _, v in o.changes}
+    window = next(k for k in space.knobs if k.name == "window 'overnight': serving configuration")
+    checked = 0
+    for option in window.options:
+        changes = dict(option.changes)
+        bounds = {p[-1]: v for p, v in changes.items() if p[-1] in ("min_replicas", "max_replicas")}
+        if not bounds:
+            continue
+        config_only = {p: v for p, v in changes.items() if p[-1] not in bounds}
+        night = derived_targets(candidate(spec, config_only))[1]
+        assert bounds["max_replicas"] == min(night.replicas_with_headroom, spec.max_replicas), option.label
+        assert bounds["min_replicas"] == min(max(1, night.min_replicas), bounds["max_replicas"]), option.label
+        checked += 1
+    assert checked >= 3
