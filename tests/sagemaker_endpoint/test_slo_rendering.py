@@ -1,12 +1,15 @@
-"""The SageMaker component renders what the plan and the simulator assume: the predictive floor of the SLO
-(`slo_targets.predictive_floor`) as scheduled minimum capacity, and nothing new for a spec that states no load."""
+"""The SageMaker component renders what the plan and the simulator assume: each configuration's target-tracking
+target (`slo_targets.effective_targets`: stated wins, else derived from its SLO envelope) and the predictive floor
+of the SLO (`slo_targets.predictive_floor`) as scheduled minimum capacity, and no floor for a spec that states no
+load."""
 
 from __future__ import annotations
 
 import json
 
 from llama_infra.scaling.floor_schedule import floor_schedule
-from llama_infra.slo_targets import predictive_floor
+from llama_infra.slo_targets import effective_targets, predictive_floor
+from llama_infra.spec import DeploymentSpec
 
 from .helpers import make_spec, run_component
 
@@ -90,3 +93,54 @@ def test_with_windows_the_floor_reaches_the_reconciler_through_its_own_schedules
         weekend["scheduleExpression"] == "cron(0 0 ? * SAT *)"
         and json.loads(weekend["target"]["input"])["set_floor"] == 0
     )
+
+
+def _unstated_target(**changes) -> DeploymentSpec:
+    """`make_spec(**changes)` without `scaling.queue_depth_target` (BASE states 7): the derived target applies."""
+    doc = make_spec(**changes).model_dump(exclude_unset=True)
+    doc["scaling"].pop("queue_depth_target")
+    return DeploymentSpec.model_validate(doc)
+
+
+def _tracking(planned) -> dict:
+    return planned.one("aws:appautoscaling/policy:Policy").inputs["targetTrackingScalingPolicyConfiguration"]
+
+
+def test_a_spec_that_states_no_target_renders_each_configurations_derived_one(preview):
+    spec = _unstated_target(**P4D_70B, schedules=WINDOW)
+    targets = effective_targets(spec)
+    assert {t.queue_depth_target_source for t in targets.values()} == {"derived"}
+    # the envelope's targets differ from the field's default and from each other (the window's fleet is smaller)
+    assert targets[None].queue_depth_target != spec.scaling.queue_depth_target
+    assert targets[None].queue_depth_target != targets["overnight"].queue_depth_target
+    planned = run_component(spec, preview)
+    assert _tracking(planned)["targetValue"] == targets[None].queue_depth_target
+    # the reconciler re-attaches each configuration's own policy when it switches
+    tick = next(s for s in planned.of_type("aws:scheduler/schedule:Schedule") if s.inputs["name"].endswith("-tick"))
+    published = json.loads(tick.inputs["target"]["input"])["configurations"]
+    for key, window in (("day", None), ("overnight", "overnight")):
+        (policy,) = published[key]["policies"]
+        assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == targets[window].queue_depth_target
+    # the queue alarm is relative to the highest configuration's target
+    alarm = next(a for a in planned.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "queue" in a.name)
+    assert alarm.inputs["threshold"] == 2 * max(t.queue_depth_target for t in targets.values())
+
+
+def test_a_stated_target_wins_in_every_configuration(preview):
+    spec = make_spec(**P4D_70B, schedules=WINDOW)  # BASE states queue_depth_target: 7
+    assert {t.queue_depth_target_source for t in effective_targets(spec).values()} == {"spec"}
+    planned = run_component(spec, preview)
+    assert _tracking(planned)["targetValue"] == 7
+    tick = next(s for s in planned.of_type("aws:scheduler/schedule:Schedule") if s.inputs["name"].endswith("-tick"))
+    for config in json.loads(tick.inputs["target"]["input"])["configurations"].values():
+        assert config["policies"][0]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 7
+
+
+def test_a_spec_without_load_runs_the_target_its_default_request_sizes_derive(preview):
+    """One rule (`effective_targets`) for the components and the simulator: the SLO envelope needs request sizes
+    (the documented default trace without a `load`), not a peak, so a spec without `load` gets the derived target
+    too, where its SLO is in reach."""
+    spec = _unstated_target(**{k: v for k, v in P4D_70B.items() if k != "load"})
+    day = effective_targets(spec)[None]
+    assert day.queue_depth_target_source == "derived" and day.queue_depth_target != spec.scaling.queue_depth_target
+    assert _tracking(run_component(spec, preview))["targetValue"] == day.queue_depth_target

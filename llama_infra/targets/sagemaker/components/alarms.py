@@ -1,7 +1,9 @@
 """CloudWatch alarms of the endpoint: P99 latency, 5xx errors and a queue that autoscaling no longer absorbs.
 
 The latency and error alarms also guard deployments: the endpoint's blue/green update rolls back when either
-fires during the bake time. Thresholds come from the spec (`slo.ttft_p99_ms`, `scaling.queue_depth_target`).
+fires during the bake time. Thresholds come from the spec (`slo.ttft_p99_ms`) and the targets target tracking runs
+(`autoscaling.queue_target_value`: the queue alarm is relative to the highest configuration's, so a window whose
+replicas run fuller by design does not page).
 Namespace and dimensions come from `EndpointMetrics` (`llama_infra/targets/sagemaker/cloudwatch_metrics.py`): the
 variant's
 `EndpointName, VariantName` on a classic endpoint, `InferenceComponentName` on a scale-to-zero endpoint, whose
@@ -44,7 +46,10 @@ class AlarmSpec:
 
 def alarm_specs(spec: DeploymentSpec, metrics: EndpointMetrics) -> list[AlarmSpec]:
     """The endpoint's alarms; refuses one whose statistic AWS does not document for its metric."""
+    from llama_infra.targets.sagemaker.components.autoscaling import queue_target_value
+
     unit = "copy" if metrics.on_inference_component else "model"
+    queue_target = max(queue_target_value(spec, w) for w in (None, *(s.name for s in spec.schedules)))
     specs = [
         AlarmSpec(
             "p99-latency",
@@ -69,11 +74,11 @@ def alarm_specs(spec: DeploymentSpec, metrics: EndpointMetrics) -> list[AlarmSpe
         AlarmSpec(
             "queue-depth",
             metrics.queue_metric_name,
-            spec.scaling.queue_depth_target * QUEUE_ALARM_FACTOR,
+            queue_target * QUEUE_ALARM_FACTOR,
             60,
             5,
             f"concurrent requests per {unit} ({metrics.queue_statistic} a minute) above "
-            f"{QUEUE_ALARM_FACTOR}× the scaling target ({spec.scaling.queue_depth_target:g}) for 5 minutes: "
+            f"{QUEUE_ALARM_FACTOR}× the scaling target ({queue_target:g}) for 5 minutes: "
             "at max replicas or scaling too slowly",
             statistic=metrics.queue_statistic,
         ),

@@ -1,11 +1,13 @@
 """Application Auto Scaling of the endpoint's variant: a scalable target and one target-tracking policy.
 
 The signal: `SageMakerVariantConcurrentRequestsPerModelHighResolution` — requests in flight plus queued per model
-copy, at 10-second resolution — the queue-like metric SageMaker offers, aimed at
-`scaling.queue_depth_target`. Cooldowns come from the spec's stabilisation windows. It is the only policy: GPU memory
-is not a load signal on SageMaker (`endpoint_metrics.PREALLOCATED_GPU_MEMORY`: the servers allocate ~90 % of it at
-start), so `scaling.gpu_memory_target` renders nothing here, in the downsizing workflow's re-attached policies or on
-an inference component's copies (the spec warns when it is set).
+copy, at 10-second resolution — the queue-like metric SageMaker offers, aimed at each configuration's effective
+target (`queue_target_value`: `slo_targets.effective_targets`, what the simulator's spec policy runs — the stated
+`scaling.queue_depth_target`, else the one derived from that configuration's SLO envelope; the downsizing
+reconciler re-attaches each window's own when it switches). Cooldowns come from the spec's stabilisation windows.
+It is the only policy: GPU memory is not a load signal on SageMaker (`endpoint_metrics.PREALLOCATED_GPU_MEMORY`:
+the servers allocate ~90 % of it at start), so `scaling.gpu_memory_target` renders nothing here, in the downsizing
+workflow's re-attached policies or on an inference component's copies (the spec warns when it is set).
 
 The **predictive floor** (`scaling.floor_schedule`): without downsizing windows, one Application Auto Scaling
 scheduled action per step of the floor (`cron(0 <hour> ? * MON-FRI *)` in the plan timezone, ScalableTargetAction
@@ -34,6 +36,16 @@ if TYPE_CHECKING:
 QUEUE_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"  # = TargetTrackingPolicy.from_spec's
 
 
+def queue_target_value(spec: DeploymentSpec, window: str | None = None) -> float:
+    """Target tracking's `TargetValue` for one configuration (None: the day): its `slo_targets.effective_targets`
+    queue-depth target — the spec's where it states one, else derived from the configuration's SLO envelope (the
+    field's default where the SLO is out of reach)."""
+    from llama_infra.slo_targets import effective_targets
+
+    targets = effective_targets(spec)
+    return float(targets.get(window, targets[None]).queue_depth_target)
+
+
 @dataclass(frozen=True)
 class VariantScaling:
     """The numbers the scaling resources carry (pure; the plan and the simulator read the same values)."""
@@ -57,7 +69,7 @@ def variant_scaling(spec: DeploymentSpec, endpoint_name: str) -> VariantScaling:
         min_capacity=policy.min_capacity,
         max_capacity=max(policy.min_capacity, policy.max_capacity),
         queue_metric=policy.metric,
-        queue_target_value=float(policy.target_value),
+        queue_target_value=queue_target_value(spec),
         scale_out_cooldown_s=policy.scale_out_cooldown_seconds,
         scale_in_cooldown_s=policy.scale_in_cooldown_seconds,
     )

@@ -102,7 +102,9 @@ def endpoint_dashboard(
     import pulumi
     import pulumi_aws as aws
 
-    body = dashboard_body(spec.region, metrics, spec.scaling.queue_depth_target)
+    from llama_infra.targets.sagemaker.components.autoscaling import queue_target_value
+
+    body = dashboard_body(spec.region, metrics, queue_target_value(spec))  # the day's target-tracking target
     return aws.cloudwatch.Dashboard(
         f"{name}-dashboard",
         dashboard_name=metrics.endpoint_name,

@@ -32,6 +32,7 @@ from llama_infra.capacity_timeline import Transition, switch_budget_s, transitio
 from llama_infra.scaling.floor_schedule import floor_schedule
 from llama_infra.spec import DeploymentSpec
 from llama_infra.targets.aws.scheduler import schedule, scheduler_role
+from llama_infra.targets.sagemaker.components.autoscaling import queue_target_value
 from llama_infra.targets.sagemaker.components.downsizing_iam import (
     WorkflowArns,
     assume_role_policy,
@@ -451,15 +452,16 @@ def build_night_windows(ctx: Any) -> SageMakerDownsizing:
 
 def endpoint_policies(ctx: Any, config: Config) -> list[dict[str, Any]]:
     """PutScalingPolicy fields of the endpoint component's policies for the variant running `config`: its queue
-    policy, the only one it attaches (`autoscaling.py`; GPU memory is no signal on SageMaker), the same in every
-    configuration. The workflow puts these and deletes any other policy it finds on the variant."""
+    policy, the only one it attaches (`autoscaling.py`; GPU memory is no signal on SageMaker), with that
+    configuration's own target (`autoscaling.queue_target_value`: stated, else derived from its SLO envelope).
+    The workflow puts these and deletes any other policy it finds on the variant."""
     s = ctx.scaling.scaling
     return [
         {
             "PolicyName": ctx.scaling.queue_policy.name,
             "PolicyType": "TargetTrackingScaling",
             "TargetTrackingScalingPolicyConfiguration": {
-                "TargetValue": s.queue_target_value,
+                "TargetValue": queue_target_value(ctx.spec, config.window),
                 "PredefinedMetricSpecification": {"PredefinedMetricType": s.queue_metric},
                 "ScaleOutCooldown": s.scale_out_cooldown_s,
                 "ScaleInCooldown": s.scale_in_cooldown_s,

@@ -31,6 +31,7 @@ from llama_infra import naming, sizing
 from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import transitions
 from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
+from llama_infra.targets.sagemaker.components.autoscaling import queue_target_value
 from llama_infra.targets.sagemaker.components.serving_config import ServingConfig, serving_model
 from llama_infra.targets.sagemaker.components.variant import variant_plan
 from llama_infra.targets.sagemaker.scaling_target import ScalingTarget
@@ -180,7 +181,7 @@ def scale_to_zero(
         resource_id=target.resource_id,
         scalable_dimension=target.scalable_dimension,
         target_tracking_scaling_policy_configuration=aas.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-            target_value=spec.scaling.queue_depth_target,
+            target_value=queue_target_value(spec),
             predefined_metric_specification={"predefined_metric_type": COPY_METRIC},
             scale_out_cooldown=spec.scaling.scale_up_stabilization_seconds,
             scale_in_cooldown=spec.scaling.scale_down_stabilization_seconds,
