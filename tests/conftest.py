@@ -10,7 +10,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 UPSTREAM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "upstream"
 CRD_FILES = ("keda.sh_scaledobjects.yaml", "karpenter.sh_nodepools.yaml", "karpenter.k8s.aws_ec2nodeclasses.yaml")
 
 os.environ.setdefault("LLAMA_INFRA_CRDS", os.pathsep.join(str(UPSTREAM / f) for f in CRD_FILES))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # without the reference data, three modules fail to import and every EKS recording fails on a missing CRD file:
+    # one message saying what is missing instead of dozens of FileNotFoundError tracebacks
+    if not UPSTREAM.is_dir():
+        raise pytest.UsageError(
+            f"the tests read pinned upstream reference data (CRDs, schemas, container facts) from {UPSTREAM.resolve()}"
+            ", which does not exist: put a copy of the shared/ directory CI has beside this checkout "
+            "(README.md, 'Two commands')"
+        )
