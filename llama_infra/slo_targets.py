@@ -21,8 +21,8 @@ fraction of the peak) × the configuration's switch time (new capacity + model l
 prefill, so the rate per replica grows with the fleet); **with headroom**: the fewest that carry it at (1 − headroom)
 of that rate, the suggested `max_replicas` default; the suggested minimum carries the quietest hour of the
 configuration the same way.
-The plan shows them beside the spec's values; the components deploy the spec's (rendering derived values where the spec
-states none is the next step).
+The plan shows them beside the spec's values. The components render the effective targets (`effective_targets`) and
+the predictive floor: SageMaker target tracking and scheduled actions, KEDA thresholds and cron triggers on EKS.
 """
 
 from __future__ import annotations

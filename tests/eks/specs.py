@@ -21,6 +21,21 @@ ROUTER_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-infra-router:
 RENDER_PINS = {"queue_depth_target": 5, "burst_max": 6, "requests_per_second_per_replica": 4}
 
 
+def floor_in_force(spec: DeploymentSpec, at) -> int:
+    """The predictive floor (replicas of the whole service) the library schedules at the instant `at`
+    (`slo_targets.predictive_floor` read by `floor_at`, as the simulator runs it); 0 at the weekend or without one."""
+    from llama_infra.slo_targets import floor_at, predictive_floor
+
+    return floor_at(spec, predictive_floor(spec), at) or 0
+
+
+def is_gate(trigger: dict) -> bool:
+    """A window's cron gate (not one of the predictive floor's cron triggers)."""
+    from llama_infra.targets.kubernetes import keda_formula
+
+    return trigger["type"] == "cron" and keda_formula.gate_window(trigger["name"]) is not None
+
+
 def prod_doc() -> dict:
     doc = YAML(typ="safe").load(PROD_EKS.read_text())
     doc["scaling"]["queue_depth_target"] = RENDER_PINS["queue_depth_target"]

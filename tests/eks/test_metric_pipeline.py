@@ -21,7 +21,7 @@ from llama_infra.targets.kubernetes import autoscaling, monitoring, server, work
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 
 from . import keda_model
-from .specs import edited, variants
+from .specs import edited, floor_in_force, variants
 
 VARIANTS = variants()
 FACTS = json.loads((Path(__file__).resolve().parents[2] / "../shared/data/upstream/container_facts.json").read_text())
@@ -207,10 +207,12 @@ def test_an_empty_metric_at_start_up_reads_zero_not_the_fallback():
     spec = VARIANTS["prod-keda-karpenter"]
     so = autoscaling.scaled_object(spec)
     empty = {"queue_depth": None, "kv_cache": None}
-    assert keda_model.replicas(so, NOON, empty, frozenset({"llama/llama-70b-eks"})) == so["spec"]["minReplicaCount"]
+    # the predictive floor's cron triggers hold the burst's share of the floor at noon, the queue nothing more
+    floor = max(so["spec"]["minReplicaCount"], floor_in_force(spec, NOON) - spec.capacity.baseline.count)
+    assert keda_model.replicas(so, NOON, empty, frozenset({"llama/llama-70b-eks"})) == floor
     with pytest.raises(keda_model.TriggerError):
         keda_model.replicas(so, NOON, empty, frozenset())  # no monitor selects the pods: an error, not idle
-    assert keda_model.replicas(so, NOON, {"queue_depth": 12.0, "kv_cache": 0.2}) == 3  # ceil(12 / 5)
+    assert keda_model.replicas(so, NOON, {"queue_depth": 12.0, "kv_cache": 0.2}) == max(3, floor)  # ceil(12 / 5)
 
 
 def test_tgi_scales_on_tgi_queue_size_only():
@@ -248,8 +250,9 @@ def test_burst_desired_is_total_desired_minus_baseline(baseline, target, current
 def test_hpa_and_keda_targets_are_the_per_replica_targets():
     spec = VARIANTS["prod-keda-karpenter"]
     so = autoscaling.scaled_object(spec)
-    assert [t["metadata"]["threshold"] for t in so["spec"]["triggers"]] == ["5", "0.85"]
-    assert all(t["metadata"]["ignoreNullValues"] == "false" for t in so["spec"]["triggers"])
+    prometheus = [t for t in so["spec"]["triggers"] if t["type"] == "prometheus"]
+    assert [t["metadata"]["threshold"] for t in prometheus] == ["5", "0.85"]
+    assert all(t["metadata"]["ignoreNullValues"] == "false" for t in prometheus)
     assert so["spec"]["fallback"]["replicas"] == 3  # peak 20 rps / 4 per replica = 5 replicas − 2 baseline
     assert so["spec"]["pollingInterval"] == 15 and so["spec"]["cooldownPeriod"] == 300
     hpa = autoscaling.horizontal_pod_autoscaler(VARIANTS["hpa-prometheus-adapter"])

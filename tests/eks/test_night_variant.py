@@ -17,9 +17,10 @@ from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.targets.kubernetes import labels, workload
 from llama_infra.targets.kubernetes import window_scaling as night_scaling
 from llama_infra.targets.kubernetes import window_variants as night
+from llama_infra.targets.kubernetes.floor_triggers import floor_term
 
 from . import keda_model
-from .specs import edited
+from .specs import edited, is_gate
 from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
@@ -82,7 +83,7 @@ def test_gate_triggers_have_the_timezone_window_and_lead_time():
     spec = night_spec()
     (v,) = night.variants(spec)
     sos = scaled_objects(spec)
-    (night_gate,) = [t for t in sos["llama-70b-eks-night"]["spec"]["triggers"] if t["type"] == "cron"]
+    (night_gate,) = [t for t in sos["llama-70b-eks-night"]["spec"]["triggers"] if is_gate(t)]
     (day_gate,) = sos["llama-70b-eks-baseline"]["spec"]["triggers"]
     lead_night, lead_day = night.lead_minutes(spec, v.config), night.lead_minutes(spec, day_config(spec))
     assert lead_night >= 5 and lead_day >= lead_night  # 70B FP8 takes longer to load than 8B
@@ -121,8 +122,10 @@ def test_queue_depth_trigger_stays_active_at_night_on_the_whole_service():
         '(sum(vllm:num_requests_waiting{namespace="llama",app_kubernetes_io_instance="llama-70b-eks"})) or on()'
     )
     assert (so["minReplicaCount"], so["maxReplicaCount"]) == (0, 3)
+    floor = floor_term(spec)  # the predictive floor's cron triggers (`floor_triggers`), in the night's term too
+    assert floor is not None
     assert so["advanced"]["scalingModifiers"] == {
-        "formula": "(night_night > 1 ? max(queue_depth / 5, kv_cache / 0.85, 1) : 0)",
+        "formula": f"(night_night > 1 ? max(queue_depth / 5, kv_cache / 0.85, 1, {floor}) : 0)",
         "target": "1",
         "activationTarget": "0",
         "metricType": "AverageValue",
@@ -167,7 +170,7 @@ def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
     (v,) = night.variants(spec)
     sos = scaled_objects(spec)
     night_so, base_so = sos["llama-70b-eks-night"], sos["llama-70b-eks-baseline"]
-    (night_gate,) = [t for t in night_so["spec"]["triggers"] if t["type"] == "cron"]
+    (night_gate,) = [t for t in night_so["spec"]["triggers"] if is_gate(t)]
     lead_night, lead_day = night.lead_minutes(spec, v.config), night.lead_minutes(spec, day_config(spec))
     step = timedelta(minutes=5)
     for change in (spring, autumn):

@@ -13,6 +13,7 @@ from llama_infra.diff.program import resources_for
 from llama_infra.plan import plan_stack
 from llama_infra.plan.engine import default_stacks_dir, stack_names
 from llama_infra.spec import load_spec
+from llama_infra.targets.kubernetes.floor_triggers import floor_term
 from llama_infra_policies import evaluate
 from llama_infra_policies.capture import from_planned
 
@@ -56,12 +57,15 @@ def test_the_burst_scaled_object_has_the_window_gate_and_the_wake_trigger(plan):
     assert body["scaleTargetRef"]["name"] == f"{NAME}-burst"
     assert body["minReplicaCount"] == 0 and body["maxReplicaCount"] == 2
     formula = body["advanced"]["scalingModifiers"]["formula"]
+    floor = floor_term(load_spec(SPEC))  # the predictive floor, in both terms (`floor_triggers`)
+    assert floor is not None
     assert formula == (
-        "(window_off_hours > 1 ? max(queue_depth / 5, kv_cache / 0.85, 0, wake) "
-        ": max(queue_depth / 5, kv_cache / 0.85, 1))"
+        f"(window_off_hours > 1 ? max(queue_depth / 5, kv_cache / 0.85, 0, wake, {floor}) "
+        f": max(queue_depth / 5, kv_cache / 0.85, 1, {floor}))"
     )
     triggers = {t["name"]: t for t in body["triggers"]}
-    assert set(triggers) == {"window_off_hours", "queue_depth", "kv_cache", "wake"}
+    floors = {n for n in triggers if n.startswith("floor_")}
+    assert set(triggers) == {"window_off_hours", "queue_depth", "kv_cache", "wake", *floors} and floors
     gate = triggers["window_off_hours"]["metadata"]
     assert (gate["timezone"], gate["start"]) == ("Europe/Berlin", "0 20 * * 1-5")
     assert gate["end"].endswith(" 6 * * 1-5")  # before 07:00: the day replica comes back early by its cold start

@@ -19,13 +19,14 @@ from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.targets.kubernetes import labels, router
 
 from . import keda_model
-from .specs import edited
+from .specs import edited, floor_in_force
 from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
 # A Wednesday in UTC: 12:00 is day; 03:00 is deep inside a 01:00–05:00 window.
 DAY = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
 NIGHT = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)
+SATURDAY_NIGHT = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)  # no predictive floor at the weekend
 T, G = 5, 0.85  # the prod example's queue-depth and KV-cache targets
 
 
@@ -98,9 +99,9 @@ def test_by_day_the_baseline_holds_and_the_burst_covers_the_rest(q, k):
     for case in ("fewer-replicas", "more-floor", "other-model"):
         spec = spec_of(case)
         r = deployments(spec, DAY, {"queue_depth": q, "kv_cache": k})
-        b = spec.capacity.baseline.count
+        b, floor = spec.capacity.baseline.count, floor_in_force(spec, DAY)
         assert r[f"{spec.name}-baseline"] == b
-        assert r[f"{spec.name}-burst"] == min(max(need(q, k) - b, 0), spec.max_replicas - b), case
+        assert r[f"{spec.name}-burst"] == min(max(need(q, k) - b, floor - b, 0), spec.max_replicas - b), case
         assert r.get(f"{spec.name}-quiet", 0) == 0, f"{case}: night variant up by day"
 
 
@@ -112,7 +113,7 @@ def test_in_a_window_the_service_follows_the_window_bounds(q, k):
         spec = spec_of(case)
         r = deployments(spec, NIGHT, values)
         total = sum(r.values())
-        assert total == min(max(need(q, k), lo), hi), (case, r)
+        assert total == min(max(need(q, k), lo, floor_in_force(spec, NIGHT)), hi), (case, r)
     r = deployments(spec_of("fewer-replicas"), NIGHT, values)
     assert r["llama-70b-eks-baseline"] == 1  # min(baseline 2, window min 1) stays on the reserved nodes
     r = deployments(spec_of("other-model"), NIGHT, values)
@@ -124,15 +125,19 @@ def test_in_a_window_the_service_follows_the_window_bounds(q, k):
     [("zero-at-night", "llama-70b-eks-burst"), ("other-model-zero-at-night", "llama-70b-eks-quiet")],
 )
 def test_zero_at_night_until_a_request_arrives_then_one_replica(case, night_deployment):
+    """Zero unless the predictive floor asks for replicas ahead of the load: on a weekend night the floor is off."""
     spec = spec_of(case)
     no_pod = {"queue_depth": None, "kv_cache": None, "wake": None}  # no pod, no router request yet: no series
-    assert sum(deployments(spec, NIGHT, no_pod).values()) == 0
+    floor = floor_in_force(spec, NIGHT)
+    assert sum(deployments(spec, NIGHT, no_pod).values()) == floor
+    assert sum(deployments(spec, SATURDAY_NIGHT, no_pod).values()) == 0
     with pytest.raises(keda_model.TriggerError):  # Prometheus lost its targets: an error (→ fallback), not a zero
         deployments(spec, NIGHT, no_pod, scraped=frozenset())
-    woken = deployments(spec, NIGHT, no_pod | {"wake": 1.0})
+    woken = deployments(spec, SATURDAY_NIGHT, no_pod | {"wake": 1.0})
     assert woken[night_deployment] == 1 and sum(woken.values()) == 1
-    # By day the service keeps its minimum of 1 even with no request and no queue series.
-    assert sum(deployments(spec, DAY, no_pod).values()) == 1
+    assert sum(deployments(spec, NIGHT, no_pod | {"wake": 1.0}).values()) == max(1, floor)
+    # By day the service keeps its minimum of 1 (or the floor) even with no request and no queue series.
+    assert sum(deployments(spec, DAY, no_pod).values()) == max(1, floor_in_force(spec, DAY))
     busy = deployments(spec, NIGHT, {"queue_depth": 100.0, "kv_cache": 0.0, "wake": 1.0})
     assert sum(busy.values()) == 2  # the window's max
 
@@ -141,13 +146,16 @@ def test_scale_to_zero_without_windows_wakes_on_the_router_and_reads_no_series_a
     spec = spec_of("scale-to-zero-no-window")
     (so,) = [o for o in all_objects(spec) if o["kind"] == "ScaledObject"]
     assert "scalingModifiers" not in so["spec"]["advanced"]
-    assert {t["metadata"]["ignoreNullValues"] for t in so["spec"]["triggers"]} == {"false"}
+    prometheus = [t for t in so["spec"]["triggers"] if t["type"] == "prometheus"]
+    assert {t["metadata"]["ignoreNullValues"] for t in prometheus} == {"false"}
     empty = {"queue_depth": None, "kv_cache": None, "wake": None}
-    assert keda_model.replicas(so, DAY, empty, ROUTER_JOB) == 0
+    floor = floor_in_force(spec, DAY)  # plain cron triggers: a floor under the queue's replicas while active
+    assert keda_model.replicas(so, DAY, empty, ROUTER_JOB) == floor
+    assert keda_model.replicas(so, SATURDAY_NIGHT, empty, ROUTER_JOB) == 0
     with pytest.raises(keda_model.TriggerError):
         keda_model.replicas(so, DAY, empty)
-    assert keda_model.replicas(so, DAY, empty | {"wake": 1.0}, ROUTER_JOB) == 1
-    assert keda_model.replicas(so, DAY, {"queue_depth": 12.0, "kv_cache": 0.5, "wake": 1.0}) == 3
+    assert keda_model.replicas(so, SATURDAY_NIGHT, empty | {"wake": 1.0}, ROUTER_JOB) == 1
+    assert keda_model.replicas(so, DAY, {"queue_depth": 12.0, "kv_cache": 0.5, "wake": 1.0}) == max(3, floor)
 
 
 def test_without_scale_to_zero_an_empty_result_stays_an_error():

@@ -162,7 +162,26 @@ def replica_lines(spec: DeploymentSpec) -> list[str]:
         kind = "KEDA ScaledObject" if spec.scaling.autoscaler == "keda" else "HPA (prometheus-adapter)"
         out.append(f"{spec.name}-burst: {lo}–{hi} by {kind}, desired = ceil(metric / target) per query:")
         out += [f"  {q.role}: {q.promql}  ÷ {q.target_per_replica:g}" for q in scaling_queries(spec)]
+    out += floor_lines(spec)
     return out
+
+
+def floor_lines(spec: DeploymentSpec) -> list[str]:
+    """The predictive floor as the autoscaler renders it (`floor_triggers`), or why it is not rendered."""
+    from llama_infra.scaling.floor_schedule import floor_schedule
+    from llama_infra.slo_targets import floor_line, predictive_floor
+    from llama_infra.targets.kubernetes.floor_triggers import schedule_of
+
+    sched = schedule_of(spec)
+    if sched is not None:
+        shape = "a term of each formula" if spec.schedules else "a floor under the burst's other triggers"
+        return [
+            f"predictive floor, replicas of the service (KEDA cron triggers Mon–Fri, {sched.timezone}, {shape}): "
+            f"{floor_line(predictive_floor(spec))}"
+        ]
+    if floor_schedule(spec) is not None:  # a floor the HPA cannot render
+        return ["predictive floor: not rendered (an HPA has no schedule input; `scaling.autoscaler: keda` renders it)"]
+    return []
 
 
 def plan_lines(spec: DeploymentSpec) -> list[str]:

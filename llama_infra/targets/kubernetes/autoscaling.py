@@ -16,6 +16,7 @@ from llama_infra.capacity_plan import scales_to_zero
 from llama_infra.scaling.keda import KedaPolicy
 from llama_infra.targets.kubernetes import labels
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.targets.kubernetes.floor_triggers import burst_floor_triggers
 from llama_infra.targets.kubernetes.queue_triggers import (
     autoscaler_query,
     behavior,
@@ -99,7 +100,8 @@ def keda_fallback_replicas(spec: DeploymentSpec) -> int:
 
 def scaled_object(spec: DeploymentSpec) -> dict | None:
     """The burst's ScaledObject: the queue above the baseline (plus the router's wake-up when the service may run no
-    replica); with downsizing windows, one `scalingModifiers` formula per window (`window_scaling.burst_scaling`)."""
+    replica) and the predictive floor's cron triggers (`floor_triggers.burst_floor_triggers`); with downsizing
+    windows, one `scalingModifiers` formula per window (`window_scaling.burst_scaling`)."""
     assert spec.eks is not None
     lo, hi = burst_replica_bounds(spec)
     modifiers = None
@@ -110,7 +112,11 @@ def scaled_object(spec: DeploymentSpec) -> dict | None:
         hi, triggers, modifiers = windowed
         lo = 0  # each window's floor is in the formula
     else:
-        triggers = prometheus_triggers(spec) + ([wake_trigger(spec)] if scales_to_zero(spec) else [])
+        triggers = (
+            prometheus_triggers(spec)
+            + ([wake_trigger(spec)] if scales_to_zero(spec) else [])
+            + burst_floor_triggers(spec)
+        )
     if hi == 0:
         return None
     keda = KedaPolicy.from_spec(spec)

@@ -1,4 +1,4 @@
-"""The queue-depth signal as the autoscalers read it: the queries, KEDA's Prometheus and wake triggers, the HPA
+"""The queue-depth signal as the autoscalers read it: the queries, KEDA's Prometheus, wake and cron triggers, the HPA
 behaviour, and the ScaledObject shape that the burst and every window Deployment share.
 
 `autoscaling` builds the burst's HPA or ScaledObject from these; `window_scaling` the window Deployments'.
@@ -14,15 +14,24 @@ from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 from llama_infra.targets.kubernetes.workload import namespace_of
 
 if TYPE_CHECKING:
+    from llama_infra.schedules import Cron
     from llama_infra.spec import DeploymentSpec
 
 
-def scaling_queries(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[metrics.ScalingQuery]:
-    """The burst's queries (the queue above the baseline's share); `baseline_replicas=0` for the whole service."""
-    sc = spec.scaling
+def scaling_queries(
+    spec: DeploymentSpec, baseline_replicas: int | None = None, configuration: str | None = None
+) -> list[metrics.ScalingQuery]:
+    """The burst's queries (the queue above the baseline's share); `baseline_replicas=0` for the whole service.
+    Their per-replica targets are the configuration's (None: the day's) effective targets
+    (`slo_targets.effective_targets`, what the simulator runs): the spec's `queue_depth_target` and
+    `gpu_memory_target` where it states them, else the ones derived from that configuration's SLO envelope."""
+    from llama_infra.slo_targets import effective_targets
+
+    targets = effective_targets(spec)
+    t = targets.get(configuration, targets[None])
     b = spec.capacity.baseline.count if baseline_replicas is None else baseline_replicas
     return metrics.scaling_queries(
-        spec.model.framework, namespace_of(spec), spec.name, b, sc.queue_depth_target, sc.gpu_memory_target
+        spec.model.framework, namespace_of(spec), spec.name, b, t.queue_depth_target, t.kv_cache_target
     )
 
 
@@ -40,8 +49,12 @@ def autoscaler_query(spec: DeploymentSpec, q: metrics.ScalingQuery) -> str:
     return metrics.zero_while_scraped(q.promql, namespace_of(spec), scraped_instances(spec))
 
 
-def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = None) -> list[dict]:
-    """KEDA Prometheus triggers of `scaling_queries`, named so a `scalingModifiers` formula can use them.
+def prometheus_triggers(
+    spec: DeploymentSpec, baseline_replicas: int | None = None, configurations: tuple[str | None, ...] = (None,)
+) -> list[dict]:
+    """KEDA Prometheus triggers of `scaling_queries`, named so a `scalingModifiers` formula can use them: one per
+    signal any of `configurations` scales on (a formula divides each by its configuration's own target; the
+    trigger's `threshold` is the first configuration's).
 
     An empty metric at start-up (servers loading) or with no model pod reads 0, so it neither pins the burst at the
     fallback nor wakes a service scaled to zero; an empty result with no scraped target is an error (→ fallback
@@ -60,8 +73,34 @@ def prometheus_triggers(spec: DeploymentSpec, baseline_replicas: int | None = No
                 "ignoreNullValues": "false",
             },
         }
-        for q in scaling_queries(spec, baseline_replicas)
+        for q in _union(spec, baseline_replicas, configurations)
     ]
+
+
+def _union(
+    spec: DeploymentSpec, baseline_replicas: int | None, configurations: tuple[str | None, ...]
+) -> list[metrics.ScalingQuery]:
+    seen: dict[str, metrics.ScalingQuery] = {}
+    for c in configurations:
+        for q in scaling_queries(spec, baseline_replicas, c):
+            seen.setdefault(q.trigger_name, q)
+    return list(seen.values())
+
+
+def cron_trigger(name: str, start: Cron, end: Cron, desired_replicas: int) -> dict:
+    """A KEDA cron trigger in the crons' IANA timezone (5 fields): `desiredReplicas` while active, 1 otherwise
+    (window gates, `window_scaling`; the predictive floor, `floor_triggers`)."""
+    assert start.timezone == end.timezone
+    return {
+        "type": "cron",
+        "name": name,
+        "metadata": {
+            "timezone": start.timezone,
+            "start": start.as_kubernetes(),
+            "end": end.as_kubernetes(),
+            "desiredReplicas": str(desired_replicas),
+        },
+    }
 
 
 def wake_trigger(spec: DeploymentSpec) -> dict:

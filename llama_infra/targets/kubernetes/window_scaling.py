@@ -15,6 +15,13 @@ need = max(Q/t, K/g), B = baseline replicas, b = the baseline a window keeps, `c
 | `<name>-burst` | max(need − B, burst min) | 0 | min(max(need − b, min − b), max − b) |
 | `<name>-<window>` | 0 | max(need, window min), ≤ window max | (no night Deployment) |
 
+Each configuration divides by its own targets (`slo_targets.effective_targets`: t and g are the day's in the day
+term, a window's in that window's). With a predictive floor F (`floor_triggers`: KEDA cron triggers, one per step,
+Monday–Friday), every serving term also takes it, less the replicas other Deployments run: the burst max(…, F − B)
+by day and max(…, F − b) in a window that changes only bounds, a night Deployment max(…, F); each within its
+maximum (F never exceeds the configuration's max, `slo_targets.predictive_floor`). Without windows the burst's
+ScaledObject has no formula and the floor is plain cron triggers in burst replicas (`floor_triggers`).
+
 So outside its window a night Deployment has no replica whatever the queue (a plain KEDA trigger list would OR the
 queue trigger into the day), inside it the queue-depth trigger still scales it up to the window's max, and the day
 burst stays off while a night variant serves, so a window's max is the service's max.
@@ -45,7 +52,9 @@ from llama_infra.schedules import Cron
 from llama_infra.targets.kubernetes import keda_formula as f
 from llama_infra.targets.kubernetes import labels
 from llama_infra.targets.kubernetes import window_variants as night
+from llama_infra.targets.kubernetes.floor_triggers import floor_term, floor_triggers
 from llama_infra.targets.kubernetes.queue_triggers import (
+    cron_trigger,
     keda_scaled_object,
     prometheus_triggers,
     scaling_queries,
@@ -83,20 +92,6 @@ def windows(spec: DeploymentSpec) -> list[WindowScaling]:
     return out
 
 
-def cron_trigger(name: str, start: Cron, end: Cron, desired_replicas: int) -> dict:
-    assert start.timezone == end.timezone
-    return {
-        "type": "cron",
-        "name": name,
-        "metadata": {
-            "timezone": start.timezone,
-            "start": start.as_kubernetes(),
-            "end": end.as_kubernetes(),
-            "desiredReplicas": str(desired_replicas),
-        },
-    }
-
-
 def gate_trigger(spec: DeploymentSpec, w: WindowScaling) -> dict:
     s = w.schedule
     return cron_trigger(w.gate, Cron(s.start, s.timezone), night.morning_cron(spec, s), f.GATE_DESIRED)
@@ -107,15 +102,24 @@ def night_gate_trigger(spec: DeploymentSpec, v: night.NightVariant) -> dict:
     return cron_trigger(f.night_gate(v.schedule.name), start, end, f.GATE_DESIRED)
 
 
-def _need(spec: DeploymentSpec) -> list[str]:
-    """Replicas the whole service's queue (and KV cache) asks for, one term per trigger: [Q/t, K/g]."""
-    return [f.per_replica(q.trigger_name, q.target_per_replica) for q in scaling_queries(spec, baseline_replicas=0)]
+def _need(spec: DeploymentSpec, configuration: str | None = None) -> list[str]:
+    """Replicas the whole service's queue (and KV cache) asks for in a configuration (None: the day), one term per
+    trigger at that configuration's targets: [Q/t, K/g]."""
+    return [
+        f.per_replica(q.trigger_name, q.target_per_replica)
+        for q in scaling_queries(spec, baseline_replicas=0, configuration=configuration)
+    ]
 
 
-def _serving(need: list[str], running: int, floor: int, cap: int | None, wake: bool) -> str:
+def _serving(
+    need: list[str], running: int, floor: int, cap: int | None, wake: bool, predictive: str | None = None
+) -> str:
     """Replicas one Deployment adds beside `running` others: max(need) − running, at least `floor` (and 1 while
-    requests arrive, when the configuration may be empty), at most `cap`."""
+    requests arrive, when the configuration may be empty; and the predictive floor less `running`), at most
+    `cap`."""
     terms = [f.minus(t, running) for t in need] + [f.num(floor)] + (["wake"] if wake else [])
+    if predictive:
+        terms.append(f.minus(predictive, running))
     out = f.largest(*terms)
     return out if cap is None else f.smallest(out, f.num(cap))
 
@@ -143,21 +147,28 @@ def _scaled_object(
     return keda_scaled_object(spec, metadata, 0, hi, triggers, fallback=fallback, modifiers=f.modifiers(formula))
 
 
-def _demand_triggers(spec: DeploymentSpec, wake: bool) -> list[dict]:
-    return prometheus_triggers(spec, baseline_replicas=0) + ([wake_trigger(spec)] if wake else [])
+def _demand_triggers(spec: DeploymentSpec, wake: bool, configurations: tuple[str | None, ...] = (None,)) -> list[dict]:
+    """The Prometheus triggers the configurations' terms read, the wake trigger, and the floor's cron triggers."""
+    return (
+        prometheus_triggers(spec, baseline_replicas=0, configurations=configurations)
+        + ([wake_trigger(spec)] if wake else [])
+        + floor_triggers(spec)
+    )
 
 
 def night_scaled_object(spec: DeploymentSpec, v: night.NightVariant) -> dict:
     c = v.config
     wake = c.min_replicas == 0
-    serving = _serving(_need(spec), 0, c.min_replicas, None, wake) if c.max_replicas > 0 else "0"
+    window = v.schedule.name
+    need = _need(spec, window)
+    serving = _serving(need, 0, c.min_replicas, None, wake, floor_term(spec)) if c.max_replicas > 0 else "0"
     gate = night_gate_trigger(spec, v)
     formula = f.by_window([(gate["name"], serving)], "0")
     return _scaled_object(
         spec,
         f"{spec.name}-{v.deployment_name}",
         max(1, c.max_replicas),
-        [gate, *_demand_triggers(spec, wake)],
+        [gate, *_demand_triggers(spec, wake, (window,))],
         formula,
         hold_on_error=max(1, c.min_replicas),
     )
@@ -168,11 +179,12 @@ def burst_scaling(spec: DeploymentSpec) -> tuple[int, list[dict], dict] | None:
     burst can never run."""
     b = spec.capacity.baseline.count
     lo, hi = burst_replica_bounds(spec)
-    need, ws = _need(spec), windows(spec)
+    ws = windows(spec)
     caps = {w.schedule.name: max(0, w.config.max_replicas - w.baseline_replicas) for w in ws if not w.night_variant}
     top = max([hi, *caps.values()])
     if top == 0:
         return None
+    predictive = floor_term(spec)
     cases = []
     for w in ws:
         if w.night_variant:
@@ -183,11 +195,19 @@ def burst_scaling(spec: DeploymentSpec) -> tuple[int, list[dict], dict] | None:
             cases.append(
                 (
                     w.gate,
-                    _serving(need, w.baseline_replicas, floor, cap if cap < top else None, w.config.min_replicas == 0),
+                    _serving(
+                        _need(spec, w.schedule.name),
+                        w.baseline_replicas,
+                        floor,
+                        cap if cap < top else None,
+                        w.config.min_replicas == 0,
+                        predictive,
+                    ),
                 )
             )
-    day = _serving(need, b, lo, hi if hi < top else None, spec.min_replicas == 0)
-    triggers = [gate_trigger(spec, w) for w in ws] + _demand_triggers(spec, scales_to_zero(spec))
+    day = _serving(_need(spec), b, lo, hi if hi < top else None, spec.min_replicas == 0, predictive)
+    served = (None, *(w.schedule.name for w in ws if not w.night_variant))
+    triggers = [gate_trigger(spec, w) for w in ws] + _demand_triggers(spec, scales_to_zero(spec), served)
     return top, triggers, f.modifiers(f.by_window(cases, day))
 
 
