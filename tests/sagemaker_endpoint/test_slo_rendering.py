@@ -115,6 +115,9 @@ def test_a_spec_that_states_no_target_renders_each_configurations_derived_one(pr
     assert targets[None].queue_depth_target != targets["overnight"].queue_depth_target
     planned = run_component(spec, preview)
     assert _tracking(planned)["targetValue"] == targets[None].queue_depth_target
+    # the reconciler owns the value at night: `pulumi up` must not put the day's back
+    policy = planned.one("aws:appautoscaling/policy:Policy")
+    assert policy.ignore_changes == ["targetTrackingScalingPolicyConfiguration.targetValue"]
     # the reconciler re-attaches each configuration's own policy when it switches
     tick = next(s for s in planned.of_type("aws:scheduler/schedule:Schedule") if s.inputs["name"].endswith("-tick"))
     published = json.loads(tick.inputs["target"]["input"])["configurations"]
@@ -131,6 +134,7 @@ def test_a_stated_target_wins_in_every_configuration(preview):
     assert {t.queue_depth_target_source for t in effective_targets(spec).values()} == {"spec"}
     planned = run_component(spec, preview)
     assert _tracking(planned)["targetValue"] == 7
+    assert planned.one("aws:appautoscaling/policy:Policy").ignore_changes == []  # one target: Pulumi keeps it
     tick = next(s for s in planned.of_type("aws:scheduler/schedule:Schedule") if s.inputs["name"].endswith("-tick"))
     for config in json.loads(tick.inputs["target"]["input"])["configurations"].values():
         assert config["policies"][0]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 7

@@ -146,7 +146,14 @@ def variant_autoscaling(
             scale_in_cooldown=s.scale_in_cooldown_s,
         ),
         region=spec.region,
-        opts=pulumi.ResourceOptions(parent=parent),
+        # A window with its own target: the downsizing reconciler re-attaches this policy with it at night; a
+        # `pulumi up` then must not put the day's back (the reconciler publishes both and owns the value).
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            ignore_changes=["targetTrackingScalingPolicyConfiguration.targetValue"]
+            if any(queue_target_value(spec, w.name) != s.queue_target_value for w in spec.schedules)
+            else None,
+        ),
     )
     actions = [
         aas.ScheduledAction(
