@@ -13,13 +13,15 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from llama_infra import catalog, provisioning, sizing
 from llama_infra.capacity_plan import Config, config_at, day_config, scales_to_zero, window_config, window_of
 from llama_infra.schedules import Cron, zone
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from llama_infra.cost_model import CostReport
     from llama_infra.spec import DeploymentSpec
 
@@ -124,6 +126,18 @@ class Segment:
         return (self.end.astimezone(UTC) - self.start.astimezone(UTC)).total_seconds() / 3600
 
 
+class FloorHour(Protocol):
+    """One weekday hour of the predictive floor (`slo_targets.FloorHour`; the caller computes the floor, so this
+    module does not import the SLO modules, which import it)."""
+
+    @property
+    def hour(self) -> int: ...
+    @property
+    def configuration(self) -> str: ...
+    @property
+    def min_replicas(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Upcoming:
     at: datetime  # local, aware
@@ -143,6 +157,25 @@ class Timeline:
     lead_time_minutes: int
     wake_up_s: tuple[float, float] | None  # scale to zero only
     facts: TimelineFacts  # the target's: e.g. what clients see while it wakes
+    floor: tuple[FloorHour, ...] = ()  # the predictive floor the components render (weekdays), empty without one
+
+    def floor_steps(self, seg: Segment) -> list[tuple[int, int, int]]:
+        """(start hour, end hour, replicas) of the predictive floor within one segment, on weekdays: the hours the
+        segment covers whose floor belongs to its configuration, equal neighbours grouped."""
+        if not self.floor:
+            return []
+        first = seg.start.hour
+        last = 24 if seg.end.date() > seg.start.date() else seg.end.hour + (1 if seg.end.minute else 0)
+        name = seg.config.window or "day"
+        out: list[tuple[int, int, int]] = []
+        for f in self.floor[first:last]:
+            if f.configuration != name:
+                continue
+            if out and out[-1][1] == f.hour and out[-1][2] == f.min_replicas:
+                out[-1] = (out[-1][0], f.hour + 1, f.min_replicas)
+            else:
+                out.append((f.hour, f.hour + 1, f.min_replicas))
+        return out
 
 
 @dataclass(frozen=True)
@@ -159,9 +192,16 @@ class TimelineFacts:
 
 
 def timeline(
-    spec: DeploymentSpec, now: datetime, upcoming: int = 4, *, cost: CostReport, facts: TimelineFacts
+    spec: DeploymentSpec,
+    now: datetime,
+    upcoming: int = 4,
+    *,
+    cost: CostReport,
+    facts: TimelineFacts,
+    floor: Sequence[FloorHour] = (),
 ) -> Timeline:
-    """The configuration over the local calendar day of `now`, the next transitions after `now`, and the cost."""
+    """The configuration over the local calendar day of `now`, the next transitions after `now`, and the cost;
+    `floor`: the predictive floor by weekday hour that the components render (shown per configuration)."""
     from llama_infra.capacity_plan import plan_timezone
 
     tz = zone(plan_timezone(spec))
@@ -201,12 +241,15 @@ def timeline(
         lead,
         wake_up_s(spec) if scales_to_zero(spec) else None,
         facts,
+        tuple(floor),
     )
 
 
-def timeline_summary(spec: DeploymentSpec, now: datetime, *, cost: CostReport, facts: TimelineFacts) -> dict:
+def timeline_summary(
+    spec: DeploymentSpec, now: datetime, *, cost: CostReport, facts: TimelineFacts, floor: Sequence[FloorHour] = ()
+) -> dict:
     """The timeline as data (for `llama-infra plan --json`), with the rendered lines."""
-    tl = timeline(spec, now, cost=cost, facts=facts)
+    tl = timeline(spec, now, cost=cost, facts=facts, floor=floor)
 
     def config(c: Config) -> dict:
         return {
@@ -222,7 +265,15 @@ def timeline_summary(spec: DeploymentSpec, now: datetime, *, cost: CostReport, f
     return {
         "timezone": tl.timezone,
         "segments": [
-            {"start": s.start.isoformat(), "end": s.end.isoformat(), "hours": round(s.hours, 2), **config(s.config)}
+            {
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "hours": round(s.hours, 2),
+                **config(s.config),
+                "floor_on_weekdays": [
+                    {"start_hour": a, "end_hour": b, "min_replicas": n} for a, b, n in tl.floor_steps(s)
+                ],
+            }
             for s in tl.segments
         ],
         "next_transitions": [
@@ -258,6 +309,10 @@ def render(tl: Timeline) -> list[str]:
             "24:00" if seg.end.date() > seg.start.date() and seg.end.hour == seg.end.minute == 0 else f"{seg.end:%H:%M}"
         )
         lines.append(f"  {seg.start:%H:%M}–{end} {seg.start:%Z}  {_describe(seg.config)}")
+        if steps := tl.floor_steps(seg):
+            # hours as `slo_targets.floor_line` writes them: 08–10 is 08:00 to 11:00
+            hours = " · ".join(f"{a:02d}–{b - 1:02d} {n}" if b - a > 1 else f"{a:02d} {n}" for a, b, n in steps)
+            lines.append(f"      predictive floor Mon–Fri (warm replicas from each hour): {hours}")
     if tl.upcoming:
         lines.append("  next transitions:")
     for u in tl.upcoming:

@@ -210,9 +210,17 @@ def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
 
     from llama_infra import targets
     from llama_infra.capacity_timeline import timeline_summary
+    from llama_infra.scaling.floor_schedule import floor_schedule
+    from llama_infra.slo_targets import predictive_floor
 
+    # the floor the components render: one that rises above some configuration's minimum (`floor_schedule`)
+    floor = predictive_floor(spec) if floor_schedule(spec) is not None else []
     return timeline_summary(
-        spec, datetime.now(UTC), cost=targets.cost_report(spec), facts=targets.get(spec.target).timeline_facts(spec)
+        spec,
+        datetime.now(UTC),
+        cost=targets.cost_report(spec),
+        facts=targets.get(spec.target).timeline_facts(spec),
+        floor=floor,
     )
 
 
@@ -376,15 +384,31 @@ def key_inputs(r: RecordedResource) -> dict[str, Any]:
 def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> dict[str, Any]:
     """The scaling policy in words and numbers, from the resources the program registered (what AWS would run)."""
     from llama_infra import targets
+    from llama_infra.slo_targets import effective_targets
 
     target = targets.get(spec.target)
     sc = spec.scaling
+    effective = effective_targets(spec)
+    day = effective[None]
+    on_gpu_memory = target.scales_on_gpu_memory(spec)
     numbers: dict[str, Any] = {
         "min_replicas": spec.min_replicas,
         "max_replicas": spec.max_replicas,
-        "queue_depth_target": sc.queue_depth_target,
-        # what runs: SageMaker renders no GPU-memory policy whatever the spec says (the words below say why)
-        "gpu_memory_target": sc.gpu_memory_target if target.scales_on_gpu_memory(spec) else None,
+        # what the autoscalers run (`slo_targets.effective_targets`): the day's, then every configuration's with
+        # where it comes from ("spec", "derived" from the SLO envelope, or the field's "default")
+        "queue_depth_target": day.queue_depth_target,
+        # SageMaker renders no GPU-memory policy whatever the spec says (the words below say why)
+        "gpu_memory_target": day.kv_cache_target if on_gpu_memory else None,
+        "targets_by_configuration": [
+            {
+                "configuration": t.configuration,
+                "queue_depth_target": t.queue_depth_target,
+                "queue_depth_target_source": t.queue_depth_target_source,
+                "kv_cache_target": t.kv_cache_target if on_gpu_memory else None,
+                "kv_cache_target_source": t.kv_cache_target_source if on_gpu_memory else None,
+            }
+            for t in effective.values()
+        ],
         "scale_up_stabilization_seconds": sc.scale_up_stabilization_seconds,
         "scale_down_stabilization_seconds": sc.scale_down_stabilization_seconds,
     }
@@ -408,13 +432,15 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
     words += target.scaling_notes(spec)
     if not words:  # targets without Application Auto Scaling (EKS): the spec's policy
         words.append(
-            f"Scale on queue depth: {sc.queue_depth_target:g} waiting requests per replica, between "
+            f"Scale on queue depth: {day.queue_depth_target:g} waiting requests per replica "
+            f"({day.queue_depth_target_source}), between "
             f"{spec.min_replicas} and {spec.max_replicas} replicas ({sc.autoscaler}); scale up after "
             f"{sc.scale_up_stabilization_seconds} s, down after {sc.scale_down_stabilization_seconds} s of "
             "stabilisation."
         )
     for s in spec.schedules:
         d = s.downsize
+        own = effective.get(s.name, day)
         change = ", ".join(
             x
             for x in (
@@ -424,6 +450,9 @@ def scaling_summary(spec: DeploymentSpec, records: list[RecordedResource]) -> di
                 else "",
                 f"min {d.min_replicas}" if d.min_replicas is not None else "",
                 f"max {d.max_replicas}" if d.max_replicas is not None else "",
+                f"queue-depth target {own.queue_depth_target:g} ({own.queue_depth_target_source})"
+                if own.queue_depth_target != day.queue_depth_target
+                else "",
             )
             if x
         )
