@@ -198,6 +198,35 @@ def envelope(
     )
 
 
+@dataclass(frozen=True)
+class Occupancy:
+    """Requests per replica at a request rate, as the autoscalers' metrics count them."""
+
+    requests_per_second: float  # per replica
+    prefill_utilisation: float
+    waiting: float  # not yet prefilled (vLLM's num_requests_waiting)
+    in_system: float  # running + waiting: every request the replica holds (SageMaker's ConcurrentRequestsPerModel)
+
+
+def occupancy(e: Envelope, rate_per_replica: float) -> Occupancy:
+    """Mean requests per replica of `e`'s fleet (`e.replicas` replicas sharing their prefill, as in the envelope)
+    at `rate_per_replica`, by Little's law: the wait for prefill is the Pollaczek–Khinchine mean wait of the fleet's
+    prefill queue (one server `e.replicas`× as fast, service time = prompt ÷ prefill rate, its second moment over
+    the prompt-size distribution), so `waiting` = rate × wait and `in_system` = rate × (wait + idle TTFT + output ×
+    decode step at that batch). A prefill at or past saturation holds an unbounded queue (inf)."""
+    perf = perf_of(e.config, e.tp_degree)
+    prompt, output = e.sizes.prompt, e.sizes.output
+    s = [prompt.quantile(q) / perf.prefill_tokens_per_s for q in PROMPT_LEVELS]
+    mean_s, second_s = sum(s) / len(s), sum(x * x for x in s) / len(s)
+    rho = rate_per_replica * mean_s
+    if rho >= 1:
+        return Occupancy(rate_per_replica, rho, math.inf, math.inf)
+    n = max(e.replicas, 1)
+    wait_s = rate_per_replica * second_s / (n * 2 * (1 - rho))  # Λ·E[(S/n)²] / (2(1 − ρ)), Λ = n × rate
+    in_system = _batch_for_rate(perf, rate_per_replica, wait_s + perf.ttft_s(prompt.mean), output.mean)
+    return Occupancy(rate_per_replica, rho, rate_per_replica * wait_s, in_system)
+
+
 def replicas_for(e: Envelope, load_rps: float, utilisation: float = 1.0) -> tuple[int, Envelope]:
     """The fewest replicas of `e`'s configuration that carry `load_rps` at SLO, each at most at `utilisation` of
     its rate there (1 − headroom), and the envelope at that fleet size. (0, e) without load; (0, e) when the SLO

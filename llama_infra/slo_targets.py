@@ -2,13 +2,17 @@
 
 `scaling.queue_depth_target` means one thing per target, the metric its autoscaler really reads:
 
+Both are derived from what the metric reads when the fleet that carries the peak runs at (1 − headroom) of its rate
+at SLO (`slo_envelope.occupancy`: Little's law, with the wait of the fleet's prefill queue by Pollaczek–Khinchine
+over the prompt-size distribution):
+
 - **SageMaker**: `SageMakerVariantConcurrentRequestsPerModelHighResolution` (per copy with inference components) —
-  requests in flight per instance, **running and queued**. Derived: the envelope's concurrency at SLO × (1 −
-  headroom).
+  requests in flight per instance, **running and queued**: every request the instance holds, so the target is the
+  requests in the system per replica at that rate (the prefill wait included: near the SLO's limit the queue is a
+  large part of it, and a target of the running batch alone holds the fleet far below its rate at SLO).
 - **EKS**: vLLM's `vllm:num_requests_waiting` (TGI's `tgi_queue_size`) averaged per replica — **waiting only**,
-  running sequences are not counted. Derived: the mean waiting requests per replica of the envelope's fleet prefill
-  queue (M/M/1 at the fleet's rate: ρ² / (1 − ρ), over its n replicas) at the headroom-reduced rate, at least 1 (a
-  waiting queue below one request is not a signal).
+  running sequences are not counted. Derived: the waiting requests per replica at that rate, at least 1 (a waiting
+  queue below one request is not a signal).
   The KV-cache trigger (`gpu_memory_target`, vLLM's `vllm:kv_cache_usage_perc`): the KV cache the envelope's
   concurrency holds at the mean prompt + output size, × (1 − headroom).
 
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from llama_infra.slo_envelope import ConfigNeed, needs, replicas_for
+from llama_infra.slo_envelope import ConfigNeed, needs, occupancy, replicas_for
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -77,14 +81,12 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float) -> Deri
     if not e.reachable or e.requests_per_second <= 0:
         return DerivedTargets(name, h, arriving, None, None, None, None, None)
     rate = e.requests_per_second * (1 - h)
+    held = occupancy(e, rate)  # what the metric reads when the replicas run at (1 − headroom) of their rate at SLO
     if spec.target == "sagemaker":
-        target = round(max(1.0, e.concurrency * (1 - h)), 2)
+        target = round(max(1.0, held.in_system), 2)
         kv = None
     else:
-        service_s = e.sizes.prompt.mean / perf_of(e.config, e.tp_degree).prefill_tokens_per_s
-        rho = min(rate * service_s, 0.99)
-        # the fleet's prefill queue (its replicas share prefill: M/M/1 at n× the rate) holds ρ²/(1 − ρ) waiting
-        target = round(max(1.0, rho * rho / (1 - rho) / max(e.replicas, 1)), 2)
+        target = round(max(1.0, held.waiting), 2)
         kv_tokens = perf_of(e.config, e.tp_degree).kv_cache_tokens
         kv = round(min(0.95, e.concurrency * (1 - h) * (e.sizes.prompt.mean + e.sizes.output.mean) / kv_tokens), 3)
     peak = need.peak_requests_per_second

@@ -14,7 +14,7 @@ from llama_infra.capacity_plan import Config
 from llama_infra.request_sizes import RequestSizes, TokenDistribution
 from llama_infra.sim.replica_model import replica_perf
 from llama_infra.sim.workload import load_trace
-from llama_infra.slo_envelope import envelope, miss_share, needs
+from llama_infra.slo_envelope import envelope, miss_share, needs, occupancy
 from llama_infra.spec import load_spec, parse_spec
 from llama_infra.spec.slo import slo_issues
 
@@ -245,7 +245,9 @@ def test_every_example_configuration_can_meet_its_slo(example):
 # --- derived targets ----------------------------------------------------------------------------------------
 
 
-def test_sagemaker_target_is_the_concurrency_at_slo_less_the_cold_start_headroom():
+def test_sagemaker_target_is_what_the_metric_reads_at_the_rate_at_slo_less_the_cold_start_headroom():
+    """Running + queued per instance (`occupancy.in_system`, checked against the simulator's queue in
+    tests/sim/test_slo_envelope_in_simulator.py) of the fleet carrying the peak, at (1 − headroom) of its rate."""
     from llama_infra.capacity_timeline import switch_time_s
     from llama_infra.pricing import default_daily_shape
     from llama_infra.slo_targets import derived_targets
@@ -258,7 +260,9 @@ def test_sagemaker_target_is_the_concurrency_at_slo_less_the_cold_start_headroom
     rise = max(shape[(h + 1) % 24] - shape[h] for h in range(24))
     h = min(0.5, rise * switch / 3600 / max(shape))
     assert d.headroom_fraction == pytest.approx(h)
-    assert d.queue_depth_target == pytest.approx(max(1.0, need.envelope.concurrency * (1 - h)), abs=0.01)
+    held = occupancy(need.envelope, need.envelope.requests_per_second * (1 - h))
+    assert d.queue_depth_target == pytest.approx(max(1.0, held.in_system), abs=0.01)
+    assert held.in_system > need.envelope.concurrency * (1 - h)  # the queue counts too
     assert d.replicas_with_headroom == math.ceil(10 / (need.envelope.requests_per_second * (1 - h)))
     assert d.replicas_with_headroom >= d.replicas_at_peak == need.replicas_at_peak
     assert d.arriving_during_cold_start == pytest.approx(10 * switch)
@@ -274,8 +278,9 @@ def test_eks_targets_read_waiting_requests_and_the_kv_cache_the_envelope_holds()
     perf = perf_of(e.config, e.tp_degree)
     kv = e.concurrency * (1 - d.headroom_fraction) * (e.sizes.prompt.mean + e.sizes.output.mean)
     assert d.kv_cache_target == pytest.approx(kv / perf.kv_cache_tokens, abs=0.001)
-    rho = e.requests_per_second * (1 - d.headroom_fraction) * e.sizes.prompt.mean / perf.prefill_tokens_per_s
-    assert d.queue_depth_target == pytest.approx(max(1.0, rho * rho / (1 - rho) / e.replicas), abs=0.01)
+    held = occupancy(e, e.requests_per_second * (1 - d.headroom_fraction))
+    assert d.queue_depth_target == pytest.approx(max(1.0, held.waiting), abs=0.01)
+    assert held.waiting < held.in_system
 
 
 def test_the_predictive_floor_rises_one_switch_time_before_the_ramp_and_falls_after_it():

@@ -300,12 +300,15 @@ class Pool:
 
     def observation(self, t: float, arrivals: int, seconds: float) -> Observation:
         n, _, cap_kv, rate_sum, *_ = self.capacity(t)
-        # vLLM counts a request as waiting until its prefill is scheduled: the prefill backlog is queue too
-        in_prefill = self.backlog_s * rate_sum / self.sim.mean_prompt_tokens
+        # vLLM counts a request as waiting until its prefill is scheduled: the prefill backlog is queue too. The
+        # pool admits a request into `running` on arrival (its prefill wait is part of its TTFT), so the ones still
+        # in the backlog move from running to waiting: every request in the system is counted once
+        running = max(self.running, 0.0)
+        in_prefill = min(self.backlog_s * rate_sum / self.sim.mean_prompt_tokens, running)
         return Observation(
             t,
             float(len(self.queue)) + in_prefill,
-            max(self.running, 0.0),
+            running - in_prefill,
             len(self.current()),
             n,
             arrivals,

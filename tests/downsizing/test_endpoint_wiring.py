@@ -74,17 +74,22 @@ def test_the_schedules_publish_every_configuration_and_its_policies(planned):
     )
     assert published["day"]["endpoint_config_name"] == configs["llama-70b-prod-endpoint-config"].outputs["name"]
     assert endpoint.inputs["endpointConfigName"] == published["day"]["endpoint_config_name"]
-    # exactly the policies the endpoint attaches, with the same configuration: its queue policy, nothing else
+    # exactly the policies the endpoint attaches: its queue policy, nothing else, each configuration at its own
+    # effective target (the day's is the attached one)
+    from llama_infra.slo_targets import effective_targets
+
+    targets = effective_targets(load_spec(ROOT / "stacks" / "specs" / "prod.yaml"))
     policies = planned.of_type("aws:appautoscaling/policy:Policy")
     (queue,) = policies
     attached = queue.inputs["targetTrackingScalingPolicyConfiguration"]
-    for config in published.values():
+    assert attached["targetValue"] == targets[None].queue_depth_target
+    for name, config in published.items():
         assert config["policies"] == [
             {
                 "PolicyName": queue.outputs["name"],
                 "PolicyType": queue.inputs["policyType"],
                 "TargetTrackingScalingPolicyConfiguration": {
-                    "TargetValue": attached["targetValue"],
+                    "TargetValue": targets[None if name == "day" else name].queue_depth_target,
                     "PredefinedMetricSpecification": {
                         "PredefinedMetricType": attached["predefinedMetricSpecification"]["predefinedMetricType"]
                     },

@@ -128,8 +128,12 @@ def test_schedules_save_money_where_there_are_schedules(json_plans):
 
 
 def test_scaling_in_words_names_the_metric_and_numbers(json_plans):
+    from llama_infra.slo_targets import effective_targets
+
     words = " ".join(json_plans["prod"]["scaling"]["words"])
-    assert "SageMakerVariantConcurrentRequestsPerModelHighResolution at 2.7" in words  # the example's derived target
+    day = effective_targets(load_spec(STACKS / "specs" / "prod.yaml"))[None]
+    assert day.queue_depth_target_source == "derived"  # the example leaves it to the SLO
+    assert f"SageMakerVariantConcurrentRequestsPerModelHighResolution at {day.queue_depth_target:g}" in words
     assert "between 2 and 6 instances" in words
     assert "Window 'overnight'" in words
 

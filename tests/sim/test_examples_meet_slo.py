@@ -73,8 +73,9 @@ def test_an_unstated_queue_target_is_the_derived_one_and_a_stated_one_wins():
     from llama_infra.slo_targets import derived_targets
 
     text = (ROOT / "stacks" / "specs" / "prod.yaml").read_text()
-    stated = parse_spec(text)
-    unstated = parse_spec(text.replace("  queue_depth_target: 2.7", "  # no target"))
+    unstated = parse_spec(text)
+    assert "queue_depth_target" not in unstated.scaling.model_fields_set  # the example leaves it to the derivation
+    stated = parse_spec(text.replace("scaling:\n", "scaling:\n  queue_depth_target: 2.7\n", 1))
     derived = derived_targets(unstated)[0].queue_depth_target
     assert derived is not None and derived != unstated.scaling.queue_depth_target  # not the field's default
     for spec, want in ((unstated, derived), (stated, 2.7)):

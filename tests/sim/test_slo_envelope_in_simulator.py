@@ -75,3 +75,39 @@ def test_a_fleet_past_its_prefill_saturation_does_not(spec):
     e = needs(spec)[0].envelope
     saturated = perf_of(e.config, None).prefill_tokens_per_s / e.sizes.prompt.mean
     assert _attainment(spec, REPLICAS * saturated * 1.1) < 0.99
+
+
+class Watching(Fixed):
+    """A fixed fleet that records what the autoscalers' metrics read at every tick (after the first 5 minutes)."""
+
+    def __init__(self, n: int):
+        super().__init__(n)
+        self.control_period_s = 10.0
+        self.in_system: list[float] = []
+        self.waiting: list[float] = []
+
+    def desired(self, obs, cfg):
+        if obs.now >= 300 and obs.ready_replicas:
+            self.in_system.append((obs.running + obs.queue_depth) / obs.ready_replicas)
+            self.waiting.append(obs.queue_depth / obs.ready_replicas)
+        return self.n
+
+
+@pytest.mark.parametrize("share", [0.6, 0.9])
+def test_the_occupancy_the_targets_are_derived_from_is_what_the_simulator_reads(spec, share):
+    """`slo_envelope.occupancy` (Little's law with a Pollaczek–Khinchine prefill wait), which the derived targets
+    read, agrees with the replica model's own queue: SageMaker's running + queued and vLLM's waiting per replica, at
+    a fleet running at a share of its rate at SLO. (Before the pool stopped counting requests waiting for prefill as
+    running too, its metric read twice the queue.)"""
+    from llama_infra.slo_envelope import envelope, occupancy
+
+    e = needs(spec)[0].envelope
+    fleet = envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, REPLICAS)
+    rate = fleet.requests_per_second * share
+    expected = occupancy(fleet, rate)
+    watch = Watching(REPLICAS)
+    Simulation(spec, _poisson(REPLICAS * rate, 3600, seed=3), watch, default_assumptions(spec), 3).run()
+    assert np.mean(watch.in_system) == pytest.approx(expected.in_system, rel=0.15)
+    # the simulator also counts the unfinished part of the prefill in service as waiting: at most one request's
+    # worth for the fleet (it pools prefill as one server), 1/REPLICAS per replica
+    assert expected.waiting <= np.mean(watch.waiting) <= expected.waiting + 1 / REPLICAS
