@@ -16,6 +16,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "sim": ("numpy", "matplotlib"),
     "router": ("aiohttp", "prometheus_client", "yarl"),
     "verify": ("aiohttp", "kubernetes_asyncio", "numpy", "matplotlib"),
+    "scale-to-zero": ("pulumi_aws_native",),  # asked for by the spec: targets/sagemaker/rules.scale_to_zero_installed
 }
 
 

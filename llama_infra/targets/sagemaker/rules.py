@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING
 
 from llama_infra.schedules import Cron, ScheduleError
@@ -15,8 +16,43 @@ if TYPE_CHECKING:
     from llama_infra.spec.model import DeploymentSpec
 
 
+# Scale to zero runs the model as an inference component, a resource only pulumi-aws-native has (~240 MB installed):
+# an extra (pyproject.toml), imported only by components/scale_to_zero.py.
+SCALE_TO_ZERO_EXTRA = "scale-to-zero"
+SCALE_TO_ZERO_MODULE = "pulumi_aws_native"
+
+
+def missing_for_scale_to_zero() -> str:
+    return (
+        "scale to zero on SageMaker runs the model as an inference component, which needs pulumi-aws-native "
+        f"(the '{SCALE_TO_ZERO_EXTRA}' extra), and it is not installed"
+    )
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a finder that refuses it, or a module entry without a spec
+        return False
+
+
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
-    return []
+    return scale_to_zero_installed(spec)
+
+
+def scale_to_zero_installed(spec: DeploymentSpec) -> list[SpecIssue]:
+    """A spec that asks for scale to zero needs the extra that builds it, wherever it is validated or planned."""
+    if not spec.scaling.scale_to_zero or _installed(SCALE_TO_ZERO_MODULE):
+        return []
+    return [
+        SpecIssue(
+            ("scaling", "scale_to_zero"),
+            missing_for_scale_to_zero(),
+            f"pip install 'llama-infra[{SCALE_TO_ZERO_EXTRA}]' (in a checkout, make setup installs it); or keep "
+            "at least one instance: remove scaling.scale_to_zero and set scaling.min_replicas and "
+            "capacity.baseline.count to 1 or more",
+        )
+    ]
 
 
 def window_errors(spec: DeploymentSpec, i: int) -> list[SpecIssue]:

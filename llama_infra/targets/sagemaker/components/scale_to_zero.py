@@ -5,7 +5,9 @@ Four pieces, all required (SageMaker guide, "Scale an endpoint to zero instances
    (`inference_component_endpoint_config`; `scale_to_zero_serving` builds it with the Model for
    `SageMakerLlamaEndpoint` when `scaling.scale_to_zero` is set);
 2. the model runs as an inference component (`pulumi_aws_native.sagemaker.InferenceComponent`: pulumi-aws has no
-   such resource);
+   such resource). pulumi-aws-native (~240 MB) is the extra `scale-to-zero`, imported only here, when a component
+   is built: the spec rule `targets/sagemaker/rules.scale_to_zero_installed` makes a spec that asks for scale to zero
+   without it a located error, and `aws_native()` names the extra to any other caller;
 3. its copy count `inference-component/<name>` / `sagemaker:inference-component:DesiredCopyCount` is a scalable
    target with min 0, target-tracking on concurrent requests per copy (the queue-like metric);
 4. a step-scaling policy (+1 copy) on an alarm on `NoCapacityInvocationFailures`: target tracking cannot leave zero
@@ -25,7 +27,6 @@ from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_aws_native as aws_native
 
 from llama_infra import naming, sizing
 from llama_infra.capacity_plan import Config, day_config
@@ -37,6 +38,8 @@ from llama_infra.targets.sagemaker.components.variant import variant_plan
 from llama_infra.targets.sagemaker.scaling_target import ScalingTarget
 
 if TYPE_CHECKING:
+    import pulumi_aws_native
+
     from llama_infra.spec import DeploymentSpec
 
 COPY_METRIC = "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
@@ -45,6 +48,17 @@ WAKE_UP_ALARM_PERIOD_S = 60
 WAKE_UP_COOLDOWN_S = 60
 _MB_PER_GB = 1024
 _MAX_COMPONENT_NAME = 63
+
+
+def aws_native():
+    """pulumi-aws-native, or an ImportError that names the extra that installs it."""
+    from llama_infra.targets.sagemaker.rules import SCALE_TO_ZERO_EXTRA, missing_for_scale_to_zero
+
+    try:
+        import pulumi_aws_native
+    except ImportError:
+        raise ImportError(missing_for_scale_to_zero() + f": pip install 'llama-infra[{SCALE_TO_ZERO_EXTRA}]'") from None
+    return pulumi_aws_native
 
 
 def component_name_for(endpoint_name: str) -> str:
@@ -104,7 +118,7 @@ def scale_to_zero_serving(
 
 @dataclass(frozen=True)
 class ScaleToZeroResources:
-    inference_component: aws_native.sagemaker.InferenceComponent
+    inference_component: pulumi_aws_native.sagemaker.InferenceComponent
     target: aws.appautoscaling.Target
     tracking_policy: aws.appautoscaling.Policy
     wake_up_policy: aws.appautoscaling.Policy
@@ -136,22 +150,23 @@ def scale_to_zero(
     plan = variant_plan(spec, day)  # the TP degree and start-up timeouts a classic variant would get
     memory_mb = int(sizing.weights_gb(day.params_b, day.precision) * _MB_PER_GB)
     child = pulumi.ResourceOptions(parent=parent)
-    ic = aws_native.sagemaker.InferenceComponent(
+    native = aws_native()
+    ic = native.sagemaker.InferenceComponent(
         f"{name}-inference-component",
         inference_component_name=component_name,
         endpoint_name=endpoint_name,
         variant_name=spec.sagemaker_settings.variant_name,
-        specification=aws_native.sagemaker.InferenceComponentSpecificationArgs(
+        specification=native.sagemaker.InferenceComponentSpecificationArgs(
             model_name=model_name,
-            compute_resource_requirements=aws_native.sagemaker.InferenceComponentComputeResourceRequirementsArgs(
+            compute_resource_requirements=native.sagemaker.InferenceComponentComputeResourceRequirementsArgs(
                 number_of_accelerator_devices_required=plan.tp_degree, min_memory_required_in_mb=memory_mb
             ),
-            startup_parameters=aws_native.sagemaker.InferenceComponentStartupParametersArgs(
+            startup_parameters=native.sagemaker.InferenceComponentStartupParametersArgs(
                 model_data_download_timeout_in_seconds=plan.model_data_download_timeout_s,
                 container_startup_health_check_timeout_in_seconds=plan.startup_health_check_timeout_s,
             ),
         ),
-        runtime_config=aws_native.sagemaker.InferenceComponentRuntimeConfigArgs(copy_count=1),
+        runtime_config=native.sagemaker.InferenceComponentRuntimeConfigArgs(copy_count=1),
         opts=pulumi.ResourceOptions(
             parent=parent,
             depends_on=depends_on or [],
