@@ -23,7 +23,7 @@ from llama_infra.schedules import Cron, Window, zone
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
-    from llama_infra.spec.model import Schedule
+    from llama_infra.spec.model import Schedule, Weights
 
 # A fixed Monday, so that plans do not change with the day they are made.
 WEEK_START = datetime(2026, 1, 5)
@@ -69,6 +69,19 @@ def window_config(spec: DeploymentSpec, schedule: Schedule) -> Config:
         min_replicas=d.min_replicas if d.min_replicas is not None else day.min_replicas,
         max_replicas=d.max_replicas if d.max_replicas is not None else day.max_replicas,
     )
+
+
+def window_weights(spec: DeploymentSpec, window: str | None) -> Weights | None:
+    """The weights a window's model override names (`model_override.weights`), or None when it names none (the
+    target then loads `hf://<id>`). A Hub source without its own token secret uses the day's."""
+    schedule = next((s for s in spec.schedules if s.name == window), None) if window else None
+    override = schedule.downsize.model_override if schedule else None
+    weights = override.weights if override else None
+    if weights is None:
+        return None
+    if weights.source.startswith("hf://") and not weights.hf_token_secret:
+        return weights.model_copy(update={"hf_token_secret": spec.model.weights.hf_token_secret})
+    return weights
 
 
 def changes_model(config: Config, day: Config) -> bool:

@@ -143,6 +143,12 @@ class ModelOverride(_Strict):
     id: str | None = None
     params_b: float | None = Field(None, gt=0, le=2000)
     precision: Precision | None = None
+    weights: Weights | None = Field(
+        None,
+        description="Where the window's model weights live, as model.weights: an uncompressed S3 prefix "
+        "(no Hugging Face token in the window's container either) or hf://org/model. Default: hf://<id> with "
+        "model.weights.hf_token_secret.",
+    )
 
 
 class Downsize(_Strict):

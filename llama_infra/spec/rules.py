@@ -131,11 +131,13 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
             )
         )
     for i, sched in enumerate(spec.schedules):
-        # A window's model has no weights field: it is downloaded as hf://<id>
-        # (see targets/sagemaker/components/variant.py).
+        # A window's model without model_override.weights is downloaded as hf://<id>
+        # (capacity_plan.window_weights).
         o = sched.downsize.model_override
         if o is None or (o.id in (None, spec.model.id) and o.precision in (None, spec.model.precision)):
             continue
+        if o.weights is not None and o.weights.source.startswith("s3://"):
+            continue  # the window names its checkpoint's S3 prefix: no download, no token
         mid, prec = o.id or spec.model.id, o.precision or spec.model.precision
         same_checkpoint = o.id in (None, spec.model.id)
         gated = mid.startswith(GATED_MODEL_PREFIXES) and not spec.model.weights.hf_token_secret

@@ -15,8 +15,10 @@ from .rule import MANDATORY, LlamaRule, checkov, ours
 
 SAGEMAKER_MODEL = "aws:sagemaker/model:Model"
 
-# Names that carry credentials, and the prefix every Hugging Face user access token starts with.
-_SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY)$", re.IGNORECASE)
+# Names that carry credentials: a TOKEN, SECRET, PASSWORD, PASSWD, KEY or APIKEY word anywhere in the name
+# (HF_TOKEN, AWS_SECRET_ACCESS_KEY, DB_PASSWORD_FILE), words split at '_', '-' or '.' so MAX_TOTAL_TOKENS is not
+# one; and the prefix every Hugging Face user access token starts with.
+_SECRET_NAME = re.compile(r"(^|[_.-])(TOKEN|SECRET|PASSWORD|PASSWD|KEY|APIKEY)([_.-]|$)", re.IGNORECASE)
 _HF_TOKEN_VALUE = re.compile(r"^hf_[A-Za-z0-9]{20,}$")
 _SECRET_REFERENCE = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm):")
 
@@ -52,8 +54,10 @@ def _check(resource: Resource) -> Iterator[str]:
             for name in env:
                 if _literal_secret(name, _known(env, name)):
                     yield (
-                        f"{where}.{name} holds a literal credential. Keep the Hugging Face token in Secrets "
-                        "Manager and pass its ARN (or pre-stage the weights in S3 so no token is needed)."
+                        f"{where}.{name} holds a literal credential: SageMaker keeps a Model's environment "
+                        "in clear text (sagemaker:DescribeModel shows it). Serve the weights from an S3 prefix "
+                        "(model.weights.source, and model_override.weights for a window's model) so no token "
+                        "is needed; the pinned TGI and LMI containers read a Hub token only from HF_TOKEN."
                     )
         return
     for path, container in kubernetes.containers(resource):

@@ -337,6 +337,25 @@ CASES = [
         with_container(env=[{"name": "HUGGING_FACE_HUB_TOKEN", "value": "not-a-real-token"}]),
         "literal value",
     ),
+    Case(
+        "no-literal-model-tokens",
+        MODEL,
+        {"primaryContainer": {"image": "x", "environment": {"MAX_TOTAL_TOKENS": "8192", "MAX_INPUT_TOKENS": "4096"}}},
+        {
+            "primaryContainer": {
+                "image": "x",
+                "environment": {"MAX_TOTAL_TOKENS": "8192", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG"},
+            }
+        },
+        "AWS_SECRET_ACCESS_KEY holds a literal credential",
+    ),
+    Case(
+        "no-literal-model-tokens",
+        MODEL,
+        {"containers": [{"image": "x", "environment": {"SM_NUM_GPUS": "4"}}]},
+        {"containers": [{"image": "x", "environment": {"DB_PASSWORD": "hunter2hunter2"}}]},
+        "containers[0].environment.DB_PASSWORD holds a literal credential",
+    ),
     # EKS / EC2
     Case(
         "eks-endpoint-no-public-access", CLUSTER, cluster(endpointPublicAccess=False), cluster(), "endpointPublicAccess"

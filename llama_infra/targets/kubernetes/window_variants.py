@@ -78,9 +78,13 @@ def tp_degree(spec: DeploymentSpec, v: NightVariant) -> int:
 def night_spec(spec: DeploymentSpec, v: NightVariant) -> DeploymentSpec:
     """The spec the night Deployment is rendered from. Same name (same service label); another model loads from the
     Hugging Face Hub (`hf://<id>`, the day's token Secret): the schedule names a model, not a weights prefix."""
+    from llama_infra.capacity_plan import window_weights
+
     c = v.config
     weights = spec.model.weights
-    if c.model_id != spec.model.id:
+    if (override := window_weights(spec, v.schedule.name)) is not None:
+        weights = override  # model_override.weights: e.g. an S3 prefix, synced like the day's
+    elif c.model_id != spec.model.id:
         weights = weights.model_copy(update={"source": f"hf://{c.model_id}", "preload": "none"})
     model = spec.model.model_copy(
         update={

@@ -61,6 +61,62 @@ def window_errors(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
 
 
 def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
+    return [*hub_tokens(spec), *_gpu_memory_target(spec)]
+
+
+# What the pinned TGI and LMI images offer for a Hub token (container facts: TGI's SageMaker entrypoint exports
+# only HF_MODEL_ID, SM_NUM_GPUS, HF_MODEL_QUANTIZE, HF_MODEL_REVISION, HF_MODEL_TRUST_REMOTE_CODE; LMI reads
+# HF_MODEL_ID; huggingface_hub reads HF_TOKEN): no secret reference, and SageMaker has none for an environment.
+_HUB_TOKEN_ONLY_FROM = "HF_TOKEN"
+
+
+def hub_tokens(spec: DeploymentSpec) -> list[SpecIssue]:
+    """A Model that downloads gated weights from the Hub carries the token in its environment: warn, per Model."""
+    from llama_infra.capacity_plan import day_config, window_config
+    from llama_infra.targets.sagemaker.components.variant import weights_for
+
+    why = (
+        f"SageMaker has no secret reference for a container's environment and the pinned TGI and LMI containers "
+        f"read a Hub token only from {_HUB_TOKEN_ONLY_FROM}, so the Model carries it in clear text "
+        "(sagemaker:DescribeModel shows it) and the policy pack's mandatory no-literal-model-tokens rule rejects "
+        "it"
+    )
+    out = []
+    day = spec.model.weights
+    if day.source.startswith("hf://") and day.hf_token_secret:
+        out.append(
+            SpecIssue(
+                ("model", "weights", "source"),
+                f"the day model downloads {day.source} with the token "
+                f"in Secrets Manager '{day.hf_token_secret}': {why}",
+                "copy the checkpoint to an S3 prefix and set model.weights: {source: s3://<bucket>/<prefix>/}",
+                "warning",
+            )
+        )
+    for i, s in enumerate(spec.schedules):
+        config = window_config(spec, s)
+        if (config.model_id, config.precision, config.params_b) == (
+            day_config(spec).model_id,
+            day_config(spec).precision,
+            day_config(spec).params_b,
+        ):
+            continue  # the day's model and weights
+        w = weights_for(spec, config)
+        if w.source.startswith("hf://") and w.hf_token_secret:
+            out.append(
+                SpecIssue(
+                    ("schedules", i, "downsize", "model_override", "weights"),
+                    f"window '{s.name}' downloads {w.source} with the token in Secrets Manager "
+                    f"'{w.hf_token_secret}': {why}",
+                    f"copy the checkpoint to an S3 prefix and set schedules[{i}].downsize.model_override"
+                    ".weights: {source: s3://<bucket>/<prefix>/}",
+                    "warning",
+                )
+            )
+    return out
+
+
+def _gpu_memory_target(spec: DeploymentSpec) -> list[SpecIssue]:
     # Only an explicit value: the default 0.85 is EKS's KV-cache target and says nothing about SageMaker.
     if spec.scaling.gpu_memory_target is None or "gpu_memory_target" not in spec.scaling.model_fields_set:
         return []

@@ -3,7 +3,8 @@
 Baseline Deployment (fixed replicas on the reserved nodes), burst Deployment (the autoscaler's target, spot
 preferred), Service, PodDisruptionBudget, the PodMonitors (or scrape-config Secret) of every scraped pod, a
 ServiceAccount, and — for s3:// weights —
-an IAM role bound to that account through EKS Pod Identity with read access to the weights prefix only.
+an IAM role bound to that account through EKS Pod Identity with read access to the weights prefixes only (the
+day's and each window model's own, `model_override.weights`).
 Manifests come from `llama_infra.targets.kubernetes.workload`; this module translates them.
 """
 
@@ -144,11 +145,22 @@ class LlamaInferenceService(pulumi.ComponentResource):
     def _weights_access(
         self, name: str, spec: DeploymentSpec, args: LlamaInferenceServiceArgs, tags: dict[str, str]
     ) -> aws.iam.Role | None:
-        src = spec.model.weights.source
-        if not src.startswith("s3://"):
+        from llama_infra.capacity_plan import window_weights
+
+        # The day's weights and every window model's own (model_override.weights) that live in S3: exactly those
+        # prefixes, nothing else in their buckets.
+        weights = [spec.model.weights, *(window_weights(spec, s.name) for s in spec.schedules)]
+        sources = sorted(
+            {w.source for w in weights if w is not None and w.source.startswith("s3://")},
+            key=lambda src: (src != spec.model.weights.source, src),
+        )
+        if not sources:
             return None
         assert spec.eks is not None
-        bucket, _, prefix = src.removeprefix("s3://").partition("/")
+        prefixes: dict[str, list[str]] = {}  # bucket -> its prefixes, the day's bucket first
+        for src in sources:
+            bucket, _, prefix = src.removeprefix("s3://").partition("/")
+            prefixes.setdefault(bucket, []).append(prefix)
         role = aws.iam.Role(
             naming.logical(naming.ROLE, f"{name}-weights-role"),
             tags=tags,
@@ -166,14 +178,21 @@ class LlamaInferenceService(pulumi.ComponentResource):
                         {
                             "Effect": "Allow",
                             "Action": ["s3:GetObject"],
-                            "Resource": [s3_arn(bucket, f"{prefix}*", spec.region)],
+                            "Resource": [
+                                s3_arn(bucket, f"{prefix}*", spec.region)
+                                for bucket, bucket_prefixes in prefixes.items()
+                                for prefix in bucket_prefixes
+                            ],
                         },
-                        {
-                            "Effect": "Allow",
-                            "Action": ["s3:ListBucket"],
-                            "Resource": [s3_arn(bucket, None, spec.region)],
-                            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
-                        },
+                        *(
+                            {
+                                "Effect": "Allow",
+                                "Action": ["s3:ListBucket"],
+                                "Resource": [s3_arn(bucket, None, spec.region)],
+                                "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in bucket_prefixes]}},
+                            }
+                            for bucket, bucket_prefixes in prefixes.items()
+                        ),
                     ],
                 }
             ),

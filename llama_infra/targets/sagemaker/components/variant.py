@@ -48,16 +48,20 @@ class VariantPlan:
 def weights_for(spec: DeploymentSpec, config: Config) -> Weights:
     """Weights of the model a configuration serves.
 
-    The day model uses the spec's weights. A window that overrides the model id or precision downloads
-    `hf://<model id>` with the same token secret: the spec names no S3 prefix for override models (the id must
-    name a checkpoint already in that precision, e.g. an AWQ export, as vLLM does not quantize to AWQ at start).
+    The day model uses the spec's weights. A window that overrides the model id or precision loads the weights
+    its override names (`model_override.weights`, e.g. an S3 prefix: no token in the Model's environment), else
+    downloads `hf://<model id>` with the day's token secret (the id must name a checkpoint already in that
+    precision, e.g. an AWQ export, as vLLM does not quantize to AWQ at start).
     """
+    from llama_infra.capacity_plan import window_weights
     from llama_infra.spec.model import Weights
 
     m = spec.model
     if (config.model_id, config.precision, config.params_b) == (m.id, m.precision, m.params_b):
         return m.weights
-    return Weights(source=f"hf://{config.model_id}", hf_token_secret=m.weights.hf_token_secret)
+    return window_weights(spec, config.window) or Weights(
+        source=f"hf://{config.model_id}", hf_token_secret=m.weights.hf_token_secret
+    )
 
 
 def storage(instance: catalog.GpuInstance, weights_gb: float, kms_key_arn: str | None) -> tuple[int | None, str | None]:
