@@ -208,7 +208,8 @@ def test_failure_alarm_watches_the_workflow_metric_and_notifies_the_topic(mocks)
 
 
 def test_default_builder_reuses_the_day_model_when_only_the_instance_type_changes(mocks):
-    text = re.sub(r"\n +model_override: .*\n", "\n", (ROOT / "stacks/specs/prod.yaml").read_text())
+    # the window's model_override block (its line and the lines indented under it) removed
+    text = re.sub(r"\n( +)model_override:.*\n(?:\1 .*\n)*", "\n", (ROOT / "stacks/specs/prod.yaml").read_text())
     # an 8-GPU type smaller than the day's ml.p4d.24xlarge (a window may not upsize), so the day's TP carries over
     text = text.replace("ml.g6e.12xlarge", "ml.g5.48xlarge")
     spec = parse_spec(text)
