@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -119,16 +120,22 @@ class SageMakerLoadTarget:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-async def run_load(target: LoadTarget, concurrency: int, duration_seconds: float, origin: float) -> list[RequestRecord]:
-    """Keep `concurrency` requests open for `duration_seconds`; `origin` is the procedure's monotonic start."""
+async def run_load(
+    target: LoadTarget,
+    concurrency: int,
+    duration_seconds: float,
+    origin: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[RequestRecord]:
+    """Keep `concurrency` requests open for `duration_seconds`; `origin` is the procedure's start on `clock`."""
     records: list[RequestRecord] = []
-    deadline = time.monotonic() + duration_seconds
+    deadline = clock() + duration_seconds
 
     async def worker() -> None:
-        while time.monotonic() < deadline:
-            started = time.monotonic()
+        while clock() < deadline:
+            started = clock()
             status, error = await target.send()
-            records.append(RequestRecord(started - origin, time.monotonic() - started, status, error))
+            records.append(RequestRecord(started - origin, clock() - started, status, error))
             if status == NO_RESPONSE:
                 await asyncio.sleep(0.05)  # a dead target must not turn the loop into a busy spin
 

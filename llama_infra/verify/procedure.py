@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -116,29 +117,41 @@ def judge_scale_down(
     return StepResult(name, passed, f"at the minimum {took:.1f} s after the load stopped")
 
 
-async def run_verification(target: LoadTarget, scaler: Scaler, plan: VerifyPlan) -> VerificationResult:
-    """Run the procedure once. Bounded: load window + scale-down deadline + one sample interval."""
+async def run_verification(
+    target: LoadTarget, scaler: Scaler, plan: VerifyPlan, clock: Callable[[], float] = time.monotonic
+) -> VerificationResult:
+    """Run the procedure once. Bounded: load window + scale-down deadline + one sample interval.
+
+    `clock` (seconds) times the load window, stamps the samples and the requests, and decides the deadlines: the
+    monotonic wall clock against a real cluster; a test passes the clock of the fake cluster it runs beside, so that a
+    busy machine slows the procedure and the fake controller alike instead of making scaling look late."""
     min_replicas = await scaler.min_replicas()
     started_at = datetime.now(UTC)
-    origin = time.monotonic()
+    origin = clock()
     samples: list[ReplicaSample] = []
     errors: list[str] = []
 
+    async def sample() -> None:
+        try:
+            counts = await scaler.replicas()
+            samples.append(ReplicaSample(clock() - origin, counts.desired, counts.current))
+        except ScalerError as exc:
+            errors.append(f"{clock() - origin:.1f} s: {exc}")
+
     async def sample_forever() -> None:
         while True:
-            try:
-                counts = await scaler.replicas()
-                samples.append(ReplicaSample(time.monotonic() - origin, counts.desired, counts.current))
-            except ScalerError as exc:
-                errors.append(f"{time.monotonic() - origin:.1f} s: {exc}")
             await asyncio.sleep(plan.sample_interval_seconds)
+            await sample()
 
+    # The replicas before any load: the first sample must not race the load (an autoscaler that reacts before a
+    # slow first read would look as if it had never scaled).
+    await sample()
     sampler = asyncio.create_task(sample_forever())
     try:
-        requests = await run_load(target, plan.concurrency, plan.load_duration_seconds, origin)
-        load_ended = time.monotonic() - origin
+        requests = await run_load(target, plan.concurrency, plan.load_duration_seconds, origin, clock)
+        load_ended = clock() - origin
         deadline = load_ended + plan.scale_down_within_seconds + plan.sample_interval_seconds
-        while time.monotonic() - origin < deadline:
+        while clock() - origin < deadline:
             latest = samples[-1] if samples else None
             if latest and latest.at_seconds >= load_ended and max(latest.desired, latest.current) <= min_replicas:
                 break
@@ -158,7 +171,7 @@ async def run_verification(target: LoadTarget, scaler: Scaler, plan: VerifyPlan)
         started_at=started_at,
         min_replicas=min_replicas,
         load_ended_at_seconds=load_ended,
-        finished_at_seconds=time.monotonic() - origin,
+        finished_at_seconds=clock() - origin,
         samples=samples,
         requests=requests,
         events=events,

@@ -57,8 +57,12 @@ class FakeKubernetesHpa:
     per current replica; desired = ceil(current * metric / target) unless within `tolerance` (0.1) of the target;
     scale-up limited to max(4 pods, 100 %) per period; clamped to [min, max]; scale-down takes the highest
     recommendation of the last `scale_down_stabilization_seconds`.
-    `decision_delay_seconds` makes the controller blind for a while (a late scale-up); `ready_delay_seconds` is how
-    long a new replica takes to serve. Serving replicas become the backend's capacity.
+    `decision_delay_seconds` makes the controller blind for that long after it first sees a queue (a late scale-up);
+    `ready_delay_seconds` is how long a new replica takes to serve. Serving replicas become the backend's capacity.
+
+    Every duration is on the fake cluster's own clock, `clock()`: sync periods elapsed × the period. A test passes it
+    to the verification (`run_verification(..., clock=hpa.clock)`), so that on a busy machine the controller and the
+    procedure slow down together and "scaled up within 0.6 s" means 12 controller periods, not wall time.
     """
 
     def __init__(
@@ -86,6 +90,9 @@ class FakeKubernetesHpa:
         self.tolerance = tolerance
         self.desired = min_replicas
         self.ready = min_replicas
+        self.syncs = 0
+        self.first_queue_at: float | None = None  # cluster time of the first sync that saw a queue
+        self.becoming_ready: tuple[float, int] | None = None  # (cluster time, replicas)
         self.recommendations: list[tuple[float, int]] = []
         self.events: list[dict] = []
         self.url = ""
@@ -99,15 +106,24 @@ class FakeKubernetesHpa:
         proposed = min(math.ceil(current * ratio), max(current + 4, 2 * current))
         return max(self.min_replicas, min(self.max_replicas, proposed))
 
+    def clock(self) -> float:
+        """The cluster's time in seconds: controller sync periods elapsed × the period."""
+        return self.syncs * self.sync_period
+
     async def _control_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         while True:
             await asyncio.sleep(self.sync_period)
-            now = loop.time()
-            if now - started < self.decision_delay:
+            self.syncs += 1
+            now = self.clock()
+            if self.becoming_ready is not None and now >= self.becoming_ready[0]:
+                self._become_ready(self.becoming_ready[1])
+                self.becoming_ready = None
+            queue = self.backend.waiting + self.backend.running
+            if self.first_queue_at is None and queue > 0:
+                self.first_queue_at = now
+            if self.first_queue_at is None or now - self.first_queue_at < self.decision_delay:
                 continue
-            raw = self.recommend(self.desired, self.backend.waiting + self.backend.running)
+            raw = self.recommend(self.desired, queue)
             self.recommendations = [(t, r) for t, r in self.recommendations if now - t <= self.stabilization]
             self.recommendations.append((now, raw))
             desired = raw if raw >= self.desired else max(r for _, r in self.recommendations)
@@ -123,7 +139,7 @@ class FakeKubernetesHpa:
                     }
                 )
                 self.desired = desired
-                loop.call_later(self.ready_delay, self._become_ready, desired)
+                self.becoming_ready = (now + self.ready_delay, desired)
 
     def _become_ready(self, replicas: int) -> None:
         if replicas == self.desired:

@@ -1,4 +1,9 @@
-"""`llama-infra verify --target eks` end to end: a subprocess against a fake service and fake Kubernetes API."""
+"""`llama-infra verify --target eks` end to end: a subprocess against a fake service and fake Kubernetes API.
+
+The subprocess cannot share the fake cluster's clock, so its deadlines are generous (the run still ends as soon as
+the replicas are back at the minimum): these tests check the command's wiring, its exit codes and its evidence; the
+timing judgements run on the fake cluster's clock in test_verify_procedure.py.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,9 @@ SCALED_DOWN = [
     "--load-seconds",
     "1.2",
     "--scale-up-within-seconds",
-    "0.6",
+    "30",
     "--scale-down-within-seconds",
-    "1.5",
+    "30",
     "--sample-interval-seconds",
     "0.05",
     "--request-timeout-seconds",
@@ -66,7 +71,9 @@ async def test_verify_command_passes_and_writes_the_evidence(tmp_path, fake_hpa)
         )
     assert code == 0, stdout + stderr
     assert stdout.count("PASS  ") == 3
-    assert (tmp_path / "evidence" / "report.md").read_text().startswith("# Autoscaling verification: PASS")
+    report = (tmp_path / "evidence" / "report.md").read_text()
+    assert report.startswith("# Autoscaling verification: PASS")
+    assert "New size: 4" in report and "SuccessfulRescale" in report  # the HPA's own events are the evidence
     assert (tmp_path / "evidence" / "evidence.png").stat().st_size > 10_000
     assert server.received[0].body["model"] == "llama-70b"
 
@@ -95,7 +102,7 @@ async def test_verify_command_exits_1_when_the_hpa_is_late(tmp_path, fake_hpa):
             *SCALED_DOWN,
         )
     assert code == 1
-    assert "FAIL  replicas increase within 0.6 s of the load starting: desired replicas stayed at 1" in stdout
+    assert "FAIL  replicas increase within 30 s of the load starting: desired replicas stayed at 1" in stdout
 
 
 def test_verify_bad_input_is_a_message_not_a_traceback(tmp_path):
