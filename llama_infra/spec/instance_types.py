@@ -30,7 +30,29 @@ def instance_fields(spec: DeploymentSpec) -> list[tuple[Path, str]]:
     return fields
 
 
-def instance_problem(instance_type: str, target: catalog.Target) -> tuple[str, str] | None:
+# (params in billions, precision, memory overhead fraction): what an instance type must hold.
+Served = tuple[float, str, float]
+
+
+def served_model(spec: DeploymentSpec, path: Path) -> Served:
+    """The model the instance type at `path` (an `instance_fields` path) serves: the day's, a window's or the
+    fallback's, as (params in billions, precision, memory overhead fraction)."""
+    m = spec.model
+    params_b, precision = m.params_b, m.precision
+    if path[0] == "schedules" and isinstance(path[1], int):
+        o = spec.schedules[path[1]].downsize.model_override
+        params_b = (o.params_b if o else None) or params_b
+        precision = (o.precision if o else None) or precision
+    elif path[0] == "fallback" and spec.fallback is not None:
+        params_b, precision = spec.fallback.params_b, spec.fallback.precision
+    return params_b, precision, m.memory_overhead_fraction
+
+
+def instance_problem(
+    instance_type: str, target: catalog.Target, served: Served | None = None
+) -> tuple[str, str] | None:
+    """What is wrong with `instance_type` on `target` (problem, fix), or None. With `served`, a type the target does
+    not offer is answered with types that hold that model, so the fix works when followed."""
     wanted = catalog.target_name(instance_type, target)
     if instance_type != wanted:
         why = (
@@ -44,12 +66,30 @@ def instance_problem(instance_type: str, target: catalog.Target) -> tuple[str, s
         import difflib
 
         if target == "sagemaker" and catalog.offered_by(catalog.ec2_name(instance_type), "eks"):
-            family = catalog.ec2_name(instance_type).split(".")[0] + "."
-            same_family = [k for k in known if catalog.ec2_name(k).startswith(family)]
+            family = catalog.ec2_name(instance_type).split(".")[0]
+            same_family = [k for k in known if catalog.ec2_name(k).split(".")[0] == family]
+            fix = f"use {_or(same_family) or 'another GPU type'}"
+            if served is not None:
+                from llama_infra import sizing
+
+                params_b, precision, overhead = served
+                holding = [k for k in same_family if _holds(k, target, served)]
+                if holding:
+                    sizes, serve = ("sizes", "serve") if len(holding) > 1 else ("size", "serves")
+                    fix = (
+                        f"use {_or(holding)} (the {family} {sizes} SageMaker offers that {serve} "
+                        f"{params_b:g}B {precision})"
+                    )
+                else:
+                    others = sizing.fitting_instances(params_b, precision, target, overhead_fraction=overhead)
+                    fix = (
+                        f"use {_or(others) or 'a larger GPU type'} (no {family} size SageMaker offers serves "
+                        f"{params_b:g}B {precision})"
+                    )
             return (
                 f"'{instance_type}' is not offered for SageMaker real-time endpoints (botocore's SageMaker "
                 f"service model), although EC2 has {catalog.ec2_name(instance_type)}",
-                f"use {', '.join(same_family) or 'another GPU type'} or target: eks",
+                f"{fix}; {catalog.ec2_name(instance_type)} itself runs on target: eks",
             )
         service = "SageMaker real-time endpoints" if target == "sagemaker" else "EC2"
         close = difflib.get_close_matches(instance_type, known, n=3)
@@ -62,6 +102,20 @@ def instance_problem(instance_type: str, target: catalog.Target) -> tuple[str, s
             f"use a GPU type such as {_one_per_family(known)}",
         )
     return None
+
+
+def _holds(instance_type: str, target: catalog.Target, served: Served) -> bool:
+    from llama_infra import sizing
+
+    params_b, precision, overhead = served
+    g = catalog.lookup(instance_type)
+    return g is not None and g.runs_precision(precision) and sizing.fit(params_b, precision, g, None, overhead).fits
+
+
+def _or(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def _one_per_family(names: list[str]) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from llama_infra import catalog, sizing
 from llama_infra.schedules import Cron, ScheduleError, Window, distinct_local_time_anomalies, dst_check_years, zone
 from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
-from llama_infra.spec.instance_types import instance_fields, instance_problem, known_instance
+from llama_infra.spec.instance_types import instance_fields, instance_problem, known_instance, served_model
 from llama_infra.spec.window_timing import SCHEDULE_CHECK_FROM, same_firings
 
 if TYPE_CHECKING:
@@ -210,7 +210,7 @@ def _target_settings(spec: DeploymentSpec) -> list[SpecIssue]:
 def _instance_types(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
     for path, itype in instance_fields(spec):
-        problem = instance_problem(itype, spec.target)
+        problem = instance_problem(itype, spec.target, served_model(spec, path))
         if problem:
             out.append(SpecIssue(path, *problem))
     return out

@@ -121,13 +121,18 @@ def schedules_need_keda(spec: DeploymentSpec) -> list[SpecIssue]:
     """EKS windows are KEDA cron gates and formulas (`targets.kubernetes.window_scaling`); an HPA has no schedule."""
     if not spec.schedules or spec.scaling.autoscaler == "keda":
         return []
+    # KEDA's metrics server and an installed prometheus-adapter cannot both serve external metrics
+    # (addon_pipeline): the switch to KEDA turns the adapter off where the spec installs it.
+    adapter_off = (
+        ", with eks.addons.prometheus_adapter: false" if spec.eks and spec.eks.addons.prometheus_adapter else ""
+    )
     return [
         SpecIssue(
             ("scaling", "autoscaler"),
             "downsizing windows on EKS are switched by KEDA (cron gates and "
             "scalingModifiers formulas); the HPA cannot follow a schedule, so the windows would be ignored",
-            "set scaling.autoscaler: keda (and eks.addons.keda: true or 'keda' in eks.preinstalled), or "
-            "remove schedules",
+            f"set scaling.autoscaler: keda (and eks.addons.keda: true or 'keda' in eks.preinstalled{adapter_off}), "
+            "or remove schedules",
         )
     ]
 
@@ -215,12 +220,20 @@ def addon_pipeline(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
     if needs not in have:
         field = needs.replace("-", "_")
+        # The other one installed here would then collide with it (the APIService check below): say to turn it off.
+        other = "prometheus_adapter" if needs == "keda" else "keda"
+        other_off = (
+            f" and eks.addons.{other}: false (KEDA and prometheus-adapter cannot both serve external metrics)"
+            if getattr(eks.addons, other)
+            else ""
+        )
         out.append(
             SpecIssue(
                 ("scaling", "autoscaler"),
                 f"autoscaler {sc.autoscaler} scales on queue depth through {needs}, which is neither "
                 "installed (eks.addons) nor listed in eks.preinstalled: the metric would never arrive",
-                f"set eks.addons.{field}: true, or add '{needs}' to eks.preinstalled",
+                f"set eks.addons.{field}: true{other_off}; or, where the cluster already runs it, add '{needs}' to "
+                f"eks.preinstalled{' and turn ' + other + ' off as well' if other_off else ''}",
             )
         )
     if eks.addons.prometheus_adapter and "keda" in have:
