@@ -11,6 +11,9 @@ queue alarm watches requests per copy instead of per model. Each alarm's statist
 metric (`Metric.accepts`): the queue alarm reads `EndpointMetrics.queue_statistic`, Maximum, since AWS lists only
 Min and Max for ConcurrentRequestsPerModel/-PerCopy — it fires when the busiest model (copy) stays above twice
 the scaling target in every minute of five.
+
+`first_occurrence_alarm` is the one shape of the alarms that count events (Sum ≥ 1 in a period): the downsizing
+workflow's failed-switch and function-error alarms and the scale-to-zero wake-up use it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     import pulumi
     import pulumi_aws as aws
 
@@ -127,3 +132,47 @@ def endpoint_alarms(
             opts=pulumi.ResourceOptions(parent=parent),
         )
     return alarms
+
+
+FIRST_OCCURRENCE_PERIOD_S = 300
+
+
+def first_occurrence_alarm(
+    logical_name: str,
+    *,
+    description: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: pulumi.Input[Mapping[str, pulumi.Input[str]]],
+    actions: Sequence[pulumi.Input[str]] | None,
+    spec: DeploymentSpec,
+    opts: pulumi.ResourceOptions,
+    name: pulumi.Input[str] | None = None,
+    period_s: int = FIRST_OCCURRENCE_PERIOD_S,
+    datapoints_to_alarm: int | None = None,
+) -> aws.cloudwatch.MetricAlarm:
+    """An alarm on the first occurrence of a count metric: Sum of one `period_s` period ≥ 1, no data is no breach.
+
+    The shape of every alarm that counts events rather than levels: a downsizing switch that did not converge, the
+    downsizing function's own errors, a request that found no copy of a scaled-to-zero model (the wake-up)."""
+    import pulumi_aws as aws
+
+    return aws.cloudwatch.MetricAlarm(
+        logical_name,
+        name=name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic="Sum",
+        period=period_s,
+        evaluation_periods=1,
+        datapoints_to_alarm=datapoints_to_alarm,
+        threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=actions,
+        region=spec.region,
+        tags=spec.tags,
+        opts=opts,
+    )

@@ -32,6 +32,7 @@ from llama_infra.capacity_timeline import Transition, switch_budget_s, transitio
 from llama_infra.scaling.floor_schedule import floor_schedule
 from llama_infra.spec import DeploymentSpec
 from llama_infra.targets.aws.scheduler import schedule, scheduler_role
+from llama_infra.targets.sagemaker.components.alarms import first_occurrence_alarm
 from llama_infra.targets.sagemaker.components.autoscaling import queue_target_value
 from llama_infra.targets.sagemaker.components.downsizing_iam import (
     WorkflowArns,
@@ -295,43 +296,29 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         )
 
         alarm_actions = [topic] if topic else None
-        alarm = aws.cloudwatch.MetricAlarm(
+        alarm = first_occurrence_alarm(
             f"{name}-failed-alarm",
             name=f"{args.endpoint_name}-downsizing-failed",
-            alarm_description="A downsizing switch has not converged within its budget, kept rolling back, or found "
+            description="A downsizing switch has not converged within its budget, kept rolling back, or found "
             "the endpoint deleted or failed; the serving fleet keeps its own limits and policies. "
             "Read the function's JSON logs (event transition_failed).",
             namespace=METRIC_NAMESPACE,
             metric_name=METRIC_NAME,
             dimensions={METRIC_DIMENSION: args.endpoint_name},
-            statistic="Sum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=alarm_actions,
-            region=spec.region,
-            tags=spec.tags,
+            actions=alarm_actions,
+            spec=spec,
             opts=child,
         )
-        aws.cloudwatch.MetricAlarm(
+        first_occurrence_alarm(
             f"{name}-errors-alarm",
             name=f"{args.endpoint_name}-downsizing-errors",
-            alarm_description="The downsizing function itself failed (crash, timeout, or it could not read or "
+            description="The downsizing function itself failed (crash, timeout, or it could not read or "
             "write the configuration in force).",
             namespace="AWS/Lambda",
             metric_name="Errors",
             dimensions={"FunctionName": function.name},
-            statistic="Sum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=alarm_actions,
-            region=spec.region,
-            tags=spec.tags,
+            actions=alarm_actions,
+            spec=spec,
             opts=child,
         )
 

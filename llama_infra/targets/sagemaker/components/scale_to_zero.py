@@ -32,6 +32,7 @@ from llama_infra import naming, sizing
 from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import transitions
 from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
+from llama_infra.targets.sagemaker.components.alarms import first_occurrence_alarm
 from llama_infra.targets.sagemaker.components.autoscaling import queue_target_value
 from llama_infra.targets.sagemaker.components.serving_config import ServingConfig, serving_model
 from llama_infra.targets.sagemaker.components.variant import variant_plan
@@ -224,24 +225,18 @@ def scale_to_zero(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[tracking]),
     )
     no_capacity = metrics.metric(NO_CAPACITY_METRIC)
-    alarm = aws.cloudwatch.MetricAlarm(
+    # the first failed request wakes the endpoint (the guide's example, GreaterThan 1, needs two)
+    alarm = first_occurrence_alarm(
         f"{name}-wake-up-alarm",
-        alarm_description="A request found no copy of the model (scaled to zero): add one copy.",
+        description="A request found no copy of the model (scaled to zero): add one copy.",
         namespace=no_capacity.namespace,
         metric_name=no_capacity.name,
         dimensions=no_capacity.dimension_map,
-        statistic="Sum",
-        period=WAKE_UP_ALARM_PERIOD_S,
-        evaluation_periods=1,
-        datapoints_to_alarm=1,
-        threshold=1,
-        # the first failed request wakes the endpoint (the guide's example, GreaterThan 1, needs two)
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        treat_missing_data="notBreaching",
-        alarm_actions=[wake.arn],
-        region=spec.region,
-        tags=spec.tags,
+        actions=[wake.arn],
+        spec=spec,
         opts=child,
+        period_s=WAKE_UP_ALARM_PERIOD_S,
+        datapoints_to_alarm=1,
     )
     actions = []
     for t in transitions(spec):
