@@ -32,6 +32,28 @@ SCALED_DOWN = [
 ]
 
 
+async def verify_eks(server, hpa, tmp_path) -> tuple[int, str, str]:
+    """`llama-infra verify --target eks` against the fake service and HPA, evidence to tmp_path/evidence."""
+    hpa.kubeconfig(tmp_path / "kubeconfig")
+    return await run_cli(
+        "--target",
+        "eks",
+        "--url",
+        server.url,
+        "--model",
+        "llama-70b",
+        "--namespace",
+        "serving",
+        "--hpa",
+        "llama",
+        "--kubeconfig",
+        str(tmp_path / "kubeconfig"),
+        "--out",
+        str(tmp_path / "evidence"),
+        *SCALED_DOWN,
+    )
+
+
 async def run_cli(*args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -51,24 +73,7 @@ async def test_verify_command_passes_and_writes_the_evidence(tmp_path, fake_hpa)
         FakeOpenAIBackend(model="llama-70b", latency_seconds=0.05, slots_per_replica=2).serve() as server,
         fake_hpa(server).serve() as hpa,
     ):
-        hpa.kubeconfig(tmp_path / "kubeconfig")
-        code, stdout, stderr = await run_cli(
-            "--target",
-            "eks",
-            "--url",
-            server.url,
-            "--model",
-            "llama-70b",
-            "--namespace",
-            "serving",
-            "--hpa",
-            "llama",
-            "--kubeconfig",
-            str(tmp_path / "kubeconfig"),
-            "--out",
-            str(tmp_path / "evidence"),
-            *SCALED_DOWN,
-        )
+        code, stdout, stderr = await verify_eks(server, hpa, tmp_path)
     assert code == 0, stdout + stderr
     assert stdout.count("PASS  ") == 3
     report = (tmp_path / "evidence" / "report.md").read_text()
@@ -83,24 +88,7 @@ async def test_verify_command_exits_1_when_the_hpa_is_late(tmp_path, fake_hpa):
         FakeOpenAIBackend(model="llama-70b", latency_seconds=0.05, slots_per_replica=2).serve() as server,
         fake_hpa(server, decision_delay_seconds=600).serve() as hpa,  # never decides during the run
     ):
-        hpa.kubeconfig(tmp_path / "kubeconfig")
-        code, stdout, _ = await run_cli(
-            "--target",
-            "eks",
-            "--url",
-            server.url,
-            "--model",
-            "llama-70b",
-            "--namespace",
-            "serving",
-            "--hpa",
-            "llama",
-            "--kubeconfig",
-            str(tmp_path / "kubeconfig"),
-            "--out",
-            str(tmp_path / "evidence"),
-            *SCALED_DOWN,
-        )
+        code, stdout, _ = await verify_eks(server, hpa, tmp_path)
     assert code == 1
     assert "FAIL  replicas increase within 30 s of the load starting: desired replicas stayed at 1" in stdout
 
