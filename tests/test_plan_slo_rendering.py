@@ -78,3 +78,22 @@ def test_a_spec_without_load_shows_no_floor():
     timeline = plan_json(SPECS / "dev.yaml")["timeline"]  # dev states no load
     assert all(seg["floor_on_weekdays"] == [] for seg in timeline["segments"])
     assert not any("predictive floor" in line for line in timeline["lines"])
+
+
+def test_where_the_target_renders_no_floor_the_timeline_shows_none(tmp_path):
+    """An HPA cannot follow a schedule (`Target.renders_floor`): the spec still has a floor, the plan shows none."""
+    from llama_infra import targets
+
+    yaml = YAML()
+    doc = yaml.load((SPECS / "prod-eks.yaml").read_text())
+    doc.pop("schedules")  # an HPA cannot follow windows either (a spec rule)
+    doc["scaling"].update(autoscaler="hpa", min_replicas=3)
+    doc["eks"]["addons"] = {"keda": False, "prometheus_adapter": True}
+    spec_file = tmp_path / "hpa.yaml"
+    with spec_file.open("w") as fh:
+        yaml.dump(doc, fh)
+    spec = load_spec(spec_file)
+    assert predictive_floor(spec) and not targets.get("eks").renders_floor(spec)
+    plan = plan_json(spec_file)
+    assert all(seg["floor_on_weekdays"] == [] for seg in plan["timeline"]["segments"])
+    assert any("predictive floor: not rendered" in line for line in plan["target_summary"])

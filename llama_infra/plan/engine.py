@@ -213,8 +213,10 @@ def _timeline(spec: DeploymentSpec) -> dict[str, Any]:
     from llama_infra.scaling.floor_schedule import floor_schedule
     from llama_infra.slo_targets import predictive_floor
 
-    # the floor the components render: one that rises above some configuration's minimum (`floor_schedule`)
-    floor = predictive_floor(spec) if floor_schedule(spec) is not None else []
+    # the floor the components render: where the target renders one (`Target.renders_floor`) and it rises above
+    # some configuration's minimum (`floor_schedule`)
+    rendered = targets.get(spec.target).renders_floor(spec) and floor_schedule(spec) is not None
+    floor = predictive_floor(spec) if rendered else []
     return timeline_summary(
         spec,
         datetime.now(UTC),

@@ -93,6 +93,11 @@ class Target(Protocol):
         """Whether the target renders the spec's GPU-memory trigger (`scaling.gpu_memory_target`)."""
         ...
 
+    def renders_floor(self, spec: DeploymentSpec) -> bool:
+        """Whether the components render the spec's predictive floor (`slo_targets.predictive_floor`, when it has
+        one): `plan` shows it and the simulator's spec policy should run it only then."""
+        ...
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         """How the target bills the spec's capacity, for the week plan and the cost report."""
         ...

@@ -70,6 +70,11 @@ class EksTarget:
     def scales_on_gpu_memory(self, spec: DeploymentSpec) -> bool:
         return True  # the KV-cache share is the second trigger (vLLM)
 
+    def renders_floor(self, spec: DeploymentSpec) -> bool:
+        from llama_infra.targets.kubernetes.floor_triggers import renders_floor
+
+        return renders_floor(spec)
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # EC2 prices; the baseline node group bills every node it runs, serving or idle, by day and per window
         # (an on-demand group follows its schedule); burst pools may be spot.

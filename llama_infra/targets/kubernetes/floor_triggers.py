@@ -38,13 +38,16 @@ FLOOR_PREFIX = "floor_"
 FLOOR_OFFSET = 1  # in a formula: desiredReplicas = floor + 1, so an inactive trigger (1) reads as a floor of 0
 
 
+def renders_floor(spec: DeploymentSpec) -> bool:
+    """KEDA renders the predictive floor; an HPA has no schedule input."""
+    return spec.target == "eks" and spec.scaling.autoscaler == "keda"
+
+
 def schedule_of(spec: DeploymentSpec) -> FloorSchedule | None:
     """The floor's steps where the KEDA autoscaler renders them (None: no floor, or an HPA)."""
     from llama_infra.scaling.floor_schedule import floor_schedule
 
-    if spec.target != "eks" or spec.scaling.autoscaler != "keda":
-        return None
-    return floor_schedule(spec)
+    return floor_schedule(spec) if renders_floor(spec) else None
 
 
 def _trigger(step_label: str, start: Cron, end: Cron, desired_replicas: int) -> dict:

@@ -67,6 +67,11 @@ class SageMakerTarget:
     def scales_on_gpu_memory(self, spec: DeploymentSpec) -> bool:
         return False  # no GPU-memory policy is rendered, whatever the spec says (scaling_notes says why)
 
+    def renders_floor(self, spec: DeploymentSpec) -> bool:
+        from llama_infra.targets.sagemaker.components.autoscaling import renders_floor
+
+        return renders_floor(spec)
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # ML hosting prices per instance; a reserved baseline is a SageMaker Savings Plan; no spot capacity.
         return BillingUnits(price_list="sagemaker", reserved_is_savings_plan=True)

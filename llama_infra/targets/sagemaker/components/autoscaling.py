@@ -84,12 +84,18 @@ class FloorAction:
     min_capacity: int
 
 
+def renders_floor(spec: DeploymentSpec) -> bool:
+    """Whether the endpoint renders a predictive floor: a classic variant does (scheduled actions, or the downsizing
+    reconciler's floor schedules with windows); a scale-to-zero endpoint's copies do not (their minimum is 0)."""
+    return not spec.scaling.scale_to_zero
+
+
 def floor_actions(spec: DeploymentSpec) -> list[FloorAction]:
     """The predictive floor as scheduled actions on the variant (empty with downsizing windows: the reconciler owns
     min/max there; with scale to zero; or without a floor)."""
     from llama_infra.scaling.floor_schedule import floor_schedule
 
-    floor = None if spec.schedules or spec.scaling.scale_to_zero else floor_schedule(spec)
+    floor = None if spec.schedules or not renders_floor(spec) else floor_schedule(spec)
     if floor is None:
         return []
     own_min = TargetTrackingPolicy.from_spec(spec).min_capacity
