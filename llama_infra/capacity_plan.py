@@ -84,6 +84,23 @@ def window_weights(spec: DeploymentSpec, window: str | None) -> Weights | None:
     return weights
 
 
+def weights_for(spec: DeploymentSpec, config: Config) -> Weights:
+    """Weights of the model a configuration serves.
+
+    The day model uses the spec's weights. A window that overrides the model id or precision loads the weights
+    its override names (`model_override.weights`, e.g. an S3 prefix: no token in the Model's environment), else
+    downloads `hf://<model id>` with the day's token secret (the id must name a checkpoint already in that
+    precision, e.g. an AWQ export, as vLLM does not quantize to AWQ at start).
+    """
+    m = spec.model
+    if (config.model_id, config.precision, config.params_b) == (m.id, m.precision, m.params_b):
+        return m.weights
+    # The spec's own Weights class, read off the instance: the core does not import the spec package at run time.
+    return window_weights(spec, config.window) or type(m.weights)(
+        source=f"hf://{config.model_id}", hf_token_secret=m.weights.hf_token_secret
+    )
+
+
 def changes_model(config: Config, day: Config) -> bool:
     """A window that serves another instance type or model: on EKS it runs as its own night Deployment."""
     return (config.instance_type, config.model_id, config.params_b, config.precision) != (

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from llama_infra.capacity_plan import window_config, window_weights
+from llama_infra.capacity_plan import weights_for, window_config, window_weights
 from llama_infra.spec import load_spec, warnings
-from llama_infra.targets.sagemaker.components.variant import variant_plan, weights_for
+from llama_infra.targets.sagemaker.components.variant import variant_plan
 from sagemaker_endpoint.helpers import make_spec, run_component
 
 MODEL = "aws:sagemaker/model:Model"

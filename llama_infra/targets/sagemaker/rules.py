@@ -72,8 +72,7 @@ _HUB_TOKEN_ONLY_FROM = "HF_TOKEN"
 
 def hub_tokens(spec: DeploymentSpec) -> list[SpecIssue]:
     """A Model that downloads gated weights from the Hub carries the token in its environment: warn, per Model."""
-    from llama_infra.capacity_plan import day_config, window_config
-    from llama_infra.targets.sagemaker.components.variant import weights_for
+    from llama_infra.capacity_plan import day_config, weights_for, window_config
 
     why = (
         f"SageMaker has no secret reference for a container's environment and the pinned TGI and LMI containers "

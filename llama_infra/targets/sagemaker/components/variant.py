@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog, quantization, sizing
+from llama_infra.capacity_plan import weights_for
 from llama_infra.targets.sagemaker.components.container_env import container_env
 from llama_infra.targets.sagemaker.components.image import image_uri
 
@@ -43,25 +44,6 @@ class VariantPlan:
     @property
     def weights_in_s3(self) -> bool:
         return self.weights_source.startswith("s3://")
-
-
-def weights_for(spec: DeploymentSpec, config: Config) -> Weights:
-    """Weights of the model a configuration serves.
-
-    The day model uses the spec's weights. A window that overrides the model id or precision loads the weights
-    its override names (`model_override.weights`, e.g. an S3 prefix: no token in the Model's environment), else
-    downloads `hf://<model id>` with the day's token secret (the id must name a checkpoint already in that
-    precision, e.g. an AWQ export, as vLLM does not quantize to AWQ at start).
-    """
-    from llama_infra.capacity_plan import window_weights
-    from llama_infra.spec.model import Weights
-
-    m = spec.model
-    if (config.model_id, config.precision, config.params_b) == (m.id, m.precision, m.params_b):
-        return m.weights
-    return window_weights(spec, config.window) or Weights(
-        source=f"hf://{config.model_id}", hf_token_secret=m.weights.hf_token_secret
-    )
 
 
 def storage(instance: catalog.GpuInstance, weights_gb: float, kms_key_arn: str | None) -> tuple[int | None, str | None]:
