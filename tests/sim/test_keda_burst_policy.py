@@ -30,6 +30,7 @@ def _without_windows(path: str) -> DeploymentSpec:
     doc = load_spec(path).model_dump(mode="json", exclude_unset=True)
     doc["schedules"] = []
     doc["scaling"]["queue_depth_target"] = 5  # the numbers below are worked out for a target of 5 per replica
+    doc["scaling"]["scale_up_stabilization_seconds"] = 0  # and act on the first recommendation
     return DeploymentSpec.model_validate(doc)
 
 
@@ -60,7 +61,7 @@ def test_the_wake_term_of_the_formula_activates_the_burst_from_zero():
 def test_hpa_autoscaler_scales_the_burst_deployment_too():
     doc = load_spec("stacks/specs/prod-eks.yaml").model_dump(mode="json", exclude_unset=True)
     doc["schedules"] = []
-    doc["scaling"].update(autoscaler="hpa", min_replicas=3, queue_depth_target=5)
+    doc["scaling"].update(autoscaler="hpa", min_replicas=3, queue_depth_target=5, scale_up_stabilization_seconds=0)
     doc["eks"].setdefault("addons", {}).update(prometheus_adapter=True, keda=False)
     doc["eks"]["preinstalled"] = [p for p in doc["eks"].get("preinstalled", []) if p != "keda"]
     spec = DeploymentSpec.model_validate(doc)
