@@ -72,3 +72,47 @@ def test_summary_table_comes_first_dev_to_prod_with_each_stacks_monthly_cost(mon
 def test_one_stack_shows_its_details_without_asking(monkeypatch):
     result = plan("dev", cwd=REPO, monkeypatch=monkeypatch)
     assert result.exit_code == 0 and "24 h timeline" in result.output and "$/month" in result.output
+
+
+# What a Python value looks like when it reaches a person unformatted: a dict or list repr, None/True/False, a
+# dataclass repr (`Name(field=...)`), an object's default repr.
+PYTHON_REPR = re.compile(r"\{'|\['|\bNone\b|\bTrue\b|\bFalse\b|object at 0x|\b[A-Z]\w+\([a-z_]+=")
+
+
+def test_the_detailed_text_of_every_stack_carries_no_python_repr(monkeypatch):
+    result = plan("--details", cwd=REPO, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    found = [line.strip() for line in result.output.splitlines() if PYTHON_REPR.search(line)]
+    assert not found, found[:5]
+
+
+def test_scaling_numbers_read_as_words_and_one_line_per_configuration():
+    from llama_infra.plan.render import scaling_numbers
+
+    numbers = {
+        "min_replicas": 1,
+        "queue_depth_target": 5.0,
+        "gpu_memory_target": None,
+        "targets_by_configuration": [
+            {
+                "configuration": "day",
+                "queue_depth_target": 5.0,
+                "queue_depth_target_source": "spec",
+                "kv_cache_target": 0.85,
+                "kv_cache_target_source": "default",
+            },
+            {
+                "configuration": "overnight",
+                "queue_depth_target": 6.84,
+                "queue_depth_target_source": "derived",
+                "kv_cache_target": None,
+                "kv_cache_target_source": None,
+            },
+        ],
+    }
+    assert scaling_numbers(numbers) == [
+        "min_replicas 1 · queue_depth_target 5 · gpu_memory_target none",
+        "day: queue_depth_target 5 (spec), kv_cache_target 0.85 (default)",
+        "overnight: queue_depth_target 6.84 (derived)",
+    ]
+    assert not any(PYTHON_REPR.search(line) for line in scaling_numbers(numbers))

@@ -23,6 +23,30 @@ def _short(value: Any) -> str:
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
 
 
+def _plain(value: Any) -> str:
+    """A number or word as a person reads it: 5 not 5.0, "none" not None."""
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def scaling_numbers(numbers: dict[str, Any]) -> list[str]:
+    """The plan's scaling numbers as lines (`--json` keeps them as data): the fields with their values, then one
+    line per configuration with its targets and where each comes from (spec, derived, default)."""
+    flat = [f"{k} {_plain(v)}" for k, v in numbers.items() if not isinstance(v, (list, dict))]
+    lines = [" · ".join(flat)] if flat else []
+    for t in numbers.get("targets_by_configuration", []):
+        targets = [
+            f"{key} {_plain(t[key])} ({t[f'{key}_source']})"
+            for key in ("queue_depth_target", "kv_cache_target")
+            if t.get(key) is not None
+        ]
+        lines.append(f"{t['configuration']}: {', '.join(targets) or 'no target'}")
+    return lines
+
+
 def _label(r: PlannedResource) -> Text:
     label = Text.assemble((r.name, "bold"), "  ", (r.type, "cyan"))
     if r.secret_inputs:
@@ -135,7 +159,7 @@ def render(plans: list[StackPlan], console: Console | None = None, *, details: b
     for plan in plans:
         scaling = Group(
             *(Text("• " + line) for line in plan.scaling["words"]),
-            Text(", ".join(f"{k}={v}" for k, v in plan.scaling["numbers"].items()), style="dim"),
+            *(Text(line, style="dim") for line in scaling_numbers(plan.scaling["numbers"])),
         )
         parts: list[Any] = [resource_tree(plan), Panel(scaling, title="scaling", title_align="left")]
         if plan.target_summary:
