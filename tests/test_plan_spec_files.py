@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from llama_infra.cli import app
-from llama_infra.plan import plan_stack
+from llama_infra.plan import plan_stack, plan_stacks
 from llama_infra.spec import load_spec
 from llama_infra.targets import cost_report
 
@@ -67,6 +67,20 @@ def test_summary_table_comes_first_dev_to_prod_with_each_stacks_monthly_cost(mon
     assert "resources" not in result.output  # the detail panels follow only with --details
     detailed = plan("--details", cwd=REPO, monkeypatch=monkeypatch).output
     assert detailed.index("$/month") < detailed.index("24 h timeline")
+
+
+def test_on_80_columns_each_stack_is_one_row_with_every_value_whole(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    result = plan(cwd=REPO, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(map(len, lines)) <= 80
+    for p in plan_stacks(None, STACKS):
+        s = p.summary
+        whole = [p.stack, p.target, s["model"], s["day_instance_type"], *s["window_instance_types"]]
+        whole.append(f"${p.cost['cost_per_month_usd']:,.0f}")
+        [row] = [line for line in lines if line.split()[:1] == [p.stack]]
+        assert all(f" {value} " in f" {row} " or f" {value}," in row for value in whole), (row, whole)
 
 
 def test_one_stack_shows_its_details_without_asking(monkeypatch):

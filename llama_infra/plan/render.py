@@ -105,34 +105,31 @@ def cost_table(plan: StackPlan) -> Table:
 
 
 def summary_table(plans: list[StackPlan]) -> Table:
-    """One row per stack, in the order planned: what differs between environments, and what they cost."""
-    table = Table(title="plan", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    """One row per stack, in the order planned: what differs between environments, and what they cost. One space
+    between columns (the box's separator), so the five example stacks fit 80 columns with every value whole."""
+    table = Table(title="plan", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
     for column, justify in (
         ("stack", "left"),
         ("target", "left"),
         ("model", "left"),
         ("day", "left"),
         ("window", "left"),
-        ("replicas", "right"),
+        ("min–max", "right"),
         ("$/month", "right"),
         ("warn", "right"),
     ):
-        # on a narrow terminal cells fold onto a second line; the stack name and the cost are never cut short
-        whole = column in ("stack", "$/month")
-        width = (
-            max(
-                [len(column)]
-                + [len(p.stack) if column == "stack" else len(f"${p.cost['cost_per_month_usd']:,.0f}") for p in plans]
-            )
-            if whole
-            else None
-        )
+        # on a terminal too narrow even for that, cells fold onto a second line rather than end in "…"; the stack
+        # name and the cost are never cut
+        whole: dict[str, list[str]] = {
+            "stack": [p.stack for p in plans],
+            "$/month": [f"${p.cost['cost_per_month_usd']:,.0f}" for p in plans],
+        }
         table.add_column(
             column,
             justify=justify,  # type: ignore[arg-type]
-            no_wrap=whole,
-            min_width=width,
             overflow="fold",
+            no_wrap=column in whole,
+            min_width=max(map(len, [column, *whole[column]])) if column in whole else None,
         )
     for p in plans:
         s = p.summary
