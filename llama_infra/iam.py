@@ -21,6 +21,15 @@ def partition(region: str) -> str:
     return botocore.session.get_session().get_partition_for_region(region)
 
 
+@cache
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of a region's partition (`amazonaws.com`, `amazonaws.com.cn`, ...), from the same data."""
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    return EndpointResolver(create_loader().load_data("endpoints")).get_partition_dns_suffix(partition(region))
+
+
 def managed_policy_arn(policy_name: str, region: str) -> str:
     """An AWS managed policy (`arn:<partition>:iam::aws:policy/<name>`) in the region's partition."""
     return f"arn:{partition(region)}:iam::aws:policy/{policy_name}"

@@ -53,3 +53,33 @@ def test_an_eks_stack_in_govcloud_writes_no_commercial_partition_arn():
     ours = [a for a in written if ":123456789012:" not in a]  # the offline mocks' own answers aside
     assert any(a.startswith("arn:aws-us-gov:iam::aws:policy/") for a in ours)
     assert not [a for a in ours if a.startswith("arn:aws:")], ours
+
+
+@pytest.mark.parametrize("stack", sorted(p.stem for p in SPECS.glob("*.yaml")))
+def test_every_example_planned_in_govcloud_has_no_commercial_arn_in_inputs_or_offline_answers(stack):
+    """The offline answers (an endpoint's ARN, getPartition, the caller) are the region's too, so ARNs built from them
+    (the SageMaker window-switch workflow's policy reads the endpoint's) carry its partition."""
+    from llama_infra import program
+
+    text = (SPECS / f"{stack}.yaml").read_text().replace("us-east-1", "us-gov-west-1")
+    spec = parse_spec(text.replace("arn:aws:", "arn:aws-us-gov:"), f"{stack}-gov.yaml")
+    run = run_plan(
+        lambda: program.deploy(spec, f"{stack}-gov.yaml"), project="llama-infra", stack="gov", region=spec.region
+    )
+    arns = [a for r in run.resources for a in _arns(r.inputs) + _arns(r.outputs)]
+    assert arns and all(a.startswith("arn:aws-us-gov:") for a in arns), [a for a in arns if "aws-us-gov" not in a]
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [("us-east-1", ("aws", "amazonaws.com")), ("cn-north-1", ("aws-cn", "amazonaws.com.cn"))],
+)
+def test_the_offline_get_partition_answers_the_regions_partition_and_dns_suffix(region, expected):
+    from types import SimpleNamespace
+
+    from llama_infra.plan.record import RecordingMocks
+
+    answer, _ = RecordingMocks(region=region).call(
+        SimpleNamespace(token="aws:index/getPartition:getPartition", args={})
+    )
+    assert (answer["partition"], answer["dnsSuffix"]) == expected

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from llama_infra.contracts.placeholders import COMPUTED, UNKNOWN
+from llama_infra.iam import dns_suffix, partition
 
 ACCOUNT_ID = "123456789012"  # the documentation account id AWS uses in examples
 # Resource types whose ARN path differs from the lower-cased resource name (fixed-name answers).
@@ -35,9 +36,9 @@ _ARN_RESOURCE = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint-config",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "alarm:",
     "aws:appautoscaling/target:Target": "scalable-target/",
-    "aws:lambda/function:Function": "function:",  # arn:aws:lambda:<region>:<account>:function:<name>
+    "aws:lambda/function:Function": "function:",  # arn:<partition>:lambda:<region>:<account>:function:<name>
     "aws:ssm/parameter:Parameter": "parameter/",
-    "aws:cloudwatch/logGroup:LogGroup": "log-group:",  # arn:aws:logs:<region>:<account>:log-group:<name>
+    "aws:cloudwatch/logGroup:LogGroup": "log-group:",  # arn:<partition>:logs:<region>:<account>:log-group:<name>
 }
 # ... and whose ARN names another service than the Pulumi module.
 _ARN_SERVICE = {"aws:cloudwatch/logGroup:LogGroup": "logs"}
@@ -117,7 +118,8 @@ def _autonamed_state(type_token: str, inputs: dict[str, Any], physical: str, reg
     if package.startswith("aws"):
         state.setdefault("name", physical)
         kind = type_token.split(":")[-1].lower()
-        state.setdefault("arn", f"arn:aws:{module_path.split('/')[0]}:{region}:{ACCOUNT_ID}:{kind}/{physical}")
+        service = module_path.split("/")[0]
+        state.setdefault("arn", f"arn:{partition(region)}:{service}:{region}:{ACCOUNT_ID}:{kind}/{physical}")
         if type_token == _NODE_GROUP:
             state.setdefault("nodeGroupName", physical)
     if package == "kubernetes":
@@ -134,7 +136,7 @@ def _fixed_arn(type_: str, name: str, region: str) -> str:
     if type_ == "aws:ssm/parameter:Parameter":
         name = name.lstrip("/")  # a hierarchical name's ARN has one slash after `parameter` (AWS SSM docs)
     resource = f"{resource}{name}" if resource.endswith(("/", ":")) else f"{resource}/{name}"
-    return f"arn:aws:{service}:{'' if service == 'iam' else region}:{ACCOUNT_ID}:{resource}"
+    return f"arn:{partition(region)}:{service}:{'' if service == 'iam' else region}:{ACCOUNT_ID}:{resource}"
 
 
 class RecordingMocks:
@@ -242,14 +244,15 @@ class RecordingMocks:
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan",
+                "arn": f"arn:{partition(region)}:iam::{ACCOUNT_ID}:user/plan",
                 "userId": "plan",
                 "id": ACCOUNT_ID,
             }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region, "id": region}, []
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+            p = partition(region)
+            return {"partition": p, "dnsSuffix": dns_suffix(region), "id": p}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             zones = [f"{region}{z}" for z in "abc"]
             return {"names": zones, "zoneIds": zones, "id": region}, []
@@ -263,7 +266,7 @@ class RecordingMocks:
                 "name": cluster,
                 "id": cluster,
                 "version": args.args.get("version", ""),
-                "arn": f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{cluster}",
+                "arn": f"arn:{partition(region)}:eks:{region}:{ACCOUNT_ID}:cluster/{cluster}",
                 "vpcConfig": {"subnetIds": subnets, "vpcId": f"vpc-offline-{cluster}"},
             }, []
         if token == "aws:secretsmanager/getSecretVersion:getSecretVersion" and not self.autoname:

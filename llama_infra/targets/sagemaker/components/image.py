@@ -48,7 +48,7 @@ class EcrImage:
             )
         return cls(uri, m["account"], m["region"], m["repository"])
 
-    def repository_arn(self, partition: str = "aws") -> str:
+    def repository_arn(self, partition: str) -> str:
         return f"arn:{partition}:ecr:{self.region}:{self.account}:repository/{self.repository}"
 
 
