@@ -66,15 +66,18 @@ def _check_sagemaker(spec, plan):
 
 
 def _day_replicas(body: dict, load: float) -> int:
-    """KEDA's answer for a formula ScaledObject outside every window (cron gates report 1) under a queue `load`."""
-    from eks.keda_model import formula_replicas
+    """KEDA's answer for a formula ScaledObject outside every window (cron gates report 1) under a queue `load`,
+    through the library's KEDA model."""
+    from llama_infra.targets.kubernetes.keda_steady_state import TriggerReading, replicas_from
 
-    env = {
-        t["name"]: 1.0 if t["type"] == "cron" else (min(load, 1.0) if t["name"] == "wake" else load)
+    readings = {
+        t["name"]: TriggerReading(1.0, False)
+        if t["type"] == "cron"
+        else TriggerReading(min(load, 1.0) if t["name"] == "wake" else load, load > 0)
         for t in body["triggers"]
     }
     counts = {k: _count(body[k]) for k in ("minReplicaCount", "maxReplicaCount")}
-    return formula_replicas(body | counts, env)
+    return replicas_from(body | counts, readings)
 
 
 def _check_eks(spec, plan):

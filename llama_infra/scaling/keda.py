@@ -26,13 +26,19 @@ below are read from kedacore/keda at v2.17.3; each has a test with the upstream 
   the trigger's AverageValue or `scalingModifiers.target`), so the HPA's tolerance and behaviour still apply;
   `behavior` static (default), currentReplicas, currentReplicasIfHigher, currentReplicasIfLower. Before the
   threshold an error leaves the HPA without a metric: it keeps the current count.
+- the cron scaler (`pkg/scalers/cron_scaler.go`): active while inside its window — the next `end` comes no later
+  than the next `start`, both read in the trigger's `timezone` — and then reports `desiredReplicas`, else 1,
+  against an AverageValue target of 1 (`cron_active`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
+
+from croniter import croniter
 
 from llama_infra.scaling.hpa import (
     DEFAULT_SCALE_DOWN,
@@ -45,6 +51,7 @@ from llama_infra.scaling.hpa import (
     metric_milli,
     target_milli,
 )
+from llama_infra.schedules import zone
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -91,7 +98,7 @@ class KedaPolicy:
         if mods:
             target, activation = float(mods["target"]), float(mods.get("activationTarget", "0"))
         else:
-            meta = body["triggers"][0]["metadata"]
+            meta = next(t["metadata"] for t in body["triggers"] if "threshold" in t["metadata"])  # cron has none
             target, activation = float(meta["threshold"]), float(meta.get("activationThreshold", "0"))
         behavior = body.get("advanced", {}).get("horizontalPodAutoscalerConfig", {}).get("behavior", {})
         hpa = HpaPolicy(
@@ -117,6 +124,13 @@ class KedaPolicy:
             fallback_enabled=bool(fb),
         )
 
+    def settled_replicas(self, wanted: int, active: bool) -> int:
+        """The count KEDA and its HPA hold once the metric is steady: `minReplicaCount` while the ScaledObject is
+        inactive, else what the HPA wants clamped to its bounds (`max(minReplicaCount, 1)` to `maxReplicaCount`)."""
+        if not active:
+            return self.min_replica_count
+        return min(max(wanted, self.hpa.min_replicas), self.max_replica_count)
+
     def scaled_object_fields(self) -> dict:
         """The ScaledObject spec fields this policy fixes (triggers are rendered by the component)."""
         return {
@@ -138,6 +152,15 @@ class KedaPolicy:
         elif self.fallback_behavior == "currentReplicasIfLower":
             n = min(current_replicas, n)
         return int(self.hpa.queue_depth_target) * MILLI * n
+
+
+def cron_active(metadata: Mapping[str, str], at: datetime) -> bool:
+    """A cron trigger's activity at `at` (KEDA's cron scaler): inside its window, i.e. the next `end` comes no later
+    than the next `start`, both read in the trigger's timezone (croniter steps in local wall-clock time)."""
+    local = at.astimezone(zone(metadata["timezone"]))
+    next_start = croniter(metadata["start"], local).get_next(datetime)
+    next_end = croniter(metadata["end"], local).get_next(datetime)
+    return next_end <= next_start
 
 
 @dataclass

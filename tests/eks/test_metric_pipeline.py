@@ -20,7 +20,7 @@ from llama_infra.targets.eks import addons
 from llama_infra.targets.kubernetes import autoscaling, monitoring, server, workload
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 
-from . import keda_model
+from . import settled
 from .specs import edited, floor_in_force, variants
 
 VARIANTS = variants()
@@ -209,10 +209,10 @@ def test_an_empty_metric_at_start_up_reads_zero_not_the_fallback():
     empty = {"queue_depth": None, "kv_cache": None}
     # the predictive floor's cron triggers hold the burst's share of the floor at noon, the queue nothing more
     floor = max(so["spec"]["minReplicaCount"], floor_in_force(spec, NOON) - spec.capacity.baseline.count)
-    assert keda_model.replicas(so, NOON, empty, frozenset({"llama/llama-70b-eks"})) == floor
-    with pytest.raises(keda_model.TriggerError):
-        keda_model.replicas(so, NOON, empty, frozenset())  # no monitor selects the pods: an error, not idle
-    assert keda_model.replicas(so, NOON, {"queue_depth": 12.0, "kv_cache": 0.2}) == max(3, floor)  # ceil(12 / 5)
+    assert settled.replicas(so, NOON, empty, frozenset({"llama/llama-70b-eks"})) == floor
+    with pytest.raises(settled.TriggerError):
+        settled.replicas(so, NOON, empty, frozenset())  # no monitor selects the pods: an error, not idle
+    assert settled.replicas(so, NOON, {"queue_depth": 12.0, "kv_cache": 0.2}) == max(3, floor)  # ceil(12 / 5)
 
 
 def test_tgi_scales_on_tgi_queue_size_only():

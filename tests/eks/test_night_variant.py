@@ -10,6 +10,7 @@ import pytest
 
 from llama_infra.capacity_plan import day_config
 from llama_infra.plan.record import Recording, run_plan
+from llama_infra.scaling.keda import cron_active
 from llama_infra.schedules import Cron, zone
 from llama_infra.targets.eks import karpenter
 from llama_infra.targets.eks.components import build_eks
@@ -19,7 +20,7 @@ from llama_infra.targets.kubernetes import window_scaling as night_scaling
 from llama_infra.targets.kubernetes import window_variants as night
 from llama_infra.targets.kubernetes.floor_triggers import floor_term
 
-from . import keda_model
+from . import settled
 from .specs import edited, is_gate
 from .validation import validate
 
@@ -163,9 +164,10 @@ BUSY = {"queue_depth": 400.0, "kv_cache": 20.0}
     ],
 )
 def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(tz, spring, autumn):
-    """Walk three days around each change in 5-minute steps through KEDA's rules (`keda_model`): some variant has been
-    up for its lead time at every step; the day baseline is down deep in the night; the night variant has no replica
-    by day even under a deep queue (its queue trigger is gated to the window)."""
+    """Walk three days around each change in 5-minute steps through the library's KEDA model
+    (`keda_steady_state`): some variant has been up for its lead time at every step; the day baseline is down deep
+    in the night; the night variant has no replica by day even under a deep queue (its queue trigger is gated to
+    the window)."""
     spec = night_spec(tz=tz, start="0 22 * * *", end="0 6 * * *")
     (v,) = night.variants(spec)
     sos = scaled_objects(spec)
@@ -180,14 +182,14 @@ def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
                 datetime.combine(day.date(), datetime.min.time()).replace(hour=22, tzinfo=zone(tz))
                 - timedelta(minutes=lead_night)
             ).astimezone(UTC)
-            assert not keda_model.cron_active(night_gate, on - timedelta(minutes=1))
-            assert keda_model.cron_active(night_gate, on + timedelta(minutes=1))
+            assert not cron_active(night_gate["metadata"], on - timedelta(minutes=1))
+            assert cron_active(night_gate["metadata"], on + timedelta(minutes=1))
         t0 = (change - timedelta(days=1)).replace(tzinfo=UTC)
         history: dict[str, list[bool]] = {"night": [], "day": []}
         for i in range(3 * 24 * 12):
             at = t0 + i * step
-            history["night"].append(keda_model.replicas(night_so, at, IDLE) >= 1)
-            history["day"].append(keda_model.replicas(base_so, at, IDLE) == spec.capacity.baseline.count)
+            history["night"].append(settled.replicas(night_so, at, IDLE) >= 1)
+            history["day"].append(settled.replicas(base_so, at, IDLE) == spec.capacity.baseline.count)
             if i < 24 * 12:
                 continue  # warm-up: need lead time of history
             ready_night = all(history["night"][-(lead_night // 5 + 1) :])
@@ -196,10 +198,10 @@ def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
             local = at.astimezone(zone(tz))
             if 23 <= local.hour or local.hour < 5:
                 assert not history["day"][-1], f"day baseline still up at {local}"  # the saving happens
-                assert keda_model.replicas(night_so, at, BUSY) == v.config.max_replicas  # night scales on queue
+                assert settled.replicas(night_so, at, BUSY) == v.config.max_replicas  # night scales on queue
             if 7 <= local.hour < 21:
                 assert not history["night"][-1], f"night variant still up at {local}"
-                assert keda_model.replicas(night_so, at, BUSY) == 0, f"night variant up by day at {local}"
+                assert settled.replicas(night_so, at, BUSY) == 0, f"night variant up by day at {local}"
 
 
 @pytest.fixture(scope="module")

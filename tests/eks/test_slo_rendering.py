@@ -1,8 +1,8 @@
 """The EKS components render what the plan and the simulator assume: each configuration's KEDA thresholds from
 `slo_targets.effective_targets` (stated wins, else derived from its SLO envelope), and the predictive floor
-(`slo_targets.predictive_floor`) as KEDA cron triggers — read back through KEDA's rules (`keda_model`) at every
-weekday hour, at the weekend and across daylight saving, and registered through the strict recorder against the
-pinned KEDA CRD."""
+(`slo_targets.predictive_floor`) as KEDA cron triggers — read back through the library's KEDA model
+(`keda_steady_state`) at every weekday hour, at the weekend and across daylight saving, and registered through the
+strict recorder against the pinned KEDA CRD."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from llama_infra.targets.kubernetes import keda_formula as f
 from llama_infra.targets.kubernetes.autoscaling import scaled_object
 from llama_infra.targets.kubernetes.floor_triggers import FLOOR_OFFSET, burst_floor_triggers, floor_term
 
-from . import keda_model
+from . import settled
 from .specs import ROUTER_IMAGE, edited, floor_in_force, is_gate, prod_doc
 from .validation import validate
 
@@ -126,7 +126,7 @@ def _service_replicas(spec, at: datetime, values: dict) -> int:
         if o["kind"] == "Deployment" and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name
     }
     for so in (o for o in objs if o["kind"] == "ScaledObject"):
-        out[so["spec"]["scaleTargetRef"]["name"]] = keda_model.replicas(so, at, values, frozenset())
+        out[so["spec"]["scaleTargetRef"]["name"]] = settled.replicas(so, at, values, frozenset())
     return sum(out.values())
 
 

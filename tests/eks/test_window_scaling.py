@@ -1,5 +1,6 @@
 """Given EKS specs with downsizing windows of every kind (another model, fewer replicas, zero) and with scale to zero,
-the rendered ScaledObjects, read through KEDA's and the HPA's rules (`keda_model`, formulas parsed by `expr_lang`),
+the rendered ScaledObjects, read through the library's KEDA and HPA model (`keda_steady_state`, formulas parsed by
+`expr_lang`),
 give each Deployment the replicas docs/eks.md promises, by day and inside each window, for any queue."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from llama_infra.router.metrics import RouterMetrics
 from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.targets.kubernetes import labels, router
 
-from . import keda_model
+from . import settled
 from .specs import edited, floor_in_force
 from .validation import validate
 
@@ -74,7 +75,7 @@ def deployments(spec, at, values, scraped=ROUTER_JOB) -> dict[str, int]:
         if o["kind"] == "Deployment" and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name
     }
     for so in (o for o in objs if o["kind"] == "ScaledObject"):
-        out[so["spec"]["scaleTargetRef"]["name"]] = keda_model.replicas(so, at, values, scraped)
+        out[so["spec"]["scaleTargetRef"]["name"]] = settled.replicas(so, at, values, scraped)
     return out
 
 
@@ -131,7 +132,7 @@ def test_zero_at_night_until_a_request_arrives_then_one_replica(case, night_depl
     floor = floor_in_force(spec, NIGHT)
     assert sum(deployments(spec, NIGHT, no_pod).values()) == floor
     assert sum(deployments(spec, SATURDAY_NIGHT, no_pod).values()) == 0
-    with pytest.raises(keda_model.TriggerError):  # Prometheus lost its targets: an error (→ fallback), not a zero
+    with pytest.raises(settled.TriggerError):  # Prometheus lost its targets: an error (→ fallback), not a zero
         deployments(spec, NIGHT, no_pod, scraped=frozenset())
     woken = deployments(spec, SATURDAY_NIGHT, no_pod | {"wake": 1.0})
     assert woken[night_deployment] == 1 and sum(woken.values()) == 1
@@ -150,17 +151,17 @@ def test_scale_to_zero_without_windows_wakes_on_the_router_and_reads_no_series_a
     assert {t["metadata"]["ignoreNullValues"] for t in prometheus} == {"false"}
     empty = {"queue_depth": None, "kv_cache": None, "wake": None}
     floor = floor_in_force(spec, DAY)  # plain cron triggers: a floor under the queue's replicas while active
-    assert keda_model.replicas(so, DAY, empty, ROUTER_JOB) == floor
-    assert keda_model.replicas(so, SATURDAY_NIGHT, empty, ROUTER_JOB) == 0
-    with pytest.raises(keda_model.TriggerError):
-        keda_model.replicas(so, DAY, empty)
-    assert keda_model.replicas(so, SATURDAY_NIGHT, empty | {"wake": 1.0}, ROUTER_JOB) == 1
-    assert keda_model.replicas(so, DAY, {"queue_depth": 12.0, "kv_cache": 0.5, "wake": 1.0}) == max(3, floor)
+    assert settled.replicas(so, DAY, empty, ROUTER_JOB) == floor
+    assert settled.replicas(so, SATURDAY_NIGHT, empty, ROUTER_JOB) == 0
+    with pytest.raises(settled.TriggerError):
+        settled.replicas(so, DAY, empty)
+    assert settled.replicas(so, SATURDAY_NIGHT, empty | {"wake": 1.0}, ROUTER_JOB) == 1
+    assert settled.replicas(so, DAY, {"queue_depth": 12.0, "kv_cache": 0.5, "wake": 1.0}) == max(3, floor)
 
 
 def test_without_scale_to_zero_an_empty_result_stays_an_error():
     spec = spec_of("fewer-replicas")
-    with pytest.raises(keda_model.TriggerError):
+    with pytest.raises(settled.TriggerError):
         deployments(spec, DAY, {"queue_depth": None, "kv_cache": 0.0})
     assert not router.needed(spec)
 
@@ -204,8 +205,8 @@ def test_a_night_deployment_holds_its_replicas_when_prometheus_fails():
     sos = {o["metadata"]["name"]: o for o in all_objects(spec) if o["kind"] == "ScaledObject"}
     so = sos["llama-70b-eks-quiet"]
     assert so["spec"]["minReplicaCount"] == 0
-    with pytest.raises(keda_model.TriggerError):
-        keda_model.replicas(so, NIGHT, {"queue_depth": None, "kv_cache": None})
+    with pytest.raises(settled.TriggerError):
+        settled.replicas(so, NIGHT, {"queue_depth": None, "kv_cache": None})
     fallback = so["spec"]["fallback"]
     assert fallback["behavior"] == "currentReplicas" and fallback["replicas"] >= 1
     # The baseline's ScaledObject has only cron gates: nothing in it can fail.

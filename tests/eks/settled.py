@@ -1,0 +1,39 @@
+"""What Prometheus answers the rendered trigger queries with, for the tests that read ScaledObjects through the
+library's KEDA model (`llama_infra.targets.kubernetes.keda_steady_state`).
+
+A test gives each Prometheus trigger's value by trigger name; `None` means the query's own series are absent. Then
+a query ending in `or on() (0 * max(up{namespace="N",app_kubernetes_io_instance=~"A|B"}))` returns 0 when
+Prometheus has a target of one of those services ("N/A" in `scraped`), and an empty result (None) otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from llama_infra.targets.kubernetes.keda_steady_state import TriggerError, settled_replicas
+
+__all__ = ["TriggerError", "query_values", "replicas"]
+
+_OR_ZERO_WHILE_UP = re.compile(
+    r'\) or on\(\) \(0 \* max\(up\{namespace="([^"]+)",app_kubernetes_io_instance=~"([^"]+)"\}\)\)$'
+)
+
+
+def query_values(so: dict, values: dict[str, float | None], scraped: frozenset[str]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for t in so["spec"]["triggers"]:
+        if t["type"] != "prometheus":
+            continue
+        value = values.get(t["name"])
+        if value is None:
+            m = _OR_ZERO_WHILE_UP.search(t["metadata"]["query"])
+            if m and any(f"{m.group(1)}/{instance}" in scraped for instance in m.group(2).split("|")):
+                value = 0.0
+        out[t["name"]] = value
+    return out
+
+
+def replicas(so: dict, at: datetime, values: dict[str, float | None], scraped: frozenset[str] = frozenset()) -> int:
+    """The ScaledObject's settled count at `at` (the library's model), given the trigger values as above."""
+    return settled_replicas(so, at, query_values(so, values, scraped))
