@@ -26,15 +26,13 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import time
-from contextlib import asynccontextmanager
-from pathlib import Path
 
 import aiohttp
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.processes import cpu_seconds, process
+
 BACKEND = """
 import asyncio, sys
 from llama_infra.router.testing import FakeOpenAIBackend
@@ -84,32 +82,6 @@ asyncio.run(main())
 PATHS = ("direct", "bare proxy", "router")
 
 
-@asynccontextmanager
-async def process(*args: str, marker: str = "http://"):
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *args,
-        cwd=ROOT,
-        env=os.environ | {"PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-    if marker not in line:
-        proc.kill()
-        raise RuntimeError(f"{args[:2]} did not start: {line!r}")
-    try:
-        yield "http" + line.split("http", 1)[1].strip(), proc.pid
-    finally:
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-
-
 async def one(session: aiohttp.ClientSession, url: str, body: bytes) -> float:
     started = time.perf_counter()
     async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
@@ -136,12 +108,6 @@ async def phase(url: str, body: bytes, concurrency: int, seconds: float) -> tupl
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return latencies, len(latencies) / elapsed
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), for CPU per request: robust to a busy machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ms(seconds: float) -> str:
@@ -195,6 +161,8 @@ async def collect(seconds: float, concurrency: int, chunks: int, rounds: int) ->
             "--when-queue-depth-over",
             "1000000",
             "--max-in-flight-requests",
+            "100000",
+            "--max-connections",  # the router refuses a connection cap below the admission limit
             "100000",
         ) as router:
             # CPU is read from the process answering each URL: the backend for direct, the proxy otherwise.

@@ -27,18 +27,17 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.processes import cpu_seconds, process, rss_bytes
+
 BACKEND = """
 import asyncio, sys
 from llama_infra.router.testing import FakeOpenAIBackend
@@ -52,42 +51,7 @@ asyncio.run(main())
 ROUTER = "from llama_infra.cli import main; main()"
 KEY = "bench-tenant"
 BODY_TIMEOUT_SECONDS = 5.0
-
-
-@asynccontextmanager
-async def process(*args: str):
-    """A child process that prints its URL on its first line; yields (url, pid); killed at the end."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *args,
-        cwd=ROOT,
-        env=os.environ | {"PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-    if "http://" not in line:
-        proc.kill()
-        raise RuntimeError(f"{args[:2]} did not start: {line!r}")
-    try:
-        yield "http" + line.split("http", 1)[1].strip(), proc.pid
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-        await proc.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
+IDLE_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass
@@ -96,6 +60,8 @@ class Outcomes:
     first_event_s: list[float] = field(default_factory=list)
     total_s: list[float] = field(default_factory=list)
     lost_reasons: Counter[str] = field(default_factory=Counter)
+    completed_after_kill: int = 0
+    """Completed streams that started after the primary was killed: the ones failover served."""
 
 
 async def stream_once(
@@ -128,6 +94,8 @@ async def stream_once(
         out.counts["errored"] += 1
     else:
         out.counts["completed"] += 1
+        if started > timed_until[0]:
+            out.completed_after_kill += 1
         if first is not None and time.perf_counter() < timed_until[0]:  # ended before the kill
             out.first_event_s.append(first)
             out.total_s.append(time.perf_counter() - started)
@@ -196,7 +164,17 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 99))
 
 
-async def collect(streams: int, seconds: float, chunks: int, interval: float, slow: int, idle: int) -> dict:
+async def collect(
+    streams: int,
+    seconds: float,
+    chunks: int,
+    interval: float,
+    slow: int,
+    idle: int,
+    *,
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
+    idle_timeout_seconds: float = IDLE_TIMEOUT_SECONDS,
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         keys = Path(tmp) / "keys"
         keys.write_text(f"{KEY}\n")
@@ -215,8 +193,8 @@ async def collect(streams: int, seconds: float, chunks: int, interval: float, sl
                         "api_keys_file": str(keys),
                         "require_api_key": True,
                         "max_in_flight_requests": streams * 2,
-                        "request_body_timeout_seconds": BODY_TIMEOUT_SECONDS,
-                        "idle_connection_timeout_seconds": 3,
+                        "request_body_timeout_seconds": body_timeout_seconds,
+                        "idle_connection_timeout_seconds": idle_timeout_seconds,
                         "host": "127.0.0.1",
                         "port": 0,
                     }
@@ -289,6 +267,7 @@ def rows(result: dict) -> list[dict]:
         {
             "added_first_event_p50_ms": round((r_first[0] - d_first[0]) * 1000, 1),
             "added_first_event_p99_ms": round((r_first[1] - d_first[1]) * 1000, 1),
+            "completed_after_kill": through.completed_after_kill,
             "cpu_ms_per_stream": round(result["cpu_ms_per_stream"], 2),
             "rss_kib_per_concurrent_stream": round(result["rss_kib_per_concurrent_stream"], 1),
         }
@@ -324,7 +303,7 @@ def main() -> None:
     lost = result["router"].lost_reasons
     print(f"  lost by reason: {dict(lost) or 'none'}")
     print(f"  slow clients ended: {dict(result['slow'])} (body time-out {BODY_TIMEOUT_SECONDS:g} s)")
-    print(f"  idle clients: {dict(result['idle'])}")
+    print(f"  idle clients: {dict(result['idle'])} (idle time-out {IDLE_TIMEOUT_SECONDS:g} s)")
     print(f"  router RSS: {result['rss_idle_mib']:.1f} MiB idle, {result['rss_peak_mib']:.1f} MiB peak")
 
 
