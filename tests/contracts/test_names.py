@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from ruamel.yaml import YAML
 from llama_infra import naming
 from llama_infra.plan import plan_stack, stack_names
 from llama_infra.plan.engine import default_stacks_dir
-from llama_infra.spec import load_spec
+from llama_infra.spec import SpecError, load_spec, parse_spec
 
 STACKS = default_stacks_dir()
 SPEC_NAME_MAX = 40  # ResourceName in llama_infra/spec/model.py: 3-40 characters
@@ -82,3 +83,22 @@ def test_downsizing_schedules_of_one_window_keep_their_direction_after_shortenin
     assert floors  # the predictive floor's schedules keep their step after shortening, too
     # before: both cut to one 64-char name; the endpoint's reconciler tick has its own
     assert sorted(n.rsplit("-", 1)[1] for n in names if n not in floors) == ["day", "night", "tick"]
+
+
+@pytest.mark.parametrize("field", ["name", "window"])
+def test_the_names_planned_above_are_the_longest_the_spec_allows(field: str):
+    """The 40 characters the examples plan with are the spec's maximum: one more is a located spec error."""
+
+    def spec_text(length: int) -> str:
+        doc = YAML(typ="safe").load((STACKS / "specs" / "prod.yaml").read_text())
+        target = doc if field == "name" else doc["schedules"][0]
+        target["name"] = "n" * length
+        out = StringIO()
+        YAML(typ="safe").dump(doc, out)
+        return out.getvalue()
+
+    parse_spec(spec_text(SPEC_NAME_MAX), "long.yaml")
+    with pytest.raises(SpecError) as refused:
+        parse_spec(spec_text(SPEC_NAME_MAX + 1), "long.yaml")
+    where = ("name",) if field == "name" else ("schedules", 0, "name")
+    assert [issue.path for issue in refused.value.issues] == [where]
