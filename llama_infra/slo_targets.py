@@ -18,8 +18,13 @@ over the prompt-size distribution):
 
 **Headroom** is the load that arrives during one cold start: the steepest rise of the daily shape per hour (a
 fraction of the peak) × the configuration's switch time (new capacity + model load, high estimate,
-`capacity_timeline.switch_time_s`), relative to the peak; capped at 50 %. Replicas scale out when the load reaches
-(1 − headroom) of what they carry at SLO, so the load that keeps arriving while a new replica starts still meets it.
+`capacity_timeline.switch_time_s`), relative to the peak; capped at 50 %. It is provisioned once: where the target
+renders the predictive floor (`predictive_floor`: replicas warm one switch time ahead of the shape's ramps), the
+floor carries it and the targets are what the metric reads at the rate at SLO itself; without a floor, replicas
+scale out when the load reaches (1 − headroom) of what they carry at SLO, so the load that keeps arriving while a
+new replica starts still meets it. (Near the prefill's saturation the requests in the system climb steeply with the
+rate, so a target at (1 − headroom) on top of the floor counted the same arrivals twice and scaled out on the
+metric's noise: a 70B fleet of 2–3 instances went to 6 and back every half hour in the evening.)
 
 **Replicas at peak**: the fewest whose rate at SLO carries the peak (`slo_envelope.replicas_for`: a fleet shares its
 prefill, so the rate per replica grows with the fleet); **with headroom**: the fewest that carry it at (1 − headroom)
@@ -69,6 +74,28 @@ def headroom_fraction(spec: DeploymentSpec, switch_time_s: float) -> float:
     return min(MAX_HEADROOM, rise_per_hour * switch_time_s / 3600 / peak)
 
 
+def floor_carries_headroom(spec: DeploymentSpec) -> bool:
+    """Whether the predictive floor provisions the cold-start headroom, so the targets carry none: the spec has a
+    floor (a stated peak, an SLO in reach) and its target renders it (`Target.renders_floor`)."""
+    from llama_infra.spec.rules import renders_floor
+
+    return renders_floor(spec) and rises_above_minimum(spec, predictive_floor(spec))
+
+
+def rises_above_minimum(spec: DeploymentSpec, floor: list[FloorHour]) -> bool:
+    """Whether a predictive floor (`predictive_floor`) is one: a whole weekday of it, rising above the minimum of the
+    configuration in force in some hour (else the configurations' own minimums already hold it)."""
+    from llama_infra.capacity_plan import day_config, window_config
+
+    if len(floor) != 24:
+        return False
+    minimum = {
+        "day": day_config(spec).min_replicas,
+        **{s.name: window_config(spec, s).min_replicas for s in spec.schedules},
+    }
+    return any(f.min_replicas > minimum[f.configuration] for f in floor)
+
+
 def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float) -> DerivedTargets:
     from llama_infra.capacity_timeline import switch_time_s
     from llama_infra.slo_envelope import perf_of
@@ -80,7 +107,8 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float) -> Deri
     arriving = need.peak_requests_per_second * switch_s
     if not e.reachable or e.requests_per_second <= 0:
         return DerivedTargets(name, h, arriving, None, None, None, None, None)
-    rate = e.requests_per_second * (1 - h)
+    target_h = 0.0 if floor_carries_headroom(spec) else h  # the headroom is provisioned once (module docstring)
+    rate = e.requests_per_second * (1 - target_h)
     held = occupancy(e, rate)  # what the metric reads when the replicas run at (1 − headroom) of their rate at SLO
     if spec.target == "sagemaker":
         target = round(max(1.0, held.in_system), 2)
@@ -88,7 +116,9 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float) -> Deri
     else:
         target = round(max(1.0, held.waiting), 2)
         kv_tokens = perf_of(e.config, e.tp_degree).kv_cache_tokens
-        kv = round(min(0.95, e.concurrency * (1 - h) * (e.sizes.prompt.mean + e.sizes.output.mean) / kv_tokens), 3)
+        kv = round(
+            min(0.95, e.concurrency * (1 - target_h) * (e.sizes.prompt.mean + e.sizes.output.mean) / kv_tokens), 3
+        )
     peak = need.peak_requests_per_second
     stated = spec.load.peak_requests_per_second
     with_headroom = replicas_for(e, peak, 1 - h)[0] if stated else None

@@ -245,24 +245,33 @@ def test_every_example_configuration_can_meet_its_slo(example):
 # --- derived targets ----------------------------------------------------------------------------------------
 
 
-def test_sagemaker_target_is_what_the_metric_reads_at_the_rate_at_slo_less_the_cold_start_headroom():
+@pytest.mark.parametrize("baseline", [2, 6], ids=["floor-carries-headroom", "no-floor"])
+def test_sagemaker_target_is_what_the_metric_reads_at_the_rate_at_slo_with_the_headroom_provisioned_once(baseline):
     """Running + queued per instance (`occupancy.in_system`, checked against the simulator's queue in
-    tests/sim/test_slo_envelope_in_simulator.py) of the fleet carrying the peak, at (1 − headroom) of its rate."""
+    tests/sim/test_slo_envelope_in_simulator.py) of the fleet carrying the peak: at its rate at SLO where the
+    predictive floor (warm one switch time ahead of the ramps) carries the cold-start headroom, at (1 − headroom)
+    of it where no floor rises above the minimum (a baseline of 6 already carries the 10 req/s peak)."""
     from llama_infra.capacity_timeline import switch_time_s
     from llama_infra.pricing import default_daily_shape
-    from llama_infra.slo_targets import derived_targets
+    from llama_infra.slo_targets import derived_targets, floor_carries_headroom, predictive_floor
 
-    spec = parse_spec(SPEC + "load: {peak_requests_per_second: 10}\n")
+    spec = parse_spec(
+        SPEC.replace("count: 2", f"count: {baseline}").replace("max: 2", "max: 4")
+        + "load: {peak_requests_per_second: 10}\n"
+    )
     need = needs(spec)[0]
     (d,) = derived_targets(spec)
     shape = default_daily_shape()
     switch = switch_time_s(spec, need.envelope.config)
     rise = max(shape[(h + 1) % 24] - shape[h] for h in range(24))
     h = min(0.5, rise * switch / 3600 / max(shape))
-    assert d.headroom_fraction == pytest.approx(h)
-    held = occupancy(need.envelope, need.envelope.requests_per_second * (1 - h))
+    assert d.headroom_fraction == pytest.approx(h) and h > 0
+    floor = max(f.min_replicas for f in predictive_floor(spec))
+    assert floor_carries_headroom(spec) == (floor > baseline) == (baseline == 2)
+    in_target = 0.0 if baseline == 2 else h
+    held = occupancy(need.envelope, need.envelope.requests_per_second * (1 - in_target))
     assert d.queue_depth_target == pytest.approx(max(1.0, held.in_system), abs=0.01)
-    assert held.in_system > need.envelope.concurrency * (1 - h)  # the queue counts too
+    assert held.in_system > need.envelope.concurrency * (1 - in_target)  # the queue counts too
     assert d.replicas_with_headroom == math.ceil(10 / (need.envelope.requests_per_second * (1 - h)))
     assert d.replicas_with_headroom >= d.replicas_at_peak == need.replicas_at_peak
     assert d.arriving_during_cold_start == pytest.approx(10 * switch)

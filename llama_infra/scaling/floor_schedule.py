@@ -94,17 +94,11 @@ def floor_schedule(spec: DeploymentSpec) -> FloorSchedule | None:
     """The spec's predictive floor as steps in the plan timezone; None without one (no stated peak, an SLO out of
     reach, or a floor that never rises above the minimum of the configuration in force): the components then render
     what they did before."""
-    from llama_infra.capacity_plan import day_config, plan_timezone, window_config
-    from llama_infra.slo_targets import predictive_floor
+    from llama_infra.capacity_plan import plan_timezone
+    from llama_infra.slo_targets import predictive_floor, rises_above_minimum
 
     floor = predictive_floor(spec)
-    if len(floor) != 24:
-        return None
-    minimum = {
-        "day": day_config(spec).min_replicas,
-        **{s.name: window_config(spec, s).min_replicas for s in spec.schedules},
-    }
-    if all(f.min_replicas <= minimum[f.configuration] for f in floor):
+    if not rises_above_minimum(spec, floor):
         return None
     tz = plan_timezone(spec)
     return FloorSchedule(tz, steps_of(floor, tz))

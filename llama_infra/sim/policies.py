@@ -300,6 +300,7 @@ class SpecPolicy(Policy):
         self.use_floor = floor
 
     def prepare(self, sim: Simulation) -> None:
+        from llama_infra import targets
         from llama_infra.slo_targets import effective_targets, predictive_floor, with_effective_targets
 
         super().prepare(sim)
@@ -307,7 +308,10 @@ class SpecPolicy(Policy):
         workload = getattr(sim, "workload", None)  # None: decisions asked for directly, with no calendar
         self.start = workload.start if workload is not None else WEEK_START.replace(tzinfo=UTC)
         self.targets = effective_targets(spec)
-        self.floor = predictive_floor(spec, on=self.start.date()) if self.use_floor and workload is not None else []
+        # the floor the components render (`Target.renders_floor`): none on SageMaker copies that scale to zero or
+        # under an EKS HPA, which have no schedule input
+        runs_floor = self.use_floor and workload is not None and targets.get(spec.target).renders_floor(spec)
+        self.floor = predictive_floor(spec, on=self.start.date()) if runs_floor else []
         self.baseline_capacity = spec.capacity.baseline.purchase
         self.burst_capacity = burst_capacity_of(spec)
         self.on_demand_fallback = spec.capacity.burst.on_demand_fallback or self.burst_capacity != "spot"

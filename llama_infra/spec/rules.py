@@ -180,6 +180,12 @@ def _target(spec: DeploymentSpec) -> Any:
     return targets.get(spec.target)
 
 
+def renders_floor(spec: DeploymentSpec) -> bool:
+    """Whether the spec's target renders its predictive floor (`Target.renders_floor`): the one target fact the
+    derived scaling targets depend on (`slo_targets`), asked through the same registry lookup as the rules."""
+    return bool(_target(spec).renders_floor(spec))
+
+
 def _target_errors(spec: DeploymentSpec) -> list[SpecIssue]:
     return _target(spec).spec_errors(spec)
 

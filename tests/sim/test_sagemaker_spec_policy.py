@@ -57,3 +57,32 @@ def test_sagemaker_spec_policy_is_the_components_queue_policy_and_ignores_gpu_me
     idle_memory, pinned_memory = _decisions(spec, 0.1), _decisions(spec, 0.95)
     assert idle_memory == pinned_memory
     assert max(pinned_memory) > spec.min_replicas and pinned_memory[-1] == spec.min_replicas  # out, then back in
+
+
+def test_the_spec_policy_runs_the_predictive_floor_only_where_the_target_renders_it():
+    """A classic variant renders the floor (scheduled actions, or the reconciler's floor schedules); an EKS HPA has no
+    schedule input, so the simulator runs it without one — the floor the plan and the components show."""
+    from llama_infra import targets
+    from llama_infra.sim.workload import constant_rate
+    from llama_infra.slo_targets import predictive_floor
+
+    load = "load: {peak_requests_per_second: 12}\nslo: {ttft_p99_ms: 6000, tokens_per_s_per_user: 10}\n"
+    sagemaker = parse_spec(SPEC + load)
+    eks_hpa = parse_spec(
+        """
+name: llama-8b-hpa
+target: eks
+eks: {cluster_name: c, addons: {prometheus_adapter: true, keda: false}}
+model: {id: meta-llama/Llama-3.1-8B-Instruct, params_b: 8, weights: {source: s3://llama-weights/llama-8b/}}
+capacity: {baseline: {instance_type: g5.2xlarge, count: 1}, burst: {max: 3}}
+scaling: {autoscaler: hpa, min_replicas: 2}
+load: {peak_requests_per_second: 12}
+slo: {ttft_p99_ms: 6000, tokens_per_s_per_user: 10}
+"""
+    )
+    for spec, renders in ((sagemaker, True), (eks_hpa, False)):
+        assert predictive_floor(spec)  # both specs have a floor to render
+        assert targets.get(spec.target).renders_floor(spec) is renders
+        policy = SpecPolicy()
+        policy.prepare(SimpleNamespace(spec=spec, workload=constant_rate(1.0, 60.0, 500, 100)))
+        assert bool(policy.floor) is renders, spec.name
