@@ -67,6 +67,22 @@ def test_oracle_attains_as_much_as_any_policy_within_epsilon(slice_results):
         assert oracle.slo_attainment >= r.slo_attainment - ORACLE_EPSILON, r.policy
 
 
+def test_each_policy_is_compared_with_the_oracle_at_its_own_attainment(slice_results):
+    """The ratio's oracle is a point of its cost–attainment frontier measured by the engine: at least the policy's
+    attainment, never costlier than the oracle's own run; policies below the oracle get a widened run, not its own."""
+    from llama_infra.sim.report import FRONTIER_TOLERANCE
+
+    oracle = next(r for r in slice_results if r.policy == "oracle")
+    lower = [r for r in slice_results if r.slo_attainment < oracle.slo_attainment - FRONTIER_TOLERANCE]
+    assert lower, "the slice must have policies below the oracle's attainment, or this test proves nothing"
+    for r in slice_results:
+        assert r.oracle_attainment_compared >= r.slo_attainment - FRONTIER_TOLERANCE, r.policy
+        assert r.oracle_cost_compared_usd <= oracle.total_cost_usd, r.policy
+        assert r.ratio_to_oracle == round(r.total_cost_usd / r.oracle_cost_compared_usd, 3), r.policy
+    for r in lower:
+        assert r.oracle_attainment_compared < oracle.slo_attainment, r.policy
+
+
 def _step_trace(rates_rps: list[float], seconds_each: float) -> Workload:
     """Evenly spaced requests at each rate in turn; every 4th prompt too long for a 3 s TTFT at any scale."""
     arrivals = np.concatenate(
