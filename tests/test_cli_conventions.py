@@ -1,9 +1,13 @@
 """The command-line conventions people expect: --json where a machine reads the answer, diff's detailed exit code,
-validate --strict, manifests -o json|yaml."""
+validate --strict, manifests -o json|yaml, shell completion."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -88,3 +92,24 @@ def test_manifests_json_and_yaml_carry_the_same_objects():
     assert list(YAML(typ="safe").load_all(as_yaml.output)) == doc["items"]
     assert len(doc["items"]) == len(list(all_objects(load_spec(spec_file), "KARPENTER_NODE_ROLE")))
     assert run("manifests", str(spec_file), "-o", "toml").exit_code == 2
+
+
+def complete(words: str, cwd: Path) -> list[str]:
+    """What the installed command's bash completion offers for the last of `words` (click's completion protocol,
+    as the script `llama-infra --show-completion bash` prints runs it)."""
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)  # the index of the word being completed
+    env = {**os.environ, "_LLAMA_INFRA_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    command = Path(sys.executable).parent / "llama-infra"
+    out = subprocess.run([command], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=True)
+    return out.stdout.split()
+
+
+def test_shell_completion_offers_commands_stacks_and_spec_files(tmp_path):
+    repo = SPECS.parents[1]
+    assert complete("llama-infra pl", repo) == ["plan"]
+    assert complete("llama-infra plan prod", repo) == ["prod", "prod-eks"]
+    assert complete("llama-infra plan stacks/specs/st", repo) == ["stacks/specs/staging.yaml"]
+    shutil.copy(SPECS / "dev.yaml", tmp_path / "my-spec.yaml")
+    (tmp_path / "notes.txt").write_text("not a spec")
+    (tmp_path / "specs").mkdir()
+    assert complete("llama-infra plan ", tmp_path) == ["my-spec.yaml", "specs/"]  # no stacks here

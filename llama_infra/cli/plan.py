@@ -7,12 +7,29 @@ from pathlib import Path
 import typer
 
 
+def complete_stack_or_spec(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion for `plan`'s arguments: the stacks of the stacks directory, then spec files beside."""
+    from llama_infra.plan.engine import find_stacks_dir, is_spec_file, stack_names
+
+    stacks_dir = ctx.params.get("stacks_dir") or find_stacks_dir()
+    stacks = stack_names(Path(stacks_dir)) if stacks_dir else []
+    folder, _, prefix = incomplete.rpartition("/")
+    base = Path(folder or ".")
+    files = sorted(
+        (f"{folder}/{p.name}" if folder else p.name) + ("/" if p.is_dir() else "")
+        for p in (base.iterdir() if base.is_dir() else [])
+        if p.name.startswith(prefix) and not p.name.startswith(".") and (p.is_dir() or is_spec_file(p.name))
+    )
+    return [s for s in stacks if s.startswith(incomplete)] + files
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def plan(
         stacks: list[str] = typer.Argument(
             None,
             metavar="[STACK|SPEC_FILE]...",
+            autocompletion=complete_stack_or_spec,
             help="Stacks (stacks/Pulumi.<stack>.yaml) or spec files (.yaml/.yml/.json) "
             "to plan (default: every stack, dev to prod).",
         ),
