@@ -320,9 +320,9 @@ def render(tl: Timeline) -> list[str]:
         early = (
             f" (starts {t.lead_time_minutes} min early so day capacity serves on time)" if t.lead_time_minutes else ""
         )
+        to = "to the window's" if t.direction == "night" else "back to the day"
         lines.append(
-            f"    {u.at:%a %Y-%m-%d %H:%M %Z} ({u.at.astimezone(UTC):%H:%M UTC})  "
-            f"{t.window}: to {t.direction} configuration{early}"
+            f"    {u.at:%a %Y-%m-%d %H:%M %Z} ({u.at.astimezone(UTC):%H:%M UTC})  {t.window}: {to} configuration{early}"
         )
     lines.append(
         f"  monthly cost {tl.cost_per_month_usd:,.2f} USD; day configuration all the time "

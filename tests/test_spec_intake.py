@@ -175,8 +175,8 @@ def test_a_start_in_the_gap_or_a_time_in_the_fold_is_a_warning_that_says_what_ha
     spec = parse_spec(_with_window("30 2 * * *", "0 7 * * *"))
     (w,) = [w for w in warnings(spec) if w.path == ("schedules", 0, "start")]
     assert w.severity == "warning" and "does not exist on Sun 8 Mar 2026" in w.problem
-    assert "that night keeps the day configuration" in w.problem
-    assert w.fix == "start the window at 03:00 or later, or before 02:00 to downsize that night too"
+    assert "that day the window does not start and the day configuration serves on" in w.problem
+    assert w.fix == "start the window at 03:00 or later, or before 02:00 so that it runs that day too"
     spec = parse_spec(_with_window("0 22 * * *", "30 1 * * *"))
     (w,) = [w for w in warnings(spec) if w.path == ("schedules", 0, "end")]
     assert "occurs twice on Sun 1 Nov 2026" in w.problem and "fires it once, at the first 01:30" in w.problem

@@ -433,7 +433,7 @@ def _window_facts(spec: DeploymentSpec) -> list[SpecIssue]:
                     ("schedules", i, "downsize", "max_replicas"),
                     f"window '{s.name}' allows "
                     f"{d.max_replicas} replicas, more than the day's max_replicas ({spec.max_replicas}): "
-                    "a downsizing window never needs more capacity than the day",
+                    "a window never needs more capacity than the day",
                     f"set max_replicas: {spec.max_replicas} or less",
                 )
             )
@@ -446,7 +446,7 @@ def _window_facts(spec: DeploymentSpec) -> list[SpecIssue]:
                     ("schedules", i, "downsize", "instance_type"),
                     f"window '{s.name}' moves to "
                     f"{d.instance_type} ({night.describe_gpus()}), larger than the day's {day_type} "
-                    f"({day.describe_gpus()}): a downsizing window that upsizes costs more at night",
+                    f"({day.describe_gpus()}): a window that upsizes costs more than the day",
                     f"use a smaller type than {day_type}, or remove instance_type from the window",
                 )
             )

@@ -336,7 +336,9 @@ class DeploymentSpec(_Strict):
     capacity: Capacity
     scaling: Scaling = Field(default_factory=Scaling)
     schedules: list[Schedule] = Field(
-        default_factory=list, description="Downsizing windows (cron in an IANA timezone); windows must not overlap."
+        default_factory=list,
+        description="Windows: when (cron in an IANA timezone) another serving configuration runs (`downsize`); "
+        "windows must not overlap.",
     )
     fallback: Fallback | None = Field(
         None,

@@ -627,7 +627,7 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
                         (*_at(i), key),
                         f"window '{s.name}' ends at {at}, which does not exist on {day} "
                         f"({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
-                        "it, so the night configuration would serve that whole day",
+                        "it, so the window's configuration would serve that whole day",
                         f"end the window {outside}",
                     )
                 )
@@ -638,8 +638,8 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
                         f"window '{s.name}' starts at {at}, which does not exist on "
                         f"{day} ({a.change}; {skipped} is skipped): "
                         f"{who} skip{'s' if spec.target == 'sagemaker' else ''} "
-                        "it, so that night keeps the day configuration",
-                        f"start the window {outside} to downsize that night too",
+                        "it, so that day the window does not start and the day configuration serves on",
+                        f"start the window {outside} so that it runs that day too",
                         "warning",
                     )
                 )

@@ -5,7 +5,7 @@
   rebalancing and Karpenter consolidation hang.
 - In prod, the serving Deployments of a namespace keep >= 2 replicas at their floor: the baseline tier's fixed
   replicas plus every autoscaler's minimum (a burst tier that scales from 0 above a baseline of 2 is fine). With
-  EKS downsizing windows the floors are in KEDA `scalingModifiers` formulas: they are read with no load by day and
+  EKS windows the floors are in KEDA `scalingModifiers` formulas: they are read with no load by day and
   inside each window (`llama_infra.targets.kubernetes.expr_lang`), and each is judged on its own.
 """
 
