@@ -52,8 +52,9 @@ main(Path(__file__).resolve().parent)
 def spec_document(
     name: str, target: Target, model: ModelSize, region: str, environment: str, cluster_name: str
 ) -> dict[str, Any]:
+    from llama_infra import catalog, targets
+
     s = SERVING[model]
-    instance = f"ml.{s.instance_type}" if target == "sagemaker" else s.instance_type
     doc: dict[str, Any] = {
         "name": name,
         "environment": environment,
@@ -68,19 +69,17 @@ def spec_document(
             "weights": {"source": f"s3://{name}-weights/{s.model_id.rsplit('/', 1)[-1].lower()}/"},
         },
         "slo": {"ttft_p99_ms": 800, "tokens_per_s_per_user": 20},
-        "capacity": {"baseline": {"instance_type": instance, "count": 1, "purchase": "on-demand"}, "burst": {"max": 1}},
+        "capacity": {
+            "baseline": {
+                "instance_type": catalog.target_name(s.instance_type, target),
+                "count": 1,
+                "purchase": "on-demand",
+            },
+            "burst": {"max": 1},
+        },
         "scaling": {"queue_depth_target": 5, "scale_down_stabilization_seconds": 300},
     }
-    if target == "sagemaker" and environment in ("staging", "prod"):
-        # Alarms must page someone (a spec error in prod, a warning in staging): a placeholder to replace.
-        from llama_infra.iam import partition
-
-        doc["sagemaker"] = {"alarm_topic_arn": f"arn:{partition(region)}:sns:{region}:111122223333:{name}-alarms"}
-    if target == "eks":
-        doc["capacity"]["burst"] = {"instance_types": [instance], "capacity": "on-demand", "max": 1}
-        doc["scaling"]["autoscaler"] = "keda"
-        doc["eks"] = {"cluster_name": cluster_name, "namespace": "llama", "karpenter": True}
-    return doc
+    return targets.get(target).scaffold(doc, environment=environment, region=region, cluster_name=cluster_name)
 
 
 def _yaml(doc: dict[str, Any], header: str = "") -> str:

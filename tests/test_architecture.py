@@ -33,15 +33,13 @@ def test_the_import_contracts_in_pyproject_are_kept():
 TARGET_BRANCH = re.compile(r"""\.target\s*(==|!=|\bin\b|\bnot in\b)|\btarget\s*(==|!=)\s*["'](eks|sagemaker)["']""")
 
 # Branches that remain outside targets/ (and may only go away): fact tables keyed by target (catalog, prices,
-# provisioning, quantization), target-neutral spec rules with a target-specific clause still inside them, the
-# scaffold of `llama-infra init`, and the simulator's and SLO model's own readings of the target.
+# provisioning, quantization), target-neutral spec rules with a target-specific clause still inside them, and the
+# simulator's and SLO model's own readings of the target.
 REMAINING = {
     "llama_infra/catalog.py": 2,
     "llama_infra/pricing.py": 3,
     "llama_infra/provisioning.py": 1,
     "llama_infra/quantization.py": 1,
-    "llama_infra/scaffold.py": 3,
-    "llama_infra/cli/manifests.py": 1,
     "llama_infra/spec/rules.py": 12,
     "llama_infra/spec/fact_rules.py": 4,
     "llama_infra/spec/window_timing.py": 2,
@@ -94,3 +92,19 @@ def test_the_stacks_program_and_the_component_package_name_no_target():
         text = (ROOT / rel).read_text()
         assert not TARGET_BRANCH.search(text), rel
         assert "targets.sagemaker" not in text and "targets.eks" not in text, rel
+
+
+def test_every_built_in_target_implements_every_member_of_the_seam():
+    from llama_infra import targets
+
+    members = {
+        name
+        for name, value in vars(targets.Target).items()
+        if not name.startswith("_") and (callable(value) or name in targets.Target.__annotations__)
+    } | set(targets.Target.__annotations__)
+    assert {"build", "kubernetes_objects", "scaffold", "name"} <= members
+    for name in targets.BUILT_IN:
+        target = targets.get(name)
+        missing = sorted(m for m in members if not hasattr(target, m))
+        assert not missing, f"{name}: {missing}"
+        assert target.name == name

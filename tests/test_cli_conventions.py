@@ -94,6 +94,12 @@ def test_manifests_json_and_yaml_carry_the_same_objects():
     assert run("manifests", str(spec_file), "-o", "toml").exit_code == 2
 
 
+def test_manifests_of_a_target_that_runs_nothing_on_kubernetes_is_a_usage_error():
+    result = CliRunner().invoke(app, ["manifests", str(SPECS / "dev.yaml")])
+    assert result.exit_code == 2
+    assert "target is sagemaker; manifests are rendered for target: eks" in result.output
+
+
 def complete(words: str, cwd: Path) -> list[str]:
     """What the installed command's bash completion offers for the last of `words` (click's completion protocol,
     as the script `llama-infra --show-completion bash` prints runs it)."""

@@ -34,11 +34,16 @@ def register(app: typer.Typer) -> None:
         if output not in ("yaml", "json"):
             typer.echo(f"--output: '{output}' is not a format; choose yaml or json", err=True)
             raise typer.Exit(2)
-        if spec.target != "eks":
-            typer.echo(f"{spec_file}: target is {spec.target}; manifests are rendered for target: eks", err=True)
-            raise typer.Exit(2)
-        from llama_infra.targets.eks.manifests import all_objects
+        from llama_infra import targets
         from llama_infra.targets.kubernetes.autoscaling import adapter_external_rules
+
+        objects = targets.get(spec.target).kubernetes_objects(spec, node_role)
+        if objects is None:
+            typer.echo(
+                f"{spec_file}: target is {spec.target}; manifests are rendered for target: eks",
+                err=True,
+            )
+            raise typer.Exit(2)
 
         if output == "json":
             import json
@@ -46,7 +51,7 @@ def register(app: typer.Typer) -> None:
             doc = (
                 {"rules": {"external": adapter_external_rules(spec)}}
                 if adapter_rules
-                else {"apiVersion": "v1", "kind": "List", "items": list(all_objects(spec, node_role))}
+                else {"apiVersion": "v1", "kind": "List", "items": objects}
             )
             typer.echo(json.dumps(doc, indent=2))
             return
@@ -56,4 +61,4 @@ def register(app: typer.Typer) -> None:
         if adapter_rules:
             yaml.dump({"rules": {"external": adapter_external_rules(spec)}}, sys.stdout)
             return
-        yaml.dump_all(all_objects(spec, node_role), sys.stdout)
+        yaml.dump_all(objects, sys.stdout)

@@ -106,6 +106,16 @@ class Target(Protocol):
         """What the plan's 24-hour timeline says that differs by target."""
         ...
 
+    def kubernetes_objects(self, spec: DeploymentSpec, node_role_name: str) -> list[dict] | None:
+        """Every Kubernetes object the target's components apply, as manifests (`llama-infra manifests`), or None
+        where the target runs nothing on Kubernetes. `node_role_name`: the IAM role its nodes get, where it has
+        nodes."""
+        ...
+
+    def scaffold(self, doc: dict[str, Any], *, environment: str, region: str, cluster_name: str) -> dict[str, Any]:
+        """A spec `llama-infra init` writes (`doc`: the target-neutral part), with the target's own settings."""
+        ...
+
 
 _REGISTRY: dict[str, Target] = {}
 

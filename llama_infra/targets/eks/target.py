@@ -90,5 +90,20 @@ class EksTarget:
             shows_lead_time=False, wake_capacity="GPU node", while_waking="the router answers 503 + Retry-After"
         )
 
+    def kubernetes_objects(self, spec: DeploymentSpec, node_role_name: str) -> list[dict] | None:
+        from llama_infra.targets.eks.manifests import all_objects
+
+        return all_objects(spec, node_role_name)
+
+    def scaffold(self, doc: dict[str, Any], *, environment: str, region: str, cluster_name: str) -> dict[str, Any]:
+        instance = doc["capacity"]["baseline"]["instance_type"]
+        capacity = {**doc["capacity"], "burst": {"instance_types": [instance], "capacity": "on-demand", "max": 1}}
+        return {
+            **doc,
+            "capacity": capacity,
+            "scaling": {**doc["scaling"], "autoscaler": "keda"},
+            "eks": {"cluster_name": cluster_name, "namespace": "llama", "karpenter": True},
+        }
+
 
 TARGET = register(EksTarget())

@@ -84,5 +84,17 @@ class SageMakerTarget:
             while_waking="requests fail with NoCapacityInvocationFailures",
         )
 
+    def kubernetes_objects(self, spec: DeploymentSpec, node_role_name: str) -> list[dict] | None:
+        return None  # endpoints, not a cluster
+
+    def scaffold(self, doc: dict[str, Any], *, environment: str, region: str, cluster_name: str) -> dict[str, Any]:
+        if environment in ("staging", "prod"):
+            # Alarms must page someone (a spec error in prod, a warning in staging): a placeholder to replace.
+            from llama_infra.iam import partition
+
+            topic = f"arn:{partition(region)}:sns:{region}:111122223333:{doc['name']}-alarms"
+            return {**doc, "sagemaker": {"alarm_topic_arn": topic}}
+        return doc
+
 
 TARGET = register(SageMakerTarget())
