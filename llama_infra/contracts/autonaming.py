@@ -62,6 +62,7 @@ AUTONAMED: dict[str, AutoName] = {
     "aws:scheduler/schedule:Schedule": AutoName("name", DEFAULT_MAX_LENGTH, _AWS_DEFAULT),
     "aws:ec2/launchTemplate:LaunchTemplate": AutoName("name", DEFAULT_MAX_LENGTH, _AWS_DEFAULT),
     "aws:eks/cluster:Cluster": AutoName("name", DEFAULT_MAX_LENGTH, _AWS_DEFAULT),
+    "aws:ssm/parameter:Parameter": AutoName("name", DEFAULT_MAX_LENGTH, _AWS_DEFAULT),
     # pulumi-aws-native: maxLength from the CloudFormation schema, suffix shrinks first
     "aws-native:sagemaker:InferenceComponent": AutoName(
         "inferenceComponentName",

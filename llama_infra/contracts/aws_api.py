@@ -149,6 +149,11 @@ CONTRACTS: dict[str, ApiContract] = {
         (ShapeBinding("Tag", {"autoscalingGroupName": "ResourceId"}, only=("autoscalingGroupName",), required=False),),
     ),
     "aws:sqs/queue:Queue": _one("sqs", "CreateQueue", "CreateQueueRequest", {"name": "QueueName"}),
+    # `insecureValue` and `value` (a secret) are two Pulumi inputs for the one API member; a missing one is
+    # reported as the last of them, `value`
+    "aws:ssm/parameter:Parameter": _one(
+        "ssm", "PutParameter", "PutParameterRequest", {"insecureValue": "Value", "value": "Value"}
+    ),
     "aws:sqs/queuePolicy:QueuePolicy": _one(
         "sqs", "SetQueueAttributes", "SetQueueAttributesRequest", {"queueUrl": "QueueUrl"}, required=False
     ),

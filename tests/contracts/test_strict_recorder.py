@@ -260,3 +260,27 @@ def test_custom_resources_are_held_against_the_pinned_crds(preview):
     (v,) = violations(program, preview)
     assert v.resource_type == "kubernetes:keda.sh/v1alpha1:ScaledObject" and v.field == "spec"
     assert "'pollingInteval'" in v.problem and v.contract == "CRD openAPIV3Schema"
+
+
+@PREVIEW
+def test_an_ssm_parameter_is_held_against_ssm_put_parameter(preview):
+    """The downsizing workflow's record of the configuration in force is an SSM parameter (uncovered before)."""
+
+    def program():
+        aws.ssm.Parameter("ok", name="/llama-infra/x/in-force", type="String", insecure_value="{}")
+        aws.ssm.Parameter("bad", name="/p", type="string", insecure_value="{}", description="d" * 1025)
+        aws.ssm.Parameter("empty", name="/q", type="String", insecure_value="", tier="Premium")
+
+    found = sorted((v.resource_name, v.field, v.problem) for v in violations(program, preview))
+    assert found == [
+        ("bad", "description", "at most 1024 characters"),
+        ("bad", "type", "must be one of String, StringList, SecureString"),
+        ("empty", "tier", "must be one of Standard, Advanced, Intelligent-Tiering"),
+    ]
+
+
+@PREVIEW
+def test_an_ssm_parameter_without_a_value_is_refused(preview):
+    (v,) = violations(lambda: aws.ssm.Parameter("p", name="/p", type="String"), preview)
+    assert (v.field, v.problem) == ("value", "required by the API and missing")
+    assert v.contract.endswith("PutParameterRequest.Value")
