@@ -10,7 +10,9 @@ evaluate, listed with the reason by `skipped_cel_rules()`.
 
 CRDs are not shipped with llama-infra (they belong to the operators that install them): `register_crds(paths)`, or
 the environment variable `LLAMA_INFRA_CRDS` (paths separated by the OS path separator), names the CRD files to
-check custom resources against; a custom resource without a registered CRD is not checked.
+check custom resources against; a custom resource without a registered CRD is not checked, but for the
+prometheus-operator's PodMonitor and ServiceMonitor, held against the operator's published models where they are
+installed (`prometheus_operator`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from llama_infra.contracts import kube_cel
+from llama_infra.contracts import kube_cel, prometheus_operator
 from llama_infra.contracts.violation import Violation, shown
 
 CRDS_ENV = "LLAMA_INFRA_CRDS"
@@ -131,6 +133,9 @@ def object_problems(
         found = [(_path(e.absolute_path), e.message, CRD_SCHEMA) for e in sorted(validator.iter_errors(obj), key=str)]
         cel = kube_cel.problems(obj, _registered_rules.get((api_version, kind), []))
         return found + [(path, problem, CRD_CEL) for path, problem in cel]
+    operator = prometheus_operator.problems(obj)
+    if operator is not None:
+        return [(_path(path), problem, prometheus_operator.SOURCE) for path, problem in operator]
     import kubernetes_validate
 
     source = f"Kubernetes {kubernetes_version} OpenAPI schema (kubernetes-validate, strict)"

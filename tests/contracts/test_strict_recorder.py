@@ -284,3 +284,29 @@ def test_an_ssm_parameter_without_a_value_is_refused(preview):
     (v,) = violations(lambda: aws.ssm.Parameter("p", name="/p", type="String"), preview)
     assert (v.field, v.problem) == ("value", "required by the API and missing")
     assert v.contract.endswith("PutParameterRequest.Value")
+
+
+def _pod_monitor(name: str, spec: dict) -> None:
+    k8s.apiextensions.CustomResource(
+        name, api_version="monitoring.coreos.com/v1", kind="PodMonitor", metadata={"name": name}, spec=spec
+    )
+
+
+@PREVIEW
+def test_pod_monitors_are_held_against_the_prometheus_operator_schema(preview):
+    """No CRD of the operator is named: its published models stand in (the test extra installs them). Before, a
+    misspelt field the API server drops, or an interval it refuses, passed."""
+
+    def program():
+        endpoint = {"port": "http", "path": "/metrics", "interval": "15s"}
+        _pod_monitor("ok", {"selector": {"matchLabels": {"app": "llama"}}, "podMetricsEndpoints": [endpoint]})
+        _pod_monitor(
+            "typo", {"selector": {}, "podTargetLabel": ["app"], "podMetricsEndpoints": [endpoint]}
+        )  # podTargetLabels
+        _pod_monitor("interval", {"selector": {}, "podMetricsEndpoints": [{**endpoint, "interval": "15 s"}]})
+
+    found = {(v.resource_name, v.field): v for v in violations(program, preview)}
+    assert set(found) == {("typo", "spec.podTargetLabel"), ("interval", "spec.podMetricsEndpoints[0].interval")}
+    assert "the API server would drop it" in found["typo", "spec.podTargetLabel"].problem
+    assert "should match pattern" in found["interval", "spec.podMetricsEndpoints[0].interval"].problem
+    assert all("prometheus-operator" in v.contract for v in found.values())
