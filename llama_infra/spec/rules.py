@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from llama_infra import catalog, sizing
+from llama_infra import sizing
 from llama_infra.schedules import Cron, ScheduleError, Window, distinct_local_time_anomalies, dst_check_years, zone
 from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
 from llama_infra.spec.instance_types import instance_fields, instance_problem, known_instance, served_model
@@ -33,7 +33,6 @@ def errors(spec: DeploymentSpec) -> list[SpecIssue]:
         _instance_types,
         _model_fit,
         _replicas,
-        _burst,
         _weights,
         _schedules,
         _fallback,
@@ -384,76 +383,6 @@ def _replicas(spec: DeploymentSpec) -> list[SpecIssue]:
     return out
 
 
-def _burst(spec: DeploymentSpec) -> list[SpecIssue]:
-    out = []
-    burst, base = spec.capacity.burst, spec.capacity.baseline
-    if spec.target == "sagemaker":
-        if burst.capacity == "spot":
-            out.append(
-                SpecIssue(
-                    ("capacity", "burst", "capacity"),
-                    "SageMaker real-time endpoints have no spot capacity: burst above the baseline is on-demand",
-                    "set capacity: on-demand, or use target: eks for spot burst pools",
-                )
-            )
-        if burst.instance_types and burst.instance_types != [base.instance_type]:
-            out.append(
-                SpecIssue(
-                    ("capacity", "burst", "instance_types"),
-                    f"a SageMaker production variant has one instance type ({base.instance_type}); "
-                    f"burst cannot use {', '.join(t for t in burst.instance_types if t != base.instance_type)}",
-                    "omit burst.instance_types, or use target: eks for diversified pools",
-                )
-            )
-        if base.purchase == "capacity-block":
-            out.append(
-                SpecIssue(
-                    ("capacity", "baseline", "purchase"),
-                    "capacity-block is an EC2 purchase option; SageMaker endpoints cannot use it",
-                    "use reserved (priced with SageMaker Savings Plans) or on-demand",
-                )
-            )
-    elif burst.capacity == "spot" and burst.max > 0:
-        types = spec.burst_instance_types
-        if len(set(types)) < burst.min_instance_types:
-            more = _spot_pool_candidates(spec, types)
-            n = len(set(types))
-            out.append(
-                SpecIssue(
-                    ("capacity", "burst", "instance_types"),
-                    f"a spot pool with {n} instance type{'s' if n != 1 else ''} ({', '.join(types)}) is "
-                    f"likely to find no capacity; the spec asks for at least {burst.min_instance_types}",
-                    f"add GPU types of other families that hold a replica, e.g. {', '.join(more)}"
-                    if more
-                    else f"no other GPU family holds a replica at TP {spec.tp_degree}: use capacity: "
-                    "on-demand, or set min_instance_types: 1 to accept the risk",
-                )
-            )
-    if base.capacity_reservation_id and base.purchase == "on-demand" and spec.target == "sagemaker":
-        out.append(
-            SpecIssue(
-                ("capacity", "baseline", "capacity_reservation_id"),
-                "SageMaker endpoints do not target EC2 capacity reservations",
-                "remove it (use a SageMaker training plan / Savings Plan for reserved capacity)",
-            )
-        )
-    return out
-
-
-def _spot_pool_candidates(spec: DeploymentSpec, taken: list[str]) -> list[str]:
-    """Smallest EKS type of each other family that holds one replica at the Deployment's TP degree."""
-    m, tp = spec.model, spec.tp_degree
-    families = {catalog.ec2_name(t).split(".")[0] for t in taken}
-    found: list[str] = []
-    for g in sorted(catalog.gpu_types_for("eks"), key=lambda g: (g.total_gpu_memory_gb, g.vcpus)):
-        if g.family in families or g.gpu_count % tp or not g.runs_precision(m.precision):
-            continue
-        if sizing.fit(m.params_b, m.precision, g, tp, m.memory_overhead_fraction).fits:
-            families.add(g.family)
-            found.append(g.instance_type)
-    return found[:3]
-
-
 def _weights(spec: DeploymentSpec) -> list[SpecIssue]:
     out = []
     w = spec.model.weights
@@ -673,14 +602,6 @@ def _fallback(spec: DeploymentSpec) -> list[SpecIssue]:
     if fb is None:
         return []
     out = []
-    if spec.target == "sagemaker":
-        out.append(
-            SpecIssue(
-                ("fallback",),
-                "overflow to a fallback model is served by llama-infra's router, which runs on EKS",
-                "remove fallback, or use target: eks",
-            )
-        )
     if sizing.weights_gb(fb.params_b, fb.precision) >= sizing.weights_gb(spec.model.params_b, spec.model.precision):
         out.append(
             SpecIssue(

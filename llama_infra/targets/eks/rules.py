@@ -23,9 +23,46 @@ if TYPE_CHECKING:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     """Every EKS rule on the whole spec, in the order `validate` reports them."""
     out: list[SpecIssue] = []
-    for rule in (framework, addon_pipeline, replica_shape, schedules_need_keda, router_image):
+    for rule in (spot_pool_diversity, framework, addon_pipeline, replica_shape, schedules_need_keda, router_image):
         out.extend(rule(spec))
     return out
+
+
+def spot_pool_diversity(spec: DeploymentSpec) -> list[SpecIssue]:
+    """A spot burst pool needs instance types of enough families to find capacity."""
+    burst = spec.capacity.burst
+    if burst.capacity != "spot" or burst.max <= 0:
+        return []
+    types = spec.burst_instance_types
+    n = len(set(types))
+    if n >= burst.min_instance_types:
+        return []
+    more = _spot_pool_candidates(spec, types)
+    return [
+        SpecIssue(
+            ("capacity", "burst", "instance_types"),
+            f"a spot pool with {n} instance type{'s' if n != 1 else ''} ({', '.join(types)}) is "
+            f"likely to find no capacity; the spec asks for at least {burst.min_instance_types}",
+            f"add GPU types of other families that hold a replica, e.g. {', '.join(more)}"
+            if more
+            else f"no other GPU family holds a replica at TP {spec.tp_degree}: use capacity: "
+            "on-demand, or set min_instance_types: 1 to accept the risk",
+        )
+    ]
+
+
+def _spot_pool_candidates(spec: DeploymentSpec, taken: list[str]) -> list[str]:
+    """Smallest EKS type of each other family that holds one replica at the Deployment's TP degree."""
+    m, tp = spec.model, spec.tp_degree
+    families = {catalog.ec2_name(t).split(".")[0] for t in taken}
+    found: list[str] = []
+    for g in sorted(catalog.gpu_types_for("eks"), key=lambda g: (g.total_gpu_memory_gb, g.vcpus)):
+        if g.family in families or g.gpu_count % tp or not g.runs_precision(m.precision):
+            continue
+        if sizing.fit(m.params_b, m.precision, g, tp, m.memory_overhead_fraction).fits:
+            families.add(g.family)
+            found.append(g.instance_type)
+    return found[:3]
 
 
 def window_errors(spec: DeploymentSpec, i: int) -> list[SpecIssue]:

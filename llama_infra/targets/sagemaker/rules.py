@@ -37,7 +37,59 @@ def _installed(module: str) -> bool:
 
 
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
-    return scale_to_zero_installed(spec)
+    return [*burst_and_baseline(spec), *fallback(spec), *scale_to_zero_installed(spec)]
+
+
+def burst_and_baseline(spec: DeploymentSpec) -> list[SpecIssue]:
+    """What a production variant cannot do: spot capacity, a second instance type, EC2 purchase options."""
+    out = []
+    burst, base = spec.capacity.burst, spec.capacity.baseline
+    if burst.capacity == "spot":
+        out.append(
+            SpecIssue(
+                ("capacity", "burst", "capacity"),
+                "SageMaker real-time endpoints have no spot capacity: burst above the baseline is on-demand",
+                "set capacity: on-demand, or use target: eks for spot burst pools",
+            )
+        )
+    if burst.instance_types and burst.instance_types != [base.instance_type]:
+        out.append(
+            SpecIssue(
+                ("capacity", "burst", "instance_types"),
+                f"a SageMaker production variant has one instance type ({base.instance_type}); "
+                f"burst cannot use {', '.join(t for t in burst.instance_types if t != base.instance_type)}",
+                "omit burst.instance_types, or use target: eks for diversified pools",
+            )
+        )
+    if base.purchase == "capacity-block":
+        out.append(
+            SpecIssue(
+                ("capacity", "baseline", "purchase"),
+                "capacity-block is an EC2 purchase option; SageMaker endpoints cannot use it",
+                "use reserved (priced with SageMaker Savings Plans) or on-demand",
+            )
+        )
+    if base.capacity_reservation_id and base.purchase == "on-demand":
+        out.append(
+            SpecIssue(
+                ("capacity", "baseline", "capacity_reservation_id"),
+                "SageMaker endpoints do not target EC2 capacity reservations",
+                "remove it (use a SageMaker training plan / Savings Plan for reserved capacity)",
+            )
+        )
+    return out
+
+
+def fallback(spec: DeploymentSpec) -> list[SpecIssue]:
+    if spec.fallback is None:
+        return []
+    return [
+        SpecIssue(
+            ("fallback",),
+            "overflow to a fallback model is served by llama-infra's router, which runs on EKS",
+            "remove fallback, or use target: eks",
+        )
+    ]
 
 
 def scale_to_zero_installed(spec: DeploymentSpec) -> list[SpecIssue]:
