@@ -40,7 +40,7 @@ REMAINING = {
     "llama_infra/pricing.py": 3,
     "llama_infra/provisioning.py": 1,
     "llama_infra/quantization.py": 1,
-    "llama_infra/spec/rules.py": 9,
+    "llama_infra/spec/rules.py": 6,
     "llama_infra/spec/fact_rules.py": 4,
     "llama_infra/spec/window_timing.py": 2,
     "llama_infra/spec/instance_types.py": 3,

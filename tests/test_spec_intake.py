@@ -229,3 +229,15 @@ def test_raw_bytes_give_a_spec_or_a_located_spec_error_never_another_exception(t
         assert str(e).startswith(f"{path}: ")
     else:
         assert isinstance(spec, DeploymentSpec)
+
+
+def test_the_dst_messages_name_what_fires_the_window_on_each_target():
+    sagemaker = parse_spec(_with_window("30 2 * * *", "0 7 * * *"))
+    (w,) = [w for w in warnings(sagemaker) if w.path == ("schedules", 0, "start")]
+    assert "EventBridge Scheduler skips it" in w.problem
+    eks_text = (ROOT / "stacks" / "specs" / "dev-eks.yaml").read_text()
+    assert 'start: "0 20 * * 1-5"' in eks_text
+    eks_text = eks_text.replace('start: "0 20 * * 1-5"', 'start: "30 2 * * *"')  # Berlin skips 02:00–03:00 in March
+    eks = parse_spec(eks_text, "dev-eks-window.yaml")
+    (w,) = [w for w in warnings(eks) if w.path == ("schedules", 0, "start") and "does not exist" in w.problem]
+    assert "EventBridge Scheduler and KEDA's cron skip it" in w.problem

@@ -543,7 +543,8 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
     repeated local time fires once, at its first occurrence (a warning: nothing breaks, but it is an hour early).
     """
     s, out = spec.schedules[i], []
-    who = "EventBridge Scheduler" if spec.target == "sagemaker" else "EventBridge Scheduler and KEDA's cron"
+    schedulers = _target(spec).window_schedulers(spec)
+    who, skip = " and ".join(schedulers), "skips" if len(schedulers) == 1 else "skip"
     for key in ("start", "end"):
         for a in distinct_local_time_anomalies(crons[key], dst_check_years(SCHEDULE_CHECK_FROM.year)):
             at = f"{a.local:%H:%M} {s.timezone}"
@@ -555,7 +556,7 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
                     SpecIssue(
                         (*_at(i), key),
                         f"window '{s.name}' ends at {at}, which does not exist on {day} "
-                        f"({a.change}; {skipped} is skipped): {who} skip{'s' if spec.target == 'sagemaker' else ''} "
+                        f"({a.change}; {skipped} is skipped): {who} {skip} "
                         "it, so the window's configuration would serve that whole day",
                         f"end the window {outside}",
                     )
@@ -566,7 +567,7 @@ def _local_time_issues(spec: DeploymentSpec, i: int, crons: dict[str, Cron]) -> 
                         (*_at(i), key),
                         f"window '{s.name}' starts at {at}, which does not exist on "
                         f"{day} ({a.change}; {skipped} is skipped): "
-                        f"{who} skip{'s' if spec.target == 'sagemaker' else ''} "
+                        f"{who} {skip} "
                         "it, so that day the window does not start and the day configuration serves on",
                         f"start the window {outside} so that it runs that day too",
                         "warning",

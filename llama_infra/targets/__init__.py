@@ -106,6 +106,10 @@ class Target(Protocol):
         """What the plan's 24-hour timeline says that differs by target."""
         ...
 
+    def window_schedulers(self, spec: DeploymentSpec) -> list[str]:
+        """What fires the spec's window crons on this target, as the DST rules name it ("EventBridge Scheduler")."""
+        ...
+
     def kubernetes_objects(self, spec: DeploymentSpec, node_role_name: str) -> list[dict] | None:
         """Every Kubernetes object the target's components apply, as manifests (`llama-infra manifests`), or None
         where the target runs nothing on Kubernetes. `node_role_name`: the IAM role its nodes get, where it has

@@ -90,6 +90,9 @@ class EksTarget:
             shows_lead_time=False, wake_capacity="GPU node", while_waking="the router answers 503 + Retry-After"
         )
 
+    def window_schedulers(self, spec: DeploymentSpec) -> list[str]:
+        return ["EventBridge Scheduler", "KEDA's cron"]  # the baseline node group's schedules, the KEDA gates
+
     def kubernetes_objects(self, spec: DeploymentSpec, node_role_name: str) -> list[dict] | None:
         from llama_infra.targets.eks.manifests import all_objects
 

@@ -84,6 +84,9 @@ class SageMakerTarget:
             while_waking="requests fail with NoCapacityInvocationFailures",
         )
 
+    def window_schedulers(self, spec: DeploymentSpec) -> list[str]:
+        return ["EventBridge Scheduler"]  # the window-switch workflow's schedules
+
     def kubernetes_objects(self, spec: DeploymentSpec, node_role_name: str) -> list[dict] | None:
         return None  # endpoints, not a cluster
 
