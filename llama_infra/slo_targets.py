@@ -150,14 +150,23 @@ class FloorHour:
     min_replicas: int  # replicas that must be warm from the start of this hour
 
 
+def floor_lead_s(spec: DeploymentSpec, config) -> float:
+    """How far ahead the floor looks for `config`: the spec's `scaling.floor_lead_minutes`, else the configuration's
+    switch time (new capacity + model load, high estimate: `capacity_timeline.switch_time_s`)."""
+    from llama_infra.capacity_timeline import switch_time_s
+
+    lead = spec.scaling.floor_lead_minutes
+    return switch_time_s(spec, config) if lead is None else lead * 60.0
+
+
 def predictive_floor(spec: DeploymentSpec, on: date | None = None) -> list[FloorHour]:
     """Scheduled minimum capacity for each hour of a weekday (Monday–Friday, plan timezone): the replicas that carry,
-    at SLO, the busiest load of the daily shape from this hour until one switch time later (new capacity + model
-    load) while this configuration is in force, so replicas are warm before a ramp arrives and fall back after it;
-    within the configuration's min/max.
+    at SLO, the busiest load of the daily shape from this hour until one lead after its end (`floor_lead_s`: by
+    default the switch time, new capacity + model load, so the next hour's replicas are warm when it begins) while
+    this configuration is in force, so replicas are warm before a ramp arrives and fall back after it; within the
+    configuration's min/max.
     `on` is the day whose UTC offset places the default (UTC) shape (`load_shape.daily_shape`). Empty without a
     stated peak or when the SLO is out of reach."""
-    from llama_infra.capacity_timeline import switch_time_s
     from llama_infra.slo_envelope import week_configs
 
     peak = spec.load.peak_requests_per_second
@@ -171,7 +180,7 @@ def predictive_floor(spec: DeploymentSpec, on: date | None = None) -> list[Floor
     configs = week_configs(spec)[:24]  # Monday
     for h in range(24):
         cfg = configs[h]
-        ahead_h = math.ceil(switch_time_s(spec, cfg) / 3600)
+        ahead_h = math.ceil(floor_lead_s(spec, cfg) / 3600)
         # the hours ahead this configuration still serves (the next one's own lead brings it up before its start)
         busiest = max(shape[(h + k) % 24] for k in range(ahead_h + 1) if configs[(h + k) % 24] == cfg) * peak
         need = replicas_for(envelopes[cfg.window], busiest)[0]

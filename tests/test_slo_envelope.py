@@ -308,3 +308,23 @@ def test_the_predictive_floor_rises_one_switch_time_before_the_ramp_and_falls_af
     floor = [f.min_replicas for f in predictive_floor(spec)]
     assert floor[9 - ahead_h : 19] == [high] * (10 + ahead_h)  # warm from one switch time before 09:00
     assert floor[9 - ahead_h - 1] == low and floor[19] == low  # and back down after the ramp
+
+
+@pytest.mark.parametrize("lead_minutes", [0, 60, 120, 180])
+def test_the_floor_lead_sets_how_many_hours_ahead_the_floor_rises(lead_minutes):
+    """`scaling.floor_lead_minutes` replaces the switch time as the floor's lead: the floor carries the ramp's load
+    from ceil(lead / 1 h) hours before 09:00 (none with no lead: it rises at 09:00 itself)."""
+    from llama_infra.slo_targets import predictive_floor
+
+    shape = [0.1] * 9 + [1.0] * 10 + [0.1] * 5
+    spec = parse_spec(
+        SPEC.replace("burst: {max: 2}", "burst: {max: 30}")
+        + f"scaling: {{floor_lead_minutes: {lead_minutes}}}\n"
+        + f"load: {{peak_requests_per_second: 10, daily_shape: {shape}}}\n"
+    )
+    e = needs(spec)[0].envelope
+    ahead_h = math.ceil(lead_minutes / 60)
+    high = math.ceil(10 / e.requests_per_second - 1e-9)
+    floor = [f.min_replicas for f in predictive_floor(spec)]
+    first_high = floor.index(high)
+    assert first_high == 9 - ahead_h and floor[19:] == [floor[19]] * 5 and floor[19] < high

@@ -304,6 +304,18 @@ def _scaling_targets(spec: DeploymentSpec, day) -> list[Knob]:
                 [Option(f"{day.kv_cache_target:g}", ((("scaling", "gpu_memory_target"), day.kv_cache_target),))],
             )
         )
+    from llama_infra.slo_targets import floor_carries_headroom, predictive_floor
+
+    if floor_carries_headroom(spec):
+        # the floor looks ahead in whole hours of the daily shape: no lead, the next hour, the next two — the
+        # leads whose floor differs from the spec's own (a switch time under an hour is the next hour's)
+        floor = predictive_floor(spec)
+        leads = []
+        for v in (0, 60, 120):
+            c = candidate(spec, {("scaling", "floor_lead_minutes"): v})
+            if c is not None and predictive_floor(c) != floor:
+                leads.append(Option(f"{v}", ((("scaling", "floor_lead_minutes"), v),)))
+        out.append(Knob("scaling.floor_lead_minutes", leads))
     for fld, seconds in (("scale_down_stabilization_seconds", {300, 600}), ("scale_up_stabilization_seconds", {0, 60})):
         current = getattr(s, fld)
         out.append(

@@ -137,6 +137,14 @@ class Scaling(_Strict):
     autoscaler: Literal["hpa", "keda"] = Field("keda", description="EKS only: HPA via prometheus-adapter or KEDA.")
     polling_interval_seconds: int = Field(30, ge=5, le=600, description="KEDA polling interval (EKS).")
     scale_to_zero: bool = Field(False, description="Allow zero replicas when idle (needs a zero baseline).")
+    floor_lead_minutes: int | None = Field(
+        None,
+        ge=0,
+        le=720,
+        description="How far ahead of the daily shape the predictive floor raises the minimum: each hour's floor "
+        "carries the busiest load from the hour's start until this long after its end. Default: the "
+        "configuration's switch time (new capacity + model load, high estimate); `llama-infra tune` searches it.",
+    )
 
 
 class ModelOverride(_Strict):

@@ -211,3 +211,16 @@ def test_the_candidates_carry_the_targets_and_window_bounds_plan_derives_for_the
         assert bounds["min_replicas"] == min(max(1, night.min_replicas), bounds["max_replicas"]), option.label
         checked += 1
     assert checked >= 3
+
+
+def test_tune_searches_the_floor_lead_where_the_floor_runs_and_only_leads_that_move_it():
+    from llama_infra.slo_targets import predictive_floor
+
+    spec = load_spec(ROOT / "stacks" / "specs" / "prod.yaml")
+    lead = next(k for k in space_of(spec).knobs if k.name == "scaling.floor_lead_minutes")
+    values = [v for o in lead.options for _, v in o.changes]
+    assert values and all(
+        predictive_floor(candidate(spec, {("scaling", "floor_lead_minutes"): v})) != predictive_floor(spec)
+        for v in values
+    )
+    assert 0 in values  # no lead: the floor rises with the shape, not ahead of it
