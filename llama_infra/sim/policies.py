@@ -430,12 +430,13 @@ class SpecPolicy(Policy):
 class Oracle(Policy):
     """A lower bound on the cost of the best achievable quality. Per minute, with perfect foresight, no start-up
     delay, no interruptions, the commitment's replicas (billed anyway) and every other replica at the cheapest hourly
-    price the spec allows, the least warm replicas (of the day configuration or the window in force, whichever is
-    cheaper) whose SLO attainment on that minute's requests is within `ORACLE_EPSILON` (1 %, a run-wide budget of
-    whole requests) of the attainable ceiling — the attainment on unlimited capacity, where nothing queues
-    (`capacity.interval_replicas`). Prompts too long to prefill within the TTFT target miss it at any scale, so
-    "the fewest replicas that meet the SLO" can be infeasible for every minute; attainment saturates with replicas,
-    and the oracle stops where it saturates, not at max_replicas (nor is it capped by it). So no policy should attain
+    price the spec allows, the least warm replicas (of the day configuration, the window in force or the day model
+    on any burst instance type the spec allows, whichever is cheaper) whose SLO attainment on that minute's requests
+    is within `ORACLE_EPSILON` (1 %, a run-wide budget of whole requests) of the attainable ceiling — the best
+    attainment of those options on unlimited capacity, where nothing queues (`capacity.interval_replicas`). Prompts
+    too long to prefill within the TTFT target miss it at any scale, so "the fewest replicas that meet the SLO" can
+    be infeasible for every minute; attainment saturates with replicas, and the oracle stops where it saturates,
+    not at max_replicas (nor is it capped by it). So no policy should attain
     more than the oracle minus epsilon, a policy cheaper than the oracle pays for it in attainment, and where the SLO
     is feasible no policy that meets it is cheaper."""
 
@@ -468,9 +469,12 @@ class Oracle(Policy):
 
         n_int = int(math.ceil(w.duration_s / self.INTERVAL_S)) + 1
         day = day_config(spec)
+        # every instance type the spec allows: the day model on each burst type too (EKS burst pools list several)
+        burst = [replace(day, instance_type=t) for t in spec.burst_instance_types if t != day.instance_type]
         # any configuration the spec runs (day, or a window's) at any time: peers keep the day one all night
         options = [
-            sorted({day, sim.config_at(i * self.INTERVAL_S)}, key=lambda c: c.window or "") for i in range(n_int)
+            sorted({day, sim.config_at(i * self.INTERVAL_S), *burst}, key=lambda c: (c.window or "", c.instance_type))
+            for i in range(n_int)
         ]
         self.need, self.configs = oracle_need(
             spec,

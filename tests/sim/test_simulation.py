@@ -185,3 +185,36 @@ def test_keda_scales_to_zero_and_back(spec):
     # from the last active poll after that: zero from about 1200 s, not before 900 s
     assert replicas[14] >= 1 and replicas[21:25].max() == 0
     assert replicas[27:30].max() >= 1  # woken by the second burst
+
+
+def test_the_oracle_may_use_every_burst_instance_type_the_spec_allows(spec):
+    """A cheaper type in the burst list is an option for the clairvoyant fleet too (here A10G beside the L40S
+    baseline, on-demand, no commitment): the oracle picks it for a light load and costs less than without it."""
+    from llama_infra.sim.policies import Oracle
+    from llama_infra.sim.report import summarise
+
+    with_g5 = spec.model_copy(
+        update={
+            "capacity": spec.capacity.model_copy(
+                update={
+                    "baseline": spec.capacity.baseline.model_copy(update={"purchase": "on-demand"}),
+                    "burst": spec.capacity.burst.model_copy(update={"instance_types": ["g6e.xlarge", "g5.xlarge"]}),
+                }
+            ),
+            "schedules": [],
+            "fallback": None,
+        }
+    )
+    without = with_g5.model_copy(
+        update={"capacity": with_g5.capacity.model_copy(update={"burst": spec.capacity.burst.model_copy()})}
+    )
+    light = constant_rate(0.2, 1800, 256, 64)
+    runs = {}
+    for name, s in (("with", with_g5), ("without", without)):
+        oracle = Oracle()
+        sim = Simulation(s, light, oracle, default_assumptions(s), 1, 1.0).run()
+        runs[name] = (oracle, sim)
+    assert "g5.xlarge" in {c.instance_type for c in runs["with"][0].configs}
+    assert "g5.xlarge" not in {c.instance_type for c in runs["without"][0].configs}
+    cost = {k: summarise(sim, 0).total_cost_usd for k, (_, sim) in runs.items()}
+    assert cost["with"] < cost["without"]
