@@ -28,19 +28,8 @@ from pathlib import Path
 SPECS = {"prod": "stacks/specs/prod.yaml", "prod-eks": "stacks/specs/prod-eks.yaml"}
 PEERS = ("static-peak", "sagemaker-invocations", "skyserve-qps", "hpa-running")
 PEAK_FRACTIONS = (1.0, 0.5)
-RAMP_RISE = 0.05  # an hour is in a ramp when its arrivals exceed the previous hour's by this share of the busiest
 DAYS = float(os.environ.get("BENCH_SLO_DAYS", "7"))
 OUT_DIR = Path(os.environ.get("BENCH_OUT", "out/bench_slo"))
-
-
-def ramp_mask(workload) -> np.ndarray:  # noqa: F821
-    import numpy as np
-
-    hours = (workload.arrival_s // 3600).astype(np.int64)
-    counts = np.bincount(hours, minlength=int(workload.duration_s // 3600) + 1).astype(float)
-    rise = np.diff(counts, prepend=counts[0])
-    ramp_hours = rise >= RAMP_RISE * counts.max()
-    return ramp_hours[hours]
 
 
 def _run(spec, workload, policy, assumptions, dt):
@@ -77,12 +66,15 @@ def run(out_dir: Path | None = None) -> list[dict]:
     from llama_infra.sim import policies as P
     from llama_infra.sim.policy_registry import make_policy
     from llama_infra.sim.report import default_assumptions
-    from llama_infra.sim.workload import default_step_seconds, load_rate_profile, load_trace, synthesize
+    from llama_infra.sim.workload import default_step_seconds, load_rate_profile, load_trace, ramp_requests, synthesize
     from llama_infra.spec import load_spec
 
     profile = load_rate_profile()
     rows: list[dict] = []
-    floor_switch = "floor" in inspect.signature(P.SpecPolicy.__init__).parameters
+    # the spec without its floor: a registered policy now, a constructor switch on older trees
+    floor_switch = (
+        hasattr(P, "SpecPolicyWithoutFloor") or "floor" in inspect.signature(P.SpecPolicy.__init__).parameters
+    )
     oracle_eps = "epsilon" in inspect.signature(P.Oracle.__init__).parameters
     for label, path in SPECS.items():
         spec = load_spec(path)
@@ -93,7 +85,7 @@ def run(out_dir: Path | None = None) -> list[dict]:
             case = f"{label} {peak:g} rps {DAYS:g} d"
             dt = default_step_seconds(workload)
             assumptions = default_assumptions(spec)
-            ramps = ramp_mask(workload)
+            ramps = ramp_requests(workload)
             results = {}
             for name in (*PEERS, "spec", "oracle"):
                 results[name], ok = _run(spec, workload, make_policy(name), assumptions, dt)
@@ -101,7 +93,10 @@ def run(out_dir: Path | None = None) -> list[dict]:
                     spec_ramp = float(ok[ramps].mean()) if ramps.any() else None
             no_floor_ramp = no_floor = None
             if floor_switch:
-                no_floor, ok = _run(spec, workload, P.SpecPolicy(floor=False), assumptions, dt)
+                without = (
+                    P.SpecPolicyWithoutFloor() if hasattr(P, "SpecPolicyWithoutFloor") else P.SpecPolicy(floor=False)
+                )
+                no_floor, ok = _run(spec, workload, without, assumptions, dt)
                 no_floor_ramp = float(ok[ramps].mean()) if ramps.any() else None
             s = results["spec"]
             oracle = results["oracle"]

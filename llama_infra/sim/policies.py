@@ -293,11 +293,12 @@ class SpecPolicy(Policy):
     """What llama-infra deploys, with the targets and the predictive floor the SLO implies (`llama_infra.slo_targets`):
     each configuration's autoscaler runs on its effective targets (the spec's where stated, else derived from the SLO
     envelope), and on weekdays the minimum follows the predictive floor (scheduled min capacity that rises one switch
-    time ahead of each ramp of the daily shape). `floor=False` runs without the floor, for comparison."""
+    time ahead of each ramp of the daily shape). `SpecPolicyWithoutFloor` runs it without the floor, for comparison."""
 
-    def __init__(self, floor: bool = True) -> None:
-        super().__init__(FROM_REGISTRY if floor else "spec-no-floor", "", 15.0, uses_schedules=True, uses_overflow=True)
-        self.use_floor = floor
+    use_floor = True
+
+    def __init__(self) -> None:
+        super().__init__(FROM_REGISTRY, "", 15.0, uses_schedules=True, uses_overflow=True)
 
     def prepare(self, sim: Simulation) -> None:
         from llama_infra import targets
@@ -425,6 +426,13 @@ class SpecPolicy(Policy):
             return rec
 
         return b + self.hpa.sync_recommendation(obs.now, burst, recommend)
+
+
+class SpecPolicyWithoutFloor(SpecPolicy):
+    """The spec's own policy without its predictive floor: beside `SpecPolicy`, what the floor buys (the report's
+    attainment during ramps, with and without it)."""
+
+    use_floor = False
 
 
 class Oracle(Policy):

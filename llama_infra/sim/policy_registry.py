@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from llama_infra.sim.policies import Policy
 
-# peer: a control plane others run (the comparison); spec: what llama-infra deploys from the spec;
-# oracle: the clairvoyant lower bound every ratio is taken against.
-PolicyRole = Literal["peer", "spec", "oracle"]
-ROLES: tuple[PolicyRole, ...] = ("peer", "spec", "oracle")
+# peer: a control plane others run (the comparison); spec: what llama-infra deploys from the spec; ablation: the
+# spec's policy with one part taken out, to show what that part buys; oracle: the clairvoyant lower bound every
+# ratio is taken against.
+PolicyRole = Literal["peer", "spec", "ablation", "oracle"]
+ROLES: tuple[PolicyRole, ...] = ("peer", "spec", "ablation", "oracle")
 POLICY_MODULE = "llama_infra.sim.policies"
 FROM_REGISTRY = ""  # the name a registered Policy subclass passes: `Policy.__post_init__` looks its own up here
 
@@ -64,6 +65,12 @@ POLICIES: dict[str, RegisteredPolicy] = {
             "spec",
             "what llama-infra deploys: scaling on the SLO's targets, predictive floor, schedules, overflow",
             "SpecPolicy",
+        ),
+        RegisteredPolicy(
+            "spec-without-floor",
+            "ablation",
+            "the spec's policy without its predictive floor: what the floor buys during ramps",
+            "SpecPolicyWithoutFloor",
         ),
         RegisteredPolicy(
             "oracle",

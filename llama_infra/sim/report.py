@@ -15,6 +15,7 @@ import numpy as np
 from llama_infra.sim.capacity import PROVISIONING_S, Assumptions
 from llama_infra.sim.engine import SERIES_STEP_S, Simulation
 from llama_infra.sim.policy_registry import POLICY_NAMES, make_policy, role_of
+from llama_infra.sim.workload import ramp_requests
 
 if TYPE_CHECKING:
     from llama_infra.sim.workload import Workload
@@ -36,6 +37,7 @@ class PolicyResult:
     ttft_p95_ms: float | None
     ttft_p99_ms: float | None
     slo_attainment: float
+    ramp_attainment: float | None  # attainment of the requests arriving in ramp hours (`workload.ramp_requests`)
     tokens_per_s_per_user_p5: float | None
     replica_hours: dict[str, float]
     cost_by_capacity_usd: dict[str, float]
@@ -84,6 +86,7 @@ def summarise(sim: Simulation, wall_seconds: float) -> PolicyResult:
     ttft_ms = sim.ttft[served] * 1000
     tps = sim.tps[served]
     ok = served & (sim.ttft * 1000 <= spec.slo.ttft_p99_ms) & (sim.tps >= spec.slo.tokens_per_s_per_user)
+    ramps = ramp_requests(sim.workload)
     pools = [sim.primary] + ([sim.fallback] if sim.fallback is not None else [])
     hours: dict[str, float] = {}
     cost: dict[str, float] = {}
@@ -115,6 +118,7 @@ def summarise(sim: Simulation, wall_seconds: float) -> PolicyResult:
         ttft_p95_ms=pct(ttft_ms, 95),
         ttft_p99_ms=pct(ttft_ms, 99),
         slo_attainment=round(float(ok.sum()) / n, 4) if n else 1.0,
+        ramp_attainment=round(float(ok[ramps].mean()), 4) if ramps.any() else None,
         tokens_per_s_per_user_p5=pct(tps, 5),
         replica_hours={k: round(v, 2) for k, v in sorted(hours.items())},
         cost_by_capacity_usd={k: round(v, 2) for k, v in sorted(cost.items())},
@@ -292,6 +296,7 @@ def render_table(
         ("× oracle at att.", "right"),
         ("TTFT p50/p95/p99 ms", "right"),
         ("SLO att.", "right"),
+        ("att. in ramps", "right"),
         ("tok/s/user p5", "right"),
         ("replica-hours by capacity", "left"),
         ("interr.", "right"),
@@ -310,6 +315,7 @@ def render_table(
             "–" if r.ratio_to_oracle is None else f"{r.ratio_to_oracle:.2f}",
             ttft,
             f"[green]{att}[/]" if r.meets_slo else f"[red]{att}[/]",
+            "–" if r.ramp_attainment is None or infeasible else f"{r.ramp_attainment:.1%}",
             "–" if r.tokens_per_s_per_user_p5 is None else f"{r.tokens_per_s_per_user_p5:.1f}",
             hours,
             str(r.interruptions),

@@ -254,3 +254,17 @@ def build_workload(
 def default_step_seconds(workload: Workload) -> float:
     """1 s steps up to a day of traffic, 5 s beyond (a week in minutes, not hours)."""
     return 1.0 if workload.duration_s <= 86400 else 5.0
+
+
+RAMP_RISE = 0.05  # an hour is in a ramp when its arrivals exceed the previous hour's by this share of the busiest
+
+
+def ramp_requests(workload: Workload) -> np.ndarray:
+    """Which requests arrive during a ramp: in an hour whose arrivals exceed the hour before's by at least
+    `RAMP_RISE` of the busiest hour's (where the predictive floor matters: the load rises faster than a cold start)."""
+    if not len(workload):
+        return np.zeros(0, dtype=bool)
+    hours = (workload.arrival_s // 3600).astype(np.int64)
+    counts = np.bincount(hours, minlength=int(workload.duration_s // 3600) + 1).astype(float)
+    rise = np.diff(counts, prepend=counts[0])
+    return (rise >= RAMP_RISE * counts.max())[hours]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from llama_infra.cli import app
 from llama_infra.sim.engine import Simulation
-from llama_infra.sim.policies import SpecPolicy
+from llama_infra.sim.policies import SpecPolicy, SpecPolicyWithoutFloor
 from llama_infra.sim.report import default_assumptions, summarise
 from llama_infra.sim.workload import load_rate_profile, load_trace, synthesize
 from llama_infra.slo_targets import floor_at, predictive_floor
@@ -60,11 +60,14 @@ def test_prod_floor_has_replicas_warm_before_the_ramp_and_a_policy_without_it_ha
     expected = floor_at(spec, floor, workload.start + timedelta(seconds=ramp_start_s))
     assert expected is not None and expected > spec.capacity.baseline.count  # the floor rises ahead of the ramp
     with_floor, a = _run(spec, workload, SpecPolicy())
-    without, b = _run(spec, workload, SpecPolicy(floor=False))
+    without, b = _run(spec, workload, SpecPolicyWithoutFloor())
     i = int(ramp_start_s // 60) + 30  # half an hour in, every replica the floor asked for is warm
     assert with_floor.series["ready"][i] >= expected
     assert without.series["ready"][i] < with_floor.series["ready"][i]
     assert a.slo_attainment >= b.slo_attainment
+    # the report's attainment in ramps says what the floor buys: the slice's morning ramp is in it
+    assert a.ramp_attainment is not None and b.ramp_attainment is not None
+    assert a.ramp_attainment > b.ramp_attainment
 
 
 def test_an_unstated_queue_target_is_the_derived_one_and_a_stated_one_wins():

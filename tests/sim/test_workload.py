@@ -85,3 +85,19 @@ def test_synthesis_is_seeded_and_follows_the_profile():
 def test_rate_profile_needs_peak():
     with pytest.raises(ValueError, match="--peak-rps"):
         build_workload(DATA / "azure_code_first_10min.csv", "shared", None)
+
+
+def test_ramp_requests_are_those_of_hours_whose_arrivals_rise_by_a_share_of_the_busiest():
+    """10 requests in hour 0, 100 in hours 1 and 2, 104 in hour 3: hour 1 rises by 90 (≥ 5 % of the busiest hour's
+    104), hour 3 by 4 (< 5.2), so only hour 1's requests are in a ramp."""
+    import numpy as np
+
+    from llama_infra.sim.workload import RATE_PROFILE_START, Workload, ramp_requests
+
+    counts = [10, 100, 100, 104]
+    arrivals = np.concatenate([h * 3600 + np.linspace(0, 3599, c) for h, c in enumerate(counts)])
+    n = len(arrivals)
+    w = Workload(arrivals, np.full(n, 100, np.int32), np.full(n, 10, np.int32), RATE_PROFILE_START, 4 * 3600.0, "t")
+    ramps = ramp_requests(w)
+    hours = (arrivals // 3600).astype(int)
+    assert ramps.tolist() == (hours == 1).tolist()
