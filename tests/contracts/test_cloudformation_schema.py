@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from sagemaker_endpoint.helpers import make_spec, run_component
-from sagemaker_endpoint.test_aws_apis_accept import to_api
+from targets.sagemaker.helpers import make_spec, run_component
+from targets.sagemaker.test_aws_apis_accept import to_api
 
 from llama_infra.contracts import autonaming
 

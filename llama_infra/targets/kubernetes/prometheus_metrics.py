@@ -2,7 +2,7 @@
 
 The PodMonitors' (or scrape config's) keep-list, prometheus-adapter's external rule and the HPA / KEDA ScaledObject
 all take their metric names and queries from here, so a renamed metric cannot silently disable scaling in one place
-only (`tests/eks/test_metric_pipeline.py` follows each metric from the pod to the autoscaler).
+only (`tests/targets/eks/test_metric_pipeline.py` follows each metric from the pod to the autoscaler).
 
 Names are those of the pinned images (`llama_infra.targets.kubernetes.images`):
 - vLLM v0.11: `vllm:num_requests_waiting` (gauge), `vllm:kv_cache_usage_perc` (gauge, 0–1; the old

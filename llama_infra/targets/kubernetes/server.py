@@ -6,7 +6,7 @@ Flag and env names are those of the pinned images (`llama_infra.targets.kubernet
 - TGI: `MODEL_ID`, `NUM_SHARD`, `MAX_TOTAL_TOKENS`, `MAX_INPUT_TOKENS`, `QUANTIZE`, `DTYPE`, `PORT`; health at
   `/health`; token in `HF_TOKEN`; behind the router `API_KEY`.
 A quantization flag only where the server quantizes at load, never for a pre-quantized checkpoint
-(`llama_infra.quantization`); `tests/eks/test_container_facts.py` checks the names against the pinned images.
+(`llama_infra.quantization`); `tests/targets/eks/test_container_facts.py` checks the names against the pinned images.
 """
 
 from __future__ import annotations

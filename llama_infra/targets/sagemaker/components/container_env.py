@@ -10,7 +10,7 @@ Names follow the pinned images in `image.py`:
   `OPTION_QUANTIZE`), `HF_MODEL_ID` is the model id or local path.
 `QUANTIZE` / `OPTION_QUANTIZE` only where the server quantizes at load: a pre-quantized checkpoint (awq, gptq, fp8
 by default) carries its quantization_config, and `OPTION_QUANTIZE=awq|gptq` would make LMI's vLLM skip its Marlin
-kernels (`llama_infra.quantization`; `tests/sagemaker_endpoint/test_container_facts.py` checks the names).
+kernels (`llama_infra.quantization`; `tests/targets/sagemaker/test_container_facts.py` checks the names).
 Weights served from an S3 prefix through ModelDataSource are mounted at `/opt/ml/model`.
 The Hugging Face token is never part of this mapping: the component adds it as a Pulumi secret.
 """

@@ -15,8 +15,9 @@ from botocore.validate import ParamValidator
 from moto import mock_aws
 
 from llama_infra import catalog
-from sagemaker_endpoint.helpers import make_spec, policies_on_metrics_that_ignore_load, run_component
-from sagemaker_endpoint.test_aws_apis_accept import to_api
+
+from .helpers import make_spec, policies_on_metrics_that_ignore_load, run_component
+from .test_aws_apis_accept import to_api
 
 TARGET = "aws:appautoscaling/target:Target"
 POLICY = "aws:appautoscaling/policy:Policy"
@@ -292,7 +293,7 @@ def test_plan_states_the_wake_up_cold_start_and_plans_the_inference_component(tm
     spec = zero_spec(schedules=[NIGHT])
     stacks = tmp_path / "stacks"
     (stacks / "specs").mkdir(parents=True)
-    shutil.copy(Path(__file__).resolve().parents[2] / "stacks" / "__main__.py", stacks / "__main__.py")
+    shutil.copy(Path(__file__).resolve().parents[3] / "stacks" / "__main__.py", stacks / "__main__.py")
     with (stacks / "specs" / "zero.yaml").open("w") as f:
         YAML(typ="safe").dump(spec.model_dump(mode="json", exclude_defaults=True), f)
     (stacks / "Pulumi.zero.yaml").write_text("config:\n  llama-infra:spec: specs/zero.yaml\n")

@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 
 from llama_infra.spec import DeploymentSpec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROD_EKS = ROOT / "stacks/specs/prod-eks.yaml"
 # Edits that add a fallback or scale to zero deploy the router, which needs a built image (spec rule).
 ROUTER_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-infra-router:0.1.0"

@@ -17,7 +17,7 @@ from llama_infra.targets.kubernetes.floor_triggers import floor_term
 from llama_infra_policies import evaluate
 from llama_infra_policies.capture import from_planned
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 SPEC = ROOT / "stacks" / "specs" / "dev-eks.yaml"
 NAME = "llama-8b-dev-eks"

@@ -14,7 +14,7 @@ from llama_infra.plan.record import ACCOUNT_ID as ACCOUNT
 from llama_infra.plan.record import RecordedResource, Recording, RecordingMocks, run_program
 from llama_infra.spec import load_spec, parse_spec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 REGION = "us-east-1"
 ENDPOINT = "llama-70b-prod"
 ENDPOINT_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"

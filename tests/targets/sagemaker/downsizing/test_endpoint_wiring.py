@@ -10,7 +10,7 @@ import pytest
 from llama_infra.plan.record import run_plan
 from llama_infra.spec import load_spec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 DOWNSIZING = "llama-infra:index:SageMakerDownsizing"
 
 

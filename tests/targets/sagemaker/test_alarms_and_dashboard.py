@@ -16,8 +16,9 @@ from botocore.validate import ParamValidator
 from moto import mock_aws
 
 from llama_infra.targets.sagemaker.cloudwatch_metrics import EndpointMetrics
-from sagemaker_endpoint.helpers import make_spec, run_component
-from sagemaker_endpoint.test_aws_apis_accept import to_api
+
+from .helpers import make_spec, run_component
+from .test_aws_apis_accept import to_api
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"

@@ -14,7 +14,7 @@ from llama_infra.plan import plan_stack
 from llama_infra.spec import load_spec
 from llama_infra.targets import cost_report
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 STACKS = REPO / "stacks"
 SAGEMAKER_TYPES = {
     "llama-infra:index:SageMakerLlamaEndpoint",

@@ -12,7 +12,7 @@ from llama_infra.cli import app
 from llama_infra.spec import load_spec
 from llama_infra.targets import cost_report
 
-STACKS = Path(__file__).resolve().parents[2] / "stacks"
+STACKS = Path(__file__).resolve().parents[4] / "stacks"
 
 
 def test_json_plan_has_the_timeline_of_each_environment():

@@ -24,7 +24,7 @@ from . import settled
 from .specs import edited, floor_in_force, variants
 
 VARIANTS = variants()
-FACTS = json.loads((Path(__file__).resolve().parents[2] / "../shared/data/upstream/container_facts.json").read_text())
+FACTS = json.loads((Path(__file__).resolve().parents[3] / "../shared/data/upstream/container_facts.json").read_text())
 EXPORTED = {"vllm": FACTS["vllm v0.11.0"]["metrics"], "tgi": FACTS["tgi v3.3.4"]["metrics"]}
 # kube-prometheus-stack's Prometheus selects PodMonitors by `release: <Helm release>` (podMonitorSelector with
 # podMonitorSelectorNilUsesHelmValues: true); the release behind the default prometheus_url is kube-prometheus-stack.

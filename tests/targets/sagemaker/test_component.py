@@ -10,7 +10,8 @@ import pytest
 from llama_infra import catalog
 from llama_infra.targets.sagemaker.components.role import RESOURCE_WILDCARD_ALLOWED
 from llama_infra.targets.sagemaker.components.variant import storage
-from sagemaker_endpoint.helpers import make_spec, policies_on_metrics_that_ignore_load, run_component
+
+from .helpers import make_spec, policies_on_metrics_that_ignore_load, run_component
 
 TARGET = "aws:appautoscaling/target:Target"
 POLICY = "aws:appautoscaling/policy:Policy"

@@ -14,7 +14,7 @@ from llama_infra.targets.kubernetes import fallback, images, server
 
 from .specs import edited
 
-FACTS = json.loads((Path(__file__).resolve().parents[2] / "../shared/data/upstream/container_facts.json").read_text())
+FACTS = json.loads((Path(__file__).resolve().parents[3] / "../shared/data/upstream/container_facts.json").read_text())
 VLLM = FACTS["vllm v0.11.0"]
 TGI = FACTS["tgi v3.3.4"]
 

@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 from moto.sagemaker.models import FakeEndpointConfig
 
-from sagemaker_endpoint.helpers import make_spec, run_component
+from .helpers import make_spec, run_component
 
 # pulumi-aws input name -> API name, where they differ by more than the first letter's case.
 RENAMES = {"s3DataSources": "S3DataSource", "kmsKeyArn": "KmsKeyId"}

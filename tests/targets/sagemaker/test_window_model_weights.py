@@ -9,7 +9,8 @@ import re
 from llama_infra.capacity_plan import weights_for, window_config, window_weights
 from llama_infra.spec import load_spec, warnings
 from llama_infra.targets.sagemaker.components.variant import variant_plan
-from sagemaker_endpoint.helpers import make_spec, run_component
+
+from .helpers import make_spec, run_component
 
 MODEL = "aws:sagemaker/model:Model"
 WINDOW = {"name": "overnight", "timezone": "America/New_York", "start": "0 22 * * *", "end": "0 7 * * *"}

@@ -16,7 +16,7 @@ from llama_infra.capacity_timeline import lead_time_minutes, render, transitions
 from llama_infra.spec import load_spec, parse_spec
 from llama_infra.targets import cost_report
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 UTC = UTC
 
 

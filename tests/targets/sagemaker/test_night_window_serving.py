@@ -5,7 +5,8 @@ from __future__ import annotations
 from llama_infra.capacity_plan import weights_for, window_config
 from llama_infra.spec import warnings
 from llama_infra.targets.sagemaker.components.variant import variant_plan
-from sagemaker_endpoint.helpers import make_spec
+
+from .helpers import make_spec
 
 WINDOW = {"name": "overnight", "timezone": "America/New_York", "start": "0 22 * * *", "end": "0 7 * * *"}
 

@@ -11,7 +11,7 @@ import pytest
 from llama_infra.targets.sagemaker.components.container_env import container_env
 from llama_infra.targets.sagemaker.components.image import PINNED_IMAGES
 
-FACTS = json.loads((Path(__file__).resolve().parents[2] / "../shared/data/upstream/container_facts.json").read_text())
+FACTS = json.loads((Path(__file__).resolve().parents[3] / "../shared/data/upstream/container_facts.json").read_text())
 LMI = FACTS["djl-lmi 0.32.0 (LMI 14)"]
 TGI = FACTS["tgi v3.3.6"]
 VLLM_FLAGS = set(FACTS["vllm v0.11.0"]["flags"])

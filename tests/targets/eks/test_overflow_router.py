@@ -179,7 +179,7 @@ def test_router_image_built_from_the_dockerfile_runs_the_cli_directly_and_nothin
     (c,) = router.deployment(spec)["spec"]["template"]["spec"]["containers"]
     assert c["image"].endswith("/router:1") and c["command"][:2] == ["llama-infra", "router"]
     assert "pip" not in " ".join(c["command"]) and "sh" not in c["command"]
-    dockerfile = (Path(__file__).resolve().parents[2] / "docker/router.Dockerfile").read_text()
+    dockerfile = (Path(__file__).resolve().parents[3] / "docker/router.Dockerfile").read_text()
     assert 'ENTRYPOINT ["llama-infra", "router"]' in dockerfile
 
 
