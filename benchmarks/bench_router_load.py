@@ -62,6 +62,9 @@ class Outcomes:
     lost_reasons: Counter[str] = field(default_factory=Counter)
     completed_after_kill: int = 0
     """Completed streams that started after the primary was killed: the ones failover served."""
+    errored_after_kill: int = 0
+    """Errored streams that started after the kill: requests that reached the dead primary before the router saw it
+    go (an OpenAI error the client can retry on), not the streams open on it at the kill."""
 
 
 async def stream_once(
@@ -75,7 +78,9 @@ async def stream_once(
         ) as response:
             if response.status != 200:
                 payload = await response.json(content_type=None)
-                out.counts["errored" if "error" in payload else "lost"] += 1
+                errored = "error" in payload
+                out.counts["errored" if errored else "lost"] += 1
+                out.errored_after_kill += int(errored and started > timed_until[0])
                 return
             data = b""
             async for chunk in response.content.iter_any():
@@ -92,6 +97,7 @@ async def stream_once(
         out.lost_reasons["no [DONE]"] += 1
     elif any('"error"' in e for e in events):
         out.counts["errored"] += 1
+        out.errored_after_kill += int(started > timed_until[0])
     else:
         out.counts["completed"] += 1
         if started > timed_until[0]:
@@ -268,6 +274,7 @@ def rows(result: dict) -> list[dict]:
             "added_first_event_p50_ms": round((r_first[0] - d_first[0]) * 1000, 1),
             "added_first_event_p99_ms": round((r_first[1] - d_first[1]) * 1000, 1),
             "completed_after_kill": through.completed_after_kill,
+            "errored_after_kill": through.errored_after_kill,
             "cpu_ms_per_stream": round(result["cpu_ms_per_stream"], 2),
             "rss_kib_per_concurrent_stream": round(result["rss_kib_per_concurrent_stream"], 1),
         }

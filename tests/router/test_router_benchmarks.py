@@ -22,8 +22,11 @@ async def test_no_stream_is_lost_through_the_router_when_the_primary_is_killed_u
     assert direct.counts["lost"] == 0, dict(direct.lost_reasons)
     assert through.counts["lost"] == 0, dict(through.lost_reasons)
     assert through.completed_after_kill > 0  # failover: new streams went to the fallback
-    # Only the streams open on the primary at the kill may end in an error (each with an error event and [DONE]).
-    assert through.counts["errored"] <= STREAMS
+    # Of the streams started before the kill, only those open on the primary then may end in an error (each with an
+    # error event and [DONE]); a stream started after it may reach the dead primary before the router sees it go and
+    # get an OpenAI error, but failover serves the rest.
+    assert through.counts["errored"] - through.errored_after_kill <= STREAMS
+    assert through.errored_after_kill < through.completed_after_kill
     assert result["slow"] == Counter({"408": 4})
     assert result["idle"] == Counter({"closed by router": 10})
 
