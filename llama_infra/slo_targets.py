@@ -96,7 +96,7 @@ def rises_above_minimum(spec: DeploymentSpec, floor: list[FloorHour]) -> bool:
     return any(f.min_replicas > minimum[f.configuration] for f in floor)
 
 
-def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float) -> DerivedTargets:
+def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float, floor_carries: bool) -> DerivedTargets:
     from llama_infra.capacity_timeline import switch_time_s
     from llama_infra.slo_envelope import perf_of
 
@@ -107,7 +107,7 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float) -> Deri
     arriving = need.peak_requests_per_second * switch_s
     if not e.reachable or e.requests_per_second <= 0:
         return DerivedTargets(name, h, arriving, None, None, None, None, None)
-    target_h = 0.0 if floor_carries_headroom(spec) else h  # the headroom is provisioned once (module docstring)
+    target_h = 0.0 if floor_carries else h  # the headroom is provisioned once (module docstring)
     rate = e.requests_per_second * (1 - target_h)
     held = occupancy(e, rate)  # what the metric reads when the replicas run at (1 − headroom) of their rate at SLO
     if spec.target == "sagemaker":
@@ -140,7 +140,8 @@ def _quietest_by_config(spec: DeploymentSpec) -> dict[str | None, float]:
 def derived_targets(spec: DeploymentSpec) -> list[DerivedTargets]:
     """The day configuration's derived targets and limits, then each window's."""
     quiet = _quietest_by_config(spec)
-    return [_derive(spec, n, quiet.get(n.envelope.config.window, 0.0)) for n in needs(spec)]
+    floor_carries = floor_carries_headroom(spec)  # one floor for the spec: worked out once, not per configuration
+    return [_derive(spec, n, quiet.get(n.envelope.config.window, 0.0), floor_carries) for n in needs(spec)]
 
 
 @dataclass(frozen=True)
