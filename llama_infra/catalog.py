@@ -2,8 +2,9 @@
 
 Facts come from the price snapshot shipped in `llama_infra/data/prices/` (SkyPilot's AWS catalog, see its README for
 source and commit): GPU model, count, memory per GPU, vCPUs, memory, instance storage. Whether AWS offers a type for
-a target comes from botocore's service models (EC2 `InstanceType`, SageMaker `ProductionVariantInstanceType`), so
-a typo or a type a service does not offer is caught without a hand-kept list.
+a target comes from the botocore service model its facts name (`target_facts.TargetFacts.instance_type_shape`: EC2
+`InstanceType`, SageMaker `ProductionVariantInstanceType`), so a typo or a type a service does not offer is caught
+without a hand-kept list.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
 
-Target = Literal["sagemaker", "eks"]
+from llama_infra import target_facts
 
-SAGEMAKER_PREFIX = "ml."
+Target = target_facts.TargetName
+
+SAGEMAKER_PREFIX = target_facts.SAGEMAKER.instance_prefix  # "ml.": SageMaker's spelling of an EC2 type
 SNAPSHOT_FILE = "aws_gpu_prices_snapshot.csv"
 # Inferentia (inf2) runs Neuron, not CUDA: vLLM/TGI GPU images do not run there, so it is not a GPU type here.
 _NON_CUDA_ACCELERATORS = {"Inferentia2"}
@@ -98,12 +100,8 @@ def gpu_catalog() -> dict[str, GpuInstance]:
 def _service_instance_types(target: Target) -> frozenset[str]:
     import botocore.session  # botocore's service models are the source of truth for what a service accepts
 
-    session = botocore.session.get_session()
-    if target == "sagemaker":
-        shape = session.get_service_model("sagemaker").shape_for("ProductionVariantInstanceType")
-    else:
-        shape = session.get_service_model("ec2").shape_for("InstanceType")
-    return frozenset(shape.enum)
+    service, shape = target_facts.of(target).instance_type_shape
+    return frozenset(botocore.session.get_session().get_service_model(service).shape_for(shape).enum)
 
 
 def ec2_name(instance_type: str) -> str:
@@ -112,8 +110,7 @@ def ec2_name(instance_type: str) -> str:
 
 def target_name(instance_type: str, target: Target) -> str:
     """The instance type as the target spells it (`ml.` prefix on SageMaker)."""
-    base = ec2_name(instance_type)
-    return SAGEMAKER_PREFIX + base if target == "sagemaker" else base
+    return target_facts.of(target).instance_prefix + ec2_name(instance_type)
 
 
 def offered_by(instance_type: str, target: Target) -> bool:

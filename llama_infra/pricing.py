@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
-from llama_infra import catalog
+from llama_infra import catalog, target_facts
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -50,7 +50,7 @@ def is_commitment(purchase: str) -> bool:
 def is_savings_plan(spec: DeploymentSpec) -> bool:
     """A SageMaker reserved baseline: a Savings Plan $/hour commitment, flexible across ML instance families."""
     return (
-        spec.target == "sagemaker"
+        target_facts.of(spec.target).reserved_is_savings_plan
         and spec.capacity.baseline.purchase == "reserved"
         and spec.capacity.baseline.count > 0
     )
@@ -116,7 +116,7 @@ def _sagemaker_rows() -> dict[str, float]:
 def on_demand(instance_type: str, target: catalog.Target) -> Price:
     base = catalog.ec2_name(instance_type)
     ec2 = float(_ec2_rows()[base]["Price"])
-    if target == "eks":
+    if target_facts.of(target).price_list == "ec2":
         return Price(ec2, "EC2 on-demand")
     listed = _sagemaker_rows().get(catalog.SAGEMAKER_PREFIX + base)
     if listed is not None:
@@ -128,8 +128,9 @@ def on_demand(instance_type: str, target: catalog.Target) -> Price:
 def hourly(instance_type: str, target: catalog.Target, capacity: Capacity) -> Price:
     """Price of one instance-hour bought a given way."""
     if capacity == "spot":
-        if target == "sagemaker":
-            raise ValueError("SageMaker real-time endpoints have no spot capacity")
+        facts = target_facts.of(target)
+        if not facts.spot_burst:
+            raise ValueError(f"{facts.instance_seller} have no spot capacity")
         row = _ec2_rows()[catalog.ec2_name(instance_type)]
         if row["SpotPriceMedian"] in ("", "nan"):
             return Price(float(row["Price"]), "no spot price in snapshot: on-demand", estimated=True)

@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from llama_infra import target_facts
+
 UNQUANTIZED = frozenset({"fp16", "bf16"})
 PRE_QUANTIZED_BY_DEFAULT = frozenset({"awq", "gptq", "fp8"})
 CALIBRATED_OFFLINE = frozenset({"awq", "gptq"})  # need a calibration pass: no vLLM/TGI server makes them at load
@@ -58,14 +60,9 @@ SERVERS: dict[str, ServerQuantization] = {
 
 
 def server_of(target: str, framework: str) -> ServerQuantization:
-    """The server a spec's framework runs as on its target (SageMaker serves vllm and lmi with DJL LMI's vLLM)."""
-    if framework == "tgi":
-        return SERVERS["tgi"]
-    if framework == "tensorrt-llm":
-        return SERVERS["lmi-tensorrt-llm"]
-    if target == "sagemaker" or framework == "lmi":
-        return SERVERS["lmi-vllm"]
-    return SERVERS["vllm"]
+    """The server a spec's framework runs as on its target (`TargetFacts.framework_servers`: SageMaker serves vllm
+    and lmi with DJL LMI's vLLM)."""
+    return SERVERS[target_facts.of(target).framework_servers[framework]]
 
 
 def declared_for(

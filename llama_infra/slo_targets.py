@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from llama_infra import target_facts
 from llama_infra.slo_envelope import ConfigNeed, needs, occupancy, replicas_for
 
 if TYPE_CHECKING:
@@ -110,11 +111,10 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float, floor_c
     target_h = 0.0 if floor_carries else h  # the headroom is provisioned once (module docstring)
     rate = e.requests_per_second * (1 - target_h)
     held = occupancy(e, rate)  # what the metric reads when the replicas run at (1 − headroom) of their rate at SLO
-    if spec.target == "sagemaker":
-        target = round(max(1.0, held.in_system), 2)
-        kv = None
-    else:
-        target = round(max(1.0, held.waiting), 2)
+    facts = target_facts.of(spec.target)  # what its queue-depth metric counts, and whether it scales on KV cache
+    target = round(max(1.0, held.in_system if facts.queue_depth_reads == "in_system" else held.waiting), 2)
+    kv = None
+    if facts.scales_on_gpu_memory:
         kv_tokens = perf_of(e.config, e.tp_degree).kv_cache_tokens
         kv = round(
             min(0.95, e.concurrency * (1 - target_h) * (e.sizes.prompt.mean + e.sizes.output.mean) / kv_tokens), 3

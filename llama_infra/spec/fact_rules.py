@@ -1,5 +1,7 @@
 """Cross-field rules that hold a spec against facts it can contradict: the model's own name, AWS's names and limits
-(botocore's service models and endpoint data), Kubernetes' names, credentials, and what a window can mean.
+(botocore's service models and endpoint data), credentials, and what a window can mean. What differs by target is
+read from its facts (`llama_infra.target_facts`); the EKS cluster's own settings are the EKS target's rules
+(`targets/eks/rules.py`).
 
 Each rule returns `SpecIssue`s whose fix, when followed, gives a spec without the problem (the bad-spec corpus
 follows each one: `tests/data/bad-spec-fixes.yaml`).
@@ -13,7 +15,7 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from llama_infra import catalog, model_facts
+from llama_infra import catalog, model_facts, target_facts
 from llama_infra.spec.errors import Path, SpecIssue
 from llama_infra.spec.secrets import secret_in
 
@@ -27,10 +29,6 @@ _ARN = re.compile(
 )
 # ECR image URI: <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest] (Amazon ECR user guide).
 _ECR = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
-# Kubernetes namespaces the platform owns (Kubernetes docs, "Namespaces": kube-system, kube-public,
-# kube-node-lease; `default` holds whatever is not placed elsewhere).
-_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
-_LOOPBACK = re.compile(r"^https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])([:/]|$)")
 # A window of downsizing is a night or a weekend; one that lasts longer than a week is a cron mistake.
 MAX_WINDOW_HOURS = 7 * 24
 # ttft_p99_ms is milliseconds; a P99 time to first token below this is a value written in seconds.
@@ -46,8 +44,6 @@ def fact_errors(spec: DeploymentSpec) -> list[SpecIssue]:
         _region,
         _arns,
         _image_uri,
-        _eks_names,
-        _addons,
         _fallback_facts,
         _window_facts,
         _limits,
@@ -188,17 +184,13 @@ def _regions(service: str) -> tuple[str, ...]:
 
 
 def _region(spec: DeploymentSpec) -> list[SpecIssue]:
-    service = "sagemaker" if spec.target == "sagemaker" else "eks"
-    known = _regions(service)
+    facts = target_facts.of(spec.target)
+    known = _regions(facts.region_service)
     if spec.region in known:
         return []
     close = difflib.get_close_matches(spec.region, known, n=1, cutoff=0.8)
     exists = spec.region in _regions("ec2")
-    why = (
-        f"{'SageMaker' if service == 'sagemaker' else 'EKS'} is not offered in {spec.region}"
-        if exists
-        else f"'{spec.region}' is not an AWS Region"
-    )
+    why = f"{facts.display_name} is not offered in {spec.region}" if exists else f"'{spec.region}' is not an AWS Region"
     return [
         SpecIssue(
             ("region",),
@@ -250,7 +242,7 @@ def _arns(spec: DeploymentSpec) -> list[SpecIssue]:
         ]
     token = spec.model.weights.hf_token_secret
     if token and token.startswith("arn:"):
-        if spec.target == "eks":
+        if target_facts.of(spec.target).hf_token_store == "kubernetes-secret":
             out.append(
                 SpecIssue(
                     ("model", "weights", "hf_token_secret"),
@@ -305,83 +297,6 @@ def _image_uri(spec: DeploymentSpec) -> list[SpecIssue]:
             )
         ]
     return []
-
-
-# --- Kubernetes / EKS ----------------------------------------------------------------------------------------
-
-
-@cache
-def _eks_cluster_name_rule() -> dict[str, Any]:
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("eks")
-    return model.shape_for("CreateClusterRequest").members["name"].metadata
-
-
-def _eks_names(spec: DeploymentSpec) -> list[SpecIssue]:
-    if spec.target != "eks" or spec.eks is None:
-        return []
-    out, eks = [], spec.eks
-    name = eks.cluster_name
-    if name.startswith("arn:"):
-        short = name.rsplit("/", 1)[-1]
-        out.append(
-            SpecIssue(
-                ("eks", "cluster_name"),
-                f"'{name}' is the cluster's ARN; cluster_name is its name",
-                f"write cluster_name: {short}",
-            )
-        )
-    elif not re.fullmatch(_eks_cluster_name_rule()["pattern"] + "$", name):
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_") or "llama"
-        out.append(
-            SpecIssue(
-                ("eks", "cluster_name"),
-                f"'{name}' is not an EKS cluster name (letters, digits, '-' "
-                "and '_', starting with a letter or digit: botocore's EKS service model)",
-                f"write cluster_name: {slug} (the name `aws eks list-clusters` shows)",
-            )
-        )
-    if eks.namespace in _SYSTEM_NAMESPACES:
-        out.append(
-            SpecIssue(
-                ("eks", "namespace"),
-                f"namespace '{eks.namespace}' belongs to the cluster itself: "
-                "model servers there share its quotas and policies, and deleting the stack touches it",
-                "use a namespace of its own, e.g. namespace: llama",
-            )
-        )
-    if _LOOPBACK.match(eks.prometheus_url):
-        out.append(
-            SpecIssue(
-                ("eks", "prometheus_url"),
-                f"{eks.prometheus_url} is loopback: KEDA and "
-                "prometheus-adapter query it from their own pods, where nothing listens there",
-                "write the in-cluster Service URL, e.g. http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
-            )
-        )
-    return out
-
-
-def _addons(spec: DeploymentSpec) -> list[SpecIssue]:
-    if spec.target != "eks" or spec.eks is None:
-        return []
-    out, eks = [], spec.eks
-    for name in dict.fromkeys(eks.preinstalled):
-        field = name.replace("-", "_")
-        if getattr(eks.addons, field, False):
-            out.append(
-                SpecIssue(
-                    ("eks", "addons", field),
-                    f"{name} is listed in eks.preinstalled and installed "
-                    "by llama-infra too: a second Helm release of it conflicts with the first (CRDs, "
-                    "webhooks, the metrics APIService)",
-                    f"set eks.addons.{field}: false (the cluster has it), or remove it from eks.preinstalled",
-                )
-            )
-    if len(eks.preinstalled) != len(set(eks.preinstalled)):
-        out.append(SpecIssue(("eks", "preinstalled"), "an add-on is listed twice", "list each add-on once"))
-    return out
 
 
 # --- overflow, windows, limits --------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ reported as unknown is reported once, by `rules._instance_types`, and skipped by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from llama_infra import catalog
+from llama_infra import catalog, target_facts
 from llama_infra.spec.errors import Path
 
 if TYPE_CHECKING:
@@ -53,19 +54,18 @@ def instance_problem(
 ) -> tuple[str, str] | None:
     """What is wrong with `instance_type` on `target` (problem, fix), or None. With `served`, a type the target does
     not offer is answered with types that hold that model, so the fix works when followed."""
+    facts = target_facts.of(target)
     wanted = catalog.target_name(instance_type, target)
     if instance_type != wanted:
-        why = (
-            "SageMaker instance types start with 'ml.'"
-            if target == "sagemaker"
-            else "EC2 instance types on EKS have no 'ml.' prefix"
-        )
-        return f"'{instance_type}': {why}", f"write '{wanted}'"
+        return f"'{instance_type}': {facts.prefix_rule}", f"write '{wanted}'"
     known = [catalog.target_name(g.instance_type, target) for g in catalog.gpu_types_for(target)]
     if not catalog.offered_by(instance_type, target):
         import difflib
 
-        if target == "sagemaker" and catalog.offered_by(catalog.ec2_name(instance_type), "eks"):
+        # A type EC2 has that this target does not offer: say which targets run it under its EC2 name.
+        ec2_type = catalog.ec2_name(instance_type)
+        runs_as_ec2 = [t for t in target_facts.ec2_named() if t != target and catalog.offered_by(ec2_type, t)]
+        if runs_as_ec2:
             family = catalog.ec2_name(instance_type).split(".")[0]
             same_family = [k for k in known if catalog.ec2_name(k).split(".")[0] == family]
             fix = f"use {_or(same_family) or 'another GPU type'}"
@@ -77,21 +77,21 @@ def instance_problem(
                 if holding:
                     sizes, serve = ("sizes", "serve") if len(holding) > 1 else ("size", "serves")
                     fix = (
-                        f"use {_or(holding)} (the {family} {sizes} SageMaker offers that {serve} "
+                        f"use {_or(holding)} (the {family} {sizes} {facts.display_name} offers that {serve} "
                         f"{params_b:g}B {precision})"
                     )
                 else:
                     others = sizing.fitting_instances(params_b, precision, target, overhead_fraction=overhead)
                     fix = (
-                        f"use {_or(others) or 'a larger GPU type'} (no {family} size SageMaker offers serves "
-                        f"{params_b:g}B {precision})"
+                        f"use {_or(others) or 'a larger GPU type'} (no {family} size {facts.display_name} offers "
+                        f"serves {params_b:g}B {precision})"
                     )
             return (
-                f"'{instance_type}' is not offered for SageMaker real-time endpoints (botocore's SageMaker "
+                f"'{instance_type}' is not offered for {facts.instance_seller} (botocore's {facts.display_name} "
                 f"service model), although EC2 has {catalog.ec2_name(instance_type)}",
-                f"{fix}; {catalog.ec2_name(instance_type)} itself runs on target: eks",
+                f"{fix}; {catalog.ec2_name(instance_type)} itself runs on target: {_or(runs_as_ec2)}",
             )
-        service = "SageMaker real-time endpoints" if target == "sagemaker" else "EC2"
+        service = facts.instance_seller
         close = difflib.get_close_matches(instance_type, known, n=3)
         fix = f"did you mean {', '.join(close)}?" if close else f"use a GPU type such as {_one_per_family(known)}"
         return f"'{instance_type}' is not an instance type {service} offer (botocore service model)", fix
@@ -112,7 +112,7 @@ def _holds(instance_type: str, target: catalog.Target, served: Served) -> bool:
     return g is not None and g.runs_precision(precision) and sizing.fit(params_b, precision, g, None, overhead).fits
 
 
-def _or(items: list[str]) -> str:
+def _or(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} or {items[-1]}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from llama_infra import sizing
+from llama_infra import sizing, target_facts
 from llama_infra.schedules import Cron, ScheduleError, Window, distinct_local_time_anomalies, dst_check_years, zone
 from llama_infra.spec.errors import Path, SpecIssue, SpecRuleErrors
 from llama_infra.spec.instance_types import instance_fields, instance_problem, known_instance, served_model
@@ -42,7 +42,6 @@ def errors(spec: DeploymentSpec) -> list[SpecIssue]:
         _tags,
         _request_sizes,
         _window_timing,
-        _alarm_topic,
     ):
         issues.extend(rule(spec))
     from llama_infra.spec.fact_rules import fact_errors
@@ -55,12 +54,6 @@ def _window_timing(spec: DeploymentSpec) -> list[SpecIssue]:
     from llama_infra.spec.window_timing import window_timing
 
     return window_timing(spec, SCHEDULE_CHECK_FROM)
-
-
-def _alarm_topic(spec: DeploymentSpec) -> list[SpecIssue]:
-    from llama_infra.spec.window_timing import alarm_topic
-
-    return [i for i in alarm_topic(spec) if i.severity == "error"]
 
 
 def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -104,9 +97,6 @@ def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
     for i, sched in enumerate(spec.schedules):
         crons = {key: Cron(getattr(sched, key), sched.timezone) for key in ("start", "end")}
         out.extend(w for w in _local_time_issues(spec, i, crons) if w.severity == "warning")
-    from llama_infra.spec.window_timing import alarm_topic
-
-    out.extend(i for i in alarm_topic(spec) if i.severity == "warning")
     from llama_infra.pricing import PRICE_REGION
 
     if spec.region != PRICE_REGION:
@@ -193,22 +183,27 @@ def _target_errors(spec: DeploymentSpec) -> list[SpecIssue]:
 
 
 def _target_settings(spec: DeploymentSpec) -> list[SpecIssue]:
+    """The target's own settings section where it needs one, and no other target's."""
     out = []
-    other = "sagemaker" if spec.target == "eks" else "eks"
-    if spec.target == "eks" and spec.eks is None:
+    own = target_facts.of(spec.target)
+    section = own.settings_section
+    if own.settings_example and getattr(spec, section) is None:
         out.append(
             SpecIssue(
-                ("eks",), "target is eks but the eks section is missing", "add `eks: {cluster_name: <your cluster>}`"
+                (section,),
+                f"target is {own.name} but the {section} section is missing",
+                f"add {own.settings_example}",
             )
         )
-    if getattr(spec, other) is not None:
-        out.append(
-            SpecIssue(
-                (other,),
-                f"a `{other}` section on a spec whose target is {spec.target}",
-                f"remove the `{other}` section, or set target: {other}",
+    for other in target_facts.TARGETS.values():
+        if other is not own and getattr(spec, other.settings_section) is not None:
+            out.append(
+                SpecIssue(
+                    (other.settings_section,),
+                    f"a `{other.settings_section}` section on a spec whose target is {spec.target}",
+                    f"remove the `{other.settings_section}` section, or set target: {other.name}",
+                )
             )
-        )
     return out
 
 
@@ -268,6 +263,7 @@ def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
     m = spec.model
     tp = m.tensor_parallel_degree
     base = known_instance(spec.capacity.baseline.instance_type, spec.target)
+    facts = target_facts.of(spec.target)
     if tp and base:
         if tp not in sizing.valid_tp_degrees(base.gpu_count):
             out.append(
@@ -279,13 +275,12 @@ def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
                 )
             )
             tp = None
-        elif spec.target == "sagemaker" and tp != base.gpu_count:
+        elif facts.one_server_per_instance and tp != base.gpu_count:
             out.append(
                 SpecIssue(
                     ("model", "tensor_parallel_degree"),
-                    f"tensor_parallel_degree {tp} leaves GPUs idle: a SageMaker variant runs one "
-                    f"model server per instance and {spec.capacity.baseline.instance_type} has "
-                    f"{base.gpu_count} GPUs",
+                    f"tensor_parallel_degree {tp} leaves GPUs idle: {facts.one_server_per_instance} and "
+                    f"{spec.capacity.baseline.instance_type} has {base.gpu_count} GPUs",
                     f"omit it (uses {base.gpu_count}) or pick an instance type with {tp} GPUs",
                 )
             )
@@ -296,10 +291,11 @@ def _model_fit(spec: DeploymentSpec) -> list[SpecIssue]:
     targets += [
         (("capacity", "burst", "instance_types", i), t) for i, t in enumerate(spec.capacity.burst.instance_types)
     ]
-    replica_tp = (tp or (base.gpu_count if base else None)) if spec.target == "eks" else tp
+    replica_tp = (tp or (base.gpu_count if base else None)) if facts.one_replica_shape else tp
     for path, itype in targets:
         inst = known_instance(itype, spec.target)
-        # On EKS one Deployment serves every burst type, so a replica has the same TP (GPU request) everywhere.
+        # Where one workload serves every burst type (EKS: one Deployment), a replica has the same TP (GPU
+        # request) everywhere.
         this_tp = replica_tp if (replica_tp and inst and inst.gpu_count % replica_tp == 0) else None
         issue = _fit_issue(path, m.id, m.params_b, m.precision, itype, spec, this_tp)
         if issue:
@@ -500,13 +496,13 @@ def _schedules(spec: DeploymentSpec) -> list[SpecIssue]:
                     "set scaling.scale_to_zero: true, or min_replicas ≥ 1",
                 )
             )
-        if spec.target == "sagemaker" and spec.scaling.scale_to_zero and (d.instance_type or d.model_override):
+        fixed_by = target_facts.of(spec.target).scale_to_zero_serving
+        if fixed_by and spec.scaling.scale_to_zero and (d.instance_type or d.model_override):
             field = "instance_type" if d.instance_type else "model_override"
             out.append(
                 SpecIssue(
                     ("schedules", i, "downsize", field),
-                    "with scale to zero, SageMaker serves the model as an inference component on "
-                    "managed instances: a window can change only its min/max copies",
+                    f"with scale to zero, {fixed_by}: a window can change only its min/max copies",
                     f"remove {field} from this window (keep min_replicas/max_replicas), or set "
                     "scaling.scale_to_zero: false to downsize the instance type overnight",
                 )
@@ -633,7 +629,7 @@ def _quantization(spec: DeploymentSpec) -> list[SpecIssue]:
             spec.model.id, spec.model.precision, spec.model.quantized_checkpoint, o.id or spec.model.id, prec
         )
         sections.append((("schedules", i, "downsize", "model_override", "precision"), prec, declared, False))
-    if spec.fallback is not None and spec.target == "eks":
+    if spec.fallback is not None and target_facts.of(spec.target).serves_fallback:
         sections.append((("fallback", "precision"), spec.fallback.precision, None, False))
     out = []
     for path, precision, declared, has_field in sections:

@@ -1,5 +1,5 @@
-"""Spec rules for SageMaker downsizing windows: long enough and far enough apart for a blue/green switch, and an
-alarm topic so a switch that cannot converge pages someone.
+"""Spec rules for downsizing windows where a switch replaces the fleet (`TargetFacts.window_switch_replaces_fleet`:
+SageMaker's classic variants): long enough and far enough apart for a blue/green switch.
 
 A switch on SageMaker is a blue/green UpdateEndpoint: the new fleet comes up (provisioning + the model's cold start,
 `capacity_timeline.switch_time_s`), then bakes under the rollback alarms and keeps the old fleet a while
@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from llama_infra import target_facts
 from llama_infra.schedules import Cron, ScheduleError, Window, dst_check_years, offset_changes, zone
 from llama_infra.spec.errors import SpecIssue
 
@@ -70,7 +71,11 @@ def _sampled_occurrences(window: Window, since: datetime, zones: tuple[str, ...]
 def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
     """Windows shorter than a switch, and day stretches between windows shorter than the way back (SageMaker
     windows the workflow switches: classic variants, not scale to zero)."""
-    if spec.target != "sagemaker" or spec.scaling.scale_to_zero or not spec.schedules:
+    if (
+        not target_facts.of(spec.target).window_switch_replaces_fleet
+        or spec.scaling.scale_to_zero
+        or not spec.schedules
+    ):
         return []
     from llama_infra.blue_green import bake_s
     from llama_infra.capacity_plan import day_config, window_config
@@ -147,20 +152,3 @@ def window_timing(spec: DeploymentSpec, since: datetime) -> list[SpecIssue]:
             )
         )
     return out
-
-
-def alarm_topic(spec: DeploymentSpec) -> list[SpecIssue]:
-    """Alarms notify someone: a prod SageMaker spec names an SNS topic (error), staging should (warning)."""
-    if spec.target != "sagemaker" or spec.sagemaker_settings.alarm_topic_arn:
-        return []
-    what = (
-        "its latency, 5xx and queue alarms"
-        + (" and a downsizing switch that cannot converge" if spec.schedules else "")
-        + " would page nobody"
-    )
-    fix = "set sagemaker.alarm_topic_arn to an SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:llama-alarms"
-    if spec.environment == "prod":
-        return [SpecIssue(("sagemaker", "alarm_topic_arn"), f"a prod endpoint needs an alarm topic: {what}", fix)]
-    if spec.environment == "staging":
-        return [SpecIssue(("sagemaker", "alarm_topic_arn"), f"staging has no alarm topic: {what}", fix, "warning")]
-    return []

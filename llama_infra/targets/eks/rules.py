@@ -7,9 +7,10 @@ target-neutral rules beside it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from functools import partial
-from typing import TYPE_CHECKING
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any
 
 from llama_infra import catalog, sizing
 from llama_infra.schedules import ScheduleError
@@ -23,7 +24,16 @@ if TYPE_CHECKING:
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
     """Every EKS rule on the whole spec, in the order `validate` reports them."""
     out: list[SpecIssue] = []
-    for rule in (spot_pool_diversity, framework, addon_pipeline, replica_shape, schedules_need_keda, router_image):
+    for rule in (
+        spot_pool_diversity,
+        framework,
+        addon_pipeline,
+        replica_shape,
+        schedules_need_keda,
+        router_image,
+        cluster_settings,
+        preinstalled_addons,
+    ):
         out.extend(rule(spec))
     return out
 
@@ -339,4 +349,88 @@ def replica_shape(spec: DeploymentSpec) -> list[SpecIssue]:
                 "the plan prices the always-on burst replica",
             )
         )
+    return out
+
+
+# --- checked against published facts (botocore's EKS service model, the Kubernetes docs) -------------------------
+
+# Kubernetes namespaces the platform owns (Kubernetes docs, "Namespaces": kube-system, kube-public,
+# kube-node-lease; `default` holds whatever is not placed elsewhere).
+_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
+_LOOPBACK = re.compile(r"^https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])([:/]|$)")
+
+
+@cache
+def _eks_cluster_name_rule() -> dict[str, Any]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("eks")
+    return model.shape_for("CreateClusterRequest").members["name"].metadata
+
+
+def cluster_settings(spec: DeploymentSpec) -> list[SpecIssue]:
+    """The cluster's name as EKS spells it, a namespace of the deployment's own, a Prometheus the cluster reaches."""
+    if spec.eks is None:
+        return []
+    out, eks = [], spec.eks
+    name = eks.cluster_name
+    if name.startswith("arn:"):
+        short = name.rsplit("/", 1)[-1]
+        out.append(
+            SpecIssue(
+                ("eks", "cluster_name"),
+                f"'{name}' is the cluster's ARN; cluster_name is its name",
+                f"write cluster_name: {short}",
+            )
+        )
+    elif not re.fullmatch(_eks_cluster_name_rule()["pattern"] + "$", name):
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_") or "llama"
+        out.append(
+            SpecIssue(
+                ("eks", "cluster_name"),
+                f"'{name}' is not an EKS cluster name (letters, digits, '-' "
+                "and '_', starting with a letter or digit: botocore's EKS service model)",
+                f"write cluster_name: {slug} (the name `aws eks list-clusters` shows)",
+            )
+        )
+    if eks.namespace in _SYSTEM_NAMESPACES:
+        out.append(
+            SpecIssue(
+                ("eks", "namespace"),
+                f"namespace '{eks.namespace}' belongs to the cluster itself: "
+                "model servers there share its quotas and policies, and deleting the stack touches it",
+                "use a namespace of its own, e.g. namespace: llama",
+            )
+        )
+    if _LOOPBACK.match(eks.prometheus_url):
+        out.append(
+            SpecIssue(
+                ("eks", "prometheus_url"),
+                f"{eks.prometheus_url} is loopback: KEDA and "
+                "prometheus-adapter query it from their own pods, where nothing listens there",
+                "write the in-cluster Service URL, e.g. http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
+            )
+        )
+    return out
+
+
+def preinstalled_addons(spec: DeploymentSpec) -> list[SpecIssue]:
+    """An add-on the cluster has is not installed a second time, and is listed once."""
+    if spec.eks is None:
+        return []
+    out, eks = [], spec.eks
+    for name in dict.fromkeys(eks.preinstalled):
+        field = name.replace("-", "_")
+        if getattr(eks.addons, field, False):
+            out.append(
+                SpecIssue(
+                    ("eks", "addons", field),
+                    f"{name} is listed in eks.preinstalled and installed "
+                    "by llama-infra too: a second Helm release of it conflicts with the first (CRDs, "
+                    "webhooks, the metrics APIService)",
+                    f"set eks.addons.{field}: false (the cluster has it), or remove it from eks.preinstalled",
+                )
+            )
+    if len(eks.preinstalled) != len(set(eks.preinstalled)):
+        out.append(SpecIssue(("eks", "preinstalled"), "an add-on is listed twice", "list each add-on once"))
     return out

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_infra.capacity_timeline import TimelineFacts
 from llama_infra.pricing import BillingUnits
+from llama_infra.target_facts import EKS as FACTS
 from llama_infra.targets import Entry, register
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class EksTarget:
         return []
 
     def scales_on_gpu_memory(self, spec: DeploymentSpec) -> bool:
-        return True  # the KV-cache share is the second trigger (vLLM)
+        return FACTS.scales_on_gpu_memory  # the KV-cache share is the second trigger (vLLM)
 
     def renders_floor(self, spec: DeploymentSpec) -> bool:
         from llama_infra.targets.kubernetes.floor_triggers import renders_floor
@@ -83,11 +84,18 @@ class EksTarget:
 
         day = baseline_nodes(spec) if spec.capacity.baseline.count else 0
         nodes: dict[str | None, int] = {None: day, **{w.schedule.name: w.billed_nodes for w in plan(spec)}}
-        return BillingUnits(price_list="eks", baseline_nodes=nodes, spot_burst=True)
+        return BillingUnits(
+            price_list="eks",
+            baseline_nodes=nodes,
+            reserved_is_savings_plan=FACTS.reserved_is_savings_plan,
+            spot_burst=FACTS.spot_burst,
+        )
 
     def timeline_facts(self, spec: DeploymentSpec) -> TimelineFacts:
         return TimelineFacts(
-            shows_lead_time=False, wake_capacity="GPU node", while_waking="the router answers 503 + Retry-After"
+            shows_lead_time=FACTS.window_switch_replaces_fleet,
+            wake_capacity="GPU node",
+            while_waking="the router answers 503 + Retry-After",
         )
 
     def window_schedulers(self, spec: DeploymentSpec) -> list[str]:

@@ -37,7 +37,8 @@ def _installed(module: str) -> bool:
 
 
 def errors(spec: DeploymentSpec) -> list[SpecIssue]:
-    return [*burst_and_baseline(spec), *fallback(spec), *scale_to_zero_installed(spec)]
+    alarms = [i for i in alarm_topic(spec) if i.severity == "error"]
+    return [*burst_and_baseline(spec), *fallback(spec), *scale_to_zero_installed(spec), *alarms]
 
 
 def burst_and_baseline(spec: DeploymentSpec) -> list[SpecIssue]:
@@ -113,7 +114,8 @@ def window_errors(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
 
 
 def warnings(spec: DeploymentSpec) -> list[SpecIssue]:
-    return [*hub_tokens(spec), *_gpu_memory_target(spec)]
+    alarms = [i for i in alarm_topic(spec) if i.severity == "warning"]
+    return [*alarms, *hub_tokens(spec), *_gpu_memory_target(spec)]
 
 
 # What the pinned TGI and LMI images offer for a Hub token (container facts: TGI's SageMaker entrypoint exports
@@ -203,4 +205,21 @@ def morning_lead_time(spec: DeploymentSpec, i: int) -> list[SpecIssue]:
                 e.fix,
             )
         ]
+    return []
+
+
+def alarm_topic(spec: DeploymentSpec) -> list[SpecIssue]:
+    """Alarms notify someone: a prod SageMaker spec names an SNS topic (error), staging should (warning)."""
+    if spec.sagemaker_settings.alarm_topic_arn:
+        return []
+    what = (
+        "its latency, 5xx and queue alarms"
+        + (" and a downsizing switch that cannot converge" if spec.schedules else "")
+        + " would page nobody"
+    )
+    fix = "set sagemaker.alarm_topic_arn to an SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:llama-alarms"
+    if spec.environment == "prod":
+        return [SpecIssue(("sagemaker", "alarm_topic_arn"), f"a prod endpoint needs an alarm topic: {what}", fix)]
+    if spec.environment == "staging":
+        return [SpecIssue(("sagemaker", "alarm_topic_arn"), f"staging has no alarm topic: {what}", fix, "warning")]
     return []

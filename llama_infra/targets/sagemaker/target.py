@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_infra.capacity_timeline import TimelineFacts
 from llama_infra.pricing import BillingUnits
+from llama_infra.target_facts import SAGEMAKER as FACTS
 from llama_infra.targets import Entry, register
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class SageMakerTarget:
         return [f"GPU memory is not a scaling signal on SageMaker: {GPU_MEMORY_NOT_A_SCALING_SIGNAL}."]
 
     def scales_on_gpu_memory(self, spec: DeploymentSpec) -> bool:
-        return False  # no GPU-memory policy is rendered, whatever the spec says (scaling_notes says why)
+        return FACTS.scales_on_gpu_memory  # no GPU-memory policy, whatever the spec says (scaling_notes says why)
 
     def renders_floor(self, spec: DeploymentSpec) -> bool:
         from llama_infra.targets.sagemaker.components.autoscaling import renders_floor
@@ -74,12 +75,14 @@ class SageMakerTarget:
 
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # ML hosting prices per instance; a reserved baseline is a SageMaker Savings Plan; no spot capacity.
-        return BillingUnits(price_list="sagemaker", reserved_is_savings_plan=True)
+        return BillingUnits(
+            price_list="sagemaker", reserved_is_savings_plan=FACTS.reserved_is_savings_plan, spot_burst=FACTS.spot_burst
+        )
 
     def timeline_facts(self, spec: DeploymentSpec) -> TimelineFacts:
         # The morning switch brings up a new fleet (UpdateEndpoint), so it starts early by the day's lead time.
         return TimelineFacts(
-            shows_lead_time=True,
+            shows_lead_time=FACTS.window_switch_replaces_fleet,
             wake_capacity="instance",
             while_waking="requests fail with NoCapacityInvocationFailures",
         )
