@@ -38,11 +38,9 @@ TARGET_BRANCH = re.compile(r"""\.target\s*(==|!=|\bin\b|\bnot in\b)|\btarget\s*(
 # are these:
 # - sim/policies.py: the burst's purchase (spot only where `TargetFacts.spot_burst`) and the autoscaler the spec policy
 #   runs (`TargetFacts.autoscaler`);
-# - sim/tune_space.py: the KV-cache knob (`scales_on_gpu_memory`) and the purchases searched (`baseline_purchases`);
 # - slo_envelope.py: the words for what the queue-depth metric counts (`queue_depth_metric`).
 REMAINING = {
     "llama_infra/sim/policies.py": 2,
-    "llama_infra/sim/tune_space.py": 2,
     "llama_infra/slo_envelope.py": 1,
 }
 

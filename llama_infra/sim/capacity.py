@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llama_infra import catalog, pricing, provisioning, sizing
+from llama_infra import catalog, pricing, provisioning, sizing, target_facts
 from llama_infra.capacity_plan import Config
 from llama_infra.sim.replica_model import DEFAULT_CONTEXT_TOKENS, REQUEST_OVERHEAD_S, ReplicaPerf, replica_perf
 
 # Seconds from "asked for" to "instance running" before the model starts loading: the typical value of the stated
 # assumption (`llama_infra.provisioning`); lead times use its high value.
-PROVISIONING_S = {target: provisioning.for_target(target).typical_s for target in ("eks", "sagemaker")}
+PROVISIONING_S = {target: provisioning.for_target(target).typical_s for target in target_facts.TARGETS}
 SPOT_NOTICE_S = (
     120.0  # EC2 spot interruption notice: two minutes (EC2 user guide, "Spot Instance interruption notices")
 )

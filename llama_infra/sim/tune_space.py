@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from llama_infra import target_facts
+
 if TYPE_CHECKING:
     from llama_infra.capacity_plan import Config
     from llama_infra.spec import DeploymentSpec
@@ -297,7 +299,7 @@ def _scaling_targets(spec: DeploymentSpec, day) -> list[Knob]:
         )
     ]
     kv = day.kv_cache_target if day is not None else None
-    if spec.target == "eks" and kv is not None and kv != s.gpu_memory_target:
+    if target_facts.of(spec.target).scales_on_gpu_memory and kv is not None and kv != s.gpu_memory_target:
         out.append(
             Knob(
                 "scaling.gpu_memory_target",
@@ -382,7 +384,7 @@ def space_of(spec: DeploymentSpec) -> Space:
             ("capacity", "baseline", "count"),
         )
     )
-    purchases = ("on-demand", "reserved") + (("capacity-block",) if spec.target == "eks" else ())
+    purchases = target_facts.of(spec.target).baseline_purchases
     knobs.append(
         Knob(
             "capacity.baseline.purchase",
