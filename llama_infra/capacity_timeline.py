@@ -189,6 +189,9 @@ class TimelineFacts:
     """What a deployment scaled to zero waits for first: "instance", "GPU node"."""
     while_waking: str
     """What clients see meanwhile."""
+    floor_follow_period_s: float | None = None
+    """How often the rendered predictive floor re-reads the load it follows (`scaling.floor_follow`; None: the floor
+    is as scheduled)."""
 
 
 def timeline(
@@ -289,6 +292,7 @@ def timeline_summary(
         "lead_time_minutes": tl.lead_time_minutes,
         "schedule_saving_per_month_usd": tl.schedule_saving_per_month_usd,
         "wake_up_s": list(tl.wake_up_s) if tl.wake_up_s else None,
+        "floor_follow_period_s": tl.facts.floor_follow_period_s if tl.floor else None,
         "lines": render(tl),
     }
 
@@ -313,6 +317,11 @@ def render(tl: Timeline) -> list[str]:
             # hours as `slo_targets.floor_line` writes them: 08–10 is 08:00 to 11:00
             hours = " · ".join(f"{a:02d}–{b - 1:02d} {n}" if b - a > 1 else f"{a:02d} {n}" for a, b, n in steps)
             lines.append(f"      predictive floor Mon–Fri (warm replicas from each hour): {hours}")
+            if tl.facts.floor_follow_period_s:
+                lines.append(
+                    f"      the floor follows the load: every {tl.facts.floor_follow_period_s / 60:g} min, scaled by "
+                    "the recent request rate against the hour's forecast (never above it)"
+                )
     if tl.upcoming:
         lines.append("  next transitions:")
     for u in tl.upcoming:

@@ -149,6 +149,8 @@ class FloorHour:
     hour: int  # local hour of a weekday in the plan timezone
     configuration: str
     min_replicas: int  # replicas that must be warm from the start of this hour
+    forecast_rps: float = 0.0  # the daily shape × the stated peak in this hour: what a following floor compares
+    # the observed rate with (`scaling.floor_follow`)
 
 
 def floor_lead_s(spec: DeploymentSpec, config) -> float:
@@ -185,20 +187,27 @@ def predictive_floor(spec: DeploymentSpec, on: date | None = None) -> list[Floor
         # the hours ahead this configuration still serves (the next one's own lead brings it up before its start)
         busiest = max(shape[(h + k) % 24] for k in range(ahead_h + 1) if configs[(h + k) % 24] == cfg) * peak
         need = replicas_for(envelopes[cfg.window], busiest)[0]
-        out.append(FloorHour(h, cfg.window or "day", min(max(need, cfg.min_replicas), cfg.max_replicas)))
+        floor = min(max(need, cfg.min_replicas), cfg.max_replicas)
+        out.append(FloorHour(h, cfg.window or "day", floor, round(shape[h] * peak, 3)))
     return out
 
 
-def floor_at(spec: DeploymentSpec, floor: list[FloorHour], when: datetime) -> int | None:
-    """The predictive floor in force at `when` (aware): its weekday hour's replicas in the plan timezone, None on a
-    weekend (the floor's schedules run Monday to Friday) or without a floor."""
+def floor_hour_at(spec: DeploymentSpec, floor: list[FloorHour], when: datetime) -> FloorHour | None:
+    """The predictive floor's hour in force at `when` (aware), in the plan timezone; None on a weekend (the floor's
+    schedules run Monday to Friday) or without a floor."""
     from llama_infra.capacity_plan import plan_timezone
     from llama_infra.schedules import zone
 
     if not floor:
         return None
     local = when.astimezone(zone(plan_timezone(spec)))
-    return None if local.weekday() >= 5 else floor[local.hour].min_replicas
+    return None if local.weekday() >= 5 else floor[local.hour]
+
+
+def floor_at(spec: DeploymentSpec, floor: list[FloorHour], when: datetime) -> int | None:
+    """The predictive floor in force at `when` (aware): its weekday hour's replicas (`floor_hour_at`)."""
+    hour = floor_hour_at(spec, floor, when)
+    return None if hour is None else hour.min_replicas
 
 
 @dataclass(frozen=True)

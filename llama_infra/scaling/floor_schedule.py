@@ -10,8 +10,9 @@ so Monday morning leaves the weekend even when Friday's last hour has the same f
 Renderers (translate only):
 - SageMaker without downsizing windows: one Application Auto Scaling scheduled action per step (MinCapacity) and one
   for the weekend reset (`targets/sagemaker/components/autoscaling.py`);
-- SageMaker with downsizing windows: the same steps as EventBridge Scheduler schedules that hand the reconciler the
-  floor, which then keeps min = min(max(configuration's min, floor), configuration's max);
+- SageMaker with downsizing windows: EventBridge Scheduler schedules, one per hour, that hand the reconciler the
+  floor and the hour's forecast; it follows the load (`scaling.floor_follow`) and keeps
+  min = min(max(configuration's min, floor), configuration's max);
 - EKS: KEDA `cron` triggers (timezone, start, end, desiredReplicas) on the ScaledObjects.
 
 Pure: no Pulumi, no target.
@@ -40,6 +41,7 @@ class FloorStep:
     end_hour: int
     min_replicas: int
     timezone: str
+    forecast_rps: float = 0.0  # the load the step's hour forecasts, where the floor follows it (one hour per step)
 
     @property
     def start(self) -> Cron:
@@ -79,8 +81,11 @@ class FloorSchedule:
         return max(s.min_replicas for s in self.steps)
 
 
-def steps_of(floor: list[FloorHour], timezone: str) -> tuple[FloorStep, ...]:
-    """Equal consecutive hours grouped into steps (the first starts at 00:00)."""
+def steps_of(floor: list[FloorHour], timezone: str, follows_load: bool = False) -> tuple[FloorStep, ...]:
+    """Equal consecutive hours grouped into steps (the first starts at 00:00). Where the floor follows the load
+    (`scaling.floor_follow`), every hour is a step of its own that carries the hour's forecast."""
+    if follows_load:
+        return tuple(FloorStep(f.hour, f.hour + 1, f.min_replicas, timezone, f.forecast_rps) for f in floor)
     out: list[FloorStep] = []
     start = 0
     for h in range(1, 25):
@@ -90,10 +95,11 @@ def steps_of(floor: list[FloorHour], timezone: str) -> tuple[FloorStep, ...]:
     return tuple(out)
 
 
-def floor_schedule(spec: DeploymentSpec) -> FloorSchedule | None:
-    """The spec's predictive floor as steps in the plan timezone; None without one (no stated peak, an SLO out of
-    reach, or a floor that never rises above the minimum of the configuration in force): the components then render
-    what they did before."""
+def floor_schedule(spec: DeploymentSpec, follows_load: bool = False) -> FloorSchedule | None:
+    """The spec's predictive floor as steps in the plan timezone (one per hour, with its forecast, where the target
+    renders a floor that follows the load: `steps_of`); None without one (no stated peak, an SLO out of reach, or a
+    floor that never rises above the minimum of the configuration in force): the components then render what they
+    did before."""
     from llama_infra.capacity_plan import plan_timezone
     from llama_infra.slo_targets import predictive_floor, rises_above_minimum
 
@@ -101,4 +107,4 @@ def floor_schedule(spec: DeploymentSpec) -> FloorSchedule | None:
     if not rises_above_minimum(spec, floor):
         return None
     tz = plan_timezone(spec)
-    return FloorSchedule(tz, steps_of(floor, tz))
+    return FloorSchedule(tz, steps_of(floor, tz, follows_load))

@@ -313,6 +313,10 @@ class SpecPolicy(Policy):
         # under an EKS HPA, which have no schedule input
         runs_floor = self.use_floor and workload is not None and targets.get(spec.target).renders_floor(spec)
         self.floor = predictive_floor(spec, on=self.start.date()) if runs_floor else []
+        # where the rendered floor follows the load (`scaling.floor_follow`), how often it re-reads it
+        self.follow_period_s = targets.get(spec.target).floor_follow_period_s(spec) if self.floor else None
+        self._seen: deque[tuple[float, int, float]] = deque()  # (now, arrivals, seconds) of the trailing window
+        self._followed: tuple[float, int, int] = (-math.inf, -1, 0)  # (when, hour, floor) last worked out
         self.baseline_capacity = spec.capacity.baseline.purchase
         self.burst_capacity = burst_capacity_of(spec)
         self.on_demand_fallback = spec.capacity.burst.on_demand_fallback or self.burst_capacity != "spot"
@@ -376,17 +380,34 @@ class SpecPolicy(Policy):
             extras.append(f"overflow > {spec.fallback.when_queue_depth_over:g} waiting")
         self.description += "; " + ", ".join(extras)
 
-    def floor_now(self, now_s: float) -> int:
-        """The predictive floor in force `now_s` seconds into the workload (0 when there is none)."""
+    def floor_in_force(self, obs: Observation) -> int:
+        """The floor in force at this tick: the scheduled one or, where the rendered floor follows the load, scaled by
+        the rate of the trailing `floor_follow.WINDOW_S` against the hour's forecast (`floor_follow.following_floor`),
+        worked out when the hour's schedule fires and at every tick of the target's reconciler after it."""
         from datetime import timedelta
 
-        from llama_infra.slo_targets import floor_at
+        from llama_infra.scaling.floor_follow import WINDOW_S, following_floor
+        from llama_infra.slo_targets import floor_hour_at
 
-        return floor_at(self.spec, self.floor, self.start + timedelta(seconds=now_s)) or 0
+        self._seen.append((obs.now, obs.arrivals_since_last, obs.seconds_since_last))
+        while self._seen and self._seen[0][0] <= obs.now - WINDOW_S:
+            self._seen.popleft()
+        hour = floor_hour_at(self.spec, self.floor, self.start + timedelta(seconds=obs.now))
+        if hour is None:
+            return 0
+        if self.follow_period_s is None:
+            return hour.min_replicas
+        when, last_hour, floor = self._followed
+        if hour.hour != last_hour or obs.now >= when + self.follow_period_s:
+            seconds = sum(s for _, _, s in self._seen)
+            observed_rps = sum(a for _, a, _ in self._seen) / seconds if seconds > 0 else 0.0
+            floor = following_floor(hour.min_replicas, observed_rps, hour.forecast_rps)
+            self._followed = (obs.now, hour.hour, floor)
+        return floor
 
     def desired(self, obs: Observation, cfg: Config) -> int:
         n = self._desired(obs, cfg)
-        lo = self.floor_now(obs.now) if self.floor else 0
+        lo = self.floor_in_force(obs) if self.floor else 0
         return min(max(n, lo), cfg.max_replicas)
 
     def _desired(self, obs: Observation, cfg: Config) -> int:

@@ -98,6 +98,12 @@ class Target(Protocol):
         one): `plan` shows it and the simulator's spec policy should run it only then."""
         ...
 
+    def floor_follow_period_s(self, spec: DeploymentSpec) -> float | None:
+        """How often the rendered predictive floor re-reads the load it follows (`scaling.floor_follow`: the
+        scheduled floor scaled by the observed over the forecast rate), in seconds; None where the floor is
+        scheduled only (or there is none)."""
+        ...
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         """How the target bills the spec's capacity, for the week plan and the cost report."""
         ...

@@ -86,3 +86,45 @@ slo: {ttft_p99_ms: 6000, tokens_per_s_per_user: 10}
         policy = SpecPolicy()
         policy.prepare(SimpleNamespace(spec=spec, workload=constant_rate(1.0, 60.0, 500, 100)))
         assert bool(policy.floor) is renders, spec.name
+
+
+def test_where_the_reconciler_renders_the_floor_it_follows_the_load_against_the_hours_forecast():
+    """prod (windows: the reconciler owns min/max) scales its floor by the observed over the forecast rate
+    (`scaling.floor_follow`), re-read at each reconciler tick; the same spec without windows renders the floor as
+    scheduled actions, which cannot follow the load, and the simulator holds the scheduled floor there."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from llama_infra import targets
+    from llama_infra.scaling.floor_follow import following_floor
+    from llama_infra.sim.workload import constant_rate
+    from llama_infra.slo_targets import floor_hour_at
+    from llama_infra.spec import load_spec
+
+    prod = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod.yaml")
+    no_windows = prod.model_copy(update={"schedules": []})
+    assert targets.get("sagemaker").floor_follow_period_s(prod) == 300.0
+    assert targets.get("sagemaker").floor_follow_period_s(no_windows) is None
+
+    def floors(spec, share_of_forecast: float) -> tuple[int, int]:
+        policy = SpecPolicy()
+        policy.prepare(SimpleNamespace(spec=spec, workload=constant_rate(1.0, 60.0, 500, 100)))
+        # the first weekday hour whose floor rises above the day minimum
+        now = next(
+            h * 3600.0
+            for h in range(24 * 7)
+            if (f := floor_hour_at(spec, policy.floor, policy.start + timedelta(hours=h))) and f.min_replicas > 2
+        )
+        hour = floor_hour_at(spec, policy.floor, policy.start + timedelta(seconds=now))
+        got = 0
+        for k in range(120):  # half an hour of 15 s ticks at `share_of_forecast` of the hour's forecast
+            t = now + 15.0 * k
+            arrivals = round(hour.forecast_rps * share_of_forecast * 15)
+            obs = Observation(t, 0.0, 0.0, 2, 2, arrivals, 15.0, 0.0)
+            got = policy.floor_in_force(obs)
+        return hour.min_replicas, got
+
+    scheduled, followed = floors(prod, 0.5)
+    assert followed == following_floor(scheduled, 0.5, 1.0) < scheduled
+    assert floors(prod, 1.0) == (scheduled, scheduled)
+    assert floors(no_windows, 0.5)[1] == floors(no_windows, 0.5)[0]  # scheduled actions: the floor as scheduled

@@ -76,6 +76,9 @@ class EksTarget:
 
         return renders_floor(spec)
 
+    def floor_follow_period_s(self, spec: DeploymentSpec) -> float | None:
+        return None  # the KEDA cron triggers hold the scheduled floor
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # EC2 prices; the baseline node group bills every node it runs, serving or idle, by day and per window
         # (an on-demand group follows its schedule); burst pools may be spot.

@@ -73,6 +73,11 @@ class SageMakerTarget:
 
         return renders_floor(spec)
 
+    def floor_follow_period_s(self, spec: DeploymentSpec) -> float | None:
+        from llama_infra.targets.sagemaker.components.downsizing import floor_follow_period_s
+
+        return floor_follow_period_s(spec)
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # ML hosting prices per instance; a reserved baseline is a SageMaker Savings Plan; no spot capacity.
         return BillingUnits(
@@ -85,6 +90,7 @@ class SageMakerTarget:
             shows_lead_time=FACTS.window_switch_replaces_fleet,
             wake_capacity="instance",
             while_waking="requests fail with NoCapacityInvocationFailures",
+            floor_follow_period_s=self.floor_follow_period_s(spec),
         )
 
     def window_schedulers(self, spec: DeploymentSpec) -> list[str]:

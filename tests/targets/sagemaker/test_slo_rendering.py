@@ -70,9 +70,17 @@ def test_a_spec_without_load_renders_no_floor(preview):
 
 
 def test_with_windows_the_floor_reaches_the_reconciler_through_its_own_schedules(preview):
+    from llama_infra.scaling import floor_follow
+    from llama_infra.slo_targets import predictive_floor
+
     spec = make_spec(**P4D_70B, schedules=WINDOW)
-    sched = floor_schedule(spec)
+    sched = floor_schedule(spec, follows_load=True)
     assert sched is not None and sched.timezone == "America/New_York"
+    # one schedule per weekday hour, each with the hour's forecast: the reconciler follows the load against it
+    assert [(s.start_hour, s.min_replicas, s.forecast_rps) for s in sched.steps] == [
+        (f.hour, f.min_replicas, f.forecast_rps) for f in predictive_floor(spec)
+    ]
+    assert all(f.forecast_rps > 0 for f in predictive_floor(spec))
     planned = run_component(spec, preview)
     # no scheduled action: the reconciler's re-registration at each switch would delete it, its ticks undo it
     assert planned.of_type("aws:appautoscaling/scheduledAction:ScheduledAction") == []
@@ -88,11 +96,11 @@ def test_with_windows_the_floor_reaches_the_reconciler_through_its_own_schedules
         assert s["scheduleExpressionTimezone"] == "America/New_York"
         event = json.loads(s["target"]["input"])
         assert event["set_floor"] == step.min_replicas and set(event["configurations"]) == {"day", "overnight"}
+        assert event["set_forecast_rps"] == step.forecast_rps
+        assert event["floor_follow"] == {"window_s": floor_follow.WINDOW_S, "margin": floor_follow.MARGIN}
     weekend = floors[f"{spec.name}-floor-weekend"]
-    assert (
-        weekend["scheduleExpression"] == "cron(0 0 ? * SAT *)"
-        and json.loads(weekend["target"]["input"])["set_floor"] == 0
-    )
+    assert weekend["scheduleExpression"] == "cron(0 0 ? * SAT *)"
+    assert tuple(json.loads(weekend["target"]["input"])[k] for k in ("set_floor", "set_forecast_rps")) == (0, 0.0)
 
 
 def _unstated_target(**changes) -> DeploymentSpec:

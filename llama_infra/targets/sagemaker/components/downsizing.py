@@ -7,9 +7,10 @@ start and the lead-time-shifted morning that put the window's or the day configu
 the configuration in force, a `rate(5 minutes)` tick schedule, the reconciler Lambda
 (`llama_infra/targets/sagemaker/downsizing/`, packaged with `pulumi.AssetArchive`), least-privilege roles
 (`downsizing_iam.py`) and alarms on the workflow's `TransitionFailed` metric and on the function's own errors. The
-predictive floor (`scaling.floor_schedule`) adds one schedule per step of the floor and one on Saturday 00:00, which
-record the floor in force for the reconciler. Every schedule's input carries every configuration's name, limits and
-policies, so a `pulumi up` that replaces one reaches the endpoint at the next tick. Scale to zero
+predictive floor (`scaling.floor_schedule`) adds one schedule per weekday hour and one on Saturday 00:00, which
+record the floor in force and the hour's forecast for the reconciler: it follows the load (`scaling.floor_follow`,
+reading the variant's CloudWatch `Invocations` at every tick). Every schedule's input carries every configuration's
+name, limits and policies, so a `pulumi up` that replaces one reaches the endpoint at the next tick. Scale to zero
 (`scaling.scale_to_zero`) lives in `scale_to_zero.py`.
 
 The endpoint component calls `build_night_windows(ctx)`; other programs construct the component directly.
@@ -29,6 +30,7 @@ import pulumi_aws as aws
 from llama_infra import naming, sizing
 from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import Transition, switch_budget_s, transitions
+from llama_infra.scaling import floor_follow
 from llama_infra.scaling.floor_schedule import floor_schedule
 from llama_infra.spec import DeploymentSpec
 from llama_infra.targets.aws.scheduler import schedule, scheduler_role
@@ -205,6 +207,7 @@ class SageMakerDownsizing(pulumi.ComponentResource):
                         endpoint_config_arns=tuple(v[4:]),
                         variant_name=settings.variant_name,
                         alarm_topic_arn=topic,
+                        reads_load=floor_follow_period_s(spec) is not None,
                     ),
                     args.endpoint_name,
                 )
@@ -253,25 +256,27 @@ class SageMakerDownsizing(pulumi.ComponentResource):
                     depends_on=[role_policy, *args.depends_on],
                 )
             )
-        floor = floor_schedule(spec)
-        # The predictive floor: the reconciler owns min/max here, so the floor's steps reach it as schedules (in the
-        # plan timezone) that record the floor in force; it raises each configuration's minimum to it.
-        steps = [(f"floor-{s.label}", s.start, s.min_replicas) for s in floor.steps] if floor else []
-        for role, cron, n in [*steps, *([("floor-weekend", floor.weekend_reset, 0)] if floor else [])]:
+        floor = floor_schedule(spec, follows_load=True)
+        # The predictive floor: the reconciler owns min/max here, so the floor's hours reach it as schedules (in the
+        # plan timezone) that record the floor in force and the hour's forecast; it raises each configuration's
+        # minimum to the floor, scaled by the load it observes against the forecast (`scaling.floor_follow`).
+        steps = [(f"floor-{s.label}", s.start, s.min_replicas, s.forecast_rps) for s in floor.steps] if floor else []
+        for role, cron, n, forecast in [*steps, *([("floor-weekend", floor.weekend_reset, 0, 0.0)] if floor else [])]:
             schedules.append(
                 schedule(
                     f"{name}-{role}-schedule",
                     schedule_name=naming.fit(f"{args.endpoint_name}-{role}", naming.SCHEDULE_NAME_MAX, keep=f"-{role}"),
                     description=(
                         f"llama-infra: predictive floor of {args.endpoint_name}: at least {n} instances "
-                        f"from {cron.fields[1]}:00 {cron.timezone} on weekdays"
+                        f"from {cron.fields[1]}:00 {cron.timezone} on weekdays, scaled by the load against "
+                        f"{forecast:g} requests/s"
                         if n
                         else f"llama-infra: predictive floor of {args.endpoint_name} ends for the weekend"
                     )[:512],
                     cron=cron,
                     target_arn=function.arn,
                     role=scheduler,
-                    input=pulumi.Output.json_dumps({**published, "set_floor": n}),
+                    input=pulumi.Output.json_dumps({**published, "set_floor": n, "set_forecast_rps": forecast}),
                     region=spec.region,
                     parent=self,
                     depends_on=[role_policy, *args.depends_on],
@@ -382,12 +387,15 @@ class SageMakerDownsizing(pulumi.ComponentResource):
                 "policies": a.policies(t.config) if a.policies else None,
                 "budget_s": switch_budget_s(a.spec, t.config) + TICK_MINUTES * 60,
             }
-        return {
+        out = {
             "endpoint_name": a.endpoint_name,
             "variant_name": a.spec.sagemaker_settings.variant_name,
             "in_force_parameter": parameter_name,
             "configurations": published,
         }
+        if floor_follow_period_s(a.spec) is not None:
+            out["floor_follow"] = {"window_s": floor_follow.WINDOW_S, "margin": floor_follow.MARGIN}
+        return out
 
 
 def _describe(t: Transition) -> str:
@@ -399,12 +407,22 @@ def _describe(t: Transition) -> str:
     )[:512]
 
 
+def floor_follow_period_s(spec: DeploymentSpec) -> float | None:
+    """How often the reconciler re-reads the load its predictive floor follows: every tick, where this component
+    renders a floor (downsizing windows on a classic variant, with a floor that rises above the minimums)."""
+    if not spec.schedules or spec.scaling.scale_to_zero or floor_schedule(spec) is None:
+        return None
+    return TICK_MINUTES * 60.0
+
+
 def workflow_code() -> pulumi.AssetArchive:
     """The `llama_infra/targets/sagemaker/downsizing` package as the function's top-level `downsizing` package (.py
-    files only)."""
+    files only). Its `floor_follow` is the library's rule itself (`llama_infra/scaling/floor_follow.py`, stdlib
+    only), shipped in place of the module that re-exports it in the repository."""
     package = resources.files("llama_infra.targets.sagemaker.downsizing")
-    files = sorted((p for p in package.iterdir() if p.name.endswith(".py")), key=lambda p: p.name)
-    return pulumi.AssetArchive({f"downsizing/{p.name}": pulumi.FileAsset(str(p)) for p in files})
+    files = {p.name: p for p in package.iterdir() if p.name.endswith(".py")}
+    files["floor_follow.py"] = resources.files("llama_infra.scaling").joinpath("floor_follow.py")
+    return pulumi.AssetArchive({f"downsizing/{n}": pulumi.FileAsset(str(files[n])) for n in sorted(files)})
 
 
 def build_night_windows(ctx: Any) -> SageMakerDownsizing:

@@ -8,6 +8,8 @@ Every statement names only this endpoint's resources, except where AWS offers no
   instance count (condition keys `application-autoscaling:service-namespace` / `scalable-dimension`).
 - `cloudwatch:PutMetricData` takes no resource type: `Resource: "*"`, limited by the `cloudwatch:namespace`
   condition to the workflow's own namespace.
+- `cloudwatch:GetMetricStatistics` (where the predictive floor follows the load: the variant's `Invocations`) takes
+  no resource type and no condition key: `Resource: "*"`; it reads metrics only.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class WorkflowArns:
     variant_name: str
     in_force_parameter_arn: str
     alarm_topic_arn: str | None = None
+    reads_load: bool = False  # the predictive floor follows the load: the reconciler reads `Invocations`
 
     @property
     def partition(self) -> str:
@@ -100,6 +103,8 @@ def workflow_policy(a: WorkflowArns, endpoint_name: str) -> dict[str, Any]:
         # The record of the configuration in force: the window schedules write it, every tick reads it.
         _statement("ConfigurationInForce", ["ssm:GetParameter", "ssm:PutParameter"], [a.in_force_parameter_arn]),
     ]
+    if a.reads_load:
+        statements.append(_statement("ReadEndpointLoad", ["cloudwatch:GetMetricStatistics"], "*"))
     if a.alarm_topic_arn:
         statements.append(_statement("NotifyFailure", ["sns:Publish"], [a.alarm_topic_arn]))
     return {"Version": "2012-10-17", "Statement": statements}

@@ -11,6 +11,11 @@ at each step of the floor (`llama_infra.scaling.floor_schedule`) and clear it on
 minimum is then the configuration's own raised to the floor, never above the configuration's maximum
 (`Configuration.limits`): one owner of min/max, so the floor neither fights the window limits nor is lost when a
 switch deregisters the scalable target.
+
+Where the floor **follows the load** (`floor_forecast_rps` > 0, set with the floor by each hour's schedule), every
+tick scales it by the request rate the variant served over the last half hour (CloudWatch `Invocations`) against the
+hour's forecast (`floor_follow.following_floor`), so a day quieter than the forecast does not hold the fleet sized
+for it. A tick that cannot read the rate keeps the scheduled floor.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class InForce:
     alarmed: bool = False
     kept_policies: list[dict[str, Any]] = field(default_factory=list)  # the policies found, when the stack names none
     floor_min_capacity: int = 0  # the predictive floor in force (0: none)
+    floor_forecast_rps: float = 0.0  # the load the floor's hour forecasts (0: the floor does not follow the load)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,10 +81,13 @@ class InForce:
             bool(data.get("alarmed")),
             list(data.get("kept_policies") or []),
             int(data.get("floor_min_capacity") or 0),
+            float(data.get("floor_forecast_rps") or 0.0),
         )
 
     def switched_to(self, configuration: str, now: float) -> InForce:
-        return InForce(configuration, now, floor_min_capacity=self.floor_min_capacity)
+        return InForce(
+            configuration, now, floor_min_capacity=self.floor_min_capacity, floor_forecast_rps=self.floor_forecast_rps
+        )
 
     def with_(self, **changes: Any) -> InForce:
         return replace(self, **changes)

@@ -6,7 +6,9 @@ Event (a schedule's input; built by `SageMakerDownsizing`):
                                 "policies": null | [PutScalingPolicy fields], "budget_s": 3600},
                         "<window>": {...}},
      "set_in_force": "<window>" | "day",      # only the window schedules; the tick schedule omits it
-     "set_floor": 3}                         # only the predictive floor's schedules (0 on Saturday 00:00)
+     "set_floor": 3,                         # only the predictive floor's schedules (0 on Saturday 00:00)
+     "set_forecast_rps": 12.5,               # with set_floor where the floor follows the load: the hour's forecast
+     "floor_follow": {"window_s": 1800, "margin": 0.1}}  # every schedule, where the floor follows the load
 
 Each invocation is one tick (`workflow.tick`): it takes at most a few API calls and returns, so Lambda's 15-minute
 limit never cuts a transition; a blue/green update that takes 40 minutes is simply waited for by the ticks that find
@@ -20,7 +22,7 @@ from typing import Any
 
 from .desired import Configuration
 from .log import JsonLog
-from .workflow import Clients, Desired, tick
+from .workflow import Clients, Desired, FloorFollow, tick
 
 REQUIRED = ("endpoint_name", "variant_name", "configurations", "in_force_parameter")
 
@@ -35,6 +37,7 @@ def desired_from_event(event: dict[str, Any]) -> Desired:
         {name: Configuration.from_dict(c) for name, c in event["configurations"].items()},
         event["in_force_parameter"],
         os.environ.get("ALARM_TOPIC_ARN") or None,
+        FloorFollow.from_dict(event["floor_follow"]) if event.get("floor_follow") else None,
     )
 
 
@@ -51,6 +54,7 @@ def lambda_handler(event: dict[str, Any], context: Any, clients: Clients | None 
         clients or Clients.from_boto3(),
         set_in_force=event.get("set_in_force"),
         set_floor=event.get("set_floor"),
+        set_forecast_rps=event.get("set_forecast_rps"),
         log=log,
     )
     return {

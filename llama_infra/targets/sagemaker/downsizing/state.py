@@ -14,6 +14,30 @@ _POLICY_CONFIG_KEYS = {
 }
 
 
+INVOCATIONS_NAMESPACE = "AWS/SageMaker"  # the endpoint's invocation metrics, one datapoint per minute with traffic
+
+
+def invocations_per_second(
+    cloudwatch: Any, endpoint_name: str, variant_name: str, window_s: float, now: float
+) -> float:
+    """Requests per second the variant served over the `window_s` before the last complete minute (CloudWatch
+    `Invocations`, Sum per minute: a minute without requests has no datapoint, so the missing ones count as 0)."""
+    from datetime import UTC, datetime
+
+    end = (int(now) // 60) * 60  # the minute in progress is not complete yet
+    start = end - int(window_s)
+    out = cloudwatch.get_metric_statistics(
+        Namespace=INVOCATIONS_NAMESPACE,
+        MetricName="Invocations",
+        Dimensions=[{"Name": "EndpointName", "Value": endpoint_name}, {"Name": "VariantName", "Value": variant_name}],
+        StartTime=datetime.fromtimestamp(start, UTC),
+        EndTime=datetime.fromtimestamp(end, UTC),
+        Period=60,
+        Statistics=["Sum"],
+    )
+    return sum(float(d["Sum"]) for d in out.get("Datapoints", [])) / max(1.0, float(end - start))
+
+
 def variant_resource_id(endpoint_name: str, variant_name: str) -> str:
     """Application Auto Scaling's resource id of a production variant."""
     return f"endpoint/{endpoint_name}/variant/{variant_name}"

@@ -10,7 +10,9 @@ Level-triggered, like a Kubernetes controller: nothing is remembered between tic
                                          endpoint's deployment config retained); if UpdateEndpoint is refused,
                                          re-register the serving configuration's own limits at once
     InService on the one in force      → register its min/max (the minimum raised to the predictive floor in
-                                         force, within the maximum) and attach its policies where they differ
+                                         force, within the maximum; where the floor follows the load, scaled
+                                         by the rate served over the last half hour against the hour's forecast,
+                                         `floor_follow`) and attach its policies where they differ
 
 A tick that fails half-way (throttling, a time-out, the Lambda killed) leaves a state the next tick recognises.
 The limits registered are always those of the configuration the endpoint is actually serving, never the previous
@@ -27,6 +29,7 @@ from typing import Any
 
 from .alarm import raise_alarm
 from .desired import DAY, Configuration, InForce, read_in_force, write_in_force
+from .floor_follow import MARGIN, WINDOW_S, following_floor
 from .log import JsonLog
 from .state import (
     SERVICE_NAMESPACE,
@@ -34,6 +37,7 @@ from .state import (
     EndpointMissing,
     EndpointState,
     ScalableTarget,
+    invocations_per_second,
     policies_match,
     policy_request,
     record,
@@ -68,6 +72,22 @@ class Clients:
 
 
 @dataclass(frozen=True)
+class FloorFollow:
+    """How the predictive floor follows the load (`floor_follow`): the trailing window of the observed rate and how
+    far below the forecast the load may run before the floor falls."""
+
+    window_s: float = WINDOW_S
+    margin: float = MARGIN
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FloorFollow:
+        window_s, margin = float(data.get("window_s", WINDOW_S)), float(data.get("margin", MARGIN))
+        if not 60 <= window_s <= 86400 or not 0 <= margin <= 1:
+            raise ValueError(f"floor_follow needs 60 ≤ window_s ≤ 86400 and 0 ≤ margin ≤ 1, got {data!r}")
+        return cls(window_s, margin)
+
+
+@dataclass(frozen=True)
 class Desired:
     """Everything a tick needs to know about the stack (the schedule's input)."""
 
@@ -76,6 +96,7 @@ class Desired:
     configurations: dict[str, Configuration]
     in_force_parameter: str
     alarm_topic_arn: str | None = None
+    floor_follow: FloorFollow | None = None  # None: the floor in force is the scheduled one
 
     def __post_init__(self) -> None:
         if DAY not in self.configurations:
@@ -108,11 +129,13 @@ def tick(
     *,
     set_in_force: str | None = None,
     set_floor: int | None = None,
+    set_forecast_rps: float | None = None,
     log: JsonLog | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Tick:
     """One reconciliation step. `set_in_force` (the window schedules) records a new configuration in force first,
-    `set_floor` (the predictive floor's schedules) a new floor."""
+    `set_floor` (the predictive floor's schedules) a new floor, with the load its hour forecasts
+    (`set_forecast_rps`; 0 or absent: the floor does not follow the load)."""
     log = log or JsonLog(endpoint=desired.endpoint_name, variant=desired.variant_name)
     now = clock()
     rec = read_in_force(clients.ssm, desired.in_force_parameter)
@@ -122,12 +145,16 @@ def tick(
         rec = rec.switched_to(set_in_force, now)
         write_in_force(clients.ssm, desired.in_force_parameter, rec)
         log("in_force_set", configuration=set_in_force)
-    if set_floor is not None and set_floor != rec.floor_min_capacity:
+    if set_floor is not None:
         if not isinstance(set_floor, int) or isinstance(set_floor, bool) or set_floor < 0:
             raise ValueError(f"set_floor must be a whole number of instances ≥ 0, got {set_floor!r}")
-        rec = rec.with_(floor_min_capacity=set_floor)
-        write_in_force(clients.ssm, desired.in_force_parameter, rec)
-        log("floor_set", floor_min_capacity=set_floor)
+        forecast = set_forecast_rps or 0.0
+        if isinstance(forecast, bool) or not isinstance(forecast, int | float) or not 0 <= forecast < 1e9:
+            raise ValueError(f"set_forecast_rps must be a request rate ≥ 0, got {set_forecast_rps!r}")
+        if (set_floor, float(forecast)) != (rec.floor_min_capacity, rec.floor_forecast_rps):
+            rec = rec.with_(floor_min_capacity=set_floor, floor_forecast_rps=float(forecast))
+            write_in_force(clients.ssm, desired.in_force_parameter, rec)
+            log("floor_set", floor_min_capacity=set_floor, floor_forecast_rps=float(forecast))
     name = rec.configuration if rec.configuration in desired.configurations else DAY
     if name != rec.configuration:
         log("in_force_unknown", recorded=rec.configuration, using=DAY)  # the stack removed that window
@@ -157,6 +184,33 @@ class _Reconciler:
     now: float
     actions: list[str] = field(default_factory=list)
     alarmed: bool = False
+    _floor: int | None = None
+
+    def floor(self) -> int:
+        """The predictive floor in force: the scheduled one, scaled by the load where it follows it (read once per
+        tick; a tick that cannot read the rate keeps the scheduled floor)."""
+        rec, follow = self.rec, self.desired.floor_follow
+        if not rec.floor_min_capacity or rec.floor_forecast_rps <= 0 or follow is None:
+            return rec.floor_min_capacity
+        if self._floor is None:
+            d = self.desired
+            try:
+                rps = invocations_per_second(
+                    self.clients.cloudwatch, d.endpoint_name, d.variant_name, follow.window_s, self.now
+                )
+            except Exception as e:  # noqa: BLE001 - no rate read: the scheduled floor holds
+                self.log("floor_load_unread", error=f"{type(e).__name__}: {e}")
+                self._floor = rec.floor_min_capacity
+            else:
+                self._floor = following_floor(rec.floor_min_capacity, rps, rec.floor_forecast_rps, follow.margin)
+                self.log(
+                    "floor_followed",
+                    observed_rps=round(rps, 3),
+                    forecast_rps=rec.floor_forecast_rps,
+                    scheduled=rec.floor_min_capacity,
+                    floor_min_capacity=self._floor,
+                )
+        return self._floor
 
     @property
     def _target_ids(self) -> dict[str, Any]:
@@ -243,7 +297,7 @@ class _Reconciler:
         return self._result("update_started")
 
     def _restore(self, limits: Configuration, found_policies: list[dict[str, Any]]) -> None:
-        lo, hi = limits.limits(self.rec.floor_min_capacity)
+        lo, hi = limits.limits(self.floor())
         self._call(
             "register_target",
             self.clients.autoscaling.register_scalable_target,
@@ -257,7 +311,7 @@ class _Reconciler:
 
     def settle(self, found: EndpointState, config: Configuration | None = None, give_up: bool = False) -> Tick:
         config = config or self.want
-        wanted_target = ScalableTarget(*config.limits(self.rec.floor_min_capacity))
+        wanted_target = ScalableTarget(*config.limits(self.floor()))
         if config.policies is not None:
             wanted_policies = [policy_request(p) for p in config.policies]
         else:

@@ -169,7 +169,13 @@ def test_lambda_ships_the_workflow_package_and_its_roles_are_least_privilege(moc
     ]
     assert "ContinueItself" not in workflow  # no self-invocation: ticks replace continuations
     # resource "*" only where AWS has no resource type, each documented in downsizing_iam.py
-    assert {sid for sid, s in workflow.items() if s["Resource"] == "*"} == {"DescribeScaling", "PublishFailureMetric"}
+    # (ReadEndpointLoad: prod's predictive floor follows the load, read from the variant's Invocations)
+    assert {sid for sid, s in workflow.items() if s["Resource"] == "*"} == {
+        "DescribeScaling",
+        "PublishFailureMetric",
+        "ReadEndpointLoad",
+    }
+    assert workflow["ReadEndpointLoad"]["Action"] == ["cloudwatch:GetMetricStatistics"]
     assert workflow["PublishFailureMetric"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": "llama-infra/Downsizing"}
     }

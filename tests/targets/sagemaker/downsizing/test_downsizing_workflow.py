@@ -408,3 +408,79 @@ def test_the_floor_schedules_event_reaches_the_record_through_the_handler(aws: W
     }
     assert lambda_handler(event, None, clients=clients(aws))["status"] == "converged"
     assert aws.state()[2] == (DAY_MAX, DAY_MAX)
+
+
+# --- the predictive floor follows the load ---------------------------------------------------------------------
+
+
+def _served(aws: World, requests_per_s: float, minutes: int = 40) -> None:
+    """CloudWatch `Invocations` of the variant: `requests_per_s` in every minute of the last `minutes`."""
+    from datetime import UTC, datetime
+
+    aws.cloudwatch.put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {
+                "MetricName": "Invocations",
+                "Dimensions": [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": VARIANT}],
+                "Timestamp": datetime.fromtimestamp((int(aws.clock.now) // 60 - k) * 60 - 30, UTC),
+                "Value": requests_per_s * 60,
+                "Unit": "Count",
+            }
+            for k in range(1, minutes + 1)
+        ],
+    )
+
+
+def test_the_floor_follows_the_load_the_variant_served_against_the_hours_forecast(aws: World):
+    from dataclasses import replace
+
+    from llama_infra.targets.sagemaker.downsizing.workflow import FloorFollow
+
+    t = Timeline(aws, replace(desired(aws), floor_follow=FloorFollow()))
+    t.until_converged()
+    # the hour's schedule: a floor of 6 for a forecast of 4 requests/s; the variant served 2 over the last half hour
+    _served(aws, 2.0)
+    out = tick(t.want, clients(aws), set_floor=DAY_MAX, set_forecast_rps=4.0, clock=aws.clock)
+    assert out.converged
+    assert aws.state()[2] == (4, DAY_MAX)  # ceil(6 × 2 × 1.1 / 4) = ceil(3.3)
+    record = read_in_force(aws.ssm, IN_FORCE_PARAMETER)
+    assert (record.floor_min_capacity, record.floor_forecast_rps) == (DAY_MAX, 4.0)
+    assert t.tick().actions == []  # the next tick reads the same load: nothing to change
+
+
+def test_a_load_at_the_forecast_keeps_the_scheduled_floor_and_an_unread_load_falls_back_to_it(aws: World):
+    from dataclasses import replace
+
+    from llama_infra.targets.sagemaker.downsizing.workflow import FloorFollow
+
+    want = replace(desired(aws), floor_follow=FloorFollow())
+    Timeline(aws, want).until_converged()
+    _served(aws, 3.7)  # × 1.1 ≥ the forecast: the floor as scheduled, never above it
+    tick(want, clients(aws), set_floor=DAY_MAX - 1, set_forecast_rps=4.0, clock=aws.clock)
+    assert aws.state()[2] == (DAY_MAX - 1, DAY_MAX)
+
+    class Unreadable:
+        def get_metric_statistics(self, **kwargs: Any) -> Any:
+            raise botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "Get")
+
+    quiet = Clients(aws.sagemaker, aws.autoscaling, Unreadable(), aws.ssm, aws.sns)
+    out = tick(want, quiet, set_floor=DAY_MAX, set_forecast_rps=40.0, clock=aws.clock)
+    assert out.converged and aws.state()[2] == (DAY_MAX, DAY_MAX)  # the scheduled floor, not a guess
+
+
+def test_without_a_forecast_or_the_follow_setting_the_floor_is_the_scheduled_one(aws: World):
+    from dataclasses import replace
+
+    from llama_infra.targets.sagemaker.downsizing.workflow import FloorFollow
+
+    _served(aws, 0.0)
+    plain = desired(aws)
+    Timeline(aws, plain).until_converged()
+    tick(plain, clients(aws), set_floor=DAY_MAX, set_forecast_rps=4.0, clock=aws.clock)
+    assert aws.state()[2] == (DAY_MAX, DAY_MAX)  # the stack did not ask the floor to follow the load
+    follow = replace(plain, floor_follow=FloorFollow())
+    tick(follow, clients(aws), set_floor=DAY_MAX - 1, clock=aws.clock)  # an older schedule: no forecast
+    assert aws.state()[2] == (DAY_MAX - 1, DAY_MAX)
+    with pytest.raises(ValueError, match="set_forecast_rps must be a request rate"):
+        tick(follow, clients(aws), set_floor=DAY_MAX, set_forecast_rps=-1.0, clock=aws.clock)
