@@ -70,6 +70,12 @@ def _parameters():
             lambda v: rm.FRAMEWORKS.__setitem__(fw, dataclasses.replace(rm.FRAMEWORKS[fw], **{field: v})),
         )
 
+    def allreduce(itypes):  # instances with the same GPU layout share one bandwidth
+        def write(v):
+            rm.ALLREDUCE_GB_S.update(dict.fromkeys(itypes, v))
+
+        return (f"ALLREDUCE_GB_S[{itypes[0]!r}]", lambda: rm.ALLREDUCE_GB_S[itypes[0]], write)
+
     specs = [
         (module("DECODE_BANDWIDTH_EFFICIENCY"), 0.3, 0.9),
         (module("DECODE_COMPUTE_EFFICIENCY"), 0.1, 0.8),
@@ -81,6 +87,7 @@ def _parameters():
         (framework("tgi", "sequence_overhead_s"), 0.0, 5e-3),
     ]
     specs += [(framework(fw, "layer_overhead_s"), 0.0, 5e-4) for fw in sorted(rm.FRAMEWORKS)]
+    specs += [(allreduce(("g5.12xlarge", "g5.24xlarge")), 0.5, 32.0), (allreduce(("g5.48xlarge",)), 0.5, 32.0)]
     return [(name, read, write, lo, hi) for (name, read, write), lo, hi in specs]
 
 

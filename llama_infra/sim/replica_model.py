@@ -9,17 +9,18 @@ A replica of model M at precision P with serving framework F on instance type I,
   sequence's KV cache (context × KV bytes per token / TP), at HBM bandwidth × `DECODE_BANDWIDTH_EFFICIENCY`; each
   sequence also costs its 2 × parameters FLOPs at `DECODE_COMPUTE_EFFICIENCY` (what makes large batches
   compute-bound), each layer the framework's launch/scheduling overhead, and under TP two all-reduces per layer
-  of batch × hidden × 2 bytes over the GPUs' link (NVLink on p4d/p5; PCIe on g5/g6e/g6, which have no NVLink) plus
-  the framework's per-all-reduce launch cost. A step is linear in the batch:
-  ``decode_step_s(b) = decode_step_s_batch1 + (b − 1) × decode_s_per_sequence``.
+  of batch × hidden × 2 bytes over the GPUs' link (NVLink on p4d/p5; PCIe on g5/g6e/g6, which have no NVLink; on
+  the multi-GPU g5 through the host bridge, `ALLREDUCE_GB_S`) plus the framework's per-all-reduce launch cost. A
+  step is linear in the batch: ``decode_step_s(b) = decode_step_s_batch1 + (b − 1) × decode_s_per_sequence``.
 - **Chunked-prefill interference**: prefill work shares the GPU with decode steps; when prompts arrive at
   `prefill_tokens_per_s_load`, a fraction ρ = load × prefill time per token × `PREFILL_INTERFERENCE` of the time
-  is not decoding and the inter-token latency stretches to step / (1 − ρ) (`itl_s`).
+  is not decoding and the inter-token latency stretches to step / (1 − ρ) (`itl_s`). A framework that prefills
+  whole prompts between decode steps (TGI 1.x) stalls the batch for all of it: its `prefill_interference` is 1.
 - **Concurrency** is bounded by the framework's max sequences (vLLM's defaults depend on the GPU) and by KV-cache
   memory: TP × GPU memory × the framework's memory fraction − weights, at the architecture's KV bytes per token.
 
-Facts (datasheets, configs, framework defaults) carry their source next to them. Six efficiency constants and six
-per-framework overheads are fitted to the published measurements in
+Facts (datasheets, configs, framework defaults) carry their source next to them. Six efficiency constants, six
+per-framework overheads and the g5 all-reduce bandwidths are fitted to the published measurements in
 `llama_infra/data/calibration/replica_measurements.csv` (`python -m benchmarks.bench_calibration --fit` refits
 them; `tests/sim/test_replica_calibration.py` checks every point lands within ±25 %).
 """
@@ -123,6 +124,27 @@ GPUS: dict[str, GpuSpec] = {
 }
 
 
+# NCCL all-reduce bus bandwidth per GPU where an instance's GPUs have neither NVLink nor a PCIe switch between them:
+# on g5 each A10G sits on its own root port, so peer traffic crosses the host bridge, far below the PCIe line rate in
+# GPUS; g5.48xlarge spreads its eight over two CPU sockets, four on each (aws/aws-ofi-nccl
+# topology/g5.48xl-topo.xml), and its ring also crosses the link between them. FITTED on the TGI 1.0.3 points on
+# g5.12xlarge and g5.48xlarge (tgi-sagemaker-llama2), where at 20 clients every new prompt's prefill all-reduces
+# its whole prompt while the batch waits (70B on g5.48xlarge: 52 to 413 ms/token from 1 to 20 clients). Checked
+# against nccl-tests all_reduce_perf on 4 × A10G, NCCL 2.18.5, 29 MB messages: busbw 3.1 GB/s (pytorch/pytorch
+# issue 127077). g5.24xlarge has g5.12xlarge's four GPUs (EXTRAPOLATED). Other instances all-reduce at their GPU's
+# `link_gb_s`.
+ALLREDUCE_GB_S: dict[str, float] = {
+    "g5.12xlarge": 3.57,
+    "g5.24xlarge": 3.57,
+    "g5.48xlarge": 1.79,
+}
+
+
+def allreduce_gb_s(instance: catalog.GpuInstance, gpu: GpuSpec) -> float:
+    """Per-GPU all-reduce bandwidth between the GPUs of this instance."""
+    return ALLREDUCE_GB_S.get(instance.instance_type, gpu.link_gb_s)
+
+
 @dataclass(frozen=True)
 class Architecture:
     layers: int
@@ -153,6 +175,8 @@ class Framework:
     max_num_seqs_large_gpu: int  # on GPUs with >= 70 GiB that are not A100
     chunk_tokens: int  # prefill tokens scheduled per step alongside decodes (0: no chunked prefill)
     source: str
+    # share of a prefill's time the running batch waits for; None: the fitted PREFILL_INTERFERENCE
+    prefill_interference: float | None = None
 
 
 FRAMEWORKS: dict[str, Framework] = {
@@ -179,15 +203,18 @@ FRAMEWORKS: dict[str, Framework] = {
         "TensorRT-LLM KvCacheConfig free_gpu_memory_fraction 0.9; BuildConfig max_batch_size 2048, max_num_tokens 8192",
     ),
     "tgi": Framework(
-        1.01e-04,
-        8.22e-05,
-        8.41e-04,
+        1.70e-04,
+        4.77e-05,
+        2.34e-04,
         0.9,
         128,
         128,
         0,
         "TGI launcher: max_concurrent_requests 128; TGI 1.x prefills whole prompts between decode steps "
-        "(no chunking); memory fraction EXTRAPOLATED (TGI sizes its KV budget from free memory)",
+        "(no chunking): its router awaits a new batch's prefill before the running batch's next decode "
+        "(router/src/infer.rs, batching_task), so the batch waits for all of it; memory fraction EXTRAPOLATED "
+        "(TGI sizes its KV budget from free memory)",
+        prefill_interference=1.0,
     ),
     "lmi": Framework(
         2.29e-04,
@@ -286,6 +313,7 @@ class ReplicaPerf:
     weights_read_s: float = 0.0  # one pass over the weights: the floor under a short prompt's prefill
     chunk_tokens: int = 0
     context_tokens: float = DEFAULT_CONTEXT_TOKENS  # context per running sequence the step times above are at
+    prefill_interference: float | None = None  # the framework's; None: PREFILL_INTERFERENCE
 
     @property
     def batch_slowdown_per_sequence(self) -> float:
@@ -324,7 +352,8 @@ class ReplicaPerf:
     def prefill_share(self, prefill_tokens_per_s_load: float, prompt_tokens: float = DEFAULT_PROMPT_TOKENS) -> float:
         """Share of the replica's time that prefill at this load takes from decoding (capped below 1)."""
         per_token = self.prefill_s(prompt_tokens) / max(prompt_tokens, 1.0)
-        return min(0.99, prefill_tokens_per_s_load * per_token * PREFILL_INTERFERENCE)
+        waits = PREFILL_INTERFERENCE if self.prefill_interference is None else self.prefill_interference
+        return min(0.99, prefill_tokens_per_s_load * per_token * waits)
 
     def itl_s(
         self,
@@ -343,13 +372,13 @@ class ReplicaPerf:
         return max(batch, 1.0) / self.decode_step_s(batch, context_tokens)
 
 
-def _comm_s(arch: Architecture, gpu: GpuSpec, fw: Framework, tp: int) -> tuple[float, float]:
+def _comm_s(arch: Architecture, link_gb_s: float, fw: Framework, tp: int) -> tuple[float, float]:
     """(fixed part, per-token part) of the 2 × layers all-reduces of one forward pass."""
     if tp == 1:
         return 0.0, 0.0
     passes = 2 * arch.layers
     bytes_per_token = arch.hidden * ACTIVATION_BYTES * 2 * (tp - 1) / tp  # ring all-reduce traffic per GPU
-    return (passes * fw.allreduce_overhead_s, passes * bytes_per_token / (gpu.link_gb_s * 1e9))
+    return (passes * fw.allreduce_overhead_s, passes * bytes_per_token / (link_gb_s * 1e9))
 
 
 @cache
@@ -384,7 +413,7 @@ def replica_perf(
     )
     flops = tp * compute_tflops(gpu, precision) * 1e12
     kv_bytes_per_token = 2 * arch.layers * arch.kv_heads * arch.head_dim * kv_bytes_per_value(precision, framework)
-    comm_fixed, comm_per_token = _comm_s(arch, gpu, fw, tp)
+    comm_fixed, comm_per_token = _comm_s(arch, allreduce_gb_s(inst, gpu), fw, tp)
 
     weights_read_s = weights_gb * 1e9 / bandwidth_b_s
     kv_read_s = kv_bytes_per_token / bandwidth_b_s
@@ -441,6 +470,7 @@ def replica_perf(
         weights_read_s=weights_read_s,
         chunk_tokens=chunk,
         context_tokens=context_tokens,
+        prefill_interference=fw.prefill_interference,
     )
 
 

@@ -49,6 +49,21 @@ def test_tensor_parallel_traffic_goes_over_pcie_on_l40s_and_nvlink_on_a100():
     assert traffic / 32e9 > 9 * traffic / 300e9  # PCIe moves the same bytes ~10x slower
 
 
+def test_g5_gpus_all_reduce_through_the_host_bridge_far_below_the_pcie_line_rate():
+    arch = rm.ARCHITECTURES[7]
+    traffic = 2 * arch.layers * arch.hidden * rm.ACTIVATION_BYTES * 2 * 3 / 4  # bytes per token per GPU at TP 4
+    compute = 2 * 7e9 / (4 * rm.GPUS["A10G"].dense_bf16_tflops * 1e12 * rm.PREFILL_MFU["bf16"])
+    for itype in ("g5.12xlarge", "ml.g5.12xlarge", "g5.24xlarge"):
+        p = replica_perf(itype, 7, "fp16", tp_degree=4, framework="tgi")
+        assert p.prefill_s_per_token == pytest.approx(compute + traffic / (rm.ALLREDUCE_GB_S["g5.12xlarge"] * 1e9))
+    assert rm.ALLREDUCE_GB_S["g5.12xlarge"] < rm.GPUS["A10G"].link_gb_s / 5  # host-staged, not PCIe Gen4 x16
+    # eight GPUs over two sockets: the ring also crosses the link between them
+    assert rm.ALLREDUCE_GB_S["g5.48xlarge"] < rm.ALLREDUCE_GB_S["g5.12xlarge"]
+    assert replica_perf("g5.2xlarge", 7, "fp16", framework="tgi").prefill_s_per_token == pytest.approx(
+        2 * 7e9 / (rm.GPUS["A10G"].dense_bf16_tflops * 1e12 * rm.PREFILL_MFU["bf16"])
+    )  # one GPU: no all-reduce
+
+
 def test_prefill_is_compute_bound_with_causal_attention_and_a_weight_read_floor():
     p = replica_perf("p5.48xlarge", 8, "bf16", tp_degree=1)
     arch = rm.ARCHITECTURES[8]
@@ -81,6 +96,17 @@ def test_chunked_prefill_interference_stretches_the_inter_token_latency():
     assert 0 < rho < 1
     assert p.itl_s(32, load, prompt_tokens=2000) == pytest.approx(p.decode_step_s(32) / (1 - rho), rel=1e-9)
     assert p.itl_s(32) == pytest.approx(p.decode_step_s(32))
+
+
+def test_whole_prompt_prefill_stalls_tgis_running_batch_for_all_of_it():
+    load = 2000.0  # prompt tokens per second arriving at the replica
+    tgi = replica_perf("p4d.24xlarge", 70, "fp16", framework="tgi")
+    rho = load * tgi.prefill_s(250) / 250  # the whole prefill: TGI 1.x's router awaits it before the next decode
+    assert tgi.itl_s(20, load, prompt_tokens=250) == pytest.approx(tgi.decode_step_s(20) / (1 - rho), rel=1e-9)
+    vllm = replica_perf("p4d.24xlarge", 70, "fp16")  # chunked: the fitted share
+    assert vllm.prefill_share(load, 250) == pytest.approx(
+        load * vllm.prefill_s(250) / 250 * rm.PREFILL_INTERFERENCE, rel=1e-9
+    )
 
 
 def test_kv_cache_capacity_from_memory_left_after_weights():
