@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from llama_infra import catalog
+from llama_infra import catalog, target_facts
 from llama_infra.capacity_plan import Config, day_config, window_config
 from llama_infra.request_sizes import RequestSizes, of_spec
 
@@ -375,7 +375,7 @@ def summary(spec: DeploymentSpec) -> dict:
             f"{head} {e.requests_per_second:.2f} requests/s per replica at SLO "
             f"({e.concurrency:.1f} concurrent, limited by {e.limited_by}); {at_peak}"
         )
-        metric = "running + queued per instance" if spec.target == "sagemaker" else "waiting per replica"
+        metric = target_facts.of(spec.target).queue_depth_metric
         derived = (
             f"  derived: queue_depth_target {d.queue_depth_target:g} ({metric}; spec "
             f"{spec.scaling.queue_depth_target:g})"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from llama_infra import pricing
+from llama_infra import pricing, target_facts
 from llama_infra.capacity_plan import WEEK_START, Config, day_config
 from llama_infra.pricing import is_commitment, is_savings_plan
 from llama_infra.scaling.hpa import HpaController, HpaPolicy, external_average_value_replicas
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def burst_capacity_of(spec: DeploymentSpec) -> pricing.Capacity:
-    return "spot" if spec.target == "eks" and spec.capacity.burst.capacity == "spot" else "on-demand"
+    return "spot" if target_facts.of(spec.target).spot_burst and spec.capacity.burst.capacity == "spot" else "on-demand"
 
 
 def max_rps_per_replica(spec: DeploymentSpec, config: Config, mean_prompt: float, mean_output: float) -> float:
@@ -320,7 +320,7 @@ class SpecPolicy(Policy):
         self.baseline_capacity = spec.capacity.baseline.purchase
         self.burst_capacity = burst_capacity_of(spec)
         self.on_demand_fallback = spec.capacity.burst.on_demand_fallback or self.burst_capacity != "spot"
-        self.kind = "target-tracking" if spec.target == "sagemaker" else spec.scaling.autoscaler
+        self.kind = target_facts.of(spec.target).autoscaler or spec.scaling.autoscaler
         day = self.targets[None]
         if self.kind == "target-tracking":
             tt = TargetTrackingPolicy.from_spec(spec)
