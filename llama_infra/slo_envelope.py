@@ -27,7 +27,7 @@ Pure: no Pulumi, no target. `plan`, `validate` and the derived scaling targets r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -135,23 +135,24 @@ def envelope(
     }
     batch_limited_by = min(limits, key=lambda k: limits[k])
     batch_limit = limits[batch_limited_by]
+    unreachable = Envelope(
+        config=config,
+        tp_degree=perf.tp_degree,
+        ttft_slo_s=ttft_slo_s,
+        tokens_per_s_slo=tokens_per_s_slo,
+        sizes=sizes,
+        ttft_p99_prompt_s=ttft_p99,
+        tokens_per_s_batch1=tps1,
+        batch_limit=max(batch_limit, 0.0),
+        batch_limited_by=batch_limited_by,
+        concurrency=0.0,
+        requests_per_second=0.0,
+        limited_by="unreachable",
+        problems=tuple(problems),
+        replicas=replicas,
+    )
     if problems or batch_limit < 1:
-        return Envelope(
-            config,
-            perf.tp_degree,
-            ttft_slo_s,
-            tokens_per_s_slo,
-            sizes,
-            ttft_p99,
-            tps1,
-            max(batch_limit, 0.0),
-            batch_limited_by,
-            0.0,
-            0.0,
-            "unreachable",
-            tuple(problems),
-            replicas,
-        )
+        return unreachable
     step1 = perf.decode_step_s(1.0)
     ttft_mean = perf.ttft_s(prompt.mean)
     service_s = prompt.mean / perf.prefill_tokens_per_s
@@ -180,22 +181,8 @@ def envelope(
     rate = lo
     b = _batch_for_rate(perf, rate, ttft_mean, output.mean)
     limited_by = batch_limited_by if b >= 0.98 * batch_limit else "TTFT (prefill queueing)"
-    return Envelope(
-        config,
-        perf.tp_degree,
-        ttft_slo_s,
-        tokens_per_s_slo,
-        sizes,
-        ttft_p99,
-        tps1,
-        batch_limit,
-        batch_limited_by,
-        b,
-        rate,
-        limited_by,
-        (),
-        replicas,
-    )
+    # reachable: batch_limit ≥ 1 here, so the unreachable envelope's max(batch_limit, 0) is batch_limit itself
+    return replace(unreachable, concurrency=b, requests_per_second=rate, limited_by=limited_by, problems=())
 
 
 @dataclass(frozen=True)
