@@ -25,6 +25,7 @@ from llama_infra.scaling.keda import KedaController, KedaPolicy
 from llama_infra.targets.kubernetes import keda_formula as f
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 from llama_infra.targets.kubernetes.expr_lang import evaluate
+from llama_infra.targets.kubernetes.floor_triggers import LOAD_TRIGGER
 
 if TYPE_CHECKING:
     from llama_infra.sim.engine import Observation
@@ -56,6 +57,10 @@ class ScaledDeployment:
             if t["type"] == "cron":
                 inside = window is not None and f.gate_window(name) == f.identifier(window)
                 values[name] = float(f.GATE_DESIRED if inside else 1)
+            elif name == LOAD_TRIGGER:
+                # the predictive floor (and its following of the load) is the spec policy's minimum, applied over
+                # the whole service (`SpecPolicy.floor_in_force`); its cron triggers read as inactive here
+                values[name] = 0.0
             elif name == "wake":
                 values[name] = 1.0 if obs.now - self.last_request_at < metrics.WAKE_IDLE_SECONDS else 0.0
             else:

@@ -77,7 +77,9 @@ class EksTarget:
         return renders_floor(spec)
 
     def floor_follow_period_s(self, spec: DeploymentSpec) -> float | None:
-        return None  # the KEDA cron triggers hold the scheduled floor
+        from llama_infra.targets.kubernetes.floor_triggers import follow_period_s
+
+        return follow_period_s(spec)
 
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # EC2 prices; the baseline node group bills every node it runs, serving or idle, by day and per window

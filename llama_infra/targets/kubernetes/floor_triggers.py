@@ -19,6 +19,15 @@ have no floor. Two renderings, by the ScaledObject's shape:
   `max(floor_00_07, floor_07_13, …) - 1` — the step's replicas on a weekday, 0 at the weekend (a plain 1 would hold
   a replica through every weekend night of a configuration that may scale to zero).
 
+Where the formula renders the floor (a spec with windows), it **follows the load** (`scaling.floor_follow`): each
+hour also has a `forecast_HH_HH` cron trigger carrying the hour's forecast in hundredths of a
+request per second plus one (`FORECAST_SCALE`; cron's desiredReplicas is a whole number), and a Prometheus trigger
+`floor_load` reads the requests per second the servers finished over the last `floor_follow.WINDOW_S`
+(`rate(vllm:request_success_total[30m])`, TGI's `tgi_request_success`). The floor term is then
+`F × min(1, floor_load × (1 + margin) / FC)` with FC the forecast in requests per second (at least
+`MIN_FORECAST_RPS`, so a weekend's FC = 0 divides nothing: F is 0 there too); the HPA's ceil of the composite is the
+rule's ⌈…⌉. Plain triggers (no windows) cannot scale a cron trigger's replicas, so there the floor is as scheduled.
+
 Only KEDA renders it: an HPA (`scaling.autoscaler: hpa`) has no schedule input.
 """
 
@@ -26,8 +35,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from llama_infra.scaling import floor_follow
 from llama_infra.targets.kubernetes import keda_formula as f
-from llama_infra.targets.kubernetes.queue_triggers import cron_trigger
+from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.targets.kubernetes.queue_triggers import cron_trigger, scraped_instances
+from llama_infra.targets.kubernetes.workload import namespace_of
 
 if TYPE_CHECKING:
     from llama_infra.scaling.floor_schedule import FloorSchedule
@@ -36,6 +48,10 @@ if TYPE_CHECKING:
 
 FLOOR_PREFIX = "floor_"
 FLOOR_OFFSET = 1  # in a formula: desiredReplicas = floor + 1, so an inactive trigger (1) reads as a floor of 0
+FORECAST_PREFIX = "forecast_"
+FORECAST_SCALE = 100  # a forecast trigger's desiredReplicas: the hour's forecast in 1/100 request/s, + FLOOR_OFFSET
+MIN_FORECAST_RPS = 0.01
+LOAD_TRIGGER = "floor_load"
 
 
 def renders_floor(spec: DeploymentSpec) -> bool:
@@ -43,11 +59,24 @@ def renders_floor(spec: DeploymentSpec) -> bool:
     return spec.target == "eks" and spec.scaling.autoscaler == "keda"
 
 
-def schedule_of(spec: DeploymentSpec) -> FloorSchedule | None:
-    """The floor's steps where the KEDA autoscaler renders them (None: no floor, or an HPA)."""
+def follows_load(spec: DeploymentSpec) -> bool:
+    """Whether the rendered floor follows the load: where a `scalingModifiers` formula carries it (windows)."""
+    return renders_floor(spec) and bool(spec.schedules)
+
+
+def follow_period_s(spec: DeploymentSpec) -> float | None:
+    """How often the following floor re-reads the load: KEDA's polling interval (None: as scheduled, or none)."""
+    if not follows_load(spec) or schedule_of(spec) is None:
+        return None
+    return float(spec.scaling.polling_interval_seconds)
+
+
+def schedule_of(spec: DeploymentSpec, hourly: bool = False) -> FloorSchedule | None:
+    """The floor's steps where the KEDA autoscaler renders them (None: no floor, or an HPA); `hourly`: one step per
+    hour with the hour's forecast (the forecast triggers of a floor that follows the load)."""
     from llama_infra.scaling.floor_schedule import floor_schedule
 
-    return floor_schedule(spec) if renders_floor(spec) else None
+    return floor_schedule(spec, follows_load=hourly) if renders_floor(spec) else None
 
 
 def _trigger(step_label: str, start: Cron, end: Cron, desired_replicas: int) -> dict:
@@ -64,21 +93,68 @@ def burst_floor_triggers(spec: DeploymentSpec) -> list[dict]:
     return [_trigger(s.label, s.start, s.end, s.min_replicas - b) for s in sched.steps if s.min_replicas > b]
 
 
+def load_query(spec: DeploymentSpec) -> str:
+    """Requests per second the service's servers finished over the floor's trailing window (0 while they are
+    scraped but export nothing yet; an error when Prometheus has no target: `metrics.zero_while_scraped`)."""
+    m = metrics.server_metrics(spec.model.framework)
+    window = f"{floor_follow.WINDOW_S // 60}m"
+    total = f"sum(rate({m.requests_finished}{{{metrics.selector(namespace_of(spec), spec.name)}}}[{window}]))"
+    return metrics.zero_while_scraped(total, namespace_of(spec), scraped_instances(spec))
+
+
+def load_trigger(spec: DeploymentSpec) -> dict:
+    assert spec.eks is not None
+    return {
+        "type": "prometheus",
+        "name": LOAD_TRIGGER,
+        "metricType": "AverageValue",
+        "metadata": {
+            "serverAddress": spec.eks.prometheus_url,
+            "query": load_query(spec),
+            "threshold": "1",  # unused: the formula's target applies
+            "activationThreshold": "0",
+            "ignoreNullValues": "false",
+        },
+    }
+
+
 def floor_triggers(spec: DeploymentSpec) -> list[dict]:
-    """Cron triggers a `scalingModifiers` formula reads (`floor_term`): one per step, floor + `FLOOR_OFFSET`."""
+    """Triggers a `scalingModifiers` formula reads (`floor_term`): one cron trigger per step, floor +
+    `FLOOR_OFFSET`; where the floor follows the load, one forecast cron trigger per hour and the load trigger."""
     sched = schedule_of(spec)
     if sched is None:
         return []
-    return [_trigger(s.label, s.start, s.end, s.min_replicas + FLOOR_OFFSET) for s in sched.steps]
+    out = [_trigger(s.label, s.start, s.end, s.min_replicas + FLOOR_OFFSET) for s in sched.steps]
+    hours = schedule_of(spec, hourly=True) if follows_load(spec) else None
+    if hours is not None:
+        out += [
+            cron_trigger(
+                f.identifier(FORECAST_PREFIX + h.label),
+                h.start,
+                h.end,
+                round(h.forecast_rps * FORECAST_SCALE) + FLOOR_OFFSET,
+            )
+            for h in hours.steps
+        ]
+        out.append(load_trigger(spec))
+    return out
 
 
 def floor_term(spec: DeploymentSpec) -> str | None:
     """The floor in force, in replicas of the whole service, as a formula term (None without a floor)."""
-    names = [t["name"] for t in floor_triggers(spec)]
+    triggers = floor_triggers(spec)
+    names = [t["name"] for t in triggers if t["name"].startswith(FLOOR_PREFIX) and t["type"] == "cron"]
     if not names:
         return None
-    return f.minus(f.largest(*names), FLOOR_OFFSET)
+    scheduled = f.minus(f.largest(*names), FLOOR_OFFSET)
+    if not follows_load(spec):
+        return scheduled
+    forecasts = [t["name"] for t in triggers if t["name"].startswith(FORECAST_PREFIX)]
+    forecast_rps = f"max(({f.minus(f.largest(*forecasts), FLOOR_OFFSET)}) / {FORECAST_SCALE}, {MIN_FORECAST_RPS:g})"
+    share = f"{LOAD_TRIGGER} * {1 + floor_follow.MARGIN:g} / {forecast_rps}"
+    return f"({scheduled}) * {f.smallest('1', share)}"
 
 
 def is_floor_trigger(trigger_name: str) -> bool:
-    return trigger_name.startswith(FLOOR_PREFIX)
+    """The floor's cron triggers (its steps and forecasts; the load trigger is a Prometheus one)."""
+    return trigger_name.startswith((FLOOR_PREFIX, FORECAST_PREFIX)) and trigger_name != LOAD_TRIGGER

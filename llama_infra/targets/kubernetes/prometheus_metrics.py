@@ -6,9 +6,10 @@ only (`tests/targets/eks/test_metric_pipeline.py` follows each metric from the p
 
 Names are those of the pinned images (`llama_infra.targets.kubernetes.images`):
 - vLLM v0.11: `vllm:num_requests_waiting` (gauge), `vllm:kv_cache_usage_perc` (gauge, 0–1; the old
-  `vllm:gpu_cache_usage_perc` is hidden since 0.10 unless `--show-hidden-metrics-for-version` is set).
-- TGI 3.3: `tgi_queue_size` (gauge). TGI has no KV-cache usage gauge and pre-allocates its KV blocks at warm-up, so
-  no GPU-memory signal is rendered for it (the spec warns).
+  `vllm:gpu_cache_usage_perc` is hidden since 0.10 unless `--show-hidden-metrics-for-version` is set),
+  `vllm:request_success` (counter, exposed as `vllm:request_success_total`: the load a following floor reads).
+- TGI 3.3: `tgi_queue_size` (gauge), `tgi_request_success` (counter). TGI has no KV-cache usage gauge and
+  pre-allocates its KV blocks at warm-up, so no GPU-memory signal is rendered for it (the spec warns).
 - DCGM exporter: `DCGM_FI_DEV_FB_USED` / `DCGM_FI_DEV_FB_FREE` (MiB). Scraped for dashboards only: vLLM and TGI
   reserve most GPU memory at start, so framebuffer use sits near 90 % whatever the load.
 
@@ -40,6 +41,7 @@ class ServerMetrics:
     queue_depth: str  # waiting requests (gauge)
     kv_cache_usage: str | None  # fraction 0–1 of the KV cache in use (gauge), None when the server has none
     running: str  # requests being generated right now (gauge): the router's estimate of the server's slots
+    requests_finished: str  # requests served to the end (counter): the load a following predictive floor reads
     path: str = "/metrics"
 
     @property
@@ -53,8 +55,15 @@ SERVER_METRICS: dict[str, ServerMetrics] = {
         queue_depth="vllm:num_requests_waiting",
         kv_cache_usage="vllm:kv_cache_usage_perc",
         running="vllm:num_requests_running",
+        requests_finished="vllm:request_success_total",
     ),
-    "tgi": ServerMetrics("tgi", queue_depth="tgi_queue_size", kv_cache_usage=None, running="tgi_batch_current_size"),
+    "tgi": ServerMetrics(
+        "tgi",
+        queue_depth="tgi_queue_size",
+        kv_cache_usage=None,
+        running="tgi_batch_current_size",
+        requests_finished="tgi_request_success",
+    ),
 }
 
 
@@ -163,7 +172,8 @@ def recent_request_query(namespace: str, router_instance: str, idle_seconds: int
 
 
 def keep_regex(framework: str) -> str:
-    """The scrape config's `metric_relabel_configs` keep-list: the scaling series plus the SLO histograms."""
+    """The scrape config's `metric_relabel_configs` keep-list: the scaling series, the finished-requests counter
+    (the predictive floor's load) plus the SLO histograms."""
     m = server_metrics(framework)
     extra = {
         "vllm": (
@@ -173,7 +183,7 @@ def keep_regex(framework: str) -> str:
         ),
         "tgi": ("tgi_batch_current_size", "tgi_request_duration_.*"),
     }[m.framework]
-    return "|".join(_escape(s) for s in m.scaling_series) + "|" + "|".join(extra)
+    return "|".join(_escape(s) for s in (*m.scaling_series, m.requests_finished)) + "|" + "|".join(extra)
 
 
 def _escape(series: str) -> str:

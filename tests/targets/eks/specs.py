@@ -29,6 +29,22 @@ def floor_in_force(spec: DeploymentSpec, at) -> int:
     return floor_at(spec, predictive_floor(spec), at) or 0
 
 
+def forecast_in_force(spec: DeploymentSpec, at) -> float:
+    """The load the predictive floor's hour forecasts at the instant `at` (requests/s; 0 at the weekend or without a
+    floor): what the `floor_load` trigger reads on a day that runs as forecast."""
+    from llama_infra.slo_targets import floor_hour_at, predictive_floor
+
+    hour = floor_hour_at(spec, predictive_floor(spec), at)
+    return hour.forecast_rps if hour else 0.0
+
+
+def as_forecast(spec: DeploymentSpec, at, values: dict) -> dict:
+    """`values` with the floor's load at the forecast where a test does not give one."""
+    from llama_infra.targets.kubernetes.floor_triggers import LOAD_TRIGGER
+
+    return {LOAD_TRIGGER: forecast_in_force(spec, at), **values}
+
+
 def is_gate(trigger: dict) -> bool:
     """A window's cron gate (not one of the predictive floor's cron triggers)."""
     from llama_infra.targets.kubernetes import keda_formula

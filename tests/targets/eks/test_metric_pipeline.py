@@ -274,3 +274,30 @@ def test_the_server_port_the_monitor_names_is_the_one_the_container_exposes():
     assert endpoint["port"] == server.PORT_NAME
     (c,) = _pods(spec)[0]["spec"]["containers"]
     assert {"name": server.PORT_NAME, "containerPort": server.PORT, "protocol": "TCP"} in c["ports"]
+
+
+@pytest.mark.parametrize("variant,via", CASES)
+def test_the_load_the_predictive_floor_follows_arrives_from_the_pod(variant, via):
+    """`floor_load` (`floor_triggers.load_query`) reads the servers' finished-requests counter: the pinned image
+    exports it (a prometheus_client Counter `vllm:request_success` is exposed with `_total`; TGI's metrics-rs counter
+    keeps its name), and it reaches Prometheus from every serving pod with the labels the query selects."""
+    from llama_infra.targets.kubernetes.floor_triggers import load_query
+
+    base = VARIANTS[variant]
+    spec = (
+        base
+        if via == "pod-monitor"
+        else base.model_copy(
+            update={"eks": base.eks.model_copy(update={"scrape": base.eks.scrape.model_copy(update={"via": via})})}
+        )
+    )
+    series = metrics.server_metrics(spec.model.framework).requests_finished
+    exported = series.removesuffix("_total") if spec.model.framework == "vllm" else series
+    assert exported in EXPORTED[spec.model.framework]
+    arrived = _arrives(spec, series)
+    assert len(arrived) == len(_pods(spec)) >= 1
+    query = load_query(spec)
+    assert f"rate({series}{{" in query
+    for labels_ in arrived:
+        inner = query[query.index(series) :]
+        assert _selector_labels(inner[: inner.index("}") + 1]).items() <= labels_.items()

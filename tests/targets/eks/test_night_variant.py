@@ -21,7 +21,7 @@ from llama_infra.targets.kubernetes import window_variants as night
 from llama_infra.targets.kubernetes.floor_triggers import floor_term
 
 from . import settled
-from .specs import edited, is_gate
+from .specs import as_forecast, edited, is_gate
 from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
@@ -116,7 +116,8 @@ def test_queue_depth_trigger_stays_active_at_night_on_the_whole_service():
     spec = night_spec()
     so = scaled_objects(spec)["llama-70b-eks-night"]["spec"]
     queue = [t for t in so["triggers"] if t["type"] == "prometheus"]
-    assert {t["name"] for t in queue} == {"queue_depth", "kv_cache"}
+    # (floor_load: the request rate the predictive floor follows, `floor_triggers.load_trigger`)
+    assert {t["name"] for t in queue} == {"queue_depth", "kv_cache", "floor_load"}
     (q,) = [t for t in queue if t["name"] == "queue_depth"]
     # The baseline is down at night: no B·t offset, the night covers the whole queue up to the window's max.
     assert q["metadata"]["query"].startswith(
@@ -188,8 +189,9 @@ def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
         history: dict[str, list[bool]] = {"night": [], "day": []}
         for i in range(3 * 24 * 12):
             at = t0 + i * step
-            history["night"].append(settled.replicas(night_so, at, IDLE) >= 1)
-            history["day"].append(settled.replicas(base_so, at, IDLE) == spec.capacity.baseline.count)
+            idle = as_forecast(spec, at, IDLE)  # the floor's load as forecast
+            history["night"].append(settled.replicas(night_so, at, idle) >= 1)
+            history["day"].append(settled.replicas(base_so, at, idle) == spec.capacity.baseline.count)
             if i < 24 * 12:
                 continue  # warm-up: need lead time of history
             ready_night = all(history["night"][-(lead_night // 5 + 1) :])
@@ -198,10 +200,10 @@ def test_keda_gates_fire_at_local_time_and_a_variant_is_always_ready_across_dst(
             local = at.astimezone(zone(tz))
             if 23 <= local.hour or local.hour < 5:
                 assert not history["day"][-1], f"day baseline still up at {local}"  # the saving happens
-                assert settled.replicas(night_so, at, BUSY) == v.config.max_replicas  # night scales on queue
+                assert settled.replicas(night_so, at, as_forecast(spec, at, BUSY)) == v.config.max_replicas  # on queue
             if 7 <= local.hour < 21:
                 assert not history["night"][-1], f"night variant still up at {local}"
-                assert settled.replicas(night_so, at, BUSY) == 0, f"night variant up by day at {local}"
+                assert settled.replicas(night_so, at, as_forecast(spec, at, BUSY)) == 0, f"night variant up at {local}"
 
 
 @pytest.fixture(scope="module")

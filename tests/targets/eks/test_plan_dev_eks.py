@@ -64,8 +64,10 @@ def test_the_burst_scaled_object_has_the_window_gate_and_the_wake_trigger(plan):
         f": max(queue_depth / 5, kv_cache / 0.85, 1, {floor}))"
     )
     triggers = {t["name"]: t for t in body["triggers"]}
-    floors = {n for n in triggers if n.startswith("floor_")}
-    assert set(triggers) == {"window_off_hours", "queue_depth", "kv_cache", "wake", *floors} and floors
+    floors = {n for n in triggers if n.startswith(("floor_", "forecast_"))} - {"floor_load"}
+    # the floor's steps, its hourly forecasts and the load it follows (`floor_triggers`: a spec with windows)
+    assert sum(n.startswith("forecast_") for n in floors) == 24
+    assert set(triggers) == {"window_off_hours", "queue_depth", "kv_cache", "wake", "floor_load", *floors} and floors
     gate = triggers["window_off_hours"]["metadata"]
     assert (gate["timezone"], gate["start"]) == ("Europe/Berlin", "0 20 * * 1-5")
     assert gate["end"].endswith(" 6 * * 1-5")  # before 07:00: the day replica comes back early by its cold start

@@ -23,7 +23,7 @@ from llama_infra.targets.kubernetes.autoscaling import scaled_object
 from llama_infra.targets.kubernetes.floor_triggers import FLOOR_OFFSET, burst_floor_triggers, floor_term
 
 from . import settled
-from .specs import ROUTER_IMAGE, edited, floor_in_force, is_gate, prod_doc
+from .specs import ROUTER_IMAGE, as_forecast, edited, floor_in_force, forecast_in_force, is_gate, prod_doc
 from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
@@ -126,7 +126,7 @@ def _service_replicas(spec, at: datetime, values: dict) -> int:
         if o["kind"] == "Deployment" and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name
     }
     for so in (o for o in objs if o["kind"] == "ScaledObject"):
-        out[so["spec"]["scaleTargetRef"]["name"]] = settled.replicas(so, at, values, frozenset())
+        out[so["spec"]["scaleTargetRef"]["name"]] = settled.replicas(so, at, as_forecast(spec, at, values), frozenset())
     return sum(out.values())
 
 
@@ -175,7 +175,11 @@ def test_the_floor_triggers_pass_the_strict_recorder_against_the_pinned_keda_crd
         if r.type.startswith("kubernetes:") and r.inputs.get("kind") == "ScaledObject"
     ]
     floors = {t["name"] for so in sent for t in so["spec"]["triggers"] if t["type"] == "cron" and not is_gate(t)}
-    assert floors == _names(floor_schedule(spec))
+    hourly = floor_schedule(spec, follows_load=True)
+    forecasts = {f.identifier(f"forecast_{h.label}") for h in hourly.steps}  # the floor follows the load (windows)
+    assert floors == _names(floor_schedule(spec)) | forecasts
+    load = [t for so in sent for t in so["spec"]["triggers"] if t["name"] == "floor_load"]
+    assert load and all("rate(vllm:request_success_total{" in t["metadata"]["query"] for t in load)
     term = floor_term(spec)
     formulas = [so["spec"]["advanced"].get("scalingModifiers", {}).get("formula", "") for so in sent]
     serving = [x for x in formulas if "queue_depth" in x]  # the burst's and the night Deployment's
@@ -196,3 +200,43 @@ def test_an_hpa_renders_no_floor_and_a_spec_without_load_none():
     no_load.pop("schedules", None)
     spec = DeploymentSpec.model_validate(no_load)
     assert burst_floor_triggers(spec) == [] and floor_term(spec) is None
+
+
+@pytest.mark.parametrize("week", [datetime(2026, 1, 12), datetime(2026, 7, 13)], ids=["winter", "summer"])
+def test_with_windows_the_floor_follows_the_load_against_the_hours_forecast(week):
+    """The formula's floor term, read through the library's KEDA model: on a weekday hour whose floor rises above the
+    minimum, the service holds the scheduled floor while the load runs as forecast, the load-following rule's floor
+    at half the forecast (`scaling.floor_follow.following_floor`), and its minimum when no request arrives."""
+    from llama_infra.capacity_plan import day_config
+    from llama_infra.scaling.floor_follow import following_floor
+
+    spec = edited(schedules=[BOUNDS_ONLY])
+    tz = zone(plan_timezone(spec))
+    lo = day_config(spec).min_replicas
+    checked = 0
+    for hour in range(8, 20):
+        at = week.replace(hour=hour, minute=30, tzinfo=tz).astimezone(UTC)
+        floor, forecast = floor_in_force(spec, at), forecast_in_force(spec, at)
+        if floor <= lo + 1 or _window_edges_near(spec, week.replace(hour=hour, tzinfo=tz)):
+            continue
+        assert forecast > 0
+        assert _service_replicas(spec, at, IDLE | {"floor_load": forecast}) == floor
+        half = following_floor(floor, forecast / 2, forecast)
+        assert lo < half < floor
+        assert _service_replicas(spec, at, IDLE | {"floor_load": forecast / 2}) == half
+        assert _service_replicas(spec, at, IDLE | {"floor_load": 0.0}) == lo
+        assert _service_replicas(spec, at, IDLE | {"floor_load": 3 * forecast}) == floor  # never above it
+        checked += 1
+    assert checked >= 2
+
+
+def test_without_windows_the_floor_is_plain_cron_triggers_that_do_not_follow_the_load():
+    from llama_infra import targets
+
+    spec = edited(schedules=[])
+    assert targets.get("eks").floor_follow_period_s(spec) is None
+    assert targets.get("eks").floor_follow_period_s(edited(schedules=[BOUNDS_ONLY])) == float(
+        spec.scaling.polling_interval_seconds
+    )
+    names = {t["name"] for t in scaled_object(spec)["spec"]["triggers"]}
+    assert "floor_load" not in names and not any(n.startswith("forecast_") for n in names)
