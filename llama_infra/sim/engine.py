@@ -151,10 +151,12 @@ class Pool:
                 else:
                     self.launch(t, self.config, "burst", self.sim.policy.burst_capacity)
         elif desired < len(cur):
-            # leave first: not yet ready, then spot, then on-demand burst, then baseline; newest first
-            order = sorted(
-                cur, key=lambda r: (r.ready_at <= t, r.role == "baseline", r.capacity != "spot", -r.launched_at)
-            )
+            # Which replicas leave: as Kubernetes' ReplicaSet controller picks the pods of a scaled-down Deployment
+            # (`ActivePodsWithRanks`, pkg/controller/controller_utils.go): not yet ready before ready, then the most
+            # recently ready, then the newest; the purchase option plays no part (Karpenter then removes the empty
+            # node). The baseline is its own Deployment (on SageMaker the instances the commitment pays for), so it
+            # leaves last. Keeping spot before on-demand, as this did, kept the dearer on-demand fallbacks running.
+            order = sorted(cur, key=lambda r: (r.ready_at <= t, r.role == "baseline", -r.ready_at, -r.launched_at))
             for r in order[: len(cur) - desired]:
                 self.retire(r, t)
 

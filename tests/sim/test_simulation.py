@@ -218,3 +218,32 @@ def test_the_oracle_may_use_every_burst_instance_type_the_spec_allows(spec):
     assert "g5.xlarge" not in {c.instance_type for c in runs["without"][0].configs}
     cost = {k: summarise(sim, 0).total_cost_usd for k, (_, sim) in runs.items()}
     assert cost["with"] < cost["without"]
+
+
+def test_scale_in_retires_replicas_as_the_replicaset_controller_picks_pods_not_by_purchase_option():
+    """Not yet ready first, then the most recently ready, whatever it costs (Kubernetes' `ActivePodsWithRanks`);
+    the baseline last."""
+    from llama_infra.sim.engine import Replica
+    from llama_infra.sim.policies import SpecPolicy
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod-eks.yaml")
+    policy = SpecPolicy()
+    sim = Simulation(spec, constant_rate(1.0, 60.0, 500, 100), policy, default_assumptions(spec), seed=1, dt_s=1.0)
+    pool = sim.primary
+    pool.config = sim.config_at(0.0)
+    perf = perf_for(pool.config, sim.tp_degree, sim.context_tokens)
+
+    def replica(role: str, capacity: str, launched: float, ready: float) -> Replica:
+        return Replica(pool.config, perf, capacity, role, launched, ready, 1.0)
+
+    base = replica("baseline", "reserved", 0.0, 10.0)
+    spot = replica("burst", "spot", 20.0, 100.0)  # ready first
+    on_demand = replica("burst", "on-demand", 30.0, 200.0)  # the spot fallback, ready later
+    starting = replica("burst", "spot", 900.0, 5000.0)
+    pool.replicas = [base, spot, on_demand, starting]
+    pool.reconcile(1000.0, 3, baseline_count=1)
+    assert starting.draining and not (spot.draining or on_demand.draining)
+    pool.reconcile(1000.0, 2, baseline_count=1)
+    assert on_demand.draining and not spot.draining  # the most recently ready, though spot is cheaper to lose
+    pool.reconcile(1000.0, 0, baseline_count=1)
+    assert spot.draining and base.draining
