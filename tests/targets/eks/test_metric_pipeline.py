@@ -127,16 +127,18 @@ CASES = [
 ]
 
 
+def _variant(variant: str, via: str):
+    """A variant spec, scraped through `via` (its own PodMonitor, or the scrape-config Secret)."""
+    base = VARIANTS[variant]
+    if via == "pod-monitor":
+        return base
+    scrape = base.eks.scrape.model_copy(update={"via": via})
+    return base.model_copy(update={"eks": base.eks.model_copy(update={"scrape": scrape})})
+
+
 @pytest.mark.parametrize("variant,via", CASES)
 def test_each_scaling_metric_arrives_from_the_pod_at_the_autoscaler(variant, via):
-    base = VARIANTS[variant]
-    spec = (
-        base
-        if via == "pod-monitor"
-        else base.model_copy(
-            update={"eks": base.eks.model_copy(update={"scrape": base.eks.scrape.model_copy(update={"via": via})})}
-        )
-    )
+    spec = _variant(variant, via)
     queries = autoscaling.scaling_queries(spec)
     assert queries and queries[0].series == metrics.server_metrics(spec.model.framework).queue_depth
     external = (
@@ -283,14 +285,7 @@ def test_the_load_the_predictive_floor_follows_arrives_from_the_pod(variant, via
     keeps its name), and it reaches Prometheus from every serving pod with the labels the query selects."""
     from llama_infra.targets.kubernetes.floor_triggers import load_query
 
-    base = VARIANTS[variant]
-    spec = (
-        base
-        if via == "pod-monitor"
-        else base.model_copy(
-            update={"eks": base.eks.model_copy(update={"scrape": base.eks.scrape.model_copy(update={"via": via})})}
-        )
-    )
+    spec = _variant(variant, via)
     series = metrics.server_metrics(spec.model.framework).requests_finished
     exported = series.removesuffix("_total") if spec.model.framework == "vllm" else series
     assert exported in EXPORTED[spec.model.framework]
