@@ -78,7 +78,7 @@ class StackPlan:
     target_summary: list[str] = field(default_factory=list)  # Target.plan_lines: e.g. EKS capacity pools
     timeline: dict[str, Any] = field(default_factory=dict)  # 24 h in the spec's timezone (capacity_timeline)
     summary: dict[str, Any] = field(default_factory=dict)  # one row of the plan's summary table (overview())
-    slo: dict[str, Any] = field(default_factory=dict)  # per configuration: capacity at SLO (slo_envelope.summary)
+    slo: dict[str, Any] = field(default_factory=dict)  # per configuration: capacity at SLO (slo_panel.summary)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,7 +146,7 @@ def _plan(
 ) -> StackPlan:
     from llama_infra.contracts import ContractError
     from llama_infra.plan.record import run_plan
-    from llama_infra.slo_envelope import summary as slo_summary
+    from llama_infra.slo_panel import summary as slo_summary
     from llama_infra.spec.slo import slo_issues
 
     spec = load_spec(spec_path)  # SpecError: reported by the caller with file, line, field and fix
