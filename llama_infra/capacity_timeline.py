@@ -317,10 +317,11 @@ def render(tl: Timeline) -> list[str]:
             # hours as `slo_targets.floor_line` writes them: 08–10 is 08:00 to 11:00
             hours = " · ".join(f"{a:02d}–{b - 1:02d} {n}" if b - a > 1 else f"{a:02d} {n}" for a, b, n in steps)
             lines.append(f"      predictive floor Mon–Fri (warm replicas from each hour): {hours}")
-            if tl.facts.floor_follow_period_s:
+            if period := tl.facts.floor_follow_period_s:
+                every = f"{period:g} s" if period < 60 else f"{period / 60:g} min"
                 lines.append(
-                    f"      the floor follows the load: every {tl.facts.floor_follow_period_s / 60:g} min, scaled by "
-                    "the recent request rate against the hour's forecast (never above it)"
+                    f"      the floor follows the load: every {every}, scaled by the recent request rate against "
+                    "the hour's forecast (never above it)"
                 )
     if tl.upcoming:
         lines.append("  next transitions:")

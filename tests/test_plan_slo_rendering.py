@@ -72,6 +72,13 @@ def test_the_timeline_shows_the_predictive_floor_of_each_configuration(example):
                 shown[h] = step["min_replicas"]
     assert shown == {h: f.min_replicas for h, f in floor.items()}  # every weekday hour, once
     assert any("predictive floor Mon–Fri" in line for line in timeline["lines"])
+    # both examples have windows: the reconciler (SageMaker) or the KEDA formula (EKS) makes the floor follow the load
+    from llama_infra import targets
+
+    spec = load_spec(spec_file)
+    period = targets.get(spec.target).floor_follow_period_s(spec)
+    assert period and timeline["floor_follow_period_s"] == period
+    assert any("the floor follows the load" in line for line in timeline["lines"])
 
 
 def test_a_spec_without_load_shows_no_floor():

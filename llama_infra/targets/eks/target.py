@@ -101,6 +101,7 @@ class EksTarget:
             shows_lead_time=FACTS.window_switch_replaces_fleet,
             wake_capacity="GPU node",
             while_waking="the router answers 503 + Retry-After",
+            floor_follow_period_s=self.floor_follow_period_s(spec),
         )
 
     def window_schedulers(self, spec: DeploymentSpec) -> list[str]:
