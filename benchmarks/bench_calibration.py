@@ -83,6 +83,7 @@ def _parameters():
         (item("PREFILL_MFU", "fp8", "PREFILL_MFU['fp8']"), 0.1, 0.8),
         (module("PREFILL_INTERFERENCE"), 0.0, 1.0),
         (module("W4_DECODE_EFFICIENCY"), 0.2, 1.0),
+        (module("TRITON_W4_CYCLES_PER_K"), 0.0, 500.0),
         (framework("tgi", "allreduce_overhead_s"), 0.0, 5e-4),
         (framework("tgi", "sequence_overhead_s"), 0.0, 5e-3),
     ]

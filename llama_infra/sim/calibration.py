@@ -177,7 +177,9 @@ def open_loop(
 
 
 def predict(m: Measurement) -> LoadTest:
-    perf = replica_perf(m.instance_type, m.params_b, m.precision, m.tp, m.framework)
+    perf = replica_perf(
+        m.instance_type, m.params_b, m.precision, m.tp, m.framework, framework_version=m.framework_version
+    )
     overhead = replica_model.REQUEST_OVERHEAD_S if m.harness == "http" else 0.0
     return closed_loop(perf, m.prompt_tokens, m.output_tokens, m.concurrency, overhead)
 

@@ -16,17 +16,22 @@ A replica of model M at precision P with serving framework F on instance type I,
   `prefill_tokens_per_s_load`, a fraction ρ = load × prefill time per token × `PREFILL_INTERFERENCE` of the time
   is not decoding and the inter-token latency stretches to step / (1 − ρ) (`itl_s`). A framework that prefills
   whole prompts between decode steps (TGI 1.x) stalls the batch for all of it: its `prefill_interference` is 1.
+- **Past releases** where the calibration row names one: GPTQ on TGI before 1.1.1 runs the column-parallel layers on
+  a Triton kernel whose serial loop over the input dimension lasts `TRITON_W4_CYCLES_PER_K` clock cycles per
+  element, so that share of a pass takes the longer of that and its bytes (`triton_w4_columns`).
 - **Concurrency** is bounded by the framework's max sequences (vLLM's defaults depend on the GPU) and by KV-cache
   memory: TP × GPU memory × the framework's memory fraction − weights, at the architecture's KV bytes per token.
 
 Facts (datasheets, configs, framework defaults) carry their source next to them. Six efficiency constants, six
-per-framework overheads and the g5 all-reduce bandwidths are fitted to the published measurements in
-`llama_infra/data/calibration/replica_measurements.csv` (`python -m benchmarks.bench_calibration --fit` refits
-them; `tests/sim/test_replica_calibration.py` checks every point lands within ±25 %).
+per-framework overheads, the g5 all-reduce bandwidths and the Triton GPTQ kernel's cycles are fitted to the
+published measurements in `llama_infra/data/calibration/replica_measurements.csv` (`python -m
+benchmarks.bench_calibration --fit` refits them; `tests/sim/test_replica_calibration.py` checks every point
+lands within ±25 %).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -44,6 +49,8 @@ class GpuSpec:
     link: str  # "nvlink" or "pcie": what the GPUs of one instance all-reduce over
     link_gb_s: float  # per GPU, per direction
     source: str
+    # boost clock, only where a latency-bound kernel needs it (`triton_w4_pass_s`); None: not stated here
+    boost_clock_mhz: float | None = None
 
 
 # NVIDIA datasheets, dense tensor throughput (no sparsity). Keyed by the catalog's GPU model and memory.
@@ -55,7 +62,9 @@ GPUS: dict[str, GpuSpec] = {
         624,
         "nvlink",
         300,
-        "NVIDIA A100 datasheet (40GB SXM: 1,555 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s)",
+        "NVIDIA A100 datasheet (40GB SXM: 1,555 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s); boost "
+        "clock 1,410 MHz (312 TFLOPS = 108 SMs x 2,048 dense FP16 FLOPs per clock x 1.41 GHz)",
+        boost_clock_mhz=1410,
     ),
     "A100-80": GpuSpec(
         2039,
@@ -64,7 +73,9 @@ GPUS: dict[str, GpuSpec] = {
         624,
         "nvlink",
         300,
-        "NVIDIA A100 datasheet (80GB SXM: 2,039 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s)",
+        "NVIDIA A100 datasheet (80GB SXM: 2,039 GB/s; BF16 312 TFLOPS; INT8 624 TOPS; NVLink 600 GB/s); boost "
+        "clock 1,410 MHz (312 TFLOPS = 108 SMs x 2,048 dense FP16 FLOPs per clock x 1.41 GHz)",
+        boost_clock_mhz=1410,
     ),
     "H100": GpuSpec(
         3350,
@@ -110,7 +121,9 @@ GPUS: dict[str, GpuSpec] = {
         "pcie",
         32,
         "NVIDIA A10 datasheet (600 GB/s; BF16 125 TFLOPS, INT8 250 TOPS; PCIe Gen4 64 GB/s) — EXTRAPOLATED: "
-        "AWS's A10G is an A10 variant; NVIDIA publishes no separate A10G sheet",
+        "AWS's A10G is an A10 variant; NVIDIA publishes no separate A10G sheet; boost clock 1,695 MHz (the A10's: "
+        "125 TFLOPS = 72 SMs x 1,024 dense BF16 FLOPs per clock x 1.695 GHz)",
+        boost_clock_mhz=1695,
     ),
     "T4": GpuSpec(
         320,
@@ -151,17 +164,27 @@ class Architecture:
     kv_heads: int
     head_dim: int
     hidden: int
+    intermediate: int  # MLP width (intermediate_size)
     source: str
 
+    def column_parallel_share(self) -> float:
+        """Share of a layer's matrix weights in its column-parallel projections (fused QKV, gate/up); the rest
+        (attention output, down) are row-parallel."""
+        kv = self.kv_heads * self.head_dim
+        column = self.hidden * (self.hidden + 2 * kv) + 2 * self.hidden * self.intermediate
+        row = self.hidden * self.hidden + self.intermediate * self.hidden
+        return column / (column + row)
 
-# config.json on the Hugging Face Hub (num_hidden_layers, num_key_value_heads, hidden_size / num_attention_heads).
+
+# config.json on the Hugging Face Hub (num_hidden_layers, num_key_value_heads, hidden_size / num_attention_heads,
+# intermediate_size).
 ARCHITECTURES: dict[float, Architecture] = {
-    1: Architecture(16, 8, 64, 2048, "meta-llama/Llama-3.2-1B config.json"),
-    3: Architecture(28, 8, 128, 3072, "meta-llama/Llama-3.2-3B config.json"),
-    7: Architecture(32, 32, 128, 4096, "meta-llama/Llama-2-7b-hf config.json (no grouped-query attention)"),
-    8: Architecture(32, 8, 128, 4096, "meta-llama/Llama-3.1-8B config.json"),
-    70: Architecture(80, 8, 128, 8192, "meta-llama/Llama-3.1-70B config.json (Llama-2-70b: the same shape)"),
-    405: Architecture(126, 8, 128, 16384, "meta-llama/Llama-3.1-405B config.json"),
+    1: Architecture(16, 8, 64, 2048, 8192, "meta-llama/Llama-3.2-1B config.json"),
+    3: Architecture(28, 8, 128, 3072, 8192, "meta-llama/Llama-3.2-3B config.json"),
+    7: Architecture(32, 32, 128, 4096, 11008, "meta-llama/Llama-2-7b-hf config.json (no grouped-query attention)"),
+    8: Architecture(32, 8, 128, 4096, 14336, "meta-llama/Llama-3.1-8B config.json"),
+    70: Architecture(80, 8, 128, 8192, 28672, "meta-llama/Llama-3.1-70B config.json (Llama-2-70b: the same shape)"),
+    405: Architecture(126, 8, 128, 16384, 53248, "meta-llama/Llama-3.1-405B config.json"),
 }
 
 
@@ -241,6 +264,49 @@ PREFILL_INTERFERENCE = 0.778  # share of prefill time decode steps wait for (1: 
 # GPTQ points (AWQ runs the same class of kernel: EXTRAPOLATED to it).
 W4_DECODE_EFFICIENCY = 0.456
 W4_PREFILL_EFFICIENCY = 0.8  # dequantisation before the BF16 GEMM: EXTRAPOLATED (no prefill-only W4 measurement)
+# TGI before 1.1.1 runs the column-parallel GPTQ layers (fused QKV, gate/up) on its Triton GPTQ kernel on every GPU
+# and TP degree: `Weights.get_multi_weights_col` hard-codes `use_exllama` False (server/text_generation_server/utils/
+# weights.py at v1.0.3; huggingface/text-generation-inference issue 1098, "half of the layers still use the slow
+# triton kernel", fixed in 1.1.1 by PR 1101). The row-parallel layers run exllama there (4 bits; the image builds
+# it for sm_80 and sm_86, so A100 and A10G alike) unless the checkpoint has act-order groups under TP, which would
+# put them on Triton too, with loops over K / TP: not modelled, the measured 4- and 8-GPU times agree). That kernel
+# (utils/gptq/quant_linear.py, `matmul_248_kernel`) has no split-K: each program walks the whole input dimension in
+# BLOCK_SIZE_K steps, each a dependent load of the packed weights, the scales and zeros their g_idx picks, unpack
+# and dot, so at decode (up to 32 sequences are one M block) a call lasts K x this many clock cycles whatever N, the
+# TP degree or the memory bandwidth. FITTED on the TGI 1.0.3 GPTQ points (tgi-sagemaker-llama2): 70B GPTQ at one
+# client takes 57 ms/token on 4 A10G, 56 on 8 A10G and 68 on 8 A100, though the bytes per GPU halve from 4 to 8
+# and an A100 streams 2.6x an A10G's bandwidth; 68 / 56 is about the clock ratio 1,695 / 1,410 MHz. 42.6 cycles
+# per element is ~1,360 per 32-wide K step, the order of two dependent global-memory round trips (g_idx, then the
+# scales it indexes). Checked against issue 1098's "about 2.5x for llama-2-70b-GPTQ" from the 1.1.1 fix: the model
+# gives 2.0-2.4x for 70B GPTQ at one client on 4 or 8 A100 (1.2-1.5x on A10G, where the bytes weigh more). A refit
+# of W4_DECODE_EFFICIENCY beside this constant gives 0.44, so the 4-bit bandwidth share above stands.
+TRITON_W4_CYCLES_PER_K = 42.6
+TGI_EXLLAMA_COLUMNS_RELEASE = (1, 1, 1)  # first TGI release that runs exllama on the column-parallel layers too
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """(1, 0, 3) from "1.0.3" (leading numbers only)."""
+    return tuple(int(n) for n in re.findall(r"\d+", version)[:3])
+
+
+def triton_w4_columns(framework: str, framework_version: str | None, precision: str) -> bool:
+    """Whether the column-parallel layers run TGI's Triton GPTQ kernel: GPTQ weights on TGI before 1.1.1. Without a
+    version the framework's current release is meant, which runs exllama there."""
+    if framework != "tgi" or precision != "gptq" or not framework_version:
+        return False
+    return _release(framework_version) < TGI_EXLLAMA_COLUMNS_RELEASE
+
+
+def triton_w4_pass_s(arch: Architecture, gpu: GpuSpec) -> float:
+    """The serial K loops of one forward pass's Triton GPTQ calls: two column-parallel projections per layer, each
+    over the hidden size."""
+    if gpu.boost_clock_mhz is None:
+        raise ReplicaModelError(
+            "TGI's Triton GPTQ kernel is latency-bound: give this GPU its boost_clock_mhz in GPUS "
+            "(llama_infra/sim/replica_model.py) with its source"
+        )
+    return arch.layers * 2 * arch.hidden * TRITON_W4_CYCLES_PER_K / (gpu.boost_clock_mhz * 1e6)
+
 
 REQUEST_OVERHEAD_S = 0.010  # HTTP, tokenisation and detokenisation around one request (EXTRAPOLATED)
 GPU_MEMORY_UTILIZATION = FRAMEWORKS["vllm"].memory_fraction  # vLLM default --gpu-memory-utilization
@@ -389,9 +455,11 @@ def replica_perf(
     tp_degree: int | None = None,
     framework: str = "vllm",
     context_tokens: float = DEFAULT_CONTEXT_TOKENS,
+    framework_version: str | None = None,
 ) -> ReplicaPerf:
     """Rates of one replica; decode step times at `context_tokens` of context per running sequence (the
-    workload's `running_context_tokens`; `decode_step_s` takes another context per call)."""
+    workload's `running_context_tokens`; `decode_step_s` takes another context per call). `framework_version`
+    names a past release where one behaves differently (`triton_w4_columns`); None: the current one."""
     inst = catalog.lookup(instance_type)
     if inst is None:
         raise ReplicaModelError(f"{instance_type} is not a GPU instance type in the catalog")
@@ -416,6 +484,10 @@ def replica_perf(
     comm_fixed, comm_per_token = _comm_s(arch, allreduce_gb_s(inst, gpu), fw, tp)
 
     weights_read_s = weights_gb * 1e9 / bandwidth_b_s
+    if triton_w4_columns(framework, framework_version, precision):
+        # the column-parallel share streams at the kernel's serial K loops when they take longer than its bytes
+        column = arch.column_parallel_share()
+        weights_read_s = (1 - column) * weights_read_s + max(column * weights_read_s, triton_w4_pass_s(arch, gpu))
     kv_read_s = kv_bytes_per_token / bandwidth_b_s
     decode_compute_s = 2 * params_b * 1e9 / (flops * DECODE_COMPUTE_EFFICIENCY)
     per_sequence = context_tokens * kv_read_s + decode_compute_s + comm_per_token + fw.sequence_overhead_s

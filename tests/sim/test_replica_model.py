@@ -109,6 +109,42 @@ def test_whole_prompt_prefill_stalls_tgis_running_batch_for_all_of_it():
     )
 
 
+def test_gptq_on_tgi_before_1_1_1_pays_the_triton_kernels_serial_k_loop_on_its_column_parallel_layers():
+    arch = rm.ARCHITECTURES[70]
+    column = arch.column_parallel_share()
+    # fused QKV (8192 x (8192 + 2 x 1024)) and gate/up (2 x 8192 x 28672) against o (8192²) and down (28672 x 8192)
+    assert column == pytest.approx((8192 * 10240 + 2 * 8192 * 28672) / (8192 * 10240 + 3 * 8192 * 28672 + 8192**2))
+    loops = {}
+    for itype, tp, gpu in (("g5.12xlarge", 4, "A10G"), ("g5.48xlarge", 8, "A10G"), ("p4d.24xlarge", 8, "A100-40")):
+        now = replica_perf(itype, 70, "gptq", tp, "tgi")
+        old = replica_perf(itype, 70, "gptq", tp, "tgi", framework_version="1.0.3")
+        loops[itype] = 80 * 2 * 8192 * rm.TRITON_W4_CYCLES_PER_K / (rm.GPUS[gpu].boost_clock_mhz * 1e6)
+        assert old.weights_read_s == pytest.approx(
+            (1 - column) * now.weights_read_s + max(column * now.weights_read_s, loops[itype]), rel=1e-9
+        )
+        assert old.decode_step_s_batch1 - now.decode_step_s_batch1 == pytest.approx(
+            old.weights_read_s - now.weights_read_s, rel=1e-9
+        )
+        assert old.weights_read_s > now.weights_read_s  # the loop, not the bytes, sets those layers' time here
+    # the loop is as long on 4 GPUs as on 8 (each program walks all of K) and longer at the A100's lower clock
+    assert loops["g5.12xlarge"] == loops["g5.48xlarge"] < loops["p4d.24xlarge"]
+    assert loops["p4d.24xlarge"] / loops["g5.48xlarge"] == pytest.approx(1695 / 1410)
+    # 1.1.1 runs exllama there too (PR 1101), as does every release when no version is named, and no other framework
+    # or precision has the term
+    for version in ("1.1.1", "2.0.4", None):
+        assert replica_perf("p4d.24xlarge", 70, "gptq", 8, "tgi", framework_version=version) == replica_perf(
+            "p4d.24xlarge", 70, "gptq", 8, "tgi"
+        )
+    assert not rm.triton_w4_columns("tgi", "1.0.3", "awq")
+    assert not rm.triton_w4_columns("vllm", "0.2.0", "gptq")
+    assert rm.triton_w4_columns("tgi", "1.1.0", "gptq")
+
+
+def test_the_triton_gptq_term_needs_the_gpus_clock_rather_than_guessing_it():
+    with pytest.raises(ReplicaModelError, match="boost_clock_mhz"):
+        replica_perf("p5.48xlarge", 70, "gptq", 8, "tgi", framework_version="1.0.3")
+
+
 def test_kv_cache_capacity_from_memory_left_after_weights():
     p = replica_perf("p4d.24xlarge", 70, "fp16")
     # 8 x 42.9 GB x 0.9 - 140 GB weights, at 2 x 80 layers x 8 KV heads x 128 dims x 2 bytes per token
