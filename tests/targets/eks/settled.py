@@ -13,7 +13,7 @@ from datetime import datetime
 
 from llama_infra.targets.kubernetes.keda_steady_state import TriggerError, settled_replicas
 
-__all__ = ["TriggerError", "query_values", "replicas"]
+__all__ = ["TriggerError", "deployments", "query_values", "replicas"]
 
 _OR_ZERO_WHILE_UP = re.compile(
     r'\) or on\(\) \(0 \* max\(up\{namespace="([^"]+)",app_kubernetes_io_instance=~"([^"]+)"\}\)\)$'
@@ -37,3 +37,21 @@ def query_values(so: dict, values: dict[str, float | None], scraped: frozenset[s
 def replicas(so: dict, at: datetime, values: dict[str, float | None], scraped: frozenset[str] = frozenset()) -> int:
     """The ScaledObject's settled count at `at` (the library's model), given the trigger values as above."""
     return settled_replicas(so, at, query_values(so, values, scraped))
+
+
+def deployments(spec, at: datetime, values: dict[str, float | None], scraped: frozenset[str]) -> dict[str, int]:
+    """Replicas per serving Deployment of `spec` at `at`: from its ScaledObject (the floor's load as forecast unless
+    `values` gives one, `specs.as_forecast`), or its fixed count."""
+    from llama_infra.targets.eks.manifests import all_objects
+
+    from .specs import as_forecast
+
+    objs = all_objects(spec)
+    out = {
+        o["metadata"]["name"]: o["spec"]["replicas"]
+        for o in objs
+        if o["kind"] == "Deployment" and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name
+    }
+    for so in (o for o in objs if o["kind"] == "ScaledObject"):
+        out[so["spec"]["scaleTargetRef"]["name"]] = replicas(so, at, as_forecast(spec, at, values), scraped)
+    return out

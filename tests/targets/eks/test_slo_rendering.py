@@ -23,7 +23,7 @@ from llama_infra.targets.kubernetes.autoscaling import scaled_object
 from llama_infra.targets.kubernetes.floor_triggers import FLOOR_OFFSET, burst_floor_triggers, floor_term
 
 from . import settled
-from .specs import ROUTER_IMAGE, as_forecast, edited, floor_in_force, forecast_in_force, is_gate, prod_doc
+from .specs import ROUTER_IMAGE, edited, floor_in_force, forecast_in_force, is_gate, prod_doc
 from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
@@ -119,15 +119,7 @@ def _names(sched) -> set[str]:
 
 
 def _service_replicas(spec, at: datetime, values: dict) -> int:
-    objs = all_objects(spec)
-    out = {
-        o["metadata"]["name"]: o["spec"]["replicas"]
-        for o in objs
-        if o["kind"] == "Deployment" and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name
-    }
-    for so in (o for o in objs if o["kind"] == "ScaledObject"):
-        out[so["spec"]["scaleTargetRef"]["name"]] = settled.replicas(so, at, as_forecast(spec, at, values), frozenset())
-    return sum(out.values())
+    return sum(settled.deployments(spec, at, values, frozenset()).values())
 
 
 def _window_edges_near(spec, local: datetime) -> bool:

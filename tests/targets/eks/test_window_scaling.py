@@ -20,7 +20,7 @@ from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.targets.kubernetes import labels, router
 
 from . import settled
-from .specs import as_forecast, edited, floor_in_force
+from .specs import edited, floor_in_force
 from .validation import validate
 
 NIGHT_MODEL = {"id": "meta-llama/Llama-3.1-8B-Instruct", "params_b": 8, "precision": "bf16"}
@@ -67,17 +67,8 @@ ROUTER_JOB = frozenset({"llama/llama-70b-eks-router"})  # Prometheus has the rou
 
 
 def deployments(spec, at, values, scraped=ROUTER_JOB) -> dict[str, int]:
-    """Replicas per Deployment: from its ScaledObject, or its fixed count."""
-    objs = all_objects(spec)
-    out = {
-        o["metadata"]["name"]: o["spec"]["replicas"]
-        for o in objs
-        if o["kind"] == "Deployment" and o["metadata"]["labels"].get("app.kubernetes.io/instance") == spec.name
-    }
-    for so in (o for o in objs if o["kind"] == "ScaledObject"):
-        # the floor's load as forecast unless the test says otherwise (`specs.as_forecast`)
-        out[so["spec"]["scaleTargetRef"]["name"]] = settled.replicas(so, at, as_forecast(spec, at, values), scraped)
-    return out
+    """Replicas per Deployment: from its ScaledObject, or its fixed count (`settled.deployments`)."""
+    return settled.deployments(spec, at, values, scraped)
 
 
 def need(q: float, k: float) -> int:
