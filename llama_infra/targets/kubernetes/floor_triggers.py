@@ -153,8 +153,3 @@ def floor_term(spec: DeploymentSpec) -> str | None:
     forecast_rps = f"max(({f.minus(f.largest(*forecasts), FLOOR_OFFSET)}) / {FORECAST_SCALE}, {MIN_FORECAST_RPS:g})"
     share = f"{LOAD_TRIGGER} * {1 + floor_follow.MARGIN:g} / {forecast_rps}"
     return f"({scheduled}) * {f.smallest('1', share)}"
-
-
-def is_floor_trigger(trigger_name: str) -> bool:
-    """The floor's cron triggers (its steps and forecasts; the load trigger is a Prometheus one)."""
-    return trigger_name.startswith((FLOOR_PREFIX, FORECAST_PREFIX)) and trigger_name != LOAD_TRIGGER
