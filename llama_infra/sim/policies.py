@@ -389,14 +389,15 @@ class SpecPolicy(Policy):
         from llama_infra.scaling.floor_follow import WINDOW_S, following_floor
         from llama_infra.slo_targets import floor_hour_at
 
+        hour = floor_hour_at(self.spec, self.floor, self.start + timedelta(seconds=obs.now))
+        if self.follow_period_s is None:
+            return hour.min_replicas if hour else 0
+        # the trailing window is kept at every tick, weekends included, so Monday's first hour has its history
         self._seen.append((obs.now, obs.arrivals_since_last, obs.seconds_since_last))
         while self._seen and self._seen[0][0] <= obs.now - WINDOW_S:
             self._seen.popleft()
-        hour = floor_hour_at(self.spec, self.floor, self.start + timedelta(seconds=obs.now))
         if hour is None:
             return 0
-        if self.follow_period_s is None:
-            return hour.min_replicas
         when, last_hour, floor = self._followed
         if hour.hour != last_hour or obs.now >= when + self.follow_period_s:
             seconds = sum(s for _, _, s in self._seen)
