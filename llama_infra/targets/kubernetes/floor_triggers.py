@@ -118,38 +118,48 @@ def load_trigger(spec: DeploymentSpec) -> dict:
     }
 
 
-def floor_triggers(spec: DeploymentSpec) -> list[dict]:
-    """Triggers a `scalingModifiers` formula reads (`floor_term`): one cron trigger per step, floor +
-    `FLOOR_OFFSET`; where the floor follows the load, one forecast cron trigger per hour and the load trigger."""
+def _step_triggers(spec: DeploymentSpec) -> list[dict]:
+    """One cron trigger per step of the floor, floor + `FLOOR_OFFSET`."""
     sched = schedule_of(spec)
     if sched is None:
         return []
-    out = [_trigger(s.label, s.start, s.end, s.min_replicas + FLOOR_OFFSET) for s in sched.steps]
+    return [_trigger(s.label, s.start, s.end, s.min_replicas + FLOOR_OFFSET) for s in sched.steps]
+
+
+def _forecast_triggers(spec: DeploymentSpec) -> list[dict]:
+    """Where the floor follows the load: one cron trigger per hour, its forecast × `FORECAST_SCALE` +
+    `FLOOR_OFFSET`."""
     hours = schedule_of(spec, hourly=True) if follows_load(spec) else None
-    if hours is not None:
-        out += [
-            cron_trigger(
-                f.identifier(FORECAST_PREFIX + h.label),
-                h.start,
-                h.end,
-                round(h.forecast_rps * FORECAST_SCALE) + FLOOR_OFFSET,
-            )
-            for h in hours.steps
-        ]
-        out.append(load_trigger(spec))
-    return out
+    if hours is None:
+        return []
+    return [
+        cron_trigger(
+            f.identifier(FORECAST_PREFIX + h.label),
+            h.start,
+            h.end,
+            round(h.forecast_rps * FORECAST_SCALE) + FLOOR_OFFSET,
+        )
+        for h in hours.steps
+    ]
+
+
+def floor_triggers(spec: DeploymentSpec) -> list[dict]:
+    """Triggers a `scalingModifiers` formula reads (`floor_term`): the floor's steps; where it follows the load,
+    the hourly forecasts and the load trigger."""
+    steps = _step_triggers(spec)
+    forecasts = _forecast_triggers(spec) if steps else []
+    return steps + forecasts + ([load_trigger(spec)] if forecasts else [])
 
 
 def floor_term(spec: DeploymentSpec) -> str | None:
     """The floor in force, in replicas of the whole service, as a formula term (None without a floor)."""
-    triggers = floor_triggers(spec)
-    names = [t["name"] for t in triggers if t["name"].startswith(FLOOR_PREFIX) and t["type"] == "cron"]
-    if not names:
+    steps = [t["name"] for t in _step_triggers(spec)]
+    if not steps:
         return None
-    scheduled = f.minus(f.largest(*names), FLOOR_OFFSET)
-    if not follows_load(spec):
+    scheduled = f.minus(f.largest(*steps), FLOOR_OFFSET)
+    forecasts = [t["name"] for t in _forecast_triggers(spec)]
+    if not forecasts:
         return scheduled
-    forecasts = [t["name"] for t in triggers if t["name"].startswith(FORECAST_PREFIX)]
     forecast_rps = f"max(({f.minus(f.largest(*forecasts), FLOOR_OFFSET)}) / {FORECAST_SCALE}, {MIN_FORECAST_RPS:g})"
     share = f"{LOAD_TRIGGER} * {1 + floor_follow.MARGIN:g} / {forecast_rps}"
     return f"({scheduled}) * {f.smallest('1', share)}"
