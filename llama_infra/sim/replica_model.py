@@ -20,7 +20,9 @@ A replica of model M at precision P with serving framework F on instance type I,
   a Triton kernel whose serial loop over the input dimension lasts `TRITON_W4_CYCLES_PER_K` clock cycles per
   element, so that share of a pass takes the longer of that and its bytes (`triton_w4_columns`).
 - **Concurrency** is bounded by the framework's max sequences (vLLM's defaults depend on the GPU) and by KV-cache
-  memory: TP × GPU memory × the framework's memory fraction − weights, at the architecture's KV bytes per token.
+  memory: TP × GPU memory × the framework's memory fraction − weights, at the architecture's KV bytes per token;
+  TensorRT-LLM's fraction is of the memory left once the weights and its engine's activation, NCCL and runtime
+  reserve are in (`kv_cache_gb`).
 
 Facts (datasheets, configs, framework defaults) carry their source next to them. Six efficiency constants, six
 per-framework overheads, the g5 all-reduce bandwidths and the Triton GPTQ kernel's cycles are fitted to the
@@ -330,6 +332,53 @@ def kv_bytes_per_value(precision: str, framework: str) -> int:
     return 1 if framework == "tensorrt-llm" and precision == "fp8" else 2
 
 
+# TensorRT-LLM sizes its KV cache as `KvCacheConfig.free_gpu_memory_fraction` (0.9) of the memory still free once the
+# engine is loaded: after the weights, the activation buffers the engine reserves for `max_num_tokens` tokens, NCCL's
+# buffers and the CUDA context, cuBLAS workspaces and runtime, less what the block allocator keeps. vLLM's
+# `gpu_memory_utilization` is a share of the whole GPU instead. The reserve per GPU is NVIDIA's TensorRT-LLM memory
+# model in aiconfigurator (github.com/ai-dynamo/aiconfigurator, aic-core `sdk/backends/trtllm_backend.py` and
+# `base_backend.py` `_get_memory_usage`, `systems/h100_sxm.yaml` `misc`): activations 2 bytes x max_num_tokens x
+# hidden x 11, 6.5 or 5 for Llama at TP 1, 2 or 4 and more; NCCL 342 MiB at TP 2, 392 MiB at TP 4 and 8; 3.5 GiB of
+# CUDA context, cuBLAS and the rest; 1.5 % of the budget to the block allocator. Checked against the measured
+# TensorRT-LLM maximum concurrent sequences that model is tested on (`tests/integration/
+# test_trtllm_kv_cache_capacity.py`, Llama-3.1-8B BF16 on H100 at TP 1, 2 and 4, fraction 0.8, four prompt/output
+# lengths, max_num_tokens twice the prompt): with this module's weights (8 B x 2 bytes) the rule gives all twelve
+# within 1.2 %; the share of the whole GPU (0.8 x TP x 80 GiB - weights) gives 0.5-7.2 % more, the more the higher
+# the TP.
+# keyed by TP degree; a TP above 4 takes 4's
+TRTLLM_ACTIVATION_BYTES_PER_TOKEN_HIDDEN: dict[int, float] = {1: 2 * 11, 2: 2 * 6.5, 4: 2 * 5}
+TRTLLM_NCCL_BYTES: dict[int, float] = {1: 0, 2: 358_612_992, 4: 411_041_792}
+TRTLLM_RUNTIME_BYTES = 3_758_096_384  # CUDA context, cuBLAS workspaces and the rest of the runtime (3.5 GiB)
+TRTLLM_BLOCK_ALLOCATOR_SHARE = 0.015  # of the KV budget, kept by the block allocator
+STATIC_BATCH = "static batch"  # the calibration table's mark of TensorRT-LLM 0.5's static-batch runs
+
+
+def kv_budget_of_free_memory(framework: str, framework_version: str | None) -> bool:
+    """Whether the KV budget is a share of the memory the engine leaves free (TensorRT-LLM's in-flight batching
+    runtime, also inside NIM) rather than of the whole GPU. TensorRT-LLM 0.5's static-batch runs are not: one L40S
+    held their 64 sequences x 2,176 tokens of FP8 KV cache (36.5 GB beside 7 GB of weights), more than 0.9 of the
+    memory free after that runtime's reserve leaves (32.4 GB, 57 sequences)."""
+    return framework == "tensorrt-llm" and STATIC_BATCH not in (framework_version or "")
+
+
+def _by_tp(table: dict[int, float], tp: int) -> float:
+    return table[max(k for k in table if k <= tp)]
+
+
+def kv_cache_gb(
+    fw: Framework, of_free_memory: bool, tp: int, gpu_memory_gb: float, weights_gb: float, hidden: int
+) -> float:
+    """Memory a replica gives its KV cache, all GPUs together (decimal GB): `fw.memory_fraction` of the whole GPUs
+    less the weights or, `of_free_memory` (`kv_budget_of_free_memory`), of what the weights and TensorRT-LLM's
+    reserve for `fw.chunk_tokens` (max_num_tokens) leave free."""
+    if not of_free_memory:
+        return tp * gpu_memory_gb * fw.memory_fraction - weights_gb
+    activations = _by_tp(TRTLLM_ACTIVATION_BYTES_PER_TOKEN_HIDDEN, tp) * fw.chunk_tokens * hidden
+    reserve_gb = (activations + _by_tp(TRTLLM_NCCL_BYTES, tp) + TRTLLM_RUNTIME_BYTES) / 1e9
+    free_gb = tp * (gpu_memory_gb - reserve_gb) - weights_gb
+    return free_gb * fw.memory_fraction * (1 - TRTLLM_BLOCK_ALLOCATOR_SHARE)
+
+
 class ReplicaModelError(ValueError):
     pass
 
@@ -509,7 +558,8 @@ def replica_perf(
     large_gpu = inst.gpu_memory_gb * 1e9 >= 70 * GIB and key not in ("A100-40", "A100-80")
     max_seqs = fw.max_num_seqs_large_gpu if large_gpu else fw.max_num_seqs
     chunk = fw.chunk_tokens * (4 if framework == "vllm" and large_gpu else 1)  # vLLM: 8192 on the large GPUs
-    free_gb = tp * inst.gpu_memory_gb * fw.memory_fraction - weights_gb
+    of_free = kv_budget_of_free_memory(framework, framework_version)
+    free_gb = kv_cache_gb(fw, of_free, tp, inst.gpu_memory_gb, weights_gb, arch.hidden)
     if free_gb <= 0:
         raise ReplicaModelError(
             f"{params_b:g}B {precision} ({weights_gb:.0f} GB) leaves no KV-cache memory on "

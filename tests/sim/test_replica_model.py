@@ -1,6 +1,8 @@
 """The replica model is the physics its docstring states: each rate derived here from datasheet facts and the
 model's named constants, so a change to a formula (not to a constant) fails."""
 
+import dataclasses
+
 import pytest
 
 from llama_infra import catalog, sizing
@@ -151,6 +153,43 @@ def test_kv_cache_capacity_from_memory_left_after_weights():
     assert p.kv_cache_tokens == int((8 * 42.9 * 0.9 - 140) * 1e9 / (2 * 80 * 8 * 128 * 2))
     assert p.max_batch_for_tokens_per_s(20) > 1
     assert not p.extrapolated
+
+
+# aiconfigurator's measured TensorRT-LLM maximum concurrent sequences, Llama-3.1-8B BF16 on one H100 per TP rank,
+# free_gpu_memory_fraction 0.8, max_num_tokens twice the prompt, max_seq_len prompt + output + 1000
+# (github.com/ai-dynamo/aiconfigurator tests/integration/test_trtllm_kv_cache_capacity.py)
+TRTLLM_MEASURED_MAX_SEQUENCES = [
+    (1, 2048, 2048, 78),
+    (2, 2048, 2048, 173),
+    (4, 2048, 2048, 363),
+    (1, 4096, 4096, 43),
+    (2, 4096, 4096, 96),
+    (4, 4096, 4096, 201),
+]
+
+
+@pytest.mark.parametrize(("tp", "prompt", "output", "measured"), TRTLLM_MEASURED_MAX_SEQUENCES)
+def test_tensorrt_llms_kv_budget_is_its_fraction_of_the_memory_the_engine_leaves_free(tp, prompt, output, measured):
+    fw = dataclasses.replace(rm.FRAMEWORKS["tensorrt-llm"], memory_fraction=0.8, chunk_tokens=2 * prompt)
+    arch = rm.ARCHITECTURES[8]
+    gpu_gb = catalog.lookup("p5.48xlarge").gpu_memory_gb
+    kv_gb = rm.kv_cache_gb(fw, True, tp, gpu_gb, sizing.weights_gb(8, "bf16"), arch.hidden)
+    sequences = kv_gb * 1e9 / (2 * arch.layers * arch.kv_heads * arch.head_dim * 2 * (prompt + output + 1000))
+    assert sequences == pytest.approx(measured, rel=0.02)
+    # the share of the whole GPUs overestimates, the more the higher the TP
+    whole = rm.kv_cache_gb(fw, False, tp, gpu_gb, sizing.weights_gb(8, "bf16"), arch.hidden)
+    assert whole > kv_gb
+
+
+def test_the_in_flight_tensorrt_llm_runtime_and_nim_size_kv_from_free_memory_not_static_batches_or_vllm():
+    assert rm.kv_budget_of_free_memory("tensorrt-llm", None)
+    assert rm.kv_budget_of_free_memory("tensorrt-llm", "NIM 1.8.0")
+    assert rm.kv_budget_of_free_memory("tensorrt-llm", "1.0 (trtllm-bench)")
+    assert not rm.kv_budget_of_free_memory("tensorrt-llm", "0.5 (static batch)")
+    assert not rm.kv_budget_of_free_memory("vllm", None)
+    trt = replica_perf("p5.48xlarge", 70, "fp8", 2, "tensorrt-llm")
+    static = replica_perf("p5.48xlarge", 70, "fp8", 2, "tensorrt-llm", framework_version="0.5 (static batch)")
+    assert trt.kv_cache_tokens < static.kv_cache_tokens
 
 
 def test_max_num_seqs_follows_vllms_hardware_defaults():
