@@ -18,7 +18,9 @@ A replica of model M at precision P with serving framework F on instance type I,
   whole prompts between decode steps (TGI 1.x) stalls the batch for all of it: its `prefill_interference` is 1.
 - **Past releases** where the calibration row names one: GPTQ on TGI before 1.1.1 runs the column-parallel layers on
   a Triton kernel whose serial loop over the input dimension lasts `TRITON_W4_CYCLES_PER_K` clock cycles per
-  element, so that share of a pass takes the longer of that and its bytes (`triton_w4_columns`).
+  element, so that share of a pass takes the longer of that and its bytes (`triton_w4_columns`). TensorRT-LLM's
+  static-batch runs (0.5, 0.6.1) all-reduce through NCCL outside CUDA graphs, at NCCL's measured time per call and
+  byte rather than the link rate (`nccl_allreduce_line`).
 - **Concurrency** is bounded by the framework's max sequences (vLLM's defaults depend on the GPU) and by KV-cache
   memory: TP × GPU memory × the framework's memory fraction − weights, at the architecture's KV bytes per token;
   TensorRT-LLM's fraction is of the memory left once the weights and its engine's activation, NCCL and runtime
@@ -158,6 +160,59 @@ ALLREDUCE_GB_S: dict[str, float] = {
 def allreduce_gb_s(instance: catalog.GpuInstance, gpu: GpuSpec) -> float:
     """Per-GPU all-reduce bandwidth between the GPUs of this instance."""
     return ALLREDUCE_GB_S.get(instance.instance_type, gpu.link_gb_s)
+
+
+# TensorRT-LLM's static-batch runs (gptSessionBenchmark, the calibration table's TensorRT-LLM 0.5 and 0.6.1 rows)
+# all-reduce through NCCL outside CUDA graphs: the performance doc's engines are built without
+# `--use_custom_all_reduce` (examples/llama/build.py: "Activates latency-optimized algorithm for all-reduce instead
+# of NCCL", off unless given) and its benchmark commands do not pass `--enable_cuda_graph` (github.com/NVIDIA/
+# TensorRT-LLM docs/source/performance.md, commit 138f96d4). There an all-reduce takes NCCL's time, far above the
+# link rate for the messages a prefill sends (hidden x 2 bytes per prompt token): on 4 A100 a 2 MB all-reduce takes
+# 46 us where NVLink's 300 GB/s would take 10. Measured: nccl-tests all_reduce_perf, FP16, no CUDA graph, on
+# A100-SXM4-80GB (NCCL 2.27.3) and H100 80GB HBM3 (NCCL 2.29.2), microseconds by message bytes
+# (github.com/ai-dynamo/aiconfigurator, aic-core `systems/data/{a100_sxm,h100_sxm}/comm/nccl/2.27.3/
+# nccl_perf.parquet`, collected by its `collector/network/collect_nccl.py`), from 1 to 64 MB (64 to 4,096 prompt
+# tokens at hidden 8,192). A100 40 GB has the 80 GB's NVLink. EXTRAPOLATED: the NCCL of TensorRT-LLM 0.5's time
+# (2023) ran the same algorithms over the same links.
+STATIC_BATCH = "static batch"  # the calibration table's mark of TensorRT-LLM's static-batch (gptSession) runs
+NCCL_ALLREDUCE_MESSAGE_BYTES = tuple(2**20 * mb for mb in (1, 2, 4, 8, 16, 32, 64))
+NCCL_ALLREDUCE_US: dict[str, dict[int, tuple[float, ...]]] = {  # at each of NCCL_ALLREDUCE_MESSAGE_BYTES
+    "A100-80": {
+        2: (40.8, 47.6, 55.8, 87.1, 128.2, 224.2, 391.5),
+        4: (29.8, 46.2, 68.8, 111.0, 183.5, 288.0, 544.3),
+        8: (38.9, 53.7, 77.3, 128.0, 216.5, 367.0, 595.3),
+    },
+    "H100": {
+        2: (14.2, 27.6, 32.7, 46.4, 81.4, 142.3, 253.0),
+        4: (18.1, 27.1, 41.1, 62.6, 99.2, 172.8, 324.0),
+        8: (25.4, 38.6, 50.3, 79.1, 122.1, 199.9, 321.9),
+    },
+}
+NCCL_ALLREDUCE_US["A100-40"] = NCCL_ALLREDUCE_US["A100-80"]
+
+
+def nccl_allreduce_line(gpu_key: str, tp: int) -> tuple[float, float] | None:
+    """(seconds per call, seconds per byte): the line through NCCL's measured all-reduce times on this GPU at this TP
+    degree (`NCCL_ALLREDUCE_US`) that least-squares their relative errors; None where none was measured."""
+    measured = NCCL_ALLREDUCE_US.get(gpu_key, {}).get(tp)
+    if not measured:
+        return None
+    # weighted normal equations of t = a + b x with weights 1 / t^2
+    x, t = NCCL_ALLREDUCE_MESSAGE_BYTES, [us * 1e-6 for us in measured]
+    w = [1 / ti**2 for ti in t]
+    sw = sum(w)
+    sx, st = sum(wi * xi for wi, xi in zip(w, x, strict=True)), sum(wi * ti for wi, ti in zip(w, t, strict=True))
+    sxx = sum(wi * xi * xi for wi, xi in zip(w, x, strict=True))
+    sxt = sum(wi * xi * ti for wi, xi, ti in zip(w, x, t, strict=True))
+    per_byte = (sw * sxt - sx * st) / (sw * sxx - sx * sx)
+    return (st - per_byte * sx) / sw, per_byte
+
+
+def nccl_outside_cuda_graphs(framework: str, framework_version: str | None) -> bool:
+    """Whether every TP all-reduce is an NCCL call outside CUDA graphs: TensorRT-LLM's static-batch runs. Since 0.12
+    TensorRT-LLM picks NCCL or its custom all-reduce by message size itself (NVIDIA/TensorRT-LLM issue 1601), which
+    this module does not model: there, and for every other framework, the link rate stands."""
+    return framework == "tensorrt-llm" and STATIC_BATCH in (framework_version or "")
 
 
 @dataclass(frozen=True)
@@ -350,7 +405,6 @@ TRTLLM_ACTIVATION_BYTES_PER_TOKEN_HIDDEN: dict[int, float] = {1: 2 * 11, 2: 2 * 
 TRTLLM_NCCL_BYTES: dict[int, float] = {1: 0, 2: 358_612_992, 4: 411_041_792}
 TRTLLM_RUNTIME_BYTES = 3_758_096_384  # CUDA context, cuBLAS workspaces and the rest of the runtime (3.5 GiB)
 TRTLLM_BLOCK_ALLOCATOR_SHARE = 0.015  # of the KV budget, kept by the block allocator
-STATIC_BATCH = "static batch"  # the calibration table's mark of TensorRT-LLM 0.5's static-batch runs
 
 
 def kv_budget_of_free_memory(framework: str, framework_version: str | None) -> bool:
@@ -487,11 +541,17 @@ class ReplicaPerf:
         return max(batch, 1.0) / self.decode_step_s(batch, context_tokens)
 
 
-def _comm_s(arch: Architecture, link_gb_s: float, fw: Framework, tp: int) -> tuple[float, float]:
-    """(fixed part, per-token part) of the 2 × layers all-reduces of one forward pass."""
+def _comm_s(
+    arch: Architecture, link_gb_s: float, fw: Framework, tp: int, nccl: tuple[float, float] | None = None
+) -> tuple[float, float]:
+    """(fixed part, per-token part) of the 2 × layers all-reduces of one forward pass: at the link rate or, given
+    `nccl` (`nccl_allreduce_line`), at NCCL's measured time per call and per byte."""
     if tp == 1:
         return 0.0, 0.0
     passes = 2 * arch.layers
+    if nccl is not None:
+        per_call_s, per_byte_s = nccl
+        return passes * (fw.allreduce_overhead_s + per_call_s), passes * arch.hidden * ACTIVATION_BYTES * per_byte_s
     bytes_per_token = arch.hidden * ACTIVATION_BYTES * 2 * (tp - 1) / tp  # ring all-reduce traffic per GPU
     return (passes * fw.allreduce_overhead_s, passes * bytes_per_token / (link_gb_s * 1e9))
 
@@ -530,7 +590,8 @@ def replica_perf(
     )
     flops = tp * compute_tflops(gpu, precision) * 1e12
     kv_bytes_per_token = 2 * arch.layers * arch.kv_heads * arch.head_dim * kv_bytes_per_value(precision, framework)
-    comm_fixed, comm_per_token = _comm_s(arch, allreduce_gb_s(inst, gpu), fw, tp)
+    nccl = nccl_allreduce_line(key, tp) if nccl_outside_cuda_graphs(framework, framework_version) else None
+    comm_fixed, comm_per_token = _comm_s(arch, allreduce_gb_s(inst, gpu), fw, tp, nccl)
 
     weights_read_s = weights_gb * 1e9 / bandwidth_b_s
     if triton_w4_columns(framework, framework_version, precision):

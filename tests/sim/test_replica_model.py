@@ -192,6 +192,26 @@ def test_the_in_flight_tensorrt_llm_runtime_and_nim_size_kv_from_free_memory_not
     assert trt.kv_cache_tokens < static.kv_cache_tokens
 
 
+def test_tensorrt_llms_static_batch_runs_all_reduce_at_nccls_measured_time_not_the_link_rate():
+    arch, gpu = rm.ARCHITECTURES[70], rm.GPUS["A100-80"]
+    static = replica_perf("p4de.24xlarge", 70, "fp16", 4, "tensorrt-llm", framework_version="0.5 (static batch)")
+    per_call_s, per_byte_s = rm.nccl_allreduce_line("A100-80", 4)
+    layers_cost = rm.FRAMEWORKS["tensorrt-llm"].layer_overhead_s * arch.layers
+    assert static.prefill_fixed_s == pytest.approx(layers_cost + 2 * arch.layers * per_call_s, rel=1e-9)
+    # a 128-token prefill's all-reduces (2 MB each) cost NCCL's time, 4x what NVLink's rate alone gives
+    message_bytes = 128 * arch.hidden * rm.ACTIVATION_BYTES
+    assert per_call_s + message_bytes * per_byte_s > 4 * message_bytes * 1.5 / (gpu.link_gb_s * 1e9)
+    # the line stays within 15 % of every measured time it is drawn through
+    for size, us in zip(rm.NCCL_ALLREDUCE_MESSAGE_BYTES, rm.NCCL_ALLREDUCE_US["A100-80"][4], strict=True):
+        assert per_call_s + size * per_byte_s == pytest.approx(us * 1e-6, rel=0.15)
+    # TensorRT-LLM's in-flight runtime, other frameworks and GPUs without a measurement keep the link rate
+    assert not rm.nccl_outside_cuda_graphs("tensorrt-llm", None)
+    assert not rm.nccl_outside_cuda_graphs("tgi", "1.0.3")
+    assert rm.nccl_allreduce_line("L40S", 4) is None
+    in_flight = replica_perf("p4de.24xlarge", 70, "fp16", 4, "tensorrt-llm")
+    assert in_flight.prefill_fixed_s == pytest.approx(layers_cost, rel=1e-9)
+
+
 def test_max_num_seqs_follows_vllms_hardware_defaults():
     # vLLM's get_batch_defaults: 1024 sequences on GPUs with >= 70 GiB except A100, else 256
     assert replica_perf("p5.48xlarge", 70, "fp8", tp_degree=2).max_num_seqs == 1024
