@@ -16,6 +16,7 @@ given rate (what capacity at an SLO is computed from).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from dataclasses import dataclass
 from importlib import resources
@@ -99,6 +100,8 @@ def closed_loop(
     clients = cap if concurrency is None else float(concurrency)
     b = min(clients, cap)
     ctx = p + o / 2
+    # a static batch's b prompts share one context step, so each pays 1/b of its per-step cost
+    perf = dataclasses.replace(perf, prefill_step_s=perf.prefill_step_s / b)
     step = perf.decode_step_s(b, ctx)
     pre = perf.prefill_s(p)
     chunks = math.ceil(p / perf.chunk_tokens) if perf.chunk_tokens else 0

@@ -20,7 +20,9 @@ A replica of model M at precision P with serving framework F on instance type I,
   a Triton kernel whose serial loop over the input dimension lasts `TRITON_W4_CYCLES_PER_K` clock cycles per
   element, so that share of a pass takes the longer of that and its bytes (`triton_w4_columns`). TensorRT-LLM's
   static-batch runs (0.5, 0.6.1) all-reduce through NCCL outside CUDA graphs, at NCCL's measured time per call and
-  byte rather than the link rate (`nccl_allreduce_line`).
+  byte rather than the link rate (`nccl_allreduce_line`). Their context step's GEMMs take TensorRT-LLM's measured
+  time, a line in the prompt tokens whose intercept is a weight stream the math does not overlap
+  (`STATIC_BATCH_GEMM_LINE`). A static batch pays that intercept once for all of its prompts.
 - **Concurrency** is bounded by the framework's max sequences (vLLM's defaults depend on the GPU) and by KV-cache
   memory: TP × GPU memory × the framework's memory fraction − weights, at the architecture's KV bytes per token;
   TensorRT-LLM's fraction is of the memory left once the weights and its engine's activation, NCCL and runtime
@@ -215,6 +217,40 @@ def nccl_outside_cuda_graphs(framework: str, framework_version: str | None) -> b
     return framework == "tensorrt-llm" and STATIC_BATCH in (framework_version or "")
 
 
+# A static-batch context step's matrix multiplies at their measured time, not at dense peak x PREFILL_MFU with a
+# weight read as the floor. TensorRT-LLM's GEMMs were measured by NVIDIA on H100 SXM (FP8) and A100 SXM 80 GB (BF16)
+# by M, N and K (github.com/ai-dynamo/aiconfigurator, aic-core `systems/data/h100_sxm/gemm/trtllm/1.2.0rc5/` and
+# `a100_sxm/gemm/trtllm/1.0.0/` `gemm_perf.parquet`). Summed over a Llama layer's five GEMMs (QKV, attention output,
+# gate, up, down; N = 11,008 interpolated) and its layers, they take this long, in ms:
+#
+# | GPU, compute type | model | 128 tokens | 2,048 tokens |
+# |---|---|---|---|
+# | H100 FP8 | Llama-2-7B | 5.19 | 27.82 |
+# | H100 FP8 | Llama-2-70B, TP 4 | 13.26 | 74.94 |
+# | A100 BF16 | Llama-2-7B | 11.11 | 102.86 |
+# | A100 BF16 | Llama-2-70B, TP 4 | 30.07 | 279.85 |
+#
+# So a GEMM does not run at the larger of compute and one weight read. At 128 tokens H100 FP8 reaches 16 % of peak
+# and takes 2.7 weight reads. The line through the two lengths has an intercept, weights streamed without the math
+# overlapping them:
+# - H100 FP8: intercept 1.90 and 1.79 weight reads at full HBM bandwidth; slope at 55.5 % and 53.8 % of dense peak.
+# - A100 BF16: intercept 0.79 and 0.80 weight reads; slope at 87 % and 84 % of dense peak.
+# The fitted PREFILL_MFU (0.589) is too low for A100 at long prompts, and too high for either GPU at short ones.
+# Each entry below is the mean of its two models. The line stays within 18 % of the measured sums from 128 to 8,192
+# tokens (7B, 8B and 70B at TP 2 and 4).
+# Applied to the static-batch runs only. A static batch runs its prompts as one context step
+# (`--remove_input_padding` packs them), so it streams the weights once per batch (`ReplicaPerf.prefill_step_s`).
+# Other frameworks and TensorRT-LLM's in-flight runtime keep the fitted PREFILL_MFU, which their points were fitted
+# with. EXTRAPOLATED: TensorRT-LLM 0.5's GEMMs (TensorRT 9.1 tactics, 2023) are timed by 1.0's and 1.2's. The
+# A100 40 GB is timed by the 80 GB's; no L40S measurement.
+# Keyed by GPU and compute type: (intercept in weight reads at HBM peak, share of dense peak the slope reaches).
+STATIC_BATCH_GEMM_LINE: dict[tuple[str, str], tuple[float, float]] = {
+    ("H100", "fp8"): (1.85, 0.546),
+    ("A100-80", "bf16"): (0.79, 0.856),
+    ("A100-40", "bf16"): (0.79, 0.856),
+}
+
+
 @dataclass(frozen=True)
 class Architecture:
     layers: int
@@ -223,6 +259,15 @@ class Architecture:
     hidden: int
     intermediate: int  # MLP width (intermediate_size)
     source: str
+
+    def matmul_params(self) -> int:
+        """Weights of the layers' matrix multiplies (QKV, attention output, gate, up, down): what a prefill runs
+        every prompt token through. The embedding is a lookup and the LM head runs on the last token only."""
+        kv = self.kv_heads * self.head_dim
+        per_layer = (
+            self.hidden * (self.hidden + 2 * kv) + self.hidden * self.hidden + 3 * self.hidden * self.intermediate
+        )
+        return self.layers * per_layer
 
     def column_parallel_share(self) -> float:
         """Share of a layer's matrix weights in its column-parallel projections (fused QKV, gate/up); the rest
@@ -480,6 +525,9 @@ class ReplicaPerf:
     prefill_s_per_token_squared: float = 0.0  # causal attention, per prompt token squared
     prefill_fixed_s: float = 0.0  # all-reduce latencies of one prefill pass
     weights_read_s: float = 0.0  # one pass over the weights: the floor under a short prompt's prefill
+    # per context step, whatever its prompts: the GEMMs' weight stream that their math does not overlap
+    # (`STATIC_BATCH_GEMM_LINE`); set, it replaces the weight-read floor. A static batch runs its prompts in one step
+    prefill_step_s: float = 0.0
     chunk_tokens: int = 0
     context_tokens: float = DEFAULT_CONTEXT_TOKENS  # context per running sequence the step times above are at
     prefill_interference: float | None = None  # the framework's; None: PREFILL_INTERFERENCE
@@ -512,6 +560,8 @@ class ReplicaPerf:
         """Compute time of one prompt's prefill on an otherwise idle replica."""
         p = max(prompt_tokens, 0.0)
         compute = p * self.prefill_s_per_token + p * p * self.prefill_s_per_token_squared
+        if self.prefill_step_s:  # the measured GEMM line: its intercept is the weight stream
+            return self.prefill_fixed_s + self.prefill_step_s + compute
         return self.prefill_fixed_s + max(compute, self.weights_read_s)
 
     def ttft_s(self, prompt_tokens: float) -> float:
@@ -604,16 +654,22 @@ def replica_perf(
     overhead_s = fw.layer_overhead_s * arch.layers
     step1 = overhead_s + weights_read_s + comm_fixed + per_sequence
 
-    mfu = PREFILL_MFU["fp8" if compute_tflops(gpu, precision) > gpu.dense_bf16_tflops else "bf16"]
+    compute_type = "fp8" if compute_tflops(gpu, precision) > gpu.dense_bf16_tflops else "bf16"
+    mfu = PREFILL_MFU[compute_type]
     prefill_flops = flops * mfu * (W4_PREFILL_EFFICIENCY if w4 else 1)
     prefill_per_token = 2 * params_b * 1e9 / prefill_flops + comm_per_token
     prefill_per_token_sq = 2 * arch.layers * arch.hidden / prefill_flops
+    step_s = 0.0
+    gemm_line = STATIC_BATCH_GEMM_LINE.get((key, compute_type))
+    if gemm_line and nccl_outside_cuda_graphs(framework, framework_version) and not w4:
+        weight_reads, peak_share = gemm_line
+        matmul = arch.matmul_params()
+        matmul_bytes = matmul * weights_gb / params_b  # at the precision's bytes per weight
+        step_s = weight_reads * matmul_bytes / (tp * gpu.hbm_bandwidth_gb_s * 1e9)
+        prefill_per_token = 2 * matmul / (flops * peak_share) + comm_per_token
+    compute_s = DEFAULT_PROMPT_TOKENS * prefill_per_token + DEFAULT_PROMPT_TOKENS**2 * prefill_per_token_sq
     rate = DEFAULT_PROMPT_TOKENS / (
-        overhead_s
-        + comm_fixed
-        + max(
-            weights_read_s, DEFAULT_PROMPT_TOKENS * prefill_per_token + DEFAULT_PROMPT_TOKENS**2 * prefill_per_token_sq
-        )
+        overhead_s + comm_fixed + (step_s + compute_s if step_s else max(weights_read_s, compute_s))
     )
 
     large_gpu = inst.gpu_memory_gb * 1e9 >= 70 * GIB and key not in ("A100-40", "A100-80")
@@ -651,6 +707,7 @@ def replica_perf(
         prefill_s_per_token_squared=prefill_per_token_sq,
         prefill_fixed_s=overhead_s + comm_fixed,
         weights_read_s=weights_read_s,
+        prefill_step_s=step_s,
         chunk_tokens=chunk,
         context_tokens=context_tokens,
         prefill_interference=fw.prefill_interference,

@@ -10,9 +10,8 @@ from importlib import resources
 from llama_infra.sim import replica_model
 from llama_infra.sim.calibration import TOLERANCE, closed_loop, errors, load_measurements
 
-# 2 of 56: TensorRT-LLM 0.5's 128-token TTFTs on H100 (7B, 70B on 4 GPUs), their rows say why; one more miss fails
-# here until its row says why.
-MAX_MISSES = 2
+# 0 of 56: every point lands; a new miss fails here until its row says why.
+MAX_MISSES = 0
 
 
 def test_every_point_lands_within_25_percent_or_is_a_documented_miss():

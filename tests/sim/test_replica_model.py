@@ -242,3 +242,32 @@ def test_a_replica_bound_to_a_workloads_context_steps_as_the_default_one_does_at
     assert bound.decode_step_s(40) == pytest.approx(default.decode_step_s(40, 2062), rel=1e-12)
     assert bound.decode_step_s(40, 1024) == pytest.approx(default.decode_step_s(40), rel=1e-12)
     assert rm.running_context_tokens(2048, 28) == 2062  # the prompt and half the output, on average
+
+
+def test_tensorrt_llms_static_batch_context_step_follows_tensorrt_llms_measured_gemm_times():
+    # NVIDIA's measured GEMM sums of a Llama layer stack (STATIC_BATCH_GEMM_LINE's table), ms at 128 and 2,048 tokens
+    measured = {
+        ("p5.48xlarge", 7, "fp8", 1): (5.19, 27.82),
+        ("p5.48xlarge", 70, "fp8", 4): (13.26, 74.94),
+        ("p4de.24xlarge", 7, "fp16", 1): (11.11, 102.86),
+        ("p4de.24xlarge", 70, "fp16", 4): (30.07, 279.85),
+    }
+    for (itype, params, precision, tp), gemm_ms in measured.items():
+        static = replica_perf(itype, params, precision, tp, "tensorrt-llm", framework_version="0.5 (static batch)")
+        arch = rm.ARCHITECTURES[params]
+        gpu_key = "H100" if itype == "p5.48xlarge" else "A100-80"
+        per_byte_s = rm.nccl_allreduce_line(gpu_key, tp)[1] if tp > 1 else 0.0
+        for tokens, ms in zip((128, 2048), gemm_ms, strict=True):
+            # the prefill less its per-layer cost and all-reduce calls, attention and all-reduce bytes: the GEMMs
+            attention_s = tokens**2 * static.prefill_s_per_token_squared
+            allreduce_bytes_s = tokens * 2 * arch.layers * arch.hidden * rm.ACTIVATION_BYTES * per_byte_s
+            gemm_s = static.prefill_s(tokens) - static.prefill_fixed_s - attention_s - allreduce_bytes_s
+            assert gemm_s == pytest.approx(ms / 1000, rel=0.05), (itype, params, tokens)
+    # a short prompt's GEMMs take more than one weight read: the weight stream does not overlap their math
+    h100 = replica_perf("p5.48xlarge", 7, "fp8", 1, "tensorrt-llm", framework_version="0.5 (static batch)")
+    assert h100.prefill_step_s > 1.5 * h100.weights_read_s
+    # TensorRT-LLM's in-flight runtime and GPUs without a measurement keep PREFILL_MFU and the weight-read floor
+    assert replica_perf("p5.48xlarge", 7, "fp8", 1, "tensorrt-llm").prefill_step_s == 0
+    l40s = replica_perf("g6e.xlarge", 7, "fp8", 1, "tensorrt-llm", framework_version="0.5 (static batch)")
+    assert l40s.prefill_step_s == 0
+    assert l40s.prefill_s(1) == pytest.approx(l40s.prefill_fixed_s + l40s.weights_read_s)
