@@ -135,6 +135,17 @@ class Pool:
         self._cap = None
         self._next_event = -math.inf
 
+    def switch(self, config: Config) -> None:
+        """The configuration in force changes. Replicas that serve the new one as they are (a window that changes
+        only the bounds) keep running under it; the others are handed over in `advance` (new ones first)."""
+        if self.config is not None and config.serves_like(self.config):
+            for r in self.replicas:
+                if r.config == self.config:
+                    r.config = config
+        self.config = config
+        self._cap = None
+        self._next_event = -math.inf
+
     def current(self) -> list[Replica]:
         """Replicas of the configuration in force that are not leaving."""
         return [r for r in self.replicas if not r.draining and r.config == self.config]
@@ -439,7 +450,7 @@ class Simulation:
                 cfg = policy.config_for(self, t)
                 if cfg != pool.config:
                     first = pool.config is None
-                    pool.config = cfg
+                    pool.switch(cfg)
                     if first:
                         for r in [pool.launch(0.0, cfg, *rc) for rc in policy.initial_replicas(cfg)]:
                             if r is not None:

@@ -156,6 +156,22 @@ def test_schedule_switches_instance_config_overnight():
     assert night and all(r.config.precision == spec.schedules[0].downsize.model_override.precision for r in night)
 
 
+def test_a_window_that_changes_only_the_bounds_keeps_the_running_replicas():
+    """prod-eks's overnight window caps the burst (max 4) on the same instance type and model: the same pods keep
+    serving across both edges (the ScaledObject's gate changes, no Deployment rolls), so nothing is launched or
+    drained at an edge; before, every replica was replaced at every edge and billed twice through the hand-over."""
+    spec = load_spec("stacks/specs/prod-eks.yaml")
+    assert spec.schedules[0].downsize.instance_type is None and spec.schedules[0].downsize.model_override is None
+    w = synthesize(load_rate_profile(), load_trace(SLICE), peak_rps=1.0, days=2, seed=1)
+    sim = Simulation(spec, w, make_policy("spec"), default_assumptions(spec), seed=1, dt_s=5.0).run()
+    replicas = sim.primary.retired + sim.primary.replicas
+    windows_seen = {sim.config_at(t).window for t in range(0, int(w.duration_s), 600)}
+    assert windows_seen == {None, "overnight"}  # the run crosses the window's edges
+    baseline = [r for r in replicas if r.role == "baseline"]
+    assert len(baseline) == spec.capacity.baseline.count  # launched once, at the start, never handed over
+    assert all(r.launched_at == 0.0 and not r.draining for r in baseline)
+
+
 def test_overflow_sends_requests_to_the_fallback_model_when_the_queue_is_long(spec):
     w = constant_rate(rps=40.0, duration_s=600, prompt_tokens=2048, output_tokens=32)
     sim = Simulation(spec, w, make_policy("spec"), default_assumptions(spec), seed=1, dt_s=1.0).run()
