@@ -9,6 +9,8 @@ whole Deployment. Trigger values, as the rendered queries compute them
 (`llama_infra.targets.kubernetes.prometheus_metrics`):
 - a Prometheus trigger on the queue or the KV cache: the service's sum minus `B × threshold` when the query has the
   baseline offset (`clamp_min(total − B·t, 0)`), the sum itself in a formula ScaledObject;
+- `queue_depth_held`: the least whole-service queue of the polls within the spec's scale-up stabilization
+  (`metrics.held`); `serving_replicas`: the ready replicas (the pods whose /metrics answers);
 - `wake`: 1 while a request arrived within `metrics.WAKE_IDLE_SECONDS`, else 0;
 - a window gate (cron trigger): `GATE_DESIRED` while that window is the configuration in force, else 1 (the gates'
   lead times — the day view closes a little before the window ends — are not modelled: the simulator switches
@@ -18,12 +20,14 @@ whole Deployment. Trigger values, as the rendered queries compute them
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llama_infra.scaling.keda import KedaController, KedaPolicy
 from llama_infra.targets.kubernetes import keda_formula as f
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
+from llama_infra.targets.kubernetes import queue_triggers as q
 from llama_infra.targets.kubernetes.expr_lang import evaluate
 from llama_infra.targets.kubernetes.floor_triggers import LOAD_TRIGGER
 
@@ -40,8 +44,10 @@ class ScaledDeployment:
     controller: KedaController
     fixed_replicas: int  # replicas of the configuration this ScaledObject does not own (the baseline Deployment)
     queue_offset_replicas: int  # B of the triggers' clamp_min(total − B·t, 0)
+    hold_s: float = 0.0  # `queue_triggers.wake_hold_seconds`
     next_poll: float = 0.0
     last_request_at: float = -math.inf
+    queue_samples: deque[tuple[float, float]] = field(default_factory=deque)
 
     @property
     def formula(self) -> str | None:
@@ -61,6 +67,10 @@ class ScaledDeployment:
                 # the predictive floor (and its following of the load) is the spec policy's minimum, applied over
                 # the whole service (`SpecPolicy.floor_in_force`); its cron triggers read as inactive here
                 values[name] = 0.0
+            elif name == q.QUEUE_HELD_TRIGGER:
+                values[name] = self.held_queue(obs)
+            elif name == q.SERVING_TRIGGER:
+                values[name] = float(obs.ready_replicas)
             elif name == "wake":
                 values[name] = 1.0 if obs.now - self.last_request_at < metrics.WAKE_IDLE_SECONDS else 0.0
             else:
@@ -68,6 +78,13 @@ class ScaledDeployment:
                 offset = self.queue_offset_replicas * float(t["metadata"]["threshold"])
                 values[name] = max(0.0, total - offset)
         return values
+
+    def held_queue(self, obs: Observation) -> float:
+        """`queue_depth_held`: the least whole-service queue of the polls within the hold (`metrics.held`)."""
+        self.queue_samples.append((obs.now, obs.queue_depth))
+        while self.queue_samples and self.queue_samples[0][0] <= obs.now - self.hold_s:
+            self.queue_samples.popleft()
+        return min(v for _, v in self.queue_samples)
 
     def desired(self, obs: Observation, window: str | None) -> int:
         """The configuration's replicas: the fixed part plus what KEDA and its HPA decide for this Deployment."""
@@ -99,6 +116,7 @@ def scaled_deployments(spec: DeploymentSpec) -> dict[str | None, ScaledDeploymen
     from llama_infra.targets.kubernetes.window_scaling import windows as window_scaling
 
     b = spec.capacity.baseline.count
+    hold = float(q.wake_hold_seconds(spec))
     burst = scaled_object(spec)
     out: dict[str | None, ScaledDeployment | None] = {}
 
@@ -106,7 +124,7 @@ def scaled_deployments(spec: DeploymentSpec) -> dict[str | None, ScaledDeploymen
         if body is None:
             return None
         return ScaledDeployment(
-            body["spec"], KedaController(KedaPolicy.from_scaled_object(body["spec"])), fixed, offset
+            body["spec"], KedaController(KedaPolicy.from_scaled_object(body["spec"])), fixed, offset, hold
         )
 
     formula_burst = burst is not None and "scalingModifiers" in burst["spec"].get("advanced", {})
@@ -120,5 +138,7 @@ def scaled_deployments(spec: DeploymentSpec) -> dict[str | None, ScaledDeploymen
         elif day_sd is not None:
             # the same burst ScaledObject (its formula reads the window's gate) above the window's baseline; one
             # controller, so its memory (recommendations, last active time) carries across the window edge
-            out[name] = ScaledDeployment(day_sd.body, day_sd.controller, w.baseline_replicas, 0)
+            out[name] = ScaledDeployment(
+                day_sd.body, day_sd.controller, w.baseline_replicas, 0, hold, queue_samples=day_sd.queue_samples
+            )
     return out

@@ -132,7 +132,15 @@ class Scaling(_Strict):
     )
     min_replicas: int | None = Field(None, ge=0, description="Default: the baseline count.")
     max_replicas: int | None = Field(None, ge=1, description="Default: baseline count + burst max.")
-    scale_up_stabilization_seconds: int = Field(0, ge=0, le=3600)
+    scale_up_stabilization_seconds: int = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="How long a higher recommendation must hold before replicas are added (the HPA's scale-up "
+        "window; SageMaker: not used). EKS with windows: also how long the queue must hold before it wakes a burst "
+        "with no serving replica, which KEDA decides on its own polls (the formula reads the queue's least value "
+        "over this window there).",
+    )
     scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600)
     autoscaler: Literal["hpa", "keda"] = Field("keda", description="EKS only: HPA via prometheus-adapter or KEDA.")
     polling_interval_seconds: int = Field(30, ge=5, le=600, description="KEDA polling interval (EKS).")

@@ -71,3 +71,22 @@ def test_hpa_autoscaler_scales_the_burst_deployment_too():
     assert policy.hpa.policy.min_replicas == 1 and policy.hpa.policy.max_replicas == spec.max_replicas - 2
     policy.desired(_obs(0, 3, 10.0), cfg)
     assert policy.desired(_obs(15, 3, 15.75), cfg) == 4  # as with KEDA: the tolerance is the burst's
+
+
+def test_a_queue_spike_shorter_than_the_scale_up_stabilization_does_not_wake_the_burst():
+    """prod-eks (2 baseline replicas, a 120 s scale-up stabilization): KEDA wakes the burst from zero on what it polls,
+    before any HPA window applies, so the rendered formula reads the queue held over the stabilization while no burst
+    replica serves; the simulator runs that formula."""
+    spec = load_spec("stacks/specs/prod-eks.yaml")
+    hold = spec.scaling.scale_up_stabilization_seconds
+    policy = SpecPolicy()
+    policy.prepare(SimpleNamespace(spec=spec))
+    cfg = day_config(spec)
+    poll = policy.keda_objects[None].controller.policy.polling_interval_seconds
+    quiet = [policy.desired(_obs(t, 2, 0.0), cfg) for t in range(0, hold, poll)]
+    assert quiet == [2] * len(quiet)
+    spike = [policy.desired(_obs(t, 2, 30.0 if t < 1.5 * hold else 0.0), cfg) for t in range(hold, 3 * hold, poll)]
+    assert spike == [2] * len(spike)  # 30 waiting for a minute: the baseline stays alone
+    # the polls go on: 30 waiting from 3 windows on, for longer than the window, wakes the burst
+    held = [policy.desired(_obs(t, 2, 30.0), cfg) for t in range(3 * hold, 4 * hold + 2 * poll, poll)]
+    assert held[0] == 2 and held[-1] > 2

@@ -162,6 +162,18 @@ def zero_while_scraped(promql: str, namespace: str, instances: Sequence[str]) ->
     return f"({promql}) or on() (0 * max({scraped(namespace, instances)}))"
 
 
+def held(promql: str, window_s: int, resolution_s: int) -> str:
+    """The least value `promql` took over the last `window_s` seconds (a subquery sampled every `resolution_s`): it is
+    above a level only when the value stayed above it for the whole window."""
+    return f"min_over_time(({promql})[{window_s}s:{resolution_s}s])"
+
+
+def serving_pods_query(namespace: str, instance: str) -> str:
+    """How many of a service's model-server pods answer Prometheus' scrape (`up == 1`): the pods that serve, since
+    vLLM and TGI export /metrics only once the model is loaded (`scraped`). 0 when none does."""
+    return f"count({scraped(namespace, [instance])} == 1) or on() vector(0)"
+
+
 def recent_request_query(namespace: str, router_instance: str, idle_seconds: int = WAKE_IDLE_SECONDS) -> str:
     """1 while the router (the Service clients call) received a request for the primary within `idle_seconds`, else
     0 (also before its first request, while it is scraped). The only signal that exists while no model replica runs

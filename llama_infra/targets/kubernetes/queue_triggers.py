@@ -87,6 +87,52 @@ def _union(
     return list(seen.values())
 
 
+QUEUE_HELD_TRIGGER = "queue_depth_held"
+SERVING_TRIGGER = "serving_replicas"
+
+
+def wake_hold_seconds(spec: DeploymentSpec) -> int:
+    """How long the queue must hold before it wakes a Deployment that has no serving replica: the spec's scale-up
+    stabilization (0: at once). KEDA decides 0 → 1 itself, on the value it polls, before any HPA exists, so the
+    HPA's scale-up window never applies to the first replica; a formula reads the held queue there instead."""
+    return spec.scaling.scale_up_stabilization_seconds
+
+
+def held_queue_triggers(spec: DeploymentSpec, configurations: tuple[str | None, ...] = (None,)) -> list[dict]:
+    """With a hold (`wake_hold_seconds`): the whole service's queue as its least value over the hold
+    (`metrics.held`, sampled at KEDA's polling interval) and the count of serving model pods
+    (`metrics.serving_pods_query`), the two values a formula's queue term chooses between
+    (`window_scaling._need`). None without a hold."""
+    hold = wake_hold_seconds(spec)
+    if hold <= 0:
+        return []
+    assert spec.eks is not None
+    queue = next(q for q in _union(spec, 0, configurations) if q.role == "queue-depth")
+    resolution = KedaPolicy.from_spec(spec).polling_interval_seconds
+
+    def trigger(name: str, query: str, threshold: float) -> dict:
+        assert spec.eks is not None
+        return {
+            "type": "prometheus",
+            "name": name,
+            "metricType": "AverageValue",
+            "metadata": {
+                "serverAddress": spec.eks.prometheus_url,
+                "query": query,
+                "threshold": _num(threshold),
+                "activationThreshold": "0",
+                "ignoreNullValues": "false",
+            },
+        }
+
+    return [
+        trigger(
+            QUEUE_HELD_TRIGGER, metrics.held(autoscaler_query(spec, queue), hold, resolution), queue.target_per_replica
+        ),
+        trigger(SERVING_TRIGGER, metrics.serving_pods_query(namespace_of(spec), spec.name), 1.0),
+    ]
+
+
 def cron_trigger(name: str, start: Cron, end: Cron, desired_replicas: int) -> dict:
     """A KEDA cron trigger in the crons' IANA timezone (5 fields): `desiredReplicas` while active, 1 otherwise
     (window gates, `window_scaling`; the predictive floor, `floor_triggers`)."""

@@ -22,6 +22,10 @@ by day and max(…, F − b) in a window that changes only bounds, a night Deplo
 maximum (F never exceeds the configuration's max, `slo_targets.predictive_floor`). Without windows the burst's
 ScaledObject has no formula and the floor is plain cron triggers in burst replicas (`floor_triggers`).
 
+Waking from zero waits for the queue to hold: KEDA decides 0 → 1 on each poll's value, before the HPA's scale-up
+window applies, so with a scale-up stabilization the queue term reads the queue's least value over that window while
+no replica of the Deployment serves (`_need`, `queue_triggers.held_queue_triggers`).
+
 So outside its window a night Deployment has no replica whatever the queue (a plain KEDA trigger list would OR the
 queue trigger into the day), inside it the queue-depth trigger still scales it up to the window's max, and the day
 burst stays off while a night variant serves, so a window's max is the service's max.
@@ -54,10 +58,14 @@ from llama_infra.targets.kubernetes import labels
 from llama_infra.targets.kubernetes import window_variants as night
 from llama_infra.targets.kubernetes.floor_triggers import floor_term, floor_triggers
 from llama_infra.targets.kubernetes.queue_triggers import (
+    QUEUE_HELD_TRIGGER,
+    SERVING_TRIGGER,
     cron_trigger,
+    held_queue_triggers,
     keda_scaled_object,
     prometheus_triggers,
     scaling_queries,
+    wake_hold_seconds,
     wake_trigger,
 )
 from llama_infra.targets.kubernetes.workload import burst_replica_bounds, namespace_of
@@ -102,13 +110,19 @@ def night_gate_trigger(spec: DeploymentSpec, v: night.NightVariant) -> dict:
     return cron_trigger(f.night_gate(v.schedule.name), start, end, f.GATE_DESIRED)
 
 
-def _need(spec: DeploymentSpec, configuration: str | None = None) -> list[str]:
+def _need(spec: DeploymentSpec, configuration: str | None = None, running: int = 0) -> list[str]:
     """Replicas the whole service's queue (and KV cache) asks for in a configuration (None: the day), one term per
-    trigger at that configuration's targets: [Q/t, K/g]."""
-    return [
-        f.per_replica(q.trigger_name, q.target_per_replica)
-        for q in scaling_queries(spec, baseline_replicas=0, configuration=configuration)
-    ]
+    trigger at that configuration's targets: [Q/t, K/g]. With a wake hold (`queue_triggers.wake_hold_seconds`) the
+    queue term reads the held queue H while no more than the `running` replicas of other Deployments serve, and the
+    queue itself once this Deployment's own replicas serve: [(S > running ? Q : H)/t, K/g]."""
+    hold = wake_hold_seconds(spec) > 0
+    terms = []
+    for q in scaling_queries(spec, baseline_replicas=0, configuration=configuration):
+        value = q.trigger_name
+        if hold and q.role == "queue-depth":
+            value = f"({SERVING_TRIGGER} > {f.num(running)} ? {q.trigger_name} : {QUEUE_HELD_TRIGGER})"
+        terms.append(f.per_replica(value, q.target_per_replica))
+    return terms
 
 
 def _serving(
@@ -151,6 +165,7 @@ def _demand_triggers(spec: DeploymentSpec, wake: bool, configurations: tuple[str
     """The Prometheus triggers the configurations' terms read, the wake trigger, and the floor's cron triggers."""
     return (
         prometheus_triggers(spec, baseline_replicas=0, configurations=configurations)
+        + held_queue_triggers(spec, configurations)
         + ([wake_trigger(spec)] if wake else [])
         + floor_triggers(spec)
     )
@@ -196,7 +211,7 @@ def burst_scaling(spec: DeploymentSpec) -> tuple[int, list[dict], dict] | None:
                 (
                     w.gate,
                     _serving(
-                        _need(spec, w.schedule.name),
+                        _need(spec, w.schedule.name, w.baseline_replicas),
                         w.baseline_replicas,
                         floor,
                         cap if cap < top else None,
@@ -205,7 +220,7 @@ def burst_scaling(spec: DeploymentSpec) -> tuple[int, list[dict], dict] | None:
                     ),
                 )
             )
-    day = _serving(_need(spec), b, lo, hi if hi < top else None, spec.min_replicas == 0, predictive)
+    day = _serving(_need(spec, None, b), b, lo, hi if hi < top else None, spec.min_replicas == 0, predictive)
     served = (None, *(w.schedule.name for w in ws if not w.night_variant))
     triggers = [gate_trigger(spec, w) for w in ws] + _demand_triggers(spec, scales_to_zero(spec), served)
     return top, triggers, f.modifiers(f.by_window(cases, day))

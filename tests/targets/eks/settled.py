@@ -3,7 +3,8 @@ library's KEDA model (`llama_infra.targets.kubernetes.keda_steady_state`).
 
 A test gives each Prometheus trigger's value by trigger name; `None` means the query's own series are absent. Then
 a query ending in `or on() (0 * max(up{namespace="N",app_kubernetes_io_instance=~"A|B"}))` returns 0 when
-Prometheus has a target of one of those services ("N/A" in `scraped`), and an empty result (None) otherwise.
+Prometheus has a target of one of those services ("N/A" in `scraped`), and an empty result (None) otherwise; a count
+ending in `or on() vector(0)` returns 0; a `min_over_time((Q)[…])` subquery returns what Q returns (a steady metric).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from llama_infra.targets.kubernetes.keda_steady_state import TriggerError, settl
 
 __all__ = ["TriggerError", "deployments", "query_values", "replicas"]
 
+_HELD = re.compile(r"min_over_time\(\((.*)\)\[\d+s:\d+s\]\)")
 _OR_ZERO_WHILE_UP = re.compile(
     r'\) or on\(\) \(0 \* max\(up\{namespace="([^"]+)",app_kubernetes_io_instance=~"([^"]+)"\}\)\)$'
 )
@@ -22,15 +24,22 @@ _OR_ZERO_WHILE_UP = re.compile(
 
 def query_values(so: dict, values: dict[str, float | None], scraped: frozenset[str]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    for t in so["spec"]["triggers"]:
-        if t["type"] != "prometheus":
-            continue
+    prometheus = [t for t in so["spec"]["triggers"] if t["type"] == "prometheus"]
+    for t in prometheus:
         value = values.get(t["name"])
         if value is None:
             m = _OR_ZERO_WHILE_UP.search(t["metadata"]["query"])
             if m and any(f"{m.group(1)}/{instance}" in scraped for instance in m.group(2).split("|")):
                 value = 0.0
+            elif t["metadata"]["query"].endswith(" or on() vector(0)"):
+                value = 0.0  # a count of series with no series
         out[t["name"]] = value
+    for t in prometheus:
+        held = _HELD.fullmatch(t["metadata"]["query"])
+        if held and t["name"] not in values:
+            # under a steady metric its least value over any window is the metric itself
+            (inner,) = [o["name"] for o in prometheus if o["metadata"]["query"] == held.group(1)]
+            out[t["name"]] = out[inner]
     return out
 
 

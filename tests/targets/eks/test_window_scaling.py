@@ -179,6 +179,8 @@ def test_scale_to_zero_deploys_the_router_as_entry_point_without_a_fallback(case
         if t["type"] == "prometheus"
     ]
     for t in triggers:  # "no pod reads 0" only while Prometheus has a target of a monitored service
+        if t["name"] == "serving_replicas":
+            continue  # a count of the model pods Prometheus scrapes: 0 when there is none
         (names,) = re.findall(r'up\{namespace="llama",app_kubernetes_io_instance=~"([^"]+)"\}', t["metadata"]["query"])
         assert f"{spec.name}-router" in names.split("|") and set(names.split("|")) <= monitored
         assert t["metadata"]["ignoreNullValues"] == "false"
@@ -245,3 +247,41 @@ def test_without_scale_to_zero_the_router_answers_503_at_once():
     )
     assert router.needed(spec)
     assert RouterConfig.model_validate(router.router_config(spec)).wake_wait_seconds == 0
+
+
+SATURDAY_NOON = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)  # by day, no predictive floor at the weekend
+
+
+@settings(max_examples=40, deadline=None)
+@given(q=st.floats(0, 300, allow_nan=False), held=st.floats(0, 300, allow_nan=False))
+def test_only_a_queue_held_over_the_scale_up_stabilization_wakes_the_burst(q, held):
+    """KEDA decides 0 → 1 itself on the value it polls, before the HPA and its scale-up window exist: a queue spike
+    shorter than the stabilization woke the burst (a node and a 70B load) at every poll. While no burst replica
+    serves, the formula reads the queue's least value over the window; once one serves, the queue itself."""
+    spec = spec_of("fewer-replicas")
+    hold = spec.scaling.scale_up_stabilization_seconds
+    assert hold > 0
+    so = next(o for o in all_objects(spec) if o["kind"] == "ScaledObject" and o["metadata"]["name"].endswith("-burst"))
+    (held_trigger,) = [t for t in so["spec"]["triggers"] if t["name"] == "queue_depth_held"]
+    (queue_trigger,) = [t for t in so["spec"]["triggers"] if t["name"] == "queue_depth"]
+    poll = so["spec"]["pollingInterval"]
+    assert (
+        held_trigger["metadata"]["query"] == f"min_over_time(({queue_trigger['metadata']['query']})[{hold}s:{poll}s])"
+    )
+    b = spec.capacity.baseline.count
+    lo, hi = 0, spec.max_replicas - b
+
+    def burst(serving: int) -> int:
+        values = {"queue_depth": q, "queue_depth_held": held, "kv_cache": 0.0, "serving_replicas": serving}
+        return deployments(spec, SATURDAY_NOON, values)[f"{spec.name}-burst"]
+
+    assert burst(serving=b) == min(max(math.ceil(round(held / T, 9)) - b, lo), hi)  # asleep: the held queue
+    assert burst(serving=b + 1) == min(max(math.ceil(round(q / T, 9)) - b, lo), hi)  # awake: the queue itself
+
+
+def test_without_a_scale_up_stabilization_the_queue_wakes_the_burst_at_once():
+    spec = edited(schedules=[window(min_replicas=1, max_replicas=4)], **{"scaling.scale_up_stabilization_seconds": 0})
+    so = next(o for o in all_objects(spec) if o["kind"] == "ScaledObject" and o["metadata"]["name"].endswith("-burst"))
+    names = {t["name"] for t in so["spec"]["triggers"]}
+    assert not names & {"queue_depth_held", "serving_replicas"}
+    assert "queue_depth_held" not in so["spec"]["advanced"]["scalingModifiers"]["formula"]
