@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from llama_infra.scaling import floor_follow
 from llama_infra.targets.kubernetes import keda_formula as f
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
-from llama_infra.targets.kubernetes.queue_triggers import cron_trigger, scraped_instances
+from llama_infra.targets.kubernetes.queue_triggers import cron_trigger, prometheus_trigger, scraped_instances
 from llama_infra.targets.kubernetes.workload import namespace_of
 
 if TYPE_CHECKING:
@@ -103,19 +103,7 @@ def load_query(spec: DeploymentSpec) -> str:
 
 
 def load_trigger(spec: DeploymentSpec) -> dict:
-    assert spec.eks is not None
-    return {
-        "type": "prometheus",
-        "name": LOAD_TRIGGER,
-        "metricType": "AverageValue",
-        "metadata": {
-            "serverAddress": spec.eks.prometheus_url,
-            "query": load_query(spec),
-            "threshold": "1",  # unused: the formula's target applies
-            "activationThreshold": "0",
-            "ignoreNullValues": "false",
-        },
-    }
+    return prometheus_trigger(spec, LOAD_TRIGGER, load_query(spec), 1.0)  # threshold unused: the formula's applies
 
 
 def _step_triggers(spec: DeploymentSpec) -> list[dict]:

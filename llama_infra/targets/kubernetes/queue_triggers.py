@@ -59,22 +59,28 @@ def prometheus_triggers(
     An empty metric at start-up (servers loading) or with no model pod reads 0, so it neither pins the burst at the
     fallback nor wakes a service scaled to zero; an empty result with no scraped target is an error (→ fallback
     after `failureThreshold` polls), not a zero that would hide a broken pipeline (`autoscaler_query`)."""
-    assert spec.eks is not None
     return [
-        {
-            "type": "prometheus",
-            "name": q.trigger_name,
-            "metricType": "AverageValue",
-            "metadata": {
-                "serverAddress": spec.eks.prometheus_url,
-                "query": autoscaler_query(spec, q),
-                "threshold": _num(q.target_per_replica),
-                "activationThreshold": "0",
-                "ignoreNullValues": "false",
-            },
-        }
+        prometheus_trigger(spec, q.trigger_name, autoscaler_query(spec, q), q.target_per_replica)
         for q in _union(spec, baseline_replicas, configurations)
     ]
+
+
+def prometheus_trigger(spec: DeploymentSpec, name: str, query: str, threshold: float) -> dict:
+    """A KEDA Prometheus trigger on the spec's Prometheus: active above 0, an empty result an error
+    (`ignoreNullValues: false`, see `prometheus_triggers`)."""
+    assert spec.eks is not None
+    return {
+        "type": "prometheus",
+        "name": name,
+        "metricType": "AverageValue",
+        "metadata": {
+            "serverAddress": spec.eks.prometheus_url,
+            "query": query,
+            "threshold": _num(threshold),
+            "activationThreshold": "0",
+            "ignoreNullValues": "false",
+        },
+    }
 
 
 def _union(
@@ -106,30 +112,17 @@ def held_queue_triggers(spec: DeploymentSpec, configurations: tuple[str | None, 
     hold = wake_hold_seconds(spec)
     if hold <= 0:
         return []
-    assert spec.eks is not None
     queue = next(q for q in _union(spec, 0, configurations) if q.role == "queue-depth")
     resolution = KedaPolicy.from_spec(spec).polling_interval_seconds
 
-    def trigger(name: str, query: str, threshold: float) -> dict:
-        assert spec.eks is not None
-        return {
-            "type": "prometheus",
-            "name": name,
-            "metricType": "AverageValue",
-            "metadata": {
-                "serverAddress": spec.eks.prometheus_url,
-                "query": query,
-                "threshold": _num(threshold),
-                "activationThreshold": "0",
-                "ignoreNullValues": "false",
-            },
-        }
-
     return [
-        trigger(
-            QUEUE_HELD_TRIGGER, metrics.held(autoscaler_query(spec, queue), hold, resolution), queue.target_per_replica
+        prometheus_trigger(
+            spec,
+            QUEUE_HELD_TRIGGER,
+            metrics.held(autoscaler_query(spec, queue), hold, resolution),
+            queue.target_per_replica,
         ),
-        trigger(SERVING_TRIGGER, metrics.serving_pods_query(namespace_of(spec), spec.name), 1.0),
+        prometheus_trigger(spec, SERVING_TRIGGER, metrics.serving_pods_query(namespace_of(spec), spec.name), 1.0),
     ]
 
 
@@ -152,21 +145,10 @@ def cron_trigger(name: str, start: Cron, end: Cron, desired_replicas: int) -> di
 def wake_trigger(spec: DeploymentSpec) -> dict:
     """1 replica while the router saw a request in the last `metrics.WAKE_IDLE_SECONDS` (threshold 1, value 0/1):
     wakes a Deployment scaled to zero and keeps it while light traffic never queues."""
-    assert spec.eks is not None
     from llama_infra.targets.kubernetes import router
 
-    return {
-        "type": "prometheus",
-        "name": "wake",
-        "metricType": "AverageValue",
-        "metadata": {
-            "serverAddress": spec.eks.prometheus_url,
-            "query": metrics.recent_request_query(namespace_of(spec), router.name_of(spec)),
-            "threshold": "1",
-            "activationThreshold": "0",
-            "ignoreNullValues": "false",
-        },
-    }
+    query = metrics.recent_request_query(namespace_of(spec), router.name_of(spec))
+    return prometheus_trigger(spec, "wake", query, 1.0)
 
 
 def behavior(spec: DeploymentSpec) -> dict:
