@@ -41,17 +41,6 @@ class Config:
     min_replicas: int
     max_replicas: int
 
-    def serves_like(self, other: Config) -> bool:
-        """Whether replicas of `other` serve this configuration as they are: the same instance type and model. A
-        window that changes only the replica bounds (EKS: the ScaledObject's gate; SageMaker: the scalable target's
-        limits) keeps the running replicas; one that changes either replaces them."""
-        return (self.instance_type, self.model_id, self.params_b, self.precision) == (
-            other.instance_type,
-            other.model_id,
-            other.params_b,
-            other.precision,
-        )
-
 
 def plan_timezone(spec: DeploymentSpec) -> str:
     return spec.schedules[0].timezone if spec.schedules else "UTC"

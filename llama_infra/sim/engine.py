@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from llama_infra.capacity_plan import Config, day_config, window_config, window_of
+from llama_infra import target_facts
+from llama_infra.capacity_plan import Config, changes_model, day_config, window_config, window_of
 from llama_infra.pricing import is_commitment, is_savings_plan, savings_plan_hour_usd
 from llama_infra.sim.capacity import SPOT_NOTICE_S, Assumptions, perf_for, startup_s, usd_per_replica_hour
 from llama_infra.sim.replica_model import REQUEST_OVERHEAD_S, ReplicaPerf, running_context_tokens
@@ -136,9 +137,13 @@ class Pool:
         self._next_event = -math.inf
 
     def switch(self, config: Config) -> None:
-        """The configuration in force changes. Replicas that serve the new one as they are (a window that changes
-        only the bounds) keep running under it; the others are handed over in `advance` (new ones first)."""
-        if self.config is not None and config.serves_like(self.config):
+        """The configuration in force changes. Where the switch scales the same workload
+        (`TargetFacts.window_switch_replaces_fleet` False: EKS) and the window changes only the bounds
+        (`capacity_plan.changes_model`), the replicas keep running under it; otherwise (SageMaker switches the
+        endpoint's configuration, blue/green; an EKS window on another type or model runs its own Deployment) they
+        are handed over in `advance`, new ones first."""
+        keeps = not target_facts.of(self.sim.spec.target).window_switch_replaces_fleet
+        if self.config is not None and keeps and not changes_model(config, self.config):
             for r in self.replicas:
                 if r.config == self.config:
                     r.config = config

@@ -172,6 +172,21 @@ def test_a_window_that_changes_only_the_bounds_keeps_the_running_replicas():
     assert all(r.launched_at == 0.0 and not r.draining for r in baseline)
 
 
+def test_on_sagemaker_every_window_switches_the_endpoint_and_hands_the_instances_over():
+    """SageMaker's downsizing workflow switches the endpoint to the window's endpoint configuration (UpdateEndpoint,
+    blue/green) even when only the bounds change: new instances come up before the old ones go."""
+    from llama_infra.spec import DeploymentSpec
+
+    doc = load_spec("stacks/specs/prod.yaml").model_dump(mode="json", exclude_unset=True)
+    doc["schedules"][0]["downsize"] = {"min_replicas": 2, "max_replicas": 3}
+    spec = DeploymentSpec.model_validate(doc)
+    w = synthesize(load_rate_profile(), load_trace(SLICE), peak_rps=1.0, days=2, seed=1)
+    sim = Simulation(spec, w, make_policy("spec"), default_assumptions(spec), seed=1, dt_s=5.0).run()
+    baseline = [r for r in sim.primary.retired + sim.primary.replicas if r.role == "baseline"]
+    assert len(baseline) > spec.capacity.baseline.count
+    assert {r.config.window for r in baseline} == {None, "overnight"}
+
+
 def test_overflow_sends_requests_to_the_fallback_model_when_the_queue_is_long(spec):
     w = constant_rate(rps=40.0, duration_s=600, prompt_tokens=2048, output_tokens=32)
     sim = Simulation(spec, w, make_policy("spec"), default_assumptions(spec), seed=1, dt_s=1.0).run()
