@@ -10,8 +10,9 @@ from importlib import resources
 from llama_infra.sim import replica_model
 from llama_infra.sim.calibration import TOLERANCE, closed_loop, errors, load_measurements
 
-# 0 of 56: every point lands; a new miss fails here until its row says why.
-MAX_MISSES = 0
+# 3 of 64: the TensorRT-LLM 0.6.1 70B rows with 2,048-token outputs (their miss_reason says why); a new miss fails
+# here until its row says why and this number rises.
+MAX_MISSES = 3
 
 
 def test_every_point_lands_within_25_percent_or_is_a_documented_miss():
