@@ -22,7 +22,8 @@ A replica of model M at precision P with serving framework F on instance type I,
   static-batch runs (0.5, 0.6.1) all-reduce through NCCL outside CUDA graphs, at NCCL's measured time per call and
   byte rather than the link rate (`nccl_allreduce_line`). Their context step's GEMMs take TensorRT-LLM's measured
   time, a line in the prompt tokens whose intercept is a weight stream the math does not overlap
-  (`STATIC_BATCH_GEMM_LINE`). A static batch pays that intercept once for all of its prompts.
+  (`STATIC_BATCH_GEMM_LINE`). A static batch pays that intercept once for all of its prompts. Their decode
+  attention reads each KV head's cache once per query head that shares it (`kv_cache_reads_per_step`).
 - **Concurrency** is bounded by the framework's max sequences (vLLM's defaults depend on the GPU) and by KV-cache
   memory: TP × GPU memory × the framework's memory fraction − weights, at the architecture's KV bytes per token;
   TensorRT-LLM's fraction is of the memory left once the weights and its engine's activation, NCCL and runtime
@@ -217,6 +218,21 @@ def nccl_outside_cuda_graphs(framework: str, framework_version: str | None) -> b
     return framework == "tensorrt-llm" and STATIC_BATCH in (framework_version or "")
 
 
+# TensorRT-LLM's static-batch runs (0.5, 0.6.1) decode attention with the masked multi-head attention kernel only:
+# one thread block per query head and sequence, each loading the K and V cache of its KV head (`hi_kv = hi /
+# qhead_per_kv`, cpp/tensorrt_llm/kernels/decoderMaskedMultiheadAttention/decoderMaskedMultiheadAttentionTemplate.h),
+# so under grouped-query attention a step reads every KV head's cache once per query head that shares it: 8 times
+# for Llama-2-70B (64 query heads, 8 KV heads), once for Llama-2-7B (no GQA). The kernel that reads it once per KV
+# head (XQA, "reducing data loading") came after: experimental behind TRTLLM_ENABLE_XQA in the performance doc's next
+# revision (github.com/NVIDIA/TensorRT-LLM docs/source/performance.md, commit 77d24b5f), on by default in 0.8, where
+# NVIDIA measured Llama-70B at 128 in / 2,048 out on one H200 at 1,227 output tokens/s per GPU without it and 2,941
+# with it, 2.4x (docs/source/blogs/XQA-kernel.md). The in-flight runtime (TensorRT-LLM 1.x, NIM) and the other
+# frameworks read each KV head once. EXTRAPOLATED: whatever share of the repeated reads L2 serves is not credited.
+def kv_cache_reads_per_step(arch: Architecture, framework: str, framework_version: str | None) -> int:
+    """How many times a decode step reads each running sequence's KV cache."""
+    return arch.query_heads_per_kv_head() if nccl_outside_cuda_graphs(framework, framework_version) else 1
+
+
 # A static-batch context step's matrix multiplies at their measured time, not at dense peak x PREFILL_MFU with a
 # weight read as the floor. TensorRT-LLM's GEMMs were measured by NVIDIA on H100 SXM (FP8) and A100 SXM 80 GB (BF16)
 # by M, N and K (github.com/ai-dynamo/aiconfigurator, aic-core `systems/data/h100_sxm/gemm/trtllm/1.2.0rc5/` and
@@ -268,6 +284,10 @@ class Architecture:
             self.hidden * (self.hidden + 2 * kv) + self.hidden * self.hidden + 3 * self.hidden * self.intermediate
         )
         return self.layers * per_layer
+
+    def query_heads_per_kv_head(self) -> int:
+        """Query heads that share one KV head (grouped-query attention; 1 without it)."""
+        return self.hidden // self.head_dim // self.kv_heads
 
     def column_parallel_share(self) -> float:
         """Share of a layer's matrix weights in its column-parallel projections (fused QKV, gate/up); the rest
@@ -648,7 +668,7 @@ def replica_perf(
         # the column-parallel share streams at the kernel's serial K loops when they take longer than its bytes
         column = arch.column_parallel_share()
         weights_read_s = (1 - column) * weights_read_s + max(column * weights_read_s, triton_w4_pass_s(arch, gpu))
-    kv_read_s = kv_bytes_per_token / bandwidth_b_s
+    kv_read_s = kv_bytes_per_token * kv_cache_reads_per_step(arch, framework, framework_version) / bandwidth_b_s
     decode_compute_s = 2 * params_b * 1e9 / (flops * DECODE_COMPUTE_EFFICIENCY)
     per_sequence = context_tokens * kv_read_s + decode_compute_s + comm_per_token + fw.sequence_overhead_s
     overhead_s = fw.layer_overhead_s * arch.layers

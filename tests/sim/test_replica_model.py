@@ -212,6 +212,24 @@ def test_tensorrt_llms_static_batch_runs_all_reduce_at_nccls_measured_time_not_t
     assert in_flight.prefill_fixed_s == pytest.approx(layers_cost, rel=1e-9)
 
 
+def test_tensorrt_llms_static_batch_decode_reads_each_kv_head_once_per_query_head_that_shares_it():
+    # Llama-2-70B: 64 query heads on 8 KV heads; the masked MHA kernel loads a KV head's cache for each of its 8
+    static = replica_perf("p5.48xlarge", 70, "fp8", 2, "tensorrt-llm", framework_version="0.6.1 (static batch)")
+    in_flight = replica_perf("p5.48xlarge", 70, "fp8", 2, "tensorrt-llm")
+    assert rm.ARCHITECTURES[70].query_heads_per_kv_head() == 8
+    assert static.kv_read_s_per_context_token == pytest.approx(8 * in_flight.kv_read_s_per_context_token, rel=1e-9)
+    # per running sequence and context token: 8 x its FP8 KV bytes (K and V, 80 layers, 8 KV heads of 128) at the
+    # calibrated bandwidth of the two GPUs
+    bandwidth = 2 * rm.GPUS["H100"].hbm_bandwidth_gb_s * 1e9 * rm.DECODE_BANDWIDTH_EFFICIENCY
+    assert static.kv_read_s_per_context_token == pytest.approx(8 * 2 * 80 * 8 * 128 / bandwidth, rel=1e-9)
+    # no grouped-query attention in Llama-2-7B: one read, whatever the runtime
+    seven = replica_perf("p5.48xlarge", 7, "fp8", 1, "tensorrt-llm", framework_version="0.6.1 (static batch)")
+    assert (
+        seven.kv_read_s_per_context_token
+        == replica_perf("p5.48xlarge", 7, "fp8", 1, "tensorrt-llm").kv_read_s_per_context_token
+    )
+
+
 def test_max_num_seqs_follows_vllms_hardware_defaults():
     # vLLM's get_batch_defaults: 1024 sequences on GPUs with >= 70 GiB except A100, else 256
     assert replica_perf("p5.48xlarge", 70, "fp8", tp_degree=2).max_num_seqs == 1024
