@@ -171,10 +171,11 @@ def floor_lines(spec: DeploymentSpec) -> list[str]:
     from llama_infra.scaling.floor_schedule import floor_schedule
     from llama_infra.slo_targets import floor_line, predictive_floor
     from llama_infra.targets.kubernetes.floor_triggers import schedule_of
+    from llama_infra.targets.kubernetes.queue_triggers import burst_has_formula
 
     sched = schedule_of(spec)
     if sched is not None:
-        shape = "a term of each formula" if spec.schedules else "a floor under the burst's other triggers"
+        shape = "a term of each formula" if burst_has_formula(spec) else "a floor under the burst's other triggers"
         return [
             f"predictive floor, replicas of the service (KEDA cron triggers Mon–Fri, {sched.timezone}, {shape}): "
             f"{floor_line(predictive_floor(spec))}"

@@ -20,6 +20,7 @@ from llama_infra.targets.kubernetes.floor_triggers import burst_floor_triggers
 from llama_infra.targets.kubernetes.queue_triggers import (
     autoscaler_query,
     behavior,
+    burst_has_formula,
     keda_scaled_object,
     prometheus_triggers,
     scaling_queries,
@@ -101,11 +102,12 @@ def keda_fallback_replicas(spec: DeploymentSpec) -> int:
 def scaled_object(spec: DeploymentSpec) -> dict | None:
     """The burst's ScaledObject: the queue above the baseline (plus the router's wake-up when the service may run no
     replica) and the predictive floor's cron triggers (`floor_triggers.burst_floor_triggers`); with downsizing
-    windows, one `scalingModifiers` formula per window (`window_scaling.burst_scaling`)."""
+    windows, or where a queue must hold before it wakes the burst from zero, one `scalingModifiers` formula
+    (`window_scaling.burst_scaling`, `queue_triggers.burst_has_formula`)."""
     assert spec.eks is not None
     lo, hi = burst_replica_bounds(spec)
     modifiers = None
-    if spec.schedules:
+    if burst_has_formula(spec):
         windowed = burst_scaling(spec)
         if windowed is None:
             return None

@@ -6,27 +6,29 @@ the plan timezone) into steps of equal hours. Each step becomes a cron trigger (
 1 outside it (`pkg/scalers/cron_scaler.go`); it is active from its start to the next end, so Saturday and Sunday
 have no floor. Two renderings, by the ScaledObject's shape:
 
-- **Plain triggers** (the burst Deployment of a spec without windows, `burst_floor_triggers`): KEDA hands the HPA
+- **Plain triggers** (the burst Deployment of a spec without windows or a held wake-up, `burst_floor_triggers`;
+  `queue_triggers.burst_has_formula`): KEDA hands the HPA
   one metric per trigger and the HPA takes the largest recommendation, so an active cron trigger is a floor under
   the queue's and the KV cache's. It counts burst replicas: desiredReplicas = floor − baseline, and a step whose
   floor the baseline already holds gets no trigger. An inactive trigger's 1 asks for nothing the HPA would not
   keep anyway (its minimum is 1 whenever KEDA has activated the Deployment); an active one also activates a burst
   at `minReplicaCount: 0`.
-- **In a `scalingModifiers` formula** (the ScaledObjects of a spec with windows, `floor_triggers` + `floor_term`):
+- **In a `scalingModifiers` formula** (the ScaledObjects of a spec with windows or a held wake-up, `floor_triggers`
+  + `floor_term`):
   the composite replaces the per-trigger metrics, so the floor is a term of the formula in replicas of the whole
   service, less what the other Deployments run (`window_scaling._serving`). There the inactive value must read
   as no floor: a trigger carries the step's floor **plus one** (`FLOOR_OFFSET`) and the formula reads
   `max(floor_00_07, floor_07_13, …) - 1` — the step's replicas on a weekday, 0 at the weekend (a plain 1 would hold
   a replica through every weekend night of a configuration that may scale to zero).
 
-Where the formula renders the floor (a spec with windows), it **follows the load** (`scaling.floor_follow`): each
+Where the formula renders the floor (windows, or a held wake-up), it **follows the load** (`scaling.floor_follow`): each
 hour also has a `forecast_HH_HH` cron trigger carrying the hour's forecast in hundredths of a
 request per second plus one (`FORECAST_SCALE`; cron's desiredReplicas is a whole number), and a Prometheus trigger
 `floor_load` reads the requests per second the servers finished over the last `floor_follow.WINDOW_S`
 (`rate(vllm:request_success_total[30m])`, TGI's `tgi_request_success`). The floor term is then
 `F × min(1, floor_load × (1 + margin) / FC)` with FC the forecast in requests per second (at least
 `MIN_FORECAST_RPS`, so a weekend's FC = 0 divides nothing: F is 0 there too); the HPA's ceil of the composite is the
-rule's ⌈…⌉. Plain triggers (no windows) cannot scale a cron trigger's replicas, so there the floor is as scheduled.
+rule's ⌈…⌉. Plain triggers cannot scale a cron trigger's replicas, so there the floor is as scheduled.
 
 Only KEDA renders it: an HPA (`scaling.autoscaler: hpa`) has no schedule input.
 """
@@ -38,7 +40,12 @@ from typing import TYPE_CHECKING
 from llama_infra.scaling import floor_follow
 from llama_infra.targets.kubernetes import keda_formula as f
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
-from llama_infra.targets.kubernetes.queue_triggers import cron_trigger, prometheus_trigger, scraped_instances
+from llama_infra.targets.kubernetes.queue_triggers import (
+    burst_has_formula,
+    cron_trigger,
+    prometheus_trigger,
+    scraped_instances,
+)
 from llama_infra.targets.kubernetes.workload import namespace_of
 
 if TYPE_CHECKING:
@@ -60,8 +67,9 @@ def renders_floor(spec: DeploymentSpec) -> bool:
 
 
 def follows_load(spec: DeploymentSpec) -> bool:
-    """Whether the rendered floor follows the load: where a `scalingModifiers` formula carries it (windows)."""
-    return renders_floor(spec) and bool(spec.schedules)
+    """Whether the rendered floor follows the load: where a `scalingModifiers` formula carries it (windows, or a
+    held wake-up: `queue_triggers.burst_has_formula`)."""
+    return renders_floor(spec) and burst_has_formula(spec)
 
 
 def follow_period_s(spec: DeploymentSpec) -> float | None:
@@ -84,7 +92,7 @@ def _trigger(step_label: str, start: Cron, end: Cron, desired_replicas: int) -> 
 
 
 def burst_floor_triggers(spec: DeploymentSpec) -> list[dict]:
-    """Plain cron triggers of the burst Deployment (no windows): each step's floor less the baseline's replicas,
+    """Plain cron triggers of the burst Deployment (no formula): each step's floor less the baseline's replicas,
     for the steps the baseline does not already hold."""
     sched = schedule_of(spec)
     if sched is None:

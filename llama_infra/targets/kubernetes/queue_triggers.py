@@ -104,6 +104,17 @@ def wake_hold_seconds(spec: DeploymentSpec) -> int:
     return spec.scaling.scale_up_stabilization_seconds
 
 
+def burst_has_formula(spec: DeploymentSpec) -> bool:
+    """Whether the burst's ScaledObject is one `scalingModifiers` formula: with downsizing windows (their gates), or
+    where a queue must hold before it wakes a burst that may be at zero (`wake_hold_seconds`: KEDA's activation
+    reads the one composite, so only a formula can make it read the held queue). Otherwise plain triggers."""
+    from llama_infra.targets.kubernetes.workload import burst_replica_bounds
+
+    if spec.target != "eks" or spec.scaling.autoscaler != "keda":
+        return False
+    return bool(spec.schedules) or (wake_hold_seconds(spec) > 0 and burst_replica_bounds(spec)[0] == 0)
+
+
 def held_queue_triggers(spec: DeploymentSpec, configurations: tuple[str | None, ...] = (None,)) -> list[dict]:
     """With a hold (`wake_hold_seconds`): the whole service's queue as its least value over the hold
     (`metrics.held`, sampled at KEDA's polling interval) and the count of serving model pods

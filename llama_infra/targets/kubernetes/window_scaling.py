@@ -20,7 +20,8 @@ term, a window's in that window's). With a predictive floor F (`floor_triggers`:
 Monday–Friday), every serving term also takes it, less the replicas other Deployments run: the burst max(…, F − B)
 by day and max(…, F − b) in a window that changes only bounds, a night Deployment max(…, F); each within its
 maximum (F never exceeds the configuration's max, `slo_targets.predictive_floor`). Without windows the burst's
-ScaledObject has no formula and the floor is plain cron triggers in burst replicas (`floor_triggers`).
+ScaledObject is the day term alone where a held wake-up needs a formula (`queue_triggers.burst_has_formula`), else
+plain triggers with the floor as cron triggers in burst replicas (`floor_triggers`).
 
 Waking from zero waits for the queue to hold: KEDA decides 0 → 1 on each poll's value, before the HPA's scale-up
 window applies, so with a scale-up stabilization the queue term reads the queue's least value over that window while

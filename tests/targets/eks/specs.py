@@ -18,7 +18,14 @@ ROUTER_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llama-infra-router:
 # The rendering tests' worked numbers (GPU limits, replicas from a queue, the fallback count) are for a queue target
 # of 5, a burst of 6 and 4 requests/s per replica; the shipped example's own (derived from its SLO) are planned by
 # test_plan_prod_eks.py.
-RENDER_PINS = {"queue_depth_target": 5, "burst_max": 6, "requests_per_second_per_replica": 4}
+# They read the burst's triggers without a wake hold (scale-up stabilization 0: the queue wakes the burst at once), so
+# a spec without windows keeps plain triggers; the tests of the hold state it.
+RENDER_PINS = {
+    "queue_depth_target": 5,
+    "burst_max": 6,
+    "requests_per_second_per_replica": 4,
+    "scale_up_stabilization_seconds": 0,
+}
 
 
 def floor_in_force(spec: DeploymentSpec, at) -> int:
@@ -57,6 +64,7 @@ def prod_doc() -> dict:
     doc["scaling"]["queue_depth_target"] = RENDER_PINS["queue_depth_target"]
     doc["capacity"]["burst"]["max"] = RENDER_PINS["burst_max"]
     doc["load"]["requests_per_second_per_replica"] = RENDER_PINS["requests_per_second_per_replica"]
+    doc["scaling"]["scale_up_stabilization_seconds"] = RENDER_PINS["scale_up_stabilization_seconds"]
     return doc
 
 

@@ -116,15 +116,8 @@ def test_queue_depth_trigger_stays_active_at_night_on_the_whole_service():
     spec = night_spec()
     so = scaled_objects(spec)["llama-70b-eks-night"]["spec"]
     queue = [t for t in so["triggers"] if t["type"] == "prometheus"]
-    # (floor_load: the request rate the predictive floor follows, `floor_triggers.load_trigger`; the queue held over
-    # the scale-up stabilization and the serving pods, which wake the Deployment, `queue_triggers.held_queue_triggers`)
-    assert {t["name"] for t in queue} == {
-        "queue_depth",
-        "kv_cache",
-        "floor_load",
-        "queue_depth_held",
-        "serving_replicas",
-    }
+    # (floor_load: the request rate the predictive floor follows, `floor_triggers.load_trigger`)
+    assert {t["name"] for t in queue} == {"queue_depth", "kv_cache", "floor_load"}
     (q,) = [t for t in queue if t["name"] == "queue_depth"]
     # The baseline is down at night: no B·t offset, the night covers the whole queue up to the window's max.
     assert q["metadata"]["query"].startswith(
@@ -134,8 +127,7 @@ def test_queue_depth_trigger_stays_active_at_night_on_the_whole_service():
     floor = floor_term(spec)  # the predictive floor's cron triggers (`floor_triggers`), in the night's term too
     assert floor is not None
     assert so["advanced"]["scalingModifiers"] == {
-        "formula": f"(night_night > 1 ? max((serving_replicas > 0 ? queue_depth : queue_depth_held) / 5, "
-        f"kv_cache / 0.85, 1, {floor}) : 0)",
+        "formula": f"(night_night > 1 ? max(queue_depth / 5, kv_cache / 0.85, 1, {floor}) : 0)",
         "target": "1",
         "activationTarget": "0",
         "metricType": "AverageValue",

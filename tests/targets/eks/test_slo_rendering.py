@@ -62,11 +62,9 @@ def test_a_spec_that_states_no_targets_renders_each_configurations_derived_ones(
     sos = scaled_objects(spec)
     burst = sos["llama-70b-eks-burst"]["spec"]["advanced"]["scalingModifiers"]["formula"]
     night_formula = sos["llama-70b-eks-overnight"]["spec"]["advanced"]["scalingModifiers"]["formula"]
-    # the queue term (the queue, or the queue held over the scale-up stabilization while nothing of this Deployment
-    # serves, `window_scaling._need`) over the configuration's own target
-    assert f.per_replica("queue_depth_held)", day.queue_depth_target) in burst
-    assert f.per_replica("queue_depth_held)", night.queue_depth_target) in night_formula
-    assert f.per_replica("queue_depth_held)", day.queue_depth_target) not in night_formula
+    assert f.per_replica("queue_depth", day.queue_depth_target) in burst
+    assert f.per_replica("queue_depth", night.queue_depth_target) in night_formula
+    assert f.per_replica("queue_depth", day.queue_depth_target) not in night_formula
     # the KV-cache trigger exists where a configuration has a KV-cache target, divided by its own
     for formula, t in ((burst, day), (night_formula, night)):
         assert (t.kv_cache_target is not None) == ("kv_cache /" in formula)
@@ -91,7 +89,7 @@ def test_stated_targets_win_in_every_configuration():
     for so in scaled_objects(spec).values():
         mods = so["spec"]["advanced"].get("scalingModifiers")
         if mods and "queue_depth" in mods["formula"]:
-            assert f.per_replica("queue_depth_held)", 5) in mods["formula"]
+            assert f.per_replica("queue_depth", 5) in mods["formula"]
             assert f.per_replica("kv_cache", 0.85) in mods["formula"]
 
 

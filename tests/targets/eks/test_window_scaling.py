@@ -258,9 +258,8 @@ def test_only_a_queue_held_over_the_scale_up_stabilization_wakes_the_burst(q, he
     """KEDA decides 0 → 1 itself on the value it polls, before the HPA and its scale-up window exist: a queue spike
     shorter than the stabilization woke the burst (a node and a 70B load) at every poll. While no burst replica
     serves, the formula reads the queue's least value over the window; once one serves, the queue itself."""
-    spec = spec_of("fewer-replicas")
+    spec = edited(schedules=[window(min_replicas=1, max_replicas=4)], **{"scaling.scale_up_stabilization_seconds": 120})
     hold = spec.scaling.scale_up_stabilization_seconds
-    assert hold > 0
     so = next(o for o in all_objects(spec) if o["kind"] == "ScaledObject" and o["metadata"]["name"].endswith("-burst"))
     (held_trigger,) = [t for t in so["spec"]["triggers"] if t["name"] == "queue_depth_held"]
     (queue_trigger,) = [t for t in so["spec"]["triggers"] if t["name"] == "queue_depth"]
@@ -285,3 +284,30 @@ def test_without_a_scale_up_stabilization_the_queue_wakes_the_burst_at_once():
     names = {t["name"] for t in so["spec"]["triggers"]}
     assert not names & {"queue_depth_held", "serving_replicas"}
     assert "queue_depth_held" not in so["spec"]["advanced"]["scalingModifiers"]["formula"]
+
+
+def test_without_windows_a_held_wake_up_renders_the_burst_as_one_formula_whose_floor_follows_the_load():
+    """Only a `scalingModifiers` formula can make KEDA's activation read the held queue, so a spec without windows
+    whose burst may be at zero gets one too: the same day term as with windows (`window_scaling.burst_scaling`),
+    and its predictive floor follows the load there. A burst that never goes below one replica keeps plain
+    triggers (the HPA's own scale-up window applies to every replica)."""
+    from llama_infra.targets.eks.target import EksTarget
+    from llama_infra.targets.kubernetes.floor_triggers import LOAD_TRIGGER
+
+    spec = edited(**{"scaling.scale_up_stabilization_seconds": 120})
+    assert not spec.schedules
+    so = next(o for o in all_objects(spec) if o["kind"] == "ScaledObject" and o["metadata"]["name"].endswith("-burst"))
+    formula = so["spec"]["advanced"]["scalingModifiers"]["formula"]
+    b = spec.capacity.baseline.count
+    assert f"(serving_replicas > {b} ? queue_depth : queue_depth_held) / {T:g} - {b}" in formula
+    assert LOAD_TRIGGER in {t["name"] for t in so["spec"]["triggers"]}
+    assert EksTarget().floor_follow_period_s(spec) == spec.scaling.polling_interval_seconds
+    # awake on a weekday noon with the load as forecast: the floor less the baseline, or what the queue asks
+    for q in (0.0, 60.0):
+        values = {"queue_depth": q, "queue_depth_held": 0.0, "kv_cache": 0.0, "serving_replicas": b + 1}
+        got = deployments(spec, DAY, values)[f"{spec.name}-burst"]
+        assert got == min(max(need(q, 0.0) - b, floor_in_force(spec, DAY) - b, 0), spec.max_replicas - b)
+
+    kept = edited(**{"scaling.scale_up_stabilization_seconds": 120, "scaling.min_replicas": b + 1})
+    so = next(o for o in all_objects(kept) if o["kind"] == "ScaledObject" and o["metadata"]["name"].endswith("-burst"))
+    assert "scalingModifiers" not in so["spec"]["advanced"] and so["spec"]["minReplicaCount"] == 1
