@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from llama_infra.scaling.hpa import HpaPolicy
 from llama_infra.scaling.keda import KedaPolicy
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
-from llama_infra.targets.kubernetes.workload import namespace_of
+from llama_infra.targets.kubernetes.workload import burst_replica_bounds, namespace_of
 
 if TYPE_CHECKING:
     from llama_infra.schedules import Cron
@@ -108,8 +108,6 @@ def burst_has_formula(spec: DeploymentSpec) -> bool:
     """Whether the burst's ScaledObject is one `scalingModifiers` formula: with downsizing windows (their gates), or
     where a queue must hold before it wakes a burst that may be at zero (`wake_hold_seconds`: KEDA's activation
     reads the one composite, so only a formula can make it read the held queue). Otherwise plain triggers."""
-    from llama_infra.targets.kubernetes.workload import burst_replica_bounds
-
     if spec.target != "eks" or spec.scaling.autoscaler != "keda":
         return False
     return bool(spec.schedules) or (wake_hold_seconds(spec) > 0 and burst_replica_bounds(spec)[0] == 0)
@@ -119,7 +117,7 @@ def held_queue_triggers(spec: DeploymentSpec, configurations: tuple[str | None, 
     """With a hold (`wake_hold_seconds`): the whole service's queue as its least value over the hold
     (`metrics.held`, sampled at KEDA's polling interval) and the count of serving model pods
     (`metrics.serving_pods_query`), the two values a formula's queue term chooses between
-    (`window_scaling._need`). None without a hold."""
+    (`window_scaling._need`). None (an empty list) without a hold."""
     hold = wake_hold_seconds(spec)
     if hold <= 0:
         return []
