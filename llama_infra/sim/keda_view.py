@@ -10,7 +10,9 @@ whole Deployment. Trigger values, as the rendered queries compute them
 - a Prometheus trigger on the queue or the KV cache: the service's sum minus `B × threshold` when the query has the
   baseline offset (`clamp_min(total − B·t, 0)`), the sum itself in a formula ScaledObject;
 - `queue_depth_held`: the least whole-service queue of the polls within the spec's scale-up stabilization
-  (`metrics.held`); `serving_replicas`: the ready replicas (the pods whose /metrics answers);
+  (`metrics.held`), one series for the service (`HeldQueue`): Prometheus keeps it across a window edge, so a night
+  Deployment's ScaledObject reads the polls from before its window began; `serving_replicas`: the ready replicas
+  (the pods whose /metrics answers);
 - `wake`: 1 while a request arrived within `metrics.WAKE_IDLE_SECONDS`, else 0;
 - a window gate (cron trigger): `GATE_DESIRED` while that window is the configuration in force, else 1 (the gates'
   lead times — the day view closes a little before the window ends — are not modelled: the simulator switches
@@ -37,6 +39,30 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class HeldQueue:
+    """The whole-service queue as `metrics.held` reads it: the least of the polls within the last `hold_s` seconds.
+    One per service, recorded at every tick whichever configuration is in force (the query sums the service's pods,
+    so its series does not restart when another Deployment takes over)."""
+
+    hold_s: float
+    samples: deque[tuple[float, float]] = field(default_factory=deque)
+
+    @classmethod
+    def of(cls, spec: DeploymentSpec) -> HeldQueue:
+        """The spec's: held over its scale-up stabilization (`queue_triggers.wake_hold_seconds`)."""
+        return cls(float(q.wake_hold_seconds(spec)))
+
+    def record(self, now: float, queue_depth: float) -> None:
+        self.samples.append((now, queue_depth))
+        while self.samples and self.samples[0][0] <= now - self.hold_s:
+            self.samples.popleft()
+
+    def value(self) -> float:
+        """The least recorded queue within the hold (0 before any poll)."""
+        return min((v for _, v in self.samples), default=0.0)
+
+
+@dataclass
 class ScaledDeployment:
     """One rendered ScaledObject and the controller that runs it."""
 
@@ -44,10 +70,9 @@ class ScaledDeployment:
     controller: KedaController
     fixed_replicas: int  # replicas of the configuration this ScaledObject does not own (the baseline Deployment)
     queue_offset_replicas: int  # B of the triggers' clamp_min(total − B·t, 0)
-    hold_s: float = 0.0  # `queue_triggers.wake_hold_seconds`
+    held: HeldQueue  # the service's held queue, shared by every ScaledObject of the spec
     next_poll: float = 0.0
     last_request_at: float = -math.inf
-    queue_samples: deque[tuple[float, float]] = field(default_factory=deque)
 
     @property
     def formula(self) -> str | None:
@@ -68,7 +93,7 @@ class ScaledDeployment:
                 # the whole service (`SpecPolicy.floor_in_force`); its cron triggers read as inactive here
                 values[name] = 0.0
             elif name == q.QUEUE_HELD_TRIGGER:
-                values[name] = self.held_queue(obs)
+                values[name] = self.held.value()
             elif name == q.SERVING_TRIGGER:
                 values[name] = float(obs.ready_replicas)
             elif name == "wake":
@@ -78,13 +103,6 @@ class ScaledDeployment:
                 offset = self.queue_offset_replicas * float(t["metadata"]["threshold"])
                 values[name] = max(0.0, total - offset)
         return values
-
-    def held_queue(self, obs: Observation) -> float:
-        """`queue_depth_held`: the least whole-service queue of the polls within the hold (`metrics.held`)."""
-        self.queue_samples.append((obs.now, obs.queue_depth))
-        while self.queue_samples and self.queue_samples[0][0] <= obs.now - self.hold_s:
-            self.queue_samples.popleft()
-        return min(v for _, v in self.queue_samples)
 
     def desired(self, obs: Observation, window: str | None) -> int:
         """The configuration's replicas: the fixed part plus what KEDA and its HPA decide for this Deployment."""
@@ -108,15 +126,15 @@ class ScaledDeployment:
         return self.fixed_replicas + owned
 
 
-def scaled_deployments(spec: DeploymentSpec) -> dict[str | None, ScaledDeployment | None]:
-    """Per configuration (window name, None by day): the ScaledObject that scales it, as the EKS renderer builds it."""
+def scaled_deployments(spec: DeploymentSpec, held: HeldQueue) -> dict[str | None, ScaledDeployment | None]:
+    """Per configuration (window name, None by day): the ScaledObject that scales it, as the EKS renderer builds it;
+    each reads the service's held queue from `held` (the caller records it at every tick)."""
     from llama_infra.targets.kubernetes import window_variants as night
     from llama_infra.targets.kubernetes.autoscaling import scaled_object
     from llama_infra.targets.kubernetes.window_scaling import night_scaled_object
     from llama_infra.targets.kubernetes.window_scaling import windows as window_scaling
 
     b = spec.capacity.baseline.count
-    hold = float(q.wake_hold_seconds(spec))
     burst = scaled_object(spec)
     out: dict[str | None, ScaledDeployment | None] = {}
 
@@ -124,7 +142,7 @@ def scaled_deployments(spec: DeploymentSpec) -> dict[str | None, ScaledDeploymen
         if body is None:
             return None
         return ScaledDeployment(
-            body["spec"], KedaController(KedaPolicy.from_scaled_object(body["spec"])), fixed, offset, hold
+            body["spec"], KedaController(KedaPolicy.from_scaled_object(body["spec"])), fixed, offset, held
         )
 
     formula_burst = burst is not None and "scalingModifiers" in burst["spec"].get("advanced", {})
@@ -138,7 +156,5 @@ def scaled_deployments(spec: DeploymentSpec) -> dict[str | None, ScaledDeploymen
         elif day_sd is not None:
             # the same burst ScaledObject (its formula reads the window's gate) above the window's baseline; one
             # controller, so its memory (recommendations, last active time) carries across the window edge
-            out[name] = ScaledDeployment(
-                day_sd.body, day_sd.controller, w.baseline_replicas, 0, hold, queue_samples=day_sd.queue_samples
-            )
+            out[name] = ScaledDeployment(day_sd.body, day_sd.controller, w.baseline_replicas, 0, held)
     return out

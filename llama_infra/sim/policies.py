@@ -26,7 +26,7 @@ from llama_infra.scaling.target_tracking import (
     per_container_average,
 )
 from llama_infra.sim.capacity import ORACLE_EPSILON, interval_replicas, perf_for, saturation_rps, usd_per_replica_hour
-from llama_infra.sim.keda_view import scaled_deployments
+from llama_infra.sim.keda_view import HeldQueue, scaled_deployments
 from llama_infra.sim.policy_registry import FROM_REGISTRY, registered_class
 from llama_infra.sim.replica_model import running_context_tokens
 
@@ -343,7 +343,9 @@ class SpecPolicy(Policy):
             if self.wake:
                 self.description += ", copies scale to 0 and wake on NoCapacityInvocationFailures"
         elif self.kind == "keda":
-            self.keda_objects = scaled_deployments(with_effective_targets(spec))
+            # the whole-service queue held over the scale-up stabilization: one series, fed at every tick
+            self.held_queue = HeldQueue.of(spec)
+            self.keda_objects = scaled_deployments(with_effective_targets(spec), self.held_queue)
             self.description = (
                 f"KEDA on queue depth {day.queue_depth_target:g}/replica "
                 f"({day.queue_depth_target_source}) scaling the burst Deployment, polling "
@@ -422,6 +424,7 @@ class SpecPolicy(Policy):
                 n = self.wake.evaluate(obs.now, n, failures, cfg.max_replicas)
             return self.clamp(n, cfg)
         if self.kind == "keda":
+            self.held_queue.record(obs.now, obs.queue_depth)
             scaled = self.keda_objects.get(cfg.window, self.keda_objects.get(None))
             if scaled is None:  # no burst Deployment: the baseline alone
                 return self.clamp(self.baseline_count(cfg), cfg)

@@ -90,3 +90,41 @@ def test_a_queue_spike_shorter_than_the_scale_up_stabilization_does_not_wake_the
     # the polls go on: 30 waiting from 3 windows on, for longer than the window, wakes the burst
     held = [policy.desired(_obs(t, 2, 30.0), cfg) for t in range(3 * hold, 4 * hold + 2 * poll, poll)]
     assert held[0] == 2 and held[-1] > 2
+
+
+def _with_night_variant() -> DeploymentSpec:
+    """prod-eks with an overnight window that changes the model: a night Deployment with its own ScaledObject."""
+    doc = load_spec("stacks/specs/prod-eks.yaml").model_dump(mode="json", exclude_unset=True)
+    doc["schedules"][0]["downsize"] = {
+        "min_replicas": 1,
+        "max_replicas": 3,
+        "model_override": {
+            "id": "hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4",
+            "precision": "awq",
+            "weights": {"source": "s3://llama-infra-weights-prod/llama-3.1-70b-instruct-awq/"},
+        },
+    }
+    return DeploymentSpec.model_validate(doc)
+
+
+def test_a_night_deployment_reads_the_queue_held_from_before_its_window():
+    """The held queue is one Prometheus series for the service (`metrics.held` over the service's pods), so at a
+    window edge the night Deployment's ScaledObject sees the polls from before it: a queue that appears at the edge
+    has not held yet. (Each ScaledObject keeping its own samples made it look held on its first poll.)"""
+    from llama_infra.capacity_plan import window_config
+
+    spec = _with_night_variant()
+    policy = SpecPolicy()
+    policy.prepare(SimpleNamespace(spec=spec))
+    night = policy.keda_objects["overnight"]
+    assert night is not None and "queue_depth_held" in (night.formula or "")
+    hold = spec.scaling.scale_up_stabilization_seconds
+    poll = night.controller.policy.polling_interval_seconds
+    day, window = day_config(spec), window_config(spec, spec.schedules[0])
+    for t in range(0, hold, poll):  # by day, nothing waits
+        policy.desired(_obs(t, 2, 0.0), day)
+    policy.desired(_obs(hold, 2, 30.0), window)  # the window begins as a queue appears
+    assert night.trigger_values(_obs(hold, 2, 30.0), "overnight")["queue_depth_held"] == 0.0
+    for t in range(hold + poll, 2 * hold + poll, poll):  # the queue stays for the whole hold
+        policy.desired(_obs(t, 2, 30.0), window)
+    assert night.trigger_values(_obs(2 * hold, 2, 30.0), "overnight")["queue_depth_held"] == 30.0
