@@ -227,7 +227,10 @@ def replicas_for(e: Envelope, load_rps: float, utilisation: float = 1.0) -> tupl
     def carries(n: int) -> bool:
         return n * at(n).requests_per_second * utilisation >= load_rps - 1e-9
 
-    hi = max(1, math.ceil(load_rps / (e.requests_per_second * utilisation) - 1e-9))  # one-replica rate: enough
+    # at the rate of one replica alone the fewest that carry it is an upper bound: a fleet's replicas carry more each
+    # (`e` may be the envelope of a larger fleet, whose rate per replica would undercount)
+    one = at(1).requests_per_second
+    hi = max(1, math.ceil(load_rps / (one * utilisation) - 1e-9)) if one > 0 else 1
     lo = 1
     while lo < hi:
         mid = (lo + hi) // 2

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llama_infra import request_sizes
 from llama_infra.capacity_plan import Config
@@ -328,3 +330,18 @@ def test_the_floor_lead_sets_how_many_hours_ahead_the_floor_rises(lead_minutes):
     floor = [f.min_replicas for f in predictive_floor(spec)]
     first_high = floor.index(high)
     assert first_high == 9 - ahead_h and floor[19:] == [floor[19]] * 5 and floor[19] < high
+
+
+@given(load_rps=st.floats(0.5, 40.0), fleet=st.integers(1, 8))
+@settings(max_examples=60, deadline=None)
+def test_replicas_for_a_load_are_the_fewest_that_carry_it_whichever_fleet_the_envelope_was_taken_at(load_rps, fleet):
+    """`replicas_for` starts from any envelope — `needs` passes the one at the peak's fleet, whose replicas carry more
+    each than a smaller fleet's — and still returns the fewest replicas whose own fleet carries the load at SLO."""
+    from llama_infra.slo_envelope import replicas_for
+
+    e = envelope(P4D, None, 4.0, 20, CHAT, fleet)
+    n, at_n = replicas_for(e, load_rps)
+    assert at_n.replicas == n and n * at_n.requests_per_second >= load_rps - 1e-9
+    if n > 1:
+        fewer = envelope(P4D, None, 4.0, 20, CHAT, n - 1)
+        assert (n - 1) * fewer.requests_per_second < load_rps
