@@ -25,6 +25,14 @@ Rules the controller follows, each with a test on the documented example (tests/
 - "if a scale-out activity is triggered during a scale-in cooldown, Application Auto Scaling scales out the target
   immediately ... the scale-in cooldown stops and doesn't complete" (Application Auto Scaling user guide, "Define
   cooldown periods"): a scale-out clears the scale-in cooldown.
+- the scale-out cooldown runs "after a scale out activity completes", and while a scale-out is under way or cooling
+  down "the capacity added by the initiating scale-out activity is calculated as part of the desired capacity for the
+  next scale-out activity" (Application Auto Scaling API reference, `TargetTrackingScalingPolicyConfiguration`
+  ScaleOutCooldown; the step-scaling `Cooldown` gives the worked example: an increase of 2, then an alarm asking for
+  3 during the cooldown, adds 1). So the next desired capacity is worked out from the capacity the initiating
+  scale-out started from, not from one that already counts the instances it is adding: the metric they are meant to
+  lower does not yet include them (a per-container metric averages the serving containers only), and counting them
+  twice compounded a single burst into max capacity. A SageMaker scale-out completes when its instances serve.
 - inference-component copies scale to 0 (min capacity 0; "Scale an endpoint to zero instances" in the SageMaker
   guide) and target tracking cannot leave 0 (no copy, no per-copy datapoint): a step-scaling policy on the
   `NoCapacityInvocationFailures` alarm (Sum over 60 s ≥ 1) adds one copy, with a 60 s cooldown (`WakeOnNoCapacity`,
@@ -152,6 +160,8 @@ class TargetTrackingController:
     minute_values: list[float] = field(default_factory=list)
     last_scale_out_at: float = -math.inf
     last_scale_out_to: int = 0
+    scale_out_from: int = 0  # the capacity the initiating scale-out started from
+    scale_out_done_at: float | None = None  # when its instances served (None: still under way)
     last_scale_in_at: float = -math.inf
 
     def _add_to_minutes(self, now: float, metric_value: float) -> None:
@@ -165,9 +175,21 @@ class TargetTrackingController:
         self.minute_index = index
         self.minute_values.append(metric_value)
 
-    def evaluate(self, now: float, current: int, metric_value: float | None) -> int:
+    def _scaling_out(self, now: float, in_service: int | None) -> bool:
+        """Whether the last scale-out is still under way (its instances not all serving) or in its cooldown, which runs
+        from its completion; `in_service` None: the caller does not know, the activity completes at once."""
+        if self.last_scale_out_to <= 0:
+            return False
+        if self.scale_out_done_at is None:
+            if in_service is not None and in_service < self.last_scale_out_to:
+                return True
+            self.scale_out_done_at = now if in_service is not None else self.last_scale_out_at
+        return now - self.scale_out_done_at < self.policy.scale_out_cooldown_seconds
+
+    def evaluate(self, now: float, current: int, metric_value: float | None, in_service: int | None = None) -> int:
         """Add one datapoint (the period's average per instance; None: no datapoint) and return the new desired
-        capacity."""
+        capacity. `current`: the desired capacity in force; `in_service`: how many of it serve (None: unknown), which
+        decides when a scale-out completes and its cooldown begins."""
         p = self.policy
         if metric_value is None:  # missing data: the alarms keep their state, nothing is decided
             return min(max(current, p.min_capacity), p.max_capacity)
@@ -184,11 +206,16 @@ class TargetTrackingController:
         low = len(self.minutes) >= p.alarm_low_datapoints and all(
             v < p.target_value * SCALE_IN_MARGIN for v in self.minutes
         )
+        scaling_out = self._scaling_out(now, in_service)
         if high:
-            wanted = p.desired_capacity(current, metric_value)
-            in_cooldown = now - self.last_scale_out_at < p.scale_out_cooldown_seconds
-            if wanted > current and (not in_cooldown or wanted > self.last_scale_out_to):
+            # under way or cooling down, the capacity it adds counts toward the next one (module docstring)
+            base = self.scale_out_from if scaling_out else current
+            wanted = p.desired_capacity(base, metric_value)
+            if wanted > current and (not scaling_out or wanted > self.last_scale_out_to):
+                if not scaling_out:
+                    self.scale_out_from = current
                 self.last_scale_out_at, self.last_scale_out_to = now, wanted
+                self.scale_out_done_at = None
                 self.last_scale_in_at = -math.inf  # a scale-out ends the scale-in cooldown
                 return wanted
             return current

@@ -217,7 +217,7 @@ class SageMakerInvocations(Policy):
 
     def desired(self, obs: Observation, cfg: Config) -> int:
         per_instance = obs.arrivals_since_last / max(obs.replicas, 1) * 60 / max(obs.seconds_since_last, 1.0)
-        return self.clamp(self.controller.evaluate(obs.now, obs.replicas, per_instance), cfg)
+        return self.clamp(self.controller.evaluate(obs.now, obs.replicas, per_instance, obs.ready_replicas), cfg)
 
 
 class SkyServeQps(Policy):
@@ -418,7 +418,7 @@ class SpecPolicy(Policy):
             # ConcurrentRequestsPerModel/PerCopy: published by the serving containers only
             concurrency = per_container_average(obs.running + obs.queue_depth, obs.ready_replicas)
             controller = self.controllers.get(cfg.window, self.controllers[None])
-            n = controller.evaluate(obs.now, obs.replicas, concurrency)
+            n = controller.evaluate(obs.now, obs.replicas, concurrency, obs.ready_replicas)
             if self.wake is not None:
                 failures = obs.arrivals_since_last if obs.ready_replicas == 0 else 0
                 n = self.wake.evaluate(obs.now, n, failures, cfg.max_replicas)

@@ -79,3 +79,29 @@ def test_per_container_metric_counts_only_serving_containers():
     # 12 concurrent requests on 2 serving instances while 2 more still start: the datapoint is 6, not 3
     assert per_container_average(12, 2) == 6
     assert per_container_average(12, 0) is None
+
+
+def test_a_scale_out_under_way_or_cooling_down_counts_toward_the_next_one():
+    # "While the cooldown period is in effect, the capacity added by the initiating scale-out activity is calculated
+    # as part of the desired capacity for the next scale-out activity" (ScaleOutCooldown; the step-scaling Cooldown's
+    # example: +2, then an alarm asking for +3 adds 1). The cooldown runs after the activity completes: a SageMaker
+    # scale-out completes when its instances serve.
+    c = TargetTrackingController(TargetTrackingPolicy(HIGH_RES, 10, 1, 20, 300, 300))
+    assert [c.evaluate(t, 2, 20.0, in_service=2) for t in (0, 10, 20)] == [2, 2, 4]  # ceil(2 x 20 / 10): +2
+    # the 2 new instances start; the 2 that serve still read 20 per container: not another ceil(4 x 20 / 10) = 8
+    assert [c.evaluate(t, 4, 20.0, in_service=2) for t in range(30, 400, 10)] == [4] * 37
+    # a burst asks for ceil(2 x 25 / 10) = 5 from the 2 the scale-out started from: 1 more, not ceil(4 x 25 / 10)
+    assert c.evaluate(400, 4, 25.0, in_service=2) == 5
+    assert [c.evaluate(t, 5, 25.0, in_service=2) for t in (410, 420)] == [5, 5]
+    # the 5 serve at t = 600, the cooldown runs 300 s from there: the same reading scales out again only after it
+    assert c.evaluate(600, 5, 25.0, in_service=5) == 5
+    assert c.evaluate(890, 5, 25.0, in_service=5) == 5
+    assert c.evaluate(900, 5, 25.0, in_service=5) == 13  # ceil(5 x 25 / 10)
+
+
+def test_with_no_cooldown_a_scale_out_still_waits_for_its_instances_before_compounding():
+    # prod's scale-up stabilization of 0 renders ScaleOutCooldown 0: the activity itself still has to complete
+    c = TargetTrackingController(TargetTrackingPolicy(HIGH_RES, 5.85, 2, 6, 0, 300))
+    assert [c.evaluate(t, 2, 9.0, in_service=2) for t in (0, 10, 20)] == [2, 2, 4]  # ceil(2 x 9 / 5.85)
+    assert [c.evaluate(t, 4, 9.0, in_service=2) for t in range(30, 300, 10)] == [4] * 27
+    assert c.evaluate(300, 4, 9.0, in_service=4) == 6  # served: ceil(4 x 9 / 5.85) = 7, capped at 6
