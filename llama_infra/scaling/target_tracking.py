@@ -175,13 +175,14 @@ class TargetTrackingController:
         self.minute_index = index
         self.minute_values.append(metric_value)
 
-    def _scaling_out(self, now: float, in_service: int | None) -> bool:
-        """Whether the last scale-out is still under way (its instances not all serving) or in its cooldown, which runs
-        from its completion; `in_service` None: the caller does not know, the activity completes at once."""
+    def _scaling_out(self, now: float, current: int, in_service: int | None) -> bool:
+        """Whether the last scale-out is still under way (the capacity in force, at most what it asked for, not all
+        serving: a lower maximum or a scale-in since ends it too) or in its cooldown, which runs from its completion;
+        `in_service` None: the caller does not know, the activity completes at once."""
         if self.last_scale_out_to <= 0:
             return False
         if self.scale_out_done_at is None:
-            if in_service is not None and in_service < self.last_scale_out_to:
+            if in_service is not None and in_service < min(self.last_scale_out_to, current):
                 return True
             self.scale_out_done_at = now if in_service is not None else self.last_scale_out_at
         return now - self.scale_out_done_at < self.policy.scale_out_cooldown_seconds
@@ -206,7 +207,7 @@ class TargetTrackingController:
         low = len(self.minutes) >= p.alarm_low_datapoints and all(
             v < p.target_value * SCALE_IN_MARGIN for v in self.minutes
         )
-        scaling_out = self._scaling_out(now, in_service)
+        scaling_out = self._scaling_out(now, current, in_service)
         if high:
             # under way or cooling down, the capacity it adds counts toward the next one (module docstring)
             base = self.scale_out_from if scaling_out else current

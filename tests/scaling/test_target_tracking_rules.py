@@ -105,3 +105,11 @@ def test_with_no_cooldown_a_scale_out_still_waits_for_its_instances_before_compo
     assert [c.evaluate(t, 2, 9.0, in_service=2) for t in (0, 10, 20)] == [2, 2, 4]  # ceil(2 x 9 / 5.85)
     assert [c.evaluate(t, 4, 9.0, in_service=2) for t in range(30, 300, 10)] == [4] * 27
     assert c.evaluate(300, 4, 9.0, in_service=4) == 6  # served: ceil(4 x 9 / 5.85) = 7, capped at 6
+
+
+def test_a_scale_out_capped_below_what_it_asked_for_completes_when_the_capped_capacity_serves():
+    # the caller holds the capacity below the scale-out's ask (a window's lower maximum): once that capacity serves,
+    # the activity is over and its cooldown runs, so a later burst is worked out from the capacity then in force
+    c = TargetTrackingController(TargetTrackingPolicy(HIGH_RES, 10, 1, 20, 0, 300))
+    assert [c.evaluate(t, 2, 30.0, in_service=2) for t in (0, 10, 20)] == [2, 2, 6]  # ceil(2 x 30 / 10)
+    assert c.evaluate(30, 4, 30.0, in_service=4) == 12  # 4 in force and serving: ceil(4 x 30 / 10)
