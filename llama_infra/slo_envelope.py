@@ -214,6 +214,13 @@ def occupancy(e: Envelope, rate_per_replica: float) -> Occupancy:
     return Occupancy(rate_per_replica, rho, rate_per_replica * wait_s, in_system)
 
 
+def fleet_rps(e: Envelope, n: int) -> float:
+    """Requests per second a fleet of `n` replicas of `e`'s configuration carries at SLO (0 for none)."""
+    if n <= 0 or e.requests_per_second <= 0:
+        return 0.0
+    return n * envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, n).requests_per_second
+
+
 def replicas_for(e: Envelope, load_rps: float, utilisation: float = 1.0) -> tuple[int, Envelope]:
     """The fewest replicas of `e`'s configuration that carry `load_rps` at SLO, each at most at `utilisation` of
     its rate there (1 − headroom), and the envelope at that fleet size. (0, e) without load; (0, e) when the SLO
@@ -225,7 +232,7 @@ def replicas_for(e: Envelope, load_rps: float, utilisation: float = 1.0) -> tupl
         return envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, n)
 
     def carries(n: int) -> bool:
-        return n * at(n).requests_per_second * utilisation >= load_rps - 1e-9
+        return fleet_rps(e, n) * utilisation >= load_rps - 1e-9
 
     # at the rate of one replica alone the fewest that carry it is an upper bound: a fleet's replicas carry more each
     # (`e` may be the envelope of a larger fleet, whose rate per replica would undercount)

@@ -151,6 +151,8 @@ class FloorHour:
     min_replicas: int  # replicas that must be warm from the start of this hour
     forecast_rps: float = 0.0  # the daily shape × the stated peak in this hour: what a following floor compares
     # the observed rate with (`scaling.floor_follow`)
+    carries_rps: tuple[float, ...] = ()  # for 1, 2, … min_replicas − 1 replicas: the load they carry at SLO, scaled
+    # by forecast ÷ the busiest load the floor was sized for, so a following floor compares it with forecast × ratio
 
 
 def floor_lead_s(spec: DeploymentSpec, config) -> float:
@@ -188,8 +190,28 @@ def predictive_floor(spec: DeploymentSpec, on: date | None = None) -> list[Floor
         busiest = max(shape[(h + k) % 24] for k in range(ahead_h + 1) if configs[(h + k) % 24] == cfg) * peak
         need = replicas_for(envelopes[cfg.window], busiest)[0]
         floor = min(max(need, cfg.min_replicas), cfg.max_replicas)
-        out.append(FloorHour(h, cfg.window or "day", floor, round(shape[h] * peak, 3)))
+        forecast = round(shape[h] * peak, 3)
+        out.append(
+            FloorHour(
+                h,
+                cfg.window or "day",
+                floor,
+                forecast,
+                _capacity_steps(envelopes[cfg.window], floor, forecast / busiest if busiest > 0 else 0.0),
+            )
+        )
     return out
+
+
+def _capacity_steps(e, floor: int, scale: float) -> tuple[float, ...]:
+    """What 1, 2, … `floor` − 1 replicas of `e`'s configuration carry at SLO (`slo_envelope.fleet_rps`), × `scale`
+    (the hour's forecast ÷ the busiest load its floor carries), to 3 decimals, never decreasing."""
+    from llama_infra.slo_envelope import fleet_rps
+
+    out: list[float] = []
+    for n in range(1, floor):
+        out.append(max(round(fleet_rps(e, n) * scale, 3), out[-1] if out else 0.0))
+    return tuple(out)
 
 
 def floor_hour_at(spec: DeploymentSpec, floor: list[FloorHour], when: datetime) -> FloorHour | None:

@@ -345,3 +345,40 @@ def test_replicas_for_a_load_are_the_fewest_that_carry_it_whichever_fleet_the_en
     if n > 1:
         fewer = envelope(P4D, None, 4.0, 20, CHAT, n - 1)
         assert (n - 1) * fewer.requests_per_second < load_rps
+
+
+@pytest.mark.parametrize("ratio", [0.25, 0.5, 0.8, 1.0])
+def test_the_floor_that_follows_the_load_is_the_fleet_that_carries_the_busiest_load_scaled_by_it(ratio):
+    """Each floor hour's capacity steps (`FloorHour.carries_rps`) make the following floor
+    (`scaling.floor_follow.following_floor`) the fewest replicas whose fleet carries, at SLO, the busiest load the
+    hour was sized for × how the observed load compares with the hour's forecast — inside the ramp (forecast =
+    busiest) and in the lead hour before it (forecast 1, sized for the ramp's 10)."""
+    from llama_infra.capacity_timeline import switch_time_s
+    from llama_infra.scaling.floor_follow import MARGIN, following_floor
+    from llama_infra.slo_targets import predictive_floor
+
+    shape = [0.1] * 9 + [1.0] * 10 + [0.1] * 5
+    spec = parse_spec(
+        SPEC.replace("burst: {max: 2}", "burst: {max: 30}")
+        + f"load: {{peak_requests_per_second: 10, daily_shape: {shape}}}\n"
+    )
+    e = needs(spec)[0].envelope
+    ahead_h = math.ceil(switch_time_s(spec, e.config) / 3600)
+    floor = predictive_floor(spec)
+
+    def fewest_carrying(load_rps: float) -> int:
+        n = 1
+        while n * envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, n).requests_per_second < (
+            load_rps - 1e-6
+        ):
+            n += 1
+        return n
+
+    for h in (12, 9 - ahead_h):
+        hour = floor[h]
+        observed = hour.forecast_rps * ratio / (1 + MARGIN)
+        followed = following_floor(hour.min_replicas, observed, hour.forecast_rps, carries_rps=hour.carries_rps)
+        assert len(hour.carries_rps) == hour.min_replicas - 1
+        assert max(followed, spec.min_replicas) == max(
+            min(fewest_carrying(10 * ratio), hour.min_replicas), spec.min_replicas
+        )

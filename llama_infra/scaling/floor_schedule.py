@@ -11,7 +11,7 @@ Renderers (translate only):
 - SageMaker without downsizing windows: one Application Auto Scaling scheduled action per step (MinCapacity) and one
   for the weekend reset (`targets/sagemaker/components/autoscaling.py`);
 - SageMaker with downsizing windows: EventBridge Scheduler schedules, one per hour, that hand the reconciler the
-  floor and the hour's forecast; it follows the load (`scaling.floor_follow`) and keeps
+  floor, the hour's forecast and its capacity steps; it follows the load (`scaling.floor_follow`) and keeps
   min = min(max(configuration's min, floor), configuration's max);
 - EKS: KEDA `cron` triggers (timezone, start, end, desiredReplicas) on the ScaledObjects.
 
@@ -42,6 +42,7 @@ class FloorStep:
     min_replicas: int
     timezone: str
     forecast_rps: float = 0.0  # the load the step's hour forecasts, where the floor follows it (one hour per step)
+    carries_rps: tuple[float, ...] = ()  # and what 1, 2, … replicas carry then (`slo_targets.FloorHour.carries_rps`)
 
     @property
     def start(self) -> Cron:
@@ -85,7 +86,9 @@ def steps_of(floor: list[FloorHour], timezone: str, follows_load: bool = False) 
     """Equal consecutive hours grouped into steps (the first starts at 00:00). Where the floor follows the load
     (`scaling.floor_follow`), every hour is a step of its own that carries the hour's forecast."""
     if follows_load:
-        return tuple(FloorStep(f.hour, f.hour + 1, f.min_replicas, timezone, f.forecast_rps) for f in floor)
+        return tuple(
+            FloorStep(f.hour, f.hour + 1, f.min_replicas, timezone, f.forecast_rps, f.carries_rps) for f in floor
+        )
     out: list[FloorStep] = []
     start = 0
     for h in range(1, 25):

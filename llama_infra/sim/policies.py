@@ -315,6 +315,7 @@ class SpecPolicy(Policy):
         self.floor = predictive_floor(spec, on=self.start.date()) if runs_floor else []
         # where the rendered floor follows the load (`scaling.floor_follow`), how often it re-reads it
         self.follow_period_s = targets.get(spec.target).floor_follow_period_s(spec) if self.floor else None
+        self.follow_steps = bool(self.floor) and targets.get(spec.target).floor_follows_capacity_steps(spec)
         self._seen: deque[tuple[float, int, float]] = deque()  # (now, arrivals, seconds) of the trailing window
         self._followed: tuple[float, int, int] = (-math.inf, -1, 0)  # (when, hour, floor) last worked out
         self.baseline_capacity = spec.capacity.baseline.purchase
@@ -383,9 +384,10 @@ class SpecPolicy(Policy):
         self.description += "; " + ", ".join(extras)
 
     def floor_in_force(self, obs: Observation) -> int:
-        """The floor in force at this tick: the scheduled one or, where the rendered floor follows the load, scaled by
-        the rate of the trailing `floor_follow.WINDOW_S` against the hour's forecast (`floor_follow.following_floor`),
-        worked out when the hour's schedule fires and at every tick of the target's reconciler after it."""
+        """The floor in force at this tick: the scheduled one or, where the rendered floor follows the load, followed
+        by the rate of the trailing `floor_follow.WINDOW_S` against the hour's forecast (`floor_follow.following_floor`:
+        with the hour's capacity steps where the target renders them, `Target.floor_follows_capacity_steps`), worked
+        out when the hour's schedule fires and at every tick of the target's reconciler after it."""
         from datetime import timedelta
 
         from llama_infra.scaling.floor_follow import WINDOW_S, following_floor
@@ -404,7 +406,8 @@ class SpecPolicy(Policy):
         if hour.hour != last_hour or obs.now >= when + self.follow_period_s:
             seconds = sum(s for _, _, s in self._seen)
             observed_rps = sum(a for _, a, _ in self._seen) / seconds if seconds > 0 else 0.0
-            floor = following_floor(hour.min_replicas, observed_rps, hour.forecast_rps)
+            steps = hour.carries_rps if self.follow_steps else ()
+            floor = following_floor(hour.min_replicas, observed_rps, hour.forecast_rps, carries_rps=steps)
             self._followed = (obs.now, hour.hour, floor)
         return floor
 

@@ -104,6 +104,12 @@ class Target(Protocol):
         scheduled only (or there is none)."""
         ...
 
+    def floor_follows_capacity_steps(self, spec: DeploymentSpec) -> bool:
+        """Whether the following floor is the fewest replicas that carry the followed load (the hour's capacity
+        steps, `slo_targets.FloorHour.carries_rps`) rather than the scheduled floor scaled by the ratio
+        (`scaling.floor_follow`)."""
+        ...
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         """How the target bills the spec's capacity, for the week plan and the cost report."""
         ...

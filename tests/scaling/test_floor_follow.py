@@ -36,3 +36,35 @@ def test_the_floor_in_force_is_never_above_the_scheduled_one_and_grows_with_the_
     f = following_floor(n, observed, forecast, margin)
     assert 0 <= f <= n
     assert following_floor(n, observed * 1.5 + 0.1, forecast, margin) >= f
+
+
+# --- with the hour's capacity steps (`slo_targets.FloorHour.carries_rps`) ---------------------------------------
+
+
+def test_with_capacity_steps_the_floor_is_the_fewest_replicas_that_carry_the_followed_load():
+    steps = (3.0, 7.0, 11.5, 15.8)  # what 1–4 replicas carry, in the hour's forecast's terms; 5 is the floor
+    # 14 requests/s against a forecast of 16.2: 14 × 1.1 = 15.4, which 4 replicas carry; in proportion ⌈5 × 0.95⌉ = 5
+    assert following_floor(5, 14.0, 16.2, carries_rps=steps) == 4
+    assert following_floor(5, 14.0, 16.2) == 5
+    assert following_floor(5, 15.0, 16.2, carries_rps=steps) == 5  # 16.5 capped at the forecast: more than 4 carry
+    assert following_floor(5, 2.0, 16.2, carries_rps=steps) == 1
+    assert following_floor(5, 0.0, 16.2, carries_rps=steps) == 0  # no traffic: no floor, as in proportion
+    assert following_floor(5, 1.0, 0.0, carries_rps=steps) == 5  # no forecast: the scheduled floor
+
+
+@given(
+    st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=29),
+    st.floats(0, 200, allow_nan=False),
+    st.floats(0.1, 200, allow_nan=False),
+)
+def test_with_capacity_steps_the_floor_carries_the_followed_load_and_one_fewer_does_not(raw, observed, forecast):
+    steps = tuple(sorted(raw))  # what 1 … n − 1 replicas carry; n, the scheduled floor, carries the forecast
+    n = len(steps) + 1
+    f = following_floor(n, observed, forecast, carries_rps=steps)
+    load = min(forecast, observed * (1 + MARGIN))
+    assert 0 <= f <= n
+    if load > 1e-6:
+        assert f >= 1
+        # f carries it (its step holds the load, or f is the scheduled floor), f − 1 does not (to within 1e-6)
+        assert f == n or steps[f - 1] >= load - 1e-6
+        assert f == 1 or steps[f - 2] < load + 1e-6

@@ -81,6 +81,9 @@ class EksTarget:
 
         return follow_period_s(spec)
 
+    def floor_follows_capacity_steps(self, spec: DeploymentSpec) -> bool:
+        return False  # KEDA's formula scales the scheduled floor by the ratio: it has no table of steps to read
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # EC2 prices; the baseline node group bills every node it runs, serving or idle, by day and per window
         # (an on-demand group follows its schedule); burst pools may be spot.

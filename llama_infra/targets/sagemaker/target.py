@@ -78,6 +78,9 @@ class SageMakerTarget:
 
         return floor_follow_period_s(spec)
 
+    def floor_follows_capacity_steps(self, spec: DeploymentSpec) -> bool:
+        return True  # each hour's schedule hands the reconciler its capacity steps (`set_floor_carries_rps`)
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # ML hosting prices per instance; a reserved baseline is a SageMaker Savings Plan; no spot capacity.
         return BillingUnits(

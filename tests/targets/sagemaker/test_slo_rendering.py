@@ -97,10 +97,14 @@ def test_with_windows_the_floor_reaches_the_reconciler_through_its_own_schedules
         event = json.loads(s["target"]["input"])
         assert event["set_floor"] == step.min_replicas and set(event["configurations"]) == {"day", "overnight"}
         assert event["set_forecast_rps"] == step.forecast_rps
+        assert (
+            event["set_floor_carries_rps"] == list(step.carries_rps) and len(step.carries_rps) == step.min_replicas - 1
+        )
         assert event["floor_follow"] == {"window_s": floor_follow.WINDOW_S, "margin": floor_follow.MARGIN}
     weekend = floors[f"{spec.name}-floor-weekend"]
     assert weekend["scheduleExpression"] == "cron(0 0 ? * SAT *)"
-    assert tuple(json.loads(weekend["target"]["input"])[k] for k in ("set_floor", "set_forecast_rps")) == (0, 0.0)
+    weekend_input = json.loads(weekend["target"]["input"])
+    assert tuple(weekend_input[k] for k in ("set_floor", "set_forecast_rps", "set_floor_carries_rps")) == (0, 0.0, [])
 
 
 def _unstated_target(**changes) -> DeploymentSpec:

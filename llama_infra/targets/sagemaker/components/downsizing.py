@@ -8,9 +8,10 @@ the configuration in force, a `rate(5 minutes)` tick schedule, the reconciler La
 (`llama_infra/targets/sagemaker/downsizing/`, packaged with `pulumi.AssetArchive`), least-privilege roles
 (`downsizing_iam.py`) and alarms on the workflow's `TransitionFailed` metric and on the function's own errors. The
 predictive floor (`scaling.floor_schedule`) adds one schedule per weekday hour and one on Saturday 00:00, which
-record the floor in force and the hour's forecast for the reconciler: it follows the load (`scaling.floor_follow`,
-reading the variant's CloudWatch `Invocations` at every tick). Every schedule's input carries every configuration's
-name, limits and policies, so a `pulumi up` that replaces one reaches the endpoint at the next tick. Scale to zero
+record the floor in force, the hour's forecast and its capacity steps for the reconciler: it follows the load
+(`scaling.floor_follow`, reading the variant's CloudWatch `Invocations` at every tick). Every schedule's input carries
+every configuration's name, limits and policies, so a `pulumi up` that replaces one reaches the endpoint at the next
+tick. Scale to zero
 (`scaling.scale_to_zero`) lives in `scale_to_zero.py`.
 
 The endpoint component calls `build_night_windows(ctx)`; other programs construct the component directly.
@@ -32,6 +33,7 @@ from llama_infra.capacity_plan import Config, day_config
 from llama_infra.capacity_timeline import Transition, switch_budget_s, transitions
 from llama_infra.scaling import floor_follow
 from llama_infra.scaling.floor_schedule import floor_schedule
+from llama_infra.schedules import Cron
 from llama_infra.spec import DeploymentSpec
 from llama_infra.targets.aws.scheduler import schedule, scheduler_role
 from llama_infra.targets.sagemaker.components.alarms import first_occurrence_alarm
@@ -258,10 +260,18 @@ class SageMakerDownsizing(pulumi.ComponentResource):
             )
         floor = floor_schedule(spec, follows_load=True)
         # The predictive floor: the reconciler owns min/max here, so the floor's hours reach it as schedules (in the
-        # plan timezone) that record the floor in force and the hour's forecast; it raises each configuration's
-        # minimum to the floor, scaled by the load it observes against the forecast (`scaling.floor_follow`).
-        steps = [(f"floor-{s.label}", s.start, s.min_replicas, s.forecast_rps) for s in floor.steps] if floor else []
-        for role, cron, n, forecast in [*steps, *([("floor-weekend", floor.weekend_reset, 0, 0.0)] if floor else [])]:
+        # plan timezone) that record the floor in force, the hour's forecast and its capacity steps; it raises each
+        # configuration's minimum to the floor, followed by the load it observes against the forecast
+        # (`scaling.floor_follow`).
+        steps = (
+            [(f"floor-{s.label}", s.start, s.min_replicas, s.forecast_rps, list(s.carries_rps)) for s in floor.steps]
+            if floor
+            else []
+        )
+        weekend: list[tuple[str, Cron, int, float, list[float]]] = (
+            [("floor-weekend", floor.weekend_reset, 0, 0.0, [])] if floor else []
+        )
+        for role, cron, n, forecast, carries in [*steps, *weekend]:
             schedules.append(
                 schedule(
                     f"{name}-{role}-schedule",
@@ -276,7 +286,9 @@ class SageMakerDownsizing(pulumi.ComponentResource):
                     cron=cron,
                     target_arn=function.arn,
                     role=scheduler,
-                    input=pulumi.Output.json_dumps({**published, "set_floor": n, "set_forecast_rps": forecast}),
+                    input=pulumi.Output.json_dumps(
+                        {**published, "set_floor": n, "set_forecast_rps": forecast, "set_floor_carries_rps": carries}
+                    ),
                     region=spec.region,
                     parent=self,
                     depends_on=[role_policy, *args.depends_on],

@@ -15,7 +15,8 @@ switch deregisters the scalable target.
 Where the floor **follows the load** (`floor_forecast_rps` > 0, set with the floor by each hour's schedule), every
 tick scales it by the request rate the variant served over the last half hour (CloudWatch `Invocations`) against the
 hour's forecast (`floor_follow.following_floor`), so a day quieter than the forecast does not hold the fleet sized
-for it. A tick that cannot read the rate keeps the scheduled floor.
+for it: the fewest instances whose capacity step (`floor_carries_rps`, what 1, 2, … instances carry at SLO, set with
+the floor) holds the followed load. A tick that cannot read the rate keeps the scheduled floor.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class InForce:
     kept_policies: list[dict[str, Any]] = field(default_factory=list)  # the policies found, when the stack names none
     floor_min_capacity: int = 0  # the predictive floor in force (0: none)
     floor_forecast_rps: float = 0.0  # the load the floor's hour forecasts (0: the floor does not follow the load)
+    floor_carries_rps: list[float] = field(default_factory=list)  # the hour's capacity steps (none: proportional)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,11 +84,16 @@ class InForce:
             list(data.get("kept_policies") or []),
             int(data.get("floor_min_capacity") or 0),
             float(data.get("floor_forecast_rps") or 0.0),
+            [float(c) for c in data.get("floor_carries_rps") or []],
         )
 
     def switched_to(self, configuration: str, now: float) -> InForce:
         return InForce(
-            configuration, now, floor_min_capacity=self.floor_min_capacity, floor_forecast_rps=self.floor_forecast_rps
+            configuration,
+            now,
+            floor_min_capacity=self.floor_min_capacity,
+            floor_forecast_rps=self.floor_forecast_rps,
+            floor_carries_rps=self.floor_carries_rps,
         )
 
     def with_(self, **changes: Any) -> InForce:

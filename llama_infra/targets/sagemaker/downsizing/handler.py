@@ -8,6 +8,7 @@ Event (a schedule's input; built by `SageMakerDownsizing`):
      "set_in_force": "<window>" | "day",      # only the window schedules; the tick schedule omits it
      "set_floor": 3,                         # only the predictive floor's schedules (0 on Saturday 00:00)
      "set_forecast_rps": 12.5,               # with set_floor where the floor follows the load: the hour's forecast
+     "set_floor_carries_rps": [3.1, 7.3],    # and what 1, 2, … instances carry at SLO then (floor − 1 values)
      "floor_follow": {"window_s": 1800, "margin": 0.1}}  # every schedule, where the floor follows the load
 
 Each invocation is one tick (`workflow.tick`): it takes at most a few API calls and returns, so Lambda's 15-minute
@@ -55,6 +56,7 @@ def lambda_handler(event: dict[str, Any], context: Any, clients: Clients | None 
         set_in_force=event.get("set_in_force"),
         set_floor=event.get("set_floor"),
         set_forecast_rps=event.get("set_forecast_rps"),
+        set_floor_carries_rps=event.get("set_floor_carries_rps"),
         log=log,
     )
     return {

@@ -10,9 +10,10 @@ Level-triggered, like a Kubernetes controller: nothing is remembered between tic
                                          endpoint's deployment config retained); if UpdateEndpoint is refused,
                                          re-register the serving configuration's own limits at once
     InService on the one in force      → register its min/max (the minimum raised to the predictive floor in
-                                         force, within the maximum; where the floor follows the load, scaled
-                                         by the rate served over the last half hour against the hour's forecast,
-                                         `floor_follow`) and attach its policies where they differ
+                                         force, within the maximum; where the floor follows the load, the
+                                         fewest instances that carry the rate served over the last half hour
+                                         against the hour's forecast, `floor_follow`) and attach its policies
+                                         where they differ
 
 A tick that fails half-way (throttling, a time-out, the Lambda killed) leaves a state the next tick recognises.
 The limits registered are always those of the configuration the endpoint is actually serving, never the previous
@@ -123,6 +124,20 @@ class Tick:
         return self.status == "converged"
 
 
+def _capacity_steps(value: Any) -> list[float]:
+    """`set_floor_carries_rps` checked: a list of request rates ≥ 0 that never decrease (empty when absent)."""
+    if value is None:
+        return []
+    ok = isinstance(value, list) and all(
+        isinstance(c, int | float) and not isinstance(c, bool) and 0 <= c < 1e9 for c in value
+    )
+    if not ok or any(b < a for a, b in zip(value, value[1:], strict=False)):
+        raise ValueError(
+            f"set_floor_carries_rps must be a list of request rates ≥ 0 that never decrease, got {value!r}"
+        )
+    return [float(c) for c in value]
+
+
 def tick(
     desired: Desired,
     clients: Clients,
@@ -130,12 +145,14 @@ def tick(
     set_in_force: str | None = None,
     set_floor: int | None = None,
     set_forecast_rps: float | None = None,
+    set_floor_carries_rps: list[float] | None = None,
     log: JsonLog | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Tick:
     """One reconciliation step. `set_in_force` (the window schedules) records a new configuration in force first,
     `set_floor` (the predictive floor's schedules) a new floor, with the load its hour forecasts
-    (`set_forecast_rps`; 0 or absent: the floor does not follow the load)."""
+    (`set_forecast_rps`; 0 or absent: the floor does not follow the load) and what 1, 2, … instances carry at SLO in
+    that hour (`set_floor_carries_rps`; absent: the floor follows the load in proportion)."""
     log = log or JsonLog(endpoint=desired.endpoint_name, variant=desired.variant_name)
     now = clock()
     rec = read_in_force(clients.ssm, desired.in_force_parameter)
@@ -151,10 +168,17 @@ def tick(
         forecast = set_forecast_rps or 0.0
         if isinstance(forecast, bool) or not isinstance(forecast, int | float) or not 0 <= forecast < 1e9:
             raise ValueError(f"set_forecast_rps must be a request rate ≥ 0, got {set_forecast_rps!r}")
-        if (set_floor, float(forecast)) != (rec.floor_min_capacity, rec.floor_forecast_rps):
-            rec = rec.with_(floor_min_capacity=set_floor, floor_forecast_rps=float(forecast))
+        carries = _capacity_steps(set_floor_carries_rps)
+        if (set_floor, float(forecast), carries) != (
+            rec.floor_min_capacity,
+            rec.floor_forecast_rps,
+            rec.floor_carries_rps,
+        ):
+            rec = rec.with_(floor_min_capacity=set_floor, floor_forecast_rps=float(forecast), floor_carries_rps=carries)
             write_in_force(clients.ssm, desired.in_force_parameter, rec)
-            log("floor_set", floor_min_capacity=set_floor, floor_forecast_rps=float(forecast))
+            log(
+                "floor_set", floor_min_capacity=set_floor, floor_forecast_rps=float(forecast), floor_carries_rps=carries
+            )
     name = rec.configuration if rec.configuration in desired.configurations else DAY
     if name != rec.configuration:
         log("in_force_unknown", recorded=rec.configuration, using=DAY)  # the stack removed that window
@@ -202,7 +226,9 @@ class _Reconciler:
                 self.log("floor_load_unread", error=f"{type(e).__name__}: {e}")
                 self._floor = rec.floor_min_capacity
             else:
-                self._floor = following_floor(rec.floor_min_capacity, rps, rec.floor_forecast_rps, follow.margin)
+                self._floor = following_floor(
+                    rec.floor_min_capacity, rps, rec.floor_forecast_rps, follow.margin, rec.floor_carries_rps
+                )
                 self.log(
                     "floor_followed",
                     observed_rps=round(rps, 3),

@@ -449,6 +449,35 @@ def test_the_floor_follows_the_load_the_variant_served_against_the_hours_forecas
     assert t.tick().actions == []  # the next tick reads the same load: nothing to change
 
 
+def test_with_the_hours_capacity_steps_the_floor_is_the_fewest_instances_that_carry_the_followed_load(aws: World):
+    from dataclasses import replace
+
+    from llama_infra.targets.sagemaker.downsizing.workflow import FloorFollow
+
+    t = Timeline(aws, replace(desired(aws), floor_follow=FloorFollow()))
+    t.until_converged()
+    _served(aws, 2.0)  # × 1.1 = 2.2 requests/s against a forecast of 4
+    steps = [0.5, 1.5, 2.5, 3.0, 3.5][: DAY_MAX - 1]  # what 1, 2, … instances carry then: 3 carry 2.2
+    out = tick(
+        t.want, clients(aws), set_floor=DAY_MAX, set_forecast_rps=4.0, set_floor_carries_rps=steps, clock=aws.clock
+    )
+    assert out.converged
+    assert aws.state()[2] == (3, DAY_MAX)  # in proportion it would be ceil(6 × 2.2 / 4) = 4
+    record = read_in_force(aws.ssm, IN_FORCE_PARAMETER)
+    assert record.floor_carries_rps == steps
+    assert t.tick().actions == []  # later ticks read the steps from the record
+    for bad in ([3.0, 1.0], "1,2", [-1.0], [True]):
+        with pytest.raises(ValueError, match="set_floor_carries_rps must be a list of request rates"):
+            tick(
+                t.want,
+                clients(aws),
+                set_floor=DAY_MAX,
+                set_forecast_rps=4.0,
+                set_floor_carries_rps=bad,
+                clock=aws.clock,
+            )
+
+
 def test_a_load_at_the_forecast_keeps_the_scheduled_floor_and_an_unread_load_falls_back_to_it(aws: World):
     from dataclasses import replace
 
