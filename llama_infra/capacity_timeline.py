@@ -192,6 +192,9 @@ class TimelineFacts:
     floor_follow_period_s: float | None = None
     """How often the rendered predictive floor re-reads the load it follows (`scaling.floor_follow`; None: the floor
     is as scheduled)."""
+    floor_follows_capacity_steps: bool = False
+    """The following floor is the fewest replicas that carry the load (`Target.floor_follows_capacity_steps`), not
+    the scheduled floor scaled by the ratio."""
 
 
 def timeline(
@@ -293,6 +296,7 @@ def timeline_summary(
         "schedule_saving_per_month_usd": tl.schedule_saving_per_month_usd,
         "wake_up_s": list(tl.wake_up_s) if tl.wake_up_s else None,
         "floor_follow_period_s": tl.facts.floor_follow_period_s if tl.floor else None,
+        "floor_follows_capacity_steps": bool(tl.floor and tl.facts.floor_follows_capacity_steps),
         "lines": render(tl),
     }
 
@@ -319,9 +323,13 @@ def render(tl: Timeline) -> list[str]:
             lines.append(f"      predictive floor Mon–Fri (warm replicas from each hour): {hours}")
             if period := tl.facts.floor_follow_period_s:
                 every = f"{period:g} s" if period < 60 else f"{period / 60:g} min"
+                how = (
+                    "the fewest replicas that carry the recent request rate against"
+                    if tl.facts.floor_follows_capacity_steps
+                    else "scaled by the recent request rate against"
+                )
                 lines.append(
-                    f"      the floor follows the load: every {every}, scaled by the recent request rate against "
-                    "the hour's forecast (never above it)"
+                    f"      the floor follows the load: every {every}, {how} the hour's forecast (never above it)"
                 )
     if tl.upcoming:
         lines.append("  next transitions:")

@@ -79,6 +79,12 @@ def test_the_timeline_shows_the_predictive_floor_of_each_configuration(example):
     period = targets.get(spec.target).floor_follow_period_s(spec)
     assert period and timeline["floor_follow_period_s"] == period
     assert any("the floor follows the load" in line for line in timeline["lines"])
+    # the reconciler reads each hour's capacity steps (the fewest replicas that carry the load); KEDA's formula
+    # scales the scheduled floor by the ratio
+    steps = targets.get(spec.target).floor_follows_capacity_steps(spec)
+    assert timeline["floor_follows_capacity_steps"] is steps is (spec.target == "sagemaker")
+    how = "the fewest replicas that carry the recent request rate" if steps else "scaled by the recent request rate"
+    assert any(how in line for line in timeline["lines"])
 
 
 def test_a_spec_without_load_shows_no_floor():

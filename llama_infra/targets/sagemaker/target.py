@@ -94,6 +94,7 @@ class SageMakerTarget:
             wake_capacity="instance",
             while_waking="requests fail with NoCapacityInvocationFailures",
             floor_follow_period_s=self.floor_follow_period_s(spec),
+            floor_follows_capacity_steps=self.floor_follows_capacity_steps(spec),
         )
 
     def window_schedulers(self, spec: DeploymentSpec) -> list[str]:
