@@ -214,11 +214,16 @@ def occupancy(e: Envelope, rate_per_replica: float) -> Occupancy:
     return Occupancy(rate_per_replica, rho, rate_per_replica * wait_s, in_system)
 
 
+def at_fleet(e: Envelope, n: int) -> Envelope:
+    """`e`'s configuration and SLO, enveloped at a fleet of `n` replicas."""
+    return envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, n)
+
+
 def fleet_rps(e: Envelope, n: int) -> float:
     """Requests per second a fleet of `n` replicas of `e`'s configuration carries at SLO (0 for none)."""
     if n <= 0 or e.requests_per_second <= 0:
         return 0.0
-    return n * envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, n).requests_per_second
+    return n * at_fleet(e, n).requests_per_second
 
 
 def replicas_for(e: Envelope, load_rps: float, utilisation: float = 1.0) -> tuple[int, Envelope]:
@@ -228,21 +233,18 @@ def replicas_for(e: Envelope, load_rps: float, utilisation: float = 1.0) -> tupl
     if load_rps <= 0 or e.requests_per_second <= 0:
         return 0, e
 
-    def at(n: int) -> Envelope:
-        return envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, n)
-
     def carries(n: int) -> bool:
         return fleet_rps(e, n) * utilisation >= load_rps - 1e-9
 
     # at the rate of one replica alone the fewest that carry it is an upper bound: a fleet's replicas carry more each
     # (`e` may be the envelope of a larger fleet, whose rate per replica would undercount)
-    one = at(1).requests_per_second
+    one = at_fleet(e, 1).requests_per_second
     hi = max(1, math.ceil(load_rps / (one * utilisation) - 1e-9)) if one > 0 else 1
     lo = 1
     while lo < hi:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if carries(mid) else (mid + 1, hi)
-    return hi, at(hi)
+    return hi, at_fleet(e, hi)
 
 
 def envelopes(spec: DeploymentSpec) -> list[Envelope]:

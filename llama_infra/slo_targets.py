@@ -42,7 +42,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from llama_infra import target_facts
-from llama_infra.slo_envelope import ConfigNeed, needs, occupancy, replicas_for
+from llama_infra.slo_envelope import ConfigNeed, Envelope, fleet_rps, needs, occupancy, replicas_for
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -203,11 +203,9 @@ def predictive_floor(spec: DeploymentSpec, on: date | None = None) -> list[Floor
     return out
 
 
-def _capacity_steps(e, floor: int, scale: float) -> tuple[float, ...]:
+def _capacity_steps(e: Envelope, floor: int, scale: float) -> tuple[float, ...]:
     """What 1, 2, … `floor` − 1 replicas of `e`'s configuration carry at SLO (`slo_envelope.fleet_rps`), × `scale`
     (the hour's forecast ÷ the busiest load its floor carries), to 3 decimals, never decreasing."""
-    from llama_infra.slo_envelope import fleet_rps
-
     out: list[float] = []
     for n in range(1, floor):
         out.append(max(round(fleet_rps(e, n) * scale, 3), out[-1] if out else 0.0))

@@ -33,8 +33,8 @@ whole number of replicas sized for the hour's busiest minute of the look-ahead. 
 rounding (prod at 20 requests/s: 5 replicas sized for 16.2 requests/s held at 5 when 14 came, which 4 carry) and
 undercounts where the ratio is low (prod-eks: 6 of 10 at 60 % of the forecast, where 7 carry it).
 
-Shipped verbatim with the SageMaker reconciler's Lambda (stdlib only): the reconciler, the KEDA formula and the
-simulator apply this one rule.
+Shipped verbatim with the SageMaker reconciler's Lambda (stdlib only): the reconciler, the KEDA formula (in its
+proportional form) and the simulator apply this one rule.
 """
 
 from __future__ import annotations

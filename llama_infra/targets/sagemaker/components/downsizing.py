@@ -263,15 +263,13 @@ class SageMakerDownsizing(pulumi.ComponentResource):
         # plan timezone) that record the floor in force, the hour's forecast and its capacity steps; it raises each
         # configuration's minimum to the floor, followed by the load it observes against the forecast
         # (`scaling.floor_follow`).
-        steps = (
+        steps: list[tuple[str, Cron, int, float, list[float]]] = (
             [(f"floor-{s.label}", s.start, s.min_replicas, s.forecast_rps, list(s.carries_rps)) for s in floor.steps]
+            + [("floor-weekend", floor.weekend_reset, 0, 0.0, [])]
             if floor
             else []
         )
-        weekend: list[tuple[str, Cron, int, float, list[float]]] = (
-            [("floor-weekend", floor.weekend_reset, 0, 0.0, [])] if floor else []
-        )
-        for role, cron, n, forecast, carries in [*steps, *weekend]:
+        for role, cron, n, forecast, carries in steps:
             schedules.append(
                 schedule(
                     f"{name}-{role}-schedule",

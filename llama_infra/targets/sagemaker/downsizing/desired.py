@@ -13,10 +13,11 @@ minimum is then the configuration's own raised to the floor, never above the con
 switch deregisters the scalable target.
 
 Where the floor **follows the load** (`floor_forecast_rps` > 0, set with the floor by each hour's schedule), every
-tick scales it by the request rate the variant served over the last half hour (CloudWatch `Invocations`) against the
-hour's forecast (`floor_follow.following_floor`), so a day quieter than the forecast does not hold the fleet sized
-for it: the fewest instances whose capacity step (`floor_carries_rps`, what 1, 2, … instances carry at SLO, set with
-the floor) holds the followed load. A tick that cannot read the rate keeps the scheduled floor.
+tick follows it by the request rate the variant served over the last half hour (CloudWatch `Invocations`) against
+the hour's forecast (`floor_follow.following_floor`), so a day quieter than the forecast does not hold the fleet
+sized for it: the fewest instances whose capacity step (`floor_carries_rps`, what 1, 2, … instances carry at SLO,
+set with the floor) holds the followed load, or without steps the floor scaled by the ratio. A tick that cannot
+read the rate keeps the scheduled floor.
 """
 
 from __future__ import annotations

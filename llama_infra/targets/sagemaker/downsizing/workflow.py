@@ -124,7 +124,7 @@ class Tick:
         return self.status == "converged"
 
 
-def _capacity_steps(value: Any) -> list[float]:
+def _checked_capacity_steps(value: Any) -> list[float]:
     """`set_floor_carries_rps` checked: a list of request rates ≥ 0 that never decrease (empty when absent)."""
     if value is None:
         return []
@@ -168,7 +168,7 @@ def tick(
         forecast = set_forecast_rps or 0.0
         if isinstance(forecast, bool) or not isinstance(forecast, int | float) or not 0 <= forecast < 1e9:
             raise ValueError(f"set_forecast_rps must be a request rate ≥ 0, got {set_forecast_rps!r}")
-        carries = _capacity_steps(set_floor_carries_rps)
+        carries = _checked_capacity_steps(set_floor_carries_rps)
         if (set_floor, float(forecast), carries) != (
             rec.floor_min_capacity,
             rec.floor_forecast_rps,
