@@ -16,6 +16,16 @@ over the prompt-size distribution):
   The KV-cache trigger (`gpu_memory_target`, vLLM's `vllm:kv_cache_usage_perc`): the KV cache the envelope's
   concurrency holds at the mean prompt + output size, × (1 − headroom).
 
+**Above the spread** (`above_spread`): what the metric reads there is a mean, and the autoscaler compares each
+datapoint with the target — SageMaker's AlarmHigh three 10 s datapoints in a row, the HPA each reading. A datapoint
+is a count of requests averaged over the fleet, which spreads at least as a Poisson count does (√(mean ÷ fleet);
+the replica model's datapoints spread more, tests/sim/test_slo_envelope_in_simulator.py). A target at the mean
+scaled out on that spread at loads well below the rate at SLO and held the new replica through the 15-minute
+scale-in alarm: prod at 20 requests/s on the shared week cost $13,884, against $13,658 above the spread, at the same
+99.91 % of requests within the SLO. So the target is the mean plus one standard deviation of a datapoint, and below
+`mean × max ÷ (max − 1)` (the configuration's `max_replicas`): the scale-in is proportional too
+(⌈n × metric ÷ target⌉), and a fleet of up to `max` replicas whose metric reads the mean at SLO keeps all of them.
+
 **Headroom** is the load that arrives during one cold start: the steepest rise of the daily shape per hour (a
 fraction of the peak) × the configuration's switch time (new capacity + model load, high estimate,
 `capacity_timeline.switch_time_s`), relative to the peak; capped at 50 %. It is provisioned once: where the target
@@ -97,6 +107,21 @@ def rises_above_minimum(spec: DeploymentSpec, floor: list[FloorHour]) -> bool:
     return any(f.min_replicas > minimum[f.configuration] for f in floor)
 
 
+def above_spread(mean: float, fleet: int, max_fleet: int) -> float:
+    """The target for a metric whose mean per replica at the rate at SLO is `mean` in a fleet of `fleet` replicas
+    (module docstring, "Above the spread"): the mean plus one standard deviation of a datapoint — a count of requests
+    averaged over the fleet, Poisson at least: √(mean ÷ fleet) — and below `mean × max_fleet ÷ (max_fleet − 1)`, so
+    the proportional scale-in (⌈n × metric ÷ target⌉) keeps every fleet of up to `max_fleet` replicas whose metric
+    reads `mean`. Rounded down to 2 decimals (as rendered)."""
+    if mean <= 0:
+        return 0.0
+    target = mean + math.sqrt(mean / max(fleet, 1))
+    cap = mean * max_fleet / (max_fleet - 1) if max_fleet >= 2 else math.inf
+    rendered = math.floor(min(target, cap) * 100) / 100
+    rendered = rendered - 0.01 if rendered >= cap - 1e-9 else rendered
+    return rendered if rendered > 0 else mean  # below 2 decimals' reach: the mean itself
+
+
 def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float, floor_carries: bool) -> DerivedTargets:
     from llama_infra.capacity_timeline import switch_time_s
     from llama_infra.slo_envelope import perf_of
@@ -112,7 +137,8 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float, floor_c
     rate = e.requests_per_second * (1 - target_h)
     held = occupancy(e, rate)  # what the metric reads when the replicas run at (1 − headroom) of their rate at SLO
     facts = target_facts.of(spec.target)  # what its queue-depth metric counts, and whether it scales on KV cache
-    target = round(max(1.0, held.in_system if facts.queue_depth_reads == "in_system" else held.waiting), 2)
+    mean = held.in_system if facts.queue_depth_reads == "in_system" else held.waiting
+    target = max(1.0, above_spread(mean, e.replicas, e.config.max_replicas))
     kv = None
     if facts.scales_on_gpu_memory:
         kv_tokens = perf_of(e.config, e.tp_degree).kv_cache_tokens

@@ -272,16 +272,46 @@ def test_sagemaker_target_is_what_the_metric_reads_at_the_rate_at_slo_with_the_h
     assert floor_carries_headroom(spec) == (floor > baseline) == (baseline == 2)
     in_target = 0.0 if baseline == 2 else h
     held = occupancy(need.envelope, need.envelope.requests_per_second * (1 - in_target))
-    assert d.queue_depth_target == pytest.approx(max(1.0, held.in_system), abs=0.01)
+    # above the spread: + √(mean ÷ fleet), below mean × max ÷ (max − 1), max = the baseline + a burst of 4
+    fleet, most = need.envelope.replicas, need.envelope.config.max_replicas
+    assert most == baseline + 4
+    above = min(held.in_system + math.sqrt(held.in_system / fleet), held.in_system * most / (most - 1))
+    assert above - 0.02 <= d.queue_depth_target < above
+    assert d.queue_depth_target > held.in_system
     assert held.in_system > need.envelope.concurrency * (1 - in_target)  # the queue counts too
     assert d.replicas_with_headroom == math.ceil(10 / (need.envelope.requests_per_second * (1 - h)))
     assert d.replicas_with_headroom >= d.replicas_at_peak == need.replicas_at_peak
     assert d.arriving_during_cold_start == pytest.approx(10 * switch)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    mean=st.floats(0.05, 60),
+    fleet=st.integers(1, 40),
+    most=st.integers(1, 60),
+)
+def test_a_target_above_the_spread_scales_out_past_the_mean_and_scales_no_fleet_at_the_mean_in(mean, fleet, most):
+    """`above_spread`: at most one Poisson standard deviation above the mean at SLO, and the autoscalers' own
+    proportional rules — SageMaker target tracking (`TargetTrackingPolicy.desired_capacity`) and the HPA's
+    (`external_average_value_replicas`, 10 % tolerance) — keep every fleet of up to `most` replicas whose metric reads
+    that mean: none is scaled in below what carries it at SLO."""
+    from llama_infra.scaling.hpa import external_average_value_replicas
+    from llama_infra.scaling.target_tracking import TargetTrackingPolicy
+    from llama_infra.slo_targets import above_spread
+
+    target = above_spread(mean, fleet, most)
+    assert target <= mean + math.sqrt(mean / fleet)
+    if most == 1 or mean / (most - 1) > 0.02:  # room above the mean at 2 decimals
+        assert target >= math.floor(mean * 100) / 100
+    tt = TargetTrackingPolicy("SageMakerVariantConcurrentRequestsPerModelHighResolution", target, 1, most)
+    for n in range(1, most + 1):
+        assert tt.desired_capacity(n, mean) >= n
+        assert external_average_value_replicas(n, mean * n, target, 0.1) >= n
+
+
 def test_eks_targets_read_waiting_requests_and_the_kv_cache_the_envelope_holds():
     from llama_infra.slo_envelope import perf_of
-    from llama_infra.slo_targets import derived_targets
+    from llama_infra.slo_targets import derived_targets, floor_carries_headroom
 
     spec = load_spec(ROOT / "stacks" / "specs" / "dev-eks.yaml")
     d = derived_targets(spec)[0]
@@ -290,8 +320,14 @@ def test_eks_targets_read_waiting_requests_and_the_kv_cache_the_envelope_holds()
     kv = e.concurrency * (1 - d.headroom_fraction) * (e.sizes.prompt.mean + e.sizes.output.mean)
     assert d.kv_cache_target == pytest.approx(kv / perf.kv_cache_tokens, abs=0.001)
     held = occupancy(e, e.requests_per_second * (1 - d.headroom_fraction))
-    assert d.queue_depth_target == pytest.approx(max(1.0, held.waiting), abs=0.01)
-    assert held.waiting < held.in_system
+    assert d.queue_depth_target == 1.0 and held.waiting < held.in_system  # below one waiting request: 1
+    # prod-eks waits more than one request per replica at SLO: the target sits above its spread
+    spec = load_spec(ROOT / "stacks" / "specs" / "prod-eks.yaml")
+    d, e = derived_targets(spec)[0], needs(spec)[0].envelope
+    held = occupancy(e, e.requests_per_second * (1 - (0.0 if floor_carries_headroom(spec) else d.headroom_fraction)))
+    most = e.config.max_replicas
+    above = min(held.waiting + math.sqrt(held.waiting / e.replicas), held.waiting * most / (most - 1))
+    assert held.waiting > 1 and above - 0.02 <= d.queue_depth_target < above
 
 
 def test_the_predictive_floor_rises_one_switch_time_before_the_ramp_and_falls_after_it():

@@ -111,3 +111,23 @@ def test_the_occupancy_the_targets_are_derived_from_is_what_the_simulator_reads(
     # the simulator also counts the unfinished part of the prefill in service as waiting: at most one request's
     # worth for the fleet (it pools prefill as one server), 1/REPLICAS per replica
     assert expected.waiting <= np.mean(watch.waiting) <= expected.waiting + 1 / REPLICAS
+
+
+@pytest.mark.parametrize("share", [0.6, 0.9])
+def test_a_10_s_datapoint_spreads_at_least_as_a_poisson_count_around_the_occupancy(spec, share):
+    """The derived targets sit one standard deviation of a datapoint above the mean they are derived from
+    (`slo_targets.above_spread`), taking a count of requests averaged over the fleet as Poisson: √(mean ÷ fleet).
+    The replica model's own datapoints, one every 10 s (SageMaker's high-resolution period), spread at least that
+    much, running + queued and waiting alike: the margin is not more than the noise it stands for."""
+    from llama_infra.slo_envelope import envelope, occupancy
+
+    e = needs(spec)[0].envelope
+    fleet = envelope(e.config, e.tp_degree, e.ttft_slo_s, e.tokens_per_s_slo, e.sizes, REPLICAS)
+    expected = occupancy(fleet, fleet.requests_per_second * share)
+    watch = Watching(REPLICAS)
+    Simulation(
+        spec, _poisson(REPLICAS * fleet.requests_per_second * share, 3600, seed=3), watch, default_assumptions(spec), 3
+    ).run()
+    for read, mean in ((watch.in_system, expected.in_system), (watch.waiting, expected.waiting)):
+        poisson = np.sqrt(mean / REPLICAS)
+        assert poisson <= np.std(read) < 3 * poisson  # and of that order: the margin is not a sliver of the noise
