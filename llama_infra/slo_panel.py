@@ -12,7 +12,7 @@ from llama_infra import target_facts
 from llama_infra.capacity_plan import plan_timezone
 from llama_infra.request_sizes import of_spec
 from llama_infra.slo_envelope import needs
-from llama_infra.slo_targets import derived_targets, floor_line, predictive_floor
+from llama_infra.slo_targets import derived_targets, floor_carries_headroom, floor_line, predictive_floor
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -28,6 +28,7 @@ def summary(spec: DeploymentSpec) -> dict:
         f"output {sizes.output.p50:,.0f}/{sizes.output.p95:,.0f}/{sizes.output.p99:,.0f} tokens "
         f"({sizes.source})"
     )
+    floor_carries = floor_carries_headroom(spec)  # then the targets are derived at the rate at SLO itself
     for n, d in zip(needs(spec), derived_targets(spec), strict=True):
         e = n.envelope
         rows.append(
@@ -49,6 +50,7 @@ def summary(spec: DeploymentSpec) -> dict:
                     "headroom_fraction": round(d.headroom_fraction, 3),
                     "arriving_during_cold_start": round(d.arriving_during_cold_start, 1),
                     "queue_depth_target": d.queue_depth_target,
+                    "queue_depth_at_slo": d.queue_depth_at_slo,
                     "kv_cache_target": d.kv_cache_target,
                     "replicas_with_headroom": d.replicas_with_headroom,
                     "min_replicas": d.min_replicas,
@@ -72,8 +74,9 @@ def summary(spec: DeploymentSpec) -> dict:
         )
         metric = target_facts.of(spec.target).queue_depth_metric
         derived = (
-            f"  derived: queue_depth_target {d.queue_depth_target:g} ({metric}; spec "
-            f"{spec.scaling.queue_depth_target:g})"
+            f"  derived: queue_depth_target {d.queue_depth_target:g} ({metric}: {d.queue_depth_at_slo:g} on average at "
+            f"{'the rate at SLO' if floor_carries else 'the rate at SLO less the headroom'}, the target above its "
+            f"spread and at least 1; spec {spec.scaling.queue_depth_target:g})"
         )
         if d.kv_cache_target is not None:
             derived += (

@@ -66,6 +66,7 @@ class DerivedTargets:
     headroom_fraction: float
     arriving_during_cold_start: float  # requests that arrive during one cold start at the peak
     queue_depth_target: float | None  # None: the SLO is out of reach
+    queue_depth_at_slo: float | None  # what the metric reads on average there; the target sits above its spread
     kv_cache_target: float | None  # EKS only
     replicas_at_peak: int | None
     replicas_with_headroom: int | None
@@ -132,7 +133,7 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float, floor_c
     h = headroom_fraction(spec, switch_s)
     arriving = need.peak_requests_per_second * switch_s
     if not e.reachable or e.requests_per_second <= 0:
-        return DerivedTargets(name, h, arriving, None, None, None, None, None)
+        return DerivedTargets(name, h, arriving, None, None, None, None, None, None)
     target_h = 0.0 if floor_carries else h  # the headroom is provisioned once (module docstring)
     rate = e.requests_per_second * (1 - target_h)
     held = occupancy(e, rate)  # what the metric reads when the replicas run at (1 − headroom) of their rate at SLO
@@ -149,7 +150,7 @@ def _derive(spec: DeploymentSpec, need: ConfigNeed, quietest_rps: float, floor_c
     stated = spec.load.peak_requests_per_second
     with_headroom = replicas_for(e, peak, 1 - h)[0] if stated else None
     minimum = replicas_for(e, quietest_rps, 1 - h)[0] if stated else None
-    return DerivedTargets(name, h, arriving, target, kv, need.replicas_at_peak, with_headroom, minimum)
+    return DerivedTargets(name, h, arriving, target, round(mean, 2), kv, need.replicas_at_peak, with_headroom, minimum)
 
 
 def _quietest_by_config(spec: DeploymentSpec) -> dict[str | None, float]:

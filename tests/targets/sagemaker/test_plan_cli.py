@@ -138,6 +138,22 @@ def test_scaling_in_words_names_the_metric_and_numbers(json_plans):
     assert "Window 'overnight'" in words
 
 
+def test_the_slo_panel_shows_the_metric_at_slo_beside_the_target_above_its_spread(json_plans):
+    """The plan shows both numbers a derived target comes from: what the metric reads on average at SLO
+    (`slo_envelope.occupancy` of the fleet at peak) and the target one spread above it, in --json and in words."""
+    from llama_infra.slo_envelope import needs, occupancy
+
+    spec = load_spec(STACKS / "specs" / "prod.yaml")
+    slo = json_plans["prod"]["slo"]
+    for need, row in zip(needs(spec), slo["configurations"], strict=True):
+        mean = occupancy(need.envelope, need.envelope.requests_per_second).in_system  # the floor carries the headroom
+        derived = row["derived"]
+        assert derived["queue_depth_at_slo"] == pytest.approx(mean, abs=0.005)
+        assert derived["queue_depth_at_slo"] < derived["queue_depth_target"]
+        line = next(t for t in slo["lines"] if f"queue_depth_target {derived['queue_depth_target']:g} " in t)
+        assert f"{derived['queue_depth_at_slo']:g} on average at the rate at SLO" in line
+
+
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_sagemaker_plans_scale_on_the_queue_alone_and_say_why_not_gpu_memory(json_plans, stack):
     """One queue policy per endpoint, and right after the policies one line on why GPU memory is not a signal;
