@@ -120,7 +120,34 @@ def _set(doc: dict, path: Path_, value: Any) -> None:
             if old.get(k) != v:
                 old[k] = v
         return
+    if isinstance(doc, dict) and path[-1] not in doc:
+        _append(doc, path[-1], value)
+        return
     doc[path[-1]] = value
+
+
+def _append(doc: dict, key: str | int, value: Any) -> None:
+    """Add `key` after the mapping's last key. In a ruamel map the comment lines that follow the last key (ruamel
+    keeps them on it: in a spec they open the next section) move to the new key, so they stay above that section; an
+    end-of-line comment on the last key stays on its line."""
+    last = next(reversed(doc), None) if doc else None
+    doc[key] = value
+    items: dict | None = getattr(getattr(doc, "ca", None), "items", None)
+    if items is None or last is None:
+        return  # a plain dict: no comments
+    entry = items.get(last)
+    token = entry[2] if entry and len(entry) > 2 else None
+    if entry is None or token is None:
+        return
+    line_end = token.value.find("\n")
+    if line_end < 0:
+        return  # an end-of-line comment alone: it stays
+    from ruamel.yaml.tokens import CommentToken
+
+    own, following = token.value[: line_end + 1], token.value[line_end + 1 :]
+    entry[2] = CommentToken(own, token.start_mark, None) if own.strip() else None
+    if following:
+        items[key] = [None, None, CommentToken("\n" + following, token.start_mark, None), None]
 
 
 def normalise(changes: dict[Path_, Any]) -> dict[Path_, Any]:

@@ -35,6 +35,32 @@ def test_written_changes_keep_every_comment_and_untouched_line(tmp_path):
     assert len(before.splitlines()) == len(after.splitlines()) and len(changed) == 2
 
 
+@pytest.mark.parametrize("eol", [False, True], ids=["comment-block", "end-of-line-comment-too"])
+def test_a_new_key_goes_after_the_last_one_and_the_next_sections_comments_stay_with_it(tmp_path, eol):
+    """A key `tune` adds to a mapping (prod's `scaling` states two) goes right after the mapping's last key: the
+    comment block that opens the next section (prod's on the overnight window, above `schedules:`) stays above that
+    section, and an end-of-line comment on the last key stays on its line."""
+    spec_file = copy(tmp_path, "prod.yaml")
+    if eol:
+        spec_file.write_text(
+            spec_file.read_text().replace(
+                "scale_down_stabilization_seconds: 300\n", "scale_down_stabilization_seconds: 300  # five minutes\n"
+            )
+        )
+    before = spec_file.read_text().splitlines()
+    write_changes(spec_file, {("scaling", "queue_depth_target"): 10, ("scaling", "floor_lead_minutes"): 0})
+    after = spec_file.read_text().splitlines()
+    spec = load_spec(spec_file)
+    assert spec.scaling.queue_depth_target == 10 and spec.scaling.floor_lead_minutes == 0
+    last = next(i for i, line in enumerate(after) if line.startswith("  scale_down_stabilization_seconds: 300"))
+    assert after[last + 1 : last + 3] == ["  queue_depth_target: 10", "  floor_lead_minutes: 0"]
+    assert after[last].endswith("# five minutes") == eol
+    block = before[before.index("schedules:") - 4 : before.index("schedules:")]
+    assert block[0].startswith("# Overnight")
+    assert after[after.index("schedules:") - 4 : after.index("schedules:")] == block
+    assert [line for line in after if line not in ("  queue_depth_target: 10", "  floor_lead_minutes: 0")] == before
+
+
 def test_a_change_the_spec_rejects_writes_nothing(tmp_path):
     spec_file = copy(tmp_path, "dev.yaml")
     before = spec_file.read_text()
