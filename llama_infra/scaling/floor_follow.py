@@ -10,8 +10,9 @@ replicas the load needed. So the floor in force follows how the load compares wi
 - `observed_rps`: requests per second that reached the service over the trailing `WINDOW_S` (half an hour: long
   enough that a minute's noise does not move the floor, short enough to see a quiet morning before its ramp);
 - `forecast_rps`: the daily shape × the stated peak for the local hour (what the schedule carries with the floor);
-- `margin`: how far below the forecast the load may run before the floor falls (10 %: the day-to-day spread of the
-  shared week's busiest hours around its shape);
+- `margin`: how far below the forecast the load may run before the floor falls (10 %: how far the ratio of load to
+  forecast rises from one half hour to the next in nine half hours of ten, over the shared week's weekday hours at
+  half the shape's peak or more — measured in tests/scaling/test_floor_follow.py; the tenth is the autoscaler's);
 - never above the scheduled floor: a load above the forecast is the autoscaler's to follow (its targets carry the
   envelope), and the floor stays what the plan shows as its most. Where there is no forecast (0), the scheduled
   floor holds unchanged. The configuration's own minimum still applies beneath (the caller's limits).
@@ -43,7 +44,7 @@ import math
 from collections.abc import Sequence
 
 WINDOW_S = 1800  # the trailing window the observed request rate is averaged over
-MARGIN = 0.1  # the load may run this far below the forecast before the floor falls
+MARGIN = 0.1  # the load may run this far below the forecast before the floor falls (p90 of its half-hour rise)
 
 
 def following_floor(

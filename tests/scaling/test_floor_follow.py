@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -68,3 +69,42 @@ def test_with_capacity_steps_the_floor_carries_the_followed_load_and_one_fewer_d
         # f carries it (its step holds the load, or f is the scheduled floor), f − 1 does not (to within 1e-6)
         assert f == n or steps[f - 1] >= load - 1e-6
         assert f == 1 or steps[f - 2] < load + 1e-6
+
+
+def test_the_margin_is_how_far_the_load_to_forecast_ratio_rises_in_nine_half_hours_of_ten():
+    """`MARGIN` is a measured fact of the shared week, the trace the default daily shape comes from: the 90th
+    percentile of how far the ratio of load to forecast rises from one half hour to the next, over the weekday hours
+    the shape puts at half its peak or more (where the floor rises above the minimum). A margin below it lowers the
+    floor on more than one half hour in ten that then runs busier; the rest are the autoscaler's."""
+    import csv
+    from datetime import datetime, timedelta
+    from importlib import resources
+
+    import numpy as np
+
+    from llama_infra.pricing import default_daily_shape
+    from llama_infra.scaling.floor_follow import WINDOW_S
+
+    text = resources.files("llama_infra.data.traces").joinpath("azure_llm_2024_coding_week_rate.csv").read_text()
+    start, shape = datetime(2024, 5, 10), default_daily_shape()  # the week's first row: Friday 00:00 UTC
+    rows = [
+        (start + timedelta(minutes=float(r["minute_offset"])), float(r["requests_per_minute_mid"]))
+        for r in csv.DictReader(text.splitlines())
+    ]
+    hourly = [[x for t, x in rows if t.weekday() < 5 and t.hour == h] for h in range(24)]
+    busiest = max(sum(xs) / len(xs) for xs in hourly)
+    ratio = [(t, x / (shape[t.hour] * busiest)) for t, x in rows]
+    half = timedelta(seconds=WINDOW_S)
+
+    def mean_ratio(after, until):
+        values = [r for t, r in ratio if after < t <= until]
+        return sum(values) / len(values) if values else None
+
+    rises = []
+    for t, _ in rows:
+        if t.weekday() < 5 and shape[t.hour] >= 0.5:
+            past, coming = mean_ratio(t - half, t), mean_ratio(t, t + half)
+            if past and coming:
+                rises.append(coming / past - 1)
+    assert len(rises) > 300
+    assert float(np.quantile(rises, 0.9)) == pytest.approx(MARGIN, abs=0.01)
