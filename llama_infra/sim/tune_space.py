@@ -135,9 +135,9 @@ def _append(doc: dict, key: str | int, value: Any) -> None:
     items: dict | None = getattr(getattr(doc, "ca", None), "items", None)
     if items is None or last is None:
         return  # a plain dict: no comments
-    entry = items.get(last)
-    token = entry[2] if entry and len(entry) > 2 else None
-    if entry is None or token is None:
+    entry = items.get(last) or []
+    token = entry[2] if len(entry) > 2 else None
+    if token is None:
         return
     line_end = token.value.find("\n")
     if line_end < 0:

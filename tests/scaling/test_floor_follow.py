@@ -76,24 +76,22 @@ def test_the_margin_is_how_far_the_load_to_forecast_ratio_rises_in_nine_half_hou
     percentile of how far the ratio of load to forecast rises from one half hour to the next, over the weekday hours
     the shape puts at half its peak or more (where the floor rises above the minimum). A margin below it lowers the
     floor on more than one half hour in ten that then runs busier; the rest are the autoscaler's."""
-    import csv
     from datetime import datetime, timedelta
-    from importlib import resources
 
     import numpy as np
 
     from llama_infra.pricing import default_daily_shape
     from llama_infra.scaling.floor_follow import WINDOW_S
+    from llama_infra.sim.workload import load_rate_profile
 
-    text = resources.files("llama_infra.data.traces").joinpath("azure_llm_2024_coding_week_rate.csv").read_text()
+    profile = load_rate_profile()  # the shared week, the default shape's source
     start, shape = datetime(2024, 5, 10), default_daily_shape()  # the week's first row: Friday 00:00 UTC
     rows = [
-        (start + timedelta(minutes=float(r["minute_offset"])), float(r["requests_per_minute_mid"]))
-        for r in csv.DictReader(text.splitlines())
+        (start + timedelta(minutes=float(m)), float(x))
+        for m, x in zip(profile.minute_offset, profile.requests_per_minute, strict=True)
     ]
-    hourly = [[x for t, x in rows if t.weekday() < 5 and t.hour == h] for h in range(24)]
-    busiest = max(sum(xs) / len(xs) for xs in hourly)
-    ratio = [(t, x / (shape[t.hour] * busiest)) for t, x in rows]
+    # the forecast is the shape × the peak: the peak cancels in a ratio of two half hours' ratios
+    ratio = [(t, x / shape[t.hour]) for t, x in rows]
     half = timedelta(seconds=WINDOW_S)
 
     def mean_ratio(after, until):
