@@ -112,7 +112,9 @@ class Pool:
             0.0 if not sim.policy.startup_delay else startup_s(config, sim.assumptions.provisioning_s, sim.nvme_preload)
         )
         if is_commitment(capacity) and config.instance_type != sim.spec.capacity.baseline.instance_type:
-            capacity = "on-demand"  # the commitment is on the baseline's type: a window's other type is extra
+            # the commitment is on the baseline's type: a window's other type is extra (on demand; the oracle's at
+            # its cheapest price, as it priced them when it chose the type)
+            capacity = sim.policy.uncommitted_capacity
         # a committed replica is paid for by the commitment (`Simulation.bill_commitment`)
         price = (
             0.0

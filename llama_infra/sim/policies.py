@@ -129,6 +129,7 @@ class Policy:
     on_demand_fallback: bool = True
     baseline_capacity: str = "on-demand"
     burst_capacity: str = "on-demand"
+    uncommitted_capacity: str = "on-demand"  # a baseline replica on a type the commitment does not cover
     spec: DeploymentSpec = field(init=False, repr=False)  # set by prepare()
 
     def __post_init__(self) -> None:
@@ -490,7 +491,7 @@ class Oracle(Policy):
         super().prepare(sim)
         spec, w = sim.spec, sim.workload
         self.cheapest = self._cheapest_capacity(spec)
-        self.burst_capacity = self.cheapest
+        self.burst_capacity = self.uncommitted_capacity = self.cheapest
         base = spec.capacity.baseline
         committed = base.count if is_commitment(base.purchase) else 0
         tp = spec.model.tensor_parallel_degree

@@ -251,6 +251,29 @@ def test_the_oracle_may_use_every_burst_instance_type_the_spec_allows(spec):
     assert cost["with"] < cost["without"]
 
 
+def test_the_oracle_prices_a_baseline_replica_its_commitment_does_not_cover_as_it_chose_it():
+    """A lower bound pays its cheapest price for every replica the commitment does not cover. Under a heavy load the
+    clairvoyant fleet of prod-eks runs on p4d.24xlarge spot (two 4-GPU replicas per instance, cheaper per replica
+    than the reserved g6e.12xlarge plus spot beside them); its first replicas take the baseline's role but not its
+    price. They were billed on demand while the oracle chose the type at its spot price, so a policy with real cold
+    starts on the spec's own type undercut the bound (prod-eks at 20 requests/s on the shared week)."""
+    from llama_infra.sim.capacity import usd_per_replica_hour
+    from llama_infra.sim.policies import Oracle
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod-eks.yaml").model_copy(
+        update={"schedules": []}
+    )
+    oracle = Oracle()
+    sim = Simulation(spec, constant_rate(40.0, 600, 1500, 100), oracle, default_assumptions(spec), 1, 1.0).run()
+    base_type = spec.capacity.baseline.instance_type
+    other = [r for r in sim.primary.replicas + sim.primary.retired if r.config.instance_type != base_type]
+    assert "baseline" in {r.role for r in other}, "the oracle must run the baseline's role on another type here"
+    tp = spec.model.tensor_parallel_degree
+    for r in other:
+        assert r.capacity == oracle.cheapest
+        assert r.usd_per_hour == usd_per_replica_hour(r.config.instance_type, spec.target, oracle.cheapest, tp)
+
+
 def test_scale_in_retires_replicas_as_the_replicaset_controller_picks_pods_not_by_purchase_option():
     """Not yet ready first, then the most recently ready, whatever it costs (Kubernetes' `ActivePodsWithRanks`);
     the baseline last."""
