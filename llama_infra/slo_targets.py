@@ -23,8 +23,9 @@ the replica model's datapoints spread more, tests/sim/test_slo_envelope_in_simul
 scaled out on that spread at loads well below the rate at SLO and held the new replica through the 15-minute
 scale-in alarm: prod at 20 requests/s on the shared week cost $13,884, against $13,658 above the spread, at the same
 99.91 % of requests within the SLO. So the target is the mean plus one standard deviation of a datapoint, and below
-`mean × max ÷ (max − 1)` (the configuration's `max_replicas`): the scale-in is proportional too
-(⌈n × metric ÷ target⌉), and a fleet of up to `max` replicas whose metric reads the mean at SLO keeps all of them.
+`(mean × max − 0.001) ÷ (max − 1)` (the configuration's `max_replicas`; the HPA reads milli-units): the scale-in
+is proportional too (⌈n × metric ÷ target⌉), and a fleet of up to `max` replicas whose metric reads the mean at
+SLO keeps all of them.
 
 **Headroom** is the load that arrives during one cold start: the steepest rise of the daily shape per hour (a
 fraction of the peak) × the configuration's switch time (new capacity + model load, high estimate,
@@ -108,16 +109,22 @@ def rises_above_minimum(spec: DeploymentSpec, floor: list[FloorHour]) -> bool:
     return any(f.min_replicas > minimum[f.configuration] for f in floor)
 
 
+# the smallest step of the metric an autoscaler reads: the HPA's milli-units (`scaling.hpa.metric_milli` truncates)
+METRIC_RESOLUTION = 0.001
+
+
 def above_spread(mean: float, fleet: int, max_fleet: int) -> float:
     """The target for a metric whose mean per replica at the rate at SLO is `mean` in a fleet of `fleet` replicas
     (module docstring, "Above the spread"): the mean plus one standard deviation of a datapoint — a count of requests
-    averaged over the fleet, Poisson at least: √(mean ÷ fleet) — and below `mean × max_fleet ÷ (max_fleet − 1)`, so
-    the proportional scale-in (⌈n × metric ÷ target⌉) keeps every fleet of up to `max_fleet` replicas whose metric
-    reads `mean`. Rounded down to 2 decimals (as rendered)."""
+    averaged over the fleet, Poisson at least: √(mean ÷ fleet) — and below `(mean × max_fleet − 0.001) ÷
+    (max_fleet − 1)`, so the proportional scale-in (⌈n × metric ÷ target⌉) keeps every fleet of up to `max_fleet`
+    replicas whose metric reads `mean`: the HPA receives the metric truncated to milli-units (`hpa.metric_milli`),
+    so n × mean must exceed (n − 1) × target by a thousandth (mean 2.00001 on 9 replicas reads 18.000, which a
+    target of 2.25 would carry on 8). Rounded down to 2 decimals (as rendered)."""
     if mean <= 0:
         return 0.0
     target = mean + math.sqrt(mean / max(fleet, 1))
-    cap = mean * max_fleet / (max_fleet - 1) if max_fleet >= 2 else math.inf
+    cap = (mean * max_fleet - METRIC_RESOLUTION) / (max_fleet - 1) if max_fleet >= 2 else math.inf
     rendered = math.floor(min(target, cap) * 100) / 100
     rendered = rendered - 0.01 if rendered >= cap - 1e-9 else rendered
     return rendered if rendered > 0 else mean  # below 2 decimals' reach: the mean itself

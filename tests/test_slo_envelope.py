@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from llama_infra import request_sizes
@@ -290,6 +290,7 @@ def test_sagemaker_target_is_what_the_metric_reads_at_the_rate_at_slo_with_the_h
     fleet=st.integers(1, 40),
     most=st.integers(1, 60),
 )
+@example(mean=2.00001, fleet=1, most=9)  # the HPA's milli-units: 9 × mean reads 18.000, which 8 × 2.25 carries
 def test_a_target_above_the_spread_scales_out_past_the_mean_and_scales_no_fleet_at_the_mean_in(mean, fleet, most):
     """`above_spread`: at most one Poisson standard deviation above the mean at SLO, and the autoscalers' own
     proportional rules — SageMaker target tracking (`TargetTrackingPolicy.desired_capacity`) and the HPA's
