@@ -25,7 +25,14 @@ from llama_infra.scaling.target_tracking import (
     WakeOnNoCapacity,
     per_container_average,
 )
-from llama_infra.sim.capacity import ORACLE_EPSILON, interval_replicas, perf_for, saturation_rps, usd_per_replica_hour
+from llama_infra.sim.capacity import (
+    ORACLE_EPSILON,
+    interval_replicas,
+    perf_for,
+    saturation_rps,
+    startup_s,
+    usd_per_replica_hour,
+)
 from llama_infra.sim.keda_view import HeldQueue, scaled_deployments
 from llama_infra.sim.policy_registry import FROM_REGISTRY, registered_class
 from llama_infra.sim.replica_model import running_context_tokens
@@ -505,14 +512,7 @@ class Oracle(Policy):
             return committed if c.instance_type == base.instance_type else 0
 
         n_int = int(math.ceil(w.duration_s / self.INTERVAL_S)) + 1
-        day = day_config(spec)
-        # every instance type the spec allows: the day model on each burst type too (EKS burst pools list several)
-        burst = [replace(day, instance_type=t) for t in spec.burst_instance_types if t != day.instance_type]
-        # any configuration the spec runs (day, or a window's) at any time: peers keep the day one all night
-        options = [
-            sorted({day, sim.config_at(i * self.INTERVAL_S), *burst}, key=lambda c: (c.window or "", c.instance_type))
-            for i in range(n_int)
-        ]
+        options = self.options(sim, n_int)
         self.need, self.configs = oracle_need(
             spec,
             w,
@@ -528,6 +528,17 @@ class Oracle(Policy):
             f"SLO attainment, cheapest of the day and window configurations, no start-up delay; "
             f"{paid} at the {self.cheapest} price"
         )
+
+    def options(self, sim: Simulation, n_int: int) -> list[list[Config]]:
+        """Per interval, the configurations to choose from: any the spec runs (day, or a window's) at any time —
+        peers keep the day one all night — and the day model on every instance type the spec allows (EKS burst
+        pools list several)."""
+        day = day_config(sim.spec)
+        burst = [replace(day, instance_type=t) for t in sim.spec.burst_instance_types if t != day.instance_type]
+        return [
+            sorted({day, sim.config_at(i * self.INTERVAL_S), *burst}, key=lambda c: (c.window or "", c.instance_type))
+            for i in range(n_int)
+        ]
 
     def _cheapest_capacity(self, spec: DeploymentSpec) -> pricing.Capacity:
         """The cheapest capacity bought by the hour: a commitment is not (it is billed whether it runs or not)."""
@@ -546,3 +557,37 @@ class Oracle(Policy):
     def desired(self, obs: Observation, cfg: Config) -> int:
         i = min(int(obs.now // self.INTERVAL_S), len(self.need) - 1)
         return int(self.need[i])
+
+
+class ColdStartOracle(Oracle):
+    """The oracle that still pays the spec's cold starts: perfect foresight, no interruptions, the cheapest price,
+    but only the configuration the spec runs at each time (the day one, or the window's) and every replica launched
+    one start-up time before the minute that needs it. A replica ready at minute m was launched by m − start-up,
+    so at t any policy on these configurations bills at least the most `need` of the minutes whose start-up span
+    covers t — which is what this one runs. The least a policy with the spec's configurations and cold starts can
+    cost for the oracle's quality: where a cost criterion asks for less, no such policy meets it."""
+
+    def __init__(self, epsilon: float = ORACLE_EPSILON) -> None:
+        super().__init__(epsilon)
+        self.startup_delay = True
+
+    def options(self, sim: Simulation, n_int: int) -> list[list[Config]]:
+        return [[sim.config_at(i * self.INTERVAL_S)] for i in range(n_int)]
+
+    def prepare(self, sim: Simulation) -> None:
+        super().prepare(sim)
+        n = len(self.need)
+        ahead = self.need.copy()
+        lead: dict[Config, int] = {}
+        for m in range(n):
+            c = self.configs[m]
+            if c not in lead:
+                lead[c] = math.ceil(startup_s(c, sim.assumptions.provisioning_s, sim.nvme_preload) / self.INTERVAL_S)
+            lo = max(0, m - lead[c])
+            np.maximum(ahead[lo : m + 1], self.need[m], out=ahead[lo : m + 1])
+        self.need = ahead
+        self.description = (
+            f"perfect foresight per minute with the spec's cold starts: replicas launched one start-up time before "
+            f"the minute that needs them, the spec's configuration in force, within {self.epsilon:.0%} of the "
+            f"attainable SLO attainment, at the {self.cheapest} price"
+        )

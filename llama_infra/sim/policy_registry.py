@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 # peer: a control plane others run (the comparison); spec: what llama-infra deploys from the spec; ablation: the
 # spec's policy with one part taken out, to show what that part buys; oracle: the clairvoyant lower bound every
-# ratio is taken against.
-PolicyRole = Literal["peer", "spec", "ablation", "oracle"]
-ROLES: tuple[PolicyRole, ...] = ("peer", "spec", "ablation", "oracle")
+# ratio is taken against; bound: a clairvoyant that keeps a constraint every real policy has (the cold starts), so
+# a cost below it is out of reach of any policy on the spec's configurations.
+PolicyRole = Literal["peer", "spec", "ablation", "oracle", "bound"]
+ROLES: tuple[PolicyRole, ...] = ("peer", "spec", "ablation", "oracle", "bound")
 POLICY_MODULE = "llama_infra.sim.policies"
 FROM_REGISTRY = ""  # the name a registered Policy subclass passes: `Policy.__post_init__` looks its own up here
 
@@ -77,6 +78,12 @@ POLICIES: dict[str, RegisteredPolicy] = {
             "oracle",
             "clairvoyant lower bound: the least replicas per minute that reach the attainable SLO",
             "Oracle",
+        ),
+        RegisteredPolicy(
+            "oracle-cold-start",
+            "bound",
+            "the oracle on the spec's configurations, paying their cold starts: the least a real policy can cost",
+            "ColdStartOracle",
         ),
     )
 }

@@ -18,6 +18,7 @@ from llama_infra.sim.policy_registry import POLICY_NAMES, make_policy, role_of
 from llama_infra.sim.workload import ramp_requests
 
 if TYPE_CHECKING:
+    from llama_infra.sim.policies import Oracle
     from llama_infra.sim.workload import Workload
     from llama_infra.spec import DeploymentSpec
 
@@ -180,14 +181,18 @@ def oracle_frontier(
     seed: int,
     assumptions: Assumptions,
     dt_s: float,
+    oracle_class: type[Oracle] | None = None,
 ) -> Callable[[float], PolicyResult]:
     """The oracle's cost–attainment frontier, measured by the engine: `at(a)` is the oracle's run at (nearly) the
     attainment `a` — the least clairvoyant cost of that quality — so a policy's "× oracle" compares equal quality.
     A policy at or above the oracle's own attainment (less `FRONTIER_TOLERANCE`) compares with the oracle's run;
     below it, the oracle runs again with its miss budget widened by the difference (`Oracle(epsilon=…)`), once per
-    attainment (the runs are kept)."""
+    attainment (the runs are kept). `oracle_class`: the clairvoyant that `oracle` ran (a subclass of `Oracle`:
+    `ColdStartOracle`'s frontier is the least a policy with cold starts can cost)."""
     from llama_infra.sim.capacity import ORACLE_EPSILON
     from llama_infra.sim.policies import Oracle
+
+    oracle_class = oracle_class or Oracle
 
     runs: dict[float, PolicyResult] = {}
 
@@ -197,7 +202,7 @@ def oracle_frontier(
             return oracle
         if gap not in runs:
             started = time.perf_counter()
-            sim = Simulation(spec, workload, Oracle(epsilon=ORACLE_EPSILON + gap), assumptions, seed, dt_s).run()
+            sim = Simulation(spec, workload, oracle_class(epsilon=ORACLE_EPSILON + gap), assumptions, seed, dt_s).run()
             runs[gap] = summarise(sim, time.perf_counter() - started)
         return runs[gap]
 

@@ -274,6 +274,44 @@ def test_the_oracle_prices_a_baseline_replica_its_commitment_does_not_cover_as_i
         assert r.usd_per_hour == usd_per_replica_hour(r.config.instance_type, spec.target, oracle.cheapest, tp)
 
 
+def test_the_cold_start_bound_has_its_replicas_ready_when_a_step_in_the_load_arrives_and_pays_for_it():
+    """`oracle-cold-start` launches each replica one start-up time before the minute that needs it: when the load
+    steps from 2 to 20 requests/s, the replicas the oracle needs for the step are ready as it arrives (not a
+    start-up later), so it attains what the oracle does — and it bills them from their launch, so it costs more."""
+    from llama_infra.sim.capacity import startup_s
+    from llama_infra.sim.engine import SERIES_STEP_S
+    from llama_infra.sim.policies import ColdStartOracle, Oracle
+    from llama_infra.sim.report import summarise
+    from llama_infra.sim.workload import Workload
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod-eks.yaml").model_copy(
+        update={"schedules": []}
+    )
+    quiet, busy = constant_rate(2.0, 1800, 1500, 100), constant_rate(20.0, 1800, 1500, 100)
+    step = Workload(
+        np.concatenate([quiet.arrival_s, busy.arrival_s + 1800]),
+        np.concatenate([quiet.prompt_tokens, busy.prompt_tokens]),
+        np.concatenate([quiet.output_tokens, busy.output_tokens]),
+        quiet.start,
+        3600,
+        "2 then 20 req/s",
+    )
+    runs = {}
+    for policy in (Oracle(), ColdStartOracle()):
+        sim = Simulation(spec, step, policy, default_assumptions(spec), 1, 1.0).run()
+        runs[type(policy).__name__] = (policy, sim, summarise(sim, 0))
+    oracle, _, plain = runs["Oracle"]
+    bound, sim, warm = runs["ColdStartOracle"]
+    need_at_step = int(oracle.need[30])
+    assert need_at_step > int(oracle.need[29]), "the load must step up at minute 30"
+    ready = np.asarray(sim.series["ready"])
+    assert ready[int(1800 / SERIES_STEP_S)] >= need_at_step
+    lead_s = startup_s(day_config(spec), default_assumptions(spec).provisioning_s, sim.nvme_preload)
+    assert np.asarray(sim.series["replicas"])[int((1800 - lead_s) / SERIES_STEP_S)] >= need_at_step
+    assert warm.slo_attainment >= plain.slo_attainment - 0.001
+    assert warm.total_cost_usd > plain.total_cost_usd
+
+
 def test_scale_in_retires_replicas_as_the_replicaset_controller_picks_pods_not_by_purchase_option():
     """Not yet ready first, then the most recently ready, whatever it costs (Kubernetes' `ActivePodsWithRanks`);
     the baseline last."""
