@@ -40,7 +40,6 @@ OUT_DIR = Path(os.environ.get("BENCH_OUT", "out/bench_slo"))
 
 def run(out_dir: Path | None = None) -> list[dict]:
     from llama_infra.request_sizes import trace_path
-    from llama_infra.sim.policies import ColdStartOracle
     from llama_infra.sim.report import default_assumptions, oracle_frontier, run_policy
     from llama_infra.sim.workload import default_step_seconds, load_rate_profile, load_trace, ramp_requests, synthesize
     from llama_infra.spec import load_spec
@@ -81,7 +80,7 @@ def run(out_dir: Path | None = None) -> list[dict]:
             cheapest = min(covering) if covering else None
             reachable, bound = peer_criterion_reachable(
                 {p: results[p] for p in PEERS},
-                oracle_frontier(spec, workload, results["oracle-cold-start"], 1, assumptions, dt, ColdStartOracle),
+                oracle_frontier(spec, workload, results["oracle-cold-start"], 1, assumptions, dt),
             )
             rows.append(
                 {
@@ -110,7 +109,7 @@ def peer_criterion_reachable(peers: dict, bound_at) -> tuple[bool, object]:
     """Whether any policy with the spec's configurations and cold starts can meet the first two criteria together,
     and the cold-start bound at the lowest attainment the first allows. A policy attaining `a` (at least the best
     peer's − 0.5 pt) must cost at most 0.85 × the cheapest peer attaining `a` or more, and at least the cold-start
-    oracle's frontier at `a` (`bound_at`: `ColdStartOracle`, the oracle paying the spec's cold starts). Both step
+    oracle's frontier at `a` (`bound_at`: `oracle-cold-start`, the oracle paying the spec's cold starts). Both step
     only at the peers' attainments, so checking the lowest allowed attainment and each peer's above it decides: the
     criterion is out of reach where the bound costs more than 0.85 × the covering peers at every one of them. Above
     every peer's attainment no peer compares (the bench's "–"): reachable if the bound's own run attains more."""

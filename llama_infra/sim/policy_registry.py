@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from llama_infra.sim.policies import Policy
 
 # peer: a control plane others run (the comparison); spec: what llama-infra deploys from the spec; ablation: the
@@ -35,9 +37,13 @@ class RegisteredPolicy:
     help: str
     class_name: str  # the factory: a Policy subclass in POLICY_MODULE, built without arguments
 
+    def policy_class(self) -> Callable[..., Policy]:
+        """The class itself (a registered class builds without arguments; the oracles also take an epsilon)."""
+        return getattr(importlib.import_module(POLICY_MODULE), self.class_name)
+
     def build(self) -> Policy:
         """A fresh instance (policies keep per-run state)."""
-        return getattr(importlib.import_module(POLICY_MODULE), self.class_name)()
+        return self.policy_class()()
 
 
 POLICIES: dict[str, RegisteredPolicy] = {

@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from llama_infra.sim.capacity import PROVISIONING_S, Assumptions
 from llama_infra.sim.engine import SERIES_STEP_S, Simulation
-from llama_infra.sim.policy_registry import POLICY_NAMES, make_policy, role_of
+from llama_infra.sim.policy_registry import POLICY_NAMES, make_policy, registered, role_of
 from llama_infra.sim.workload import ramp_requests
 
 if TYPE_CHECKING:
@@ -181,18 +181,16 @@ def oracle_frontier(
     seed: int,
     assumptions: Assumptions,
     dt_s: float,
-    oracle_class: type[Oracle] | None = None,
 ) -> Callable[[float], PolicyResult]:
     """The oracle's cost–attainment frontier, measured by the engine: `at(a)` is the oracle's run at (nearly) the
     attainment `a` — the least clairvoyant cost of that quality — so a policy's "× oracle" compares equal quality.
     A policy at or above the oracle's own attainment (less `FRONTIER_TOLERANCE`) compares with the oracle's run;
     below it, the oracle runs again with its miss budget widened by the difference (`Oracle(epsilon=…)`), once per
-    attainment (the runs are kept). `oracle_class`: the clairvoyant that `oracle` ran (a subclass of `Oracle`:
-    `ColdStartOracle`'s frontier is the least a policy with cold starts can cost)."""
+    attainment (the runs are kept). The widened runs are of the class that ran `oracle` (any `Oracle`: the
+    frontier of `ColdStartOracle` is the least a policy with cold starts can cost)."""
     from llama_infra.sim.capacity import ORACLE_EPSILON
-    from llama_infra.sim.policies import Oracle
 
-    oracle_class = oracle_class or Oracle
+    oracle_class = cast("type[Oracle]", registered(oracle.policy).policy_class())
 
     runs: dict[float, PolicyResult] = {}
 

@@ -301,7 +301,7 @@ def test_the_cold_start_bound_has_its_replicas_ready_when_a_step_in_the_load_arr
         sim = Simulation(spec, step, policy, default_assumptions(spec), 1, 1.0).run()
         runs[type(policy).__name__] = (policy, sim, summarise(sim, 0))
     oracle, _, plain = runs["Oracle"]
-    bound, sim, warm = runs["ColdStartOracle"]
+    _, sim, warm = runs["ColdStartOracle"]
     need_at_step = int(oracle.need[30])
     assert need_at_step > int(oracle.need[29]), "the load must step up at minute 30"
     ready = np.asarray(sim.series["ready"])
