@@ -170,11 +170,22 @@ class Pool:
                     self.launch(t, self.config, "burst", self.sim.policy.burst_capacity)
         elif desired < len(cur):
             # Which replicas leave: as Kubernetes' ReplicaSet controller picks the pods of a scaled-down Deployment
-            # (`ActivePodsWithRanks`, pkg/controller/controller_utils.go): not yet ready before ready, then the most
-            # recently ready, then the newest; the purchase option plays no part (Karpenter then removes the empty
-            # node). The baseline is its own Deployment (on SageMaker the instances the commitment pays for), so it
-            # leaves last. Keeping spot before on-demand, as this did, kept the dearer on-demand fallbacks running.
-            order = sorted(cur, key=lambda r: (r.ready_at <= t, r.role == "baseline", -r.ready_at, -r.launched_at))
+            # (`ActivePodsWithRanks`, pkg/controller/controller_utils.go): not yet ready before ready, then the lower
+            # pod-deletion-cost, then the most recently ready, then the newest (Karpenter then removes the empty
+            # node). The purchase option plays a part only where the policy's pods carry a deletion cost by it
+            # (`retires_on_demand_first`: `targets.kubernetes.scale_in_order`). The baseline is its own Deployment
+            # (on SageMaker the instances the commitment pays for), so it leaves last.
+            by_cost = self.sim.policy.retires_on_demand_first
+            order = sorted(
+                cur,
+                key=lambda r: (
+                    r.ready_at <= t,
+                    r.role == "baseline",
+                    by_cost and r.capacity != "on-demand",
+                    -r.ready_at,
+                    -r.launched_at,
+                ),
+            )
             for r in order[: len(cur) - desired]:
                 self.retire(r, t)
 

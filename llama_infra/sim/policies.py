@@ -137,6 +137,7 @@ class Policy:
     baseline_capacity: str = "on-demand"
     burst_capacity: str = "on-demand"
     uncommitted_capacity: str = "on-demand"  # a baseline replica on a type the commitment does not cover
+    retires_on_demand_first: bool = False  # scale-in removes on-demand replicas before spot ones (`Pool.reconcile`)
     spec: DeploymentSpec = field(init=False, repr=False)  # set by prepare()
 
     def __post_init__(self) -> None:
@@ -329,6 +330,7 @@ class SpecPolicy(Policy):
         self.baseline_capacity = spec.capacity.baseline.purchase
         self.burst_capacity = burst_capacity_of(spec)
         self.on_demand_fallback = spec.capacity.burst.on_demand_fallback or self.burst_capacity != "spot"
+        self.retires_on_demand_first = targets.get(spec.target).retires_on_demand_first(spec)
         self.kind = target_facts.of(spec.target).autoscaler or spec.scaling.autoscaler
         day = self.targets[None]
         if self.kind == "target-tracking":

@@ -110,6 +110,11 @@ class Target(Protocol):
         (`scaling.floor_follow`)."""
         ...
 
+    def retires_on_demand_first(self, spec: DeploymentSpec) -> bool:
+        """Whether the rendered scale-in removes on-demand burst replicas before spot ones (the simulator's spec
+        policy retires them so), rather than in the order the target's own controller picks regardless of price."""
+        ...
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         """How the target bills the spec's capacity, for the week plan and the cost report."""
         ...

@@ -312,15 +312,22 @@ def test_the_cold_start_bound_has_its_replicas_ready_when_a_step_in_the_load_arr
     assert warm.total_cost_usd > plain.total_cost_usd
 
 
-def test_scale_in_retires_replicas_as_the_replicaset_controller_picks_pods_not_by_purchase_option():
-    """Not yet ready first, then the most recently ready, whatever it costs (Kubernetes' `ActivePodsWithRanks`);
-    the baseline last."""
+@pytest.mark.parametrize("karpenter", [True, False], ids=["deletion-cost", "default-order"])
+def test_scale_in_retires_replicas_as_the_replicaset_controller_picks_pods(karpenter):
+    """Not yet ready first, then the lower pod-deletion-cost, then the most recently ready (Kubernetes'
+    `ActivePodsWithRanks`); the baseline last. On-demand fallbacks carry the lower cost where the spec renders it
+    (`targets.kubernetes.scale_in_order`: a Karpenter on-demand pool), and otherwise the purchase option plays no
+    part."""
     from llama_infra.sim.engine import Replica
     from llama_infra.sim.policies import SpecPolicy
 
     spec = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod-eks.yaml")
+    assert spec.eks is not None
+    spec = spec.model_copy(update={"eks": spec.eks.model_copy(update={"karpenter": karpenter})})
     policy = SpecPolicy()
     sim = Simulation(spec, constant_rate(1.0, 60.0, 500, 100), policy, default_assumptions(spec), seed=1, dt_s=1.0)
+    policy.prepare(sim)  # as `run` does first
+    assert policy.retires_on_demand_first is karpenter
     pool = sim.primary
     pool.config = sim.config_at(0.0)
     perf = perf_for(pool.config, sim.tp_degree, sim.context_tokens)
@@ -329,13 +336,14 @@ def test_scale_in_retires_replicas_as_the_replicaset_controller_picks_pods_not_b
         return Replica(pool.config, perf, capacity, role, launched, ready, 1.0)
 
     base = replica("baseline", "reserved", 0.0, 10.0)
-    spot = replica("burst", "spot", 20.0, 100.0)  # ready first
-    on_demand = replica("burst", "on-demand", 30.0, 200.0)  # the spot fallback, ready later
+    on_demand = replica("burst", "on-demand", 20.0, 100.0)  # a spot fallback, ready first
+    spot = replica("burst", "spot", 30.0, 200.0)  # ready later
     starting = replica("burst", "spot", 900.0, 5000.0)
-    pool.replicas = [base, spot, on_demand, starting]
+    pool.replicas = [base, on_demand, spot, starting]
     pool.reconcile(1000.0, 3, baseline_count=1)
     assert starting.draining and not (spot.draining or on_demand.draining)
     pool.reconcile(1000.0, 2, baseline_count=1)
-    assert on_demand.draining and not spot.draining  # the most recently ready, though spot is cheaper to lose
+    leaves, stays = (on_demand, spot) if karpenter else (spot, on_demand)
+    assert leaves.draining and not stays.draining
     pool.reconcile(1000.0, 0, baseline_count=1)
-    assert spot.draining and base.draining
+    assert stays.draining and base.draining

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llama_infra.targets.eks import karpenter
-from llama_infra.targets.kubernetes import autoscaling, fallback, monitoring, router, workload
+from llama_infra.targets.kubernetes import autoscaling, fallback, monitoring, router, scale_in_order, workload
 from llama_infra.targets.kubernetes import window_scaling as night_scaling
 from llama_infra.targets.kubernetes import window_variants as night
 
@@ -23,6 +23,7 @@ def karpenter_objects(spec: DeploymentSpec, node_role_name: str) -> list[dict]:
 def workload_objects(spec: DeploymentSpec) -> list[dict]:
     objs = [
         workload.service_account(spec),
+        *scale_in_order.rbac_objects(spec),
         workload.baseline_deployment(spec),
         workload.burst_deployment(spec),
         *night.deployments(spec),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from llama_infra.targets.eks import baseline_node_schedule as node_schedule
 from llama_infra.targets.eks import karpenter
 from llama_infra.targets.eks.node_groups import baseline_node_group, spot_node_group
-from llama_infra.targets.kubernetes import labels
+from llama_infra.targets.kubernetes import labels, scale_in_order
 from llama_infra.targets.kubernetes import prometheus_metrics as metrics
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ class CapacityPool:
     max_nodes: int | None
     gpu_limit: int | None  # NodePool limits.nvidia.com/gpu
     weight: int | None  # NodePool weight (higher is tried first)
+    leaves_first: bool = False  # its replicas leave first when the burst scales in (`scale_in_order`)
 
     def describe(self) -> str:
         nodes = (
@@ -48,6 +49,8 @@ class CapacityPool:
             extra.append(f"≤ {self.gpu_limit} GPUs")
         if self.weight is not None:
             extra.append(f"weight {self.weight}")
+        if self.leaves_first:
+            extra.append("its replicas leave first on scale-in")
         return (
             f"{self.role:8} {self.kind} {self.name}: {self.capacity_type} × {', '.join(self.instance_types)} "
             f"({'; '.join(extra)})"
@@ -87,6 +90,7 @@ def capacity_pools(spec: DeploymentSpec) -> list[CapacityPool]:
                     None,
                     int(s["limits"][labels.GPU_RESOURCE]),
                     s["weight"],
+                    leaves_first=scale_in_order.applies(spec) and req[labels.KARPENTER_CAPACITY_TYPE] == ["on-demand"],
                 )
             )
     else:

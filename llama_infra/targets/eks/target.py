@@ -84,6 +84,11 @@ class EksTarget:
     def floor_follows_capacity_steps(self, spec: DeploymentSpec) -> bool:
         return False  # KEDA's formula scales the scheduled floor by the ratio: it has no table of steps to read
 
+    def retires_on_demand_first(self, spec: DeploymentSpec) -> bool:
+        from llama_infra.targets.kubernetes import scale_in_order
+
+        return scale_in_order.applies(spec)  # the burst pods' pod-deletion-cost
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # EC2 prices; the baseline node group bills every node it runs, serving or idle, by day and per window
         # (an on-demand group follows its schedule); burst pools may be spot.

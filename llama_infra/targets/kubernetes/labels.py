@@ -34,6 +34,8 @@ GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSched
 KARPENTER_CAPACITY_TYPE = "karpenter.sh/capacity-type"  # spot | on-demand | reserved
 EKS_CAPACITY_TYPE = "eks.amazonaws.com/capacityType"  # ON_DEMAND | SPOT | CAPACITY_BLOCK (managed node groups)
 DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
+# the ReplicaSet controller removes the pod with the lower cost first when it scales in (default 0)
+POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 ZONE = "topology.kubernetes.io/zone"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"
 KARPENTER_DISCOVERY = "karpenter.sh/discovery"  # subnet / security-group tag Karpenter selects by

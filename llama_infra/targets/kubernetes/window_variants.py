@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from llama_infra import capacity_timeline, catalog, quantization, sizing
 from llama_infra.capacity_plan import Config, changes_model, day_config, window_config
 from llama_infra.schedules import Cron
-from llama_infra.targets.kubernetes import labels, workload
+from llama_infra.targets.kubernetes import labels, scale_in_order, workload
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -115,7 +115,7 @@ def deployment(spec: DeploymentSpec, v: NightVariant) -> dict:
     args = container.get("args")
     if args and "--served-model-name" in args and v.config.model_id != spec.model.id:
         args.insert(args.index("--served-model-name") + 2, spec.model.id)
-    return dep
+    return scale_in_order.add_to(spec, dep)  # it runs on the burst pools, and its ScaledObject scales it in
 
 
 def deployments(spec: DeploymentSpec) -> list[dict]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llama_infra import catalog, sizing
-from llama_infra.targets.kubernetes import labels, server
+from llama_infra.targets.kubernetes import labels, scale_in_order, server
 
 if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
@@ -165,11 +165,12 @@ def baseline_deployment(spec: DeploymentSpec) -> dict | None:
 
 
 def burst_deployment(spec: DeploymentSpec) -> dict | None:
-    """Initial replicas = the burst minimum; afterwards the autoscaler owns `spec.replicas`."""
+    """Initial replicas = the burst minimum; afterwards the autoscaler owns `spec.replicas`. On spot with an on-demand
+    fallback, on-demand replicas leave first when it scales in (`scale_in_order`)."""
     lo, hi = burst_replica_bounds(spec)
     if hi == 0:
         return None
-    return model_deployment(spec, "burst", lo, spec.burst_instance_types)
+    return scale_in_order.add_to(spec, model_deployment(spec, "burst", lo, spec.burst_instance_types))
 
 
 def service(spec: DeploymentSpec) -> dict:

@@ -81,6 +81,9 @@ class SageMakerTarget:
     def floor_follows_capacity_steps(self, spec: DeploymentSpec) -> bool:
         return True  # each hour's schedule hands the reconciler its capacity steps (`set_floor_carries_rps`)
 
+    def retires_on_demand_first(self, spec: DeploymentSpec) -> bool:
+        return False  # no spot: every burst instance is on demand
+
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # ML hosting prices per instance; a reserved baseline is a SageMaker Savings Plan; no spot capacity.
         return BillingUnits(

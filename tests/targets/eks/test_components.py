@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from llama_infra.contracts import kube
 from llama_infra.plan.record import Recording, run_plan
 from llama_infra.targets.eks.components import build_eks
 from llama_infra.targets.kubernetes import labels
@@ -24,27 +25,9 @@ def run(program, preview: bool) -> Recording:
 
 
 def _k8s_objects(mocks):
-    out = []
-    for r in mocks.resources:
-        if r.type.startswith("kubernetes:") and "apiVersion" in r.inputs:
-            out.append(
-                {
-                    k: v
-                    for k, v in r.inputs.items()
-                    if k
-                    in (
-                        "apiVersion",
-                        "kind",
-                        "metadata",
-                        "spec",
-                        "data",
-                        "stringData",
-                        "type",
-                        "automountServiceAccountToken",
-                    )
-                }
-            )
-    return out
+    """The objects the Kubernetes registrations send, as the recording mocks hold them (`contracts.kube.manifest`),
+    the CRDs' custom resources included."""
+    return [m for r in mocks.resources if r.type.startswith("kubernetes:") if (m := kube.manifest(r.type, r.inputs))]
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
@@ -117,6 +100,10 @@ def test_every_kubernetes_object_sent_validates(prod):
         [
             "Namespace",
             "ServiceAccount",
+            "ClusterRole",  # the burst pods' deletion-cost init container: scale_in_order
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
             "Deployment",
             "Deployment",
             "Service",

@@ -21,6 +21,12 @@ def test_pools_name_capacity_types_instance_types_and_gpu_limits():
     assert len(spot.instance_types) == 4
     lines = plan_lines(edited())
     assert any("Karpenter NodePool llama-70b-eks-burst-spot: spot" in line and "≤ 24 GPUs" in line for line in lines)
+    # the on-demand fallback's replicas are the first to go (targets.kubernetes.scale_in_order), the spot ones not
+    assert (od.leaves_first, spot.leaves_first) == (True, False)
+    assert [line for line in lines if "leave first on scale-in" in line] == [f"  {od.describe()}"]
+    # an on-demand burst is one price: no pool goes first
+    (_, only) = capacity_pools(edited(**{"capacity.burst.capacity": "on-demand"}))
+    assert (only.capacity_type, only.leaves_first) == ("on-demand", False)
 
 
 def test_managed_node_group_mode_shows_the_spot_group():

@@ -9,6 +9,7 @@ import pytest
 
 from llama_infra.plan.record import run_plan
 from llama_infra.targets.eks.components import build_eks
+from llama_infra.targets.kubernetes import scale_in_order
 from llama_infra.targets.kubernetes import window_variants as night
 
 from .specs import edited
@@ -47,7 +48,7 @@ def _weights_statements(spec, preview: bool) -> list[dict]:
 
 def test_the_night_deployment_syncs_the_overrides_s3_prefix_and_downloads_nothing_from_the_hub():
     pod = _pod(_spec({"source": NIGHT_WEIGHTS}))
-    (sync,) = pod["initContainers"]
+    (sync,) = [c for c in pod["initContainers"] if c["name"] == "sync-weights"]
     assert sync["command"][:4] == ["aws", "s3", "sync", NIGHT_WEIGHTS]
     assert pod["serviceAccountName"] == "llama-70b-eks"  # the account the weights role is bound to
     env = {e["name"] for e in pod["containers"][0].get("env", [])}
@@ -56,7 +57,7 @@ def test_the_night_deployment_syncs_the_overrides_s3_prefix_and_downloads_nothin
 
 def test_without_weights_the_night_model_still_comes_from_the_hub():
     pod = _pod(_spec(None))
-    assert not pod.get("initContainers")
+    assert [c["name"] for c in pod["initContainers"]] == [scale_in_order.CONTAINER_NAME]  # no weights to sync
     assert "meta-llama/Llama-3.1-8B-Instruct" in pod["containers"][0]["args"]
 
 

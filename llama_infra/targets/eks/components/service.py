@@ -21,7 +21,7 @@ from llama_infra import naming
 from llama_infra.iam import s3_arn
 from llama_infra.spec import DeploymentSpec
 from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, assume_role_policy, child
-from llama_infra.targets.kubernetes import labels, monitoring, workload
+from llama_infra.targets.kubernetes import labels, monitoring, scale_in_order, workload
 from llama_infra.targets.kubernetes import window_scaling as night_scaling
 from llama_infra.targets.kubernetes import window_variants as night
 
@@ -62,6 +62,14 @@ class LlamaInferenceService(pulumi.ComponentResource):
             opts=child(self, depends_on=after, **k8s_opts),
         )
         self.weights_role = self._weights_access(name, spec, args, tags)
+        # The rights of the burst pods' deletion-cost init container (`scale_in_order`): bound before they start.
+        self.scale_in_rbac: list[pulumi.CustomResource] = [
+            _RBAC[obj["kind"]](
+                f"{name}-{_RBAC_SUFFIX[obj['kind']]}", obj, child(self, depends_on=[sa, *after], **k8s_opts)
+            )
+            for obj in scale_in_order.rbac_objects(spec)
+        ]
+        pods_after = [sa, *self.scale_in_rbac, *after]
 
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
         base = workload.baseline_deployment(spec)
@@ -73,14 +81,14 @@ class LlamaInferenceService(pulumi.ComponentResource):
                 f"{name}-baseline",
                 metadata=base["metadata"],
                 spec=base["spec"],
-                opts=child(self, depends_on=[sa, *after], ignore_changes=owned, **k8s_opts),
+                opts=child(self, depends_on=pods_after, ignore_changes=owned, **k8s_opts),
             )
         for v, dep in zip(night.variants(spec), night.deployments(spec), strict=True):
             self.deployments[v.deployment_name] = k8s.apps.v1.Deployment(
                 f"{name}-{v.deployment_name}",
                 metadata=dep["metadata"],
                 spec=dep["spec"],
-                opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts),
+                opts=child(self, depends_on=pods_after, ignore_changes=["spec.replicas"], **k8s_opts),
             )
         burst = workload.burst_deployment(spec)
         if burst:
@@ -89,7 +97,7 @@ class LlamaInferenceService(pulumi.ComponentResource):
                 metadata=burst["metadata"],
                 spec=burst["spec"],
                 # The HPA / KEDA owns the burst replica count after creation.
-                opts=child(self, depends_on=[sa, *after], ignore_changes=["spec.replicas"], **k8s_opts),
+                opts=child(self, depends_on=pods_after, ignore_changes=["spec.replicas"], **k8s_opts),
             )
         svc = workload.service(spec)
         self.service = k8s.core.v1.Service(
@@ -211,3 +219,22 @@ class LlamaInferenceService(pulumi.ComponentResource):
 
 def _name(d: k8s.apps.v1.Deployment | None) -> pulumi.Output[str | None]:
     return d.metadata["name"] if d else pulumi.Output.from_input(None)
+
+
+# The RBAC objects of `scale_in_order.rbac_objects`, by kind: the Pulumi resource, and its name's suffix.
+_RBAC = {
+    "ClusterRole": lambda n, o, opts: k8s.rbac.v1.ClusterRole(n, metadata=o["metadata"], rules=o["rules"], opts=opts),
+    "ClusterRoleBinding": lambda n, o, opts: k8s.rbac.v1.ClusterRoleBinding(
+        n, metadata=o["metadata"], role_ref=o["roleRef"], subjects=o["subjects"], opts=opts
+    ),
+    "Role": lambda n, o, opts: k8s.rbac.v1.Role(n, metadata=o["metadata"], rules=o["rules"], opts=opts),
+    "RoleBinding": lambda n, o, opts: k8s.rbac.v1.RoleBinding(
+        n, metadata=o["metadata"], role_ref=o["roleRef"], subjects=o["subjects"], opts=opts
+    ),
+}
+_RBAC_SUFFIX = {
+    "ClusterRole": "read-nodes",
+    "ClusterRoleBinding": "read-nodes-binding",
+    "Role": "deletion-cost",
+    "RoleBinding": "deletion-cost-binding",
+}
