@@ -48,6 +48,8 @@ class Replica:
     notice_at: float = math.inf
     retire_at: float = math.inf
     draining: bool = False
+    replaces: Replica | None = None  # a spot replica starting to take this on-demand fallback's place
+    replacement: Replica | None = None  # on an on-demand fallback: the spot replica starting to replace it
 
     def ready(self, t: float) -> bool:
         return self.ready_at <= t and not self.draining
@@ -97,11 +99,13 @@ class Pool:
         self._next_event = -math.inf
 
     # ---- replicas -------------------------------------------------------------------------------------------
-    def launch(self, t: float, config: Config, role: str, capacity: str) -> Replica:
+    def launch(self, t: float, config: Config, role: str, capacity: str, fallback: bool = True) -> Replica:
+        """A replica asked for at `t`; a spot launch that finds no capacity falls back to on demand where the policy
+        does and `fallback` allows, else returns None (tried again later)."""
         sim = self.sim
         interruptible = capacity == "spot" and sim.policy.interruptible
         if interruptible and sim.rng.random() < sim.assumptions.spot_unavailable_probability:
-            if not sim.policy.on_demand_fallback:
+            if not (sim.policy.on_demand_fallback and fallback):
                 capacity = "none"
             else:
                 capacity = "on-demand"
@@ -132,6 +136,10 @@ class Pool:
         return r
 
     def retire(self, r: Replica, t: float) -> None:
+        if r.replacement is not None:  # the fallback goes: its replacement has nothing left to replace
+            pending, r.replacement = r.replacement, None
+            pending.replaces = None
+            self.retire(pending, t)
         r.draining = True
         drain = DRAIN_S if r.ready_at <= t and self.sim.policy.startup_delay else 0.0
         r.retire_at = min(r.retire_at, t + drain)
@@ -154,10 +162,25 @@ class Pool:
         self._next_event = -math.inf
 
     def current(self) -> list[Replica]:
-        """Replicas of the configuration in force that are not leaving."""
-        return [r for r in self.replicas if not r.draining and r.config == self.config]
+        """Replicas of the configuration in force that are not leaving (a replacement still starting is counted as
+        the fallback it replaces, not beside it)."""
+        return [r for r in self.replicas if not r.draining and r.config == self.config and r.replaces is None]
+
+    def replace_fallbacks(self, t: float) -> None:
+        """SkyServe's dynamic on-demand fallback (`Policy.replaces_on_demand_fallbacks`): it keeps asking for spot
+        for every replica it wants, and runs on-demand ones only for the spot replicas not yet ready. So each
+        on-demand burst replica gets a spot replacement, asked for at every control tick until spot capacity is
+        found; when the replacement is ready, the on-demand one leaves."""
+        for r in self.current():
+            if r.capacity != "on-demand" or r.role != "burst" or r.replacement is not None:
+                continue
+            s = self.launch(t, r.config, r.role, "spot", fallback=False)
+            if s is not None:
+                s.replaces, r.replacement = r, s
 
     def reconcile(self, t: float, desired: int, baseline_count: int) -> None:
+        if self.sim.policy.replaces_on_demand_fallbacks:
+            self.replace_fallbacks(t)
         cur = self.current()
         if desired > len(cur):
             assert self.config is not None, "the pool's configuration is set before it grows"
@@ -207,8 +230,16 @@ class Pool:
 
     def _advance(self, t: float) -> None:
         for r in self.replicas:
+            if r.replaces is not None and r.ready_at <= t and not r.draining:
+                old_fallback, r.replaces = r.replaces, None
+                old_fallback.replacement = None
+                self.retire(old_fallback, t)  # the spot replacement is ready: the on-demand fallback leaves
             if r.notice_at <= t and not r.draining:
                 self.stats.interruptions += 1
+                if r.replaces is not None:  # a replacement still starting: the fallback stays, asked again
+                    r.replaces.replacement, r.replaces = None, None
+                    r.draining, r.retire_at = True, t
+                    continue
                 r.draining = True
                 r.retire_at = r.notice_at + SPOT_NOTICE_S
                 k_end = min(self.sim.n_steps + 1, int((r.retire_at) / self.sim.dt))

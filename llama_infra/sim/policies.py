@@ -138,6 +138,7 @@ class Policy:
     burst_capacity: str = "on-demand"
     uncommitted_capacity: str = "on-demand"  # a baseline replica on a type the commitment does not cover
     retires_on_demand_first: bool = False  # scale-in removes on-demand replicas before spot ones (`Pool.reconcile`)
+    replaces_on_demand_fallbacks: bool = False  # on-demand fallbacks last until spot replaces them (SkyServe)
     spec: DeploymentSpec = field(init=False, repr=False)  # set by prepare()
 
     def __post_init__(self) -> None:
@@ -232,7 +233,10 @@ class SageMakerInvocations(Policy):
 class SkyServeQps(Policy):
     """SkyServe's RequestRateAutoscaler: ceil(QPS over 60 s ÷ target_qps_per_replica), decided every 20 s, applied
     after 300 s (up) / 1200 s (down) of agreement (sky/serve/constants.py defaults); spot with on-demand fallback
-    where the target has spot."""
+    where the target has spot, as its `dynamic_ondemand_fallback` runs it (FallbackRequestRateAutoscaler,
+    sky/serve/autoscalers.py): it asks for spot for every replica it wants and runs on demand only
+    target − ready spot, so an on-demand replica lasts until a spot replica is ready in its place, and goes first
+    when the target falls."""
 
     DECISION_INTERVAL_S = 20.0
     QPS_WINDOW_S = 60.0
@@ -248,6 +252,7 @@ class SkyServeQps(Policy):
         super().prepare(sim)
         spec, w = sim.spec, sim.workload
         self.burst_capacity = burst_capacity_of(spec)
+        self.replaces_on_demand_fallbacks = self.retires_on_demand_first = self.burst_capacity == "spot"
         # ASSUMPTION: users set target_qps_per_replica to 60 % of the saturation rate they measured
         self.target_qps = 0.6 * max_rps_per_replica(spec, day_config(spec), w.mean_prompt_tokens, w.mean_output_tokens)
         self.description = (

@@ -146,6 +146,66 @@ def test_spot_interruptions_are_replaced_and_fall_back_to_on_demand(spec):
     assert np.mean(sim.series["ready"] >= 1) > 0.8  # which keeps the service mostly up through a storm
 
 
+def test_skyserve_replaces_an_on_demand_fallback_once_a_spot_replica_is_ready_in_its_place(spec):
+    """SkyServe's dynamic on-demand fallback: each on-demand burst replica gets a spot replacement, not counted
+    beside it; when the replacement is ready the on-demand one drains; a fallback that leaves first takes its
+    starting replacement with it."""
+    from llama_infra.sim.engine import Replica
+
+    policy = make_policy("skyserve-qps")
+    always_spot = replace(default_assumptions(spec), spot_unavailable_probability=0.0)
+    sim = Simulation(spec, constant_rate(1.0, 60.0, 500, 100), policy, always_spot, seed=1, dt_s=1.0)
+    policy.prepare(sim)
+    assert policy.replaces_on_demand_fallbacks
+    pool = sim.primary
+    pool.config = sim.config_at(0.0)
+    perf = perf_for(pool.config, sim.tp_degree, sim.context_tokens)
+    base = Replica(pool.config, perf, "reserved", "baseline", 0.0, 10.0, 0.0)
+    on_demand = Replica(pool.config, perf, "on-demand", "burst", 0.0, 100.0, 2.0)
+    pool.replicas = [base, on_demand]
+    pool.reconcile(200.0, 2, baseline_count=1)
+    spot = on_demand.replacement
+    assert spot is not None and spot.capacity == "spot" and spot.replaces is on_demand
+    assert pool.current() == [base, on_demand]  # the replacement is not a third replica
+    pool.reconcile(201.0, 2, baseline_count=1)
+    assert len(pool.replicas) == 3  # asked for once
+    pool.advance(spot.ready_at)
+    assert on_demand.draining and pool.current() == [base, spot]
+
+    # scaled in before its replacement is ready: both go
+    on_demand = Replica(pool.config, perf, "on-demand", "burst", 0.0, 100.0, 2.0)
+    pool.replicas = [base, on_demand]
+    pool.reconcile(200.0, 2, baseline_count=1)
+    pending = on_demand.replacement
+    assert pending is not None
+    pool.reconcile(300.0, 1, baseline_count=1)
+    assert on_demand.draining and pending.draining
+
+
+def test_skyserve_runs_on_demand_only_until_spot_is_back(spec):
+    """Where spot launches fail half the time, SkyServe's on-demand hours are those of the replicas waiting for a
+    spot replacement: far fewer than if each fallback ran until a scale-in."""
+    one = saturation_rps(
+        perf_for(day_config(spec), spec.model.tensor_parallel_degree), 512, 64, spec.slo.tokens_per_s_per_user
+    )
+    w = constant_rate(rps=round(4 * one, 1), duration_s=3600, prompt_tokens=512, output_tokens=64)
+    scarce = replace(default_assumptions(spec), spot_unavailable_probability=0.5)
+    hours = {}
+    for replaces in (True, False):
+        policy = make_policy("skyserve-qps")
+        prepare = policy.prepare
+
+        def prepared(sim, prepare=prepare, policy=policy, replaces=replaces):
+            prepare(sim)
+            policy.replaces_on_demand_fallbacks = replaces
+
+        policy.prepare = prepared  # type: ignore[method-assign]
+        sim = Simulation(spec, w, policy, scarce, seed=2, dt_s=1.0).run()
+        assert sim.primary.stats.on_demand_fallbacks > 0
+        hours[replaces] = sim.primary.stats.replica_hours.get("burst/on-demand", 0.0)
+    assert hours[True] < 0.5 * hours[False]
+
+
 def test_schedule_switches_instance_config_overnight():
     spec = load_spec("stacks/specs/prod.yaml")  # overnight 22:00-07:00 New York: g6e.12xlarge, 70B FP8
     w = synthesize(load_rate_profile(), load_trace(SLICE), peak_rps=1.0, days=1, seed=1)
