@@ -5,48 +5,16 @@ the file."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import ipaddress
 import json
-import ssl
 import sys
 
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from loopback_tls import self_signed  # tests/ is on sys.path (pytest rootdir-relative import)
 
 from llama_infra.verify.kubeconfig import KubeconfigError, load_kubeconfig
 from llama_infra.verify.kubernetes import KubernetesHpaScaler
 from llama_infra.verify.scaler import ScalerError
-
-
-def self_signed(tmp_path) -> tuple[ssl.SSLContext, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    (tmp_path / "server.crt").write_bytes(pem)
-    (tmp_path / "server.key").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(tmp_path / "server.crt", tmp_path / "server.key")
-    return context, pem
 
 
 async def test_https_cluster_with_ca_data_and_an_exec_plugin(tmp_path):

@@ -5,20 +5,14 @@ server on localhost that answers as the real one does (the node object, the merg
 
 from __future__ import annotations
 
-import datetime
 import http.server
-import ipaddress
 import json
-import ssl
 import sys
 import threading
 import time
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from loopback_tls import self_signed  # tests/ is on sys.path (pytest rootdir-relative import)
 
 from llama_infra.targets.eks.manifests import all_objects
 from llama_infra.targets.kubernetes import labels, scale_in_order
@@ -26,28 +20,6 @@ from llama_infra.targets.kubernetes import labels, scale_in_order
 from .specs import edited
 
 TOKEN = "projected-token"
-
-
-def _certificate(tmp_path):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
 
 
 class FakeApi:
@@ -91,11 +63,10 @@ class FakeApi:
                 api.patches.append((self.path, self.headers["Content-Type"], body))
                 self._reply(200, {"kind": "Pod", "metadata": body["metadata"]})
 
-        _certificate(tmp_path)
+        context, ca_pem = self_signed(tmp_path)
+        (tmp_path / "ca.crt").write_bytes(ca_pem)  # where the projected volume puts the cluster's CA bundle
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(tmp_path / "ca.crt", tmp_path / "key.pem")
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
