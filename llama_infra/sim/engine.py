@@ -257,7 +257,9 @@ class Pool:
         gone = [r for r in self.replicas if r.retire_at <= t]
         if gone:
             for r in gone:
-                self._bill(r, r.retire_at)
+                # a burst replica's emptied node runs on until the target removes it (`Target.empty_node_s`)
+                linger = self.sim.policy.empty_node_s if r.role == "burst" else 0.0
+                self._bill(r, min(r.retire_at + linger, self.sim.n_steps * self.sim.dt))
             self.retired.extend(gone)
             self.replicas = [r for r in self.replicas if r.retire_at > t]
         self._cap = None

@@ -146,6 +146,39 @@ def test_spot_interruptions_are_replaced_and_fall_back_to_on_demand(spec):
     assert np.mean(sim.series["ready"] >= 1) > 0.8  # which keeps the service mostly up through a storm
 
 
+@pytest.mark.parametrize("karpenter", [True, False], ids=["karpenter", "cluster-autoscaler"])
+def test_a_burst_replica_that_leaves_is_billed_until_its_node_goes(karpenter):
+    """Karpenter removes an emptied node after the NodePool's consolidateAfter (the scale-down stabilization), a
+    cluster-autoscaler after its scale-down-unneeded-time: the spec's policy pays for the node until then, the
+    baseline's nodes stay anyway."""
+    from llama_infra.sim.engine import DRAIN_S, Replica
+    from llama_infra.sim.policies import SpecPolicy
+    from llama_infra.targets.eks.karpenter import consolidate_after_s
+    from llama_infra.targets.eks.target import CLUSTER_AUTOSCALER_UNNEEDED_S
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod-eks.yaml")
+    assert spec.eks is not None
+    spec = spec.model_copy(update={"eks": spec.eks.model_copy(update={"karpenter": karpenter})})
+    policy = SpecPolicy()
+    sim = Simulation(spec, constant_rate(1.0, 3600.0, 500, 100), policy, default_assumptions(spec), seed=1, dt_s=1.0)
+    policy.prepare(sim)
+    pool = sim.primary
+    pool.config = sim.config_at(0.0)
+    perf = perf_for(pool.config, sim.tp_degree, sim.context_tokens)
+    base = Replica(pool.config, perf, "on-demand", "baseline", 0.0, 10.0, 3.0)
+    burst = Replica(pool.config, perf, "spot", "burst", 0.0, 10.0, 2.0)
+    pool.replicas = [base, burst]
+    for r in (base, burst):
+        pool.retire(r, 600.0)
+    pool.advance(600.0 + DRAIN_S)
+    empty_s = float(consolidate_after_s(spec)) if karpenter else CLUSTER_AUTOSCALER_UNNEEDED_S
+    assert empty_s > 0
+    hours = pool.stats.replica_hours
+    assert hours["burst/spot"] == pytest.approx((600.0 + DRAIN_S + empty_s) / 3600)
+    assert hours["baseline/on-demand"] == pytest.approx((600.0 + DRAIN_S) / 3600)
+    assert pool.stats.cost_usd["burst/spot"] == pytest.approx(2.0 * (600.0 + DRAIN_S + empty_s) / 3600)
+
+
 def test_skyserve_replaces_an_on_demand_fallback_once_a_spot_replica_is_ready_in_its_place(spec):
     """SkyServe's dynamic on-demand fallback: each on-demand burst replica gets a spot replacement, not counted
     beside it; when the replacement is ready the on-demand one drains; a fallback that leaves first takes its

@@ -95,6 +95,12 @@ def ec2_node_class(spec: DeploymentSpec, node_role_name: str, ami_alias: str = D
     }
 
 
+def consolidate_after_s(spec: DeploymentSpec) -> int:
+    """How long an emptied burst node stays (and is billed) before Karpenter removes it: the autoscaler's scale-down
+    stabilization, so a scale-up soon after a scale-in finds its node still there."""
+    return spec.scaling.scale_down_stabilization_seconds
+
+
 def node_pool(spec: DeploymentSpec, capacity: str) -> dict:
     """`capacity` is the Karpenter capacity type: spot or on-demand."""
     return {
@@ -125,7 +131,7 @@ def node_pool(spec: DeploymentSpec, capacity: str) -> dict:
             "disruption": {
                 # Serving pods are never consolidated away (do-not-disrupt); only nodes the autoscaler emptied go.
                 "consolidationPolicy": "WhenEmpty",
-                "consolidateAfter": f"{spec.scaling.scale_down_stabilization_seconds}s",
+                "consolidateAfter": f"{consolidate_after_s(spec)}s",
                 "budgets": [
                     {"nodes": "100%", "reasons": ["Empty"]},
                     {"nodes": "1", "reasons": ["Drifted", "Underutilized"]},

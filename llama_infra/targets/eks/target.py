@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from llama_infra.spec import DeploymentSpec
     from llama_infra.spec.errors import SpecIssue
 
+# cluster-autoscaler removes a node unneeded this long (its --scale-down-unneeded-time default; FAQ, "How does
+# scale-down work?"): the managed-node-group-only mode's burst nodes, which the cluster's own autoscaler scales
+CLUSTER_AUTOSCALER_UNNEEDED_S = 600.0
+
 
 class EksTarget:
     name = "eks"
@@ -88,6 +92,14 @@ class EksTarget:
         from llama_infra.targets.kubernetes import scale_in_order
 
         return scale_in_order.applies(spec)  # the burst pods' pod-deletion-cost
+
+    def empty_node_s(self, spec: DeploymentSpec) -> float:
+        assert spec.eks is not None
+        if spec.eks.karpenter:
+            from llama_infra.targets.eks.karpenter import consolidate_after_s
+
+            return float(consolidate_after_s(spec))  # the NodePools' consolidateAfter
+        return CLUSTER_AUTOSCALER_UNNEEDED_S  # ASSUMPTION: the cluster's autoscaler runs with its default
 
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:
         # EC2 prices; the baseline node group bills every node it runs, serving or idle, by day and per window
