@@ -1,4 +1,5 @@
-"""Small helpers shared by the EKS components: resource options and IAM trust policies."""
+"""Small helpers shared by the EKS components: resource options, IAM trust policies, and the Pulumi resource that
+applies a rendered Kubernetes object of a built-in kind."""
 
 from __future__ import annotations
 
@@ -21,6 +22,33 @@ NODE_POLICIES = {
 
 def child(parent: pulumi.Resource, provider: pulumi.ProviderResource | None = None, **kwargs) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent, provider=provider, **kwargs)
+
+
+def kubernetes_resource(name: str, obj: dict, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """The Pulumi resource that applies `obj`, a rendered object of a built-in kind (`llama_infra.targets.kubernetes`
+    builds them as plain data)."""
+    import pulumi_kubernetes as k8s
+
+    m = obj["metadata"]
+    kinds = {
+        "ServiceAccount": lambda: k8s.core.v1.ServiceAccount(
+            name, metadata=m, automount_service_account_token=obj.get("automountServiceAccountToken"), opts=opts
+        ),
+        "Deployment": lambda: k8s.apps.v1.Deployment(name, metadata=m, spec=obj["spec"], opts=opts),
+        "Service": lambda: k8s.core.v1.Service(name, metadata=m, spec=obj["spec"], opts=opts),
+        "ConfigMap": lambda: k8s.core.v1.ConfigMap(name, metadata=m, data=obj["data"], opts=opts),
+        "PodDisruptionBudget": lambda: k8s.policy.v1.PodDisruptionBudget(name, metadata=m, spec=obj["spec"], opts=opts),
+        "NetworkPolicy": lambda: k8s.networking.v1.NetworkPolicy(name, metadata=m, spec=obj["spec"], opts=opts),
+        "ClusterRole": lambda: k8s.rbac.v1.ClusterRole(name, metadata=m, rules=obj["rules"], opts=opts),
+        "Role": lambda: k8s.rbac.v1.Role(name, metadata=m, rules=obj["rules"], opts=opts),
+        "ClusterRoleBinding": lambda: k8s.rbac.v1.ClusterRoleBinding(
+            name, metadata=m, role_ref=obj["roleRef"], subjects=obj["subjects"], opts=opts
+        ),
+        "RoleBinding": lambda: k8s.rbac.v1.RoleBinding(
+            name, metadata=m, role_ref=obj["roleRef"], subjects=obj["subjects"], opts=opts
+        ),
+    }
+    return kinds[obj["kind"]]()
 
 
 def assume_role_policy(service: str, actions: tuple[str, ...] = ("sts:AssumeRole",)) -> str:

@@ -13,23 +13,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from llama_infra.spec import DeploymentSpec
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, child, kubernetes_resource
 from llama_infra.targets.kubernetes import fallback, router
-
-_KINDS = {
-    "ServiceAccount": lambda n, o, opts: k8s.core.v1.ServiceAccount(
-        n, metadata=o["metadata"], automount_service_account_token=o.get("automountServiceAccountToken"), opts=opts
-    ),
-    "Deployment": lambda n, o, opts: k8s.apps.v1.Deployment(n, metadata=o["metadata"], spec=o["spec"], opts=opts),
-    "Service": lambda n, o, opts: k8s.core.v1.Service(n, metadata=o["metadata"], spec=o["spec"], opts=opts),
-    "ConfigMap": lambda n, o, opts: k8s.core.v1.ConfigMap(n, metadata=o["metadata"], data=o["data"], opts=opts),
-    "PodDisruptionBudget": lambda n, o, opts: k8s.policy.v1.PodDisruptionBudget(
-        n, metadata=o["metadata"], spec=o["spec"], opts=opts
-    ),
-    "NetworkPolicy": lambda n, o, opts: k8s.networking.v1.NetworkPolicy(
-        n, metadata=o["metadata"], spec=o["spec"], opts=opts
-    ),
-}
 
 
 def _suffix(spec: DeploymentSpec, obj: dict) -> str:
@@ -64,7 +49,7 @@ class OverflowRouter(pulumi.ComponentResource):
         self.resources: dict[str, pulumi.CustomResource] = {}
         for obj in [*fallback.objects(spec), *router.objects(spec)]:
             suffix = _suffix(spec, obj)
-            self.resources[suffix] = _KINDS[obj["kind"]](f"{name}-{suffix}", obj, o)
+            self.resources[suffix] = kubernetes_resource(f"{name}-{suffix}", obj, o)
         self.entry_service_name = pulumi.Output.from_input(router.name_of(spec))
         self.fallback_service_name = pulumi.Output.from_input(
             fallback.name_of(spec) if spec.fallback is not None else None

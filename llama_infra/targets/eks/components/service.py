@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from llama_infra import naming
 from llama_infra.iam import s3_arn
 from llama_infra.spec import DeploymentSpec
-from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, assume_role_policy, child
+from llama_infra.targets.eks.components._common import COMPONENT_PREFIX, assume_role_policy, child, kubernetes_resource
 from llama_infra.targets.kubernetes import labels, monitoring, scale_in_order, workload
 from llama_infra.targets.kubernetes import window_scaling as night_scaling
 from llama_infra.targets.kubernetes import window_variants as night
@@ -64,7 +64,7 @@ class LlamaInferenceService(pulumi.ComponentResource):
         self.weights_role = self._weights_access(name, spec, args, tags)
         # The rights of the burst pods' deletion-cost init container (`scale_in_order`): bound before they start.
         self.scale_in_rbac: list[pulumi.CustomResource] = [
-            _RBAC[obj["kind"]](
+            kubernetes_resource(
                 f"{name}-{_RBAC_SUFFIX[obj['kind']]}", obj, child(self, depends_on=[sa, *after], **k8s_opts)
             )
             for obj in scale_in_order.rbac_objects(spec)
@@ -221,17 +221,7 @@ def _name(d: k8s.apps.v1.Deployment | None) -> pulumi.Output[str | None]:
     return d.metadata["name"] if d else pulumi.Output.from_input(None)
 
 
-# The RBAC objects of `scale_in_order.rbac_objects`, by kind: the Pulumi resource, and its name's suffix.
-_RBAC = {
-    "ClusterRole": lambda n, o, opts: k8s.rbac.v1.ClusterRole(n, metadata=o["metadata"], rules=o["rules"], opts=opts),
-    "ClusterRoleBinding": lambda n, o, opts: k8s.rbac.v1.ClusterRoleBinding(
-        n, metadata=o["metadata"], role_ref=o["roleRef"], subjects=o["subjects"], opts=opts
-    ),
-    "Role": lambda n, o, opts: k8s.rbac.v1.Role(n, metadata=o["metadata"], rules=o["rules"], opts=opts),
-    "RoleBinding": lambda n, o, opts: k8s.rbac.v1.RoleBinding(
-        n, metadata=o["metadata"], role_ref=o["roleRef"], subjects=o["subjects"], opts=opts
-    ),
-}
+# The Pulumi name suffix of each RBAC object of `scale_in_order.rbac_objects`, by kind.
 _RBAC_SUFFIX = {
     "ClusterRole": "read-nodes",
     "ClusterRoleBinding": "read-nodes-binding",
