@@ -238,7 +238,7 @@ class Pool:
                 self.stats.interruptions += 1
                 if r.replaces is not None:  # a replacement still starting: the fallback stays, asked again
                     r.replaces.replacement, r.replaces = None, None
-                    r.draining, r.retire_at = True, t
+                    self.retire(r, t)  # not ready: it stops at once
                     continue
                 r.draining = True
                 r.retire_at = r.notice_at + SPOT_NOTICE_S

@@ -146,6 +146,24 @@ def test_spot_interruptions_are_replaced_and_fall_back_to_on_demand(spec):
     assert np.mean(sim.series["ready"] >= 1) > 0.8  # which keeps the service mostly up through a storm
 
 
+def _prod_eks(karpenter: bool = True):
+    """The prod-eks example, its burst on Karpenter or (False) on a cluster-autoscaler's SPOT node group."""
+    spec = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod-eks.yaml")
+    assert spec.eks is not None
+    return spec.model_copy(update={"eks": spec.eks.model_copy(update={"karpenter": karpenter})})
+
+
+def _pool_at_start(spec, policy, assumptions=None, duration_s: float = 60.0):
+    """The primary pool of `policy` prepared on `spec` (as `run` does first), its configuration set at t = 0, and one
+    replica's rates: for tests that place replicas by hand."""
+    assumptions = assumptions or default_assumptions(spec)
+    sim = Simulation(spec, constant_rate(1.0, duration_s, 500, 100), policy, assumptions, seed=1, dt_s=1.0)
+    policy.prepare(sim)
+    pool = sim.primary
+    pool.config = sim.config_at(0.0)
+    return pool, perf_for(pool.config, sim.tp_degree, sim.context_tokens)
+
+
 @pytest.mark.parametrize("karpenter", [True, False], ids=["karpenter", "cluster-autoscaler"])
 def test_a_burst_replica_that_leaves_is_billed_until_its_node_goes(karpenter):
     """Karpenter removes an emptied node after the NodePool's consolidateAfter (the scale-down stabilization), a
@@ -156,15 +174,8 @@ def test_a_burst_replica_that_leaves_is_billed_until_its_node_goes(karpenter):
     from llama_infra.targets.eks.karpenter import consolidate_after_s
     from llama_infra.targets.eks.target import CLUSTER_AUTOSCALER_UNNEEDED_S
 
-    spec = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod-eks.yaml")
-    assert spec.eks is not None
-    spec = spec.model_copy(update={"eks": spec.eks.model_copy(update={"karpenter": karpenter})})
-    policy = SpecPolicy()
-    sim = Simulation(spec, constant_rate(1.0, 3600.0, 500, 100), policy, default_assumptions(spec), seed=1, dt_s=1.0)
-    policy.prepare(sim)
-    pool = sim.primary
-    pool.config = sim.config_at(0.0)
-    perf = perf_for(pool.config, sim.tp_degree, sim.context_tokens)
+    spec = _prod_eks(karpenter)
+    pool, perf = _pool_at_start(spec, SpecPolicy(), duration_s=3600.0)
     base = Replica(pool.config, perf, "on-demand", "baseline", 0.0, 10.0, 3.0)
     burst = Replica(pool.config, perf, "spot", "burst", 0.0, 10.0, 2.0)
     pool.replicas = [base, burst]
@@ -187,12 +198,8 @@ def test_skyserve_replaces_an_on_demand_fallback_once_a_spot_replica_is_ready_in
 
     policy = make_policy("skyserve-qps")
     always_spot = replace(default_assumptions(spec), spot_unavailable_probability=0.0)
-    sim = Simulation(spec, constant_rate(1.0, 60.0, 500, 100), policy, always_spot, seed=1, dt_s=1.0)
-    policy.prepare(sim)
+    pool, perf = _pool_at_start(spec, policy, always_spot)
     assert policy.replaces_on_demand_fallbacks
-    pool = sim.primary
-    pool.config = sim.config_at(0.0)
-    perf = perf_for(pool.config, sim.tp_degree, sim.context_tokens)
     base = Replica(pool.config, perf, "reserved", "baseline", 0.0, 10.0, 0.0)
     on_demand = Replica(pool.config, perf, "on-demand", "burst", 0.0, 100.0, 2.0)
     pool.replicas = [base, on_demand]
@@ -414,16 +421,9 @@ def test_scale_in_retires_replicas_as_the_replicaset_controller_picks_pods(karpe
     from llama_infra.sim.engine import Replica
     from llama_infra.sim.policies import SpecPolicy
 
-    spec = load_spec(Path(__file__).resolve().parents[2] / "stacks/specs/prod-eks.yaml")
-    assert spec.eks is not None
-    spec = spec.model_copy(update={"eks": spec.eks.model_copy(update={"karpenter": karpenter})})
     policy = SpecPolicy()
-    sim = Simulation(spec, constant_rate(1.0, 60.0, 500, 100), policy, default_assumptions(spec), seed=1, dt_s=1.0)
-    policy.prepare(sim)  # as `run` does first
+    pool, perf = _pool_at_start(_prod_eks(karpenter), policy)
     assert policy.retires_on_demand_first is karpenter
-    pool = sim.primary
-    pool.config = sim.config_at(0.0)
-    perf = perf_for(pool.config, sim.tp_degree, sim.context_tokens)
 
     def replica(role: str, capacity: str, launched: float, ready: float) -> Replica:
         return Replica(pool.config, perf, capacity, role, launched, ready, 1.0)
