@@ -41,6 +41,16 @@ def test_a_cheap_peer_below_the_allowed_attainment_does_not_count() -> None:
     assert not peer_criterion_reachable(peers, _bound({0.995: 9_600}, own=0.9999))[0]
 
 
+def test_a_level_the_bound_does_not_attain_gives_no_bound() -> None:
+    # prod-eks at 10 req/s: SkyServe $3,583 at 99.99 %, a peer at 100 % for $5,363; the bound attains 99.97 % at most.
+    # Only at 100 % is the bound under 0.85 × the covering peer, and it does not attain 100 %
+    peers = {"skyserve": _r(3_583, 0.9999), "sm-inv": _r(5_363, 1.0)}
+    bound = _bound({0.995: 3_067, 0.9997: 3_082}, own=0.9997)
+    assert not peer_criterion_reachable(peers, bound)[0]
+    # the same bound attaining 100 % would leave room under the $5,363 peer
+    assert peer_criterion_reachable(peers, _bound({0.995: 3_067, 1.0: 3_082}, own=1.0))[0]
+
+
 def test_above_every_peer_nothing_compares_so_a_bound_attaining_more_is_reachable() -> None:
     peers = {"a": _r(1_000, 0.97)}
     assert peer_criterion_reachable(peers, _bound({0.965: 5_000}, own=0.999))[0]
