@@ -50,6 +50,7 @@ class Replica:
     draining: bool = False
     replaces: Replica | None = None  # a spot replica starting to take this on-demand fallback's place
     replacement: Replica | None = None  # on an on-demand fallback: the spot replica starting to replace it
+    reclaimed: bool = False  # its spot node was interrupted: the node goes with it
 
     def ready(self, t: float) -> bool:
         return self.ready_at <= t and not self.draining
@@ -76,6 +77,7 @@ class PoolStats:
     interruptions: int = 0
     interrupted_streams: int = 0
     on_demand_fallbacks: int = 0
+    empty_nodes_reused: int = 0  # burst launches that took an emptied node still waiting for its removal
 
 
 class Pool:
@@ -86,6 +88,8 @@ class Pool:
         self.name = name
         self.replicas: list[Replica] = []
         self.retired: list[Replica] = []
+        # burst replicas gone whose emptied node still runs (`Target.empty_node_s`), with when the node goes
+        self.empty_nodes: list[tuple[float, Replica]] = []
         self.queue = np.empty(0, dtype=np.int64)
         self.running = 0.0
         self.kv_used = 0.0
@@ -103,6 +107,10 @@ class Pool:
         """A replica asked for at `t`; a spot launch that finds no capacity falls back to on demand where the policy
         does and `fallback` allows, else returns None (tried again later)."""
         sim = self.sim
+        if role == "burst" and self.empty_nodes:
+            reused = self._reuse_empty_node(t, config)
+            if reused is not None:
+                return reused
         interruptible = capacity == "spot" and sim.policy.interruptible
         if interruptible and sim.rng.random() < sim.assumptions.spot_unavailable_probability:
             if not (sim.policy.on_demand_fallback and fallback):
@@ -130,6 +138,43 @@ class Pool:
         r = Replica(config, perf_for(config, sim.tp_degree, sim.context_tokens), capacity, role, t, t + delay, price)
         if interruptible and sim.assumptions.spot_interruptions_per_hour > 0:
             r.notice_at = t + sim.rng.exponential(3600.0 / sim.assumptions.spot_interruptions_per_hour)
+        self.replicas.append(r)
+        self._cap = None
+        self._next_event = -math.inf
+        return r
+
+    def _reuse_empty_node(self, t: float, config: Config) -> Replica | None:
+        """A burst pod asked for while an emptied node of its type still waits for removal lands on that node, as
+        kube-scheduler binds a pending pod to a node that fits before Karpenter launches one: no new node, no spot
+        draw, the node's purchase, price and interruption clock; it starts without the node's provisioning time. The
+        node waiting longest is taken; its last replica is billed until now and the new one from now."""
+        sim = self.sim
+        for until, old in self.empty_nodes:
+            if until <= t:  # removed by now: billed to its removal
+                self._bill(old, min(until, sim.n_steps * sim.dt))
+        self.empty_nodes = [(until, old) for until, old in self.empty_nodes if until > t]
+        waiting = [
+            i
+            for i, (_, old) in enumerate(self.empty_nodes)
+            if old.config.instance_type == config.instance_type and old.notice_at > t
+        ]
+        if not waiting:
+            return None
+        _, old = self.empty_nodes.pop(min(waiting, key=lambda i: self.empty_nodes[i][0]))
+        self._bill(old, t)
+        # the model still loads; the node is up
+        delay = startup_s(config, 0.0, sim.nvme_preload) if sim.policy.startup_delay else 0.0
+        r = Replica(
+            config,
+            perf_for(config, sim.tp_degree, sim.context_tokens),
+            old.capacity,
+            "burst",
+            t,
+            t + delay,
+            old.usd_per_hour,
+            notice_at=old.notice_at,
+        )
+        self.stats.empty_nodes_reused += 1
         self.replicas.append(r)
         self._cap = None
         self._next_event = -math.inf
@@ -236,6 +281,7 @@ class Pool:
                 self.retire(old_fallback, t)  # the spot replacement is ready: the on-demand fallback leaves
             if r.notice_at <= t and not r.draining:
                 self.stats.interruptions += 1
+                r.reclaimed = True
                 if r.replaces is not None:  # a replacement still starting: the fallback stays, asked again
                     r.replaces.replacement, r.replaces = None, None
                     self.retire(r, t)  # not ready: it stops at once
@@ -257,9 +303,13 @@ class Pool:
         gone = [r for r in self.replicas if r.retire_at <= t]
         if gone:
             for r in gone:
-                # a burst replica's emptied node runs on until the target removes it (`Target.empty_node_s`)
-                linger = self.sim.policy.empty_node_s if r.role == "burst" else 0.0
-                self._bill(r, min(r.retire_at + linger, self.sim.n_steps * self.sim.dt))
+                # a burst replica's emptied node runs on until the target removes it (`Target.empty_node_s`),
+                # billed when it goes or a new burst pod takes it (`_reuse_empty_node`); a reclaimed node is gone
+                linger = 0.0 if r.role != "burst" or r.reclaimed else self.sim.policy.empty_node_s.get(r.capacity, 0.0)
+                if linger > 0:  # a spot notice while it waits ends it two minutes later
+                    self.empty_nodes.append((min(r.retire_at + linger, r.notice_at + SPOT_NOTICE_S), r))
+                else:
+                    self._bill(r, min(r.retire_at, self.sim.n_steps * self.sim.dt))
             self.retired.extend(gone)
             self.replicas = [r for r in self.replicas if r.retire_at > t]
         self._cap = None
@@ -284,6 +334,9 @@ class Pool:
     def close(self, end: float) -> None:
         for r in self.replicas:
             self._bill(r, min(end, r.retire_at))
+        for until, r in self.empty_nodes:
+            self._bill(r, min(end, until))
+        self.empty_nodes = []
 
     # ---- serving --------------------------------------------------------------------------------------------
     def capacity(self, t: float) -> tuple[int, float, float, float, float, float, float]:

@@ -139,7 +139,8 @@ class Policy:
     uncommitted_capacity: str = "on-demand"  # a baseline replica on a type the commitment does not cover
     retires_on_demand_first: bool = False  # scale-in removes on-demand replicas before spot ones (`Pool.reconcile`)
     replaces_on_demand_fallbacks: bool = False  # on-demand fallbacks last until spot replaces them (SkyServe)
-    empty_node_s: float = 0.0  # a burst replica's node stays billed this long after it leaves (`Pool._bill`)
+    # by purchase: a burst replica's node stays, billed, this long after it leaves (`Pool._reuse_empty_node`)
+    empty_node_s: dict[str, float] = field(default_factory=dict)
     spec: DeploymentSpec = field(init=False, repr=False)  # set by prepare()
 
     def __post_init__(self) -> None:
@@ -337,7 +338,8 @@ class SpecPolicy(Policy):
         self.burst_capacity = burst_capacity_of(spec)
         self.on_demand_fallback = spec.capacity.burst.on_demand_fallback or self.burst_capacity != "spot"
         self.retires_on_demand_first = targets.get(spec.target).retires_on_demand_first(spec)
-        self.empty_node_s = targets.get(spec.target).empty_node_s(spec)  # the nodes the components render
+        # the nodes the components render, per purchase of the burst
+        self.empty_node_s = {c: targets.get(spec.target).empty_node_s(spec, c) for c in ("spot", "on-demand")}
         self.kind = target_facts.of(spec.target).autoscaler or spec.scaling.autoscaler
         day = self.targets[None]
         if self.kind == "target-tracking":

@@ -115,9 +115,10 @@ class Target(Protocol):
         policy retires them so), rather than in the order the target's own controller picks regardless of price."""
         ...
 
-    def empty_node_s(self, spec: DeploymentSpec) -> float:
-        """How long the node of a burst replica that left keeps running, billed, before the target removes it (the
-        simulator bills it); 0 where the instance goes with the replica."""
+    def empty_node_s(self, spec: DeploymentSpec, capacity: str) -> float:
+        """How long the node of a burst replica of `capacity` (spot, on-demand) that left keeps running, billed,
+        before the target removes it (the simulator bills it, and a burst replica asked for meanwhile takes it); 0
+        where the instance goes with the replica."""
         ...
 
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:

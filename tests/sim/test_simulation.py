@@ -166,7 +166,7 @@ def _pool_at_start(spec, policy, assumptions=None, duration_s: float = 60.0):
 
 @pytest.mark.parametrize("karpenter", [True, False], ids=["karpenter", "cluster-autoscaler"])
 def test_a_burst_replica_that_leaves_is_billed_until_its_node_goes(karpenter):
-    """Karpenter removes an emptied node after the NodePool's consolidateAfter (the scale-down stabilization), a
+    """Karpenter removes an emptied spot node after the NodePool's consolidateAfter (the scale-down stabilization), a
     cluster-autoscaler after its scale-down-unneeded-time: the spec's policy pays for the node until then, the
     baseline's nodes stay anyway."""
     from llama_infra.sim.engine import DRAIN_S, Replica
@@ -182,12 +182,67 @@ def test_a_burst_replica_that_leaves_is_billed_until_its_node_goes(karpenter):
     for r in (base, burst):
         pool.retire(r, 600.0)
     pool.advance(600.0 + DRAIN_S)
-    empty_s = float(consolidate_after_s(spec)) if karpenter else CLUSTER_AUTOSCALER_UNNEEDED_S
+    pool.close(3600.0)
+    empty_s = float(consolidate_after_s(spec, "spot")) if karpenter else CLUSTER_AUTOSCALER_UNNEEDED_S
     assert empty_s > 0
     hours = pool.stats.replica_hours
     assert hours["burst/spot"] == pytest.approx((600.0 + DRAIN_S + empty_s) / 3600)
     assert hours["baseline/on-demand"] == pytest.approx((600.0 + DRAIN_S) / 3600)
     assert pool.stats.cost_usd["burst/spot"] == pytest.approx(2.0 * (600.0 + DRAIN_S + empty_s) / 3600)
+
+
+def test_an_emptied_on_demand_fallback_node_and_a_reclaimed_spot_node_go_at_once():
+    """With a spot burst on Karpenter, the on-demand fallback NodePool removes its empty nodes at once
+    (consolidateAfter 0s), and a spot node interrupted under its replica is reclaimed: neither is billed beyond the
+    replica, nor taken by the next burst pod."""
+    from llama_infra.sim.engine import DRAIN_S, SPOT_NOTICE_S, Replica
+    from llama_infra.sim.policies import SpecPolicy
+
+    spec = _prod_eks()
+    pool, perf = _pool_at_start(spec, SpecPolicy(), duration_s=3600.0)
+    fallback = Replica(pool.config, perf, "on-demand", "burst", 0.0, 10.0, 4.0)
+    spot = Replica(pool.config, perf, "spot", "burst", 0.0, 10.0, 2.0, notice_at=600.0)
+    pool.replicas = [fallback, spot]
+    pool.retire(fallback, 600.0)
+    pool.advance(600.0)  # the notice: the spot replica drains and a replacement is asked for
+    pool.advance(600.0 + max(DRAIN_S, SPOT_NOTICE_S))
+    assert fallback not in pool.replicas and spot not in pool.replicas
+    assert pool.empty_nodes == []
+    hours = pool.stats.replica_hours
+    assert hours["burst/on-demand"] == pytest.approx((600.0 + DRAIN_S) / 3600)
+    assert hours["burst/spot"] == pytest.approx((600.0 + SPOT_NOTICE_S) / 3600)
+
+
+def test_a_burst_pod_asked_for_while_an_emptied_node_waits_takes_it():
+    """kube-scheduler binds a pending pod to a node that fits before Karpenter launches one: the new burst replica
+    runs on the waiting node (its purchase, price and interruption clock, no spot draw), starts without the node's
+    provisioning time, and the node is billed once, without a gap or an overlap."""
+    from llama_infra.sim.capacity import startup_s
+    from llama_infra.sim.engine import DRAIN_S, Replica
+    from llama_infra.sim.policies import SpecPolicy
+
+    spec = _prod_eks()
+    no_spot = replace(default_assumptions(spec), spot_unavailable_probability=1.0)  # a new launch would fall back
+    pool, perf = _pool_at_start(spec, SpecPolicy(), no_spot, duration_s=3600.0)
+    old = Replica(pool.config, perf, "spot", "burst", 0.0, 10.0, 2.0, notice_at=5000.0)
+    pool.replicas = [old]
+    pool.retire(old, 600.0)
+    pool.advance(600.0 + DRAIN_S)
+    assert [r for _, r in pool.empty_nodes] == [old]
+    new = pool.launch(700.0, pool.config, "burst", "spot")
+    assert new.capacity == "spot" and new.usd_per_hour == 2.0 and new.notice_at == 5000.0
+    assert pool.stats.on_demand_fallbacks == 0 and pool.stats.empty_nodes_reused == 1
+    sim = pool.sim
+    full = startup_s(pool.config, sim.assumptions.provisioning_s, sim.nvme_preload)
+    assert new.ready_at - 700.0 == pytest.approx(full - sim.assumptions.provisioning_s)
+    assert pool.empty_nodes == []
+    pool.retire(new, 1000.0)
+    pool.advance(1000.0 + DRAIN_S)
+    pool.close(1100.0)  # the node waits again, until the end
+    assert pool.stats.replica_hours["burst/spot"] == pytest.approx(1100.0 / 3600)
+    # a node already removed is not taken: the launch is a new one (here: an on-demand fallback)
+    pool.empty_nodes = [(800.0, Replica(pool.config, perf, "spot", "burst", 0.0, 10.0, 2.0, retire_at=500.0))]
+    assert pool.launch(900.0, pool.config, "burst", "spot").capacity == "on-demand"
 
 
 def test_skyserve_replaces_an_on_demand_fallback_once_a_spot_replica_is_ready_in_its_place(spec):

@@ -93,12 +93,12 @@ class EksTarget:
 
         return scale_in_order.applies(spec)  # the burst pods' pod-deletion-cost
 
-    def empty_node_s(self, spec: DeploymentSpec) -> float:
+    def empty_node_s(self, spec: DeploymentSpec, capacity: str) -> float:
         assert spec.eks is not None
         if spec.eks.karpenter:
             from llama_infra.targets.eks.karpenter import consolidate_after_s
 
-            return float(consolidate_after_s(spec))  # the NodePools' consolidateAfter
+            return float(consolidate_after_s(spec, capacity))  # the NodePool's consolidateAfter
         return CLUSTER_AUTOSCALER_UNNEEDED_S  # ASSUMPTION: the cluster's autoscaler runs with its default
 
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:

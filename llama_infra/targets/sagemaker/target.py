@@ -84,7 +84,7 @@ class SageMakerTarget:
     def retires_on_demand_first(self, spec: DeploymentSpec) -> bool:
         return False  # no spot: every burst instance is on demand
 
-    def empty_node_s(self, spec: DeploymentSpec) -> float:
+    def empty_node_s(self, spec: DeploymentSpec, capacity: str) -> float:
         return 0.0  # scale-in removes the instance itself
 
     def billing_units(self, spec: DeploymentSpec) -> BillingUnits:

@@ -93,6 +93,16 @@ def test_node_pools_spot_first_then_on_demand_with_gpu_limits_and_budgets():
     assert {"nodes": "1", "reasons": ["Drifted", "Underutilized"]} in spot["spec"]["disruption"]["budgets"]
 
 
+def test_emptied_spot_nodes_wait_one_stabilization_the_on_demand_fallback_pool_goes_at_once():
+    spec = VARIANTS["prod-keda-karpenter"]
+    spot, od = karpenter.node_pools(spec)
+    assert spot["spec"]["disruption"]["consolidateAfter"] == f"{spec.scaling.scale_down_stabilization_seconds}s"
+    assert od["spec"]["disruption"]["consolidateAfter"] == "0s"
+    # an on-demand burst has no spot to go back to: its emptied nodes wait for the next scale-up like spot ones
+    (on_demand,) = karpenter.node_pools(edited(**{"capacity.burst.capacity": "on-demand"}))
+    assert on_demand["spec"]["disruption"]["consolidateAfter"] == f"{spec.scaling.scale_down_stabilization_seconds}s"
+
+
 def test_node_class_imdsv2_hop_limit_one_encrypted_root_and_nvme_raid0():
     nc = karpenter.ec2_node_class(VARIANTS["prod-keda-karpenter"], "role")
     assert nc["spec"]["metadataOptions"]["httpTokens"] == "required"
