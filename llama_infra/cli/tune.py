@@ -88,7 +88,9 @@ def register(app: typer.Typer) -> None:
             for p in space.pruned[:SHOWN_PRUNED]:
                 console.print(f"  {p.knob.split(':')[0]} on {p.label}: {p.reason}", highlight=False, markup=False)
         if space.rejected:
-            console.print(f"left out: {space.rejected} options the spec's rules reject", highlight=False)
+            console.print(
+                f"left out: {space.rejected} options the spec's rules reject or warn against", highlight=False
+            )
 
         def show(t) -> None:
             progress(1)

@@ -16,7 +16,10 @@ A **knob** is one decision (`capacity.burst.max`, "window 'overnight': serving c
 A window configuration whose envelope cannot meet the SLO at any scale (`slo_envelope.Envelope.problems`: the p99
 prompt does not prefill within the TTFT target, or batch-1 decode is slower than the tokens/s per user) is never
 simulated: it is **pruned**, with the reason. So is an option whose spec the spec's own rules reject (a model that
-does not fit, a quantization the server cannot load, ...). Pure: no simulation here.
+does not fit, a quantization the server cannot load, ...) or warn against on a field the spec as written draws no
+warning on (`spec.rules.warnings`: a prod baseline of one, which the policy pack's mandatory
+`prod-baseline-min-instances` then blocks at `pulumi up`; a prod window held at one replica; ...): `tune` does not
+recommend what `validate` would flag. Pure: no simulation here.
 """
 
 from __future__ import annotations
@@ -180,14 +183,18 @@ def apply(doc: Any, changes: dict[Path_, Any]) -> Any:
 
 
 def candidate(spec: DeploymentSpec, changes: dict[Path_, Any]) -> DeploymentSpec | None:
-    """The spec with `changes`, validated by the spec's own rules; None when they reject it."""
+    """The spec with `changes`, validated by the spec's own rules; None when they reject it or warn on a field they
+    do not warn on in `spec` (see the module docstring)."""
     from llama_infra.spec import DeploymentSpec
+    from llama_infra.spec.rules import warnings
 
     doc = apply(spec.model_dump(mode="json", exclude_unset=True), changes)
     try:
         out = DeploymentSpec.model_validate(doc, context={"spec_dir": spec.spec_dir})
     except Exception:  # a combination the spec's rules reject (e.g. baseline above max): not a candidate
         return None
+    if changes and {w.path for w in warnings(out)} - {w.path for w in warnings(spec)}:
+        return None  # a new likely mistake (e.g. a prod baseline of one): not a recommendation
     return out
 
 
@@ -325,8 +332,13 @@ def _scaling_targets(spec: DeploymentSpec, day) -> list[Knob]:
             [Option(f"{v:g}", ((("scaling", "queue_depth_target"), v),)) for v in sorted(values)],
         )
     ]
+    from llama_infra.slo_envelope import needs
+
     kv = day.kv_cache_target if day is not None else None
-    if target_facts.of(spec.target).scales_on_gpu_memory and kv is not None and kv != s.gpu_memory_target:
+    # only where the KV cache bounds the replica at SLO, as `slo_targets.effective_targets` derives it: elsewhere the
+    # share the cache holds at SLO is noise (prod-eks, TTFT-bound: 0.017, a trigger on any use of the cache)
+    kv_bound = needs(spec)[0].envelope.limited_by == "KV cache"
+    if target_facts.of(spec.target).scales_on_gpu_memory and kv_bound and kv is not None and kv != s.gpu_memory_target:
         out.append(
             Knob(
                 "scaling.gpu_memory_target",

@@ -224,3 +224,41 @@ def test_tune_searches_the_floor_lead_where_the_floor_runs_and_only_leads_that_m
         for v in values
     )
     assert 0 in values  # no lead: the floor rises with the shape, not ahead of it
+
+
+def _baseline_counts(spec) -> list[int]:
+    knob = next(k for k in space_of(spec).knobs if k.name == "capacity.baseline.count")
+    return [dict(o.changes)[("capacity", "baseline", "count")] for o in knob.options]
+
+
+def test_tune_does_not_offer_a_prod_baseline_of_one_which_validate_flags_and_the_policy_pack_blocks():
+    from llama_infra.spec.rules import warnings
+
+    spec = load_spec(ROOT / "stacks" / "specs" / "prod-eks.yaml")
+    assert spec.environment == "prod" and spec.capacity.baseline.count == 2
+    one = spec.model_copy(
+        update={
+            "capacity": spec.capacity.model_copy(
+                update={"baseline": spec.capacity.baseline.model_copy(update={"count": 1})}
+            )
+        }
+    )
+    assert any(w.path == ("capacity", "baseline", "count") for w in warnings(one))  # what validate says of it
+    assert candidate(spec, {("capacity", "baseline", "count"): 1}) is None
+    assert _baseline_counts(spec) == [3]
+    # outside prod a baseline of one draws no warning: it stays a candidate
+    staging = spec.model_copy(update={"environment": "staging"})
+    assert 1 in _baseline_counts(staging)
+    # a warning the spec as written already draws does not rule its options out
+    assert candidate(one, {("capacity", "burst", "max"): 8}) is not None
+
+
+def test_tune_offers_the_derived_kv_cache_target_only_where_the_kv_cache_bounds_the_replica():
+    from llama_infra.slo_envelope import needs
+    from llama_infra.slo_targets import derived_targets
+
+    spec = load_spec(ROOT / "stacks" / "specs" / "prod-eks.yaml")
+    derived = derived_targets(spec)[0].kv_cache_target
+    assert derived is not None and derived != spec.scaling.gpu_memory_target  # there is a derived value to offer
+    assert needs(spec)[0].envelope.limited_by != "KV cache"  # but prefill queueing bounds the replica at SLO
+    assert "scaling.gpu_memory_target" not in [k.name for k in space_of(spec).knobs]
