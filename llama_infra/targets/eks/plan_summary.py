@@ -33,6 +33,7 @@ class CapacityPool:
     gpu_limit: int | None  # NodePool limits.nvidia.com/gpu
     weight: int | None  # NodePool weight (higher is tried first)
     leaves_first: bool = False  # its replicas leave first when the burst scales in (`scale_in_order`)
+    empty_node_s: int | None = None  # NodePool consolidateAfter: how long an emptied node waits (None: not shown)
 
     def describe(self) -> str:
         nodes = (
@@ -51,6 +52,12 @@ class CapacityPool:
             extra.append(f"weight {self.weight}")
         if self.leaves_first:
             extra.append("its replicas leave first on scale-in")
+        if self.empty_node_s is not None:
+            extra.append(
+                f"an emptied node waits {self.empty_node_s} s for the next pod"
+                if self.empty_node_s
+                else "an emptied node goes at once"
+            )
         return (
             f"{self.role:8} {self.kind} {self.name}: {self.capacity_type} × {', '.join(self.instance_types)} "
             f"({'; '.join(extra)})"
@@ -91,6 +98,7 @@ def capacity_pools(spec: DeploymentSpec) -> list[CapacityPool]:
                     int(s["limits"][labels.GPU_RESOURCE]),
                     s["weight"],
                     leaves_first=scale_in_order.applies(spec) and req[labels.KARPENTER_CAPACITY_TYPE] == ["on-demand"],
+                    empty_node_s=karpenter.consolidate_after_s(spec, req[labels.KARPENTER_CAPACITY_TYPE][0]),
                 )
             )
     else:

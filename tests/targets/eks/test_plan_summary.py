@@ -24,9 +24,13 @@ def test_pools_name_capacity_types_instance_types_and_gpu_limits():
     # the on-demand fallback's replicas are the first to go (targets.kubernetes.scale_in_order), the spot ones not
     assert (od.leaves_first, spot.leaves_first) == (True, False)
     assert [line for line in lines if "leave first on scale-in" in line] == [f"  {od.describe()}"]
-    # an on-demand burst is one price: no pool goes first
+    # an emptied spot node waits for the next pod, the fallback's goes at once (karpenter.consolidate_after_s)
+    assert (spot.empty_node_s, od.empty_node_s) == (edited().scaling.scale_down_stabilization_seconds, 0)
+    assert "an emptied node goes at once" in od.describe()
+    assert f"an emptied node waits {spot.empty_node_s} s for the next pod" in spot.describe()
+    # an on-demand burst is one price: no pool goes first, and its emptied nodes wait like spot ones
     (_, only) = capacity_pools(edited(**{"capacity.burst.capacity": "on-demand"}))
-    assert (only.capacity_type, only.leaves_first) == ("on-demand", False)
+    assert (only.capacity_type, only.leaves_first, only.empty_node_s) == ("on-demand", False, spot.empty_node_s)
 
 
 def test_managed_node_group_mode_shows_the_spot_group():
