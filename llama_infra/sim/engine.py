@@ -105,80 +105,68 @@ class Pool:
     # ---- replicas -------------------------------------------------------------------------------------------
     def launch(self, t: float, config: Config, role: str, capacity: str, fallback: bool = True) -> Replica:
         """A replica asked for at `t`; a spot launch that finds no capacity falls back to on demand where the policy
-        does and `fallback` allows, else returns None (tried again later)."""
+        does and `fallback` allows, else returns None (tried again later). A burst replica asked for while an emptied
+        node of its type still waits for removal lands on that node (`_take_empty_node`)."""
         sim = self.sim
-        if role == "burst" and self.empty_nodes:
-            reused = self._reuse_empty_node(t, config)
-            if reused is not None:
-                return reused
-        interruptible = capacity == "spot" and sim.policy.interruptible
-        if interruptible and sim.rng.random() < sim.assumptions.spot_unavailable_probability:
-            if not (sim.policy.on_demand_fallback and fallback):
-                capacity = "none"
-            else:
-                capacity = "on-demand"
-                self.stats.on_demand_fallbacks += 1
-        if capacity == "none":
-            return None  # type: ignore[return-value]  # no spot and no fallback: try again next tick
-        delay = (
-            0.0 if not sim.policy.startup_delay else startup_s(config, sim.assumptions.provisioning_s, sim.nvme_preload)
-        )
-        if is_commitment(capacity) and config.instance_type != sim.spec.capacity.baseline.instance_type:
-            # the commitment is on the baseline's type: a window's other type is extra (on demand; the oracle's at
-            # its cheapest price, as it priced them when it chose the type)
-            capacity = sim.policy.uncommitted_capacity
-        # a committed replica is paid for by the commitment (`Simulation.bill_commitment`)
-        price = (
-            0.0
-            if is_commitment(capacity)
-            else usd_per_replica_hour(
-                config.instance_type, sim.spec.target, sim.policy.price_capacity(capacity), sim.tp_degree
+        node = self._take_empty_node(t, config.instance_type) if role == "burst" and self.empty_nodes else None
+        if node is not None:
+            # the node's purchase, price and interruption clock, no spot draw; the node is up, the model still loads
+            capacity, price, notice_at, provisioning_s = node.capacity, node.usd_per_hour, node.notice_at, 0.0
+        else:
+            interruptible = capacity == "spot" and sim.policy.interruptible
+            if interruptible and sim.rng.random() < sim.assumptions.spot_unavailable_probability:
+                if not (sim.policy.on_demand_fallback and fallback):
+                    capacity = "none"
+                else:
+                    capacity = "on-demand"
+                    self.stats.on_demand_fallbacks += 1
+            if capacity == "none":
+                return None  # type: ignore[return-value]  # no spot and no fallback: try again next tick
+            if is_commitment(capacity) and config.instance_type != sim.spec.capacity.baseline.instance_type:
+                # the commitment is on the baseline's type: a window's other type is extra (on demand; the oracle's
+                # at its cheapest price, as it priced them when it chose the type)
+                capacity = sim.policy.uncommitted_capacity
+            # a committed replica is paid for by the commitment (`Simulation.bill_commitment`)
+            price = (
+                0.0
+                if is_commitment(capacity)
+                else usd_per_replica_hour(
+                    config.instance_type, sim.spec.target, sim.policy.price_capacity(capacity), sim.tp_degree
+                )
             )
-        )
-        r = Replica(config, perf_for(config, sim.tp_degree, sim.context_tokens), capacity, role, t, t + delay, price)
-        if interruptible and sim.assumptions.spot_interruptions_per_hour > 0:
-            r.notice_at = t + sim.rng.exponential(3600.0 / sim.assumptions.spot_interruptions_per_hour)
+            notice_at = math.inf
+            if interruptible and sim.assumptions.spot_interruptions_per_hour > 0:
+                notice_at = t + sim.rng.exponential(3600.0 / sim.assumptions.spot_interruptions_per_hour)
+            provisioning_s = sim.assumptions.provisioning_s
+        delay = startup_s(config, provisioning_s, sim.nvme_preload) if sim.policy.startup_delay else 0.0
+        perf = perf_for(config, sim.tp_degree, sim.context_tokens)
+        r = Replica(config, perf, capacity, role, t, t + delay, price, notice_at=notice_at)
         self.replicas.append(r)
         self._cap = None
         self._next_event = -math.inf
         return r
 
-    def _reuse_empty_node(self, t: float, config: Config) -> Replica | None:
-        """A burst pod asked for while an emptied node of its type still waits for removal lands on that node, as
-        kube-scheduler binds a pending pod to a node that fits before Karpenter launches one: no new node, no spot
-        draw, the node's purchase, price and interruption clock; it starts without the node's provisioning time. The
-        node waiting longest is taken; its last replica is billed until now and the new one from now."""
+    def _take_empty_node(self, t: float, instance_type: str) -> Replica | None:
+        """The last replica of the emptied node of `instance_type` that has waited longest and may still take a pod
+        (not removed, no spot notice), billed until now and no longer waiting; None if there is none. A pending pod
+        binds to such a node before Karpenter launches one (kube-scheduler places pods on nodes that fit first).
+        Nodes removed by now are billed to their removal on the way."""
         sim = self.sim
         for until, old in self.empty_nodes:
-            if until <= t:  # removed by now: billed to its removal
+            if until <= t:
                 self._bill(old, min(until, sim.n_steps * sim.dt))
         self.empty_nodes = [(until, old) for until, old in self.empty_nodes if until > t]
         waiting = [
             i
             for i, (_, old) in enumerate(self.empty_nodes)
-            if old.config.instance_type == config.instance_type and old.notice_at > t
+            if old.config.instance_type == instance_type and old.notice_at > t
         ]
         if not waiting:
             return None
         _, old = self.empty_nodes.pop(min(waiting, key=lambda i: self.empty_nodes[i][0]))
         self._bill(old, t)
-        # the model still loads; the node is up
-        delay = startup_s(config, 0.0, sim.nvme_preload) if sim.policy.startup_delay else 0.0
-        r = Replica(
-            config,
-            perf_for(config, sim.tp_degree, sim.context_tokens),
-            old.capacity,
-            "burst",
-            t,
-            t + delay,
-            old.usd_per_hour,
-            notice_at=old.notice_at,
-        )
         self.stats.empty_nodes_reused += 1
-        self.replicas.append(r)
-        self._cap = None
-        self._next_event = -math.inf
-        return r
+        return old
 
     def retire(self, r: Replica, t: float) -> None:
         if r.replacement is not None:  # the fallback goes: its replacement has nothing left to replace
@@ -304,7 +292,7 @@ class Pool:
         if gone:
             for r in gone:
                 # a burst replica's emptied node runs on until the target removes it (`Target.empty_node_s`),
-                # billed when it goes or a new burst pod takes it (`_reuse_empty_node`); a reclaimed node is gone
+                # billed when it goes or a new burst pod takes it (`_take_empty_node`); a reclaimed node is gone
                 linger = 0.0 if r.role != "burst" or r.reclaimed else self.sim.policy.empty_node_s.get(r.capacity, 0.0)
                 if linger > 0:  # a spot notice while it waits ends it two minutes later
                     self.empty_nodes.append((min(r.retire_at + linger, r.notice_at + SPOT_NOTICE_S), r))

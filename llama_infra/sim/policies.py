@@ -139,7 +139,7 @@ class Policy:
     uncommitted_capacity: str = "on-demand"  # a baseline replica on a type the commitment does not cover
     retires_on_demand_first: bool = False  # scale-in removes on-demand replicas before spot ones (`Pool.reconcile`)
     replaces_on_demand_fallbacks: bool = False  # on-demand fallbacks last until spot replaces them (SkyServe)
-    # by purchase: a burst replica's node stays, billed, this long after it leaves (`Pool._reuse_empty_node`)
+    # by purchase: a burst replica's node stays, billed, this long after it leaves (`Pool._take_empty_node`)
     empty_node_s: dict[str, float] = field(default_factory=dict)
     spec: DeploymentSpec = field(init=False, repr=False)  # set by prepare()
 
