@@ -275,6 +275,13 @@ class EffectiveTargets:
     kv_cache_target_source: str
 
 
+def kv_cache_trigger(n: ConfigNeed, d: DerivedTargets) -> float | None:
+    """The derived KV-cache share as an autoscaler trigger: only where the KV cache is what bounds the replica at
+    SLO; where prefill queueing or tokens/s bound it first, the share it holds is noise in the cache's use (prod-eks,
+    prefill-bound: 0.017, a trigger on any use of the cache). None: no derived trigger."""
+    return d.kv_cache_target if n.envelope.limited_by == "KV cache" else None
+
+
 def effective_targets(spec: DeploymentSpec) -> dict[str | None, EffectiveTargets]:
     """Per configuration (key: window name, None for the day): `scaling.queue_depth_target` and, on EKS,
     `scaling.gpu_memory_target` when the spec states them (explicit values win), else the values derived from the
@@ -288,12 +295,11 @@ def effective_targets(spec: DeploymentSpec) -> dict[str | None, EffectiveTargets
             q, qs = spec.scaling.queue_depth_target, "spec" if "queue_depth_target" in stated else "default"
         else:
             q, qs = d.queue_depth_target, "derived"
-        if "gpu_memory_target" in stated or d.kv_cache_target is None or n.envelope.limited_by != "KV cache":
-            # a derived KV-cache share is a trigger only where the KV cache is what bounds the replica at SLO;
-            # where prefill queueing or tokens/s bound it first, the share it holds is noise in the cache's use
+        derived_kv = kv_cache_trigger(n, d)
+        if "gpu_memory_target" in stated or derived_kv is None:
             kv, ks = spec.scaling.gpu_memory_target, "spec" if "gpu_memory_target" in stated else "default"
         else:
-            kv, ks = d.kv_cache_target, "derived"
+            kv, ks = derived_kv, "derived"
         out[key] = EffectiveTargets(d.configuration, q, qs, kv, ks)
     return out
 

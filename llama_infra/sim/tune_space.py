@@ -333,18 +333,12 @@ def _scaling_targets(spec: DeploymentSpec, day) -> list[Knob]:
         )
     ]
     from llama_infra.slo_envelope import needs
+    from llama_infra.slo_targets import kv_cache_trigger
 
-    kv = day.kv_cache_target if day is not None else None
-    # only where the KV cache bounds the replica at SLO, as `slo_targets.effective_targets` derives it: elsewhere the
-    # share the cache holds at SLO is noise (prod-eks, TTFT-bound: 0.017, a trigger on any use of the cache)
-    kv_bound = needs(spec)[0].envelope.limited_by == "KV cache"
-    if target_facts.of(spec.target).scales_on_gpu_memory and kv_bound and kv is not None and kv != s.gpu_memory_target:
-        out.append(
-            Knob(
-                "scaling.gpu_memory_target",
-                [Option(f"{day.kv_cache_target:g}", ((("scaling", "gpu_memory_target"), day.kv_cache_target),))],
-            )
-        )
+    # the derived KV-cache target where it is one (`kv_cache_trigger`: the KV cache bounds the replica at SLO)
+    kv = kv_cache_trigger(needs(spec)[0], day) if day is not None else None
+    if target_facts.of(spec.target).scales_on_gpu_memory and kv is not None and kv != s.gpu_memory_target:
+        out.append(Knob("scaling.gpu_memory_target", [Option(f"{kv:g}", ((("scaling", "gpu_memory_target"), kv),))]))
     from llama_infra.slo_targets import floor_carries_headroom, predictive_floor
 
     if floor_carries_headroom(spec):

@@ -105,7 +105,7 @@ def cluster_role_name(spec: DeploymentSpec) -> str:
     return f"{spec.eks.namespace}-{spec.name}-read-nodes"
 
 
-def init_container(spec: DeploymentSpec, image: str) -> dict:
+def init_container(image: str) -> dict:
     return {
         "name": CONTAINER_NAME,
         "image": image,
@@ -149,7 +149,7 @@ def add_to(spec: DeploymentSpec, deployment: dict) -> dict:
         return deployment
     pod = deployment["spec"]["template"]["spec"]
     image = pod["containers"][0]["image"]
-    pod["initContainers"] = [init_container(spec, image), *pod.get("initContainers", [])]
+    pod["initContainers"] = [init_container(image), *pod.get("initContainers", [])]
     pod["volumes"] = [*pod.get("volumes", []), credentials_volume()]
     return deployment
 
