@@ -33,6 +33,14 @@ def register(app: typer.Typer) -> None:
             min=1,
             help="Most simulations to run (the trial budget is the smaller of this and 1 + passes × options).",
         ),
+        held_out_draws: int = typer.Option(
+            2,
+            "--held-out-draws",
+            min=0,
+            max=10,
+            help="Draws a recommended change must also meet the SLO on: with --rate-profile, new arrivals and spot "
+            "draws (seeds --seed + 1, + 2, ...); on a replayed trace, new spot draws only. 0: none.",
+        ),
         write: bool = typer.Option(
             False,
             "--write",
@@ -56,6 +64,7 @@ def register(app: typer.Typer) -> None:
         from llama_infra.sim.workload import default_step_seconds
 
         spec, workload = load_inputs(spec_file, trace, rate_profile, peak_rps, days, window, seed)
+        draws = held_out(workload, trace, rate_profile, peak_rps, days, window, seed, held_out_draws)
         console = terminal.console(width=160, stderr=as_json)
         console.print(f"tuning {spec.name} on {workload.description}", highlight=False)
         try:
@@ -114,6 +123,7 @@ def register(app: typer.Typer) -> None:
                     max_trials,
                     show,
                     space,
+                    draws,
                 )
         except ReplicaModelError as e:
             typer.echo(f"error: {spec_file}: {e}", err=True)
@@ -154,6 +164,19 @@ def register(app: typer.Typer) -> None:
                         "rejected": space.rejected,
                         "not_searched_windows": idle,
                         "infeasible": result.infeasible,
+                        "held_out": {
+                            "seeds": [d.seed for d in draws],
+                            "new_arrivals": rate_profile is not None,
+                            "candidates": [
+                                {
+                                    "changes": describe_changes(h.trial.changes),
+                                    "holds": h.holds,
+                                    "slo_attainment": [None if r is None else r.slo_attainment for r in h.results],
+                                }
+                                for h in result.held_out
+                            ],
+                            "not_confirmed": result.not_confirmed,
+                        },
                         "as_written": outcome(start),
                         "recommended": outcome(best) if not result.infeasible else None,
                         "best": outcome(best),
@@ -165,16 +188,26 @@ def register(app: typer.Typer) -> None:
             )
         elif start is not None and best is not None:
             s, b = start.result, best.result
-            verdict = (
-                f"Recommended: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO."
-                if not result.infeasible
-                else f"Best: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO (misses it)."
-            )
+            if not result.infeasible:
+                verdict = f"Recommended: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO."
+            elif b.meets_slo:  # on the searched workload, not on a held-out draw
+                verdict = f"Best: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO (not on held-out draws)."
+            else:
+                verdict = f"Best: ${b.total_cost_usd:,.2f}, {b.slo_attainment:.1%} within SLO (misses it)."
+            extra = sum(h.simulations for h in result.held_out)
             console.print(
-                f"\n{len(result.trials)} simulations (budget {budget}). As written: "
+                f"\n{len(result.trials)} simulations (budget {budget}) and {extra} on held-out draws. As written: "
                 f"${s.total_cost_usd:,.2f}, {s.slo_attainment:.1%} within SLO. {verdict}",
                 highlight=False,
             )
+            for h in result.held_out:
+                console.print(
+                    f"  held out: {h.describe(draws)}: {'holds' if h.holds else 'misses the SLO'}",
+                    highlight=False,
+                    markup=False,
+                )
+            if result.not_confirmed:
+                console.print(f"Not recommended: {result.not_confirmed}.", highlight=False, markup=False)
         if result.infeasible:
             typer.echo(f"infeasible: {spec_file}: {result.infeasible}", err=True)
             raise typer.Exit(EXIT_INFEASIBLE)
@@ -189,3 +222,16 @@ def register(app: typer.Typer) -> None:
 
             write_changes(spec_file, changes)
             console.print(f"wrote the recommended change into {spec_file}", highlight=False)
+
+
+def held_out(workload, trace, rate_profile, peak_rps, days, window, seed: int, n: int) -> list:
+    """The held-out draws: with a rate profile, new arrivals (and spot draws) from seeds seed + 1 ... seed + n; on a
+    replayed trace the same requests, new spot draws only."""
+    from llama_infra.sim.tune import Draw
+    from llama_infra.sim.workload import build_workload
+
+    if rate_profile is None:
+        return [Draw(workload, seed + k) for k in range(1, n + 1)]
+    return [
+        Draw(build_workload(trace, rate_profile, peak_rps, days, window, seed + k), seed + k) for k in range(1, n + 1)
+    ]

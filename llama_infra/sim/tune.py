@@ -12,6 +12,12 @@ dropped requests count as misses) and every configuration it puts in force can m
 envelope (so the written spec passes `llama-infra validate`). When no candidate does, the result is infeasible, with
 the best attainment reached and, per serving configuration that misses, why (its share of requests within the SLO,
 how long it prefills the p99 prompt, what the envelope rules out).
+
+The descent stops at the cheapest candidate that meets the SLO on the workload it searched, so it tends to stop at
+the edge of the SLO on that one draw of arrivals and spot interruptions. Given **held-out draws** (new arrivals, or
+only new spot draws on a replayed trace), a change is recommended only once it meets the SLO on every one of them
+too: the cheapest of at most `HELD_OUT_CANDIDATES` candidates that does, else no change (or infeasible, when the spec
+as written misses the SLO as well).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import difflib
 import io
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +42,7 @@ if TYPE_CHECKING:
 
 SLO_SHARE = 0.99  # the SLO is a P99 target (PolicyResult.meets_slo)
 DEFAULT_MAX_TRIALS = 200
+HELD_OUT_CANDIDATES = 3  # the cheapest SLO-meeting candidates tried on the held-out draws, best first
 
 
 @dataclass
@@ -96,14 +104,49 @@ def _value(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+@dataclass(frozen=True)
+class Draw:
+    """A held-out draw: a workload and the simulator's seed (its spot unavailability and interruptions). The tuned
+    workload itself with another seed differs only for a candidate with a spot burst."""
+
+    workload: Workload
+    seed: int
+
+
+@dataclass
+class HeldOut:
+    """One candidate judged on the held-out draws: per draw its result, None where the draw cannot differ from the
+    searched one (the searched workload, and no spot capacity whose draws the seed changes)."""
+
+    trial: Trial
+    results: list[PolicyResult | None]
+
+    @property
+    def holds(self) -> bool:
+        return all(r is None or r.meets_slo for r in self.results)
+
+    @property
+    def simulations(self) -> int:
+        return sum(r is not None for r in self.results)
+
+    def describe(self, draws: Sequence[Draw]) -> str:
+        parts = [
+            f"seed {d.seed}: " + ("as searched (no spot draws)" if r is None else f"{r.slo_attainment:.1%}")
+            for d, r in zip(draws, self.results, strict=True)
+        ]
+        return f"{self.trial.describe()} ({', '.join(parts)})"
+
+
 @dataclass
 class TuneResult:
     space: Space
     budget: int
     start: Trial | None  # None: infeasible before any simulation
-    best: Trial | None
+    best: Trial | None  # with held-out draws: the cheapest candidate that held on all of them
     trials: list[Trial]
     infeasible: str | None  # why no candidate meets the SLO (None: `best` meets it)
+    held_out: list[HeldOut] = field(default_factory=list)  # candidates tried on the held-out draws, in order
+    not_confirmed: str | None = None  # why the search's best is not recommended (none held on the held-out draws)
 
     @property
     def recommended(self) -> dict[Path_, Any]:
@@ -277,8 +320,10 @@ def tune(
     max_trials: int | None = DEFAULT_MAX_TRIALS,
     progress=None,
     space: Space | None = None,
+    held_out: Sequence[Draw] = (),
 ) -> TuneResult:
-    """Coordinate descent over `space_of(spec)`; `progress(trial)` is told after every simulation."""
+    """Coordinate descent over `space_of(spec)`, its best confirmed on the `held_out` draws; `progress(trial)` is
+    told after every simulation of the search."""
     space = space if space is not None else space_of(spec)
     budget = trial_budget(space, passes, max_trials)
     day_problem = _day_unreachable(spec)
@@ -338,7 +383,57 @@ def tune(
         if not improved or len(trials) >= budget:
             break
     infeasible = None if best.meets_slo else infeasibility(spec, workload, best, len(trials) >= budget)
-    return TuneResult(space, budget, start, best, trials, infeasible)
+    if infeasible or best is start or not held_out:
+        return TuneResult(space, budget, start, best, trials, infeasible)
+    return _confirm(spec, workload, dt_s, held_out, TuneResult(space, budget, start, best, trials, None))
+
+
+def _confirm(
+    spec: DeploymentSpec, workload: Workload, dt_s: float, draws: Sequence[Draw], found: TuneResult
+) -> TuneResult:
+    """Recommend the cheapest of the search's best and the next-cheapest SLO-meeting changes (at most
+    `HELD_OUT_CANDIDATES`, each clearly better than the spec as written) that meets the SLO on every held-out draw."""
+    from llama_infra.sim.policies import burst_capacity_of
+
+    start, best = found.start, found.best
+    assert start is not None and best is not None
+    others = sorted(
+        (t for t in found.trials if t is not best and t.changes and t.meets_slo and t.better_than(start)),
+        key=lambda t: t.key,
+    )
+    checked: list[HeldOut] = []
+    for t in [best, *others][:HELD_OUT_CANDIDATES]:
+        cand = candidate(spec, t.changes)
+        assert cand is not None
+        spot = burst_capacity_of(cand) == "spot"
+        results: list[PolicyResult | None] = []
+        for d in draws:
+            if d.workload is workload and not spot:
+                results.append(None)
+                continue
+            r = run_trial(spec, d.workload, d.seed, dt_s, t.changes, cand)
+            assert r is not None
+            results.append(r.result)
+        checked.append(HeldOut(t, results))
+        if checked[-1].holds:
+            return TuneResult(found.space, found.budget, start, t, found.trials, None, checked)
+    missed = "; ".join(h.describe(draws) for h in checked)
+    why = (
+        f"the {len(checked)} cheapest changes that meet the SLO on the searched workload miss it on a held-out "
+        f"draw: {missed}"
+    )
+    if start.meets_slo:
+        return TuneResult(found.space, found.budget, start, start, found.trials, None, checked, why)
+    return TuneResult(
+        found.space,
+        found.budget,
+        start,
+        best,
+        found.trials,
+        f"no change that meets {_slo_words(spec)} on the searched workload holds on the held-out draws, and the "
+        f"spec as written misses it ({start.result.slo_attainment:.1%}): {why}",
+        checked,
+    )
 
 
 def _value_at(spec: DeploymentSpec, path: Path_) -> Any:
